@@ -1,0 +1,112 @@
+import type { ErrorCode } from './errors.js';
+import type { FieldValue, SchemaDescription } from './schema.js';
+
+/** A record as every connector returns it. `fields` follow the value conventions in schema.ts. */
+export interface CrmRecord {
+  id: string;
+  /** Last-modified instant (ISO UTC with ms), or null when the object has none. */
+  updatedAt: string | null;
+  fields: Record<string, FieldValue>;
+}
+
+export interface ReadOptions {
+  /** Inclusive lower bound (ISO UTC): only records with updatedAt >= this. Needs `capabilities.modifiedSince`. */
+  modifiedSince?: string;
+  /** Opaque cursor from a previous page's `next`; absent for the first page. */
+  after?: string;
+  /** Page size wish; the connector may return fewer (never more than capabilities.maxPageSize). */
+  limit?: number;
+  /** Restrict returned fields (the id and modified field are always returned). */
+  fields?: string[];
+}
+
+/**
+ * One page of records. Records are ordered by (updatedAt, id) ascending when the connector has
+ * `orderedByModified`, so a record changed while the read goes on moves behind the cursor and is read
+ * again rather than lost. `next` is absent on the last page.
+ */
+export interface ReadPage {
+  records: CrmRecord[];
+  next?: string;
+}
+
+export interface CreateInput {
+  /** Caller's reference for attributing results (e.g. the source record id). */
+  ref: string;
+  fields: Record<string, FieldValue>;
+  /** Stamped on the target record's external-id field when the connector supports it. */
+  externalId?: string;
+}
+
+export interface UpdateInput {
+  id: string;
+  fields: Record<string, FieldValue>;
+}
+
+export interface RecordError {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+  value?: FieldValue;
+}
+
+/** One result per input, in input order. */
+export type WriteResult = { ok: true; id: string } | { ok: false; error: RecordError };
+
+export interface Capabilities {
+  /** Can filter reads by modification time (`ReadOptions.modifiedSince`). */
+  modifiedSince: boolean;
+  /** Reads come ordered by (updatedAt, id). */
+  orderedByModified: boolean;
+  /** Can be written to (create/update/delete). */
+  writable: boolean;
+  /** Supports stamping and finding records by an external id (crash-safe creates). */
+  externalId: boolean;
+  /** Can add fields/columns to its schema when asked. */
+  createFields: boolean;
+  maxPageSize: number;
+  batchSize: { read: number; create: number; update: number; delete: number };
+  /** Default delta lookback in milliseconds (clock skew and commit delays of the source). */
+  lookbackMs: number;
+  /** Pacing the engine uses to estimate run time (requests per second), when the connector is rate limited. */
+  requestsPerSecond?: number;
+}
+
+/**
+ * What every source and target implements. A connector knows its vendor and nothing about ledgers,
+ * runs or mappings; the engine knows connectors only through this interface.
+ */
+export interface Connector {
+  readonly kind: string;
+  capabilities(): Capabilities;
+  /** Checks credentials and reachability; throws FerryError AUTH_FAILED / CONNECTION_FAILED. */
+  check(): Promise<void>;
+  describe(): Promise<SchemaDescription>;
+  read(object: string, options?: ReadOptions): Promise<ReadPage>;
+  /** Records with these ids; ids that do not exist are left out. */
+  readByIds(object: string, ids: string[], fields?: string[]): Promise<CrmRecord[]>;
+  create(object: string, inputs: CreateInput[]): Promise<WriteResult[]>;
+  update(object: string, inputs: UpdateInput[]): Promise<WriteResult[]>;
+  delete(object: string, ids: string[]): Promise<WriteResult[]>;
+  /**
+   * Makes sure the object has an external-id field (creating it when allowed) and returns its name,
+   * or undefined when the connector cannot stamp external ids on this object.
+   */
+  ensureExternalId?(object: string): Promise<string | undefined>;
+  /** Target ids of records stamped with these external ids (externalId -> target id). */
+  findByExternalIds?(object: string, externalIds: string[]): Promise<Map<string, string>>;
+  /** The source's own clock (ISO UTC), when it has one; the engine falls back to the local clock. */
+  now?(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Reads every page of an object. */
+export async function* readAll(connector: Connector, object: string, options: ReadOptions = {}): AsyncGenerator<CrmRecord> {
+  let after = options.after;
+  for (;;) {
+    const page = await connector.read(object, { ...options, after });
+    for (const record of page.records) yield record;
+    if (!page.next) return;
+    after = page.next;
+  }
+}

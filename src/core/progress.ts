@@ -1,0 +1,59 @@
+import type { RecordError } from './connector.js';
+
+/** Per-object counts, the same names in --json output, reports and the wizard. */
+export interface Counts {
+  read: number;
+  created: number;
+  updated: number;
+  matched: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  conflicts: number;
+}
+
+export function emptyCounts(): Counts {
+  return { read: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0 };
+}
+
+export function addCounts(into: Counts, from: Partial<Counts>): Counts {
+  for (const key of Object.keys(into) as (keyof Counts)[]) into[key] += from[key] ?? 0;
+  return into;
+}
+
+export type ProgressEvent =
+  | { type: 'run-started'; runId: string; kind: string; objects: string[]; resumed: boolean; dryRun: boolean }
+  | { type: 'phase'; runId: string; phase: string; object?: string }
+  | { type: 'object-started'; runId: string; object: string; total?: number }
+  | { type: 'object-progress'; runId: string; object: string; processed: number; total?: number; counts: Counts }
+  | { type: 'object-finished'; runId: string; object: string; counts: Counts }
+  | { type: 'record-failed'; runId: string; object: string; sourceId: string; error: RecordError }
+  | {
+      type: 'conflict';
+      runId: string;
+      object: string;
+      sourceId: string;
+      targetId: string;
+      field: string;
+      sourceValue: unknown;
+      targetValue: unknown;
+      resolution: string;
+    }
+  | { type: 'message'; runId?: string; level: 'info' | 'warn' | 'error'; text: string }
+  | { type: 'run-finished'; runId: string; status: string; counts: Record<string, Counts> };
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** The one progress stream the terminal, the wizard and the reports read. */
+export class ProgressStream {
+  private readonly listeners = new Set<ProgressListener>();
+
+  on(listener: ProgressListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: ProgressEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

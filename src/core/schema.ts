@@ -1,0 +1,74 @@
+/**
+ * The vendor-neutral description of a CRM's data: what `Connector.describe()` returns.
+ *
+ * Value conventions (every connector converts to and from these):
+ * - `datetime`: ISO-8601 UTC with milliseconds, `2024-03-01T10:00:00.000Z`.
+ * - `date`: `YYYY-MM-DD`, never shifted by a time zone.
+ * - `number` / `integer`: JS numbers; `boolean`: true/false.
+ * - `reference`: the referenced record's id as a string; `reference-list`: sorted array of id strings.
+ * - `enum`: the option's value (not its label).
+ * - empty is `null` (never `''` for non-text types).
+ */
+export const FIELD_TYPES = [
+  'string',
+  'text',
+  'email',
+  'phone',
+  'url',
+  'number',
+  'integer',
+  'boolean',
+  'date',
+  'datetime',
+  'enum',
+  'reference',
+  'reference-list',
+  'json',
+] as const;
+
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export type FieldValue = string | number | boolean | null | string[];
+
+export interface PicklistOption {
+  value: string;
+  label?: string;
+}
+
+export interface FieldSchema {
+  name: string;
+  label?: string;
+  type: FieldType;
+  required?: boolean;
+  unique?: boolean;
+  readOnly?: boolean;
+  maxLength?: number;
+  options?: PicklistOption[];
+  /** For `reference` and `reference-list` fields: the object referred to. */
+  reference?: { object: string };
+}
+
+export interface ObjectSchema {
+  name: string;
+  label?: string;
+  fields: FieldSchema[];
+  /** The field that holds the last-modified instant, if the object has one. */
+  modifiedField?: string;
+  createdField?: string;
+  /** Field the connector stamps with the source record's id on create, when supported. */
+  externalIdField?: string;
+  /** Record count when cheap to get. */
+  count?: number;
+}
+
+export interface SchemaDescription {
+  objects: ObjectSchema[];
+}
+
+export function findObject(schema: SchemaDescription, name: string): ObjectSchema | undefined {
+  return schema.objects.find((object) => object.name === name);
+}
+
+export function findField(object: ObjectSchema, name: string): FieldSchema | undefined {
+  return object.fields.find((field) => field.name === name);
+}
