@@ -1,0 +1,2 @@
+export * from './ledger.js';
+export type { LedgerDialect } from './migrations.js';

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createPostgresDatabase, type TempDatabase } from '../../test/support/databases.js';
+import { Ledger, redactUrl, type Link } from './ledger.js';
+
+interface Backend {
+  name: string;
+  open(): Promise<{ location: string; cleanup(): Promise<void> }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'sqlite',
+    open() {
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-ledger-'));
+      return Promise.resolve({ location: join(dir, 'state.db'), cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) });
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const database: TempDatabase = await createPostgresDatabase('ferry_ledger');
+      return { location: database.url, cleanup: () => database.drop() };
+    },
+  },
+];
+
+const link = (sourceId: string, patch: Partial<Link> = {}): Link => ({
+  object: 'contacts',
+  sourceId,
+  targetId: `t${sourceId}`,
+  state: 'linked',
+  origin: 'created',
+  fingerprint: 'f',
+  written: { email: 'a@b.co' },
+  runId: 1,
+  updatedRunId: null,
+  leaderSourceId: null,
+  ...patch,
+});
+
+for (const backend of BACKENDS) {
+  describe(`ledger on ${backend.name}`, () => {
+    let location: string;
+    let cleanup: () => Promise<void>;
+    let ledger: Ledger;
+
+    beforeEach(async () => {
+      ({ location, cleanup } = await backend.open());
+      ledger = await Ledger.open(location);
+    });
+    afterEach(async () => {
+      await ledger.close();
+      await cleanup();
+    });
+
+    it('migrates once and opens again without losing data', async () => {
+      const run = await ledger.createRun({ kind: 'full', creates: true, updates: true, highWaterMark: '2026-01-01T00:00:00.000Z' });
+      await ledger.close();
+      ledger = await Ledger.open(location);
+      expect((await ledger.getRun(run.id))?.highWaterMark).toBe('2026-01-01T00:00:00.000Z');
+    });
+
+    it('stores, upserts and reads links by source and by target id', async () => {
+      await ledger.putLinks([link('1'), link('2', { origin: 'matched' })]);
+      await ledger.putLinks([link('1', { fingerprint: 'g', written: { email: 'x@y.co' } })]);
+      const links = await ledger.getLinks('contacts', ['1', '2', '3']);
+      expect(links.size).toBe(2);
+      expect(links.get('1')).toMatchObject({ fingerprint: 'g', written: { email: 'x@y.co' } });
+      expect((await ledger.linksByTarget('contacts', ['t2']))[0]?.sourceId).toBe('2');
+      expect(await ledger.countLinks('contacts', ['matched'])).toBe(1);
+      const pages: string[][] = [];
+      for await (const page of ledger.iterateLinks('contacts', {}, 1)) pages.push(page.map((l) => l.sourceId));
+      expect(pages).toEqual([['1'], ['2']]);
+    });
+
+    it('finds the last window run per kind of change, ignoring dry runs, undone and failed runs', async () => {
+      const full = await ledger.createRun({ kind: 'full', creates: true, updates: true, highWaterMark: '2026-01-01T00:00:00.000Z' });
+      await ledger.updateRun(full.id, { status: 'completed' });
+      const createOnly = await ledger.createRun({ kind: 'delta', creates: true, highWaterMark: '2026-02-01T00:00:00.000Z' });
+      await ledger.updateRun(createOnly.id, { status: 'completed' });
+      const dry = await ledger.createRun({ kind: 'delta', creates: true, updates: true, dryRun: true, highWaterMark: '2026-03-01T00:00:00.000Z' });
+      await ledger.updateRun(dry.id, { status: 'completed' });
+      const failed = await ledger.createRun({ kind: 'delta', updates: true, highWaterMark: '2026-04-01T00:00:00.000Z' });
+      await ledger.updateRun(failed.id, { status: 'failed' });
+      expect((await ledger.lastWindowRun('creates'))?.id).toBe(createOnly.id);
+      expect((await ledger.lastWindowRun('updates'))?.id).toBe(full.id);
+      await ledger.updateRun(createOnly.id, { undoneByRunId: 99 });
+      expect((await ledger.lastWindowRun('creates'))?.id).toBe(full.id);
+    });
+
+    it('rolls back a transaction that throws', async () => {
+      await expect(
+        ledger.transaction(async (store) => {
+          await store.putLinks([link('9')]);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await ledger.getLink('contacts', '9')).toBeUndefined();
+    });
+
+    it('keeps failures, conflicts, journal and deferred references per run', async () => {
+      await ledger.addFailures([{ runId: 1, object: 'contacts', sourceId: '5', code: 'INVALID_VALUE', field: 'email', value: '"x"', message: 'bad' }]);
+      await ledger.resolveFailures('contacts', ['5'], 2);
+      expect((await ledger.listFailures({ unresolved: true })).length).toBe(0);
+      await ledger.addConflicts([
+        { runId: 2, object: 'contacts', sourceId: '5', targetId: 't5', field: 'phone', sourceValue: '1', targetValue: '2', writtenValue: '0', resolution: 'source-wins' },
+      ]);
+      expect((await ledger.listConflicts(2))[0]).toMatchObject({ field: 'phone', sourceValue: '1', targetValue: '2', writtenValue: '0' });
+      await ledger.addJournal([
+        { runId: 2, object: 'contacts', sourceId: '5', targetObject: 'contacts', targetId: 't5', action: 'create', before: null, after: { a: 1 }, linkBefore: null },
+        { runId: 2, object: 'contacts', sourceId: '6', targetObject: 'contacts', targetId: 't6', action: 'update', before: { a: 0 }, after: { a: 1 }, linkBefore: link('6') },
+      ]);
+      const entries = [];
+      for await (const page of ledger.iterateJournal(2, 'contacts')) entries.push(...page);
+      expect(entries.map((entry) => entry.sourceId)).toEqual(['6', '5']);
+      expect(entries[0]?.linkBefore?.targetId).toBe('t6');
+      await ledger.addDeferredReferences([{ runId: 2, object: 'companies', sourceId: '1', field: 'parent_id', value: '2' }]);
+      const deferred = [];
+      for await (const page of ledger.iterateDeferredReferences(2, 'companies')) deferred.push(...page);
+      expect(deferred).toEqual([{ runId: 2, object: 'companies', sourceId: '1', field: 'parent_id', value: '2' }]);
+    });
+
+    it('refuses a second holder of the lock with a clear message, and frees it on release', async () => {
+      const lock = await ledger.acquireLock('run the command');
+      await lock.heartbeat(7);
+      const second = await Ledger.open(location);
+      try {
+        await expect(second.acquireLock('run the command')).rejects.toMatchObject({ code: 'LEDGER_LOCKED' });
+        await expect(second.acquireLock('run the command')).rejects.toThrow(/in use by run 7/);
+        await lock.release();
+        const again = await second.acquireLock('run the command');
+        await again.release();
+      } finally {
+        await second.close();
+      }
+    });
+  });
+}
+
+describe('redactUrl', () => {
+  it('hides the password of a connection URL', () => {
+    expect(redactUrl('postgres://ferry:s3cret@db.example:5432/state')).toBe('postgres://ferry:***@db.example:5432/state');
+    expect(redactUrl('.ferry/state.db')).toBe('.ferry/state.db');
+  });
+});

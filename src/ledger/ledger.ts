@@ -1,0 +1,887 @@
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { FerryError } from '../core/errors.js';
+import type { Counts } from '../core/progress.js';
+import { nowIso } from '../core/time.js';
+import { ledgerMigrations, type LedgerDialect } from './migrations.js';
+import type { LedgerDatabase } from './schema.js';
+
+// PostgreSQL returns int8 (count(*)) as strings; the ledger only counts rows, which fit in a JS number.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+export type RunKind = 'match' | 'demo' | 'full' | 'delta' | 'retry' | 'undo' | 'rerun-wipe';
+export type RunStatus = 'running' | 'completed' | 'completed_with_failures' | 'failed' | 'abandoned';
+export type LinkOrigin = 'created' | 'matched' | 'manual' | 'merged';
+
+export interface Run {
+  id: number;
+  kind: RunKind;
+  status: RunStatus;
+  dryRun: boolean;
+  creates: boolean;
+  updates: boolean;
+  options: Record<string, unknown>;
+  startedAt: string;
+  finishedAt: string | null;
+  highWaterMark: string | null;
+  parentRunId: number | null;
+  counts: Record<string, Counts>;
+  error: string | null;
+  undoneByRunId: number | null;
+}
+
+export interface Link {
+  object: string;
+  sourceId: string;
+  targetId: string | null;
+  state: 'pending' | 'linked';
+  origin: LinkOrigin;
+  fingerprint: string | null;
+  written: Record<string, unknown> | null;
+  runId: number;
+  updatedRunId: number | null;
+  leaderSourceId: string | null;
+}
+
+export interface MatchIssue {
+  object: string;
+  sourceId: string;
+  kind: 'ambiguous' | 'duplicate';
+  key: string;
+  candidates: string[];
+  runId: number;
+}
+
+export interface Unit {
+  runId: number;
+  phase: string;
+  object: string;
+  seq: number;
+  cursor: string | null;
+  nextCursor: string | null;
+  done: boolean;
+  counts: Partial<Counts>;
+}
+
+export interface Failure {
+  id: number;
+  runId: number;
+  object: string;
+  sourceId: string;
+  code: string;
+  field: string | null;
+  value: string | null;
+  message: string;
+  resolvedByRunId: number | null;
+}
+
+export interface Conflict {
+  id: number;
+  runId: number;
+  object: string;
+  sourceId: string;
+  targetId: string;
+  field: string;
+  sourceValue: unknown;
+  targetValue: unknown;
+  writtenValue: unknown;
+  resolution: string;
+}
+
+export interface JournalEntry {
+  id: number;
+  runId: number;
+  object: string;
+  sourceId: string;
+  targetObject: string;
+  targetId: string;
+  action: 'create' | 'update' | 'delete' | 'link';
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  linkBefore: Link | null;
+  undone: boolean;
+}
+
+export interface DeferredReference {
+  runId: number;
+  object: string;
+  sourceId: string;
+  field: string;
+  value: unknown;
+}
+
+const CHUNK = 400;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
+  return out;
+}
+
+const json = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
+const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+/** Removes a password from a connection URL before it is shown anywhere. */
+export function redactUrl(location: string): string {
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return location;
+  }
+}
+
+/**
+ * Queries over one Kysely handle: the database itself or an open transaction. Every method works the
+ * same on SQLite and PostgreSQL.
+ */
+export class LedgerStore {
+  constructor(protected readonly db: Kysely<LedgerDatabase> | Transaction<LedgerDatabase>) {}
+
+  // ---- runs
+
+  async createRun(input: {
+    kind: RunKind;
+    dryRun?: boolean;
+    creates?: boolean;
+    updates?: boolean;
+    options?: Record<string, unknown>;
+    highWaterMark?: string | null;
+    parentRunId?: number | null;
+  }): Promise<Run> {
+    const row = await this.db
+      .insertInto('runs')
+      .values({
+        kind: input.kind,
+        status: 'running',
+        dry_run: input.dryRun ? 1 : 0,
+        creates: input.creates ? 1 : 0,
+        updates: input.updates ? 1 : 0,
+        options: JSON.stringify(input.options ?? {}),
+        started_at: nowIso(),
+        high_water_mark: input.highWaterMark ?? null,
+        parent_run_id: input.parentRunId ?? null,
+        counts: '{}',
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRun(row);
+  }
+
+  async getRun(id: number): Promise<Run | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRun(row) : undefined;
+  }
+
+  async requireRun(id: number): Promise<Run> {
+    const run = await this.getRun(id);
+    if (!run) throw new FerryError('RUN_NOT_FOUND', `There is no run ${id} in this ledger. \`ferry runs\` lists them.`);
+    return run;
+  }
+
+  async listRuns(): Promise<Run[]> {
+    const rows = await this.db.selectFrom('runs').selectAll().orderBy('id', 'asc').execute();
+    return rows.map(toRun);
+  }
+
+  async unfinishedRuns(): Promise<Run[]> {
+    const rows = await this.db.selectFrom('runs').selectAll().where('status', '=', 'running').orderBy('id', 'asc').execute();
+    return rows.map(toRun);
+  }
+
+  async updateRun(
+    id: number,
+    patch: Partial<Pick<Run, 'status' | 'counts' | 'error' | 'finishedAt' | 'highWaterMark' | 'undoneByRunId' | 'options'>>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        ...(patch.counts !== undefined ? { counts: JSON.stringify(patch.counts) } : {}),
+        ...(patch.error !== undefined ? { error: patch.error } : {}),
+        ...(patch.finishedAt !== undefined ? { finished_at: patch.finishedAt } : {}),
+        ...(patch.highWaterMark !== undefined ? { high_water_mark: patch.highWaterMark } : {}),
+        ...(patch.undoneByRunId !== undefined ? { undone_by_run_id: patch.undoneByRunId } : {}),
+        ...(patch.options !== undefined ? { options: JSON.stringify(patch.options) } : {}),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /**
+   * The newest finished, non-dry-run, not undone full or delta run that created (or updated): its
+   * high-water mark is the lower bound of the next delta for that kind of change.
+   */
+  async lastWindowRun(change: 'creates' | 'updates'): Promise<Run | undefined> {
+    const row = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('kind', 'in', ['full', 'delta'])
+      .where('status', 'in', ['completed', 'completed_with_failures'])
+      .where('dry_run', '=', 0)
+      .where('undone_by_run_id', 'is', null)
+      .where(change, '=', 1)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toRun(row) : undefined;
+  }
+
+  // ---- links
+
+  async getLinks(object: string, sourceIds: string[]): Promise<Map<string, Link>> {
+    const links = new Map<string, Link>();
+    for (const part of chunks([...new Set(sourceIds)])) {
+      if (part.length === 0) continue;
+      const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('source_id', 'in', part).execute();
+      for (const row of rows) links.set(row.source_id, toLink(row));
+    }
+    return links;
+  }
+
+  async getLink(object: string, sourceId: string): Promise<Link | undefined> {
+    return (await this.getLinks(object, [sourceId])).get(sourceId);
+  }
+
+  async linksByTarget(object: string, targetIds: string[]): Promise<Link[]> {
+    const out: Link[] = [];
+    for (const part of chunks([...new Set(targetIds)])) {
+      if (part.length === 0) continue;
+      const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('target_id', 'in', part).execute();
+      out.push(...rows.map(toLink));
+    }
+    return out;
+  }
+
+  async putLinks(links: Link[]): Promise<void> {
+    for (const part of chunks(links, 200)) {
+      if (part.length === 0) continue;
+      await this.db
+        .insertInto('links')
+        .values(part.map(fromLink))
+        .onConflict((conflict) =>
+          conflict.columns(['object', 'source_id']).doUpdateSet((eb) => ({
+            target_id: eb.ref('excluded.target_id'),
+            state: eb.ref('excluded.state'),
+            origin: eb.ref('excluded.origin'),
+            fingerprint: eb.ref('excluded.fingerprint'),
+            written: eb.ref('excluded.written'),
+            run_id: eb.ref('excluded.run_id'),
+            updated_run_id: eb.ref('excluded.updated_run_id'),
+            leader_source_id: eb.ref('excluded.leader_source_id'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async deleteLinks(object: string, sourceIds: string[]): Promise<void> {
+    for (const part of chunks(sourceIds)) {
+      if (part.length === 0) continue;
+      await this.db.deleteFrom('links').where('object', '=', object).where('source_id', 'in', part).execute();
+    }
+  }
+
+  async pendingLinks(object: string): Promise<Link[]> {
+    const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('state', '=', 'pending').execute();
+    return rows.map(toLink);
+  }
+
+  /** Links of an object in source-id order, a page at a time (bounded memory). */
+  async *iterateLinks(object: string, filter: { origin?: LinkOrigin[]; runId?: number } = {}, pageSize = 1000): AsyncGenerator<Link[]> {
+    let after: string | null = null;
+    for (;;) {
+      let query = this.db.selectFrom('links').selectAll().where('object', '=', object);
+      if (filter.origin) query = query.where('origin', 'in', filter.origin);
+      if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
+      if (after !== null) query = query.where('source_id', '>', after);
+      const rows = await query.orderBy('source_id').limit(pageSize).execute();
+      if (rows.length === 0) return;
+      yield rows.map(toLink);
+      after = rows[rows.length - 1]!.source_id;
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  async countLinks(object: string, origins?: LinkOrigin[]): Promise<number> {
+    let query = this.db.selectFrom('links').select((eb) => eb.fn.countAll<number>().as('n')).where('object', '=', object);
+    if (origins) query = query.where('origin', 'in', origins);
+    const row = await query.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  // ---- match issues
+
+  async putMatchIssues(issues: MatchIssue[]): Promise<void> {
+    for (const part of chunks(issues, 200)) {
+      if (part.length === 0) continue;
+      await this.db
+        .insertInto('match_issues')
+        .values(
+          part.map((issue) => ({
+            object: issue.object,
+            source_id: issue.sourceId,
+            kind: issue.kind,
+            key: issue.key,
+            candidates: JSON.stringify(issue.candidates),
+            run_id: issue.runId,
+          })),
+        )
+        .onConflict((conflict) =>
+          conflict.columns(['object', 'source_id']).doUpdateSet((eb) => ({
+            kind: eb.ref('excluded.kind'),
+            key: eb.ref('excluded.key'),
+            candidates: eb.ref('excluded.candidates'),
+            run_id: eb.ref('excluded.run_id'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async clearMatchIssues(object: string, sourceIds?: string[]): Promise<void> {
+    if (!sourceIds) {
+      await this.db.deleteFrom('match_issues').where('object', '=', object).execute();
+      return;
+    }
+    for (const part of chunks(sourceIds)) {
+      if (part.length === 0) continue;
+      await this.db.deleteFrom('match_issues').where('object', '=', object).where('source_id', 'in', part).execute();
+    }
+  }
+
+  async getMatchIssues(object: string, sourceIds: string[]): Promise<Map<string, MatchIssue>> {
+    const out = new Map<string, MatchIssue>();
+    for (const part of chunks([...new Set(sourceIds)])) {
+      if (part.length === 0) continue;
+      const rows = await this.db.selectFrom('match_issues').selectAll().where('object', '=', object).where('source_id', 'in', part).execute();
+      for (const row of rows) out.set(row.source_id, toMatchIssue(row));
+    }
+    return out;
+  }
+
+  async listMatchIssues(object?: string): Promise<MatchIssue[]> {
+    let query = this.db.selectFrom('match_issues').selectAll();
+    if (object) query = query.where('object', '=', object);
+    const rows = await query.orderBy('object').orderBy('source_id').execute();
+    return rows.map(toMatchIssue);
+  }
+
+  // ---- units of work
+
+  async getUnits(runId: number, phase: string, object: string): Promise<Unit[]> {
+    const rows = await this.db
+      .selectFrom('units')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('phase', '=', phase)
+      .where('object', '=', object)
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => ({
+      runId: row.run_id,
+      phase: row.phase,
+      object: row.object,
+      seq: row.seq,
+      cursor: row.cursor,
+      nextCursor: row.next_cursor,
+      done: row.done === 1,
+      counts: JSON.parse(row.counts) as Partial<Counts>,
+    }));
+  }
+
+  async putUnit(unit: Unit): Promise<void> {
+    await this.db
+      .insertInto('units')
+      .values({
+        run_id: unit.runId,
+        phase: unit.phase,
+        object: unit.object,
+        seq: unit.seq,
+        cursor: unit.cursor,
+        next_cursor: unit.nextCursor,
+        done: unit.done ? 1 : 0,
+        counts: JSON.stringify(unit.counts),
+      })
+      .onConflict((conflict) =>
+        conflict.columns(['run_id', 'phase', 'object', 'seq']).doUpdateSet((eb) => ({
+          cursor: eb.ref('excluded.cursor'),
+          next_cursor: eb.ref('excluded.next_cursor'),
+          done: eb.ref('excluded.done'),
+          counts: eb.ref('excluded.counts'),
+        })),
+      )
+      .execute();
+  }
+
+  // ---- failures
+
+  async addFailures(failures: Omit<Failure, 'id' | 'resolvedByRunId'>[]): Promise<void> {
+    for (const part of chunks(failures, 200)) {
+      if (part.length === 0) continue;
+      await this.db
+        .insertInto('failures')
+        .values(
+          part.map((failure) => ({
+            run_id: failure.runId,
+            object: failure.object,
+            source_id: failure.sourceId,
+            code: failure.code,
+            field: failure.field,
+            value: failure.value,
+            message: failure.message,
+            resolved_by_run_id: null,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async listFailures(filter: { runId?: number; unresolved?: boolean; object?: string } = {}): Promise<Failure[]> {
+    let query = this.db.selectFrom('failures').selectAll();
+    if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
+    if (filter.object !== undefined) query = query.where('object', '=', filter.object);
+    if (filter.unresolved) query = query.where('resolved_by_run_id', 'is', null);
+    const rows = await query.orderBy('id').execute();
+    return rows.map((row) => ({
+      id: row.id,
+      runId: row.run_id,
+      object: row.object,
+      sourceId: row.source_id,
+      code: row.code,
+      field: row.field,
+      value: row.value,
+      message: row.message,
+      resolvedByRunId: row.resolved_by_run_id,
+    }));
+  }
+
+  /** Marks every open failure of these records (from any run) as settled by `runId`. */
+  async resolveFailures(object: string, sourceIds: string[], runId: number): Promise<void> {
+    for (const part of chunks(sourceIds)) {
+      if (part.length === 0) continue;
+      await this.db
+        .updateTable('failures')
+        .set({ resolved_by_run_id: runId })
+        .where('object', '=', object)
+        .where('source_id', 'in', part)
+        .where('resolved_by_run_id', 'is', null)
+        .where('run_id', '!=', runId)
+        .execute();
+    }
+  }
+
+  async countOpenFailures(): Promise<number> {
+    const row = await this.db
+      .selectFrom('failures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('resolved_by_run_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  // ---- conflicts
+
+  async addConflicts(conflicts: Omit<Conflict, 'id'>[]): Promise<void> {
+    for (const part of chunks(conflicts, 200)) {
+      if (part.length === 0) continue;
+      await this.db
+        .insertInto('conflicts')
+        .values(
+          part.map((conflict) => ({
+            run_id: conflict.runId,
+            object: conflict.object,
+            source_id: conflict.sourceId,
+            target_id: conflict.targetId,
+            field: conflict.field,
+            source_value: json(conflict.sourceValue),
+            target_value: json(conflict.targetValue),
+            written_value: json(conflict.writtenValue),
+            resolution: conflict.resolution,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async listConflicts(runId: number): Promise<Conflict[]> {
+    const rows = await this.db.selectFrom('conflicts').selectAll().where('run_id', '=', runId).orderBy('id').execute();
+    return rows.map((row) => ({
+      id: row.id,
+      runId: row.run_id,
+      object: row.object,
+      sourceId: row.source_id,
+      targetId: row.target_id,
+      field: row.field,
+      sourceValue: parse(row.source_value),
+      targetValue: parse(row.target_value),
+      writtenValue: parse(row.written_value),
+      resolution: row.resolution,
+    }));
+  }
+
+  // ---- journal
+
+  async addJournal(entries: Omit<JournalEntry, 'id' | 'undone'>[]): Promise<void> {
+    for (const part of chunks(entries, 200)) {
+      if (part.length === 0) continue;
+      await this.db
+        .insertInto('journal')
+        .values(
+          part.map((entry) => ({
+            run_id: entry.runId,
+            object: entry.object,
+            source_id: entry.sourceId,
+            target_object: entry.targetObject,
+            target_id: entry.targetId,
+            action: entry.action,
+            before: json(entry.before),
+            after: json(entry.after),
+            link_before: json(entry.linkBefore),
+            undone: 0,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** A run's journal, newest first, a page at a time. */
+  async *iterateJournal(runId: number, object: string, pageSize = 500): AsyncGenerator<JournalEntry[]> {
+    let before: number | null = null;
+    for (;;) {
+      let query = this.db.selectFrom('journal').selectAll().where('run_id', '=', runId).where('object', '=', object);
+      if (before !== null) query = query.where('id', '<', before);
+      const rows = await query.orderBy('id', 'desc').limit(pageSize).execute();
+      if (rows.length === 0) return;
+      yield rows.map(toJournalEntry);
+      before = rows[rows.length - 1]!.id;
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  async markJournalUndone(ids: number[]): Promise<void> {
+    for (const part of chunks(ids)) {
+      if (part.length === 0) continue;
+      await this.db.updateTable('journal').set({ undone: 1 }).where('id', 'in', part).execute();
+    }
+  }
+
+  async journalObjects(runId: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('journal').select('object').distinct().where('run_id', '=', runId).execute();
+    return rows.map((row) => row.object);
+  }
+
+  // ---- deferred references (the link pass)
+
+  async addDeferredReferences(references: DeferredReference[]): Promise<void> {
+    for (const part of chunks(references, 200)) {
+      if (part.length === 0) continue;
+      await this.db
+        .insertInto('deferred_references')
+        .values(
+          part.map((reference) => ({
+            run_id: reference.runId,
+            object: reference.object,
+            source_id: reference.sourceId,
+            field: reference.field,
+            value: JSON.stringify(reference.value),
+          })),
+        )
+        .onConflict((conflict) =>
+          conflict.columns(['run_id', 'object', 'source_id', 'field']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+        )
+        .execute();
+    }
+  }
+
+  async *iterateDeferredReferences(runId: number, object: string, pageSize = 500): AsyncGenerator<DeferredReference[]> {
+    let after: string | null = null;
+    for (;;) {
+      let query = this.db.selectFrom('deferred_references').selectAll().where('run_id', '=', runId).where('object', '=', object);
+      if (after !== null) query = query.where('source_id', '>', after);
+      // Whole records per page: fetch by source id, so every field of one record lands in one page.
+      const ids = await query.select('source_id').distinct().orderBy('source_id').limit(pageSize).execute();
+      if (ids.length === 0) return;
+      const sourceIds = ids.map((row) => row.source_id);
+      const rows = await this.db
+        .selectFrom('deferred_references')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .where('object', '=', object)
+        .where('source_id', 'in', sourceIds)
+        .execute();
+      yield rows.map((row) => ({
+        runId: row.run_id,
+        object: row.object,
+        sourceId: row.source_id,
+        field: row.field,
+        value: JSON.parse(row.value) as unknown,
+      }));
+      after = sourceIds[sourceIds.length - 1]!;
+      if (ids.length < pageSize) return;
+    }
+  }
+
+  async deleteDeferredReferences(runId: number, object: string, sourceIds: string[]): Promise<void> {
+    for (const part of chunks(sourceIds)) {
+      if (part.length === 0) continue;
+      await this.db
+        .deleteFrom('deferred_references')
+        .where('run_id', '=', runId)
+        .where('object', '=', object)
+        .where('source_id', 'in', part)
+        .execute();
+    }
+  }
+}
+
+const LOCK_NAME = 'ledger';
+const STALE_AFTER_MS = 60_000;
+
+export interface LedgerLock {
+  holder: string;
+  release(): Promise<void>;
+  heartbeat(runId?: number): Promise<void>;
+}
+
+/** The ledger: a SQLite file by default, or a PostgreSQL database for shared use. */
+export class Ledger extends LedgerStore {
+  private constructor(
+    readonly kysely: Kysely<LedgerDatabase>,
+    readonly dialect: LedgerDialect,
+    /** Where it lives, safe to print (no password). */
+    readonly location: string,
+  ) {
+    super(kysely);
+  }
+
+  static async open(location: string, options: { baseDir?: string } = {}): Promise<Ledger> {
+    let kysely: Kysely<LedgerDatabase>;
+    let dialect: LedgerDialect;
+    let shown: string;
+    if (/^postgres(ql)?:\/\//i.test(location)) {
+      dialect = 'postgres';
+      shown = redactUrl(location);
+      const pool = new pg.Pool({ connectionString: location, max: 4 });
+      kysely = new Kysely<LedgerDatabase>({ dialect: new PostgresDialect({ pool }) });
+    } else {
+      dialect = 'sqlite';
+      const path = isAbsolute(location) ? location : resolve(options.baseDir ?? process.cwd(), location);
+      shown = path;
+      mkdirSync(dirname(path), { recursive: true });
+      const database = new SqliteDatabase(path);
+      // WAL keeps readers (the wizard, `ferry runs`) unblocked while a run writes; every commit is on disk
+      // before the next write to the target, which is what crash safety needs (a killed process, not a
+      // lost machine).
+      database.pragma('journal_mode = WAL');
+      database.pragma('synchronous = NORMAL');
+      database.pragma('busy_timeout = 10000');
+      kysely = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database }) });
+    }
+    const ledger = new Ledger(kysely, dialect, shown);
+    try {
+      await ledger.migrate();
+    } catch (error) {
+      await kysely.destroy();
+      const message = error instanceof Error ? error.message : String(error);
+      throw new FerryError('LEDGER_ERROR', `Cannot open the ledger at ${shown}: ${message.replaceAll(location, shown)}`);
+    }
+    return ledger;
+  }
+
+  private async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.kysely,
+      provider: ledgerMigrations(this.dialect),
+      migrationTableName: 'ferry_migrations',
+      migrationLockTableName: 'ferry_migrations_lock',
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+  }
+
+  async transaction<T>(work: (store: LedgerStore) => Promise<T>): Promise<T> {
+    return this.kysely.transaction().execute((trx) => work(new LedgerStore(trx)));
+  }
+
+  /**
+   * Takes the ledger for one run. A second run on the same ledger is refused while the first is alive;
+   * a holder whose process is gone (same host) or whose heartbeat stopped is stale and is taken over, so
+   * a run killed with SIGKILL can be resumed.
+   */
+  async acquireLock(description: string): Promise<LedgerLock> {
+    const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = nowIso();
+      const inserted = await this.kysely
+        .insertInto('locks')
+        .values({ name: LOCK_NAME, run_id: null, holder, acquired_at: now, heartbeat_at: now })
+        .onConflict((conflict) => conflict.column('name').doNothing())
+        .returning('holder')
+        .executeTakeFirst();
+      if (inserted) {
+        return {
+          holder,
+          release: async () => {
+            await this.kysely.deleteFrom('locks').where('name', '=', LOCK_NAME).where('holder', '=', holder).execute();
+          },
+          heartbeat: async (runId?: number) => {
+            await this.kysely
+              .updateTable('locks')
+              .set({ heartbeat_at: nowIso(), ...(runId !== undefined ? { run_id: runId } : {}) })
+              .where('name', '=', LOCK_NAME)
+              .where('holder', '=', holder)
+              .execute();
+          },
+        };
+      }
+      const current = await this.kysely.selectFrom('locks').selectAll().where('name', '=', LOCK_NAME).executeTakeFirst();
+      if (!current) continue;
+      if (isStale(current.holder, current.heartbeat_at)) {
+        await this.kysely.deleteFrom('locks').where('name', '=', LOCK_NAME).where('holder', '=', current.holder).execute();
+        continue;
+      }
+      const [host, pid] = current.holder.split(':');
+      const what = current.run_id !== null ? `run ${current.run_id}` : 'another command';
+      throw new FerryError(
+        'LEDGER_LOCKED',
+        `The ledger at ${this.location} is in use by ${what} (process ${pid} on ${host}, since ${current.acquired_at}). ` +
+          `Only one run at a time can use a ledger: wait for it to finish, or stop it, then ${description} again.`,
+      );
+    }
+    throw new FerryError('LEDGER_LOCKED', `Could not take the ledger at ${this.location}; try again.`);
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+}
+
+function isStale(holder: string, heartbeatAt: string): boolean {
+  const [host, pidText] = holder.split(':');
+  const pid = Number(pidText);
+  if (host === hostname() && Number.isInteger(pid)) {
+    if (pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    }
+  }
+  return Date.now() - Date.parse(heartbeatAt) > STALE_AFTER_MS;
+}
+
+type RunRow = {
+  id: number;
+  kind: string;
+  status: string;
+  dry_run: number;
+  creates: number;
+  updates: number;
+  options: string;
+  started_at: string;
+  finished_at: string | null;
+  high_water_mark: string | null;
+  parent_run_id: number | null;
+  counts: string;
+  error: string | null;
+  undone_by_run_id: number | null;
+};
+
+function toRun(row: RunRow): Run {
+  return {
+    id: Number(row.id),
+    kind: row.kind as RunKind,
+    status: row.status as RunStatus,
+    dryRun: row.dry_run === 1,
+    creates: row.creates === 1,
+    updates: row.updates === 1,
+    options: JSON.parse(row.options) as Record<string, unknown>,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    highWaterMark: row.high_water_mark,
+    parentRunId: row.parent_run_id,
+    counts: JSON.parse(row.counts) as Record<string, Counts>,
+    error: row.error,
+    undoneByRunId: row.undone_by_run_id,
+  };
+}
+
+type LinkRow = LedgerDatabase['links'];
+
+function toLink(row: LinkRow): Link {
+  return {
+    object: row.object,
+    sourceId: row.source_id,
+    targetId: row.target_id,
+    state: row.state as Link['state'],
+    origin: row.origin as LinkOrigin,
+    fingerprint: row.fingerprint,
+    written: parse<Record<string, unknown>>(row.written),
+    runId: Number(row.run_id),
+    updatedRunId: row.updated_run_id === null ? null : Number(row.updated_run_id),
+    leaderSourceId: row.leader_source_id,
+  };
+}
+
+function fromLink(link: Link): LinkRow {
+  return {
+    object: link.object,
+    source_id: link.sourceId,
+    target_id: link.targetId,
+    state: link.state,
+    origin: link.origin,
+    fingerprint: link.fingerprint,
+    written: json(link.written),
+    run_id: link.runId,
+    updated_run_id: link.updatedRunId,
+    leader_source_id: link.leaderSourceId,
+  };
+}
+
+function toMatchIssue(row: LedgerDatabase['match_issues']): MatchIssue {
+  return {
+    object: row.object,
+    sourceId: row.source_id,
+    kind: row.kind as MatchIssue['kind'],
+    key: row.key,
+    candidates: JSON.parse(row.candidates) as string[],
+    runId: Number(row.run_id),
+  };
+}
+
+type JournalRow = {
+  id: number;
+  run_id: number;
+  object: string;
+  source_id: string;
+  target_object: string;
+  target_id: string;
+  action: string;
+  before: string | null;
+  after: string | null;
+  link_before: string | null;
+  undone: number;
+};
+
+function toJournalEntry(row: JournalRow): JournalEntry {
+  return {
+    id: Number(row.id),
+    runId: Number(row.run_id),
+    object: row.object,
+    sourceId: row.source_id,
+    targetObject: row.target_object,
+    targetId: row.target_id,
+    action: row.action as JournalEntry['action'],
+    before: parse(row.before),
+    after: parse(row.after),
+    linkBefore: parse(row.link_before),
+    undone: row.undone === 1,
+  };
+}

@@ -1,0 +1,139 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+export type LedgerDialect = 'sqlite' | 'postgres';
+
+/**
+ * The ledger's own schema migrations, in code so they ship with the package. Never edit a released
+ * migration: add a new one. The auto-increment column differs per backend, everything else is shared.
+ */
+export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
+  const serial = (db: Kysely<unknown>, table: string) => {
+    const builder = db.schema.createTable(table);
+    return dialect === 'postgres'
+      ? builder.addColumn('id', 'serial', (c) => c.primaryKey())
+      : builder.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+  };
+
+  const initial: Migration = {
+    async up(db: Kysely<unknown>) {
+      await serial(db, 'runs')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('dry_run', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('creates', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('updates', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('high_water_mark', 'text')
+        .addColumn('parent_run_id', 'integer')
+        .addColumn('counts', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('error', 'text')
+        .addColumn('undone_by_run_id', 'integer')
+        .execute();
+
+      await db.schema
+        .createTable('links')
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text')
+        .addColumn('written', 'text')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addColumn('updated_run_id', 'integer')
+        .addColumn('leader_source_id', 'text')
+        .addPrimaryKeyConstraint('links_pk', ['object', 'source_id'])
+        .execute();
+      await db.schema.createIndex('links_target').on('links').columns(['object', 'target_id']).execute();
+
+      await db.schema
+        .createTable('match_issues')
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('candidates', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('match_issues_pk', ['object', 'source_id'])
+        .execute();
+
+      await db.schema
+        .createTable('units')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('cursor', 'text')
+        .addColumn('next_cursor', 'text')
+        .addColumn('done', 'integer', (c) => c.notNull())
+        .addColumn('counts', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('units_pk', ['run_id', 'phase', 'object', 'seq'])
+        .execute();
+
+      await serial(db, 'failures')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('field', 'text')
+        .addColumn('value', 'text')
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('resolved_by_run_id', 'integer')
+        .execute();
+      await db.schema.createIndex('failures_run').on('failures').columns(['run_id', 'object']).execute();
+      await db.schema.createIndex('failures_record').on('failures').columns(['object', 'source_id']).execute();
+
+      await serial(db, 'conflicts')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('source_value', 'text')
+        .addColumn('target_value', 'text')
+        .addColumn('written_value', 'text')
+        .addColumn('resolution', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('conflicts_run').on('conflicts').column('run_id').execute();
+
+      await serial(db, 'journal')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('target_object', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('before', 'text')
+        .addColumn('after', 'text')
+        .addColumn('link_before', 'text')
+        .addColumn('undone', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('journal_run').on('journal').columns(['run_id', 'object']).execute();
+
+      await db.schema
+        .createTable('deferred_references')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deferred_references_pk', ['run_id', 'object', 'source_id', 'field'])
+        .execute();
+
+      await db.schema
+        .createTable('locks')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('run_id', 'integer')
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('acquired_at', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+
+  return {
+    getMigrations: () => Promise.resolve({ '0001_initial': initial }),
+  };
+}

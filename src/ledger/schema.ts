@@ -1,0 +1,133 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Ledger tables. JSON values are stored as text on both backends so the two behave the same; instants
+ * are ISO UTC strings. `object` is always the SOURCE object name of a mapping.
+ */
+export interface RunsTable {
+  id: Generated<number>;
+  kind: string;
+  status: string;
+  dry_run: number;
+  /** Flags of a delta (or the full migration): whether it created and/or updated. */
+  creates: number;
+  updates: number;
+  options: string;
+  started_at: string;
+  finished_at: string | null;
+  high_water_mark: string | null;
+  parent_run_id: number | null;
+  counts: string;
+  error: string | null;
+  undone_by_run_id: number | null;
+}
+
+export interface LinksTable {
+  object: string;
+  source_id: string;
+  target_id: string | null;
+  /** 'pending' = create intent written, result not yet known; 'linked' = target id known. */
+  state: string;
+  /** created | matched | manual | merged */
+  origin: string;
+  fingerprint: string | null;
+  /** JSON: target field -> value last written by Ferry (what conflict detection compares against). */
+  written: string | null;
+  run_id: number;
+  updated_run_id: number | null;
+  /** For origin 'merged': the source record whose target record this one shares. */
+  leader_source_id: string | null;
+}
+
+export interface MatchIssuesTable {
+  object: string;
+  source_id: string;
+  /** ambiguous | duplicate */
+  kind: string;
+  key: string;
+  /** JSON: candidate target ids (ambiguous) or the duplicate group's leader source id (duplicate). */
+  candidates: string;
+  run_id: number;
+}
+
+export interface UnitsTable {
+  run_id: number;
+  phase: string;
+  object: string;
+  seq: number;
+  cursor: string | null;
+  next_cursor: string | null;
+  done: number;
+  counts: string;
+}
+
+export interface FailuresTable {
+  id: Generated<number>;
+  run_id: number;
+  object: string;
+  source_id: string;
+  code: string;
+  field: string | null;
+  value: string | null;
+  message: string;
+  resolved_by_run_id: number | null;
+}
+
+export interface ConflictsTable {
+  id: Generated<number>;
+  run_id: number;
+  object: string;
+  source_id: string;
+  target_id: string;
+  field: string;
+  source_value: string | null;
+  target_value: string | null;
+  written_value: string | null;
+  resolution: string;
+}
+
+export interface JournalTable {
+  id: Generated<number>;
+  run_id: number;
+  object: string;
+  source_id: string;
+  target_object: string;
+  target_id: string;
+  /** create | update | delete | link */
+  action: string;
+  /** JSON: target values before the write (update/delete), null for create. */
+  before: string | null;
+  /** JSON: values written. */
+  after: string | null;
+  /** JSON: the ledger link row before this write, to restore it on undo (null: there was none). */
+  link_before: string | null;
+  undone: number;
+}
+
+export interface DeferredReferencesTable {
+  run_id: number;
+  object: string;
+  source_id: string;
+  field: string;
+  value: string;
+}
+
+export interface LocksTable {
+  name: string;
+  run_id: number | null;
+  holder: string;
+  acquired_at: string;
+  heartbeat_at: string;
+}
+
+export interface LedgerDatabase {
+  runs: RunsTable;
+  links: LinksTable;
+  match_issues: MatchIssuesTable;
+  units: UnitsTable;
+  failures: FailuresTable;
+  conflicts: ConflictsTable;
+  journal: JournalTable;
+  deferred_references: DeferredReferencesTable;
+  locks: LocksTable;
+}
