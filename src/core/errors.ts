@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'VALUE_NOT_MAPPED',
   'CSV_ROW_INVALID',
   'WRITE_FAILED',
+  /** Undo found the target changed since Ferry wrote it, and left it alone. */
+  'TARGET_CHANGED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,10 +10,12 @@ export interface Counts {
   skipped: number;
   failed: number;
   conflicts: number;
+  /** Target records deleted (undo, --rerun). */
+  deleted: number;
 }
 
 export function emptyCounts(): Counts {
-  return { read: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0 };
+  return { read: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 };
 }
 
 export function addCounts(into: Counts, from: Partial<Counts>): Counts {

@@ -15,7 +15,8 @@ import type { LedgerDatabase } from './schema.js';
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
 export type RunKind = 'match' | 'demo' | 'full' | 'delta' | 'retry' | 'undo' | 'rerun-wipe';
-export type RunStatus = 'running' | 'completed' | 'completed_with_failures' | 'failed' | 'abandoned';
+/** `interrupted`: stopped by a fatal error; like a killed `running` run, the same command resumes it. */
+export type RunStatus = 'running' | 'interrupted' | 'completed' | 'completed_with_failures' | 'failed' | 'abandoned';
 export type LinkOrigin = 'created' | 'matched' | 'manual' | 'merged';
 
 export interface Run {
@@ -191,7 +192,7 @@ export class LedgerStore {
   }
 
   async unfinishedRuns(): Promise<Run[]> {
-    const rows = await this.db.selectFrom('runs').selectAll().where('status', '=', 'running').orderBy('id', 'asc').execute();
+    const rows = await this.db.selectFrom('runs').selectAll().where('status', 'in', ['running', 'interrupted']).where('dry_run', '=', 0).orderBy('id', 'asc').execute();
     return rows.map(toRun);
   }
 
@@ -570,6 +571,34 @@ export class LedgerStore {
       if (part.length === 0) continue;
       await this.db.updateTable('journal').set({ undone: 1 }).where('id', 'in', part).execute();
     }
+  }
+
+  /** Removes a run's journal entries of writes that the target refused (they never happened). */
+  async deleteJournalEntries(runId: number, object: string, sourceIds: string[], action: JournalEntry['action']): Promise<void> {
+    for (const part of chunks(sourceIds)) {
+      if (part.length === 0) continue;
+      await this.db
+        .deleteFrom('journal')
+        .where('run_id', '=', runId)
+        .where('object', '=', object)
+        .where('action', '=', action)
+        .where('source_id', 'in', part)
+        .execute();
+    }
+  }
+
+  /** Runs after `runId` that wrote to the target and were not undone (undo goes newest first). */
+  async laterWritingRuns(runId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('journal')
+      .innerJoin('runs', 'runs.id', 'journal.run_id')
+      .select('journal.run_id')
+      .distinct()
+      .where('journal.run_id', '>', runId)
+      .where('runs.undone_by_run_id', 'is', null)
+      .where('runs.kind', '!=', 'undo')
+      .execute();
+    return rows.map((row) => Number(row.run_id)).sort((a, b) => a - b);
   }
 
   async journalObjects(runId: number): Promise<string[]> {

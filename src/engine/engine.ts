@@ -1,0 +1,621 @@
+import type { CrmRecord, ReadOptions } from '../core/connector.js';
+import { FerryError, toFerryError } from '../core/errors.js';
+import type { SchemaDescription } from '../core/schema.js';
+import { nowIso, subtractMillis } from '../core/time.js';
+import type { JournalEntry, Link, Run, RunKind } from '../ledger/index.js';
+import { mapRecord, valuesEqual } from '../project/transform.js';
+import { matchObject, type MatchSummary } from './matching.js';
+import { buildPlan, type ObjectPlan } from './plan.js';
+import { RunState } from './run-state.js';
+import type {
+  CommonRunOptions,
+  ConflictPolicy,
+  DeltaOptions,
+  DemoOptions,
+  EngineContext,
+  MigrateOptions,
+  RunResult,
+  VerifyIssue,
+  VerifyResult,
+} from './types.js';
+import { RecordWriter, type WriteMode } from './writer.js';
+import { undoRun } from './undo.js';
+
+const HEARTBEAT_MS = 10_000;
+
+interface StartOptions extends CommonRunOptions {
+  creates?: boolean;
+  updates?: boolean;
+  options?: Record<string, unknown>;
+  parentRunId?: number;
+  /** Whether an unfinished run is the same command (and may be resumed by this call). */
+  sameCommand: (run: Run) => boolean;
+  command: string;
+}
+
+interface ActiveRun {
+  state: RunState;
+  resumed: boolean;
+  finish: (error?: unknown) => Promise<RunResult>;
+}
+
+/**
+ * The migration engine: every run kind in the semantics document, over any two connectors. It knows
+ * connectors only through the Connector interface and keeps all state in the ledger, so any run can be
+ * killed and resumed by running the same command again.
+ */
+export class Engine {
+  private plans?: ObjectPlan[];
+
+  constructor(private readonly context: EngineContext) {}
+
+  async schemas(): Promise<{ source: SchemaDescription; target: SchemaDescription }> {
+    this.context.sourceSchema ??= await this.context.source.describe();
+    this.context.targetSchema ??= await this.context.target.describe();
+    return { source: this.context.sourceSchema, target: this.context.targetSchema };
+  }
+
+  /** Objects in dependency order (referenced objects first). */
+  async objectPlans(): Promise<ObjectPlan[]> {
+    if (!this.plans) {
+      const { source, target } = await this.schemas();
+      this.plans = buildPlan(this.context.project, source, target);
+    }
+    return this.plans;
+  }
+
+  // ---- runs
+
+  async match(options: CommonRunOptions = {}): Promise<RunResult> {
+    const plans = await this.objectPlans();
+    const active = await this.start('match', { ...options, command: 'match', sameCommand: (run) => run.kind === 'match' });
+    try {
+      await this.matchAll(active.state, plans);
+      return await active.finish();
+    } catch (error) {
+      return await active.finish(error);
+    }
+  }
+
+  async migrate(options: MigrateOptions = {}): Promise<RunResult> {
+    const plans = await this.objectPlans();
+    const active = await this.start('full', {
+      ...options,
+      creates: true,
+      updates: true,
+      options: { rerun: options.rerun === true, noMatch: options.noMatch === true },
+      command: 'migrate',
+      sameCommand: (run) => run.kind === 'full' && run.options.rerun === (options.rerun === true),
+    });
+    const { state } = active;
+    try {
+      if (options.rerun) await this.wipeCreated(state, plans);
+      if (!options.noMatch) await this.matchAll(state, plans);
+      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const mode: WriteMode = { create: true, update: true, onConflict: 'source-wins', force: false };
+      for (const plan of plans) await this.writeObject(state, writer, plan, {}, mode);
+      for (const plan of plans) await writer.linkPass(plan);
+      return await active.finish();
+    } catch (error) {
+      return await active.finish(error);
+    }
+  }
+
+  /** Per object, how many target records `migrate --rerun` would delete (those earlier runs created). */
+  async rerunPreview(): Promise<Record<string, number>> {
+    const plans = await this.objectPlans();
+    const out: Record<string, number> = {};
+    for (const plan of plans) out[plan.object] = await this.context.ledger.countLinks(plan.object, ['created']);
+    return out;
+  }
+
+  async delta(options: DeltaOptions): Promise<RunResult> {
+    if (!options.createNew && !options.updateChanged) {
+      throw new FerryError('USAGE', 'A delta needs --create-new, --update-changed, or both.');
+    }
+    const ledger = this.context.ledger;
+    const createRun = options.createNew ? await ledger.lastWindowRun('creates') : undefined;
+    const updateRun = options.updateChanged ? await ledger.lastWindowRun('updates') : undefined;
+    if ((options.createNew && !createRun) || (options.updateChanged && !updateRun)) {
+      throw new FerryError('USAGE', 'There is no finished full migration in this ledger yet: run `ferry migrate` before a delta.');
+    }
+    const plans = await this.objectPlans();
+    const onConflict: ConflictPolicy = options.onConflict ?? 'source-wins';
+    const bounds = [createRun?.highWaterMark, updateRun?.highWaterMark].filter((bound): bound is string => Boolean(bound));
+    const lookbackMs = this.context.project.options.lookbackMs ?? this.context.source.capabilities().lookbackMs;
+    const lowerBound = subtractMillis(bounds.sort()[0]!, lookbackMs);
+    const active = await this.start('delta', {
+      ...options,
+      creates: options.createNew,
+      updates: options.updateChanged,
+      options: { createNew: options.createNew, updateChanged: options.updateChanged, onConflict, lowerBound, lookbackMs, noMatch: options.noMatch === true },
+      command: 'delta',
+      sameCommand: (run) =>
+        run.kind === 'delta' && run.options.createNew === options.createNew && run.options.updateChanged === options.updateChanged,
+    });
+    const { state } = active;
+    // A resumed delta keeps the window it started with.
+    const modifiedSince = typeof state.run.options.lowerBound === 'string' ? state.run.options.lowerBound : lowerBound;
+    try {
+      const windowFor = (plan: ObjectPlan): Pick<ReadOptions, 'modifiedSince'> =>
+        plan.sourceSchema.modifiedField && this.context.source.capabilities().modifiedSince ? { modifiedSince } : {};
+      if (!options.noMatch) await this.matchAll(state, plans, windowFor);
+      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const mode: WriteMode = { create: options.createNew, update: options.updateChanged, onConflict, force: false };
+      for (const plan of plans) {
+        if (!windowFor(plan).modifiedSince) state.messages.push(`${plan.object}: the source cannot filter by modification time, so every record was read.`);
+        await this.writeObject(state, writer, plan, windowFor(plan), mode);
+      }
+      for (const plan of plans) await writer.linkPass(plan);
+      const open = await ledger.countOpenFailures();
+      if (open > 0) state.messages.push(`${open} record(s) failed in this or earlier runs and are not migrated: see \`ferry report\` and \`ferry retry <run>\`.`);
+      return await active.finish();
+    } catch (error) {
+      return await active.finish(error);
+    }
+  }
+
+  async demo(options: DemoOptions = {}): Promise<RunResult> {
+    const plans = await this.objectPlans();
+    const sampleSize = options.sampleSize ?? this.context.project.options.demoSampleSize;
+    const active = await this.start('demo', {
+      ...options,
+      creates: true,
+      updates: true,
+      options: { sampleSize },
+      command: 'demo',
+      sameCommand: (run) => run.kind === 'demo',
+    });
+    const { state } = active;
+    try {
+      await this.matchAll(state, plans);
+      const sample = await this.chooseSample(plans, sampleSize);
+      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const mode: WriteMode = { create: true, update: true, onConflict: 'source-wins', force: false };
+      for (const plan of plans) {
+        const ids = [...(sample.get(plan.object) ?? [])];
+        await this.writeRecordsById(state, writer, plan, ids, mode);
+      }
+      for (const plan of plans) await writer.linkPass(plan);
+      return await active.finish();
+    } catch (error) {
+      return await active.finish(error);
+    }
+  }
+
+  async retry(runId: number, options: CommonRunOptions = {}): Promise<RunResult> {
+    const ledger = this.context.ledger;
+    const parent = await ledger.requireRun(runId);
+    if (parent.kind === 'undo' || parent.kind === 'match') throw new FerryError('USAGE', `Run ${runId} is a ${parent.kind} run; only migration runs can be retried.`);
+    const plans = await this.objectPlans();
+    const onConflict = (parent.options.onConflict as ConflictPolicy | undefined) ?? 'source-wins';
+    const active = await this.start('retry', {
+      ...options,
+      creates: true,
+      updates: true,
+      parentRunId: runId,
+      options: { onConflict },
+      command: `retry ${runId}`,
+      sameCommand: (run) => run.kind === 'retry' && run.parentRunId === runId,
+    });
+    const { state } = active;
+    try {
+      const failures = await ledger.listFailures({ runId, unresolved: true });
+      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const mode: WriteMode = { create: true, update: true, onConflict, force: true };
+      for (const plan of plans) {
+        const ids = [...new Set(failures.filter((failure) => failure.object === plan.object).map((failure) => failure.sourceId))];
+        await this.writeRecordsById(state, writer, plan, ids, mode);
+      }
+      for (const plan of plans) await writer.linkPass(plan);
+      return await active.finish();
+    } catch (error) {
+      return await active.finish(error);
+    }
+  }
+
+  async undo(runId: number, options: CommonRunOptions = {}): Promise<RunResult> {
+    const ledger = this.context.ledger;
+    const parent = await ledger.requireRun(runId);
+    if (parent.kind === 'undo') throw new FerryError('USAGE', `Run ${runId} is itself an undo.`);
+    if (parent.undoneByRunId !== null) throw new FerryError('USAGE', `Run ${runId} was already undone by run ${parent.undoneByRunId}.`);
+    if (parent.status === 'running' || parent.status === 'interrupted') {
+      throw new FerryError('RUN_UNFINISHED', `Run ${runId} has not finished: resume it first (run the same command again), then undo it.`);
+    }
+    const later = await ledger.laterWritingRuns(runId);
+    if (later.length > 0) {
+      throw new FerryError('USAGE', `Run(s) ${later.join(', ')} wrote to the target after run ${runId}: undo them first, newest first (\`ferry undo ${later[later.length - 1]}\`).`);
+    }
+    const plans = await this.objectPlans();
+    const active = await this.start('undo', {
+      ...options,
+      parentRunId: runId,
+      command: `undo ${runId}`,
+      sameCommand: (run) => run.kind === 'undo' && run.parentRunId === runId,
+    });
+    try {
+      await undoRun(active.state, this.context.target, [...plans].reverse(), runId);
+      if (!active.state.dryRun) await ledger.updateRun(runId, { undoneByRunId: active.state.run.id });
+      return await active.finish();
+    } catch (error) {
+      return await active.finish(error);
+    }
+  }
+
+  /** Compares the target with the source through the ledger: missing records, field mismatches, broken links. */
+  async verify(): Promise<VerifyResult> {
+    const plans = await this.objectPlans();
+    const { source, target, ledger, project } = this.context;
+    const result: VerifyResult = { objects: {}, issues: [], ok: true };
+    const limitIssues = 1000;
+    for (const plan of plans) {
+      const summary = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0 };
+      result.objects[plan.object] = summary;
+      const referenceFields = new Map(plan.references.map((reference) => [reference.targetField, reference]));
+      const report = (issue: VerifyIssue) => {
+        if (result.issues.length < limitIssues) result.issues.push(issue);
+      };
+      let after: string | undefined;
+      for (;;) {
+        const page = await source.read(plan.object, { after, limit: project.options.pageSize });
+        const links = await ledger.getLinks(plan.object, page.records.map((record) => record.id));
+        const linked = page.records.filter((record) => links.get(record.id)?.targetId);
+        const targets = new Map<string, CrmRecord>();
+        const targetIds = linked.map((record) => links.get(record.id)!.targetId!);
+        for (let start = 0; start < targetIds.length; start += target.capabilities().batchSize.read) {
+          for (const record of await target.readByIds(plan.targetObject, targetIds.slice(start, start + target.capabilities().batchSize.read), plan.targetFields)) {
+            targets.set(record.id, record);
+          }
+        }
+        const mappedById = new Map(
+          page.records.map((record) => [
+            record.id,
+            mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone }).values,
+          ]),
+        );
+        const referenced = new Map<string, Map<string, Link>>();
+        for (const reference of plan.references) {
+          const ids = new Set<string>();
+          for (const values of mappedById.values()) {
+            const value = values[reference.targetField];
+            for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) ids.add(String(id));
+          }
+          const existing = referenced.get(reference.sourceObject) ?? new Map<string, Link>();
+          for (const [id, link] of await ledger.getLinks(reference.sourceObject, [...ids])) existing.set(id, link);
+          referenced.set(reference.sourceObject, existing);
+        }
+        for (const record of page.records) {
+          const link = links.get(record.id);
+          if (!link?.targetId || link.state !== 'linked') {
+            if (!plan.mapping.matchOnly) {
+              summary.notMigrated += 1;
+              report({ object: plan.object, sourceId: record.id, kind: 'not-migrated' });
+            }
+            continue;
+          }
+          summary.checked += 1;
+          const actual = targets.get(link.targetId);
+          if (!actual) {
+            summary.missing += 1;
+            report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'missing-in-target' });
+            continue;
+          }
+          const option = link.origin === 'created' || link.origin === 'merged' ? 'update' : plan.mapping.matched;
+          for (const [field, rawExpected] of Object.entries(mappedById.get(record.id)!)) {
+            const reference = referenceFields.get(field);
+            let expected = rawExpected;
+            if (reference && expected !== null) {
+              const links = referenced.get(reference.sourceObject)!;
+              const translate = (id: unknown) => links.get(String(id))?.targetId ?? undefined;
+              if (Array.isArray(expected)) {
+                const ids = expected.map(translate);
+                if (ids.some((id) => id === undefined)) continue; // reported on the referenced record
+                expected = (ids as string[]).sort();
+              } else {
+                const id = translate(expected);
+                if (id === undefined) continue;
+                expected = id;
+              }
+            }
+            const type = plan.targetFieldSchemas.get(field)?.type;
+            const now = actual.fields[field] ?? null;
+            if (valuesEqual(expected, now, type)) continue;
+            const written = link.written ?? {};
+            if (!(field in written) && option !== 'update') continue; // kept on purpose (fill-empty / skip)
+            const reason: VerifyIssue['reason'] =
+              field in written ? (valuesEqual(now, written[field] as never, type) ? 'source-changed-since-last-run' : 'edited-in-target') : 'unknown';
+            if (reason === 'edited-in-target') {
+              report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'field-mismatch', field, expected, actual: now, reason });
+              continue;
+            }
+            if (reference) summary.brokenReferences += 1;
+            else summary.mismatched += 1;
+            report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: reference ? 'broken-reference' : 'field-mismatch', field, expected, actual: now, reason });
+          }
+        }
+        if (!page.next) break;
+        after = page.next;
+      }
+      if (summary.missing + summary.mismatched + summary.brokenReferences + summary.notMigrated > 0) result.ok = false;
+    }
+    return result;
+  }
+
+  /** Distinct non-empty values of a source field (for proposing value maps). */
+  async sampleSourceValues(object: string, field: string, limit = 200): Promise<string[]> {
+    const values = new Set<string>();
+    let after: string | undefined;
+    let read = 0;
+    while (read < 10_000 && values.size < limit) {
+      const page = await this.context.source.read(object, { after, limit: 1000, fields: [field] });
+      for (const record of page.records) {
+        const value = record.fields[field];
+        if (value !== null && value !== undefined && value !== '') values.add(String(value));
+      }
+      read += page.records.length;
+      if (!page.next) break;
+      after = page.next;
+    }
+    return [...values].slice(0, limit);
+  }
+
+  // ---- internals
+
+  private async start(kind: RunKind, options: StartOptions): Promise<ActiveRun> {
+    const { ledger, progress, source } = this.context;
+    const dryRun = options.dryRun === true;
+    const lock = await ledger.acquireLock(`run \`ferry ${options.command}\``);
+    let heartbeat: NodeJS.Timeout | undefined;
+    try {
+      let resumeFrom: Run | undefined;
+      if (!dryRun) {
+        for (const unfinished of await ledger.unfinishedRuns()) {
+          if (options.restart) {
+            await ledger.updateRun(unfinished.id, { status: 'abandoned', finishedAt: nowIso() });
+            continue;
+          }
+          if (options.sameCommand(unfinished) && !resumeFrom) {
+            resumeFrom = unfinished;
+            continue;
+          }
+          throw new FerryError(
+            'RUN_UNFINISHED',
+            `Run ${unfinished.id} (${unfinished.kind}) did not finish. Run its command again to resume it, or add --restart to abandon it.`,
+          );
+        }
+      }
+      let run: Run;
+      if (resumeFrom) {
+        run = resumeFrom;
+        await ledger.updateRun(run.id, { status: 'running', error: null });
+      } else {
+        const highWaterMark = source.now ? await source.now() : nowIso();
+        run = await ledger.createRun({
+          kind,
+          dryRun,
+          creates: options.creates,
+          updates: options.updates,
+          options: options.options,
+          highWaterMark,
+          parentRunId: options.parentRunId ?? null,
+        });
+      }
+      await lock.heartbeat(run.id);
+      heartbeat = setInterval(() => {
+        lock.heartbeat(run.id).catch(() => undefined);
+      }, HEARTBEAT_MS);
+      heartbeat.unref();
+      const state = new RunState(ledger, run, progress);
+      if (resumeFrom) {
+        state.restoreCounts(run.counts);
+        state.messages.push(`Resumed run ${run.id} (${run.kind}, started ${run.startedAt}) where it stopped.`);
+      }
+      const plans = await this.objectPlans();
+      progress.emit({ type: 'run-started', runId: String(run.id), kind, objects: plans.map((plan) => plan.object), resumed: Boolean(resumeFrom), dryRun });
+
+      const finish = async (error?: unknown): Promise<RunResult> => {
+        clearInterval(heartbeat);
+        try {
+          const counts = state.countsRecord();
+          const failed = Object.values(counts).reduce((sum, count) => sum + count.failed, 0);
+          if (error !== undefined) {
+            const fatal = toFerryError(error);
+            await ledger.updateRun(run.id, { status: dryRun ? 'failed' : 'interrupted', counts, error: `${fatal.code}: ${fatal.message}`, finishedAt: nowIso() });
+            progress.emit({ type: 'run-finished', runId: String(run.id), status: 'interrupted', counts });
+            throw fatal;
+          }
+          const status = failed > 0 ? 'completed_with_failures' : 'completed';
+          await ledger.updateRun(run.id, { status, counts, finishedAt: nowIso() });
+          progress.emit({ type: 'run-finished', runId: String(run.id), status, counts });
+          const result: RunResult = { runId: run.id, kind, status, dryRun, resumed: Boolean(resumeFrom), counts, messages: state.messages };
+          if (dryRun) result.estimate = this.estimate(state);
+          return result;
+        } finally {
+          await lock.release();
+        }
+      };
+      return { state, resumed: Boolean(resumeFrom), finish };
+    } catch (error) {
+      clearInterval(heartbeat);
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private estimate(state: RunState): { apiCalls: number; seconds: number } {
+    const apiCalls = state.apiCalls + state.readCalls;
+    const rate = this.context.target.capabilities().requestsPerSecond;
+    const perCall = state.readCalls > 0 ? state.readMillis / state.readCalls / 1000 : 0.05;
+    const seconds = rate ? state.apiCalls / rate : state.apiCalls * perCall;
+    return { apiCalls, seconds: Math.round(seconds * 10) / 10 };
+  }
+
+  private async matchAll(
+    state: RunState,
+    plans: ObjectPlan[],
+    windowFor: (plan: ObjectPlan) => Pick<ReadOptions, 'modifiedSince'> = () => ({}),
+  ): Promise<MatchSummary[]> {
+    const summaries: MatchSummary[] = [];
+    for (const plan of plans) {
+      const units = state.dryRun ? [] : await state.ledger.getUnits(state.run.id, 'match', plan.object);
+      if (units.some((unit) => unit.done)) continue;
+      state.progress.emit({ type: 'phase', runId: String(state.run.id), phase: 'match', object: plan.object });
+      const summary = await matchObject(state, this.context.source, this.context.target, plan, windowFor(plan));
+      summaries.push(summary);
+      if (summary.ambiguous > 0 || summary.duplicates > 0 || summary.matched > 0) {
+        state.messages.push(
+          `${plan.object}: ${summary.matched} matched to existing target records, ${summary.ambiguous} ambiguous (held back), ${summary.duplicates} duplicates in the source.`,
+        );
+      }
+      if (!state.dryRun) {
+        await state.ledger.putUnit({ runId: state.run.id, phase: 'match', object: plan.object, seq: 0, cursor: null, nextCursor: null, done: true, counts: { matched: summary.matched } });
+        await state.checkpoint();
+      }
+    }
+    return summaries;
+  }
+
+  /** Reads an object page by page and writes it; each page is a unit of work recorded in the ledger. */
+  private async writeObject(state: RunState, writer: RecordWriter, plan: ObjectPlan, window: Pick<ReadOptions, 'modifiedSince'>, mode: WriteMode): Promise<void> {
+    const { ledger, progress, source, project } = this.context;
+    const runId = String(state.run.id);
+    const units = state.dryRun ? [] : await ledger.getUnits(state.run.id, 'write', plan.object);
+    const last = units[units.length - 1];
+    if (last?.done && last.nextCursor === null) return;
+    await writer.prepareObject(plan);
+    let cursor = last?.nextCursor ?? undefined;
+    let seq = (last?.seq ?? -1) + 1;
+    const total = plan.sourceSchema.count;
+    progress.emit({ type: 'object-started', runId, object: plan.object, ...(total !== undefined && !window.modifiedSince ? { total } : {}) });
+    for (;;) {
+      const started = Date.now();
+      const page = await source.read(plan.object, { ...window, after: cursor, limit: project.options.pageSize });
+      state.readMillis += Date.now() - started;
+      state.readCalls += 1;
+      await writer.processPage(plan, page.records, mode);
+      const counts = state.countsFor(plan.object);
+      if (!state.dryRun) {
+        if (!page.next) await writer.linkFollowers(plan);
+        await ledger.putUnit({ runId: state.run.id, phase: 'write', object: plan.object, seq, cursor: cursor ?? null, nextCursor: page.next ?? null, done: true, counts: {} });
+        await state.checkpoint();
+      }
+      progress.emit({ type: 'object-progress', runId, object: plan.object, processed: counts.read, ...(total !== undefined && !window.modifiedSince ? { total } : {}), counts: { ...counts } });
+      if (!page.next) break;
+      cursor = page.next;
+      seq += 1;
+    }
+    progress.emit({ type: 'object-finished', runId, object: plan.object, counts: { ...state.countsFor(plan.object) } });
+  }
+
+  /** Writes chosen records (demo sample, retry) read by id; a missing source record settles its failure. */
+  private async writeRecordsById(state: RunState, writer: RecordWriter, plan: ObjectPlan, ids: string[], mode: WriteMode): Promise<void> {
+    if (ids.length === 0) return;
+    const { progress, source } = this.context;
+    const runId = String(state.run.id);
+    await writer.prepareObject(plan);
+    progress.emit({ type: 'object-started', runId, object: plan.object, total: ids.length });
+    const size = Math.min(source.capabilities().batchSize.read, this.context.project.options.pageSize);
+    for (let start = 0; start < ids.length; start += size) {
+      const part = ids.slice(start, start + size);
+      const records = await source.readByIds(plan.object, part);
+      state.readCalls += 1;
+      const found = new Set(records.map((record) => record.id));
+      const gone = part.filter((id) => !found.has(id));
+      for (const id of gone) {
+        await state.fail(plan.object, id, { code: 'NOT_FOUND', message: `${plan.object} ${id} is no longer in the source` });
+      }
+      if (gone.length > 0 && !state.dryRun) await state.ledger.resolveFailures(plan.object, gone, state.run.id);
+      await writer.processPage(plan, records, mode);
+      progress.emit({ type: 'object-progress', runId, object: plan.object, processed: start + part.length, total: ids.length, counts: { ...state.countsFor(plan.object) } });
+    }
+    if (!state.dryRun) await writer.linkFollowers(plan);
+    await state.checkpoint();
+    progress.emit({ type: 'object-finished', runId, object: plan.object, counts: { ...state.countsFor(plan.object) } });
+  }
+
+  /**
+   * The demo sample: the first records of each object plus every record they refer to, so the sample
+   * arrives with its relations (a deal with its company, contacts and owner).
+   */
+  private async chooseSample(plans: ObjectPlan[], size: number): Promise<Map<string, Set<string>>> {
+    const { source, project } = this.context;
+    const sample = new Map<string, Set<string>>(plans.map((plan) => [plan.object, new Set<string>()]));
+    for (const plan of plans) {
+      if (plan.mapping.matchOnly) continue;
+      const page = await source.read(plan.object, { limit: size });
+      for (const record of page.records.slice(0, size)) sample.get(plan.object)!.add(record.id);
+    }
+    // Children before parents: each adds what it refers to; self references are followed a few levels.
+    for (const plan of [...plans].reverse()) {
+      for (let depth = 0; depth < 5; depth++) {
+        const ids = [...sample.get(plan.object)!];
+        const before = ids.length;
+        for (let start = 0; start < ids.length; start += 200) {
+          const records = await source.readByIds(plan.object, ids.slice(start, start + 200));
+          for (const record of records) {
+            const mapped = mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone });
+            for (const reference of plan.references) {
+              const value = mapped.values[reference.targetField];
+              const set = sample.get(reference.sourceObject);
+              if (!set) continue;
+              for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) set.add(String(id));
+            }
+          }
+        }
+        if (sample.get(plan.object)!.size === before) break;
+      }
+    }
+    return sample;
+  }
+
+  /** `migrate --rerun`: deletes what earlier runs created (children first); matched records stay linked. */
+  private async wipeCreated(state: RunState, plans: ObjectPlan[]): Promise<void> {
+    const { ledger, target } = this.context;
+    if (!state.dryRun && (await ledger.getUnits(state.run.id, 'rerun-delete', '*')).some((unit) => unit.done)) return;
+    for (const plan of [...plans].reverse()) {
+      state.progress.emit({ type: 'phase', runId: String(state.run.id), phase: 'rerun-delete', object: plan.object });
+      if (state.dryRun) {
+        state.add(plan.object, { deleted: await ledger.countLinks(plan.object, ['created']) });
+        continue;
+      }
+      for (;;) {
+        const iterator = ledger.iterateLinks(plan.object, { origin: ['created'] }, target.capabilities().batchSize.delete);
+        const next = await iterator.next();
+        await iterator.return(undefined);
+        const page: Link[] = next.done ? [] : next.value;
+        if (page.length === 0) break;
+        const linked = page.filter((link) => link.targetId !== null);
+        const results = linked.length > 0 ? await target.delete(plan.targetObject, linked.map((link) => link.targetId!)) : [];
+        const removed: string[] = page.filter((link) => link.targetId === null).map((link) => link.sourceId);
+        const journal: Omit<JournalEntry, 'id' | 'undone'>[] = [];
+        for (const [index, link] of linked.entries()) {
+          const result = results[index];
+          if (result?.ok || (result && !result.ok && result.error.code === 'NOT_FOUND')) {
+            removed.push(link.sourceId);
+            journal.push({ runId: state.run.id, object: plan.object, sourceId: link.sourceId, targetObject: plan.targetObject, targetId: link.targetId!, action: 'delete' as const, before: null, after: null, linkBefore: link });
+            state.add(plan.object, { deleted: 1 });
+          } else if (result && !result.ok) {
+            throw new FerryError('WRITE_FAILED', `--rerun could not delete ${plan.targetObject} ${link.targetId}: ${result.error.message}`);
+          }
+        }
+        const followers = (await ledger.linksByTarget(plan.object, linked.map((link) => link.targetId!))).filter((link) => link.origin === 'merged');
+        await ledger.transaction(async (store) => {
+          await store.deleteLinks(plan.object, [...removed, ...followers.map((link) => link.sourceId)]);
+          await store.addJournal(journal);
+        });
+      }
+      if (!state.dryRun) {
+        // Matched records are kept and rewritten from the current source.
+        for await (const page of ledger.iterateLinks(plan.object)) {
+          await ledger.putLinks(page.map((link) => ({ ...link, fingerprint: null })));
+        }
+        const open = await ledger.listFailures({ unresolved: true, object: plan.object });
+        await ledger.resolveFailures(plan.object, open.map((failure) => failure.sourceId), state.run.id);
+      }
+    }
+    if (!state.dryRun) {
+      await ledger.putUnit({ runId: state.run.id, phase: 'rerun-delete', object: '*', seq: 0, cursor: null, nextCursor: null, done: true, counts: {} });
+      await state.checkpoint();
+    }
+  }
+}

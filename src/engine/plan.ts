@@ -1,0 +1,105 @@
+import { FerryError } from '../core/errors.js';
+import { findField, findObject, type FieldSchema, type ObjectSchema, type SchemaDescription } from '../core/schema.js';
+import type { ObjectMapping, ProjectFile } from '../project/types.js';
+
+/** A target field whose value is another record's id, translated through the ledger. */
+export interface ReferencePlan {
+  targetField: string;
+  /** The SOURCE object whose links translate the value. */
+  sourceObject: string;
+  list: boolean;
+  required: boolean;
+  /**
+   * True when the referenced object is this one or is migrated later (a cycle): a value whose link does
+   * not exist yet is written in the link pass instead of being reported missing.
+   */
+  deferrable: boolean;
+}
+
+export interface ObjectPlan {
+  /** Source object name: the key of everything in the ledger. */
+  object: string;
+  targetObject: string;
+  mapping: ObjectMapping;
+  sourceSchema: ObjectSchema;
+  targetSchema: ObjectSchema;
+  references: ReferencePlan[];
+  /** Target fields written by the mapping. */
+  targetFields: string[];
+  targetFieldSchemas: Map<string, FieldSchema>;
+}
+
+/**
+ * Resolves the mapping against both schemas and orders objects so that referenced objects come first
+ * (companies before contacts before deals before notes). References inside a cycle, and self references
+ * such as a parent company, become deferrable: written in the link pass when the record they point to
+ * comes later.
+ */
+export function buildPlan(project: ProjectFile, sourceSchema: SchemaDescription, targetSchema: SchemaDescription): ObjectPlan[] {
+  const byTarget = new Map<string, ObjectMapping>();
+  for (const mapping of project.objects) {
+    if (!byTarget.has(mapping.target)) byTarget.set(mapping.target, mapping);
+  }
+
+  const draft = project.objects.map((mapping) => {
+    const source = findObject(sourceSchema, mapping.source);
+    if (!source) throw new FerryError('SCHEMA_MISMATCH', `The source has no object "${mapping.source}" (mapped in the project file).`, { object: mapping.source });
+    const target = findObject(targetSchema, mapping.target);
+    if (!target) throw new FerryError('SCHEMA_MISMATCH', `The target has no object "${mapping.target}" (mapped from "${mapping.source}").`, { object: mapping.target });
+    const targetFieldSchemas = new Map<string, FieldSchema>();
+    const references: Omit<ReferencePlan, 'deferrable'>[] = [];
+    for (const field of mapping.fields) {
+      const targetField = findField(target, field.target);
+      if (!targetField) {
+        throw new FerryError('SCHEMA_MISMATCH', `The target object "${mapping.target}" has no field "${field.target}".`, {
+          object: mapping.target,
+          field: field.target,
+        });
+      }
+      targetFieldSchemas.set(field.target, targetField);
+      if (targetField.type !== 'reference' && targetField.type !== 'reference-list') continue;
+      if (field.transform.kind === 'constant') continue;
+      const sourceField = field.source.length === 1 ? findField(source, field.source[0]!) : undefined;
+      const referencedSource =
+        sourceField?.reference?.object ?? (targetField.reference ? byTarget.get(targetField.reference.object)?.source : undefined);
+      if (!referencedSource) continue;
+      references.push({
+        targetField: field.target,
+        sourceObject: referencedSource,
+        list: targetField.type === 'reference-list',
+        required: targetField.required === true,
+      });
+    }
+    return { mapping, source, target, references, targetFieldSchemas };
+  });
+
+  // Kahn's algorithm in project-file order; a cycle is broken at the first object still waiting.
+  const names = new Set(draft.map((entry) => entry.mapping.source));
+  const ordered: typeof draft = [];
+  const done = new Set<string>();
+  const waiting = [...draft];
+  while (waiting.length > 0) {
+    let index = waiting.findIndex((entry) =>
+      entry.references.every((reference) => reference.sourceObject === entry.mapping.source || done.has(reference.sourceObject) || !names.has(reference.sourceObject)),
+    );
+    if (index === -1) index = 0;
+    const [next] = waiting.splice(index, 1);
+    ordered.push(next!);
+    done.add(next!.mapping.source);
+  }
+
+  const position = new Map(ordered.map((entry, index) => [entry.mapping.source, index]));
+  return ordered.map((entry, index) => ({
+    object: entry.mapping.source,
+    targetObject: entry.mapping.target,
+    mapping: entry.mapping,
+    sourceSchema: entry.source,
+    targetSchema: entry.target,
+    targetFields: [...entry.targetFieldSchemas.keys()],
+    targetFieldSchemas: entry.targetFieldSchemas,
+    references: entry.references.map((reference) => ({
+      ...reference,
+      deferrable: (position.get(reference.sourceObject) ?? -1) >= index,
+    })),
+  }));
+}

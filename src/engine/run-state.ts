@@ -1,0 +1,189 @@
+import type { RecordError } from '../core/connector.js';
+import { describeValue } from '../core/errors.js';
+import { addCounts, emptyCounts, type Counts, type ProgressStream } from '../core/progress.js';
+import type { Conflict, DeferredReference, JournalEntry, Ledger, Link, MatchIssue, Run } from '../ledger/index.js';
+
+/**
+ * One run's view of the ledger. In a dry run every write goes to memory instead, so the run can be
+ * computed in full (matches, creates with placeholder ids, conflicts) without changing anything.
+ */
+export class RunState {
+  readonly counts = new Map<string, Counts>();
+  private readonly overlayLinks = new Map<string, Map<string, Link>>();
+  private readonly overlayIssues = new Map<string, Map<string, MatchIssue | null>>();
+  /** Calls the run made (or, in a dry run, would make) to the target and the source. */
+  apiCalls = 0;
+  readMillis = 0;
+  readCalls = 0;
+  readonly messages: string[] = [];
+
+  constructor(
+    readonly ledger: Ledger,
+    readonly run: Run,
+    readonly progress: ProgressStream,
+  ) {}
+
+  get dryRun(): boolean {
+    return this.run.dryRun;
+  }
+
+  countsFor(object: string): Counts {
+    let counts = this.counts.get(object);
+    if (!counts) {
+      counts = emptyCounts();
+      this.counts.set(object, counts);
+    }
+    return counts;
+  }
+
+  add(object: string, delta: Partial<Counts>): void {
+    addCounts(this.countsFor(object), delta);
+  }
+
+  /** Counts so far as a plain object (stored on the run so a resumed run keeps them). */
+  countsRecord(): Record<string, Counts> {
+    return Object.fromEntries(this.counts);
+  }
+
+  restoreCounts(counts: Record<string, Counts>): void {
+    for (const [object, value] of Object.entries(counts)) this.counts.set(object, { ...emptyCounts(), ...value });
+  }
+
+  // ---- links
+
+  async getLinks(object: string, sourceIds: string[]): Promise<Map<string, Link>> {
+    const links = await this.ledger.getLinks(object, sourceIds);
+    const overlay = this.overlayLinks.get(object);
+    if (overlay) {
+      for (const id of sourceIds) {
+        const link = overlay.get(id);
+        if (link) links.set(id, link);
+      }
+    }
+    return links;
+  }
+
+  async putLinks(links: Link[]): Promise<void> {
+    if (!this.dryRun) return this.ledger.putLinks(links);
+    for (const link of links) {
+      let overlay = this.overlayLinks.get(link.object);
+      if (!overlay) this.overlayLinks.set(link.object, (overlay = new Map()));
+      overlay.set(link.sourceId, link);
+    }
+  }
+
+  async getMatchIssues(object: string, sourceIds: string[]): Promise<Map<string, MatchIssue>> {
+    const issues = await this.ledger.getMatchIssues(object, sourceIds);
+    const overlay = this.overlayIssues.get(object);
+    if (overlay) {
+      for (const id of sourceIds) {
+        if (!overlay.has(id)) continue;
+        const issue = overlay.get(id);
+        if (issue) issues.set(id, issue);
+        else issues.delete(id);
+      }
+    }
+    return issues;
+  }
+
+  async putMatchIssues(object: string, issues: MatchIssue[], cleared: string[]): Promise<void> {
+    if (!this.dryRun) {
+      await this.ledger.transaction(async (store) => {
+        await store.clearMatchIssues(object, cleared);
+        await store.putMatchIssues(issues);
+      });
+      return;
+    }
+    let overlay = this.overlayIssues.get(object);
+    if (!overlay) this.overlayIssues.set(object, (overlay = new Map()));
+    for (const id of cleared) overlay.set(id, null);
+    for (const issue of issues) overlay.set(issue.sourceId, issue);
+  }
+
+  // ---- failures, conflicts, journal, deferred references
+
+  async fail(object: string, sourceId: string, error: RecordError): Promise<void> {
+    this.add(object, { failed: 1 });
+    this.progress.emit({ type: 'record-failed', runId: String(this.run.id), object, sourceId, error });
+    if (this.dryRun) return;
+    await this.ledger.addFailures([
+      {
+        runId: this.run.id,
+        object,
+        sourceId,
+        code: error.code,
+        field: error.field ?? null,
+        value: error.value === undefined ? null : describeValue(error.value, 500),
+        message: error.message,
+      },
+    ]);
+  }
+
+  /** A problem reported on a record that was still written (e.g. a reference to a record that failed). */
+  async warn(object: string, sourceId: string, error: RecordError): Promise<void> {
+    if (this.dryRun) return;
+    await this.ledger.addFailures([
+      {
+        runId: this.run.id,
+        object,
+        sourceId,
+        code: error.code,
+        field: error.field ?? null,
+        value: error.value === undefined ? null : describeValue(error.value, 500),
+        message: `${error.message} (the record was written without it)`,
+      },
+    ]);
+  }
+
+  async conflicts(conflicts: Omit<Conflict, 'id'>[]): Promise<void> {
+    for (const conflict of conflicts) {
+      this.progress.emit({
+        type: 'conflict',
+        runId: String(this.run.id),
+        object: conflict.object,
+        sourceId: conflict.sourceId,
+        targetId: conflict.targetId,
+        field: conflict.field,
+        sourceValue: conflict.sourceValue,
+        targetValue: conflict.targetValue,
+        resolution: conflict.resolution,
+      });
+    }
+    if (!this.dryRun) await this.ledger.addConflicts(conflicts);
+  }
+
+  async journal(entries: Omit<JournalEntry, 'id' | 'undone'>[]): Promise<void> {
+    if (!this.dryRun) await this.ledger.addJournal(entries);
+  }
+
+  async defer(references: DeferredReference[]): Promise<void> {
+    if (!this.dryRun) await this.ledger.addDeferredReferences(references);
+  }
+
+  /**
+   * Records the outcome of one batch of writes atomically: links, their journal entries, and the
+   * failures of earlier runs these records settle. Either all of it is in the ledger or none.
+   */
+  async commit(batch: {
+    object: string;
+    links?: Link[];
+    journal?: Omit<JournalEntry, 'id' | 'undone'>[];
+    resolved?: string[];
+    deleteLinks?: string[];
+  }): Promise<void> {
+    if (this.dryRun) {
+      if (batch.links) await this.putLinks(batch.links);
+      return;
+    }
+    await this.ledger.transaction(async (store) => {
+      if (batch.deleteLinks?.length) await store.deleteLinks(batch.object, batch.deleteLinks);
+      if (batch.links?.length) await store.putLinks(batch.links);
+      if (batch.journal?.length) await store.addJournal(batch.journal);
+      if (batch.resolved?.length) await store.resolveFailures(batch.object, batch.resolved, this.run.id);
+    });
+  }
+
+  async checkpoint(): Promise<void> {
+    if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
+  }
+}

@@ -1,0 +1,82 @@
+import type { Connector } from '../core/connector.js';
+import type { Counts, ProgressStream } from '../core/progress.js';
+import type { SchemaDescription } from '../core/schema.js';
+import type { Ledger, RunKind, RunStatus } from '../ledger/index.js';
+import type { ProjectFile } from '../project/types.js';
+
+export type ConflictPolicy = 'source-wins' | 'target-wins' | 'skip-record';
+export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['source-wins', 'target-wins', 'skip-record'];
+
+/** Everything a run needs. The engine gets connectors already built: it never knows which vendor. */
+export interface EngineContext {
+  project: ProjectFile;
+  source: Connector;
+  target: Connector;
+  ledger: Ledger;
+  progress: ProgressStream;
+  /** Schemas, read once per engine (describe() can be slow on APIs). */
+  sourceSchema?: SchemaDescription;
+  targetSchema?: SchemaDescription;
+}
+
+export interface CommonRunOptions {
+  dryRun?: boolean;
+  /** Abandon an unfinished run of this command instead of resuming it. */
+  restart?: boolean;
+}
+
+export interface MigrateOptions extends CommonRunOptions {
+  /** Delete what earlier runs created (never matched records) and migrate everything again. */
+  rerun?: boolean;
+  /** Skip the refresh matching that precedes the run. */
+  noMatch?: boolean;
+}
+
+export interface DeltaOptions extends CommonRunOptions {
+  createNew: boolean;
+  updateChanged: boolean;
+  onConflict?: ConflictPolicy;
+  noMatch?: boolean;
+}
+
+export interface DemoOptions extends CommonRunOptions {
+  sampleSize?: number;
+}
+
+/** A dry run's forecast of the work. */
+export interface Estimate {
+  apiCalls: number;
+  /** Seconds the writes would take, from the target's pacing or the latency measured while reading. */
+  seconds: number;
+}
+
+export interface RunResult {
+  runId: number;
+  kind: RunKind;
+  status: RunStatus;
+  dryRun: boolean;
+  /** True when this call resumed an unfinished run instead of starting one. */
+  resumed: boolean;
+  counts: Record<string, Counts>;
+  estimate?: Estimate;
+  /** Things worth telling the user (outstanding failures, source deletions seen, ...). */
+  messages: string[];
+}
+
+export interface VerifyIssue {
+  object: string;
+  sourceId: string;
+  targetId?: string;
+  kind: 'missing-in-target' | 'not-migrated' | 'field-mismatch' | 'broken-reference';
+  field?: string;
+  expected?: unknown;
+  actual?: unknown;
+  /** For field mismatches: why they differ, when the ledger can tell. */
+  reason?: 'source-changed-since-last-run' | 'edited-in-target' | 'unknown';
+}
+
+export interface VerifyResult {
+  objects: Record<string, { checked: number; missing: number; mismatched: number; brokenReferences: number; notMigrated: number }>;
+  issues: VerifyIssue[];
+  ok: boolean;
+}

@@ -1,0 +1,632 @@
+import type { Connector, CrmRecord, RecordError, UpdateInput } from '../core/connector.js';
+import type { FieldValue } from '../core/schema.js';
+import type { Conflict, JournalEntry, Link } from '../ledger/index.js';
+import { fingerprint, mapRecord, valuesEqual } from '../project/transform.js';
+import type { ProjectFile } from '../project/types.js';
+import type { ObjectPlan, ReferencePlan } from './plan.js';
+import type { RunState } from './run-state.js';
+import type { ConflictPolicy } from './types.js';
+
+export interface WriteMode {
+  /** Create source records that have no link. */
+  create: boolean;
+  /** Update linked records whose source values changed. */
+  update: boolean;
+  onConflict: ConflictPolicy;
+  /** Re-evaluate linked records even when their fingerprint did not change (retry). */
+  force: boolean;
+}
+
+/** Field used in deferred_references for a source duplicate waiting for its group's leader. */
+export const LEADER_FIELD = '__leader__';
+
+interface Prepared {
+  record: CrmRecord;
+  /** Mapped values with references as SOURCE ids: what the fingerprint covers. */
+  values: Record<string, FieldValue>;
+  fingerprint: string;
+  /** Values as written to the target: references translated, unresolved ones left out. */
+  translated: Record<string, FieldValue>;
+  deferred: { field: string; value: FieldValue }[];
+  warnings: RecordError[];
+}
+
+const isEmpty = (value: FieldValue | undefined): boolean =>
+  value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
+  return out;
+}
+
+/**
+ * Turns source records into target writes: the one place that creates, updates, detects conflicts,
+ * journals and records failures. Full, demo, delta and retry runs all go through it.
+ */
+export class RecordWriter {
+  private readonly externalIdFields = new Map<string, string | undefined>();
+
+  constructor(
+    private readonly state: RunState,
+    private readonly project: ProjectFile,
+    private readonly target: Connector,
+  ) {}
+
+  /** Before an object's records are written: the external-id field, and creates a crash left open. */
+  async prepareObject(plan: ObjectPlan): Promise<void> {
+    if (this.externalIdFields.has(plan.object)) return;
+    let field: string | undefined;
+    if (!this.state.dryRun && this.target.capabilities().externalId && this.target.ensureExternalId) {
+      field = await this.target.ensureExternalId(plan.targetObject);
+    }
+    this.externalIdFields.set(plan.object, field);
+    if (!this.state.dryRun) await this.resolvePendingCreates(plan, field);
+  }
+
+  /**
+   * A create whose outcome was never recorded (the process died between the target's answer and the
+   * ledger write) is looked up by its external id: found means it exists and is linked now; not found
+   * means it never happened, and the record is created again when its page is read.
+   */
+  private async resolvePendingCreates(plan: ObjectPlan, externalIdField: string | undefined): Promise<void> {
+    const pending = await this.state.ledger.pendingLinks(plan.object);
+    if (pending.length === 0) return;
+    let found = new Map<string, string>();
+    if (externalIdField && this.target.findByExternalIds) {
+      for (const part of chunk(pending, 200)) {
+        const result = await this.target.findByExternalIds(plan.targetObject, part.map((link) => link.sourceId));
+        for (const [externalId, targetId] of result) found.set(externalId, targetId);
+      }
+    } else {
+      found = new Map();
+      this.state.messages.push(
+        `${pending.length} ${plan.object} create(s) were interrupted and the target cannot be searched by source id: they are created again, check the target for duplicates.`,
+      );
+    }
+    const links: Link[] = [];
+    const journal: Omit<JournalEntry, 'id' | 'undone'>[] = [];
+    const dropped: string[] = [];
+    for (const link of pending) {
+      const targetId = found.get(link.sourceId);
+      if (!targetId) {
+        dropped.push(link.sourceId);
+        continue;
+      }
+      links.push({ ...link, targetId, state: 'linked', fingerprint: null, written: null });
+      journal.push({
+        runId: link.runId,
+        object: plan.object,
+        sourceId: link.sourceId,
+        targetObject: plan.targetObject,
+        targetId,
+        action: 'create',
+        before: null,
+        after: null,
+        linkBefore: null,
+      });
+    }
+    await this.state.commit({ object: plan.object, links, journal, deleteLinks: dropped });
+  }
+
+  async processPage(plan: ObjectPlan, records: CrmRecord[], mode: WriteMode): Promise<void> {
+    const { object } = plan;
+    const state = this.state;
+    state.add(object, { read: records.length });
+    if (records.length === 0) return;
+
+    const ids = records.map((record) => record.id);
+    const links = await state.getLinks(object, ids);
+    const issues = await state.getMatchIssues(object, ids);
+
+    const prepared: Prepared[] = [];
+    for (const record of records) {
+      const mapped = mapRecord(plan.mapping, record, {
+        sourceSchema: plan.sourceSchema,
+        targetSchema: plan.targetSchema,
+        sourceTimeZone: this.project.sourceTimeZone,
+      });
+      if (mapped.errors.length > 0) {
+        const [first, ...rest] = mapped.errors;
+        await state.fail(object, record.id, {
+          ...first!,
+          message: rest.length > 0 ? `${first!.message} (and ${rest.length} more: ${rest.map((error) => error.field).join(', ')})` : first!.message,
+        });
+        for (const error of rest) await state.warn(object, record.id, error);
+        continue;
+      }
+      prepared.push({ record, values: mapped.values, fingerprint: fingerprint(mapped.values), translated: {}, deferred: [], warnings: [] });
+    }
+
+    const referenceLinks = await this.loadReferenceLinks(plan, prepared);
+    const creates: Prepared[] = [];
+    const updates: { item: Prepared; link: Link }[] = [];
+    const followerLinks: Link[] = [];
+
+    for (const item of prepared) {
+      const missingRequired = this.translate(plan, item, referenceLinks);
+      const link = links.get(item.record.id);
+      if (!link || link.state === 'pending' || link.targetId === null) {
+        const issue = issues.get(item.record.id);
+        if (issue?.kind === 'ambiguous' && plan.mapping.ambiguous === 'hold') {
+          await state.fail(object, item.record.id, {
+            code: 'AMBIGUOUS_MATCH',
+            message: `${object} ${item.record.id}: ${issue.candidates.length} target records match ${issue.key} (${issue.candidates.join(', ')}); link one by hand or set \`ambiguous: create\``,
+            value: issue.key,
+          });
+          continue;
+        }
+        if (issue?.kind === 'duplicate' && plan.mapping.duplicates === 'merge') {
+          const leaderId = issue.candidates[0]!;
+          const leader = (await state.getLinks(object, [leaderId])).get(leaderId);
+          if (leader?.state === 'linked' && leader.targetId) {
+            followerLinks.push(this.followerLink(plan, item.record.id, leader, item.fingerprint));
+            state.add(object, { matched: 1 });
+          } else if (mode.create) {
+            await state.defer([{ runId: state.run.id, object, sourceId: item.record.id, field: LEADER_FIELD, value: leaderId }]);
+          } else {
+            state.add(object, { skipped: 1 });
+          }
+          continue;
+        }
+        if (plan.mapping.matchOnly || !mode.create) {
+          state.add(object, { skipped: 1 });
+          continue;
+        }
+        if (missingRequired) {
+          await state.fail(object, item.record.id, missingRequired);
+          continue;
+        }
+        creates.push(item);
+        continue;
+      }
+      if (!mode.update) {
+        state.add(object, { skipped: 1 });
+        continue;
+      }
+      if (link.origin === 'merged' && link.fingerprint === null) {
+        // A duplicate merged into its group's newer leader: its older values are not written.
+        followerLinks.push({ ...link, fingerprint: item.fingerprint, updatedRunId: state.run.id });
+        state.add(object, { unchanged: 1 });
+        continue;
+      }
+      if (!mode.force && link.fingerprint === item.fingerprint) {
+        state.add(object, { unchanged: 1 });
+        continue;
+      }
+      if (missingRequired) {
+        await state.fail(object, item.record.id, missingRequired);
+        continue;
+      }
+      updates.push({ item, link });
+    }
+
+    if (followerLinks.length > 0) await state.commit({ object, links: followerLinks });
+    const batchSize = this.target.capabilities().batchSize;
+    for (const part of chunk(creates, batchSize.create)) await this.createBatch(plan, part);
+    for (const part of chunk(updates, Math.min(batchSize.update, batchSize.read))) await this.updateBatch(plan, part, mode);
+  }
+
+  private followerLink(plan: ObjectPlan, sourceId: string, leader: Link, fingerprintValue: string | null): Link {
+    return {
+      object: plan.object,
+      sourceId,
+      targetId: leader.targetId,
+      state: 'linked',
+      origin: 'merged',
+      fingerprint: fingerprintValue,
+      written: null,
+      runId: this.state.run.id,
+      updatedRunId: null,
+      leaderSourceId: leader.sourceId,
+    };
+  }
+
+  private async loadReferenceLinks(plan: ObjectPlan, prepared: Prepared[]): Promise<Map<string, Map<string, Link>>> {
+    const wanted = new Map<string, Set<string>>();
+    for (const reference of plan.references) {
+      let ids = wanted.get(reference.sourceObject);
+      if (!ids) wanted.set(reference.sourceObject, (ids = new Set()));
+      for (const item of prepared) {
+        const value = item.values[reference.targetField];
+        if (Array.isArray(value)) for (const id of value) ids.add(String(id));
+        else if (value !== null && value !== undefined && value !== '') ids.add(String(value));
+      }
+    }
+    const out = new Map<string, Map<string, Link>>();
+    for (const [object, ids] of wanted) out.set(object, await this.state.getLinks(object, [...ids]));
+    return out;
+  }
+
+  /** Fills item.translated; returns the error when a required reference cannot be resolved. */
+  private translate(plan: ObjectPlan, item: Prepared, referenceLinks: Map<string, Map<string, Link>>): RecordError | undefined {
+    item.translated = { ...item.values };
+    let requiredMissing: RecordError | undefined;
+    for (const reference of plan.references) {
+      const value = item.values[reference.targetField];
+      if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) continue;
+      const links = referenceLinks.get(reference.sourceObject) ?? new Map<string, Link>();
+      const resolve = (id: string): string | undefined => {
+        const link = links.get(id);
+        return link?.state === 'linked' && link.targetId ? link.targetId : undefined;
+      };
+      if (reference.list) {
+        const list = (value as unknown[]).map(String);
+        const resolved = list.map(resolve);
+        item.translated[reference.targetField] = resolved.filter((id): id is string => id !== undefined).sort();
+        const missing = list.filter((_, index) => resolved[index] === undefined);
+        if (missing.length > 0) this.unresolved(plan, item, reference, value, missing.join(', '));
+        continue;
+      }
+      const targetId = resolve(String(value));
+      if (targetId !== undefined) {
+        item.translated[reference.targetField] = targetId;
+        continue;
+      }
+      delete item.translated[reference.targetField];
+      const error = this.unresolved(plan, item, reference, value, String(value));
+      if (error && reference.required && !reference.deferrable) requiredMissing = error;
+    }
+    return requiredMissing;
+  }
+
+  private unresolved(plan: ObjectPlan, item: Prepared, reference: ReferencePlan, value: FieldValue, missing: string): RecordError | undefined {
+    if (reference.deferrable) {
+      item.deferred.push({ field: reference.targetField, value });
+      return undefined;
+    }
+    const error: RecordError = {
+      code: 'REFERENCE_MISSING',
+      field: reference.targetField,
+      value,
+      message: `${plan.object} ${item.record.id}: ${reference.targetField} refers to ${reference.sourceObject} ${missing}, which is not in the target (it failed or was not migrated)`,
+    };
+    item.warnings.push(error);
+    return error;
+  }
+
+  private async createBatch(plan: ObjectPlan, items: Prepared[]): Promise<void> {
+    const state = this.state;
+    const { object } = plan;
+    const externalIdField = this.externalIdFields.get(object);
+    const base = { object, origin: 'created' as const, runId: state.run.id, updatedRunId: null, leaderSourceId: null };
+
+    if (state.dryRun) {
+      await state.putLinks(
+        items.map((item) => ({ ...base, sourceId: item.record.id, targetId: `dry-run:${item.record.id}`, state: 'linked', fingerprint: item.fingerprint, written: item.translated })),
+      );
+      state.add(object, { created: items.length });
+      state.apiCalls += 1;
+      return;
+    }
+
+    // Intent first: if the process dies after the target answered, the pending link says a create may
+    // exist, and the external id finds it again (see resolvePendingCreates).
+    await state.commit({
+      object,
+      links: items.map((item) => ({ ...base, sourceId: item.record.id, targetId: null, state: 'pending', fingerprint: null, written: null })),
+    });
+    const results = await this.target.create(
+      plan.targetObject,
+      items.map((item) => ({ ref: item.record.id, fields: item.translated, ...(externalIdField ? { externalId: item.record.id } : {}) })),
+    );
+    state.apiCalls += 1;
+
+    const links: Link[] = [];
+    const journal: Omit<JournalEntry, 'id' | 'undone'>[] = [];
+    const failed: { item: Prepared; error: RecordError }[] = [];
+    const deferred: Prepared[] = [];
+    items.forEach((item, index) => {
+      const result = results[index];
+      if (!result || !result.ok) {
+        failed.push({ item, error: result && !result.ok ? result.error : { code: 'WRITE_FAILED', message: 'the target returned no result for this record' } });
+        return;
+      }
+      links.push({ ...base, sourceId: item.record.id, targetId: result.id, state: 'linked', fingerprint: item.fingerprint, written: item.translated });
+      journal.push({
+        runId: state.run.id,
+        object,
+        sourceId: item.record.id,
+        targetObject: plan.targetObject,
+        targetId: result.id,
+        action: 'create',
+        before: null,
+        after: item.translated,
+        linkBefore: null,
+      });
+      if (item.deferred.length > 0) deferred.push(item);
+    });
+    await state.commit({
+      object,
+      links,
+      journal,
+      resolved: links.map((link) => link.sourceId),
+      deleteLinks: failed.map(({ item }) => item.record.id),
+    });
+    state.add(object, { created: links.length });
+    await this.recordDeferred(object, deferred);
+    for (const { item, error } of failed) await state.fail(object, item.record.id, withRecord(plan, item.record.id, error));
+    for (const item of items) {
+      if (failed.some((entry) => entry.item === item)) continue;
+      for (const warning of item.warnings) await state.warn(object, item.record.id, warning);
+    }
+  }
+
+  private async recordDeferred(object: string, items: Prepared[]): Promise<void> {
+    const rows = items.flatMap((item) =>
+      item.deferred.map((entry) => ({ runId: this.state.run.id, object, sourceId: item.record.id, field: entry.field, value: entry.value })),
+    );
+    if (rows.length > 0) await this.state.defer(rows);
+  }
+
+  private async updateBatch(plan: ObjectPlan, items: { item: Prepared; link: Link }[], mode: WriteMode): Promise<void> {
+    const state = this.state;
+    const { object } = plan;
+    const current = await this.target.readByIds(
+      plan.targetObject,
+      items.map(({ link }) => link.targetId!),
+      plan.targetFields,
+    );
+    state.apiCalls += 1;
+    const byId = new Map(current.map((record) => [record.id, record]));
+
+    const writes: { item: Prepared; link: Link; fields: Record<string, FieldValue>; before: Record<string, FieldValue>; conflicts: Omit<Conflict, 'id'>[] }[] = [];
+    const unchangedLinks: Link[] = [];
+    const keptConflicts: Omit<Conflict, 'id'>[] = [];
+
+    for (const { item, link } of items) {
+      const targetRecord = byId.get(link.targetId!);
+      if (!targetRecord) {
+        await state.fail(object, item.record.id, {
+          code: 'NOT_FOUND',
+          message: `${object} ${item.record.id}: its target record ${plan.targetObject} ${link.targetId} no longer exists (deleted in the target?); Ferry never re-creates or deletes on its own`,
+        });
+        continue;
+      }
+      const decision = this.decideFields(plan, item, link, targetRecord, mode.onConflict);
+      if (decision.skipRecord) {
+        await state.conflicts(decision.conflicts);
+        state.add(object, { conflicts: 1, skipped: 1 });
+        continue;
+      }
+      if (Object.keys(decision.fields).length === 0) {
+        unchangedLinks.push({ ...link, fingerprint: item.fingerprint, updatedRunId: state.run.id });
+        keptConflicts.push(...decision.conflicts);
+        state.add(object, { unchanged: 1, conflicts: decision.conflicts.length > 0 ? 1 : 0 });
+        continue;
+      }
+      const before: Record<string, FieldValue> = {};
+      for (const field of Object.keys(decision.fields)) before[field] = targetRecord.fields[field] ?? null;
+      writes.push({ item, link, fields: decision.fields, before, conflicts: decision.conflicts });
+    }
+
+    if (unchangedLinks.length > 0) await state.commit({ object, links: unchangedLinks, resolved: unchangedLinks.map((link) => link.sourceId) });
+    if (keptConflicts.length > 0) await state.conflicts(keptConflicts);
+    if (writes.length === 0) return;
+
+    if (state.dryRun) {
+      state.apiCalls += 1;
+      for (const write of writes) {
+        await state.conflicts(write.conflicts);
+        state.add(object, { updated: 1, conflicts: write.conflicts.length > 0 ? 1 : 0 });
+      }
+      return;
+    }
+
+    // Journal before the write: an update that reached the target is always undoable, even if the
+    // process dies before its outcome is recorded. Entries of writes that failed are removed again.
+    await state.journal(
+      writes.map(({ item, link, fields, before }) => ({
+        runId: state.run.id,
+        object,
+        sourceId: item.record.id,
+        targetObject: plan.targetObject,
+        targetId: link.targetId!,
+        action: 'update',
+        before,
+        after: fields,
+        linkBefore: link,
+      })),
+    );
+    const inputs: UpdateInput[] = writes.map(({ link, fields }) => ({ id: link.targetId!, fields }));
+    const results = await this.target.update(plan.targetObject, inputs);
+    state.apiCalls += 1;
+
+    const links: Link[] = [];
+    const failedIds: string[] = [];
+    const deferred: Prepared[] = [];
+    for (const [index, write] of writes.entries()) {
+      const result = results[index];
+      if (!result || !result.ok) {
+        failedIds.push(write.item.record.id);
+        await state.fail(
+          object,
+          write.item.record.id,
+          withRecord(plan, write.item.record.id, result && !result.ok ? result.error : { code: 'WRITE_FAILED', message: 'the target returned no result for this record' }),
+        );
+        continue;
+      }
+      links.push({
+        ...write.link,
+        fingerprint: write.item.fingerprint,
+        written: { ...(write.link.written ?? {}), ...write.fields },
+        updatedRunId: state.run.id,
+      });
+      await state.conflicts(write.conflicts);
+      state.add(object, { updated: 1, conflicts: write.conflicts.length > 0 ? 1 : 0 });
+      if (write.item.deferred.length > 0) deferred.push(write.item);
+      for (const warning of write.item.warnings) await state.warn(object, write.item.record.id, warning);
+    }
+    if (failedIds.length > 0) await state.ledger.deleteJournalEntries(state.run.id, object, failedIds, 'update');
+    await state.commit({ object, links, resolved: links.map((link) => link.sourceId) });
+    await this.recordDeferred(object, deferred);
+  }
+
+  /**
+   * Which fields to write to a linked record (semantics: matched-record option and conflicts).
+   * Records Ferry created are fully updated; matched ones follow the object's `matched` option.
+   * A field Ferry wrote before is compared three ways: last written, source now, target now.
+   */
+  private decideFields(
+    plan: ObjectPlan,
+    item: Prepared,
+    link: Link,
+    targetRecord: CrmRecord,
+    policy: ConflictPolicy,
+  ): { fields: Record<string, FieldValue>; conflicts: Omit<Conflict, 'id'>[]; skipRecord: boolean } {
+    const option = link.origin === 'created' || link.origin === 'merged' ? 'update' : plan.mapping.matched;
+    const referenceFields = new Set(plan.references.map((reference) => reference.targetField));
+    const fields: Record<string, FieldValue> = {};
+    const conflicts: Omit<Conflict, 'id'>[] = [];
+    let skipRecord = false;
+    const written = link.written ?? {};
+    for (const [field, next] of Object.entries(item.translated)) {
+      const type = plan.targetFieldSchemas.get(field)?.type;
+      const now = targetRecord.fields[field] ?? null;
+      const equal = (a: FieldValue | undefined, b: FieldValue | undefined) => valuesEqual(a ?? null, b ?? null, type);
+      if (option === 'skip') {
+        // Relations are still attached to a matched record whose fields are left alone.
+        if (referenceFields.has(field) && isEmpty(now) && !isEmpty(next)) fields[field] = next;
+        continue;
+      }
+      if (!(field in written)) {
+        if (option === 'update' ? !equal(next, now) : isEmpty(now) && !isEmpty(next)) fields[field] = next;
+        continue;
+      }
+      const last = written[field] as FieldValue;
+      const sourceChanged = !equal(next, last);
+      const targetChanged = !equal(now, last);
+      if (!sourceChanged || equal(next, now)) continue;
+      if (!targetChanged) {
+        fields[field] = next;
+        continue;
+      }
+      conflicts.push({
+        runId: this.state.run.id,
+        object: plan.object,
+        sourceId: item.record.id,
+        targetId: link.targetId!,
+        field,
+        sourceValue: next,
+        targetValue: now,
+        writtenValue: last,
+        resolution: policy,
+      });
+      if (policy === 'source-wins') fields[field] = next;
+      else if (policy === 'skip-record') skipRecord = true;
+    }
+    return { fields, conflicts, skipRecord };
+  }
+
+  /**
+   * Source duplicates whose leader was created after them in the same run: link them to the leader's
+   * target record now, or report them when the leader failed.
+   */
+  async linkFollowers(plan: ObjectPlan): Promise<void> {
+    const state = this.state;
+    if (state.dryRun) return;
+    for await (const page of state.ledger.iterateDeferredReferences(state.run.id, plan.object)) {
+      const followers = page.filter((row) => row.field === LEADER_FIELD);
+      if (followers.length === 0) continue;
+      const leaders = await state.getLinks(plan.object, followers.map((row) => String(row.value)));
+      const links: Link[] = [];
+      for (const row of followers) {
+        const leader = leaders.get(String(row.value));
+        if (leader?.state === 'linked' && leader.targetId) {
+          links.push(this.followerLink(plan, row.sourceId, leader, null));
+          state.add(plan.object, { matched: 1 });
+        } else {
+          await state.fail(plan.object, row.sourceId, {
+            code: 'REFERENCE_MISSING',
+            message: `${plan.object} ${row.sourceId}: duplicate of ${plan.object} ${String(row.value)}, which was not migrated; it is merged into it once that record is`,
+            value: String(row.value),
+          });
+        }
+      }
+      await state.commit({ object: plan.object, links });
+      await state.ledger.deleteDeferredReferences(state.run.id, plan.object, followers.map((row) => row.sourceId));
+    }
+  }
+
+  /** The link pass: references that pointed forward (cycles, self references) are written now. */
+  async linkPass(plan: ObjectPlan): Promise<void> {
+    const state = this.state;
+    if (state.dryRun) return;
+    const byField = new Map(plan.references.map((reference) => [reference.targetField, reference]));
+    for await (const page of state.ledger.iterateDeferredReferences(state.run.id, plan.object)) {
+      const rows = page.filter((row) => row.field !== LEADER_FIELD);
+      const sourceIds = [...new Set(rows.map((row) => row.sourceId))];
+      const links = await state.getLinks(plan.object, sourceIds);
+      const wanted = new Map<string, Set<string>>();
+      for (const row of rows) {
+        const reference = byField.get(row.field);
+        if (!reference) continue;
+        let ids = wanted.get(reference.sourceObject);
+        if (!ids) wanted.set(reference.sourceObject, (ids = new Set()));
+        for (const id of Array.isArray(row.value) ? row.value : [row.value]) ids.add(String(id));
+      }
+      const referenced = new Map<string, Map<string, Link>>();
+      for (const [object, ids] of wanted) referenced.set(object, await state.getLinks(object, [...ids]));
+
+      const updates = new Map<string, { link: Link; fields: Record<string, FieldValue> }>();
+      for (const row of rows) {
+        const link = links.get(row.sourceId);
+        const reference = byField.get(row.field);
+        if (!link?.targetId || link.state !== 'linked' || !reference) continue;
+        const targets = referenced.get(reference.sourceObject)!;
+        const ids = (Array.isArray(row.value) ? row.value : [row.value]).map(String);
+        const resolved = ids.map((id) => targets.get(id)).map((target) => (target?.state === 'linked' ? (target.targetId ?? undefined) : undefined));
+        const missing = ids.filter((_, index) => resolved[index] === undefined);
+        if (missing.length > 0) {
+          await state.warn(plan.object, row.sourceId, {
+            code: 'REFERENCE_MISSING',
+            field: row.field,
+            value: row.value as FieldValue,
+            message: `${plan.object} ${row.sourceId}: ${row.field} refers to ${reference.sourceObject} ${missing.join(', ')}, which is not in the target (it failed or was not migrated)`,
+          });
+        }
+        const present = resolved.filter((id): id is string => id !== undefined);
+        if (present.length === 0) continue;
+        const entry = updates.get(row.sourceId) ?? { link, fields: {} };
+        entry.fields[row.field] = reference.list ? present.sort() : present[0]!;
+        updates.set(row.sourceId, entry);
+      }
+      const entries = [...updates.entries()];
+      for (const part of chunk(entries, this.target.capabilities().batchSize.update)) {
+        const current = await this.target.readByIds(plan.targetObject, part.map(([, entry]) => entry.link.targetId!), plan.targetFields);
+        const byId = new Map(current.map((record) => [record.id, record]));
+        await state.journal(
+          part.map(([sourceId, entry]) => ({
+            runId: state.run.id,
+            object: plan.object,
+            sourceId,
+            targetObject: plan.targetObject,
+            targetId: entry.link.targetId!,
+            action: 'link',
+            before: Object.fromEntries(Object.keys(entry.fields).map((field) => [field, byId.get(entry.link.targetId!)?.fields[field] ?? null])),
+            after: entry.fields,
+            linkBefore: entry.link,
+          })),
+        );
+        const results = await this.target.update(
+          plan.targetObject,
+          part.map(([, entry]) => ({ id: entry.link.targetId!, fields: entry.fields })),
+        );
+        state.apiCalls += 2;
+        const done: Link[] = [];
+        for (const [index, [sourceId, entry]] of part.entries()) {
+          const result = results[index];
+          if (result?.ok) done.push({ ...entry.link, written: { ...(entry.link.written ?? {}), ...entry.fields } });
+          else if (result) await state.fail(plan.object, sourceId, withRecord(plan, sourceId, result.error));
+        }
+        await state.commit({ object: plan.object, links: done });
+      }
+      await state.ledger.deleteDeferredReferences(state.run.id, plan.object, sourceIds);
+    }
+  }
+}
+
+function withRecord(plan: ObjectPlan, sourceId: string, error: RecordError): RecordError {
+  const prefix = `${plan.object} ${sourceId}`;
+  return error.message.includes(prefix) ? error : { ...error, message: `${prefix} -> ${plan.targetObject}: ${error.message}` };
+}
