@@ -1,0 +1,371 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FerryError } from '../core/errors.js';
+import type { SchemaDescription } from '../core/schema.js';
+import { loadProjectFile, parseProjectFile, projectFileJsonSchema, serialiseProjectFile, validateMapping } from './project-file.js';
+import type { ProjectFile } from './types.js';
+
+const ENV = { TARGET_URL: 'postgres://ferry:s3cret@db.internal:5432/crm', API_TOKEN: 'tok-123' };
+
+const EXAMPLE = `# Ferry project: legacy CRM -> new CRM
+version: 1
+source: { connector: sql, dialect: sqlite, path: ./source.db }
+target:
+  connector: sql
+  dialect: postgres
+  url: \${TARGET_URL}      # never a literal password
+sourceTimeZone: Europe/Berlin
+options: { demoSampleSize: 5, pageSize: 200 }
+objects:
+  # companies first: contacts and deals point at them
+  companies:
+    target: companies
+    match: [ { source: domain, target: domain, kind: domain }, { source: name, kind: name } ]
+    matched: fill-empty   # only fill empty target fields
+    fields:
+      name: name                  # shorthand: source -> target
+      domain: { target: domain, transform: lowercase }
+      parent_company_id: parent_id
+  contacts:
+    fields:
+      full_name: { source: [first_name, last_name], transform: join, separator: " " }
+      email: email
+      lifecycle: { target: lifecycle_stage, constant: customer }
+  deals:
+    duplicates: separate
+    fields:
+      stage: { target: dealstage, map: { "Closed Won": closedwon, "closed won": closedwon }, unmapped: fail }
+      close: [ { source: close_at, target: closedate, transform: date, zone: UTC } ]
+  owners: { target: users, matchOnly: true, match: [ email ], links: { 7: 12, "8": "13" } }
+`;
+
+function parse(text: string, env: Record<string, string> = ENV): ProjectFile {
+  return parseProjectFile(text, 'ferry.yaml', env);
+}
+
+function parseError(text: string, env: Record<string, string> = ENV): FerryError {
+  try {
+    parse(text, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(FerryError);
+    return error as FerryError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('parseProjectFile', () => {
+  it('reads the YAML form into the in-memory ProjectFile with defaults', () => {
+    const project = parse(EXAMPLE);
+    expect(project.version).toBe(1);
+    expect(project.target).toEqual({ connector: 'sql', dialect: 'postgres', url: ENV.TARGET_URL });
+    expect(project.sourceTimeZone).toBe('Europe/Berlin');
+    expect(project.options).toEqual({ demoSampleSize: 5, pageSize: 200 });
+    expect(project.state).toBeUndefined();
+    const [companies, contacts, deals, owners] = project.objects;
+    expect(companies).toEqual({
+      source: 'companies',
+      target: 'companies',
+      fields: [
+        { source: ['name'], target: 'name', transform: { kind: 'copy' } },
+        { source: ['domain'], target: 'domain', transform: { kind: 'lowercase' } },
+        { source: ['parent_company_id'], target: 'parent_id', transform: { kind: 'copy' } },
+      ],
+      matchKeys: [
+        { source: 'domain', target: 'domain', kind: 'domain' },
+        { source: 'name', target: 'name', kind: 'name' },
+      ],
+      matched: 'fill-empty',
+      duplicates: 'merge',
+      ambiguous: 'hold',
+      matchOnly: false,
+      links: {},
+    });
+    expect(contacts!.target).toBe('contacts');
+    expect(contacts!.fields).toEqual([
+      { source: ['first_name', 'last_name'], target: 'full_name', transform: { kind: 'join', separator: ' ' } },
+      { source: ['email'], target: 'email', transform: { kind: 'copy' } },
+      { source: [], target: 'lifecycle_stage', transform: { kind: 'constant', value: 'customer' } },
+    ]);
+    expect(deals!.duplicates).toBe('separate');
+    expect(deals!.fields).toEqual([
+      { source: ['stage'], target: 'dealstage', transform: { kind: 'map', values: { 'Closed Won': 'closedwon', 'closed won': 'closedwon' }, unmapped: 'fail' } },
+      { source: ['close_at'], target: 'closedate', transform: { kind: 'date', zone: 'UTC' } },
+    ]);
+    expect(owners).toMatchObject({ source: 'owners', target: 'users', matchOnly: true, matchKeys: [{ source: 'email', target: 'email', kind: 'email' }], links: { '7': '12', '8': '13' } });
+  });
+
+  it('accepts a minimal file', () => {
+    const project = parse('version: 1\nsource: { connector: csv, dir: ./in }\ntarget: { connector: sql, dialect: sqlite, path: out.db }\nobjects:\n  notes:\n');
+    expect(project.objects).toEqual([
+      { source: 'notes', target: 'notes', fields: [], matchKeys: [], matched: 'fill-empty', duplicates: 'merge', ambiguous: 'hold', matchOnly: false, links: {} },
+    ]);
+    expect(project.sourceTimeZone).toBe('UTC');
+    expect(project.options).toEqual({ demoSampleSize: 5, pageSize: 500 });
+  });
+
+  it('reports a YAML syntax error with line and column', () => {
+    const broken = EXAMPLE.replace('    matched: fill-empty', '   matched: fill-empty');
+    const error = parseError(broken);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toMatch(/^ferry\.yaml:15:\d+: YAML syntax error: /);
+    expect(error.details.line).toBe(15);
+  });
+
+  it('points at the line, column and key path of an unknown transform', () => {
+    const error = parseError(EXAMPLE.replace('transform: lowercase', 'transform: mapp'));
+    expect(error.message).toBe(
+      'ferry.yaml:18:44: objects.companies.fields.domain.transform: unknown transform "mapp" (expected one of copy, join, split, constant, map, date, datetime, lowercase, trim)',
+    );
+    expect(error.details).toMatchObject({ line: 18, column: 44, path: 'objects.companies.fields.domain.transform' });
+  });
+
+  it('points at a misspelt key and suggests the right one', () => {
+    const error = parseError(EXAMPLE.replace('    duplicates: separate', '    duplicate: separate'));
+    expect(error.message).toBe('ferry.yaml:26:5: objects.deals.duplicate: unknown key "duplicate" (did you mean "duplicates"?)');
+    const top = parseError(EXAMPLE.replace('sourceTimeZone:', 'sourceTimezone:'));
+    expect(top.message).toMatch(/^ferry\.yaml:8:1: sourceTimezone: unknown key "sourceTimezone" \(did you mean "sourceTimeZone"\?\)/);
+  });
+
+  it('reports wrong values and missing keys with positions', () => {
+    expect(parseError(EXAMPLE.replace('matched: fill-empty', 'matched: fill')).message).toMatch(
+      /^ferry\.yaml:15:14: objects\.companies\.matched: unknown value "fill" \(expected one of update, fill-empty, skip\)/,
+    );
+    expect(parseError(EXAMPLE.replace('version: 1', 'version: 2')).message).toBe('ferry.yaml:2:10: version: expected version: 1');
+    expect(parseError(EXAMPLE.replace(/^target:\n( {2}.*\n)+/m, '')).message).toMatch(/^ferry\.yaml:2:1: missing required key "target"$/);
+    expect(parseError(EXAMPLE.replace('sourceTimeZone: Europe/Berlin', 'sourceTimeZone: Mars/Olympus')).message).toMatch(
+      /^ferry\.yaml:8:17: sourceTimeZone: unknown time zone "Mars\/Olympus"/,
+    );
+    expect(parseError(EXAMPLE.replace('separator: " " }', 'separator: " ", part: 1 }')).message).toMatch(
+      /^ferry\.yaml:22:\d+: objects\.contacts\.fields\.full_name\.part: "part" does not apply to transform join \(only to split\)/,
+    );
+    expect(parseError(EXAMPLE.replace('      email: email\n', '      email: email\n      mail: { target: email }\n')).message).toMatch(
+      /^ferry\.yaml:24:7: objects\.contacts\.fields\.mail: target field "email" is already written by fields\.email/,
+    );
+    expect(parseError(EXAMPLE.replace('email: email', 'email: 42')).message).toMatch(/^ferry\.yaml:23:14: objects\.contacts\.fields\.email: expected a target field name/);
+    expect(parseError(EXAMPLE.replace('      email: email\n', '      both: { source: [a, b] }\n')).message).toMatch(/needs? a transform that combines them: transform: join/);
+  });
+
+  it('substitutes ${ENV_VAR} and names a missing variable with its line', () => {
+    expect(parse(EXAMPLE).target.url).toBe(ENV.TARGET_URL);
+    const text = EXAMPLE.replace('path: ./source.db', 'path: "${DATA_DIR}/source.db"');
+    expect(parse(text, { ...ENV, DATA_DIR: '/data' }).source.path).toBe('/data/source.db');
+    const missing = parseError(EXAMPLE, {});
+    expect(missing.message).toBe('ferry.yaml:7:8: target.url: environment variable TARGET_URL is not set');
+    expect(parse(EXAMPLE.replace('path: ./source.db', () => 'path: "$${HOME}/x"')).source.path).toBe('${HOME}/x');
+  });
+
+  it('explains that ${VAR} inside { } must be quoted', () => {
+    const error = parseError('version: 1\nsource: { connector: csv }\ntarget: { connector: sql, url: ${TARGET_URL} }\n');
+    expect(error.message).toMatch(/^ferry\.yaml:3:\d+: YAML syntax error: .*must be quoted/);
+  });
+
+  it('rejects literal secrets without echoing them', () => {
+    const url = parseError(EXAMPLE.replace('url: ${TARGET_URL}', 'url: postgres://ferry:hunter2@db/crm'));
+    expect(url.code).toBe('CONFIG_INVALID');
+    expect(url.message).toMatch(/^ferry\.yaml:7:8: target\.url: the connection URL contains a literal password; .*environment variable/);
+    expect(url.message).not.toContain('hunter2');
+    expect(JSON.stringify(url.details)).not.toContain('hunter2');
+    for (const key of ['password', 'token', 'secret', 'apiKey', 'api_key', 'accessToken', 'clientSecret']) {
+      const error = parseError(EXAMPLE.replace('  dialect: postgres', `  dialect: postgres\n  ${key}: hunter2`));
+      expect(error.message, key).toMatch(new RegExp(`^ferry\\.yaml:7:\\d+: target\\.${key}: .*environment variable`));
+      expect(error.message).not.toContain('hunter2');
+    }
+    // Allowed: the secret from the environment, in a key or inside the URL; a URL without password.
+    expect(parse(EXAMPLE.replace('  dialect: postgres', '  dialect: postgres\n  token: ${API_TOKEN}')).target.token).toBe('tok-123');
+    expect(parse(EXAMPLE.replace('url: ${TARGET_URL}', 'url: postgres://ferry:${API_TOKEN}@db/crm')).target.url).toBe('postgres://ferry:tok-123@db/crm');
+    expect(parse(EXAMPLE.replace('url: ${TARGET_URL}', 'url: postgres://ferry@db/crm')).target.url).toBe('postgres://ferry@db/crm');
+    expect(parseError(EXAMPLE.replace('sourceTimeZone:', 'state: postgres://u:pw@db/ledger\nsourceTimeZone:')).message).toMatch(/^ferry\.yaml:8:8: state: .*literal password/);
+  });
+});
+
+describe('loadProjectFile', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads a file; a missing file is CONFIG_MISSING with a hint to run ferry init', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-project-'));
+    dirs.push(dir);
+    const path = join(dir, 'ferry.yaml');
+    await expect(loadProjectFile(path, ENV)).rejects.toMatchObject({ code: 'CONFIG_MISSING', message: expect.stringContaining('ferry init') });
+    await writeFile(path, EXAMPLE);
+    expect((await loadProjectFile(path, ENV)).objects).toHaveLength(4);
+    await writeFile(path, EXAMPLE.replace('transform: lowercase', 'transform: mapp'));
+    await expect(loadProjectFile(path, ENV)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:18:44: `)) });
+  });
+});
+
+describe('serialiseProjectFile', () => {
+  it('writes a file that reads back to the same project, with ${VAR} instead of the secret', () => {
+    const project = parse(EXAMPLE);
+    const text = serialiseProjectFile(project);
+    expect(text).toContain('url: ${TARGET_URL}');
+    expect(text).not.toContain('s3cret');
+    expect(parse(text)).toEqual(project);
+  });
+
+  it('keeps comments, order and shorthand when nothing changed', () => {
+    const project = parse(EXAMPLE);
+    const text = serialiseProjectFile(project, EXAMPLE);
+    expect(parse(text)).toEqual(project);
+    for (const comment of ['# Ferry project: legacy CRM -> new CRM', '# never a literal password', '# companies first: contacts and deals point at them', '# only fill empty target fields', '# shorthand: source -> target']) {
+      expect(text).toContain(comment);
+    }
+    expect(text).toContain('url: ${TARGET_URL}');
+    expect(text).toContain('name: name');
+    expect(text).toContain('links: { 7: 12, "8": "13" }');
+    const keys = [...text.matchAll(/^ {2}(\w+):/gm)].map((match) => match[1]);
+    expect(keys).toEqual(['connector', 'dialect', 'url', 'companies', 'contacts', 'deals', 'owners']);
+  });
+
+  it('keeps comments when mappings change, and writes only the change', () => {
+    const project = parse(EXAMPLE);
+    const companies = project.objects[0]!;
+    companies.matched = 'update';
+    companies.fields[1] = { source: ['domain'], target: 'domain', transform: { kind: 'trim' } };
+    companies.fields.push({ source: ['industry'], target: 'industry', transform: { kind: 'copy' } });
+    project.objects[1]!.fields = project.objects[1]!.fields.filter((field) => field.target !== 'email');
+    project.objects.push({ source: 'tasks', target: 'tasks', fields: [{ source: ['subject'], target: 'subject', transform: { kind: 'copy' } }], matchKeys: [], matched: 'fill-empty', duplicates: 'merge', ambiguous: 'hold', matchOnly: false, links: {} });
+    project.options.pageSize = 300;
+    const text = serialiseProjectFile(project, EXAMPLE);
+    expect(parse(text)).toEqual(project);
+    expect(text).toContain('# companies first: contacts and deals point at them');
+    expect(text).toContain('# shorthand: source -> target');
+    expect(text).toContain('# only fill empty target fields');
+    expect(text).toMatch(/matched: update/);
+    expect(text).toContain('industry: industry');
+    expect(text).toContain('pageSize: 300');
+    expect(text.indexOf('owners:')).toBeLessThan(text.indexOf('tasks:'));
+  });
+
+  it('refuses to write a literal secret', () => {
+    const project = parse(EXAMPLE);
+    project.target = { connector: 'sql', url: 'postgres://u:other-pw@h/db' };
+    expect(() => serialiseProjectFile(project)).toThrow(/literal password/);
+    project.target = { connector: 'hubspot', token: 'abc' };
+    expect(() => serialiseProjectFile(project)).toThrow(/environment variable/);
+  });
+});
+
+describe('projectFileJsonSchema', () => {
+  it('describes the YAML form', () => {
+    const schema = projectFileJsonSchema() as { type: string; properties: Record<string, unknown>; required: string[] };
+    expect(schema.type).toBe('object');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['version', 'source', 'target', 'objects', 'options']));
+    expect(schema.required).toEqual(expect.arrayContaining(['version', 'source', 'target']));
+    expect(JSON.stringify(schema)).toContain('"lowercase"');
+  });
+});
+
+describe('validateMapping', () => {
+  const source: SchemaDescription = {
+    objects: [
+      { name: 'companies', fields: [{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }, { name: 'revenue', type: 'string' }, { name: 'parent', type: 'reference', reference: { object: 'companies' } }] },
+      {
+        name: 'deals',
+        fields: [
+          { name: 'title', type: 'string' },
+          { name: 'stage', type: 'string' },
+          { name: 'kind', type: 'enum', options: [{ value: 'new' }, { value: 'renewal' }] },
+          { name: 'company', type: 'reference', reference: { object: 'companies' } },
+          { name: 'closed', type: 'datetime' },
+        ],
+      },
+    ],
+  };
+  const target: SchemaDescription = {
+    objects: [
+      {
+        name: 'accounts',
+        fields: [
+          { name: 'id', type: 'string', readOnly: true },
+          { name: 'name', type: 'string', required: true },
+          { name: 'revenue', type: 'number' },
+          { name: 'parent_id', type: 'reference', reference: { object: 'accounts' } },
+        ],
+      },
+      {
+        name: 'deals',
+        fields: [
+          { name: 'dealname', type: 'string', required: true },
+          { name: 'dealstage', type: 'enum', required: true, options: [{ value: 'open' }, { value: 'closedwon' }] },
+          { name: 'dealtype', type: 'enum', options: [{ value: 'new' }] },
+          { name: 'company_id', type: 'reference', reference: { object: 'companies' } },
+          { name: 'closedate', type: 'date' },
+          { name: 'pipeline', type: 'enum', options: [{ value: 'default' }] },
+        ],
+      },
+    ],
+  };
+  const text = `version: 1
+source: { connector: sql }
+target: { connector: sql }
+objects:
+  companies:
+    target: accounts
+    match: [ { source: domain, target: domain, kind: domain } ]
+    fields:
+      nmae: name
+      revenue: revenue
+      parent: parent_id
+      id: id
+  deals:
+    fields:
+      title: dealname
+      stage: { target: dealstage, map: { Won: closedwon, Lost: closedlost } }
+      kind: dealtype
+      company: company_id
+      closed: closedate
+  contact:
+    target: contacts
+`;
+
+  it('finds unknown names, read-only targets, required gaps, type and enum problems, reference mismatches', () => {
+    const { errors, warnings } = validateMapping(parse(text), source, target);
+    const codes = (list: typeof errors) => list.map((problem) => `${problem.code} ${problem.object}.${problem.field ?? ''}`);
+    expect(codes(errors)).toEqual([
+      'UNKNOWN_SOURCE_FIELD companies.nmae',
+      'READ_ONLY_TARGET companies.id',
+      'MATCH_KEY_UNKNOWN_FIELD companies.domain',
+      'MATCH_KEY_UNKNOWN_FIELD companies.domain',
+      'ENUM_VALUE_INVALID deals.dealstage',
+      'REFERENCE_MISMATCH deals.company_id',
+      'UNKNOWN_SOURCE_OBJECT contact.',
+      'UNKNOWN_TARGET_OBJECT contact.',
+    ]);
+    expect(errors[0]!.message).toBe('companies.nmae does not exist (did you mean "name"?)');
+    expect(errors.find((problem) => problem.code === 'ENUM_VALUE_INVALID')!.message).toContain('"Lost" → "closedlost"');
+    expect(errors.find((problem) => problem.code === 'REFERENCE_MISMATCH')!.message).toContain('mapped to accounts');
+    expect(errors.find((problem) => problem.code === 'UNKNOWN_SOURCE_OBJECT')!.message).toBe('source object "contact" does not exist');
+    expect(codes(warnings)).toEqual(['TYPE_MISMATCH companies.revenue', 'ENUM_OPTIONS_DIFFER deals.dealtype', 'TYPE_MISMATCH deals.closedate']);
+    expect(warnings[2]!.message).toContain('transform: date');
+  });
+
+  it('reports required target fields left unmapped and free text into a picklist', () => {
+    const project = parse('version: 1\nsource: { connector: sql }\ntarget: { connector: sql }\nobjects:\n  deals:\n    fields:\n      title: dealname\n      stage: pipeline\n');
+    const { errors, warnings } = validateMapping(project, source, target);
+    expect(errors.map((problem) => `${problem.code} ${problem.field}`)).toEqual(['REQUIRED_UNMAPPED dealstage']);
+    expect(warnings.map((problem) => `${problem.code} ${problem.field}`)).toEqual(['ENUM_WITHOUT_MAP pipeline']);
+  });
+});
+
+describe('docs/project-file.md', () => {
+  it('has a complete example that loads', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/project-file.md', import.meta.url), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const project = parseProjectFile(example, 'ferry.yaml', { TARGET_DATABASE_URL: 'postgres://u:p@h/db' });
+    expect(project.objects.map((mapping) => `${mapping.source}->${mapping.target}`)).toEqual([
+      'owners->users',
+      'companies->companies',
+      'contacts->contacts',
+      'deals->deals',
+      'tasks->tasks',
+    ]);
+    expect(project.objects[2]!.fields.filter((field) => field.transform.kind === 'split')).toHaveLength(2);
+    expect(parseProjectFile(serialiseProjectFile(project, example), 'ferry.yaml', { TARGET_DATABASE_URL: 'postgres://u:p@h/db' })).toEqual(project);
+  });
+});

@@ -1,0 +1,399 @@
+import { describe, expect, it } from 'vitest';
+import type { FieldSchema, SchemaDescription } from '../core/schema.js';
+import { parseProjectFile, serialiseProjectFile, validateMapping } from './project-file.js';
+import { normaliseName, proposeMapping } from './propose-mapping.js';
+import type { ObjectMapping, ProjectFile } from './types.js';
+
+const ts = (): FieldSchema[] => [
+  { name: 'created_at', type: 'datetime' },
+  { name: 'updated_at', type: 'datetime' },
+];
+const ref = (name: string, object: string): FieldSchema => ({ name, type: 'reference', reference: { object } });
+
+/** The demo's "legacy CRM". */
+const SOURCE: SchemaDescription = {
+  objects: [
+    {
+      name: 'owners',
+      modifiedField: 'updated_at',
+      fields: [{ name: 'id', type: 'string' }, { name: 'email', type: 'email' }, { name: 'first_name', type: 'string' }, { name: 'last_name', type: 'string' }, ...ts()],
+    },
+    {
+      name: 'companies',
+      modifiedField: 'updated_at',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'name', type: 'string' },
+        { name: 'domain', type: 'string' },
+        { name: 'phone', type: 'phone' },
+        { name: 'industry', type: 'string' },
+        ref('parent_company_id', 'companies'),
+        ref('owner_id', 'owners'),
+        { name: 'annual_revenue', type: 'number' },
+        ...ts(),
+      ],
+    },
+    {
+      name: 'contacts',
+      modifiedField: 'updated_at',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'first_name', type: 'string' },
+        { name: 'last_name', type: 'string' },
+        { name: 'email', type: 'email' },
+        { name: 'phone', type: 'phone' },
+        { name: 'job_title', type: 'string' },
+        ref('company_id', 'companies'),
+        ref('owner_id', 'owners'),
+        { name: 'birthday', type: 'date' },
+        { name: 'lifecycle_stage', type: 'string' },
+        ...ts(),
+      ],
+    },
+    {
+      name: 'deals',
+      modifiedField: 'updated_at',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'name', type: 'string' },
+        { name: 'amount', type: 'number' },
+        { name: 'currency', type: 'string' },
+        { name: 'stage', type: 'string' },
+        { name: 'close_date', type: 'date' },
+        ref('company_id', 'companies'),
+        ref('owner_id', 'owners'),
+        { name: 'contacts', type: 'reference-list', reference: { object: 'contacts' } },
+        ...ts(),
+      ],
+    },
+    {
+      name: 'notes',
+      modifiedField: 'updated_at',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'body', type: 'text' },
+        ref('company_id', 'companies'),
+        ref('contact_id', 'contacts'),
+        ref('deal_id', 'deals'),
+        ref('owner_id', 'owners'),
+        ...ts(),
+      ],
+    },
+    {
+      name: 'tasks',
+      modifiedField: 'updated_at',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'subject', type: 'string' },
+        { name: 'status', type: 'string' },
+        { name: 'due_date', type: 'datetime' },
+        ref('company_id', 'companies'),
+        ref('contact_id', 'contacts'),
+        ref('deal_id', 'deals'),
+        ref('owner_id', 'owners'),
+        ...ts(),
+      ],
+    },
+  ],
+};
+
+const tts = (): FieldSchema[] => [
+  { name: 'id', type: 'string', readOnly: true },
+  { name: 'created_at', type: 'datetime', readOnly: true },
+  { name: 'updated_at', type: 'datetime', readOnly: true },
+];
+
+/** The demo's "new CRM". */
+const TARGET: SchemaDescription = {
+  objects: [
+    {
+      name: 'users',
+      modifiedField: 'updated_at',
+      createdField: 'created_at',
+      fields: [...tts(), { name: 'email', type: 'email', unique: true, required: true }, { name: 'name', type: 'string' }],
+    },
+    {
+      name: 'companies',
+      modifiedField: 'updated_at',
+      createdField: 'created_at',
+      fields: [
+        ...tts(),
+        { name: 'name', type: 'string', required: true },
+        { name: 'domain', type: 'string' },
+        { name: 'phone', type: 'phone' },
+        { name: 'industry', type: 'string' },
+        ref('parent_id', 'companies'),
+        ref('owner_id', 'users'),
+        { name: 'annual_revenue', type: 'number' },
+      ],
+    },
+    {
+      name: 'contacts',
+      modifiedField: 'updated_at',
+      createdField: 'created_at',
+      fields: [
+        ...tts(),
+        { name: 'firstname', type: 'string' },
+        { name: 'lastname', type: 'string' },
+        { name: 'email', type: 'email' },
+        { name: 'phone', type: 'phone' },
+        { name: 'jobtitle', type: 'string' },
+        ref('company_id', 'companies'),
+        ref('owner_id', 'users'),
+        { name: 'date_of_birth', type: 'date' },
+        { name: 'lifecycle_stage', type: 'string' },
+      ],
+    },
+    {
+      name: 'deals',
+      modifiedField: 'updated_at',
+      createdField: 'created_at',
+      fields: [
+        ...tts(),
+        { name: 'dealname', type: 'string', required: true },
+        { name: 'amount', type: 'number' },
+        { name: 'currency', type: 'string' },
+        {
+          name: 'dealstage',
+          type: 'enum',
+          required: true,
+          options: ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'contractsent', 'closedwon', 'closedlost'].map((value) => ({ value })),
+        },
+        { name: 'closedate', type: 'date' },
+        ref('company_id', 'companies'),
+        ref('owner_id', 'users'),
+        { name: 'contacts', type: 'reference-list', reference: { object: 'contacts' } },
+      ],
+    },
+    {
+      name: 'notes',
+      modifiedField: 'updated_at',
+      createdField: 'created_at',
+      fields: [...tts(), { name: 'body', type: 'text' }, ref('company_id', 'companies'), ref('contact_id', 'contacts'), ref('deal_id', 'deals'), ref('owner_id', 'users')],
+    },
+    {
+      name: 'tasks',
+      modifiedField: 'updated_at',
+      createdField: 'created_at',
+      fields: [
+        ...tts(),
+        { name: 'subject', type: 'string', required: true },
+        { name: 'status', type: 'enum', options: [{ value: 'NOT_STARTED', label: 'Not started' }, { value: 'COMPLETED', label: 'Completed' }] },
+        { name: 'due_at', type: 'datetime' },
+        ref('company_id', 'companies'),
+        ref('contact_id', 'contacts'),
+        ref('deal_id', 'deals'),
+        ref('owner_id', 'users'),
+      ],
+    },
+  ],
+};
+
+const SAMPLES: Record<string, string[]> = {
+  'deals.stage': ['Appointment Scheduled', 'Qualification', 'Proposal', 'Contract Sent', 'Closed Won', 'closed won', 'Closed Lost'],
+  'tasks.status': ['open', 'done', 'Open'],
+};
+const sampleValues = async (object: string, field: string): Promise<string[]> => SAMPLES[`${object}.${field}`] ?? [];
+
+const source = { connector: 'sql', dialect: 'sqlite', path: './legacy.db' };
+const target = { connector: 'sql', dialect: 'postgres', url: 'postgres://localhost/new' };
+
+function object(project: ProjectFile, name: string): ObjectMapping {
+  const found = project.objects.find((mapping) => mapping.source === name);
+  if (!found) throw new Error(`no mapping for ${name}`);
+  return found;
+}
+
+function fieldMap(mapping: ObjectMapping): Record<string, string> {
+  return Object.fromEntries(mapping.fields.map((field) => [field.source.join('+') || '(constant)', `${field.target}:${field.transform.kind}`]));
+}
+
+describe('normaliseName', () => {
+  it('ignores case and separators', () => {
+    expect(normaliseName('First_Name')).toBe('firstname');
+    expect(normaliseName('first-name')).toBe('firstname');
+    expect(normaliseName('First Name')).toBe('firstname');
+    expect(normaliseName('firstname')).toBe('firstname');
+  });
+});
+
+describe('proposeMapping on the demo schemas', () => {
+  it('pairs the objects, owners → users as link-only', async () => {
+    const { project } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    expect(project.objects.map((mapping) => `${mapping.source}->${mapping.target}`)).toEqual([
+      'owners->users',
+      'companies->companies',
+      'contacts->contacts',
+      'deals->deals',
+      'tasks->tasks',
+      'notes->notes',
+    ]);
+    const owners = object(project, 'owners');
+    expect(owners.matchOnly).toBe(true);
+    expect(owners.matchKeys).toEqual([{ source: 'email', target: 'email', kind: 'email' }]);
+    expect(owners.fields).toContainEqual({ source: ['first_name', 'last_name'], target: 'name', transform: { kind: 'join', separator: ' ' } });
+    expect(project.objects.filter((mapping) => mapping.matchOnly).map((mapping) => mapping.source)).toEqual(['owners']);
+    expect(project.version).toBe(1);
+    expect(project.source).toEqual(source);
+    expect(project.options).toEqual({ demoSampleSize: 5, pageSize: 500 });
+  });
+
+  it('maps the fields by name, synonyms and references, never onto read-only fields', async () => {
+    const { project } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    expect(fieldMap(object(project, 'companies'))).toEqual({
+      name: 'name:copy',
+      domain: 'domain:copy',
+      phone: 'phone:copy',
+      industry: 'industry:copy',
+      parent_company_id: 'parent_id:copy',
+      owner_id: 'owner_id:copy',
+      annual_revenue: 'annual_revenue:copy',
+    });
+    expect(fieldMap(object(project, 'contacts'))).toEqual({
+      first_name: 'firstname:copy',
+      last_name: 'lastname:copy',
+      email: 'email:copy',
+      phone: 'phone:copy',
+      job_title: 'jobtitle:copy',
+      company_id: 'company_id:copy',
+      owner_id: 'owner_id:copy',
+      birthday: 'date_of_birth:copy',
+      lifecycle_stage: 'lifecycle_stage:copy',
+    });
+    expect(fieldMap(object(project, 'deals'))).toEqual({
+      name: 'dealname:copy',
+      amount: 'amount:copy',
+      currency: 'currency:copy',
+      stage: 'dealstage:map',
+      close_date: 'closedate:copy',
+      company_id: 'company_id:copy',
+      owner_id: 'owner_id:copy',
+      contacts: 'contacts:copy',
+    });
+    expect(fieldMap(object(project, 'notes'))).toEqual({
+      body: 'body:copy',
+      company_id: 'company_id:copy',
+      contact_id: 'contact_id:copy',
+      deal_id: 'deal_id:copy',
+      owner_id: 'owner_id:copy',
+    });
+    expect(fieldMap(object(project, 'tasks'))).toMatchObject({ subject: 'subject:copy', status: 'status:map', due_date: 'due_at:copy' });
+    for (const mapping of project.objects) {
+      for (const field of mapping.fields) expect(['id', 'created_at', 'updated_at']).not.toContain(field.target);
+    }
+  });
+
+  it('proposes value maps for picklists and reports what it could not map', async () => {
+    const { project, notes } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    const stage = object(project, 'deals').fields.find((field) => field.target === 'dealstage')!;
+    expect(stage.transform).toEqual({
+      kind: 'map',
+      unmapped: 'fail',
+      values: {
+        'Appointment Scheduled': 'appointmentscheduled',
+        Qualification: 'qualifiedtobuy',
+        Proposal: 'presentationscheduled',
+        'Contract Sent': 'contractsent',
+        'Closed Won': 'closedwon',
+        'closed won': 'closedwon',
+        'Closed Lost': 'closedlost',
+      },
+    });
+    expect(notes.some((note) => note.includes('guessed "Proposal" → presentationscheduled'))).toBe(true);
+    const status = object(project, 'tasks').fields.find((field) => field.target === 'status')!;
+    expect(status.transform).toEqual({ kind: 'map', unmapped: 'fail', values: { open: 'NOT_STARTED', Open: 'NOT_STARTED', done: 'COMPLETED' } });
+  });
+
+  it('leaves values without a good option unmapped and says so', async () => {
+    const { project, notes } = await proposeMapping({
+      sourceSchema: SOURCE,
+      targetSchema: TARGET,
+      sampleValues: async (objectName, field) => (objectName === 'deals' && field === 'stage' ? ['Closed Won', 'Banana'] : []),
+      source,
+      target,
+    });
+    const stage = object(project, 'deals').fields.find((field) => field.target === 'dealstage')!;
+    expect(stage.transform).toEqual({ kind: 'map', unmapped: 'fail', values: { 'Closed Won': 'closedwon' } });
+    expect(notes.some((note) => note.includes('"Banana"') && note.includes('no target option'))).toBe(true);
+  });
+
+  it('proposes match keys: email for people, domain then name for companies, none for deals/notes/tasks', async () => {
+    const { project } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    expect(object(project, 'contacts').matchKeys).toEqual([{ source: 'email', target: 'email', kind: 'email' }]);
+    expect(object(project, 'companies').matchKeys).toEqual([
+      { source: 'domain', target: 'domain', kind: 'domain' },
+      { source: 'name', target: 'name', kind: 'name' },
+    ]);
+    for (const name of ['deals', 'notes', 'tasks']) expect(object(project, name).matchKeys).toEqual([]);
+  });
+
+  it('gives type-appropriate transforms (datetime → date, date → datetime)', async () => {
+    const sourceSchema: SchemaDescription = {
+      objects: [{ name: 'Deals', fields: [{ name: 'Close Date', type: 'datetime' }, { name: 'Created', type: 'date' }, { name: 'Deal Name', type: 'string' }] }],
+    };
+    const targetSchema: SchemaDescription = {
+      objects: [{ name: 'opportunities', fields: [{ name: 'closedate', type: 'date' }, { name: 'created', type: 'datetime' }, { name: 'name', type: 'string' }] }],
+    };
+    const { project } = await proposeMapping({ sourceSchema, targetSchema, source, target });
+    expect(project.objects[0]).toMatchObject({ source: 'Deals', target: 'opportunities' });
+    expect(fieldMap(project.objects[0]!)).toEqual({ 'Close Date': 'closedate:date', Created: 'created:datetime', 'Deal Name': 'name:copy' });
+  });
+
+  it('pairs objects by synonyms and singular/plural', async () => {
+    const names = (list: string[]): SchemaDescription => ({ objects: list.map((name) => ({ name, fields: [] })) });
+    const { project } = await proposeMapping({
+      sourceSchema: names(['Organisations', 'people', 'opportunity', 'members', 'Activities', 'widgets']),
+      targetSchema: names(['accounts', 'contacts', 'deals', 'users', 'tasks', 'gadgets']),
+      source,
+      target,
+    });
+    expect(Object.fromEntries(project.objects.map((mapping) => [mapping.source, mapping.target]))).toEqual({
+      Organisations: 'accounts',
+      people: 'contacts',
+      opportunity: 'deals',
+      members: 'users',
+      Activities: 'tasks',
+    });
+  });
+
+  it('produces a mapping that passes validateMapping without errors', async () => {
+    const { project } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    const { errors } = validateMapping(project, SOURCE, TARGET);
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps what the user edited and adds only what is missing', async () => {
+    const first = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    const edited = structuredClone(first.project);
+    const contacts = object(edited, 'contacts');
+    // The user maps job_title elsewhere, drops the phone mapping and removes the notes object.
+    contacts.fields = contacts.fields.filter((field) => field.target !== 'phone' && field.target !== 'jobtitle');
+    contacts.fields.push({ source: ['job_title'], target: 'lifecycle_stage', transform: { kind: 'trim' } });
+    contacts.fields = contacts.fields.filter((field) => field.source[0] !== 'lifecycle_stage');
+    contacts.matched = 'update';
+    edited.objects = edited.objects.filter((mapping) => mapping.source !== 'notes');
+    edited.target = { connector: 'sql', dialect: 'postgres', url: 'postgres://elsewhere/db' };
+
+    const { project, notes } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, existing: edited, source, target });
+    const merged = object(project, 'contacts');
+    expect(merged.matched).toBe('update');
+    expect(merged.fields).toContainEqual({ source: ['job_title'], target: 'lifecycle_stage', transform: { kind: 'trim' } });
+    // job_title is used, lifecycle_stage target is written: neither is proposed again; phone is added back.
+    expect(merged.fields.filter((field) => field.target === 'lifecycle_stage')).toHaveLength(1);
+    expect(merged.fields.some((field) => field.target === 'jobtitle')).toBe(false);
+    expect(merged.fields).toContainEqual({ source: ['phone'], target: 'phone', transform: { kind: 'copy' } });
+    expect(project.target).toEqual(edited.target);
+    expect(object(project, 'notes').fields.length).toBeGreaterThan(0);
+    expect(notes).toContain('contacts: added phone → contacts.phone');
+    expect(notes.some((note) => note.startsWith('added notes → notes'))).toBe(true);
+    // Everything the user had is still there, in their order.
+    expect(project.objects.slice(0, edited.objects.length).map((mapping) => mapping.source)).toEqual(edited.objects.map((mapping) => mapping.source));
+    expect(object(project, 'companies')).toEqual(object(edited, 'companies'));
+  });
+
+  it('round-trips through ferry.yaml', async () => {
+    const { project } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    const text = serialiseProjectFile(project);
+    expect(parseProjectFile(text, 'ferry.yaml', {})).toEqual(project);
+  });
+});

@@ -1,0 +1,505 @@
+import type { FieldSchema, FieldType, FieldValue, ObjectSchema, PicklistOption, SchemaDescription } from '../core/schema.js';
+import { DEFAULT_OPTIONS, DEFAULT_TIME_ZONE, editDistance, OBJECT_DEFAULTS } from './project-file.js';
+import type { ConnectionConfig, FieldMapping, FieldTransform, MatchKey, ObjectMapping, ProjectFile } from './types.js';
+
+/**
+ * What `ferry map` does: proposes a mapping from the two schemas (names, synonyms, types, references) and,
+ * for picklists, value maps from the distinct source values. An existing project is kept as the user left
+ * it; only what is missing is added.
+ */
+export interface ProposeMappingInput {
+  sourceSchema: SchemaDescription;
+  targetSchema: SchemaDescription;
+  /** Distinct values of a source field (the engine reads source pages). */
+  sampleValues?: (object: string, field: string) => Promise<string[]>;
+  existing?: ProjectFile;
+  source: ConnectionConfig;
+  target: ConnectionConfig;
+}
+
+export interface ProposedMapping {
+  project: ProjectFile;
+  notes: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Names
+
+/** Lower case without separators: `First_Name`, `first-name`, `firstName` → `firstname`. */
+export function normaliseName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[\s_\-.]+/g, '');
+}
+
+function singular(name: string): string {
+  if (name === 'people') return 'person';
+  if (name.endsWith('ies') && name.length > 4) return `${name.slice(0, -3)}y`;
+  if (/(ss|sh|ch|x)es$/.test(name)) return name.slice(0, -2);
+  if (name.endsWith('s') && !name.endsWith('ss') && name.length > 3) return name.slice(0, -1);
+  return name;
+}
+
+const OBJECT_GROUPS: readonly (readonly string[])[] = [
+  ['owner', 'user', 'member', 'employee', 'agent', 'salesrep'],
+  ['company', 'organization', 'organisation', 'account', 'org'],
+  ['contact', 'person', 'people'],
+  ['deal', 'opportunity'],
+  ['note', 'comment'],
+  ['task', 'activity', 'todo'],
+  ['lead', 'prospect'],
+  ['product', 'item'],
+];
+
+function objectGroup(name: string): number {
+  const key = singular(normaliseName(name));
+  return OBJECT_GROUPS.findIndex((group) => group.includes(key));
+}
+
+type ObjectKind = 'users' | 'companies' | 'contacts' | 'deals' | 'notes' | 'tasks' | 'other';
+const KIND_BY_GROUP: ObjectKind[] = ['users', 'companies', 'contacts', 'deals', 'notes', 'tasks', 'contacts', 'other'];
+
+function objectKind(name: string): ObjectKind {
+  const group = objectGroup(name);
+  return group < 0 ? 'other' : (KIND_BY_GROUP[group] ?? 'other');
+}
+
+function objectScore(source: string, target: string): number {
+  const a = normaliseName(source);
+  const b = normaliseName(target);
+  if (a === b) return 100;
+  if (singular(a) === singular(b)) return 95;
+  const group = objectGroup(source);
+  if (group >= 0 && group === objectGroup(target)) return 85;
+  const distance = editDistance(singular(a), singular(b));
+  if (distance <= Math.max(1, Math.floor(Math.min(a.length, b.length) / 4))) return 60;
+  return 0;
+}
+
+const FIELD_SYNONYMS: readonly (readonly string[])[] = [
+  ['firstname', 'givenname', 'fname', 'forename'],
+  ['lastname', 'surname', 'familyname', 'lname'],
+  ['jobtitle', 'title', 'position', 'role'],
+  ['birthday', 'dateofbirth', 'birthdate', 'dob'],
+  ['closedate', 'closingdate', 'expectedclosedate', 'closedat'],
+  ['stage', 'dealstage', 'pipelinestage', 'salesstage'],
+  ['parentcompanyid', 'parentid', 'parentaccountid', 'parentorganizationid', 'parentorganisationid', 'parentcompany'],
+  ['companyid', 'organizationid', 'organisationid', 'accountid', 'company', 'organization', 'account', 'orgid'],
+  ['contactid', 'personid', 'contact', 'person'],
+  ['dealid', 'opportunityid', 'deal', 'opportunity'],
+  ['ownerid', 'userid', 'assignedto', 'assigneeid', 'owner', 'assignee', 'salesrepid'],
+  ['body', 'content', 'note', 'notebody', 'text', 'description'],
+  ['email', 'emailaddress', 'mail', 'primaryemail'],
+  ['phone', 'phonenumber', 'telephone', 'tel', 'primaryphone'],
+  ['domain', 'website', 'url', 'web', 'homepage', 'companydomain'],
+  ['amount', 'value', 'dealvalue', 'dealamount'],
+  ['annualrevenue', 'revenue', 'yearlyrevenue'],
+  ['industry', 'sector'],
+  ['duedate', 'dueat', 'due', 'deadline', 'duedatetime'],
+  ['subject', 'tasktitle', 'summary'],
+  ['status', 'taskstatus'],
+  ['currency', 'currencycode'],
+  ['lifecyclestage', 'lifecycle'],
+];
+
+function fieldSynonyms(a: string, b: string): boolean {
+  return FIELD_SYNONYMS.some((group) => group.includes(a) && group.includes(b));
+}
+
+function stripPrefix(name: string, object: string): string {
+  const prefix = singular(normaliseName(object));
+  return name.startsWith(prefix) && name.length > prefix.length ? name.slice(prefix.length) : name;
+}
+
+const REFERENCE_TYPES: ReadonlySet<FieldType> = new Set(['reference', 'reference-list']);
+const TEXT_TYPES: ReadonlySet<FieldType> = new Set(['string', 'text', 'email', 'phone', 'url', 'enum']);
+
+/** Pairs of types a proposal may connect (the converter handles these without losing meaning). */
+function typesFit(from: FieldType, to: FieldType): boolean {
+  if (from === to || to === 'json') return true;
+  if (REFERENCE_TYPES.has(from) || REFERENCE_TYPES.has(to)) return false;
+  if (TEXT_TYPES.has(to)) return TEXT_TYPES.has(from) || from === 'number' || from === 'integer';
+  if (to === 'number' || to === 'integer') return from === 'number' || from === 'integer' || from === 'string';
+  if (to === 'date' || to === 'datetime') return from === 'date' || from === 'datetime' || from === 'string';
+  if (to === 'boolean') return from === 'string' || from === 'integer';
+  return false;
+}
+
+/** Well-known meanings by type: the only e-mail field on both sides belongs together, and so on. */
+function meaning(field: FieldSchema): string | undefined {
+  const name = normaliseName(field.name);
+  if (field.type === 'email' || name.includes('email')) return 'email';
+  if (field.type === 'phone' || name.includes('phone')) return 'phone';
+  if (field.type === 'url' || name.includes('domain') || name.includes('website')) return 'web';
+  if (/(amount|revenue|value)$/.test(name) && (field.type === 'number' || field.type === 'integer')) return 'amount';
+  if (name.endsWith('stage')) return 'stage';
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Field proposals
+
+interface Candidate {
+  source: FieldSchema;
+  target: FieldSchema;
+  score: number;
+}
+
+function writableTargets(target: ObjectSchema): FieldSchema[] {
+  const excluded = new Set([target.externalIdField, target.createdField, target.modifiedField, 'id'].filter((name): name is string => !!name));
+  return target.fields.filter((field) => !field.readOnly && !excluded.has(field.name));
+}
+
+function fieldScore(
+  source: FieldSchema,
+  target: FieldSchema,
+  sourceObject: ObjectSchema,
+  targetObject: ObjectSchema,
+  objectMap: Map<string, string>,
+  uniqueMeaning: (field: FieldSchema, side: 'source' | 'target') => boolean,
+): number {
+  const sourceRef = REFERENCE_TYPES.has(source.type);
+  const targetRef = REFERENCE_TYPES.has(target.type);
+  if (sourceRef !== targetRef) return 0;
+  const a = normaliseName(source.name);
+  const b = normaliseName(target.name);
+  let score = 0;
+  if (a === b) score = 100;
+  else if (fieldSynonyms(a, b)) score = 90;
+  else if (stripPrefix(a, sourceObject.name) === stripPrefix(b, targetObject.name)) score = 85;
+  else if (fieldSynonyms(stripPrefix(a, sourceObject.name), stripPrefix(b, targetObject.name))) score = 80;
+  if (sourceRef) {
+    const referenced = source.reference?.object;
+    const wanted = target.reference?.object;
+    if (!referenced || !wanted || objectMap.get(referenced) !== wanted) return 0;
+    if (source.type === 'reference-list' && target.type === 'reference') return 0;
+    // A reference to the right object is a good sign even under another name.
+    return Math.max(score, 50);
+  }
+  if (!typesFit(source.type, target.type)) return 0;
+  if (score === 0) {
+    const sourceMeaning = meaning(source);
+    if (sourceMeaning && sourceMeaning === meaning(target) && uniqueMeaning(source, 'source') && uniqueMeaning(target, 'target')) score = 60;
+  }
+  return score;
+}
+
+function transformFor(source: FieldSchema, target: FieldSchema): FieldTransform {
+  if (target.type === 'date' && source.type === 'datetime') return { kind: 'date' };
+  if (target.type === 'datetime' && (source.type === 'date' || source.type === 'string')) return { kind: 'datetime' };
+  return { kind: 'copy' };
+}
+
+const FIRST_NAMES = new Set(['firstname', 'givenname', 'fname', 'forename']);
+const LAST_NAMES = new Set(['lastname', 'surname', 'familyname', 'lname']);
+const FULL_NAMES = new Set(['name', 'fullname', 'displayname']);
+
+function proposeFields(
+  sourceObject: ObjectSchema,
+  targetObject: ObjectSchema,
+  objectMap: Map<string, string>,
+  existing: FieldMapping[],
+): FieldMapping[] {
+  const usedSources = new Set(existing.flatMap((mapping) => mapping.source));
+  const usedTargets = new Set(existing.map((mapping) => mapping.target));
+  const sources = sourceObject.fields.filter((field) => field.name !== 'id' && !usedSources.has(field.name));
+  const targets = writableTargets(targetObject).filter((field) => !usedTargets.has(field.name));
+  const meaningCounts = (fields: FieldSchema[]): Map<string, number> => {
+    const counts = new Map<string, number>();
+    for (const field of fields) {
+      const key = meaning(field);
+      if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const sourceMeanings = meaningCounts(sources);
+  const targetMeanings = meaningCounts(targets);
+  const uniqueMeaning = (field: FieldSchema, side: 'source' | 'target'): boolean => {
+    const key = meaning(field);
+    return key !== undefined && (side === 'source' ? sourceMeanings : targetMeanings).get(key) === 1;
+  };
+
+  const candidates: Candidate[] = [];
+  for (const source of sources) {
+    for (const target of targets) {
+      const score = fieldScore(source, target, sourceObject, targetObject, objectMap, uniqueMeaning);
+      if (score > 0) candidates.push({ source, target, score });
+    }
+  }
+  candidates.sort(
+    (x, y) =>
+      y.score - x.score ||
+      sourceObject.fields.indexOf(x.source) - sourceObject.fields.indexOf(y.source) ||
+      targetObject.fields.indexOf(x.target) - targetObject.fields.indexOf(y.target),
+  );
+  const takenSources = new Set<string>();
+  const takenTargets = new Set<string>();
+  const proposals: FieldMapping[] = [];
+  for (const candidate of candidates) {
+    if (takenSources.has(candidate.source.name) || takenTargets.has(candidate.target.name)) continue;
+    // A reference under an unrelated name is only taken when it is the only such pair.
+    if (candidate.score === 50) {
+      const rivals = candidates.filter(
+        (other) =>
+          other !== candidate &&
+          other.score === 50 &&
+          (other.source === candidate.source || other.target === candidate.target) &&
+          !takenSources.has(other.source.name) &&
+          !takenTargets.has(other.target.name),
+      );
+      if (rivals.length > 0) continue;
+    }
+    takenSources.add(candidate.source.name);
+    takenTargets.add(candidate.target.name);
+    proposals.push({ source: [candidate.source.name], target: candidate.target.name, transform: transformFor(candidate.source, candidate.target) });
+  }
+
+  // first + last name -> one name field.
+  const fullName = targets.find((field) => FULL_NAMES.has(normaliseName(field.name)) && !takenTargets.has(field.name) && TEXT_TYPES.has(field.type));
+  const free = sources.filter((field) => !takenSources.has(field.name));
+  const first = free.find((field) => FIRST_NAMES.has(normaliseName(field.name)));
+  const last = free.find((field) => LAST_NAMES.has(normaliseName(field.name)));
+  if (fullName && first && last) {
+    proposals.push({ source: [first.name, last.name], target: fullName.name, transform: { kind: 'join', separator: ' ' } });
+  }
+  // Keep the source's field order: easier to read in ferry.yaml.
+  const order = (mapping: FieldMapping): number => sourceObject.fields.findIndex((field) => field.name === mapping.source[0]);
+  return proposals.sort((x, y) => order(x) - order(y));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Value maps
+
+/** Values that mean the same in status and stage picklists (normalised). */
+const VALUE_SYNONYMS: readonly (readonly string[])[] = [
+  ['open', 'todo', 'notstarted', 'new', 'pending', 'planned'],
+  ['done', 'completed', 'complete', 'closed', 'finished'],
+  ['inprogress', 'started', 'working', 'ongoing', 'active'],
+  ['waiting', 'deferred', 'onhold', 'blocked'],
+  ['cancelled', 'canceled', 'aborted'],
+  ['won', 'closedwon', 'win'],
+  ['lost', 'closedlost', 'loss'],
+  ['qualification', 'qualified', 'qualifiedtobuy', 'qualify'],
+  ['appointment', 'appointmentscheduled', 'meeting', 'meetingscheduled', 'discovery'],
+  ['contract', 'contractsent', 'negotiation', 'contracting'],
+  ['high', 'urgent'],
+  ['low', 'minor'],
+];
+/** Weak pairs: used only when nothing better fits, and reported as guesses. */
+const WEAK_VALUE_SYNONYMS: readonly (readonly string[])[] = [
+  ['proposal', 'proposalsent', 'presentation', 'presentationscheduled', 'quote', 'demo'],
+  ['lead', 'new', 'prospect', 'appointmentscheduled'],
+];
+
+interface ValueChoice {
+  option: string;
+  score: number;
+}
+
+function valueScore(value: string, option: PicklistOption): number {
+  const v = normaliseName(value);
+  if (v === '') return 0;
+  const names = [option.value, option.label].filter((name): name is string => !!name).map(normaliseName);
+  let best = 0;
+  for (const name of names) {
+    if (v === name) return 100;
+    if (VALUE_SYNONYMS.some((group) => group.includes(v) && group.includes(name))) best = Math.max(best, 90);
+    // Every word of the value appears in the option ("Closed Won" ~ "closedwon").
+    const words = value
+      .toLowerCase()
+      .split(/[\s_\-.]+/)
+      .map(normaliseName)
+      .filter((word) => word.length > 1);
+    if (words.length > 1 && words.every((word) => name.includes(word))) best = Math.max(best, 80);
+    // Shared prefix ("Qualification" ~ "qualifiedtobuy").
+    let prefix = 0;
+    while (prefix < v.length && prefix < name.length && v[prefix] === name[prefix]) prefix++;
+    if (prefix >= 5 && prefix >= Math.min(v.length, name.length) / 2) best = Math.max(best, 60 + Math.min(prefix, 15));
+    if (WEAK_VALUE_SYNONYMS.some((group) => group.includes(v) && group.includes(name))) best = Math.max(best, 30);
+  }
+  return best;
+}
+
+function chooseOption(value: string, options: PicklistOption[]): ValueChoice | undefined {
+  const scored = options.map((option) => ({ option: option.value, score: valueScore(value, option) })).filter((choice) => choice.score > 0);
+  scored.sort((x, y) => y.score - x.score);
+  const best = scored[0];
+  if (!best) return undefined;
+  if (scored[1] && scored[1].score === best.score) return undefined; // a tie is no proposal
+  return best;
+}
+
+async function proposeValueMap(
+  sourceObject: ObjectSchema,
+  sourceField: FieldSchema,
+  targetField: FieldSchema,
+  sampleValues: ProposeMappingInput['sampleValues'],
+  where: string,
+  notes: string[],
+): Promise<FieldTransform> {
+  const options = targetField.options ?? [];
+  const distinct = new Set<string>();
+  for (const option of sourceField.options ?? []) distinct.add(option.value);
+  if (sampleValues) {
+    for (const value of await sampleValues(sourceObject.name, sourceField.name)) {
+      if (value !== null && value !== undefined && String(value).trim() !== '') distinct.add(String(value));
+    }
+  } else if (!sourceField.options) {
+    notes.push(`${where}: no sample values were read; fill in the value map by hand (unmapped values fail their record)`);
+  }
+  const values: Record<string, FieldValue> = {};
+  const unmapped: string[] = [];
+  const guesses: string[] = [];
+  for (const value of [...distinct].sort()) {
+    const choice = chooseOption(value, options);
+    if (!choice) {
+      unmapped.push(value);
+      continue;
+    }
+    values[value] = choice.option;
+    if (choice.score < 60) guesses.push(`${JSON.stringify(value)} → ${choice.option}`);
+  }
+  if (guesses.length > 0) notes.push(`${where}: guessed ${guesses.join(', ')}; please check`);
+  if (unmapped.length > 0) {
+    notes.push(
+      `${where}: no target option for ${unmapped.map((value) => JSON.stringify(value)).join(', ')} (options: ${options.map((option) => option.value).join(', ')}); add them to the map, or records with them fail`,
+    );
+  }
+  return { kind: 'map', values, unmapped: 'fail' };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Match keys
+
+function proposeMatchKeys(kind: ObjectKind, fields: FieldMapping[], sourceObject: ObjectSchema, targetObject: ObjectSchema): MatchKey[] {
+  const direct = fields.filter((mapping) => mapping.source.length === 1 && (mapping.transform.kind === 'copy' || mapping.transform.kind === 'lowercase' || mapping.transform.kind === 'trim'));
+  const find = (test: (source: FieldSchema, target: FieldSchema) => boolean): FieldMapping | undefined =>
+    direct.find((mapping) => {
+      const source = sourceObject.fields.find((field) => field.name === mapping.source[0]);
+      const target = targetObject.fields.find((field) => field.name === mapping.target);
+      return !!source && !!target && test(source, target);
+    });
+  const keys: MatchKey[] = [];
+  const add = (mapping: FieldMapping | undefined, keyKind: MatchKey['kind']): void => {
+    if (mapping) keys.push({ source: mapping.source[0]!, target: mapping.target, kind: keyKind });
+  };
+  if (kind === 'contacts' || kind === 'users') {
+    add(find((_source, target) => meaning(target) === 'email'), 'email');
+  } else if (kind === 'companies') {
+    add(find((_source, target) => meaning(target) === 'web'), 'domain');
+    add(find((_source, target) => normaliseName(target.name) === 'name' || normaliseName(target.name) === 'companyname'), 'name');
+  }
+  return keys;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The proposal
+
+function pairObjects(sourceSchema: SchemaDescription, targetSchema: SchemaDescription, fixed: Map<string, string>): Map<string, string> {
+  const result = new Map(fixed);
+  const takenTargets = new Set(fixed.values());
+  const candidates: { source: string; target: string; score: number }[] = [];
+  for (const source of sourceSchema.objects) {
+    if (result.has(source.name)) continue;
+    for (const target of targetSchema.objects) {
+      const score = objectScore(source.name, target.name);
+      if (score > 0) candidates.push({ source: source.name, target: target.name, score });
+    }
+  }
+  candidates.sort((x, y) => y.score - x.score);
+  for (const candidate of candidates) {
+    if (result.has(candidate.source) || takenTargets.has(candidate.target)) continue;
+    result.set(candidate.source, candidate.target);
+    takenTargets.add(candidate.target);
+  }
+  return result;
+}
+
+/** Dependency order for a readable file: users, companies, contacts, deals, then the rest. */
+const KIND_ORDER: ObjectKind[] = ['users', 'companies', 'contacts', 'deals', 'other', 'tasks', 'notes'];
+
+export async function proposeMapping(input: ProposeMappingInput): Promise<ProposedMapping> {
+  const { sourceSchema, targetSchema, existing } = input;
+  const notes: string[] = [];
+  const existingObjects = existing?.objects ?? [];
+  const fixed = new Map<string, string>();
+  for (const mapping of existingObjects) if (!fixed.has(mapping.source)) fixed.set(mapping.source, mapping.target);
+  const objectMap = pairObjects(sourceSchema, targetSchema, fixed);
+
+  const objects: ObjectMapping[] = existingObjects.map((mapping) => ({ ...mapping, fields: [...mapping.fields], matchKeys: [...mapping.matchKeys], links: { ...mapping.links } }));
+  const proposedSources = [...sourceSchema.objects].sort(
+    (x, y) => KIND_ORDER.indexOf(objectKind(x.name)) - KIND_ORDER.indexOf(objectKind(y.name)),
+  );
+  for (const sourceObject of proposedSources) {
+    const targetName = objectMap.get(sourceObject.name);
+    if (!targetName) {
+      notes.push(`${sourceObject.name}: no matching target object; not mapped (add it by hand if it should be migrated)`);
+      continue;
+    }
+    const targetObject = targetSchema.objects.find((object) => object.name === targetName);
+    if (!targetObject) continue; // an existing mapping to an object the target no longer has: ferry check reports it
+    const kind = objectKind(sourceObject.name) === 'other' ? objectKind(targetObject.name) : objectKind(sourceObject.name);
+    const current = objects.find((mapping) => mapping.source === sourceObject.name && mapping.target === targetName);
+    const fields = proposeFields(sourceObject, targetObject, objectMap, current?.fields ?? []);
+    for (const field of fields) {
+      const sourceField = sourceObject.fields.find((candidate) => candidate.name === field.source[0]);
+      const targetField = targetObject.fields.find((candidate) => candidate.name === field.target);
+      if (!sourceField || !targetField || targetField.type !== 'enum' || !targetField.options || field.source.length !== 1) continue;
+      const sameOptions =
+        sourceField.type === 'enum' &&
+        !!sourceField.options &&
+        sourceField.options.every((option) => targetField.options!.some((target) => target.value === option.value));
+      if (sameOptions) continue;
+      field.transform = await proposeValueMap(sourceObject, sourceField, targetField, input.sampleValues, `${sourceObject.name}.${sourceField.name} → ${targetName}.${targetField.name}`, notes);
+    }
+
+    if (current) {
+      current.fields.push(...fields);
+      for (const field of fields) notes.push(`${sourceObject.name}: added ${field.source.join(' + ') || '(constant)'} → ${targetName}.${field.target}`);
+    } else {
+      const mapping: ObjectMapping = {
+        source: sourceObject.name,
+        target: targetName,
+        fields,
+        matchKeys: proposeMatchKeys(kind, fields, sourceObject, targetObject),
+        matched: OBJECT_DEFAULTS.matched,
+        duplicates: OBJECT_DEFAULTS.duplicates,
+        ambiguous: OBJECT_DEFAULTS.ambiguous,
+        matchOnly: kind === 'users',
+        links: {},
+      };
+      objects.push(mapping);
+      const keys = mapping.matchKeys.map((key) => `${String(key.source)} (${key.kind})`).join(', ');
+      notes.push(
+        `${existing ? 'added ' : ''}${sourceObject.name} → ${targetName}: ${fields.length} field(s)` +
+          (keys ? `, matched by ${keys}` : ', no match key (records are created)') +
+          (mapping.matchOnly ? '; link only (never created): link unmatched ones by hand under links' : ''),
+      );
+    }
+
+    const mapping = objects.find((candidate) => candidate.source === sourceObject.name && candidate.target === targetName)!;
+    const written = new Set(mapping.fields.map((field) => field.target));
+    const read = new Set(mapping.fields.flatMap((field) => field.source));
+    const missingRequired = writableTargets(targetObject).filter((field) => field.required && !written.has(field.name));
+    if (missingRequired.length > 0 && !mapping.matchOnly) {
+      notes.push(`${sourceObject.name} → ${targetName}: required target field(s) ${missingRequired.map((field) => field.name).join(', ')} not mapped; map them or records fail`);
+    }
+    const unread = sourceObject.fields.filter(
+      (field) => !read.has(field.name) && field.name !== 'id' && field.name !== sourceObject.createdField && field.name !== sourceObject.modifiedField && !/^(created|updated|modified)(_?at)?$/i.test(field.name),
+    );
+    if (unread.length > 0 && !current) notes.push(`${sourceObject.name}: source field(s) not mapped: ${unread.map((field) => field.name).join(', ')}`);
+  }
+
+  const project: ProjectFile = {
+    version: 1,
+    source: existing?.source ?? input.source,
+    target: existing?.target ?? input.target,
+    sourceTimeZone: existing?.sourceTimeZone ?? DEFAULT_TIME_ZONE,
+    objects,
+    options: existing ? { ...existing.options } : { ...DEFAULT_OPTIONS },
+  };
+  if (existing?.state !== undefined) project.state = existing.state;
+  return { project, notes };
+}

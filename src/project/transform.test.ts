@@ -1,0 +1,245 @@
+import { describe, expect, it } from 'vitest';
+import type { FieldSchema, FieldValue, ObjectSchema } from '../core/schema.js';
+import { convertValue, fingerprint, mapRecord, parseNumber, valuesEqual } from './transform.js';
+import type { FieldMapping, FieldTransform, ObjectMapping } from './types.js';
+
+const sourceSchema: ObjectSchema = {
+  name: 'deals',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'first', type: 'string' },
+    { name: 'last', type: 'string' },
+    { name: 'full', type: 'string' },
+    { name: 'stage', type: 'string' },
+    { name: 'when', type: 'datetime' },
+    { name: 'naive', type: 'string' },
+    { name: 'day', type: 'date' },
+    { name: 'text', type: 'string' },
+    { name: 'company_id', type: 'reference', reference: { object: 'companies' } },
+    { name: 'contacts', type: 'reference-list', reference: { object: 'contacts' } },
+  ],
+};
+
+const target = (fields: FieldSchema[]): ObjectSchema => ({ name: 'target_deals', fields });
+
+function objectMapping(fields: FieldMapping[]): ObjectMapping {
+  return { source: 'deals', target: 'target_deals', fields, matchKeys: [], matched: 'fill-empty', duplicates: 'merge', ambiguous: 'hold', matchOnly: false, links: {} };
+}
+
+/** Maps one source value through one transform into one target field. */
+function run(
+  transform: FieldTransform,
+  targetField: Omit<FieldSchema, 'name'>,
+  fields: Record<string, FieldValue>,
+  source: string[] = Object.keys(fields),
+  sourceTimeZone = 'UTC',
+) {
+  const mapping = objectMapping([{ source, target: 'out', transform }]);
+  return mapRecord(mapping, { id: 'rec-7', fields }, { sourceSchema, targetSchema: target([{ name: 'out', ...targetField }]), sourceTimeZone });
+}
+
+const copy: FieldTransform = { kind: 'copy' };
+
+describe('transforms', () => {
+  it('copy', () => {
+    expect(run(copy, { type: 'string' }, { text: 'hello' })).toEqual({ values: { out: 'hello' }, errors: [] });
+    expect(run(copy, { type: 'string' }, { text: null })).toEqual({ values: { out: null }, errors: [] });
+    expect(run(copy, { type: 'string' }, {}, ['text'])).toEqual({ values: { out: null }, errors: [] });
+  });
+
+  it('join leaves out empty parts', () => {
+    expect(run({ kind: 'join', separator: ' ' }, { type: 'string' }, { first: 'Jane', last: 'Doe' }).values.out).toBe('Jane Doe');
+    expect(run({ kind: 'join', separator: ', ' }, { type: 'string' }, { first: 'Jane', last: null }).values.out).toBe('Jane');
+    expect(run({ kind: 'join', separator: ' ' }, { type: 'string' }, { first: '', last: null }).values.out).toBeNull();
+  });
+
+  it('split', () => {
+    const split = (part: 'first' | 'rest' | number, value: string, separator = ' ') =>
+      run({ kind: 'split', separator, part }, { type: 'string' }, { full: value }).values.out;
+    expect(split('first', 'Jane  van Doe')).toBe('Jane');
+    expect(split('rest', 'Jane  van Doe')).toBe('van Doe');
+    expect(split('rest', 'Jane')).toBeNull();
+    expect(split(1, 'a;b;c', ';')).toBe('b');
+    expect(split(5, 'a;b;c', ';')).toBeNull();
+  });
+
+  it('constant', () => {
+    expect(run({ kind: 'constant', value: 'customer' }, { type: 'string' }, {}, []).values.out).toBe('customer');
+    expect(run({ kind: 'constant', value: '42' }, { type: 'integer' }, {}, []).values.out).toBe(42);
+  });
+
+  it('map with fail, keep and default', () => {
+    const values = { 'Closed Won': 'closedwon', 'closed won': 'closedwon' };
+    const stage: FieldSchema = { name: 'out', type: 'enum', options: [{ value: 'closedwon' }, { value: 'closedlost' }] };
+    const { name: _name, ...enumField } = stage;
+    expect(run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: 'Closed Won' })).toEqual({ values: { out: 'closedwon' }, errors: [] });
+    expect(run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: ' closed won ' }).values.out).toBe('closedwon');
+    expect(run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: null }).values.out).toBeNull();
+    const failed = run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: 'Lost' });
+    expect(failed.values).toEqual({});
+    expect(failed.errors).toEqual([{ code: 'VALUE_NOT_MAPPED', field: 'out', value: 'Lost', message: expect.stringContaining('rec-7') }]);
+    expect(failed.errors[0]!.message).toContain('"Lost"');
+    // keep: the value goes through, and must then be an option
+    expect(run({ kind: 'map', values, unmapped: 'keep' }, enumField, { stage: 'closedlost' }).values.out).toBe('closedlost');
+    const kept = run({ kind: 'map', values, unmapped: 'keep' }, enumField, { stage: 'Lost' });
+    expect(kept.errors[0]).toMatchObject({ code: 'INVALID_VALUE', field: 'out', value: 'Lost' });
+    expect(run({ kind: 'map', values, unmapped: 'default', default: 'closedlost' }, enumField, { stage: 'Lost' }).values.out).toBe('closedlost');
+  });
+
+  it('lowercase and trim', () => {
+    expect(run({ kind: 'lowercase' }, { type: 'string' }, { text: 'ACME.com' }).values.out).toBe('acme.com');
+    expect(run({ kind: 'trim' }, { type: 'string' }, { text: '  x  ' }).values.out).toBe('x');
+  });
+
+  it('date takes the date in the source time zone (or the transform zone)', () => {
+    const instant = { when: '2024-03-01T23:30:00.000Z' };
+    expect(run({ kind: 'date' }, { type: 'date' }, instant, ['when'], 'Europe/Berlin').values.out).toBe('2024-03-02');
+    expect(run({ kind: 'date' }, { type: 'date' }, instant, ['when'], 'UTC').values.out).toBe('2024-03-01');
+    expect(run({ kind: 'date', zone: 'America/New_York' }, { type: 'date' }, instant, ['when'], 'Europe/Berlin').values.out).toBe('2024-03-01');
+    // A naive date-time is already wall-clock time of the source.
+    expect(run({ kind: 'date' }, { type: 'date' }, { naive: '2024-03-01 23:30' }, ['naive'], 'Europe/Berlin').values.out).toBe('2024-03-01');
+    expect(run({ kind: 'date' }, { type: 'date' }, { naive: 'soon' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE', field: 'out' });
+  });
+
+  it('datetime reads naive values and dates in the source zone', () => {
+    expect(run({ kind: 'datetime' }, { type: 'datetime' }, { naive: '2024-07-01 10:00' }, ['naive'], 'Europe/Berlin').values.out).toBe('2024-07-01T08:00:00.000Z');
+    expect(run({ kind: 'datetime' }, { type: 'datetime' }, { day: '2024-01-15' }, ['day'], 'Europe/Berlin').values.out).toBe('2024-01-14T23:00:00.000Z');
+    expect(run({ kind: 'datetime', zone: 'UTC' }, { type: 'datetime' }, { day: '2024-01-15' }, ['day'], 'Europe/Berlin').values.out).toBe('2024-01-15T00:00:00.000Z');
+    expect(run({ kind: 'datetime' }, { type: 'datetime' }, { naive: 'tomorrow' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE' });
+  });
+});
+
+describe('conversion to the target type', () => {
+  const convert = (value: FieldValue, field: Omit<FieldSchema, 'name'>, zone = 'UTC') => run(copy, field, { text: value }, ['text'], zone);
+
+  it('numbers', () => {
+    expect(convert('42', { type: 'number' }).values.out).toBe(42);
+    expect(convert(' -1.5e3 ', { type: 'number' }).values.out).toBe(-1500);
+    expect(convert('1,234,567.5', { type: 'number' }).values.out).toBe(1234567.5);
+    expect(convert('1,234.5', { type: 'number' }).values.out).toBe(1234.5);
+    for (const ambiguous of ['1.234,5', '1,234', '1,5', '12 000', '$12', 'abc']) {
+      const result = convert(ambiguous, { type: 'number' });
+      expect(result.errors[0], ambiguous).toMatchObject({ code: 'INVALID_VALUE', field: 'out', value: ambiguous });
+      expect(result.values).toEqual({});
+    }
+    expect(convert('42.0', { type: 'integer' }).values.out).toBe(42);
+    expect(convert('42.5', { type: 'integer' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE' });
+    expect(convert(true, { type: 'number' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE' });
+    expect(parseNumber('007')).toBe(7);
+  });
+
+  it('booleans', () => {
+    for (const yes of ['true', 'Yes', 'y', '1', 'ON', 1, true]) expect(convert(yes, { type: 'boolean' }).values.out).toBe(true);
+    for (const no of ['false', 'NO', 'n', '0', 'off', 0, false]) expect(convert(no, { type: 'boolean' }).values.out).toBe(false);
+    expect(convert('maybe', { type: 'boolean' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE', value: 'maybe' });
+  });
+
+  it('date-times become ISO UTC with milliseconds', () => {
+    expect(convert('2024-03-01T10:00:00+01:00', { type: 'datetime' }).values.out).toBe('2024-03-01T09:00:00.000Z');
+    expect(convert('2024-03-01 10:00:00', { type: 'datetime' }, 'America/New_York').values.out).toBe('2024-03-01T15:00:00.000Z');
+    expect(convert(1709287200000, { type: 'datetime' }).values.out).toBe('2024-03-01T10:00:00.000Z');
+    expect(convert('01/03/2024', { type: 'datetime' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE' });
+  });
+
+  it('dates stay dates; an instant into a date field takes its UTC date without a date transform', () => {
+    expect(convert('2024-03-01', { type: 'date' }).values.out).toBe('2024-03-01');
+    expect(convert('2024-03-01T23:30:00.000Z', { type: 'date' }, 'Europe/Berlin').values.out).toBe('2024-03-01');
+    expect(convert('2024-02-30', { type: 'date' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE' });
+  });
+
+  it('text longer than maxLength is an error, never truncated', () => {
+    expect(convert('abc', { type: 'string', maxLength: 3 }).values.out).toBe('abc');
+    const result = convert('abcd', { type: 'string', maxLength: 3 });
+    expect(result.values).toEqual({});
+    expect(result.errors[0]).toMatchObject({ code: 'INVALID_VALUE', field: 'out', value: 'abcd' });
+    expect(result.errors[0]!.message).toMatch(/rec-7.*maximum of 3/);
+    expect(convert(42, { type: 'string' }).values.out).toBe('42');
+  });
+
+  it('e-mail addresses are checked', () => {
+    expect(convert(' jane@example.com ', { type: 'email' }).values.out).toBe('jane@example.com');
+    expect(convert('jane(at)example.com', { type: 'email' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE', field: 'out', value: 'jane(at)example.com' });
+  });
+
+  it('enum values must be options (a unique label is accepted as its value)', () => {
+    const field = { type: 'enum' as const, options: [{ value: 'NOT_STARTED', label: 'Not started' }, { value: 'COMPLETED', label: 'Completed' }] };
+    expect(convert('COMPLETED', field).values.out).toBe('COMPLETED');
+    expect(convert('Not started', field).values.out).toBe('NOT_STARTED');
+    expect(convert('done', field).errors[0]).toMatchObject({ code: 'INVALID_VALUE', value: 'done' });
+  });
+
+  it('empty is null', () => {
+    for (const type of ['string', 'number', 'date', 'datetime', 'boolean', 'enum', 'reference'] as const) {
+      expect(convert('', { type }).values.out, type).toBeNull();
+    }
+  });
+
+  it('references pass through unchanged as source ids; reference lists are sorted', () => {
+    const mapping = objectMapping([
+      { source: ['company_id'], target: 'company', transform: copy },
+      { source: ['contacts'], target: 'people', transform: copy },
+    ]);
+    const result = mapRecord(mapping, { id: 'd1', fields: { company_id: 'c-9', contacts: ['p3', 'p1', 'p2', 'p1'] } }, {
+      sourceSchema,
+      targetSchema: target([
+        { name: 'company', type: 'reference', reference: { object: 'companies' } },
+        { name: 'people', type: 'reference-list', reference: { object: 'contacts' } },
+      ]),
+      sourceTimeZone: 'UTC',
+    });
+    expect(result).toEqual({ values: { company: 'c-9', people: ['p1', 'p2', 'p3'] }, errors: [] });
+    expect(convertValue(12, { name: 'r', type: 'reference' })).toBe('12');
+    expect(convertValue('p1', { name: 'r', type: 'reference-list' })).toEqual(['p1']);
+  });
+
+  it('one bad field does not stop the others; an unknown target field is reported', () => {
+    const mapping = objectMapping([
+      { source: ['text'], target: 'amount', transform: copy },
+      { source: ['first'], target: 'name', transform: copy },
+      { source: ['last'], target: 'nope', transform: copy },
+    ]);
+    const result = mapRecord(mapping, { id: 'r1', fields: { text: 'lots', first: 'Jane', last: 'Doe' } }, {
+      sourceSchema,
+      targetSchema: target([{ name: 'amount', type: 'number' }, { name: 'name', type: 'string' }]),
+      sourceTimeZone: 'UTC',
+    });
+    expect(result.values).toEqual({ name: 'Jane' });
+    expect(result.errors.map((error) => [error.code, error.field])).toEqual([
+      ['INVALID_VALUE', 'amount'],
+      ['UNKNOWN_FIELD', 'nope'],
+    ]);
+    expect(result.errors[0]!.message).toBe('deals r1: target_deals.amount: "lots" is not a number (or its format is ambiguous)');
+  });
+});
+
+describe('fingerprint', () => {
+  it('is stable and independent of key order', () => {
+    const a = fingerprint({ name: 'Acme', amount: 12, tags: ['a', 'b'], empty: null });
+    const b = fingerprint({ empty: null, tags: ['a', 'b'], amount: 12, name: 'Acme' });
+    expect(a).toBe(b);
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(fingerprint({ name: 'Acme', amount: 13, tags: ['a', 'b'], empty: null })).not.toBe(a);
+    expect(fingerprint({ n: '12' })).not.toBe(fingerprint({ n: 12 }));
+  });
+});
+
+describe('valuesEqual', () => {
+  it.each([
+    [12, '12', undefined, true],
+    [12, '12.0', 'number', true],
+    [12, '13', 'number', false],
+    ['2024-03-01T10:00:00Z', '2024-03-01T11:00:00.000+01:00', 'datetime', true],
+    ['2024-03-01T10:00:00Z', '2024-03-01T10:00:00.000Z', undefined, true],
+    ['2024-03-01T10:00:00Z', '2024-03-01T10:00:01.000Z', 'datetime', false],
+    [['b', 'a'], ['a', 'b', 'a'], 'reference-list', true],
+    [['b', 'a'], ['a'], 'reference-list', false],
+    [null, '', 'string', true],
+    [null, [], 'reference-list', true],
+    [null, 'x', 'string', false],
+    ['Acme', 'acme', 'string', false],
+    ['yes', true, 'boolean', true],
+    ['2024-03-01', '2024-03-01', 'date', true],
+  ] as [FieldValue, FieldValue, FieldSchema['type'] | undefined, boolean][])('%j vs %j (%s) → %s', (a, b, type, expected) => {
+    expect(valuesEqual(a, b, type)).toBe(expected);
+  });
+});

@@ -1,0 +1,363 @@
+import { createHash } from 'node:crypto';
+import type { RecordError } from '../core/connector.js';
+import { describeValue } from '../core/errors.js';
+import type { FieldSchema, FieldType, FieldValue, ObjectSchema } from '../core/schema.js';
+import { parseDate, parseInstant } from '../core/time.js';
+import type { FieldMapping, FieldTransform, ObjectMapping } from './types.js';
+
+export interface MapContext {
+  sourceSchema: ObjectSchema;
+  targetSchema: ObjectSchema;
+  /** Zone for source date-times that carry none (ProjectFile.sourceTimeZone). */
+  sourceTimeZone: string;
+}
+
+export interface MappedRecord {
+  /** Every mapped target field that converted cleanly (null for empty). Failed fields are left out. */
+  values: Record<string, FieldValue>;
+  errors: RecordError[];
+}
+
+/** A conversion problem inside one field; turned into a RecordError naming the record and target field. */
+class ValueProblem {
+  constructor(
+    readonly code: RecordError['code'],
+    readonly reason: string,
+    readonly value: FieldValue,
+  ) {}
+}
+
+/**
+ * Applies an object mapping to one source record: every field mapping's transform, then conversion to the
+ * TARGET field's type (schema.ts value conventions). References are passed through as SOURCE ids; the
+ * engine translates them through the ledger. A bad value never throws: it becomes an error for its field.
+ */
+export function mapRecord(
+  mapping: ObjectMapping,
+  record: { id: string; fields: Record<string, FieldValue> },
+  context: MapContext,
+): MappedRecord {
+  const values: Record<string, FieldValue> = {};
+  const errors: RecordError[] = [];
+  for (const field of mapping.fields) {
+    const targetField = context.targetSchema.fields.find((candidate) => candidate.name === field.target);
+    const fail = (code: RecordError['code'], reason: string, value: FieldValue): void => {
+      errors.push({
+        code,
+        field: field.target,
+        value,
+        message: `${mapping.source} ${record.id}: ${mapping.target}.${field.target}: ${reason}`,
+      });
+    };
+    if (!targetField) {
+      fail('UNKNOWN_FIELD', `target field "${field.target}" does not exist on ${mapping.target}`, null);
+      continue;
+    }
+    try {
+      const inputs = field.source.map((name) => record.fields[name] ?? null);
+      const transformed = applyTransform(field, inputs, context);
+      values[field.target] = convertValue(transformed, targetField, context.sourceTimeZone);
+    } catch (error) {
+      if (error instanceof ValueProblem) fail(error.code, error.reason, error.value);
+      else throw error;
+    }
+  }
+  return { values, errors };
+}
+
+function isEmpty(value: FieldValue | undefined): boolean {
+  return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+}
+
+function asText(value: FieldValue): string {
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
+
+function applyTransform(field: FieldMapping, inputs: FieldValue[], context: MapContext): FieldValue {
+  const transform: FieldTransform = field.transform;
+  const single = (): FieldValue => {
+    if (inputs.length <= 1) return inputs[0] ?? null;
+    return joinValues(inputs, ' ');
+  };
+  switch (transform.kind) {
+    case 'copy':
+      return single();
+    case 'constant':
+      return transform.value;
+    case 'join':
+      return joinValues(inputs, transform.separator);
+    case 'split':
+      return splitValue(single(), transform.separator, transform.part);
+    case 'lowercase':
+      return eachText(single(), (text) => text.toLowerCase());
+    case 'trim':
+      return eachText(single(), (text) => text.trim());
+    case 'map':
+      return mapValue(single(), transform);
+    case 'date': {
+      const value = single();
+      if (isEmpty(value)) return null;
+      const date = toDate(value, transform.zone ?? context.sourceTimeZone);
+      if (date === undefined) throw new ValueProblem('INVALID_VALUE', `${describeValue(value)} is not a date`, value);
+      return date;
+    }
+    case 'datetime': {
+      const value = single();
+      if (isEmpty(value)) return null;
+      const instant = typeof value === 'string' || typeof value === 'number' ? parseInstant(value, transform.zone ?? context.sourceTimeZone) : undefined;
+      if (instant === undefined) throw new ValueProblem('INVALID_VALUE', `${describeValue(value)} is not a date-time`, value);
+      return instant;
+    }
+  }
+}
+
+function joinValues(inputs: FieldValue[], separator: string): FieldValue {
+  const parts = inputs.filter((value) => !isEmpty(value)).map((value) => asText(value!).trim()).filter((text) => text !== '');
+  return parts.length > 0 ? parts.join(separator) : null;
+}
+
+function splitValue(value: FieldValue, separator: string, part: 'first' | 'rest' | number): FieldValue {
+  if (isEmpty(value)) return null;
+  const text = asText(value).trim();
+  const whitespace = separator.trim() === '';
+  const parts = whitespace ? text.split(/\s+/) : text.split(separator).map((piece) => piece.trim());
+  let result: string | undefined;
+  if (part === 'first') result = parts[0];
+  else if (part === 'rest') result = parts.slice(1).join(whitespace ? ' ' : separator);
+  else result = parts[part];
+  return result === undefined || result === '' ? null : result;
+}
+
+function eachText(value: FieldValue, change: (text: string) => string): FieldValue {
+  if (value === null) return null;
+  if (Array.isArray(value)) return value.map(change);
+  if (typeof value !== 'string') return value;
+  return change(value);
+}
+
+function mapValue(value: FieldValue, transform: Extract<FieldTransform, { kind: 'map' }>): FieldValue {
+  if (Array.isArray(value)) {
+    const mapped = value.map((item) => mapValue(item, transform));
+    return mapped.filter((item): item is string => typeof item === 'string' && item !== '');
+  }
+  const key = value === null ? '' : String(value);
+  if (Object.hasOwn(transform.values, key)) return transform.values[key] ?? null;
+  const trimmed = key.trim();
+  if (Object.hasOwn(transform.values, trimmed)) return transform.values[trimmed] ?? null;
+  if (trimmed === '') return null;
+  switch (transform.unmapped) {
+    case 'keep':
+      return value;
+    case 'default':
+      return transform.default ?? null;
+    case 'fail':
+      throw new ValueProblem('VALUE_NOT_MAPPED', `value ${describeValue(value)} is not in the value map`, value);
+  }
+}
+
+const NAIVE_DATETIME = /^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?$/;
+
+/**
+ * The date of a value. A naive date-time is already wall-clock time in the source's zone, so its date part is
+ * taken as is; an instant takes its date in `zone`.
+ */
+function toDate(value: FieldValue, zone: string): string | undefined {
+  if (typeof value === 'string') {
+    const naive = NAIVE_DATETIME.exec(value.trim());
+    if (naive) return parseDate(naive[1], 'UTC');
+    return parseDate(value, zone);
+  }
+  if (typeof value === 'number') return parseDate(value, zone);
+  return undefined;
+}
+
+const EMAIL = /^[^\s@<>(),;:"[\]]+@[^\s@<>(),;:"[\]]+\.[^\s@<>(),;:"[\]]+$/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** 1,234,567 or 1,234.5: comma grouping that cannot be read as a decimal comma. */
+const GROUPED_NUMBER = /^[+-]?\d{1,3}(?:(?:,\d{3}){2,}(?:\.\d+)?|,\d{3}\.\d+)$/;
+
+/** Reads a number from text; locale forms that could mean two things (`1,234`, `1.234,5`) are refused. */
+export function parseNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (PLAIN_NUMBER.test(trimmed)) return Number(trimmed);
+  if (GROUPED_NUMBER.test(trimmed)) return Number(trimmed.replace(/,/g, ''));
+  return undefined;
+}
+
+const TRUE_WORDS = new Set(['true', 'yes', 'y', '1', 'on', 't']);
+const FALSE_WORDS = new Set(['false', 'no', 'n', '0', 'off', 'f']);
+
+export function parseBoolean(value: FieldValue): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value === 1 ? true : value === 0 ? false : undefined;
+  if (typeof value !== 'string') return undefined;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  return undefined;
+}
+
+function invalid(value: FieldValue, reason: string): never {
+  throw new ValueProblem('INVALID_VALUE', `${describeValue(value)} ${reason}`, value);
+}
+
+/** Converts a transformed value to the target field's type, following the value conventions in schema.ts. */
+export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZone = 'UTC'): FieldValue {
+  if (isEmpty(value)) return null;
+  const v = value!;
+  switch (field.type) {
+    case 'string':
+    case 'text':
+    case 'phone':
+    case 'url': {
+      const text = asText(v);
+      if (field.maxLength !== undefined && text.length > field.maxLength) {
+        invalid(v, `is ${text.length} characters long, longer than the target's maximum of ${field.maxLength} (not truncated)`);
+      }
+      return text;
+    }
+    case 'email': {
+      if (Array.isArray(v)) invalid(v, 'is a list, not one e-mail address');
+      const text = String(v).trim();
+      if (!EMAIL.test(text)) invalid(v, 'is not a valid e-mail address');
+      if (field.maxLength !== undefined && text.length > field.maxLength) {
+        invalid(v, `is longer than the target's maximum of ${field.maxLength} characters`);
+      }
+      return text;
+    }
+    case 'number':
+    case 'integer': {
+      let number: number | undefined;
+      if (typeof v === 'number') number = v;
+      else if (typeof v === 'string') number = parseNumber(v);
+      if (number === undefined || !Number.isFinite(number)) invalid(v, 'is not a number (or its format is ambiguous)');
+      if (field.type === 'integer' && !Number.isInteger(number)) invalid(v, 'is not a whole number');
+      return number;
+    }
+    case 'boolean': {
+      const flag = parseBoolean(v);
+      if (flag === undefined) invalid(v, 'is not a yes/no value');
+      return flag;
+    }
+    case 'date': {
+      const date = typeof v === 'string' || typeof v === 'number' ? toDate(v, 'UTC') : undefined;
+      if (date === undefined) invalid(v, 'is not a date');
+      return date;
+    }
+    case 'datetime': {
+      const instant = typeof v === 'string' || typeof v === 'number' ? parseInstant(v, sourceTimeZone) : undefined;
+      if (instant === undefined) invalid(v, 'is not a date-time');
+      return instant;
+    }
+    case 'enum': {
+      if (Array.isArray(v) || typeof v === 'boolean') invalid(v, 'is not a single option');
+      const text = String(v);
+      const options = field.options;
+      if (!options || options.length === 0) return text;
+      if (options.some((option) => option.value === text)) return text;
+      const byLabel = options.filter((option) => option.label === text);
+      if (byLabel.length === 1) return byLabel[0]!.value;
+      return invalid(v, `is not an option of the target field (options: ${options.map((option) => option.value).join(', ')})`);
+    }
+    case 'reference': {
+      if (Array.isArray(v)) {
+        if (v.length === 1) return v[0]!;
+        invalid(v, 'is a list, but the target field holds one reference');
+      }
+      if (typeof v === 'boolean') invalid(v, 'is not a record id');
+      return String(v);
+    }
+    case 'reference-list': {
+      const ids = Array.isArray(v) ? v : [String(v)];
+      return [...new Set(ids.map(String).filter((id) => id !== ''))].sort();
+    }
+    case 'json':
+      return v;
+  }
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== undefined) out[key] = canonical(item);
+    }
+    return out;
+  }
+  if (typeof value === 'number' && Object.is(value, -0)) return 0;
+  return value;
+}
+
+/** Stable hash of mapped values: sha256 of canonical JSON (sorted keys), first 32 hex characters. */
+export function fingerprint(values: Record<string, FieldValue>): string {
+  return createHash('sha256').update(JSON.stringify(canonical(values))).digest('hex').slice(0, 32);
+}
+
+const ZONED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+function asNumber(value: FieldValue): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return parseNumber(value);
+  return undefined;
+}
+
+function asSet(value: FieldValue): string[] {
+  if (value === null) return [];
+  const items = Array.isArray(value) ? value : [String(value)];
+  return [...new Set(items.map(String))].sort();
+}
+
+/**
+ * Whether two values mean the same (used for conflicts, fill-empty and verify): empty values (null, '', [])
+ * are equal, numbers equal numeric strings, date-times are compared as instants, lists as sets.
+ */
+export function valuesEqual(a: FieldValue | undefined, b: FieldValue | undefined, type?: FieldType): boolean {
+  const left = a ?? null;
+  const right = b ?? null;
+  if (isEmpty(left) && isEmpty(right)) return true;
+  if (isEmpty(left) || isEmpty(right)) return false;
+  switch (type) {
+    case 'number':
+    case 'integer': {
+      const x = asNumber(left);
+      const y = asNumber(right);
+      return x !== undefined && y !== undefined ? x === y : left === right;
+    }
+    case 'datetime': {
+      const x = parseInstant(left);
+      const y = parseInstant(right);
+      return x !== undefined && y !== undefined ? x === y : left === right;
+    }
+    case 'date': {
+      const x = parseDate(left);
+      const y = parseDate(right);
+      return x !== undefined && y !== undefined ? x === y : left === right;
+    }
+    case 'boolean': {
+      const x = parseBoolean(left);
+      const y = parseBoolean(right);
+      return x !== undefined && y !== undefined ? x === y : left === right;
+    }
+    case 'reference-list':
+      return asSet(left).join('\u0000') === asSet(right).join('\u0000');
+    case undefined:
+      break;
+    default:
+      if (Array.isArray(left) || Array.isArray(right)) return asSet(left).join('\u0000') === asSet(right).join('\u0000');
+      return String(left) === String(right);
+  }
+  // No type: infer from the values.
+  if (Array.isArray(left) || Array.isArray(right)) return asSet(left).join('\u0000') === asSet(right).join('\u0000');
+  if (typeof left === 'number' || typeof right === 'number') {
+    const x = asNumber(left);
+    const y = asNumber(right);
+    return x !== undefined && y !== undefined && x === y;
+  }
+  if (typeof left === 'string' && typeof right === 'string' && ZONED_INSTANT.test(left) && ZONED_INSTANT.test(right)) {
+    return parseInstant(left) === parseInstant(right);
+  }
+  return left === right;
+}
