@@ -1,0 +1,588 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, UpdateInput, WriteResult } from '../../core/connector.js';
+import { FerryError, describeValue } from '../../core/errors.js';
+import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
+import { parseDate, parseInstant } from '../../core/time.js';
+import { csvConnectionSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
+import {
+  conventionReference,
+  detectCreatedColumn,
+  detectDelimiter,
+  detectEncoding,
+  detectListSeparator,
+  detectModifiedColumn,
+  firstLine,
+  inferType,
+  parseBoolean,
+  parseInteger,
+  parseNumber,
+  readHead,
+} from './detect.js';
+import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
+
+/** A row the connector skipped: wrong number of cells, broken quoting, or a value of the wrong type. */
+export interface CsvRowError {
+  object: string;
+  /** 1-based line number in the file where the row starts. */
+  line: number;
+  column?: string;
+  value?: string;
+  message: string;
+}
+
+export interface CsvConnectorOptions {
+  /** Folder that a relative `path` is resolved against (the project folder). */
+  baseDir: string;
+  /** Rows sampled from the top of each file to infer column types (default 1000). */
+  sampleRows?: number;
+  /** Join files up to this size are indexed in memory once; bigger ones are streamed once per page (default 8 MiB). */
+  joinIndexMaxBytes?: number;
+  /** A quoted cell running longer than this is treated as an unclosed quote (default 16 MiB). */
+  maxRecordBytes?: number;
+}
+
+interface Column {
+  name: string;
+  index: number;
+  type: FieldType;
+  reference?: string;
+  listSeparator?: string;
+}
+
+interface JoinField {
+  /** Field name on the owning object (the other side's object name). */
+  name: string;
+  file: string;
+  object: string;
+  target: string;
+  encoding: CsvEncoding;
+  delimiter: string;
+  ownerIndex: number;
+  targetIndex: number;
+  dataStart: number;
+  size: number;
+}
+
+interface CsvObject {
+  name: string;
+  file: string;
+  encoding: CsvEncoding;
+  delimiter: string;
+  columns: Column[];
+  idIndex: number;
+  updatedIndex?: number;
+  createdIndex?: number;
+  /** Byte offset and line of the first data row. */
+  dataStart: number;
+  dataLine: number;
+  joins: JoinField[];
+}
+
+interface Analysis {
+  objects: Map<string, CsvObject>;
+}
+
+const DEFAULT_PAGE = 1000;
+const MAX_PAGE = 10_000;
+const FILE_EXTENSIONS = new Set(['.csv', '.tsv']);
+
+/** Byte offset and line number of the next row, e.g. `1048576:20001`. */
+function encodeCursor(offset: number, line: number): string {
+  return `${offset}:${line}`;
+}
+
+function decodeCursor(cursor: string, object: CsvObject, size: number): { offset: number; line: number } {
+  const match = /^(\d+):(\d+)$/.exec(cursor);
+  const offset = match ? Number(match[1]) : NaN;
+  const line = match ? Number(match[2]) : NaN;
+  if (!match || offset < object.dataStart || offset > size || line < object.dataLine) {
+    throw new FerryError('USAGE', `Invalid or stale cursor "${cursor}" for ${object.name} (the file may have changed)`, {
+      object: object.name,
+    });
+  }
+  return { offset, line };
+}
+
+class RowError extends Error {
+  constructor(
+    message: string,
+    readonly column?: string,
+    readonly value?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class CsvConnector implements Connector {
+  readonly kind = 'csv';
+  readonly config: CsvConnectionConfig;
+  readonly folder: string;
+  private readonly options: CsvConnectorOptions;
+  private analysis?: Promise<Analysis>;
+  private rowErrors: CsvRowError[] = [];
+  private readonly reported = new Set<string>();
+  private readonly joinIndexes = new Map<string, Promise<Map<string, string[]>>>();
+  private streams = 0;
+
+  constructor(config: CsvConnectionConfig, options: CsvConnectorOptions) {
+    this.config = config;
+    this.options = options;
+    this.folder = isAbsolute(config.path) ? config.path : resolve(options.baseDir, config.path);
+  }
+
+  capabilities(): Capabilities {
+    return {
+      modifiedSince: true,
+      orderedByModified: false,
+      writable: false,
+      externalId: false,
+      createFields: false,
+      maxPageSize: MAX_PAGE,
+      batchSize: { read: DEFAULT_PAGE, create: 1, update: 1, delete: 1 },
+      lookbackMs: 0,
+    };
+  }
+
+  /** File streams open right now (0 between calls: every read closes its stream). */
+  get openStreams(): number {
+    return this.streams;
+  }
+
+  /** Rows skipped since the last call (each bad row is reported once per connector). */
+  takeRowErrors(): CsvRowError[] {
+    const errors = this.rowErrors;
+    this.rowErrors = [];
+    return errors;
+  }
+
+  async check(): Promise<void> {
+    let info;
+    try {
+      info = await stat(this.folder);
+    } catch (error) {
+      throw new FerryError('CONNECTION_FAILED', `CSV folder ${this.folder} cannot be read`, { path: this.folder }, { cause: error });
+    }
+    if (!info.isDirectory()) {
+      throw new FerryError('CONNECTION_FAILED', `CSV path ${this.folder} is not a folder`, { path: this.folder });
+    }
+    await this.analyse();
+  }
+
+  async describe(): Promise<SchemaDescription> {
+    const { objects } = await this.analyse();
+    const described: ObjectSchema[] = [];
+    for (const object of objects.values()) {
+      const fields: FieldSchema[] = object.columns.map((column) => {
+        const field: FieldSchema = { name: column.name, type: column.type };
+        if (column.reference) field.reference = { object: column.reference };
+        if (column.index === object.idIndex) {
+          field.unique = true;
+          field.readOnly = true;
+        }
+        return field;
+      });
+      for (const join of object.joins) {
+        fields.push({ name: join.name, type: 'reference-list', reference: { object: join.target } });
+      }
+      const schema: ObjectSchema = { name: object.name, fields };
+      if (object.updatedIndex !== undefined) schema.modifiedField = object.columns[object.updatedIndex]!.name;
+      if (object.createdIndex !== undefined) schema.createdField = object.columns[object.createdIndex]!.name;
+      described.push(schema);
+    }
+    return { objects: described };
+  }
+
+  async read(objectName: string, options: ReadOptions = {}): Promise<ReadPage> {
+    const object = await this.object(objectName);
+    const size = (await stat(object.file)).size;
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_PAGE, MAX_PAGE));
+    const position = options.after ? decodeCursor(options.after, object, size) : { offset: object.dataStart, line: object.dataLine };
+    const since = options.modifiedSince ? parseInstant(options.modifiedSince) : undefined;
+    if (options.modifiedSince && !since) {
+      throw new FerryError('USAGE', `modifiedSince ${describeValue(options.modifiedSince)} is not a date-time`);
+    }
+    const records: CrmRecord[] = [];
+    let next: { offset: number; line: number } | undefined;
+    if (position.offset < size) {
+      for await (const row of this.rows(object, position.offset, position.line)) {
+        const record = this.toRecord(object, row, options.fields);
+        if (record && (!since || record.updatedAt === null || record.updatedAt >= since)) records.push(record);
+        if (records.length >= limit) {
+          if (row.end < size) next = { offset: row.end, line: row.nextLine };
+          break;
+        }
+      }
+    }
+    await this.attachJoins(object, records, options.fields);
+    const page: ReadPage = { records };
+    if (next) page.next = encodeCursor(next.offset, next.line);
+    return page;
+  }
+
+  async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
+    const object = await this.object(objectName);
+    const wanted = new Set(ids);
+    const found = new Map<string, CrmRecord>();
+    if (wanted.size > 0) {
+      for await (const row of this.rows(object, object.dataStart, object.dataLine)) {
+        const id = row.error ? undefined : row.cells[object.idIndex]?.trim();
+        if (id === undefined || !wanted.has(id) || found.has(id)) continue;
+        const record = this.toRecord(object, row, fields);
+        if (record) found.set(id, record);
+        if (found.size === wanted.size) break;
+      }
+    }
+    const records = ids.flatMap((id) => {
+      const record = found.get(id);
+      found.delete(id);
+      return record ? [record] : [];
+    });
+    await this.attachJoins(object, records, fields);
+    return records;
+  }
+
+  async create(_object: string, _inputs: CreateInput[]): Promise<WriteResult[]> {
+    throw readOnly();
+  }
+
+  async update(_object: string, _inputs: UpdateInput[]): Promise<WriteResult[]> {
+    throw readOnly();
+  }
+
+  async delete(_object: string, _ids: string[]): Promise<WriteResult[]> {
+    throw readOnly();
+  }
+
+  async close(): Promise<void> {
+    this.joinIndexes.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  private async object(name: string): Promise<CsvObject> {
+    const { objects } = await this.analyse();
+    const object = objects.get(name);
+    if (!object) {
+      throw new FerryError('USAGE', `Unknown CSV object "${name}" (files in ${this.folder}: ${[...objects.keys()].join(', ') || 'none'})`, {
+        object: name,
+      });
+    }
+    return object;
+  }
+
+  private rows(object: { file: string; encoding: CsvEncoding; delimiter: string }, start: number, line: number) {
+    return tokenize(object.file, {
+      encoding: object.encoding,
+      delimiter: object.delimiter,
+      start,
+      line,
+      maxRecordBytes: this.options.maxRecordBytes,
+      onStream: (event) => {
+        this.streams += event === 'open' ? 1 : -1;
+      },
+    });
+  }
+
+  private report(error: CsvRowError): void {
+    const key = `${error.object}\u0000${error.line}\u0000${error.column ?? ''}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.rowErrors.push(error);
+  }
+
+  /** Converts a row, or reports it and returns undefined. */
+  private toRecord(object: CsvObject, row: RawRow, only?: string[]): CrmRecord | undefined {
+    if (row.error) {
+      this.report({ object: object.name, line: row.line, message: row.error });
+      return undefined;
+    }
+    if (row.cells.length !== object.columns.length) {
+      this.report({
+        object: object.name,
+        line: row.line,
+        message: `Expected ${object.columns.length} columns, found ${row.cells.length}`,
+      });
+      return undefined;
+    }
+    try {
+      const id = row.cells[object.idIndex]!.trim();
+      const idColumn = object.columns[object.idIndex]!.name;
+      if (id === '') throw new RowError(`The id column "${idColumn}" is empty`, idColumn, '');
+      const keep = only ? new Set(only) : undefined;
+      const fields: Record<string, FieldValue> = {};
+      let updatedAt: string | null = null;
+      for (const column of object.columns) {
+        const isModified = column.index === object.updatedIndex;
+        if (keep && !isModified && column.index !== object.idIndex && !keep.has(column.name)) continue;
+        const value = this.convert(column, row.cells[column.index]!);
+        if (isModified) updatedAt = value as string | null;
+        fields[column.name] = value;
+      }
+      return { id, updatedAt, fields };
+    } catch (error) {
+      if (!(error instanceof RowError)) throw error;
+      this.report({ object: object.name, line: row.line, column: error.column, value: error.value, message: error.message });
+      return undefined;
+    }
+  }
+
+  private convert(column: Column, cell: string): FieldValue {
+    const text = cell.trim();
+    if (text === '') return null;
+    const fail = (what: string): never => {
+      throw new RowError(`Column "${column.name}": ${describeValue(cell)} is not ${what}`, column.name, cell);
+    };
+    switch (column.type) {
+      case 'integer':
+        return parseInteger(text) ?? fail('an integer');
+      case 'number':
+        return parseNumber(text) ?? fail('a number');
+      case 'boolean':
+        return parseBoolean(text) ?? fail('a boolean');
+      case 'date':
+        return parseDate(text, this.config.timeZone) ?? fail('a date');
+      case 'datetime':
+        return parseInstant(text, this.config.timeZone) ?? fail('a date-time');
+      case 'reference':
+        return text;
+      case 'reference-list': {
+        const ids = text
+          .split(column.listSeparator ?? ';')
+          .map((id) => id.trim())
+          .filter((id) => id !== '');
+        return ids.length === 0 ? null : [...new Set(ids)].sort();
+      }
+      case 'string':
+      case 'email':
+      case 'phone':
+      case 'url':
+      case 'enum':
+      case 'text':
+      case 'json':
+        // Kept as written (padding included, as a SQL source would return it): matching and value maps normalise.
+        return cell;
+    }
+  }
+
+  // ---- join files ----------------------------------------------------------------------------------------
+
+  private async attachJoins(object: CsvObject, records: CrmRecord[], only?: string[]): Promise<void> {
+    if (records.length === 0) return;
+    for (const join of object.joins) {
+      if (only && !only.includes(join.name)) continue;
+      const lists = await this.joinLists(join, new Set(records.map((record) => record.id)));
+      for (const record of records) {
+        const ids = lists.get(record.id);
+        record.fields[join.name] = ids && ids.length > 0 ? [...new Set(ids)].sort() : null;
+      }
+    }
+  }
+
+  /**
+   * Join ids for the given owners. A small join file (up to `joinIndexMaxBytes`) is indexed in memory once;
+   * a big one is streamed once per page, keeping only the pairs of the page's records, so memory stays
+   * bounded by the page whatever the file size (cost: one pass over the join file per page).
+   */
+  private async joinLists(join: JoinField, owners: Set<string>): Promise<Map<string, string[]>> {
+    const small = join.size <= (this.options.joinIndexMaxBytes ?? 8 * 1024 * 1024);
+    if (small) {
+      let index = this.joinIndexes.get(join.file);
+      if (!index) {
+        index = this.scanJoin(join, undefined);
+        this.joinIndexes.set(join.file, index);
+      }
+      return index;
+    }
+    return this.scanJoin(join, owners);
+  }
+
+  private async scanJoin(join: JoinField, owners: Set<string> | undefined): Promise<Map<string, string[]>> {
+    const lists = new Map<string, string[]>();
+    for await (const row of this.rows(join, join.dataStart, 2)) {
+      if (row.error || row.cells.length !== 2) {
+        this.report({
+          object: basename(join.file, extname(join.file)),
+          line: row.line,
+          message: row.error ?? `Expected 2 columns, found ${row.cells.length}`,
+        });
+        continue;
+      }
+      const owner = row.cells[join.ownerIndex]!.trim();
+      const target = row.cells[join.targetIndex]!.trim();
+      if (owner === '' || target === '' || (owners && !owners.has(owner))) continue;
+      const list = lists.get(owner);
+      if (list) list.push(target);
+      else lists.set(owner, [target]);
+    }
+    return lists;
+  }
+
+  // ---- analysis ------------------------------------------------------------------------------------------
+
+  private analyse(): Promise<Analysis> {
+    this.analysis ??= this.runAnalysis().catch((error: unknown) => {
+      this.analysis = undefined;
+      throw error;
+    });
+    return this.analysis;
+  }
+
+  private async runAnalysis(): Promise<Analysis> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.folder);
+    } catch (error) {
+      throw new FerryError('CONNECTION_FAILED', `CSV folder ${this.folder} cannot be read`, { path: this.folder }, { cause: error });
+    }
+    // Object name -> file.
+    const files = new Map<string, string>();
+    const configured = new Set<string>();
+    for (const [name, settings] of Object.entries(this.config.objects)) {
+      const file = settings.file ?? `${name}.csv`;
+      files.set(name, join(this.folder, file));
+      configured.add(file);
+    }
+    for (const entry of entries.sort()) {
+      if (!FILE_EXTENSIONS.has(extname(entry).toLowerCase()) || configured.has(entry)) continue;
+      const name = basename(entry, extname(entry));
+      if (!files.has(name)) files.set(name, join(this.folder, entry));
+    }
+    const names = [...files.keys()];
+
+    const headers = new Map<string, { file: string; encoding: CsvEncoding; delimiter: string; header: RawRow; sample: string[][] }>();
+    for (const [name, file] of files) {
+      headers.set(name, await this.readHeader(name, file));
+    }
+
+    // Join files: exactly two columns, both references to other objects, no id column.
+    const joins: JoinField[] = [];
+    for (const [name, info] of headers) {
+      if (this.config.objects[name] || info.header.cells.length !== 2) continue;
+      const [first, second] = info.header.cells.map((cell) => conventionReference(cell, names.filter((other) => other !== name)));
+      if (!first || !second || first.list || second.list) continue;
+      joins.push({
+        name: second.object,
+        file: info.file,
+        object: first.object,
+        target: second.object,
+        encoding: info.encoding,
+        delimiter: info.delimiter,
+        ownerIndex: 0,
+        targetIndex: 1,
+        dataStart: info.header.end,
+        size: (await stat(info.file)).size,
+      });
+      headers.delete(name);
+    }
+
+    const objects = new Map<string, CsvObject>();
+    for (const [name, info] of headers) {
+      const settings: CsvObjectConfig = this.config.objects[name] ?? { id: 'id' };
+      const columnNames = info.header.cells.map((cell) => cell.trim());
+      const where = { object: name, path: info.file };
+      const idIndex = columnNames.indexOf(settings.id);
+      if (idIndex === -1) {
+        throw new FerryError('CONFIG_INVALID', `${info.file} has no id column "${settings.id}" (set objects.${name}.id)`, where);
+      }
+      const findColumn = (column: string | undefined, what: string): number | undefined => {
+        if (column === undefined) return undefined;
+        const index = columnNames.indexOf(column);
+        if (index === -1) throw new FerryError('CONFIG_INVALID', `${info.file} has no ${what} column "${column}"`, where);
+        return index;
+      };
+      const updatedName = settings.updatedAt ?? detectModifiedColumn(columnNames);
+      const createdName = settings.createdAt ?? detectCreatedColumn(columnNames);
+      const updatedIndex = findColumn(updatedName, 'updatedAt');
+      const createdIndex = findColumn(createdName, 'createdAt');
+      for (const column of Object.keys(settings.references ?? {})) findColumn(column, 'reference');
+      for (const column of Object.keys(settings.fields ?? {})) findColumn(column, 'field');
+
+      const columns: Column[] = columnNames.map((column, index) => {
+        const values = info.sample.map((row) => row[index]?.trim() ?? '').filter((value) => value !== '');
+        const override = settings.fields?.[column]?.type;
+        const configuredReference = settings.references?.[column];
+        if (configuredReference && !files.has(configuredReference)) {
+          throw new FerryError('CONFIG_INVALID', `objects.${name}.references.${column}: no object "${configuredReference}"`, where);
+        }
+        const convention = index === idIndex ? undefined : conventionReference(column, names);
+        const reference = configuredReference ?? convention?.object;
+        const listSeparator = settings.listSeparator ?? detectListSeparator(values, info.delimiter);
+        let type: FieldType;
+        if (override) type = override;
+        else if (index === idIndex) type = 'string';
+        else if (index === updatedIndex || index === createdIndex) type = 'datetime';
+        else if (reference) type = convention?.list || values.some((value) => value.includes(listSeparator)) ? 'reference-list' : 'reference';
+        else type = inferType(column, values, this.config.timeZone);
+        const result: Column = { name: column, index, type };
+        if (reference && (type === 'reference' || type === 'reference-list')) result.reference = reference;
+        if (type === 'reference-list') result.listSeparator = listSeparator;
+        return result;
+      });
+      objects.set(name, {
+        name,
+        file: info.file,
+        encoding: info.encoding,
+        delimiter: info.delimiter,
+        columns,
+        idIndex,
+        updatedIndex,
+        createdIndex,
+        dataStart: info.header.end,
+        dataLine: info.header.nextLine,
+        joins: [],
+      });
+    }
+    for (const joinField of joins) {
+      const owner = objects.get(joinField.object);
+      if (!owner) continue;
+      if (owner.columns.some((column) => column.name === joinField.name)) {
+        joinField.name = basename(joinField.file, extname(joinField.file));
+      }
+      owner.joins.push(joinField);
+    }
+    return { objects };
+  }
+
+  private async readHeader(name: string, file: string) {
+    let head: Buffer;
+    try {
+      head = await readHead(file);
+    } catch (error) {
+      throw new FerryError('CONNECTION_FAILED', `Cannot read ${file}`, { object: name, path: file }, { cause: error });
+    }
+    const encoding: CsvEncoding = this.config.encoding ?? detectEncoding(head);
+    const delimiter = this.config.delimiter ?? detectDelimiter(firstLine(head, encoding));
+    let header: RawRow | undefined;
+    const sample: string[][] = [];
+    const sampleRows = this.options.sampleRows ?? 1000;
+    for await (const row of this.rows({ file, encoding, delimiter }, 0, 1)) {
+      if (!header) {
+        if (row.error) {
+          throw new FerryError('CONFIG_INVALID', `${file}: the header line is not valid CSV (${row.error})`, { object: name, path: file });
+        }
+        header = row;
+        continue;
+      }
+      if (row.error) continue;
+      sample.push(row.cells);
+      if (sample.length >= sampleRows) break;
+    }
+    if (!header) throw new FerryError('CONFIG_INVALID', `${file} is empty (no header line)`, { object: name, path: file });
+    return { file, encoding, delimiter, header, sample };
+  }
+}
+
+function readOnly(): FerryError {
+  return new FerryError('USAGE', 'The CSV connector is read-only: it can be a source, not a target.');
+}
+
+/** Validates the connection settings (zod) and creates the connector. */
+export function createCsvConnector(config: CsvConnectionInput | Record<string, unknown>, options: CsvConnectorOptions): CsvConnector {
+  const parsed = csvConnectionSchema.safeParse(config);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'csv'}: ${issue.message}`).join('; ');
+    throw new FerryError('CONFIG_INVALID', `Invalid CSV connection settings: ${issues}`);
+  }
+  return new CsvConnector(parsed.data, options);
+}
