@@ -50,6 +50,17 @@ export interface RecordError {
   value?: FieldValue;
 }
 
+/** A source row the connector could not turn into a record (skipped; the read goes on). */
+export interface ReadError {
+  object: string;
+  /** The record id when it could be read, else a position such as `line 42`. */
+  recordId: string;
+  code: ErrorCode;
+  message: string;
+  field?: string;
+  value?: FieldValue;
+}
+
 /** One result per input, in input order. */
 export type WriteResult = { ok: true; id: string } | { ok: false; error: RecordError };
 
@@ -95,6 +106,8 @@ export interface Connector {
   ensureExternalId?(object: string): Promise<string | undefined>;
   /** Target ids of records stamped with these external ids (externalId -> target id). */
   findByExternalIds?(object: string, externalIds: string[]): Promise<Map<string, string>>;
+  /** Rows skipped by reads since the last call (e.g. a CSV row with broken quoting); each reported once. */
+  takeReadErrors?(): ReadError[];
   /** The source's own clock (ISO UTC), when it has one; the engine falls back to the local clock. */
   now?(): Promise<string>;
   close(): Promise<void>;

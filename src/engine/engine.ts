@@ -200,7 +200,12 @@ export class Engine {
     });
     const { state } = active;
     try {
-      const failures = await ledger.listFailures({ runId, unresolved: true });
+      const all = await ledger.listFailures({ runId, unresolved: true });
+      // Rows the source could not read have no record to read again: they are fixed at the source.
+      const failures = all.filter((failure) => failure.code !== 'CSV_ROW_INVALID');
+      if (failures.length < all.length) {
+        state.messages.push(`${all.length - failures.length} source row(s) could not be read at all (see the report): fix them in the source, then run a delta.`);
+      }
       const writer = new RecordWriter(state, this.context.project, this.context.target);
       const mode: WriteMode = { create: true, update: true, onConflict, force: true };
       for (const plan of plans) {
@@ -492,6 +497,7 @@ export class Engine {
       const page = await source.read(plan.object, { ...window, after: cursor, limit: project.options.pageSize });
       state.readMillis += Date.now() - started;
       state.readCalls += 1;
+      await this.recordReadErrors(state, plan);
       await writer.processPage(plan, page.records, mode);
       const counts = state.countsFor(plan.object);
       if (!state.dryRun) {
@@ -505,6 +511,19 @@ export class Engine {
       seq += 1;
     }
     progress.emit({ type: 'object-finished', runId, object: plan.object, counts: { ...state.countsFor(plan.object) } });
+  }
+
+  /** Rows the source skipped while reading become failed records of the run, with their position. */
+  private async recordReadErrors(state: RunState, plan: ObjectPlan): Promise<void> {
+    for (const error of this.context.source.takeReadErrors?.() ?? []) {
+      await state.fail(error.object, error.recordId, {
+        code: error.code,
+        message: error.message,
+        ...(error.field !== undefined ? { field: error.field } : {}),
+        ...(error.value !== undefined ? { value: error.value } : {}),
+      });
+      if (error.object !== plan.object) state.add(error.object, {});
+    }
   }
 
   /** Writes chosen records (demo sample, retry) read by id; a missing source record settles its failure. */

@@ -77,8 +77,12 @@ for (const backend of BACKENDS) {
 
         const jane = await targetIdOf(ledger, 'contacts', '1');
         const john = await targetIdOf(ledger, 'contacts', '2');
-        const [janeRow] = await fixture.target.all<{ company_id: number; firstname: string }>('SELECT company_id, firstname FROM contacts WHERE id = ?', [Number(jane)]);
+        const [janeRow] = await fixture.target.all<{ company_id: number; firstname: string; date_of_birth: unknown }>(
+          `SELECT company_id, firstname, ${backend === 'postgres' ? "to_char(date_of_birth, 'YYYY-MM-DD')" : 'date_of_birth'} AS date_of_birth FROM contacts WHERE id = ?`,
+          [Number(jane)],
+        );
         expect(String(janeRow!.company_id)).toBe(globex);
+        expect(janeRow!.date_of_birth).toBe('1985-07-01');
 
         const deal = await targetIdOf(ledger, 'deals', '1');
         const [dealRow] = await fixture.target.all<{ company_id: number; dealstage: string; amount: string | number }>(

@@ -75,7 +75,7 @@ function sourceDdl(backend: Backend): string {
   return `
 CREATE TABLE owners (id ${id}, email TEXT, first_name TEXT, last_name TEXT, updated_at ${ts});
 CREATE TABLE companies (id ${id}, name TEXT, domain TEXT, parent_company_id INTEGER REFERENCES companies(id), owner_id INTEGER REFERENCES owners(id), updated_at ${ts});
-CREATE TABLE contacts (id ${id}, first_name TEXT, last_name TEXT, email TEXT, phone TEXT, job_title TEXT, company_id INTEGER REFERENCES companies(id), owner_id INTEGER REFERENCES owners(id), updated_at ${ts});
+CREATE TABLE contacts (id ${id}, first_name TEXT, last_name TEXT, email TEXT, phone TEXT, job_title TEXT, birthday DATE, company_id INTEGER REFERENCES companies(id), owner_id INTEGER REFERENCES owners(id), updated_at ${ts});
 CREATE TABLE deals (id ${id}, name TEXT, amount NUMERIC, stage TEXT, company_id INTEGER REFERENCES companies(id), updated_at ${ts});
 CREATE TABLE deal_contacts (deal_id INTEGER NOT NULL REFERENCES deals(id), contact_id INTEGER NOT NULL REFERENCES contacts(id), PRIMARY KEY (deal_id, contact_id));
 CREATE TABLE notes (id ${id}, body TEXT, contact_id INTEGER REFERENCES contacts(id), deal_id INTEGER REFERENCES deals(id), company_id INTEGER REFERENCES companies(id), updated_at ${ts});
@@ -88,7 +88,7 @@ function targetDdl(backend: Backend): string {
   return `
 CREATE TABLE users (id ${id}, email TEXT NOT NULL UNIQUE, name TEXT, created_at ${ts}, updated_at ${ts});
 CREATE TABLE companies (id ${id}, name TEXT NOT NULL, domain TEXT, parent_id INTEGER REFERENCES companies(id), owner_id INTEGER REFERENCES users(id), created_at ${ts}, updated_at ${ts});
-CREATE TABLE contacts (id ${id}, firstname TEXT, lastname TEXT, email TEXT, phone TEXT, jobtitle TEXT, company_id INTEGER REFERENCES companies(id), owner_id INTEGER REFERENCES users(id), created_at ${ts}, updated_at ${ts});
+CREATE TABLE contacts (id ${id}, firstname TEXT, lastname TEXT, email TEXT, phone TEXT, jobtitle TEXT, date_of_birth DATE, company_id INTEGER REFERENCES companies(id), owner_id INTEGER REFERENCES users(id), created_at ${ts}, updated_at ${ts});
 CREATE TABLE deals (id ${id}, dealname TEXT NOT NULL, amount NUMERIC, dealstage TEXT NOT NULL CHECK (dealstage IN ('open','closedwon','closedlost')), company_id INTEGER REFERENCES companies(id), created_at ${ts}, updated_at ${ts});
 CREATE TABLE deal_contacts (deal_id INTEGER NOT NULL REFERENCES deals(id), contact_id INTEGER NOT NULL REFERENCES contacts(id), PRIMARY KEY (deal_id, contact_id));
 CREATE TABLE notes (id ${id}, body TEXT, contact_id INTEGER REFERENCES contacts(id), deal_id INTEGER REFERENCES deals(id), company_id INTEGER REFERENCES companies(id), created_at ${ts}, updated_at ${ts});
@@ -132,6 +132,7 @@ export function fixtureProject(source: ProjectFile['source'], target: ProjectFil
           copy('email'),
           copy('phone'),
           copy('job_title', 'jobtitle'),
+          copy('birthday', 'date_of_birth'),
           copy('company_id'),
           copy('owner_id'),
         ],
@@ -250,12 +251,12 @@ export async function seedSource(db: Db): Promise<void> {
     [t, t, t],
   );
   await db.run(
-    `INSERT INTO contacts (id, first_name, last_name, email, phone, job_title, company_id, owner_id, updated_at) VALUES
-     (1, 'Jane', 'Doe', 'jane@globex.test', '+1 555 0100', 'CEO', 1, 1, ?),
-     (2, 'John', 'Roe', 'john@globex.test', NULL, 'CTO', 1, 1, ?),
-     (3, 'Mia', 'Wong', 'mia@initech.test', NULL, 'Buyer', 2, 2, ?),
-     (4, 'Zoë', 'Ødegård', 'zoe@initech.test', NULL, NULL, 2, NULL, ?),
-     (5, 'Lone', 'Wolf', 'lone@example.test', NULL, NULL, NULL, NULL, ?)`,
+    `INSERT INTO contacts (id, first_name, last_name, email, phone, job_title, birthday, company_id, owner_id, updated_at) VALUES
+     (1, 'Jane', 'Doe', 'jane@globex.test', '+1 555 0100', 'CEO', '1985-07-01', 1, 1, ?),
+     (2, 'John', 'Roe', 'john@globex.test', NULL, 'CTO', NULL, 1, 1, ?),
+     (3, 'Mia', 'Wong', 'mia@initech.test', NULL, 'Buyer', NULL, 2, 2, ?),
+     (4, 'Zoë', 'Ødegård', 'zoe@initech.test', NULL, NULL, NULL, 2, NULL, ?),
+     (5, 'Lone', 'Wolf', 'lone@example.test', NULL, NULL, NULL, NULL, NULL, ?)`,
     [t, t, t, t, t],
   );
   await db.run(`INSERT INTO deals (id, name, amount, stage, company_id, updated_at) VALUES (1, 'Big deal', 1000.5, 'Open', 1, ?), (2, 'Other deal', 20, 'Closed Won', 2, ?)`, [t, t]);

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
-import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, UpdateInput, WriteResult } from '../../core/connector.js';
+import type { Capabilities, Connector, CreateInput, CrmRecord, ReadError, ReadOptions, ReadPage, UpdateInput, WriteResult } from '../../core/connector.js';
 import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
 import { parseDate, parseInstant } from '../../core/time.js';
@@ -154,6 +154,18 @@ export class CsvConnector implements Connector {
     const errors = this.rowErrors;
     this.rowErrors = [];
     return errors;
+  }
+
+  /** The Connector form of takeRowErrors: what the engine records as failed rows. */
+  takeReadErrors(): ReadError[] {
+    return this.takeRowErrors().map((error) => ({
+      object: error.object,
+      recordId: `line ${error.line}`,
+      code: 'CSV_ROW_INVALID',
+      message: `${error.object}.csv line ${error.line}: ${error.message}`,
+      ...(error.column !== undefined ? { field: error.column } : {}),
+      ...(error.value !== undefined ? { value: error.value } : {}),
+    }));
   }
 
   async check(): Promise<void> {

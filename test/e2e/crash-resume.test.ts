@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS, count, createFixture, seedTargetUsers, type Db, type Fixture } from '../support/crm-fixture.js';
+
+const CHILD = join(import.meta.dirname, '..', 'support', 'engine-child.ts');
+
+/** A seeded PRNG (mulberry32): kill points differ per seed but are the same on every machine. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function seedMany(db: Db, companies: number, contactsPerCompany: number): Promise<void> {
+  const t = '2026-01-01T00:00:00.000Z';
+  await db.run(`INSERT INTO owners (id, email, first_name, last_name, updated_at) VALUES (1, 'ann@acme.test', 'Ann', 'Owner', ?), (2, 'bob@acme.test', 'Bob', 'Owner', ?)`, [t, t]);
+  let contact = 0;
+  for (let company = 1; company <= companies; company++) {
+    // Every fifth company is the child of the one before it: parent references point both ways in read order.
+    const parent = company % 5 === 0 ? company - 1 : null;
+    await db.run(`INSERT INTO companies (id, name, domain, parent_company_id, owner_id, updated_at) VALUES (?, ?, ?, NULL, ?, ?)`, [company, `Company ${company}`, `c${company}.test`, 1 + (company % 2), t]);
+    if (parent) await db.run(`UPDATE companies SET parent_company_id = ? WHERE id = ?`, [parent, company]);
+    for (let index = 0; index < contactsPerCompany; index++) {
+      contact += 1;
+      await db.run(`INSERT INTO contacts (id, first_name, last_name, email, company_id, owner_id, updated_at) VALUES (?, ?, 'Person', ?, ?, 1, ?)`, [contact, `P${contact}`, `p${contact}@c${company}.test`, company, t]);
+    }
+    await db.run(`INSERT INTO deals (id, name, amount, stage, company_id, updated_at) VALUES (?, ?, 100, 'Open', ?, ?)`, [company, `Deal ${company}`, company, t]);
+    await db.run(`INSERT INTO deal_contacts (deal_id, contact_id) VALUES (?, ?)`, [company, contact]);
+    await db.run(`INSERT INTO notes (id, body, deal_id, updated_at) VALUES (?, 'note', ?, ?)`, [company, company, t]);
+  }
+}
+
+function runChild(fixture: Fixture, projectPath: string, command: string, env: Record<string, string>, killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, projectPath, fixture.dir, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** No duplicate, nothing missing, every relation right: compared through the external-id column. */
+async function expectExactCopy(fixture: Fixture, companies: number, contacts: number): Promise<void> {
+  expect(await count(fixture.target, 'companies')).toBe(companies);
+  expect(await count(fixture.target, 'contacts')).toBe(contacts);
+  expect(await count(fixture.target, 'deals')).toBe(companies);
+  expect(await count(fixture.target, 'notes')).toBe(companies);
+  expect(await count(fixture.target, 'deal_contacts')).toBe(companies);
+  const duplicates = await fixture.target.all(`SELECT ferry_source_id FROM contacts GROUP BY ferry_source_id HAVING COUNT(*) > 1`);
+  expect(duplicates).toEqual([]);
+  const wrongCompany = await fixture.target.all(
+    `SELECT c.id FROM contacts c JOIN companies co ON co.id = c.company_id WHERE co.name <> 'Company ' || CAST(((CAST(c.ferry_source_id AS INTEGER) - 1) / 3 + 1) AS TEXT)`,
+  );
+  expect(wrongCompany).toEqual([]);
+  const wrongParent = await fixture.target.all(
+    `SELECT c.id FROM companies c LEFT JOIN companies p ON p.id = c.parent_id WHERE (CAST(c.ferry_source_id AS INTEGER) % 5 = 0) <> (p.id IS NOT NULL)`,
+  );
+  expect(wrongParent).toEqual([]);
+  const dealsWithoutContact = await fixture.target.all(`SELECT d.id FROM deals d LEFT JOIN deal_contacts dc ON dc.deal_id = d.id WHERE dc.deal_id IS NULL`);
+  expect(dealsWithoutContact).toEqual([]);
+}
+
+for (const backend of BACKENDS) {
+  describe(`crash and resume on ${backend}`, () => {
+    let fixture: Fixture | undefined;
+    afterEach(async () => {
+      await fixture?.cleanup();
+      fixture = undefined;
+    });
+
+    it('a full migration killed right after target writes, before the ledger records them, resumes with no duplicate and nothing missing', async () => {
+      fixture = await createFixture(backend);
+      const companies = 40;
+      await seedMany(fixture.source, companies, 3);
+      await seedTargetUsers(fixture.target);
+      const projectPath = join(fixture.dir, 'project.json');
+      writeFileSync(projectPath, JSON.stringify({ ...fixture.project, options: { ...fixture.project.options, pageSize: 7 } }));
+      const next = random(backend === 'sqlite' ? 11 : 12);
+      let kills = 0;
+      for (let attempt = 0; attempt < 60; attempt++) {
+        const killAfterWrites = 1 + Math.floor(next() * 10);
+        const result = await runChild(fixture, projectPath, 'migrate', { FERRY_TEST_KILL_AFTER_WRITES: String(killAfterWrites) });
+        if (result.signal === 'SIGKILL') {
+          kills += 1;
+          continue;
+        }
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+        expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', resumed: true });
+        break;
+      }
+      expect(kills).toBeGreaterThan(5);
+      await expectExactCopy(fixture, companies, companies * 3);
+      // A delta afterwards finds nothing left to do.
+      const delta = await runChild(fixture, projectPath, 'delta', {});
+      const counts = JSON.parse(delta.stdout) as { counts: Record<string, { created: number; updated: number }> };
+      for (const objectCounts of Object.values(counts.counts)) expect(objectCounts).toMatchObject({ created: 0, updated: 0 });
+    });
+
+    it('a full migration killed at random moments resumes to an exact copy', async () => {
+      fixture = await createFixture(backend);
+      const companies = 30;
+      await seedMany(fixture.source, companies, 3);
+      await seedTargetUsers(fixture.target);
+      const projectPath = join(fixture.dir, 'project.json');
+      writeFileSync(projectPath, JSON.stringify({ ...fixture.project, options: { ...fixture.project.options, pageSize: 5 } }));
+      const next = random(backend === 'sqlite' ? 21 : 22);
+      let finished = false;
+      for (let attempt = 0; attempt < 8 && !finished; attempt++) {
+        const result = await runChild(fixture, projectPath, 'migrate', {}, attempt < 6 ? 600 + Math.floor(next() * 1500) : undefined);
+        finished = result.code === 0;
+      }
+      expect(finished).toBe(true);
+      await expectExactCopy(fixture, companies, companies * 3);
+    });
+  });
+}
+
+describe('time zones', () => {
+  let fixtures: Fixture[] = [];
+  afterEach(async () => {
+    for (const fixture of fixtures) await fixture.cleanup();
+    fixtures = [];
+  });
+
+  it('the same migration gives the same target whatever the machine time zone', async () => {
+    const snapshots: unknown[] = [];
+    for (const zone of ['Pacific/Kiritimati', 'America/St_Johns']) {
+      const fixture = await createFixture('sqlite');
+      fixtures.push(fixture);
+      await seedMany(fixture.source, 5, 2);
+      await fixture.source.run(`UPDATE contacts SET updated_at = '2026-03-29 01:30:00', birthday = '1980-02-29' WHERE id = 1`);
+      await fixture.source.run(`UPDATE contacts SET birthday = '2001-12-31' WHERE id = 2`);
+      await seedTargetUsers(fixture.target);
+      const projectPath = join(fixture.dir, 'project.json');
+      writeFileSync(projectPath, JSON.stringify(fixture.project));
+      const result = await runChild(fixture, projectPath, 'migrate', { TZ: zone });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      snapshots.push({
+        contacts: await fixture.target.all('SELECT firstname, lastname, email, date_of_birth, company_id, owner_id, ferry_source_id FROM contacts ORDER BY CAST(ferry_source_id AS INTEGER)'),
+        deals: await fixture.target.all('SELECT dealname, amount, dealstage, company_id FROM deals ORDER BY id'),
+      });
+    }
+    expect(snapshots[0]).toEqual(snapshots[1]);
+    expect((snapshots[0] as { contacts: { date_of_birth: string | null }[] }).contacts.slice(0, 2).map((row) => row.date_of_birth)).toEqual(['1980-02-29', '2001-12-31']);
+  });
+});
