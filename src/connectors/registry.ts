@@ -1,0 +1,38 @@
+import type { Connector } from '../core/connector.js';
+import { FerryError } from '../core/errors.js';
+import type { ConnectionConfig } from '../project/types.js';
+import { createCsvConnector } from './csv/index.js';
+import { createSqlConnector, type SqlConnectionConfig } from './sql/index.js';
+
+export interface ConnectorOptions {
+  /** Folder that relative paths in the settings are resolved against (the project file's folder). */
+  baseDir: string;
+  /** `source` or `target`: prefixes the keys named in configuration errors. */
+  role?: 'source' | 'target';
+}
+
+type Factory = (settings: Record<string, unknown>, options: ConnectorOptions) => Connector;
+
+/**
+ * The one place that knows which connectors exist. The engine asks for a Connector and never learns
+ * which vendor is behind it.
+ */
+const FACTORIES: Record<string, Factory> = {
+  sql: (settings, options) => createSqlConnector(settings as SqlConnectionConfig, { baseDir: options.baseDir, configPath: options.role }),
+  csv: (settings, options) => createCsvConnector(settings, { baseDir: options.baseDir }),
+};
+
+export const CONNECTOR_KINDS = Object.keys(FACTORIES);
+
+export function createConnector(config: ConnectionConfig, options: ConnectorOptions): Connector {
+  const { connector, ...settings } = config;
+  const factory = FACTORIES[connector];
+  if (!factory) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `${options.role ?? 'connection'}.connector: unknown connector "${connector}" (expected one of ${CONNECTOR_KINDS.join(', ')})`,
+      { path: `${options.role ?? 'connection'}.connector`, value: connector },
+    );
+  }
+  return factory(settings, options);
+}

@@ -1,0 +1,593 @@
+import { createHash } from 'node:crypto';
+import type {
+  Capabilities,
+  Connector,
+  CreateInput,
+  CrmRecord,
+  ReadOptions,
+  ReadPage,
+  RecordError,
+  UpdateInput,
+  WriteResult,
+} from '../../core/connector.js';
+import { FerryError, isFerryError } from '../../core/errors.js';
+import type { FieldValue, SchemaDescription } from '../../core/schema.js';
+import { parseInstant } from '../../core/time.js';
+import { parseSqlConnectionConfig, type SqlConnectionConfig, type SqlConnectionSettings, type SqlConnectorOptions } from './config.js';
+import { Parameters, type Row, type SqlDialect, type SqlSession } from './dialect.js';
+import { buildModel, EXTERNAL_ID_COLUMN, type FieldModel, type ObjectModel, type ReferenceListModel, type SqlModel } from './model.js';
+import { MysqlDialect } from './mysql-dialect.js';
+import { PostgresDialect } from './postgres-dialect.js';
+import { SqliteDialect } from './sqlite-dialect.js';
+import { fromStoredInstant, toStoredInstant } from './timestamps.js';
+import { fromColumnValue, idParameter, toColumnValue } from './values.js';
+
+const MAX_PAGE_SIZE = 5000;
+const DEFAULT_PAGE_SIZE = 1000;
+const BATCH_SIZE = 500;
+/** Rows per `IN (...)` list: far below every dialect's parameter limit. */
+const IN_CHUNK = 500;
+
+/**
+ * SQL keeps no replication lag, but rows are stamped by several app servers whose clocks drift and
+ * whose transactions commit a little after the stamp was taken: a one-second lookback covers both.
+ */
+const LOOKBACK_MS = 1000;
+
+interface Cursor {
+  /** Raw stored modified value of the last row (null when it had none). */
+  u?: string | number | null;
+  /** Raw id of the last row. */
+  i: string | number;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
+    if (typeof cursor === 'object' && cursor !== null && (typeof cursor.i === 'string' || typeof cursor.i === 'number')) return cursor;
+  } catch {
+    // reported below
+  }
+  throw new FerryError('USAGE', 'The read cursor is not one this SQL connector produced');
+}
+
+/** JSON-safe form of a raw column value kept in a cursor. */
+function cursorValue(value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  return String(value);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
+  return result;
+}
+
+type Job = (session: SqlSession) => Promise<WriteResult>;
+type Prepared = { ok: false; result: WriteResult } | { ok: true; job: Job; fields: Record<string, FieldValue> };
+
+function failure(code: RecordError['code'], message: string, field?: string, value?: FieldValue): WriteResult {
+  const error: RecordError = { code, message };
+  if (field !== undefined) error.field = field;
+  if (field !== undefined) error.value = value ?? null;
+  return { ok: false, error };
+}
+
+/** Column values of one record to write, or the first problem found. */
+interface ColumnValues {
+  columns: string[];
+  values: unknown[];
+  lists: { list: ReferenceListModel; ids: unknown[] }[];
+}
+
+export class SqlConnector implements Connector {
+  readonly kind = 'sql';
+  private model: Promise<SqlModel> | undefined;
+  private lastStamp = 0;
+  private readonly zone: string;
+
+  constructor(
+    private readonly settings: SqlConnectionSettings,
+    private readonly dialect: SqlDialect,
+  ) {
+    this.zone = settings.timeZone ?? 'UTC';
+  }
+
+  capabilities(): Capabilities {
+    return {
+      modifiedSince: true,
+      orderedByModified: true,
+      writable: !this.settings.readOnly,
+      externalId: true,
+      createFields: true,
+      maxPageSize: MAX_PAGE_SIZE,
+      batchSize: { read: BATCH_SIZE, create: BATCH_SIZE, update: BATCH_SIZE, delete: BATCH_SIZE },
+      lookbackMs: LOOKBACK_MS,
+    };
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.dialect.query('SELECT 1 AS ok');
+    } catch (error) {
+      throw this.dialect.connectionError(error);
+    }
+  }
+
+  async describe(): Promise<SchemaDescription> {
+    const model = await this.loadModel(true);
+    const objects = [];
+    for (const object of model.objects.values()) {
+      const { rows } = await this.dialect.query(`SELECT COUNT(*) AS n FROM ${this.dialect.tableName(object.table)}`);
+      objects.push({ ...object.schema, count: Number(rows[0]?.n ?? 0) });
+    }
+    objects.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { objects };
+  }
+
+  private loadModel(refresh = false): Promise<SqlModel> {
+    if (!this.model || refresh) {
+      const loading = buildModel(this.dialect, this.settings);
+      this.model = loading;
+      loading.catch(() => {
+        if (this.model === loading) this.model = undefined;
+      });
+    }
+    return this.model;
+  }
+
+  private async object(name: string): Promise<ObjectModel> {
+    const model = await this.loadModel();
+    const object = model.objects.get(name);
+    if (!object) {
+      const known = [...model.objects.keys()].sort().join(', ');
+      throw new FerryError('SCHEMA_MISMATCH', `Unknown object "${name}" in the SQL database (objects: ${known || 'none'})`, { object: name });
+    }
+    return object;
+  }
+
+  private q(name: string): string {
+    return this.dialect.quoteIdentifier(name);
+  }
+
+  // ---------------------------------------------------------------------------------------- reading
+
+  private selection(object: ObjectModel, names: string[] | undefined): { fields: FieldModel[]; lists: ReferenceListModel[] } {
+    if (!names) return { fields: [...object.fields.values()], lists: [...object.referenceLists.values()] };
+    const wanted = new Set(names);
+    for (const name of wanted) {
+      if (!object.fields.has(name) && !object.referenceLists.has(name)) {
+        throw new FerryError('UNKNOWN_FIELD', `${object.name} has no field "${name}"`, { object: object.name, field: name });
+      }
+    }
+    if (object.fields.has(object.idColumn)) wanted.add(object.idColumn);
+    if (object.updated) wanted.add(object.updated.column);
+    return {
+      fields: [...object.fields.values()].filter((field) => wanted.has(field.name)),
+      lists: [...object.referenceLists.values()].filter((list) => wanted.has(list.name)),
+    };
+  }
+
+  private selectList(object: ObjectModel, fields: FieldModel[]): string {
+    const columns = new Set([object.idColumn, ...(object.updated ? [object.updated.column] : []), ...fields.map((field) => field.column)]);
+    return [...columns].map((column) => this.q(column)).join(', ');
+  }
+
+  async read(objectName: string, options: ReadOptions = {}): Promise<ReadPage> {
+    const object = await this.object(objectName);
+    const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE));
+    const selection = this.selection(object, options.fields);
+    const params = new Parameters(this.dialect);
+    const id = this.q(object.idColumn);
+    const conditions: string[] = [];
+    const cursor = options.after ? decodeCursor(options.after) : undefined;
+    const cursorId = cursor ? (idParameter(String(cursor.i), object.idInteger, this.dialect.name) ?? cursor.i) : undefined;
+    let order: string;
+    if (object.updated) {
+      const updated = this.q(object.updated.column);
+      if (options.modifiedSince) {
+        const since = parseInstant(options.modifiedSince);
+        if (!since) throw new FerryError('USAGE', `modifiedSince ${JSON.stringify(options.modifiedSince)} is not an ISO date-time`);
+        // The bound is converted to the column's own format, so the column's index is used as is.
+        conditions.push(`${updated} >= ${params.add(toStoredInstant(since, object.updated.storage))}`);
+      }
+      if (cursor) {
+        if (cursor.u === null || cursor.u === undefined) {
+          conditions.push(`((${updated} IS NULL AND ${id} > ${params.add(cursorId)}) OR ${updated} IS NOT NULL)`);
+        } else {
+          conditions.push(`${updated} >= ${params.add(cursor.u)}`);
+          conditions.push(`(${updated} > ${params.add(cursor.u)} OR ${id} > ${params.add(cursorId)})`);
+        }
+      }
+      order = `${this.dialect.ascendingNullsFirst(updated)}, ${id} ASC`;
+    } else {
+      // No modified column: ordered by id, modifiedSince ignored (modifiedField is undefined, so the engine full-scans).
+      if (cursor) conditions.push(`${id} > ${params.add(cursorId)}`);
+      order = `${id} ASC`;
+    }
+    const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+    const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)}${where} ORDER BY ${order} LIMIT ${limit + 1}`;
+    const { rows } = await this.dialect.query(sql, params.values);
+    const page = rows.slice(0, limit);
+    const records = await this.toRecords(object, page, selection);
+    const last = page[page.length - 1];
+    if (rows.length <= limit || !last) return { records };
+    const next: Cursor = { i: cursorValue(last[object.idColumn]) ?? '' };
+    if (object.updated) next.u = cursorValue(last[object.updated.column]);
+    return { records, next: encodeCursor(next) };
+  }
+
+  async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
+    const object = await this.object(objectName);
+    const selection = this.selection(object, fields);
+    const wanted = [...new Set(ids)]
+      .map((id) => ({ id, parameter: idParameter(id, object.idInteger, this.dialect.name) }))
+      .filter((entry) => entry.parameter !== undefined);
+    const found = new Map<string, CrmRecord>();
+    for (const chunk of chunks(wanted, IN_CHUNK)) {
+      const params = new Parameters(this.dialect);
+      const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)} WHERE ${this.q(object.idColumn)} IN (${params.list(chunk.map((entry) => entry.parameter))})`;
+      const { rows } = await this.dialect.query(sql, params.values);
+      for (const record of await this.toRecords(object, rows, selection)) found.set(record.id, record);
+    }
+    return ids.filter((id, index) => ids.indexOf(id) === index && found.has(String(id))).map((id) => found.get(id)!);
+  }
+
+  private async toRecords(object: ObjectModel, rows: Row[], selection: { fields: FieldModel[]; lists: ReferenceListModel[] }): Promise<CrmRecord[]> {
+    const records = rows.map((row): CrmRecord => {
+      const fields: Record<string, FieldValue> = {};
+      for (const field of selection.fields) fields[field.name] = fromColumnValue(field, row[field.column], this.zone);
+      const updatedAt = object.updated ? fromStoredInstant(row[object.updated.column], object.updated.storage) : null;
+      return { id: String(row[object.idColumn]), updatedAt, fields };
+    });
+    for (const list of selection.lists) {
+      const values = await this.readReferenceList(list, rows.map((row) => row[object.idColumn]));
+      for (const record of records) record.fields[list.name] = values.get(record.id) ?? [];
+    }
+    return records;
+  }
+
+  private async readReferenceList(list: ReferenceListModel, ownerIds: unknown[]): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>();
+    for (const chunk of chunks(ownerIds, IN_CHUNK)) {
+      if (chunk.length === 0) continue;
+      const params = new Parameters(this.dialect);
+      const owner = this.q(list.ownerColumn);
+      const other = this.q(list.otherColumn);
+      const sql = `SELECT ${owner} AS o, ${other} AS t FROM ${this.dialect.tableName(list.joinTable)} WHERE ${owner} IN (${params.list(chunk)})`;
+      for (const row of (await this.dialect.query(sql, params.values)).rows) {
+        if (row.t === null || row.t === undefined) continue;
+        const key = String(row.o);
+        const ids = result.get(key) ?? [];
+        ids.push(String(row.t));
+        result.set(key, ids);
+      }
+    }
+    for (const [key, ids] of result) result.set(key, [...new Set(ids)].sort());
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------------------- writing
+
+  private assertWritable(): void {
+    if (this.settings.readOnly) {
+      throw new FerryError('CONFIG_INVALID', 'This SQL connection is read-only (readOnly: true): it cannot be written to');
+    }
+  }
+
+  /** The write time: the database clock, never behind an earlier write of this connector. */
+  private async stamp(): Promise<string> {
+    const now = Math.max(await this.dialect.serverNow(), this.lastStamp);
+    this.lastStamp = now;
+    return new Date(now).toISOString();
+  }
+
+  /** Checks and converts a record's fields; reports the first bad one. */
+  private columnValues(object: ObjectModel, fields: Record<string, FieldValue>, creating: boolean): ColumnValues | WriteResult {
+    const result: ColumnValues = { columns: [], values: [], lists: [] };
+    for (const [name, value] of Object.entries(fields)) {
+      const list = object.referenceLists.get(name);
+      if (list) {
+        const items = value === null ? [] : Array.isArray(value) ? value : [value];
+        const ids: unknown[] = [];
+        for (const item of new Set(items.map(String))) {
+          const parameter = idParameter(item, list.otherIdInteger, this.dialect.name);
+          if (parameter === undefined) return failure('INVALID_VALUE', `${name}: ${JSON.stringify(item)} is not a ${list.otherObject} id`, name, value);
+          ids.push(parameter);
+        }
+        result.lists.push({ list, ids });
+        continue;
+      }
+      const field = object.fields.get(name);
+      if (!field) return failure('UNKNOWN_FIELD', `${object.name} has no field "${name}"`, name, value);
+      if (field.readOnly) return failure('INVALID_VALUE', `${name} is read-only`, name, value);
+      if (value === null && field.required) return failure('REQUIRED_MISSING', `${name} is required`, name, value);
+      const converted = toColumnValue(field, value, this.dialect.name, (flag) => this.dialect.booleanParameter(flag));
+      if (!converted.ok) return failure('INVALID_VALUE', converted.message, name, value);
+      result.columns.push(field.column);
+      result.values.push(converted.value);
+    }
+    if (creating) {
+      for (const field of object.fields.values()) {
+        if (field.required && (fields[field.name] === undefined || fields[field.name] === null)) {
+          return failure('REQUIRED_MISSING', `${field.name} is required`, field.name, null);
+        }
+      }
+    }
+    return result;
+  }
+
+  private async writeReferenceList(session: SqlSession, list: ReferenceListModel, ownerId: unknown, ids: unknown[], replace: boolean, stamp: string): Promise<void> {
+    const table = this.dialect.tableName(list.joinTable);
+    if (replace) {
+      const params = new Parameters(this.dialect);
+      await session.query(`DELETE FROM ${table} WHERE ${this.q(list.ownerColumn)} = ${params.add(ownerId)}`, params.values);
+    }
+    if (ids.length === 0) return;
+    const columns = [list.ownerColumn, list.otherColumn, ...list.stampColumns.map((stampColumn) => stampColumn.column)];
+    for (const chunk of chunks(ids, 200)) {
+      const params = new Parameters(this.dialect);
+      const rows = chunk.map(
+        (id) => `(${params.list([ownerId, id, ...list.stampColumns.map((stampColumn) => toStoredInstant(stamp, stampColumn.storage))])})`,
+      );
+      await session.query(`INSERT INTO ${table} (${columns.map((column) => this.q(column)).join(', ')}) VALUES ${rows.join(', ')}`, params.values);
+    }
+  }
+
+  /**
+   * Runs one job per record: first all in one transaction; when a statement fails, again with a
+   * savepoint around each record, so a bad record fails alone and the others are written.
+   */
+  private async runJobs(object: ObjectModel, prepared: Prepared[]): Promise<WriteResult[]> {
+    const results: (WriteResult | undefined)[] = prepared.map((entry) => (entry.ok ? undefined : entry.result));
+    const pending = prepared.flatMap((entry, index) => (entry.ok ? [{ index, entry }] : []));
+    if (pending.length === 0) return results as WriteResult[];
+    try {
+      const written = await this.dialect.transaction(async (session) => {
+        const out: WriteResult[] = [];
+        for (const { entry } of pending) out.push(await entry.job(session));
+        return out;
+      });
+      pending.forEach(({ index }, position) => (results[index] = written[position]));
+      return results as WriteResult[];
+    } catch (error) {
+      if (isFerryError(error)) throw error; // connection problems: not the records' fault
+    }
+    await this.dialect.transaction(async (session) => {
+      for (const { index, entry } of pending) {
+        await session.query('SAVEPOINT ferry_record');
+        try {
+          results[index] = await entry.job(session);
+          await session.query('RELEASE SAVEPOINT ferry_record');
+        } catch (error) {
+          if (isFerryError(error)) throw error;
+          await session.query('ROLLBACK TO SAVEPOINT ferry_record');
+          await session.query('RELEASE SAVEPOINT ferry_record');
+          results[index] = this.recordError(object, error, entry.fields);
+        }
+      }
+    });
+    return results as WriteResult[];
+  }
+
+  private recordError(object: ObjectModel, error: unknown, fields: Record<string, FieldValue>): WriteResult {
+    const classified = this.dialect.classifyError(error);
+    const column = this.resolveColumn(object, classified.column) ?? this.columnOfConstraint(object, classified.constraint);
+    const field = column !== undefined ? object.fields.get(column)?.name : undefined;
+    return failure(classified.code, classified.message, field, field !== undefined ? fields[field] : undefined);
+  }
+
+  private resolveColumn(object: ObjectModel, column: string | undefined): string | undefined {
+    if (column === undefined) return undefined;
+    if (object.fields.has(column)) return column;
+    const prefix = `${object.table}.`;
+    if (column.startsWith(prefix) && object.fields.has(column.slice(prefix.length))) return column.slice(prefix.length);
+    return undefined;
+  }
+
+  private columnOfConstraint(object: ObjectModel, constraint: string | undefined): string | undefined {
+    if (!constraint) return undefined;
+    const prefix = `${object.table}.`;
+    const name = constraint.startsWith(prefix) ? constraint.slice(prefix.length) : constraint;
+    const indexed = object.uniqueIndexes[name] ?? object.uniqueIndexes[constraint];
+    if (indexed) return indexed;
+    if (object.fields.has(name)) return name;
+    // PostgreSQL's default constraint names: <table>_<column>_check / _key / _fkey.
+    const generated = new RegExp(`^${escapeRegExp(object.table)}_(.+)_(check|key|fkey)$`).exec(name)?.[1];
+    if (generated !== undefined && object.fields.has(generated)) return generated;
+    // A CHECK constraint's name or expression: the longest column name it mentions.
+    const mentioned = [...object.fields.keys()].filter((column) => new RegExp(`(^|[^\\w])${escapeRegExp(column)}([^\\w]|$)`).test(constraint));
+    return mentioned.sort((a, b) => b.length - a.length)[0];
+  }
+
+  async create(objectName: string, inputs: CreateInput[]): Promise<WriteResult[]> {
+    this.assertWritable();
+    const object = await this.object(objectName);
+    const stamp = await this.stamp();
+    const table = this.dialect.tableName(object.table);
+    const prepared = inputs.map((input): Prepared => {
+      const values = this.columnValues(object, input.fields, true);
+      if ('ok' in values) return { ok: false, result: values };
+      const columns = [...values.columns];
+      const parameters = [...values.values];
+      for (const stampColumn of [object.created, object.updated]) {
+        if (stampColumn && !columns.includes(stampColumn.column)) {
+          columns.push(stampColumn.column);
+          parameters.push(toStoredInstant(stamp, stampColumn.storage));
+        }
+      }
+      if (input.externalId !== undefined && object.externalIdColumn && !columns.includes(object.externalIdColumn)) {
+        columns.push(object.externalIdColumn);
+        parameters.push(input.externalId);
+      }
+      const job: Job = async (session) => {
+        const params = new Parameters(this.dialect);
+        let sql =
+          columns.length > 0
+            ? `INSERT INTO ${table} (${columns.map((column) => this.q(column)).join(', ')}) VALUES (${params.list(parameters)})`
+            : this.dialect.insertDefaultValues(table);
+        if (this.dialect.supportsReturning) sql += ` RETURNING ${this.q(object.idColumn)}`;
+        const result = await session.query(sql, params.values);
+        let id: unknown;
+        if (this.dialect.supportsReturning) id = result.rows[0]?.[object.idColumn];
+        else if (columns.includes(object.idColumn)) id = parameters[columns.indexOf(object.idColumn)];
+        else if (result.insertId !== undefined && Number(result.insertId) !== 0) id = result.insertId;
+        else if (input.externalId !== undefined && object.externalIdColumn) {
+          const lookup = new Parameters(this.dialect);
+          const found = await session.query(
+            `SELECT ${this.q(object.idColumn)} AS id FROM ${table} WHERE ${this.q(object.externalIdColumn)} = ${lookup.add(input.externalId)}`,
+            lookup.values,
+          );
+          id = found.rows[0]?.id;
+        }
+        if (id === undefined || id === null) return failure('WRITE_FAILED', `The database did not report the id of the new ${object.name} record`);
+        for (const { list, ids } of values.lists) await this.writeReferenceList(session, list, id, ids, false, stamp);
+        return { ok: true, id: String(id) };
+      };
+      return { ok: true, job, fields: input.fields };
+    });
+    return this.runJobs(object, prepared);
+  }
+
+  async update(objectName: string, inputs: UpdateInput[]): Promise<WriteResult[]> {
+    this.assertWritable();
+    const object = await this.object(objectName);
+    const stamp = await this.stamp();
+    const table = this.dialect.tableName(object.table);
+    const prepared = inputs.map((input): Prepared => {
+      const id = idParameter(input.id, object.idInteger, this.dialect.name);
+      if (id === undefined) return { ok: false, result: failure('NOT_FOUND', `${object.name} ${input.id} does not exist`) };
+      const values = this.columnValues(object, input.fields, false);
+      if ('ok' in values) return { ok: false, result: values };
+      const columns = [...values.columns];
+      const parameters = [...values.values];
+      if (object.updated && !columns.includes(object.updated.column)) {
+        columns.push(object.updated.column);
+        parameters.push(toStoredInstant(stamp, object.updated.storage));
+      }
+      const job: Job = async (session) => {
+        const params = new Parameters(this.dialect);
+        const idColumn = this.q(object.idColumn);
+        const sql =
+          columns.length > 0
+            ? `UPDATE ${table} SET ${columns.map((column, index) => `${this.q(column)} = ${params.add(parameters[index])}`).join(', ')} WHERE ${idColumn} = ${params.add(id)}`
+            : `SELECT ${idColumn} FROM ${table} WHERE ${idColumn} = ${params.add(id)}`;
+        const result = await session.query(sql, params.values);
+        const found = columns.length > 0 ? result.affectedRows > 0 : result.rows.length > 0;
+        if (!found) return failure('NOT_FOUND', `${object.name} ${input.id} does not exist`);
+        for (const { list, ids } of values.lists) await this.writeReferenceList(session, list, id, ids, true, stamp);
+        return { ok: true, id: input.id };
+      };
+      return { ok: true, job, fields: input.fields };
+    });
+    return this.runJobs(object, prepared);
+  }
+
+  async delete(objectName: string, ids: string[]): Promise<WriteResult[]> {
+    this.assertWritable();
+    const object = await this.object(objectName);
+    const model = await this.loadModel();
+    const table = this.dialect.tableName(object.table);
+    // Join rows that point at the record go with it, as a CRM drops a deleted record's associations.
+    const joinColumns = model.joinTables.flatMap((join) =>
+      join.sides.filter((side) => side.object === object.name).map((side) => ({ table: join.table, column: side.column })),
+    );
+    const prepared = ids.map((rawId): Prepared => {
+      const id = idParameter(rawId, object.idInteger, this.dialect.name);
+      if (id === undefined) return { ok: false, result: failure('NOT_FOUND', `${object.name} ${rawId} does not exist`) };
+      const job: Job = async (session) => {
+        for (const join of joinColumns) {
+          const params = new Parameters(this.dialect);
+          await session.query(`DELETE FROM ${this.dialect.tableName(join.table)} WHERE ${this.q(join.column)} = ${params.add(id)}`, params.values);
+        }
+        const params = new Parameters(this.dialect);
+        const result = await session.query(`DELETE FROM ${table} WHERE ${this.q(object.idColumn)} = ${params.add(id)}`, params.values);
+        if (result.affectedRows === 0) return failure('NOT_FOUND', `${object.name} ${rawId} does not exist`);
+        return { ok: true, id: rawId };
+      };
+      return { ok: true, job, fields: {} };
+    });
+    return this.runJobs(object, prepared);
+  }
+
+  // ----------------------------------------------------------------------------------- external ids
+
+  async ensureExternalId(objectName: string): Promise<string | undefined> {
+    const object = await this.object(objectName);
+    if (object.externalIdDisabled) return undefined;
+    if (object.externalIdColumn) return object.externalIdColumn;
+    if (this.settings.readOnly) return undefined;
+    const table = this.dialect.tableName(object.table);
+    const column = this.q(EXTERNAL_ID_COLUMN);
+    const hash = createHash('sha256').update(object.table).digest('hex').slice(0, 12);
+    try {
+      await this.dialect.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${this.dialect.externalIdColumnType} NULL`);
+      await this.dialect.query(`CREATE UNIQUE INDEX ${this.q(`ferry_source_id_${hash}`)} ON ${table} (${column})`);
+    } catch (error) {
+      // Another process may have added it meanwhile: the reloaded model tells.
+      const reloaded = (await this.loadModel(true)).objects.get(objectName);
+      if (reloaded?.externalIdColumn) return reloaded.externalIdColumn;
+      throw new FerryError('WRITE_FAILED', `Cannot add the external-id column ${EXTERNAL_ID_COLUMN} to ${object.table}: ${this.dialect.classifyError(error).message}`, {
+        object: objectName,
+      });
+    }
+    return (await this.loadModel(true)).objects.get(objectName)?.externalIdColumn;
+  }
+
+  async findByExternalIds(objectName: string, externalIds: string[]): Promise<Map<string, string>> {
+    const object = await this.object(objectName);
+    const found = new Map<string, string>();
+    if (!object.externalIdColumn) return found;
+    const column = this.q(object.externalIdColumn);
+    for (const chunk of chunks([...new Set(externalIds)], IN_CHUNK)) {
+      const params = new Parameters(this.dialect);
+      const sql = `SELECT ${column} AS e, ${this.q(object.idColumn)} AS i FROM ${this.dialect.tableName(object.table)} WHERE ${column} IN (${params.list(chunk)})`;
+      for (const row of (await this.dialect.query(sql, params.values)).rows) found.set(String(row.e), String(row.i));
+    }
+    return found;
+  }
+
+  async now(): Promise<string> {
+    return new Date(await this.dialect.serverNow()).toISOString();
+  }
+
+  async close(): Promise<void> {
+    await this.dialect.close();
+  }
+}
+
+function createDialect(settings: SqlConnectionSettings): SqlDialect {
+  switch (settings.dialect) {
+    case 'sqlite':
+      return new SqliteDialect({ path: settings.path!, readOnly: settings.readOnly ?? false });
+    case 'postgres':
+      return new PostgresDialect({ url: settings.url!, schema: settings.schema ?? 'public' });
+    case 'mysql':
+      return new MysqlDialect({ url: settings.url! });
+  }
+}
+
+/**
+ * The SQL connector for SQLite, PostgreSQL and MySQL/MariaDB, as source and target.
+ * Throws CONFIG_INVALID (naming the bad keys) when the settings do not validate; connects lazily.
+ *
+ * @example
+ * const connector = createSqlConnector({ dialect: 'sqlite', path: './crm.db' }, { baseDir: projectDir });
+ * await connector.check();
+ * const page = await connector.read('contacts', { modifiedSince: '2024-03-01T00:00:00.000Z', limit: 500 });
+ */
+export function createSqlConnector(config: SqlConnectionConfig, options: SqlConnectorOptions = {}): Connector {
+  const settings = parseSqlConnectionConfig(config, options);
+  return new SqlConnector(settings, createDialect(settings));
+}
