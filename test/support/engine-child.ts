@@ -11,7 +11,7 @@ import { Engine } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
 
-const [projectPath, baseDir, command] = process.argv.slice(2);
+const [projectPath, baseDir = process.cwd(), command] = process.argv.slice(2);
 const project = JSON.parse(readFileSync(projectPath!, 'utf8')) as ProjectFile;
 const killAfter = Number(process.env.FERRY_TEST_KILL_AFTER_WRITES ?? 0);
 

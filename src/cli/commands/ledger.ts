@@ -1,0 +1,65 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { FerryError } from '../../core/errors.js';
+import type { Run } from '../../ledger/index.js';
+import { buildRunReport, listRunsTable, REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/index.js';
+import { positiveInteger, projectOptions, type CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { withLedger } from '../open-project.js';
+import { totalCounts } from '../summary.js';
+
+const EXTENSION_FORMATS: Record<string, ReportFormat> = { '.html': 'html', '.htm': 'html', '.csv': 'csv', '.json': 'json', '.txt': 'text' };
+
+/** --format wins; otherwise the output file's extension; otherwise text. */
+export function reportFormat(format: ReportFormat | undefined, output: string | undefined): ReportFormat {
+  if (format) return format;
+  if (output) return EXTENSION_FORMATS[extname(output).toLowerCase()] ?? 'text';
+  return 'text';
+}
+
+function runJson(run: Run): Record<string, unknown> {
+  return { ...run, totals: totalCounts(run.counts) };
+}
+
+export function registerLedgerCommands(program: Command, context: CommandContext): void {
+  program
+    .command('runs')
+    .description('list the runs in the ledger, oldest first')
+    .action(async (_options: unknown, command: Command) => {
+      const runs = await withLedger(projectOptions(context, command), (ledger) => ledger.listRuns());
+      context.out.line(listRunsTable(runs));
+      context.finish({ exitCode: EXIT.ok, json: { command: 'runs', runs: runs.map(runJson) } });
+    });
+
+  program
+    .command('report')
+    .description("a run's report: counts per object, failures, conflicts, match issues, outstanding failures")
+    .argument('<run>', 'run id (see `ferry runs`)', positiveInteger('<run>'))
+    .addOption(new Option('--format <format>', 'json, csv (one row per failure and conflict), html (one self-contained page) or text').choices(REPORT_FORMATS))
+    .option('--output <file>', 'write to this file instead of stdout (the format follows its extension unless --format is given)')
+    .action(async (runId: number, options: { format?: ReportFormat; output?: string }, command: Command) => {
+      const report = await withLedger(projectOptions(context, command), (ledger) => buildRunReport(ledger, runId));
+      const format = reportFormat(options.format, options.output);
+      if (options.output) {
+        const path = resolve(context.io.cwd, options.output);
+        try {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, renderReport(report, format), 'utf8');
+        } catch (error) {
+          throw new FerryError('USAGE', `Cannot write the report to ${path}: ${(error as Error).message}`, { path }, { cause: error });
+        }
+        context.out.line(`Report of run ${runId} (${format}) written to ${path}`);
+        context.finish({ exitCode: EXIT.ok, json: { command: 'report', runId, format, output: path } });
+        return;
+      }
+      if (context.out.json) {
+        // --json prints one object: the report itself, plus the rendered text when another format was asked for.
+        const rendered = format === 'json' || format === 'text' ? {} : { content: renderReport(report, format) };
+        context.finish({ exitCode: EXIT.ok, json: { command: 'report', runId, format, report, ...rendered } });
+        return;
+      }
+      context.io.stdout.write(renderReport(report, format));
+      context.finish({ exitCode: EXIT.ok, json: { command: 'report', runId, format } });
+    });
+}

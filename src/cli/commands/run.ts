@@ -1,0 +1,222 @@
+import { existsSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { FerryError } from '../../core/errors.js';
+import { ProgressStream } from '../../core/progress.js';
+import { CONFLICT_POLICIES, type ConflictPolicy, type RunResult } from '../../engine/types.js';
+import { buildRunReport, formatNumber } from '../../report/index.js';
+import { globalOptions, positiveInteger, projectOptions, type CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import type { Outcome } from '../io.js';
+import { resolveProjectPath, withProject, type OpenProject } from '../open-project.js';
+import { attachProgressView } from '../progress-view.js';
+import { printRunSummary, printVerify, runOutcome } from '../summary.js';
+
+interface DryRunFlags {
+  dryRun?: boolean;
+  restart?: boolean;
+}
+
+function addRunFlags(command: Command): Command {
+  return command
+    .option('--dry-run', 'show what would happen (counts, API calls, time) without writing anything')
+    .option('--restart', 'abandon an unfinished run of this command instead of resuming it');
+}
+
+/** Mapping warnings do not stop a run, but a person should know they exist. */
+function warnAboutMapping(context: CommandContext, project: OpenProject): void {
+  const count = project.mapping.warnings.length;
+  if (count > 0 && !context.out.json) context.out.warn(`${count} mapping warning${count === 1 ? '' : 's'}; \`ferry check\` lists them.`);
+}
+
+/**
+ * Opens the project, runs one engine call with the progress view attached, then prints the summary read
+ * back from the ledger (the same data as `ferry report`).
+ */
+async function runEngineCommand(
+  context: CommandContext,
+  command: Command,
+  name: string,
+  start: (project: OpenProject) => Promise<{ result: RunResult; extra?: Record<string, unknown> }>,
+): Promise<Outcome> {
+  const progress = new ProgressStream();
+  const view = attachProgressView(progress, context.out);
+  try {
+    return await withProject({ ...projectOptions(context, command), progress }, async (project) => {
+      warnAboutMapping(context, project);
+      const { result, extra } = await start(project);
+      view.stop();
+      const report = await buildRunReport(project.ledger, result.runId);
+      printRunSummary(context.out, result, report, view.shown);
+      return runOutcome(name, result, report, extra);
+    });
+  } finally {
+    view.stop();
+  }
+}
+
+async function confirmRerun(context: CommandContext, preview: Record<string, number>, yes: boolean | undefined): Promise<void> {
+  const total = Object.values(preview).reduce((sum, count) => sum + count, 0);
+  const perObject = Object.entries(preview)
+    .map(([object, count]) => `${object} ${formatNumber(count)}`)
+    .join(', ');
+  context.out.warn(
+    `WARNING: --rerun first DELETES from the target the ${formatNumber(total)} records that earlier runs created` +
+      `${perObject ? ` (${perObject})` : ''}, then migrates everything again. Records that were only matched are kept. ` +
+      'Edits people made to the deleted records in the target are lost.',
+  );
+  if (yes) return;
+  const answer = await context.out.ask('Type "yes" to delete them and migrate again: ');
+  if (answer?.toLowerCase() === 'yes') return;
+  throw new FerryError(
+    'USAGE',
+    answer === undefined
+      ? `ferry migrate --rerun deletes ${formatNumber(total)} target records; add --yes to confirm (nothing was changed).`
+      : 'Not confirmed; nothing was changed.',
+    { rerunPreview: preview },
+  );
+}
+
+export function registerRunCommands(program: Command, context: CommandContext): void {
+  addRunFlags(program.command('match').description('link source records to existing target records by their match keys (writes no record)')).action(
+    async (options: DryRunFlags, command: Command) => {
+      context.finish(
+        await runEngineCommand(context, command, 'match', async (project) => {
+          const result = await project.engine.match({ dryRun: options.dryRun, restart: options.restart });
+          const issues = await project.ledger.listMatchIssues();
+          const ambiguous = issues.filter((issue) => issue.kind === 'ambiguous').length;
+          const duplicates = issues.length - ambiguous;
+          if (issues.length > 0) {
+            context.out.line(
+              `Match issues: ${formatNumber(ambiguous)} ambiguous (several target candidates: held back until linked), ` +
+                `${formatNumber(duplicates)} source duplicates.`,
+            );
+          }
+          return { result, extra: { matchIssues: { ambiguous, duplicates } } };
+        }),
+      );
+    },
+  );
+
+  addRunFlags(
+    program
+      .command('demo')
+      .description('without a project file: the guided demo story in a new folder; with one: migrate a small linked sample per object')
+      .option('--dir <folder>', 'demo story: folder to create (default ./ferry-demo, then ferry-demo-2, ...)')
+      .option('--size <contacts>', 'demo story: number of sample contacts (other objects scale with it)', positiveInteger('--size'))
+      .option('--seed <seed>', 'demo story: seed of the sample data', positiveInteger('--seed'))
+      .option('--sample-size <n>', 'project demo: records per object (default: options.demoSampleSize)', positiveInteger('--sample-size')),
+  ).action(async (options: DryRunFlags & { dir?: string; size?: number; seed?: number; sampleSize?: number }, command: Command) => {
+    const globals = globalOptions(command);
+    if (globals.config === undefined && !existsSync(resolveProjectPath({ cwd: context.io.cwd }))) {
+      const { runDemoStory } = await import('../demo-story.js');
+      context.finish(await runDemoStory(context, { dir: options.dir, size: options.size, seed: options.seed }));
+      return;
+    }
+    context.finish(
+      await runEngineCommand(context, command, 'demo', async (project) => ({
+        result: await project.engine.demo({ dryRun: options.dryRun, restart: options.restart, sampleSize: options.sampleSize }),
+      })),
+    );
+  });
+
+  addRunFlags(
+    program
+      .command('migrate')
+      .description('full migration: every source record is created or updates its linked record')
+      .option('--rerun', 'delete what earlier runs created (never matched records), then migrate everything again')
+      .option('--yes', 'confirm --rerun without a prompt')
+      .option('--no-match', 'skip the refresh matching that precedes the run'),
+  ).action(async (options: DryRunFlags & { rerun?: boolean; yes?: boolean; match: boolean }, command: Command) => {
+    context.finish(
+      await runEngineCommand(context, command, 'migrate', async (project) => {
+        let rerunPreview: Record<string, number> | undefined;
+        if (options.rerun) {
+          rerunPreview = await project.engine.rerunPreview();
+          // A dry run deletes nothing, so it needs no confirmation.
+          if (!options.dryRun) await confirmRerun(context, rerunPreview, options.yes);
+        }
+        const result = await project.engine.migrate({
+          dryRun: options.dryRun,
+          restart: options.restart,
+          rerun: options.rerun,
+          noMatch: !options.match,
+        });
+        return { result, extra: rerunPreview ? { rerunPreview } : {} };
+      }),
+    );
+  });
+
+  addRunFlags(
+    program
+      .command('delta')
+      .description('bring the target up to date with source changes since the last run (never deletes)')
+      .option('--create-new', 'create source records that have no link yet')
+      .option('--update-changed', 'update linked records that changed in the source')
+      .addOption(
+        new Option('--on-conflict <policy>', 'a field changed on both sides: who wins').choices(CONFLICT_POLICIES).default('source-wins'),
+      )
+      .option('--no-match', 'skip the refresh matching that precedes the delta'),
+  ).action(
+    async (options: DryRunFlags & { createNew?: boolean; updateChanged?: boolean; onConflict: ConflictPolicy; match: boolean }, command: Command) => {
+      if (!options.createNew && !options.updateChanged) {
+        throw new FerryError('USAGE', 'ferry delta needs --create-new, --update-changed, or both (e.g. `ferry delta --create-new --update-changed`).');
+      }
+      context.finish(
+        await runEngineCommand(context, command, 'delta', async (project) => ({
+          result: await project.engine.delta({
+            createNew: options.createNew === true,
+            updateChanged: options.updateChanged === true,
+            onConflict: options.onConflict,
+            noMatch: !options.match,
+            dryRun: options.dryRun,
+            restart: options.restart,
+          }),
+        })),
+      );
+    },
+  );
+
+  addRunFlags(
+    program
+      .command('undo')
+      .description('delete the records a run created and restore the fields it changed (unless changed since)')
+      .argument('<run>', 'run id (see `ferry runs`)', positiveInteger('<run>')),
+  ).action(async (runId: number, options: DryRunFlags, command: Command) => {
+    context.finish(
+      await runEngineCommand(context, command, 'undo', async (project) => ({
+        result: await project.engine.undo(runId, { dryRun: options.dryRun, restart: options.restart }),
+        extra: { undoneRunId: runId },
+      })),
+    );
+  });
+
+  addRunFlags(
+    program
+      .command('retry')
+      .description("re-attempt only a run's failed records, in dependency order")
+      .argument('<run>', 'run id (see `ferry runs`)', positiveInteger('<run>')),
+  ).action(async (runId: number, options: DryRunFlags, command: Command) => {
+    context.finish(
+      await runEngineCommand(context, command, 'retry', async (project) => ({
+        result: await project.engine.retry(runId, { dryRun: options.dryRun, restart: options.restart }),
+        extra: { retriedRunId: runId },
+      })),
+    );
+  });
+
+  program
+    .command('verify')
+    .description('compare the target with the source through the ledger: missing records, field mismatches, broken links')
+    .action(async (_options: unknown, command: Command) => {
+      const outcome = await withProject(projectOptions(context, command), async (project) => {
+        warnAboutMapping(context, project);
+        const result = await project.engine.verify();
+        printVerify(context.out, result);
+        return {
+          exitCode: result.ok ? EXIT.ok : EXIT.recordsFailed,
+          json: { command: 'verify', ok: result.ok, objects: result.objects, issues: result.issues },
+        };
+      });
+      context.finish(outcome);
+    });
+}

@@ -1,0 +1,377 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ProgressStream, type Counts } from '../core/progress.js';
+import { nowIso } from '../core/time.js';
+import type { RunResult, VerifyResult } from '../engine/types.js';
+import type { Ledger } from '../ledger/index.js';
+import type { ProjectFile } from '../project/types.js';
+import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
+import type { CommandContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import type { Outcome, Output } from './io.js';
+import { proposeAndWrite } from './mapping.js';
+import { openConnections, withProject, type OpenProject } from './open-project.js';
+import { attachProgressView } from './progress-view.js';
+import { countsTable, runJson, totalCounts } from './summary.js';
+
+/** Fixed, so every newcomer sees the same story (only timings differ). */
+export const DEMO_SEED = 7;
+/** Contacts in the sample source: big enough to be a real migration, small enough for well under a minute. */
+export const DEMO_SIZE = 1000;
+/** How many target records the demo edits by hand on records that also changed in the source (certain conflicts). */
+const DEMO_CONFLICT_EDITS = 3;
+
+export interface DemoStoryOptions {
+  dir?: string;
+  size?: number;
+  seed?: number;
+}
+
+/** ./ferry-demo, or ferry-demo-2, -3, ... when it exists and is not empty. */
+export function chooseDemoFolder(cwd: string, dir = 'ferry-demo'): string {
+  const base = resolve(cwd, dir);
+  const usable = (path: string): boolean => !existsSync(path) || readdirSync(path).length === 0;
+  if (usable(base)) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base}-${n}`;
+    if (usable(candidate)) return candidate;
+  }
+}
+
+const DEMO_PROJECT_HEADER = (seed: number, size: number): string => `# Ferry demo project, written by \`ferry demo\` (seed ${seed}, ${size} sample contacts).
+# Run every ferry command from this folder: it reads this file. docs/demo.md explains the story.
+version: 1
+source:
+  # The "legacy CRM": sample data with the mess real CRMs have.
+  connector: sql
+  dialect: sqlite
+  path: source.db
+target:
+  # The "new CRM": it already holds some of the same companies and contacts.
+  connector: sql
+  dialect: sqlite
+  path: target.db
+state: .ferry/state.db
+`;
+
+function sumCounts(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((sum, value) => sum + value, 0);
+}
+
+function listCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([table, count]) => `${table} ${formatNumber(count)}`)
+    .join(', ');
+}
+
+function plural(count: number, word: string, many = `${word}s`): string {
+  return `${formatNumber(count)} ${count === 1 ? word : many}`;
+}
+
+interface Step {
+  result: RunResult;
+  report: RunReport;
+  seconds: number;
+}
+
+/** The story: prints each step as it happens and gathers the --json object. */
+class Story {
+  readonly steps: Record<string, unknown> = {};
+  constructor(private readonly out: Output) {}
+
+  heading(number: number | undefined, title: string): void {
+    this.out.line('');
+    this.out.line(number === undefined ? title : `Step ${number} · ${title}`);
+  }
+
+  say(text: string): void {
+    this.out.line(`  ${text}`);
+  }
+
+  table(counts: Record<string, Counts>): void {
+    for (const line of countsTable(counts).split('\n')) this.out.line(`    ${line}`);
+  }
+}
+
+async function timed(work: () => Promise<RunResult>, ledger: Ledger): Promise<Step> {
+  const started = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - started) / 1000;
+  return { result, seconds, report: await buildRunReport(ledger, result.runId) };
+}
+
+function stepJson(step: Step, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...runJson(step.result.kind, step.result, step.report), seconds: Number(step.seconds.toFixed(3)), ...extra };
+}
+
+/**
+ * People edit a few target records that also changed in the source, on a field both sides changed: the
+ * delta must find these conflicts every time, whatever records the random edits happened to touch.
+ * Written through the target connector, like any other client of the new CRM.
+ */
+async function editChangedRecordsInTarget(
+  opened: OpenProject,
+  changed: Record<string, number[]>,
+  changedFields: Record<string, string[]>,
+): Promise<{ object: string; sourceId: string; targetId: string; field: string; value: string }[]> {
+  const edits: { object: string; sourceId: string; targetId: string; field: string; value: string }[] = [];
+  // Contacts first: a job title edited on both sides is the conflict everyone recognises.
+  const tables = Object.keys(changed).sort((a, b) => Number(b === 'contacts') - Number(a === 'contacts'));
+  for (const table of tables) {
+    const ids = changed[table] ?? [];
+    if (edits.length >= DEMO_CONFLICT_EDITS) break;
+    const mapping = opened.project.objects.find((object) => object.source === table);
+    if (!mapping) continue;
+    const targetObject = opened.targetSchema.objects.find((object) => object.name === mapping.target);
+    // A text field that the source change touched and the mapping copies as is.
+    const field = (changedFields[table] ?? [])
+      .map((sourceField) => mapping.fields.find((entry) => entry.source.length === 1 && entry.source[0] === sourceField && ['copy', 'trim'].includes(entry.transform.kind)))
+      .find((entry) => {
+        const type = targetObject?.fields.find((candidate) => candidate.name === entry?.target)?.type;
+        return entry !== undefined && (type === 'string' || type === 'text');
+      });
+    if (!field) continue;
+    const links = await opened.ledger.getLinks(table, ids.map(String));
+    const picked = ids
+      .map((id) => links.get(String(id)))
+      .filter((link) => link?.targetId && link.state === 'linked')
+      .slice(0, DEMO_CONFLICT_EDITS - edits.length);
+    for (const link of picked) {
+      const value = `Edited in the new CRM #${edits.length + 1}`;
+      const [written] = await opened.target.update(mapping.target, [{ id: link!.targetId!, fields: { [field.target]: value } }]);
+      if (written?.ok) edits.push({ object: table, sourceId: link!.sourceId, targetId: link!.targetId!, field: field.target, value });
+    }
+  }
+  return edits;
+}
+
+function verifyLines(result: VerifyResult): string[] {
+  const totals = Object.values(result.objects).reduce(
+    (sum, value) => ({
+      checked: sum.checked + value.checked,
+      missing: sum.missing + value.missing,
+      mismatched: sum.mismatched + value.mismatched,
+      broken: sum.broken + value.brokenReferences,
+      notMigrated: sum.notMigrated + value.notMigrated,
+    }),
+    { checked: 0, missing: 0, mismatched: 0, broken: 0, notMigrated: 0 },
+  );
+  const reasons = { 'edited-in-target': 0, 'source-changed-since-last-run': 0, unknown: 0 };
+  for (const issue of result.issues) if (issue.kind === 'field-mismatch') reasons[issue.reason ?? 'unknown'] += 1;
+  return [
+    `${formatNumber(totals.checked)} records checked: ${formatNumber(totals.missing)} missing in the target, ` +
+      `${formatNumber(totals.broken)} broken links, ${formatNumber(totals.notMigrated)} not migrated (the records that failed, with their reason).`,
+    `${plural(totals.mismatched, 'field difference')}: ${formatNumber(reasons['edited-in-target'])} edited in the new CRM (kept on purpose), ` +
+      `${formatNumber(reasons['source-changed-since-last-run'])} changed in the source since the last run, ${formatNumber(reasons.unknown)} other ` +
+      '(e.g. matched records, whose filled-in fields are left alone).',
+  ];
+}
+
+/**
+ * `ferry demo` without a project file: builds a sample "legacy CRM" and a "new CRM" that already holds
+ * some of the same people, then tells the whole story of a migration, step by step, with real runs.
+ */
+export async function runDemoStory(context: CommandContext, options: DemoStoryOptions): Promise<Outcome> {
+  const { out, io } = context;
+  const seed = options.seed ?? DEMO_SEED;
+  const size = options.size ?? DEMO_SIZE;
+  const folder = chooseDemoFolder(io.cwd, options.dir);
+  const shownFolder = relative(io.cwd, folder) || '.';
+  const projectPath = join(folder, 'ferry.yaml');
+  const story = new Story(out);
+  const storyStarted = performance.now();
+  const sample = await import('../sample/index.js');
+
+  out.line(`Ferry demo: a whole CRM migration, told step by step, in ./${shownFolder} (seed ${seed}, ${formatNumber(size)} sample contacts).`);
+
+  // ---- the scene
+  await mkdir(folder, { recursive: true });
+  const sourceCounts = await sample.writeSampleSqlite(join(folder, 'source.db'), { seed, size });
+  const targetCounts = await sample.createDemoTargetSqlite(join(folder, 'target.db'), { seed, size });
+  await writeFile(projectPath, DEMO_PROJECT_HEADER(seed, size), 'utf8');
+  story.heading(undefined, 'The scene');
+  story.say(`Legacy CRM (source.db): ${listCounts(sourceCounts)}.`);
+  story.say('It has the mess real CRMs have: duplicate and invalid e-mails, missing names, emoji and RTL names, stage spellings.');
+  story.say(`New CRM (target.db) is already in use: ${listCounts(targetCounts)}; some of them are the same people and companies.`);
+  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size };
+
+  // ---- 1 map
+  const connections = await openConnections({ configPath: projectPath, cwd: folder, env: io.env });
+  let mapped: Awaited<ReturnType<typeof proposeAndWrite>>;
+  try {
+    mapped = await proposeAndWrite({
+      projectPath,
+      existing: connections.project,
+      source: connections.source,
+      sourceSchema: connections.sourceSchema,
+      targetSchema: connections.targetSchema,
+      sourceConfig: connections.project.source,
+      targetConfig: connections.project.target,
+    });
+  } finally {
+    await connections.close();
+  }
+  const fieldCount = mapped.summary.objects.reduce((sum, object) => sum + object.fields, 0);
+  story.heading(1, 'Map (`ferry map`)');
+  story.say(
+    `Proposed ${plural(mapped.summary.objects.length, 'object')} and ${plural(fieldCount, 'field')} from both schemas, written to ferry.yaml:`,
+  );
+  for (const object of mapped.summary.objects) {
+    story.say(
+      `  ${object.source} -> ${object.target}: ${plural(object.fields, 'field')}` +
+        `${object.valueMaps > 0 ? `, ${plural(object.valueMaps, 'value map')}` : ''}` +
+        `${object.matchKeys > 0 ? `, ${plural(object.matchKeys, 'match key')}` : ''}`,
+    );
+  }
+  const valueMaps = valueMapExamples(mapped.project);
+  if (valueMaps.length > 0) story.say(`Value maps proposed from the source's own values, e.g. ${valueMaps.join('; ')}.`);
+  story.say('The file is yours to edit: `ferry map` again keeps your edits and comments.');
+  story.steps.map = { objects: mapped.summary.objects, fields: fieldCount, valueMaps: mapped.summary.valueMaps, notes: mapped.notes };
+
+  const progress = new ProgressStream();
+  const view = attachProgressView(progress, out, out.interactive && io.stderr.isTTY === true ? 'bars' : 'none');
+  try {
+    await withProject({ configPath: projectPath, cwd: folder, env: io.env, progress }, async (opened) => {
+      const { engine, ledger } = opened;
+
+      // ---- 2 match
+      const match = await timed(() => engine.match(), ledger);
+      const issues = await ledger.listMatchIssues();
+      const ambiguous = issues.filter((issue) => issue.kind === 'ambiguous');
+      const duplicates = issues.filter((issue) => issue.kind === 'duplicate');
+      const matchTotals = totalCounts(match.result.counts);
+      story.heading(2, 'Match (`ferry match`)');
+      story.say('Source records compared with the new CRM by their match keys (e-mail, domain, phone, name); nothing written.');
+      const matchedPerObject = Object.entries(match.result.counts)
+        .filter(([, counts]) => counts.matched > 0)
+        .map(([object, counts]) => `${object} ${formatNumber(counts.matched)}`);
+      story.say(`${formatNumber(matchTotals.matched)} already exist in the new CRM and are now linked${matchedPerObject.length > 0 ? ` (${matchedPerObject.join(', ')})` : ''}.`);
+      story.say(
+        `${plural(ambiguous.length, 'ambiguous match', 'ambiguous matches')} (one key, several target records): held back, never guessed` +
+          `${ambiguous[0] ? `, e.g. ${ambiguous[0].object} ${ambiguous[0].sourceId} "${shorten(ambiguous[0].key, 40)}" has ${ambiguous[0].candidates.length} candidates` : ''}.`,
+      );
+      story.say(`${plural(duplicates.length, 'source duplicate')} (several source records, one key): merged into one target record.`);
+      story.steps.match = stepJson(match, { ambiguous: ambiguous.length, duplicates: duplicates.length });
+
+      // ---- 3 demo sample
+      const demo = await timed(() => engine.demo(), ledger);
+      const demoTotals = totalCounts(demo.result.counts);
+      story.heading(3, 'Demo sample (`ferry demo` in a project)');
+      story.say(
+        `Migrated a small sample per object with the records it needs: ${formatNumber(demoTotals.created)} created, ${formatNumber(demoTotals.updated)} updated.`,
+      );
+      story.say('The sample stays linked in the ledger: the full migration updates these records instead of duplicating them.');
+      story.say(`(\`ferry undo ${demo.result.runId}\` would remove them again.)`);
+      story.steps.demo = stepJson(demo);
+
+      // ---- 4 full migration
+      const full = await timed(() => engine.migrate(), ledger);
+      const fullTotals = totalCounts(full.result.counts);
+      story.heading(4, 'Full migration (`ferry migrate`)');
+      story.table(full.result.counts);
+      story.say(
+        `${formatNumber(fullTotals.read)} records in ${formatSeconds(full.seconds)} ` +
+          `(${formatNumber(Math.round(fullTotals.read / Math.max(full.seconds, 0.001)))} records/s): ` +
+          `${formatNumber(fullTotals.created)} created, ${formatNumber(fullTotals.updated)} updated (matched and demo records), ${formatNumber(fullTotals.failed)} failed.`,
+      );
+      if (full.report.failures.length > 0) {
+        const example = full.report.failures[0]!;
+        story.say(
+          `Bad records fail alone, with their reason (${Object.entries(full.report.failuresByCode)
+            .map(([code, count]) => `${code} ${formatNumber(count)}`)
+            .join(', ')}), e.g. ${shorten(example.message, 100)}`,
+        );
+      }
+      story.say('Nobody had to freeze the legacy CRM: the run keeps its high-water mark, and the next delta picks up what changed since.');
+      story.steps.full = stepJson(full);
+
+      // ---- 5 time passes
+      const changedAt = nowIso();
+      const changeSize = Math.max(8, Math.round(size * 0.05));
+      const newSize = Math.max(5, Math.round(size * 0.03));
+      const changes = await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: newSize, changedRecords: changeSize, at: changedAt });
+      const targetEdits = await sample.editTargetRecords(join(folder, 'target.db'), { seed, count: Math.max(6, Math.round(size * 0.03)), at: nowIso() });
+      const conflictEdits = await editChangedRecordsInTarget(opened, changes.changed, changes.changedFields);
+      const created = Object.fromEntries(Object.entries(changes.created).map(([table, ids]) => [table, ids.length]));
+      const changed = Object.fromEntries(Object.entries(changes.changed).map(([table, ids]) => [table, ids.length]));
+      story.heading(5, 'Time passes');
+      story.say(`In the legacy CRM, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
+      story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)}).`);
+      story.say(
+        `In the new CRM, people edit ${plural(targetEdits.length + conflictEdits.length, 'record')}; ` +
+          `${plural(conflictEdits.length, 'edit')} touch${conflictEdits.length === 1 ? 'es' : ''} a field that also changed in the source.`,
+      );
+      story.steps.changes = { created, changed, targetEdits: targetEdits.length + conflictEdits.length, conflictingEdits: conflictEdits.length };
+
+      // ---- 6 delta
+      const delta = await timed(() => engine.delta({ createNew: true, updateChanged: true, onConflict: 'source-wins' }), ledger);
+      const deltaTotals = totalCounts(delta.result.counts);
+      story.heading(6, 'Delta (`ferry delta --create-new --update-changed`)');
+      story.table(delta.result.counts);
+      story.say(
+        `${formatNumber(deltaTotals.created)} created, ${formatNumber(deltaTotals.updated)} updated, ${formatNumber(deltaTotals.unchanged)} read again but unchanged, ` +
+          `in ${formatSeconds(delta.seconds)}. Nothing was deleted: a delta never deletes.`,
+      );
+      story.say(`Fields edited only in the new CRM were kept. ${plural(delta.report.conflicts.length, 'conflict')} (changed on both sides) settled by --on-conflict source-wins:`);
+      for (const conflict of delta.report.conflicts.slice(0, 3)) {
+        story.say(
+          `  ${conflict.object} ${conflict.sourceId} · ${conflict.field}: source ${JSON.stringify(shorten(formatValue(conflict.sourceValue), 40))}, ` +
+            `target ${JSON.stringify(shorten(formatValue(conflict.targetValue), 40))} -> ${conflict.resolution}`,
+        );
+      }
+      story.steps.delta = stepJson(delta, { conflictExamples: delta.report.conflicts.slice(0, 3) });
+
+      // ---- 7 verify and reports
+      const verify = await engine.verify();
+      const reports: Record<string, string> = {};
+      for (const [name, step] of [
+        ['full', full],
+        ['delta', delta],
+      ] as const) {
+        const path = join(folder, `report-${name}.html`);
+        await writeFile(path, renderReport(await buildRunReport(ledger, step.result.runId), 'html'), 'utf8');
+        reports[name] = path;
+      }
+      story.heading(7, 'Verify (`ferry verify`)');
+      for (const line of verifyLines(verify)) story.say(line);
+      story.say(verify.ok ? 'The new CRM matches the legacy one through the ledger.' : 'Details: `ferry verify` in the demo folder.');
+      story.say(`Reports: ./${join(shownFolder, basename(reports.full!))} and ./${join(shownFolder, basename(reports.delta!))} (open them in a browser).`);
+      story.steps.verify = { ok: verify.ok, objects: verify.objects, issues: verify.issues.length };
+      story.steps.reports = reports;
+      story.steps.runs = { match: match.result.runId, demo: demo.result.runId, full: full.result.runId, delta: delta.result.runId };
+    });
+  } finally {
+    view.stop();
+  }
+
+  const seconds = (performance.now() - storyStarted) / 1000;
+  const runs = story.steps.runs as Record<string, number>;
+  const next = [
+    `cd ${shownFolder}`,
+    'npx ferry runs',
+    `npx ferry report ${runs.delta} --format html --output report.html`,
+    'npx ferry delta --create-new --update-changed --dry-run',
+    `npx ferry undo ${runs.delta}`,
+    'npx ferry check',
+  ];
+  out.line('');
+  out.line(`The whole story took ${formatSeconds(seconds)}. Try next:`);
+  for (const command of next) out.line(`  ${command}`);
+  out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter); the wizard comes later.');
+  return { exitCode: EXIT.ok, json: { command: 'demo', story: true, folder, seconds: Number(seconds.toFixed(3)), steps: story.steps, next } };
+}
+
+/** A couple of proposed value maps as `field: "a" -> "b"`, for the story. */
+function valueMapExamples(project: ProjectFile): string[] {
+  const examples: string[] = [];
+  for (const object of project.objects) {
+    for (const field of object.fields) {
+      if (field.transform.kind !== 'map' || examples.length >= 2) continue;
+      const [from, to] = Object.entries(field.transform.values)[0] ?? [];
+      if (from !== undefined) examples.push(`${object.source}.${field.source.join('+')}: "${from}" -> ${JSON.stringify(to)}`);
+    }
+  }
+  return examples;
+}

@@ -1,0 +1,159 @@
+import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
+import type { RunResult, VerifyResult } from '../engine/types.js';
+import { COUNT_COLUMNS, formatNumber, formatSeconds, formatTable, formatValue, shorten, type RunReport } from '../report/index.js';
+import { exitCodeForRunStatus } from './exit-codes.js';
+import type { Outcome, Output } from './io.js';
+
+export function totalCounts(counts: Record<string, Counts>): Counts {
+  const total = emptyCounts();
+  for (const value of Object.values(counts)) addCounts(total, value);
+  return total;
+}
+
+/** Per-object counts with every counter present (older ledgers may lack one). */
+function completeCounts(counts: Record<string, Counts>): Record<string, Counts> {
+  return Object.fromEntries(Object.entries(counts).map(([object, value]) => [object, addCounts(emptyCounts(), value)]));
+}
+
+/** The counts table printed after every run. */
+export function countsTable(counts: Record<string, Counts>): string {
+  const objects = Object.entries(completeCounts(counts));
+  const rows = objects.map(([object, value]) => [object, ...COUNT_COLUMNS.map((key) => formatNumber(value[key]))]);
+  if (objects.length > 1) {
+    const total = totalCounts(counts);
+    rows.push(['total', ...COUNT_COLUMNS.map((key) => formatNumber(total[key]))]);
+  }
+  return formatTable([{ header: 'object' }, ...COUNT_COLUMNS.map((key) => ({ header: key, align: 'right' as const }))], rows);
+}
+
+/** How many conflicts the summary shows with both values; the report has them all. */
+const CONFLICT_EXAMPLES = 3;
+
+/**
+ * The --json object of a run command. Keys are stable (scripts parse them): command, runId, kind, status,
+ * dryRun, resumed, counts, totals, estimate (dry runs), messages, conflicts, failures, report.
+ */
+export function runJson(command: string, result: RunResult, report: RunReport | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    command,
+    runId: result.runId,
+    kind: result.kind,
+    status: result.status,
+    dryRun: result.dryRun,
+    resumed: result.resumed,
+    counts: completeCounts(result.counts),
+    totals: totalCounts(result.counts),
+    ...(result.estimate ? { estimate: result.estimate } : {}),
+    messages: result.messages,
+    failures: report ? { total: report.failures.length, byCode: report.failuresByCode } : undefined,
+    conflicts: report ? { total: report.conflicts.length, byResolution: report.conflictsByResolution } : undefined,
+    outstandingFailures: report?.outstandingFailures.length,
+    report: `ferry report ${result.runId}`,
+    ...extra,
+  };
+}
+
+/** Prints what a run did: counts, speed, conflicts settled (with examples), failures, the forecast of a dry run, and where the report is. */
+export function printRunSummary(out: Output, result: RunResult, report: RunReport | undefined, shownMessages: Set<string> = new Set()): void {
+  const totals = totalCounts(result.counts);
+  out.line('');
+  const status = result.dryRun ? 'dry run, nothing was written' : result.status.replaceAll('_', ' ');
+  out.line(`Run ${result.runId} (${result.kind}${result.resumed ? ', resumed' : ''}): ${status}.`);
+  if (Object.keys(result.counts).length > 0) out.line(countsTable(result.counts));
+
+  const seconds = report?.run.durationSeconds;
+  if (!result.dryRun && seconds !== null && seconds !== undefined && totals.read > 0) {
+    const speed = seconds > 0 ? `, ${formatNumber(Math.round(totals.read / seconds))} records/s` : '';
+    out.line(`Took ${formatSeconds(seconds)}${speed}.`);
+  }
+
+  if (result.dryRun) {
+    out.line('');
+    out.line('Forecast (nothing was written):');
+    out.line(`  to create:  ${formatNumber(totals.created)}`);
+    out.line(`  to update:  ${formatNumber(totals.updated)}`);
+    out.line(`  unchanged:  ${formatNumber(totals.unchanged)}`);
+    out.line(`  conflicts:  ${formatNumber(totals.conflicts)}`);
+    if (totals.failed > 0) out.line(`  would fail: ${formatNumber(totals.failed)}`);
+    if (result.estimate) {
+      out.line(`  API calls:  ${formatNumber(result.estimate.apiCalls)}`);
+      out.line(`  time:       about ${formatSeconds(result.estimate.seconds)}`);
+    }
+  }
+
+  if (report && report.conflicts.length > 0) {
+    const settled = Object.entries(report.conflictsByResolution)
+      .map(([resolution, count]) => `${formatNumber(count)} ${resolution}`)
+      .join(', ');
+    out.line('');
+    out.line(`Conflicts settled: ${formatNumber(report.conflicts.length)} (${settled}). Fields changed on both sides since the last run:`);
+    for (const conflict of report.conflicts.slice(0, CONFLICT_EXAMPLES)) {
+      out.line(
+        `  ${conflict.object} ${conflict.sourceId} ${conflict.field}: source ${JSON.stringify(shorten(formatValue(conflict.sourceValue), 40))}, ` +
+          `target ${JSON.stringify(shorten(formatValue(conflict.targetValue), 40))} -> ${conflict.resolution}`,
+      );
+    }
+  }
+
+  if (report && report.failures.length > 0) {
+    const codes = Object.entries(report.failuresByCode)
+      .sort((a, b) => b[1] - a[1])
+      .map(([code, count]) => `${code} ${formatNumber(count)}`)
+      .join(', ');
+    out.line('');
+    out.line(`Failed records: ${formatNumber(report.failures.length)} (${codes}). \`ferry retry ${result.runId}\` re-attempts them after a fix.`);
+  }
+  if (report && report.outstandingFailures.length > 0) {
+    out.line(`Still open from earlier runs: ${formatNumber(report.outstandingFailures.length)} failed records.`);
+  }
+
+  const messages = result.messages.filter((message) => !shownMessages.has(message));
+  if (messages.length > 0) {
+    out.line('');
+    for (const message of messages) out.line(`Note: ${message}`);
+  }
+  out.line('');
+  out.line(`Report: ferry report ${result.runId}   (add --format html --output report-${result.runId}.html for a page to share)`);
+}
+
+export function runOutcome(command: string, result: RunResult, report: RunReport | undefined, extra: Record<string, unknown> = {}): Outcome {
+  return { exitCode: exitCodeForRunStatus(result.status), json: runJson(command, result, report, extra) };
+}
+
+/** Prints verify's findings: per object, then the first issues. */
+export function printVerify(out: Output, result: VerifyResult): void {
+  const rows = Object.entries(result.objects).map(([object, value]) => [
+    object,
+    formatNumber(value.checked),
+    formatNumber(value.missing),
+    formatNumber(value.mismatched),
+    formatNumber(value.brokenReferences),
+    formatNumber(value.notMigrated),
+  ]);
+  out.line(
+    formatTable(
+      [
+        { header: 'object' },
+        { header: 'checked', align: 'right' },
+        { header: 'missing', align: 'right' },
+        { header: 'mismatched', align: 'right' },
+        { header: 'broken links', align: 'right' },
+        { header: 'not migrated', align: 'right' },
+      ],
+      rows,
+    ),
+  );
+  if (result.issues.length > 0) {
+    out.line('');
+    out.line(`${formatNumber(result.issues.length)} issue${result.issues.length === 1 ? '' : 's'}${result.issues.length > 20 ? ' (first 20)' : ''}:`);
+    for (const issue of result.issues.slice(0, 20)) {
+      const where = `${issue.object} ${issue.sourceId}${issue.targetId ? ` -> ${issue.targetId}` : ''}`;
+      const detail = issue.field
+        ? ` ${issue.field}: expected ${JSON.stringify(shorten(formatValue(issue.expected), 40))}, found ${JSON.stringify(shorten(formatValue(issue.actual), 40))}`
+        : '';
+      out.line(`  ${where}: ${issue.kind}${detail}${issue.reason && issue.reason !== 'unknown' ? ` (${issue.reason})` : ''}`);
+    }
+  }
+  out.line('');
+  out.line(result.ok ? 'Verify: the target matches the source through the ledger.' : 'Verify found problems (exit code 3).');
+}

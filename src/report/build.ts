@@ -1,0 +1,181 @@
+import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
+import type { LedgerStore, MatchIssue, Run, RunKind, RunStatus } from '../ledger/index.js';
+
+/** One record that did not go through, with the target's reason. */
+export interface ReportFailure {
+  runId: number;
+  object: string;
+  sourceId: string;
+  code: string;
+  field: string | null;
+  /** The offending value as the ledger stored it (already cut short by the engine). */
+  value: string | null;
+  message: string;
+  /** The run that later wrote this record successfully, if any. */
+  resolvedByRunId: number | null;
+}
+
+/** One field changed on both sides since Ferry last wrote it, and how it was settled. */
+export interface ReportConflict {
+  object: string;
+  sourceId: string;
+  targetId: string;
+  field: string;
+  sourceValue: unknown;
+  targetValue: unknown;
+  /** What Ferry wrote last time (the common ancestor of both edits). */
+  writtenValue: unknown;
+  resolution: string;
+}
+
+export interface ReportMatchIssue {
+  object: string;
+  sourceId: string;
+  kind: MatchIssue['kind'];
+  key: string;
+  /** Ambiguous: the candidate target ids. Duplicate: the group's leader source id. */
+  candidates: string[];
+}
+
+export interface ObjectReport {
+  object: string;
+  counts: Counts;
+  failures: number;
+  conflicts: number;
+}
+
+/**
+ * Everything known about one run, read from the ledger (the one source of truth): the same data behind
+ * `ferry report`, the wizard's report page and the summary printed after a run.
+ */
+export interface RunReport {
+  run: {
+    id: number;
+    kind: RunKind;
+    status: RunStatus;
+    dryRun: boolean;
+    creates: boolean;
+    updates: boolean;
+    startedAt: string;
+    finishedAt: string | null;
+    /** Wall-clock seconds between start and finish (null while running). */
+    durationSeconds: number | null;
+    highWaterMark: string | null;
+    parentRunId: number | null;
+    undoneByRunId: number | null;
+    options: Record<string, unknown>;
+    error: string | null;
+  };
+  /** Per object, in the order the run stored them. */
+  objects: ObjectReport[];
+  totals: Counts;
+  failures: ReportFailure[];
+  failuresByCode: Record<string, number>;
+  conflicts: ReportConflict[];
+  conflictsByResolution: Record<string, number>;
+  /** Ambiguous matches and source duplicates found by this run (match runs, and runs that refresh matching). */
+  matchIssues: ReportMatchIssue[];
+  /** Failures of earlier runs that no later run has settled: what `ferry retry` would still have to do. */
+  outstandingFailures: ReportFailure[];
+}
+
+const toReportFailure = (failure: {
+  runId: number;
+  object: string;
+  sourceId: string;
+  code: string;
+  field: string | null;
+  value: string | null;
+  message: string;
+  resolvedByRunId: number | null;
+}): ReportFailure => ({
+  runId: failure.runId,
+  object: failure.object,
+  sourceId: failure.sourceId,
+  code: failure.code,
+  field: failure.field,
+  value: failure.value,
+  message: failure.message,
+  resolvedByRunId: failure.resolvedByRunId,
+});
+
+function durationSeconds(run: Run): number | null {
+  if (!run.finishedAt) return null;
+  const millis = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+  return Number.isFinite(millis) ? Math.max(0, millis) / 1000 : null;
+}
+
+function tally(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const value of values) out[value] = (out[value] ?? 0) + 1;
+  return out;
+}
+
+/** Reads one run's report from the ledger. Throws RUN_NOT_FOUND for an unknown id. */
+export async function buildRunReport(ledger: LedgerStore, runId: number): Promise<RunReport> {
+  const run = await ledger.requireRun(runId);
+  const [failureRows, conflictRows, issueRows, openRows] = await Promise.all([
+    ledger.listFailures({ runId }),
+    ledger.listConflicts(runId),
+    ledger.listMatchIssues(),
+    ledger.listFailures({ unresolved: true }),
+  ]);
+
+  const failures = failureRows.map(toReportFailure);
+  const conflicts: ReportConflict[] = conflictRows.map((conflict) => ({
+    object: conflict.object,
+    sourceId: conflict.sourceId,
+    targetId: conflict.targetId,
+    field: conflict.field,
+    sourceValue: conflict.sourceValue,
+    targetValue: conflict.targetValue,
+    writtenValue: conflict.writtenValue,
+    resolution: conflict.resolution,
+  }));
+  const matchIssues: ReportMatchIssue[] = issueRows
+    .filter((issue) => issue.runId === runId)
+    .map((issue) => ({ object: issue.object, sourceId: issue.sourceId, kind: issue.kind, key: issue.key, candidates: issue.candidates }));
+  const outstandingFailures = openRows.filter((failure) => failure.runId < runId).map(toReportFailure);
+
+  // Objects in the run's own order; objects that only appear in failures or conflicts are added after.
+  const objectNames = [...Object.keys(run.counts)];
+  for (const name of [...failures.map((failure) => failure.object), ...conflicts.map((conflict) => conflict.object)]) {
+    if (!objectNames.includes(name)) objectNames.push(name);
+  }
+  const failuresPerObject = tally(failures.map((failure) => failure.object));
+  const conflictsPerObject = tally(conflicts.map((conflict) => conflict.object));
+  const totals = emptyCounts();
+  const objects = objectNames.map((object) => {
+    // Ledgers written before a counter existed lack it: fill every counter so renderers never see undefined.
+    const counts = addCounts(emptyCounts(), run.counts[object] ?? {});
+    addCounts(totals, counts);
+    return { object, counts, failures: failuresPerObject[object] ?? 0, conflicts: conflictsPerObject[object] ?? 0 };
+  });
+
+  return {
+    run: {
+      id: run.id,
+      kind: run.kind,
+      status: run.status,
+      dryRun: run.dryRun,
+      creates: run.creates,
+      updates: run.updates,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      durationSeconds: durationSeconds(run),
+      highWaterMark: run.highWaterMark,
+      parentRunId: run.parentRunId,
+      undoneByRunId: run.undoneByRunId,
+      options: run.options,
+      error: run.error,
+    },
+    objects,
+    totals,
+    failures,
+    failuresByCode: tally(failures.map((failure) => failure.code)),
+    conflicts,
+    conflictsByResolution: tally(conflicts.map((conflict) => conflict.resolution)),
+    matchIssues,
+    outstandingFailures,
+  };
+}
