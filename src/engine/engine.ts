@@ -94,6 +94,7 @@ export class Engine {
       const writer = new RecordWriter(state, this.context.project, this.context.target);
       const mode: WriteMode = { create: true, update: true, onConflict: 'source-wins', force: false };
       for (const plan of plans) await this.writeObject(state, writer, plan, {}, mode);
+      await this.reattachReferences(state, writer, plans, mode);
       for (const plan of plans) await writer.linkPass(plan);
       return await active.finish();
     } catch (error) {
@@ -146,6 +147,8 @@ export class Engine {
         if (!windowFor(plan).modifiedSince) state.messages.push(`${plan.object}: the source cannot filter by modification time, so every record was read.`);
         await this.writeObject(state, writer, plan, windowFor(plan), mode);
       }
+      if (options.updateChanged) await this.reattachReferences(state, writer, plans, mode);
+      else state.messages.push('References of earlier records to records created now are attached by the next update-changed delta.');
       for (const plan of plans) await writer.linkPass(plan);
       const open = await ledger.countOpenFailures();
       if (open > 0) state.messages.push(`${open} record(s) failed in this or earlier runs and are not migrated: see \`ferry report\` and \`ferry retry <run>\`.`);
@@ -305,7 +308,9 @@ export class Engine {
             report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'missing-in-target' });
             continue;
           }
-          const option = link.origin === 'created' || link.origin === 'merged' ? 'update' : plan.mapping.matched;
+          // A merged duplicate shares its target record with its group, which holds the newest member's values.
+          if (link.origin === 'merged') continue;
+          const option = link.origin === 'created' ? 'update' : plan.mapping.matched;
           for (const [field, rawExpected] of Object.entries(mappedById.get(record.id)!)) {
             const reference = referenceFields.get(field);
             let expected = rawExpected;
@@ -511,6 +516,29 @@ export class Engine {
       seq += 1;
     }
     progress.emit({ type: 'object-finished', runId, object: plan.object, counts: { ...state.countsFor(plan.object) } });
+  }
+
+  /**
+   * Records written earlier without a reference (the record it points to was missing then) are written
+   * again once that record exists, so a contact created by this delta is attached to the deal that
+   * names it even though the deal itself did not change.
+   */
+  private async reattachReferences(state: RunState, writer: RecordWriter, plans: ObjectPlan[], mode: WriteMode): Promise<void> {
+    if (state.dryRun) return;
+    const open = (await this.context.ledger.listFailures({ unresolved: true })).filter(
+      (failure) => failure.code === 'REFERENCE_MISSING' && failure.runId !== state.run.id,
+    );
+    if (open.length === 0) return;
+    let attempted = 0;
+    for (const plan of plans) {
+      const ids = [...new Set(open.filter((failure) => failure.object === plan.object).map((failure) => failure.sourceId))];
+      if (ids.length === 0) continue;
+      const links = await state.getLinks(plan.object, ids);
+      const linked = ids.filter((id) => links.get(id)?.state === 'linked');
+      attempted += linked.length;
+      await this.writeRecordsById(state, writer, plan, linked, { ...mode, create: false, update: true, force: true });
+    }
+    if (attempted > 0) state.messages.push(`Looked again at ${attempted} record(s) written earlier without a reference, to attach what now exists.`);
   }
 
   /** Rows the source skipped while reading become failed records of the run, with their position. */

@@ -156,7 +156,7 @@ export async function matchObject(
 
   const links: Link[] = [];
   const issues: MatchIssue[] = [];
-  const matchedPairs: { candidate: Candidate; targetId: string }[] = [];
+  const matchedPairs: { candidate: Candidate; targetId: string; onGroupKey: boolean }[] = [];
   const link = (candidate: Candidate, targetId: string, origin: Link['origin'], leaderSourceId: string | null, fingerprint: string | null): void => {
     links.push({ object, sourceId: candidate.id, targetId, state: 'linked', origin, fingerprint, written: null, runId, updatedRunId: null, leaderSourceId });
   };
@@ -184,27 +184,29 @@ export async function matchObject(
       summary.ambiguous += 1;
       continue;
     }
-    matchedPairs.push({ candidate, targetId: found.targets[0]! });
+    matchedPairs.push({ candidate, targetId: found.targets[0]!, onGroupKey: found.position === candidate.keys.findIndex((key) => key !== undefined) });
     if (group) {
       group.linkedSourceId = candidate.id;
       group.linkedTargetId = found.targets[0]!;
     }
   }
 
-  // A target record already linked to another source record of this object: with `merge` the new
-  // record joins it (and, being newer, its values are written); with `separate` it is created instead.
+  // A target record already linked to another source record of this object: when they share the first
+  // key (a duplicate) and duplicates merge, the new record joins it and, being newer, its values are
+  // written. Otherwise they are different records that happen to share a weaker key (two companies of
+  // the same name): the target record is taken and the new record is created.
   for (let start = 0; start < matchedPairs.length; start += 400) {
     const part = matchedPairs.slice(start, start + 400);
     const taken = new Map<string, string>();
     for (const existing of await state.ledger.linksByTarget(object, part.map((pair) => pair.targetId))) {
       if (existing.state === 'linked') taken.set(existing.targetId!, existing.sourceId);
     }
-    for (const { candidate, targetId } of part) {
+    for (const { candidate, targetId, onGroupKey } of part) {
       const owner = taken.get(targetId);
       if (owner === undefined) {
         link(candidate, targetId, 'matched', null, null);
         summary.matched += 1;
-      } else if (merge) {
+      } else if (merge && onGroupKey) {
         link(candidate, targetId, 'merged', owner, '');
         summary.matched += 1;
       }
@@ -217,14 +219,14 @@ export async function matchObject(
   return summary;
 }
 
-function findInIndex(keys: MatchKey[], index: Map<string, string[]>[], candidate: Candidate): { key: string; targets: string[] } | undefined {
+function findInIndex(keys: MatchKey[], index: Map<string, string[]>[], candidate: Candidate): { key: string; position: number; targets: string[] } | undefined {
   for (const [position, key] of keys.entries()) {
     const value = candidate.keys[position];
     if (value === undefined) continue;
     const targets = index[position]!.get(value);
     if (!targets || targets.length === 0) continue;
     const name = Array.isArray(key.source) ? key.source.join('+') : key.source;
-    return { key: `${name}=${value}`, targets };
+    return { key: `${name}=${value}`, position, targets };
   }
   return undefined;
 }

@@ -290,7 +290,7 @@ const VALUE_SYNONYMS: readonly (readonly string[])[] = [
 /** Weak pairs: used only when nothing better fits, and reported as guesses. */
 const WEAK_VALUE_SYNONYMS: readonly (readonly string[])[] = [
   ['proposal', 'proposalsent', 'presentation', 'presentationscheduled', 'quote', 'demo'],
-  ['lead', 'new', 'prospect', 'appointmentscheduled'],
+  ['lead', 'new', 'prospect', 'prospecting', 'appointmentscheduled'],
 ];
 
 interface ValueChoice {

@@ -175,7 +175,7 @@ export async function applySourceChanges(database: SampleDatabase, options: Sour
       if (max.owners === 0 || max.companies === 0 || max.contacts === 0) {
         throw new FerryError('USAGE', 'applySourceChanges needs a sample source database with owners, companies and contacts');
       }
-      const random = Random.for(options.seed, 'source-changes', options.at);
+      const random = Random.for(options.seed, 'source-changes');
       // Changes first, on rows that existed before this call.
       const changed: Record<ChangedTable, number[]> = { companies: [], contacts: [], deals: [] };
       const changedFields: Record<ChangedTable, string[]> = {
@@ -255,7 +255,7 @@ export async function editTargetRecords(database: SampleDatabase, options: Targe
   const stamp = new Date(atMillis).toISOString();
   try {
     return await db.transaction(async () => {
-      const random = Random.for(options.seed, 'target-edits', options.at);
+      const random = Random.for(options.seed, 'target-edits');
       const companies = Math.floor(options.count / 3);
       const plan: { table: 'contacts' | 'companies'; count: number }[] = [
         { table: 'contacts', count: options.count - companies },

@@ -162,20 +162,18 @@ for (const backend of BACKENDS) {
     });
 
     it('records changed during a full migration arrive with the next delta', async () => {
-      const session = await fixture.open();
       let changed = false;
-      const pending: Promise<void>[] = [];
-      session.progress.on((event) => {
-        if (!changed && event.type === 'object-progress' && event.object === 'contacts') {
+      // Someone renames a company (an object the run has already finished) while contacts are migrated.
+      const session = await fixture.open(undefined, {
+        async beforeSourceRead(object, options) {
+          if (changed || object !== 'contacts' || !options.after) return;
           changed = true;
-          // Someone renames a company (an object the run has already finished) while contacts are migrated.
-          pending.push(fixture.source.run(`UPDATE companies SET name = 'Renamed during run', updated_at = ? WHERE id = 1`, [new Date(Date.now() + 60_000).toISOString()]));
-        }
+          await fixture.source.run(`UPDATE companies SET name = 'Renamed during run', updated_at = ? WHERE id = 1`, [new Date(Date.now() + 60_000).toISOString()]);
+        },
       });
       try {
         await session.engine.migrate();
       } finally {
-        await Promise.all(pending);
         await session.close();
       }
       expect(changed).toBe(true);
@@ -186,20 +184,19 @@ for (const backend of BACKENDS) {
     });
 
     it('a record changed while its own object is being read is read again later in the same run, not lost', async () => {
-      const session = await fixture.open();
       let changed = false;
-      const pending: Promise<void>[] = [];
-      session.progress.on((event) => {
-        if (!changed && event.type === 'object-progress' && event.object === 'contacts') {
+      const session = await fixture.open(undefined, {
+        async beforeSourceRead(object, options) {
+          if (changed || object !== 'contacts' || !options.after) return;
           changed = true;
-          pending.push(fixture.source.run(`UPDATE contacts SET job_title = 'Changed during run', updated_at = ? WHERE id = 1`, [new Date(Date.now() + 60_000).toISOString()]));
-        }
+          // Contact 1 was on the first page; its new modified time moves it behind the cursor.
+          await fixture.source.run(`UPDATE contacts SET job_title = 'Changed during run', updated_at = ? WHERE id = 1`, [new Date(Date.now() + 60_000).toISOString()]);
+        },
       });
       try {
         const result = await session.engine.migrate();
         expect(result.counts.contacts).toMatchObject({ created: 5, read: 6 });
       } finally {
-        await Promise.all(pending);
         await session.close();
       }
       expect(await count(fixture.target, 'contacts')).toBe(5);

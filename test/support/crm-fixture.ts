@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { createConnector } from '../../src/connectors/registry.js';
+import type { ReadOptions } from '../../src/core/connector.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
@@ -161,6 +162,11 @@ export function fixtureProject(source: ProjectFile['source'], target: ProjectFil
   };
 }
 
+export interface Hooks {
+  /** Awaited before every source page read: lets a test change the source at an exact moment of a run. */
+  beforeSourceRead?: (object: string, options: ReadOptions) => Promise<void>;
+}
+
 export interface Fixture {
   backend: Backend;
   dir: string;
@@ -169,7 +175,7 @@ export interface Fixture {
   project: ProjectFile;
   ledgerLocation: string;
   /** A new engine over fresh connectors and ledger handles (what one CLI invocation gets). */
-  open(project?: ProjectFile): Promise<{ engine: Engine; ledger: Ledger; progress: ProgressStream; close(): Promise<void> }>;
+  open(project?: ProjectFile, hooks?: Hooks): Promise<{ engine: Engine; ledger: Ledger; progress: ProgressStream; close(): Promise<void> }>;
   cleanup(): Promise<void>;
 }
 
@@ -210,10 +216,18 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
     target,
     project,
     ledgerLocation,
-    async open(override?: ProjectFile) {
+    async open(override?: ProjectFile, hooks: Hooks = {}) {
       const effective = override ?? project;
       const ledger = await Ledger.open(ledgerLocation, { baseDir: dir });
       const sourceConnector = createConnector(effective.source, { baseDir: dir, role: 'source' });
+      if (hooks.beforeSourceRead) {
+        const read = sourceConnector.read.bind(sourceConnector);
+        const hook = hooks.beforeSourceRead;
+        sourceConnector.read = async (object, options = {}) => {
+          await hook(object, options);
+          return read(object, options);
+        };
+      }
       const targetConnector = createConnector(effective.target, { baseDir: dir, role: 'target' });
       const progress = new ProgressStream();
       const engine = new Engine({ project: effective, source: sourceConnector, target: targetConnector, ledger, progress });
