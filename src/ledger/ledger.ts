@@ -711,7 +711,7 @@ export class Ledger extends LedgerStore {
       database.pragma('journal_mode = WAL');
       database.pragma('synchronous = NORMAL');
       database.pragma('busy_timeout = 10000');
-      kysely = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database }) });
+      kysely = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     }
     const ledger = new Ledger(kysely, dialect, shown);
     try {
@@ -790,6 +790,31 @@ export class Ledger extends LedgerStore {
   async close(): Promise<void> {
     await this.kysely.destroy();
   }
+}
+
+/**
+ * Kysely prepares every query anew; the ledger repeats a handful of statements per page, so preparing
+ * each once is a large share of a run's time on SQLite.
+ */
+function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.Database {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property === 'prepare') {
+        return (sql: string) => {
+          let statement = statements.get(sql);
+          if (!statement) {
+            if (statements.size >= 1000) statements.clear();
+            statement = target.prepare(sql);
+            statements.set(sql, statement);
+          }
+          return statement;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function isStale(holder: string, heartbeatAt: string): boolean {

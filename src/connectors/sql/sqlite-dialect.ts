@@ -116,8 +116,21 @@ export class SqliteDialect implements SqlDialect {
     return value ? 1 : 0;
   }
 
+  /** Prepared statements by SQL text: batches repeat the same few statements thousands of times. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= 500) this.statements.clear();
+      statement = this.db().prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private execute(sql: string, params: readonly unknown[] = []): QueryResult {
-    const statement = this.db().prepare(sql);
+    const statement = this.prepare(sql);
     if (statement.reader) {
       const rows = statement.all(...params) as Row[];
       return { rows, affectedRows: 0 };
@@ -234,6 +247,7 @@ export class SqliteDialect implements SqlDialect {
 
   async close(): Promise<void> {
     await this.lock.run(async () => {
+      this.statements.clear();
       this.database?.close();
       this.database = undefined;
     });
