@@ -130,7 +130,8 @@ for (const backend of BACKENDS) {
   });
 }
 
-describe('time zones', () => {
+for (const backend of BACKENDS) {
+  describe(`time zones on ${backend}`, () => {
   let fixtures: Fixture[] = [];
   afterEach(async () => {
     for (const fixture of fixtures) await fixture.cleanup();
@@ -140,7 +141,7 @@ describe('time zones', () => {
   it('the same migration gives the same target whatever the machine time zone', async () => {
     const snapshots: unknown[] = [];
     for (const zone of ['Pacific/Kiritimati', 'America/St_Johns']) {
-      const fixture = await createFixture('sqlite');
+      const fixture = await createFixture(backend);
       fixtures.push(fixture);
       await seedMany(fixture.source, 5, 2);
       await fixture.source.run(`UPDATE contacts SET updated_at = '2026-03-29 01:30:00', birthday = '1980-02-29' WHERE id = 1`);
@@ -152,7 +153,9 @@ describe('time zones', () => {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       snapshots.push({
-        contacts: await fixture.target.all('SELECT firstname, lastname, email, date_of_birth, company_id, owner_id, ferry_source_id FROM contacts ORDER BY CAST(ferry_source_id AS INTEGER)'),
+        contacts: await fixture.target.all(
+          `SELECT firstname, lastname, email, ${backend === 'postgres' ? "to_char(date_of_birth, 'YYYY-MM-DD')" : 'date_of_birth'} AS date_of_birth, company_id, owner_id, ferry_source_id FROM contacts ORDER BY CAST(ferry_source_id AS INTEGER)`,
+        ),
         deals: await fixture.target.all('SELECT dealname, amount, dealstage, company_id FROM deals ORDER BY id'),
       });
     }
@@ -160,3 +163,4 @@ describe('time zones', () => {
     expect((snapshots[0] as { contacts: { date_of_birth: string | null }[] }).contacts.slice(0, 2).map((row) => row.date_of_birth)).toEqual(['1980-02-29', '2001-12-31']);
   });
 });
+}
