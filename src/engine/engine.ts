@@ -1,8 +1,8 @@
-import type { CrmRecord, ReadOptions } from '../core/connector.js';
+import type { CrmRecord, ReadOptions, RecordError } from '../core/connector.js';
 import { FerryError, toFerryError } from '../core/errors.js';
 import type { SchemaDescription } from '../core/schema.js';
 import { nowIso, subtractMillis } from '../core/time.js';
-import type { JournalEntry, Link, Run, RunKind } from '../ledger/index.js';
+import type { Link, Run, RunKind } from '../ledger/index.js';
 import { mapRecord, valuesEqual } from '../project/transform.js';
 import { matchObject, type MatchSummary } from './matching.js';
 import { buildPlan, type ObjectPlan } from './plan.js';
@@ -615,6 +615,35 @@ export class Engine {
     return sample;
   }
 
+  /** Deletes created records and their links; returns those the target refused to delete. */
+  private async deleteCreatedRecords(state: RunState, plan: ObjectPlan, links: Link[]): Promise<{ link: Link; message: string; code: RecordError['code'] }[]> {
+    const { ledger, target } = this.context;
+    const linked = links.filter((link) => link.targetId !== null);
+    const results = linked.length > 0 ? await target.delete(plan.targetObject, linked.map((link) => link.targetId!)) : [];
+    const removed = links.filter((link) => link.targetId === null);
+    const refused: { link: Link; message: string; code: RecordError['code'] }[] = [];
+    for (const [index, link] of linked.entries()) {
+      const result = results[index];
+      if (result?.ok || (result && !result.ok && result.error.code === 'NOT_FOUND')) {
+        removed.push(link);
+        state.add(plan.object, { deleted: 1 });
+      } else {
+        refused.push({ link, code: result?.error.code ?? 'WRITE_FAILED', message: result?.error.message ?? 'the target returned no result' });
+      }
+    }
+    const deletedTargets = removed.filter((link) => link.targetId !== null).map((link) => link.targetId!);
+    const followers = deletedTargets.length > 0 ? (await ledger.linksByTarget(plan.object, deletedTargets)).filter((link) => link.origin === 'merged') : [];
+    await ledger.transaction(async (store) => {
+      await store.deleteLinks(plan.object, [...removed.map((link) => link.sourceId), ...followers.map((link) => link.sourceId)]);
+      await store.addJournal(
+        removed
+          .filter((link) => link.targetId !== null)
+          .map((link) => ({ runId: state.run.id, object: plan.object, sourceId: link.sourceId, targetObject: plan.targetObject, targetId: link.targetId!, action: 'delete' as const, before: null, after: null, linkBefore: link })),
+      );
+    });
+    return refused;
+  }
+
   /** `migrate --rerun`: deletes what earlier runs created (children first); matched records stay linked. */
   private async wipeCreated(state: RunState, plans: ObjectPlan[]): Promise<void> {
     const { ledger, target } = this.context;
@@ -625,30 +654,28 @@ export class Engine {
         state.add(plan.object, { deleted: await ledger.countLinks(plan.object, ['created']) });
         continue;
       }
-      for (;;) {
-        const iterator = ledger.iterateLinks(plan.object, { origin: ['created'] }, target.capabilities().batchSize.delete);
-        const next = await iterator.next();
-        await iterator.return(undefined);
-        const page: Link[] = next.done ? [] : next.value;
-        if (page.length === 0) break;
-        const linked = page.filter((link) => link.targetId !== null);
-        const results = linked.length > 0 ? await target.delete(plan.targetObject, linked.map((link) => link.targetId!)) : [];
-        const removed: string[] = page.filter((link) => link.targetId === null).map((link) => link.sourceId);
-        const journal: Omit<JournalEntry, 'id' | 'undone'>[] = [];
-        for (const [index, link] of linked.entries()) {
-          const result = results[index];
-          if (result?.ok || (result && !result.ok && result.error.code === 'NOT_FOUND')) {
-            removed.push(link.sourceId);
-            journal.push({ runId: state.run.id, object: plan.object, sourceId: link.sourceId, targetObject: plan.targetObject, targetId: link.targetId!, action: 'delete' as const, before: null, after: null, linkBefore: link });
-            state.add(plan.object, { deleted: 1 });
-          } else if (result && !result.ok) {
-            throw new FerryError('WRITE_FAILED', `--rerun could not delete ${plan.targetObject} ${link.targetId}: ${result.error.message}`);
-          }
+      // A delete the target refuses is tried again after the rest of the object is gone (a parent company
+      // is deletable once its created children are); what is still refused at the end is kept.
+      let refused: { link: Link; message: string; code: RecordError['code'] }[] = [];
+      for await (const page of ledger.iterateLinks(plan.object, { origin: ['created'], beforeRunId: state.run.id }, target.capabilities().batchSize.delete)) {
+        refused.push(...(await this.deleteCreatedRecords(state, plan, page)));
+      }
+      for (let round = 0; round < 10 && refused.length > 0; round++) {
+        const before = refused.length;
+        const next: typeof refused = [];
+        for (let start = 0; start < refused.length; start += target.capabilities().batchSize.delete) {
+          next.push(...(await this.deleteCreatedRecords(state, plan, refused.slice(start, start + target.capabilities().batchSize.delete).map((entry) => entry.link))));
         }
-        const followers = (await ledger.linksByTarget(plan.object, linked.map((link) => link.targetId!))).filter((link) => link.origin === 'merged');
-        await ledger.transaction(async (store) => {
-          await store.deleteLinks(plan.object, [...removed, ...followers.map((link) => link.sourceId)]);
-          await store.addJournal(journal);
+        refused = next;
+        if (refused.length === before) break;
+      }
+      for (const { link, code, message } of refused) {
+        // Still referenced by a record Ferry did not create (a matched contact of a created company): it
+        // stays linked, re-stamped with this run, and the rerun updates it instead of creating a duplicate.
+        await ledger.putLinks([{ ...link, fingerprint: null, runId: state.run.id }]);
+        await state.warn(plan.object, link.sourceId, {
+          code,
+          message: `--rerun could not delete ${plan.targetObject} ${link.targetId}: ${message}; it was kept and is updated instead`,
         });
       }
       if (!state.dryRun) {

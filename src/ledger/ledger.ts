@@ -295,12 +295,17 @@ export class LedgerStore {
   }
 
   /** Links of an object in source-id order, a page at a time (bounded memory). */
-  async *iterateLinks(object: string, filter: { origin?: LinkOrigin[]; runId?: number } = {}, pageSize = 1000): AsyncGenerator<Link[]> {
+  async *iterateLinks(
+    object: string,
+    filter: { origin?: LinkOrigin[]; runId?: number; beforeRunId?: number } = {},
+    pageSize = 1000,
+  ): AsyncGenerator<Link[]> {
     let after: string | null = null;
     for (;;) {
       let query = this.db.selectFrom('links').selectAll().where('object', '=', object);
       if (filter.origin) query = query.where('origin', 'in', filter.origin);
       if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
+      if (filter.beforeRunId !== undefined) query = query.where('run_id', '<', filter.beforeRunId);
       if (after !== null) query = query.where('source_id', '>', after);
       const rows = await query.orderBy('source_id').limit(pageSize).execute();
       if (rows.length === 0) return;

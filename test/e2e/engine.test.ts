@@ -285,24 +285,52 @@ for (const backend of BACKENDS) {
     });
 
     it('--rerun deletes what was created and keeps matched records', async () => {
+      // Parents with smaller ids than their children (4 -> 2 -> 3): the first deletes of companies 2 and 3
+      // are refused while their children still point at them, and succeed once the children are gone.
+      await fixture.source.run(`INSERT INTO companies (id, name, domain, parent_company_id, updated_at) VALUES (4, 'Initech Labs', 'labs.initech.test', 2, ?)`, ['2026-01-01T00:00:00.000Z']);
       const t = new Date().toISOString();
       await fixture.target.run(`INSERT INTO companies (name, domain, created_at, updated_at) VALUES ('Globex (existing)', 'WWW.GLOBEX.TEST', ?, ?)`, [t, t]);
       const first = await migrate();
-      expect(first.counts.companies).toMatchObject({ matched: 1, created: 2 });
+      expect(first.counts.companies).toMatchObject({ matched: 1, created: 3 });
       const matchedTarget = await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'));
       const session = await fixture.open();
       try {
-        expect(await session.engine.rerunPreview()).toMatchObject({ companies: 2, contacts: 5, deals: 2, notes: 3, owners: 0 });
+        expect(await session.engine.rerunPreview()).toMatchObject({ companies: 3, contacts: 5, deals: 2, notes: 3, owners: 0 });
         const rerun = await session.engine.migrate({ rerun: true });
-        expect(rerun.counts.companies).toMatchObject({ deleted: 2, created: 2 });
+        expect(rerun.status).toBe('completed');
+        expect(rerun.counts.companies).toMatchObject({ deleted: 3, created: 3 });
         expect(rerun.counts.contacts).toMatchObject({ deleted: 5, created: 5 });
+        expect(await session.ledger.listFailures({ runId: rerun.runId })).toEqual([]);
+      } finally {
+        await session.close();
+      }
+      expect(await count(fixture.target, 'companies')).toBe(4);
+      expect(await count(fixture.target, 'companies', 'parent_id IS NOT NULL')).toBe(2);
+      expect(await count(fixture.target, 'contacts')).toBe(5);
+      expect(await count(fixture.target, 'companies', 'id = ?', [Number(matchedTarget)])).toBe(1);
+      expect(await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'))).toBe(matchedTarget);
+    });
+
+    it('--rerun keeps a created record that a kept record still refers to, and updates it instead of duplicating it', async () => {
+      const t = new Date().toISOString();
+      // Jane exists in the target without a company; the migration fills her company with the created Globex.
+      await fixture.target.run(`INSERT INTO contacts (firstname, email, created_at, updated_at) VALUES ('Jane (existing)', 'jane@globex.test', ?, ?)`, [t, t]);
+      await migrate();
+      const globex = await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'));
+      const session = await fixture.open();
+      try {
+        const rerun = await session.engine.migrate({ rerun: true });
+        expect(rerun.status).toBe('completed');
+        expect(rerun.counts.companies).toMatchObject({ deleted: 2, created: 2 });
+        const warnings = await session.ledger.listFailures({ runId: rerun.runId, object: 'companies' });
+        expect(warnings).toEqual([expect.objectContaining({ sourceId: '1', message: expect.stringContaining('it was kept and is updated instead') as unknown })]);
       } finally {
         await session.close();
       }
       expect(await count(fixture.target, 'companies')).toBe(3);
+      expect(await count(fixture.target, 'companies', 'name = ?', ['Globex'])).toBe(1);
+      expect(await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'))).toBe(globex);
       expect(await count(fixture.target, 'contacts')).toBe(5);
-      expect(await count(fixture.target, 'companies', 'id = ?', [Number(matchedTarget)])).toBe(1);
-      expect(await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'))).toBe(matchedTarget);
     });
 
     it('undo of a full migration removes what it created and restores what it changed', async () => {
