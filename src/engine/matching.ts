@@ -156,13 +156,31 @@ export async function matchObject(
 
   const links: Link[] = [];
   const issues: MatchIssue[] = [];
-  const matchedPairs: { candidate: Candidate; targetId: string; onGroupKey: boolean }[] = [];
   const link = (candidate: Candidate, targetId: string, origin: Link['origin'], leaderSourceId: string | null, fingerprint: string | null): void => {
     links.push({ object, sourceId: candidate.id, targetId, state: 'linked', origin, fingerprint, written: null, runId, updatedRunId: null, leaderSourceId });
   };
 
+  // Target records already linked to a source record of this object (by earlier runs, or earlier in this
+  // pass). Such a record is only shared with a source record that is its duplicate on the first key;
+  // otherwise the two are different records that happen to share a weaker key (two companies of the same
+  // name), the target record is not a candidate, and the new record is created.
+  const taken = new Map<string, string>();
+  const candidateTargets = new Set<string>();
+  for (const candidate of candidates) {
+    candidate.keys.forEach((value, position) => {
+      if (value !== undefined) for (const id of index[position]!.get(value) ?? []) candidateTargets.add(id);
+    });
+  }
+  const targetIds = [...candidateTargets];
+  for (let start = 0; start < targetIds.length; start += 400) {
+    for (const existing of await state.ledger.linksByTarget(object, targetIds.slice(start, start + 400))) {
+      if (existing.state === 'linked' && existing.targetId) taken.set(existing.targetId, existing.sourceId);
+    }
+  }
+
   for (const candidate of ordered) {
-    const groupKey = candidate.keys.find((key) => key !== undefined);
+    const groupPosition = candidate.keys.findIndex((key) => key !== undefined);
+    const groupKey = candidate.keys[groupPosition];
     const group = groupKey === undefined || !merge ? undefined : groups.get(groupKey);
     if (group && group.size > 1) {
       summary.duplicates += 1;
@@ -177,39 +195,24 @@ export async function matchObject(
         continue;
       }
     }
-    const found = findInIndex(mapping.matchKeys, index, candidate);
+    const available = (targetId: string, position: number) => !taken.has(targetId) || (merge && position === groupPosition);
+    const found = findInIndex(mapping.matchKeys, index, candidate, available);
     if (!found) continue;
     if (found.targets.length > 1) {
       issues.push({ object, sourceId: candidate.id, kind: 'ambiguous', key: found.key, candidates: found.targets, runId });
       summary.ambiguous += 1;
       continue;
     }
-    matchedPairs.push({ candidate, targetId: found.targets[0]!, onGroupKey: found.position === candidate.keys.findIndex((key) => key !== undefined) });
+    const targetId = found.targets[0]!;
+    const owner = taken.get(targetId);
+    // A duplicate of a record migrated earlier: being newer, its values are written (fingerprint '').
+    if (owner !== undefined) link(candidate, targetId, 'merged', owner, '');
+    else link(candidate, targetId, 'matched', null, null);
+    taken.set(targetId, owner ?? candidate.id);
+    summary.matched += 1;
     if (group) {
-      group.linkedSourceId = candidate.id;
-      group.linkedTargetId = found.targets[0]!;
-    }
-  }
-
-  // A target record already linked to another source record of this object: when they share the first
-  // key (a duplicate) and duplicates merge, the new record joins it and, being newer, its values are
-  // written. Otherwise they are different records that happen to share a weaker key (two companies of
-  // the same name): the target record is taken and the new record is created.
-  for (let start = 0; start < matchedPairs.length; start += 400) {
-    const part = matchedPairs.slice(start, start + 400);
-    const taken = new Map<string, string>();
-    for (const existing of await state.ledger.linksByTarget(object, part.map((pair) => pair.targetId))) {
-      if (existing.state === 'linked') taken.set(existing.targetId!, existing.sourceId);
-    }
-    for (const { candidate, targetId, onGroupKey } of part) {
-      const owner = taken.get(targetId);
-      if (owner === undefined) {
-        link(candidate, targetId, 'matched', null, null);
-        summary.matched += 1;
-      } else if (merge && onGroupKey) {
-        link(candidate, targetId, 'merged', owner, '');
-        summary.matched += 1;
-      }
+      group.linkedSourceId = owner ?? candidate.id;
+      group.linkedTargetId = targetId;
     }
   }
 
@@ -219,12 +222,17 @@ export async function matchObject(
   return summary;
 }
 
-function findInIndex(keys: MatchKey[], index: Map<string, string[]>[], candidate: Candidate): { key: string; position: number; targets: string[] } | undefined {
+function findInIndex(
+  keys: MatchKey[],
+  index: Map<string, string[]>[],
+  candidate: Candidate,
+  available: (targetId: string, position: number) => boolean,
+): { key: string; position: number; targets: string[] } | undefined {
   for (const [position, key] of keys.entries()) {
     const value = candidate.keys[position];
     if (value === undefined) continue;
-    const targets = index[position]!.get(value);
-    if (!targets || targets.length === 0) continue;
+    const targets = (index[position]!.get(value) ?? []).filter((targetId) => available(targetId, position));
+    if (targets.length === 0) continue;
     const name = Array.isArray(key.source) ? key.source.join('+') : key.source;
     return { key: `${name}=${value}`, position, targets };
   }

@@ -284,6 +284,25 @@ for (const backend of BACKENDS) {
       expect(await count(fixture.target, 'deals')).toBe(2);
     });
 
+    it('a target record matched on a weaker key is not shared by a second source record of the same name', async () => {
+      const t = new Date().toISOString();
+      await fixture.target.run(`INSERT INTO companies (name, created_at, updated_at) VALUES ('Globex', ?, ?)`, [t, t]);
+      await fixture.source.run(`INSERT INTO companies (id, name, domain, updated_at) VALUES (5, 'GLOBEX', 'globex-eu.test', ?)`, ['2026-01-01T00:00:00.000Z']);
+      const project = structuredClone(fixture.project);
+      project.objects.find((object) => object.source === 'companies')!.matchKeys.push({ source: 'name', target: 'name', kind: 'name' });
+      const result = await migrate(project);
+      expect(result.counts.companies).toMatchObject({ matched: 1, created: 3, failed: 0 });
+      expect(await count(fixture.target, 'companies', 'lower(name) = ?', ['globex'])).toBe(2);
+      await withLedger(async (ledger) => {
+        expect(await ledger.listMatchIssues('companies')).toEqual([]);
+        const first = await ledger.getLink('companies', '1');
+        const second = await ledger.getLink('companies', '5');
+        expect(first?.origin).toBe('matched');
+        expect(second?.origin).toBe('created');
+        expect(second?.targetId).not.toBe(first?.targetId);
+      });
+    });
+
     it('--rerun deletes what was created and keeps matched records', async () => {
       // Parents with smaller ids than their children (4 -> 2 -> 3): the first deletes of companies 2 and 3
       // are refused while their children still point at them, and succeed once the children are gone.
