@@ -103,6 +103,12 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
     out.line('');
     out.line(`Failed records: ${formatNumber(report.failures.length)} (${codes}). \`ferry retry ${result.runId}\` re-attempts them after a fix.`);
   }
+  if (report && report.warnings.length > 0) {
+    const codes = Object.entries(report.warningsByCode)
+      .map(([code, count]) => `${code} ${formatNumber(count)}`)
+      .join(', ');
+    out.line(`Warnings: ${formatNumber(report.warnings.length)} records were written with a problem (${codes}), listed in the report.`);
+  }
   if (report && report.outstandingFailures.length > 0) {
     out.line(`Still open from earlier runs: ${formatNumber(report.outstandingFailures.length)} failed records.`);
   }

@@ -672,7 +672,7 @@ export class Engine {
       for (const { link, code, message } of refused) {
         // Still referenced by a record Ferry did not create (a matched contact of a created company): it
         // stays linked, re-stamped with this run, and the rerun updates it instead of creating a duplicate.
-        await ledger.putLinks([{ ...link, fingerprint: null, runId: state.run.id }]);
+        await ledger.putLinks([{ ...link, fingerprint: null, written: null, runId: state.run.id }]);
         await state.warn(plan.object, link.sourceId, {
           code,
           message: `--rerun could not delete ${plan.targetObject} ${link.targetId}: ${message}; it was kept and is updated instead`,

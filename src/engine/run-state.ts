@@ -130,7 +130,8 @@ export class RunState {
         code: error.code,
         field: error.field ?? null,
         value: error.value === undefined ? null : describeValue(error.value, 500),
-        message: `${error.message} (the record was written without it)`,
+        message: error.message,
+        severity: 'warning',
       },
     ]);
   }

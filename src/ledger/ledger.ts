@@ -71,6 +71,8 @@ export interface Unit {
 
 export interface Failure {
   id: number;
+  /** `error`: the record did not make it. `warning`: it was written, with a problem worth knowing. */
+  severity: 'error' | 'warning';
   runId: number;
   object: string;
   sourceId: string;
@@ -428,7 +430,7 @@ export class LedgerStore {
 
   // ---- failures
 
-  async addFailures(failures: Omit<Failure, 'id' | 'resolvedByRunId'>[]): Promise<void> {
+  async addFailures(failures: (Omit<Failure, 'id' | 'resolvedByRunId' | 'severity'> & { severity?: Failure['severity'] })[]): Promise<void> {
     for (const part of chunks(failures, 200)) {
       if (part.length === 0) continue;
       await this.db
@@ -443,20 +445,23 @@ export class LedgerStore {
             value: failure.value,
             message: failure.message,
             resolved_by_run_id: null,
+            severity: failure.severity ?? 'error',
           })),
         )
         .execute();
     }
   }
 
-  async listFailures(filter: { runId?: number; unresolved?: boolean; object?: string } = {}): Promise<Failure[]> {
+  async listFailures(filter: { runId?: number; unresolved?: boolean; object?: string; severity?: Failure['severity'] } = {}): Promise<Failure[]> {
     let query = this.db.selectFrom('failures').selectAll();
+    if (filter.severity !== undefined) query = query.where('severity', '=', filter.severity);
     if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
     if (filter.object !== undefined) query = query.where('object', '=', filter.object);
     if (filter.unresolved) query = query.where('resolved_by_run_id', 'is', null);
     const rows = await query.orderBy('id').execute();
     return rows.map((row) => ({
       id: row.id,
+      severity: row.severity === 'warning' ? 'warning' : 'error',
       runId: row.run_id,
       object: row.object,
       sourceId: row.source_id,
@@ -488,6 +493,7 @@ export class LedgerStore {
       .selectFrom('failures')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('resolved_by_run_id', 'is', null)
+      .where('severity', '=', 'error')
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

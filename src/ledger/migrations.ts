@@ -133,7 +133,15 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
     },
   };
 
+  // A failure row is an `error` (the record did not make it) or a `warning` (the record was written, with
+  // a problem worth knowing, e.g. a reference to a record that is not in the target).
+  const failureSeverity: Migration = {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('failures').addColumn('severity', 'text', (c) => c.notNull().defaultTo('error')).execute();
+    },
+  };
+
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial': initial }),
+    getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_failure_severity': failureSeverity }),
   };
 }

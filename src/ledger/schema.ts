@@ -71,6 +71,7 @@ export interface FailuresTable {
   value: string | null;
   message: string;
   resolved_by_run_id: number | null;
+  severity: Generated<string>;
 }
 
 export interface ConflictsTable {

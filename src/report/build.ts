@@ -71,6 +71,9 @@ export interface RunReport {
   totals: Counts;
   failures: ReportFailure[];
   failuresByCode: Record<string, number>;
+  /** Records that were written, with a problem worth knowing (e.g. a reference left out). */
+  warnings: ReportFailure[];
+  warningsByCode: Record<string, number>;
   conflicts: ReportConflict[];
   conflictsByResolution: Record<string, number>;
   /** Ambiguous matches and source duplicates found by this run (match runs, and runs that refresh matching). */
@@ -121,7 +124,8 @@ export async function buildRunReport(ledger: LedgerStore, runId: number): Promis
     ledger.listFailures({ unresolved: true }),
   ]);
 
-  const failures = failureRows.map(toReportFailure);
+  const failures = failureRows.filter((failure) => failure.severity === 'error').map(toReportFailure);
+  const warnings = failureRows.filter((failure) => failure.severity === 'warning').map(toReportFailure);
   const conflicts: ReportConflict[] = conflictRows.map((conflict) => ({
     object: conflict.object,
     sourceId: conflict.sourceId,
@@ -135,7 +139,7 @@ export async function buildRunReport(ledger: LedgerStore, runId: number): Promis
   const matchIssues: ReportMatchIssue[] = issueRows
     .filter((issue) => issue.runId === runId)
     .map((issue) => ({ object: issue.object, sourceId: issue.sourceId, kind: issue.kind, key: issue.key, candidates: issue.candidates }));
-  const outstandingFailures = openRows.filter((failure) => failure.runId < runId).map(toReportFailure);
+  const outstandingFailures = openRows.filter((failure) => failure.runId < runId && failure.severity === 'error').map(toReportFailure);
 
   // Objects in the run's own order; objects that only appear in failures or conflicts are added after.
   const objectNames = [...Object.keys(run.counts)];
@@ -173,6 +177,8 @@ export async function buildRunReport(ledger: LedgerStore, runId: number): Promis
     totals,
     failures,
     failuresByCode: tally(failures.map((failure) => failure.code)),
+    warnings,
+    warningsByCode: tally(warnings.map((warning) => warning.code)),
     conflicts,
     conflictsByResolution: tally(conflicts.map((conflict) => conflict.resolution)),
     matchIssues,

@@ -169,6 +169,12 @@ export function renderHtml(report: RunReport): string {
     sections.push(table(['object', 'source id', 'code', 'field', 'value', 'message'], failureRows(report.failures, false), report.failures.length));
   }
 
+  if (report.warnings.length > 0) {
+    sections.push(`<h2>Warnings (${formatNumber(report.warnings.length)})</h2>`);
+    sections.push('<p class="note">These records were written, with a problem worth knowing (for example a reference to a record that is not in the target).</p>');
+    sections.push(table(['object', 'source id', 'code', 'field', 'value', 'message'], failureRows(report.warnings, false), report.warnings.length));
+  }
+
   if (report.conflicts.length > 0 || run.kind === 'delta') {
     sections.push(`<h2>Conflicts (${formatNumber(report.conflicts.length)})</h2>`);
     if (report.conflicts.length === 0) sections.push('<p>No field was changed on both sides.</p>');

@@ -82,6 +82,7 @@ function failureRow(kind: string, failure: ReportFailure): CsvRow {
 function renderCsv(report: RunReport): string {
   const rows: CsvRow[] = [];
   for (const failure of report.failures) rows.push(failureRow('failure', failure));
+  for (const warning of report.warnings) rows.push(failureRow('warning', warning));
   for (const conflict of report.conflicts) {
     rows.push({
       kind: 'conflict',
@@ -174,6 +175,12 @@ function renderText(report: RunReport): string {
       ),
     );
     if (report.failures.length > shown.length) lines.push(`… and ${formatNumber(report.failures.length - shown.length)} more (--format csv lists them all)`);
+  }
+
+  if (report.warnings.length > 0) {
+    lines.push('', `Warnings: ${formatNumber(report.warnings.length)} records were written with a problem (${tallyLine(report.warningsByCode)})`);
+    for (const warning of report.warnings.slice(0, 5)) lines.push(`  ${shorten(warning.message, 110)}`);
+    if (report.warnings.length > 5) lines.push(`… and ${formatNumber(report.warnings.length - 5)} more (--format csv lists them all)`);
   }
 
   if (report.conflicts.length > 0) {

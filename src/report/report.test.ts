@@ -106,6 +106,22 @@ describe('run reports from the ledger', () => {
     expect(full.outstandingFailures).toEqual([]);
   });
 
+  it('keeps warnings (records written without a reference) apart from failures', async () => {
+    const run = await ledger.createRun({ kind: 'full', creates: true, updates: true });
+    await ledger.addFailures([
+      { runId: run.id, object: 'deals', sourceId: 'd1', code: 'REFERENCE_MISSING', field: 'company_id', value: '"c404"', message: 'deals d1: company_id refers to companies c404', severity: 'warning' },
+      { runId: run.id, object: 'deals', sourceId: 'd2', code: 'VALUE_NOT_MAPPED', field: 'dealstage', value: '"Won?"', message: 'not mapped' },
+    ]);
+    await ledger.updateRun(run.id, { status: 'completed_with_failures', finishedAt: after(run.startedAt, 1), counts: { deals: counts({ read: 2, created: 1, failed: 1 }) } });
+    const report = await buildRunReport(ledger, run.id);
+    expect(report.failures.map((failure) => failure.sourceId)).toEqual(['d2']);
+    expect(report.warnings.map((warning) => warning.sourceId)).toEqual(['d1']);
+    expect(report.warningsByCode).toEqual({ REFERENCE_MISSING: 1 });
+    expect(renderReport(report, 'csv')).toMatch(/^warning,/m);
+    expect(renderReport(report, 'html')).toContain('Warnings (1)');
+    expect(await ledger.countOpenFailures()).toBe(1);
+  });
+
   it('lists the match issues of a match run', async () => {
     const { matchId } = await populate();
     const report = await buildRunReport(ledger, matchId);
