@@ -3,13 +3,13 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Selectable, type Transaction } from 'kysely';
 import pg from 'pg';
 import { FerryError } from '../core/errors.js';
 import type { Counts } from '../core/progress.js';
 import { nowIso } from '../core/time.js';
 import { ledgerMigrations, type LedgerDialect } from './migrations.js';
-import type { LedgerDatabase } from './schema.js';
+import type { JournalTable, LedgerDatabase, RunsTable } from './schema.js';
 
 // PostgreSQL returns int8 (count(*)) as strings; the ledger only counts rows, which fit in a JS number.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -842,22 +842,7 @@ function isStale(holder: string, heartbeatAt: string): boolean {
   return Date.now() - Date.parse(heartbeatAt) > STALE_AFTER_MS;
 }
 
-type RunRow = {
-  id: number;
-  kind: string;
-  status: string;
-  dry_run: number;
-  creates: number;
-  updates: number;
-  options: string;
-  started_at: string;
-  finished_at: string | null;
-  high_water_mark: string | null;
-  parent_run_id: number | null;
-  counts: string;
-  error: string | null;
-  undone_by_run_id: number | null;
-};
+type RunRow = Selectable<RunsTable>;
 
 function toRun(row: RunRow): Run {
   return {
@@ -921,19 +906,7 @@ function toMatchIssue(row: LedgerDatabase['match_issues']): MatchIssue {
   };
 }
 
-type JournalRow = {
-  id: number;
-  run_id: number;
-  object: string;
-  source_id: string;
-  target_object: string;
-  target_id: string;
-  action: string;
-  before: string | null;
-  after: string | null;
-  link_before: string | null;
-  undone: number;
-};
+type JournalRow = Selectable<JournalTable>;
 
 function toJournalEntry(row: JournalRow): JournalEntry {
   return {

@@ -1,19 +1,12 @@
 import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
-import type { LedgerStore, MatchIssue, Run, RunKind, RunStatus } from '../ledger/index.js';
+import type { Failure, LedgerStore, MatchIssue, Run, RunKind, RunStatus } from '../ledger/index.js';
 
-/** One record that did not go through, with the target's reason. */
-export interface ReportFailure {
-  runId: number;
-  object: string;
-  sourceId: string;
-  code: string;
-  field: string | null;
-  /** The offending value as the ledger stored it (already cut short by the engine). */
-  value: string | null;
-  message: string;
-  /** The run that later wrote this record successfully, if any. */
-  resolvedByRunId: number | null;
-}
+/**
+ * One record that did not go through (or, in `warnings`, went through with a problem), with the target's
+ * reason: a ledger failure row without its storage id. `value` is the offending value as the ledger stored
+ * it (already cut short by the engine); `resolvedByRunId` the run that later wrote the record, if any.
+ */
+export type ReportFailure = Omit<Failure, 'id' | 'severity'>;
 
 /** One field changed on both sides since Ferry last wrote it, and how it was settled. */
 export interface ReportConflict {
@@ -82,25 +75,7 @@ export interface RunReport {
   outstandingFailures: ReportFailure[];
 }
 
-const toReportFailure = (failure: {
-  runId: number;
-  object: string;
-  sourceId: string;
-  code: string;
-  field: string | null;
-  value: string | null;
-  message: string;
-  resolvedByRunId: number | null;
-}): ReportFailure => ({
-  runId: failure.runId,
-  object: failure.object,
-  sourceId: failure.sourceId,
-  code: failure.code,
-  field: failure.field,
-  value: failure.value,
-  message: failure.message,
-  resolvedByRunId: failure.resolvedByRunId,
-});
+const toReportFailure = ({ id: _id, severity: _severity, ...failure }: Failure): ReportFailure => failure;
 
 function durationSeconds(run: Run): number | null {
   if (!run.finishedAt) return null;
