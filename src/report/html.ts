@@ -77,15 +77,17 @@ function outcomesChart(report: RunReport): string {
     parts.push(`<text x="${(x + 6).toFixed(1)}" y="${y + 17}">${formatNumber(total)}</text>`);
   });
   const legendY = objects.length * rowHeight + 18;
-  OUTCOMES.forEach((outcome, index) => {
-    const x = labelWidth + index * 80;
-    parts.push(`<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${outcome.color}"></rect>`);
-    parts.push(`<text x="${x + 16}" y="${legendY}">${outcome.label}</text>`);
-  });
+  // Each legend entry is as wide as its label (about 7 px a character at 12 px), so long labels never overlap.
+  let legendX = labelWidth;
+  for (const outcome of OUTCOMES) {
+    parts.push(`<rect x="${legendX}" y="${legendY - 10}" width="12" height="12" fill="${outcome.color}"></rect>`);
+    parts.push(`<text x="${legendX + 16}" y="${legendY}">${outcome.label}</text>`);
+    legendX += 16 + outcome.label.length * 7 + 14;
+  }
   const height = objects.length * rowHeight + legendHeight;
   return (
-    `<svg class="chart" role="img" aria-label="Records per object by outcome" width="${labelWidth + barWidth + 80}" height="${height}" ` +
-    `viewBox="0 0 ${labelWidth + barWidth + 80} ${height}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`
+    `<svg class="chart" role="img" aria-label="Records per object by outcome" width="${Math.max(labelWidth + barWidth + 80, legendX)}" height="${height}" ` +
+    `viewBox="0 0 ${Math.max(labelWidth + barWidth + 80, legendX)} ${height}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`
   );
 }
 
@@ -126,7 +128,7 @@ function failureRows(failures: ReportFailure[], withRun: boolean): string[] {
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1f2933}
 h1{font-size:1.5rem;margin-bottom:.25rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d9e2ec;padding-bottom:.25rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d9e2ec;padding:.3rem .5rem;text-align:left;vertical-align:top;word-break:break-word}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d9e2ec;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f0f4f8}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:600}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{color:#52606d}dd{margin:0}
 .status{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;background:#e3f2fd}.status.completed{background:#e8f5e9}
