@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerLedgerCommands } from './commands/ledger.js';
 import { registerProjectCommands } from './commands/project.js';
 import { registerRunCommands } from './commands/run.js';
@@ -46,6 +47,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRunCommands(program, context);
   registerLedgerCommands(program, context);
   registerSampleDataCommand(program, context);
+  registerEmulatorCommand(program, context);
   return program;
 }
 

@@ -1,0 +1,125 @@
+import { Random } from '../../sample/random.js';
+
+/**
+ * Faults a test can inject, each limited to requests whose path matches `path` (a string with `*` wildcards,
+ * matched against the whole path, or a RegExp) and `method`, firing with `probability` (drawn from a seeded PRNG,
+ * so a run is repeatable) and at most `count` times.
+ */
+export interface FaultMatch {
+  path?: string | RegExp;
+  method?: string;
+  /** 0..1, default 1. */
+  probability?: number;
+  /** Fire at most this many times, then the rule retires. Default: unlimited. */
+  count?: number;
+}
+
+export type FaultRule =
+  | (FaultMatch & { kind: 'latency'; ms: number })
+  | (FaultMatch & { kind: 'server-error'; status: 500 | 502 | 503 | 504 })
+  /** Destroys the socket. `afterWrite`: the request is carried out first and only the response is lost. */
+  | (FaultMatch & { kind: 'drop-connection'; afterWrite?: boolean })
+  | (FaultMatch & { kind: 'rate-limit'; policyName?: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY' })
+  /** Batch create/update/upsert: this fraction of the inputs fails (207), chosen by the seeded PRNG. */
+  | (FaultMatch & { kind: 'partial-batch'; fraction: number });
+
+interface ActiveRule {
+  id: number;
+  rule: FaultRule;
+  remaining: number;
+  fired: number;
+}
+
+export interface TriggeredFaults {
+  latencyMs: number;
+  /** The first terminal fault that fired (server error, drop, rate limit), if any. */
+  terminal?: FaultRule;
+  partialBatchFraction?: number;
+}
+
+function pathMatches(pattern: string | RegExp | undefined, path: string): boolean {
+  if (pattern === undefined) return true;
+  if (pattern instanceof RegExp) return pattern.test(path);
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return regex.test(path);
+}
+
+export class FaultInjector {
+  private rules: ActiveRule[] = [];
+  private nextId = 1;
+  private random: Random;
+
+  constructor(seed = 1) {
+    this.random = new Random(seed);
+  }
+
+  /** Restarts the PRNG (e.g. at the start of a test) so draws repeat. */
+  reseed(seed: number): void {
+    this.random = new Random(seed);
+  }
+
+  add(rule: FaultRule): number {
+    const id = this.nextId++;
+    this.rules.push({ id, rule, remaining: rule.count ?? Number.POSITIVE_INFINITY, fired: 0 });
+    return id;
+  }
+
+  latency(ms: number, match: FaultMatch = {}): number {
+    return this.add({ kind: 'latency', ms, ...match });
+  }
+
+  serverError(status: 500 | 502 | 503 | 504, match: FaultMatch = {}): number {
+    return this.add({ kind: 'server-error', status, ...match });
+  }
+
+  dropConnection(match: FaultMatch & { afterWrite?: boolean } = {}): number {
+    return this.add({ kind: 'drop-connection', ...match });
+  }
+
+  /** A 429 storm: matching requests are refused as if the burst (or daily) limit had been hit. */
+  rateLimitStorm(match: FaultMatch & { policyName?: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY' } = {}): number {
+    return this.add({ kind: 'rate-limit', ...match });
+  }
+
+  partialBatch(fraction: number, match: FaultMatch = {}): number {
+    return this.add({ kind: 'partial-batch', fraction, ...match });
+  }
+
+  remove(id: number): void {
+    this.rules = this.rules.filter((rule) => rule.id !== id);
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** How often each rule fired, by id. */
+  fired(): Record<number, number> {
+    return Object.fromEntries(this.rules.map((rule) => [rule.id, rule.fired]));
+  }
+
+  /** Draws for one request. Called by the server once per request. */
+  evaluate(method: string, path: string, isBatchWrite: boolean): TriggeredFaults {
+    const triggered: TriggeredFaults = { latencyMs: 0 };
+    for (const active of this.rules) {
+      const { rule } = active;
+      if (active.remaining <= 0) continue;
+      if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) continue;
+      if (!pathMatches(rule.path, path)) continue;
+      if (rule.kind === 'partial-batch' && !isBatchWrite) continue;
+      if (rule.kind !== 'latency' && rule.kind !== 'partial-batch' && triggered.terminal) continue;
+      if (this.random.next() >= (rule.probability ?? 1)) continue;
+      active.remaining--;
+      active.fired++;
+      if (rule.kind === 'latency') triggered.latencyMs += rule.ms;
+      else if (rule.kind === 'partial-batch') triggered.partialBatchFraction = rule.fraction;
+      else triggered.terminal = rule;
+    }
+    return triggered;
+  }
+
+  /** Draw used to pick the inputs a partial-batch fault fails. */
+  draw(): number {
+    return this.random.next();
+  }
+}
