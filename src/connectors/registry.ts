@@ -2,6 +2,7 @@ import type { Connector } from '../core/connector.js';
 import { FerryError } from '../core/errors.js';
 import type { ConnectionConfig } from '../project/types.js';
 import { createCsvConnector } from './csv/index.js';
+import { createHubspotConnector } from './hubspot/index.js';
 import { createSqlConnector, type SqlConnectionConfig } from './sql/index.js';
 
 export interface ConnectorOptions {
@@ -20,6 +21,7 @@ type Factory = (settings: Record<string, unknown>, options: ConnectorOptions) =>
 const FACTORIES: Record<string, Factory> = {
   sql: (settings, options) => createSqlConnector(settings as SqlConnectionConfig, { baseDir: options.baseDir, configPath: options.role }),
   csv: (settings, options) => createCsvConnector(settings, { baseDir: options.baseDir }),
+  hubspot: (settings, options) => createHubspotConnector(settings, { configPath: options.role }),
 };
 
 export const CONNECTOR_KINDS = Object.keys(FACTORIES);

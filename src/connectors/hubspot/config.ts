@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { FerryError } from '../../core/errors.js';
+
+/** HubSpot's public API base. The emulator (or a proxy) replaces it through `baseUrl`. */
+export const HUBSPOT_API_BASE = 'https://api.hubapi.com';
+
+/** The objects the connector knows by name; custom objects come from the schemas API. */
+export const STANDARD_OBJECTS = ['contacts', 'companies', 'deals', 'notes', 'tasks', 'calls', 'meetings', 'owners'] as const;
+
+/** Settings of the HubSpot connector (the `source:` / `target:` block of ferry.yaml). */
+export const hubspotConnectionSchema = z.strictObject({
+  connector: z.literal('hubspot').optional(),
+  /** Private-app or OAuth access token, given as `${HUBSPOT_TOKEN}` so the secret stays out of the file. */
+  accessToken: z.string({ error: 'is required (a private app access token, e.g. ${HUBSPOT_TOKEN})' }).min(1, 'must not be empty'),
+  baseUrl: z.url({ error: 'must be a URL such as https://api.hubapi.com' }).optional(),
+  /**
+   * Requests per 10 seconds the account allows: 100 (Free/Starter), 190 (Professional/Enterprise),
+   * 250 (API limit increase). https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
+   */
+  burstLimit: z.int().min(1).max(1000).optional(),
+  /** Search requests per second (4 documented per token; see transport.ts). */
+  searchPerSecond: z.int().min(1).max(50).optional(),
+  /** Restrict describe() and reads to these objects (standard names or custom object names). */
+  objects: z.array(z.string().min(1)).optional(),
+  /** Create missing custom properties and enumeration options in the target when asked. */
+  createMissingProperties: z.boolean().optional(),
+  /** Unique-value property that holds the source record id on creates (created when missing). */
+  externalIdProperty: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/, 'must be a HubSpot internal property name: lower case letters, digits and _')
+    .optional(),
+  readOnly: z.boolean().optional(),
+  /** Per-attempt HTTP timeout in milliseconds. */
+  timeoutMs: z.int().min(100).optional(),
+  /** Retries of 429/5xx/network errors per request. */
+  maxRetries: z.int().min(0).max(20).optional(),
+});
+
+export type HubspotConnectionConfig = z.input<typeof hubspotConnectionSchema>;
+
+export interface HubspotSettings {
+  accessToken: string;
+  baseUrl: string;
+  burstLimit: number;
+  searchPerSecond: number;
+  objects?: string[];
+  createMissingProperties: boolean;
+  externalIdProperty: string;
+  readOnly: boolean;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+export interface HubspotConnectorOptions {
+  /** Prefix of the keys in error messages, e.g. `target` gives `target.accessToken: ...`. */
+  configPath?: string;
+}
+
+/** Validates the settings; throws CONFIG_INVALID naming each bad key (never echoing the token). */
+export function parseHubspotConnectionConfig(input: unknown, options: HubspotConnectorOptions = {}): HubspotSettings {
+  const parsed = hubspotConnectionSchema.safeParse(input);
+  if (!parsed.success) {
+    const prefix = options.configPath ? `${options.configPath}.` : '';
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') return `${prefix}${key ? `${key}.` : ''}${issue.keys.join(', ')}: unknown setting`;
+      return `${prefix}${key || '(settings)'}: ${issue.message}`;
+    });
+    throw new FerryError('CONFIG_INVALID', `Invalid HubSpot connection settings:\n${lines.join('\n')}`, { issues: lines });
+  }
+  const data = parsed.data;
+  return {
+    accessToken: data.accessToken,
+    baseUrl: (data.baseUrl ?? HUBSPOT_API_BASE).replace(/\/+$/, ''),
+    burstLimit: data.burstLimit ?? 100,
+    searchPerSecond: data.searchPerSecond ?? 4,
+    objects: data.objects,
+    createMissingProperties: data.createMissingProperties ?? false,
+    externalIdProperty: data.externalIdProperty ?? 'ferry_source_id',
+    readOnly: data.readOnly ?? false,
+    timeoutMs: data.timeoutMs ?? 30_000,
+    maxRetries: data.maxRetries ?? 5,
+  };
+}

@@ -1,0 +1,655 @@
+import { randomBytes } from 'node:crypto';
+import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, UpdateInput, WriteResult } from '../../core/connector.js';
+import { FerryError, isFerryError } from '../../core/errors.js';
+import { isHttpError } from '../../core/http.js';
+import type { FieldValue, SchemaDescription } from '../../core/schema.js';
+import { nowIso, parseInstant } from '../../core/time.js';
+import { HubspotAssociations } from './associations.js';
+import { parseHubspotConnectionConfig, type HubspotConnectionConfig, type HubspotConnectorOptions, type HubspotSettings } from './config.js';
+import { HubspotModel, type AssociationField, type ObjectModel } from './model.js';
+import { HubspotTransport, type HubspotBatchResponse, type HubspotError, type HubspotObject, type HubspotPage, type HubspotTransportOptions } from './transport.js';
+import { fromHubspotValue, toHubspotValue } from './values.js';
+import { toRecordError } from './write-errors.js';
+
+/** Batch endpoints take at most 100 inputs. https://developers.hubspot.com/docs/api/crm/understanding-the-crm */
+const BATCH = 100;
+/** List endpoints return at most 100 per page; search at most 200 (one is kept for look-ahead). */
+const MAX_PAGE = 100;
+const DEFAULT_PAGE = 100;
+/**
+ * New and changed records reach the search index a few seconds after the write, so deltas look back a
+ * little further than the last high-water mark.
+ */
+const LOOKBACK_MS = 10_000;
+/** Above this the properties list goes into a POST batch/read instead of the list URL (414 otherwise). */
+const MAX_QUERY_PROPERTIES_CHARS = 6000;
+
+/**
+ * Read cursor (opaque to the engine, base64url JSON):
+ * - `{ p: 'l', a }`: full read through the list endpoint, `a` = HubSpot's `after`;
+ * - `{ p: 'r', t, x }`: delta read of records modified at or after (`x`: strictly after) epoch ms `t`;
+ * - `{ p: 't', t, i }`: delta read inside a run of records sharing modified time `t`, after id `i`.
+ */
+type Cursor = { p: 'l'; a: string } | { p: 'r'; t: number; x: boolean } | { p: 't'; t: number; i?: string };
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
+    if (cursor && (cursor.p === 'l' || cursor.p === 'r' || cursor.p === 't')) return cursor;
+  } catch {
+    // reported below
+  }
+  throw new FerryError('USAGE', 'The read cursor is not one this HubSpot connector produced');
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
+  return result;
+}
+
+function failure(code: RecordError['code'], message: string, field?: string, value?: FieldValue): WriteResult {
+  const error: RecordError = { code, message };
+  if (field !== undefined) {
+    error.field = field;
+    error.value = value ?? null;
+  }
+  return { ok: false, error };
+}
+
+interface PreparedWrite {
+  index: number;
+  properties: Record<string, string>;
+  associations: { field: AssociationField; value: FieldValue }[];
+  fields: Record<string, FieldValue>;
+  /** The external id stamped by this create (CreateInput.externalId), not a field the mapping writes. */
+  externalId?: string;
+}
+
+interface Owner {
+  id: string;
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  userId?: number | string | null;
+  archived?: boolean;
+  updatedAt?: string;
+}
+
+export class HubspotConnector implements Connector {
+  readonly kind = 'hubspot';
+  readonly transport: HubspotTransport;
+  private readonly model: HubspotModel;
+  private readonly associations: HubspotAssociations;
+  /** Unique per connector instance, so objectWriteTraceIds never repeat across runs. */
+  private readonly tracePrefix = `ferry-${randomBytes(4).toString('hex')}`;
+  private traceCounter = 0;
+
+  constructor(
+    private readonly settings: HubspotSettings,
+    options: HubspotTransportOptions = {},
+  ) {
+    this.transport = new HubspotTransport(settings, options);
+    this.model = new HubspotModel(this.transport, settings);
+    this.associations = new HubspotAssociations(this.transport);
+  }
+
+  capabilities(): Capabilities {
+    return {
+      modifiedSince: true,
+      // Delta reads come in (modified, id) order; full reads use the list endpoint, which pages by id.
+      orderedByModified: false,
+      writable: !this.settings.readOnly,
+      externalId: true,
+      createFields: true,
+      maxPageSize: MAX_PAGE,
+      batchSize: { read: BATCH, create: BATCH, update: BATCH, delete: BATCH },
+      lookbackMs: LOOKBACK_MS,
+      requestsPerSecond: this.settings.burstLimit / 10,
+    };
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.transport.get('/crm/v3/objects/contacts', { query: { limit: 1, archived: false } });
+    } catch (error) {
+      if (isFerryError(error) && (error.code === 'TRANSIENT' || error.code === 'CONNECTION_FAILED')) {
+        throw new FerryError('CONNECTION_FAILED', `Cannot reach HubSpot at ${this.settings.baseUrl}: ${error.message}`, { baseUrl: this.settings.baseUrl }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async describe(): Promise<SchemaDescription> {
+    const objects = [];
+    for (const name of await this.model.objectNames()) {
+      objects.push((await this.model.object(name, true)).schema);
+    }
+    return { objects };
+  }
+
+  async now(): Promise<string> {
+    await this.transport.get('/crm/v3/objects/contacts', { query: { limit: 1 }, accept: [403, 404] });
+    const server = this.transport.serverNow();
+    return server === undefined ? nowIso() : new Date(server).toISOString();
+  }
+
+  async close(): Promise<void> {
+    // fetch keeps no connection state that needs closing
+  }
+
+  // ------------------------------------------------------------------------------------------ reading
+
+  private selection(object: ObjectModel, fields: string[] | undefined): { properties: string[]; associations: AssociationField[] } {
+    if (!fields) return { properties: [...object.properties.keys()], associations: [...object.associations.values()] };
+    const properties = new Set<string>(['hs_object_id']);
+    if (object.modifiedProperty) properties.add(object.modifiedProperty);
+    const associations: AssociationField[] = [];
+    for (const name of fields) {
+      const association = object.associations.get(name);
+      if (association) associations.push(association);
+      else if (object.properties.has(name)) properties.add(name);
+      else throw new FerryError('UNKNOWN_FIELD', `HubSpot ${object.name} has no property "${name}"`, { object: object.name, field: name });
+    }
+    return { properties: [...properties], associations };
+  }
+
+  async read(objectName: string, options: ReadOptions = {}): Promise<ReadPage> {
+    const object = await this.model.object(objectName);
+    if (object.owners) return this.readOwners(options);
+    const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE), MAX_PAGE));
+    const selection = this.selection(object, options.fields);
+    const cursor = options.after ? decodeCursor(options.after) : undefined;
+    if (cursor?.p === 'l' || (!cursor && !options.modifiedSince) || !object.modifiedProperty) {
+      return this.readList(object, selection, limit, cursor?.p === 'l' ? cursor.a : undefined);
+    }
+    let start: Cursor;
+    if (cursor) start = cursor;
+    else {
+      const since = parseInstant(options.modifiedSince);
+      if (!since) throw new FerryError('USAGE', `modifiedSince ${JSON.stringify(options.modifiedSince)} is not an ISO date-time`);
+      start = { p: 'r', t: Date.parse(since), x: false };
+    }
+    return this.readDelta(object, selection, limit, start);
+  }
+
+  /** Full read: GET /crm/v3/objects/{type}?limit&after&properties (pages in id order). */
+  private async readList(object: ObjectModel, selection: { properties: string[]; associations: AssociationField[] }, limit: number, after: string | undefined): Promise<ReadPage> {
+    const inline = selection.properties.join(',').length <= MAX_QUERY_PROPERTIES_CHARS;
+    const response = await this.transport.get<HubspotPage<HubspotObject>>(`/crm/v3/objects/${object.type}`, {
+      query: { limit, after, archived: false, properties: inline ? selection.properties : ['hs_object_id'] },
+    });
+    let rows = response.body.results ?? [];
+    if (!inline && rows.length > 0) rows = await this.batchRead(object, rows.map((row) => row.id), selection.properties);
+    const records = await this.toRecords(object, rows, selection);
+    const next = response.body.paging?.next?.after;
+    return next ? { records, next: encodeCursor({ p: 'l', a: next }) } : { records };
+  }
+
+  /**
+   * Delta read through the search endpoint, keyset-paged: every page is a NEW search whose lower bound is
+   * the last modified time read, so no query ever pages past HubSpot's 10,000-results cap, and a record
+   * modified during the read moves behind the bound and is read again instead of shifting the offsets.
+   * A run of records sharing one modified time that fills a whole page is read by hs_object_id ranges
+   * (modified EQ t AND hs_object_id GT last id), so even more than 10,000 records in one millisecond are
+   * read once each. https://developers.hubspot.com/docs/api/crm/search (limit <= 200, 10,000 results per query)
+   */
+  private async readDelta(object: ObjectModel, selection: { properties: string[]; associations: AssociationField[] }, limit: number, cursor: Cursor): Promise<ReadPage> {
+    const modified = object.modifiedProperty!;
+    const properties = [...new Set([...selection.properties, modified, 'hs_object_id'])];
+    const time = (row: HubspotObject): number => this.modifiedMillis(object, row);
+    if (cursor.p === 'r') {
+      const rows = await this.search(object, properties, limit + 1, [{ propertyName: modified, operator: cursor.x ? 'GT' : 'GTE', value: String(cursor.t) }], modified);
+      if (rows.length <= limit) return { records: await this.toRecords(object, rows, selection) };
+      const lookahead = time(rows[limit]!);
+      const page = rows.slice(0, limit);
+      const last = time(page[page.length - 1]!);
+      if (last < lookahead) {
+        return { records: await this.toRecords(object, page, selection), next: encodeCursor({ p: 'r', t: last, x: true }) };
+      }
+      const before = page.filter((row) => time(row) < lookahead);
+      if (before.length > 0) {
+        return { records: await this.toRecords(object, before, selection), next: encodeCursor({ p: 'r', t: lookahead, x: false }) };
+      }
+      return this.readDelta(object, selection, limit, { p: 't', t: lookahead });
+    }
+    if (cursor.p !== 't') throw new FerryError('USAGE', 'The read cursor does not belong to a delta read');
+    const filters = [{ propertyName: modified, operator: 'EQ', value: String(cursor.t) }];
+    if (cursor.i !== undefined) filters.push({ propertyName: 'hs_object_id', operator: 'GT', value: cursor.i });
+    const rows = await this.search(object, properties, limit + 1, filters, 'hs_object_id');
+    if (rows.length <= limit) {
+      return { records: await this.toRecords(object, rows, selection), next: encodeCursor({ p: 'r', t: cursor.t, x: true }) };
+    }
+    const page = rows.slice(0, limit);
+    return { records: await this.toRecords(object, page, selection), next: encodeCursor({ p: 't', t: cursor.t, i: page[page.length - 1]!.id }) };
+  }
+
+  private async search(object: ObjectModel, properties: string[], limit: number, filters: { propertyName: string; operator: string; value: string }[], sortBy: string): Promise<HubspotObject[]> {
+    const response = await this.transport.post<HubspotPage<HubspotObject>>(`/crm/v3/objects/${object.type}/search`, {
+      filterGroups: [{ filters }],
+      sorts: [{ propertyName: sortBy, direction: 'ASCENDING' }],
+      properties,
+      limit,
+    });
+    return response.body.results ?? [];
+  }
+
+  private modifiedMillis(object: ObjectModel, row: HubspotObject): number {
+    const raw = (object.modifiedProperty ? row.properties?.[object.modifiedProperty] : undefined) ?? row.updatedAt;
+    const instant = parseInstant(raw ?? undefined);
+    return instant ? Date.parse(instant) : 0;
+  }
+
+  private async readOwners(options: ReadOptions): Promise<ReadPage> {
+    const cursor = options.after ? decodeCursor(options.after) : undefined;
+    const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE), MAX_PAGE));
+    // https://developers.hubspot.com/docs/api/crm/owners
+    const response = await this.transport.get<HubspotPage<Owner>>('/crm/v3/owners', { query: { limit, after: cursor?.p === 'l' ? cursor.a : undefined, archived: false } });
+    const records = (response.body.results ?? []).map((owner) => this.ownerRecord(owner));
+    const next = response.body.paging?.next?.after;
+    return next ? { records, next: encodeCursor({ p: 'l', a: next }) } : { records };
+  }
+
+  private ownerRecord(owner: Owner): CrmRecord {
+    const updatedAt = parseInstant(owner.updatedAt ?? undefined) ?? null;
+    return {
+      id: String(owner.id),
+      updatedAt,
+      fields: {
+        email: owner.email ?? null,
+        firstName: owner.firstName ?? null,
+        lastName: owner.lastName ?? null,
+        userId: owner.userId === null || owner.userId === undefined ? null : String(owner.userId),
+        archived: owner.archived ?? false,
+        updatedAt,
+      },
+    };
+  }
+
+  async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
+    const object = await this.model.object(objectName);
+    const unique = [...new Set(ids)];
+    if (object.owners) {
+      const found: CrmRecord[] = [];
+      for (const id of unique) {
+        const response = await this.transport.get<Owner>(`/crm/v3/owners/${encodeURIComponent(id)}`, { accept: [400, 404] });
+        if (response.status === 200) found.push(this.ownerRecord(response.body));
+      }
+      return found;
+    }
+    const selection = this.selection(object, fields);
+    const rows = await this.batchRead(object, unique, selection.properties);
+    const records = await this.toRecords(object, rows, selection);
+    const byId = new Map(records.map((record) => [record.id, record]));
+    return unique.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
+  }
+
+  /** POST batch/read; ids that do not exist come back as errors in a 207 and are left out. */
+  private async batchRead(object: ObjectModel, ids: string[], properties: string[], idProperty?: string): Promise<HubspotObject[]> {
+    const rows: HubspotObject[] = [];
+    for (const chunk of chunks(ids, BATCH)) {
+      const body: Record<string, unknown> = { properties, inputs: chunk.map((id) => ({ id })) };
+      if (idProperty) body.idProperty = idProperty;
+      const response = await this.transport.post<HubspotBatchResponse>(`/crm/v3/objects/${object.type}/batch/read`, body, { accept: [207, 400, 404] });
+      if (response.status === 400 && !(response.body?.results?.length ?? 0)) {
+        // A 400 for a batch of ids that cannot exist (e.g. not numeric): nothing found.
+        continue;
+      }
+      rows.push(...(response.body?.results ?? []).filter((row) => !row.archived));
+    }
+    return rows;
+  }
+
+  private async toRecords(object: ObjectModel, rows: HubspotObject[], selection: { properties: string[]; associations: AssociationField[] }): Promise<CrmRecord[]> {
+    const records = rows.map((row): CrmRecord => {
+      const fields: Record<string, FieldValue> = {};
+      for (const name of selection.properties) {
+        const field = object.properties.get(name);
+        if (field) fields[name] = fromHubspotValue(field.type, row.properties?.[name]);
+      }
+      const millis = this.modifiedMillis(object, row);
+      return { id: String(row.id), updatedAt: millis ? new Date(millis).toISOString() : null, fields };
+    });
+    if (records.length === 0 || selection.associations.length === 0) return records;
+    const ids = records.map((record) => record.id);
+    const byTarget = new Map<string, AssociationField[]>();
+    for (const association of selection.associations) byTarget.set(association.toObject, [...(byTarget.get(association.toObject) ?? []), association]);
+    for (const [toObject, fields] of byTarget) {
+      const target = await this.model.object(toObject);
+      const primaryTypeId = fields.some((field) => field.primary) ? await this.associations.primaryTypeId(object.type, target.type) : undefined;
+      const associated = await this.associations.read(object.type, target.type, ids, primaryTypeId);
+      for (const record of records) {
+        const found = associated.get(record.id);
+        for (const field of fields) {
+          if (field.kind === 'reference-list') record.fields[field.name] = found?.ids ?? [];
+          else record.fields[field.name] = found?.primary[0] ?? null;
+        }
+      }
+    }
+    return records;
+  }
+
+  // ------------------------------------------------------------------------------------------ writing
+
+  private assertWritable(object: ObjectModel): void {
+    if (this.settings.readOnly) throw new FerryError('CONFIG_INVALID', 'This HubSpot connection is read-only (readOnly: true): it cannot be written to');
+    if (object.owners) throw new FerryError('SCHEMA_MISMATCH', 'HubSpot owners are read-only (they are the account\'s users); map them with links or match keys', { object: object.name });
+  }
+
+  /** Checks and converts one record's fields; a WriteResult when a field is wrong. */
+  private prepare(object: ObjectModel, index: number, fields: Record<string, FieldValue>): PreparedWrite | WriteResult {
+    const prepared: PreparedWrite = { index, properties: {}, associations: [], fields };
+    for (const [name, value] of Object.entries(fields)) {
+      const association = object.associations.get(name);
+      if (association) {
+        prepared.associations.push({ field: association, value });
+        continue;
+      }
+      const field = object.properties.get(name);
+      if (!field) return failure('UNKNOWN_FIELD', `HubSpot ${object.name} has no property "${name}"`, name, value);
+      if (field.readOnly && name !== this.settings.externalIdProperty) return failure('INVALID_VALUE', `${name} is read-only in HubSpot`, name, value);
+      const converted = toHubspotValue(field.type, value);
+      if (!converted.ok) return failure('INVALID_VALUE', `${name}: ${converted.message}`, name, value);
+      prepared.properties[name] = converted.value;
+    }
+    return prepared;
+  }
+
+  private nextTraceId(): string {
+    this.traceCounter += 1;
+    // Fixed width, so no trace id is a prefix of another one when searched for in an error text.
+    return `${this.tracePrefix}-${String(this.traceCounter).padStart(9, '0')}`;
+  }
+
+  async create(objectName: string, inputs: CreateInput[]): Promise<WriteResult[]> {
+    const object = await this.model.object(objectName);
+    this.assertWritable(object);
+    const results: (WriteResult | undefined)[] = new Array<WriteResult | undefined>(inputs.length);
+    const ready: PreparedWrite[] = [];
+    for (const [index, input] of inputs.entries()) {
+      const prepared = this.prepare(object, index, input.fields);
+      if ('ok' in prepared) {
+        results[index] = prepared;
+        continue;
+      }
+      if (input.externalId !== undefined && object.properties.has(this.settings.externalIdProperty)) {
+        prepared.properties[this.settings.externalIdProperty] = input.externalId;
+        prepared.externalId = input.externalId;
+      }
+      ready.push(prepared);
+    }
+    for (const chunk of chunks(ready, BATCH)) {
+      const outcome = await this.createBatch(object, chunk);
+      for (const [index, result] of outcome) results[index] = result;
+    }
+    const created = ready.filter((entry) => results[entry.index]?.ok);
+    await this.writeAssociations(object, created, results, true);
+    return results.map((result) => result ?? failure('WRITE_FAILED', 'HubSpot returned no result for this record'));
+  }
+
+  /**
+   * batch/create with a unique objectWriteTraceId per input, which makes HubSpot answer a partial failure
+   * with 207 and name the failed inputs' trace ids. Anything that still cannot be attributed is sent
+   * again one record at a time.
+   * https://developers.hubspot.com/docs/api-reference/error-handling (Multi-status errors)
+   */
+  private async createBatch(object: ObjectModel, batch: PreparedWrite[]): Promise<Map<number, WriteResult>> {
+    const outcome = new Map<number, WriteResult>();
+    const traces = batch.map(() => this.nextTraceId());
+    const response = await this.transport.post<HubspotBatchResponse & HubspotError>(
+      `/crm/v3/objects/${object.type}/batch/create`,
+      { inputs: batch.map((entry, index) => ({ properties: entry.properties, objectWriteTraceId: traces[index] })) },
+      { accept: [207, 400, 409] },
+    );
+    const body = response.body ?? {};
+    const results = (body.results ?? []) as (HubspotObject & { objectWriteTraceId?: string })[];
+    const errors = response.status >= 400 ? [body as HubspotError] : (body.errors ?? []);
+    const unattributed: PreparedWrite[] = [];
+    // Errors first: each names its input's trace id somewhere in its body.
+    for (const error of errors) {
+      const text = JSON.stringify(error);
+      const hits = batch.filter((_entry, index) => text.includes(traces[index]!));
+      if (hits.length === 1) {
+        const entry = hits[0]!;
+        outcome.set(entry.index, await this.createFailure(object, entry, error, response.status));
+      }
+    }
+    const byTrace = new Map(results.filter((row) => row.objectWriteTraceId).map((row) => [row.objectWriteTraceId!, row]));
+    const untraced = results.filter((row) => !row.objectWriteTraceId);
+    for (const [index, entry] of batch.entries()) {
+      if (outcome.has(entry.index)) continue;
+      const row = byTrace.get(traces[index]!);
+      if (row) outcome.set(entry.index, { ok: true, id: String(row.id) });
+    }
+    // Results without a trace id are matched by the external id each create stamped: HubSpot does not
+    // promise that batch results come back in input order, so position is never used.
+    const byExternalId = new Map(
+      untraced
+        .map((row) => [row.properties?.[this.settings.externalIdProperty], row] as const)
+        .filter((pair): pair is readonly [string, HubspotObject & { objectWriteTraceId?: string }] => typeof pair[0] === 'string' && pair[0] !== ''),
+    );
+    for (const entry of batch) {
+      if (outcome.has(entry.index) || entry.externalId === undefined) continue;
+      const row = byExternalId.get(entry.externalId);
+      if (row) outcome.set(entry.index, { ok: true, id: String(row.id) });
+    }
+    unattributed.push(...batch.filter((entry) => !outcome.has(entry.index)));
+    if (unattributed.length === 0) return outcome;
+    if (batch.length === 1) {
+      outcome.set(batch[0]!.index, await this.createFailure(object, batch[0]!, errors[0] ?? { message: `HubSpot answered ${response.status}` }, response.status));
+      return outcome;
+    }
+    // Some records of this batch may have been created (a 207 without usable trace ids): only the
+    // unattributed ones are retried alone; with an external id stamped, a retry finds an earlier create.
+    for (const entry of unattributed) {
+      const single = await this.createBatch(object, [entry]);
+      for (const [index, result] of single) outcome.set(index, result);
+    }
+    return outcome;
+  }
+
+  /** A failed create; a unique conflict on the external-id property means an earlier attempt got through. */
+  private async createFailure(object: ObjectModel, entry: PreparedWrite, error: HubspotError, status: number): Promise<WriteResult> {
+    const values: Record<string, FieldValue> = { ...entry.fields };
+    const external = entry.externalId;
+    if (external !== undefined) values[this.settings.externalIdProperty] = external;
+    const recordError = toRecordError(error, status, entry.properties, values);
+    if (recordError.code === 'UNIQUE_VIOLATION' && external !== undefined && recordError.field === this.settings.externalIdProperty) {
+      const found = await this.findByExternalIds(object.name, [external]);
+      const id = found.get(external);
+      if (id) return { ok: true, id };
+    }
+    return { ok: false, error: recordError };
+  }
+
+  async update(objectName: string, inputs: UpdateInput[]): Promise<WriteResult[]> {
+    const object = await this.model.object(objectName);
+    this.assertWritable(object);
+    const results: (WriteResult | undefined)[] = new Array<WriteResult | undefined>(inputs.length);
+    const ready: (PreparedWrite & { id: string })[] = [];
+    for (const [index, input] of inputs.entries()) {
+      const prepared = this.prepare(object, index, input.fields);
+      if ('ok' in prepared) results[index] = prepared;
+      else ready.push({ ...prepared, id: input.id });
+    }
+    const withProperties = ready.filter((entry) => Object.keys(entry.properties).length > 0);
+    for (const chunk of chunks(withProperties, BATCH)) {
+      for (const [index, result] of await this.updateBatch(object, chunk)) results[index] = result;
+    }
+    // Association-only updates: the record must exist.
+    const associationOnly = ready.filter((entry) => Object.keys(entry.properties).length === 0);
+    if (associationOnly.length > 0) {
+      const existing = new Set((await this.batchRead(object, associationOnly.map((entry) => entry.id), ['hs_object_id'])).map((row) => String(row.id)));
+      for (const entry of associationOnly) {
+        results[entry.index] = existing.has(entry.id) ? { ok: true, id: entry.id } : failure('NOT_FOUND', `HubSpot ${object.name} ${entry.id} does not exist`);
+      }
+    }
+    const updated = ready.filter((entry) => results[entry.index]?.ok);
+    await this.writeAssociations(object, updated, results, false);
+    return results.map((result) => result ?? failure('WRITE_FAILED', 'HubSpot returned no result for this record'));
+  }
+
+  private async updateBatch(object: ObjectModel, batch: (PreparedWrite & { id: string })[]): Promise<Map<number, WriteResult>> {
+    const outcome = new Map<number, WriteResult>();
+    const response = await this.transport.post<HubspotBatchResponse & HubspotError>(
+      `/crm/v3/objects/${object.type}/batch/update`,
+      { inputs: batch.map((entry) => ({ id: entry.id, properties: entry.properties })) },
+      { accept: [207, 400, 404, 409] },
+    );
+    const body = response.body ?? {};
+    const errors = response.status >= 400 ? [body as HubspotError] : (body.errors ?? []);
+    const succeeded = new Set((body.results ?? []).map((row) => String(row.id)));
+    for (const entry of batch) if (succeeded.has(entry.id)) outcome.set(entry.index, { ok: true, id: entry.id });
+    for (const error of errors) {
+      const ids = [...(Array.isArray(error.context?.ids) ? (error.context.ids as unknown[]) : []), ...(Array.isArray(error.context?.id) ? (error.context.id as unknown[]) : [])].map(String);
+      const hits = batch.filter((entry) => !outcome.has(entry.index) && ids.includes(entry.id));
+      for (const entry of hits) outcome.set(entry.index, { ok: false, error: toRecordError(error, response.status, entry.properties, entry.fields) });
+    }
+    const rest = batch.filter((entry) => !outcome.has(entry.index));
+    if (rest.length === 0) return outcome;
+    if (batch.length === 1) {
+      const entry = batch[0]!;
+      outcome.set(entry.index, { ok: false, error: toRecordError(errors[0] ?? { message: `HubSpot answered ${response.status}` }, response.status, entry.properties, entry.fields) });
+      return outcome;
+    }
+    for (const entry of rest) for (const [index, result] of await this.updateBatch(object, [entry])) outcome.set(index, result);
+    return outcome;
+  }
+
+  /**
+   * Writes association fields after the records: reference-lists become exactly the given set (missing
+   * links created, others removed on update), `primary_company` gets the Primary label. A record whose
+   * links fail is reported failed with REFERENCE_MISSING; a record created in this call is archived
+   * again then, so a failed create leaves nothing behind.
+   */
+  private async writeAssociations(object: ObjectModel, written: PreparedWrite[], results: (WriteResult | undefined)[], creating: boolean): Promise<void> {
+    const idOf = (entry: PreparedWrite): string => (results[entry.index] as { ok: true; id: string }).id;
+    const withLinks = written.filter((entry) => entry.associations.length > 0);
+    if (withLinks.length === 0) return;
+    const failures = new Map<number, RecordError>();
+    const byField = new Map<string, { field: AssociationField; entries: { entry: PreparedWrite; value: FieldValue }[] }>();
+    for (const entry of withLinks) {
+      for (const { field, value } of entry.associations) {
+        const group = byField.get(field.name) ?? { field, entries: [] };
+        group.entries.push({ entry, value });
+        byField.set(field.name, group);
+      }
+    }
+    for (const { field, entries } of byField.values()) {
+      const target = await this.model.object(field.toObject);
+      const noteFailure = (from: string, to: string, error: HubspotError, value: FieldValue): void => {
+        const entry = entries.find((candidate) => idOf(candidate.entry) === from)?.entry;
+        if (!entry || failures.has(entry.index)) return;
+        failures.set(entry.index, { code: 'REFERENCE_MISSING', message: `${field.name}: cannot link ${field.toObject} ${to}: ${error.message ?? 'HubSpot refused the association'}`, field: field.name, value });
+      };
+      if (field.kind === 'reference') {
+        const typeId = await this.associations.primaryTypeId(object.type, target.type);
+        const pairs = entries.filter((item) => item.value !== null && item.value !== '').map((item) => ({ from: idOf(item.entry), to: String(item.value) }));
+        if (pairs.length === 0) continue;
+        const failed = typeId === undefined ? await this.associations.associate(object.type, target.type, pairs) : await this.associations.associateTyped(object.type, target.type, typeId, pairs);
+        for (const [key, error] of failed) {
+          const [from, to] = key.split('/') as [string, string];
+          noteFailure(from, to, error, to);
+        }
+        continue;
+      }
+      const wanted = new Map(entries.map((item) => [idOf(item.entry), { value: item.value, ids: [...new Set((Array.isArray(item.value) ? item.value : item.value === null ? [] : [item.value]).map(String))] }]));
+      const current = creating ? new Map<string, { ids: string[] }>() : await this.associations.read(object.type, target.type, [...wanted.keys()]);
+      const add: { from: string; to: string }[] = [];
+      const remove: { from: string; to: string }[] = [];
+      for (const [from, { ids }] of wanted) {
+        const existing = current.get(from)?.ids ?? [];
+        for (const to of ids) if (!existing.includes(to)) add.push({ from, to });
+        for (const to of existing) if (!ids.includes(to)) remove.push({ from, to });
+      }
+      if (add.length > 0) {
+        for (const [key, error] of await this.associations.associate(object.type, target.type, add)) {
+          const [from, to] = key.split('/') as [string, string];
+          noteFailure(from, to, error, wanted.get(from)?.value ?? null);
+        }
+      }
+      if (remove.length > 0) {
+        for (const [key, error] of await this.associations.archive(object.type, target.type, remove)) {
+          const [from, to] = key.split('/') as [string, string];
+          noteFailure(from, to, error, wanted.get(from)?.value ?? null);
+        }
+      }
+    }
+    if (failures.size === 0) return;
+    const rollback: string[] = [];
+    for (const [index, error] of failures) {
+      const result = results[index];
+      if (creating && result?.ok) rollback.push(result.id);
+      results[index] = { ok: false, error };
+    }
+    if (rollback.length > 0) await this.archive(object, rollback);
+  }
+
+  async delete(objectName: string, ids: string[]): Promise<WriteResult[]> {
+    const object = await this.model.object(objectName);
+    this.assertWritable(object);
+    // batch/archive answers 204 whether or not an id exists, so existence is read first.
+    const existing = new Set((await this.batchRead(object, [...new Set(ids)], ['hs_object_id'])).map((row) => String(row.id)));
+    await this.archive(object, [...existing]);
+    return ids.map((id) => (existing.has(id) ? { ok: true, id } : failure('NOT_FOUND', `HubSpot ${object.name} ${id} does not exist`)));
+  }
+
+  private async archive(object: ObjectModel, ids: string[]): Promise<void> {
+    for (const chunk of chunks(ids, BATCH)) {
+      await this.transport.post(`/crm/v3/objects/${object.type}/batch/archive`, { inputs: chunk.map((id) => ({ id })) });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ external ids
+
+  async ensureExternalId(objectName: string): Promise<string | undefined> {
+    let object = await this.model.object(objectName);
+    if (object.owners) return undefined;
+    const name = this.settings.externalIdProperty;
+    if (object.properties.has(name)) return name;
+    if (this.settings.readOnly) return undefined;
+    // A unique-value text property; https://developers.hubspot.com/docs/api/crm/properties (hasUniqueValue)
+    const groups = await this.transport.get<HubspotPage<{ name: string }>>(`/crm/v3/properties/${object.type}/groups`, { accept: [404] });
+    const groupNames = (groups.status === 200 ? (groups.body.results ?? []) : []).map((group) => group.name);
+    const groupName = groupNames.find((group) => group.endsWith('information')) ?? groupNames[0] ?? `${object.name.replace(/s$/, '')}information`;
+    try {
+      await this.transport.post(`/crm/v3/properties/${object.type}`, {
+        name,
+        label: 'Ferry source id',
+        description: 'Id of the source record this record was migrated from (set by Ferry; used to find records again after an interrupted run).',
+        type: 'string',
+        fieldType: 'text',
+        groupName,
+        hasUniqueValue: true,
+      }, { accept: [409] });
+    } catch (error) {
+      if (isHttpError(error) && error.status === 400) return undefined;
+      throw error;
+    }
+    object = await this.model.object(objectName, true);
+    return object.properties.has(name) ? name : undefined;
+  }
+
+  async findByExternalIds(objectName: string, externalIds: string[]): Promise<Map<string, string>> {
+    const object = await this.model.object(objectName);
+    const name = this.settings.externalIdProperty;
+    const found = new Map<string, string>();
+    if (!object.properties.has(name) || externalIds.length === 0) return found;
+    const rows = await this.batchRead(object, [...new Set(externalIds)], [name], name);
+    for (const row of rows) {
+      const value = row.properties?.[name];
+      if (value) found.set(value, String(row.id));
+    }
+    return found;
+  }
+}
+
+/** Validates the settings and builds the connector. */
+export function createHubspotConnector(config: HubspotConnectionConfig | Record<string, unknown>, options: HubspotConnectorOptions & HubspotTransportOptions = {}): HubspotConnector {
+  const settings = parseHubspotConnectionConfig(config, options);
+  return new HubspotConnector(settings, options);
+}

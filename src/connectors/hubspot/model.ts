@@ -1,0 +1,212 @@
+import { FerryError, isFerryError } from '../../core/errors.js';
+import type { FieldSchema, ObjectSchema } from '../../core/schema.js';
+import { STANDARD_OBJECTS, type HubspotSettings } from './config.js';
+import type { HubspotPage, HubspotTransport } from './transport.js';
+import { toFieldSchema, type HubspotProperty } from './values.js';
+
+/**
+ * What describe() knows about one HubSpot object: its API path segment, its properties, and the
+ * association fields Ferry exposes on it.
+ *
+ * Associations as fields: each association is exposed on ONE side only (the "many" or child side), so a
+ * relation is written exactly once:
+ * - contacts: `primary_company` (reference -> companies: the Primary company label) and
+ *   `associated_companies` (reference-list -> companies: every associated company);
+ * - deals: `primary_company`, `associated_companies`, `associated_contacts`;
+ * - notes, tasks, calls, meetings: `associated_contacts`, `associated_companies`, `associated_deals`.
+ * Reads use the v4 associations batch/read; writes use v4 batch/associate/default (unlabeled) and
+ * batch/create with the primary type id for `primary_company`.
+ * https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/associate-records/batch/get-associations
+ */
+export interface AssociationField {
+  name: string;
+  toObject: string;
+  kind: 'reference' | 'reference-list';
+  /** For `primary_company`: find the HUBSPOT_DEFINED "Primary" type id of this pair. */
+  primary?: boolean;
+}
+
+const ACTIVITY_ASSOCIATIONS: AssociationField[] = [
+  { name: 'associated_contacts', toObject: 'contacts', kind: 'reference-list' },
+  { name: 'associated_companies', toObject: 'companies', kind: 'reference-list' },
+  { name: 'associated_deals', toObject: 'deals', kind: 'reference-list' },
+];
+
+export const ASSOCIATION_FIELDS: Record<string, AssociationField[]> = {
+  contacts: [
+    { name: 'primary_company', toObject: 'companies', kind: 'reference', primary: true },
+    { name: 'associated_companies', toObject: 'companies', kind: 'reference-list' },
+  ],
+  deals: [
+    { name: 'primary_company', toObject: 'companies', kind: 'reference', primary: true },
+    { name: 'associated_companies', toObject: 'companies', kind: 'reference-list' },
+    { name: 'associated_contacts', toObject: 'contacts', kind: 'reference-list' },
+  ],
+  notes: ACTIVITY_ASSOCIATIONS,
+  tasks: ACTIVITY_ASSOCIATIONS,
+  calls: ACTIVITY_ASSOCIATIONS,
+  meetings: ACTIVITY_ASSOCIATIONS,
+};
+
+/** Owners: read-only, from the owners API (not a CRM object with properties). */
+const OWNER_FIELDS: FieldSchema[] = [
+  { name: 'email', type: 'email', readOnly: true },
+  { name: 'firstName', type: 'string', readOnly: true },
+  { name: 'lastName', type: 'string', readOnly: true },
+  { name: 'userId', type: 'string', readOnly: true },
+  { name: 'archived', type: 'boolean', readOnly: true },
+  { name: 'updatedAt', type: 'datetime', readOnly: true },
+];
+
+/** Properties every read asks for whatever the selection. */
+const ALWAYS = ['hs_object_id'];
+
+export interface ObjectModel {
+  name: string;
+  /** Path segment in /crm/v3/objects/{type}: the name for standard objects, the objectTypeId for custom ones. */
+  type: string;
+  label?: string;
+  owners: boolean;
+  properties: Map<string, FieldSchema>;
+  associations: Map<string, AssociationField>;
+  modifiedProperty?: string;
+  createdProperty?: string;
+  schema: ObjectSchema;
+}
+
+interface CustomSchema {
+  name: string;
+  objectTypeId: string;
+  fullyQualifiedName?: string;
+  labels?: { singular?: string; plural?: string };
+}
+
+interface Pipeline {
+  id: string;
+  label?: string;
+  stages?: { id: string; label?: string }[];
+}
+
+/** Loads and caches object models; each object's properties are fetched the first time it is used. */
+export class HubspotModel {
+  private customs: Promise<Map<string, CustomSchema>> | undefined;
+  private readonly objects = new Map<string, Promise<ObjectModel>>();
+
+  constructor(
+    private readonly transport: HubspotTransport,
+    private readonly settings: HubspotSettings,
+  ) {}
+
+  /** Custom object schemas (GET /crm/v3/schemas); none when the token lacks crm.schemas.custom.read. */
+  private customSchemas(): Promise<Map<string, CustomSchema>> {
+    if (!this.customs) {
+      this.customs = (async () => {
+        try {
+          const response = await this.transport.get<HubspotPage<CustomSchema>>('/crm/v3/schemas', { accept: [404] });
+          const map = new Map<string, CustomSchema>();
+          if (response.status === 404) return map;
+          for (const schema of response.body.results ?? []) map.set(schema.name, schema);
+          return map;
+        } catch (error) {
+          if (isFerryError(error) && error.code === 'AUTH_FAILED') return new Map<string, CustomSchema>();
+          throw error;
+        }
+      })();
+      this.customs.catch(() => (this.customs = undefined));
+    }
+    return this.customs;
+  }
+
+  async objectNames(): Promise<string[]> {
+    const names: string[] = [...STANDARD_OBJECTS, ...(await this.customSchemas()).keys()];
+    const wanted = this.settings.objects;
+    return wanted ? names.filter((name) => wanted.includes(name)) : names;
+  }
+
+  object(name: string, refresh = false): Promise<ObjectModel> {
+    let model = this.objects.get(name);
+    if (!model || refresh) {
+      model = this.load(name);
+      this.objects.set(name, model);
+      model.catch(() => this.objects.delete(name));
+    }
+    return model;
+  }
+
+  private async load(name: string): Promise<ObjectModel> {
+    if (name === 'owners') {
+      const properties = new Map(OWNER_FIELDS.map((field) => [field.name, field]));
+      return { name, type: 'owners', label: 'Owners', owners: true, properties, associations: new Map(), schema: { name, label: 'Owners', fields: [...OWNER_FIELDS] } };
+    }
+    let type = name;
+    let label: string | undefined;
+    if (!(STANDARD_OBJECTS as readonly string[]).includes(name)) {
+      const custom = (await this.customSchemas()).get(name);
+      if (!custom) {
+        const known = (await this.objectNames()).join(', ');
+        throw new FerryError('SCHEMA_MISMATCH', `Unknown HubSpot object "${name}" (objects: ${known})`, { object: name });
+      }
+      type = custom.objectTypeId;
+      label = custom.labels?.plural;
+    }
+    // https://developers.hubspot.com/docs/api/crm/properties
+    const response = await this.transport.get<HubspotPage<HubspotProperty>>(`/crm/v3/properties/${type}`, { query: { archived: false } });
+    const raw = response.body.results ?? [];
+    const names = new Set(raw.map((property) => property.name));
+    const modifiedProperty = pickModified(name, names);
+    const createdProperty = ['createdate', 'hs_createdate'].find((candidate) => names.has(candidate));
+    const properties = new Map<string, FieldSchema>();
+    for (const property of raw) {
+      const essential = property.name === modifiedProperty || property.name === createdProperty || ALWAYS.includes(property.name) || property.name === this.settings.externalIdProperty;
+      if (property.hidden && !essential) continue;
+      const field = toFieldSchema(property);
+      if (field.name === modifiedProperty) field.readOnly = true;
+      if (field.name === 'hs_object_id') field.readOnly = true;
+      properties.set(field.name, field);
+    }
+    if (name === 'deals') await this.addDealStages(properties);
+    const associations = new Map<string, AssociationField>();
+    for (const association of ASSOCIATION_FIELDS[name] ?? []) {
+      if (!properties.has(association.name)) associations.set(association.name, association);
+    }
+    const fields: FieldSchema[] = [...properties.values()];
+    for (const association of associations.values()) {
+      fields.push({ name: association.name, type: association.kind, reference: { object: association.toObject } });
+    }
+    const schema: ObjectSchema = { name, fields };
+    if (label) schema.label = label;
+    if (modifiedProperty) schema.modifiedField = modifiedProperty;
+    if (createdProperty) schema.createdField = createdProperty;
+    if (properties.has(this.settings.externalIdProperty)) schema.externalIdField = this.settings.externalIdProperty;
+    return { name, type, label, owners: false, properties, associations, modifiedProperty, createdProperty, schema };
+  }
+
+  /** Deal stages and pipelines as enum options, from the pipelines API (stage ids are what records hold). */
+  private async addDealStages(properties: Map<string, FieldSchema>): Promise<void> {
+    // https://developers.hubspot.com/docs/api/crm/pipelines
+    const response = await this.transport.get<HubspotPage<Pipeline>>('/crm/v3/pipelines/deals', { accept: [404] });
+    if (response.status === 404) return;
+    const pipelines = response.body.results ?? [];
+    const stage = properties.get('dealstage');
+    if (stage) {
+      stage.type = 'enum';
+      stage.options = pipelines.flatMap((pipeline) =>
+        (pipeline.stages ?? []).map((entry) => ({ value: entry.id, label: pipelines.length > 1 ? `${pipeline.label ?? pipeline.id}: ${entry.label ?? entry.id}` : (entry.label ?? entry.id) })),
+      );
+    }
+    const pipeline = properties.get('pipeline');
+    if (pipeline) {
+      pipeline.type = 'enum';
+      pipeline.options = pipelines.map((entry) => ({ value: entry.id, label: entry.label ?? entry.id }));
+    }
+  }
+}
+
+/**
+ * The property behind "last modified". Every CRM object has `hs_lastmodifieddate`; contacts also carry
+ * the older `lastmodifieddate`, which HubSpot's own search examples use for contacts. Ferry prefers
+ * `hs_lastmodifieddate` (same meaning, one name for every object) and falls back to `lastmodifieddate`.
+ */
+function pickModified(_object: string, names: Set<string>): string | undefined {
+  return ['hs_lastmodifieddate', 'lastmodifieddate'].find((candidate) => names.has(candidate));
+}

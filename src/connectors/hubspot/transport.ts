@@ -1,0 +1,197 @@
+import { FerryError } from '../../core/errors.js';
+import { HttpClient, RollingWindowPacer, type Clock, type HttpResponse, type RateLimitObservation, type RequestOptions, type RouteInfo } from '../../core/http.js';
+import type { HubspotSettings } from './config.js';
+
+/**
+ * HTTP, auth, pacing and paging for HubSpot: the operations (hubspot-connector.ts) never build a request
+ * by hand. Facts relied on, with their sources:
+ *
+ * - Burst limit per 10 s per app: 100 (Free/Starter), 190 (Pro/Enterprise), 250 (API limit increase); daily
+ *   limit per account; headers X-HubSpot-RateLimit-Max / -Remaining / -Interval-Milliseconds and
+ *   -Daily / -Daily-Remaining; a 429 body names `policyName` (DAILY or the secondly/ten-secondly window).
+ *   https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
+ *   https://developers.hubspot.com/changelog/increasing-our-api-limits
+ * - Search has its own limit: 4 requests per second per token (raised from 1).
+ *   https://developers.hubspot.com/changelog/crm-search-api-rate-limit-increase
+ * - 401 invalid auth, 403 missing scopes, 429 rate limit, 502/504 "pause a few seconds and retry", 503
+ *   temporarily unavailable, 477 account migration with Retry-After.
+ *   https://developers.hubspot.com/docs/api/error-handling
+ */
+
+const BURST_INTERVAL_MS = 10_000;
+
+/** Scopes a private app needs for everything Ferry does (read and write); names from HubSpot's scope list. */
+export const REQUIRED_SCOPES = [
+  'crm.objects.contacts.read',
+  'crm.objects.contacts.write',
+  'crm.objects.companies.read',
+  'crm.objects.companies.write',
+  'crm.objects.deals.read',
+  'crm.objects.deals.write',
+  'crm.objects.owners.read',
+  'crm.schemas.contacts.read',
+  'crm.schemas.contacts.write',
+  'crm.schemas.companies.read',
+  'crm.schemas.companies.write',
+  'crm.schemas.deals.read',
+  'crm.schemas.deals.write',
+  'crm.objects.custom.read',
+  'crm.objects.custom.write',
+  'crm.schemas.custom.read',
+];
+
+export interface HubspotPage<T> {
+  results: T[];
+  paging?: { next?: { after?: string } };
+}
+
+/** A CRM object record as the v3 objects API returns it. */
+export interface HubspotObject {
+  id: string;
+  properties: Record<string, string | null>;
+  createdAt?: string;
+  updatedAt?: string;
+  archived?: boolean;
+}
+
+/** One entry of `errors` in a batch (207) or error body. */
+export interface HubspotError {
+  status?: string;
+  category?: string;
+  subCategory?: unknown;
+  message?: string;
+  context?: Record<string, unknown>;
+  errors?: { message?: string; code?: string; context?: Record<string, unknown> | string; in?: string }[];
+  correlationId?: string;
+}
+
+export interface HubspotBatchResponse<T = HubspotObject> {
+  status?: string;
+  results?: T[];
+  numErrors?: number;
+  errors?: HubspotError[];
+}
+
+export interface HubspotTransportOptions {
+  clock?: Clock;
+  random?: () => number;
+  fetch?: typeof fetch;
+}
+
+function isSearch(route: RouteInfo): boolean {
+  return route.method === 'POST' && route.path.endsWith('/search');
+}
+
+function headerNumber(headers: Headers, name: string): number | undefined {
+  const value = headers.get(name);
+  if (value === null || value.trim() === '') return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : undefined;
+}
+
+export class HubspotTransport {
+  readonly http: HttpClient;
+  readonly pacer: RollingWindowPacer;
+  /** Server time from the last response's Date header, and the local time it was seen at. */
+  private serverDate: { server: number; local: number } | undefined;
+  /** Requests left today as the last response said (absent for OAuth apps). */
+  dailyRemaining: number | undefined;
+
+  constructor(
+    private readonly settings: HubspotSettings,
+    options: HubspotTransportOptions = {},
+  ) {
+    this.pacer = new RollingWindowPacer([
+      { name: 'burst', limit: settings.burstLimit, intervalMs: BURST_INTERVAL_MS },
+      { name: 'search', limit: settings.searchPerSecond, intervalMs: 1000, route: isSearch },
+    ]);
+    this.http = new HttpClient({
+      baseUrl: settings.baseUrl,
+      vendor: 'HubSpot',
+      authorization: () => `Bearer ${settings.accessToken}`,
+      timeoutMs: settings.timeoutMs,
+      maxRetries: settings.maxRetries,
+      pacer: this.pacer,
+      clock: options.clock,
+      random: options.random,
+      fetch: options.fetch,
+      secrets: [settings.accessToken],
+      onResponse: ({ headers }) => this.observe(headers),
+      classify: ({ status, body, route }) => this.classify(status, body, route),
+    });
+  }
+
+  private observe(headers: Headers): RateLimitObservation[] {
+    const date = headers.get('date');
+    if (date) {
+      const server = Date.parse(date);
+      if (!Number.isNaN(server)) this.serverDate = { server, local: Date.now() };
+    }
+    const daily = headerNumber(headers, 'x-hubspot-ratelimit-daily-remaining');
+    if (daily !== undefined) this.dailyRemaining = daily;
+    const observation: RateLimitObservation = { rule: 'burst' };
+    const max = headerNumber(headers, 'x-hubspot-ratelimit-max');
+    const remaining = headerNumber(headers, 'x-hubspot-ratelimit-remaining');
+    const interval = headerNumber(headers, 'x-hubspot-ratelimit-interval-milliseconds');
+    if (max !== undefined) observation.limit = max;
+    if (remaining !== undefined) observation.remaining = remaining;
+    if (interval !== undefined) observation.intervalMs = interval;
+    return max === undefined && remaining === undefined && interval === undefined ? [] : [observation];
+  }
+
+  private classify(status: number, body: unknown, route: RouteInfo): FerryError | 'retry' | undefined {
+    const error = (typeof body === 'object' && body !== null ? body : {}) as HubspotError & { policyName?: string };
+    if (status === 429 && String(error.policyName ?? '').toUpperCase() === 'DAILY') {
+      return new FerryError(
+        'RATE_LIMITED',
+        'HubSpot daily API limit reached: the account has used all its requests for today. The run stops here and is resumable: run the same command again after the limit resets (midnight in the HubSpot account\'s time zone).',
+        { policyName: 'DAILY', path: route.path, resumable: true },
+      );
+    }
+    if (status === 401) {
+      return new FerryError(
+        'AUTH_FAILED',
+        `HubSpot rejected the access token (401). Check the token in ferry.yaml (accessToken: \${HUBSPOT_TOKEN}); a private app needs the scopes ${REQUIRED_SCOPES.join(', ')}.`,
+        { status, path: route.path },
+      );
+    }
+    if (status === 403) {
+      const message = this.http.redact(String(error.message ?? ''));
+      return new FerryError(
+        'AUTH_FAILED',
+        `HubSpot refused ${route.method} ${route.path} (403: the token lacks a scope)${message ? `: ${message}` : ''}. Add the missing scope to the private app (Ferry uses ${REQUIRED_SCOPES.join(', ')}).`,
+        { status, path: route.path },
+      );
+    }
+    // 477: the account is being moved between data centres; HubSpot sends Retry-After.
+    if (status === 477) return 'retry';
+    return undefined;
+  }
+
+  get<T>(path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    return this.http.get<T>(path, options);
+  }
+
+  post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    return this.http.post<T>(path, body, options);
+  }
+
+  /** Every page of a GET list endpoint (`results` + `paging.next.after`). */
+  async listAll<T>(path: string, query: RequestOptions['query'] = {}): Promise<T[]> {
+    const items: T[] = [];
+    let after: string | undefined;
+    for (let guard = 0; guard < 100_000; guard += 1) {
+      const response = await this.get<HubspotPage<T>>(path, { query: { ...query, after } });
+      items.push(...(response.body.results ?? []));
+      after = response.body.paging?.next?.after;
+      if (!after) break;
+    }
+    return items;
+  }
+
+  /** Server time (ms) estimated from the last Date header, or undefined before any response. */
+  serverNow(): number | undefined {
+    if (!this.serverDate) return undefined;
+    return this.serverDate.server + (Date.now() - this.serverDate.local);
+  }
+}

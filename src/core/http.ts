@@ -1,0 +1,405 @@
+import { FerryError, type ErrorCode } from './errors.js';
+
+/**
+ * The one HTTP layer every API connector uses (HubSpot now, Pipedrive and Salesforce later): JSON in and
+ * out, an auth header, timeouts, bounded retries with exponential backoff and jitter, `Retry-After`, and a
+ * pacer that keeps requests under the vendor's published limits before the vendor has to say 429.
+ *
+ * Vendor knowledge stays in the connector: which routes have their own limit (`PacerRule.route`), how to
+ * read the vendor's rate-limit headers (`HttpClientOptions.onResponse`), and which errors must not be
+ * retried (`HttpClientOptions.classify`, e.g. a daily limit that only resets at midnight).
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a request is, as the pacer and the callbacks see it. */
+export interface RouteInfo {
+  method: HttpMethod;
+  /** Path without the query string, e.g. `/crm/v3/objects/contacts/search`. */
+  path: string;
+}
+
+// ------------------------------------------------------------------------------------------ pacing
+
+/** N requests per interval (a rolling window), for every request or only for the routes it matches. */
+export interface PacerRule {
+  name: string;
+  limit: number;
+  intervalMs: number;
+  /** Routes the rule applies to; all routes when absent. */
+  route?: (route: RouteInfo) => boolean;
+}
+
+/** What a vendor's rate-limit headers said about one rule's window. */
+export interface RateLimitObservation {
+  rule: string;
+  /** Requests still allowed in the current window. */
+  remaining?: number;
+  /** The window's size as the server sees it (adopted when lower than the configured limit). */
+  limit?: number;
+  intervalMs?: number;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+interface RuleState {
+  rule: PacerRule;
+  /** Grant times inside the current window, oldest first. */
+  grants: number[];
+  /** No grant before this instant (the server said the window is used up). */
+  blockedUntil: number;
+}
+
+/**
+ * Rolling-window pacer: before each request it waits until every rule that applies has room, then
+ * records the grant. Works with concurrent callers (each re-checks after its wait).
+ */
+export class RollingWindowPacer {
+  private readonly states: RuleState[];
+  private pausedUntil = 0;
+  /** Total milliseconds callers waited for a slot. */
+  waitedMs = 0;
+
+  constructor(rules: PacerRule[]) {
+    this.states = rules.map((rule) => ({ rule: { ...rule }, grants: [], blockedUntil: 0 }));
+  }
+
+  get rules(): readonly PacerRule[] {
+    return this.states.map((state) => state.rule);
+  }
+
+  async acquire(route: RouteInfo, clock: Clock): Promise<void> {
+    for (;;) {
+      const now = clock.now();
+      let wait = Math.max(0, this.pausedUntil - now);
+      for (const state of this.applicable(route)) {
+        const windowStart = now - state.rule.intervalMs;
+        while (state.grants.length > 0 && state.grants[0]! <= windowStart) state.grants.shift();
+        if (state.blockedUntil > now) wait = Math.max(wait, state.blockedUntil - now);
+        if (state.grants.length >= state.rule.limit) {
+          const oldest = state.grants[state.grants.length - state.rule.limit]!;
+          wait = Math.max(wait, oldest + state.rule.intervalMs - now);
+        }
+      }
+      if (wait <= 0) {
+        for (const state of this.applicable(route)) state.grants.push(now);
+        return;
+      }
+      this.waitedMs += wait;
+      await clock.sleep(wait);
+    }
+  }
+
+  /** Adapts to what the server reported: a lower limit is adopted, an exhausted window blocks until it rolls. */
+  observe(observation: RateLimitObservation, clock: Clock): void {
+    const state = this.states.find((candidate) => candidate.rule.name === observation.rule);
+    if (!state) return;
+    if (observation.intervalMs !== undefined && observation.intervalMs > 0) state.rule.intervalMs = observation.intervalMs;
+    if (observation.limit !== undefined && observation.limit > 0 && observation.limit < state.rule.limit) state.rule.limit = observation.limit;
+    if (observation.remaining !== undefined && observation.remaining <= 0) {
+      state.blockedUntil = Math.max(state.blockedUntil, clock.now() + state.rule.intervalMs);
+    }
+  }
+
+  /** Holds every request until `until` (a 429 with Retry-After: nobody should knock before then). */
+  pauseUntil(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+  }
+
+  private applicable(route: RouteInfo): RuleState[] {
+    return this.states.filter((state) => !state.rule.route || state.rule.route(route));
+  }
+}
+
+// ------------------------------------------------------------------------------------------ errors
+
+/** An HTTP failure after retries, with the status and (cut) body for the caller to interpret. */
+export class HttpError extends FerryError {
+  readonly status: number;
+  readonly body: unknown;
+
+  constructor(code: ErrorCode, message: string, status: number, body: unknown, route: RouteInfo) {
+    super(code, message, { status, method: route.method, path: route.path, body });
+    this.name = 'HttpError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export function isHttpError(error: unknown): error is HttpError {
+  return error instanceof HttpError;
+}
+
+const NETWORK_ERROR = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|UND_ERR|socket hang up|fetch failed|other side closed|network|terminated/i;
+
+function isNetworkError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return true;
+  const cause = (error as { cause?: unknown }).cause;
+  const causeCode = typeof cause === 'object' && cause !== null ? String((cause as { code?: unknown }).code ?? '') : '';
+  const causeMessage = cause instanceof Error ? cause.message : '';
+  return NETWORK_ERROR.test(`${error.message} ${causeCode} ${causeMessage}`);
+}
+
+/** `Retry-After` as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+// ------------------------------------------------------------------------------------------ client
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined | (string | number)[]>;
+  body?: unknown;
+  /** Statuses (besides 2xx) returned to the caller instead of thrown, e.g. 404 for "not there". */
+  accept?: number[];
+  signal?: AbortSignal;
+}
+
+export interface HttpStats {
+  requests: number;
+  retries: number;
+  /** 429 responses seen (before retries). */
+  throttled: number;
+  /** Milliseconds spent in backoff after failures (pacer waits are separate). */
+  backoffMs: number;
+  /** Milliseconds waited for the pacer. */
+  pacedMs: number;
+  byRoute: Record<string, number>;
+}
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  /** Vendor name for messages, e.g. `HubSpot`. */
+  vendor: string;
+  /** Value of the Authorization header, e.g. `Bearer pat-...` (called per request: tokens may be refreshed). */
+  authorization?: () => string | Promise<string>;
+  headers?: Record<string, string>;
+  /** Per-attempt timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Retries after the first attempt (default 5). */
+  maxRetries?: number;
+  /** Backoff base and cap in ms (default 500 ms doubling up to 30 s, full jitter). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Longest Retry-After honoured inside a call; longer waits become an error (default 60 s). */
+  maxRetryAfterMs?: number;
+  pacer?: RollingWindowPacer;
+  /** Reads the vendor's rate-limit headers after each response. */
+  onResponse?: (response: { status: number; headers: Headers; route: RouteInfo }) => RateLimitObservation[] | void;
+  /**
+   * Vendor-specific error decision, before the generic one: return a FerryError to throw it at once
+   * (no retry), `'retry'` to retry, or undefined for the default handling.
+   */
+  classify?: (response: { status: number; headers: Headers; body: unknown; route: RouteInfo }) => FerryError | 'retry' | undefined;
+  clock?: Clock;
+  random?: () => number;
+  fetch?: typeof fetch;
+  /** Strings that must never appear in an error message (the token is always added). */
+  secrets?: string[];
+}
+
+const MAX_BODY_IN_MESSAGE = 500;
+
+function routeKey(route: RouteInfo): string {
+  return `${route.method} ${route.path.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
+}
+
+export class HttpClient {
+  readonly stats: HttpStats = { requests: 0, retries: 0, throttled: 0, backoffMs: 0, pacedMs: 0, byRoute: {} };
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly baseUrl: string;
+  private readonly secrets = new Set<string>();
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.clock = options.clock ?? realClock;
+    this.random = options.random ?? Math.random;
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    for (const secret of options.secrets ?? []) if (secret) this.secrets.add(secret);
+  }
+
+  get now(): number {
+    return this.clock.now();
+  }
+
+  get<T = unknown>(path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    return this.request<T>('GET', path, options);
+  }
+
+  post<T = unknown>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    return this.request<T>('POST', path, { ...options, body });
+  }
+
+  async request<T = unknown>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const route: RouteInfo = { method, path };
+    const url = this.url(path, options.query);
+    const maxRetries = this.options.maxRetries ?? 5;
+    let attempt = 0;
+    for (;;) {
+      if (this.options.pacer) {
+        const before = this.options.pacer.waitedMs;
+        await this.options.pacer.acquire(route, this.clock);
+        this.stats.pacedMs += this.options.pacer.waitedMs - before;
+      }
+      this.stats.requests += 1;
+      const key = routeKey(route);
+      this.stats.byRoute[key] = (this.stats.byRoute[key] ?? 0) + 1;
+      let outcome: { retryAfterMs?: number; error: FerryError } | HttpResponse<T>;
+      try {
+        outcome = await this.attempt<T>(method, url, route, options);
+      } catch (error) {
+        if (error instanceof FerryError) throw error;
+        if (!isNetworkError(error)) throw new FerryError('CONNECTION_FAILED', this.redact(`${this.options.vendor} ${method} ${path}: ${errorText(error)}`), { path }, { cause: error });
+        outcome = { error: new FerryError('TRANSIENT', this.redact(`${this.options.vendor} ${method} ${path}: network error (${errorText(error)})`), { method, path }) };
+      }
+      if (!('error' in outcome)) return outcome;
+      if (attempt >= maxRetries) throw outcome.error;
+      attempt += 1;
+      this.stats.retries += 1;
+      const backoff = this.backoff(attempt);
+      let wait = backoff;
+      if (outcome.retryAfterMs !== undefined) {
+        const limit = this.options.maxRetryAfterMs ?? 60_000;
+        if (outcome.retryAfterMs > limit) throw outcome.error;
+        wait = Math.max(outcome.retryAfterMs, Math.min(backoff, 1000));
+        this.options.pacer?.pauseUntil(this.clock.now() + wait);
+      }
+      this.stats.backoffMs += wait;
+      await this.clock.sleep(wait);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.options.backoffBaseMs ?? 500;
+    const cap = this.options.backoffMaxMs ?? 30_000;
+    const ceiling = Math.min(cap, base * 2 ** (attempt - 1));
+    // "Full jitter" keeps several clients that failed together from retrying together.
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  private url(path: string, query: RequestOptions['query']): string {
+    const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined) continue;
+      url.searchParams.set(key, Array.isArray(value) ? value.join(',') : String(value));
+    }
+    return url.toString();
+  }
+
+  private async attempt<T>(method: HttpMethod, url: string, route: RouteInfo, options: RequestOptions): Promise<HttpResponse<T> | { retryAfterMs?: number; error: FerryError }> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
+    if (this.options.authorization) {
+      const value = await this.options.authorization();
+      headers.authorization = value;
+      const token = value.replace(/^\S+\s+/, '');
+      if (token) this.secrets.add(token);
+    }
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const response = await this.fetchImpl(url, { method, headers, body, signal });
+    const text = await response.text();
+    let parsed: unknown = text;
+    if (text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    } else {
+      parsed = undefined;
+    }
+    for (const observation of this.options.onResponse?.({ status: response.status, headers: response.headers, route }) ?? []) {
+      this.options.pacer?.observe(observation, this.clock);
+    }
+    const ok = (response.status >= 200 && response.status < 300) || (options.accept ?? []).includes(response.status);
+    if (ok) return { status: response.status, headers: response.headers, body: parsed as T };
+
+    const decision = this.options.classify?.({ status: response.status, headers: response.headers, body: parsed, route });
+    if (decision instanceof FerryError) throw decision;
+    if (response.status === 429) this.stats.throttled += 1;
+    const retryable = decision === 'retry' || response.status === 429 || response.status >= 500;
+    const error = this.statusError(response.status, parsed, route);
+    if (!retryable) throw error;
+    return { retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.clock.now()), error };
+  }
+
+  private statusError(status: number, body: unknown, route: RouteInfo): HttpError {
+    const vendor = this.options.vendor;
+    const detail = this.redact(bodyText(body));
+    const where = `${route.method} ${route.path}`;
+    let code: ErrorCode;
+    let message: string;
+    if (status === 401 || status === 403) {
+      code = 'AUTH_FAILED';
+      message = `${vendor} refused the credentials (${status}) on ${where}${detail ? `: ${detail}` : ''}`;
+    } else if (status === 429) {
+      code = 'RATE_LIMITED';
+      message = `${vendor} kept answering 429 (rate limited) on ${where} after retries${detail ? `: ${detail}` : ''}`;
+    } else if (status >= 500) {
+      code = 'TRANSIENT';
+      message = `${vendor} answered ${status} on ${where} after retries${detail ? `: ${detail}` : ''}`;
+    } else {
+      code = status === 404 ? 'NOT_FOUND' : status === 409 ? 'UNIQUE_VIOLATION' : 'VALIDATION';
+      message = `${vendor} answered ${status} on ${where}${detail ? `: ${detail}` : ''}`;
+    }
+    return new HttpError(code, message, status, redactDeep(body, (text) => this.redact(text)), route);
+  }
+
+  /** Removes every known secret from a text. */
+  redact(text: string): string {
+    let result = text;
+    for (const secret of this.secrets) if (secret.length >= 4) result = result.split(secret).join('[redacted]');
+    return result;
+  }
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message !== error.message ? `${error.message}: ${cause.message}` : error.message;
+}
+
+function bodyText(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  let text: string;
+  if (typeof body === 'string') text = body;
+  else if (typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') text = (body as { message: string }).message;
+  else text = JSON.stringify(body);
+  return text.length > MAX_BODY_IN_MESSAGE ? `${text.slice(0, MAX_BODY_IN_MESSAGE - 1)}…` : text;
+}
+
+function redactDeep(value: unknown, redact: (text: string) => string): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(redact(JSON.stringify(value))) as unknown;
+  } catch {
+    return undefined;
+  }
+}
