@@ -25,9 +25,10 @@ async function migrate(dir: string, size: number): Promise<void> {
   const sourceSchema = await source.describe();
   const targetSchema = await target.describe();
   const ledger = await Ledger.open(join(dir, 'state.db'));
-  const options = { demoSampleSize: 5, pageSize: 500 };
+  const options = { demoSampleSize: 5, pageSize: Number(process.env.FERRY_BENCH_PAGE_SIZE ?? 500) };
   const draft = new Engine({ project: { version: 1, source: sourceConfig, target: targetConfig, sourceTimeZone: 'UTC', objects: [], options }, source, target, ledger, progress: new ProgressStream(), sourceSchema, targetSchema });
   const { project } = await proposeMapping({ sourceSchema, targetSchema, source: sourceConfig, target: targetConfig, sampleValues: (object, field) => draft.sampleSourceValues(object, field) });
+  project.options.pageSize = options.pageSize;
   const engine = new Engine({ project, source, target, ledger, progress: new ProgressStream(), sourceSchema, targetSchema });
   const started = process.hrtime.bigint();
   const result = await engine.migrate();
@@ -37,6 +38,7 @@ async function migrate(dir: string, size: number): Promise<void> {
     JSON.stringify({
       scenario: 'full migration SQLite -> SQLite',
       contacts: size,
+      pageSize: options.pageSize,
       recordsRead: total('read'),
       created: total('created'),
       matched: total('matched'),
