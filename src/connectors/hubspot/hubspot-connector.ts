@@ -409,13 +409,25 @@ export class HubspotConnector implements Connector {
     const results = (body.results ?? []) as (HubspotObject & { objectWriteTraceId?: string })[];
     const errors = response.status >= 400 ? [body as HubspotError] : (body.errors ?? []);
     const unattributed: PreparedWrite[] = [];
-    // Errors first: each names its input's trace id somewhere in its body.
+    // Errors first: each names its input's trace id somewhere in its body. Unique conflicts on the external
+    // id (a retried create whose first answer was lost) are looked up together, in one batch/read per 100,
+    // not one request per record.
+    const conflicts: { entry: PreparedWrite; error: RecordError }[] = [];
     for (const error of errors) {
       const text = JSON.stringify(error);
       const hits = batch.filter((_entry, index) => text.includes(traces[index]!));
       if (hits.length === 1) {
         const entry = hits[0]!;
-        outcome.set(entry.index, await this.createFailure(object, entry, error, response.status));
+        const recordError = this.createError(entry, error, response.status);
+        if (this.isExternalIdConflict(entry, recordError)) conflicts.push({ entry, error: recordError });
+        else outcome.set(entry.index, { ok: false, error: recordError });
+      }
+    }
+    if (conflicts.length > 0) {
+      const found = await this.findByExternalIds(object.name, conflicts.map(({ entry }) => entry.externalId!));
+      for (const { entry, error } of conflicts) {
+        const id = found.get(entry.externalId!);
+        outcome.set(entry.index, id ? { ok: true, id } : { ok: false, error });
       }
     }
     const byTrace = new Map(results.filter((row) => row.objectWriteTraceId).map((row) => [row.objectWriteTraceId!, row]));
@@ -452,15 +464,23 @@ export class HubspotConnector implements Connector {
     return outcome;
   }
 
+  private createError(entry: PreparedWrite, error: HubspotError, status: number): RecordError {
+    const values: Record<string, FieldValue> = { ...entry.fields };
+    if (entry.externalId !== undefined) values[this.settings.externalIdProperty] = entry.externalId;
+    return toRecordError(error, status, entry.properties, values);
+  }
+
+  /** A unique conflict on the external-id property: an earlier attempt of this create got through. */
+  private isExternalIdConflict(entry: PreparedWrite, error: RecordError): boolean {
+    return error.code === 'UNIQUE_VIOLATION' && entry.externalId !== undefined && error.field === this.settings.externalIdProperty;
+  }
+
   /** A failed create; a unique conflict on the external-id property means an earlier attempt got through. */
   private async createFailure(object: ObjectModel, entry: PreparedWrite, error: HubspotError, status: number): Promise<WriteResult> {
-    const values: Record<string, FieldValue> = { ...entry.fields };
-    const external = entry.externalId;
-    if (external !== undefined) values[this.settings.externalIdProperty] = external;
-    const recordError = toRecordError(error, status, entry.properties, values);
-    if (recordError.code === 'UNIQUE_VIOLATION' && external !== undefined && recordError.field === this.settings.externalIdProperty) {
-      const found = await this.findByExternalIds(object.name, [external]);
-      const id = found.get(external);
+    const recordError = this.createError(entry, error, status);
+    if (this.isExternalIdConflict(entry, recordError)) {
+      const found = await this.findByExternalIds(object.name, [entry.externalId!]);
+      const id = found.get(entry.externalId!);
       if (id) return { ok: true, id };
     }
     return { ok: false, error: recordError };

@@ -27,6 +27,8 @@ describe('HubSpot emulator: rate limits', () => {
     expect(refused.headers.get('x-hubspot-ratelimit-daily')).toBe('1000');
     expect(refused.headers.get('x-hubspot-ratelimit-daily-remaining')).toBe('995');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The Date header follows the injected clock (clients take their high-water mark from it).
+    expect(Date.parse(refused.headers.get('date')!)).toBe(Math.floor(clock.now() / 1000) * 1000);
     clock.advance(5001); // the first request leaves the rolling window
     expect((await call(hubspot, 'GET', '/crm/v3/objects/contacts')).status).toBe(200);
     expect(hubspot.stats.status429).toBe(1);

@@ -243,6 +243,9 @@ describe('HubSpot emulator: records, properties, associations', () => {
     expect(bad.status).toBe(400);
     const good = await call(hubspot, 'POST', '/crm/v3/objects/contacts', { properties: { email: 'o@x.example', hubspot_owner_id: owner.id } });
     expect(good.status).toBe(201);
+    // The owner property says it refers to owners, so a client maps it as a reference, not a plain picklist.
+    const property = await call(hubspot, 'GET', '/crm/v3/properties/contacts/hubspot_owner_id');
+    expect(property.body).toMatchObject({ name: 'hubspot_owner_id', type: 'enumeration', referencedObjectType: 'OWNER', externalOptions: true });
   });
 
   it('archives records: gone from lists and reads, listed with archived=true, batch read reports missing ids', async () => {

@@ -189,6 +189,8 @@ interface PropertySpec {
   readOnly?: boolean;
   calculated?: boolean;
   hasUniqueValue?: boolean;
+  /** `OWNER` for owner properties: their options are the account's owners, not a stored list. */
+  referencedObjectType?: string;
 }
 
 export function makeProperty(name: string, spec: PropertySpec, group: string, displayOrder: number): PropertyDefinition {
@@ -206,7 +208,8 @@ export function makeProperty(name: string, spec: PropertySpec, group: string, di
     formField: !spec.readOnly,
     hubspotDefined: true,
     calculated: spec.calculated ?? false,
-    externalOptions: false,
+    externalOptions: spec.referencedObjectType !== undefined,
+    ...(spec.referencedObjectType !== undefined ? { referencedObjectType: spec.referencedObjectType } : {}),
     // readOnlyValue marks values only HubSpot sets (object id, modification dates, calculated properties).
     modificationMetadata: { archivable: false, readOnlyDefinition: true, readOnlyValue: spec.readOnly ?? false, readOnlyOptions: false },
     createdAt: EPOCH_ISO,
@@ -225,8 +228,9 @@ const select = (label: string, values: readonly (string | [string, string])[], f
   fieldType,
   options: options(values),
 });
-// hubspot_owner_id is an enumeration whose options are the account's owners; the store checks it against owners.
-const OWNER: PropertySpec = { label: 'Owner', type: 'enumeration', fieldType: 'select' };
+// hubspot_owner_id is an enumeration whose options are the account's owners (`externalOptions: true`,
+// `referencedObjectType: "OWNER"`, as HubSpot's properties API describes it); the store checks it against owners.
+const OWNER: PropertySpec = { label: 'Owner', type: 'enumeration', fieldType: 'select', referencedObjectType: 'OWNER' };
 const OBJECT_ID: PropertySpec = { label: 'Record ID', type: 'number', fieldType: 'number', readOnly: true };
 
 const LIFECYCLE = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'].map(

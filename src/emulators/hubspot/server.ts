@@ -128,7 +128,9 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     const finish = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       log.status = status;
       if (status === 429) stats.status429++;
-      send(response, status, body, headers);
+      // The Date header tells the emulator's time (the injected clock), as HubSpot's tells its own: clients
+      // take a run's high-water mark from it, so it must agree with the hs_lastmodifieddate values.
+      send(response, status, body, { Date: new Date(clock()).toUTCString(), ...headers });
     };
 
     const raw = await readBody(request);
