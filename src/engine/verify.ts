@@ -10,101 +10,101 @@ import type { EngineContext, VerifyIssue, VerifyResult } from './types.js';
  * to the wrong record. Reads the source page by page; writes nothing.
  */
 export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]): Promise<VerifyResult> {
-    const { source, target, ledger, project } = context;
-    const result: VerifyResult = { objects: {}, issues: [], ok: true };
-    const limitIssues = 1000;
-    for (const plan of plans) {
-      const summary = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0 };
-      result.objects[plan.object] = summary;
-      const referenceFields = new Map(plan.references.map((reference) => [reference.targetField, reference]));
-      const report = (issue: VerifyIssue) => {
-        if (result.issues.length < limitIssues) result.issues.push(issue);
-      };
-      let after: string | undefined;
-      for (;;) {
-        const page = await source.read(plan.object, { after, limit: project.options.pageSize });
-        const links = await ledger.getLinks(plan.object, page.records.map((record) => record.id));
-        const linked = page.records.filter((record) => links.get(record.id)?.targetId);
-        const targets = new Map<string, CrmRecord>();
-        const targetIds = linked.map((record) => links.get(record.id)!.targetId!);
-        for (let start = 0; start < targetIds.length; start += target.capabilities().batchSize.read) {
-          for (const record of await target.readByIds(plan.targetObject, targetIds.slice(start, start + target.capabilities().batchSize.read), plan.targetFields)) {
-            targets.set(record.id, record);
-          }
+  const { source, target, ledger, project } = context;
+  const result: VerifyResult = { objects: {}, issues: [], ok: true };
+  const limitIssues = 1000;
+  for (const plan of plans) {
+    const summary = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0 };
+    result.objects[plan.object] = summary;
+    const referenceFields = new Map(plan.references.map((reference) => [reference.targetField, reference]));
+    const report = (issue: VerifyIssue) => {
+      if (result.issues.length < limitIssues) result.issues.push(issue);
+    };
+    let after: string | undefined;
+    for (;;) {
+      const page = await source.read(plan.object, { after, limit: project.options.pageSize });
+      const links = await ledger.getLinks(plan.object, page.records.map((record) => record.id));
+      const linked = page.records.filter((record) => links.get(record.id)?.targetId);
+      const targets = new Map<string, CrmRecord>();
+      const targetIds = linked.map((record) => links.get(record.id)!.targetId!);
+      for (let start = 0; start < targetIds.length; start += target.capabilities().batchSize.read) {
+        for (const record of await target.readByIds(plan.targetObject, targetIds.slice(start, start + target.capabilities().batchSize.read), plan.targetFields)) {
+          targets.set(record.id, record);
         }
-        const mappedById = new Map(
-          page.records.map((record) => [
-            record.id,
-            mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone }).values,
-          ]),
-        );
-        const referenced = new Map<string, Map<string, Link>>();
-        for (const reference of plan.references) {
-          const ids = new Set<string>();
-          for (const values of mappedById.values()) {
-            const value = values[reference.targetField];
-            for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) ids.add(String(id));
-          }
-          const existing = referenced.get(reference.sourceObject) ?? new Map<string, Link>();
-          for (const [id, link] of await ledger.getLinks(reference.sourceObject, [...ids])) existing.set(id, link);
-          referenced.set(reference.sourceObject, existing);
-        }
-        for (const record of page.records) {
-          const link = links.get(record.id);
-          if (!link?.targetId || link.state !== 'linked') {
-            if (!plan.mapping.matchOnly) {
-              summary.notMigrated += 1;
-              report({ object: plan.object, sourceId: record.id, kind: 'not-migrated' });
-            }
-            continue;
-          }
-          summary.checked += 1;
-          const actual = targets.get(link.targetId);
-          if (!actual) {
-            summary.missing += 1;
-            report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'missing-in-target' });
-            continue;
-          }
-          // A merged duplicate shares its target record with its group, which holds the newest member's values.
-          if (link.origin === 'merged') continue;
-          const option = link.origin === 'created' ? 'update' : plan.mapping.matched;
-          for (const [field, rawExpected] of Object.entries(mappedById.get(record.id)!)) {
-            const reference = referenceFields.get(field);
-            let expected = rawExpected;
-            if (reference && expected !== null) {
-              const links = referenced.get(reference.sourceObject)!;
-              const translate = (id: unknown) => links.get(String(id))?.targetId ?? undefined;
-              if (Array.isArray(expected)) {
-                const ids = expected.map(translate);
-                if (ids.some((id) => id === undefined)) continue; // reported on the referenced record
-                expected = (ids as string[]).sort();
-              } else {
-                const id = translate(expected);
-                if (id === undefined) continue;
-                expected = id;
-              }
-            }
-            const type = plan.targetFieldSchemas.get(field)?.type;
-            const now = actual.fields[field] ?? null;
-            if (valuesEqual(expected, now, type)) continue;
-            const written = link.written ?? {};
-            if (!(field in written) && option !== 'update') continue; // kept on purpose (fill-empty / skip)
-            const reason: VerifyIssue['reason'] =
-              field in written ? (valuesEqual(now, written[field] as never, type) ? 'source-changed-since-last-run' : 'edited-in-target') : 'unknown';
-            if (reason === 'edited-in-target') {
-              report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'field-mismatch', field, expected, actual: now, reason });
-              continue;
-            }
-            if (reference) summary.brokenReferences += 1;
-            else summary.mismatched += 1;
-            report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: reference ? 'broken-reference' : 'field-mismatch', field, expected, actual: now, reason });
-          }
-        }
-        if (!page.next) break;
-        after = page.next;
       }
-      if (summary.missing + summary.mismatched + summary.brokenReferences + summary.notMigrated > 0) result.ok = false;
+      const mappedById = new Map(
+        page.records.map((record) => [
+          record.id,
+          mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone }).values,
+        ]),
+      );
+      const referenced = new Map<string, Map<string, Link>>();
+      for (const reference of plan.references) {
+        const ids = new Set<string>();
+        for (const values of mappedById.values()) {
+          const value = values[reference.targetField];
+          for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) ids.add(String(id));
+        }
+        const existing = referenced.get(reference.sourceObject) ?? new Map<string, Link>();
+        for (const [id, link] of await ledger.getLinks(reference.sourceObject, [...ids])) existing.set(id, link);
+        referenced.set(reference.sourceObject, existing);
+      }
+      for (const record of page.records) {
+        const link = links.get(record.id);
+        if (!link?.targetId || link.state !== 'linked') {
+          if (!plan.mapping.matchOnly) {
+            summary.notMigrated += 1;
+            report({ object: plan.object, sourceId: record.id, kind: 'not-migrated' });
+          }
+          continue;
+        }
+        summary.checked += 1;
+        const actual = targets.get(link.targetId);
+        if (!actual) {
+          summary.missing += 1;
+          report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'missing-in-target' });
+          continue;
+        }
+        // A merged duplicate shares its target record with its group, which holds the newest member's values.
+        if (link.origin === 'merged') continue;
+        const option = link.origin === 'created' ? 'update' : plan.mapping.matched;
+        for (const [field, rawExpected] of Object.entries(mappedById.get(record.id)!)) {
+          const reference = referenceFields.get(field);
+          let expected = rawExpected;
+          if (reference && expected !== null) {
+            const links = referenced.get(reference.sourceObject)!;
+            const translate = (id: unknown) => links.get(String(id))?.targetId ?? undefined;
+            if (Array.isArray(expected)) {
+              const ids = expected.map(translate);
+              if (ids.some((id) => id === undefined)) continue; // reported on the referenced record
+              expected = (ids as string[]).sort();
+            } else {
+              const id = translate(expected);
+              if (id === undefined) continue;
+              expected = id;
+            }
+          }
+          const type = plan.targetFieldSchemas.get(field)?.type;
+          const now = actual.fields[field] ?? null;
+          if (valuesEqual(expected, now, type)) continue;
+          const written = link.written ?? {};
+          if (!(field in written) && option !== 'update') continue; // kept on purpose (fill-empty / skip)
+          const reason: VerifyIssue['reason'] =
+            field in written ? (valuesEqual(now, written[field] as never, type) ? 'source-changed-since-last-run' : 'edited-in-target') : 'unknown';
+          if (reason === 'edited-in-target') {
+            report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'field-mismatch', field, expected, actual: now, reason });
+            continue;
+          }
+          if (reference) summary.brokenReferences += 1;
+          else summary.mismatched += 1;
+          report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: reference ? 'broken-reference' : 'field-mismatch', field, expected, actual: now, reason });
+        }
+      }
+      if (!page.next) break;
+      after = page.next;
     }
-    return result;
+    if (summary.missing + summary.mismatched + summary.brokenReferences + summary.notMigrated > 0) result.ok = false;
   }
+  return result;
+}
 
