@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, UpdateInput, WriteResult } from '../../core/connector.js';
 import { FerryError, isFerryError } from '../../core/errors.js';
-import { isHttpError } from '../../core/http.js';
+import { isHttpError, type HttpResponse } from '../../core/http.js';
 import type { FieldValue, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { HubspotAssociations } from './associations.js';
 import { parseHubspotConnectionConfig, type HubspotConnectionConfig, type HubspotConnectorOptions, type HubspotSettings } from './config.js';
 import { HubspotModel, type AssociationField, type ObjectModel } from './model.js';
+import { HubspotPropertyManager } from './properties.js';
 import { HubspotTransport, type HubspotBatchResponse, type HubspotError, type HubspotObject, type HubspotPage, type HubspotTransportOptions } from './transport.js';
 import { fromHubspotValue, toHubspotValue } from './values.js';
 import { toRecordError } from './write-errors.js';
@@ -52,6 +53,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return result;
 }
 
+/** A per-input error whose cause is on HubSpot's side (it may have been written by an earlier attempt). */
+function isTransientError(error: HubspotError): boolean {
+  const category = String(error.category ?? '').toUpperCase();
+  return category === 'INTERNAL_ERROR' || category === 'SERVICE_UNAVAILABLE';
+}
+
 function failure(code: RecordError['code'], message: string, field?: string, value?: FieldValue): WriteResult {
   const error: RecordError = { code, message };
   if (field !== undefined) {
@@ -85,6 +92,7 @@ export class HubspotConnector implements Connector {
   readonly transport: HubspotTransport;
   private readonly model: HubspotModel;
   private readonly associations: HubspotAssociations;
+  private readonly propertyManager: HubspotPropertyManager;
   /** Unique per connector instance, so objectWriteTraceIds never repeat across runs. */
   private readonly tracePrefix = `ferry-${randomBytes(4).toString('hex')}`;
   private traceCounter = 0;
@@ -96,6 +104,7 @@ export class HubspotConnector implements Connector {
     this.transport = new HubspotTransport(settings, options);
     this.model = new HubspotModel(this.transport, settings);
     this.associations = new HubspotAssociations(this.transport);
+    this.propertyManager = new HubspotPropertyManager(this.transport, settings.externalIdProperty);
   }
 
   capabilities(): Capabilities {
@@ -350,13 +359,25 @@ export class HubspotConnector implements Connector {
         continue;
       }
       const field = object.properties.get(name);
-      if (!field) return failure('UNKNOWN_FIELD', `HubSpot ${object.name} has no property "${name}"`, name, value);
+      if (!field) {
+        const refused = this.propertyManager.failures.get(`${object.name}.${name}`);
+        return failure('UNKNOWN_FIELD', `HubSpot ${object.name} has no property "${name}"${refused ? ` (creating it failed: ${refused})` : ''}`, name, value);
+      }
       if (field.readOnly && name !== this.settings.externalIdProperty) return failure('INVALID_VALUE', `${name} is read-only in HubSpot`, name, value);
       const converted = toHubspotValue(field.type, value);
       if (!converted.ok) return failure('INVALID_VALUE', `${name}: ${converted.message}`, name, value);
       prepared.properties[name] = converted.value;
     }
     return prepared;
+  }
+
+  /**
+   * With `createMissingProperties`, creates the properties and enumeration options these records need
+   * (see properties.ts) and returns the reloaded model; otherwise the model as it is.
+   */
+  private async withMissingProperties(object: ObjectModel, records: Record<string, FieldValue>[]): Promise<ObjectModel> {
+    if (!this.settings.createMissingProperties || object.owners) return object;
+    return (await this.propertyManager.ensure(object, records)) ? this.model.object(object.name, true) : object;
   }
 
   private nextTraceId(): string {
@@ -366,8 +387,9 @@ export class HubspotConnector implements Connector {
   }
 
   async create(objectName: string, inputs: CreateInput[]): Promise<WriteResult[]> {
-    const object = await this.model.object(objectName);
+    let object = await this.model.object(objectName);
     this.assertWritable(object);
+    object = await this.withMissingProperties(object, inputs.map((input) => input.fields));
     const results: (WriteResult | undefined)[] = new Array<WriteResult | undefined>(inputs.length);
     const ready: PreparedWrite[] = [];
     for (const [index, input] of inputs.entries()) {
@@ -400,11 +422,16 @@ export class HubspotConnector implements Connector {
   private async createBatch(object: ObjectModel, batch: PreparedWrite[]): Promise<Map<number, WriteResult>> {
     const outcome = new Map<number, WriteResult>();
     const traces = batch.map(() => this.nextTraceId());
-    const response = await this.transport.post<HubspotBatchResponse & HubspotError>(
-      `/crm/v3/objects/${object.type}/batch/create`,
-      { inputs: batch.map((entry, index) => ({ properties: entry.properties, objectWriteTraceId: traces[index] })) },
-      { accept: [207, 400, 409] },
-    );
+    let response: HttpResponse<HubspotBatchResponse & HubspotError>;
+    try {
+      response = await this.transport.post<HubspotBatchResponse & HubspotError>(
+        `/crm/v3/objects/${object.type}/batch/create`,
+        { inputs: batch.map((entry, index) => ({ properties: entry.properties, objectWriteTraceId: traces[index] })) },
+        { accept: [207, 400, 409] },
+      );
+    } catch (error) {
+      return this.recoverLostCreates(object, batch, error);
+    }
     const body = response.body ?? {};
     const results = (body.results ?? []) as (HubspotObject & { objectWriteTraceId?: string })[];
     const errors = response.status >= 400 ? [body as HubspotError] : (body.errors ?? []);
@@ -412,6 +439,8 @@ export class HubspotConnector implements Connector {
     // Errors first: each names its input's trace id somewhere in its body. Unique conflicts on the external
     // id (a retried create whose first answer was lost) are looked up together, in one batch/read per 100,
     // not one request per record.
+    // Transient per-input failures (207 INTERNAL_ERROR) are looked up too: an earlier attempt of this
+    // request may have written the record before its answer was lost.
     const conflicts: { entry: PreparedWrite; error: RecordError }[] = [];
     for (const error of errors) {
       const text = JSON.stringify(error);
@@ -419,7 +448,7 @@ export class HubspotConnector implements Connector {
       if (hits.length === 1) {
         const entry = hits[0]!;
         const recordError = this.createError(entry, error, response.status);
-        if (this.isExternalIdConflict(entry, recordError)) conflicts.push({ entry, error: recordError });
+        if (this.isExternalIdConflict(entry, recordError) || (entry.externalId !== undefined && isTransientError(error))) conflicts.push({ entry, error: recordError });
         else outcome.set(entry.index, { ok: false, error: recordError });
       }
     }
@@ -470,6 +499,37 @@ export class HubspotConnector implements Connector {
     return toRecordError(error, status, entry.properties, values);
   }
 
+  /**
+   * batch/create failed after the transport's retries (5xx, network error, timeout). When an attempt before
+   * the last one was carried out and only its answer was lost (e.g. a dropped connection, then a 503 on the
+   * retry), the records exist: they are looked up by the external id each one stamped and reported created.
+   * When none is found the error stands (the run stops, resumable); records of the batch that are not found
+   * while others are fail with WRITE_FAILED.
+   */
+  private async recoverLostCreates(object: ObjectModel, batch: PreparedWrite[], error: unknown): Promise<Map<number, WriteResult>> {
+    const transient = isFerryError(error) && (error.code === 'TRANSIENT' || error.code === 'CONNECTION_FAILED');
+    const externalIds = batch.flatMap((entry) => (entry.externalId === undefined ? [] : [entry.externalId]));
+    if (!transient || externalIds.length === 0) throw error;
+    let found: Map<string, string>;
+    try {
+      found = await this.findByExternalIds(object.name, externalIds);
+    } catch {
+      throw error;
+    }
+    if (found.size === 0) throw error;
+    const outcome = new Map<number, WriteResult>();
+    for (const entry of batch) {
+      const id = entry.externalId === undefined ? undefined : found.get(entry.externalId);
+      outcome.set(
+        entry.index,
+        id
+          ? { ok: true, id }
+          : failure('WRITE_FAILED', `HubSpot did not confirm this create (${error.message}) and no record with ${this.settings.externalIdProperty} ${JSON.stringify(entry.externalId ?? null)} exists: it was not created`),
+      );
+    }
+    return outcome;
+  }
+
   /** A unique conflict on the external-id property: an earlier attempt of this create got through. */
   private isExternalIdConflict(entry: PreparedWrite, error: RecordError): boolean {
     return error.code === 'UNIQUE_VIOLATION' && entry.externalId !== undefined && error.field === this.settings.externalIdProperty;
@@ -478,7 +538,7 @@ export class HubspotConnector implements Connector {
   /** A failed create; a unique conflict on the external-id property means an earlier attempt got through. */
   private async createFailure(object: ObjectModel, entry: PreparedWrite, error: HubspotError, status: number): Promise<WriteResult> {
     const recordError = this.createError(entry, error, status);
-    if (this.isExternalIdConflict(entry, recordError)) {
+    if (this.isExternalIdConflict(entry, recordError) || (entry.externalId !== undefined && (status >= 500 || isTransientError(error)))) {
       const found = await this.findByExternalIds(object.name, [entry.externalId!]);
       const id = found.get(entry.externalId!);
       if (id) return { ok: true, id };
@@ -487,8 +547,9 @@ export class HubspotConnector implements Connector {
   }
 
   async update(objectName: string, inputs: UpdateInput[]): Promise<WriteResult[]> {
-    const object = await this.model.object(objectName);
+    let object = await this.model.object(objectName);
     this.assertWritable(object);
+    object = await this.withMissingProperties(object, inputs.map((input) => input.fields));
     const results: (WriteResult | undefined)[] = new Array<WriteResult | undefined>(inputs.length);
     const ready: (PreparedWrite & { id: string })[] = [];
     for (const [index, input] of inputs.entries()) {

@@ -144,7 +144,7 @@ export class HubspotTransport {
     if (status === 429 && String(error.policyName ?? '').toUpperCase() === 'DAILY') {
       return new FerryError(
         'RATE_LIMITED',
-        'HubSpot daily API limit reached: the account has used all its requests for today. The run stops here and is resumable: run the same command again after the limit resets (midnight in the HubSpot account\'s time zone).',
+        'HubSpot daily API limit reached: the account\'s daily API limit is used up. The run stops here and is resumable: running the same command again after the limit resets (midnight in the HubSpot account\'s time zone) resumes the run where it stopped.',
         { policyName: 'DAILY', path: route.path, resumable: true },
       );
     }
@@ -174,6 +174,10 @@ export class HubspotTransport {
 
   post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
     return this.http.post<T>(path, body, options);
+  }
+
+  patch<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    return this.http.request<T>('PATCH', path, { ...options, body });
   }
 
   /** Every page of a GET list endpoint (`results` + `paging.next.after`). */

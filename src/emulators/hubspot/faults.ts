@@ -12,6 +12,8 @@ export interface FaultMatch {
   probability?: number;
   /** Fire at most this many times, then the rule retires. Default: unlimited. */
   count?: number;
+  /** Let this many matching requests through before the rule starts firing (e.g. 1: only retries). Default 0. */
+  skip?: number;
 }
 
 export type FaultRule =
@@ -28,6 +30,7 @@ interface ActiveRule {
   rule: FaultRule;
   remaining: number;
   fired: number;
+  skipped: number;
 }
 
 export interface TriggeredFaults {
@@ -60,7 +63,7 @@ export class FaultInjector {
 
   add(rule: FaultRule): number {
     const id = this.nextId++;
-    this.rules.push({ id, rule, remaining: rule.count ?? Number.POSITIVE_INFINITY, fired: 0 });
+    this.rules.push({ id, rule, remaining: rule.count ?? Number.POSITIVE_INFINITY, fired: 0, skipped: 0 });
     return id;
   }
 
@@ -108,6 +111,10 @@ export class FaultInjector {
       if (!pathMatches(rule.path, path)) continue;
       if (rule.kind === 'partial-batch' && !isBatchWrite) continue;
       if (rule.kind !== 'latency' && rule.kind !== 'partial-batch' && triggered.terminal) continue;
+      if (active.skipped < (rule.skip ?? 0)) {
+        active.skipped++;
+        continue;
+      }
       if (this.random.next() >= (rule.probability ?? 1)) continue;
       active.remaining--;
       active.fired++;

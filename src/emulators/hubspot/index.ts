@@ -1,4 +1,4 @@
-export { startHubspotEmulator, type HubspotEmulator, type HubspotEmulatorOptions, type HubspotEmulatorStats } from './server.js';
+export { startHubspotEmulator, type HubspotEmulator, type HubspotEmulatorOptions, type HubspotEmulatorStats, type HubspotEmulatorLimits } from './server.js';
 export { FaultInjector, type FaultMatch, type FaultRule } from './faults.js';
 export { HubspotStore, type Owner, type PublicRecord, type RequestLogEntry, type StoredRecord } from './store.js';
 export { seedSample, type SeedCounts } from './seed.js';

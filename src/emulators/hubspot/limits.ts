@@ -77,6 +77,20 @@ export class RateLimiter {
     };
   }
 
+  /**
+   * Starts the daily count afresh, as HubSpot does at midnight (tests: "the next day" without moving the
+   * clock), optionally with a new daily limit.
+   */
+  resetDaily(dailyLimit?: number): void {
+    this.daily.clear();
+    if (dailyLimit !== undefined) this.options.dailyLimit = dailyLimit;
+  }
+
+  /** Requests counted today for this token. */
+  usedToday(key: string): number {
+    return this.dailyUsage(key, this.clock()).used;
+  }
+
   /** Counts the request if it is allowed; refused requests are not counted. */
   admit(key: string, isSearch: boolean): RateDecision {
     const now = this.clock();

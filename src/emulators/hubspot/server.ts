@@ -37,6 +37,13 @@ export interface HubspotEmulatorStats {
   byPath: Record<string, number>;
 }
 
+export interface HubspotEmulatorLimits {
+  /** Forgets today's requests, as the reset at midnight does; optionally sets a new daily limit. */
+  resetDaily(dailyLimit?: number): void;
+  /** Requests counted against the daily limit so far today. */
+  usedToday(): number;
+}
+
 export interface HubspotEmulator {
   url: string;
   token: string;
@@ -44,6 +51,8 @@ export interface HubspotEmulator {
   faults: FaultInjector;
   store: HubspotStore;
   stats: HubspotEmulatorStats;
+  /** The token's rate limits: `resetDaily()` starts the daily count afresh (HubSpot's midnight reset). */
+  limits: HubspotEmulatorLimits;
   /** What `--seed sample` loaded, when it did. */
   seeded?: SeedCounts;
 }
@@ -212,6 +221,10 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     faults,
     store,
     stats,
+    limits: {
+      resetDaily: (dailyLimit) => limiter.resetDaily(dailyLimit),
+      usedToday: () => limiter.usedToday(token),
+    },
     seeded,
     close: () =>
       new Promise<void>((resolve, reject) => {

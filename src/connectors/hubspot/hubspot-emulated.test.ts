@@ -1,0 +1,174 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../core/http.js';
+import { startHubspotEmulator, type HubspotEmulator } from '../../emulators/hubspot/index.js';
+import { createHubspotConnector } from './index.js';
+
+/**
+ * The connector's write paths that need a real HubSpot-like server: creating missing properties and
+ * enumeration options (createMissingProperties), and recovering creates whose answer was lost, against
+ * the emulator (in-process, limits raised, no real waiting).
+ */
+
+const FAST = { burstLimit: { requests: 100_000, intervalMs: 10_000 }, searchPerSecond: 1000 };
+
+/** Backoff and pacing "sleep" by moving this clock: no real waiting. */
+function virtualClock(): Clock {
+  let now = Date.UTC(2026, 5, 1, 9);
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+let hubspot: HubspotEmulator | undefined;
+afterEach(async () => {
+  await hubspot?.close();
+  hubspot = undefined;
+});
+
+function connect(emulator: HubspotEmulator, settings: Record<string, unknown> = {}) {
+  return createHubspotConnector({ accessToken: emulator.token, baseUrl: emulator.url, burstLimit: 1000, searchPerSecond: 50, ...settings }, { clock: virtualClock() });
+}
+
+describe('createMissingProperties', () => {
+  it('creates missing properties (typed from the values, in a "ferry" group) and enumeration options, then writes', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot, { createMissingProperties: true });
+    const lifecycleBefore = hubspot.store.property('contacts', 'lifecyclestage')!.options.map((option) => option.value);
+    expect(lifecycleBefore).not.toContain('partner');
+    const results = await connector.create('contacts', [
+      {
+        ref: 'a',
+        fields: {
+          email: 'ada@example.com',
+          favourite_colour: 'green',
+          loyalty_points: 42,
+          vip_customer: true,
+          first_order_date: '2024-03-05',
+          last_seen_at: '2024-03-05T10:11:12.000Z',
+          lifecyclestage: 'partner',
+        },
+      },
+      { ref: 'b', fields: { email: 'bob@example.com', loyalty_points: null, lifecyclestage: 'lead' } },
+    ]);
+    expect(results).toEqual([
+      { ok: true, id: expect.any(String) },
+      { ok: true, id: expect.any(String) },
+    ]);
+
+    expect(hubspot.store.propertyGroups.get('contacts')!.get('ferry')).toMatchObject({ name: 'ferry', label: 'Ferry' });
+    const definition = (name: string) => hubspot!.store.property('contacts', name);
+    expect(definition('favourite_colour')).toMatchObject({ type: 'string', fieldType: 'text', groupName: 'ferry', label: 'Favourite colour' });
+    expect(definition('loyalty_points')).toMatchObject({ type: 'number', fieldType: 'number', groupName: 'ferry', label: 'Loyalty points' });
+    expect(definition('vip_customer')).toMatchObject({ type: 'bool', fieldType: 'booleancheckbox', groupName: 'ferry' });
+    expect(definition('first_order_date')).toMatchObject({ type: 'date', fieldType: 'date', groupName: 'ferry' });
+    expect(definition('last_seen_at')).toMatchObject({ type: 'datetime', fieldType: 'date', groupName: 'ferry' });
+    // The options PATCH sends the whole list: the earlier options stay, in their order, and the new one follows.
+    expect(definition('lifecyclestage')!.options.map((option) => option.value)).toEqual([...lifecycleBefore, 'partner']);
+    expect(hubspot.stats.byPath['PATCH /crm/v3/properties/contacts/lifecyclestage']).toBe(1);
+
+    const [record] = await connector.readByIds('contacts', [(results[0] as { id: string }).id]);
+    expect(record!.fields).toMatchObject({
+      favourite_colour: 'green',
+      loyalty_points: 42,
+      vip_customer: true,
+      first_order_date: '2024-03-05',
+      last_seen_at: '2024-03-05T10:11:12.000Z',
+      lifecyclestage: 'partner',
+    });
+
+    // Updates too, and a second write that needs nothing new asks for no schema change.
+    const schemaWrites = () => hubspot!.store.requests.filter((request) => request.path.startsWith('/crm/v3/properties') && request.method !== 'GET').length;
+    const before = schemaWrites();
+    expect(await connector.update('contacts', [{ id: (results[1] as { id: string }).id, fields: { nickname: 'Bobby', favourite_colour: 'blue' } }])).toEqual([{ ok: true, id: expect.any(String) }]);
+    expect(definition('nickname')).toMatchObject({ type: 'string', groupName: 'ferry' });
+    expect(schemaWrites()).toBe(before + 1);
+    await connector.update('contacts', [{ id: (results[1] as { id: string }).id, fields: { nickname: 'Rob', lifecyclestage: 'partner' } }]);
+    expect(schemaWrites()).toBe(before + 1);
+  });
+
+  it('off (the default): an unknown property is UNKNOWN_FIELD and an unknown option INVALID_VALUE, naming field and value; nothing is created', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot);
+    const results = await connector.create('contacts', [
+      { ref: 'a', fields: { email: 'ada@example.com', favourite_colour: 'green' } },
+      { ref: 'b', fields: { email: 'bob@example.com', lifecyclestage: 'partner' } },
+    ]);
+    expect(results[0]).toEqual({ ok: false, error: expect.objectContaining({ code: 'UNKNOWN_FIELD', field: 'favourite_colour', value: 'green' }) });
+    expect(results[1]).toEqual({ ok: false, error: expect.objectContaining({ code: 'INVALID_VALUE', field: 'lifecyclestage', value: 'partner' }) });
+    expect(hubspot.store.property('contacts', 'favourite_colour')).toBeUndefined();
+    expect(hubspot.store.propertyGroups.get('contacts')!.has('ferry')).toBe(false);
+    expect(hubspot.store.property('contacts', 'lifecyclestage')!.options.map((option) => option.value)).not.toContain('partner');
+  });
+
+  it('a property HubSpot refuses to create fails the record as UNKNOWN_FIELD with HubSpot\'s reason', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot, { createMissingProperties: true });
+    // Upper-case letters are not allowed in an internal name: the connector leaves such names alone.
+    const [result] = await connector.create('contacts', [{ ref: 'a', fields: { email: 'ada@example.com', FavColour: 'green' } }]);
+    expect(result).toEqual({ ok: false, error: expect.objectContaining({ code: 'UNKNOWN_FIELD', field: 'FavColour', value: 'green' }) });
+  });
+});
+
+describe('a create whose answer was lost and whose retry failed', () => {
+  it('a dropped answer then a 5xx: the records are found by ferry_source_id and reported created', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot, { maxRetries: 1 });
+    expect(await connector.ensureExternalId('contacts')).toBe('ferry_source_id');
+    hubspot.faults.dropConnection({ afterWrite: true, path: '/crm/v3/objects/contacts/batch/create', count: 1 });
+    hubspot.faults.serverError(503, { path: '/crm/v3/objects/contacts/batch/create', count: 1 });
+    const results = await connector.create('contacts', [
+      { ref: 's1', externalId: 's1', fields: { email: 'one@example.com' } },
+      { ref: 's2', externalId: 's2', fields: { email: 'two@example.com' } },
+    ]);
+    const stored = [...hubspot.store.table('contacts').values()];
+    expect(stored).toHaveLength(2);
+    const idOf = (sourceId: string) => stored.find((record) => record.properties.get('ferry_source_id') === sourceId)!.id;
+    expect(results).toEqual([
+      { ok: true, id: idOf('s1') },
+      { ok: true, id: idOf('s2') },
+    ]);
+    // Exactly: the write, the 503, one look-up.
+    expect(hubspot.stats.byPath['POST /crm/v3/objects/contacts/batch/create']).toBe(2);
+    expect(hubspot.stats.byPath['POST /crm/v3/objects/contacts/batch/read']).toBe(1);
+  });
+
+  it('a 5xx with nothing written still stops the write (the run is resumable)', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot, { maxRetries: 1 });
+    await connector.ensureExternalId('contacts');
+    hubspot.faults.serverError(503, { path: '/crm/v3/objects/contacts/batch/create', count: 2 });
+    await expect(connector.create('contacts', [{ ref: 's1', externalId: 's1', fields: { email: 'one@example.com' } }])).rejects.toMatchObject({ code: 'TRANSIENT' });
+    expect(hubspot.store.table('contacts').size).toBe(0);
+  });
+
+  it('a dropped answer then a 207 INTERNAL_ERROR on the retry: found and reported created, never duplicated', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot);
+    await connector.ensureExternalId('contacts');
+    hubspot.faults.dropConnection({ afterWrite: true, path: '/crm/v3/objects/contacts/batch/create', count: 1 });
+    // skip: 1 — the partial failure hits the retry, not the first attempt (whose answer is lost).
+    hubspot.faults.partialBatch(1, { path: '/crm/v3/objects/contacts/batch/create', skip: 1, count: 1 });
+    const results = await connector.create('contacts', [
+      { ref: 's1', externalId: 's1', fields: { email: 'one@example.com' } },
+      { ref: 's2', externalId: 's2', fields: { email: 'two@example.com' } },
+    ]);
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(hubspot.store.table('contacts').size).toBe(2);
+    expect(new Set(results.map((result) => (result.ok ? result.id : '')))).toEqual(new Set(hubspot.store.table('contacts').keys()));
+    expect(hubspot.stats.byPath['POST /crm/v3/objects/contacts/batch/create']).toBe(2);
+  });
+
+  it('a 207 INTERNAL_ERROR for a record that was never written stays a failure', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot);
+    await connector.ensureExternalId('contacts');
+    hubspot.faults.partialBatch(1, { path: '/crm/v3/objects/contacts/batch/create', count: 1 });
+    const [result] = await connector.create('contacts', [{ ref: 's1', externalId: 's1', fields: { email: 'one@example.com' } }]);
+    expect(result).toEqual({ ok: false, error: expect.objectContaining({ code: 'WRITE_FAILED' }) });
+    expect(hubspot.store.table('contacts').size).toBe(0);
+  });
+});
