@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { ProgressStream, type Counts } from '../core/progress.js';
 import { nowIso } from '../core/time.js';
 import type { RunResult, VerifyResult } from '../engine/types.js';
+import type { HubspotEmulator } from '../emulators/hubspot/index.js';
 import type { Ledger } from '../ledger/index.js';
 import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
@@ -23,10 +24,19 @@ export const DEMO_SIZE = 1000;
 /** How many target records the demo edits by hand on records that also changed in the source (certain conflicts). */
 const DEMO_CONFLICT_EDITS = 3;
 
+/** Where the story migrates to: a SQLite "new CRM" (default) or HubSpot, played by the in-process emulator. */
+export const DEMO_TARGETS = ['sqlite', 'hubspot'] as const;
+export type DemoTarget = (typeof DEMO_TARGETS)[number];
+
 export interface DemoStoryOptions {
   dir?: string;
   size?: number;
   seed?: number;
+  target?: DemoTarget;
+  /** HubSpot story: keep the emulator running after the story until Ctrl-C, so the next commands work against it. */
+  keep?: boolean;
+  /** HubSpot story with --keep: resolves when the user stops the emulator (Ctrl-C). */
+  untilStopped?: () => Promise<unknown>;
 }
 
 /** ./ferry-demo, or ferry-demo-2, -3, ... when it exists and is not empty. */
@@ -40,7 +50,14 @@ export function chooseDemoFolder(cwd: string, dir = 'ferry-demo'): string {
   }
 }
 
-const DEMO_PROJECT_HEADER = (seed: number, size: number): string => `# Ferry demo project, written by \`ferry demo\` (seed ${seed}, ${size} sample contacts).
+const SQLITE_TARGET_YAML = `target:
+  # The "new CRM": it already holds some of the same companies and contacts.
+  connector: sql
+  dialect: sqlite
+  path: target.db
+`;
+
+const DEMO_PROJECT_HEADER = (seed: number, size: number, target = SQLITE_TARGET_YAML, command = 'ferry demo'): string => `# Ferry demo project, written by \`${command}\` (seed ${seed}, ${size} sample contacts).
 # Run every ferry command from this folder: it reads this file. docs/demo.md explains the story.
 version: 1
 source:
@@ -48,12 +65,7 @@ source:
   connector: sql
   dialect: sqlite
   path: source.db
-target:
-  # The "new CRM": it already holds some of the same companies and contacts.
-  connector: sql
-  dialect: sqlite
-  path: target.db
-state: .ferry/state.db
+${target}state: .ferry/state.db
 `;
 
 function sumCounts(counts: Record<string, number>): number {
@@ -115,6 +127,11 @@ async function editChangedRecordsInTarget(
   opened: OpenProject,
   changed: Record<string, number[]>,
   changedFields: Record<string, string[]>,
+  write: (object: string, targetId: string, field: string, value: string) => Promise<boolean> = async (object, targetId, field, value) => {
+    const [written] = await opened.target.update(object, [{ id: targetId, fields: { [field]: value } }]);
+    return written?.ok === true;
+  },
+  label = 'the new CRM',
 ): Promise<{ object: string; sourceId: string; targetId: string; field: string; value: string }[]> {
   const edits: { object: string; sourceId: string; targetId: string; field: string; value: string }[] = [];
   // Contacts first: a job title edited on both sides is the conflict everyone recognises.
@@ -139,9 +156,8 @@ async function editChangedRecordsInTarget(
       .filter((link) => link?.targetId && link.state === 'linked')
       .slice(0, DEMO_CONFLICT_EDITS - edits.length);
     for (const link of picked) {
-      const value = `Edited in the new CRM #${edits.length + 1}`;
-      const [written] = await opened.target.update(mapping.target, [{ id: link!.targetId!, fields: { [field.target]: value } }]);
-      if (written?.ok) edits.push({ object: table, sourceId: link!.sourceId, targetId: link!.targetId!, field: field.target, value });
+      const value = `Edited in ${label} #${edits.length + 1}`;
+      if (await write(mapping.target, link!.targetId!, field.target, value)) edits.push({ object: table, sourceId: link!.sourceId, targetId: link!.targetId!, field: field.target, value });
     }
   }
   return edits;
@@ -163,9 +179,8 @@ function verifyLines(result: VerifyResult): string[] {
   return [
     `${formatNumber(totals.checked)} records checked: ${formatNumber(totals.missing)} missing in the target, ` +
       `${formatNumber(totals.broken)} broken links, ${formatNumber(totals.notMigrated)} not migrated (the records that failed, with their reason).`,
-    `${plural(totals.mismatched, 'field difference')}: ${formatNumber(reasons['edited-in-target'])} edited in the new CRM (kept on purpose), ` +
-      `${formatNumber(reasons['source-changed-since-last-run'])} changed in the source since the last run, ${formatNumber(reasons.unknown)} other ` +
-      '(e.g. matched records, whose filled-in fields are left alone).',
+    `${plural(totals.mismatched, 'field difference')} to look at (${formatNumber(reasons['source-changed-since-last-run'])} changed in the source since the last run, ` +
+      `${formatNumber(reasons.unknown)} other); ${plural(reasons['edited-in-target'], 'field')} edited in the new CRM kept on purpose.`,
   ];
 }
 
@@ -183,184 +198,283 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   const story = new Story(out);
   const storyStarted = performance.now();
   const sample = await import('../sample/index.js');
+  const targetKind: DemoTarget = options.target ?? 'sqlite';
 
-  out.line(`Ferry demo: a whole CRM migration, told step by step, in ./${shownFolder} (seed ${seed}, ${formatNumber(size)} sample contacts).`);
+  out.line(
+    `Ferry demo: a whole CRM migration${targetKind === 'hubspot' ? ' into HubSpot' : ''}, told step by step, in ./${shownFolder} ` +
+      `(seed ${seed}, ${formatNumber(size)} sample contacts).`,
+  );
 
   // ---- the scene
   await mkdir(folder, { recursive: true });
   const sourceCounts = await sample.writeSampleSqlite(join(folder, 'source.db'), { seed, size });
-  const targetCounts = await sample.createDemoTargetSqlite(join(folder, 'target.db'), { seed, size });
-  await writeFile(projectPath, DEMO_PROJECT_HEADER(seed, size), 'utf8');
+  let env = io.env;
+  let hubspot: HubspotStage | undefined;
+  let targetCounts: Record<string, number>;
+  if (targetKind === 'hubspot') {
+    hubspot = await startDemoHubspot(seed, size);
+    targetCounts = hubspot.counts;
+    env = { ...io.env, [hubspot.tokenVariable]: hubspot.token };
+    await writeFile(projectPath, DEMO_PROJECT_HEADER(seed, size, hubspot.targetYaml, 'ferry demo --target hubspot'), 'utf8');
+  } else {
+    targetCounts = await sample.createDemoTargetSqlite(join(folder, 'target.db'), { seed, size });
+    await writeFile(projectPath, DEMO_PROJECT_HEADER(seed, size), 'utf8');
+  }
   story.heading(undefined, 'The scene');
   story.say(`Legacy CRM (source.db): ${listCounts(sourceCounts)}.`);
   story.say('It has the mess real CRMs have: duplicate and invalid e-mails, missing names, emoji and RTL names, stage spellings.');
-  story.say(`New CRM (target.db) is already in use: ${listCounts(targetCounts)}; some of them are the same people and companies.`);
-  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size };
-
-  // ---- 1 map
-  const connections = await openConnections({ configPath: projectPath, cwd: folder, env: io.env });
-  let mapped: Awaited<ReturnType<typeof proposeAndWrite>>;
-  try {
-    mapped = await proposeAndWrite({
-      projectPath,
-      existing: connections.project,
-      source: connections.source,
-      sourceSchema: connections.sourceSchema,
-      targetSchema: connections.targetSchema,
-      sourceConfig: connections.project.source,
-      targetConfig: connections.project.target,
-    });
-  } finally {
-    await connections.close();
-  }
-  const fieldCount = mapped.summary.objects.reduce((sum, object) => sum + object.fields, 0);
-  story.heading(1, 'Map (`ferry map`)');
-  story.say(
-    `Proposed ${plural(mapped.summary.objects.length, 'object')} and ${plural(fieldCount, 'field')} from both schemas, written to ferry.yaml:`,
-  );
-  for (const object of mapped.summary.objects) {
+  if (hubspot) {
+    story.say(`New CRM: HubSpot, played by Ferry's HubSpot API emulator (not the real service), started for the demo at ${hubspot.emulator.url}.`);
+    story.say(`The account is already in use: ${listCounts(targetCounts)}; some are the same people and companies, and its owners are the legacy CRM's.`);
     story.say(
-      `  ${object.source} -> ${object.target}: ${plural(object.fields, 'field')}` +
-        `${object.valueMaps > 0 ? `, ${plural(object.valueMaps, 'value map')}` : ''}` +
-        `${object.matchKeys > 0 ? `, ${plural(object.matchKeys, 'match key')}` : ''}`,
+      "Rate limits raised for the demo: HubSpot allows 100 requests per 10 s by default (190/250 on bigger plans); the emulator here allows far more, " +
+        'and ferry.yaml sets burstLimit/searchPerSecond to match.',
     );
+    story.say(`The token comes from $${hubspot.tokenVariable} (ferry.yaml holds no token); the story sets it for its own runs.`);
+  } else {
+    story.say(`New CRM (target.db) is already in use: ${listCounts(targetCounts)}; some of them are the same people and companies.`);
   }
-  const valueMaps = valueMapExamples(mapped.project);
-  if (valueMaps.length > 0) story.say(`Value maps proposed from the source's own values, e.g. ${valueMaps.join('; ')}.`);
-  story.say('The file is yours to edit: `ferry map` again keeps your edits and comments.');
-  story.steps.map = { objects: mapped.summary.objects, fields: fieldCount, valueMaps: mapped.summary.valueMaps, notes: mapped.notes };
-
-  const progress = new ProgressStream();
-  const view = attachProgressView(progress, out, out.interactive && io.stderr.isTTY === true ? 'bars' : 'none');
+  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size, ...(hubspot ? { targetKind, emulator: hubspot.emulator.url } : {}) };
   try {
-    await withProject({ configPath: projectPath, cwd: folder, env: io.env, progress }, async (opened) => {
-      const { engine, ledger } = opened;
 
-      // ---- 2 match
-      const match = await timed(() => engine.match(), ledger);
-      const issues = await ledger.listMatchIssues();
-      const ambiguous = issues.filter((issue) => issue.kind === 'ambiguous');
-      const duplicates = issues.filter((issue) => issue.kind === 'duplicate');
-      const matchTotals = totalCounts(match.result.counts);
-      story.heading(2, 'Match (`ferry match`)');
-      story.say('Source records compared with the new CRM by their match keys (e-mail, domain, phone, name); nothing written.');
-      const matchedPerObject = Object.entries(match.result.counts)
-        .filter(([, counts]) => counts.matched > 0)
-        .map(([object, counts]) => `${object} ${formatNumber(counts.matched)}`);
-      story.say(`${formatNumber(matchTotals.matched)} already exist in the new CRM and are now linked${matchedPerObject.length > 0 ? ` (${matchedPerObject.join(', ')})` : ''}.`);
+    // ---- 1 map
+    const connections = await openConnections({ configPath: projectPath, cwd: folder, env });
+    let mapped: Awaited<ReturnType<typeof proposeAndWrite>>;
+    try {
+      mapped = await proposeAndWrite({
+        projectPath,
+        existing: connections.project,
+        source: connections.source,
+        sourceSchema: connections.sourceSchema,
+        targetSchema: connections.targetSchema,
+        sourceConfig: connections.project.source,
+        targetConfig: connections.project.target,
+      });
+    } finally {
+      await connections.close();
+    }
+    const fieldCount = mapped.summary.objects.reduce((sum, object) => sum + object.fields, 0);
+    story.heading(1, 'Map (`ferry map`)');
+    story.say(
+      `Proposed ${plural(mapped.summary.objects.length, 'object')} and ${plural(fieldCount, 'field')} from both schemas, written to ferry.yaml:`,
+    );
+    for (const object of mapped.summary.objects) {
       story.say(
-        `${plural(ambiguous.length, 'ambiguous match', 'ambiguous matches')} (one key, several target records): held back, never guessed` +
-          `${ambiguous[0] ? `, e.g. ${ambiguous[0].object} ${ambiguous[0].sourceId} "${shorten(ambiguous[0].key, 40)}" has ${ambiguous[0].candidates.length} candidates` : ''}.`,
+        `  ${object.source} -> ${object.target}: ${plural(object.fields, 'field')}` +
+          `${object.valueMaps > 0 ? `, ${plural(object.valueMaps, 'value map')}` : ''}` +
+          `${object.matchKeys > 0 ? `, ${plural(object.matchKeys, 'match key')}` : ''}`,
       );
-      story.say(`${plural(duplicates.length, 'source duplicate')} (several source records, one key): merged into one target record.`);
-      story.steps.match = stepJson(match, { ambiguous: ambiguous.length, duplicates: duplicates.length });
+    }
+    const valueMaps = valueMapExamples(mapped.project);
+    if (valueMaps.length > 0) story.say(`Value maps proposed from the source's own values, e.g. ${valueMaps.join('; ')}.`);
+    story.say('The file is yours to edit: `ferry map` again keeps your edits and comments.');
+    story.steps.map = { objects: mapped.summary.objects, fields: fieldCount, valueMaps: mapped.summary.valueMaps, notes: mapped.notes };
 
-      // ---- 3 demo sample
-      const demo = await timed(() => engine.demo(), ledger);
-      const demoTotals = totalCounts(demo.result.counts);
-      story.heading(3, 'Demo sample (`ferry demo` in a project)');
-      story.say(
-        `Migrated a small sample per object with the records it needs: ${formatNumber(demoTotals.created)} created, ${formatNumber(demoTotals.updated)} updated.`,
-      );
-      story.say('The sample stays linked in the ledger: the full migration updates these records instead of duplicating them.');
-      story.say(`(\`ferry undo ${demo.result.runId}\` would remove them again.)`);
-      story.steps.demo = stepJson(demo);
+    const progress = new ProgressStream();
+    const view = attachProgressView(progress, out, out.interactive && io.stderr.isTTY === true ? 'bars' : 'none');
+    try {
+      await withProject({ configPath: projectPath, cwd: folder, env, progress }, async (opened) => {
+        const { engine, ledger } = opened;
 
-      // ---- 4 full migration
-      const full = await timed(() => engine.migrate(), ledger);
-      const fullTotals = totalCounts(full.result.counts);
-      story.heading(4, 'Full migration (`ferry migrate`)');
-      story.table(full.result.counts);
-      story.say(
-        `${formatNumber(fullTotals.read)} records in ${formatSeconds(full.seconds)} ` +
-          `(${formatNumber(Math.round(fullTotals.read / Math.max(full.seconds, 0.001)))} records/s): ` +
-          `${formatNumber(fullTotals.created)} created, ${formatNumber(fullTotals.updated)} updated (matched and demo records), ${formatNumber(fullTotals.failed)} failed.`,
-      );
-      if (full.report.failures.length > 0) {
-        const example = full.report.failures[0]!;
+        // ---- 2 match
+        const match = await timed(() => engine.match(), ledger);
+        const issues = await ledger.listMatchIssues();
+        const ambiguous = issues.filter((issue) => issue.kind === 'ambiguous');
+        const duplicates = issues.filter((issue) => issue.kind === 'duplicate');
+        const matchTotals = totalCounts(match.result.counts);
+        story.heading(2, 'Match (`ferry match`)');
+        story.say('Source records compared with the new CRM by their match keys (e-mail, domain, phone, name); nothing written.');
+        const matchedPerObject = Object.entries(match.result.counts)
+          .filter(([, counts]) => counts.matched > 0)
+          .map(([object, counts]) => `${object} ${formatNumber(counts.matched)}`);
+        story.say(`${formatNumber(matchTotals.matched)} already exist in the new CRM and are now linked${matchedPerObject.length > 0 ? ` (${matchedPerObject.join(', ')})` : ''}.`);
         story.say(
-          `Bad records fail alone, with their reason (${Object.entries(full.report.failuresByCode)
-            .map(([code, count]) => `${code} ${formatNumber(count)}`)
-            .join(', ')}), e.g. ${shorten(example.message, 100)}`,
+          `${plural(ambiguous.length, 'ambiguous match', 'ambiguous matches')} (one key, several target records): held back, never guessed` +
+            `${ambiguous[0] ? `, e.g. ${ambiguous[0].object} ${ambiguous[0].sourceId} "${shorten(ambiguous[0].key, 40)}" has ${ambiguous[0].candidates.length} candidates` : ''}.`,
         );
-      }
-      story.say('Nobody had to freeze the legacy CRM: the run keeps its high-water mark, and the next delta picks up what changed since.');
-      story.steps.full = stepJson(full);
+        story.say(`${plural(duplicates.length, 'source duplicate')} (several source records, one key): merged into one target record.`);
+        story.steps.match = stepJson(match, { ambiguous: ambiguous.length, duplicates: duplicates.length });
 
-      // ---- 5 time passes
-      const changedAt = nowIso();
-      const changeSize = Math.max(8, Math.round(size * 0.05));
-      const newSize = Math.max(5, Math.round(size * 0.03));
-      const changes = await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: newSize, changedRecords: changeSize, at: changedAt });
-      const targetEdits = await sample.editTargetRecords(join(folder, 'target.db'), { seed, count: Math.max(6, Math.round(size * 0.03)), at: nowIso() });
-      const conflictEdits = await editChangedRecordsInTarget(opened, changes.changed, changes.changedFields);
-      const created = Object.fromEntries(Object.entries(changes.created).map(([table, ids]) => [table, ids.length]));
-      const changed = Object.fromEntries(Object.entries(changes.changed).map(([table, ids]) => [table, ids.length]));
-      story.heading(5, 'Time passes');
-      story.say(`In the legacy CRM, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
-      story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)}).`);
-      story.say(
-        `In the new CRM, people edit ${plural(targetEdits.length + conflictEdits.length, 'record')}; ` +
-          `${plural(conflictEdits.length, 'edit')} touch${conflictEdits.length === 1 ? 'es' : ''} a field that also changed in the source.`,
-      );
-      story.steps.changes = { created, changed, targetEdits: targetEdits.length + conflictEdits.length, conflictingEdits: conflictEdits.length };
-
-      // ---- 6 delta
-      const delta = await timed(() => engine.delta({ createNew: true, updateChanged: true, onConflict: 'source-wins' }), ledger);
-      const deltaTotals = totalCounts(delta.result.counts);
-      story.heading(6, 'Delta (`ferry delta --create-new --update-changed`)');
-      story.table(delta.result.counts);
-      story.say(
-        `${formatNumber(deltaTotals.created)} created, ${formatNumber(deltaTotals.updated)} updated, ${formatNumber(deltaTotals.unchanged)} read again but unchanged, ` +
-          `in ${formatSeconds(delta.seconds)}. Nothing was deleted: a delta never deletes.`,
-      );
-      story.say(`Fields edited only in the new CRM were kept. ${plural(delta.report.conflicts.length, 'conflict')} (changed on both sides) settled by --on-conflict source-wins:`);
-      for (const conflict of delta.report.conflicts.slice(0, 3)) {
+        // ---- 3 demo sample
+        const demo = await timed(() => engine.demo(), ledger);
+        const demoTotals = totalCounts(demo.result.counts);
+        story.heading(3, 'Demo sample (`ferry demo` in a project)');
         story.say(
-          `  ${conflict.object} ${conflict.sourceId} · ${conflict.field}: source ${JSON.stringify(shorten(formatValue(conflict.sourceValue), 40))}, ` +
-            `target ${JSON.stringify(shorten(formatValue(conflict.targetValue), 40))} -> ${conflict.resolution}`,
+          `Migrated a small sample per object with the records it needs: ${formatNumber(demoTotals.created)} created, ${formatNumber(demoTotals.updated)} updated.`,
         );
-      }
-      story.steps.delta = stepJson(delta, { conflictExamples: delta.report.conflicts.slice(0, 3) });
+        story.say('The sample stays linked in the ledger: the full migration updates these records instead of duplicating them.');
+        story.say(`(\`ferry undo ${demo.result.runId}\` would remove them again.)`);
+        story.steps.demo = stepJson(demo);
 
-      // ---- 7 verify and reports
-      const verify = await engine.verify();
-      const reports: Record<string, string> = {};
-      for (const [name, step] of [
-        ['full', full],
-        ['delta', delta],
-      ] as const) {
-        const path = join(folder, `report-${name}.html`);
-        await writeFile(path, renderReport(await buildRunReport(ledger, step.result.runId), 'html'), 'utf8');
-        reports[name] = path;
-      }
-      story.heading(7, 'Verify (`ferry verify`)');
-      for (const line of verifyLines(verify)) story.say(line);
-      story.say(verify.ok ? 'The new CRM matches the legacy one through the ledger.' : 'Details: `ferry verify` in the demo folder.');
-      story.say(`Reports: ./${join(shownFolder, basename(reports.full!))} and ./${join(shownFolder, basename(reports.delta!))} (open them in a browser).`);
-      story.steps.verify = { ok: verify.ok, objects: verify.objects, issues: verify.issues.length };
-      story.steps.reports = reports;
-      story.steps.runs = { match: match.result.runId, demo: demo.result.runId, full: full.result.runId, delta: delta.result.runId };
-    });
+        // ---- 4 full migration
+        const full = await timed(() => engine.migrate(), ledger);
+        const fullTotals = totalCounts(full.result.counts);
+        story.heading(4, 'Full migration (`ferry migrate`)');
+        story.table(full.result.counts);
+        story.say(
+          `${formatNumber(fullTotals.read)} records in ${formatSeconds(full.seconds)} ` +
+            `(${formatNumber(Math.round(fullTotals.read / Math.max(full.seconds, 0.001)))} records/s): ` +
+            `${formatNumber(fullTotals.created)} created, ${formatNumber(fullTotals.updated)} updated (matched and demo records), ${formatNumber(fullTotals.failed)} failed.`,
+        );
+        if (full.report.failures.length > 0) {
+          const example = full.report.failures[0]!;
+          story.say(
+            `Bad records fail alone, with their reason (${Object.entries(full.report.failuresByCode)
+              .map(([code, count]) => `${code} ${formatNumber(count)}`)
+              .join(', ')}), e.g. ${shorten(example.message, 100)}`,
+          );
+        }
+        story.say('Nobody had to freeze the legacy CRM: the run keeps its high-water mark, and the next delta picks up what changed since.');
+        story.steps.full = stepJson(full);
+
+        // ---- 5 time passes
+        const changedAt = nowIso();
+        const changeSize = Math.max(8, Math.round(size * 0.05));
+        const newSize = Math.max(5, Math.round(size * 0.03));
+        const changes = await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: newSize, changedRecords: changeSize, at: changedAt });
+        const editCount = Math.max(6, Math.round(size * 0.03));
+        let targetEdits: unknown[];
+        let conflictEdits: Awaited<ReturnType<typeof editChangedRecordsInTarget>>;
+        if (hubspot) {
+          // Edits made "in HubSpot" (as in its UI): straight into the emulator's store, not through Ferry.
+          const { store } = hubspot.emulator;
+          conflictEdits = await editChangedRecordsInTarget(
+            opened,
+            changes.changed,
+            changes.changedFields,
+            async (object, targetId, field, value) => {
+              store.updateRecord(object, targetId, { [field]: value });
+              return true;
+            },
+            'HubSpot',
+          );
+          const edited = hubspot.edit({ seed, count: editCount, avoid: new Set(conflictEdits.map((edit) => edit.targetId)) });
+          targetEdits = Array.from({ length: edited });
+        } else {
+          targetEdits = await sample.editTargetRecords(join(folder, 'target.db'), { seed, count: editCount, at: nowIso() });
+          conflictEdits = await editChangedRecordsInTarget(opened, changes.changed, changes.changedFields);
+        }
+        const created = Object.fromEntries(Object.entries(changes.created).map(([table, ids]) => [table, ids.length]));
+        const changed = Object.fromEntries(Object.entries(changes.changed).map(([table, ids]) => [table, ids.length]));
+        story.heading(5, 'Time passes');
+        story.say(`In the legacy CRM, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
+        story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)}).`);
+        story.say(
+          `In ${hubspot ? 'HubSpot' : 'the new CRM'}, people edit ${plural(targetEdits.length + conflictEdits.length, 'record')}; ` +
+            `${plural(conflictEdits.length, 'edit')} touch${conflictEdits.length === 1 ? 'es' : ''} a field that also changed in the source.`,
+        );
+        story.steps.changes = { created, changed, targetEdits: targetEdits.length + conflictEdits.length, conflictingEdits: conflictEdits.length };
+
+        // ---- 6 delta
+        const delta = await timed(() => engine.delta({ createNew: true, updateChanged: true, onConflict: 'source-wins' }), ledger);
+        const deltaTotals = totalCounts(delta.result.counts);
+        story.heading(6, 'Delta (`ferry delta --create-new --update-changed`)');
+        story.table(delta.result.counts);
+        story.say(
+          `${formatNumber(deltaTotals.created)} created, ${formatNumber(deltaTotals.updated)} updated, ${formatNumber(deltaTotals.unchanged)} read again but unchanged, ` +
+            `in ${formatSeconds(delta.seconds)}. Nothing was deleted: a delta never deletes.`,
+        );
+        story.say(`Fields edited only in the new CRM were kept. ${plural(delta.report.conflicts.length, 'conflict')} (changed on both sides) settled by --on-conflict source-wins:`);
+        for (const conflict of delta.report.conflicts.slice(0, 3)) {
+          story.say(
+            `  ${conflict.object} ${conflict.sourceId} · ${conflict.field}: source ${JSON.stringify(shorten(formatValue(conflict.sourceValue), 40))}, ` +
+              `target ${JSON.stringify(shorten(formatValue(conflict.targetValue), 40))} -> ${conflict.resolution}`,
+          );
+        }
+        story.steps.delta = stepJson(delta, { conflictExamples: delta.report.conflicts.slice(0, 3) });
+
+        // ---- 7 verify and reports
+        const verify = await engine.verify();
+        const reports: Record<string, string> = {};
+        for (const [name, step] of [
+          ['full', full],
+          ['delta', delta],
+        ] as const) {
+          const path = join(folder, `report-${name}.html`);
+          await writeFile(path, renderReport(await buildRunReport(ledger, step.result.runId), 'html'), 'utf8');
+          reports[name] = path;
+        }
+        story.heading(7, 'Verify (`ferry verify`)');
+        for (const line of verifyLines(verify)) story.say(line);
+        story.say(verify.ok ? 'The new CRM matches the legacy one through the ledger.' : 'Details: `ferry verify` in the demo folder.');
+        story.say(`Reports: ./${join(shownFolder, basename(reports.full!))} and ./${join(shownFolder, basename(reports.delta!))} (open them in a browser).`);
+        story.steps.verify = { ok: verify.ok, objects: verify.objects, issues: verify.issues.length };
+        story.steps.reports = reports;
+        story.steps.runs = { match: match.result.runId, demo: demo.result.runId, full: full.result.runId, delta: delta.result.runId };
+      });
+    } finally {
+      view.stop();
+    }
+
+    const seconds = (performance.now() - storyStarted) / 1000;
+    const runs = story.steps.runs as Record<string, number>;
+    const next = [
+      `cd ${shownFolder}`,
+      ...(hubspot ? [`export ${hubspot.tokenVariable}=${hubspot.token}`] : []),
+      'npx ferry runs',
+      `npx ferry report ${runs.delta} --format html --output report.html`,
+      ...(!hubspot || options.keep
+        ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check']
+        : []),
+    ];
+    out.line('');
+    out.line(`The whole story took ${formatSeconds(seconds)}. Try next${hubspot && options.keep ? ' (in another terminal)' : ''}:`);
+    for (const command of next) out.line(`  ${command}`);
+    if (hubspot && !options.keep) {
+      out.line('The HubSpot emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger).');
+      out.line('To try delta, undo, verify and check against it, run `ferry demo --target hubspot --keep`: it keeps the emulator running until Ctrl-C.');
+    }
+    out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter); the wizard comes later.');
+    const json = {
+      command: 'demo',
+      story: true,
+      target: targetKind,
+      folder,
+      seconds: Number(seconds.toFixed(3)),
+      steps: story.steps,
+      next,
+      ...(hubspot ? { emulator: { url: hubspot.emulator.url, kept: options.keep === true, requests: hubspot.emulator.stats.requests, status429: hubspot.emulator.stats.status429 } } : {}),
+    };
+    if (hubspot && options.keep) {
+      out.line('');
+      out.line(`The HubSpot emulator keeps running at ${hubspot.emulator.url} with the migrated data. Press Ctrl-C to stop it.`);
+      await (options.untilStopped ?? (() => new Promise<never>(() => undefined)))();
+    }
+    return { exitCode: EXIT.ok, json };
   } finally {
-    view.stop();
+    await hubspot?.emulator.close();
   }
+}
 
-  const seconds = (performance.now() - storyStarted) / 1000;
-  const runs = story.steps.runs as Record<string, number>;
-  const next = [
-    `cd ${shownFolder}`,
-    'npx ferry runs',
-    `npx ferry report ${runs.delta} --format html --output report.html`,
-    'npx ferry delta --create-new --update-changed --dry-run',
-    `npx ferry undo ${runs.delta}`,
-    'npx ferry check',
-  ];
-  out.line('');
-  out.line(`The whole story took ${formatSeconds(seconds)}. Try next:`);
-  for (const command of next) out.line(`  ${command}`);
-  out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter); the wizard comes later.');
-  return { exitCode: EXIT.ok, json: { command: 'demo', story: true, folder, seconds: Number(seconds.toFixed(3)), steps: story.steps, next } };
+interface HubspotStage {
+  emulator: HubspotEmulator;
+  counts: Record<string, number>;
+  token: string;
+  tokenVariable: string;
+  targetYaml: string;
+  edit(options: { seed: number; count: number; avoid: Set<string> }): number;
+}
+
+/** The HubSpot story's "new CRM": the emulator, in-process, holding an account already in use. */
+async function startDemoHubspot(seed: number, size: number): Promise<HubspotStage> {
+  const { startHubspotEmulator } = await import('../emulators/hubspot/index.js');
+  const demo = await import('./demo-hubspot.js');
+  let counts: Record<string, number> = {};
+  const emulator = await startHubspotEmulator({
+    token: demo.DEMO_HUBSPOT_TOKEN,
+    ...demo.DEMO_EMULATOR_LIMITS,
+    seed: (store) => {
+      counts = demo.seedDemoHubspot(store, { seed, size });
+    },
+  });
+  return {
+    emulator,
+    counts,
+    token: demo.DEMO_HUBSPOT_TOKEN,
+    tokenVariable: demo.DEMO_HUBSPOT_TOKEN_VARIABLE,
+    targetYaml: demo.demoHubspotTargetYaml(emulator.url),
+    edit: (options) => demo.editInHubspot(emulator, options),
+  };
 }
 
 /** A couple of proposed value maps as `field: "a" -> "b"`, for the story. */

@@ -397,3 +397,123 @@ describe('proposeMapping on the demo schemas', () => {
     expect(parseProjectFile(text, 'ferry.yaml', {})).toEqual(project);
   });
 });
+
+describe('proposeMapping into HubSpot (the schema the HubSpot connector describes from the emulator)', () => {
+  /** What `ferry check` sees of a HubSpot account: the connector's describe() against the emulator. */
+  async function hubspotSchema(): Promise<SchemaDescription> {
+    const { startHubspotEmulator } = await import('../emulators/hubspot/index.js');
+    const { createHubspotConnector } = await import('../connectors/hubspot/index.js');
+    const hubspot = await startHubspotEmulator({ burstLimit: { requests: 100_000, intervalMs: 10_000 }, searchPerSecond: 1000 });
+    const connector = createHubspotConnector({ accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 });
+    try {
+      return await connector.describe();
+    } finally {
+      await connector.close();
+      await hubspot.close();
+    }
+  }
+
+  const HUBSPOT_SAMPLES: Record<string, string[]> = {
+    ...SAMPLES,
+    'deals.stage': ['Prospecting', 'Qualification', 'Proposal', 'Negotiation', 'Closed Won', 'closed won', 'Closed Lost'],
+    'companies.industry': ['Software', 'Healthcare', 'Retail', 'Finance', 'Manufacturing'],
+    'contacts.lifecycle_stage': ['lead', 'customer'],
+  };
+  const hubspotSamples = async (object: string, field: string): Promise<string[]> => HUBSPOT_SAMPLES[`${object}.${field}`] ?? [];
+  const hubspotTarget = { connector: 'hubspot', accessToken: '${HUBSPOT_TOKEN}' };
+  let schema: SchemaDescription;
+  let proposal: Awaited<ReturnType<typeof proposeMapping>>;
+  const targetsOf = (name: string): Record<string, string> =>
+    Object.fromEntries(object(proposal.project, name).fields.map((field) => [field.source.join(' + '), field.target]));
+
+  it('describes the emulator (setup)', async () => {
+    schema = await hubspotSchema();
+    proposal = await proposeMapping({ sourceSchema: SOURCE, targetSchema: schema, sampleValues: hubspotSamples, source, target: hubspotTarget });
+    expect(schema.objects.map((entry) => entry.name)).toEqual(expect.arrayContaining(['contacts', 'companies', 'deals', 'notes', 'tasks', 'owners']));
+  });
+
+  it('matches owners to HubSpot owners by e-mail, link only (owners are read-only in HubSpot)', () => {
+    const owners = object(proposal.project, 'owners');
+    expect(owners.target).toBe('owners');
+    expect(owners.matchOnly).toBe(true);
+    expect(owners.matchKeys).toEqual([{ source: 'email', target: 'email', kind: 'email' }]);
+    expect(owners.fields).toEqual([]);
+  });
+
+  it('maps single references to the primary company, not to the list of associated companies', () => {
+    expect(targetsOf('contacts')).toMatchObject({
+      first_name: 'firstname',
+      last_name: 'lastname',
+      email: 'email',
+      phone: 'phone',
+      job_title: 'jobtitle',
+      company_id: 'primary_company',
+      owner_id: 'hubspot_owner_id',
+      lifecycle_stage: 'lifecyclestage',
+    });
+    const deals = targetsOf('deals');
+    expect(deals).toMatchObject({
+      name: 'dealname',
+      amount: 'amount',
+      stage: 'dealstage',
+      close_date: 'closedate',
+      company_id: 'primary_company',
+      contacts: 'associated_contacts',
+      owner_id: 'hubspot_owner_id',
+    });
+    expect(Object.values(deals)).not.toContain('associated_companies');
+  });
+
+  it('maps activity references to the association lists and hs_ properties by their bare names and labels', () => {
+    expect(targetsOf('notes')).toEqual({
+      body: 'hs_note_body',
+      company_id: 'associated_companies',
+      contact_id: 'associated_contacts',
+      deal_id: 'associated_deals',
+      owner_id: 'hubspot_owner_id',
+      created_at: 'hs_timestamp',
+    });
+    // Tasks' hs_timestamp is labelled "Due date": the due date, not the creation time.
+    expect(targetsOf('tasks')).toMatchObject({
+      subject: 'hs_task_subject',
+      status: 'hs_task_status',
+      due_date: 'hs_timestamp',
+      company_id: 'associated_companies',
+      contact_id: 'associated_contacts',
+      deal_id: 'associated_deals',
+      owner_id: 'hubspot_owner_id',
+    });
+  });
+
+  it('proposes value maps onto the pipeline stage ids, task statuses and industries', () => {
+    const valueMap = (name: string, field: string): Record<string, unknown> => {
+      const mapping = object(proposal.project, name).fields.find((entry) => entry.target === field);
+      if (mapping?.transform.kind !== 'map') throw new Error(`${name}.${field} has no value map`);
+      return mapping.transform.values;
+    };
+    expect(valueMap('deals', 'dealstage')).toEqual({
+      Prospecting: 'appointmentscheduled',
+      Qualification: 'qualifiedtobuy',
+      Proposal: 'presentationscheduled',
+      Negotiation: 'contractsent',
+      'Closed Won': 'closedwon',
+      'closed won': 'closedwon',
+      'Closed Lost': 'closedlost',
+    });
+    expect(valueMap('tasks', 'hs_task_status')).toMatchObject({ open: 'NOT_STARTED', done: 'COMPLETED' });
+    expect(valueMap('companies', 'industry')).toEqual({
+      Software: 'COMPUTER_SOFTWARE',
+      Healthcare: 'HOSPITAL_HEALTH_CARE',
+      Retail: 'RETAIL',
+      Finance: 'FINANCIAL_SERVICES',
+      Manufacturing: 'MACHINERY',
+    });
+    // The weak pair is reported as a guess.
+    expect(proposal.notes.some((note) => note.includes('"Manufacturing" → MACHINERY'))).toBe(true);
+  });
+
+  it('produces a mapping that passes validateMapping without errors', () => {
+    const { errors } = validateMapping(proposal.project, SOURCE, schema);
+    expect(errors).toEqual([]);
+  });
+});

@@ -98,6 +98,8 @@ const FIELD_SYNONYMS: readonly (readonly string[])[] = [
   ['annualrevenue', 'revenue', 'yearlyrevenue'],
   ['industry', 'sector'],
   ['duedate', 'dueat', 'due', 'deadline', 'duedatetime'],
+  // Activities (HubSpot notes, calls, meetings): when the activity happened.
+  ['timestamp', 'activitydate', 'occurredat', 'createdat'],
   ['subject', 'tasktitle', 'summary'],
   ['status', 'taskstatus'],
   ['currency', 'currencycode'],
@@ -108,12 +110,25 @@ function fieldSynonyms(a: string, b: string): boolean {
   return FIELD_SYNONYMS.some((group) => group.includes(a) && group.includes(b));
 }
 
+/** Vendor prefixes on property names: HubSpot's `hs_` (`hs_note_body`, `hs_task_status`). */
+const VENDOR_PREFIXES = ['hs'];
+
 function stripPrefix(name: string, object: string): string {
   const prefix = singular(normaliseName(object));
   return name.startsWith(prefix) && name.length > prefix.length ? name.slice(prefix.length) : name;
 }
 
+/** The name without a vendor prefix, then without the object's name: `hs_task_subject` on tasks → `subject`. */
+function bareName(rawName: string, object: string): string {
+  const [first, ...rest] = rawName.split(/[_\-.\s]+/);
+  const unprefixed = rest.length > 0 && first !== undefined && VENDOR_PREFIXES.includes(first.toLowerCase()) ? normaliseName(rest.join('')) : normaliseName(rawName);
+  return stripPrefix(unprefixed, object);
+}
+
 const REFERENCE_TYPES: ReadonlySet<FieldType> = new Set(['reference', 'reference-list']);
+/** Scores of a reference pair known only by the object it points at (no name in common). */
+const REFERENCE_SAME_KIND = 55;
+const REFERENCE_ANY = 50;
 const TEXT_TYPES: ReadonlySet<FieldType> = new Set(['string', 'text', 'email', 'phone', 'url', 'enum']);
 
 /** Pairs of types a proposal may connect (the converter handles these without losing meaning). */
@@ -166,17 +181,24 @@ function fieldScore(
   const a = normaliseName(source.name);
   const b = normaliseName(target.name);
   let score = 0;
+  const x = bareName(source.name, sourceObject.name);
+  const y = bareName(target.name, targetObject.name);
+  // The target's label says what a vendor property means (HubSpot tasks' hs_timestamp is the "Due date").
+  const label = target.label ? normaliseName(target.label) : undefined;
   if (a === b) score = 100;
   else if (fieldSynonyms(a, b)) score = 90;
-  else if (stripPrefix(a, sourceObject.name) === stripPrefix(b, targetObject.name)) score = 85;
-  else if (fieldSynonyms(stripPrefix(a, sourceObject.name), stripPrefix(b, targetObject.name))) score = 80;
+  else if (stripPrefix(a, sourceObject.name) === stripPrefix(b, targetObject.name) || x === y || (label !== undefined && (label === a || label === x))) score = 85;
+  else if (fieldSynonyms(stripPrefix(a, sourceObject.name), stripPrefix(b, targetObject.name)) || fieldSynonyms(x, y)) score = 80;
+  else if (label !== undefined && (fieldSynonyms(a, label) || fieldSynonyms(x, label))) score = 75;
   if (sourceRef) {
     const referenced = source.reference?.object;
     const wanted = target.reference?.object;
     if (!referenced || !wanted || objectMap.get(referenced) !== wanted) return 0;
     if (source.type === 'reference-list' && target.type === 'reference') return 0;
-    // A reference to the right object is a good sign even under another name.
-    return Math.max(score, 50);
+    // A reference to the right object is a good sign even under another name; one of the same cardinality
+    // (a single reference into a single reference, e.g. company_id -> HubSpot's primary_company) is a better
+    // one than a single id into a list (associated_companies), which the engine accepts as a one-element list.
+    return Math.max(score, source.type === target.type ? REFERENCE_SAME_KIND : REFERENCE_ANY);
   }
   if (!typesFit(source.type, target.type)) return 0;
   if (score === 0) {
@@ -239,12 +261,12 @@ function proposeFields(
   const proposals: FieldMapping[] = [];
   for (const candidate of candidates) {
     if (takenSources.has(candidate.source.name) || takenTargets.has(candidate.target.name)) continue;
-    // A reference under an unrelated name is only taken when it is the only such pair.
-    if (candidate.score === 50) {
+    // A reference under an unrelated name is only taken when no other pair is as good.
+    if (candidate.score === REFERENCE_ANY || candidate.score === REFERENCE_SAME_KIND) {
       const rivals = candidates.filter(
         (other) =>
           other !== candidate &&
-          other.score === 50 &&
+          other.score === candidate.score &&
           (other.source === candidate.source || other.target === candidate.target) &&
           !takenSources.has(other.source.name) &&
           !takenTargets.has(other.target.name),
@@ -291,6 +313,7 @@ const VALUE_SYNONYMS: readonly (readonly string[])[] = [
 const WEAK_VALUE_SYNONYMS: readonly (readonly string[])[] = [
   ['proposal', 'proposalsent', 'presentation', 'presentationscheduled', 'quote', 'demo'],
   ['lead', 'new', 'prospect', 'prospecting', 'appointmentscheduled'],
+  ['manufacturing', 'machinery', 'industrial', 'industrialautomation'],
 ];
 
 interface ValueChoice {
@@ -313,6 +336,8 @@ function valueScore(value: string, option: PicklistOption): number {
       .map(normaliseName)
       .filter((word) => word.length > 1);
     if (words.length > 1 && words.every((word) => name.includes(word))) best = Math.max(best, 80);
+    // The whole value inside a longer option ("Software" ~ "COMPUTER_SOFTWARE", "Healthcare" ~ "HOSPITAL_HEALTH_CARE").
+    if (v.length >= 6 && name.length > v.length && name.includes(v)) best = Math.max(best, 70);
     // Shared prefix ("Qualification" ~ "qualifiedtobuy").
     let prefix = 0;
     while (prefix < v.length && prefix < name.length && v[prefix] === name[prefix]) prefix++;
@@ -387,6 +412,12 @@ function proposeMatchKeys(kind: ObjectKind, fields: FieldMapping[], sourceObject
   };
   if (kind === 'contacts' || kind === 'users') {
     add(find((_source, target) => meaning(target) === 'email'), 'email');
+    if (kind === 'users' && keys.length === 0) {
+      // Users the target only lets us read (HubSpot owners): matched by e-mail, never written.
+      const source = sourceObject.fields.find((field) => meaning(field) === 'email');
+      const target = targetObject.fields.find((field) => meaning(field) === 'email');
+      if (source && target) keys.push({ source: source.name, target: target.name, kind: 'email' });
+    }
   } else if (kind === 'companies') {
     add(find((_source, target) => meaning(target) === 'web'), 'domain');
     add(find((_source, target) => normaliseName(target.name) === 'name' || normaliseName(target.name) === 'companyname'), 'name');

@@ -6,7 +6,7 @@ import { EXIT } from '../exit-codes.js';
 const BURST_TIERS = ['100', '190', '250'] as const;
 
 /** Resolves when the process is asked to stop (Ctrl-C or a service manager's SIGTERM). */
-function untilStopped(): Promise<string> {
+export function untilStopped(): Promise<string> {
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { FerryError } from '../../core/errors.js';
 import { ProgressStream } from '../../core/progress.js';
 import { CONFLICT_POLICIES, type ConflictPolicy, type RunResult } from '../../engine/types.js';
+import type { DemoTarget } from '../demo-story.js';
 import { buildRunReport, formatNumber } from '../../report/index.js';
 import { globalOptions, positiveInteger, projectOptions, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -104,20 +105,38 @@ export function registerRunCommands(program: Command, context: CommandContext): 
       .option('--dir <folder>', 'demo story: folder to create (default ./ferry-demo, then ferry-demo-2, ...)')
       .option('--size <contacts>', 'demo story: number of sample contacts (other objects scale with it)', positiveInteger('--size'))
       .option('--seed <seed>', 'demo story: seed of the sample data', positiveInteger('--seed'))
+      .addOption(
+        new Option('--target <crm>', 'demo story: the "new CRM": a SQLite database, or HubSpot played by the in-process HubSpot emulator (default sqlite)').choices(
+          ['sqlite', 'hubspot'] satisfies DemoTarget[],
+        ),
+      )
+      .option('--keep', 'demo story with --target hubspot: keep the emulator running after the story, until Ctrl-C')
       .option('--sample-size <n>', 'project demo: records per object (default: options.demoSampleSize)', positiveInteger('--sample-size')),
-  ).action(async (options: DryRunFlags & { dir?: string; size?: number; seed?: number; sampleSize?: number }, command: Command) => {
-    const globals = globalOptions(command);
-    if (globals.config === undefined && !existsSync(resolveProjectPath({ cwd: context.io.cwd }))) {
-      const { runDemoStory } = await import('../demo-story.js');
-      context.finish(await runDemoStory(context, { dir: options.dir, size: options.size, seed: options.seed }));
-      return;
-    }
-    context.finish(
-      await runEngineCommand(context, command, 'demo', async (project) => ({
-        result: await project.engine.demo({ dryRun: options.dryRun, restart: options.restart, sampleSize: options.sampleSize }),
-      })),
-    );
-  });
+  ).action(
+    async (
+      options: DryRunFlags & { dir?: string; size?: number; seed?: number; target?: DemoTarget; keep?: boolean; sampleSize?: number },
+      command: Command,
+    ) => {
+      const globals = globalOptions(command);
+      if (globals.config === undefined && !existsSync(resolveProjectPath({ cwd: context.io.cwd }))) {
+        if (options.keep && options.target !== 'hubspot') throw new FerryError('USAGE', '--keep keeps the HubSpot emulator running: use it with `ferry demo --target hubspot`.');
+        const { runDemoStory } = await import('../demo-story.js');
+        const { untilStopped } = await import('./emulator.js');
+        context.finish(
+          await runDemoStory(context, { dir: options.dir, size: options.size, seed: options.seed, target: options.target, keep: options.keep, untilStopped }),
+        );
+        return;
+      }
+      if (options.target !== undefined || options.keep) {
+        throw new FerryError('USAGE', '--target and --keep belong to the demo story, which runs in a folder without a ferry.yaml (this folder has one: `ferry demo` migrates a sample of its project).');
+      }
+      context.finish(
+        await runEngineCommand(context, command, 'demo', async (project) => ({
+          result: await project.engine.demo({ dryRun: options.dryRun, restart: options.restart, sampleSize: options.sampleSize }),
+        })),
+      );
+    },
+  );
 
   addRunFlags(
     program

@@ -1,0 +1,147 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `ferry demo --target hubspot`: the demo story with the HubSpot emulator started in-process as the target,
+ * through the real CLI (a child process from source, as in cli.test.ts).
+ */
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const ENTRY = join(ROOT, 'src', 'cli', 'entry.ts');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const ENV: NodeJS.ProcessEnv = { ...process.env, TZ: 'Pacific/Kiritimati', NO_COLOR: '1' };
+delete ENV.FERRY_DEMO_HUBSPOT_TOKEN;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function ferry(cwd: string, args: string[], env: NodeJS.ProcessEnv = ENV): Promise<Result> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+interface Totals {
+  created: number;
+  updated: number;
+  conflicts: number;
+  failed: number;
+  deleted: number;
+}
+
+interface DemoJson {
+  command: string;
+  story: boolean;
+  target: string;
+  folder: string;
+  seconds: number;
+  next: string[];
+  emulator: { url: string; kept: boolean };
+  steps: {
+    scene: { target: Record<string, number>; emulator: string };
+    match: { totals: { matched: number } };
+    full: { totals: Totals };
+    delta: { totals: Totals };
+    verify: { objects: Record<string, { checked: number; missing: number; brokenReferences: number }> };
+  };
+}
+
+describe('ferry demo --target hubspot', () => {
+  let dir: string;
+  let result: Result;
+  let demo: DemoJson;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-demo-hubspot-'));
+    result = await ferry(dir, ['demo', '--target', 'hubspot', '--json']);
+    const lines = result.stdout.split('\n').filter((line) => line.trim() !== '');
+    expect(lines, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toHaveLength(1);
+    demo = JSON.parse(lines[0]!) as DemoJson;
+  }, 180_000);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tells the whole story into the emulator: matches, creates, and a delta with updates and conflicts', () => {
+    expect([0, 3]).toContain(result.code);
+    expect(demo).toMatchObject({ command: 'demo', story: true, target: 'hubspot', emulator: { kept: false } });
+    expect(demo.emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // The account already held owners, companies and contacts; matching linked some of them.
+    expect(demo.steps.scene.target.owners).toBeGreaterThan(0);
+    expect(demo.steps.scene.target.companies).toBeGreaterThan(0);
+    expect(demo.steps.scene.target.contacts).toBeGreaterThan(0);
+    expect(demo.steps.match.totals.matched).toBeGreaterThan(0);
+    expect(demo.steps.full.totals.created).toBeGreaterThan(0);
+    expect(demo.steps.delta.totals.created).toBeGreaterThan(0);
+    expect(demo.steps.delta.totals.updated).toBeGreaterThan(0);
+    expect(demo.steps.delta.totals.conflicts).toBeGreaterThan(0);
+    expect(demo.steps.delta.totals.deleted).toBe(0);
+    // Well under the time budget (the emulator's limits are raised for the demo).
+    expect(demo.seconds).toBeLessThan(60);
+  });
+
+  it('verify finds nothing missing and no broken link in HubSpot', () => {
+    const objects = Object.entries(demo.steps.verify.objects);
+    expect(objects.length).toBeGreaterThanOrEqual(5);
+    for (const [object, summary] of objects) {
+      expect({ object, missing: summary.missing, brokenReferences: summary.brokenReferences }).toEqual({ object, missing: 0, brokenReferences: 0 });
+    }
+  });
+
+  it('writes a ferry.yaml for HubSpot with the token from an environment variable, never a literal', () => {
+    const text = readFileSync(join(demo.folder, 'ferry.yaml'), 'utf8');
+    expect(text).toContain('connector: hubspot');
+    expect(text).toContain(`baseUrl: ${demo.emulator.url}`);
+    expect(text).toContain('accessToken: ${FERRY_DEMO_HUBSPOT_TOKEN}');
+    expect(text).not.toContain('ferry-demo-token');
+    // The mapping ferry map proposed uses HubSpot's association and owner fields.
+    for (const field of ['primary_company', 'associated_contacts', 'associated_companies', 'associated_deals', 'hubspot_owner_id', 'dealstage', 'hs_note_body']) {
+      expect(text, field).toContain(field);
+    }
+    expect(existsSync(join(demo.folder, 'target.db'))).toBe(false);
+    expect(demo.next).toContain('export FERRY_DEMO_HUBSPOT_TOKEN=ferry-demo-token');
+  });
+
+  it('the ledger commands it suggests work after the emulator stopped', async () => {
+    const runs = await ferry(demo.folder, ['runs', '--json'], { ...ENV, FERRY_DEMO_HUBSPOT_TOKEN: 'ferry-demo-token' });
+    expect(runs.code, runs.stderr).toBe(0);
+    expect((JSON.parse(runs.stdout) as { runs: { kind: string }[] }).runs.map((run) => run.kind)).toEqual(['match', 'demo', 'full', 'delta']);
+  });
+
+  it('--keep keeps the emulator running until Ctrl-C, so the next commands work against it', async () => {
+    const child = spawn(process.execPath, ['--import', TSX, ENTRY, 'demo', '--target', 'hubspot', '--keep', '--size', '120', '--dir', 'kept'], { cwd: dir, env: ENV });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      await new Promise<void>((done, fail) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('Press Ctrl-C to stop it.')) done();
+        });
+        child.on('exit', () => fail(new Error(`demo exited early\n${stdout}\n${stderr}`)));
+      });
+      expect(stdout).toContain('npx ferry delta --create-new --update-changed --dry-run');
+      const folder = join(dir, 'kept');
+      const check = await ferry(folder, ['delta', '--create-new', '--update-changed', '--dry-run', '--json'], { ...ENV, FERRY_DEMO_HUBSPOT_TOKEN: 'ferry-demo-token' });
+      expect(check.stderr).not.toMatch(/AUTH_FAILED|ECONNREFUSED/);
+      const delta = JSON.parse(check.stdout) as { command: string; totals: Totals };
+      expect(delta.command).toBe('delta');
+      expect(delta.totals.created).toBe(0);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
+});
