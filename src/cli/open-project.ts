@@ -94,7 +94,10 @@ export async function openConnections(options: OpenProjectOptions): Promise<Proj
     closers.push(() => target.close());
     await Promise.all([source.check(), target.check()]);
     const [sourceSchema, targetSchema] = await Promise.all([source.describe(), target.describe()]);
-    const mapping = validateMapping(project, sourceSchema, targetSchema);
+    // Fields and options the target will create on write (its settings ask for it) count as present.
+    const { schemaWithFieldsToCreate } = await import('../engine/plan.js');
+    const planned = target.capabilities().createsMissingOnWrite ? schemaWithFieldsToCreate(project, sourceSchema, targetSchema) : targetSchema;
+    const mapping = validateMapping(project, sourceSchema, planned);
     return { projectPath, baseDir, project, source, target, sourceSchema, targetSchema, mapping, close: () => closeAll(closers) };
   } catch (error) {
     await closeAll(closers);

@@ -75,6 +75,11 @@ export interface Capabilities {
   externalId: boolean;
   /** Can add fields/columns to its schema when asked. */
   createFields: boolean;
+  /**
+   * The user asked this connector (in its settings) to create the fields and picklist options a write
+   * names that its schema lacks. The engine then accepts such fields and values in the mapping.
+   */
+  createsMissingOnWrite?: boolean;
   maxPageSize: number;
   batchSize: { read: number; create: number; update: number; delete: number };
   /** Default delta lookback in milliseconds (clock skew and commit delays of the source). */

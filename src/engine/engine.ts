@@ -5,7 +5,7 @@ import { nowIso, subtractMillis } from '../core/time.js';
 import type { Link, Run, RunKind } from '../ledger/index.js';
 import { mapRecord } from '../project/transform.js';
 import { matchObject, type MatchSummary } from './matching.js';
-import { buildPlan, type ObjectPlan } from './plan.js';
+import { buildPlan, schemaWithFieldsToCreate, type ObjectPlan } from './plan.js';
 import { RunState } from './run-state.js';
 import type {
   CommonRunOptions,
@@ -52,7 +52,10 @@ export class Engine {
   async schemas(): Promise<{ source: SchemaDescription; target: SchemaDescription }> {
     this.context.sourceSchema ??= await this.context.source.describe();
     this.context.targetSchema ??= await this.context.target.describe();
-    return { source: this.context.sourceSchema, target: this.context.targetSchema };
+    const target = this.context.target.capabilities().createsMissingOnWrite
+      ? schemaWithFieldsToCreate(this.context.project, this.context.sourceSchema, this.context.targetSchema)
+      : this.context.targetSchema;
+    return { source: this.context.sourceSchema, target };
   }
 
   /** Objects in dependency order (referenced objects first). */

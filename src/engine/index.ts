@@ -1,3 +1,3 @@
 export { Engine } from './engine.js';
-export { buildPlan, type ObjectPlan, type ReferencePlan } from './plan.js';
+export { buildPlan, schemaWithFieldsToCreate, type ObjectPlan, type ReferencePlan } from './plan.js';
 export * from './types.js';

@@ -1,5 +1,5 @@
 import { FerryError } from '../core/errors.js';
-import { findField, findObject, type FieldSchema, type ObjectSchema, type SchemaDescription } from '../core/schema.js';
+import { findField, findObject, type FieldSchema, type FieldType, type ObjectSchema, type SchemaDescription } from '../core/schema.js';
 import type { ObjectMapping, ProjectFile } from '../project/types.js';
 
 /** A target field whose value is another record's id, translated through the ledger. */
@@ -14,6 +14,46 @@ export interface ReferencePlan {
    * not exist yet is written in the link pass instead of being reported missing.
    */
   deferrable: boolean;
+}
+
+/**
+ * When the target creates missing fields and picklist options on write (the user asked for it in the
+ * target's settings), the mapping may name target fields the schema lacks and values its picklists lack.
+ * This returns the target schema as it will be: missing fields added with the type of what is mapped into
+ * them, and picklists of writable fields open to new values. Everything downstream (mapping validation,
+ * the plan, value conversion) then works on it unchanged.
+ */
+export function schemaWithFieldsToCreate(project: ProjectFile, sourceSchema: SchemaDescription, targetSchema: SchemaDescription): SchemaDescription {
+  return {
+    objects: targetSchema.objects.map((object) => {
+      const mappings = project.objects.filter((mapping) => mapping.target === object.name);
+      if (mappings.length === 0) return object;
+      const fields: FieldSchema[] = object.fields.map((field) => (field.type === 'enum' && !field.readOnly ? { ...field, options: undefined } : field));
+      for (const mapping of mappings) {
+        const source = findObject(sourceSchema, mapping.source);
+        for (const field of mapping.fields) {
+          if (fields.some((existing) => existing.name === field.target)) continue;
+          const sourceField = source && field.source.length === 1 ? findField(source, field.source[0]!) : undefined;
+          fields.push({ name: field.target, type: typeToCreate(sourceField?.type) });
+        }
+      }
+      return { ...object, fields };
+    }),
+  };
+}
+
+function typeToCreate(sourceType: FieldType | undefined): FieldType {
+  switch (sourceType) {
+    case 'number':
+    case 'integer':
+    case 'boolean':
+    case 'date':
+    case 'datetime':
+      return sourceType;
+    default:
+      // Text, e-mails, phones, picklist values and ids of records all arrive as text.
+      return 'string';
+  }
 }
 
 export interface ObjectPlan {

@@ -511,6 +511,34 @@ describe('SQL (sample data) -> HubSpot, through the engine', () => {
     return Object.fromEntries([...hubspot.store.get(name, id)!.properties].filter(([property]) => !/lastmodifieddate|^hs_lastmodified/.test(property)));
   }
 
+  it('with createMissingProperties, the fields and picklist options the mapping names are created in HubSpot and written', async () => {
+    hubspot = await startHubspotEmulator({ ...FAST_LIMITS });
+    addOwners();
+    const project = sqlToHubspotProject(dir, hubspot, { ...FAST_CONNECTOR, createMissingProperties: true });
+    const companies = project.objects.find((entry) => entry.source === 'companies')!;
+    // The source's industries go into HubSpot's own picklist unmapped (new options), and into a new property.
+    companies.fields = [...companies.fields.filter((field) => field.target !== 'industry'), copy('industry'), copy('industry', 'legacy_industry')];
+    expect(hubspot.store.property('companies', 'legacy_industry')).toBeUndefined();
+    const result = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(result.counts.companies).toMatchObject({ failed: 0 });
+    expect(hubspot.store.property('companies', 'legacy_industry')).toMatchObject({ type: 'string', groupName: 'ferry' });
+    const industries = new Set(sourceRows(dir, 'SELECT DISTINCT industry FROM companies WHERE industry IS NOT NULL').map((row) => String(row.industry)));
+    const options = new Set((hubspot.store.property('companies', 'industry')?.options ?? []).map((option) => option.value));
+    for (const industry of industries) expect(options.has(industry), industry).toBe(true);
+    const written = [...hubspot.store.table('companies').values()].filter((record) => record.properties.get('ferry_source_id') !== undefined);
+    expect(written.length).toBeGreaterThan(0);
+    for (const record of written) expect(record.properties.get('legacy_industry')).toBe(record.properties.get('industry'));
+  });
+
+  it('without createMissingProperties, a mapping to a property HubSpot lacks is refused before anything is written', async () => {
+    hubspot = await startHubspotEmulator({ ...FAST_LIMITS });
+    addOwners();
+    const project = sqlToHubspotProject(dir, hubspot);
+    project.objects.find((entry) => entry.source === 'companies')!.fields.push(copy('industry', 'legacy_industry'));
+    await expect(withSession(dir, project, (session) => session.engine.migrate())).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
+    expect(bySourceId(hubspot, 'companies').size).toBe(0);
+  });
+
   it('a create-new-only delta creates the new records and leaves changed records in HubSpot untouched', async () => {
     const project = await migrated();
     const at = new Date(Date.now() + 60_000).toISOString();

@@ -115,6 +115,7 @@ export class HubspotConnector implements Connector {
       writable: !this.settings.readOnly,
       externalId: true,
       createFields: true,
+      createsMissingOnWrite: this.settings.createMissingProperties === true,
       maxPageSize: MAX_PAGE,
       batchSize: { read: BATCH, create: BATCH, update: BATCH, delete: BATCH },
       lookbackMs: LOOKBACK_MS,
