@@ -840,7 +840,173 @@ describe('HubSpot -> SQL, through the engine', () => {
   });
 });
 
-describe('ferry demo --target hubspot', () => {
-  // Not done yet: the demo story (src/cli/demo-story.ts) still only targets the SQLite "new CRM".
-  it.todo('tells the demo story with the HubSpot emulator started as the target');
+
+describe('custom objects: SQL -> HubSpot custom object -> SQL, through the engine', () => {
+  let dir: string;
+  let hubspot: HubspotEmulator;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-hubspot-custom-'));
+  });
+  afterEach(async () => {
+    await hubspot?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const T0 = '2026-01-10T10:00:00.000Z';
+
+  /** The source: companies and the projects that refer to them (a plain foreign key). */
+  function writeSource(): void {
+    const db = new SqliteDatabase(join(dir, 'source.db'));
+    db.exec(`CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT NOT NULL, domain TEXT, updated_at TEXT);
+      CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL, budget REAL, status TEXT, company_id INTEGER REFERENCES companies(id), updated_at TEXT);`);
+    const company = db.prepare('INSERT INTO companies (id, name, domain, updated_at) VALUES (?, ?, ?, ?)');
+    company.run(1, 'Acme', 'acme.example', T0);
+    company.run(2, 'Globex', 'globex.example', T0);
+    company.run(3, 'Initech', 'initech.example', T0);
+    const project = db.prepare('INSERT INTO projects (id, name, budget, status, company_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+    project.run(10, 'Apollo', 1200.5, 'active', 1, T0);
+    project.run(11, 'Gemini', 300, 'planned', 2, T0);
+    project.run(12, 'Mercury', null, 'done', null, T0);
+    project.run(13, 'Skylab', 99.99, 'active', 1, T0);
+    db.close();
+  }
+
+  /** The custom object `projects`, created in HubSpot beforehand through the schemas API, associated with companies. */
+  async function createProjectsObject(): Promise<string> {
+    const response = await fetch(`${hubspot.url}/crm/v3/schemas`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${hubspot.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        name: 'projects',
+        labels: { singular: 'Project', plural: 'Projects' },
+        primaryDisplayProperty: 'name',
+        requiredProperties: ['name'],
+        searchableProperties: ['name'],
+        secondaryDisplayProperties: ['status'],
+        properties: [
+          { name: 'name', label: 'Name', type: 'string', fieldType: 'text' },
+          { name: 'budget', label: 'Budget', type: 'number', fieldType: 'number' },
+          {
+            name: 'status',
+            label: 'Status',
+            type: 'enumeration',
+            fieldType: 'select',
+            options: ['planned', 'active', 'done'].map((value, index) => ({ label: value, value, displayOrder: index })),
+          },
+        ],
+        associatedObjects: ['COMPANY'],
+      }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { objectTypeId: string }).objectTypeId;
+  }
+
+  function toHubspot(): ProjectFile {
+    return {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, ...FAST_CONNECTOR },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: [
+        object({ source: 'companies', target: 'companies', fields: [copy('name'), copy('domain')] }),
+        object({ source: 'projects', target: 'projects', fields: [copy('name'), copy('budget'), copy('status'), copy('company_id', 'associated_companies')] }),
+      ],
+    };
+  }
+
+  function toSql(): ProjectFile {
+    return {
+      version: 1,
+      source: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, ...FAST_CONNECTOR },
+      target: { connector: 'sql', dialect: 'sqlite', path: 'back.db' },
+      state: join(dir, 'state-back.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100, lookbackMs: 0 },
+      objects: [
+        object({ source: 'companies', target: 'companies', fields: [copy('name'), copy('domain')] }),
+        object({ source: 'projects', target: 'projects', fields: [copy('name'), copy('budget'), copy('status'), copy('associated_companies', 'company_id')] }),
+      ],
+    };
+  }
+
+  it('migrates a SQL table into a custom object with its company association, a delta carries a change and a new row, and the custom object migrates back into SQL', async () => {
+    writeSource();
+    hubspot = await startHubspotEmulator({ ...FAST_LIMITS });
+    const projectsType = await createProjectsObject();
+    const project = toHubspot();
+
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(full.status).toBe('completed');
+    expect(full.counts.companies).toMatchObject({ created: 3, failed: 0 });
+    expect(full.counts.projects).toMatchObject({ created: 4, failed: 0 });
+
+    const hubspotProject = async (sourceId: number) => {
+      const targetId = await withSession(dir, project, async ({ ledger }) => (await ledger.getLink('projects', String(sourceId)))?.targetId);
+      return hubspot.store.get(projectsType, targetId!)!;
+    };
+    const companyTarget = (sourceId: number) => withSession(dir, project, async ({ ledger }) => (await ledger.getLink('companies', String(sourceId)))?.targetId);
+    const apollo = await hubspotProject(10);
+    expect(Object.fromEntries(['name', 'budget', 'status', 'ferry_source_id'].map((name) => [name, apollo.properties.get(name)]))).toEqual({ name: 'Apollo', budget: '1200.5', status: 'active', ferry_source_id: '10' });
+    expect(associated(hubspot, projectsType, apollo.id, 'companies')).toEqual([await companyTarget(1)]);
+    expect(associated(hubspot, projectsType, (await hubspotProject(11)).id, 'companies')).toEqual([await companyTarget(2)]);
+    const mercury = await hubspotProject(12);
+    expect(mercury.properties.has('budget')).toBe(false);
+    expect(associated(hubspot, projectsType, mercury.id, 'companies')).toEqual([]);
+    // Both directions are stored, as HubSpot does: the company lists its projects.
+    expect(associated(hubspot, 'companies', (await companyTarget(1))!, projectsType)).toEqual([apollo.id, (await hubspotProject(13)).id].sort());
+
+    // ---- the source changes (after the run's high-water mark): Gemini moves to Initech with a new budget, a new project appears.
+    const T1 = new Date(Date.now() + 60_000).toISOString();
+    const db = new SqliteDatabase(join(dir, 'source.db'));
+    db.prepare('UPDATE projects SET budget = ?, status = ?, company_id = ?, updated_at = ? WHERE id = ?').run(450, 'active', 3, T1, 11);
+    db.prepare('INSERT INTO projects (id, name, budget, status, company_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(14, 'Voyager', 10, 'planned', 3, T1);
+    db.close();
+    const delta = await withSession(dir, project, (session) => session.engine.delta({ createNew: true, updateChanged: true }));
+    expect(delta.status).toBe('completed');
+    expect(delta.counts.projects).toMatchObject({ created: 1, updated: 1, failed: 0 });
+    const gemini = await hubspotProject(11);
+    expect([gemini.properties.get('budget'), gemini.properties.get('status')]).toEqual(['450', 'active']);
+    expect(associated(hubspot, projectsType, gemini.id, 'companies')).toEqual([await companyTarget(3)]);
+    const voyager = await hubspotProject(14);
+    expect(voyager.properties.get('name')).toBe('Voyager');
+    expect(associated(hubspot, projectsType, voyager.id, 'companies')).toEqual([await companyTarget(3)]);
+    // No duplicate: one live record per source row.
+    const stamped = bySourceId(hubspot, projectsType);
+    expect([...stamped.keys()].sort()).toEqual(['10', '11', '12', '13', '14']);
+    for (const ids of stamped.values()) expect(ids).toHaveLength(1);
+    expect(liveCount(hubspot, projectsType)).toBe(5);
+    expect(liveCount(hubspot, 'companies')).toBe(3);
+    // Every request named the custom object by its objectTypeId.
+    expect(hubspot.store.requests.filter((request) => request.path.includes('/objects/projects'))).toHaveLength(0);
+
+    // ---- and back: HubSpot (companies and the custom object) into a new SQL database.
+    const back = new SqliteDatabase(join(dir, 'back.db'));
+    back.exec(`CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, domain TEXT);
+      CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL, budget REAL, status TEXT, company_id INTEGER REFERENCES companies(id));`);
+    back.close();
+    const reverse = toSql();
+    const out = await withSession(dir, reverse, (session) => session.engine.migrate());
+    expect(out.status).toBe('completed');
+    expect(out.counts.companies).toMatchObject({ created: 3, failed: 0 });
+    expect(out.counts.projects).toMatchObject({ created: 5, failed: 0 });
+    const result = new SqliteDatabase(join(dir, 'back.db'), { readonly: true });
+    try {
+      const rows = result
+        .prepare('SELECT p.name, p.budget, p.status, c.name AS company FROM projects p LEFT JOIN companies c ON c.id = p.company_id ORDER BY p.name')
+        .all() as Record<string, unknown>[];
+      expect(rows).toEqual([
+        { name: 'Apollo', budget: 1200.5, status: 'active', company: 'Acme' },
+        { name: 'Gemini', budget: 450, status: 'active', company: 'Initech' },
+        { name: 'Mercury', budget: null, status: 'done', company: null },
+        { name: 'Skylab', budget: 99.99, status: 'active', company: 'Acme' },
+        { name: 'Voyager', budget: 10, status: 'planned', company: 'Initech' },
+      ]);
+      expect((result.prepare('SELECT COUNT(*) AS n FROM companies').get() as { n: number }).n).toBe(3);
+    } finally {
+      result.close();
+    }
+  });
 });

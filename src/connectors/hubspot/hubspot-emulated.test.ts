@@ -172,3 +172,74 @@ describe('a create whose answer was lost and whose retry failed', () => {
     expect(hubspot.store.table('contacts').size).toBe(0);
   });
 });
+
+describe('custom objects (schemas API)', () => {
+  /** A `projects` custom object associated with companies, created the way a HubSpot admin's script would. */
+  async function withProjects(emulator: HubspotEmulator): Promise<string> {
+    const response = await fetch(`${emulator.url}/crm/v3/schemas`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${emulator.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        name: 'projects',
+        labels: { singular: 'Project', plural: 'Projects' },
+        primaryDisplayProperty: 'name',
+        requiredProperties: ['name'],
+        searchableProperties: ['name'],
+        secondaryDisplayProperties: [],
+        properties: [
+          { name: 'name', label: 'Name', type: 'string', fieldType: 'text' },
+          { name: 'budget', label: 'Budget', type: 'number', fieldType: 'number' },
+          { name: 'status', label: 'Status', type: 'enumeration', fieldType: 'select', options: [{ label: 'Planned', value: 'planned' }, { label: 'Active', value: 'active' }] },
+        ],
+        associatedObjects: ['COMPANY'],
+      }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { objectTypeId: string }).objectTypeId;
+  }
+
+  it('describes a custom object with its properties and its company association, then creates, reads (full and delta) and updates its records', async () => {
+    let now = Date.UTC(2026, 5, 1, 9);
+    hubspot = await startHubspotEmulator({ ...FAST, clock: () => now });
+    const objectTypeId = await withProjects(hubspot);
+    const company = hubspot.store.createRecord('companies', { name: 'Acme', domain: 'acme.example' });
+    const connector = connect(hubspot);
+
+    const schema = (await connector.describe()).objects.find((object) => object.name === 'projects')!;
+    expect(schema).toMatchObject({ label: 'Projects', modifiedField: 'hs_lastmodifieddate', createdField: 'hs_createdate' });
+    const fields = new Map(schema.fields.map((field) => [field.name, field]));
+    expect(fields.get('name')).toMatchObject({ type: 'string' });
+    expect(fields.get('budget')).toMatchObject({ type: 'number' });
+    expect(fields.get('status')).toMatchObject({ type: 'enum', options: [expect.objectContaining({ value: 'planned' }), expect.objectContaining({ value: 'active' })] });
+    expect(fields.get('associated_companies')).toMatchObject({ type: 'reference-list', reference: { object: 'companies' } });
+
+    expect(await connector.ensureExternalId('projects')).toBe('ferry_source_id');
+    const created = await connector.create('projects', [
+      { ref: 'p1', externalId: 'src-1', fields: { name: 'Apollo', budget: 1200.5, status: 'active', associated_companies: [company.id] } },
+      { ref: 'p2', externalId: 'src-2', fields: { name: 'Gemini', budget: null, status: 'planned', associated_companies: [] } },
+    ]);
+    expect(created).toEqual([
+      { ok: true, id: expect.any(String) },
+      { ok: true, id: expect.any(String) },
+    ]);
+    const [first, second] = created.map((result) => (result.ok ? result.id : ''));
+    expect(hubspot.store.associationsOf(objectTypeId, first!, 'companies').map(([id]) => id)).toEqual([company.id]);
+    expect(await connector.findByExternalIds('projects', ['src-1', 'src-2'])).toEqual(new Map([['src-1', first], ['src-2', second]]));
+
+    const full = await connector.read('projects', { fields: ['name', 'budget', 'status', 'associated_companies'] });
+    expect(full.records.map((record) => [record.id, record.fields])).toEqual([
+      [first, expect.objectContaining({ name: 'Apollo', budget: 1200.5, status: 'active', associated_companies: [company.id] })],
+      [second, expect.objectContaining({ name: 'Gemini', budget: null, status: 'planned', associated_companies: [] })],
+    ]);
+
+    now += 60_000;
+    const since = new Date(now).toISOString();
+    const updated = await connector.update('projects', [{ id: second!, fields: { budget: 10, associated_companies: [company.id] } }]);
+    expect(updated).toEqual([{ ok: true, id: second }]);
+    const delta = await connector.read('projects', { modifiedSince: since, fields: ['name', 'budget', 'associated_companies'] });
+    expect(delta.records.map((record) => [record.id, record.fields.budget, record.fields.associated_companies])).toEqual([[second, 10, [company.id]]]);
+    // Requests name the object by its objectTypeId, never by its base name.
+    expect(hubspot.store.requests.filter((request) => request.path.includes('/objects/projects'))).toHaveLength(0);
+    expect(hubspot.store.requests.filter((request) => request.status >= 400 && request.status !== 404)).toEqual([]);
+  });
+});

@@ -74,12 +74,28 @@ export interface ObjectModel {
   schema: ObjectSchema;
 }
 
+/**
+ * A custom object schema as GET /crm/v3/schemas lists it (`ObjectSchema` in the official SDK):
+ * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/schemas/get-schemas
+ */
 interface CustomSchema {
   name: string;
   objectTypeId: string;
   fullyQualifiedName?: string;
   labels?: { singular?: string; plural?: string };
+  associations?: { id?: string; fromObjectTypeId?: string; toObjectTypeId?: string; name?: string }[];
 }
+
+/** Object type ids of the standard objects Ferry names (https://developers.hubspot.com/docs/api/crm/understanding-the-crm). */
+const STANDARD_TYPE_IDS: Record<string, string> = {
+  '0-1': 'contacts',
+  '0-2': 'companies',
+  '0-3': 'deals',
+  '0-46': 'notes',
+  '0-27': 'tasks',
+  '0-48': 'calls',
+  '0-47': 'meetings',
+};
 
 interface Pipeline {
   id: string;
@@ -140,14 +156,19 @@ export class HubspotModel {
     }
     let type = name;
     let label: string | undefined;
+    let associationFields = ASSOCIATION_FIELDS[name] ?? [];
     if (!(STANDARD_OBJECTS as readonly string[]).includes(name)) {
-      const custom = (await this.customSchemas()).get(name);
+      const customs = await this.customSchemas();
+      const custom = customs.get(name);
       if (!custom) {
         const known = (await this.objectNames()).join(', ');
         throw new FerryError('SCHEMA_MISMATCH', `Unknown HubSpot object "${name}" (objects: ${known})`, { object: name });
       }
+      // Records of a custom object are addressed by its objectTypeId: HubSpot no longer accepts the base name
+      // in /crm/v3/objects/{type} (https://developers.hubspot.com/changelog/breaking-change-removed-support-for-referencing-custom-object-types-by-base-name).
       type = custom.objectTypeId;
       label = custom.labels?.plural;
+      associationFields = customAssociationFields(custom, customs);
     }
     // https://developers.hubspot.com/docs/api/crm/properties
     const response = await this.transport.get<HubspotPage<HubspotProperty>>(`/crm/v3/properties/${type}`, { query: { archived: false } });
@@ -166,7 +187,7 @@ export class HubspotModel {
     }
     if (name === 'deals') await this.addDealStages(properties);
     const associations = new Map<string, AssociationField>();
-    for (const association of ASSOCIATION_FIELDS[name] ?? []) {
+    for (const association of associationFields) {
       if (!properties.has(association.name)) associations.set(association.name, association);
     }
     const fields: FieldSchema[] = [...properties.values()];
@@ -200,6 +221,24 @@ export class HubspotModel {
       pipeline.options = pipelines.map((entry) => ({ value: entry.id, label: entry.label ?? entry.id }));
     }
   }
+}
+
+/**
+ * A custom object's associations as fields: one `associated_{object}` reference-list per association definition
+ * of its schema (to contacts, companies, deals, activities or another custom object), written and read through
+ * the v4 associations API like the built-in objects' fields. The custom object is the side that holds them.
+ */
+function customAssociationFields(custom: CustomSchema, customs: Map<string, CustomSchema>): AssociationField[] {
+  const byTypeId = new Map<string, string>(Object.entries(STANDARD_TYPE_IDS));
+  for (const other of customs.values()) byTypeId.set(other.objectTypeId, other.name);
+  const fields: AssociationField[] = [];
+  for (const definition of custom.associations ?? []) {
+    if (definition.fromObjectTypeId !== undefined && definition.fromObjectTypeId !== custom.objectTypeId) continue;
+    const toObject = definition.toObjectTypeId === undefined ? undefined : byTypeId.get(definition.toObjectTypeId);
+    if (!toObject || fields.some((field) => field.toObject === toObject)) continue;
+    fields.push({ name: `associated_${toObject}`, toObject, kind: 'reference-list' });
+  }
+  return fields;
 }
 
 /**

@@ -1,5 +1,4 @@
 import { HubspotHttpError, badRequest, type HubspotErrorBody } from './errors.js';
-import { OBJECT_TYPES, associationType, associationTypesBetween } from './schema.js';
 import { BATCH_LIMIT, objectType } from './routes-objects.js';
 import type { HandlerContext, HandlerResult } from './routes.js';
 
@@ -23,6 +22,12 @@ function idOf(value: unknown): string {
   return String((value as { id?: unknown } | undefined)?.id ?? '');
 }
 
+/** `{category, typeId, label}` of one association type, as v4 reads report it. */
+function typeLabel(ctx: HandlerContext, from: string, typeId: number): { category: string; typeId: number; label: string | null } {
+  const type = ctx.store.associationType(from, typeId);
+  return { category: type?.category ?? 'HUBSPOT_DEFINED', typeId, label: type?.label ?? null };
+}
+
 function now(ctx: HandlerContext): string {
   return new Date(ctx.store.clock()).toISOString();
 }
@@ -35,7 +40,7 @@ function respond(ctx: HandlerContext, startedAt: string, results: unknown[], err
 
 function missing(ctx: HandlerContext, type: string, id: string): HubspotErrorBody | undefined {
   if (ctx.store.find(type, id)) return undefined;
-  return new HubspotHttpError(400, 'VALIDATION_ERROR', `${OBJECT_TYPES[type]!.singular} ${id} does not exist or is archived`, { context: { ids: [id] }, errors: [] }).body;
+  return new HubspotHttpError(400, 'VALIDATION_ERROR', `${ctx.store.info(type).singular} ${id} does not exist or is archived`, { context: { ids: [id] }, errors: [] }).body;
 }
 
 export function batchCreateAssociations(ctx: HandlerContext, rawFrom: string, rawTo: string): HandlerResult {
@@ -53,18 +58,18 @@ export function batchCreateAssociations(ctx: HandlerContext, rawFrom: string, ra
       continue;
     }
     const types = Array.isArray(input.types) ? (input.types as { associationCategory?: string; associationTypeId?: unknown }[]) : [];
-    const invalid = types.find((spec) => associationType(from, Number(spec.associationTypeId))?.toType !== to);
+    const invalid = types.find((spec) => ctx.store.associationType(from, Number(spec.associationTypeId))?.toType !== to);
     if (types.length === 0 || invalid) {
       errors.push(new HubspotHttpError(400, 'VALIDATION_ERROR', `Invalid association type ${String(invalid?.associationTypeId ?? '(none)')} from ${from} to ${to}`, { errors: [] }).body);
       continue;
     }
     for (const spec of types) ctx.store.associate(from, fromId, to, toId, Number(spec.associationTypeId));
     results.push({
-      fromObjectTypeId: OBJECT_TYPES[from]!.objectTypeId,
+      fromObjectTypeId: ctx.store.info(from).objectTypeId,
       fromObjectId: Number(fromId),
-      toObjectTypeId: OBJECT_TYPES[to]!.objectTypeId,
+      toObjectTypeId: ctx.store.info(to).objectTypeId,
       toObjectId: Number(toId),
-      labels: types.map((spec) => associationType(from, Number(spec.associationTypeId))?.label).filter((label): label is string => typeof label === 'string'),
+      labels: types.map((spec) => ctx.store.associationType(from, Number(spec.associationTypeId))?.label).filter((label): label is string => typeof label === 'string'),
     });
   }
   return respond(ctx, startedAt, results, errors, 201);
@@ -73,7 +78,7 @@ export function batchCreateAssociations(ctx: HandlerContext, rawFrom: string, ra
 export function batchAssociateDefault(ctx: HandlerContext, rawFrom: string, rawTo: string): HandlerResult {
   const from = objectType(ctx, rawFrom);
   const to = objectType(ctx, rawTo);
-  const defaultType = associationTypesBetween(from, to).find((type) => type.isDefault);
+  const defaultType = ctx.store.associationTypesBetween(from, to).find((type) => type.isDefault);
   if (!defaultType) throw badRequest(`There is no default association type from ${from} to ${to}`);
   const startedAt = now(ctx);
   const results: unknown[] = [];
@@ -87,7 +92,7 @@ export function batchAssociateDefault(ctx: HandlerContext, rawFrom: string, rawT
       continue;
     }
     ctx.store.associate(from, fromId, to, toId, defaultType.typeId);
-    results.push({ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: defaultType.typeId } });
+    results.push({ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: defaultType.category, associationTypeId: defaultType.typeId } });
   }
   return respond(ctx, startedAt, results, errors, 200);
 }
@@ -105,7 +110,7 @@ export function batchReadAssociations(ctx: HandlerContext, rawFrom: string, rawT
       // Records without associations are reported as errors of a 207, not as empty results (assumption from
       // observed behaviour; see docs/connectors/hubspot-emulator.md).
       errors.push(
-        new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `No ${to} is associated with ${OBJECT_TYPES[from]!.singular} ${fromId}.`, { context: { fromObjectId: [fromId] }, errors: [] })
+        new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `No ${to} is associated with ${ctx.store.info(from).singular} ${fromId}.`, { context: { fromObjectId: [fromId] }, errors: [] })
           .body,
       );
       continue;
@@ -114,7 +119,7 @@ export function batchReadAssociations(ctx: HandlerContext, rawFrom: string, rawT
       from: { id: fromId },
       to: found.map(([toId, typeIds]) => ({
         toObjectId: Number(toId),
-        associationTypes: typeIds.map((typeId) => ({ category: 'HUBSPOT_DEFINED', typeId, label: associationType(from, typeId)?.label ?? null })),
+        associationTypes: typeIds.map((typeId) => typeLabel(ctx, from, typeId)),
       })),
     });
   }
@@ -137,7 +142,7 @@ export function associationLabels(ctx: HandlerContext, rawFrom: string, rawTo: s
   const to = objectType(ctx, rawTo);
   return {
     status: 200,
-    body: { results: associationTypesBetween(from, to).map((type) => ({ category: 'HUBSPOT_DEFINED', typeId: type.typeId, label: type.label })) },
+    body: { results: ctx.store.associationTypesBetween(from, to).map((type) => ({ category: type.category, typeId: type.typeId, label: type.label })) },
   };
 }
 
@@ -145,12 +150,12 @@ export function associationLabels(ctx: HandlerContext, rawFrom: string, rawTo: s
 export function associateDefaultSingle(ctx: HandlerContext, rawFrom: string, fromId: string, rawTo: string, toId: string): HandlerResult {
   const from = objectType(ctx, rawFrom);
   const to = objectType(ctx, rawTo);
-  const defaultType = associationTypesBetween(from, to).find((type) => type.isDefault);
+  const defaultType = ctx.store.associationTypesBetween(from, to).find((type) => type.isDefault);
   if (!defaultType) throw badRequest(`There is no default association type from ${from} to ${to}`);
   const problem = missing(ctx, from, fromId) ?? missing(ctx, to, toId);
   if (problem) throw new HubspotHttpError(400, problem.category, problem.message, { context: problem.context });
   ctx.store.associate(from, fromId, to, toId, defaultType.typeId);
-  return respond(ctx, now(ctx), [{ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: defaultType.typeId } }], [], 200);
+  return respond(ctx, now(ctx), [{ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: defaultType.category, associationTypeId: defaultType.typeId } }], [], 200);
 }
 
 /** GET /crm/v4/objects/{from}/{id}/associations/{to}: the record's associations, paged (limit default 500). */
@@ -164,7 +169,7 @@ export function listRecordAssociations(ctx: HandlerContext, rawFrom: string, fro
   const body: Record<string, unknown> = {
     results: page.map(([toId, typeIds]) => ({
       toObjectId: Number(toId),
-      associationTypes: typeIds.map((typeId) => ({ category: 'HUBSPOT_DEFINED', typeId, label: associationType(from, typeId)?.label ?? null })),
+      associationTypes: typeIds.map((typeId) => typeLabel(ctx, from, typeId)),
     })),
   };
   if (offset + limit < found.length) body.paging = { next: { after: String(offset + limit) } };

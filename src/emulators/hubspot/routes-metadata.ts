@@ -12,7 +12,11 @@ import type { HandlerContext, HandlerResult } from './routes.js';
 
 const PROPERTY_NAME = /^[a-z][a-z0-9_]*$/;
 
-function propertyCreateError(input: Record<string, unknown>, ctx: HandlerContext, type: string): HubspotHttpError | undefined {
+/**
+ * Why a property create input is refused, or undefined. `groups` are the object's property group names and
+ * `exists` tells whether a property of that name is there already.
+ */
+export function propertyCreateError(input: Record<string, unknown>, groups: { has(name: string): boolean }, exists: (name: string) => boolean): HubspotHttpError | undefined {
   const name = input.name;
   if (typeof name !== 'string' || !PROPERTY_NAME.test(name)) {
     return badRequest(`Property name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and underscores, starting with a letter.`);
@@ -22,10 +26,10 @@ function propertyCreateError(input: Record<string, unknown>, ctx: HandlerContext
   if (!FIELD_TYPES.includes(input.fieldType as (typeof FIELD_TYPES)[number])) {
     return badRequest(`Property ${name}: fieldType ${String(input.fieldType)} is not one of ${FIELD_TYPES.join(', ')}`);
   }
-  if (typeof input.groupName !== 'string' || !ctx.store.propertyGroups.get(type)!.has(input.groupName)) {
+  if (typeof input.groupName !== 'string' || !groups.has(input.groupName)) {
     return badRequest(`Property ${name}: property group ${String(input.groupName)} does not exist`);
   }
-  if (ctx.store.property(type, name)) {
+  if (exists(name)) {
     return new HubspotHttpError(409, 'OBJECT_ALREADY_EXISTS', `A property named '${name}' already exists.`, { context: { name: [name] } });
   }
   return undefined;
@@ -42,11 +46,9 @@ function optionsOf(raw: unknown): PropertyOption[] {
   }));
 }
 
-function createProperty(ctx: HandlerContext, type: string, input: Record<string, unknown>): PropertyDefinition {
-  const error = propertyCreateError(input, ctx, type);
-  if (error) throw error;
-  const now = new Date(ctx.store.clock()).toISOString();
-  const definition: PropertyDefinition = {
+/** A user-defined property from a validated create input (see propertyCreateError). */
+export function newProperty(input: Record<string, unknown>, now: string): PropertyDefinition {
+  return {
     name: input.name as string,
     label: input.label as string,
     type: input.type as PropertyType,
@@ -66,6 +68,12 @@ function createProperty(ctx: HandlerContext, type: string, input: Record<string,
     updatedAt: now,
     archived: false,
   };
+}
+
+function createProperty(ctx: HandlerContext, type: string, input: Record<string, unknown>): PropertyDefinition {
+  const error = propertyCreateError(input, ctx.store.propertyGroups.get(type)!, (name) => ctx.store.property(type, name) !== undefined);
+  if (error) throw error;
+  const definition = newProperty(input, new Date(ctx.store.clock()).toISOString());
   ctx.store.properties(type).set(definition.name, definition);
   return definition;
 }

@@ -1,5 +1,4 @@
 import { HubspotHttpError, badRequest, notFound, type HubspotErrorBody } from './errors.js';
-import { OBJECT_TYPES, resolveObjectType } from './schema.js';
 import { runSearch } from './search.js';
 import type { PublicRecord, StoredRecord, WriteOptions } from './store.js';
 import type { HandlerContext, HandlerResult } from './routes.js';
@@ -13,8 +12,13 @@ import type { HandlerContext, HandlerResult } from './routes.js';
 export const BATCH_LIMIT = 100;
 const LIST_MAX = 100;
 
+/**
+ * The store key of the path's object type. Custom objects are named by objectTypeId, fullyQualifiedName or
+ * `p_{name}`; their base name is refused as HubSpot refuses it since 2025
+ * (https://developers.hubspot.com/changelog/breaking-change-removed-support-for-referencing-custom-object-types-by-base-name).
+ */
 export function objectType(ctx: HandlerContext, raw: string): string {
-  const type = resolveObjectType(raw);
+  const type = ctx.store.resolveType(raw);
   if (!type) throw badRequest(`Unable to infer object type from: ${raw}`);
   return type;
 }
@@ -25,7 +29,7 @@ function listParam(ctx: HandlerContext, name: string): string[] | undefined {
 }
 
 function associationTypesParam(ctx: HandlerContext): string[] | undefined {
-  return listParam(ctx, 'associations')?.map((name) => resolveObjectType(name) ?? name);
+  return listParam(ctx, 'associations')?.map((name) => ctx.store.resolveType(name) ?? name);
 }
 
 function isoNow(ctx: HandlerContext): string {
@@ -196,7 +200,7 @@ function claimUnique(ctx: HandlerContext, type: string, values: Map<string, stri
       claimed.set(name, seen);
     }
     if (seen.has(value)) {
-      const label = OBJECT_TYPES[type]!.singular;
+      const label = ctx.store.info(type).singular;
       throw new HubspotHttpError(409, 'CONFLICT', `Duplicate ${name} "${value}" within the batch: another ${label} input already sets it.`, { context: { propertyName: [name] } });
     }
     seen.add(value);
@@ -234,7 +238,7 @@ function findForWrite(ctx: HandlerContext, type: string, input: Record<string, u
   const id = String(input.id ?? '');
   const record = ctx.store.find(type, id, idProperty);
   if (!record) {
-    throw new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `Could not find ${OBJECT_TYPES[type]!.singular} ${idProperty ? `with ${idProperty}=` : ''}${id}`, { context: { ids: [id] } });
+    throw new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `Could not find ${ctx.store.info(type).singular} ${idProperty ? `with ${idProperty}=` : ''}${id}`, { context: { ids: [id] } });
   }
   return record;
 }
@@ -243,7 +247,7 @@ function requireUniqueIdProperty(ctx: HandlerContext, type: string, idProperty: 
   if (idProperty === undefined || idProperty === 'hs_object_id') return;
   if (!ctx.store.uniqueProperties(type).includes(idProperty)) {
     // Wording seen from HubSpot: https://github.com/HubSpot/hubspot-api-nodejs/issues/548
-    throw badRequest(`Unable to perform update/upsert by non-unique ${OBJECT_TYPES[type]!.objectTypeId} property`, { context: { idProperty: [idProperty] } });
+    throw badRequest(`Unable to perform update/upsert by non-unique ${ctx.store.info(type).objectTypeId} property`, { context: { idProperty: [idProperty] } });
   }
 }
 
@@ -325,7 +329,7 @@ export function batchRead(ctx: HandlerContext, rawType: string): HandlerResult {
   if (missing.length > 0) {
     // Message as HubSpot words it for batch reads of unknown ids (all missing ids in one error, `context.ids`).
     errors.push(
-      new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `Could not get some ${OBJECT_TYPES[type]!.singular.toUpperCase()} objects, they may be deleted or not exist. Check that ids are valid.`, {
+      new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `Could not get some ${ctx.store.info(type).singular.toUpperCase()} objects, they may be deleted or not exist. Check that ids are valid.`, {
         context: { ids: missing },
         errors: [],
       }).body,

@@ -3,6 +3,7 @@ import type { FaultInjector, TriggeredFaults } from './faults.js';
 import * as associations from './routes-associations.js';
 import * as metadata from './routes-metadata.js';
 import * as objects from './routes-objects.js';
+import * as schemas from './routes-schemas.js';
 import type { HubspotStore } from './store.js';
 
 export interface HandlerContext {
@@ -48,6 +49,14 @@ const ROUTES: [string, string, Handler][] = [
   ['GET', '/crm/v3/pipelines/:type', metadata.listPipelines],
   ['GET', '/crm/v3/pipelines/:type/:id', metadata.getPipeline],
   ['GET', '/crm/v3/pipelines/:type/:id/stages', metadata.listStages],
+  // Custom object schemas, under both the guide's path and the reference pages' path.
+  ...(['/crm/v3/schemas', '/crm-object-schemas/v3/schemas'] as const).flatMap((base): [string, string, Handler][] => [
+    ['GET', base, schemas.listSchemas],
+    ['POST', base, schemas.createSchema],
+    ['POST', `${base}/:type/associations`, schemas.createSchemaAssociation],
+    ['GET', `${base}/:type`, schemas.getSchema],
+    ['DELETE', `${base}/:type`, schemas.archiveSchema],
+  ]),
   ['GET', '/crm/v3/owners', metadata.listOwners],
   ['GET', '/crm/v3/owners/:id', metadata.getOwner],
   ['POST', '/crm/v4/associations/:from/:to/batch/create', associations.batchCreateAssociations],

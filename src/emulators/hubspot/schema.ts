@@ -422,6 +422,8 @@ export interface AssociationType {
   v3Name: string;
   /** The unlabeled type `batch/associate/default` creates. */
   isDefault: boolean;
+  /** HUBSPOT_DEFINED for the standard pairs; custom objects' association definitions are USER_DEFINED (assumed). */
+  category: 'HUBSPOT_DEFINED' | 'USER_DEFINED';
 }
 
 // HubSpot-defined association type ids ("Association type id values" in the v4 associations guide):
@@ -457,7 +459,7 @@ function buildAssociationTypes(): AssociationType[] {
     const fromSingular = OBJECT_TYPES[from]!.singular;
     const toSingular = OBJECT_TYPES[to]!.singular;
     const unlabeledSuffix = hasPrimary(from, to) && label === null ? '_unlabeled' : '';
-    types.push({ fromType: from, toType: to, typeId, inverseTypeId, label, v3Name: `${fromSingular}_to_${toSingular}${unlabeledSuffix}`, isDefault: label === null });
+    types.push({ fromType: from, toType: to, typeId, inverseTypeId, label, v3Name: `${fromSingular}_to_${toSingular}${unlabeledSuffix}`, isDefault: label === null, category: 'HUBSPOT_DEFINED' });
     types.push({
       fromType: to,
       toType: from,
@@ -466,6 +468,7 @@ function buildAssociationTypes(): AssociationType[] {
       label: inverseLabel,
       v3Name: `${toSingular}_to_${fromSingular}${unlabeledSuffix}`,
       isDefault: inverseLabel === null,
+      category: 'HUBSPOT_DEFINED',
     });
   }
   return types;
@@ -479,4 +482,67 @@ export function associationType(fromType: string, typeId: number): AssociationTy
 
 export function associationTypesBetween(fromType: string, toType: string): AssociationType[] {
   return ASSOCIATION_TYPES.filter((type) => type.fromType === fromType && type.toType === toType);
+}
+
+// ---- custom objects ---------------------------------------------------------------------------------------
+
+/**
+ * A custom object type as the schemas API describes it (field names from the official SDK's `ObjectSchema`,
+ * codegen/crm/schemas/models/ObjectSchema.ts in github.com/HubSpot/hubspot-api-nodejs;
+ * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/schemas/get-schema).
+ */
+export interface CustomObjectSchema {
+  /** The numeric part of objectTypeId (`123456` for `2-123456`). */
+  id: string;
+  objectTypeId: string;
+  /** `p{portalId}_{name}`. */
+  fullyQualifiedName: string;
+  name: string;
+  labels: { singular: string; plural: string };
+  description?: string;
+  primaryDisplayProperty?: string;
+  requiredProperties: string[];
+  searchableProperties: string[];
+  secondaryDisplayProperties: string[];
+  metaType: 'PORTAL_SPECIFIC';
+  archived: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One association definition of a custom object (`AssociationDefinition` in the SDK). */
+export interface CustomAssociationDefinition {
+  id: string;
+  fromObjectTypeId: string;
+  toObjectTypeId: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * The emulator's view of a custom object type. Its store key is the objectTypeId. Records of custom objects
+ * carry `hs_object_id`, `hs_createdate` and `hs_lastmodifieddate` (the default properties of reads, *assumed*
+ * from HubSpot's engagement-like objects); `requiredProperties` must be set on create.
+ */
+export function customObjectInfo(schema: CustomObjectSchema): ObjectTypeInfo {
+  return {
+    name: schema.objectTypeId,
+    singular: schema.name,
+    objectTypeId: schema.objectTypeId,
+    defaultProperties: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+    createdProperty: 'hs_createdate',
+    modifiedProperties: ['hs_lastmodifieddate'],
+    defaultGroup: `${schema.name}_information`,
+    required: [...schema.requiredProperties],
+  };
+}
+
+export function customDefaultProperties(schema: CustomObjectSchema): PropertyDefinition[] {
+  const group = `${schema.name}_information`;
+  return [
+    makeProperty('hs_createdate', datetime('Object create date/time'), group, 0),
+    makeProperty('hs_lastmodifieddate', datetime('Object last modified date/time', true), group, 1),
+    makeProperty('hs_object_id', OBJECT_ID, group, 2),
+  ];
 }

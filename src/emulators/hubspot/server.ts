@@ -28,6 +28,8 @@ export interface HubspotEmulatorOptions {
   clock?: () => number;
   /** Seed of the fault injector's PRNG (default 1). */
   faultSeed?: number;
+  /** The account id, part of custom objects' fullyQualifiedName `p{portalId}_{name}` (default 7878787). */
+  portalId?: number;
 }
 
 export interface HubspotEmulatorStats {
@@ -108,7 +110,7 @@ function serverErrorBody(status: number): unknown {
 export async function startHubspotEmulator(options: HubspotEmulatorOptions = {}): Promise<HubspotEmulator> {
   const clock = options.clock ?? Date.now;
   const token = options.token ?? 'emulator-token';
-  const store = new HubspotStore(clock, { searchIndexDelayMs: options.searchIndexDelayMs ?? 0 });
+  const store = new HubspotStore(clock, { searchIndexDelayMs: options.searchIndexDelayMs ?? 0, portalId: options.portalId });
   const faults = new FaultInjector(options.faultSeed ?? 1);
   const limiter = new RateLimiter(
     {

@@ -2,11 +2,15 @@ import { HubspotHttpError, notFound, validationError, type PropertyProblem } fro
 import {
   ASSOCIATION_TYPES,
   OBJECT_TYPES,
-  associationType,
+  customDefaultProperties,
+  customObjectInfo,
   defaultDealPipeline,
   defaultGroups,
   defaultProperties,
   type AssociationType,
+  type CustomAssociationDefinition,
+  type CustomObjectSchema,
+  type ObjectTypeInfo,
   type Pipeline,
   type PropertyDefinition,
   type PropertyGroup,
@@ -90,19 +94,121 @@ export class HubspotStore {
   private readonly uniqueIndex = new Map<string, Map<string, Map<string, string>>>();
   private nextId = 1_000_001;
   private nextOwnerId = 50_000_001;
+  /** Object types by store key: the plural name for standard objects, the objectTypeId for custom ones. */
+  private readonly objectTypes = new Map<string, ObjectTypeInfo>();
+  /** Custom object schemas by objectTypeId. */
+  readonly customSchemas = new Map<string, CustomObjectSchema>();
+  /** Association definitions of custom objects, by the custom object's objectTypeId. */
+  readonly customAssociations = new Map<string, CustomAssociationDefinition[]>();
+  private readonly associationTypeList: AssociationType[] = [...ASSOCIATION_TYPES];
+  private nextCustomObjectId = 1_000_001;
+  private nextAssociationTypeId = 1_001;
+  /** The account (hub) id: part of custom objects' fullyQualifiedName `p{portalId}_{name}`. */
+  readonly portalId: number;
   searchIndexDelayMs: number;
 
   constructor(
     readonly clock: () => number,
-    options: { searchIndexDelayMs?: number } = {},
+    options: { searchIndexDelayMs?: number; portalId?: number } = {},
   ) {
     this.searchIndexDelayMs = options.searchIndexDelayMs ?? 0;
+    this.portalId = options.portalId ?? 7_878_787;
+    for (const [type, info] of Object.entries(OBJECT_TYPES)) this.objectTypes.set(type, info);
     for (const type of Object.keys(OBJECT_TYPES)) {
       this.records.set(type, new Map());
       this.propertyDefinitions.set(type, new Map(defaultProperties(type).map((definition) => [definition.name, definition])));
       this.propertyGroups.set(type, new Map(defaultGroups(type).map((group) => [group.name, group])));
     }
     this.pipelines.set('deals', [defaultDealPipeline()]);
+  }
+
+  // ---- object types ---------------------------------------------------------------------------------------
+
+  /** The type's description; `objectType` is a store key (see resolveType). */
+  info(objectType: string): ObjectTypeInfo {
+    const info = this.objectTypes.get(objectType);
+    if (!info) throw new HubspotHttpError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${objectType}`);
+    return info;
+  }
+
+  /**
+   * The store key of a type as a path names it, or undefined. Standard objects: plural, singular or object type
+   * id (`contacts`, `contact`, `0-1`). Custom objects: objectTypeId (`2-123`), fullyQualifiedName (`p345_vendor`)
+   * or the short-hand `p_{name}`, NOT the base name: HubSpot stopped accepting it in 2025
+   * (https://developers.hubspot.com/changelog/breaking-change-removed-support-for-referencing-custom-object-types-by-base-name).
+   */
+  resolveType(raw: string): string | undefined {
+    const text = raw.toLowerCase();
+    for (const info of Object.values(OBJECT_TYPES)) {
+      if (text === info.name || text === info.singular || text === info.objectTypeId) return info.name;
+    }
+    for (const schema of this.customSchemas.values()) {
+      if (schema.archived) continue;
+      if (text === schema.objectTypeId || text === schema.fullyQualifiedName.toLowerCase() || text === `p_${schema.name.toLowerCase()}`) return schema.objectTypeId;
+    }
+    return undefined;
+  }
+
+  associationType(fromType: string, typeId: number): AssociationType | undefined {
+    return this.associationTypeList.find((type) => type.fromType === fromType && type.typeId === typeId);
+  }
+
+  associationTypesBetween(fromType: string, toType: string): AssociationType[] {
+    return this.associationTypeList.filter((type) => type.fromType === fromType && type.toType === toType);
+  }
+
+  /**
+   * Registers a custom object type with its (already validated) properties and associations to `associatedTypes`
+   * (store keys). Each association gets a pair of USER_DEFINED type ids, one per direction.
+   */
+  addCustomObject(
+    input: Omit<CustomObjectSchema, 'id' | 'objectTypeId' | 'fullyQualifiedName' | 'metaType' | 'archived' | 'createdAt' | 'updatedAt'>,
+    properties: PropertyDefinition[],
+    associatedTypes: string[],
+  ): CustomObjectSchema {
+    const now = new Date(this.clock()).toISOString();
+    const id = String(this.nextCustomObjectId++);
+    const schema: CustomObjectSchema = {
+      ...input,
+      id,
+      objectTypeId: `2-${id}`,
+      fullyQualifiedName: `p${this.portalId}_${input.name}`,
+      metaType: 'PORTAL_SPECIFIC',
+      archived: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const type = schema.objectTypeId;
+    const info = customObjectInfo(schema);
+    this.customSchemas.set(type, schema);
+    this.objectTypes.set(type, info);
+    this.records.set(type, new Map());
+    const definitions = new Map(customDefaultProperties(schema).map((definition) => [definition.name, definition]));
+    for (const definition of properties) definitions.set(definition.name, definition);
+    this.propertyDefinitions.set(type, definitions);
+    this.propertyGroups.set(type, new Map([[info.defaultGroup, { name: info.defaultGroup, label: `${schema.labels.singular} information`, displayOrder: 0, archived: false }]]));
+    this.customAssociations.set(type, []);
+    for (const toType of associatedTypes) this.addCustomAssociation(type, toType);
+    return schema;
+  }
+
+  /** A new association definition between a custom object and another type (both directions). */
+  addCustomAssociation(fromType: string, toType: string, name?: string): CustomAssociationDefinition {
+    const from = this.info(fromType);
+    const to = this.info(toType);
+    const existing = (this.customAssociations.get(fromType) ?? []).find((definition) => definition.toObjectTypeId === to.objectTypeId);
+    if (existing) return existing;
+    const typeId = this.nextAssociationTypeId++;
+    const inverseTypeId = this.nextAssociationTypeId++;
+    const v3Name = name ?? `${from.singular}_to_${to.singular}`;
+    this.associationTypeList.push(
+      { fromType, toType, typeId, inverseTypeId, label: null, v3Name, isDefault: true, category: 'USER_DEFINED' },
+      { fromType: toType, toType: fromType, typeId: inverseTypeId, inverseTypeId: typeId, label: null, v3Name: `${to.singular}_to_${from.singular}`, isDefault: true, category: 'USER_DEFINED' },
+    );
+    const now = new Date(this.clock()).toISOString();
+    const definition: CustomAssociationDefinition = { id: String(typeId), fromObjectTypeId: from.objectTypeId, toObjectTypeId: to.objectTypeId, name: v3Name, createdAt: now, updatedAt: now };
+    this.customAssociations.get(fromType)?.push(definition);
+    return definition;
   }
 
   // ---- metadata -------------------------------------------------------------------------------------------
@@ -212,7 +318,7 @@ export class HubspotStore {
   }
 
   requireOnCreate(objectType: string, values: Map<string, string>): void {
-    const info = OBJECT_TYPES[objectType]!;
+    const info = this.info(objectType);
     const has = (name: string) => (values.get(name) ?? '') !== '';
     const problems: PropertyProblem[] = [];
     for (const name of info.required ?? []) {
@@ -236,7 +342,7 @@ export class HubspotStore {
       if (value === undefined || value === '') continue;
       const existing = index?.get(name)?.get(value);
       if (existing !== undefined && existing !== selfId) {
-        const label = OBJECT_TYPES[objectType]!.singular;
+        const label = this.info(objectType).singular;
         throw new HubspotHttpError(409, 'CONFLICT', `${label.charAt(0).toUpperCase()}${label.slice(1)} already exists. Existing ID: ${existing}`, {
           context: { propertyName: [name], existingId: [existing] },
         });
@@ -274,7 +380,7 @@ export class HubspotStore {
 
   private touch(record: StoredRecord, now: number): void {
     record.updatedAt = now;
-    for (const name of OBJECT_TYPES[record.objectType]!.modifiedProperties) record.properties.set(name, String(now));
+    for (const name of this.info(record.objectType).modifiedProperties) record.properties.set(name, String(now));
     record.searchableAt = now + this.searchIndexDelayMs;
   }
 
@@ -285,7 +391,7 @@ export class HubspotStore {
     this.checkUnique(objectType, changes);
     const associations = this.resolveAssociations(objectType, options.associations ?? []);
     const now = this.clock();
-    const info = OBJECT_TYPES[objectType]!;
+    const info = this.info(objectType);
     const id = String(this.nextId++);
     const properties = new Map<string, string>();
     for (const [name, value] of changes) if (value !== '') properties.set(name, value);
@@ -348,11 +454,11 @@ export class HubspotStore {
     const resolved: { type: AssociationType; toId: string }[] = [];
     for (const input of inputs) {
       for (const spec of input.types ?? []) {
-        const type = associationType(objectType, Number(spec.associationTypeId));
+        const type = this.associationType(objectType, Number(spec.associationTypeId));
         if (!type) throw new HubspotHttpError(400, 'VALIDATION_ERROR', `${spec.associationTypeId} is not a valid association type id for ${objectType}`);
         const toId = String(input.to?.id ?? '');
         if (!this.find(type.toType, toId)) {
-          throw new HubspotHttpError(400, 'VALIDATION_ERROR', `${OBJECT_TYPES[type.toType]!.singular} ${toId} does not exist; association cannot be created`);
+          throw new HubspotHttpError(400, 'VALIDATION_ERROR', `${this.info(type.toType).singular} ${toId} does not exist; association cannot be created`);
         }
         resolved.push({ type, toId });
       }
@@ -383,11 +489,11 @@ export class HubspotStore {
    * (https://developers.hubspot.com/docs/api/crm/associations "Unlabeled ... will always be returned").
    */
   associate(fromType: string, fromId: string, toType: string, toId: string, typeId: number): void {
-    const type = associationType(fromType, typeId);
+    const type = this.associationType(fromType, typeId);
     if (!type || type.toType !== toType) throw new HubspotHttpError(400, 'VALIDATION_ERROR', `${typeId} is not a valid association type from ${fromType} to ${toType}`);
     const types = [type];
     if (!type.isDefault) {
-      const unlabeled = ASSOCIATION_TYPES.find((candidate) => candidate.fromType === fromType && candidate.toType === toType && candidate.isDefault);
+      const unlabeled = this.associationTypeList.find((candidate) => candidate.fromType === fromType && candidate.toType === toType && candidate.isDefault);
       if (unlabeled) types.push(unlabeled);
     }
     for (const each of types) {
@@ -426,7 +532,7 @@ export class HubspotStore {
     requested: string[] | undefined,
     options: { associations?: string[]; view?: { properties: Map<string, string>; updatedAt: number; archived: boolean } } = {},
   ): PublicRecord {
-    const info = OBJECT_TYPES[record.objectType]!;
+    const info = this.info(record.objectType);
     const view = options.view ?? record;
     const names = new Set(requested && requested.length > 0 ? requested : info.defaultProperties);
     for (const name of ['hs_object_id', info.createdProperty, ...info.modifiedProperties.slice(0, 1)]) names.add(name);
@@ -453,7 +559,7 @@ export class HubspotStore {
         if (found.length === 0) continue;
         const results: { id: string; type: string }[] = [];
         for (const [id, typeIds] of found) {
-          for (const typeId of typeIds) results.push({ id, type: associationType(record.objectType, typeId)?.v3Name ?? String(typeId) });
+          for (const typeId of typeIds) results.push({ id, type: this.associationType(record.objectType, typeId)?.v3Name ?? String(typeId) });
         }
         associations[toType] = { results };
       }
