@@ -1,0 +1,488 @@
+/**
+ * The scenarios of `npm run bench` (issue 6). The parent process generates data and runs emulators; every
+ * measured migration or copy runs in a child process (child.ts) so its peak RSS is its own.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
+import type { FieldMapping, ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import {
+  applySourceChanges,
+  createDemoTargetPostgres,
+  createDemoTargetSqlite,
+  DEAL_STAGE_VALUE_MAP,
+  sampleCounts,
+  writeSamplePostgres,
+  writeSampleSqlite,
+} from '../../src/sample/index.js';
+import { createPostgresDatabase, type TempDatabase } from '../../test/support/databases.js';
+import type { ChildJob, ChildResult } from './child.js';
+
+export const SEED = 7;
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+/** One target of issue 6 beside a figure: pass is undefined when the figure cannot decide it at this size. */
+export interface TargetCheck {
+  target: string;
+  figure: string;
+  pass: boolean | undefined;
+  note?: string;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  /** Records asked for (the --size), and what the run actually read or copied. */
+  size: number;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  peakRssMb: number;
+  baseline?: { name: string; records: number; seconds: number; recordsPerSecond: number; peakRssMb: number };
+  /** recordsPerSecond / baseline.recordsPerSecond (or the scenario's own ratio, e.g. delta / full time). */
+  ratio?: number;
+  ratioOf?: string;
+  details: Record<string, unknown>;
+  targets: TargetCheck[];
+}
+
+export interface BenchOptions {
+  size: number;
+  pageSize: number;
+  matchSize: number;
+  apiSize: number;
+  apiFactor: number;
+  scalingSizes: number[];
+  log: (line: string) => void;
+}
+
+// ---- helpers
+
+/** Entity records (owners, companies, contacts, deals, notes, tasks) of the sample with `contacts` contacts. */
+export function recordsFor(contacts: number): number {
+  return Object.values(sampleCounts(contacts)).reduce((total, n) => total + n, 0);
+}
+
+/** The contacts count whose sample has about `records` entity records in all. */
+export function contactsFor(records: number): number {
+  let contacts = Math.max(1, Math.round(records / 2.42));
+  while (recordsFor(contacts) < records) contacts += 1;
+  while (contacts > 1 && recordsFor(contacts - 1) >= records) contacts -= 1;
+  return contacts;
+}
+
+function runChild(job: ChildJob): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) {
+        reject(new Error(`bench child (${job.kind}) exited with ${code}:\n${stderr.slice(-4000)}${stdout.slice(-1000)}`));
+        return;
+      }
+      resolve(JSON.parse(last) as ChildResult);
+    });
+  });
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'ferry-bench-'));
+}
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+const rate = (records: number, seconds: number) => (seconds > 0 ? Math.round(records / seconds) : 0);
+const pct = (value: number) => `${round(value * 100, 1)}%`;
+const sumCounts = (counts: ChildResult['counts'], key: 'read' | 'created' | 'updated' | 'matched' | 'failed' | 'unchanged') =>
+  Object.values(counts ?? {}).reduce((total, each) => total + each[key], 0);
+
+function memoryTarget(size: number, peakRssMb: number): TargetCheck {
+  // The issue states it at 1,000,000 records; below that a figure over 300 MB already misses it.
+  const decided = size >= 1_000_000 || peakRssMb >= 300;
+  return {
+    target: 'peak RSS < 300 MB at 1M records',
+    figure: `${peakRssMb} MB at ${size.toLocaleString('en-US')}`,
+    pass: decided ? peakRssMb < 300 : undefined,
+    note: decided ? undefined : 'not decided below 1M',
+  };
+}
+
+// ---- 1. full migration, with its plain-copy baseline
+
+export interface FullRun {
+  result: ScenarioResult;
+  dir: string;
+  contacts: number;
+  sourcePath: string;
+}
+
+const sqliteConfig = (path: string) => ({ connector: 'sql', dialect: 'sqlite', path });
+
+export async function fullSqlite(options: BenchOptions, size: number, withBaseline: boolean, name = 'full-sqlite'): Promise<FullRun> {
+  const dir = tempDir();
+  const contacts = contactsFor(size);
+  const sourcePath = join(dir, 'source.db');
+  options.log(`${name}: generating ${contacts.toLocaleString('en-US')} contacts (~${recordsFor(contacts).toLocaleString('en-US')} records)`);
+  await writeSampleSqlite(sourcePath, { seed: SEED, size: contacts });
+  await createDemoTargetSqlite(join(dir, 'target.db'), { seed: SEED, size: contacts });
+  let baseline: ScenarioResult['baseline'];
+  if (withBaseline) {
+    options.log(`${name}: baseline (plain copy, better-sqlite3)`);
+    const copy = await runChild({ kind: 'copy-sqlite', source: sourcePath, target: join(dir, 'copy.db') });
+    rmSync(join(dir, 'copy.db'), { force: true });
+    baseline = { name: 'plain copy (better-sqlite3)', records: copy.records, seconds: round(copy.seconds), recordsPerSecond: rate(copy.records, copy.seconds), peakRssMb: copy.peakRssMb };
+  }
+  options.log(`${name}: engine migrate`);
+  const run = await runChild({ kind: 'full', dir, source: sqliteConfig('source.db'), target: sqliteConfig('target.db'), pageSize: options.pageSize });
+  const result = engineResult(name, size, run, baseline);
+  result.targets.push({ target: 'SQLite full >= 50,000 records/s', figure: result.recordsPerSecond.toLocaleString('en-US'), pass: result.recordsPerSecond >= 50_000 });
+  if (result.ratio !== undefined) result.targets.push({ target: 'SQLite full >= 25% of plain copy', figure: pct(result.ratio), pass: result.ratio >= 0.25 });
+  result.targets.push(memoryTarget(result.records, result.peakRssMb));
+  return { result, dir, contacts, sourcePath };
+}
+
+function engineResult(scenario: string, size: number, run: ChildResult, baseline: ScenarioResult['baseline']): ScenarioResult {
+  const recordsPerSecond = rate(run.records, run.seconds);
+  return {
+    scenario,
+    size,
+    records: run.records,
+    seconds: round(run.seconds),
+    recordsPerSecond,
+    peakRssMb: run.peakRssMb,
+    baseline,
+    ratio: baseline ? round(recordsPerSecond / baseline.recordsPerSecond, 3) : undefined,
+    ratioOf: baseline ? 'records/s of the plain copy' : undefined,
+    details: {
+      status: run.status,
+      created: sumCounts(run.counts, 'created'),
+      updated: sumCounts(run.counts, 'updated'),
+      matched: sumCounts(run.counts, 'matched'),
+      unchanged: sumCounts(run.counts, 'unchanged'),
+      failed: sumCounts(run.counts, 'failed'),
+      secondsWithSetup: round(run.totalSeconds),
+      byObject: run.counts,
+    },
+    targets: [],
+  };
+}
+
+export async function fullPostgres(options: BenchOptions): Promise<ScenarioResult> {
+  const contacts = contactsFor(options.size);
+  const databases: TempDatabase[] = [];
+  const dir = tempDir();
+  try {
+    const [source, target, copy] = [await createPostgresDatabase('ferry_bench'), await createPostgresDatabase('ferry_bench'), await createPostgresDatabase('ferry_bench')];
+    databases.push(source, target, copy);
+    options.log(`full-postgres: generating ${contacts.toLocaleString('en-US')} contacts`);
+    await writeSamplePostgres(source.url, { seed: SEED, size: contacts });
+    await createDemoTargetPostgres(target.url, { seed: SEED, size: contacts });
+    options.log('full-postgres: baseline (plain copy, pg)');
+    const plain = await runChild({ kind: 'copy-postgres', source: source.url, target: copy.url });
+    const baseline = { name: 'plain copy (pg)', records: plain.records, seconds: round(plain.seconds), recordsPerSecond: rate(plain.records, plain.seconds), peakRssMb: plain.peakRssMb };
+    options.log('full-postgres: engine migrate');
+    const run = await runChild({
+      kind: 'full',
+      dir,
+      source: { connector: 'sql', dialect: 'postgres', url: source.url },
+      target: { connector: 'sql', dialect: 'postgres', url: target.url },
+      pageSize: options.pageSize,
+    });
+    const result = engineResult('full-postgres', options.size, run, baseline);
+    result.targets.push({ target: '(SQLite target applied to PostgreSQL) >= 25% of plain copy', figure: pct(result.ratio ?? 0), pass: undefined, note: 'informative: the issue sets no PostgreSQL target' });
+    return result;
+  } finally {
+    for (const database of databases) await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- 2. delta after a full migration
+
+export async function delta(options: BenchOptions, full: FullRun): Promise<ScenarioResult> {
+  const counts = sampleCounts(full.contacts);
+  const changeable = counts.companies + counts.contacts + counts.deals;
+  const share = (0.01 * recordsFor(full.contacts)) / changeable;
+  const changedRecords = {
+    companies: Math.round(counts.companies * share),
+    contacts: Math.round(counts.contacts * share),
+    deals: Math.round(counts.deals * share),
+  };
+  const changed = changedRecords.companies + changedRecords.contacts + changedRecords.deals;
+  options.log(`delta: changing ${changed.toLocaleString('en-US')} source records (1%)`);
+  await applySourceChanges(full.sourcePath, { seed: SEED + 1, newRecords: 0, changedRecords, at: new Date(Date.now() + 2000).toISOString() });
+  await new Promise((resolve) => setTimeout(resolve, 2100)); // `at` must be in the past when the delta starts
+  options.log('delta: engine delta --create-new --update-changed');
+  const run = await runChild({ kind: 'delta', dir: full.dir, source: sqliteConfig('source.db'), target: sqliteConfig('target.db'), pageSize: options.pageSize });
+  const result = engineResult('delta', full.result.size, run, undefined);
+  const timeShare = run.seconds / full.result.seconds;
+  const readShare = run.records / full.result.records;
+  result.ratio = round(timeShare, 4);
+  result.ratioOf = 'seconds of the full migration';
+  result.details = { ...result.details, changedRecords: changed, readShareOfFull: round(readShare, 4) };
+  result.targets.push({ target: 'delta < 5% of the full migration time', figure: `${pct(timeShare)} (${round(run.seconds)} s / ${full.result.seconds} s)`, pass: timeShare < 0.05 });
+  result.targets.push({
+    target: 'delta reads ~1% of the records (<= 1.5%, lookback included)',
+    figure: `${pct(readShare)} (${run.records.toLocaleString('en-US')} read, ${changed.toLocaleString('en-US')} changed)`,
+    pass: readShare <= 0.015,
+  });
+  return result;
+}
+
+// ---- 3. matching N x N contacts, 30% overlap
+
+export async function match(options: BenchOptions): Promise<ScenarioResult> {
+  const n = options.matchSize;
+  const dir = tempDir();
+  try {
+    options.log(`match: writing ${n.toLocaleString('en-US')} source and ${n.toLocaleString('en-US')} target contacts`);
+    const overlap = Math.round(n * 0.3);
+    const write = (path: string, email: (i: number) => string) => {
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE contacts (id INTEGER PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, updated_at TEXT)');
+      const insert = db.prepare('INSERT INTO contacts (id, first_name, last_name, email, updated_at) VALUES (?, ?, ?, ?, ?)');
+      db.transaction(() => {
+        for (let i = 1; i <= n; i++) insert.run(i, `First${i % 997}`, `Last${i % 991}`, email(i), '2026-01-15 09:00:00');
+      })();
+      db.close();
+    };
+    // Target ids are a different permutation, and their e-mails differ in case: the key is normalised.
+    write(join(dir, 'source.db'), (i) => `person${i}@example.com`);
+    const prime = n % 7919 === 0 ? 7907 : 7919;
+    write(join(dir, 'target.db'), (i) => {
+      const j = ((i * prime) % n) + 1; // a permutation of 1..n (the prime does not divide n)
+      return j <= overlap ? `Person${j}@Example.COM` : `other${i}@example.org`;
+    });
+    const copy = (field: string): FieldMapping => ({ source: [field], target: field, transform: { kind: 'copy' } });
+    const project: ProjectFile = {
+      version: 1,
+      source: sqliteConfig('source.db'),
+      target: sqliteConfig('target.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 5, pageSize: options.pageSize },
+      objects: [
+        {
+          source: 'contacts',
+          target: 'contacts',
+          fields: [copy('first_name'), copy('last_name'), copy('email')],
+          matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
+          matched: 'fill-empty',
+          duplicates: 'merge',
+          ambiguous: 'hold',
+          matchOnly: false,
+          links: {},
+        },
+      ],
+    };
+    options.log('match: engine match');
+    const run = await runChild({ kind: 'project', dir, project, command: 'match' });
+    const matched = sumCounts(run.counts, 'matched');
+    const result: ScenarioResult = {
+      scenario: 'match',
+      size: n,
+      records: n,
+      seconds: round(run.seconds),
+      recordsPerSecond: rate(n, run.seconds),
+      peakRssMb: run.peakRssMb,
+      details: { status: run.status, targetContacts: n, expectedMatches: overlap, matched, secondsWithSetup: round(run.totalSeconds) },
+      targets: [],
+    };
+    const share = n / 1_000_000;
+    result.targets.push({
+      target: n >= 1_000_000 ? 'match 1M x 1M < 30 s' : `match < 30 s at 1M (pro rata: < ${round(30 * share)} s at ${n.toLocaleString('en-US')})`,
+      figure: `${result.seconds} s`,
+      pass: result.seconds < 30 * Math.max(share, 0),
+      note: n >= 1_000_000 ? undefined : 'linear extrapolation; matching is not guaranteed linear',
+    });
+    const decided = n >= 1_000_000 || run.peakRssMb >= 500;
+    result.targets.push({ target: 'match 1M x 1M < 500 MB', figure: `${run.peakRssMb} MB at ${n.toLocaleString('en-US')}`, pass: decided ? run.peakRssMb < 500 : undefined, note: decided ? undefined : 'not decided below 1M' });
+    if (matched !== overlap) result.targets.push({ target: 'matched = 30% overlap (sanity)', figure: `${matched} of ${overlap}`, pass: false });
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- 4. SQL -> HubSpot emulator with scaled rate limits
+
+const HUBSPOT_BATCH = 100;
+
+function hubspotObjects(): ObjectMapping[] {
+  const copy = (source: string, target = source): FieldMapping => ({ source: [source], target, transform: { kind: 'copy' } });
+  const object = (partial: Partial<ObjectMapping> & Pick<ObjectMapping, 'source' | 'target' | 'fields'>): ObjectMapping => ({
+    matchKeys: [],
+    matched: 'fill-empty',
+    duplicates: 'merge',
+    ambiguous: 'hold',
+    matchOnly: false,
+    links: {},
+    ...partial,
+  });
+  // The mapping of test/e2e/hubspot.test.ts (the sample "legacy CRM" into HubSpot).
+  return [
+    object({ source: 'owners', target: 'owners', matchOnly: true, matchKeys: [{ source: 'email', target: 'email', kind: 'email' }], fields: [] }),
+    object({
+      source: 'companies',
+      target: 'companies',
+      matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }],
+      fields: [copy('name'), copy('domain'), copy('phone'), copy('annual_revenue', 'annualrevenue'), copy('owner_id', 'hubspot_owner_id')],
+    }),
+    object({
+      source: 'contacts',
+      target: 'contacts',
+      matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
+      fields: [
+        copy('first_name', 'firstname'),
+        copy('last_name', 'lastname'),
+        copy('email'),
+        copy('phone'),
+        copy('job_title', 'jobtitle'),
+        copy('birthday', 'date_of_birth'),
+        copy('lifecycle_stage', 'lifecyclestage'),
+        copy('company_id', 'primary_company'),
+        copy('owner_id', 'hubspot_owner_id'),
+      ],
+    }),
+    object({
+      source: 'deals',
+      target: 'deals',
+      fields: [
+        copy('name', 'dealname'),
+        copy('amount'),
+        { source: ['currency'], target: 'deal_currency_code', transform: { kind: 'map', values: { usd: 'USD' }, unmapped: 'keep' } },
+        { source: ['stage'], target: 'dealstage', transform: { kind: 'map', values: { ...DEAL_STAGE_VALUE_MAP }, unmapped: 'fail' } },
+        { source: ['close_date'], target: 'closedate', transform: { kind: 'date' } },
+        copy('company_id', 'primary_company'),
+        copy('contacts', 'associated_contacts'),
+        copy('owner_id', 'hubspot_owner_id'),
+      ],
+    }),
+    object({
+      source: 'notes',
+      target: 'notes',
+      fields: [
+        copy('body', 'hs_note_body'),
+        { source: ['created_at'], target: 'hs_timestamp', transform: { kind: 'datetime' } },
+        copy('contact_id', 'associated_contacts'),
+        copy('company_id', 'associated_companies'),
+        copy('deal_id', 'associated_deals'),
+        copy('owner_id', 'hubspot_owner_id'),
+      ],
+    }),
+  ];
+}
+
+export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult> {
+  const dir = tempDir();
+  const factor = options.apiFactor;
+  // HubSpot's default: 100 requests per rolling 10 s, search 5/s (the connector paces search at 4/s).
+  const burst = 100 * factor;
+  const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: 5 * factor });
+  try {
+    const contacts = contactsFor(options.apiSize);
+    options.log(`api-hubspot: ${contacts.toLocaleString('en-US')} contacts into the emulator at ${burst} requests / 10 s`);
+    await writeSampleSqlite(join(dir, 'source.db'), { seed: SEED, size: contacts });
+    const db = new Database(join(dir, 'source.db'), { readonly: true });
+    for (const row of db.prepare('SELECT email FROM owners').all() as { email: string }[]) hubspot.store.addOwner({ email: row.email });
+    db.close();
+    const project: ProjectFile = {
+      version: 1,
+      source: sqliteConfig('source.db'),
+      target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, 4 * factor) },
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: HUBSPOT_BATCH },
+      objects: hubspotObjects(),
+    };
+    const before = hubspot.stats.requests;
+    const run = await runChild({ kind: 'project', dir, project, command: 'migrate' });
+    const requests = hubspot.stats.requests - before;
+    const requestsPerSecond = requests / run.totalSeconds;
+    const boundRequests = burst / 10;
+    const boundRecords = HUBSPOT_BATCH * boundRequests;
+    const recordsPerSecond = rate(run.records, run.seconds);
+    const byPath = Object.entries(hubspot.stats.byPath)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8);
+    const result: ScenarioResult = {
+      scenario: 'api-hubspot',
+      size: options.apiSize,
+      records: run.records,
+      seconds: round(run.seconds),
+      recordsPerSecond,
+      peakRssMb: run.peakRssMb,
+      ratio: round(recordsPerSecond / boundRecords, 3),
+      ratioOf: `rate-limit bound ${boundRecords.toLocaleString('en-US')} records/s (batch ${HUBSPOT_BATCH} x ${boundRequests} requests/s)`,
+      details: {
+        status: run.status,
+        factor,
+        burstLimit: `${burst} / 10 s`,
+        requests,
+        requestsPerSecond: round(requestsPerSecond, 1),
+        requestShareOfBound: round(requestsPerSecond / boundRequests, 3),
+        recordsPerRequest: round(run.records / requests, 1),
+        status429: hubspot.stats.status429,
+        created: sumCounts(run.counts, 'created'),
+        failed: sumCounts(run.counts, 'failed'),
+        secondsWithSetup: round(run.totalSeconds),
+        topPaths: Object.fromEntries(byPath),
+        byObject: run.counts,
+      },
+      targets: [],
+    };
+    const windowed = requests > burst;
+    result.targets.push({
+      target: 'API requests/s >= 90% of the rate-limit bound',
+      figure: `${round(requestsPerSecond, 1)} of ${boundRequests} requests/s (${pct(requestsPerSecond / boundRequests)})`,
+      pass: windowed ? requestsPerSecond >= 0.9 * boundRequests : undefined,
+      note: windowed ? undefined : `only ${requests} requests: the run fits in one burst window, raise --api-size`,
+    });
+    result.targets.push({
+      target: 'API records/s >= 90% of batch x requests/s',
+      figure: `${recordsPerSecond.toLocaleString('en-US')} of ${boundRecords.toLocaleString('en-US')} records/s (${pct(recordsPerSecond / boundRecords)})`,
+      pass: recordsPerSecond >= 0.9 * boundRecords,
+    });
+    result.targets.push({ target: 'API: a handful of 429s (<= 5)', figure: String(hubspot.stats.status429), pass: hubspot.stats.status429 <= 5 });
+    return result;
+  } finally {
+    await hubspot.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- 5. scaling curve
+
+export async function scaling(options: BenchOptions): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const size of options.scalingSizes) {
+    const run = await fullSqlite(options, size, false, `scaling-${size}`);
+    rmSync(run.dir, { recursive: true, force: true });
+    run.result.targets = [memoryTarget(run.result.records, run.result.peakRssMb)];
+    results.push(run.result);
+  }
+  const first = results[0];
+  const last = results[results.length - 1];
+  if (first && last && results.length > 1) {
+    const speed = last.recordsPerSecond / first.recordsPerSecond;
+    last.targets.push({
+      target: 'time linear: records/s at the largest size >= 80% of the smallest',
+      figure: `${last.recordsPerSecond.toLocaleString('en-US')} vs ${first.recordsPerSecond.toLocaleString('en-US')} records/s (${pct(speed)})`,
+      pass: speed >= 0.8,
+    });
+    const previous = results[results.length - 2]!;
+    const growth = last.peakRssMb / previous.peakRssMb;
+    last.targets.push({
+      target: 'memory flat: peak RSS <= 110% of the next smaller size',
+      figure: `${last.peakRssMb} MB vs ${previous.peakRssMb} MB (${pct(growth)})`,
+      pass: growth <= 1.1,
+    });
+  }
+  return results;
+}
