@@ -438,7 +438,37 @@ export class Engine {
     if (open.length === 0) return;
     let attempted = 0;
     for (const plan of plans) {
-      const ids = [...new Set(open.filter((failure) => failure.object === plan.object).map((failure) => failure.sourceId))];
+      // Only records whose missing reference now has a target record are worth reading again.
+      const candidates = open.filter((failure) => failure.object === plan.object);
+      const missingBy = new Map<string, Set<string>>();
+      const unknown = new Set<string>();
+      for (const failure of candidates) {
+        const reference = plan.references.find((entry) => entry.targetField === failure.field);
+        const ids = failure.value === null ? undefined : referencedIds(failure.value);
+        if (!reference || !ids) {
+          unknown.add(failure.sourceId);
+          continue;
+        }
+        const set = missingBy.get(reference.sourceObject) ?? new Set<string>();
+        for (const id of ids) set.add(id);
+        missingBy.set(reference.sourceObject, set);
+      }
+      const nowLinked = new Map<string, Set<string>>();
+      for (const [object, ids] of missingBy) {
+        const links = await state.getLinks(object, [...ids]);
+        nowLinked.set(object, new Set([...links.values()].filter((link) => link.state === 'linked').map((link) => link.sourceId)));
+      }
+      const ids = [
+        ...new Set(
+          candidates
+            .filter((failure) => {
+              if (unknown.has(failure.sourceId)) return true;
+              const reference = plan.references.find((entry) => entry.targetField === failure.field)!;
+              return referencedIds(failure.value!)!.some((id) => nowLinked.get(reference.sourceObject)?.has(id));
+            })
+            .map((failure) => failure.sourceId),
+        ),
+      ];
       if (ids.length === 0) continue;
       const links = await state.getLinks(plan.object, ids);
       const linked = ids.filter((id) => links.get(id)?.state === 'linked');
@@ -599,4 +629,16 @@ export class Engine {
       await state.checkpoint();
     }
   }
+}
+
+/** The source ids a REFERENCE_MISSING warning names (its stored value), or undefined when unreadable. */
+function referencedIds(stored: string): string[] | undefined {
+  try {
+    const value: unknown = JSON.parse(stored);
+    if (typeof value === 'string' || typeof value === 'number') return [String(value)];
+    if (Array.isArray(value)) return value.map(String);
+  } catch {
+    // A value cut short when it was stored: read the record again to be safe.
+  }
+  return undefined;
 }

@@ -255,7 +255,7 @@ export class RecordWriter {
         const resolved = list.map(resolve);
         item.translated[reference.targetField] = resolved.filter((id): id is string => id !== undefined).sort();
         const missing = list.filter((_, index) => resolved[index] === undefined);
-        if (missing.length > 0) this.unresolved(plan, item, reference, value, missing.join(', '));
+        if (missing.length > 0) this.unresolved(plan, item, reference, value, missing);
         continue;
       }
       const targetId = resolve(String(value));
@@ -264,13 +264,14 @@ export class RecordWriter {
         continue;
       }
       delete item.translated[reference.targetField];
-      const error = this.unresolved(plan, item, reference, value, String(value));
+      const error = this.unresolved(plan, item, reference, value, [String(value)]);
       if (error && reference.required && !reference.deferrable) requiredMissing = error;
     }
     return requiredMissing;
   }
 
-  private unresolved(plan: ObjectPlan, item: Prepared, reference: ReferencePlan, value: FieldValue, missing: string): RecordError | undefined {
+  /** `missing`: the referenced source ids without a target record (the warning's value, so a later run can tell when they exist). */
+  private unresolved(plan: ObjectPlan, item: Prepared, reference: ReferencePlan, value: FieldValue, missing: string[]): RecordError | undefined {
     if (reference.deferrable) {
       item.deferred.push({ field: reference.targetField, value });
       return undefined;
@@ -278,8 +279,8 @@ export class RecordWriter {
     const error: RecordError = {
       code: 'REFERENCE_MISSING',
       field: reference.targetField,
-      value,
-      message: `${plan.object} ${item.record.id}: ${reference.targetField} refers to ${reference.sourceObject} ${missing}, which is not in the target (it failed or was not migrated)`,
+      value: reference.list ? missing : missing[0]!,
+      message: `${plan.object} ${item.record.id}: ${reference.targetField} refers to ${reference.sourceObject} ${missing.join(', ')}, which is not in the target (it failed or was not migrated)`,
     };
     item.warnings.push(error);
     return error;
@@ -581,7 +582,7 @@ export class RecordWriter {
           await state.warn(plan.object, row.sourceId, {
             code: 'REFERENCE_MISSING',
             field: row.field,
-            value: row.value as FieldValue,
+            value: reference.list ? missing : missing[0]!,
             message: `${plan.object} ${row.sourceId}: ${row.field} refers to ${reference.sourceObject} ${missing.join(', ')}, which is not in the target (it failed or was not migrated)`,
           });
         }

@@ -216,6 +216,28 @@ for (const backend of BACKENDS) {
       expect(await count(fixture.target, 'contacts', 'firstname = ?', ['Tie'])).toBe(10);
     });
 
+    it('records written without a reference are attached once it exists, and not read again before', async () => {
+      // Company 2 cannot be created (its name is required in the target): its contacts and deal arrive without it.
+      await fixture.source.run('UPDATE companies SET name = NULL WHERE id = 2');
+      const full = await migrate();
+      expect(full.counts.companies).toMatchObject({ failed: 1 });
+      expect(await count(fixture.target, 'contacts', 'company_id IS NULL')).toBe(3);
+      // Nothing changed and company 2 is still missing: no record is read again.
+      const idle = await delta({ createNew: true, updateChanged: true });
+      for (const counts of Object.values(idle.counts)) expect(counts.read).toBe(0);
+      // Company 2 is fixed in the source: the delta creates it and attaches the unchanged contacts and deal.
+      const when = await withLedger((ledger) => after(ledger, idle.runId));
+      await fixture.source.run(`UPDATE companies SET name = 'Initech', updated_at = ? WHERE id = 2`, [when]);
+      const fixed = await delta({ createNew: true, updateChanged: true });
+      expect(fixed.counts.companies).toMatchObject({ created: 1 });
+      expect(fixed.counts.contacts).toMatchObject({ read: 2, updated: 2 });
+      expect(fixed.counts.deals).toMatchObject({ updated: 1 });
+      const initech = await withLedger((ledger) => targetIdOf(ledger, 'companies', '2'));
+      expect(await count(fixture.target, 'contacts', 'company_id = ?', [Number(initech)])).toBe(2);
+      expect(await count(fixture.target, 'deals', 'company_id = ?', [Number(initech)])).toBe(1);
+      expect(await withLedger((ledger) => ledger.listFailures({ unresolved: true, severity: 'warning' }))).toEqual([]);
+    });
+
     it('a field edited only in the target survives a delta', async () => {
       const full = await migrate();
       const target = await withLedger((ledger) => targetIdOf(ledger, 'contacts', '1'));
