@@ -10,15 +10,24 @@ export function fromColumnValue(field: FieldModel, raw: unknown, zone: string): 
   switch (field.kind) {
     case 'integer':
     case 'number': {
-      const number = typeof raw === 'number' ? raw : Number(raw);
-      return Number.isFinite(number) ? number : null;
+      if (typeof raw === 'number') return Number.isFinite(raw) ? raw : null;
+      // SQLite keeps any text in a numeric column: text that is not a plain number is passed on as written
+      // (never turned into null or 0), so the mapping converts it ("1,234.56") or fails the record with it.
+      const text = String(raw);
+      if (text.trim() === '') return null;
+      const number = Number(text);
+      return Number.isFinite(number) ? number : text;
     }
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
       if (typeof raw === 'number' || typeof raw === 'bigint') return Number(raw) !== 0;
       return /^(t|true|1|y|yes)$/i.test(String(raw).trim());
-    case 'date':
-      return parseDate(raw instanceof Date ? raw.toISOString() : String(raw), zone) ?? null;
+    case 'date': {
+      // Text that is not a date (SQLite keeps anything) is passed on as written, for the mapping to report.
+      const text = raw instanceof Date ? raw.toISOString() : String(raw);
+      if (text.trim() === '') return null;
+      return parseDate(text, zone) ?? text;
+    }
     case 'datetime':
       return fromStoredInstant(raw, field.storage!);
     case 'json':
@@ -70,6 +79,9 @@ export function toColumnValue(
     case 'string': {
       if (Array.isArray(value)) return invalid('text');
       const text = String(value);
+      if (dialect === 'postgres' && text.includes('\u0000')) {
+        return { ok: false, message: `${field.name}: ${describe(value)} contains a NUL byte (\\u0000), which PostgreSQL cannot store (not removed: fix it in the source)` };
+      }
       if (field.options && !field.options.includes(text)) {
         return { ok: false, message: `${field.name}: ${describe(value)} is not one of ${field.options.join(', ')}` };
       }
