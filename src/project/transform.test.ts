@@ -156,6 +156,13 @@ describe('conversion to the target type', () => {
     expect(convert(42, { type: 'string' }).values.out).toBe('42');
   });
 
+  it('maxLength counts characters (code points) as databases do, not UTF-16 units', () => {
+    // Six emoji are 6 characters for VARCHAR(6) but 12 UTF-16 units: they fit.
+    expect(convert('😀😀😀😀😀😀', { type: 'string', maxLength: 6 }).values.out).toBe('😀😀😀😀😀😀');
+    expect(convert('😀😀😀😀😀😀😀', { type: 'string', maxLength: 6 }).errors[0]!.message).toContain('is 7 characters long');
+    expect(convert('😀@x.test', { type: 'email', maxLength: 8 }).values.out).toBe('😀@x.test');
+  });
+
   it('e-mail addresses are checked', () => {
     expect(convert(' jane@example.com ', { type: 'email' }).values.out).toBe('jane@example.com');
     expect(convert('jane(at)example.com', { type: 'email' }).errors[0]).toMatchObject({ code: 'INVALID_VALUE', field: 'out', value: 'jane(at)example.com' });

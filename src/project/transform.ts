@@ -212,8 +212,10 @@ export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZo
     case 'phone':
     case 'url': {
       const text = asText(v);
-      if (field.maxLength !== undefined && text.length > field.maxLength) {
-        invalid(v, `is ${text.length} characters long, longer than the target's maximum of ${field.maxLength} (not truncated)`);
+      // Characters (code points), as databases count them: an emoji is one, not two UTF-16 units.
+      const length = [...text].length;
+      if (field.maxLength !== undefined && length > field.maxLength) {
+        invalid(v, `is ${length} characters long, longer than the target's maximum of ${field.maxLength} (not truncated)`);
       }
       return text;
     }
@@ -221,7 +223,7 @@ export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZo
       if (Array.isArray(v)) invalid(v, 'is a list, not one e-mail address');
       const text = String(v).trim();
       if (!EMAIL.test(text)) invalid(v, 'is not a valid e-mail address');
-      if (field.maxLength !== undefined && text.length > field.maxLength) {
+      if (field.maxLength !== undefined && [...text].length > field.maxLength) {
         invalid(v, `is longer than the target's maximum of ${field.maxLength} characters`);
       }
       return text;
