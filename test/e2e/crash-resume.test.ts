@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { recordFigures, SCALE } from '../reliability/figures.js';
 import { BACKENDS, count, createFixture, seedTargetUsers, type Db, type Fixture } from '../support/crm-fixture.js';
 
 const CHILD = join(import.meta.dirname, '..', 'support', 'engine-child.ts');
@@ -84,14 +85,14 @@ for (const backend of BACKENDS) {
 
     it('a full migration killed right after target writes, before the ledger records them, resumes with no duplicate and nothing missing', async () => {
       fixture = await createFixture(backend);
-      const companies = 40;
+      const companies = 40 * SCALE;
       await seedMany(fixture.source, companies, 3);
       await seedTargetUsers(fixture.target);
       const projectPath = join(fixture.dir, 'project.json');
       writeFileSync(projectPath, JSON.stringify({ ...fixture.project, options: { ...fixture.project.options, pageSize: 7 } }));
       const next = random(backend === 'sqlite' ? 11 : 12);
       let kills = 0;
-      for (let attempt = 0; attempt < 60; attempt++) {
+      for (let attempt = 0; attempt < 60 * SCALE; attempt++) {
         const killAfterWrites = 1 + Math.floor(next() * 10);
         const result = await runChild(fixture, projectPath, 'migrate', { FERRY_TEST_KILL_AFTER_WRITES: String(killAfterWrites) });
         if (result.signal === 'SIGKILL') {
@@ -105,6 +106,7 @@ for (const backend of BACKENDS) {
       }
       expect(kills).toBeGreaterThanOrEqual(3);
       await expectExactCopy(fixture, companies, companies * 3);
+      recordFigures(`crash after writes ${backend}`, { killPoints: kills, recordsChecked: companies * 6, lost: 0, duplicated: 0 });
       // A delta afterwards finds nothing left to do.
       const delta = await runChild(fixture, projectPath, 'delta', {});
       const counts = JSON.parse(delta.stdout) as { counts: Record<string, { created: number; updated: number }> };
@@ -113,19 +115,23 @@ for (const backend of BACKENDS) {
 
     it('a full migration killed at random moments resumes to an exact copy', async () => {
       fixture = await createFixture(backend);
-      const companies = 30;
+      const companies = 30 * SCALE;
       await seedMany(fixture.source, companies, 3);
       await seedTargetUsers(fixture.target);
       const projectPath = join(fixture.dir, 'project.json');
       writeFileSync(projectPath, JSON.stringify({ ...fixture.project, options: { ...fixture.project.options, pageSize: 5 } }));
       const next = random(backend === 'sqlite' ? 21 : 22);
       let finished = false;
-      for (let attempt = 0; attempt < 8 && !finished; attempt++) {
-        const result = await runChild(fixture, projectPath, 'migrate', {}, attempt < 6 ? 600 + Math.floor(next() * 1500) : undefined);
+      let kills = 0;
+      const killed = 6 * SCALE;
+      for (let attempt = 0; attempt < killed + 2 && !finished; attempt++) {
+        const result = await runChild(fixture, projectPath, 'migrate', {}, attempt < killed ? 600 + Math.floor(next() * 1500) : undefined);
+        if (result.signal === 'SIGKILL') kills += 1;
         finished = result.code === 0;
       }
       expect(finished).toBe(true);
       await expectExactCopy(fixture, companies, companies * 3);
+      recordFigures(`crash at random ${backend}`, { killPoints: kills, recordsChecked: companies * 6, lost: 0, duplicated: 0 });
     });
   });
 }

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+/** `npm run test:reliability`: the bad-data corpus plus the crash/resume, secrets and HubSpot fault tests. */
+export default defineConfig({
+  test: {
+    root: new URL('../..', import.meta.url).pathname,
+    include: ['test/reliability/**/*.test.ts', 'test/e2e/crash-resume.test.ts', 'test/e2e/secrets.test.ts', 'test/e2e/hubspot.test.ts'],
+    setupFiles: ['test/reliability/setup.ts'],
+    testTimeout: 600_000,
+    hookTimeout: 120_000,
+    maxWorkers: 2,
+    env: { TZ: 'UTC' },
+  },
+});
