@@ -31,6 +31,21 @@ async function all(csv: CsvConnector, object: string, limit = 1000): Promise<Crm
 }
 
 describe('CSV detection', () => {
+  it('reads a UTF-8 file with some windows-1252 cells (mixed encodings) without garbling either', async () => {
+    const utf8 = Buffer.from('id,name,city\n1,José Müller,Zürich\n2,李雷,Bern\n', 'utf8');
+    const latin = iconv.encode('3,Renée Côté,Genève\n', 'win1252');
+    const mixedCell = Buffer.concat([Buffer.from('4,Zoë ', 'utf8'), iconv.encode('Noël', 'win1252'), Buffer.from(',Köln\n', 'utf8')]);
+    await writeFile(join(dir, 'people.csv'), Buffer.concat([utf8, latin, mixedCell]));
+    const csv = connector();
+    expect((await all(csv, 'people')).map((record) => [record.fields.name, record.fields.city])).toEqual([
+      ['José Müller', 'Zürich'],
+      ['李雷', 'Bern'],
+      ['Renée Côté', 'Genève'],
+      ['Zoë Noël', 'Köln'],
+    ]);
+    expect(csv.takeRowErrors()).toEqual([]);
+  });
+
   it('detects ; and tab delimiters from the header line', async () => {
     await writeFile(join(dir, 'contacts.csv'), 'id;name;city\n1;"Smith, Jane";Paris\n2;Bob;Lyon\n');
     await writeFile(join(dir, 'companies.tsv'), 'id\tname\n1\tAcme; Inc\n');

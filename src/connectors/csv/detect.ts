@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { isDateOnly, parseDate, parseInstant } from '../../core/time.js';
 import type { FieldType } from '../../core/schema.js';
 import { CSV_DELIMITERS } from './config.js';
-import { decodeBytes, type CsvEncoding } from './tokenizer.js';
+import { decodeBytes, utf8SequenceAt, type CsvEncoding } from './tokenizer.js';
 
 export const SNIFF_BYTES = 64 * 1024;
 
@@ -22,12 +22,28 @@ export function detectEncoding(head: Buffer): CsvEncoding {
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
   if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
-    return 'utf-8';
-  } catch {
-    return 'windows-1252';
+  // UTF-8 as soon as the head holds one multi-byte UTF-8 sequence (a stray windows-1252 byte elsewhere is
+  // read as such, cell by cell: see decodeBytes); windows-1252 when it holds bytes >= 0x80 but none of them
+  // form UTF-8; plain ASCII is UTF-8.
+  let multibyte = 0;
+  let stray = 0;
+  for (let index = 0; index < head.length; ) {
+    if (head[index]! < 0x80) {
+      index += 1;
+      continue;
+    }
+    const length = utf8SequenceAt(head, index);
+    if (length > 1) {
+      multibyte += 1;
+      index += length;
+    } else if (index + 4 > head.length && length === 0 && head[index]! >= 0xc2) {
+      break; // a sequence cut by the end of the head
+    } else {
+      stray += 1;
+      index += 1;
+    }
   }
+  return multibyte > 0 || stray === 0 ? 'utf-8' : 'windows-1252';
 }
 
 /** The header line's most frequent candidate outside quotes (`,` when none appears). */

@@ -55,10 +55,45 @@ export function bomLength(head: Buffer, encoding: CsvEncoding): number {
   return 0;
 }
 
+/** Length of the UTF-8 sequence that starts at `index`, or 0 when the bytes there are not one. */
+export function utf8SequenceAt(buffer: Buffer, index: number): number {
+  const first = buffer[index]!;
+  const length = first < 0x80 ? 1 : first >= 0xc2 && first <= 0xdf ? 2 : first >= 0xe0 && first <= 0xef ? 3 : first >= 0xf0 && first <= 0xf4 ? 4 : 0;
+  if (length <= 1 || index + length > buffer.length) return index + length > buffer.length ? 0 : length;
+  for (let next = 1; next < length; next++) if ((buffer[index + next]! & 0xc0) !== 0x80) return 0;
+  const second = buffer[index + 1]!;
+  // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+  if ((first === 0xe0 && second < 0xa0) || (first === 0xed && second > 0x9f) || (first === 0xf0 && second < 0x90) || (first === 0xf4 && second > 0x8f)) return 0;
+  return length;
+}
+
+/**
+ * A cell of a UTF-8 file that is not valid UTF-8 (an export that pasted windows-1252 text into a UTF-8
+ * file: mixed encodings). Each valid UTF-8 sequence is read as UTF-8 and each byte outside one as
+ * windows-1252, so "José" stays "José" whichever way it was written (a documented conversion).
+ */
+function decodeMixedUtf8(buffer: Buffer): string {
+  let out = '';
+  let index = 0;
+  while (index < buffer.length) {
+    const length = utf8SequenceAt(buffer, index);
+    if (length > 0) {
+      out += buffer.toString('utf8', index, index + length);
+      index += length;
+    } else {
+      out += iconv.decode(buffer.subarray(index, index + 1), 'win1252');
+      index += 1;
+    }
+  }
+  return out;
+}
+
 export function decodeBytes(buffer: Buffer, encoding: CsvEncoding): string {
   switch (encoding) {
-    case 'utf-8':
-      return buffer.toString('utf8');
+    case 'utf-8': {
+      const text = buffer.toString('utf8');
+      return text.includes('\uFFFD') ? decodeMixedUtf8(buffer) : text;
+    }
     case 'utf-16le':
       return buffer.toString('utf16le');
     case 'utf-16be': {
