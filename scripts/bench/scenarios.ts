@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
-import type { FieldMapping, ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import { copyField, objectMapping } from '../../src/project/project-file.js';
 import {
   applySourceChanges,
   createDemoTargetPostgres,
@@ -261,7 +262,6 @@ export async function match(options: BenchOptions): Promise<ScenarioResult> {
       const j = ((i * prime) % n) + 1; // a permutation of 1..n (the prime does not divide n)
       return j <= overlap ? `Person${j}@Example.COM` : `other${i}@example.org`;
     });
-    const copy = (field: string): FieldMapping => ({ source: [field], target: field, transform: { kind: 'copy' } });
     const project: ProjectFile = {
       version: 1,
       source: sqliteConfig('source.db'),
@@ -269,17 +269,12 @@ export async function match(options: BenchOptions): Promise<ScenarioResult> {
       sourceTimeZone: 'UTC',
       options: { demoSampleSize: 5, pageSize: options.pageSize },
       objects: [
-        {
+        objectMapping({
           source: 'contacts',
           target: 'contacts',
-          fields: [copy('first_name'), copy('last_name'), copy('email')],
+          fields: [copyField('first_name'), copyField('last_name'), copyField('email')],
           matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
-          matched: 'fill-empty',
-          duplicates: 'merge',
-          ambiguous: 'hold',
-          matchOnly: false,
-          links: {},
-        },
+        }),
       ],
     };
     options.log('match: engine match');
@@ -316,16 +311,8 @@ export async function match(options: BenchOptions): Promise<ScenarioResult> {
 const HUBSPOT_BATCH = 100;
 
 function hubspotObjects(): ObjectMapping[] {
-  const copy = (source: string, target = source): FieldMapping => ({ source: [source], target, transform: { kind: 'copy' } });
-  const object = (partial: Partial<ObjectMapping> & Pick<ObjectMapping, 'source' | 'target' | 'fields'>): ObjectMapping => ({
-    matchKeys: [],
-    matched: 'fill-empty',
-    duplicates: 'merge',
-    ambiguous: 'hold',
-    matchOnly: false,
-    links: {},
-    ...partial,
-  });
+  const copy = copyField;
+  const object = objectMapping;
   // The mapping of test/e2e/hubspot.test.ts (the sample "legacy CRM" into HubSpot).
   return [
     object({ source: 'owners', target: 'owners', matchOnly: true, matchKeys: [{ source: 'email', target: 'email', kind: 'email' }], fields: [] }),

@@ -35,6 +35,16 @@ export const OBJECT_DEFAULTS = {
   matchOnly: false,
 } as const;
 
+/** An object mapping with the project file's defaults for every option `partial` leaves out. */
+export function objectMapping(partial: Partial<ObjectMapping> & Pick<ObjectMapping, 'source' | 'target' | 'fields'>): ObjectMapping {
+  return { matchKeys: [], ...OBJECT_DEFAULTS, links: {}, ...partial };
+}
+
+/** A plain copy of one source field into one target field (`source: target` in ferry.yaml). */
+export function copyField(source: string, target = source): FieldMapping {
+  return { source: [source], target, transform: { kind: 'copy' } };
+}
+
 export const TRANSFORM_KINDS = ['copy', 'join', 'split', 'constant', 'map', 'date', 'datetime', 'lowercase', 'trim'] as const;
 export const MATCH_KEY_KINDS = ['email', 'domain', 'phone', 'name', 'exact'] as const;
 
@@ -483,7 +493,7 @@ function toFieldMappings(key: string, entry: FieldEntry, path: PathSegment[]): F
 }
 
 function toFieldMapping(key: string, entry: string | FieldEntryObject, path: PathSegment[]): FieldMapping {
-  if (typeof entry === 'string') return { source: [key], target: entry, transform: { kind: 'copy' } };
+  if (typeof entry === 'string') return copyField(key, entry);
   const has = (name: keyof FieldEntryObject): boolean => Object.hasOwn(entry, name) && entry[name] !== undefined;
   let kind: FieldTransform['kind'];
   if (entry.transform) kind = entry.transform;

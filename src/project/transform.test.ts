@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldSchema, FieldValue, ObjectSchema } from '../core/schema.js';
 import { convertValue, fingerprint, mapRecord, parseNumber, valuesEqual } from './transform.js';
+import { objectMapping } from './project-file.js';
 import type { FieldMapping, FieldTransform, ObjectMapping } from './types.js';
 
 const sourceSchema: ObjectSchema = {
@@ -22,8 +23,8 @@ const sourceSchema: ObjectSchema = {
 
 const target = (fields: FieldSchema[]): ObjectSchema => ({ name: 'target_deals', fields });
 
-function objectMapping(fields: FieldMapping[]): ObjectMapping {
-  return { source: 'deals', target: 'target_deals', fields, matchKeys: [], matched: 'fill-empty', duplicates: 'merge', ambiguous: 'hold', matchOnly: false, links: {} };
+function dealsMapping(fields: FieldMapping[]): ObjectMapping {
+  return objectMapping({ source: 'deals', target: 'target_deals', fields });
 }
 
 /** Maps one source value through one transform into one target field. */
@@ -34,7 +35,7 @@ function run(
   source: string[] = Object.keys(fields),
   sourceTimeZone = 'UTC',
 ) {
-  const mapping = objectMapping([{ source, target: 'out', transform }]);
+  const mapping = dealsMapping([{ source, target: 'out', transform }]);
   return mapRecord(mapping, { id: 'rec-7', fields }, { sourceSchema, targetSchema: target([{ name: 'out', ...targetField }]), sourceTimeZone });
 }
 
@@ -182,7 +183,7 @@ describe('conversion to the target type', () => {
   });
 
   it('references pass through unchanged as source ids; reference lists are sorted', () => {
-    const mapping = objectMapping([
+    const mapping = dealsMapping([
       { source: ['company_id'], target: 'company', transform: copy },
       { source: ['contacts'], target: 'people', transform: copy },
     ]);
@@ -200,7 +201,7 @@ describe('conversion to the target type', () => {
   });
 
   it('one bad field does not stop the others; an unknown target field is reported', () => {
-    const mapping = objectMapping([
+    const mapping = dealsMapping([
       { source: ['text'], target: 'amount', transform: copy },
       { source: ['first'], target: 'name', transform: copy },
       { source: ['last'], target: 'nope', transform: copy },

@@ -11,7 +11,8 @@ import { ProgressStream } from '../../src/core/progress.js';
 import { Engine } from '../../src/engine/index.js';
 import { startHubspotEmulator, type HubspotEmulator, type HubspotEmulatorOptions } from '../../src/emulators/hubspot/index.js';
 import { Ledger } from '../../src/ledger/index.js';
-import type { FieldMapping, ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import { copyField, objectMapping } from '../../src/project/project-file.js';
 import { applySourceChanges, DEAL_STAGE_VALUE_MAP, TARGET_SQLITE_DDL, TARGET_TABLES, writeSampleSqlite } from '../../src/sample/index.js';
 
 /**
@@ -32,10 +33,8 @@ const SIZE = 150;
  */
 const DAILY_LIMIT = 26;
 
-const copy = (source: string, target = source): FieldMapping => ({ source: [source], target, transform: { kind: 'copy' } });
-function object(partial: Partial<ObjectMapping> & Pick<ObjectMapping, 'source' | 'target' | 'fields'>): ObjectMapping {
-  return { matchKeys: [], matched: 'fill-empty', duplicates: 'merge', ambiguous: 'hold', matchOnly: false, links: {}, ...partial };
-}
+const copy = copyField;
+const object = objectMapping;
 
 /** The sample "legacy CRM" (src/sample) into HubSpot, by hand, with every relation HubSpot has an association for. */
 function sqlToHubspotProject(dir: string, hubspot: HubspotEmulator, connector: Record<string, unknown> = FAST_CONNECTOR): ProjectFile {

@@ -8,7 +8,8 @@ import type { ReadOptions } from '../../src/core/connector.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
-import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import { copyField, objectMapping } from '../../src/project/project-file.js';
+import type { ProjectFile } from '../../src/project/types.js';
 import { createPostgresDatabase, type TempDatabase } from './databases.js';
 
 /**
@@ -96,11 +97,8 @@ CREATE TABLE notes (id ${id}, body TEXT, contact_id INTEGER REFERENCES contacts(
 `;
 }
 
-const copy = (source: string, target = source) => ({ source: [source], target, transform: { kind: 'copy' as const } });
-
-function mapping(partial: Partial<ObjectMapping> & Pick<ObjectMapping, 'source' | 'target' | 'fields'>): ObjectMapping {
-  return { matchKeys: [], matched: 'fill-empty', duplicates: 'merge', ambiguous: 'hold', matchOnly: false, links: {}, ...partial };
-}
+const copy = copyField;
+const mapping = objectMapping;
 
 export function fixtureProject(source: ProjectFile['source'], target: ProjectFile['target']): ProjectFile {
   return {
