@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'LEDGER_ERROR',
   'RUN_NOT_FOUND',
   'RUN_UNFINISHED',
+  /** Stopped on request (the wizard's pause) after a checkpoint; the same command resumes it. */
+  'RUN_PAUSED',
   'RATE_LIMITED',
   'TRANSIENT',
   'INTERNAL',

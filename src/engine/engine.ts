@@ -323,6 +323,7 @@ export class Engine {
       }, HEARTBEAT_MS);
       heartbeat.unref();
       const state = new RunState(ledger, run, progress);
+      if (options.signal) state.signal = options.signal;
       if (resumeFrom) {
         state.restoreCounts(run.counts);
         state.messages.push(`Resumed run ${run.id} (${run.kind}, started ${run.startedAt}) where it stopped.`);
@@ -338,7 +339,7 @@ export class Engine {
           if (error !== undefined) {
             const fatal = toFerryError(error);
             await ledger.updateRun(run.id, { status: dryRun ? 'failed' : 'interrupted', counts, error: `${fatal.code}: ${fatal.message}`, finishedAt: nowIso() });
-            progress.emit({ type: 'run-finished', runId: String(run.id), status: 'interrupted', counts });
+            progress.emit({ type: 'run-finished', runId: String(run.id), status: fatal.code === 'RUN_PAUSED' ? 'paused' : 'interrupted', counts });
             throw fatal;
           }
           const status = failed > 0 ? 'completed_with_failures' : 'completed';

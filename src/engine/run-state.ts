@@ -1,5 +1,5 @@
 import type { RecordError } from '../core/connector.js';
-import { describeValue } from '../core/errors.js';
+import { describeValue, FerryError } from '../core/errors.js';
 import { addCounts, emptyCounts, type Counts, type ProgressStream } from '../core/progress.js';
 import type { Conflict, DeferredReference, JournalEntry, Ledger, Link, MatchIssue, Run } from '../ledger/index.js';
 
@@ -16,6 +16,8 @@ export class RunState {
   readMillis = 0;
   readCalls = 0;
   readonly messages: string[] = [];
+  /** Set by the engine from the run options; see CommonRunOptions.signal. */
+  signal?: AbortSignal;
 
   constructor(
     readonly ledger: Ledger,
@@ -186,5 +188,8 @@ export class RunState {
 
   async checkpoint(): Promise<void> {
     if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
+    if (this.signal?.aborted) {
+      throw new FerryError('RUN_PAUSED', `Run ${this.run.id} was paused; run the same command again to resume it where it stopped.`);
+    }
   }
 }

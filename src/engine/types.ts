@@ -23,6 +23,11 @@ export interface CommonRunOptions {
   dryRun?: boolean;
   /** Abandon an unfinished run of this command instead of resuming it. */
   restart?: boolean;
+  /**
+   * Pauses the run: once aborted, the run stops at its next checkpoint (after the page being written is
+   * recorded), ends `interrupted` with code RUN_PAUSED, and the same command resumes it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface MigrateOptions extends CommonRunOptions {
