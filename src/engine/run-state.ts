@@ -188,6 +188,9 @@ export class RunState {
 
   async checkpoint(): Promise<void> {
     if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
+    // With synchronous drivers (better-sqlite3) a whole run is one chain of resolved promises, so timers,
+    // signals (Ctrl-C) and the wizard's HTTP requests would wait for the end of the run: let them in here.
+    await new Promise((resolve) => setImmediate(resolve));
     if (this.signal?.aborted) {
       throw new FerryError('RUN_PAUSED', `Run ${this.run.id} was paused; run the same command again to resume it where it stopped.`);
     }

@@ -37,20 +37,30 @@ async function runEngineCommand(
   context: CommandContext,
   command: Command,
   name: string,
-  start: (project: OpenProject) => Promise<{ result: RunResult; extra?: Record<string, unknown> }>,
+  start: (project: OpenProject, signal: AbortSignal) => Promise<{ result: RunResult; extra?: Record<string, unknown> }>,
 ): Promise<Outcome> {
   const progress = new ProgressStream();
   const view = attachProgressView(progress, context.out);
+  // Ctrl-C pauses: the run stops after the page it is writing, recorded and resumable by the same
+  // command. A second Ctrl-C stops at once (still resumable: the ledger is written before each write).
+  const pause = new AbortController();
+  const onInterrupt = () => {
+    if (pause.signal.aborted) process.exit(130);
+    pause.abort();
+    context.out.warn('Pausing after the current page (Ctrl-C again to stop at once). Run the same command to resume.');
+  };
+  process.on('SIGINT', onInterrupt);
   try {
     return await withProject({ ...projectOptions(context, command), progress }, async (project) => {
       warnAboutMapping(context, project);
-      const { result, extra } = await start(project);
+      const { result, extra } = await start(project, pause.signal);
       view.stop();
       const report = await buildRunReport(project.ledger, result.runId);
       printRunSummary(context.out, result, report, view.shown);
       return runOutcome(name, result, report, extra);
     });
   } finally {
+    process.off('SIGINT', onInterrupt);
     view.stop();
   }
 }
@@ -81,8 +91,8 @@ export function registerRunCommands(program: Command, context: CommandContext): 
   addRunFlags(program.command('match').description('link source records to existing target records by their match keys (writes no record)')).action(
     async (options: DryRunFlags, command: Command) => {
       context.finish(
-        await runEngineCommand(context, command, 'match', async (project) => {
-          const result = await project.engine.match({ dryRun: options.dryRun, restart: options.restart });
+        await runEngineCommand(context, command, 'match', async (project, signal) => {
+          const result = await project.engine.match({ dryRun: options.dryRun, restart: options.restart, signal });
           const issues = await project.ledger.listMatchIssues();
           const ambiguous = issues.filter((issue) => issue.kind === 'ambiguous').length;
           const duplicates = issues.length - ambiguous;
@@ -131,8 +141,8 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         throw new FerryError('USAGE', '--target and --keep belong to the demo story, which runs in a folder without a ferry.yaml (this folder has one: `ferry demo` migrates a sample of its project).');
       }
       context.finish(
-        await runEngineCommand(context, command, 'demo', async (project) => ({
-          result: await project.engine.demo({ dryRun: options.dryRun, restart: options.restart, sampleSize: options.sampleSize }),
+        await runEngineCommand(context, command, 'demo', async (project, signal) => ({
+          result: await project.engine.demo({ dryRun: options.dryRun, restart: options.restart, sampleSize: options.sampleSize, signal }),
         })),
       );
     },
@@ -147,7 +157,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
       .option('--no-match', 'skip the refresh matching that precedes the run'),
   ).action(async (options: DryRunFlags & { rerun?: boolean; yes?: boolean; match: boolean }, command: Command) => {
     context.finish(
-      await runEngineCommand(context, command, 'migrate', async (project) => {
+      await runEngineCommand(context, command, 'migrate', async (project, signal) => {
         let rerunPreview: Record<string, number> | undefined;
         if (options.rerun) {
           rerunPreview = await project.engine.rerunPreview();
@@ -159,6 +169,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
           restart: options.restart,
           rerun: options.rerun,
           noMatch: !options.match,
+          signal,
         });
         return { result, extra: rerunPreview ? { rerunPreview } : {} };
       }),
@@ -181,7 +192,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         throw new FerryError('USAGE', 'ferry delta needs --create-new, --update-changed, or both (e.g. `ferry delta --create-new --update-changed`).');
       }
       context.finish(
-        await runEngineCommand(context, command, 'delta', async (project) => ({
+        await runEngineCommand(context, command, 'delta', async (project, signal) => ({
           result: await project.engine.delta({
             createNew: options.createNew === true,
             updateChanged: options.updateChanged === true,
@@ -189,6 +200,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
             noMatch: !options.match,
             dryRun: options.dryRun,
             restart: options.restart,
+            signal,
           }),
         })),
       );
@@ -202,8 +214,8 @@ export function registerRunCommands(program: Command, context: CommandContext): 
       .argument('<run>', 'run id (see `ferry runs`)', positiveInteger('<run>')),
   ).action(async (runId: number, options: DryRunFlags, command: Command) => {
     context.finish(
-      await runEngineCommand(context, command, 'undo', async (project) => ({
-        result: await project.engine.undo(runId, { dryRun: options.dryRun, restart: options.restart }),
+      await runEngineCommand(context, command, 'undo', async (project, signal) => ({
+        result: await project.engine.undo(runId, { dryRun: options.dryRun, restart: options.restart, signal }),
         extra: { undoneRunId: runId },
       })),
     );
@@ -216,8 +228,8 @@ export function registerRunCommands(program: Command, context: CommandContext): 
       .argument('<run>', 'run id (see `ferry runs`)', positiveInteger('<run>')),
   ).action(async (runId: number, options: DryRunFlags, command: Command) => {
     context.finish(
-      await runEngineCommand(context, command, 'retry', async (project) => ({
-        result: await project.engine.retry(runId, { dryRun: options.dryRun, restart: options.restart }),
+      await runEngineCommand(context, command, 'retry', async (project, signal) => ({
+        result: await project.engine.retry(runId, { dryRun: options.dryRun, restart: options.restart, signal }),
         extra: { retriedRunId: runId },
       })),
     );
