@@ -470,7 +470,7 @@ describe('SQL (sample data) -> HubSpot, through the engine', () => {
     hubspot = await startHubspotEmulator({ clock: time.now });
     addOwners();
     const project = sqlToHubspotProject(dir, hubspot, {});
-    project.options.pageSize = 5; // small pages: many small batches, so the run needs several burst windows
+    project.options.pageSize = 3; // small pages: many small batches, so the run needs several burst windows
     const full = await withSession(dir, project, (session) => session.engine.migrate(), time.clock);
     expect(full.status).not.toBe('failed');
     expect(hubspot.stats.requests).toBeGreaterThan(100); // more than one burst window's worth

@@ -38,25 +38,41 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 export class HubspotAssociations {
-  private readonly primaryTypes = new Map<string, Promise<number | undefined>>();
+  private readonly labelCache = new Map<string, Promise<LabelResult[]>>();
 
   constructor(private readonly transport: HubspotTransport) {}
 
-  /** The HUBSPOT_DEFINED type id labelled Primary for this pair (GET .../labels). */
-  primaryTypeId(fromType: string, toType: string): Promise<number | undefined> {
+  /** The association types between two object types (GET .../labels), fetched once per pair. */
+  private labels(fromType: string, toType: string): Promise<LabelResult[]> {
     const key = `${fromType}/${toType}`;
-    let found = this.primaryTypes.get(key);
+    let found = this.labelCache.get(key);
     if (!found) {
       found = (async () => {
         const response = await this.transport.get<{ results?: LabelResult[] }>(`/crm/v4/associations/${fromType}/${toType}/labels`, { accept: [404] });
-        const labels = response.status === 404 ? [] : (response.body.results ?? []);
-        const primary = labels.find((label) => label.category === 'HUBSPOT_DEFINED' && /primary/i.test(label.label ?? ''));
-        return primary?.typeId ?? PRIMARY_FALLBACK[key];
+        return response.status === 404 ? [] : (response.body.results ?? []);
       })();
-      this.primaryTypes.set(key, found);
-      found.catch(() => this.primaryTypes.delete(key));
+      this.labelCache.set(key, found);
+      found.catch(() => this.labelCache.delete(key));
     }
     return found;
+  }
+
+  /** The HUBSPOT_DEFINED type id labelled Primary for this pair (GET .../labels). */
+  async primaryTypeId(fromType: string, toType: string): Promise<number | undefined> {
+    const labels = await this.labels(fromType, toType);
+    const primary = labels.find((label) => label.category === 'HUBSPOT_DEFINED' && /primary/i.test(label.label ?? ''));
+    return primary?.typeId ?? PRIMARY_FALLBACK[`${fromType}/${toType}`];
+  }
+
+  /**
+   * The unlabeled (default) association type of a pair, the one `batch/associate/default` creates: the
+   * labels endpoint lists it with `label: null`. Undefined when the account does not say.
+   */
+  async defaultType(fromType: string, toType: string): Promise<{ category: string; typeId: number } | undefined> {
+    const labels = await this.labels(fromType, toType);
+    const unlabeled = labels.filter((label) => (label.label ?? null) === null && label.category !== undefined);
+    const chosen = unlabeled.find((label) => label.category === 'HUBSPOT_DEFINED') ?? unlabeled[0];
+    return chosen ? { category: chosen.category!, typeId: chosen.typeId } : undefined;
   }
 
   /** Associated ids per record id (sorted), following per-record paging. */

@@ -75,6 +75,18 @@ interface PreparedWrite {
   fields: Record<string, FieldValue>;
   /** The external id stamped by this create (CreateInput.externalId), not a field the mapping writes. */
   externalId?: string;
+  /**
+   * Associations sent inside batch/create (one request instead of one more per association type and page),
+   * and the association fields they cover; writeAssociations skips those fields. Dropped (undefined) when
+   * the create is sent again without them or when it is not known whether HubSpot applied them.
+   */
+  inline?: { to: { id: string }; types: { associationCategory: string; associationTypeId: number }[] }[];
+  inlinedFields?: Set<string>;
+}
+
+/** An error about an inline association (the associated record does not exist, a bad type id). */
+function isAssociationError(error: unknown): boolean {
+  return /associat/i.test(JSON.stringify(error ?? ''));
 }
 
 interface Owner {
@@ -405,6 +417,7 @@ export class HubspotConnector implements Connector {
       }
       ready.push(prepared);
     }
+    await this.prepareInlineAssociations(object, ready);
     for (const chunk of chunks(ready, BATCH)) {
       const outcome = await this.createBatch(object, chunk);
       for (const [index, result] of outcome) results[index] = result;
@@ -412,6 +425,45 @@ export class HubspotConnector implements Connector {
     const created = ready.filter((entry) => results[entry.index]?.ok);
     await this.writeAssociations(object, created, results, true);
     return results.map((result) => result ?? failure('WRITE_FAILED', 'HubSpot returned no result for this record'));
+  }
+
+  /**
+   * Association fields go into the create request itself when HubSpot names the type to use: the Primary
+   * type for a single reference (e.g. primary_company), the unlabeled default type for reference lists.
+   * On create there is nothing to remove, so "exactly this set" is just this set.
+   * https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/batch/create-contacts
+   */
+  private async prepareInlineAssociations(object: ObjectModel, entries: PreparedWrite[]): Promise<void> {
+    const types = new Map<string, { associationCategory: string; associationTypeId: number } | undefined>();
+    for (const entry of entries) {
+      for (const { field, value } of entry.associations) {
+        if (!types.has(field.name)) {
+          const target = await this.model.object(field.toObject);
+          if (field.kind === 'reference') {
+            const typeId = await this.associations.primaryTypeId(object.type, target.type);
+            types.set(field.name, typeId === undefined ? undefined : { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId });
+          } else {
+            const type = await this.associations.defaultType(object.type, target.type);
+            types.set(field.name, type ? { associationCategory: type.category, associationTypeId: type.typeId } : undefined);
+          }
+        }
+        const type = types.get(field.name);
+        if (!type) continue;
+        const ids = [...new Set((Array.isArray(value) ? value : value === null || value === '' ? [] : [value]).map(String))];
+        if (field.kind === 'reference' && ids.length > 1) continue;
+        entry.inline ??= [];
+        entry.inlinedFields ??= new Set();
+        for (const id of ids) entry.inline.push({ to: { id }, types: [type] });
+        entry.inlinedFields.add(field.name);
+      }
+    }
+  }
+
+  /** Sends a create again without its inline associations; writeAssociations then writes and reports them. */
+  private withoutInline(entry: PreparedWrite): PreparedWrite {
+    delete entry.inline;
+    delete entry.inlinedFields;
+    return entry;
   }
 
   /**
@@ -427,7 +479,13 @@ export class HubspotConnector implements Connector {
     try {
       response = await this.transport.post<HubspotBatchResponse & HubspotError>(
         `/crm/v3/objects/${object.type}/batch/create`,
-        { inputs: batch.map((entry, index) => ({ properties: entry.properties, objectWriteTraceId: traces[index] })) },
+        {
+          inputs: batch.map((entry, index) => ({
+            properties: entry.properties,
+            ...(entry.inline && entry.inline.length > 0 ? { associations: entry.inline } : {}),
+            objectWriteTraceId: traces[index],
+          })),
+        },
         { accept: [207, 400, 409] },
       );
     } catch (error) {
@@ -443,11 +501,16 @@ export class HubspotConnector implements Connector {
     // Transient per-input failures (207 INTERNAL_ERROR) are looked up too: an earlier attempt of this
     // request may have written the record before its answer was lost.
     const conflicts: { entry: PreparedWrite; error: RecordError }[] = [];
+    const retryPlain: PreparedWrite[] = [];
     for (const error of errors) {
       const text = JSON.stringify(error);
       const hits = batch.filter((_entry, index) => text.includes(traces[index]!));
       if (hits.length === 1) {
         const entry = hits[0]!;
+        if (entry.inline && isAssociationError(error)) {
+          retryPlain.push(entry);
+          continue;
+        }
         const recordError = this.createError(entry, error, response.status);
         if (this.isExternalIdConflict(entry, recordError) || (entry.externalId !== undefined && isTransientError(error))) conflicts.push({ entry, error: recordError });
         else outcome.set(entry.index, { ok: false, error: recordError });
@@ -457,8 +520,13 @@ export class HubspotConnector implements Connector {
       const found = await this.findByExternalIds(object.name, conflicts.map(({ entry }) => entry.externalId!));
       for (const { entry, error } of conflicts) {
         const id = found.get(entry.externalId!);
+        // An earlier attempt created it; whether its inline associations were applied is not known.
+        if (id) this.withoutInline(entry);
         outcome.set(entry.index, id ? { ok: true, id } : { ok: false, error });
       }
+    }
+    for (const entry of retryPlain) {
+      for (const [index, result] of await this.createBatch(object, [this.withoutInline(entry)])) outcome.set(index, result);
     }
     const byTrace = new Map(results.filter((row) => row.objectWriteTraceId).map((row) => [row.objectWriteTraceId!, row]));
     const untraced = results.filter((row) => !row.objectWriteTraceId);
@@ -482,7 +550,12 @@ export class HubspotConnector implements Connector {
     unattributed.push(...batch.filter((entry) => !outcome.has(entry.index)));
     if (unattributed.length === 0) return outcome;
     if (batch.length === 1) {
-      outcome.set(batch[0]!.index, await this.createFailure(object, batch[0]!, errors[0] ?? { message: `HubSpot answered ${response.status}` }, response.status));
+      const only = batch[0]!;
+      if (only.inline && response.status >= 400 && response.status < 500 && isAssociationError(errors[0])) {
+        for (const [index, result] of await this.createBatch(object, [this.withoutInline(only)])) outcome.set(index, result);
+        return outcome;
+      }
+      outcome.set(only.index, await this.createFailure(object, only, errors[0] ?? { message: `HubSpot answered ${response.status}` }, response.status));
       return outcome;
     }
     // Some records of this batch may have been created (a 207 without usable trace ids): only the
@@ -521,6 +594,7 @@ export class HubspotConnector implements Connector {
     const outcome = new Map<number, WriteResult>();
     for (const entry of batch) {
       const id = entry.externalId === undefined ? undefined : found.get(entry.externalId);
+      if (id) this.withoutInline(entry);
       outcome.set(
         entry.index,
         id
@@ -542,7 +616,10 @@ export class HubspotConnector implements Connector {
     if (this.isExternalIdConflict(entry, recordError) || (entry.externalId !== undefined && (status >= 500 || isTransientError(error)))) {
       const found = await this.findByExternalIds(object.name, [entry.externalId!]);
       const id = found.get(entry.externalId!);
-      if (id) return { ok: true, id };
+      if (id) {
+        this.withoutInline(entry);
+        return { ok: true, id };
+      }
     }
     return { ok: false, error: recordError };
   }
@@ -610,12 +687,13 @@ export class HubspotConnector implements Connector {
    */
   private async writeAssociations(object: ObjectModel, written: PreparedWrite[], results: (WriteResult | undefined)[], creating: boolean): Promise<void> {
     const idOf = (entry: PreparedWrite): string => (results[entry.index] as { ok: true; id: string }).id;
-    const withLinks = written.filter((entry) => entry.associations.length > 0);
+    const withLinks = written.filter((entry) => entry.associations.some(({ field }) => !entry.inlinedFields?.has(field.name)));
     if (withLinks.length === 0) return;
     const failures = new Map<number, RecordError>();
     const byField = new Map<string, { field: AssociationField; entries: { entry: PreparedWrite; value: FieldValue }[] }>();
     for (const entry of withLinks) {
       for (const { field, value } of entry.associations) {
+        if (entry.inlinedFields?.has(field.name)) continue;
         const group = byField.get(field.name) ?? { field, entries: [] };
         group.entries.push({ entry, value });
         byField.set(field.name, group);

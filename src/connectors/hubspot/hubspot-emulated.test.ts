@@ -243,3 +243,48 @@ describe('custom objects (schemas API)', () => {
     expect(hubspot.store.requests.filter((request) => request.status >= 400 && request.status !== 404)).toEqual([]);
   });
 });
+
+describe('associations on create', () => {
+  it('are sent inside batch/create (no association requests), with the Primary type for primary_company', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot);
+    const [company] = await connector.create('companies', [{ ref: 'c', fields: { name: 'Initech', domain: 'initech.test' } }]);
+    const [contact] = await connector.create('contacts', [{ ref: 'p', fields: { email: 'peter@initech.test' } }]);
+    const companyId = (company as { id: string }).id;
+    const contactId = (contact as { id: string }).id;
+    const before = { ...hubspot.stats.byPath };
+    const results = await connector.create('deals', [
+      { ref: 'd1', fields: { dealname: 'Printers', dealstage: 'appointmentscheduled', primary_company: companyId, associated_contacts: [contactId] } },
+      { ref: 'd2', fields: { dealname: 'Staplers', dealstage: 'appointmentscheduled', associated_contacts: [] } },
+    ]);
+    expect(results).toEqual([{ ok: true, id: expect.any(String) }, { ok: true, id: expect.any(String) }]);
+    const requests = Object.entries(hubspot.stats.byPath).filter(([path, count]) => count !== (before[path] ?? 0)).map(([path]) => path);
+    expect(requests.filter((path) => path.includes('/associations/') && !path.endsWith('/labels'))).toEqual([]);
+    const dealId = (results[0] as { id: string }).id;
+    expect(hubspot.store.associationsOf('deals', dealId, 'companies')).toEqual([[companyId, [5, 341]]]); // Primary comes with the unlabeled type, as in HubSpot
+    expect(hubspot.store.associationsOf('deals', dealId, 'contacts')).toEqual([[contactId, [3]]]);
+    expect(hubspot.store.associationsOf('deals', (results[1] as { id: string }).id, 'contacts')).toEqual([]);
+    const read = await connector.readByIds('deals', [dealId], ['primary_company', 'associated_contacts']);
+    expect(read[0]!.fields).toMatchObject({ primary_company: companyId, associated_contacts: [contactId] });
+  });
+
+  it('a create naming a record that does not exist fails alone with REFERENCE_MISSING and leaves nothing behind; the rest of the batch is created with its links', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const connector = connect(hubspot);
+    const [company] = await connector.create('companies', [{ ref: 'c', fields: { name: 'Initech', domain: 'initech.test' } }]);
+    const companyId = (company as { id: string }).id;
+    const results = await connector.create('contacts', [
+      { ref: 'a', fields: { email: 'a@initech.test', primary_company: companyId } },
+      { ref: 'b', fields: { email: 'b@initech.test', primary_company: '987654321' } },
+      { ref: 'c', fields: { email: 'c@initech.test', primary_company: companyId } },
+    ]);
+    expect(results[0]).toEqual({ ok: true, id: expect.any(String) });
+    expect(results[2]).toEqual({ ok: true, id: expect.any(String) });
+    expect(results[1]).toMatchObject({ ok: false, error: { code: 'REFERENCE_MISSING', field: 'primary_company', value: '987654321' } });
+    for (const result of [results[0], results[2]]) {
+      expect(hubspot.store.associationsOf('contacts', (result as { id: string }).id, 'companies')).toEqual([[companyId, [1, 279]]]);
+    }
+    const emails = [...hubspot.store.table('contacts').values()].filter((record) => !record.archived).map((record) => record.properties.get('email'));
+    expect(emails.sort()).toEqual(['a@initech.test', 'c@initech.test']);
+  });
+});
