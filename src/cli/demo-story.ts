@@ -10,6 +10,7 @@ import type { Ledger } from '../ledger/index.js';
 import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
 import type { CommandContext } from './context.js';
+import { DEMO_PROJECT_HEADER } from './demo-setup.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
 import { proposeAndWrite } from './mapping.js';
@@ -49,24 +50,6 @@ export function chooseDemoFolder(cwd: string, dir = 'ferry-demo'): string {
     if (usable(candidate)) return candidate;
   }
 }
-
-const SQLITE_TARGET_YAML = `target:
-  # The "new CRM": it already holds some of the same companies and contacts.
-  connector: sql
-  dialect: sqlite
-  path: target.db
-`;
-
-const DEMO_PROJECT_HEADER = (seed: number, size: number, target = SQLITE_TARGET_YAML, command = 'ferry demo'): string => `# Ferry demo project, written by \`${command}\` (seed ${seed}, ${size} sample contacts).
-# Run every ferry command from this folder: it reads this file. docs/demo.md explains the story.
-version: 1
-source:
-  # The "legacy CRM": sample data with the mess real CRMs have.
-  connector: sql
-  dialect: sqlite
-  path: source.db
-${target}state: .ferry/state.db
-`;
 
 function sumCounts(counts: Record<string, number>): number {
   return Object.values(counts).reduce((sum, value) => sum + value, 0);

@@ -5,6 +5,7 @@ import { registerLedgerCommands } from './commands/ledger.js';
 import { registerProjectCommands } from './commands/project.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerSampleDataCommand } from './commands/sample-data.js';
+import { registerServeCommand } from './commands/serve.js';
 import type { CommandContext } from './context.js';
 import { classifyError, EXIT } from './exit-codes.js';
 import { Output, processIo, type CliIo, type Outcome } from './io.js';
@@ -48,6 +49,7 @@ export function buildProgram(context: CommandContext): Command {
   registerLedgerCommands(program, context);
   registerSampleDataCommand(program, context);
   registerEmulatorCommand(program, context);
+  registerServeCommand(program, context);
   return program;
 }
 

@@ -76,6 +76,15 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
 }
 
 /**
+ * The variables `${NAME}` in ferry.yaml may name: the project's secrets file (`.ferry/secrets.env`, written
+ * by the wizard, mode 0600) under the environment, so a variable set in the shell wins over the file.
+ */
+export async function projectEnv(baseDir: string, env: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
+  const { readSecrets } = await import('../project/secrets-file.js');
+  return { ...(await readSecrets(baseDir)), ...env };
+}
+
+/**
  * Loads the project file, builds and checks both connectors and describes both schemas. Used as is by
  * `ferry map` and `ferry check` (which must work while the mapping is still incomplete); `openProject`
  * adds the ledger and the engine.
@@ -85,7 +94,7 @@ export async function openConnections(options: OpenProjectOptions): Promise<Proj
   const { createConnector } = await import('../connectors/registry.js');
   const projectPath = resolveProjectPath(options);
   const baseDir = dirname(projectPath);
-  const project = await loadProjectFile(projectPath, options.env);
+  const project = await loadProjectFile(projectPath, await projectEnv(dirname(projectPath), options.env));
   const closers: (() => Promise<void>)[] = [];
   try {
     const source = createConnector(project.source, { baseDir });
@@ -156,7 +165,7 @@ export async function withLedger<T>(options: OpenProjectOptions, work: (ledger: 
     const { loadProjectFile } = await import('../project/project-file.js');
     const projectPath = resolveProjectPath(options);
     baseDir = dirname(projectPath);
-    const project = await loadProjectFile(projectPath, options.env);
+    const project = await loadProjectFile(projectPath, await projectEnv(dirname(projectPath), options.env));
     location = resolveStateLocation(options, project, baseDir);
   }
   const ledger = await Ledger.open(location, { baseDir });

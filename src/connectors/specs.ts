@@ -1,0 +1,94 @@
+/**
+ * What each connector's settings form looks like (the wizard's Connect step), beside the registry so the
+ * vendor knowledge stays in src/connectors. The settings themselves are validated by each connector's
+ * own schema (sql/config.ts, csv/config.ts, hubspot/config.ts); these specs only describe the form.
+ * Structurally the same as ConnectorSpec in src/wizard/api.ts.
+ */
+export interface ConnectorSettingSpecEntry {
+  name: string;
+  label: string;
+  kind: 'text' | 'path' | 'url' | 'number' | 'select' | 'boolean';
+  required: boolean;
+  /** Kept out of ferry.yaml: stored in the local secrets file and referenced as ${ENV}. */
+  secret: boolean;
+  options?: string[];
+  help?: string;
+  /** Shown (and sent) only when another setting has one of these values. */
+  when?: { setting: string; values: string[] };
+}
+
+export interface ConnectorSpecEntry {
+  kind: string;
+  label: string;
+  roles: ('source' | 'target')[];
+  settings: ConnectorSettingSpecEntry[];
+}
+
+export const CONNECTOR_SPECS: readonly ConnectorSpecEntry[] = [
+  {
+    kind: 'sql',
+    label: 'SQL database (SQLite, PostgreSQL, MySQL/MariaDB)',
+    roles: ['source', 'target'],
+    settings: [
+      { name: 'dialect', label: 'Database', kind: 'select', required: true, secret: false, options: ['sqlite', 'postgres', 'mysql'] },
+      {
+        name: 'path',
+        label: 'SQLite file',
+        kind: 'path',
+        required: true,
+        secret: false,
+        help: 'Relative to the folder of ferry.yaml. The file must exist.',
+        when: { setting: 'dialect', values: ['sqlite'] },
+      },
+      {
+        name: 'url',
+        label: 'Connection URL',
+        kind: 'url',
+        required: true,
+        secret: true,
+        help: 'postgres://user:password@host:5432/database or mysql://user:password@host:3306/database. Kept in .ferry/secrets.env, not in ferry.yaml.',
+        when: { setting: 'dialect', values: ['postgres', 'mysql'] },
+      },
+      { name: 'schema', label: 'PostgreSQL schema', kind: 'text', required: false, secret: false, help: 'Default public.', when: { setting: 'dialect', values: ['postgres'] } },
+      { name: 'timeZone', label: 'Time zone of stored date-times', kind: 'text', required: false, secret: false, help: 'IANA name such as Europe/Berlin; default UTC.' },
+      { name: 'readOnly', label: 'Read only', kind: 'boolean', required: false, secret: false, help: 'Refuse every write (a source you want to protect).' },
+    ],
+  },
+  {
+    kind: 'csv',
+    label: 'CSV exports (a folder, one file per object)',
+    roles: ['source'],
+    settings: [
+      { name: 'path', label: 'Folder', kind: 'path', required: true, secret: false, help: 'Relative to the folder of ferry.yaml.' },
+      { name: 'delimiter', label: 'Delimiter', kind: 'select', required: false, secret: false, options: [',', ';', '\t', '|'], help: 'Detected from the header line when empty.' },
+      {
+        name: 'encoding',
+        label: 'Encoding',
+        kind: 'select',
+        required: false,
+        secret: false,
+        options: ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'],
+        help: 'Detected when empty.',
+      },
+      { name: 'timeZone', label: 'Time zone of date-times without one', kind: 'text', required: false, secret: false, help: 'IANA name; default UTC.' },
+    ],
+  },
+  {
+    kind: 'hubspot',
+    label: 'HubSpot (CRM API v3)',
+    roles: ['source', 'target'],
+    settings: [
+      {
+        name: 'accessToken',
+        label: 'Private app access token',
+        kind: 'text',
+        required: true,
+        secret: true,
+        help: 'Kept in .ferry/secrets.env, not in ferry.yaml.',
+      },
+      { name: 'baseUrl', label: 'API base URL', kind: 'url', required: false, secret: false, help: 'Default https://api.hubapi.com; the local emulator or a proxy otherwise.' },
+      { name: 'burstLimit', label: 'Requests per 10 seconds', kind: 'number', required: false, secret: false, help: '100 (Free/Starter, default), 190 (Professional/Enterprise), 250 (API limit increase).' },
+      { name: 'createMissingProperties', label: 'Create missing properties and options', kind: 'boolean', required: false, secret: false },
+    ],
+  },
+];

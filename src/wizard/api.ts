@@ -1,0 +1,251 @@
+/**
+ * The wizard's HTTP API: the one contract between `ferry serve` (src/wizard/server) and the page (web/).
+ * Types only, so the browser bundle can import them without pulling Node code in.
+ *
+ * Every route is under /api and answers JSON. Errors answer with a 4xx/5xx status and an `ApiError` body.
+ * Authentication: the URL printed by `ferry serve` carries a one-time token (`/?token=...`). Visiting it sets an
+ * HttpOnly, SameSite=Strict session cookie and redirects to `/`; the token cannot be used twice. Every /api
+ * request needs that cookie (or `Authorization: Bearer <session>` for scripts and tests). Requests whose
+ * `Origin` is not the server's own origin, or whose `Host` is not 127.0.0.1/localhost on the server's port,
+ * are refused with 403 (cross-site requests and DNS rebinding).
+ *
+ * Runs started from the page are the same engine calls the CLI makes, on the same project file and ledger.
+ * One job runs at a time; it goes on when the browser is closed, and the page picks it up again from
+ * `GET /api/job` and the event stream.
+ */
+import type { ConnectorSettingSpecEntry, ConnectorSpecEntry } from '../connectors/specs.js';
+import type { Counts } from '../core/progress.js';
+import type { FieldType } from '../core/schema.js';
+import type { Estimate, ConflictPolicy, VerifyResult } from '../engine/types.js';
+import type { Conflict, Failure, MatchIssue, Run } from '../ledger/ledger.js';
+import type { MappingProblem } from '../project/project-file.js';
+import type { FieldMapping, FieldTransform, MatchKey, ObjectMapping } from '../project/types.js';
+
+export interface ApiError {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+// ---------------------------------------------------------------- state and connections
+
+/**
+ * A connector's settings form, so the page can draw it without knowing the vendor. The specs live beside
+ * the connector registry (src/connectors/specs.ts), which is the one place that knows the vendors.
+ */
+export type ConnectorSettingSpec = ConnectorSettingSpecEntry;
+export type ConnectorSpec = ConnectorSpecEntry;
+
+export interface SideSummary {
+  connector: string;
+  /** Settings as in ferry.yaml; secret values are never sent back, only `secretsSet` names them. */
+  settings: Record<string, string | number | boolean>;
+  secretsSet: string[];
+  connected: boolean;
+  error?: ApiError['error'];
+  objects?: { name: string; label?: string; fields: number; count?: number }[];
+}
+
+/** GET /api/state */
+export interface WizardState {
+  projectPath: string;
+  projectExists: boolean;
+  /** Why ferry.yaml could not be read (file, line, key path), when it could not. */
+  projectError?: string;
+  source?: SideSummary;
+  target?: SideSummary;
+  connectors: ConnectorSpec[];
+  /** Which steps have been done at least once, from the ledger. */
+  steps: { connected: boolean; mapped: boolean; matched: boolean; demo: boolean; full: boolean; deltas: number };
+  job?: JobView;
+  /**
+   * Added: a run that stopped before it finished (paused, crashed, server restarted). Starting the same job kind
+   * again resumes it; `restart: true` abandons it. Other kinds are refused (RUN_UNFINISHED) until then.
+   */
+  unfinishedRun?: Run;
+  /** Added: the secrets file (.ferry/secrets.env beside ferry.yaml); its values are never sent. */
+  secretsFile?: string;
+}
+
+/** POST /api/demo-data: writes the embedded demo source and target (seeded) beside ferry.yaml and connects to them. */
+export interface DemoDataRequest {
+  contacts?: number;
+  /** Added: seed of the sample data (default 7, as `ferry demo`). */
+  seed?: number;
+}
+/** Answer of POST /api/demo-data: the new state (the mapping is already proposed, as `ferry map` would). */
+export type DemoDataResponse = WizardState;
+
+/** POST /api/connect: tests the connection; when it works, saves it into ferry.yaml (secrets into the secrets file). */
+export interface ConnectRequest {
+  side: 'source' | 'target';
+  connector: string;
+  settings: Record<string, string | number | boolean>;
+  /** Secret settings by name; an empty or missing value keeps the one already stored. */
+  secrets?: Record<string, string>;
+  /** Test only, save nothing. */
+  testOnly?: boolean;
+}
+export type ConnectResponse = SideSummary;
+
+// ---------------------------------------------------------------- schemas and mapping
+
+export interface FieldView {
+  name: string;
+  label?: string;
+  type: FieldType;
+  required: boolean;
+  picklist?: { value: string; label?: string }[];
+  references?: string;
+}
+
+export interface ObjectView {
+  name: string;
+  label?: string;
+  count?: number;
+  fields: FieldView[];
+}
+
+/** GET /api/schemas */
+export interface SchemasResponse {
+  source: ObjectView[];
+  target: ObjectView[];
+}
+
+/** The mapping travels as it is in memory (src/project/types.ts), so page and project file cannot drift apart. */
+export type TransformView = FieldTransform;
+export type FieldMappingView = FieldMapping;
+export type MatchKeyView = MatchKey;
+export type ObjectMappingView = ObjectMapping;
+
+/** GET /api/mapping, and the answer of every mapping change. */
+export interface MappingResponse {
+  objects: ObjectMappingView[];
+  problems: { errors: MappingProblem[]; warnings: MappingProblem[] };
+  /** Notes from the last proposal (what was guessed and why). */
+  notes: string[];
+}
+
+/** POST /api/mapping/propose: propose again from both schemas, keeping the user's edits (as `ferry map`). */
+/** PUT /api/mapping/objects/:source  body: ObjectMappingView. Validated, then saved to ferry.yaml (comments kept). */
+
+/** GET /api/samples?side=source|target&object=X&field=Y : distinct sample values, at most `limit` (default 20). */
+export interface SamplesResponse {
+  object: string;
+  field: string;
+  values: string[];
+}
+
+// ---------------------------------------------------------------- jobs (runs started from the page)
+
+export type JobKind = 'match' | 'demo' | 'full' | 'delta' | 'retry' | 'undo' | 'verify';
+
+/** POST /api/jobs: starts a job; 409 with code JOB_RUNNING when one is running. */
+export interface StartJobRequest {
+  kind: JobKind;
+  dryRun?: boolean;
+  /** demo */
+  sampleSize?: number;
+  /** full */
+  rerun?: boolean;
+  /** delta */
+  createNew?: boolean;
+  updateChanged?: boolean;
+  onConflict?: ConflictPolicy;
+  /** retry and undo: the run concerned */
+  runId?: number;
+  /** Abandon an unfinished run instead of resuming it. */
+  restart?: boolean;
+}
+
+export interface ObjectProgressView {
+  object: string;
+  processed: number;
+  total?: number;
+  counts: Counts;
+  /** Records per second over the last few seconds. */
+  rate: number;
+  /** Seconds left, when the total is known. */
+  etaSeconds?: number;
+  finished: boolean;
+}
+
+export interface JobView {
+  id: string;
+  kind: JobKind;
+  request: StartJobRequest;
+  status: 'running' | 'pausing' | 'paused' | 'finished' | 'failed';
+  runId?: number;
+  phase?: string;
+  startedAt: string;
+  finishedAt?: string;
+  objects: ObjectProgressView[];
+  /** The latest failures as they happen (at most 50; the run's page has them all). */
+  recentFailures: { object: string; sourceId: string; code: string; field?: string; value?: string; message: string }[];
+  messages: string[];
+  result?: {
+    runId: number;
+    status: string;
+    dryRun: boolean;
+    counts: Record<string, Counts>;
+    estimate?: Estimate;
+    messages: string[];
+  };
+  verify?: VerifyResult;
+  error?: ApiError['error'];
+}
+
+/** Added. GET /api/rerun-preview: per object, how many target records `full` with `rerun: true` deletes first (ask before). */
+export interface RerunPreviewResponse {
+  objects: Record<string, number>;
+}
+
+/** GET /api/job: the current or last job, or 204 when there has been none since the server started. */
+/** POST /api/job/pause: the run stops after the page it is writing and stays resumable. */
+/** POST /api/job/resume: runs the paused command again, which resumes it where it stopped. */
+
+/**
+ * GET /api/events: server-sent events. Every event's data is JSON.
+ * - `job`: a JobView, whenever the job changes (at most a few per second).
+ * - `progress`: a ProgressEvent from the engine, as is.
+ */
+
+// ---------------------------------------------------------------- runs and reports
+
+/** GET /api/runs: every run in the ledger, newest first. */
+export interface RunsResponse {
+  runs: Run[];
+}
+
+/** GET /api/runs/:id */
+export interface RunDetailResponse {
+  run: Run;
+  failures: Failure[];
+  conflicts: Conflict[];
+  /** Whether `undo` can be run on it now (undo is last-in, first-out) and why not. */
+  undo: { possible: boolean; reason?: string };
+  retry: { possible: boolean; openFailures: number };
+  /** Added, for charts: failures of this run per error code (as in the report). */
+  failuresByCode?: Record<string, number>;
+}
+
+/** GET /api/runs/:id/report.csv | report.html | report.json : the same reports as `ferry report`, as downloads. */
+
+/** GET /api/runs/:id/sample: source and target values side by side for the records a demo wrote. */
+export interface SampleComparison {
+  object: string;
+  targetObject: string;
+  records: {
+    sourceId: string;
+    targetId: string | null;
+    fields: { source: string; target: string; sourceValue: unknown; targetValue: unknown }[];
+  }[];
+}
+export interface RunSampleResponse {
+  runId: number;
+  objects: SampleComparison[];
+}
+
+/** GET /api/match: what matching found, per object, with the lists. */
+export interface MatchResponse {
+  objects: { object: string; matched: number; ambiguous: number; duplicates: number; unlinked: number }[];
+  issues: MatchIssue[];
+}

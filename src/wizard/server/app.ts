@@ -1,0 +1,655 @@
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { CONNECTOR_KINDS } from '../../connectors/registry.js';
+import { CONNECTOR_SPECS } from '../../connectors/specs.js';
+import { FerryError } from '../../core/errors.js';
+import type { Ledger, Run } from '../../ledger/index.js';
+import type { ConnectionConfig, ProjectFile } from '../../project/types.js';
+import type {
+  ConnectRequest,
+  ConnectResponse,
+  ConnectorSpec,
+  MatchResponse,
+  RunDetailResponse,
+  RunSampleResponse,
+  RunsResponse,
+  SampleComparison,
+  SamplesResponse,
+  SideSummary,
+  WizardState,
+} from '../api.js';
+import { apiError, errorView, HttpError, type Scrubber } from './errors.js';
+import { validateJobRequest, type JobListener, type JobManager } from './jobs.js';
+import { mappingResponse, objectViews, parseObjectMappingView } from './mapping-view.js';
+import type { Side, WizardProject } from './project.js';
+import { secretsPath, secretVariable, writeSecrets } from '../../project/secrets-file.js';
+import { SESSION_COOKIE, type Access } from './security.js';
+import { serveStatic } from './static.js';
+
+export interface AppDeps {
+  project: WizardProject;
+  jobs: JobManager;
+  access: Access;
+  scrub: Scrubber;
+  uiDir: string;
+}
+
+const SIDES: Side[] = ['source', 'target'];
+const ENV_REF = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+async function jsonBody(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new HttpError(400, 'USAGE', 'The body is not valid JSON.');
+  }
+}
+
+function runIdParam(c: Context): number {
+  const raw = c.req.param('id') ?? '';
+  if (!/^\d+$/.test(raw)) throw new HttpError(400, 'USAGE', `Run id must be a positive whole number, got "${raw}".`);
+  return Number(raw);
+}
+
+function specOf(kind: string): ConnectorSpec | undefined {
+  return CONNECTOR_SPECS.find((spec) => spec.kind === kind);
+}
+
+/** Substitutes ${VAR} in a side's settings (the same substitution ferry.yaml gets). */
+function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, side: Side): ConnectionConfig {
+  const resolve = (value: unknown, key: string): unknown => {
+    if (typeof value === 'string') {
+      return value.replace(ENV_REF, (_whole, escape: string, name: string) => {
+        if (escape) return `\${${name}}`;
+        const found = env[name];
+        if (found === undefined) throw new HttpError(400, 'CONFIG_INVALID', `${side}.${key}: environment variable ${name} is not set (nor in the secrets file).`, { field: key });
+        return found;
+      });
+    }
+    if (Array.isArray(value)) return value.map((item) => resolve(item, key));
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([inner, item]) => [inner, resolve(item, `${key}.${inner}`)]));
+    return value;
+  };
+  return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, resolve(value, key)])) as ConnectionConfig;
+}
+
+/** Settings shown to the page: scalar, not secret (secret ones are named in `secretsSet` when they have a value). */
+function sideSettings(raw: Record<string, unknown>, resolved: ConnectionConfig): Pick<SideSummary, 'settings' | 'secretsSet'> {
+  const spec = specOf(String(raw.connector));
+  const secretNames = new Set(spec?.settings.filter((setting) => setting.secret).map((setting) => setting.name) ?? []);
+  const settings: SideSummary['settings'] = {};
+  const secretsSet: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'connector') continue;
+    if (secretNames.has(key) || /password|token|secret|apikey/i.test(key)) {
+      if (resolved[key] !== undefined && resolved[key] !== '') secretsSet.push(key);
+      continue;
+    }
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') settings[key] = value;
+  }
+  return { settings, secretsSet };
+}
+
+export interface WizardApp {
+  app: Hono;
+  /** Ends every open event stream (the server is closing). */
+  closeStreams(): void;
+}
+
+export function createWizardApp(deps: AppDeps): WizardApp {
+  const { project, jobs, access, scrub } = deps;
+  const app = new Hono();
+  /** Open event streams, ended when the server closes. */
+  const closers = new Set<() => void>();
+
+  app.use('*', access.guard());
+  app.use('*', async (c, next) => {
+    if (c.req.path === '/' && c.req.method === 'GET' && c.req.query('token') !== undefined) return next();
+    return access.require()(c, next);
+  });
+
+  app.onError((error, c) => {
+    const { status, body } = apiError(error, scrub);
+    return c.json(body, status as 400);
+  });
+
+  // ---------------------------------------------------------------- state and connections
+
+  /** A side's raw (YAML, with ${VAR}) and resolved settings, from ferry.yaml or the pending connections. */
+  async function sideConfigs(
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ project?: ProjectFile; projectError?: string; raw: Partial<Record<Side, Record<string, unknown>>>; resolved: Partial<Record<Side, ConnectionConfig>>; errors: Partial<Record<Side, unknown>> }> {
+    const raw: Partial<Record<Side, Record<string, unknown>>> = {};
+    const resolved: Partial<Record<Side, ConnectionConfig>> = {};
+    const errors: Partial<Record<Side, unknown>> = {};
+    let loaded: ProjectFile | undefined;
+    let projectError: string | undefined;
+    if (project.exists()) {
+      try {
+        const { parseProjectFile, toYamlForm } = await import('../../project/project-file.js');
+        loaded = parseProjectFile((await project.readText()) ?? '', project.projectPath, env);
+        const form = toYamlForm(loaded);
+        for (const side of SIDES) {
+          raw[side] = form[side] as Record<string, unknown>;
+          resolved[side] = loaded[side];
+        }
+      } catch (error) {
+        projectError = scrub.text(error instanceof Error ? error.message : String(error));
+      }
+    } else {
+      for (const side of SIDES) {
+        const pending = project.pending[side];
+        if (!pending) continue;
+        raw[side] = pending;
+        try {
+          resolved[side] = resolveConfig(pending, env, side);
+        } catch (error) {
+          errors[side] = error;
+        }
+      }
+    }
+    return { ...(loaded ? { project: loaded } : {}), ...(projectError ? { projectError } : {}), raw, resolved, errors };
+  }
+
+  async function sideSummary(side: Side, raw: Record<string, unknown>, resolved: ConnectionConfig | undefined, failure?: unknown): Promise<SideSummary> {
+    const summary: SideSummary = {
+      connector: String(raw.connector),
+      ...sideSettings(raw, resolved ?? ({ connector: String(raw.connector) } as ConnectionConfig)),
+      connected: false,
+    };
+    if (!resolved) {
+      if (failure !== undefined) summary.error = errorView(failure, scrub);
+      return summary;
+    }
+    try {
+      const connection = await project.side(side, resolved);
+      summary.connected = true;
+      summary.objects = connection.schema.objects.map((object) => ({
+        name: object.name,
+        ...(object.label !== undefined ? { label: object.label } : {}),
+        fields: object.fields.length,
+        ...(object.count !== undefined ? { count: object.count } : {}),
+      }));
+    } catch (error) {
+      summary.error = errorView(error, scrub);
+    }
+    return summary;
+  }
+
+  async function ledgerFacts(): Promise<{ steps: Pick<WizardState['steps'], 'matched' | 'demo' | 'full' | 'deltas'>; unfinished?: Run } | undefined> {
+    try {
+      return await project.withLedger(async (ledger) => {
+        const runs = await ledger.listRuns();
+        const done = (run: Run): boolean => !run.dryRun && (run.status === 'completed' || run.status === 'completed_with_failures') && run.undoneByRunId === null;
+        const unfinished = (await ledger.unfinishedRuns())[0];
+        return {
+          steps: {
+            matched: runs.some((run) => done(run) && ['match', 'demo', 'full', 'delta'].includes(run.kind)),
+            demo: runs.some((run) => done(run) && run.kind === 'demo'),
+            full: runs.some((run) => done(run) && run.kind === 'full'),
+            deltas: runs.filter((run) => done(run) && run.kind === 'delta').length,
+          },
+          ...(unfinished ? { unfinished } : {}),
+        };
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function buildState(): Promise<WizardState> {
+    const state: WizardState = {
+      projectPath: project.projectPath,
+      projectExists: project.exists(),
+      connectors: CONNECTOR_SPECS.map((spec) => structuredClone(spec)),
+      steps: { connected: false, mapped: false, matched: false, demo: false, full: false, deltas: 0 },
+      secretsFile: secretsPath(project.baseDir),
+    };
+    const job = jobs.current();
+    if (job) state.job = job;
+    let env: NodeJS.ProcessEnv;
+    try {
+      env = await project.env();
+    } catch (error) {
+      state.projectError = scrub.text(error instanceof Error ? error.message : String(error));
+      return state;
+    }
+    const configs = await sideConfigs(env);
+    if (configs.projectError) state.projectError = configs.projectError;
+    for (const side of SIDES) {
+      const raw = configs.raw[side];
+      if (raw) state[side] = await sideSummary(side, raw, configs.resolved[side], configs.errors[side]);
+    }
+    state.steps.connected = state.source?.connected === true && state.target?.connected === true;
+    state.steps.mapped = (configs.project?.objects.length ?? 0) > 0;
+    if (configs.project) {
+      const facts = await ledgerFacts();
+      if (facts) {
+        Object.assign(state.steps, facts.steps);
+        if (facts.unfinished) state.unfinishedRun = facts.unfinished;
+      }
+    }
+    return scrub.value(state);
+  }
+
+  function refuseWhileRunning(what: string): void {
+    if (jobs.isActive()) throw new HttpError(409, 'JOB_RUNNING', `A job is running; ${what} waits until it is done (or paused).`);
+  }
+
+  app.get('/api/state', async (c) => c.json(await buildState()));
+
+  app.post('/api/demo-data', async (c) => {
+    const body = (await jsonBody(c)) as Record<string, unknown> | null;
+    refuseWhileRunning('writing demo data');
+    const { DEMO_SEED, DEMO_SIZE } = await import('../../cli/demo-story.js');
+    const size = body?.contacts ?? DEMO_SIZE;
+    const seed = body?.seed ?? DEMO_SEED;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 10 || size > 200_000) {
+      throw new HttpError(400, 'USAGE', 'contacts must be a whole number from 10 to 200000.', { field: 'contacts', value: size });
+    }
+    if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 1) throw new HttpError(400, 'USAGE', 'seed must be a positive whole number.', { field: 'seed', value: seed });
+    const { writeSqliteDemoScene } = await import('../../cli/demo-setup.js');
+    await writeSqliteDemoScene(project.baseDir, project.projectPath, { seed, size, command: 'ferry serve' });
+    for (const side of SIDES) delete project.pending[side];
+    await project.forget();
+    await proposeMapping();
+    return c.json(await buildState());
+  });
+
+  app.post('/api/connect', async (c) => {
+    const body = (await jsonBody(c)) as Partial<ConnectRequest> | null;
+    if (!body || typeof body !== 'object') throw new HttpError(400, 'USAGE', 'Expected { side, connector, settings }.');
+    const side = body.side;
+    if (side !== 'source' && side !== 'target') throw new HttpError(400, 'USAGE', 'side must be "source" or "target".', { field: 'side', value: side });
+    const kind = body.connector;
+    const spec = typeof kind === 'string' ? specOf(kind) : undefined;
+    if (!spec || !CONNECTOR_KINDS.includes(spec.kind)) {
+      throw new HttpError(400, 'USAGE', `connector must be one of ${CONNECTOR_SPECS.map((entry) => entry.kind).join(', ')}.`, { field: 'connector', value: kind });
+    }
+    if (!spec.roles.includes(side)) throw new HttpError(400, 'USAGE', `The ${spec.kind} connector cannot be a ${side}.`, { field: 'connector', value: kind });
+    const settings = body.settings ?? {};
+    if (typeof settings !== 'object' || Array.isArray(settings)) throw new HttpError(400, 'USAGE', 'settings must be an object.', { field: 'settings' });
+    const secrets = body.secrets ?? {};
+    if (typeof secrets !== 'object' || Array.isArray(secrets) || Object.values(secrets).some((value) => typeof value !== 'string')) {
+      throw new HttpError(400, 'USAGE', 'secrets must be an object of strings.', { field: 'secrets' });
+    }
+    if (!body.testOnly) refuseWhileRunning('changing a connection');
+
+    const env = await project.env();
+    const current = await sideConfigs(env);
+    const existing = current.raw[side];
+    const raw: Record<string, unknown> = existing?.connector === spec.kind ? { ...existing } : { connector: spec.kind };
+    const secretNames = new Set(spec.settings.filter((setting) => setting.secret).map((setting) => setting.name));
+    for (const [key, value] of Object.entries(settings)) {
+      if (key === 'connector') continue;
+      if (!['string', 'number', 'boolean'].includes(typeof value)) throw new HttpError(400, 'USAGE', `settings.${key} must be a string, number or boolean.`, { field: key });
+      if (secretNames.has(key)) throw new HttpError(400, 'USAGE', `${key} is a secret: send it in "secrets", not "settings" (it is kept out of ferry.yaml).`, { field: key });
+      if (value === '') delete raw[key];
+      else raw[key] = value;
+    }
+    const newSecrets: Record<string, string> = {};
+    for (const name of secretNames) {
+      const variable = secretVariable(side, name);
+      const given = secrets[name];
+      if (given) {
+        newSecrets[variable] = given;
+        raw[name] = `\${${variable}}`;
+      } else if (raw[name] === undefined && env[variable] !== undefined) raw[name] = `\${${variable}}`;
+    }
+    // Settings that do not apply to the chosen variant (a SQLite path once the dialect is postgres).
+    for (const setting of spec.settings) {
+      if (setting.when && !setting.when.values.includes(String(raw[setting.when.setting]))) delete raw[setting.name];
+    }
+    const testEnv = { ...env, ...newSecrets };
+    scrub.setSecrets([...Object.values(newSecrets), ...Object.values(secrets).filter((value) => value !== '')]);
+    const resolved = resolveConfig(raw, testEnv, side);
+
+    const summary: ConnectResponse = { connector: spec.kind, ...sideSettings(raw, resolved), connected: false };
+    try {
+      const connection = await project.connect(side, resolved);
+      try {
+        summary.connected = true;
+        summary.objects = connection.schema.objects.map((object) => ({
+          name: object.name,
+          ...(object.label !== undefined ? { label: object.label } : {}),
+          fields: object.fields.length,
+          ...(object.count !== undefined ? { count: object.count } : {}),
+        }));
+      } finally {
+        await connection.connector.close().catch(() => undefined);
+      }
+    } catch (error) {
+      summary.error = errorView(error, scrub);
+    }
+    await project.env(); // the scrubber learns the stored secrets again
+    if (!summary.connected || body.testOnly) return c.json(scrub.value(summary));
+
+    if (Object.keys(newSecrets).length > 0) await writeSecrets(project.baseDir, newSecrets);
+    if (project.exists()) {
+      const loaded = await project.load();
+      loaded[side] = raw as ConnectionConfig;
+      await project.writeProject(loaded);
+    } else {
+      project.pending[side] = raw as ConnectionConfig;
+      const { source, target } = project.pending;
+      if (source && target) {
+        const { DEFAULT_OPTIONS, DEFAULT_TIME_ZONE } = await import('../../project/project-file.js');
+        const created: ProjectFile = {
+          version: 1,
+          source: source as ConnectionConfig,
+          target: target as ConnectionConfig,
+          sourceTimeZone: DEFAULT_TIME_ZONE,
+          objects: [],
+          options: { ...DEFAULT_OPTIONS },
+        };
+        await project.writeProject(created);
+        delete project.pending.source;
+        delete project.pending.target;
+      }
+    }
+    await project.env();
+    return c.json(scrub.value(summary));
+  });
+
+  // ---------------------------------------------------------------- schemas and mapping
+
+  async function proposeMapping(): Promise<void> {
+    const connections = await project.connections();
+    const { proposeAndWrite } = await import('../../cli/mapping.js');
+    const proposal = await proposeAndWrite({
+      projectPath: project.projectPath,
+      existing: connections.project,
+      source: connections.source.connector,
+      sourceSchema: connections.source.schema,
+      targetSchema: connections.target.schema,
+      sourceConfig: connections.project.source,
+      targetConfig: connections.project.target,
+      pageSize: connections.project.options.pageSize,
+    });
+    project.notes = proposal.notes;
+  }
+
+  app.get('/api/schemas', async (c) => {
+    const connections = await project.connections();
+    return c.json({ source: objectViews(connections.source.schema), target: objectViews(connections.plannedTarget) });
+  });
+
+  app.get('/api/mapping', async (c) => {
+    const connections = await project.connections();
+    return c.json(scrub.value(mappingResponse(connections.project, connections.mapping, project.notes)));
+  });
+
+  app.post('/api/mapping/propose', async (c) => {
+    await jsonBody(c);
+    await proposeMapping();
+    const connections = await project.connections();
+    return c.json(scrub.value(mappingResponse(connections.project, connections.mapping, project.notes)));
+  });
+
+  app.put('/api/mapping/objects/:source', async (c) => {
+    const source = c.req.param('source');
+    const body = await jsonBody(c);
+    const mapping = parseObjectMappingView(source, body);
+    const connections = await project.connections();
+    if (!connections.source.schema.objects.some((object) => object.name === source)) {
+      throw new HttpError(400, 'MAPPING_INVALID', `The source has no object ${source}.`, { object: source, problems: [{ code: 'UNKNOWN_SOURCE_OBJECT', object: source, message: `unknown source object ${source}` }] });
+    }
+    const updated: ProjectFile = { ...connections.project, objects: [...connections.project.objects] };
+    const index = updated.objects.findIndex((object) => object.source === source);
+    if (index >= 0) updated.objects[index] = mapping;
+    else updated.objects.push(mapping);
+    const { schemaWithFieldsToCreate } = await import('../../engine/plan.js');
+    const { validateMapping } = await import('../../project/project-file.js');
+    const planned = connections.target.connector.capabilities().createsMissingOnWrite
+      ? schemaWithFieldsToCreate(updated, connections.source.schema, connections.target.schema)
+      : connections.target.schema;
+    const problems = validateMapping(updated, connections.source.schema, planned);
+    const own = problems.errors.filter((problem) => problem.object === source);
+    if (own.length > 0) {
+      throw new HttpError(
+        400,
+        'MAPPING_INVALID',
+        `The mapping of ${source} does not fit the schemas (${own.length} problem${own.length === 1 ? '' : 's'}): ` +
+          own.map((problem) => `${problem.object}${problem.field ? `.${problem.field}` : ''}: ${problem.message} [${problem.code}]`).join('; '),
+        { object: source, problems: own },
+      );
+    }
+    await project.writeProject(updated);
+    const after = await project.connections();
+    return c.json(scrub.value(mappingResponse(after.project, after.mapping, project.notes)));
+  });
+
+  app.get('/api/samples', async (c) => {
+    const side = c.req.query('side') ?? 'source';
+    const object = c.req.query('object');
+    const field = c.req.query('field');
+    const limitText = c.req.query('limit') ?? '20';
+    if (side !== 'source' && side !== 'target') throw new HttpError(400, 'USAGE', 'side must be source or target.', { field: 'side', value: side });
+    if (!object || !field) throw new HttpError(400, 'USAGE', 'object and field are required.');
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new HttpError(400, 'USAGE', 'limit must be a positive whole number.', { field: 'limit', value: limitText });
+    const connections = await project.connections();
+    const connection = connections[side];
+    const schema = connection.schema.objects.find((entry) => entry.name === object);
+    if (!schema) throw new HttpError(404, 'NOT_FOUND', `The ${side} has no object ${object}.`, { object });
+    if (!schema.fields.some((entry) => entry.name === field)) throw new HttpError(404, 'NOT_FOUND', `${side} object ${object} has no field ${field}.`, { object, field });
+    const values = (await connection.samples(object, field)).slice(0, Math.min(Number(limitText), 200));
+    const response: SamplesResponse = { object, field, values };
+    return c.json(scrub.value(response));
+  });
+
+  // ---------------------------------------------------------------- jobs
+
+  app.post('/api/jobs', async (c) => {
+    const request = validateJobRequest(await jsonBody(c));
+    if (!project.exists()) throw new HttpError(409, 'CONFIG_MISSING', 'There is no ferry.yaml yet: connect both sides (or use the demo data) first.');
+    return c.json(jobs.start(request), 202);
+  });
+
+  app.get('/api/job', (c) => {
+    const job = jobs.current();
+    return job ? c.json(job) : c.body(null, 204);
+  });
+
+  app.post('/api/job/pause', async (c) => {
+    await jsonBody(c);
+    return c.json(jobs.pause());
+  });
+
+  app.post('/api/job/resume', async (c) => {
+    await jsonBody(c);
+    return c.json(jobs.resume());
+  });
+
+  app.get('/api/rerun-preview', async (c) => {
+    const { withProject } = await import('../../cli/open-project.js');
+    const objects = await withProject(await project.openOptions(), (opened) => opened.engine.rerunPreview());
+    return c.json({ objects });
+  });
+
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let queue = Promise.resolve();
+      const send = (event: string, data: unknown): void => {
+        queue = queue.then(() => stream.writeSSE({ event, data: JSON.stringify(data) })).catch(() => undefined);
+      };
+      const listener: JobListener = (event) => {
+        if (event.type === 'job') send('job', event.job);
+        else send('progress', event.event);
+      };
+      const off = jobs.on(listener);
+      const current = jobs.current();
+      if (current) send('job', current);
+      else await stream.write(': no job yet\n\n');
+      const keepAlive = setInterval(() => {
+        queue = queue.then(() => stream.write(': keep-alive\n\n')).then(() => undefined).catch(() => undefined);
+      }, 15_000);
+      await new Promise<void>((resolve) => {
+        stream.onAbort(() => resolve());
+        closers.add(resolve);
+      });
+      clearInterval(keepAlive);
+      off();
+    }),
+  );
+
+  // ---------------------------------------------------------------- runs and reports
+
+  async function withLedgerOrEmpty<T>(empty: T, work: (ledger: Ledger) => Promise<T>): Promise<T> {
+    if (!project.exists()) return empty;
+    return project.withLedger(work);
+  }
+
+  app.get('/api/runs', async (c) => {
+    const runs = await withLedgerOrEmpty<Run[]>([], async (ledger) => ledger.listRuns());
+    const response: RunsResponse = { runs: [...runs].reverse() };
+    return c.json(scrub.value(response));
+  });
+
+  app.get('/api/runs/:id', async (c) => {
+    const id = runIdParam(c);
+    if (!project.exists()) throw new FerryError('RUN_NOT_FOUND', `There is no run ${id}: there is no project yet.`);
+    const response = await project.withLedger(async (ledger): Promise<RunDetailResponse> => {
+      const run = await ledger.requireRun(id);
+      const [failures, conflicts, open] = await Promise.all([ledger.listFailures({ runId: id }), ledger.listConflicts(id), ledger.listFailures({ runId: id, unresolved: true })]);
+      let undo: RunDetailResponse['undo'];
+      if (run.kind === 'undo' || run.kind === 'rerun-wipe') undo = { possible: false, reason: `A ${run.kind} run cannot be undone.` };
+      else if (run.dryRun) undo = { possible: false, reason: 'A dry run wrote nothing.' };
+      else if (run.undoneByRunId !== null) undo = { possible: false, reason: `Already undone by run ${run.undoneByRunId}.` };
+      else if (run.status === 'running' || run.status === 'interrupted') undo = { possible: false, reason: 'The run has not finished: resume it first.' };
+      else {
+        const later = await ledger.laterWritingRuns(id);
+        undo = later.length > 0 ? { possible: false, reason: `Run(s) ${later.join(', ')} wrote to the target after it: undo them first, newest first.` } : { possible: true };
+      }
+      const retryable = !['undo', 'match', 'rerun-wipe'].includes(run.kind) && !run.dryRun;
+      const failuresByCode: Record<string, number> = {};
+      for (const failure of failures) if (failure.severity === 'error') failuresByCode[failure.code] = (failuresByCode[failure.code] ?? 0) + 1;
+      return { run, failures, conflicts, undo, retry: { possible: retryable && open.length > 0, openFailures: open.length }, failuresByCode };
+    });
+    return c.json(scrub.value(response));
+  });
+
+  const REPORT_TYPES = { csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
+  for (const format of Object.keys(REPORT_TYPES) as (keyof typeof REPORT_TYPES)[]) {
+    app.get(`/api/runs/:id/report.${format}`, async (c) => {
+      const id = runIdParam(c);
+      if (!project.exists()) throw new FerryError('RUN_NOT_FOUND', `There is no run ${id}: there is no project yet.`);
+      const { buildRunReport, renderReport } = await import('../../report/index.js');
+      const text = await project.withLedger(async (ledger) => renderReport(await buildRunReport(ledger, id), format));
+      const headers: Record<string, string> = {
+        'Content-Type': REPORT_TYPES[format],
+        'Content-Disposition': `attachment; filename="ferry-run-${id}.${format}"`,
+      };
+      // The HTML report is self-contained: its own inline styles, no scripts (same policy as its <meta>).
+      if (format === 'html') headers['Content-Security-Policy'] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+      return c.body(scrub.text(text), 200, headers);
+    });
+  }
+
+  app.get('/api/runs/:id/sample', async (c) => {
+    const id = runIdParam(c);
+    const limitText = c.req.query('limit') ?? '10';
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new HttpError(400, 'USAGE', 'limit must be a positive whole number.', { field: 'limit', value: limitText });
+    const limit = Math.min(Number(limitText), 100);
+    const connections = await project.connections();
+    const objects = await project.withLedger(async (ledger) => {
+      await ledger.requireRun(id);
+      const out: SampleComparison[] = [];
+      const written = new Set(await ledger.journalObjects(id));
+      // In the mapping's order, which is the order a person reads the objects in.
+      for (const mapping of connections.project.objects) {
+        if (!written.has(mapping.source)) continue;
+        const targetIdBySource = new Map<string, string | null>();
+        for await (const page of ledger.iterateJournal(id, mapping.source, Math.max(limit, 50))) {
+          for (const entry of page) if (!targetIdBySource.has(entry.sourceId) && targetIdBySource.size < limit) targetIdBySource.set(entry.sourceId, entry.targetId);
+          if (targetIdBySource.size >= limit) break;
+        }
+        const sourceIds = [...targetIdBySource.keys()];
+        const links = await ledger.getLinks(mapping.source, sourceIds);
+        for (const sourceId of sourceIds) {
+          const link = links.get(sourceId);
+          if (link?.targetId) targetIdBySource.set(sourceId, link.targetId);
+        }
+        const targetIds = [...new Set([...targetIdBySource.values()].filter((value): value is string => Boolean(value)))];
+        const [sourceRecords, targetRecords] = await Promise.all([
+          connections.source.connector.readByIds(mapping.source, sourceIds),
+          targetIds.length > 0 ? connections.target.connector.readByIds(mapping.target, targetIds) : Promise.resolve([]),
+        ]);
+        const sourceById = new Map(sourceRecords.map((record) => [record.id, record]));
+        const targetById = new Map(targetRecords.map((record) => [record.id, record]));
+        out.push({
+          object: mapping.source,
+          targetObject: mapping.target,
+          records: sourceIds.map((sourceId) => {
+            const targetId = targetIdBySource.get(sourceId) ?? null;
+            const sourceRecord = sourceById.get(sourceId);
+            const targetRecord = targetId ? targetById.get(targetId) : undefined;
+            return {
+              sourceId,
+              targetId: targetRecord ? targetId : targetId,
+              fields: mapping.fields.map((field) => ({
+                source: field.source.length > 0 ? field.source.join(' + ') : '(constant)',
+                target: field.target,
+                sourceValue: field.source.length === 1 ? (sourceRecord?.fields[field.source[0]!] ?? null) : field.source.map((name) => sourceRecord?.fields[name] ?? null),
+                targetValue: targetRecord?.fields[field.target] ?? null,
+              })),
+            };
+          }),
+        });
+      }
+      return out;
+    });
+    const response: RunSampleResponse = { runId: id, objects };
+    return c.json(scrub.value(response));
+  });
+
+  app.get('/api/match', async (c) => {
+    const connections = await project.connections();
+    const response = await project.withLedger(async (ledger): Promise<MatchResponse> => {
+      const issues = await ledger.listMatchIssues();
+      const objects: MatchResponse['objects'] = [];
+      for (const mapping of connections.project.objects) {
+        const count = connections.source.schema.objects.find((object) => object.name === mapping.source)?.count;
+        const linked = await ledger.countLinks(mapping.source);
+        objects.push({
+          object: mapping.source,
+          matched: await ledger.countLinks(mapping.source, ['matched', 'manual', 'merged']),
+          ambiguous: issues.filter((issue) => issue.object === mapping.source && issue.kind === 'ambiguous').length,
+          duplicates: issues.filter((issue) => issue.object === mapping.source && issue.kind === 'duplicate').length,
+          unlinked: count === undefined ? 0 : Math.max(0, count - linked),
+        });
+      }
+      return { objects, issues };
+    });
+    return c.json(scrub.value(response));
+  });
+
+  app.all('/api/*', (c) => c.json({ error: { code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+
+  // ---------------------------------------------------------------- the page
+
+  app.get('/', async (c) => {
+    const token = c.req.query('token');
+    if (token !== undefined) {
+      const session = access.exchange(token);
+      if (!session) {
+        return c.html(
+          '<!doctype html><meta charset="utf-8"><title>Ferry</title><p>This link was already used or is not valid. ' +
+            'Restart <code>ferry serve</code> for a new one (the browser that used it stays signed in).</p>',
+          401,
+        );
+      }
+      c.header('Set-Cookie', `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`);
+      return c.redirect('/', 302);
+    }
+    return serveStatic(c, deps.uiDir);
+  });
+  app.get('*', (c) => serveStatic(c, deps.uiDir));
+
+  return {
+    app,
+    closeStreams: () => {
+      for (const close of closers) close();
+      closers.clear();
+    },
+  };
+}
