@@ -10,11 +10,11 @@ import type { Ledger } from '../ledger/index.js';
 import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
 import type { CommandContext } from './context.js';
-import { DEMO_PROJECT_HEADER } from './demo-setup.js';
+import { DEMO_PROJECT_HEADER, editChangedRecordsInTarget } from './demo-setup.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
 import { proposeAndWrite } from './mapping.js';
-import { openConnections, withProject, type OpenProject } from './open-project.js';
+import { openConnections, withProject } from './open-project.js';
 import { attachProgressView } from './progress-view.js';
 import { countsTable, runJson, totalCounts } from './summary.js';
 
@@ -23,7 +23,6 @@ export const DEMO_SEED = 7;
 /** Contacts in the sample source: big enough to be a real migration, small enough for well under a minute. */
 export const DEMO_SIZE = 1000;
 /** How many target records the demo edits by hand on records that also changed in the source (certain conflicts). */
-const DEMO_CONFLICT_EDITS = 3;
 
 /** Where the story migrates to: a SQLite "new CRM" (default) or HubSpot, played by the in-process emulator. */
 export const DEMO_TARGETS = ['sqlite', 'hubspot'] as const;
@@ -99,51 +98,6 @@ async function timed(work: () => Promise<RunResult>, ledger: Ledger): Promise<St
 
 function stepJson(step: Step, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...runJson(step.result.kind, step.result, step.report), seconds: Number(step.seconds.toFixed(3)), ...extra };
-}
-
-/**
- * People edit a few target records that also changed in the source, on a field both sides changed: the
- * delta must find these conflicts every time, whatever records the random edits happened to touch.
- * Written through the target connector, like any other client of the new CRM.
- */
-async function editChangedRecordsInTarget(
-  opened: OpenProject,
-  changed: Record<string, number[]>,
-  changedFields: Record<string, string[]>,
-  write: (object: string, targetId: string, field: string, value: string) => Promise<boolean> = async (object, targetId, field, value) => {
-    const [written] = await opened.target.update(object, [{ id: targetId, fields: { [field]: value } }]);
-    return written?.ok === true;
-  },
-  label = 'the new CRM',
-): Promise<{ object: string; sourceId: string; targetId: string; field: string; value: string }[]> {
-  const edits: { object: string; sourceId: string; targetId: string; field: string; value: string }[] = [];
-  // Contacts first: a job title edited on both sides is the conflict everyone recognises.
-  const tables = Object.keys(changed).sort((a, b) => Number(b === 'contacts') - Number(a === 'contacts'));
-  for (const table of tables) {
-    const ids = changed[table] ?? [];
-    if (edits.length >= DEMO_CONFLICT_EDITS) break;
-    const mapping = opened.project.objects.find((object) => object.source === table);
-    if (!mapping) continue;
-    const targetObject = opened.targetSchema.objects.find((object) => object.name === mapping.target);
-    // A text field that the source change touched and the mapping copies as is.
-    const field = (changedFields[table] ?? [])
-      .map((sourceField) => mapping.fields.find((entry) => entry.source.length === 1 && entry.source[0] === sourceField && ['copy', 'trim'].includes(entry.transform.kind)))
-      .find((entry) => {
-        const type = targetObject?.fields.find((candidate) => candidate.name === entry?.target)?.type;
-        return entry !== undefined && (type === 'string' || type === 'text');
-      });
-    if (!field) continue;
-    const links = await opened.ledger.getLinks(table, ids.map(String));
-    const picked = ids
-      .map((id) => links.get(String(id)))
-      .filter((link) => link?.targetId && link.state === 'linked')
-      .slice(0, DEMO_CONFLICT_EDITS - edits.length);
-    for (const link of picked) {
-      const value = `Edited in ${label} #${edits.length + 1}`;
-      if (await write(mapping.target, link!.targetId!, field.target, value)) edits.push({ object: table, sourceId: link!.sourceId, targetId: link!.targetId!, field: field.target, value });
-    }
-  }
-  return edits;
 }
 
 function verifyLines(result: VerifyResult): string[] {

@@ -63,6 +63,8 @@ export interface WizardState {
   unfinishedRun?: Run;
   /** Added: the secrets file (.ferry/secrets.env beside ferry.yaml); its values are never sent. */
   secretsFile?: string;
+  /** Set when the project is the embedded demo data (POST /api/demo-data): its seed and size. */
+  demo?: { seed: number; size: number };
 }
 
 /** POST /api/demo-data: writes the embedded demo source and target (seeded) beside ferry.yaml and connects to them. */
@@ -73,6 +75,18 @@ export interface DemoDataRequest {
 }
 /** Answer of POST /api/demo-data: the new state (the mapping is already proposed, as `ferry map` would). */
 export type DemoDataResponse = WizardState;
+
+/**
+ * POST /api/demo-data/changes (body `{}`): only on the demo data (409 otherwise). "Time passes", as in step 5
+ * of `ferry demo`: new and changed records in the source, edits in the target, a few of them on fields the
+ * source changed too (the next delta's conflicts).
+ */
+export interface DemoChangesResponse {
+  created: Record<string, number>;
+  changed: Record<string, number>;
+  targetEdits: number;
+  conflictingEdits: number;
+}
 
 /** POST /api/connect: tests the connection; when it works, saves it into ferry.yaml (secrets into the secrets file). */
 export interface ConnectRequest {
@@ -93,6 +107,8 @@ export interface FieldView {
   label?: string;
   type: FieldType;
   required: boolean;
+  /** Set by the system (e.g. created_at): a mapping cannot write it. */
+  readOnly?: boolean;
   picklist?: { value: string; label?: string }[];
   references?: string;
 }
@@ -222,7 +238,11 @@ export interface RunDetailResponse {
   conflicts: Conflict[];
   /** Whether `undo` can be run on it now (undo is last-in, first-out) and why not. */
   undo: { possible: boolean; reason?: string };
-  retry: { possible: boolean; openFailures: number };
+  /**
+   * Records of the run still failed (`openFailures`) or written with a warning (`openWarnings`, e.g. without a
+   * reference that was missing then); a retry writes both again.
+   */
+  retry: { possible: boolean; openFailures: number; openWarnings?: number };
   /** Added, for charts: failures of this run per error code (as in the report). */
   failuresByCode?: Record<string, number>;
 }

@@ -15,6 +15,7 @@ import { Ledger } from '../../src/ledger/index.js';
 import { applySourceChanges, writeSampleSqlite } from '../../src/sample/index.js';
 import type {
   ConnectResponse,
+  DemoChangesResponse,
   JobView,
   MappingResponse,
   MatchResponse,
@@ -481,6 +482,38 @@ describe('the steps', () => {
     expect(undoFull.status).toBe('failed');
     expect(undoFull.error?.code).toBe('USAGE');
     expect(undoFull.error?.message).toContain('undo them first');
+  }, WAIT);
+});
+
+describe('time passing on the demo data', () => {
+  it('new, changed and edited records (some edited on both sides), which the next delta brings over with its conflicts', async () => {
+    const { client } = await withDemoData(80);
+    const state = await client.ok<WizardState>('GET', '/api/state');
+    expect(state.demo).toEqual({ seed: SEED, size: 80 });
+    const full = await client.job({ kind: 'full' });
+    expect(full.status).toBe('finished');
+    const passed = await client.ok<DemoChangesResponse>('POST', '/api/demo-data/changes', {});
+    expect(Object.values(passed.created).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
+    expect(Object.values(passed.changed).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
+    expect(passed.targetEdits).toBeGreaterThan(0);
+    expect(passed.conflictingEdits).toBeGreaterThan(0);
+    const delta = await client.job({ kind: 'delta', createNew: true, updateChanged: true, onConflict: 'target-wins' });
+    expect(delta.status).toBe('finished');
+    expect(total(delta.result!.counts, 'created')).toBeGreaterThan(0);
+    expect(total(delta.result!.counts, 'updated')).toBeGreaterThan(0);
+    expect(total(delta.result!.counts, 'conflicts')).toBeGreaterThanOrEqual(passed.conflictingEdits);
+    const detail = await client.ok<RunDetailResponse>('GET', `/api/runs/${delta.result!.runId}`);
+    expect(detail.conflicts.length).toBeGreaterThanOrEqual(passed.conflictingEdits);
+    expect(detail.conflicts.some((conflict) => String(conflict.targetValue).startsWith('Edited in the new CRM'))).toBe(true);
+  }, WAIT);
+
+  it('is refused for a project that is not the demo data', async () => {
+    const { client, projectPath } = await withDemoData(20);
+    writeFileSync(projectPath, readFileSync(projectPath, 'utf8').replace(/^# Ferry demo project.*$/m, '# my own project'));
+    const reply = await client.call('POST', '/api/demo-data/changes', {});
+    expect(reply.status).toBe(409);
+    expect(reply.json<{ error: { message: string } }>().error.message).toContain('not the demo data');
+    expect((await client.ok<WizardState>('GET', '/api/state')).demo).toBeUndefined();
   }, WAIT);
 });
 

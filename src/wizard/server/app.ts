@@ -9,6 +9,7 @@ import type {
   ConnectRequest,
   ConnectResponse,
   ConnectorSpec,
+  DemoChangesResponse,
   MatchResponse,
   RunDetailResponse,
   RunSampleResponse,
@@ -222,6 +223,9 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     }
     state.steps.connected = state.source?.connected === true && state.target?.connected === true;
     state.steps.mapped = (configs.project?.objects.length ?? 0) > 0;
+    const { demoSceneOf } = await import('../../cli/demo-setup.js');
+    const scene = demoSceneOf((await project.readText()) ?? '');
+    if (scene) state.demo = scene;
     if (configs.project) {
       const facts = await ledgerFacts();
       if (facts) {
@@ -254,6 +258,25 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     await project.forget();
     await proposeMapping();
     return c.json(await buildState());
+  });
+
+  // "Time passes" on the demo data (as step 5 of `ferry demo`), so a delta from the wizard has work to do.
+  app.post('/api/demo-data/changes', async (c) => {
+    await jsonBody(c);
+    refuseWhileRunning('changing the demo data');
+    const { demoSceneOf, demoTimePasses } = await import('../../cli/demo-setup.js');
+    const scene = demoSceneOf((await project.readText()) ?? '');
+    if (!scene) throw new HttpError(409, 'USAGE', 'This project is not the demo data: only the demo data can be changed from here.');
+    const { withProject } = await import('../../cli/open-project.js');
+    const { nowIso } = await import('../../core/time.js');
+    const passed = await withProject(await project.openOptions(), async (opened) => {
+      // Another seed each time (from the ledger's history), so each round changes other records.
+      const runs = await opened.ledger.listRuns();
+      return demoTimePasses(project.baseDir, opened, { seed: scene.seed + runs.length, size: scene.size, at: nowIso() });
+    });
+    await project.forget();
+    const response: DemoChangesResponse = { created: passed.created, changed: passed.changed, targetEdits: passed.targetEdits, conflictingEdits: passed.conflictingEdits };
+    return c.json(response);
   });
 
   app.post('/api/connect', async (c) => {
@@ -523,7 +546,10 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       const retryable = !['undo', 'match', 'rerun-wipe'].includes(run.kind) && !run.dryRun;
       const failuresByCode: Record<string, number> = {};
       for (const failure of failures) if (failure.severity === 'error') failuresByCode[failure.code] = (failuresByCode[failure.code] ?? 0) + 1;
-      return { run, failures, conflicts, undo, retry: { possible: retryable && open.length > 0, openFailures: open.length }, failuresByCode };
+      // Records, not failure rows (a record can fail on several fields), errors apart from warnings.
+      const records = (severity: 'error' | 'warning') => new Set(open.filter((failure) => failure.severity === severity).map((failure) => `${failure.object}\u0000${failure.sourceId}`)).size;
+      const retry = { possible: retryable && open.length > 0, openFailures: records('error'), openWarnings: records('warning') };
+      return { run, failures, conflicts, undo, retry, failuresByCode };
     });
     return c.json(scrub.value(response));
   });

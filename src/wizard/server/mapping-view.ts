@@ -85,6 +85,7 @@ function fieldView(field: ObjectSchema['fields'][number]): FieldView {
     ...(field.label !== undefined ? { label: field.label } : {}),
     type: field.type,
     required: field.required === true,
+    ...(field.readOnly ? { readOnly: true } : {}),
     ...(field.options ? { picklist: field.options.map((option) => ({ value: option.value, ...(option.label !== undefined ? { label: option.label } : {}) })) } : {}),
     ...(field.reference ? { references: field.reference.object } : {}),
   };

@@ -1,0 +1,397 @@
+/**
+ * The wizard's page in a real browser (Debian's Chromium through playwright-core) against the real server,
+ * in-process, on the embedded demo data: every step, asserting what the page shows. Screenshots of each step
+ * go to test-results/wizard/ for review.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHROMIUM,
+  TEST_TIMEOUT,
+  focused,
+  goToStep,
+  horizontalOverflow,
+  numberIn,
+  runJob,
+  screenshot,
+  startHarness,
+  tabTo,
+  textMatching,
+  toNumber,
+  waitFor,
+  type Harness,
+} from './browser-helpers.js';
+
+const hasChromium = existsSync(CHROMIUM);
+
+/** What the in-page pause clicker uses (the project's type-check has no DOM library). */
+interface PageButton {
+  textContent: string | null;
+  click(): void;
+}
+interface PageWithButtons {
+  document: { querySelectorAll(selector: 'button'): Iterable<PageButton>; body: unknown };
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: { childList: boolean; subtree: boolean }): void; disconnect(): void };
+}
+
+describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
+  let h: Harness;
+  /** The full migration's run id, from the page. */
+  let fullRunId = 0;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    // The one-time URL sets the session cookie and redirects to the page.
+    await h.page.goto(h.server.url);
+    await h.page
+      .getByRole('heading', { level: 1, name: /Connect your CRMs/ })
+      .waitFor()
+      .catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${h.problems.join('\n')}`);
+      });
+  }, 180_000);
+
+  afterAll(async () => {
+    await h?.close();
+  }, 120_000);
+
+  /** A test of one step; on failure, a screenshot of the page as it was. */
+  const step = (name: string, body: () => Promise<void>) =>
+    it(
+      name,
+      async () => {
+        try {
+          await body();
+        } catch (error) {
+          if (h.problems.length > 0) console.error(h.problems.join('\n'));
+          await screenshot(h.page, `FAILED-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+          throw error;
+        }
+      },
+      TEST_TIMEOUT,
+    );
+
+  step('connects both sides to the demo data and shows what each holds', async () => {
+    const { page } = h;
+    expect(new URL(page.url()).search).toBe('');
+    await page.getByLabel('Contacts in the demo data').fill('3000');
+    await page.getByRole('button', { name: 'Use the demo data' }).click();
+    await textMatching(page.getByRole('status').filter({ hasText: 'demo data is ready' }), /demo data is ready/);
+    for (const side of ['source', 'target'] as const) {
+      const table = page.getByTestId(`${side}-objects`);
+      const caption = await textMatching(table.locator('caption'), /\d+ objects, [\d,]+ records/);
+      expect(caption).toMatch(/6 objects/);
+      expect(await numberIn(table.locator('tr[data-object="contacts"] [data-count="records"]'))).toBeGreaterThan(0);
+      await expect.poll(() => page.locator(`section[data-side="${side}"] .status-pill`).first().textContent()).toBe('Connected');
+    }
+    expect(await numberIn(page.getByTestId('source-objects').locator('tr[data-object="contacts"] [data-count="records"]'))).toBeGreaterThanOrEqual(3000);
+    await screenshot(page, '01-connect');
+  });
+
+  step('maps: a wrong target field is flagged, an edited field and a value map are saved to ferry.yaml', async () => {
+    const { page } = h;
+    await goToStep(page, 'Map', /Map objects and fields/);
+    await textMatching(page.getByRole('status').filter({ hasText: 'No problems found' }), /No problems found in the mapping/);
+
+    // deals: send the deal's name to another field; the required target field dealname is then unmapped.
+    await page.getByRole('button', { name: /^deals → deals/ }).click();
+    await page.locator('section.object-mapping[data-object="deals"]').waitFor();
+    await textMatching(page.locator('tr[data-field="name"] .samples'), /\S/, 'sample values of deals.name');
+    await page.getByLabel('Target field for name', { exact: true }).selectOption('currency');
+    await textMatching(page.locator('.notice-error').filter({ hasText: 'Required in the target' }), /dealname/);
+    await page.getByRole('button', { name: 'Save the mapping of deals' }).click();
+    // The server refuses it (or saves it with a warning): either way the page names the field.
+    await textMatching(page.locator('section.object-mapping .problems'), /dealname|currency/, 'the problem naming dealname');
+    await screenshot(page, '02-map-problem');
+    const refused = (await page.getByRole('alert').filter({ hasText: 'Not saved' }).count()) > 0;
+    if (refused) {
+      await page.getByRole('button', { name: 'Discard changes' }).click();
+    } else {
+      await page.getByLabel('Target field for name', { exact: true }).selectOption('dealname');
+      await page.getByRole('button', { name: 'Save the mapping of deals' }).click();
+      await textMatching(page.getByRole('status').filter({ hasText: 'Saved the mapping of deals' }), /Saved/);
+    }
+    expect(await page.getByLabel('Target field for name', { exact: true }).inputValue()).toBe('dealname');
+
+    // contacts: keep the original creation date (a field that was not mapped) and translate lifecycle stages.
+    await page.getByRole('button', { name: /^contacts → contacts/ }).click();
+    await page.locator('section.object-mapping[data-object="contacts"]').waitFor();
+    // A read-only target field is refused by the server, with the field named, and nothing is saved.
+    await page.locator('#add-source').selectOption('created_at');
+    await page.locator('#add-target').selectOption('created_at');
+    await page.getByRole('button', { name: 'Add the field' }).click();
+    await page.locator('tr[data-field="created_at"]').waitFor();
+    await page.getByRole('button', { name: 'Save the mapping of contacts' }).click();
+    await textMatching(page.getByRole('alert').filter({ hasText: 'Not saved' }), /Not saved: the mapping of contacts has 1 problem/);
+    await textMatching(page.locator('tr[data-field="created_at"] .row-problems'), /created_at/);
+    await page.getByRole('button', { name: 'Don’t migrate created_at' }).click();
+    // Birthdays are not wanted in the new CRM.
+    await page.getByRole('button', { name: 'Don’t migrate birthday' }).click();
+    expect(await page.locator('tr[data-field="birthday"]').count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Add a value map to lifecycle_stage' }).click();
+    const editor = page.locator('section.value-map');
+    await editor.getByRole('button', { name: /Add the \d+ source values? not mapped yet/ }).click();
+    await editor.locator('tr[data-value="marketingqualifiedlead"]').waitFor();
+    const rows = await editor.locator('tbody tr').count();
+    expect(rows).toBeGreaterThanOrEqual(3);
+    await editor.getByLabel('Target value for “marketingqualifiedlead”').fill('lead');
+    await editor.getByLabel('Target value for “salesqualifiedlead”').fill('sales-qualified');
+    await screenshot(page, '03-map-value-map');
+    await page.getByRole('button', { name: 'Save the mapping of contacts' }).click();
+    await textMatching(page.getByRole('status').filter({ hasText: 'Saved the mapping of contacts' }), /Saved the mapping of contacts to ferry.yaml/);
+    await textMatching(page.locator('tr[data-field="lifecycle_stage"]'), /value map \(\d+ values\)/);
+
+    const yaml = await readFile(h.projectPath, 'utf8');
+    const contacts = yaml.slice(yaml.indexOf('\n  contacts:'), yaml.indexOf('\n  deals:'));
+    expect(contacts).not.toMatch(/birthday|created_at/);
+    expect(contacts).toMatch(/job_title: jobtitle/);
+    expect(contacts).toMatch(/marketingqualifiedlead: lead/);
+    expect(contacts).toMatch(/salesqualifiedlead: sales-qualified/);
+    expect(yaml).toMatch(/name: dealname/);
+  });
+
+  step('matches: counts of matched, ambiguous and duplicate records per object, with the lists', async () => {
+    const { page } = h;
+    await goToStep(page, 'Match', /Match existing records/);
+    const status = await runJob(page, 'match', () => page.getByRole('button', { name: /^(Run|Refresh) matching$/ }).click());
+    expect(status).toBe('finished');
+    const table = page.getByTestId('match-table');
+    await table.waitFor();
+    expect(await numberIn(table.locator('tr[data-object="contacts"] [data-count="matched"]'))).toBeGreaterThan(0);
+    expect(await numberIn(table.locator('tr[data-object="companies"] [data-count="matched"]'))).toBeGreaterThan(0);
+    const summary = await textMatching(page.getByTestId('match-summary'), /already exist in the target/);
+    const [matched, ambiguous, duplicates] = [...summary.matchAll(/([\d,]+) (?:records?|duplicates?)/g)].map((m) => toNumber(m[1] ?? ''));
+    expect(matched).toBeGreaterThan(0);
+    // The lists hold one row per ambiguous record and per duplicate.
+    const ambiguousList = page.getByTestId('ambiguous-list');
+    await ambiguousList.locator('summary').click();
+    expect(await ambiguousList.locator('tbody tr').count()).toBe(ambiguous);
+    const duplicateList = page.getByTestId('duplicate-list');
+    await duplicateList.locator('summary').click();
+    expect(await duplicateList.locator('tbody tr').count()).toBe(duplicates);
+    expect((ambiguous ?? 0) + (duplicates ?? 0)).toBeGreaterThan(0);
+    await screenshot(page, '04-match');
+  });
+
+  step('demo: migrates a sample, shows source and target side by side, and undoes it', async () => {
+    const { page } = h;
+    await goToStep(page, 'Demo', /Try a sample/);
+    await page.getByLabel('Records per object').fill('3');
+    expect(await runJob(page, 'demo', () => page.getByRole('button', { name: 'Migrate a sample' }).click())).toBe('finished');
+    const tables = page.locator('table.side-by-side');
+    await tables.first().waitFor();
+    await page.getByLabel('Object', { exact: true }).selectOption('contacts');
+    const contact = page.locator('table.side-by-side').first();
+    await textMatching(contact.locator('caption'), /^contacts \S+ → contacts \S+$/);
+    const emailRow = contact.locator('tbody tr').filter({ has: page.locator('th', { hasText: /^email$/ }) });
+    const cells = await emailRow.locator('td').allTextContents();
+    expect(cells[1]).toBe('email'); // target field
+    const [sourceValue, targetValue] = await emailRow.locator('td .value').allTextContents();
+    expect(sourceValue).toMatch(/@/);
+    expect(targetValue?.toLowerCase()).toBe(sourceValue?.trim().toLowerCase());
+    await screenshot(page, '05-demo-side-by-side');
+    const undo = page.getByRole('button', { name: /^Undo the demo \(run \d+\)$/ });
+    const demoRun = toNumber(await undo.textContent());
+    expect(await runJob(page, 'undo', () => undo.click())).toBe('finished');
+    await textMatching(page.getByRole('status').filter({ hasText: 'was undone' }), new RegExp(`demo sample of run ${demoRun} was undone`));
+    expect(await page.locator('table.side-by-side').count()).toBe(0);
+  });
+
+  step('full migration: dry-run numbers first, then live progress with pause and resume, then the result', async () => {
+    const { page } = h;
+    await goToStep(page, 'Full migration', /Full migration/);
+    expect(await runJob(page, 'full', () => page.getByRole('button', { name: 'Calculate what would happen (dry run)' }).click())).toBe('finished');
+    const panel = page.locator('.job-panel[data-job-kind="full"]');
+    await textMatching(panel.locator('h3'), /Full migration \(dry run: nothing is written\)/);
+    const dry = panel.locator('table.counts');
+    await textMatching(dry.locator('caption'), /What would happen, per object/);
+    expect(await numberIn(dry.locator('tfoot [data-count="created"]'))).toBeGreaterThan(1000);
+    expect(await numberIn(page.getByTestId('estimate-calls'))).toBeGreaterThan(0);
+    await textMatching(page.getByTestId('estimate-time'), /\d|less than a second/);
+    await screenshot(page, '06-full-dry-run');
+
+    // The real run. The page clicks Pause the moment the button appears (a person could not be that quick;
+    // the demo data is migrated in seconds), so the run is paused after the first page of records it writes.
+    await page.evaluate(() => {
+      const g = globalThis as unknown as PageWithButtons;
+      const observer = new g.MutationObserver(() => {
+        const pause = [...g.document.querySelectorAll('button')].find((button) => button.textContent === 'Pause');
+        if (pause) {
+          observer.disconnect();
+          pause.click();
+        }
+      });
+      observer.observe(g.document.body, { childList: true, subtree: true });
+    });
+    const afterPause = await runJob(
+      page,
+      'full',
+      () => page.getByRole('button', { name: 'Start the full migration' }).click(),
+      (s) => s === 'paused' || s === 'finished' || s === 'failed',
+    );
+    expect(afterPause, 'the full migration should be paused (it ended before the pause)').toBe('paused');
+    await textMatching(panel.locator('.job-status'), /Paused/);
+    const progress = panel.locator('table.progress-table');
+    await progress.waitFor();
+    // Paused part-way: objects still to do (their "time left" is not "done").
+    const timeLeft = await progress.locator('tbody tr td:nth-child(5)').allTextContents();
+    expect(timeLeft.length).toBe(6);
+    expect(timeLeft.filter((cell) => cell !== 'done').length).toBeGreaterThan(0);
+    await textMatching(panel.locator('[aria-live="polite"]'), /Full migration paused after [\d,]+ records/);
+    await screenshot(page, '07-full-paused');
+    // Closing the page does not stop anything: opening it again shows the run where it is.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: /Full migration/ }).waitFor();
+    await textMatching(panel.locator('.job-status'), /Paused/);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    expect(await waitFor(async () => (await panel.getAttribute('data-job-status')) ?? '', (s) => s === 'finished' || s === 'failed', 'the full migration to end')).toBe('finished');
+    const result = page.getByTestId('full-result');
+    const heading = await textMatching(result.locator('h2'), /Result of run \d+/);
+    fullRunId = toNumber(heading);
+    const text = await result.locator('p').first().textContent();
+    expect(text).toMatch(/[\d,]+ records read: [\d,]+ created, [\d,]+ updated, [\d,]+ linked to existing records, [\d,]+ failed\./);
+    const created = toNumber(/([\d,]+) created/.exec(text ?? '')?.[1] ?? '');
+    const failed = toNumber(/([\d,]+) failed/.exec(text ?? '')?.[1] ?? '');
+    expect(created).toBeGreaterThan(1000);
+    expect(failed).toBeGreaterThan(0); // the demo data has bad records (invalid e-mails, ambiguous matches)
+    await screenshot(page, '08-full-result');
+  });
+
+  step('delta: both toggles, the conflict policy, dry-run numbers, then the run, listed', async () => {
+    const { page } = h;
+    await goToStep(page, 'Delta', /Delta migrations/);
+    const createNew = page.getByLabel(/Create new records/);
+    const updateChanged = page.getByLabel(/Update changed records/);
+    expect(await createNew.isChecked()).toBe(true);
+    expect(await updateChanged.isChecked()).toBe(true);
+    // Turning both off is refused on the page, and the policy only applies to updates.
+    await createNew.uncheck();
+    await updateChanged.uncheck();
+    await textMatching(page.getByRole('alert').filter({ hasText: 'Choose at least one' }), /Choose at least one/);
+    expect(await page.getByRole('button', { name: 'Run the delta' }).isDisabled()).toBe(true);
+    expect(await page.getByLabel(/The source wins/).isDisabled()).toBe(true);
+    await createNew.check();
+    await updateChanged.check();
+    await page.getByLabel(/The target wins/).check();
+    expect(await runJob(page, 'delta', () => page.getByRole('button', { name: 'Calculate what would happen (dry run)' }).click())).toBe('finished');
+    const panel = page.locator('.job-panel[data-job-kind="delta"]');
+    await textMatching(panel.locator('h3'), /Delta migration \(dry run: nothing is written\)/);
+    await panel.locator('table.counts').waitFor();
+    await screenshot(page, '09-delta-dry-run');
+    expect(await runJob(page, 'delta', () => page.getByRole('button', { name: 'Run the delta' }).click())).toBe('finished');
+    await textMatching(panel.locator('h3'), /^Delta migration, run \d+$/);
+    const list = page.getByTestId('delta-list');
+    await waitFor(() => list.locator('tbody tr').count(), (n) => n === 1, 'one delta listed');
+    await textMatching(list.locator('tbody tr').first(), /create new \+ update changed/);
+    await screenshot(page, '10-delta');
+  });
+
+  step('reports: failures with reasons, retry, charts, and downloads with the run in them', async () => {
+    const { page } = h;
+    expect(fullRunId).toBeGreaterThan(0);
+    await goToStep(page, 'Reports', /Reports/);
+    const runs = page.getByTestId('runs-table');
+    await runs.waitFor();
+    await page.getByRole('button', { name: `Show run ${fullRunId}`, exact: true }).click();
+    const detail = page.locator(`section.run-detail[data-run="${fullRunId}"]`);
+    await textMatching(detail.locator('h2'), new RegExp(`Run ${fullRunId}: Full migration`));
+    const failures = detail.getByTestId('failures-table');
+    await failures.waitFor();
+    const failureCount = await failures.locator('tbody tr').count();
+    expect(failureCount).toBeGreaterThan(0);
+    const firstFailure = await failures.locator('tbody tr').first().locator('td').allTextContents();
+    expect(firstFailure[0]).toMatch(/^\w+$/); // object
+    expect(firstFailure[1]).not.toBe(''); // record id
+    expect(firstFailure[4]).toMatch(/^[A-Z_]+ \S/); // code and message
+    // Charts are images with a text equivalent.
+    const chart = page.getByRole('img', { name: /Records written per object, per run/ });
+    await chart.waitFor();
+    expect(await page.getByRole('img', { name: new RegExp(`Failed records of run ${fullRunId}, by reason`) }).count()).toBe(1);
+    await page.getByText('The numbers of “Records written per object, per run” as a table').click();
+    await textMatching(page.locator('.chart-table table').first(), new RegExp(`Run ${fullRunId} · Full migration`));
+    await screenshot(page, '11-reports');
+
+    // Retry: the same records fail again (their data is still bad), and a retry run appears.
+    // The button counts records that failed (one row each in the failures table), apart from warnings.
+    const retry = detail.getByRole('button', {
+      name: new RegExp(`^Retry the ${failureCount.toLocaleString('en-US')} failed records?( \\(and the [\\d,]+ records? written with a warning\\))? of run ${fullRunId}$`),
+    });
+    expect(await runJob(page, 'retry', () => retry.click())).toBe('finished');
+    const retryPanel = page.locator('.job-panel[data-job-kind="retry"]');
+    await textMatching(retryPanel.locator('h3'), /Retry of failed records, run \d+/);
+    await waitFor(() => runs.locator('tbody tr').filter({ hasText: 'Retry of failed records' }).count(), (n) => n === 1, 'the retry run in the list');
+    await screenshot(page, '12-reports-retry');
+
+    // Downloads: the CSV has one row per failure of the run; the HTML page names the run.
+    await page.getByRole('button', { name: `Show run ${fullRunId}`, exact: true }).click();
+    await detail.waitFor();
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), detail.getByRole('link', { name: 'CSV (spreadsheet)' }).click()]);
+    expect(csvDownload.suggestedFilename()).toBe(`ferry-run-${fullRunId}.csv`);
+    const csv = await readFile((await csvDownload.path()) ?? '', 'utf8');
+    const lines = csv.trim().split(/\r?\n/);
+    expect(lines[0]).toBe('kind,run,object,sourceId,targetId,field,code,value,sourceValue,targetValue,writtenValue,resolution,message');
+    const failureLines = lines.filter((line) => line.startsWith(`failure,${fullRunId},`));
+    expect(failureLines.length).toBe(failureCount);
+    expect(csv).toContain(`,${firstFailure[1]},`);
+    const [htmlDownload] = await Promise.all([page.waitForEvent('download'), detail.getByRole('link', { name: 'HTML (web page)' }).click()]);
+    const html = await readFile((await htmlDownload.path()) ?? '', 'utf8');
+    expect(html).toMatch(/<html/i);
+    expect(html).toContain(String(fullRunId));
+  });
+
+  step('keyboard only: skip link, step list, and running matching again', async () => {
+    const { page } = h;
+    await page.goto(`${h.server.origin}/#/connect`);
+    await page.reload(); // a fresh load: nothing has the focus yet
+    await page.getByRole('heading', { level: 1, name: /Connect your CRMs/ }).waitFor();
+    await page.keyboard.press('Tab');
+    const skip = await focused(page);
+    expect(skip.text).toBe('Skip to the step');
+    expect(skip.outline).not.toBe('none');
+    await page.keyboard.press('Enter');
+    expect((await focused(page)).tag).toBe('H1');
+
+    // Back up to the step list, Tab to "Match" and open it with Enter: the focus lands on the step's heading.
+    await tabTo(page, (f) => f.nav === 'Steps' && /Match/.test(f.text), 'the Match step link', 30, 'Shift+Tab');
+    expect((await focused(page)).outline).not.toBe('none');
+    await page.keyboard.press('Enter');
+    await waitFor(() => focused(page), (f) => f.tag === 'H1' && /Match existing records/.test(f.text), 'focus on the Match heading');
+    await screenshot(page, '13-keyboard-match');
+
+    // Tab to the button and start matching with the keyboard.
+    await tabTo(page, (f) => f.tag === 'BUTTON' && f.text === 'Refresh matching', 'the Refresh matching button');
+    expect((await focused(page)).outline).not.toBe('none');
+    expect(await runJob(page, 'match', () => page.keyboard.press('Enter'))).toBe('finished');
+    await page.getByTestId('match-table').waitFor();
+  });
+
+  step('narrow window (390 px): no horizontal scrolling on any step', async () => {
+    const { page } = h;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const steps: [string, RegExp][] = [
+        ['connect', /Connect your CRMs/],
+        ['map', /Map objects and fields/],
+        ['match', /Match existing records/],
+        ['demo', /Try a sample/],
+        ['migrate', /Full migration/],
+        ['delta', /Delta migrations/],
+        ['reports', /Reports/],
+      ];
+      for (const [id, heading] of steps) {
+        await page.goto(`${h.server.origin}/#/${id}`);
+        await page.reload();
+        await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+        // Wait for the step's content, not only its heading.
+        await waitFor(() => page.locator('main .busy').count(), (n) => n === 0, `${id} to finish loading`);
+        const { scrollWidth, innerWidth, offenders } = await horizontalOverflow(page);
+        await screenshot(page, `20-narrow-${id}`);
+        expect(scrollWidth, `${id}: page ${scrollWidth}px wide in a ${innerWidth}px window; ${offenders.join(' | ')}`).toBeLessThanOrEqual(innerWidth);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+});

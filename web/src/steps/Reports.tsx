@@ -1,0 +1,304 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { Counts } from '../../../src/core/progress.js';
+import type { Run } from '../../../src/ledger/ledger.js';
+import type { RunDetailResponse, StartJobRequest } from '../../../src/wizard/api.js';
+import { api, errorText, reportUrl } from '../api.js';
+import { BarChart, StackedBarChart } from '../components/Charts.js';
+import { JobPanel } from '../components/JobPanel.js';
+import { Busy, CountsTable, ErrorBox, TableWrap } from '../components/common.js';
+import { isActive, useWizard } from '../context.js';
+import { dateTime, num, plural, runKindLabel, runStatusLabel, totalCounts, valueText } from '../format.js';
+
+const written = (c: Counts) => c.created + c.updated;
+
+export function ReportsStep() {
+  const { job, jobGeneration, selectedRun, selectRun, startJob } = useWizard();
+  const [runs, setRuns] = useState<Run[] | null>(null);
+  const [detail, setDetail] = useState<RunDetailResponse | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const running = isActive(job);
+  const reportJob = job && (job.kind === 'retry' || job.kind === 'undo' || job.kind === 'verify') ? job : null;
+
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .runs()
+      .then((answer) => !cancelled && setRuns(answer.runs))
+      .catch((err: unknown) => !cancelled && setError(errorText(err)));
+    return () => {
+      cancelled = true;
+    };
+  }, [jobGeneration]);
+
+  const shownRunId = selectedRun ?? runs?.find((r) => !r.dryRun && r.kind !== 'match')?.id ?? runs?.[0]?.id ?? null;
+
+  useEffect(() => {
+    if (shownRunId === null) return;
+    let cancelled = false;
+    setDetail((current) => (current?.run.id === shownRunId ? current : null));
+    api
+      .run(shownRunId)
+      .then((answer) => !cancelled && setDetail(answer))
+      .catch((err: unknown) => !cancelled && setError(errorText(err)));
+    return () => {
+      cancelled = true;
+    };
+  }, [shownRunId, jobGeneration]);
+
+  const start = async (request: StartJobRequest) => {
+    setError(null);
+    try {
+      await startJob(request);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  const chartRuns = useMemo(() => (runs ?? []).filter((r) => !r.dryRun && r.kind !== 'match' && r.kind !== 'undo' && written(totalCounts(r.counts)) > 0).slice().reverse(), [runs]);
+  const chartObjects = useMemo(() => [...new Set(chartRuns.flatMap((r) => Object.keys(r.counts)))], [chartRuns]);
+
+  if (!runs) return error ? <ErrorBox error={error} /> : <Busy>Loading the runs…</Busy>;
+
+  return (
+    <>
+      <p className="lead">
+        Every run with its numbers, the records that failed and why, and the fields that were changed on both sides. From
+        here you can retry failed records once the cause is fixed, undo a run, and download a report to share.
+      </p>
+      <ErrorBox error={error} />
+      {reportJob ? <JobPanel job={reportJob} /> : null}
+      {runs.length === 0 ? (
+        <p>No run yet. Runs appear here as soon as you match, try a sample or migrate.</p>
+      ) : (
+        <>
+          <section aria-labelledby="runs-heading">
+            <h2 id="runs-heading">All runs</h2>
+            <TableWrap label="All runs">
+              <table className="data" data-testid="runs-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Run</th>
+                    <th scope="col">Kind</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" className="num">Created</th>
+                    <th scope="col" className="num">Updated</th>
+                    <th scope="col" className="num">Failed</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Details</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {runs.map((run) => {
+                    const total = totalCounts(run.counts);
+                    const current = run.id === shownRunId;
+                    return (
+                      <tr key={run.id} data-run={run.id} className={current ? 'current' : undefined}>
+                        <th scope="row">{run.id}</th>
+                        <td>
+                          {runKindLabel(run.kind)}
+                          {run.dryRun ? ' (dry run)' : ''}
+                        </td>
+                        <td>{dateTime(run.startedAt)}</td>
+                        <td>
+                          {runStatusLabel(run.status)}
+                          {run.undoneByRunId !== null ? `, undone by run ${run.undoneByRunId}` : ''}
+                        </td>
+                        <td className="num">{num(total.created)}</td>
+                        <td className="num">{num(total.updated)}</td>
+                        <td className="num">{num(total.failed)}</td>
+                        <td>
+                          <button type="button" className="link-button" aria-pressed={current} onClick={() => selectRun(run.id)}>
+                            Show run {run.id}
+                          </button>
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </TableWrap>
+          </section>
+          {chartRuns.length > 0 ? (
+            <StackedBarChart
+              title="Records written per object, per run"
+              description={chartRuns
+                .map((r) => `Run ${r.id} (${runKindLabel(r.kind)}): ${Object.entries(r.counts).map(([o, c]) => `${o} ${written(c)}`).join(', ')}`)
+                .join('. ')}
+              rows={chartRuns.map((r) => ({
+                label: `Run ${r.id} · ${runKindLabel(r.kind)}`,
+                values: Object.fromEntries(Object.entries(r.counts).map(([o, c]) => [o, written(c)])),
+              }))}
+              series={chartObjects}
+              unit="records created or updated"
+            />
+          ) : null}
+        </>
+      )}
+      {shownRunId !== null ? (
+        detail && detail.run.id === shownRunId ? (
+          <RunDetail detail={detail} running={running} onStart={start} />
+        ) : (
+          <Busy>Loading run {shownRunId}…</Busy>
+        )
+      ) : null}
+    </>
+  );
+}
+
+function RunDetail({ detail, running, onStart }: { detail: RunDetailResponse; running: boolean; onStart: (request: StartJobRequest) => Promise<void> }) {
+  const { run, failures, conflicts } = detail;
+  const total = totalCounts(run.counts);
+  const errors = failures.filter((f) => f.severity === 'error');
+  const warnings = failures.filter((f) => f.severity === 'warning');
+  const byReason = Object.entries(
+    errors.reduce<Record<string, number>>((acc, f) => {
+      acc[f.code] = (acc[f.code] ?? 0) + 1;
+      return acc;
+    }, {}),
+  )
+    .map(([label, value]) => ({ label, value }))
+    .sort((a, b) => b.value - a.value);
+
+  return (
+    <section className="run-detail" aria-labelledby="run-heading" data-run={run.id}>
+      <h2 id="run-heading">
+        Run {run.id}: {runKindLabel(run.kind)}
+        {run.dryRun ? ' (dry run)' : ''}
+      </h2>
+      <p>
+        Started {dateTime(run.startedAt)}
+        {run.finishedAt ? `, finished ${dateTime(run.finishedAt)}` : ''}; {runStatusLabel(run.status)}.{' '}
+        {num(total.read)} records read, {num(total.created)} created, {num(total.updated)} updated, {num(total.failed)} failed,{' '}
+        {plural(total.conflicts, 'conflict')}.
+        {run.undoneByRunId !== null ? ` Undone by run ${run.undoneByRunId}.` : ''}
+      </p>
+      {run.error ? (
+        <p className="notice notice-error">
+          <strong>The run stopped: </strong>
+          {run.error}
+        </p>
+      ) : null}
+      <div className="actions downloads">
+        <span>Download the report:</span>
+        <a className="button secondary" href={reportUrl(run.id, 'csv')} download={`ferry-run-${run.id}.csv`}>
+          CSV (spreadsheet)
+        </a>
+        <a className="button secondary" href={reportUrl(run.id, 'html')} download={`ferry-run-${run.id}.html`}>
+          HTML (web page)
+        </a>
+        <a className="button secondary" href={reportUrl(run.id, 'json')} download={`ferry-run-${run.id}.json`}>
+          JSON
+        </a>
+      </div>
+      <div className="actions">
+        {detail.retry.possible ? (
+          <button type="button" disabled={running} onClick={() => void onStart({ kind: 'retry', runId: run.id })}>
+            {detail.retry.openFailures > 0
+              ? `Retry the ${plural(detail.retry.openFailures, 'failed record')}${detail.retry.openWarnings ? ` (and the ${plural(detail.retry.openWarnings, 'record')} written with a warning)` : ''} of run ${run.id}`
+              : `Write the ${plural(detail.retry.openWarnings ?? 0, 'record')} written with a warning again (run ${run.id})`}
+          </button>
+        ) : detail.retry.openFailures === 0 && errors.length > 0 ? (
+          <span className="hint">Every failed record of this run has been written since.</span>
+        ) : null}
+        {detail.undo.possible ? (
+          <button type="button" className="danger" disabled={running} onClick={() => void onStart({ kind: 'undo', runId: run.id })}>
+            Undo run {run.id}
+          </button>
+        ) : run.kind !== 'undo' && run.kind !== 'match' && !run.dryRun ? (
+          <span className="hint">Undo is not possible now{detail.undo.reason ? `: ${detail.undo.reason}` : '.'}</span>
+        ) : null}
+      </div>
+      {Object.keys(run.counts).length > 0 ? <CountsTable counts={run.counts} caption={`Counts of run ${run.id}, per object`} dryRun={run.dryRun} /> : null}
+      {byReason.length > 0 ? (
+        <BarChart
+          title={`Failed records of run ${run.id}, by reason`}
+          description={byReason.map((b) => `${b.label}: ${b.value}`).join(', ')}
+          bars={byReason}
+          unit="failed records"
+        />
+      ) : null}
+      <section aria-labelledby="failures-heading">
+        <h3 id="failures-heading">Failed records ({num(errors.length)})</h3>
+        {errors.length === 0 ? <p>None.</p> : <FailureTable failures={errors} label={`Failed records of run ${run.id}`} testId="failures-table" />}
+      </section>
+      {warnings.length > 0 ? (
+        <details>
+          <summary>Written with a warning ({num(warnings.length)})</summary>
+          <FailureTable failures={warnings} label={`Warnings of run ${run.id}`} testId="warnings-table" />
+        </details>
+      ) : null}
+      <section aria-labelledby="conflicts-heading">
+        <h3 id="conflicts-heading">Conflicts: changed in both CRMs ({num(conflicts.length)})</h3>
+        {conflicts.length === 0 ? (
+          <p>None.</p>
+        ) : (
+          <TableWrap label={`Conflicts of run ${run.id}`} long={conflicts.length > 12}>
+            <table className="data" data-testid="conflicts-table">
+              <thead>
+                <tr>
+                  <th scope="col">Object</th>
+                  <th scope="col">Record</th>
+                  <th scope="col">Field</th>
+                  <th scope="col">Source value</th>
+                  <th scope="col">Target value</th>
+                  <th scope="col">Settled</th>
+                </tr>
+              </thead>
+              <tbody>
+                {conflicts.map((c) => (
+                  <tr key={c.id}>
+                    <td>{c.object}</td>
+                    <td>
+                      {c.sourceId} → {c.targetId}
+                    </td>
+                    <td>{c.field}</td>
+                    <td>{valueText(c.sourceValue)}</td>
+                    <td>{valueText(c.targetValue)}</td>
+                    <td>
+                      {c.resolution}: {valueText(c.writtenValue)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        )}
+      </section>
+    </section>
+  );
+}
+
+function FailureTable({ failures, label, testId }: { failures: RunDetailResponse['failures']; label: string; testId: string }) {
+  return (
+    <TableWrap label={label} long={failures.length > 12}>
+      <table className="data" data-testid={testId}>
+        <thead>
+          <tr>
+            <th scope="col">Object</th>
+            <th scope="col">Record</th>
+            <th scope="col">Field</th>
+            <th scope="col">Value</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Now</th>
+          </tr>
+        </thead>
+        <tbody>
+          {failures.map((f) => (
+            <tr key={f.id} data-source-id={f.sourceId}>
+              <td>{f.object}</td>
+              <td>{f.sourceId}</td>
+              <td>{f.field ?? ''}</td>
+              <td>{f.value ?? ''}</td>
+              <td>
+                <code>{f.code}</code> {f.message}
+              </td>
+              <td>{f.resolvedByRunId !== null ? `written by run ${f.resolvedByRunId}` : 'still open'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
+  );
+}
