@@ -229,7 +229,13 @@ export class Engine {
     const ledger = this.context.ledger;
     const parent = await ledger.requireRun(runId);
     if (parent.kind === 'undo') throw new FerryError('USAGE', `Run ${runId} is itself an undo.`);
-    if (parent.undoneByRunId !== null) throw new FerryError('USAGE', `Run ${runId} was already undone by run ${parent.undoneByRunId}.`);
+    if (parent.undoneByRunId !== null) {
+      // An undo killed after marking the run undone, before finishing, is resumed by the same command.
+      const undoing = await ledger.getRun(parent.undoneByRunId);
+      if (!undoing || (undoing.status !== 'running' && undoing.status !== 'interrupted')) {
+        throw new FerryError('USAGE', `Run ${runId} was already undone by run ${parent.undoneByRunId}.`);
+      }
+    }
     if (parent.status === 'running' || parent.status === 'interrupted') {
       throw new FerryError('RUN_UNFINISHED', `Run ${runId} has not finished: resume it first (run the same command again), then undo it.`);
     }

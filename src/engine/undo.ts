@@ -29,6 +29,7 @@ export async function undoRun(state: RunState, target: Connector, plansChildrenF
       }
 
       const toDelete: JournalEntry[] = [];
+      const gone: JournalEntry[] = [];
       const restores = new Map<string, { entries: JournalEntry[]; fields: Record<string, FieldValue> }>();
       const settled: JournalEntry[] = [];
       for (const entry of entries) {
@@ -39,7 +40,10 @@ export async function undoRun(state: RunState, target: Connector, plansChildrenF
           continue;
         }
         if (!now) {
-          settled.push(entry);
+          // A record the run created that is gone already (deleted by an earlier, interrupted attempt of
+          // this undo, or by hand): its link goes too, so the ledger is as before the run.
+          if (entry.action === 'create') gone.push(entry);
+          else settled.push(entry);
           continue;
         }
         if (entry.action === 'create') {
@@ -121,8 +125,13 @@ export async function undoRun(state: RunState, target: Connector, plansChildrenF
           }
         }
       }
+      const goneLinks = gone.length > 0 ? await ledger.getLinks(object, gone.map((entry) => entry.sourceId)) : new Map<string, Link>();
+      for (const entry of gone) {
+        if (goneLinks.get(entry.sourceId)?.targetId === entry.targetId) droppedLinks.push(entry.sourceId);
+        settled.push(entry);
+      }
       // Source duplicates merged into a deleted record lose their link too.
-      const deletedTargets = toDelete.filter((entry) => droppedLinks.includes(entry.sourceId)).map((entry) => entry.targetId);
+      const deletedTargets = [...toDelete, ...gone].filter((entry) => droppedLinks.includes(entry.sourceId)).map((entry) => entry.targetId);
       const followers = deletedTargets.length > 0 ? await ledger.linksByTarget(object, deletedTargets) : [];
       await ledger.transaction(async (store) => {
         await store.deleteLinks(object, [...droppedLinks, ...followers.map((link) => link.sourceId)]);

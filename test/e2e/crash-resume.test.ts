@@ -1,23 +1,10 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordFigures, SCALE } from '../reliability/figures.js';
+import { random, runChild as runEngineChild, type ChildResult } from '../support/child.js';
+import { CLEAN, compareCopy } from '../support/compare.js';
 import { BACKENDS, count, createFixture, seedTargetUsers, type Db, type Fixture } from '../support/crm-fixture.js';
-
-const CHILD = join(import.meta.dirname, '..', 'support', 'engine-child.ts');
-
-/** A seeded PRNG (mulberry32): kill points differ per seed but are the same on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function seedMany(db: Db, companies: number, contactsPerCompany: number): Promise<void> {
   const t = '2026-01-01T00:00:00.000Z';
@@ -38,20 +25,8 @@ async function seedMany(db: Db, companies: number, contactsPerCompany: number): 
   }
 }
 
-function runChild(fixture: Fixture, projectPath: string, command: string, env: Record<string, string>, killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, projectPath, fixture.dir, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+function runChild(fixture: Fixture, projectPath: string, command: string, env: Record<string, string>, args: string[] = [], killAfterMs?: number): Promise<ChildResult> {
+  return runEngineChild(projectPath, fixture.dir, command, env, args, killAfterMs);
 }
 
 /** No duplicate, nothing missing, every relation right: compared through the external-id column. */
@@ -113,6 +88,35 @@ for (const backend of BACKENDS) {
       for (const objectCounts of Object.values(counts.counts)) expect(objectCounts).toMatchObject({ created: 0, updated: 0 });
     });
 
+    it('a full migration killed during its source reads (before and after a page read) resumes to an exact copy', async () => {
+      fixture = await createFixture(backend);
+      const companies = 20 * SCALE;
+      await seedMany(fixture.source, companies, 3);
+      await seedTargetUsers(fixture.target);
+      const projectPath = join(fixture.dir, 'project.json');
+      writeFileSync(projectPath, JSON.stringify({ ...fixture.project, options: { ...fixture.project.options, pageSize: 7 } }));
+      const next = random(backend === 'sqlite' ? 51 : 52);
+      let kills = 0;
+      let finished = false;
+      for (let attempt = 0; attempt < 80 * SCALE && !finished; attempt++) {
+        const point = `read:${2 + Math.floor(next() * 4)}:${next() < 0.5 ? 'before' : 'after'}`;
+        const result = await runChild(fixture, projectPath, 'migrate', { FERRY_TEST_KILL_AT: point });
+        if (result.signal === 'SIGKILL') {
+          kills += 1;
+          continue;
+        }
+        expect(result.stderr).toBe('');
+        expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', resumed: true });
+        finished = true;
+      }
+      expect(finished).toBe(true);
+      expect(kills).toBeGreaterThanOrEqual(3);
+      const comparison = await compareCopy(fixture);
+      expect(comparison).toMatchObject(CLEAN);
+      await expectExactCopy(fixture, companies, companies * 3);
+      recordFigures(`crash during reads ${backend}`, { killPoints: kills, recordsChecked: comparison.records, lost: 0, duplicated: 0 });
+    }, 600_000);
+
     it('a full migration killed at random moments resumes to an exact copy', async () => {
       fixture = await createFixture(backend);
       const companies = 30 * SCALE;
@@ -125,7 +129,7 @@ for (const backend of BACKENDS) {
       let kills = 0;
       const killed = 6 * SCALE;
       for (let attempt = 0; attempt < killed + 2 && !finished; attempt++) {
-        const result = await runChild(fixture, projectPath, 'migrate', {}, attempt < killed ? 600 + Math.floor(next() * 1500) : undefined);
+        const result = await runChild(fixture, projectPath, 'migrate', {}, [], attempt < killed ? 600 + Math.floor(next() * 1500) : undefined);
         if (result.signal === 'SIGKILL') kills += 1;
         finished = result.code === 0;
       }

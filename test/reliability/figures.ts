@@ -12,6 +12,10 @@ export interface Figures {
   recordsChecked: number;
   lost: number;
   duplicated: number;
+  /** Runs started on a ledger another process was using, refused (LEDGER_LOCKED). */
+  runsRefused: number;
+  /** Source records changed or created by "another user" at exact points while a run read the source. */
+  sourceChanges: number;
 }
 
 export const FIGURES_FILE_ENV = 'FERRY_RELIABILITY_FIGURES';

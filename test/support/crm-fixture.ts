@@ -163,6 +163,8 @@ export function fixtureProject(source: ProjectFile['source'], target: ProjectFil
 export interface Hooks {
   /** Awaited before every source page read: lets a test change the source at an exact moment of a run. */
   beforeSourceRead?: (object: string, options: ReadOptions) => Promise<void>;
+  /** The source's clock (a run's high-water mark), fixed by the test instead of the database's or the machine's. */
+  sourceNow?: () => string;
 }
 
 export interface Fixture {
@@ -225,6 +227,10 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
           await hook(object, options);
           return read(object, options);
         };
+      }
+      if (hooks.sourceNow) {
+        const now = hooks.sourceNow;
+        sourceConnector.now = () => Promise.resolve(now());
       }
       const targetConnector = createConnector(effective.target, { baseDir: dir, role: 'target' });
       const progress = new ProgressStream();
