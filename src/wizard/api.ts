@@ -80,12 +80,21 @@ export type DemoDataResponse = WizardState;
  * POST /api/demo-data/changes (body `{}`): only on the demo data (409 otherwise). "Time passes", as in step 5
  * of `ferry demo`: new and changed records in the source, edits in the target, a few of them on fields the
  * source changed too (the next delta's conflicts).
+ *
+ * The source changes are made in the demo's source.db. When the target is still the demo's target.db, the
+ * target edits are made there (`targetEdits`) and the conflicting edits through the target connector; when the
+ * target was connected to another CRM since (e.g. HubSpot), only the conflicting edits are made, through its
+ * connector (as any other client of that CRM would), `targetEdits` is 0 and `note` says so.
  */
 export interface DemoChangesResponse {
   created: Record<string, number>;
   changed: Record<string, number>;
+  /** Target records edited on fields the source did not change. */
   targetEdits: number;
+  /** Target records edited on a field the source changed too: the next delta's conflicts. */
   conflictingEdits: number;
+  /** Added: what was not done, and why (e.g. the target is not the demo's target.db). */
+  note?: string;
 }
 
 /** POST /api/connect: tests the connection; when it works, saves it into ferry.yaml (secrets into the secrets file). */
@@ -140,7 +149,14 @@ export interface MappingResponse {
   notes: string[];
 }
 
-/** POST /api/mapping/propose: propose again from both schemas, keeping the user's edits (as `ferry map`). */
+/**
+ * POST /api/mapping/propose: propose again from both schemas, keeping the user's edits (as `ferry map`).
+ * Body `{}`, or `{ "fresh": true }` to drop every object mapping first and propose as for a new project (after the
+ * target was switched to another CRM, say; the connections and options in ferry.yaml are kept).
+ */
+export interface ProposeMappingRequest {
+  fresh?: boolean;
+}
 /** PUT /api/mapping/objects/:source  body: ObjectMappingView. Validated, then saved to ferry.yaml (comments kept). */
 
 /** GET /api/samples?side=source|target&object=X&field=Y : distinct sample values, at most `limit` (default 20). */

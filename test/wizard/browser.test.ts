@@ -39,6 +39,8 @@ describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
   let h: Harness;
   /** The full migration's run id, from the page. */
   let fullRunId = 0;
+  /** The delta's run id, from the page. */
+  let deltaRunId = 0;
 
   beforeAll(async () => {
     h = await startHarness();
@@ -100,32 +102,27 @@ describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
     await textMatching(page.locator('tr[data-field="name"] .samples'), /\S/, 'sample values of deals.name');
     await page.getByLabel('Target field for name', { exact: true }).selectOption('currency');
     await textMatching(page.locator('.notice-error').filter({ hasText: 'Required in the target' }), /dealname/);
+    const before = await readFile(h.projectPath, 'utf8');
     await page.getByRole('button', { name: 'Save the mapping of deals' }).click();
-    // The server refuses it (or saves it with a warning): either way the page names the field.
-    await textMatching(page.locator('section.object-mapping .problems'), /dealname|currency/, 'the problem naming dealname');
+    // The server refuses it (a required target field left unmapped): the page names the field, nothing is saved.
+    await textMatching(page.getByRole('alert').filter({ hasText: 'Not saved' }), /Not saved: the mapping of deals has \d+ problems?/);
+    await textMatching(page.locator('section.object-mapping .problems'), /dealname/, 'the problem naming dealname');
+    expect(await readFile(h.projectPath, 'utf8')).toBe(before);
     await screenshot(page, '02-map-problem');
-    const refused = (await page.getByRole('alert').filter({ hasText: 'Not saved' }).count()) > 0;
-    if (refused) {
-      await page.getByRole('button', { name: 'Discard changes' }).click();
-    } else {
-      await page.getByLabel('Target field for name', { exact: true }).selectOption('dealname');
-      await page.getByRole('button', { name: 'Save the mapping of deals' }).click();
-      await textMatching(page.getByRole('status').filter({ hasText: 'Saved the mapping of deals' }), /Saved/);
-    }
+    await page.getByRole('button', { name: 'Discard changes' }).click();
     expect(await page.getByLabel('Target field for name', { exact: true }).inputValue()).toBe('dealname');
 
     // contacts: keep the original creation date (a field that was not mapped) and translate lifecycle stages.
     await page.getByRole('button', { name: /^contacts → contacts/ }).click();
     await page.locator('section.object-mapping[data-object="contacts"]').waitFor();
-    // A read-only target field is refused by the server, with the field named, and nothing is saved.
-    await page.locator('#add-source').selectOption('created_at');
-    await page.locator('#add-target').selectOption('created_at');
-    await page.getByRole('button', { name: 'Add the field' }).click();
-    await page.locator('tr[data-field="created_at"]').waitFor();
-    await page.getByRole('button', { name: 'Save the mapping of contacts' }).click();
-    await textMatching(page.getByRole('alert').filter({ hasText: 'Not saved' }), /Not saved: the mapping of contacts has 1 problem/);
-    await textMatching(page.locator('tr[data-field="created_at"] .row-problems'), /created_at/);
-    await page.getByRole('button', { name: 'Don’t migrate created_at' }).click();
+    // A read-only target field (the target sets contacts.created_at itself) is not offered anywhere, and the page
+    // says why; the source's created_at can still be chosen, for another target field.
+    expect(await page.locator('#add-source option[value="created_at"]').count()).toBe(1);
+    await page.locator('#add-target').waitFor();
+    expect(await page.locator('#add-target option').allTextContents()).not.toContainEqual(expect.stringMatching(/^created_at\b/));
+    expect(await page.locator('#add-target option[value="created_at"]').count()).toBe(0);
+    expect(await page.getByLabel('Target field for email', { exact: true }).locator('option[value="created_at"]').count()).toBe(0);
+    await textMatching(page.getByTestId('read-only-fields'), /Not offered: .*created_at.*read-only/);
     // Birthdays are not wanted in the new CRM.
     await page.getByRole('button', { name: 'Don’t migrate birthday' }).click();
     expect(await page.locator('tr[data-field="birthday"]').count()).toBe(0);
@@ -259,7 +256,7 @@ describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
     await screenshot(page, '08-full-result');
   });
 
-  step('delta: both toggles, the conflict policy, dry-run numbers, then the run, listed', async () => {
+  step('delta: "time passes" on the demo data, dry-run numbers, then the run with creates, updates and conflicts, listed', async () => {
     const { page } = h;
     await goToStep(page, 'Delta', /Delta migrations/);
     const createNew = page.getByLabel(/Create new records/);
@@ -274,17 +271,59 @@ describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
     expect(await page.getByLabel(/The source wins/).isDisabled()).toBe(true);
     await createNew.check();
     await updateChanged.check();
-    await page.getByLabel(/The target wins/).check();
+
+    // Nothing changed since the full migration: the dry run has nothing to create.
     expect(await runJob(page, 'delta', () => page.getByRole('button', { name: 'Calculate what would happen (dry run)' }).click())).toBe('finished');
     const panel = page.locator('.job-panel[data-job-kind="delta"]');
     await textMatching(panel.locator('h3'), /Delta migration \(dry run: nothing is written\)/);
     await panel.locator('table.counts').waitFor();
-    await screenshot(page, '09-delta-dry-run');
+    expect(await panel.locator('table.counts tfoot [data-count="created"]').count()).toBe(0); // no "to be created" column
+
+    // "Time passes": only offered on the demo data, and says so.
+    const simulate = page.getByTestId('simulate-changes');
+    await textMatching(simulate.locator('h2'), /demo data only/);
+    await textMatching(simulate, /only exists for the demo data/);
+    await simulate.getByRole('button', { name: 'Simulate people working in both CRMs' }).click();
+    const summary = await textMatching(simulate.getByRole('status'), /new records? and [\d,]+ changed records? in the source/);
+    const changes = simulate.getByTestId('simulated-changes');
+    expect(await numberIn(changes.locator('tfoot [data-count="created"]'))).toBeGreaterThan(0);
+    expect(await numberIn(changes.locator('tfoot [data-count="changed"]'))).toBeGreaterThan(0);
+    expect(await numberIn(changes.locator('tr[data-object="contacts"] [data-count="created"]'))).toBeGreaterThan(0);
+    expect(await numberIn(simulate.locator('[data-count="target-edits"]'))).toBeGreaterThan(0);
+    const conflictingEdits = await numberIn(simulate.locator('[data-count="conflicting-edits"]'));
+    expect(conflictingEdits).toBeGreaterThan(0);
+    expect(summary).toMatch(/conflicting edits?/);
+    // The dry run shown was calculated before: the page says so.
+    await page.getByTestId('dry-run-outdated').waitFor();
+    await screenshot(page, '09-delta-simulated');
+
+    // Now the dry run has records to create and to update.
+    await page.getByLabel(/The source wins/).check();
+    expect(await runJob(page, 'delta', () => page.getByRole('button', { name: 'Calculate what would happen (dry run)' }).click())).toBe('finished');
+    await textMatching(panel.locator('h3'), /Delta migration \(dry run: nothing is written\)/);
+    const dry = panel.locator('table.counts');
+    await textMatching(dry.locator('thead'), /To be created/);
+    expect(await numberIn(dry.locator('tfoot [data-count="created"]'))).toBeGreaterThan(0);
+    expect(await numberIn(dry.locator('tfoot [data-count="updated"]'))).toBeGreaterThan(0);
+    await screenshot(page, '10-delta-dry-run');
+
+    // The run: source wins, so the conflicting edits are settled and counted.
     expect(await runJob(page, 'delta', () => page.getByRole('button', { name: 'Run the delta' }).click())).toBe('finished');
     await textMatching(panel.locator('h3'), /^Delta migration, run \d+$/);
+    const result = panel.locator('table.counts');
+    await textMatching(result.locator('thead'), /Created/);
+    expect(await numberIn(result.locator('tfoot [data-count="created"]'))).toBeGreaterThan(0);
+    expect(await numberIn(result.locator('tfoot [data-count="updated"]'))).toBeGreaterThan(0);
+    expect(await numberIn(result.locator('tfoot [data-count="conflicts"]'))).toBeGreaterThanOrEqual(conflictingEdits);
     const list = page.getByTestId('delta-list');
     await waitFor(() => list.locator('tbody tr').count(), (n) => n === 1, 'one delta listed');
-    await textMatching(list.locator('tbody tr').first(), /create new \+ update changed/);
+    const row = list.locator('tbody tr').first();
+    await textMatching(row, /create new \+ update changed, source-wins/);
+    deltaRunId = toNumber(await row.locator('th').textContent());
+    const cells = await row.locator('td.num').allTextContents();
+    expect(toNumber(cells[0] ?? '')).toBeGreaterThan(0); // created
+    expect(toNumber(cells[1] ?? '')).toBeGreaterThan(0); // updated
+    expect(toNumber(cells[2] ?? '')).toBeGreaterThanOrEqual(conflictingEdits); // conflicts
     await screenshot(page, '10-delta');
   });
 
@@ -339,6 +378,50 @@ describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
     const html = await readFile((await htmlDownload.path()) ?? '', 'utf8');
     expect(html).toMatch(/<html/i);
     expect(html).toContain(String(fullRunId));
+
+    // The delta's conflicts: both values, the target's being the edit made "in the new CRM", settled by the policy.
+    expect(deltaRunId).toBeGreaterThan(0);
+    await page.getByRole('button', { name: `Show run ${deltaRunId}`, exact: true }).click();
+    const deltaDetail = page.locator(`section.run-detail[data-run="${deltaRunId}"]`);
+    await textMatching(deltaDetail.locator('h2'), new RegExp(`Run ${deltaRunId}: Delta`));
+    const conflicts = deltaDetail.getByTestId('conflicts-table');
+    await conflicts.waitFor();
+    expect(await conflicts.locator('tbody tr').count()).toBeGreaterThan(0);
+    const edited = conflicts.locator('tbody tr').filter({ hasText: 'Edited in the new CRM' }).first();
+    const [object, record, field, sourceValue, targetValue, lastMigrated, settled] = await edited.locator('td').allTextContents();
+    expect(object).toMatch(/^\w+$/);
+    expect(record).toMatch(/^\S+ → \S+$/);
+    expect(field).not.toBe('');
+    expect(targetValue).toMatch(/^Edited in the new CRM/);
+    expect(sourceValue).not.toBe(targetValue);
+    expect(lastMigrated).not.toBe(sourceValue); // the source changed since the full migration wrote it
+    expect(lastMigrated).not.toBe(targetValue); // and so did the target
+    expect(settled).toBe('The source wins: its value was written');
+    await screenshot(page, '12-reports-delta-conflicts');
+
+    // Verify: the target checked against the source, per object, with the first issues (the demo's target edits that
+    // no delta brought back, the records that failed).
+    const verify = page.getByRole('button', { name: 'Check the target against the source' });
+    expect(await runJob(page, 'verify', () => verify.click())).toBe('finished');
+    const verified = page.getByTestId('verify-result');
+    const verdict = await textMatching(verified.getByRole('status'), /records? checked/);
+    const table = verified.getByTestId('verify-table');
+    expect(await numberIn(table.locator('tr[data-object="contacts"] [data-count="checked"]'))).toBeGreaterThan(1000);
+    expect(await numberIn(table.locator('tr[data-object="companies"] [data-count="checked"]'))).toBeGreaterThan(0);
+    const issues = verified.getByTestId('verify-issues').locator('tbody tr');
+    const issueCount = await issues.count();
+    expect(issueCount).toBeGreaterThan(0);
+    expect(issueCount).toBeLessThanOrEqual(20);
+    await textMatching(verified.locator('h3'), /^(The first 20 of [\d,]+ findings|[\d,]+ findings?)( \(problems first\))?$/);
+    // The records that failed are not migrated (a problem); the demo's target edits are listed, but are none.
+    expect(verdict).toMatch(/[\d,]+ records checked: [\d,]+ problems? \(.*[\d,]+ not migrated\); and [\d,]+ fields? edited in the target since Ferry wrote/);
+    expect(await numberIn(table.locator('tr[data-object="contacts"] [data-count="notMigrated"]'))).toBeGreaterThan(0);
+    const [issueObject, issueRecord, issueText] = await issues.first().locator('td').allTextContents();
+    expect(issueObject).toMatch(/^\w+$/);
+    expect(issueRecord).not.toBe('');
+    expect(issueText).toMatch(/^(Missing in the target|Not migrated|Value differs|Reference points nowhere)/);
+    expect(issueText).not.toMatch(/edited in the target/); // problems come first
+    await screenshot(page, '12-reports-verify');
   });
 
   step('keyboard only: skip link, step list, and running matching again', async () => {

@@ -517,6 +517,30 @@ describe('time passing on the demo data', () => {
   }, WAIT);
 });
 
+describe('a fresh mapping proposal', () => {
+  it('drops every object mapping (edits included) and proposes again from both schemas; keeps the connections', async () => {
+    const { client, projectPath } = await withDemoData(20);
+    const before = await client.ok<MappingResponse>('GET', '/api/mapping');
+    const contacts = before.objects.find((object) => object.source === 'contacts')!;
+    // An edit that "propose again" keeps and a fresh proposal drops: matched contacts are left alone.
+    expect(contacts.matched).not.toBe('skip');
+    await client.ok<MappingResponse>('PUT', '/api/mapping/objects/contacts', { ...contacts, matched: 'skip' });
+    const kept = await client.ok<MappingResponse>('POST', '/api/mapping/propose', {});
+    expect(kept.objects.find((object) => object.source === 'contacts')!.matched).toBe('skip');
+    const fresh = await client.ok<MappingResponse>('POST', '/api/mapping/propose', { fresh: true });
+    expect(fresh.objects.map((object) => object.source).sort()).toEqual(before.objects.map((object) => object.source).sort());
+    expect(fresh.objects.find((object) => object.source === 'contacts')).toEqual(contacts);
+    expect(fresh.problems.errors).toEqual([]);
+    const yaml = readFileSync(projectPath, 'utf8');
+    expect(yaml).toMatch(/^# Ferry demo project/); // the header (and so the demo data) is kept
+    expect(yaml).toContain('path: source.db');
+    expect(yaml).toContain('path: target.db');
+    const wrong = await client.call('POST', '/api/mapping/propose', { fresh: 'yes' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.text).toContain('fresh must be true or false');
+  }, WAIT);
+});
+
 describe('jobs in the background', () => {
   it('pauses a full migration and resumes it to the same target as an uninterrupted run', async () => {
     const paused = await withDemoData(200);

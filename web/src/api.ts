@@ -6,6 +6,7 @@ import type {
   ApiError,
   ConnectRequest,
   ConnectResponse,
+  DemoChangesResponse,
   DemoDataRequest,
   DemoDataResponse,
   RerunPreviewResponse,
@@ -13,6 +14,7 @@ import type {
   MappingResponse,
   MatchResponse,
   ObjectMappingView,
+  ProposeMappingRequest,
   RunDetailResponse,
   RunSampleResponse,
   RunsResponse,
@@ -81,11 +83,12 @@ const enc = encodeURIComponent;
 export const api = {
   state: () => request<WizardState>('GET', '/api/state'),
   demoData: (body: DemoDataRequest = {}) => request<DemoDataResponse>('POST', '/api/demo-data', body),
+  demoChanges: () => request<DemoChangesResponse>('POST', '/api/demo-data/changes', {}),
   rerunPreview: () => request<RerunPreviewResponse>('GET', '/api/rerun-preview'),
   connect: (body: ConnectRequest) => request<ConnectResponse>('POST', '/api/connect', body),
   schemas: () => request<SchemasResponse>('GET', '/api/schemas'),
   mapping: () => request<MappingResponse>('GET', '/api/mapping'),
-  proposeMapping: () => request<MappingResponse>('POST', '/api/mapping/propose', {}),
+  proposeMapping: (body: ProposeMappingRequest = {}) => request<MappingResponse>('POST', '/api/mapping/propose', body),
   saveObjectMapping: (mapping: ObjectMappingView) =>
     request<MappingResponse>('PUT', `/api/mapping/objects/${enc(mapping.source)}`, mapping),
   samples: (side: 'source' | 'target', object: string, field: string, limit = 5) =>

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { CONNECTOR_KINDS } from '../../connectors/registry.js';
@@ -11,6 +12,7 @@ import type {
   ConnectorSpec,
   DemoChangesResponse,
   MatchResponse,
+  ProposeMappingRequest,
   RunDetailResponse,
   RunSampleResponse,
   RunsResponse,
@@ -269,14 +271,51 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     if (!scene) throw new HttpError(409, 'USAGE', 'This project is not the demo data: only the demo data can be changed from here.');
     const { withProject } = await import('../../cli/open-project.js');
     const { nowIso } = await import('../../core/time.js');
-    const passed = await withProject(await project.openOptions(), async (opened) => {
-      // Another seed each time (from the ledger's history), so each round changes other records.
-      const runs = await opened.ledger.listRuns();
-      return demoTimePasses(project.baseDir, opened, { seed: scene.seed + runs.length, size: scene.size, at: nowIso() });
-    });
+    const loaded = await project.load();
+    const isDemoFile = (config: ConnectionConfig, file: string): boolean => {
+      const settings = config as unknown as Record<string, unknown>;
+      return settings.connector === 'sql' && settings.dialect === 'sqlite' && typeof settings.path === 'string' && resolve(project.baseDir, settings.path) === resolve(project.baseDir, file);
+    };
+    // The source changes are made in the demo's source.db: it must still be the source.
+    if (!isDemoFile(loaded.source, 'source.db')) {
+      throw new HttpError(409, 'USAGE', 'The source is no longer the demo data (source.db): only the demo data can be changed from here.');
+    }
+    const sqliteTarget = isDemoFile(loaded.target, 'target.db');
+    let response: DemoChangesResponse;
+    if (sqliteTarget) {
+      const passed = await withProject(await project.openOptions(), async (opened) => {
+        // Another seed each time (from the ledger's history), so each round changes other records.
+        const runs = await opened.ledger.listRuns();
+        return demoTimePasses(project.baseDir, opened, { seed: scene.seed + runs.length, size: scene.size, at: nowIso() });
+      });
+      response = { created: passed.created, changed: passed.changed, targetEdits: passed.targetEdits, conflictingEdits: passed.conflictingEdits };
+    } else {
+      // Another target (HubSpot, ...): the source changes as always; in the target, only the conflicting edits,
+      // through its connector, since target.db is not the target any more.
+      const sample = await import('../../sample/index.js');
+      const { editChangedRecordsInTarget } = await import('../../cli/demo-setup.js');
+      response = await withProject(await project.openOptions(), async (opened) => {
+        const runs = await opened.ledger.listRuns();
+        const seed = scene.seed + runs.length;
+        const changes = await sample.applySourceChanges(join(project.baseDir, 'source.db'), {
+          seed,
+          newRecords: Math.max(5, Math.round(scene.size * 0.03)),
+          changedRecords: Math.max(8, Math.round(scene.size * 0.05)),
+          at: nowIso(),
+        });
+        const edits = await editChangedRecordsInTarget(opened, changes.changed, changes.changedFields);
+        const count = (ids: Record<string, unknown[]>) => Object.fromEntries(Object.entries(ids).map(([table, list]) => [table, list.length]));
+        return {
+          created: count(changes.created),
+          changed: count(changes.changed),
+          targetEdits: 0,
+          conflictingEdits: edits.length,
+          note: `The target is ${specOf(String((loaded.target as unknown as Record<string, unknown>).connector))?.label ?? 'another CRM'}, not the demo's target.db: only the conflicting edits were made in it, through its API (as any other program using it would).`,
+        };
+      });
+    }
     await project.forget();
-    const response: DemoChangesResponse = { created: passed.created, changed: passed.changed, targetEdits: passed.targetEdits, conflictingEdits: passed.conflictingEdits };
-    return c.json(response);
+    return c.json(scrub.value(response));
   });
 
   app.post('/api/connect', async (c) => {
@@ -376,12 +415,13 @@ export function createWizardApp(deps: AppDeps): WizardApp {
 
   // ---------------------------------------------------------------- schemas and mapping
 
-  async function proposeMapping(): Promise<void> {
+  async function proposeMapping(fresh = false): Promise<void> {
     const connections = await project.connections();
     const { proposeAndWrite } = await import('../../cli/mapping.js');
     const proposal = await proposeAndWrite({
       projectPath: project.projectPath,
-      existing: connections.project,
+      // Fresh: no object mapping to keep, but the same connections and options (never re-serialised from resolved values).
+      existing: fresh ? { ...connections.project, objects: [] } : connections.project,
       source: connections.source.connector,
       sourceSchema: connections.source.schema,
       targetSchema: connections.target.schema,
@@ -403,8 +443,11 @@ export function createWizardApp(deps: AppDeps): WizardApp {
   });
 
   app.post('/api/mapping/propose', async (c) => {
-    await jsonBody(c);
-    await proposeMapping();
+    const body = (await jsonBody(c)) as ProposeMappingRequest | null;
+    const fresh = body !== null && typeof body === 'object' ? body.fresh : undefined;
+    if (fresh !== undefined && typeof fresh !== 'boolean') throw new HttpError(400, 'USAGE', 'fresh must be true or false.', { field: 'fresh', value: fresh });
+    if (fresh === true) refuseWhileRunning('proposing a fresh mapping');
+    await proposeMapping(fresh === true);
     const connections = await project.connections();
     return c.json(scrub.value(mappingResponse(connections.project, connections.mapping, project.notes)));
   });

@@ -144,7 +144,8 @@ function SideStatus({ side, summary, connectors }: { side: Side; summary: SideSu
         <TableWrap label={`What the ${side} holds`}>
           <table className="data" data-testid={`${side}-objects`}>
             <caption>
-              What the {side} holds: {plural(objects.length, 'object')}, {plural(total, 'record')}
+              What the {side} holds: {plural(objects.length, 'object')},{' '}
+              {objects.some((o) => o.count !== undefined) ? plural(total, 'record') : 'record counts not reported by this CRM'}
             </caption>
             <thead>
               <tr>

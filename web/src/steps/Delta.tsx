@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import type { ConflictPolicy } from '../../../src/engine/types.js';
 import type { Run } from '../../../src/ledger/ledger.js';
-import type { StartJobRequest } from '../../../src/wizard/api.js';
+import type { DemoChangesResponse, StartJobRequest } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
-import { ErrorBox, TableWrap } from '../components/common.js';
+import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
-import { dateTime, num, runStatusLabel, totalCounts } from '../format.js';
+import { dateTime, num, plural, runStatusLabel, totalCounts } from '../format.js';
 
 const POLICIES: { value: ConflictPolicy; label: string; hint: string }[] = [
   { value: 'source-wins', label: 'The source wins', hint: 'The value from the old CRM is written.' },
@@ -21,6 +21,8 @@ export function DeltaStep() {
   const [policy, setPolicy] = useState<ConflictPolicy>('source-wins');
   const [error, setError] = useState<string | null>(null);
   const [runs, setRuns] = useState<Run[] | null>(null);
+  /** The delta job shown when the demo data was changed: its numbers are out of date. */
+  const [outdatedJob, setOutdatedJob] = useState<string | null>(null);
   const running = isActive(job);
   const deltaJob = job?.kind === 'delta' ? job : null;
   const valid = createNew || updateChanged;
@@ -57,6 +59,7 @@ export function DeltaStep() {
       {!state?.steps.full ? (
         <p className="notice notice-warn">A delta picks up where the full migration ended: run the <a href="#/migrate">full migration</a> first.</p>
       ) : null}
+      {state?.demo ? <SimulateChanges running={running} fullDone={state.steps.full} onChanged={() => setOutdatedJob(deltaJob?.id ?? null)} /> : null}
       <form
         className="delta-form"
         onSubmit={(event) => {
@@ -102,6 +105,11 @@ export function DeltaStep() {
         </div>
       </form>
       <ErrorBox error={error} />
+      {deltaJob && deltaJob.id === outdatedJob && deltaJob.request.dryRun ? (
+        <p className="notice notice-warn" data-testid="dry-run-outdated">
+          The dry run below was calculated before the simulated changes: calculate it again for the new numbers.
+        </p>
+      ) : null}
       {deltaJob ? <JobPanel job={deltaJob} /> : null}
       <section aria-labelledby="deltas-heading">
         <h2 id="deltas-heading">Deltas so far</h2>
@@ -153,5 +161,117 @@ export function DeltaStep() {
         )}
       </section>
     </>
+  );
+}
+
+/**
+ * Demo data only: "time passes" (POST /api/demo-data/changes), so the next delta has something to bring over,
+ * including a few conflicts. Never offered on a real project (the server refuses it there too).
+ */
+function SimulateChanges({ running, fullDone, onChanged }: { running: boolean; fullDone: boolean; onChanged: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [changes, setChanges] = useState<DemoChangesResponse | null>(null);
+  const [rounds, setRounds] = useState(0);
+
+  const simulate = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setChanges(await api.demoChanges());
+      setRounds((n) => n + 1);
+      onChanged();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const objects = changes ? [...new Set([...Object.keys(changes.created), ...Object.keys(changes.changed)])] : [];
+  const newTotal = changes ? Object.values(changes.created).reduce((sum, n) => sum + n, 0) : 0;
+  const changedTotal = changes ? Object.values(changes.changed).reduce((sum, n) => sum + n, 0) : 0;
+
+  return (
+    <section className="card simulate-card" aria-labelledby="simulate-heading" data-testid="simulate-changes">
+      <h2 id="simulate-heading">
+        Let time pass <span className="badge badge-warn">demo data only</span>
+      </h2>
+      <p>
+        This project uses the demo data, where nobody is working. This button plays the part of the people who keep working
+        in both CRMs during the migration: it adds and changes records in the demo source, and edits records in the target,
+        a few of them on fields that also changed in the source (so the next delta has conflicts to settle). It only exists
+        for the demo data; on a real project, the changes come from the people using the CRMs.
+      </p>
+      {!fullDone ? <p className="hint">It works best after the full migration: the conflicting edits need records that were migrated.</p> : null}
+      <div className="actions">
+        <button type="button" className="secondary" disabled={busy || running} onClick={() => void simulate()}>
+          Simulate people working in both CRMs
+        </button>
+      </div>
+      {busy ? <Busy>Changing the demo data…</Busy> : null}
+      <ErrorBox error={error} title="The demo data could not be changed." />
+      {changes ? (
+        <div className="simulated" data-round={rounds}>
+          <p role="status">
+            <strong>
+              {rounds > 1 ? `Round ${rounds}: ` : ''}
+              {plural(newTotal, 'new record')} and {plural(changedTotal, 'changed record')} in the source
+            </strong>
+            ; in the target,{' '}
+            {[
+              changes.targetEdits > 0 ? `${plural(changes.targetEdits, 'record')} edited` : null,
+              changes.conflictingEdits > 0 ? `${plural(changes.conflictingEdits, 'conflicting edit')} (a field that also changed in the source)` : null,
+            ]
+              .filter(Boolean)
+              .join(' and ') || 'nothing edited'}
+            . Calculate the dry run again to see what the next delta brings over.
+          </p>
+          {changes.note ? <p className="hint">{changes.note}</p> : null}
+          <TableWrap label="What changed, per object">
+            <table className="data" data-testid="simulated-changes">
+              <caption>What changed in the source, per object</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Object</th>
+                  <th scope="col" className="num">New</th>
+                  <th scope="col" className="num">Changed</th>
+                </tr>
+              </thead>
+              <tbody>
+                {objects.map((object) => (
+                  <tr key={object} data-object={object}>
+                    <th scope="row">{object}</th>
+                    <td className="num" data-count="created">
+                      {num(changes.created[object] ?? 0)}
+                    </td>
+                    <td className="num" data-count="changed">
+                      {num(changes.changed[object] ?? 0)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr data-object="total">
+                  <th scope="row">Total</th>
+                  <td className="num" data-count="created">
+                    {num(newTotal)}
+                  </td>
+                  <td className="num" data-count="changed">
+                    {num(changedTotal)}
+                  </td>
+                </tr>
+              </tfoot>
+            </table>
+          </TableWrap>
+          <dl className="edit-counts">
+            <dt>Records edited in the target</dt>
+            <dd data-count="target-edits">{num(changes.targetEdits)}</dd>
+            <dt>Conflicting edits (changed in both CRMs)</dt>
+            <dd data-count="conflicting-edits">{num(changes.conflictingEdits)}</dd>
+          </dl>
+        </div>
+      ) : null}
+    </section>
   );
 }

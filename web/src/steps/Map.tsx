@@ -54,6 +54,7 @@ export function MapStep() {
   const [draft, setDraft] = useState<ObjectMappingView | null>(null);
   const [dirty, setDirty] = useState(false);
   const [saving, setSaving] = useState(false);
+  const [confirmFresh, setConfirmFresh] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [samples, setSamples] = useState<SampleCache>({});
@@ -164,13 +165,17 @@ export function MapStep() {
     }
   };
 
-  const propose = async () => {
+  const propose = async (fresh = false) => {
     setSaving(true);
+    setError(null);
     try {
-      const answer = await api.proposeMapping();
+      const answer = await api.proposeMapping(fresh ? { fresh } : {});
       setMapping(answer);
       setDraft(null);
-      setSaved('Proposed the mapping again from both schemas; your edits were kept.');
+      setRefused(null);
+      setSaveError(null);
+      setConfirmFresh(false);
+      setSaved(fresh ? 'Proposed a fresh mapping from both schemas; the previous one was discarded.' : 'Proposed the mapping again from both schemas; your edits were kept.');
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -195,6 +200,13 @@ export function MapStep() {
         Changes are saved to <code>ferry.yaml</code>.
       </p>
       <ProblemSummary mapping={mapping} />
+      {mapping.problems.errors.some((p) => p.code === 'UNKNOWN_TARGET_OBJECT') ? (
+        <p className="notice notice-warn" data-testid="stale-mapping">
+          Some objects are mapped to objects the target does not have: was the target changed to another CRM? “Propose the
+          mapping again” keeps what is mapped; <strong>Start over with a fresh proposal</strong> (under the objects) proposes
+          one for the target as it is now.
+        </p>
+      ) : null}
       {mapping.notes.length > 0 ? (
         <details className="notes">
           <summary>How the mapping was proposed ({plural(mapping.notes.length, 'note')})</summary>
@@ -238,6 +250,24 @@ export function MapStep() {
           <button type="button" className="secondary" onClick={() => void propose()} disabled={saving}>
             Propose the mapping again
           </button>
+          {confirmFresh ? (
+            <div className="confirm-fresh" role="group" aria-labelledby="fresh-text">
+              <p id="fresh-text" className="hint">
+                Every object mapping in <code>ferry.yaml</code> is discarded, your edits included, and a new one is proposed
+                from both schemas, as for a new project. The connections are kept.
+              </p>
+              <button type="button" className="danger" onClick={() => void propose(true)} disabled={saving}>
+                Discard the mapping and propose afresh
+              </button>
+              <button type="button" className="link-button" onClick={() => setConfirmFresh(false)}>
+                Keep the mapping
+              </button>
+            </div>
+          ) : (
+            <button type="button" className="link-button" onClick={() => setConfirmFresh(true)} disabled={saving}>
+              Start over with a fresh proposal…
+            </button>
+          )}
         </nav>
         <section className="object-mapping" aria-labelledby="object-heading" data-object={draft.source}>
           <h2 id="object-heading">
@@ -290,7 +320,7 @@ function ProblemSummary({ mapping }: { mapping: MappingResponse }) {
   const { errors, warnings } = mapping.problems;
   if (errors.length === 0 && warnings.length === 0) {
     return (
-      <p className="notice notice-ok" role="status">
+      <p className="notice notice-ok" role="status" data-testid="problem-summary">
         No problems found in the mapping.
       </p>
     );
@@ -419,7 +449,10 @@ function FieldTable({
   const usedTargets = new Set(draft.fields.map((f) => f.target));
   const mappedSources = new Set(draft.fields.flatMap((f) => f.source));
   const unmappedSources = (sourceObject?.fields ?? []).filter((f) => !mappedSources.has(f.name));
-  const unmappedRequired = (targetObject?.fields ?? []).filter((f) => f.required && !usedTargets.has(f.name));
+  const unmappedRequired = (targetObject?.fields ?? []).filter((f) => f.required && !f.readOnly && !usedTargets.has(f.name));
+  // Fields the target system sets itself (created_at, ...): a mapping cannot write them, so they are not offered.
+  const writableTargets = (targetObject?.fields ?? []).filter((f) => !f.readOnly);
+  const readOnlyTargets = (targetObject?.fields ?? []).filter((f) => f.readOnly);
 
   const setField = (index: number, next: FieldMappingView) => {
     const fields = draft.fields.slice();
@@ -470,7 +503,7 @@ function FieldTable({
                   selectId={selectId}
                   sourceFields={fm.source.map((s) => sourceField(s) ?? { name: s, type: 'string', required: false })}
                   target={target}
-                  targetFields={targetObject?.fields ?? []}
+                  targetFields={writableTargets}
                   rowProblems={rowProblems}
                   samples={samples}
                   editing={editingMap === index}
@@ -509,7 +542,7 @@ function FieldTable({
               <label htmlFor="add-target">Target field</label>
               <select id="add-target" value={newTarget} onChange={(e) => setNewTarget(e.target.value)}>
                 <option value="">Choose…</option>
-                {targetObject.fields
+                {writableTargets
                   .filter((f) => !usedTargets.has(f.name))
                   .map((f) => (
                     <option key={f.name} value={f.name}>
@@ -522,6 +555,13 @@ function FieldTable({
               Add the field
             </button>
           </div>
+          {readOnlyTargets.length > 0 ? (
+            <p className="hint" data-testid="read-only-fields">
+              Not offered: {readOnlyTargets.map((f) => fieldTitle(f)).join(', ')}. The target sets{' '}
+              {readOnlyTargets.length === 1 ? 'this field' : 'these fields'} itself (read-only), so a migration cannot write{' '}
+              {readOnlyTargets.length === 1 ? 'it' : 'them'}.
+            </p>
+          ) : null}
         </div>
       ) : null}
     </section>
@@ -589,6 +629,7 @@ function FieldRow({
           </label>
           <select id={selectId} value={fm.target} onChange={(e) => onChange({ ...fm, target: e.target.value })}>
             {target ? null : <option value={fm.target}>{fm.target} (not in the target)</option>}
+            {target?.readOnly ? <option value={fm.target}>{fieldTitle(target)} (read-only: the target sets it)</option> : null}
             {targetFields.map((f) => (
               <option key={f.name} value={f.name}>
                 {fieldTitle(f)}

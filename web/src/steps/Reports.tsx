@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { Counts } from '../../../src/core/progress.js';
 import type { Run } from '../../../src/ledger/ledger.js';
+import type { VerifyResult } from '../../../src/engine/types.js';
 import type { RunDetailResponse, StartJobRequest } from '../../../src/wizard/api.js';
 import { api, errorText, reportUrl } from '../api.js';
 import { BarChart, StackedBarChart } from '../components/Charts.js';
@@ -10,6 +11,13 @@ import { isActive, useWizard } from '../context.js';
 import { dateTime, num, plural, runKindLabel, runStatusLabel, totalCounts, valueText } from '../format.js';
 
 const written = (c: Counts) => c.created + c.updated;
+
+/** How a conflict was settled (the delta's conflict policy), in words. */
+const RESOLUTION_TEXT: Record<string, string> = {
+  'source-wins': 'The source wins: its value was written',
+  'target-wins': 'The target wins: its edit was kept',
+  'skip-record': 'Record skipped: nothing written',
+};
 
 export function ReportsStep() {
   const { job, jobGeneration, selectedRun, selectRun, startJob } = useWizard();
@@ -66,7 +74,22 @@ export function ReportsStep() {
         here you can retry failed records once the cause is fixed, undo a run, and download a report to share.
       </p>
       <ErrorBox error={error} />
+      {runs.some((r) => !r.dryRun && (r.kind === 'full' || r.kind === 'delta' || r.kind === 'demo')) ? (
+        <section className="card verify-card" aria-labelledby="verify-heading">
+          <h2 id="verify-heading">Check the target against the source</h2>
+          <p>
+            Reads every migrated record on both sides and compares them field by field, as <code>ferry verify</code> does:
+            records missing in the target, values that differ, references that point nowhere. It writes nothing.
+          </p>
+          <div className="actions">
+            <button type="button" className="secondary" disabled={running} onClick={() => void start({ kind: 'verify' })}>
+              Check the target against the source
+            </button>
+          </div>
+        </section>
+      ) : null}
       {reportJob ? <JobPanel job={reportJob} /> : null}
+      {reportJob?.kind === 'verify' && reportJob.verify ? <VerifyView result={reportJob.verify} /> : null}
       {runs.length === 0 ? (
         <p>No run yet. Runs appear here as soon as you match, try a sample or migrate.</p>
       ) : (
@@ -231,6 +254,12 @@ function RunDetail({ detail, running, onStart }: { detail: RunDetailResponse; ru
       ) : null}
       <section aria-labelledby="conflicts-heading">
         <h3 id="conflicts-heading">Conflicts: changed in both CRMs ({num(conflicts.length)})</h3>
+        {conflicts.length > 0 ? (
+          <p className="hint">
+            A field whose value changed in the source and was also edited in the target since Ferry last wrote it (the last
+            migrated value).
+          </p>
+        ) : null}
         {conflicts.length === 0 ? (
           <p>None.</p>
         ) : (
@@ -243,6 +272,7 @@ function RunDetail({ detail, running, onStart }: { detail: RunDetailResponse; ru
                   <th scope="col">Field</th>
                   <th scope="col">Source value</th>
                   <th scope="col">Target value</th>
+                  <th scope="col">Last migrated value</th>
                   <th scope="col">Settled</th>
                 </tr>
               </thead>
@@ -256,9 +286,8 @@ function RunDetail({ detail, running, onStart }: { detail: RunDetailResponse; ru
                     <td>{c.field}</td>
                     <td>{valueText(c.sourceValue)}</td>
                     <td>{valueText(c.targetValue)}</td>
-                    <td>
-                      {c.resolution}: {valueText(c.writtenValue)}
-                    </td>
+                    <td>{valueText(c.writtenValue)}</td>
+                    <td data-resolution={c.resolution}>{RESOLUTION_TEXT[c.resolution] ?? c.resolution}</td>
                   </tr>
                 ))}
               </tbody>
@@ -300,5 +329,113 @@ function FailureTable({ failures, label, testId }: { failures: RunDetailResponse
         </tbody>
       </table>
     </TableWrap>
+  );
+}
+
+const ISSUE_TEXT: Record<VerifyResult['issues'][number]['kind'], string> = {
+  'missing-in-target': 'Missing in the target',
+  'not-migrated': 'Not migrated',
+  'field-mismatch': 'Value differs',
+  'broken-reference': 'Reference points nowhere',
+};
+const REASON_TEXT: Record<string, string> = {
+  'source-changed-since-last-run': 'changed in the source since the last run (a delta brings it over)',
+  'edited-in-target': 'edited in the target since Ferry wrote it',
+  unknown: 'reason unknown',
+};
+/** Issues shown on the page; `ferry verify --json` has them all. */
+const ISSUES_SHOWN = 20;
+
+function VerifyView({ result }: { result: VerifyResult }) {
+  const objects = Object.entries(result.objects);
+  const sum = (key: 'checked' | 'missing' | 'mismatched' | 'brokenReferences' | 'notMigrated') => objects.reduce((total, [, o]) => total + o[key], 0);
+  // Fields edited in the target since Ferry wrote them are listed, but are no problem (people work in the new CRM):
+  // the engine does not count them, and the page lists the real problems first.
+  const edits = result.issues.filter((issue) => issue.reason === 'edited-in-target');
+  const problems = result.issues.filter((issue) => issue.reason !== 'edited-in-target');
+  const problemCount = sum('missing') + sum('mismatched') + sum('brokenReferences') + sum('notMigrated');
+  const shown = [...problems, ...edits].slice(0, ISSUES_SHOWN);
+  const editsText = edits.length > 0 ? `${plural(edits.length, 'field')} edited in the target since Ferry wrote ${edits.length === 1 ? 'it' : 'them'} (people working in the new CRM; not a problem)` : '';
+  return (
+    <section className="verify-result" aria-labelledby="verify-result-heading" data-testid="verify-result" data-ok={result.ok}>
+      <h2 id="verify-result-heading">What the check found</h2>
+      <p className={`notice ${result.ok ? 'notice-ok' : 'notice-warn'}`} role="status">
+        {result.ok
+          ? `All ${plural(sum('checked'), 'record')} checked match the source${editsText ? `, apart from ${editsText}` : ''}.`
+          : `${plural(sum('checked'), 'record')} checked: ${plural(problemCount, 'problem')} (${num(sum('missing'))} missing in the target, ${num(sum('mismatched'))} with values that differ, ${num(sum('brokenReferences'))} broken references, ${num(sum('notMigrated'))} not migrated)${editsText ? `; and ${editsText}` : ''}.`}
+      </p>
+      <TableWrap label="Check per object">
+        <table className="data" data-testid="verify-table">
+          <caption>Check per object</caption>
+          <thead>
+            <tr>
+              <th scope="col">Object</th>
+              <th scope="col" className="num">Checked</th>
+              <th scope="col" className="num">Missing</th>
+              <th scope="col" className="num">Values differ</th>
+              <th scope="col" className="num">Broken references</th>
+              <th scope="col" className="num">Not migrated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {objects.map(([object, o]) => (
+              <tr key={object} data-object={object}>
+                <th scope="row">{object}</th>
+                <td className="num" data-count="checked">{num(o.checked)}</td>
+                <td className={`num${o.missing > 0 ? ' bad' : ''}`} data-count="missing">{num(o.missing)}</td>
+                <td className={`num${o.mismatched > 0 ? ' bad' : ''}`} data-count="mismatched">{num(o.mismatched)}</td>
+                <td className={`num${o.brokenReferences > 0 ? ' bad' : ''}`} data-count="brokenReferences">{num(o.brokenReferences)}</td>
+                <td className="num" data-count="notMigrated">{num(o.notMigrated)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableWrap>
+      {shown.length > 0 ? (
+        <>
+          <h3>
+            {result.issues.length > shown.length ? `The first ${num(shown.length)} of ${plural(result.issues.length, 'finding')}` : plural(result.issues.length, 'finding')}
+            {problems.length > 0 && edits.length > 0 ? ' (problems first)' : ''}
+          </h3>
+          {result.issues.length > shown.length ? (
+            <p className="hint">
+              <code>ferry verify --json</code> lists them all.
+            </p>
+          ) : null}
+          <TableWrap label="Issues found by the check" long={shown.length > 12}>
+            <table className="data" data-testid="verify-issues">
+              <thead>
+                <tr>
+                  <th scope="col">Object</th>
+                  <th scope="col">Record</th>
+                  <th scope="col">Issue</th>
+                  <th scope="col">Field</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Target</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((issue, i) => (
+                  <tr key={`${issue.object}-${issue.sourceId}-${issue.field ?? ''}-${i}`} data-kind={issue.kind}>
+                    <td>{issue.object}</td>
+                    <td>
+                      {issue.sourceId}
+                      {issue.targetId ? ` → ${issue.targetId}` : ''}
+                    </td>
+                    <td>
+                      {ISSUE_TEXT[issue.kind] ?? issue.kind}
+                      {issue.reason ? `: ${REASON_TEXT[issue.reason] ?? issue.reason}` : ''}
+                    </td>
+                    <td>{issue.field ?? ''}</td>
+                    <td>{issue.expected === undefined ? '' : valueText(issue.expected)}</td>
+                    <td>{issue.actual === undefined ? '' : valueText(issue.actual)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        </>
+      ) : null}
+    </section>
   );
 }
