@@ -36,6 +36,10 @@ export interface ChildResult {
   counts?: Record<string, Counts>;
   status?: string;
   peakRssMb: number;
+  /** CPU seconds (user + system) of the whole child: steadier than wall time on a shared machine. */
+  cpuSeconds?: number;
+  /** Largest V8 heap in use seen (sampled every 100 ms): what of the peak RSS is JavaScript objects. */
+  peakHeapMb?: number;
 }
 
 const BASELINE_BATCH = 10_000;
@@ -208,6 +212,13 @@ async function run(job: ChildJob): Promise<ChildResult> {
   }
 }
 
+let peakHeap = 0;
+const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 100);
+sampler.unref();
 const result = await run(JSON.parse(process.argv[2] ?? '{}') as ChildJob);
+clearInterval(sampler);
+result.peakHeapMb = Math.round(Math.max(peakHeap, process.memoryUsage().heapUsed) / 2 ** 20);
 result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+const cpu = process.cpuUsage();
+result.cpuSeconds = Math.round((cpu.user + cpu.system) / 1e4) / 100;
 process.stdout.write(`${JSON.stringify(result)}\n`);

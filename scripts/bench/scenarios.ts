@@ -42,7 +42,7 @@ export interface ScenarioResult {
   seconds: number;
   recordsPerSecond: number;
   peakRssMb: number;
-  baseline?: { name: string; records: number; seconds: number; recordsPerSecond: number; peakRssMb: number };
+  baseline?: { name: string; records: number; seconds: number; recordsPerSecond: number; peakRssMb: number; cpuSeconds?: number };
   /** recordsPerSecond / baseline.recordsPerSecond (or the scenario's own ratio, e.g. delta / full time). */
   ratio?: number;
   ratioOf?: string;
@@ -138,7 +138,7 @@ export async function fullSqlite(options: BenchOptions, size: number, withBaseli
     options.log(`${name}: baseline (plain copy, better-sqlite3)`);
     const copy = await runChild({ kind: 'copy-sqlite', source: sourcePath, target: join(dir, 'copy.db') });
     rmSync(join(dir, 'copy.db'), { force: true });
-    baseline = { name: 'plain copy (better-sqlite3)', records: copy.records, seconds: round(copy.seconds), recordsPerSecond: rate(copy.records, copy.seconds), peakRssMb: copy.peakRssMb };
+    baseline = { name: 'plain copy (better-sqlite3)', records: copy.records, seconds: round(copy.seconds), recordsPerSecond: rate(copy.records, copy.seconds), peakRssMb: copy.peakRssMb, cpuSeconds: copy.cpuSeconds };
   }
   options.log(`${name}: engine migrate`);
   const run = await runChild({ kind: 'full', dir, source: sqliteConfig('source.db'), target: sqliteConfig('target.db'), pageSize: options.pageSize });
@@ -169,6 +169,10 @@ function engineResult(scenario: string, size: number, run: ChildResult, baseline
       unchanged: sumCounts(run.counts, 'unchanged'),
       failed: sumCounts(run.counts, 'failed'),
       secondsWithSetup: round(run.totalSeconds),
+      // CPU seconds of the whole child (set-up included) and its largest JavaScript heap: steadier than
+      // wall time and RSS when other work shares the machine.
+      cpuSeconds: run.cpuSeconds,
+      peakHeapMb: run.peakHeapMb,
       byObject: run.counts,
     },
     targets: [],
@@ -187,7 +191,7 @@ export async function fullPostgres(options: BenchOptions): Promise<ScenarioResul
     await createDemoTargetPostgres(target.url, { seed: SEED, size: contacts });
     options.log('full-postgres: baseline (plain copy, pg)');
     const plain = await runChild({ kind: 'copy-postgres', source: source.url, target: copy.url });
-    const baseline = { name: 'plain copy (pg)', records: plain.records, seconds: round(plain.seconds), recordsPerSecond: rate(plain.records, plain.seconds), peakRssMb: plain.peakRssMb };
+    const baseline = { name: 'plain copy (pg)', records: plain.records, seconds: round(plain.seconds), recordsPerSecond: rate(plain.records, plain.seconds), peakRssMb: plain.peakRssMb, cpuSeconds: plain.cpuSeconds };
     options.log('full-postgres: engine migrate');
     const run = await runChild({
       kind: 'full',
@@ -287,7 +291,7 @@ export async function match(options: BenchOptions): Promise<ScenarioResult> {
       seconds: round(run.seconds),
       recordsPerSecond: rate(n, run.seconds),
       peakRssMb: run.peakRssMb,
-      details: { status: run.status, targetContacts: n, expectedMatches: overlap, matched, secondsWithSetup: round(run.totalSeconds) },
+      details: { status: run.status, targetContacts: n, expectedMatches: overlap, matched, secondsWithSetup: round(run.totalSeconds), cpuSeconds: run.cpuSeconds, peakHeapMb: run.peakHeapMb },
       targets: [],
     };
     const share = n / 1_000_000;

@@ -92,7 +92,7 @@ export async function matchObject(
 
   const flush = async () => {
     if (page.length === 0) return;
-    const links = await state.getLinks(object, page.map((record) => record.id));
+    const links = await state.getLinkTargets(object, page.map((record) => record.id));
     for (const record of page) {
       const keys = mapping.matchKeys.map((key) => keyValue(record.fields, key, 'source'));
       const at = record.updatedAt ?? '';
@@ -183,7 +183,8 @@ export async function matchObject(
     const groupKey = candidate.keys[groupPosition];
     const group = groupKey === undefined || !merge ? undefined : groups.get(groupKey);
     if (group && group.size > 1) {
-      summary.duplicates += 1;
+      // Duplicates are the members besides the one the group keeps (its linked record, else its newest).
+      if ((group.linkedSourceId ?? group.newestId) !== candidate.id) summary.duplicates += 1;
       if (group.linkedTargetId && group.linkedSourceId !== candidate.id) {
         // Joins its group's target record; its values are written only if it is the newest member.
         link(candidate, group.linkedTargetId, 'merged', group.linkedSourceId ?? null, group.newestId === candidate.id ? '' : null);

@@ -1,7 +1,9 @@
 import type { RecordError } from '../core/connector.js';
 import { describeValue, FerryError } from '../core/errors.js';
 import { addCounts, emptyCounts, type Counts, type ProgressStream } from '../core/progress.js';
-import type { Conflict, DeferredReference, JournalEntry, Ledger, Link, MatchIssue, Run } from '../ledger/index.js';
+import type { Conflict, DeferredReference, Failure, JournalEntry, Ledger, Link, LinkTarget, MatchIssue, Run } from '../ledger/index.js';
+
+type FailureRow = Omit<Failure, 'id' | 'resolvedByRunId'>;
 
 /**
  * One run's view of the ledger. In a dry run every write goes to memory instead, so the run can be
@@ -16,6 +18,8 @@ export class RunState {
   readMillis = 0;
   readCalls = 0;
   readonly messages: string[] = [];
+  /** Failures and warnings not yet in the ledger: written with the next commit (or flush), in its transaction. */
+  private readonly unwrittenFailures: FailureRow[] = [];
   /** Set by the engine from the run options; see CommonRunOptions.signal. */
   signal?: AbortSignal;
 
@@ -65,6 +69,19 @@ export class RunState {
     return links;
   }
 
+  /** Where referenced records went (state and target id only): what translating references needs. */
+  async getLinkTargets(object: string, sourceIds: string[]): Promise<Map<string, LinkTarget>> {
+    const targets = await this.ledger.getLinkTargets(object, sourceIds);
+    const overlay = this.overlayLinks.get(object);
+    if (overlay) {
+      for (const id of sourceIds) {
+        const link = overlay.get(id);
+        if (link) targets.set(id, link);
+      }
+    }
+    return targets;
+  }
+
   async putLinks(links: Link[]): Promise<void> {
     if (!this.dryRun) return this.ledger.putLinks(links);
     for (const link of links) {
@@ -105,37 +122,47 @@ export class RunState {
   // ---- failures, conflicts, journal, deferred references
 
   async fail(object: string, sourceId: string, error: RecordError): Promise<void> {
-    this.add(object, { failed: 1 });
-    this.progress.emit({ type: 'record-failed', runId: String(this.run.id), object, sourceId, error });
-    if (this.dryRun) return;
-    await this.ledger.addFailures([
-      {
-        runId: this.run.id,
-        object,
-        sourceId,
-        code: error.code,
-        field: error.field ?? null,
-        value: error.value === undefined ? null : describeValue(error.value, 500),
-        message: error.message,
-      },
-    ]);
+    this.failLater(object, sourceId, error);
+    await this.flushFailures();
   }
 
   /** A problem reported on a record that was still written (e.g. a reference to a record that failed). */
   async warn(object: string, sourceId: string, error: RecordError): Promise<void> {
-    if (this.dryRun) return;
-    await this.ledger.addFailures([
-      {
-        runId: this.run.id,
-        object,
-        sourceId,
-        code: error.code,
-        field: error.field ?? null,
-        value: error.value === undefined ? null : describeValue(error.value, 500),
-        message: error.message,
-        severity: 'warning',
-      },
-    ]);
+    this.warnLater(object, sourceId, error);
+    await this.flushFailures();
+  }
+
+  /**
+   * Like fail(), but the row is written with the next commit() or flushFailures(): a page's failures cost
+   * one ledger transaction, not one each. The writer flushes before a page's unit of work is marked
+   * done, so a failure is never lost to a crash without its page being read again.
+   */
+  failLater(object: string, sourceId: string, error: RecordError): void {
+    this.add(object, { failed: 1 });
+    this.progress.emit({ type: 'record-failed', runId: String(this.run.id), object, sourceId, error });
+    if (!this.dryRun) this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'error'));
+  }
+
+  warnLater(object: string, sourceId: string, error: RecordError): void {
+    if (!this.dryRun) this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'warning'));
+  }
+
+  async flushFailures(): Promise<void> {
+    if (this.unwrittenFailures.length === 0) return;
+    await this.ledger.addFailures(this.unwrittenFailures.splice(0));
+  }
+
+  private failureRow(object: string, sourceId: string, error: RecordError, severity: Failure['severity']): FailureRow {
+    return {
+      runId: this.run.id,
+      object,
+      sourceId,
+      code: error.code,
+      field: error.field ?? null,
+      value: error.value === undefined ? null : describeValue(error.value, 500),
+      message: error.message,
+      severity,
+    };
   }
 
   async conflicts(conflicts: Omit<Conflict, 'id'>[]): Promise<void> {
@@ -178,15 +205,19 @@ export class RunState {
       if (batch.links) await this.putLinks(batch.links);
       return;
     }
+    const failures = this.unwrittenFailures.splice(0);
     await this.ledger.transaction(async (store) => {
       if (batch.deleteLinks?.length) await store.deleteLinks(batch.object, batch.deleteLinks);
       if (batch.links?.length) await store.putLinks(batch.links);
       if (batch.journal?.length) await store.addJournal(batch.journal);
       if (batch.resolved?.length) await store.resolveFailures(batch.object, batch.resolved, this.run.id);
+      // After resolveFailures: it settles earlier runs' failures only, never this run's.
+      if (failures.length > 0) await store.addFailures(failures);
     });
   }
 
   async checkpoint(): Promise<void> {
+    await this.flushFailures();
     if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
     // With synchronous drivers (better-sqlite3) a whole run is one chain of resolved promises, so timers,
     // signals (Ctrl-C) and the wizard's HTTP requests would wait for the end of the run: let them in here.

@@ -1,6 +1,6 @@
 import type { Connector, CrmRecord, RecordError, UpdateInput } from '../core/connector.js';
 import type { FieldValue } from '../core/schema.js';
-import type { Conflict, JournalEntry, Link } from '../ledger/index.js';
+import type { Conflict, JournalEntry, Link, LinkTarget } from '../ledger/index.js';
 import { fingerprint, mapRecord, valuesEqual } from '../project/transform.js';
 import type { ProjectFile } from '../project/types.js';
 import type { ObjectPlan, ReferencePlan } from './plan.js';
@@ -46,6 +46,14 @@ function chunk<T>(items: T[], size: number): T[][] {
  */
 export class RecordWriter {
   private readonly externalIdFields = new Map<string, string | undefined>();
+  /**
+   * Referenced records already linked, as read from the ledger. While a writer runs (after matching and
+   * any --rerun deletes), a linked record keeps its target, so a hit is exact; records not yet linked
+   * are read again each time, since they may be created later in the run.
+   */
+  private readonly referenceTargets = new RecentTargets(REFERENCE_CACHE_SIZE);
+  /** Objects with open failures of earlier runs when this run started (only those can be settled by a write). */
+  private readonly openFailureObjects = new Set<string>();
 
   constructor(
     private readonly state: RunState,
@@ -61,6 +69,7 @@ export class RecordWriter {
       field = await this.target.ensureExternalId(plan.targetObject);
     }
     this.externalIdFields.set(plan.object, field);
+    if (!this.state.dryRun && (await this.state.ledger.hasOpenFailures(plan.object, this.state.run.id))) this.openFailureObjects.add(plan.object);
     if (!this.state.dryRun) await this.resolvePendingCreates(plan, field);
   }
 
@@ -109,6 +118,14 @@ export class RecordWriter {
     await this.state.commit({ object: plan.object, links, journal, deleteLinks: dropped });
   }
 
+  /**
+   * Whether a write may settle failures of earlier runs. Only this run adds failures while it holds the
+   * ledger, and its own are never settled by itself, so an object without any at the start has none to settle.
+   */
+  private mayHaveOpenFailures(object: string): boolean {
+    return this.openFailureObjects.has(object);
+  }
+
   async processPage(plan: ObjectPlan, records: CrmRecord[], mode: WriteMode): Promise<void> {
     const { object } = plan;
     const state = this.state;
@@ -128,11 +145,11 @@ export class RecordWriter {
       });
       if (mapped.errors.length > 0) {
         const [first, ...rest] = mapped.errors;
-        await state.fail(object, record.id, {
+        state.failLater(object, record.id, {
           ...first!,
           message: rest.length > 0 ? `${first!.message} (and ${rest.length} more: ${rest.map((error) => error.field).join(', ')})` : first!.message,
         });
-        for (const error of rest) await state.warn(object, record.id, error);
+        for (const error of rest) state.warnLater(object, record.id, error);
         continue;
       }
       prepared.push({ record, values: mapped.values, fingerprint: fingerprint(mapped.values), translated: {}, deferred: [], warnings: [] });
@@ -149,7 +166,7 @@ export class RecordWriter {
       if (!link || link.state === 'pending' || link.targetId === null) {
         const issue = issues.get(item.record.id);
         if (issue?.kind === 'ambiguous' && plan.mapping.ambiguous === 'hold') {
-          await state.fail(object, item.record.id, {
+          state.failLater(object, item.record.id, {
             code: 'AMBIGUOUS_MATCH',
             message: `${object} ${item.record.id}: ${issue.candidates.length} target records match ${issue.key} (${issue.candidates.join(', ')}); link one by hand or set \`ambiguous: create\``,
             value: issue.key,
@@ -174,7 +191,7 @@ export class RecordWriter {
           continue;
         }
         if (missingRequired) {
-          await state.fail(object, item.record.id, missingRequired);
+          state.failLater(object, item.record.id, missingRequired);
           continue;
         }
         creates.push(item);
@@ -195,7 +212,7 @@ export class RecordWriter {
         continue;
       }
       if (missingRequired) {
-        await state.fail(object, item.record.id, missingRequired);
+        state.failLater(object, item.record.id, missingRequired);
         continue;
       }
       updates.push({ item, link });
@@ -205,6 +222,8 @@ export class RecordWriter {
     const batchSize = this.target.capabilities().batchSize;
     for (const part of chunk(creates, batchSize.create)) await this.createBatch(plan, part);
     for (const part of chunk(updates, Math.min(batchSize.update, batchSize.read))) await this.updateBatch(plan, part, mode);
+    // Before the engine marks the page done: a failure is never lost unless its page is read again.
+    await state.flushFailures();
   }
 
   private followerLink(plan: ObjectPlan, sourceId: string, leader: Link, fingerprintValue: string | null): Link {
@@ -222,7 +241,7 @@ export class RecordWriter {
     };
   }
 
-  private async loadReferenceLinks(plan: ObjectPlan, prepared: Prepared[]): Promise<Map<string, Map<string, Link>>> {
+  private async loadReferenceLinks(plan: ObjectPlan, prepared: Prepared[]): Promise<Map<string, Map<string, LinkTarget>>> {
     const wanted = new Map<string, Set<string>>();
     for (const reference of plan.references) {
       let ids = wanted.get(reference.sourceObject);
@@ -233,32 +252,43 @@ export class RecordWriter {
         else if (value !== null && value !== undefined && value !== '') ids.add(String(value));
       }
     }
-    const out = new Map<string, Map<string, Link>>();
-    for (const [object, ids] of wanted) out.set(object, await this.state.getLinks(object, [...ids]));
+    const out = new Map<string, Map<string, LinkTarget>>();
+    for (const [object, ids] of wanted) {
+      const links = new Map<string, LinkTarget>();
+      const missing: string[] = [];
+      for (const id of ids) {
+        const known = this.referenceTargets.get(object, id);
+        if (known) links.set(id, known);
+        else missing.push(id);
+      }
+      if (missing.length > 0) {
+        for (const [id, link] of await this.state.getLinkTargets(object, missing)) {
+          links.set(id, link);
+          if (link.state === 'linked' && link.targetId) this.referenceTargets.set(object, id, link);
+        }
+      }
+      out.set(object, links);
+    }
     return out;
   }
 
   /** Fills item.translated; returns the error when a required reference cannot be resolved. */
-  private translate(plan: ObjectPlan, item: Prepared, referenceLinks: Map<string, Map<string, Link>>): RecordError | undefined {
+  private translate(plan: ObjectPlan, item: Prepared, referenceLinks: Map<string, Map<string, LinkTarget>>): RecordError | undefined {
     item.translated = { ...item.values };
     let requiredMissing: RecordError | undefined;
     for (const reference of plan.references) {
       const value = item.values[reference.targetField];
       if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) continue;
-      const links = referenceLinks.get(reference.sourceObject) ?? new Map<string, Link>();
-      const resolve = (id: string): string | undefined => {
-        const link = links.get(id);
-        return link?.state === 'linked' && link.targetId ? link.targetId : undefined;
-      };
+      const links = referenceLinks.get(reference.sourceObject) ?? NO_LINKS;
       if (reference.list) {
         const list = (value as unknown[]).map(String);
-        const resolved = list.map(resolve);
+        const resolved = list.map((id) => resolveTarget(links, id));
         item.translated[reference.targetField] = resolved.filter((id): id is string => id !== undefined).sort();
         const missing = list.filter((_, index) => resolved[index] === undefined);
         if (missing.length > 0) this.unresolved(plan, item, reference, value, missing);
         continue;
       }
-      const targetId = resolve(String(value));
+      const targetId = resolveTarget(links, String(value));
       if (targetId !== undefined) {
         item.translated[reference.targetField] = targetId;
         continue;
@@ -337,20 +367,25 @@ export class RecordWriter {
       });
       if (item.deferred.length > 0) deferred.push(item);
     });
+    // The failures and warnings go into the same transaction as the links.
+    const failedItems = new Set<Prepared>();
+    for (const { item, error } of failed) {
+      failedItems.add(item);
+      state.failLater(object, item.record.id, withRecord(plan, item.record.id, error));
+    }
+    for (const item of items) {
+      if (failedItems.has(item)) continue;
+      for (const warning of item.warnings) state.warnLater(object, item.record.id, warning);
+    }
     await state.commit({
       object,
       links,
       journal,
-      resolved: links.map((link) => link.sourceId),
+      resolved: this.mayHaveOpenFailures(object) ? links.map((link) => link.sourceId) : undefined,
       deleteLinks: failed.map(({ item }) => item.record.id),
     });
     state.add(object, { created: links.length });
     await this.recordDeferred(object, deferred);
-    for (const { item, error } of failed) await state.fail(object, item.record.id, withRecord(plan, item.record.id, error));
-    for (const item of items) {
-      if (failed.some((entry) => entry.item === item)) continue;
-      for (const warning of item.warnings) await state.warn(object, item.record.id, warning);
-    }
   }
 
   private async recordDeferred(object: string, items: Prepared[]): Promise<void> {
@@ -378,7 +413,7 @@ export class RecordWriter {
     for (const { item, link } of items) {
       const targetRecord = byId.get(link.targetId!);
       if (!targetRecord) {
-        await state.fail(object, item.record.id, {
+        state.failLater(object, item.record.id, {
           code: 'NOT_FOUND',
           message: `${object} ${item.record.id}: its target record ${plan.targetObject} ${link.targetId} no longer exists (deleted in the target?); Ferry never re-creates or deletes on its own`,
         });
@@ -401,7 +436,7 @@ export class RecordWriter {
       writes.push({ item, link, fields: decision.fields, before, conflicts: decision.conflicts });
     }
 
-    if (unchangedLinks.length > 0) await state.commit({ object, links: unchangedLinks, resolved: unchangedLinks.map((link) => link.sourceId) });
+    if (unchangedLinks.length > 0) await state.commit({ object, links: unchangedLinks, resolved: this.mayHaveOpenFailures(object) ? unchangedLinks.map((link) => link.sourceId) : undefined });
     if (keptConflicts.length > 0) await state.conflicts(keptConflicts);
     if (writes.length === 0) return;
 
@@ -440,7 +475,7 @@ export class RecordWriter {
       const result = results[index];
       if (!result || !result.ok) {
         failedIds.push(write.item.record.id);
-        await state.fail(
+        state.failLater(
           object,
           write.item.record.id,
           withRecord(plan, write.item.record.id, result && !result.ok ? result.error : { code: 'WRITE_FAILED', message: 'the target returned no result for this record' }),
@@ -456,10 +491,10 @@ export class RecordWriter {
       await state.conflicts(write.conflicts);
       state.add(object, { updated: 1, conflicts: write.conflicts.length > 0 ? 1 : 0 });
       if (write.item.deferred.length > 0) deferred.push(write.item);
-      for (const warning of write.item.warnings) await state.warn(object, write.item.record.id, warning);
+      for (const warning of write.item.warnings) state.warnLater(object, write.item.record.id, warning);
     }
     if (failedIds.length > 0) await state.ledger.deleteJournalEntries(state.run.id, object, failedIds, 'update');
-    await state.commit({ object, links, resolved: links.map((link) => link.sourceId) });
+    await state.commit({ object, links, resolved: this.mayHaveOpenFailures(object) ? links.map((link) => link.sourceId) : undefined });
     await this.recordDeferred(object, deferred);
   }
 
@@ -484,7 +519,7 @@ export class RecordWriter {
     for (const [field, next] of Object.entries(item.translated)) {
       const type = plan.targetFieldSchemas.get(field)?.type;
       const now = targetRecord.fields[field] ?? null;
-      const equal = (a: FieldValue | undefined, b: FieldValue | undefined) => valuesEqual(a ?? null, b ?? null, type);
+      const equal = (a: FieldValue | undefined, b: FieldValue | undefined): boolean => valuesEqual(a ?? null, b ?? null, type);
       if (option === 'skip') {
         // Relations are still attached to a matched record whose fields are left alone.
         if (referenceFields.has(field) && isEmpty(now) && !isEmpty(next)) fields[field] = next;
@@ -537,7 +572,7 @@ export class RecordWriter {
           links.push(this.followerLink(plan, row.sourceId, leader, null));
           state.add(plan.object, { matched: 1 });
         } else {
-          await state.fail(plan.object, row.sourceId, {
+          state.failLater(plan.object, row.sourceId, {
             code: 'REFERENCE_MISSING',
             message: `${plan.object} ${row.sourceId}: duplicate of ${plan.object} ${String(row.value)}, which was not migrated; it is merged into it once that record is`,
             value: String(row.value),
@@ -579,7 +614,7 @@ export class RecordWriter {
         const resolved = ids.map((id) => targets.get(id)).map((target) => (target?.state === 'linked' ? (target.targetId ?? undefined) : undefined));
         const missing = ids.filter((_, index) => resolved[index] === undefined);
         if (missing.length > 0) {
-          await state.warn(plan.object, row.sourceId, {
+          state.warnLater(plan.object, row.sourceId, {
             code: 'REFERENCE_MISSING',
             field: row.field,
             value: reference.list ? missing : missing[0]!,
@@ -618,13 +653,57 @@ export class RecordWriter {
         for (const [index, [sourceId, entry]] of part.entries()) {
           const result = results[index];
           if (result?.ok) done.push({ ...entry.link, written: { ...(entry.link.written ?? {}), ...entry.fields } });
-          else if (result) await state.fail(plan.object, sourceId, withRecord(plan, sourceId, result.error));
+          else if (result) state.failLater(plan.object, sourceId, withRecord(plan, sourceId, result.error));
         }
         await state.commit({ object: plan.object, links: done });
       }
+      // The page's warnings are in the ledger before its deferred references are gone.
+      await state.flushFailures();
       await state.ledger.deleteDeferredReferences(state.run.id, plan.object, sourceIds);
     }
   }
+}
+
+const NO_LINKS = new Map<string, LinkTarget>();
+
+/** Linked records kept for reference lookups: enough for the owners, companies and more of a large run, in a few megabytes. */
+const REFERENCE_CACHE_SIZE = 50_000;
+
+/**
+ * The most recently used entries up to a fixed size, in two generations: a full young generation becomes
+ * the old one (dropping the previous old one), and an entry found in the old one moves back to the young.
+ */
+class RecentTargets {
+  private young = new Map<string, LinkTarget>();
+  private old = new Map<string, LinkTarget>();
+
+  constructor(private readonly size: number) {}
+
+  get(object: string, sourceId: string): LinkTarget | undefined {
+    const key = `${object}\u0000${sourceId}`;
+    const hit = this.young.get(key);
+    if (hit) return hit;
+    const old = this.old.get(key);
+    if (old) this.put(key, old);
+    return old;
+  }
+
+  set(object: string, sourceId: string, target: LinkTarget): void {
+    this.put(`${object}\u0000${sourceId}`, target);
+  }
+
+  private put(key: string, target: LinkTarget): void {
+    if (this.young.size >= this.size / 2) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, target);
+  }
+}
+
+function resolveTarget(links: Map<string, LinkTarget>, id: string): string | undefined {
+  const link = links.get(id);
+  return link?.state === 'linked' && link.targetId ? link.targetId : undefined;
 }
 
 function withRecord(plan: ObjectPlan, sourceId: string, error: RecordError): RecordError {

@@ -76,6 +76,40 @@ for (const backend of BACKENDS) {
       expect(pages).toEqual([['1'], ['2']]);
     });
 
+    it('reads where linked records went, without what was written to them', async () => {
+      await ledger.putLinks([link('1'), link('2', { state: 'pending', targetId: null })]);
+      const targets = await ledger.getLinkTargets('contacts', ['1', '2', '3', '1']);
+      expect([...targets.values()]).toEqual([
+        { sourceId: '1', targetId: 't1', state: 'linked' },
+        { sourceId: '2', targetId: null, state: 'pending' },
+      ]);
+    });
+
+    it('writes a batch in the open transaction: all of it or nothing', async () => {
+      await expect(
+        ledger.transaction(async (store) => {
+          await store.putLinks([link('7'), link('8')]);
+          await store.addJournal([
+            { runId: 1, object: 'contacts', sourceId: '7', targetObject: 'contacts', targetId: 't7', action: 'create', before: null, after: { a: 1 }, linkBefore: null },
+          ]);
+          await store.addFailures([{ runId: 1, object: 'contacts', sourceId: '9', code: 'INVALID_VALUE', field: null, value: null, message: 'bad' }]);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect((await ledger.getLinks('contacts', ['7', '8'])).size).toBe(0);
+      expect(await ledger.journalObjects(1)).toEqual([]);
+      expect(await ledger.listFailures()).toEqual([]);
+    });
+
+    it('tells whether an object has open failures of other runs', async () => {
+      await ledger.addFailures([{ runId: 1, object: 'contacts', sourceId: '5', code: 'INVALID_VALUE', field: 'email', value: '"x"', message: 'bad' }]);
+      expect(await ledger.hasOpenFailures('contacts', 2)).toBe(true);
+      expect(await ledger.hasOpenFailures('contacts', 1)).toBe(false);
+      expect(await ledger.hasOpenFailures('companies', 2)).toBe(false);
+      await ledger.resolveFailures('contacts', ['5'], 2);
+      expect(await ledger.hasOpenFailures('contacts', 2)).toBe(false);
+    });
+
     it('finds the last window run per kind of change, ignoring dry runs, undone and failed runs', async () => {
       const full = await ledger.createRun({ kind: 'full', creates: true, updates: true, highWaterMark: '2026-01-01T00:00:00.000Z' });
       await ledger.updateRun(full.id, { status: 'completed' });

@@ -49,6 +49,9 @@ export interface Link {
   leaderSourceId: string | null;
 }
 
+/** Where a source record went: what translating a reference needs. */
+export type LinkTarget = Pick<Link, 'sourceId' | 'targetId' | 'state'>;
+
 export interface MatchIssue {
   object: string;
   sourceId: string;
@@ -145,7 +148,11 @@ export function redactUrl(location: string): string {
  * same on SQLite and PostgreSQL.
  */
 export class LedgerStore {
-  constructor(protected readonly db: Kysely<LedgerDatabase> | Transaction<LedgerDatabase>) {}
+  constructor(
+    protected readonly db: Kysely<LedgerDatabase> | Transaction<LedgerDatabase>,
+    /** SQLite only: the per-record statements, prepared once and run on the same connection (see SqliteStatements). */
+    protected readonly fast?: FastPath,
+  ) {}
 
   // ---- runs
 
@@ -240,12 +247,50 @@ export class LedgerStore {
 
   async getLinks(object: string, sourceIds: string[]): Promise<Map<string, Link>> {
     const links = new Map<string, Link>();
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() => {
+        const select = statements.prepare('select * from links where object = ? and source_id = ?');
+        for (const id of sourceIds) {
+          if (links.has(id)) continue;
+          const row = select.get(object, id) as LinkRow | undefined;
+          if (row) links.set(id, toLink(row));
+        }
+        return links;
+      });
+    }
     for (const part of chunks([...new Set(sourceIds)])) {
       if (part.length === 0) continue;
       const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('source_id', 'in', part).execute();
       for (const row of rows) links.set(row.source_id, toLink(row));
     }
     return links;
+  }
+
+  /**
+   * Where source records went, without what was written to them: the narrow read that translating
+   * references needs (no JSON to parse).
+   */
+  async getLinkTargets(object: string, sourceIds: string[]): Promise<Map<string, LinkTarget>> {
+    const out = new Map<string, LinkTarget>();
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() => {
+        const select = statements.prepare('select target_id, state from links where object = ? and source_id = ?');
+        for (const id of sourceIds) {
+          if (out.has(id)) continue;
+          const row = select.get(object, id) as { target_id: string | null; state: string } | undefined;
+          if (row) out.set(id, { sourceId: id, targetId: row.target_id, state: row.state as Link['state'] });
+        }
+        return out;
+      });
+    }
+    for (const part of chunks([...new Set(sourceIds)])) {
+      if (part.length === 0) continue;
+      const rows = await this.db.selectFrom('links').select(['source_id', 'target_id', 'state']).where('object', '=', object).where('source_id', 'in', part).execute();
+      for (const row of rows) out.set(row.source_id, { sourceId: row.source_id, targetId: row.target_id, state: row.state as Link['state'] });
+    }
+    return out;
   }
 
   async getLink(object: string, sourceId: string): Promise<Link | undefined> {
@@ -263,6 +308,23 @@ export class LedgerStore {
   }
 
   async putLinks(links: Link[]): Promise<void> {
+    if (links.length === 0) return;
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        statements.atomically(() => {
+          const upsert = statements.prepare(
+            'insert into links (object, source_id, target_id, state, origin, fingerprint, written, run_id, updated_run_id, leader_source_id) ' +
+              'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (object, source_id) do update set target_id = excluded.target_id, ' +
+              'state = excluded.state, origin = excluded.origin, fingerprint = excluded.fingerprint, written = excluded.written, ' +
+              'run_id = excluded.run_id, updated_run_id = excluded.updated_run_id, leader_source_id = excluded.leader_source_id',
+          );
+          for (const link of links) {
+            upsert.run(link.object, link.sourceId, link.targetId, link.state, link.origin, link.fingerprint, json(link.written), link.runId, link.updatedRunId, link.leaderSourceId);
+          }
+        }),
+      );
+    }
     for (const part of chunks(links, 200)) {
       if (part.length === 0) continue;
       await this.db
@@ -285,6 +347,16 @@ export class LedgerStore {
   }
 
   async deleteLinks(object: string, sourceIds: string[]): Promise<void> {
+    if (sourceIds.length === 0) return;
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        statements.atomically(() => {
+          const remove = statements.prepare('delete from links where object = ? and source_id = ?');
+          for (const id of sourceIds) remove.run(object, id);
+        }),
+      );
+    }
     for (const part of chunks(sourceIds)) {
       if (part.length === 0) continue;
       await this.db.deleteFrom('links').where('object', '=', object).where('source_id', 'in', part).execute();
@@ -366,6 +438,20 @@ export class LedgerStore {
 
   async getMatchIssues(object: string, sourceIds: string[]): Promise<Map<string, MatchIssue>> {
     const out = new Map<string, MatchIssue>();
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() => {
+        // Most objects have none: one probe instead of one per record.
+        if (statements.prepare('select 1 from match_issues where object = ? limit 1').get(object) === undefined) return out;
+        const select = statements.prepare('select * from match_issues where object = ? and source_id = ?');
+        for (const id of sourceIds) {
+          if (out.has(id)) continue;
+          const row = select.get(object, id) as LedgerDatabase['match_issues'] | undefined;
+          if (row) out.set(id, toMatchIssue(row));
+        }
+        return out;
+      });
+    }
     for (const part of chunks([...new Set(sourceIds)])) {
       if (part.length === 0) continue;
       const rows = await this.db.selectFrom('match_issues').selectAll().where('object', '=', object).where('source_id', 'in', part).execute();
@@ -431,6 +517,20 @@ export class LedgerStore {
   // ---- failures
 
   async addFailures(failures: (Omit<Failure, 'id' | 'resolvedByRunId' | 'severity'> & { severity?: Failure['severity'] })[]): Promise<void> {
+    if (failures.length === 0) return;
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        statements.atomically(() => {
+          const insert = statements.prepare(
+            'insert into failures (run_id, object, source_id, code, field, value, message, resolved_by_run_id, severity) values (?, ?, ?, ?, ?, ?, ?, null, ?)',
+          );
+          for (const failure of failures) {
+            insert.run(failure.runId, failure.object, failure.sourceId, failure.code, failure.field, failure.value, failure.message, failure.severity ?? 'error');
+          }
+        }),
+      );
+    }
     for (const part of chunks(failures, 200)) {
       if (part.length === 0) continue;
       await this.db
@@ -475,6 +575,18 @@ export class LedgerStore {
 
   /** Marks every open failure of these records (from any run) as settled by `runId`. */
   async resolveFailures(object: string, sourceIds: string[], runId: number): Promise<void> {
+    if (sourceIds.length === 0) return;
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        statements.atomically(() => {
+          const update = statements.prepare(
+            'update failures set resolved_by_run_id = ? where object = ? and source_id = ? and resolved_by_run_id is null and run_id != ?',
+          );
+          for (const id of sourceIds) update.run(runId, object, id, runId);
+        }),
+      );
+    }
     for (const part of chunks(sourceIds)) {
       if (part.length === 0) continue;
       await this.db
@@ -486,6 +598,19 @@ export class LedgerStore {
         .where('run_id', '!=', runId)
         .execute();
     }
+  }
+
+  /** Whether an object has unresolved failures (or warnings) recorded by runs other than `exceptRunId`. */
+  async hasOpenFailures(object: string, exceptRunId: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('failures')
+      .select('id')
+      .where('object', '=', object)
+      .where('resolved_by_run_id', 'is', null)
+      .where('run_id', '!=', exceptRunId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async countOpenFailures(): Promise<number> {
@@ -541,6 +666,20 @@ export class LedgerStore {
   // ---- journal
 
   async addJournal(entries: Omit<JournalEntry, 'id' | 'undone'>[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        statements.atomically(() => {
+          const insert = statements.prepare(
+            'insert into journal (run_id, object, source_id, target_object, target_id, action, before, after, link_before, undone) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)',
+          );
+          for (const entry of entries) {
+            insert.run(entry.runId, entry.object, entry.sourceId, entry.targetObject, entry.targetId, entry.action, json(entry.before), json(entry.after), json(entry.linkBefore));
+          }
+        }),
+      );
+    }
     for (const part of chunks(entries, 200)) {
       if (part.length === 0) continue;
       await this.db
@@ -620,6 +759,19 @@ export class LedgerStore {
   // ---- deferred references (the link pass)
 
   async addDeferredReferences(references: DeferredReference[]): Promise<void> {
+    if (references.length === 0) return;
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        statements.atomically(() => {
+          const upsert = statements.prepare(
+            'insert into deferred_references (run_id, object, source_id, field, value) values (?, ?, ?, ?, ?) ' +
+              'on conflict (run_id, object, source_id, field) do update set value = excluded.value',
+          );
+          for (const reference of references) upsert.run(reference.runId, reference.object, reference.sourceId, reference.field, JSON.stringify(reference.value));
+        }),
+      );
+    }
     for (const part of chunks(references, 200)) {
       if (part.length === 0) continue;
       await this.db
@@ -697,14 +849,18 @@ export class Ledger extends LedgerStore {
     readonly dialect: LedgerDialect,
     /** Where it lives, safe to print (no password). */
     readonly location: string,
+    private readonly statements?: SqliteStatements,
   ) {
-    super(kysely);
+    // Outside a transaction, a statement waits for the connection like every Kysely query does, so it
+    // never lands inside a transaction another async task holds open.
+    super(kysely, statements && { statements, exclusive: (work) => kysely.connection().execute(async () => work()) });
   }
 
   static async open(location: string, options: { baseDir?: string } = {}): Promise<Ledger> {
     let kysely: Kysely<LedgerDatabase>;
     let dialect: LedgerDialect;
     let shown: string;
+    let statements: SqliteStatements | undefined;
     if (/^postgres(ql)?:\/\//i.test(location)) {
       dialect = 'postgres';
       shown = redactUrl(location);
@@ -722,9 +878,10 @@ export class Ledger extends LedgerStore {
       database.pragma('journal_mode = WAL');
       database.pragma('synchronous = NORMAL');
       database.pragma('busy_timeout = 10000');
+      statements = new SqliteStatements(database);
       kysely = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     }
-    const ledger = new Ledger(kysely, dialect, shown);
+    const ledger = new Ledger(kysely, dialect, shown, statements);
     try {
       await ledger.migrate();
     } catch (error) {
@@ -747,7 +904,9 @@ export class Ledger extends LedgerStore {
   }
 
   async transaction<T>(work: (store: LedgerStore) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute((trx) => work(new LedgerStore(trx)));
+    const statements = this.statements;
+    // Inside, the transaction holds the one connection: its statements run directly, in the transaction.
+    return this.kysely.transaction().execute((trx) => work(new LedgerStore(trx, statements && { statements, exclusive: async (run) => run() })));
   }
 
   /**
@@ -800,6 +959,39 @@ export class Ledger extends LedgerStore {
 
   async close(): Promise<void> {
     await this.kysely.destroy();
+  }
+}
+
+interface FastPath {
+  statements: SqliteStatements;
+  /** Runs synchronous work on the connection when no one else (a transaction) holds it. */
+  exclusive<T>(work: () => T): Promise<T>;
+}
+
+/**
+ * The SQLite ledger's per-record statements (links, journal, failures), prepared once and run
+ * synchronously on the ledger's own connection. Through Kysely, every row of every batch was turned into
+ * a query tree and compiled again: most of a full migration's time. PostgreSQL keeps the Kysely path,
+ * where the round trip, not the building, is the cost.
+ */
+class SqliteStatements {
+  private readonly prepared = new Map<string, SqliteDatabase.Statement>();
+
+  constructor(private readonly database: SqliteDatabase.Database) {}
+
+  prepare(sql: string): SqliteDatabase.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      statement = this.database.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` in one transaction, or inside the one already open on the connection. */
+  atomically(work: () => void): void {
+    if (this.database.inTransaction) work();
+    else this.database.transaction(work)();
   }
 }
 

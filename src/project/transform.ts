@@ -39,30 +39,44 @@ export function mapRecord(
 ): MappedRecord {
   const values: Record<string, FieldValue> = {};
   const errors: RecordError[] = [];
-  for (const field of mapping.fields) {
-    const targetField = context.targetSchema.fields.find((candidate) => candidate.name === field.target);
-    const fail = (code: RecordError['code'], reason: string, value: FieldValue): void => {
-      errors.push({
-        code,
-        field: field.target,
-        value,
-        message: `${mapping.source} ${record.id}: ${mapping.target}.${field.target}: ${reason}`,
-      });
-    };
+  const targets = targetFieldsOf(mapping, context.targetSchema);
+  for (let position = 0; position < mapping.fields.length; position++) {
+    const field = mapping.fields[position]!;
+    const targetField = targets[position];
     if (!targetField) {
-      fail('UNKNOWN_FIELD', `target field "${field.target}" does not exist on ${mapping.target}`, null);
+      errors.push(fieldError(mapping, record.id, field, 'UNKNOWN_FIELD', `target field "${field.target}" does not exist on ${mapping.target}`, null));
       continue;
     }
     try {
-      const inputs = field.source.map((name) => record.fields[name] ?? null);
-      const transformed = applyTransform(field, inputs, context);
+      // The common case (one source field copied as is) without building an input list.
+      const transformed =
+        field.transform.kind === 'copy' && field.source.length === 1
+          ? (record.fields[field.source[0]!] ?? null)
+          : applyTransform(field, field.source.map((name) => record.fields[name] ?? null), context);
       values[field.target] = convertValue(transformed, targetField, context.sourceTimeZone);
     } catch (error) {
-      if (error instanceof ValueProblem) fail(error.code, error.reason, error.value);
+      if (error instanceof ValueProblem) errors.push(fieldError(mapping, record.id, field, error.code, error.reason, error.value));
       else throw error;
     }
   }
   return { values, errors };
+}
+
+/** Target field schema of each field mapping, looked up once per mapping and schema rather than per record. */
+const targetFieldCache = new WeakMap<ObjectMapping, { schema: ObjectSchema; fields: (FieldSchema | undefined)[] }>();
+
+function targetFieldsOf(mapping: ObjectMapping, schema: ObjectSchema): (FieldSchema | undefined)[] {
+  const cached = targetFieldCache.get(mapping);
+  if (cached && cached.schema === schema && cached.fields.length === mapping.fields.length) return cached.fields;
+  const byName = new Map<string, FieldSchema>();
+  for (const field of schema.fields) if (!byName.has(field.name)) byName.set(field.name, field);
+  const fields = mapping.fields.map((field) => byName.get(field.target));
+  targetFieldCache.set(mapping, { schema, fields });
+  return fields;
+}
+
+function fieldError(mapping: ObjectMapping, recordId: string, field: FieldMapping, code: RecordError['code'], reason: string, value: FieldValue): RecordError {
+  return { code, field: field.target, value, message: `${mapping.source} ${recordId}: ${mapping.target}.${field.target}: ${reason}` };
 }
 
 function isEmpty(value: FieldValue | undefined): boolean {
@@ -74,12 +88,15 @@ function asText(value: FieldValue): string {
   return String(value);
 }
 
+/** The one input of a transform that takes one value; several source fields are joined with a space. */
+function singleInput(inputs: FieldValue[]): FieldValue {
+  if (inputs.length <= 1) return inputs[0] ?? null;
+  return joinValues(inputs, ' ');
+}
+
 function applyTransform(field: FieldMapping, inputs: FieldValue[], context: MapContext): FieldValue {
   const transform: FieldTransform = field.transform;
-  const single = (): FieldValue => {
-    if (inputs.length <= 1) return inputs[0] ?? null;
-    return joinValues(inputs, ' ');
-  };
+  const single = (): FieldValue => singleInput(inputs);
   switch (transform.kind) {
     case 'copy':
       return single();
@@ -212,10 +229,11 @@ export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZo
     case 'phone':
     case 'url': {
       const text = asText(v);
-      // Characters (code points), as databases count them: an emoji is one, not two UTF-16 units.
-      const length = [...text].length;
-      if (field.maxLength !== undefined && length > field.maxLength) {
-        invalid(v, `is ${length} characters long, longer than the target's maximum of ${field.maxLength} (not truncated)`);
+      // Characters (code points), as databases count them: an emoji is one, not two UTF-16 units. A text
+      // no longer in UTF-16 units than the limit fits without counting.
+      if (field.maxLength !== undefined && text.length > field.maxLength) {
+        const length = [...text].length;
+        if (length > field.maxLength) invalid(v, `is ${length} characters long, longer than the target's maximum of ${field.maxLength} (not truncated)`);
       }
       return text;
     }
@@ -248,6 +266,7 @@ export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZo
       return date;
     }
     case 'datetime': {
+      if (typeof v === 'string' && isCanonicalInstant(v)) return v;
       const instant = typeof v === 'string' || typeof v === 'number' ? parseInstant(v, sourceTimeZone) : undefined;
       if (instant === undefined) invalid(v, 'is not a date-time');
       return instant;
@@ -277,6 +296,25 @@ export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZo
     case 'json':
       return v;
   }
+}
+
+const CANONICAL_INSTANT = /^([1-9]\d{3})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether text is already an instant as Ferry writes them (`2024-03-01T10:00:00.000Z`, a real date and
+ * time): parseInstant would return it unchanged, so connectors' values skip the parse.
+ */
+export function isCanonicalInstant(text: string): boolean {
+  const match = CANONICAL_INSTANT.exec(text);
+  if (!match) return false;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
+  if (day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return false;
+  return Number(match[4]) < 24 && Number(match[5]) < 60 && Number(match[6]) < 60;
 }
 
 function canonical(value: unknown): unknown {
@@ -329,6 +367,7 @@ export function valuesEqual(a: FieldValue | undefined, b: FieldValue | undefined
       return x !== undefined && y !== undefined ? x === y : left === right;
     }
     case 'datetime': {
+      if (typeof left === 'string' && typeof right === 'string' && isCanonicalInstant(left) && isCanonicalInstant(right)) return left === right;
       const x = parseInstant(left);
       const y = parseInstant(right);
       return x !== undefined && y !== undefined ? x === y : left === right;

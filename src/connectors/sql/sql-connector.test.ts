@@ -365,17 +365,21 @@ describe('timestamp storage in the database', () => {
         INSERT INTO utc_rows (name, updated_at) VALUES ('before', '2024-07-01 15:59:59.999+00'), ('at', '2024-07-01 16:00:00+00'), ('after', '2024-07-01 16:00:00.000001+00')`,
       );
       const connector = createSqlConnector({ ...harness.config, timeZone: 'Europe/Berlin' });
+      // A second connector reads on from the first one's cursor, so the cursor itself is queried (the
+      // first one would serve its next page from the rows it read ahead).
+      const resumed = createSqlConnector({ ...harness.config, timeZone: 'Europe/Berlin' });
       try {
         for (const table of ['local_rows', 'utc_rows']) {
           const page = await connector.read(table, { modifiedSince: '2024-07-01T16:00:00.000Z', limit: 1 });
           expect(page.records.map((record) => record.fields.name), table).toEqual(['at']);
           // The cursor keeps the microseconds: the next page is the row 1 µs later, not a repeat.
-          const next = await connector.read(table, { modifiedSince: '2024-07-01T16:00:00.000Z', limit: 1, after: page.next });
+          const next = await resumed.read(table, { modifiedSince: '2024-07-01T16:00:00.000Z', limit: 1, after: page.next });
           expect(next.records.map((record) => record.fields.name), table).toEqual(['after']);
           expect(next.next).toBeUndefined();
         }
       } finally {
         await connector.close();
+        await resumed.close();
       }
     } finally {
       await harness.drop();

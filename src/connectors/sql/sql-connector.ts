@@ -25,6 +25,13 @@ import { fromColumnValue, idParameter, toColumnValue } from './values.js';
 const MAX_PAGE_SIZE = 5000;
 const DEFAULT_PAGE_SIZE = 1000;
 const BATCH_SIZE = 500;
+/**
+ * Rows one read query fetches; what the caller's page does not take is kept for its next page. Keyset
+ * paging on a modified column without an index makes the database scan and sort the table for every
+ * query, so pages of 500 cost a whole-table scan each (quadratic in the table's size); one query per
+ * 10,000 rows divides that by 20, for a few megabytes of rows held.
+ */
+const READ_AHEAD = 10_000;
 /** Rows per `IN (...)` list: far below every dialect's parameter limit. */
 const IN_CHUNK = 500;
 
@@ -91,9 +98,22 @@ interface ColumnValues {
   lists: { list: ReferenceListModel; ids: unknown[] }[];
 }
 
+/** Rows a read query returned beyond the page it served, for the page that continues from `after`. */
+interface ReadAhead {
+  key: string;
+  after: string;
+  rows: Row[];
+  offset: number;
+  /** The query stopped at its limit: there may be rows after the kept ones. */
+  more: boolean;
+}
+
 export class SqlConnector implements Connector {
   readonly kind = 'sql';
   private model: Promise<SqlModel> | undefined;
+  private readAhead: ReadAhead | undefined;
+  /** INSERT and UPDATE texts by object and column list: a batch repeats a handful of them. */
+  private readonly statementTexts = new Map<string, string>();
   private lastStamp = 0;
   private readonly zone: string;
 
@@ -188,6 +208,42 @@ export class SqlConnector implements Connector {
     const object = await this.object(objectName);
     const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE));
     const selection = this.selection(object, options.fields);
+    const key = JSON.stringify([objectName, options.fields ?? null, options.modifiedSince ?? null]);
+    const kept = this.readAhead;
+    this.readAhead = undefined;
+    let rows: Row[];
+    let offset = 0;
+    let more: boolean;
+    const fromKept = kept !== undefined && kept.key === key && options.after !== undefined && kept.after === options.after;
+    if (fromKept) {
+      ({ rows, offset, more } = kept);
+    } else {
+      const fetch = Math.max(limit, READ_AHEAD);
+      rows = await this.queryPage(object, selection, options, fetch + 1);
+      more = rows.length > fetch;
+      if (more) rows.length = fetch;
+    }
+    const page = rows.slice(offset, offset + limit);
+    const records = await this.toRecords(object, page, selection);
+    const last = page[page.length - 1];
+    const rest = rows.length - offset - page.length;
+    // The last page of one query ends the read; kept rows end with one more query, which finds what
+    // changed meanwhile (a record edited after it was read moves behind the cursor and is read again).
+    if (!last || (!fromKept && rest === 0 && !more)) return { records };
+    const cursor: Cursor = { i: cursorValue(last[object.idColumn]) ?? '' };
+    if (object.updated) cursor.u = cursorValue(last[object.updated.column]);
+    const next = encodeCursor(cursor);
+    if (rest > 0) this.readAhead = { key, after: next, rows, offset: offset + page.length, more };
+    return { records, next };
+  }
+
+  /** One keyset query: rows after the cursor in (modified, id) order, at most `limit`. */
+  private async queryPage(
+    object: ObjectModel,
+    selection: { fields: FieldModel[]; lists: ReferenceListModel[] },
+    options: ReadOptions,
+    limit: number,
+  ): Promise<Row[]> {
     const params = new Parameters(this.dialect);
     const id = this.q(object.idColumn);
     const conditions: string[] = [];
@@ -217,15 +273,8 @@ export class SqlConnector implements Connector {
       order = `${id} ASC`;
     }
     const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-    const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)}${where} ORDER BY ${order} LIMIT ${limit + 1}`;
-    const { rows } = await this.dialect.query(sql, params.values);
-    const page = rows.slice(0, limit);
-    const records = await this.toRecords(object, page, selection);
-    const last = page[page.length - 1];
-    if (rows.length <= limit || !last) return { records };
-    const next: Cursor = { i: cursorValue(last[object.idColumn]) ?? '' };
-    if (object.updated) next.u = cursorValue(last[object.updated.column]);
-    return { records, next: encodeCursor(next) };
+    const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)}${where} ORDER BY ${order} LIMIT ${limit}`;
+    return (await this.dialect.query(sql, params.values)).rows;
   }
 
   async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
@@ -413,32 +462,36 @@ export class SqlConnector implements Connector {
 
   async create(objectName: string, inputs: CreateInput[]): Promise<WriteResult[]> {
     this.assertWritable();
+    // Rows read ahead may be what this write changes: the next page reads afresh.
+    this.readAhead = undefined;
     const object = await this.object(objectName);
     const stamp = await this.stamp();
     const table = this.dialect.tableName(object.table);
+    const stamps = [object.created, object.updated].flatMap((column) => (column ? [{ column: column.column, value: toStoredInstant(stamp, column.storage) }] : []));
     const prepared = inputs.map((input): Prepared => {
       const values = this.columnValues(object, input.fields, true);
       if ('ok' in values) return { ok: false, result: values };
-      const columns = [...values.columns];
-      const parameters = [...values.values];
-      for (const stampColumn of [object.created, object.updated]) {
-        if (stampColumn && !columns.includes(stampColumn.column)) {
+      const { columns, values: parameters } = values;
+      for (const stampColumn of stamps) {
+        if (!columns.includes(stampColumn.column)) {
           columns.push(stampColumn.column);
-          parameters.push(toStoredInstant(stamp, stampColumn.storage));
+          parameters.push(stampColumn.value);
         }
       }
       if (input.externalId !== undefined && object.externalIdColumn && !columns.includes(object.externalIdColumn)) {
         columns.push(object.externalIdColumn);
         parameters.push(input.externalId);
       }
-      const job: Job = async (session) => {
+      const sql = this.statementText(object, 'insert', columns, () => {
         const params = new Parameters(this.dialect);
-        let sql =
+        const text =
           columns.length > 0
             ? `INSERT INTO ${table} (${columns.map((column) => this.q(column)).join(', ')}) VALUES (${params.list(parameters)})`
             : this.dialect.insertDefaultValues(table);
-        if (this.dialect.supportsReturning) sql += ` RETURNING ${this.q(object.idColumn)}`;
-        const result = await session.query(sql, params.values);
+        return this.dialect.supportsReturning ? `${text} RETURNING ${this.q(object.idColumn)}` : text;
+      });
+      const job: Job = async (session) => {
+        const result = await session.query(sql, parameters);
         let id: unknown;
         if (this.dialect.supportsReturning) id = result.rows[0]?.[object.idColumn];
         else if (columns.includes(object.idColumn)) id = parameters[columns.indexOf(object.idColumn)];
@@ -462,28 +515,31 @@ export class SqlConnector implements Connector {
 
   async update(objectName: string, inputs: UpdateInput[]): Promise<WriteResult[]> {
     this.assertWritable();
+    // Rows read ahead may be what this write changes: the next page reads afresh.
+    this.readAhead = undefined;
     const object = await this.object(objectName);
     const stamp = await this.stamp();
     const table = this.dialect.tableName(object.table);
+    const updatedStamp = object.updated ? toStoredInstant(stamp, object.updated.storage) : undefined;
     const prepared = inputs.map((input): Prepared => {
       const id = idParameter(input.id, object.idInteger, this.dialect.name);
       if (id === undefined) return { ok: false, result: failure('NOT_FOUND', `${object.name} ${input.id} does not exist`) };
       const values = this.columnValues(object, input.fields, false);
       if ('ok' in values) return { ok: false, result: values };
-      const columns = [...values.columns];
-      const parameters = [...values.values];
+      const { columns, values: parameters } = values;
       if (object.updated && !columns.includes(object.updated.column)) {
         columns.push(object.updated.column);
-        parameters.push(toStoredInstant(stamp, object.updated.storage));
+        parameters.push(updatedStamp);
       }
-      const job: Job = async (session) => {
+      const sql = this.statementText(object, 'update', columns, () => {
         const params = new Parameters(this.dialect);
         const idColumn = this.q(object.idColumn);
-        const sql =
-          columns.length > 0
-            ? `UPDATE ${table} SET ${columns.map((column, index) => `${this.q(column)} = ${params.add(parameters[index])}`).join(', ')} WHERE ${idColumn} = ${params.add(id)}`
-            : `SELECT ${idColumn} FROM ${table} WHERE ${idColumn} = ${params.add(id)}`;
-        const result = await session.query(sql, params.values);
+        return columns.length > 0
+          ? `UPDATE ${table} SET ${columns.map((column, index) => `${this.q(column)} = ${params.add(parameters[index])}`).join(', ')} WHERE ${idColumn} = ${params.add(id)}`
+          : `SELECT ${idColumn} FROM ${table} WHERE ${idColumn} = ${params.add(id)}`;
+      });
+      const job: Job = async (session) => {
+        const result = await session.query(sql, [...parameters, id]);
         const found = columns.length > 0 ? result.affectedRows > 0 : result.rows.length > 0;
         if (!found) return failure('NOT_FOUND', `${object.name} ${input.id} does not exist`);
         for (const { list, ids } of values.lists) await this.writeReferenceList(session, list, id, ids, true, stamp);
@@ -494,8 +550,22 @@ export class SqlConnector implements Connector {
     return this.runJobs(object, prepared);
   }
 
+  /** The statement text for these columns, built once: its placeholders depend only on their number. */
+  private statementText(object: ObjectModel, kind: 'insert' | 'update', columns: string[], build: () => string): string {
+    const key = `${kind}\u0000${object.name}\u0000${columns.join('\u0000')}`;
+    let text = this.statementTexts.get(key);
+    if (text === undefined) {
+      if (this.statementTexts.size >= 1000) this.statementTexts.clear();
+      text = build();
+      this.statementTexts.set(key, text);
+    }
+    return text;
+  }
+
   async delete(objectName: string, ids: string[]): Promise<WriteResult[]> {
     this.assertWritable();
+    // Rows read ahead may be what this write changes: the next page reads afresh.
+    this.readAhead = undefined;
     const object = await this.object(objectName);
     const model = await this.loadModel();
     const table = this.dialect.tableName(object.table);

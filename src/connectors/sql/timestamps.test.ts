@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseSqlConnectionConfig } from './config.js';
 import { redactSecret } from './dialect.js';
-import { detectStorage, fromStoredInstant, toStoredInstant, type TimestampStorage } from './timestamps.js';
+import { parseInstant } from '../../core/time.js';
+import { detectStorage, formatWallClock, fromStoredInstant, isCanonicalInstant, toStoredInstant, type TimestampStorage } from './timestamps.js';
 
 describe('timestamp storage formats', () => {
   const newYork: TimestampStorage = { kind: 'naive-text', zone: 'America/New_York', separator: ' ', fractionDigits: 0 };
@@ -90,5 +91,47 @@ describe('SQL connection settings', () => {
     expect(redacted).not.toContain('p@ss:word');
     expect(redacted).not.toContain('p%40ss%3Aword');
     expect(redacted).toContain('ann');
+  });
+});
+
+describe('the shortcuts for plain UTC text give what the general conversion gives', () => {
+  const general = (iso: string, storage: TimestampStorage): string | number => {
+    const millis = Date.parse(iso);
+    if (storage.kind === 'iso-text') return `${formatWallClock(millis, 'UTC', 'T', storage.fractionDigits)}Z`;
+    if (storage.kind === 'naive-text') return formatWallClock(millis, storage.zone, storage.separator, storage.fractionDigits);
+    if (storage.kind === 'native') return formatWallClock(millis, storage.zone, ' ', Math.min(storage.fractionDigits, 3));
+    throw new Error('not a text storage');
+  };
+
+  it('reads stored text as parseInstant does, real dates only', () => {
+    const naive: TimestampStorage = { kind: 'naive-text', zone: 'UTC', separator: ' ', fractionDigits: 0 };
+    for (const text of ['2025-02-12 06:06:42', '2024-02-29 23:59:59.123', '2023-02-29 10:00:00', '2024-04-31 10:00:00', '2024-13-01 10:00:00', '2024-01-01T24:00:00', '0999-01-01 00:00:00', '2024-01-01T10:00:00Z', ' 2024-01-01 10:00:00 ']) {
+      expect(fromStoredInstant(text, naive), text).toBe(parseInstant(text.trim()) ?? null);
+    }
+    const berlin: TimestampStorage = { kind: 'naive-text', zone: 'Europe/Berlin', separator: ' ', fractionDigits: 0 };
+    expect(fromStoredInstant('2024-07-01 18:00:00', berlin)).toBe('2024-07-01T16:00:00.000Z');
+    expect(fromStoredInstant('2024-07-01T18:00:00.000Z', berlin)).toBe('2024-07-01T18:00:00.000Z');
+  });
+
+  it('writes an instant in each UTC text format as formatWallClock does', () => {
+    const storages: TimestampStorage[] = [
+      { kind: 'iso-text', fractionDigits: 0 },
+      { kind: 'iso-text', fractionDigits: 3 },
+      { kind: 'iso-text', fractionDigits: 6 },
+      { kind: 'naive-text', zone: 'UTC', separator: ' ', fractionDigits: 0 },
+      { kind: 'naive-text', zone: 'UTC', separator: 'T', fractionDigits: 2 },
+      { kind: 'native', zone: 'UTC', fractionDigits: 6 },
+      { kind: 'native', zone: 'America/New_York', fractionDigits: 3 },
+    ];
+    for (const storage of storages) {
+      for (const iso of ['2024-03-01T10:00:00.987Z', '1899-12-31T23:59:59.000Z']) expect(toStoredInstant(iso, storage), JSON.stringify(storage)).toBe(general(iso, storage));
+    }
+  });
+
+  it('knows an instant already in canonical form', () => {
+    expect(isCanonicalInstant('2024-03-01T10:00:00.000Z')).toBe(true);
+    expect(isCanonicalInstant('2024-02-30T10:00:00.000Z')).toBe(false);
+    expect(isCanonicalInstant('2024-03-01 10:00:00')).toBe(false);
+    expect(isCanonicalInstant('2024-03-01T10:00:00Z')).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import type { FieldValue } from '../../core/schema.js';
 import { parseDate, parseInstant } from '../../core/time.js';
 import type { DialectName } from './dialect.js';
 import type { FieldModel } from './model.js';
-import { fromStoredInstant, toStoredInstant } from './timestamps.js';
+import { fromStoredInstant, isCanonicalInstant, toStoredInstant } from './timestamps.js';
 
 /** Converts a column value read from the database to the value conventions (schema.ts). */
 export function fromColumnValue(field: FieldModel, raw: unknown, zone: string): FieldValue {
@@ -63,6 +63,10 @@ function describe(value: FieldValue): string {
   return Array.isArray(value) ? 'a list' : typeof value === 'string' ? JSON.stringify(value.length > 60 ? `${value.slice(0, 59)}…` : value) : String(value);
 }
 
+function notA(field: FieldModel, value: FieldValue, what: string): Converted {
+  return { ok: false, message: `${field.name}: ${describe(value)} is not ${what}` };
+}
+
 /**
  * Converts a value in the conventions to what the column takes, checking what the database may not
  * (SQLite stores 'abc' in an INTEGER column; MySQL may truncate), so a bad value fails with its field.
@@ -74,10 +78,9 @@ export function toColumnValue(
   booleanParameter: (value: boolean) => unknown,
 ): Converted {
   if (value === null) return { ok: true, value: null };
-  const invalid = (what: string): Converted => ({ ok: false, message: `${field.name}: ${describe(value)} is not ${what}` });
   switch (field.kind) {
     case 'string': {
-      if (Array.isArray(value)) return invalid('text');
+      if (Array.isArray(value)) return notA(field, value, 'text');
       const text = String(value);
       if (dialect === 'postgres' && text.includes('\u0000')) {
         return { ok: false, message: `${field.name}: ${describe(value)} contains a NUL byte (\\u0000), which PostgreSQL cannot store (not removed: fix it in the source)` };
@@ -85,7 +88,8 @@ export function toColumnValue(
       if (field.options && !field.options.includes(text)) {
         return { ok: false, message: `${field.name}: ${describe(value)} is not one of ${field.options.join(', ')}` };
       }
-      if (field.maxLength !== undefined && [...text].length > field.maxLength) {
+      // Characters (code points): a text no longer in UTF-16 units than the limit fits without counting.
+      if (field.maxLength !== undefined && text.length > field.maxLength && [...text].length > field.maxLength) {
         return { ok: false, message: `${field.name}: value is longer than ${field.maxLength} characters` };
       }
       return { ok: true, value: text };
@@ -93,11 +97,11 @@ export function toColumnValue(
     case 'integer':
       if (typeof value === 'number' && Number.isInteger(value)) return { ok: true, value };
       if (typeof value === 'string' && INTEGER_TEXT.test(value.trim())) return { ok: true, value: integerParameter(value.trim(), dialect) };
-      return invalid('an integer');
+      return notA(field, value, 'an integer');
     case 'number': {
       if (typeof value === 'number' && Number.isFinite(value)) return { ok: true, value };
       if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return { ok: true, value: Number(value) };
-      return invalid('a number');
+      return notA(field, value, 'a number');
     }
     case 'boolean':
       if (typeof value === 'boolean') return { ok: true, value: booleanParameter(value) };
@@ -105,14 +109,15 @@ export function toColumnValue(
       if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) {
         return { ok: true, value: booleanParameter(value.trim().toLowerCase() === 'true') };
       }
-      return invalid('a boolean');
+      return notA(field, value, 'a boolean');
     case 'date': {
       const date = typeof value === 'string' ? parseDate(value) : undefined;
-      return date ? { ok: true, value: date } : invalid('a date (YYYY-MM-DD)');
+      return date ? { ok: true, value: date } : notA(field, value, 'a date (YYYY-MM-DD)');
     }
     case 'datetime': {
-      const instant = typeof value === 'string' || typeof value === 'number' ? parseInstant(value) : undefined;
-      return instant ? { ok: true, value: toStoredInstant(instant, field.storage!) } : invalid('a date-time (ISO 8601)');
+      const instant =
+        typeof value === 'string' && isCanonicalInstant(value) ? value : typeof value === 'string' || typeof value === 'number' ? parseInstant(value) : undefined;
+      return instant ? { ok: true, value: toStoredInstant(instant, field.storage!) } : notA(field, value, 'a date-time (ISO 8601)');
     }
     case 'json':
       if (typeof value === 'string') {
@@ -120,15 +125,15 @@ export function toColumnValue(
           JSON.parse(value);
           return { ok: true, value };
         } catch {
-          return invalid('JSON');
+          return notA(field, value, 'JSON');
         }
       }
       return { ok: true, value: JSON.stringify(value) };
     case 'reference': {
-      if (typeof value !== 'string' && typeof value !== 'number') return invalid('a record id');
+      if (typeof value !== 'string' && typeof value !== 'number') return notA(field, value, 'a record id');
       if (!field.integerColumn) return { ok: true, value: String(value) };
       const id = idParameter(String(value), true, dialect);
-      return id === undefined ? invalid('a record id (an integer)') : { ok: true, value: id };
+      return id === undefined ? notA(field, value, 'a record id (an integer)') : { ok: true, value: id };
     }
   }
 }
