@@ -200,6 +200,8 @@ export class RunState {
     journal?: Omit<JournalEntry, 'id' | 'undone'>[];
     resolved?: string[];
     deleteLinks?: string[];
+    /** Source ids whose deferred references (link pass) are settled by this commit. */
+    deferredDone?: string[];
   }): Promise<void> {
     if (this.dryRun) {
       if (batch.links) await this.putLinks(batch.links);
@@ -213,6 +215,7 @@ export class RunState {
       if (batch.resolved?.length) await store.resolveFailures(batch.object, batch.resolved, this.run.id);
       // After resolveFailures: it settles earlier runs' failures only, never this run's.
       if (failures.length > 0) await store.addFailures(failures);
+      if (batch.deferredDone?.length) await store.deleteDeferredReferences(this.run.id, batch.object, batch.deferredDone);
     });
   }
 

@@ -605,6 +605,10 @@ export class RecordWriter {
       for (const [object, ids] of wanted) referenced.set(object, await state.getLinks(object, [...ids]));
 
       const updates = new Map<string, { link: Link; fields: Record<string, FieldValue> }>();
+      // Each record's warnings and deferred rows are settled in the same commit as its own update (or in the
+      // page's first commit when it has none), so a link pass killed mid-page resumes after the last batch
+      // it committed, writing nothing twice and recording no warning twice.
+      const warnings = new Map<string, RecordError[]>();
       for (const row of rows) {
         const link = links.get(row.sourceId);
         const reference = byField.get(row.field);
@@ -614,7 +618,9 @@ export class RecordWriter {
         const resolved = ids.map((id) => targets.get(id)).map((target) => (target?.state === 'linked' ? (target.targetId ?? undefined) : undefined));
         const missing = ids.filter((_, index) => resolved[index] === undefined);
         if (missing.length > 0) {
-          state.warnLater(plan.object, row.sourceId, {
+          const list = warnings.get(row.sourceId) ?? [];
+          warnings.set(row.sourceId, list);
+          list.push({
             code: 'REFERENCE_MISSING',
             field: row.field,
             value: reference.list ? missing : missing[0]!,
@@ -627,8 +633,15 @@ export class RecordWriter {
         entry.fields[row.field] = reference.list ? present.sort() : present[0]!;
         updates.set(row.sourceId, entry);
       }
+      const warn = (ids: Iterable<string>) => {
+        for (const id of ids) for (const warning of warnings.get(id) ?? []) state.warnLater(plan.object, id, warning);
+      };
+      const withoutUpdate = sourceIds.filter((id) => !updates.has(id));
+      warn(withoutUpdate);
+      await state.commit({ object: plan.object, deferredDone: withoutUpdate });
       const entries = [...updates.entries()];
       for (const part of chunk(entries, this.target.capabilities().batchSize.update)) {
+        warn(part.map(([sourceId]) => sourceId));
         const current = await this.target.readByIds(plan.targetObject, part.map(([, entry]) => entry.link.targetId!), plan.targetFields);
         const byId = new Map(current.map((record) => [record.id, record]));
         await state.journal(
@@ -655,9 +668,9 @@ export class RecordWriter {
           if (result?.ok) done.push({ ...entry.link, written: { ...(entry.link.written ?? {}), ...entry.fields } });
           else if (result) state.failLater(plan.object, sourceId, withRecord(plan, sourceId, result.error));
         }
-        await state.commit({ object: plan.object, links: done });
+        await state.commit({ object: plan.object, links: done, deferredDone: part.map(([sourceId]) => sourceId) });
       }
-      // The page's warnings are in the ledger before its deferred references are gone.
+      // Rows of other fields (a follower's leader row) go with the page.
       await state.flushFailures();
       await state.ledger.deleteDeferredReferences(state.run.id, plan.object, sourceIds);
     }
