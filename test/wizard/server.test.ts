@@ -176,6 +176,11 @@ describe('access', () => {
     const again = await send(server, 'GET', `/?token=${encodeURIComponent(token)}`);
     expect(again.status).toBe(401);
     expect(again.headers['set-cookie']).toBeUndefined();
+    // The browser it signed in may open the link again (a second tab): it goes in, with no new session.
+    const sameBrowser = await send(server, 'GET', `/?token=${encodeURIComponent(token)}`, { headers: { cookie: session } });
+    expect(sameBrowser.status).toBe(302);
+    expect(sameBrowser.headers.location).toBe('/');
+    expect(sameBrowser.headers['set-cookie']).toBeUndefined();
     // The page itself needs the session too.
     expect((await send(server, 'GET', '/')).status).toBe(401);
     expect((await send(server, 'GET', '/', { headers: { cookie: session } })).status).toBe(200);

@@ -700,6 +700,8 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     const token = c.req.query('token');
     if (token !== undefined) {
       const session = access.exchange(token);
+      // The link opened again in the browser it already signed in (a bookmark, a second tab): just go in.
+      if (!session && access.hasSession(c)) return c.redirect('/', 302);
       if (!session) {
         return c.html(
           '<!doctype html><meta charset="utf-8"><title>Ferry</title><p>This link was already used or is not valid. ' +
