@@ -158,10 +158,12 @@ for (const backend of BACKENDS) {
     });
 
     it('refuses a second holder of the lock with a clear message, and frees it on release', async () => {
-      const lock = await ledger.acquireLock('run the command');
-      await lock.heartbeat(7);
+      const lock = await ledger.acquireLock('run `ferry migrate`');
       const second = await Ledger.open(location);
       try {
+        // Before the holder has a run row, the message names its command.
+        await expect(second.acquireLock('run the command')).rejects.toThrow(/in use by `ferry migrate` \(starting, no run yet\) \(process \d+ on /);
+        await lock.heartbeat(7);
         await expect(second.acquireLock('run the command')).rejects.toMatchObject({ code: 'LEDGER_LOCKED' });
         await expect(second.acquireLock('run the command')).rejects.toThrow(/in use by run 7/);
         await lock.release();

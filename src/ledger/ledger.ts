@@ -915,7 +915,9 @@ export class Ledger extends LedgerStore {
    * a run killed with SIGKILL can be resumed.
    */
   async acquireLock(description: string): Promise<LedgerLock> {
-    const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    // host:pid:nonce:what — `what` (the command, URI-encoded) names the holder to a command refused before
+    // the holder has created its run row.
+    const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}:${encodeURIComponent(description.replace(/^run /, ''))}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = nowIso();
       const inserted = await this.kysely
@@ -946,8 +948,9 @@ export class Ledger extends LedgerStore {
         await this.kysely.deleteFrom('locks').where('name', '=', LOCK_NAME).where('holder', '=', current.holder).execute();
         continue;
       }
-      const [host, pid] = current.holder.split(':');
-      const what = current.run_id !== null ? `run ${current.run_id}` : 'another command';
+      const [host, pid, , command] = current.holder.split(':');
+      const starting = command ? decodeURIComponent(command) : '';
+      const what = current.run_id !== null ? `run ${current.run_id}` : starting ? `${starting} (starting, no run yet)` : 'another command';
       throw new FerryError(
         'LEDGER_LOCKED',
         `The ledger at ${this.location} is in use by ${what} (process ${pid} on ${host}, since ${current.acquired_at}). ` +

@@ -86,8 +86,8 @@ for (const backend of BACKENDS) {
       const { error } = parse(refused);
       expect(error?.code).toBe('LEDGER_LOCKED');
       // The run id is named once the winner has created its run; a refusal in the instant between taking
-      // the ledger and creating the run names "another command" instead.
-      expect(error?.message).toMatch(new RegExp(`in use by (run ${(await winner.held).runId}|another command) \\(process ${winner.process.pid} on `));
+      // the ledger and creating the run names its command instead.
+      expect(error?.message).toMatch(new RegExp(`in use by (run ${(await winner.held).runId}|\`ferry (migrate|delta)\` \\(starting, no run yet\\)) \\(process ${winner.process.pid} on `));
       recordFigures(`simultaneous runs ${backend}`, { runsRefused: 1 });
       winner.release();
       const done = await winner.done;
