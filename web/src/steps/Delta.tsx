@@ -1,11 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ConflictPolicy } from '../../../src/engine/types.js';
-import type { Run } from '../../../src/ledger/ledger.js';
 import type { DemoChangesResponse, StartJobRequest } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
+import { useRuns } from '../hooks.js';
 import { dateTime, num, plural, runStatusLabel, totalCounts } from '../format.js';
 
 const POLICIES: { value: ConflictPolicy; label: string; hint: string }[] = [
@@ -20,23 +20,13 @@ export function DeltaStep() {
   const [updateChanged, setUpdateChanged] = useState(true);
   const [policy, setPolicy] = useState<ConflictPolicy>('source-wins');
   const [error, setError] = useState<string | null>(null);
-  const [runs, setRuns] = useState<Run[] | null>(null);
+  const runs = useRuns(jobGeneration, setError);
   /** The delta job shown when the demo data was changed: its numbers are out of date. */
   const [outdatedJob, setOutdatedJob] = useState<string | null>(null);
   const running = isActive(job);
   const deltaJob = job?.kind === 'delta' ? job : null;
   const valid = createNew || updateChanged;
 
-  useEffect(() => {
-    let cancelled = false;
-    api
-      .runs()
-      .then((answer) => !cancelled && setRuns(answer.runs))
-      .catch((err: unknown) => !cancelled && setError(errorText(err)));
-    return () => {
-      cancelled = true;
-    };
-  }, [jobGeneration]);
 
   const start = async (dryRun: boolean) => {
     setError(null);

@@ -1,30 +1,20 @@
 import { useEffect, useState } from 'react';
-import type { Run } from '../../../src/ledger/ledger.js';
 import type { RunSampleResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
+import { useRuns } from '../hooks.js';
 import { num, plural, valueText } from '../format.js';
 
 export function DemoStep() {
   const { state, job, jobGeneration, startJob } = useWizard();
-  const [runs, setRuns] = useState<Run[] | null>(null);
   const [sample, setSample] = useState<RunSampleResponse | null>(null);
   const [size, setSize] = useState('5');
   const [error, setError] = useState<string | null>(null);
+  const runs = useRuns(jobGeneration, setError);
   const running = isActive(job);
 
-  useEffect(() => {
-    let cancelled = false;
-    api
-      .runs()
-      .then((answer) => !cancelled && setRuns(answer.runs))
-      .catch((err: unknown) => !cancelled && setError(errorText(err)));
-    return () => {
-      cancelled = true;
-    };
-  }, [jobGeneration]);
 
   const demoRun = runs?.find((r) => r.kind === 'demo' && !r.dryRun) ?? null;
   const demoRunId = demoRun && demoRun.undoneByRunId === null ? demoRun.id : null;

@@ -1,6 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { Counts } from '../../../src/core/progress.js';
-import type { Run } from '../../../src/ledger/ledger.js';
 import type { VerifyResult } from '../../../src/engine/types.js';
 import type { RunDetailResponse, StartJobRequest } from '../../../src/wizard/api.js';
 import { api, errorText, reportUrl } from '../api.js';
@@ -8,6 +7,7 @@ import { BarChart, StackedBarChart } from '../components/Charts.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, CountsTable, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
+import { useRuns } from '../hooks.js';
 import { dateTime, num, plural, runKindLabel, runStatusLabel, totalCounts, valueText } from '../format.js';
 
 const written = (c: Counts) => c.created + c.updated;
@@ -21,22 +21,12 @@ const RESOLUTION_TEXT: Record<string, string> = {
 
 export function ReportsStep() {
   const { job, jobGeneration, selectedRun, selectRun, startJob } = useWizard();
-  const [runs, setRuns] = useState<Run[] | null>(null);
   const [detail, setDetail] = useState<RunDetailResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const runs = useRuns(jobGeneration, setError);
   const running = isActive(job);
   const reportJob = job && (job.kind === 'retry' || job.kind === 'undo' || job.kind === 'verify') ? job : null;
 
-  useEffect(() => {
-    let cancelled = false;
-    api
-      .runs()
-      .then((answer) => !cancelled && setRuns(answer.runs))
-      .catch((err: unknown) => !cancelled && setError(errorText(err)));
-    return () => {
-      cancelled = true;
-    };
-  }, [jobGeneration]);
 
   const shownRunId = selectedRun ?? runs?.find((r) => !r.dryRun && r.kind !== 'match')?.id ?? runs?.[0]?.id ?? null;
 
