@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
-import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import type { ProjectFile } from '../../src/project/types.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
 import {
   applySourceChanges,
   createDemoTargetPostgres,
   createDemoTargetSqlite,
-  DEAL_STAGE_VALUE_MAP,
   sampleCounts,
+  sampleToHubspotObjects,
   writeSamplePostgres,
   writeSampleSqlite,
 } from '../../src/sample/index.js';
@@ -314,62 +314,6 @@ export async function match(options: BenchOptions): Promise<ScenarioResult> {
 
 const HUBSPOT_BATCH = 100;
 
-function hubspotObjects(): ObjectMapping[] {
-  const copy = copyField;
-  const object = objectMapping;
-  // The mapping of test/e2e/hubspot.test.ts (the sample "legacy CRM" into HubSpot).
-  return [
-    object({ source: 'owners', target: 'owners', matchOnly: true, matchKeys: [{ source: 'email', target: 'email', kind: 'email' }], fields: [] }),
-    object({
-      source: 'companies',
-      target: 'companies',
-      matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }],
-      fields: [copy('name'), copy('domain'), copy('phone'), copy('annual_revenue', 'annualrevenue'), copy('owner_id', 'hubspot_owner_id')],
-    }),
-    object({
-      source: 'contacts',
-      target: 'contacts',
-      matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
-      fields: [
-        copy('first_name', 'firstname'),
-        copy('last_name', 'lastname'),
-        copy('email'),
-        copy('phone'),
-        copy('job_title', 'jobtitle'),
-        copy('birthday', 'date_of_birth'),
-        copy('lifecycle_stage', 'lifecyclestage'),
-        copy('company_id', 'primary_company'),
-        copy('owner_id', 'hubspot_owner_id'),
-      ],
-    }),
-    object({
-      source: 'deals',
-      target: 'deals',
-      fields: [
-        copy('name', 'dealname'),
-        copy('amount'),
-        { source: ['currency'], target: 'deal_currency_code', transform: { kind: 'map', values: { usd: 'USD' }, unmapped: 'keep' } },
-        { source: ['stage'], target: 'dealstage', transform: { kind: 'map', values: { ...DEAL_STAGE_VALUE_MAP }, unmapped: 'fail' } },
-        { source: ['close_date'], target: 'closedate', transform: { kind: 'date' } },
-        copy('company_id', 'primary_company'),
-        copy('contacts', 'associated_contacts'),
-        copy('owner_id', 'hubspot_owner_id'),
-      ],
-    }),
-    object({
-      source: 'notes',
-      target: 'notes',
-      fields: [
-        copy('body', 'hs_note_body'),
-        { source: ['created_at'], target: 'hs_timestamp', transform: { kind: 'datetime' } },
-        copy('contact_id', 'associated_contacts'),
-        copy('company_id', 'associated_companies'),
-        copy('deal_id', 'associated_deals'),
-        copy('owner_id', 'hubspot_owner_id'),
-      ],
-    }),
-  ];
-}
 
 export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult> {
   const dir = tempDir();
@@ -390,7 +334,7 @@ export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult>
       target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, 4 * factor) },
       sourceTimeZone: 'UTC',
       options: { demoSampleSize: 3, pageSize: HUBSPOT_BATCH },
-      objects: hubspotObjects(),
+      objects: sampleToHubspotObjects(),
     };
     const before = hubspot.stats.requests;
     const run = await runChild({ kind: 'project', dir, project, command: 'migrate' });

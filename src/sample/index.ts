@@ -30,3 +30,4 @@ export {
 } from './changes.js';
 export { SOURCE_POSTGRES_DDL, SOURCE_SQLITE_DDL, TARGET_POSTGRES_DDL, TARGET_SQLITE_DDL } from './ddl.js';
 export { Random, hash32 } from './random.js';
+export { sampleToHubspotObjects } from './hubspot-mapping.js';
