@@ -109,6 +109,11 @@ export function demoSceneOf(projectText: string): { seed: number; size: number }
   return match ? { seed: Number(match[1]), size: Number(match[2]) } : undefined;
 }
 
+/** How much "time passes" changes in a demo of `size` contacts: the story's step 5 and the wizard's button. */
+export function demoChangeSizes(size: number): { newRecords: number; changedRecords: number; targetEdits: number } {
+  return { newRecords: Math.max(5, Math.round(size * 0.03)), changedRecords: Math.max(8, Math.round(size * 0.05)), targetEdits: Math.max(6, Math.round(size * 0.03)) };
+}
+
 export interface TimePassed {
   created: Record<string, number>;
   changed: Record<string, number>;
@@ -126,13 +131,9 @@ export interface TimePassed {
 export async function demoTimePasses(folder: string, opened: OpenProject, options: { seed: number; size: number; at: string }): Promise<TimePassed & { changes: { changed: Record<string, number[]> } }> {
   const sample = await import('../sample/index.js');
   const { seed, size, at } = options;
-  const changes = await sample.applySourceChanges(join(folder, 'source.db'), {
-    seed,
-    newRecords: Math.max(5, Math.round(size * 0.03)),
-    changedRecords: Math.max(8, Math.round(size * 0.05)),
-    at,
-  });
-  const targetEdits = await sample.editTargetRecords(join(folder, 'target.db'), { seed, count: Math.max(6, Math.round(size * 0.03)), at });
+  const sizes = demoChangeSizes(size);
+  const changes = await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords, at });
+  const targetEdits = await sample.editTargetRecords(join(folder, 'target.db'), { seed, count: sizes.targetEdits, at });
   const conflictEdits = await editChangedRecordsInTarget(opened, changes.changed, changes.changedFields);
   const count = (ids: Record<string, unknown[]>) => Object.fromEntries(Object.entries(ids).map(([table, list]) => [table, list.length]));
   return { created: count(changes.created), changed: count(changes.changed), targetEdits: targetEdits.length, conflictingEdits: conflictEdits.length, changes };

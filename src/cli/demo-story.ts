@@ -10,7 +10,7 @@ import type { Ledger } from '../ledger/index.js';
 import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
 import type { CommandContext } from './context.js';
-import { DEMO_PROJECT_HEADER, editChangedRecordsInTarget } from './demo-setup.js';
+import { DEMO_PROJECT_HEADER, demoChangeSizes, editChangedRecordsInTarget } from './demo-setup.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
 import { proposeAndWrite } from './mapping.js';
@@ -266,10 +266,9 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
 
         // ---- 5 time passes
         const changedAt = nowIso();
-        const changeSize = Math.max(8, Math.round(size * 0.05));
-        const newSize = Math.max(5, Math.round(size * 0.03));
-        const changes = await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: newSize, changedRecords: changeSize, at: changedAt });
-        const editCount = Math.max(6, Math.round(size * 0.03));
+        const sizes = demoChangeSizes(size);
+        const changes = await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords, at: changedAt });
+        const editCount = sizes.targetEdits;
         let targetEdits: unknown[];
         let conflictEdits: Awaited<ReturnType<typeof editChangedRecordsInTarget>>;
         if (hubspot) {
