@@ -439,14 +439,12 @@ export class Engine {
    */
   private async reattachReferences(state: RunState, writer: RecordWriter, plans: ObjectPlan[], mode: WriteMode): Promise<void> {
     if (state.dryRun) return;
-    const open = (await this.context.ledger.listFailures({ unresolved: true })).filter(
-      (failure) => failure.code === 'REFERENCE_MISSING' && failure.runId !== state.run.id,
-    );
-    if (open.length === 0) return;
     let attempted = 0;
     for (const plan of plans) {
-      // Only records whose missing reference now has a target record are worth reading again.
-      const candidates = open.filter((failure) => failure.object === plan.object);
+      // Only records whose missing reference now has a target record are worth reading again (this run's
+      // own warnings are not: it just wrote them). Read per object, filtered by the ledger, not all at once.
+      const candidates = await this.context.ledger.listFailures({ unresolved: true, object: plan.object, code: 'REFERENCE_MISSING', exceptRunId: state.run.id });
+      if (candidates.length === 0) continue;
       const missingBy = new Map<string, Set<string>>();
       const unknown = new Set<string>();
       for (const failure of candidates) {

@@ -552,8 +552,12 @@ export class LedgerStore {
     }
   }
 
-  async listFailures(filter: { runId?: number; unresolved?: boolean; object?: string; severity?: Failure['severity'] } = {}): Promise<Failure[]> {
+  async listFailures(
+    filter: { runId?: number; unresolved?: boolean; object?: string; severity?: Failure['severity']; code?: string; exceptRunId?: number } = {},
+  ): Promise<Failure[]> {
     let query = this.db.selectFrom('failures').selectAll();
+    if (filter.code !== undefined) query = query.where('code', '=', filter.code);
+    if (filter.exceptRunId !== undefined) query = query.where('run_id', '<>', filter.exceptRunId);
     if (filter.severity !== undefined) query = query.where('severity', '=', filter.severity);
     if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
     if (filter.object !== undefined) query = query.where('object', '=', filter.object);
