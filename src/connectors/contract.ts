@@ -236,6 +236,25 @@ export function describeConnectorContract(name: string, setup: () => Promise<Con
       expect(seen[seen.length - 1]?.updatedAt).toBe('2093-01-01T01:00:00.000Z');
     });
 
+    it('anyOrder: every record at least once, also one modified while paging, and the modified bound holds', async () => {
+      const ids = await createRecords(6);
+      for (const [index, id] of ids.entries()) {
+        await fixture.modifyOutside(fixture.object, [id], new Date(Date.parse('2094-01-01T00:00:00.000Z') + index * 1000).toISOString());
+      }
+      const since = '2094-01-01T00:00:00.000Z';
+      const first = await connector.read(fixture.object, { modifiedSince: since, limit: 2, anyOrder: true });
+      await fixture.modifyOutside(fixture.object, [first.records[0]!.id], '2094-01-01T01:00:00.000Z');
+      const seen = [...first.records];
+      let after = first.next;
+      while (after) {
+        const page = await connector.read(fixture.object, { modifiedSince: since, limit: 2, after, anyOrder: true });
+        seen.push(...page.records);
+        after = page.next;
+      }
+      for (const id of ids) expect(occurrences(seen, id), id).toBeGreaterThanOrEqual(1);
+      for (const record of seen) expect(Date.parse(record.updatedAt!)).toBeGreaterThanOrEqual(Date.parse(since));
+    });
+
     it('update changes only the given fields', async () => {
       const [id] = await createRecords(1);
       const [before] = await connector.readByIds(fixture.object, [id!]);

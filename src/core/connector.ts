@@ -18,6 +18,12 @@ export interface ReadOptions {
   limit?: number;
   /** Restrict returned fields (the id and modified field are always returned). */
   fields?: string[];
+  /**
+   * The caller needs every record once, not the (updatedAt, id) order (matching reads only keys): the
+   * connector may page in its cheapest stable order instead (SQL: the primary key, with no sort of a
+   * table whose modified column has no index). A cursor of such a read continues only such a read.
+   */
+  anyOrder?: boolean;
 }
 
 /**

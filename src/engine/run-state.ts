@@ -222,6 +222,14 @@ export class RunState {
   async checkpoint(): Promise<void> {
     await this.flushFailures();
     if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
+    await this.pausePoint();
+  }
+
+  /**
+   * Between two pieces of work that leave the ledger consistent (a page recorded, a page of matching
+   * done): lets the event loop in and stops here when the run was asked to pause.
+   */
+  async pausePoint(): Promise<void> {
     // With synchronous drivers (better-sqlite3) a whole run is one chain of resolved promises, so timers,
     // signals (Ctrl-C) and the wizard's HTTP requests would wait for the end of the run: let them in here.
     await new Promise((resolve) => setImmediate(resolve));

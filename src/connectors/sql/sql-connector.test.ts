@@ -212,6 +212,28 @@ for (const dialect of DIALECTS) {
       expect(records[0]?.updatedAt).toBeNull();
     });
 
+    it('anyOrder reads in primary-key order, each row once even when it is modified meanwhile', async () => {
+      const stamp = (second: number) => {
+        const iso = new Date(Date.UTC(2095, 0, 1, 0, 0, second)).toISOString();
+        return dialect === 'mysql' ? iso.replace('T', ' ').replace('Z', '') : iso;
+      };
+      // Modified times in the reverse of id order: a modified-order read would return them backwards.
+      await harness.run(`INSERT INTO contacts (email, updated_at) VALUES ${[1, 2, 3, 4, 5].map((n) => `('any${n}@x.test', '${stamp(10 - n)}')`).join(', ')}`);
+      const since = '2095-01-01T00:00:00.000Z';
+      const first = await connector.read('contacts', { modifiedSince: since, limit: 2, anyOrder: true });
+      expect(first.records.map((record) => record.fields.email)).toEqual(['any1@x.test', 'any2@x.test']);
+      await harness.run(`UPDATE contacts SET updated_at = '${stamp(50)}' WHERE email = 'any1@x.test'`);
+      const seen = [...first.records];
+      for (let after = first.next; after; ) {
+        const page = await connector.read('contacts', { modifiedSince: since, limit: 2, after, anyOrder: true });
+        seen.push(...page.records);
+        after = page.next;
+      }
+      expect(seen.map((record) => record.fields.email)).toEqual([1, 2, 3, 4, 5].map((n) => `any${n}@x.test`));
+      const ids = seen.map((record) => Number(record.id));
+      expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    });
+
     it('sorts NULL modified times first and pages through them', async () => {
       await harness.run("INSERT INTO contacts (email, updated_at) VALUES ('n1@x.test', NULL), ('n2@x.test', NULL), ('n3@x.test', NULL)");
       const records = [];

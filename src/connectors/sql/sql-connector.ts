@@ -29,9 +29,12 @@ const BATCH_SIZE = 500;
  * Rows one read query fetches; what the caller's page does not take is kept for its next page. Keyset
  * paging on a modified column without an index makes the database scan and sort the table for every
  * query, so pages of 500 cost a whole-table scan each (quadratic in the table's size); one query per
- * 10,000 rows divides that by 20, for a few megabytes of rows held.
+ * 10,000 rows divides that by 20, for a few megabytes of rows held. The rows held are bounded in cells
+ * (rows x columns), so a read of a few columns (matching reads only the key fields) takes more rows per
+ * query: 50,000 for an id, a modified stamp and one key.
  */
-const READ_AHEAD = 10_000;
+const READ_AHEAD_CELLS = 150_000;
+const READ_AHEAD_ROWS = { min: 10_000, max: 50_000 };
 /** Rows per `IN (...)` list: far below every dialect's parameter limit. */
 const IN_CHUNK = 500;
 
@@ -208,7 +211,7 @@ export class SqlConnector implements Connector {
     const object = await this.object(objectName);
     const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE));
     const selection = this.selection(object, options.fields);
-    const key = JSON.stringify([objectName, options.fields ?? null, options.modifiedSince ?? null]);
+    const key = JSON.stringify([objectName, options.fields ?? null, options.modifiedSince ?? null, options.anyOrder === true]);
     const kept = this.readAhead;
     this.readAhead = undefined;
     let rows: Row[];
@@ -218,7 +221,8 @@ export class SqlConnector implements Connector {
     if (fromKept) {
       ({ rows, offset, more } = kept);
     } else {
-      const fetch = Math.max(limit, READ_AHEAD);
+      const columns = 2 + selection.fields.length + selection.lists.length;
+      const fetch = Math.max(limit, Math.min(READ_AHEAD_ROWS.max, Math.max(READ_AHEAD_ROWS.min, Math.floor(READ_AHEAD_CELLS / columns))));
       rows = await this.queryPage(object, selection, options, fetch + 1);
       more = rows.length > fetch;
       if (more) rows.length = fetch;
@@ -231,7 +235,7 @@ export class SqlConnector implements Connector {
     // changed meanwhile (a record edited after it was read moves behind the cursor and is read again).
     if (!last || (!fromKept && rest === 0 && !more)) return { records };
     const cursor: Cursor = { i: cursorValue(last[object.idColumn]) ?? '' };
-    if (object.updated) cursor.u = cursorValue(last[object.updated.column]);
+    if (object.updated && !options.anyOrder) cursor.u = cursorValue(last[object.updated.column]);
     const next = encodeCursor(cursor);
     if (rest > 0) this.readAhead = { key, after: next, rows, offset: offset + page.length, more };
     return { records, next };
@@ -258,7 +262,10 @@ export class SqlConnector implements Connector {
         // The bound is converted to the column's own format, so the column's index is used as is.
         conditions.push(`${updated} >= ${params.add(toStoredInstant(since, object.updated.storage))}`);
       }
-      if (cursor) {
+      if (options.anyOrder) {
+        // Every record once, in primary-key order (the modified bound above still applies).
+        if (cursor) conditions.push(`${id} > ${params.add(cursorId)}`);
+      } else if (cursor) {
         if (cursor.u === null || cursor.u === undefined) {
           conditions.push(`((${updated} IS NULL AND ${id} > ${params.add(cursorId)}) OR ${updated} IS NOT NULL)`);
         } else {
@@ -266,7 +273,7 @@ export class SqlConnector implements Connector {
           conditions.push(`(${updated} > ${params.add(cursor.u)} OR ${id} > ${params.add(cursorId)})`);
         }
       }
-      order = `${this.dialect.ascendingNullsFirst(updated)}, ${id} ASC`;
+      order = options.anyOrder ? `${id} ASC` : `${this.dialect.ascendingNullsFirst(updated)}, ${id} ASC`;
     } else {
       // No modified column: ordered by id, modifiedSince ignored (modifiedField is undefined, so the engine full-scans).
       if (cursor) conditions.push(`${id} > ${params.add(cursorId)}`);
