@@ -14,7 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { apiHubspot, delta, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
+import { apiHubspot, compileChild, delta, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
 
 const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'scaling'] as const;
 type Scenario = (typeof ALL)[number];
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'api-size': { type: 'string', default: '20000' },
     'api-factor': { type: 'string', default: '2' },
     'scaling-sizes': { type: 'string' },
+    'heap-cap': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
     help: { type: 'boolean', default: false },
   },
@@ -37,7 +38,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run bench -- [--size N] [--scenarios ${ALL.join(',')}] [--page-size 500] [--match-size N (default --size)]
   [--api-size 20000] [--api-factor 2 (x HubSpot's 100 requests / 10 s, at most 10: the connector's cap)]
-  [--scaling-sizes a,b,c (default size/10, size, size*10)] [--out bench-results]`);
+  [--scaling-sizes a,b,c (default size/10, size, size*10)] [--out bench-results]
+  [--heap-cap MB (measured children run with node --max-old-space-size=MB; default: V8's own limit)]`);
   process.exit(0);
 }
 
@@ -58,8 +60,10 @@ const options: BenchOptions = {
   apiSize: int(values['api-size'], 'api-size'),
   apiFactor,
   scalingSizes: (values['scaling-sizes'] ?? `${Math.round(size / 10)},${size},${size * 10}`).split(',').map((text) => int(text, 'scaling-sizes')),
+  heapCapMb: values['heap-cap'] === undefined ? undefined : int(values['heap-cap'], 'heap-cap'),
   log: (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };
+compileChild(options);
 
 const fmt = (value: number) => value.toLocaleString('en-US');
 const started = new Date();
@@ -111,7 +115,10 @@ const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', 
 const lines: string[] = [];
 lines.push(`# Ferry benchmark ${started.toISOString()}`, '');
 lines.push(`Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGb} GiB, Node ${machine.node}, load average at the end ${machine.loadAverage.join(' / ')}.`);
-lines.push(`Size ${fmt(size)} records, page size ${options.pageSize}, scenarios ${scenarios.join(', ')}.`, '');
+lines.push(
+  `Size ${fmt(size)} records, page size ${options.pageSize}, scenarios ${scenarios.join(', ')}, ${options.heapCapMb ? `children run with --max-old-space-size=${options.heapCapMb}` : "V8's default heap limit"}.`,
+  '',
+);
 lines.push('| scenario | size | records | seconds | records/s | peak RSS | baseline records/s (RSS) | ratio | notes |');
 lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const result of results) {

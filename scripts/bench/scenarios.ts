@@ -2,7 +2,7 @@
  * The scenarios of `npm run bench` (issue 6). The parent process generates data and runs emulators; every
  * measured migration or copy runs in a child process (child.ts) so its peak RSS is its own.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,21 @@ import { createPostgresDatabase, type TempDatabase } from '../../test/support/da
 import type { ChildJob, ChildResult } from './child.js';
 
 export const SEED = 7;
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The measured children run compiled JavaScript with plain `node`, as `bin/ferry.js` does for users: under
+ * tsx a process carries ~60 MB more RSS (its loader and the transformed sources), which is not Ferry's.
+ * `compileChild()` builds child.ts and the sources it imports into .bench-build/ (tsconfig.bench.json).
+ */
+const CHILD = join(ROOT, '.bench-build/scripts/bench/child.js');
+
+let childArgs: string[] = [];
+
+export function compileChild(options: Pick<BenchOptions, 'log' | 'heapCapMb'>): void {
+  options.log('compiling the bench child (tsconfig.bench.json -> .bench-build/)');
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.bench.json')], { stdio: 'inherit' });
+  childArgs = options.heapCapMb ? [`--max-old-space-size=${options.heapCapMb}`] : [];
+}
 
 /** One target of issue 6 beside a figure: pass is undefined when the figure cannot decide it at this size. */
 export interface TargetCheck {
@@ -57,6 +71,8 @@ export interface BenchOptions {
   apiSize: number;
   apiFactor: number;
   scalingSizes: number[];
+  /** Measured children run with --max-old-space-size (MB): V8 then collects sooner (docs/performance.md). */
+  heapCapMb?: number;
   log: (line: string) => void;
 }
 
@@ -77,7 +93,7 @@ export function contactsFor(records: number): number {
 
 function runChild(job: ChildJob): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CHILD, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...childArgs, CHILD, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
