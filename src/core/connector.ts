@@ -117,6 +117,12 @@ export interface Connector {
   ensureExternalId?(object: string): Promise<string | undefined>;
   /** Target ids of records stamped with these external ids (externalId -> target id). */
   findByExternalIds?(object: string, externalIds: string[]): Promise<Map<string, string>>;
+  /**
+   * Records whose text `field`, lower-cased, contains one of `values` (given lower-case and ASCII), in id
+   * order: a superset the caller narrows, so it may return more but never fewer. Lets refresh matching in a
+   * delta look up the few new records' keys instead of reading every target record (docs/performance.md).
+   */
+  findContaining?(object: string, field: string, values: string[], fields?: string[]): Promise<CrmRecord[]>;
   /** Rows skipped by reads since the last call (e.g. a CSV row with broken quoting); each reported once. */
   takeReadErrors?(): ReadError[];
   /** The source's own clock (ISO UTC), when it has one; the engine falls back to the local clock. */

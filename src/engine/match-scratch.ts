@@ -91,6 +91,9 @@ export class MatchScratch {
       CREATE TABLE taken (target_id TEXT PRIMARY KEY, source_id TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE grp (gk TEXT PRIMARY KEY, size INTEGER NOT NULL, newest TEXT NOT NULL, first_linked INTEGER, linked0 INTEGER NOT NULL, linked_source TEXT, linked_target TEXT) WITHOUT ROWID;
     `);
+    // One transaction for the scratch's whole life: nothing is ever committed (close() discards it), so
+    // pages are written to its file only when the cache spills, not at every statement or page.
+    this.db.exec('BEGIN');
     const columns = ['id', 'at', 'gk', 'linked', 'candidate', ...this.keyColumns];
     this.insertSource = this.db.prepare(`INSERT OR IGNORE INTO src (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
     this.insertTarget = this.db.prepare('INSERT INTO tgt (pos, value, id) VALUES (?, ?, ?)');
@@ -101,16 +104,14 @@ export class MatchScratch {
 
   /** One page of source records, in read order. */
   addSource(entries: SourceEntry[]): void {
-    this.db.transaction(() => {
-      for (const entry of entries) {
-        const groupKey = this.merge ? entry.keys.find((key) => key !== undefined) : undefined;
-        const candidate = !entry.linked;
-        if (!candidate && groupKey === undefined) continue;
-        // A record read twice (a connector that pages in modified order sees an edited record again) counts once.
-        const { changes } = this.insertSource.run(entry.id, entry.at, groupKey ?? null, entry.linkedTarget, candidate ? 1 : 0, ...entry.keys.map((key) => (candidate ? (key ?? null) : null)));
-        if (candidate && changes > 0) this.candidateCount += 1;
-      }
-    })();
+    for (const entry of entries) {
+      const groupKey = this.merge ? entry.keys.find((key) => key !== undefined) : undefined;
+      const candidate = !entry.linked;
+      if (!candidate && groupKey === undefined) continue;
+      // A record read twice (a connector that pages in modified order sees an edited record again) counts once.
+      const { changes } = this.insertSource.run(entry.id, entry.at, groupKey ?? null, entry.linkedTarget, candidate ? 1 : 0, ...entry.keys.map((key) => (candidate ? (key ?? null) : null)));
+      if (candidate && changes > 0) this.candidateCount += 1;
+    }
   }
 
   /** After the last source page: the key indexes and the duplicate groups. */
@@ -118,7 +119,7 @@ export class MatchScratch {
     for (const column of this.keyColumns) this.db.exec(`CREATE INDEX src_${column} ON src (${column}) WHERE ${column} IS NOT NULL`);
     this.wanted = this.keyColumns.map((column) => this.db.prepare(`SELECT 1 FROM src WHERE ${column} = ? LIMIT 1`).pluck());
     // Candidates with a target hit on key i have bit i set: only those look up their targets.
-    this.markHit = this.keyColumns.map((column, position) => this.db.prepare(`UPDATE src SET hits = hits | ${1 << position} WHERE ${column} = ?`));
+    this.markHit = this.keyColumns.map((column, position) => this.db.prepare(`UPDATE src SET hits = hits | ${1 << position} WHERE ${column} = ? AND hits & ${1 << position} = 0`));
     if (this.merge) {
       // The newest member, whatever order SQLite feeds the group in: ties of time and id go to the first read.
       type Best = { id: string; at: string; seq: number } | null;
@@ -156,18 +157,24 @@ export class MatchScratch {
 
   /** One page of target records (normalised keys, in read order); returns an empty page for the next. */
   addTarget(page: { id: string; keys: (string | undefined)[] }[]): { id: string; keys: (string | undefined)[] }[] {
-    this.db.transaction(() => {
-      for (const record of page) {
-        record.keys.forEach((value, position) => {
-          if (value === undefined || this.wanted[position]!.get(value) === undefined) return;
+    for (const record of page) {
+      record.keys.forEach((value, position) => {
+        if (value === undefined || this.wanted[position]!.get(value) === undefined) return;
+        // The value's first target record marks its candidates; only later ones need the list checked.
+        if (this.markHit[position]!.run(value).changes === 0) {
           const known = this.targetsOf.all(position, value) as string[];
           if (known.length >= MAX_CANDIDATES || known.includes(record.id)) return;
-          this.insertTarget.run(position, value, record.id);
-          if (known.length === 0) this.markHit[position]!.run(value);
-        });
-      }
-    })();
+        }
+        this.insertTarget.run(position, value, record.id);
+      });
+    }
     return [];
+  }
+
+  /** Distinct values of key `position` among the candidates, at most `limit`. */
+  candidateValues(position: number, limit: number): string[] {
+    const column = this.keyColumns[position]!;
+    return this.db.prepare(`SELECT DISTINCT ${column} FROM src WHERE candidate = 1 AND ${column} IS NOT NULL LIMIT ?`).pluck().all(limit) as string[];
   }
 
   /** Distinct target ids in the index after `after` (in id order), `limit` at a time. */
@@ -215,11 +222,6 @@ export class MatchScratch {
 
   take(targetId: string, sourceId: string): void {
     this.putOwner.run(targetId, sourceId);
-  }
-
-  /** Runs `work` in one scratch transaction: one write of its pages instead of one per statement. */
-  batch<T>(work: () => T): T {
-    return this.db.transaction(work)();
   }
 
   close(): void {

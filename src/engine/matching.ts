@@ -102,28 +102,62 @@ async function readSource(state: RunState, source: Connector, plan: ObjectPlan, 
   scratch.sourceDone();
 }
 
-/** The target index (normalised key value -> target ids, per key) of the values some candidate has, and the target records already linked. */
+/**
+ * Key kinds whose normalised value is always a piece of the lower-cased raw text (trimmed, unwrapped,
+ * lower-cased, a host cut out of a URL): a target that can search "contains, lower-cased" finds every
+ * record that could match. Names (whitespace collapsed) and phones (digits only) are not.
+ */
+const SEARCHABLE_KINDS: ReadonlySet<MatchKey['kind']> = new Set(['email', 'exact', 'domain']);
+/** Up to this many distinct candidate values per key, a search costs less than reading every target record. */
+const SEARCH_MAX_VALUES = 100;
+
+/** Per key, the values to search for; undefined when the whole target must be read. */
+function searchPlan(target: Connector, keys: MatchKey[], scratch: MatchScratch): { field: string; values: string[] }[] | undefined {
+  if (!target.findContaining) return undefined;
+  const plan: { field: string; values: string[] }[] = [];
+  for (const [position, key] of keys.entries()) {
+    if (!SEARCHABLE_KINDS.has(key.kind) || Array.isArray(key.target)) return undefined;
+    const values = scratch.candidateValues(position, SEARCH_MAX_VALUES + 1);
+    // SQL's lower() folds ASCII letters only, so values with other characters are left to a full read.
+    if (values.length > SEARCH_MAX_VALUES || values.some((value) => !/^[\x20-\x7e]*$/.test(value))) return undefined;
+    plan.push({ field: key.target as string, values: values.map((value) => value.toLowerCase()) });
+  }
+  return plan;
+}
+
+/**
+ * The target index (normalised key value -> target ids, per key) of the values some candidate has, and the
+ * target records already linked. With few candidates (a delta's new records) and a target that can search,
+ * only the records containing their key values are read; otherwise every target record's keys are.
+ */
 async function readTarget(state: RunState, target: Connector, plan: ObjectPlan, scratch: MatchScratch): Promise<void> {
   const { mapping } = plan;
-  let page: { id: string; keys: (string | undefined)[] }[] = [];
   const fields = keyFields(mapping.matchKeys, 'target');
-  for await (const record of readAll(target, plan.targetObject, { limit: Math.min(target.capabilities().maxPageSize, 1000), fields, anyOrder: true })) {
-    page.push({ id: record.id, keys: mapping.matchKeys.map((key) => keyValue(record.fields, key, 'target')) });
-    if (page.length >= 1000) {
-      page = scratch.addTarget(page);
+  const keysOf = (record: CrmRecord) => ({ id: record.id, keys: mapping.matchKeys.map((key) => keyValue(record.fields, key, 'target')) });
+  const search = searchPlan(target, mapping.matchKeys, scratch);
+  if (search) {
+    for (const { field, values } of search) {
+      scratch.addTarget((await target.findContaining!(plan.targetObject, field, values, fields)).map(keysOf));
       await state.pausePoint();
     }
+  } else {
+    let page: { id: string; keys: (string | undefined)[] }[] = [];
+    for await (const record of readAll(target, plan.targetObject, { limit: Math.min(target.capabilities().maxPageSize, 1000), fields, anyOrder: true })) {
+      page.push(keysOf(record));
+      if (page.length >= 1000) {
+        page = scratch.addTarget(page);
+        await state.pausePoint();
+      }
+    }
+    scratch.addTarget(page);
   }
-  scratch.addTarget(page);
   // Target records already linked to a source record of this object (by earlier runs, or earlier in this
   // pass). Such a record is only shared with a source record that is its duplicate on the first key;
   // otherwise the two are different records that happen to share a weaker key (two companies of the same
   // name), the target record is not a candidate, and the new record is created.
   for (let ids = scratch.indexedTargets(undefined, 400); ids.length > 0; ids = scratch.indexedTargets(ids[ids.length - 1], 400)) {
     const existing = await state.ledger.linksByTarget(plan.object, ids);
-    scratch.batch(() => {
-      for (const link of existing) if (link.state === 'linked' && link.targetId) scratch.take(link.targetId, link.sourceId);
-    });
+    for (const link of existing) if (link.state === 'linked' && link.targetId) scratch.take(link.targetId, link.sourceId);
   }
 }
 
@@ -178,7 +212,7 @@ async function decide(state: RunState, plan: ObjectPlan, scratch: MatchScratch, 
 
   for (const followers of [false, true]) {
     for (let chunk = scratch.candidates(0, followers); chunk.length > 0; chunk = scratch.candidates(chunk[chunk.length - 1]!.seq, followers)) {
-      scratch.batch(() => chunk.forEach(decideOne));
+      chunk.forEach(decideOne);
       await state.putLinks(links);
       await state.putMatchIssues(object, issues, chunk.map((candidate) => candidate.id));
       links = [];

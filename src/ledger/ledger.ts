@@ -276,6 +276,8 @@ export class LedgerStore {
     if (this.fast) {
       const { statements } = this.fast;
       return this.fast.exclusive(() => {
+        // A first migration's matching asks about every record of an object that has no link yet: one probe.
+        if (sourceIds.length > 1 && statements.prepare('select 1 from links where object = ? limit 1').get(object) === undefined) return out;
         const select = statements.prepare('select target_id, state from links where object = ? and source_id = ?');
         for (const id of sourceIds) {
           if (out.has(id)) continue;
@@ -430,6 +432,8 @@ export class LedgerStore {
       await this.db.deleteFrom('match_issues').where('object', '=', object).execute();
       return;
     }
+    if (sourceIds.length === 0) return;
+    if (!(await this.db.selectFrom('match_issues').select('object').where('object', '=', object).limit(1).executeTakeFirst())) return;
     for (const part of chunks(sourceIds)) {
       if (part.length === 0) continue;
       await this.db.deleteFrom('match_issues').where('object', '=', object).where('source_id', 'in', part).execute();

@@ -285,6 +285,30 @@ for (const backend of BACKENDS) {
       expect(await count(fixture.target, 'contacts', 'jobtitle = ?', ['Typed by hand'])).toBe(1);
     });
 
+    it('a delta looks up its few new keys in the target instead of reading every target record, and still finds a wrapped e-mail', async () => {
+      const full = await migrate();
+      const t = new Date().toISOString();
+      await fixture.target.run(`INSERT INTO contacts (firstname, lastname, email, jobtitle, created_at, updated_at) VALUES ('Wrapped', 'Mail', 'Wrapped Mail <WRAPPED@x.test>', 'Typed by hand', ?, ?)`, [t, t]);
+      const when = await withLedger((ledger) => after(ledger, full.runId));
+      await fixture.source.run(`INSERT INTO contacts (id, first_name, last_name, email, job_title, updated_at) VALUES (8, 'Wrapped', 'Mail', 'wrapped@x.test', 'From source', ?)`, [when]);
+      const targetReads: string[] = [];
+      const session = await fixture.open(undefined, {
+        beforeTargetRead: (object) => {
+          targetReads.push(object);
+          return Promise.resolve();
+        },
+      });
+      try {
+        const result = await session.engine.delta({ createNew: true, updateChanged: true });
+        expect(result.counts.contacts).toMatchObject({ created: 0, matched: 1 });
+      } finally {
+        await session.close();
+      }
+      expect(targetReads).not.toContain('contacts');
+      expect(await count(fixture.target, 'contacts', 'lower(email) LIKE ?', ['%wrapped@x.test%'])).toBe(1);
+      expect(await count(fixture.target, 'contacts', 'jobtitle = ?', ['Typed by hand'])).toBe(1);
+    });
+
     it('an ambiguous match is not linked and not created, and is listed as failed', async () => {
       const t = new Date().toISOString();
       await fixture.target.run(`INSERT INTO contacts (firstname, email, created_at, updated_at) VALUES ('A', 'mia@initech.test', ?, ?), ('B', 'Mia@Initech.test', ?, ?)`, [t, t, t, t]);

@@ -165,6 +165,8 @@ export interface Hooks {
   beforeSourceRead?: (object: string, options: ReadOptions) => Promise<void>;
   /** The source's clock (a run's high-water mark), fixed by the test instead of the database's or the machine's. */
   sourceNow?: () => string;
+  /** Awaited before every target page read (not readByIds): lets a test see what a run reads of the target. */
+  beforeTargetRead?: (object: string, options: ReadOptions) => Promise<void>;
 }
 
 export interface Fixture {
@@ -233,6 +235,14 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
         sourceConnector.now = () => Promise.resolve(now());
       }
       const targetConnector = createConnector(effective.target, { baseDir: dir, role: 'target' });
+      if (hooks.beforeTargetRead) {
+        const read = targetConnector.read.bind(targetConnector);
+        const hook = hooks.beforeTargetRead;
+        targetConnector.read = async (object, options = {}) => {
+          await hook(object, options);
+          return read(object, options);
+        };
+      }
       const progress = new ProgressStream();
       const engine = new Engine({ project: effective, source: sourceConnector, target: targetConnector, ledger, progress });
       return {

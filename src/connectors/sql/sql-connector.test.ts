@@ -244,6 +244,19 @@ for (const dialect of DIALECTS) {
       expect(new Set(records.map((record) => record.id)).size).toBe(records.length);
     });
 
+    it('findContaining finds text containing a value in any ASCII case, with % and _ taken literally', async () => {
+      const emails = ['Jane.Doe@Example.COM', 'Bob Smith <BOB@find.test>', '100%_sure@find.test', '100xxsure@find.test', 'other@find.test'];
+      await harness.run(`INSERT INTO contacts (email) VALUES ${emails.map((email) => `('${email}')`).join(', ')}`);
+      const found = async (values: string[]) => (await connector.findContaining!('contacts', 'email', values, ['email'])).map((record) => record.fields.email);
+      expect(await found(['jane.doe@example.com', 'bob@find.test'])).toEqual(['Jane.Doe@Example.COM', 'Bob Smith <BOB@find.test>']);
+      expect(await found(['100%_sure@find.test'])).toEqual(['100%_sure@find.test']);
+      expect(await found(['nobody@find.test'])).toEqual([]);
+      const ids = (await connector.findContaining!('contacts', 'email', ['@find.test'])).map((record) => Number(record.id));
+      expect(ids).toHaveLength(4);
+      expect(ids).toEqual([...ids].sort((x, y) => x - y));
+      await expect(connector.findContaining!('contacts', 'company_id', ['1'])).rejects.toThrow(/not a text field/);
+    });
+
     it('quotes hostile table and column names', async () => {
       const quote = dialect === 'mysql' ? '`' : '"';
       const q = (name: string) => `${quote}${name.split(quote).join(quote + quote)}${quote}`;

@@ -37,12 +37,16 @@ const READ_AHEAD_CELLS = 150_000;
 const READ_AHEAD_ROWS = { min: 10_000, max: 50_000 };
 /** Rows per `IN (...)` list: far below every dialect's parameter limit. */
 const IN_CHUNK = 500;
+/** Values per `findContaining` query: each is a LIKE over the whole table. */
+const LIKE_CHUNK = 50;
 
 /**
  * SQL keeps no replication lag, but rows are stamped by several app servers whose clocks drift and
  * whose transactions commit a little after the stamp was taken: a one-second lookback covers both.
  */
 const LOOKBACK_MS = 1000;
+
+const compareIds = (a: string, b: string, integer: boolean): number => (integer ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0);
 
 interface Cursor {
   /** Raw stored modified value of the last row (null when it had none). */
@@ -298,6 +302,25 @@ export class SqlConnector implements Connector {
       for (const record of await this.toRecords(object, rows, selection)) found.set(record.id, record);
     }
     return ids.filter((id, index) => ids.indexOf(id) === index && found.has(String(id))).map((id) => found.get(id)!);
+  }
+
+  async findContaining(objectName: string, fieldName: string, values: string[], fields?: string[]): Promise<CrmRecord[]> {
+    const object = await this.object(objectName);
+    const field = object.fields.get(fieldName);
+    if (!field || field.kind !== 'string') throw new FerryError('USAGE', `${objectName}.${fieldName} is not a text field that can be searched`);
+    const selection = this.selection(object, fields);
+    const found = new Map<string, CrmRecord>();
+    // LIKE with '!' as the escape character: the same text in every dialect (MySQL reads '\' in literals).
+    const pattern = (value: string) => `%${value.replace(/[!%_]/g, (char) => `!${char}`)}%`;
+    for (const chunk of chunks([...new Set(values)], LIKE_CHUNK)) {
+      const params = new Parameters(this.dialect);
+      const column = `lower(${this.q(field.column)})`;
+      const where = chunk.map((value) => `${column} LIKE ${params.add(pattern(value))} ESCAPE '!'`).join(' OR ');
+      const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)} WHERE ${where} ORDER BY ${this.q(object.idColumn)} ASC`;
+      const { rows } = await this.dialect.query(sql, params.values);
+      for (const record of await this.toRecords(object, rows, selection)) found.set(record.id, record);
+    }
+    return [...found.values()].sort((a, b) => compareIds(a.id, b.id, object.idInteger));
   }
 
   private async toRecords(object: ObjectModel, rows: Row[], selection: { fields: FieldModel[]; lists: ReferenceListModel[] }): Promise<CrmRecord[]> {
