@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { createConnector } from '../../src/connectors/registry.js';
-import type { ReadOptions } from '../../src/core/connector.js';
+import type { Connector, ReadOptions } from '../../src/core/connector.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
@@ -181,6 +181,15 @@ export interface Fixture {
   cleanup(): Promise<void>;
 }
 
+/** Awaits `hook` before each page the connector reads. */
+function hookReads(connector: Connector, hook: (object: string, options: ReadOptions) => Promise<void>): void {
+  const read = connector.read.bind(connector);
+  connector.read = async (object, options = {}) => {
+    await hook(object, options);
+    return read(object, options);
+  };
+}
+
 export async function createFixture(backend: Backend): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), `ferry-e2e-${backend}-`));
   const databases: TempDatabase[] = [];
@@ -222,27 +231,13 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
       const effective = override ?? project;
       const ledger = await Ledger.open(ledgerLocation, { baseDir: dir });
       const sourceConnector = createConnector(effective.source, { baseDir: dir, role: 'source' });
-      if (hooks.beforeSourceRead) {
-        const read = sourceConnector.read.bind(sourceConnector);
-        const hook = hooks.beforeSourceRead;
-        sourceConnector.read = async (object, options = {}) => {
-          await hook(object, options);
-          return read(object, options);
-        };
-      }
+      if (hooks.beforeSourceRead) hookReads(sourceConnector, hooks.beforeSourceRead);
       if (hooks.sourceNow) {
         const now = hooks.sourceNow;
         sourceConnector.now = () => Promise.resolve(now());
       }
       const targetConnector = createConnector(effective.target, { baseDir: dir, role: 'target' });
-      if (hooks.beforeTargetRead) {
-        const read = targetConnector.read.bind(targetConnector);
-        const hook = hooks.beforeTargetRead;
-        targetConnector.read = async (object, options = {}) => {
-          await hook(object, options);
-          return read(object, options);
-        };
-      }
+      if (hooks.beforeTargetRead) hookReads(targetConnector, hooks.beforeTargetRead);
       const progress = new ProgressStream();
       const engine = new Engine({ project: effective, source: sourceConnector, target: targetConnector, ledger, progress });
       return {
