@@ -208,6 +208,25 @@ describe('RollingWindowPacer', () => {
     expect(clock.now() - start).toBe(10_000);
   });
 
+  it('an exhausted window the server counts like us frees when our oldest request leaves it, not a whole window later', async () => {
+    const pacer = new RollingWindowPacer([{ name: 'burst', limit: 2, intervalMs: 10_000 }]);
+    handlers.push(json(200, {}, { 'x-remaining': '1' }), json(200, {}, { 'x-remaining': '0' }), json(200, {}, { 'x-remaining': '1' }));
+    const { http, clock } = client({
+      pacer,
+      onResponse: ({ headers }) => {
+        const remaining = headers.get('x-remaining');
+        return remaining === null ? [] : [{ rule: 'burst', remaining: Number(remaining) }];
+      },
+    });
+    const start = clock.now();
+    await http.get('/x');
+    await clock.sleep(4000);
+    await http.get('/x');
+    await http.get('/x');
+    // The first request leaves the window at start + 10 s; a whole window after the exhausted answer would be start + 14 s.
+    expect(clock.now() - start).toBe(10_100);
+  });
+
   it('adopts a lower limit reported by the server', async () => {
     const pacer = new RollingWindowPacer([{ name: 'burst', limit: 100, intervalMs: 10_000 }]);
     pacer.observe({ rule: 'burst', limit: 2, intervalMs: 1000 }, fakeClock());

@@ -62,6 +62,11 @@ interface RuleState {
  * Rolling-window pacer: before each request it waits until every rule that applies has room, then
  * records the grant. Works with concurrent callers (each re-checks after its wait).
  */
+/** Added to a rolling window's expiry computed from our own send times: the server stamped them a little later. */
+const ROLL_MARGIN_MS = 100;
+/** How much later than our grant a request may reach the server and be stamped there. */
+const OWN_TOLERANCE_MS = 1000;
+
 export class RollingWindowPacer {
   private readonly states: RuleState[];
   private pausedUntil = 0;
@@ -82,9 +87,12 @@ export class RollingWindowPacer {
       let wait = Math.max(0, this.pausedUntil - now);
       for (const state of this.applicable(route)) {
         const windowStart = now - state.rule.intervalMs;
-        while (state.grants.length > 0 && state.grants[0]! <= windowStart) state.grants.shift();
+        // Grants are kept a little past the window: observe() matches them with the server's count.
+        while (state.grants.length > 0 && state.grants[0]! <= windowStart - OWN_TOLERANCE_MS) state.grants.shift();
         if (state.blockedUntil > now) wait = Math.max(wait, state.blockedUntil - now);
-        if (state.grants.length >= state.rule.limit) {
+        const first = state.grants.findIndex((grant) => grant > windowStart);
+        const inWindow = first < 0 ? 0 : state.grants.length - first;
+        if (inWindow >= state.rule.limit) {
           const oldest = state.grants[state.grants.length - state.rule.limit]!;
           wait = Math.max(wait, oldest + state.rule.intervalMs - now);
         }
@@ -105,7 +113,15 @@ export class RollingWindowPacer {
     if (observation.intervalMs !== undefined && observation.intervalMs > 0) state.rule.intervalMs = observation.intervalMs;
     if (observation.limit !== undefined && observation.limit > 0 && observation.limit < state.rule.limit) state.rule.limit = observation.limit;
     if (observation.remaining !== undefined && observation.remaining <= 0) {
-      state.blockedUntil = Math.max(state.blockedUntil, clock.now() + state.rule.intervalMs);
+      // A rolling window: when the server counts what we sent, a slot frees as our oldest request in the
+      // window leaves it (plus a margin for the time it took to arrive). When it counts more than ours,
+      // someone else spends the same quota and we cannot know when: wait a whole window.
+      // Our grants are stamped before sending, the server's a little later: ours from slightly more than
+      // a window ago may still count there.
+      const now = clock.now();
+      const mine = state.grants.filter((grant) => grant > now - state.rule.intervalMs - OWN_TOLERANCE_MS);
+      const until = mine.length >= state.rule.limit ? mine[mine.length - state.rule.limit]! + state.rule.intervalMs + ROLL_MARGIN_MS : now + state.rule.intervalMs;
+      state.blockedUntil = Math.max(state.blockedUntil, until);
     }
   }
 
