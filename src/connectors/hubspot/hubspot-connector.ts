@@ -107,6 +107,9 @@ interface Owner {
   updatedAt?: string;
 }
 
+/** Up to this many owners, readByIds asks for each; beyond, it lists them. */
+const OWNERS_ONE_BY_ONE = 3;
+
 export class HubspotConnector implements Connector {
   readonly kind = 'hubspot';
   readonly transport: HubspotTransport;
@@ -305,11 +308,24 @@ export class HubspotConnector implements Connector {
     const unique = [...new Set(ids)];
     if (object.owners) {
       const found: CrmRecord[] = [];
-      for (const id of unique) {
-        const response = await this.transport.get<Owner>(`/crm/v3/owners/${encodeURIComponent(id)}`, { accept: [400, 404] });
-        if (response.status === 200) found.push(this.ownerRecord(response.body));
+      // Owners have no batch read: a few are fetched one by one, more by listing the owners (100 a page)
+      // until all were seen, so a run's matched owners cost a request per 100 owners, not one each.
+      if (unique.length <= OWNERS_ONE_BY_ONE) {
+        for (const id of unique) {
+          const response = await this.transport.get<Owner>(`/crm/v3/owners/${encodeURIComponent(id)}`, { accept: [400, 404] });
+          if (response.status === 200) found.push(this.ownerRecord(response.body));
+        }
+        return found;
       }
-      return found;
+      const wanted = new Set(unique);
+      const byId = new Map<string, CrmRecord>();
+      let after: string | undefined;
+      do {
+        const page = await this.readOwners({ limit: DEFAULT_PAGE, after });
+        for (const record of page.records) if (wanted.has(record.id)) byId.set(record.id, record);
+        after = page.next;
+      } while (after && byId.size < wanted.size);
+      return unique.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
     }
     const selection = this.selection(object, fields);
     const rows = await this.batchRead(object, unique, selection.properties);

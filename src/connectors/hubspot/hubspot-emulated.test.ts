@@ -288,3 +288,22 @@ describe('associations on create', () => {
     expect(emails.sort()).toEqual(['a@initech.test', 'c@initech.test']);
   });
 });
+
+describe('owners', () => {
+  it('readByIds lists the owners when asked for many (a request per 100), one by one when asked for a few', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const emulator = hubspot;
+    const owners = Array.from({ length: 150 }, (_, index) => emulator.store.addOwner({ email: `owner${index}@owners.example`, firstName: `O${index}`, lastName: 'Wner' }));
+    const connector = connect(emulator);
+    await connector.describe();
+    const wanted = [owners[140]!.id, owners[3]!.id, owners[77]!.id, '999999999', owners[3]!.id];
+    const before = { ...emulator.stats.byPath };
+    const many = await connector.readByIds('owners', wanted.map(String));
+    expect(many.map((record) => record.id)).toEqual([owners[140]!.id, owners[3]!.id, owners[77]!.id].map(String));
+    expect(many[0]!.fields.email).toBe('owner140@owners.example');
+    expect((emulator.stats.byPath['GET /crm/v3/owners'] ?? 0) - (before['GET /crm/v3/owners'] ?? 0)).toBe(2);
+    const few = await connector.readByIds('owners', [String(owners[5]!.id)]);
+    expect(few.map((record) => record.fields.email)).toEqual(['owner5@owners.example']);
+    expect(emulator.stats.byPath[`GET /crm/v3/owners/${owners[5]!.id}`]).toBe(1);
+  });
+});
