@@ -26,10 +26,11 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: DEFAULT_SCENARIOS.join(',') },
     'page-size': { type: 'string', default: '500' },
     'match-size': { type: 'string' },
-    'api-size': { type: 'string', default: '20000' },
+    'api-size': { type: 'string', default: '100000' },
     'api-factor': { type: 'string', default: '2' },
     'scaling-sizes': { type: 'string' },
     'heap-cap': { type: 'string' },
+    'cpu-prof': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
     help: { type: 'boolean', default: false },
   },
@@ -37,9 +38,10 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`npm run bench -- [--size N] [--scenarios ${ALL.join(',')}] [--page-size 500] [--match-size N (default --size)]
-  [--api-size 20000] [--api-factor 2 (x HubSpot's 100 requests / 10 s, at most 10: the connector's cap)]
+  [--api-size 100000] [--api-factor 2 (x HubSpot's 100 requests / 10 s, at most 10: the connector's cap)]
   [--scaling-sizes a,b,c (default size/10, size, size*10)] [--out bench-results]
-  [--heap-cap MB (measured children run with node --max-old-space-size=MB; default: V8's own limit)]`);
+  [--heap-cap MB (measured children run with node --max-old-space-size=MB; default: V8's own limit)]
+  [--cpu-prof DIR (each measured child writes a V8 CPU profile into DIR; open it in Chrome's DevTools)]`);
   process.exit(0);
 }
 
@@ -61,6 +63,7 @@ const options: BenchOptions = {
   apiFactor,
   scalingSizes: (values['scaling-sizes'] ?? `${Math.round(size / 10)},${size},${size * 10}`).split(',').map((text) => int(text, 'scaling-sizes')),
   heapCapMb: values['heap-cap'] === undefined ? undefined : int(values['heap-cap'], 'heap-cap'),
+  cpuProfileDir: values['cpu-prof'],
   log: (line) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };
 compileChild(options);

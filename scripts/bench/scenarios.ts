@@ -34,10 +34,13 @@ const CHILD = join(ROOT, '.bench-build/scripts/bench/child.js');
 
 let childArgs: string[] = [];
 
-export function compileChild(options: Pick<BenchOptions, 'log' | 'heapCapMb'>): void {
+export function compileChild(options: Pick<BenchOptions, 'log' | 'heapCapMb' | 'cpuProfileDir'>): void {
   options.log('compiling the bench child (tsconfig.bench.json -> .bench-build/)');
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.bench.json')], { stdio: 'inherit' });
-  childArgs = options.heapCapMb ? [`--max-old-space-size=${options.heapCapMb}`] : [];
+  childArgs = [
+    ...(options.heapCapMb ? [`--max-old-space-size=${options.heapCapMb}`] : []),
+    ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+  ];
 }
 
 /** One target of issue 6 beside a figure: pass is undefined when the figure cannot decide it at this size. */
@@ -73,6 +76,8 @@ export interface BenchOptions {
   scalingSizes: number[];
   /** Measured children run with --max-old-space-size (MB): V8 then collects sooner (docs/performance.md). */
   heapCapMb?: number;
+  /** Measured children write a V8 CPU profile (.cpuprofile) each into this folder. */
+  cpuProfileDir?: string;
   log: (line: string) => void;
 }
 
@@ -349,7 +354,7 @@ export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult>
       source: sqliteConfig('source.db'),
       target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, 4 * factor) },
       sourceTimeZone: 'UTC',
-      options: { demoSampleSize: 3, pageSize: HUBSPOT_BATCH },
+      options: { demoSampleSize: 3, pageSize: options.pageSize },
       objects: sampleToHubspotObjects(),
     };
     const before = hubspot.stats.requests;
@@ -361,7 +366,7 @@ export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult>
     const recordsPerSecond = rate(run.records, run.seconds);
     const byPath = Object.entries(hubspot.stats.byPath)
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 8);
+      .slice(0, 24);
     const result: ScenarioResult = {
       scenario: 'api-hubspot',
       size: options.apiSize,
