@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FerryError } from './errors.js';
-import { HttpClient, parseRetryAfter, RollingWindowPacer, type Clock, type HttpClientOptions } from './http.js';
+import { HttpClient, parseRetryAfter, RollingWindowPacer, type Clock, type HttpClientOptions, type RateLimitObservation } from './http.js';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 
@@ -192,16 +192,16 @@ describe('RollingWindowPacer', () => {
     expect(clock.now() - start).toBe(1000);
   });
 
+  /** Reports the `x-remaining` header of a response as the burst rule's remaining requests. */
+  const remainingHeader = ({ headers }: { headers: Headers }): RateLimitObservation[] => {
+    const remaining = headers.get('x-remaining');
+    return remaining === null ? [] : [{ rule: 'burst', remaining: Number(remaining) }];
+  };
+
   it('adapts to rate-limit headers: an exhausted window blocks until it rolls', async () => {
     const pacer = new RollingWindowPacer([{ name: 'burst', limit: 100, intervalMs: 10_000 }]);
     handlers.push(json(200, {}, { 'x-remaining': '0' }));
-    const { http, clock } = client({
-      pacer,
-      onResponse: ({ headers }) => {
-        const remaining = headers.get('x-remaining');
-        return remaining === null ? [] : [{ rule: 'burst', remaining: Number(remaining) }];
-      },
-    });
+    const { http, clock } = client({ pacer, onResponse: remainingHeader });
     const start = clock.now();
     await http.get('/x');
     await http.get('/x');
@@ -211,13 +211,7 @@ describe('RollingWindowPacer', () => {
   it('an exhausted window the server counts like us frees when our oldest request leaves it, not a whole window later', async () => {
     const pacer = new RollingWindowPacer([{ name: 'burst', limit: 2, intervalMs: 10_000 }]);
     handlers.push(json(200, {}, { 'x-remaining': '1' }), json(200, {}, { 'x-remaining': '0' }), json(200, {}, { 'x-remaining': '1' }));
-    const { http, clock } = client({
-      pacer,
-      onResponse: ({ headers }) => {
-        const remaining = headers.get('x-remaining');
-        return remaining === null ? [] : [{ rule: 'burst', remaining: Number(remaining) }];
-      },
-    });
+    const { http, clock } = client({ pacer, onResponse: remainingHeader });
     const start = clock.now();
     await http.get('/x');
     await clock.sleep(4000);
