@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 /** Most target candidates kept per key value: more than one is already ambiguous. */
 const MAX_CANDIDATES = 5;
 /** Candidates handed to the caller per call. */
-const CHUNK = 1000;
+const CHUNK = 5000;
 /** SQLite's page cache for the scratch database, in KiB (negative `cache_size`): beyond it, pages go to its file. */
 const CACHE_KIB = 16 * 1024;
 
