@@ -58,19 +58,43 @@ LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname, a.attnum`;
 
+/**
+ * The allowed values of a CHECK constraint that PostgreSQL stores for `col IN ('a', 'b')`, as
+ * pg_get_constraintdef prints it: `CHECK ((col = ANY (ARRAY['a'::text, 'b'::text])))`, with casts of the
+ * column and the array for varchar columns. Anything else (ranges, functions, OR of several columns) is
+ * not a picklist: undefined.
+ */
+export function checkInValues(definition: string): string[] | undefined {
+  const match = /^CHECK \(\(*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)\)?(?:::[\w ]+)? = ANY \(\(?ARRAY\[((?:\s*'(?:[^']|'')*'::[\w ]+(?:\([\d, ]+\))?\s*,?)+)\](?:\)::[\w ]+\[\])?\)\)\)$/s.exec(definition.trim());
+  if (!match) return undefined;
+  const values: string[] = [];
+  const literal = /\s*'((?:[^']|'')*)'::[\w ]+(?:\([\d, ]+\))?\s*(,|$)/gy;
+  let position = 0;
+  const list = match[1]!;
+  while (position < list.length) {
+    literal.lastIndex = position;
+    const item = literal.exec(list);
+    if (!item) return undefined;
+    values.push(item[1]!.replace(/''/g, "'"));
+    position = literal.lastIndex;
+  }
+  return values.length > 0 ? values : undefined;
+}
+
 const INTROSPECT_CONSTRAINTS = `
 SELECT con.conname AS constraint_name, con.contype AS constraint_type, c.relname AS table_name,
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
        fc.relname AS ref_table, fn.nspname AS ref_schema,
        ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_columns
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_columns,
+       CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid) END AS definition
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f')`;
+WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f', 'c')`;
 
 const INTROSPECT_UNIQUE_INDEXES = `
 SELECT i.relname AS index_name, c.relname AS table_name, a.attname AS column_name
@@ -205,6 +229,15 @@ export class PostgresDialect implements SqlDialect {
       if ((row.constraint_type === 'p' || row.constraint_type === 'u') && keyColumns.length === 1) {
         entry.uniqueColumns.push(keyColumns[0]!);
         entry.uniqueIndexes[String(row.constraint_name)] = keyColumns[0]!;
+      }
+      if (row.constraint_type === 'c' && keyColumns.length === 1) {
+        // `CHECK (status IN ('a', 'b'))` on one column is a picklist, like an enum type.
+        const values = checkInValues(String(row.definition ?? ''));
+        const column = entry.columns.find((candidate) => candidate.name === keyColumns[0]);
+        if (values && column && !column.enumValues && (column.kind === 'string' || column.kind === 'long-text')) {
+          column.kind = 'enum';
+          column.enumValues = values;
+        }
       }
       const refColumns = row.ref_columns as string[];
       if (row.constraint_type === 'f' && keyColumns.length === 1 && row.ref_schema === schema) {

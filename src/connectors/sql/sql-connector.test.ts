@@ -446,6 +446,30 @@ describe('timestamp storage in the database', () => {
   });
 });
 
+describe('PostgreSQL CHECK constraints', () => {
+  it('a CHECK (column IN (...)) on a text or varchar column is a picklist; other checks are not', async () => {
+    const harness = await openHarness('postgres');
+    const connector = createSqlConnector(harness.config);
+    try {
+      await runAll(
+        harness,
+        `
+        CREATE TABLE deals (id serial PRIMARY KEY, stage text CHECK (stage IN ('open', 'won', 'it''s lost')),
+          kind varchar(20) CHECK (kind IN ('new', 'renewal')), amount numeric CHECK (amount > 0),
+          a text, b text, CHECK (a = 'x' OR b = 'y'), updated_at timestamptz)`,
+      );
+      const deals = findObject(await connector.describe(), 'deals')!;
+      expect(findField(deals, 'stage')).toMatchObject({ type: 'enum', options: [{ value: 'open' }, { value: 'won' }, { value: "it's lost" }] });
+      expect(findField(deals, 'kind')?.options).toEqual([{ value: 'new' }, { value: 'renewal' }]);
+      expect(findField(deals, 'amount')?.options).toBeUndefined();
+      expect(findField(deals, 'a')?.options).toBeUndefined();
+    } finally {
+      await connector.close();
+      await harness.drop();
+    }
+  });
+});
+
 describe('a read-only PostgreSQL role', () => {
   it('is enough to describe and read; writes fail per record, no DDL', async () => {
     const harness = await openHarness('postgres');
