@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.ferry/**', 'ferry-demo*/**', 'bin/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.ferry/**', 'ferry-demo*/**', 'bin/**', '.bench-build/**', 'bench-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
