@@ -43,7 +43,6 @@ export interface SourceEntry {
 }
 
 export interface GroupState {
-  size: number;
   /** The most recently updated member (ties: highest id, then first read): its values win in a merge. */
   newestId: string;
   linkedSourceId?: string;
@@ -89,7 +88,7 @@ export class MatchScratch {
       CREATE TABLE tgt (pos INTEGER NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL);
       CREATE INDEX tgt_value ON tgt (pos, value);
       CREATE TABLE taken (target_id TEXT PRIMARY KEY, source_id TEXT NOT NULL) WITHOUT ROWID;
-      CREATE TABLE grp (gk TEXT PRIMARY KEY, size INTEGER NOT NULL, newest TEXT NOT NULL, first_linked INTEGER, linked0 INTEGER NOT NULL, linked_source TEXT, linked_target TEXT) WITHOUT ROWID;
+      CREATE TABLE grp (gk TEXT PRIMARY KEY, newest TEXT NOT NULL, first_linked INTEGER, linked_source TEXT, linked_target TEXT) WITHOUT ROWID;
     `);
     // One transaction for the scratch's whole life: nothing is ever committed (close() discards it), so
     // pages are written to its file only when the cache spills, not at every statement or page.
@@ -133,17 +132,17 @@ export class MatchScratch {
         result: (best: unknown) => (best as Best)?.id ?? null,
       });
       this.db.exec(`
-        INSERT INTO grp (gk, size, newest, first_linked, linked0)
-          SELECT gk, count(*), ferry_newest(id, at, seq), min(CASE WHEN linked IS NOT NULL THEN seq END), max(linked IS NOT NULL)
+        INSERT INTO grp (gk, newest, first_linked)
+          SELECT gk, ferry_newest(id, at, seq), min(CASE WHEN linked IS NOT NULL THEN seq END)
           FROM src WHERE gk IS NOT NULL GROUP BY gk HAVING count(*) > 1;
         UPDATE grp SET linked_source = (SELECT id FROM src WHERE seq = grp.first_linked), linked_target = (SELECT linked FROM src WHERE seq = grp.first_linked)
           WHERE first_linked IS NOT NULL;
       `);
-      this.groupOf = this.db.prepare('SELECT size, newest, linked_source, linked_target FROM grp WHERE gk = ?');
+      this.groupOf = this.db.prepare('SELECT newest, linked_source, linked_target FROM grp WHERE gk = ?');
       this.updateGroup = this.db.prepare('UPDATE grp SET linked_source = ?, linked_target = ? WHERE gk = ?');
     }
     // A follower: a member of a group with no linked member that is not its newest (decided before any
-    // linking). The target index is complete before the first call, so its hits come with the candidate.
+    // linking: first_linked never changes, linked_source/linked_target do). The target index is complete before the first call, so its hits come with the candidate.
     const targets = this.keyColumns.map(
       (column, position) =>
         `, CASE WHEN s.hits & ${1 << position} THEN (SELECT json_group_array(id ORDER BY r) FROM (SELECT rowid AS r, id FROM tgt WHERE pos = ${position} AND value = s.${column} LIMIT ${MAX_CANDIDATES})) END AS t${position}`,
@@ -151,12 +150,12 @@ export class MatchScratch {
     this.candidatesAfter = this.db.prepare(`
       SELECT s.seq, s.id, g.gk IS NOT NULL AS grouped${this.keyColumns.map((column) => `, s.${column}`).join('')}${targets.join('')}
       FROM src s LEFT JOIN grp g ON g.gk = s.gk
-      WHERE s.candidate = 1 AND s.seq > ? AND (g.gk IS NOT NULL AND g.newest <> s.id AND g.linked0 = 0) = ?
+      WHERE s.candidate = 1 AND s.seq > ? AND (g.gk IS NOT NULL AND g.newest <> s.id AND g.first_linked IS NULL) = ?
       ORDER BY s.seq LIMIT ${CHUNK}`);
   }
 
-  /** One page of target records (normalised keys, in read order); returns an empty page for the next. */
-  addTarget(page: { id: string; keys: (string | undefined)[] }[]): { id: string; keys: (string | undefined)[] }[] {
+  /** One page of target records (normalised keys, in read order). */
+  addTarget(page: { id: string; keys: (string | undefined)[] }[]): void {
     for (const record of page) {
       record.keys.forEach((value, position) => {
         if (value === undefined || this.wanted[position]!.get(value) === undefined) return;
@@ -168,7 +167,6 @@ export class MatchScratch {
         this.insertTarget.run(position, value, record.id);
       });
     }
-    return [];
   }
 
   /** Distinct values of key `position` among the candidates, at most `limit`. */
@@ -205,7 +203,6 @@ export class MatchScratch {
     const row = this.groupOf?.get(groupKey) as Row | undefined;
     if (!row) return undefined;
     return {
-      size: row.size as number,
       newestId: row.newest as string,
       ...(row.linked_target ? { linkedSourceId: row.linked_source as string, linkedTargetId: row.linked_target as string } : {}),
     };

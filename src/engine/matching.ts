@@ -145,7 +145,8 @@ async function readTarget(state: RunState, target: Connector, plan: ObjectPlan, 
     for await (const record of readAll(target, plan.targetObject, { limit: Math.min(target.capabilities().maxPageSize, 1000), fields, anyOrder: true })) {
       page.push(keysOf(record));
       if (page.length >= 1000) {
-        page = scratch.addTarget(page);
+        scratch.addTarget(page);
+        page = [];
         await state.pausePoint();
       }
     }

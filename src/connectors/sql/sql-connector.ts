@@ -316,10 +316,11 @@ export class SqlConnector implements Connector {
       const params = new Parameters(this.dialect);
       const column = `lower(${this.q(field.column)})`;
       const where = chunk.map((value) => `${column} LIKE ${params.add(pattern(value))} ESCAPE '!'`).join(' OR ');
-      const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)} WHERE ${where} ORDER BY ${this.q(object.idColumn)} ASC`;
+      const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)} WHERE ${where}`;
       const { rows } = await this.dialect.query(sql, params.values);
       for (const record of await this.toRecords(object, rows, selection)) found.set(record.id, record);
     }
+    // Sorted once here, across the chunks' queries.
     return [...found.values()].sort((a, b) => compareIds(a.id, b.id, object.idInteger));
   }
 
