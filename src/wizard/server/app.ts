@@ -4,6 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import { CONNECTOR_KINDS } from '../../connectors/registry.js';
 import { CONNECTOR_SPECS } from '../../connectors/specs.js';
 import { FerryError } from '../../core/errors.js';
+import type { SchemaDescription } from '../../core/schema.js';
 import type { Ledger, Run } from '../../ledger/index.js';
 import type { ConnectionConfig, ProjectFile } from '../../project/types.js';
 import type {
@@ -46,6 +47,16 @@ async function jsonBody(c: Context): Promise<unknown> {
   } catch {
     throw new HttpError(400, 'USAGE', 'The body is not valid JSON.');
   }
+}
+
+/** The objects of a connected side as the Connect step lists them. */
+function objectSummaries(schema: SchemaDescription): NonNullable<SideSummary['objects']> {
+  return schema.objects.map((object) => ({
+    name: object.name,
+    ...(object.label !== undefined ? { label: object.label } : {}),
+    fields: object.fields.length,
+    ...(object.count !== undefined ? { count: object.count } : {}),
+  }));
 }
 
 function runIdParam(c: Context): number {
@@ -167,12 +178,7 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     try {
       const connection = await project.side(side, resolved);
       summary.connected = true;
-      summary.objects = connection.schema.objects.map((object) => ({
-        name: object.name,
-        ...(object.label !== undefined ? { label: object.label } : {}),
-        fields: object.fields.length,
-        ...(object.count !== undefined ? { count: object.count } : {}),
-      }));
+      summary.objects = objectSummaries(connection.schema);
     } catch (error) {
       summary.error = errorView(error, scrub);
     }
@@ -371,12 +377,7 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       const connection = await project.connect(side, resolved);
       try {
         summary.connected = true;
-        summary.objects = connection.schema.objects.map((object) => ({
-          name: object.name,
-          ...(object.label !== undefined ? { label: object.label } : {}),
-          fields: object.fields.length,
-          ...(object.count !== undefined ? { count: object.count } : {}),
-        }));
+        summary.objects = objectSummaries(connection.schema);
       } finally {
         await connection.connector.close().catch(() => undefined);
       }
