@@ -6,7 +6,7 @@ import type { ProjectFile } from '../../src/project/types.js';
 import { recordFigures } from '../reliability/figures.js';
 import { startChild, runChild, type ChildResult, type RunningChild } from '../support/child.js';
 import { CLEAN, compareCopy } from '../support/compare.js';
-import { BACKENDS, createFixture, seedSource, seedTargetUsers, type Fixture } from '../support/crm-fixture.js';
+import { BACKENDS, createSeededFixture, type Fixture } from '../support/crm-fixture.js';
 
 /**
  * Concurrency: two processes on one ledger (SQLite file and PostgreSQL), and a delta while the source keeps
@@ -30,9 +30,7 @@ for (const backend of BACKENDS) {
     });
 
     async function prepare(): Promise<string> {
-      fixture = await createFixture(backend);
-      await seedSource(fixture.source);
-      await seedTargetUsers(fixture.target);
+      fixture = await createSeededFixture(backend);
       const projectPath = join(fixture.dir, 'project.json');
       writeFileSync(projectPath, JSON.stringify(fixture.project));
       return projectPath;
@@ -120,10 +118,8 @@ for (const backend of BACKENDS) {
     });
 
     it('changes made during a delta at and around its high-water mark are all brought by the following delta: nothing missed, nothing duplicated', async () => {
-      fixture = await createFixture(backend);
+      fixture = await createSeededFixture(backend);
       const source = fixture.source;
-      await seedSource(source);
-      await seedTargetUsers(fixture.target);
       // The source's clock at the start of each run (its high-water mark), fixed so every instant below is exact.
       const H = ['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z'];
       const plus = (instant: string, ms: number) => new Date(Date.parse(instant) + ms).toISOString();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
-import { BACKENDS, count, createFixture, seedSource, seedTargetUsers, type Fixture } from '../support/crm-fixture.js';
+import { BACKENDS, count, createSeededFixture, type Fixture } from '../support/crm-fixture.js';
 
 /** Target rows joined back to their source ids through the ledger. */
 async function targetIdOf(ledger: Ledger, object: string, sourceId: string): Promise<string> {
@@ -21,9 +21,7 @@ for (const backend of BACKENDS) {
     let fixture: Fixture;
 
     beforeEach(async () => {
-      fixture = await createFixture(backend);
-      await seedSource(fixture.source);
-      await seedTargetUsers(fixture.target);
+      fixture = await createSeededFixture(backend);
     });
     afterEach(async () => {
       await fixture.cleanup();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/core/errors.js';
 import type { Run } from '../../src/ledger/index.js';
-import { BACKENDS, count, createFixture, seedSource, seedTargetUsers, type Fixture } from '../support/crm-fixture.js';
+import { BACKENDS, count, createSeededFixture, type Fixture } from '../support/crm-fixture.js';
 
 /** A snapshot of the target's migrated rows, to compare a paused-and-resumed run with an uninterrupted one. */
 async function targetSnapshot(fixture: Fixture): Promise<Record<string, number>> {
@@ -28,9 +28,7 @@ for (const backend of BACKENDS) {
     let fixture: Fixture;
 
     beforeEach(async () => {
-      fixture = await createFixture(backend);
-      await seedSource(fixture.source);
-      await seedTargetUsers(fixture.target);
+      fixture = await createSeededFixture(backend);
     });
     afterEach(async () => {
       await fixture.cleanup();

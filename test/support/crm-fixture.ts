@@ -266,6 +266,14 @@ export function at(minutes: number): string {
 }
 
 /** The standard small data set: 2 owners, 3 companies (one a child of another), 5 contacts, 2 deals, 3 notes. */
+/** A fixture with the small seeded source CRM and the target's users: what most end-to-end tests start from. */
+export async function createSeededFixture(backend: Backend): Promise<Fixture> {
+  const fixture = await createFixture(backend);
+  await seedSource(fixture.source);
+  await seedTargetUsers(fixture.target);
+  return fixture;
+}
+
 export async function seedSource(db: Db): Promise<void> {
   const t = at(0);
   await db.run(`INSERT INTO owners (id, email, first_name, last_name, updated_at) VALUES (1, 'ann@acme.test', 'Ann', 'Owner', ?), (2, 'bob@acme.test', 'Bob', 'Owner', ?)`, [t, t]);
