@@ -907,6 +907,23 @@ function ValueMapEditor({
   );
 }
 
+/** One side of a match key: the object's fields, plus the combined key (first + last name) when it has several. */
+function KeyFieldSelect({ id, label, value, object, onChange }: { id: string; label: string; value: string | string[]; object?: ObjectView; onChange: (value: string) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={sourceList(value).join('+')} onChange={(e) => onChange(e.target.value)}>
+        {Array.isArray(value) && value.length > 1 ? <option value={value.join('+')}>{value.join(' + ')}</option> : null}
+        {(object?.fields ?? []).map((f) => (
+          <option key={f.name} value={f.name}>
+            {f.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function MatchOptions({
   draft,
   sourceObject,
@@ -938,40 +955,20 @@ function MatchOptions({
           const base = `key-${draft.source}-${i}`;
           return (
             <li key={i} className="inline-fields">
-              <div className="field">
-                <label htmlFor={`${base}-source`}>Source field</label>
-                <select
-                  id={`${base}-source`}
-                  value={sourceList(key.source).join('+')}
-                  onChange={(e) => setKey(i, { ...key, source: splitKey(e.target.value), target: defaultTarget(e.target.value) })}
-                >
-                  {Array.isArray(key.source) && key.source.length > 1 ? (
-                    <option value={key.source.join('+')}>{key.source.join(' + ')}</option>
-                  ) : null}
-                  {(sourceObject?.fields ?? []).map((f) => (
-                    <option key={f.name} value={f.name}>
-                      {f.name}
-                    </option>
-                  ))}
-                </select>
-              </div>
-              <div className="field">
-                <label htmlFor={`${base}-target`}>Target field</label>
-                <select
-                  id={`${base}-target`}
-                  value={sourceList(key.target).join('+')}
-                  onChange={(e) => setKey(i, { ...key, target: splitKey(e.target.value) })}
-                >
-                  {Array.isArray(key.target) && key.target.length > 1 ? (
-                    <option value={key.target.join('+')}>{key.target.join(' + ')}</option>
-                  ) : null}
-                  {(targetObject?.fields ?? []).map((f) => (
-                    <option key={f.name} value={f.name}>
-                      {f.name}
-                    </option>
-                  ))}
-                </select>
-              </div>
+              <KeyFieldSelect
+                id={`${base}-source`}
+                label="Source field"
+                value={key.source}
+                object={sourceObject}
+                onChange={(value) => setKey(i, { ...key, source: splitKey(value), target: defaultTarget(value) })}
+              />
+              <KeyFieldSelect
+                id={`${base}-target`}
+                label="Target field"
+                value={key.target}
+                object={targetObject}
+                onChange={(value) => setKey(i, { ...key, target: splitKey(value) })}
+              />
               <div className="field">
                 <label htmlFor={`${base}-kind`}>Compared as</label>
                 <select id={`${base}-kind`} value={key.kind} onChange={(e) => setKey(i, { ...key, kind: e.target.value as MatchKeyKind })}>
