@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type RefObject } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { num } from '../format.js';
 import { TableWrap } from './common.js';
 
@@ -96,41 +96,36 @@ export function StackedBarChart({
         })}
       </svg>
       </div>
-      <details className="chart-table">
-        <summary>The numbers of “{title}” as a table</summary>
-        <TableWrap label={title}>
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">
-                  <span className="visually-hidden">Row</span>
-                </th>
-                {series.map((s) => (
-                  <th scope="col" className="num" key={s}>
-                    {s}
-                  </th>
-                ))}
-                <th scope="col" className="num">
-                  Total
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.label}>
-                  <th scope="row">{row.label}</th>
-                  {series.map((s) => (
-                    <td className="num" key={s}>
-                      {num(row.values[s] ?? 0)}
-                    </td>
-                  ))}
-                  <td className="num">{num(series.reduce((sum, s) => sum + (row.values[s] ?? 0), 0))}</td>
-                </tr>
+      <ChartTable title={title}>
+        <thead>
+          <tr>
+            <th scope="col">
+              <span className="visually-hidden">Row</span>
+            </th>
+            {series.map((s) => (
+              <th scope="col" className="num" key={s}>
+                {s}
+              </th>
+            ))}
+            <th scope="col" className="num">
+              Total
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.label}>
+              <th scope="row">{row.label}</th>
+              {series.map((s) => (
+                <td className="num" key={s}>
+                  {num(row.values[s] ?? 0)}
+                </td>
               ))}
-            </tbody>
-          </table>
-        </TableWrap>
-      </details>
+              <td className="num">{num(series.reduce((sum, s) => sum + (row.values[s] ?? 0), 0))}</td>
+            </tr>
+          ))}
+        </tbody>
+      </ChartTable>
     </figure>
   );
 }
@@ -168,29 +163,36 @@ export function BarChart({ title, description, bars, unit }: { title: string; de
         })}
       </svg>
       </div>
-      <details className="chart-table">
-        <summary>The numbers of “{title}” as a table</summary>
-        <TableWrap label={title}>
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">Reason</th>
-                <th scope="col" className="num">
-                  {unit}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {bars.map((bar) => (
-                <tr key={bar.label}>
-                  <th scope="row">{bar.label}</th>
-                  <td className="num">{num(bar.value)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
-      </details>
+      <ChartTable title={title}>
+        <thead>
+          <tr>
+            <th scope="col">Reason</th>
+            <th scope="col" className="num">
+              {unit}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {bars.map((bar) => (
+            <tr key={bar.label}>
+              <th scope="row">{bar.label}</th>
+              <td className="num">{num(bar.value)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </ChartTable>
     </figure>
+  );
+}
+
+/** A chart's numbers as a table, folded under the chart (for screen readers and for reading exact values). */
+function ChartTable({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <details className="chart-table">
+      <summary>The numbers of “{title}” as a table</summary>
+      <TableWrap label={title}>
+        <table className="data">{children}</table>
+      </TableWrap>
+    </details>
   );
 }
