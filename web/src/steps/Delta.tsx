@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import type { ConflictPolicy } from '../../../src/engine/types.js';
-import type { DemoChangesResponse, StartJobRequest } from '../../../src/wizard/api.js';
+import type { DemoChangesResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
-import { useRuns } from '../hooks.js';
+import { jobStarter, useRuns } from '../hooks.js';
 import { dateTime, num, plural, runStatusLabel, totalCounts } from '../format.js';
 
 const POLICIES: { value: ConflictPolicy; label: string; hint: string }[] = [
@@ -28,15 +28,8 @@ export function DeltaStep() {
   const valid = createNew || updateChanged;
 
 
-  const start = async (dryRun: boolean) => {
-    setError(null);
-    const request: StartJobRequest = { kind: 'delta', createNew, updateChanged, onConflict: policy, ...(dryRun ? { dryRun } : {}) };
-    try {
-      await startJob(request);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+  const startDelta = jobStarter(startJob, setError);
+  const start = (dryRun: boolean) => startDelta({ kind: 'delta', createNew, updateChanged, onConflict: policy, ...(dryRun ? { dryRun } : {}) });
 
   const deltas = (runs ?? []).filter((r) => r.kind === 'delta' && !r.dryRun);
 

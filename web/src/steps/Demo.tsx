@@ -4,7 +4,7 @@ import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
-import { useRuns } from '../hooks.js';
+import { jobStarter, useRuns } from '../hooks.js';
 import { num, plural, valueText } from '../format.js';
 
 export function DemoStep() {
@@ -34,14 +34,7 @@ export function DemoStep() {
     };
   }, [demoRunId, jobGeneration]);
 
-  const start = async (request: Parameters<typeof startJob>[0]) => {
-    setError(null);
-    try {
-      await startJob(request);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+  const start = jobStarter(startJob, setError);
 
   const shownJob = job && (job.kind === 'demo' || (job.kind === 'undo' && demoRun && job.request.runId === demoRun.id)) ? job : null;
   const sampleSize = Number(size);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { MatchResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
+import { jobStarter } from '../hooks.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
@@ -28,14 +29,8 @@ export function MatchStep() {
     };
   }, [state?.steps.matched, jobGeneration]);
 
-  const run = async () => {
-    setError(null);
-    try {
-      await startJob({ kind: 'match' });
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+  const startMatch = jobStarter(startJob, setError);
+  const run = () => startMatch({ kind: 'match' });
 
   const totals = match?.objects.reduce(
     (sum, o) => ({ matched: sum.matched + o.matched, ambiguous: sum.ambiguous + o.ambiguous, duplicates: sum.duplicates + o.duplicates }),

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { StartJobRequest } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
+import { jobStarter } from '../hooks.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { ErrorBox } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
@@ -30,14 +30,7 @@ export function MigrateStep() {
   const fullJob = job?.kind === 'full' ? job : null;
   const ready = !!state?.steps.connected;
 
-  const start = async (request: StartJobRequest) => {
-    setError(null);
-    try {
-      await startJob(request);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+  const start = jobStarter(startJob, setError);
 
   const result = fullJob && !isActive(fullJob) ? fullJob.result : undefined;
   const total = result ? totalCounts(result.counts) : null;

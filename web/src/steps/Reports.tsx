@@ -7,7 +7,7 @@ import { BarChart, StackedBarChart } from '../components/Charts.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, CountsTable, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
-import { useRuns } from '../hooks.js';
+import { jobStarter, useRuns } from '../hooks.js';
 import { dateTime, num, plural, runKindLabel, runStatusLabel, totalCounts, valueText } from '../format.js';
 
 const written = (c: Counts) => c.created + c.updated;
@@ -43,14 +43,7 @@ export function ReportsStep() {
     };
   }, [shownRunId, jobGeneration]);
 
-  const start = async (request: StartJobRequest) => {
-    setError(null);
-    try {
-      await startJob(request);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+  const start = jobStarter(startJob, setError);
 
   const chartRuns = useMemo(() => (runs ?? []).filter((r) => !r.dryRun && r.kind !== 'match' && r.kind !== 'undo' && written(totalCounts(r.counts)) > 0).slice().reverse(), [runs]);
   const chartObjects = useMemo(() => [...new Set(chartRuns.flatMap((r) => Object.keys(r.counts)))], [chartRuns]);
