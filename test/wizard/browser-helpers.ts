@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { it } from 'vitest';
 import { startWizardServer, type WizardServer } from '../../src/wizard/server/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -96,6 +97,41 @@ export async function startHarness(): Promise<Harness> {
 }
 
 /** Polls until `read` gives a value `accept` takes; fails with the last value seen. */
+/** startHarness, then the page opened through the one-time link (which sets the session cookie), on the Connect step. */
+export async function openWizard(): Promise<Harness> {
+  const h = await startHarness();
+  await h.page.goto(h.server.url);
+  await h.page
+    .getByRole('heading', { level: 1, name: /Connect your CRMs/ })
+    .waitFor()
+    .catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${h.problems.join('\n')}`);
+    });
+  return h;
+}
+
+/**
+ * `it` for one step of a journey through the page; on failure, the server's problems and a screenshot of the
+ * page as it was (named after `prefix` and the step).
+ */
+export function journeyStep(harness: () => Harness, prefix: string) {
+  return (name: string, body: () => Promise<void>) =>
+    it(
+      name,
+      async () => {
+        const h = harness();
+        try {
+          await body();
+        } catch (error) {
+          if (h.problems.length > 0) console.error(h.problems.join('\n'));
+          await screenshot(h.page, `${prefix}${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+          throw error;
+        }
+      },
+      TEST_TIMEOUT,
+    );
+}
+
 export async function waitFor<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeout = WAIT): Promise<T> {
   const deadline = Date.now() + timeout;
   let last: T | undefined;

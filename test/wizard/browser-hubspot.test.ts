@@ -8,11 +8,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DEMO_EMULATOR_LIMITS, seedDemoHubspot } from '../../src/cli/demo-hubspot.js';
 import { DEMO_SEED } from '../../src/cli/demo-story.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
-import { CHROMIUM, TEST_TIMEOUT, goToStep, numberIn, runJob, screenshot, startHarness, textMatching, toNumber, waitFor, type Harness } from './browser-helpers.js';
+import { CHROMIUM, goToStep, journeyStep, numberIn, openWizard, runJob, screenshot, textMatching, toNumber, waitFor, type Harness } from './browser-helpers.js';
 
 const hasChromium = existsSync(CHROMIUM);
 /** Looks like a HubSpot private app token; only the emulator takes it. */
@@ -40,14 +40,7 @@ describe.skipIf(!hasChromium)('wizard page in Chromium, HubSpot (emulator) as th
       },
     });
     contactsBefore = liveCount('contacts');
-    h = await startHarness();
-    await h.page.goto(h.server.url);
-    await h.page
-      .getByRole('heading', { level: 1, name: /Connect your CRMs/ })
-      .waitFor()
-      .catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${h.problems.join('\n')}`);
-      });
+    h = await openWizard();
   }, 180_000);
 
   afterAll(async () => {
@@ -65,20 +58,7 @@ describe.skipIf(!hasChromium)('wizard page in Chromium, HubSpot (emulator) as th
     expect(await readFile(secrets, 'utf8')).toContain(`FERRY_TARGET_ACCESS_TOKEN=${TOKEN}`);
   };
 
-  const step = (name: string, body: () => Promise<void>) =>
-    it(
-      name,
-      async () => {
-        try {
-          await body();
-        } catch (error) {
-          if (h.problems.length > 0) console.error(h.problems.join('\n'));
-          await screenshot(h.page, `FAILED-hubspot-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-          throw error;
-        }
-      },
-      TEST_TIMEOUT,
-    );
+  const step = journeyStep(() => h, 'FAILED-hubspot-');
 
   step('connects the demo data as the source and HubSpot as the target, through the form', async () => {
     const { page } = h;

@@ -5,17 +5,17 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import {
   CHROMIUM,
-  TEST_TIMEOUT,
   focused,
   goToStep,
   horizontalOverflow,
+  journeyStep,
   numberIn,
+  openWizard,
   runJob,
   screenshot,
-  startHarness,
   tabTo,
   textMatching,
   toNumber,
@@ -43,36 +43,14 @@ describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
   let deltaRunId = 0;
 
   beforeAll(async () => {
-    h = await startHarness();
-    // The one-time URL sets the session cookie and redirects to the page.
-    await h.page.goto(h.server.url);
-    await h.page
-      .getByRole('heading', { level: 1, name: /Connect your CRMs/ })
-      .waitFor()
-      .catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${h.problems.join('\n')}`);
-      });
+    h = await openWizard();
   }, 180_000);
 
   afterAll(async () => {
     await h?.close();
   }, 120_000);
 
-  /** A test of one step; on failure, a screenshot of the page as it was. */
-  const step = (name: string, body: () => Promise<void>) =>
-    it(
-      name,
-      async () => {
-        try {
-          await body();
-        } catch (error) {
-          if (h.problems.length > 0) console.error(h.problems.join('\n'));
-          await screenshot(h.page, `FAILED-${name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-          throw error;
-        }
-      },
-      TEST_TIMEOUT,
-    );
+  const step = journeyStep(() => h, 'FAILED-');
 
   step('connects both sides to the demo data and shows what each holds', async () => {
     const { page } = h;
