@@ -907,7 +907,22 @@ export class Ledger extends LedgerStore {
       migrationTableName: 'ferry_migrations',
       migrationLockTableName: 'ferry_migrations_lock',
     });
-    const { error } = await migrator.migrateToLatest();
+    // Kysely runs SQLite migrations outside a transaction (its SQLite adapter says DDL is not
+    // transactional, though in SQLite it is): a process killed between two CREATE TABLEs of a new ledger
+    // left it half made, and every later open failed with "table ... already exists". The SQLite ledger
+    // therefore migrates inside one BEGIN IMMEDIATE on its only connection: a kill rolls it all back, and a
+    // second process opening the same new ledger waits (busy_timeout) instead of racing the first.
+    const database = this.statements?.database;
+    database?.exec('BEGIN IMMEDIATE');
+    let outcome: Awaited<ReturnType<typeof migrator.migrateToLatest>>;
+    try {
+      outcome = await migrator.migrateToLatest();
+    } catch (error) {
+      if (database?.inTransaction) database.exec('ROLLBACK');
+      throw error;
+    }
+    if (database?.inTransaction) database.exec(outcome.error ? 'ROLLBACK' : 'COMMIT');
+    const { error } = outcome;
     if (error) throw error instanceof Error ? error : new Error(String(error));
   }
 
@@ -988,7 +1003,7 @@ interface FastPath {
 class SqliteStatements {
   private readonly prepared = new Map<string, SqliteDatabase.Statement>();
 
-  constructor(private readonly database: SqliteDatabase.Database) {}
+  constructor(readonly database: SqliteDatabase.Database) {}
 
   prepare(sql: string): SqliteDatabase.Statement {
     let statement = this.prepared.get(sql);

@@ -15,6 +15,9 @@
  *   reads (matching and writing), and is not part of `write`.
  * - FERRY_TEST_BATCH_SIZE=<n>: the target's batch sizes are at most n, so a pass takes many calls and a
  *   kill lands in the middle of it.
+ * - FERRY_TEST_KILL_SCHEMA=<n>: SIGKILL right after the Nth schema statement (CREATE, ALTER, DROP) that
+ *   opening the ledger runs (its migrations on a new ledger): SQLite's prepared statements and PostgreSQL
+ *   queries are watched only while `Ledger.open` runs.
  * - FERRY_TEST_KILL_LEDGER=<method>[.<key>]:<n>: SIGKILL right after the Nth call of that ledger method
  *   (with `.key`: only calls with an argument object holding that key, e.g. updateRun.undoneByRunId).
  * - FERRY_TEST_HOLD_AT=<op>:<n>: right before the Nth call of that kind, tells the parent
@@ -29,6 +32,8 @@
  * with exit code 1 (and the message on stderr).
  */
 import { appendFileSync, readFileSync } from 'node:fs';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
 import { createConnector } from '../../src/connectors/registry.js';
 import type { Connector, WriteResult } from '../../src/core/connector.js';
 import { toFerryError } from '../../src/core/errors.js';
@@ -186,7 +191,47 @@ function watchedSource(connector: Connector): Connector {
   return connector;
 }
 
-const ledger = watchedLedger(await Ledger.open(project.state!, { baseDir }));
+/** Opens the ledger with FERRY_TEST_KILL_SCHEMA applied to the statements its migrations run. */
+async function openLedger(): Promise<Ledger> {
+  const killAfter = Number(process.env.FERRY_TEST_KILL_SCHEMA ?? 0);
+  if (!killAfter) return Ledger.open(project.state!, { baseDir });
+  let seen = 0;
+  let opening = true;
+  const isSchema = (sql: unknown) => typeof sql === 'string' && /^\s*(create|alter|drop)\b/i.test(sql);
+  const counted = () => {
+    if (!opening) return;
+    seen += 1;
+    if (seen === killAfter) die();
+  };
+  const prepare = SqliteDatabase.prototype.prepare;
+  const query = pg.Client.prototype.query;
+  SqliteDatabase.prototype.prepare = function (this: SqliteDatabase.Database, sql: string) {
+    const statement = prepare.call(this, sql);
+    if (!isSchema(sql)) return statement;
+    const run = statement.run.bind(statement) as (...args: unknown[]) => SqliteDatabase.RunResult;
+    statement.run = (...args: unknown[]) => {
+      const result = run(...args);
+      counted();
+      return result;
+    };
+    return statement;
+  } as typeof prepare;
+  pg.Client.prototype.query = async function (this: pg.Client, ...args: unknown[]) {
+    const result: unknown = await (query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    const config = args[0];
+    if (isSchema(typeof config === 'object' && config !== null ? (config as { text?: string }).text : config)) counted();
+    return result;
+  } as typeof query;
+  try {
+    return await Ledger.open(project.state!, { baseDir });
+  } finally {
+    opening = false;
+    SqliteDatabase.prototype.prepare = prepare;
+    pg.Client.prototype.query = query;
+  }
+}
+
+const ledger = watchedLedger(await openLedger());
 const source = watchedSource(createConnector(project.source, { baseDir, role: 'source' }));
 const target = watched(createConnector(project.target, { baseDir, role: 'target' }));
 const engine = new Engine({ project, source, target, ledger, progress: new ProgressStream() });

@@ -633,8 +633,12 @@ export class SqlConnector implements Connector {
     const column = this.q(EXTERNAL_ID_COLUMN);
     const hash = createHash('sha256').update(object.table).digest('hex').slice(0, 12);
     try {
-      await this.dialect.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${this.dialect.externalIdColumnType} NULL`);
-      await this.dialect.query(`CREATE UNIQUE INDEX ${this.q(`ferry_source_id_${hash}`)} ON ${table} (${column})`);
+      // One transaction, so a process killed between the two statements does not leave the column without
+      // its unique index (SQLite and PostgreSQL roll DDL back; MySQL commits each statement on its own).
+      await this.dialect.transaction(async (session) => {
+        await session.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${this.dialect.externalIdColumnType} NULL`);
+        await session.query(`CREATE UNIQUE INDEX ${this.q(`ferry_source_id_${hash}`)} ON ${table} (${column})`);
+      });
     } catch (error) {
       // Another process may have added it meanwhile: the reloaded model tells.
       const reloaded = (await this.loadModel(true)).objects.get(objectName);
