@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createConnector } from '../../src/connectors/registry.js';
+import { boundHeapGrowth } from '../../src/core/heap.js';
 import type { Counts } from '../../src/core/progress.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine, type RunResult } from '../../src/engine/index.js';
@@ -215,6 +216,8 @@ async function run(job: ChildJob): Promise<ChildResult> {
 let peakHeap = 0;
 const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 100);
 sampler.unref();
+// As bin/ferry.js does, so the figures are those of the shipped CLI (FERRY_HEAP_GROWING_PERCENT=0 measures V8's own heuristics).
+boundHeapGrowth();
 const result = await run(JSON.parse(process.argv[2] ?? '{}') as ChildJob);
 clearInterval(sampler);
 result.peakHeapMb = Math.round(Math.max(peakHeap, process.memoryUsage().heapUsed) / 2 ** 20);

@@ -14,6 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../../src/core/heap.js';
 import { apiHubspot, compileChild, delta, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
 
 const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'scaling'] as const;
@@ -40,7 +41,8 @@ if (values.help) {
   console.log(`npm run bench -- [--size N] [--scenarios ${ALL.join(',')}] [--page-size 500] [--match-size N (default --size)]
   [--api-size 100000] [--api-factor 2 (x HubSpot's 100 requests / 10 s, at most 10: the connector's cap)]
   [--scaling-sizes a,b,c (default size/10, size, size*10)] [--out bench-results]
-  [--heap-cap MB (measured children run with node --max-old-space-size=MB; default: V8's own limit)]
+  [--heap-cap MB (measured children run with node --max-old-space-size=MB; default: V8's own limit, with the heap growth
+   bounded as bin/ferry.js bounds it, FERRY_HEAP_GROWING_PERCENT=0 to measure without)]
   [--cpu-prof DIR (each measured child writes a V8 CPU profile into DIR; open it in Chrome's DevTools)]`);
   process.exit(0);
 }
@@ -69,6 +71,12 @@ const options: BenchOptions = {
 compileChild(options);
 
 const fmt = (value: number) => value.toLocaleString('en-US');
+/** How the measured children's heap was set (src/core/heap.ts; a --heap-cap replaces the bounded growth). */
+const heapSetting = (capMb: number | undefined): string => {
+  if (capMb) return `children run with --max-old-space-size=${capMb}`;
+  const percent = process.env.FERRY_HEAP_GROWING_PERCENT?.trim() || String(DEFAULT_HEAP_GROWING_PERCENT);
+  return percent === '0' ? "V8's default heap heuristics (FERRY_HEAP_GROWING_PERCENT=0)" : `V8's default heap limit, heap growth bounded to ${percent}% as in bin/ferry.js`;
+};
 const started = new Date();
 const results: ScenarioResult[] = [];
 const errors: { scenario: string; error: string }[] = [];
@@ -119,7 +127,7 @@ const lines: string[] = [];
 lines.push(`# Ferry benchmark ${started.toISOString()}`, '');
 lines.push(`Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGb} GiB, Node ${machine.node}, load average at the end ${machine.loadAverage.join(' / ')}.`);
 lines.push(
-  `Size ${fmt(size)} records, page size ${options.pageSize}, scenarios ${scenarios.join(', ')}, ${options.heapCapMb ? `children run with --max-old-space-size=${options.heapCapMb}` : "V8's default heap limit"}.`,
+  `Size ${fmt(size)} records, page size ${options.pageSize}, scenarios ${scenarios.join(', ')}, ${heapSetting(options.heapCapMb)}.`,
   '',
 );
 lines.push('| scenario | size | records | seconds | records/s | peak RSS | baseline records/s (RSS) | ratio | notes |');
@@ -147,7 +155,7 @@ if (errors.length > 0) {
 const markdown = `${lines.join('\n')}\n`;
 mkdirSync(values.out, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');
-writeFileSync(join(values.out, `${stamp}.json`), `${JSON.stringify({ started: started.toISOString(), machine, options: { ...options, log: undefined }, scenarios, results, errors }, null, 2)}\n`);
+writeFileSync(join(values.out, `${stamp}.json`), `${JSON.stringify({ started: started.toISOString(), machine, options: { ...options, log: undefined }, heap: heapSetting(options.heapCapMb), scenarios, results, errors }, null, 2)}\n`);
 writeFileSync(join(values.out, `${stamp}.md`), markdown);
 process.stdout.write(markdown);
 console.error(`[bench] wrote ${join(values.out, `${stamp}.json`)} and .md`);

@@ -2,4 +2,4 @@
 // published bin/ferry.js runs the compiled dist/cli/main.js the same way).
 import { main } from './main.js';
 
-process.exitCode = await main(process.argv);
+process.exitCode = await main(process.argv, undefined, { entry: true });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { boundHeapGrowth } from '../core/heap.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerLedgerCommands } from './commands/ledger.js';
 import { registerProjectCommands } from './commands/project.js';
@@ -53,12 +54,17 @@ export function buildProgram(context: CommandContext): Command {
   return program;
 }
 
+export interface MainOptions {
+  /** The process is Ferry's own (`bin/ferry.js`): bound V8's heap growth (src/core/heap.ts). */
+  entry?: boolean;
+}
+
 /**
  * Runs the CLI. `argv` is process.argv (node, script, args...). Returns the exit code: 0 every record
  * went through, 3 the run finished with failed records (or verify found problems), 2 usage or
  * configuration error, 1 a fatal error stopped the command.
  */
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo(), options: MainOptions = {}): Promise<number> {
   const args = argv.slice(2);
   const json = args.includes('--json');
   const out = new Output(io, json);
@@ -72,6 +78,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   };
   const program = buildProgram(context);
   try {
+    if (options.entry) boundHeapGrowth(io.env);
     await program.parseAsync(argv);
   } catch (thrown) {
     const { error, exitCode } = classifyError(thrown);
