@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, type TempDatabase } from '../../test/support/databases.js';
 import { Ledger, redactUrl, type Link } from './ledger.js';
@@ -175,6 +176,45 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('ledger queries on SQLite', () => {
+  it("find an object's pending creates and its open failures of a code through their partial indexes, not by scanning", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-ledger-'));
+    const location = join(dir, 'state.db');
+    const ledger = await Ledger.open(location);
+    // The SQL the ledger really sends, caught where better-sqlite3 prepares it.
+    const seen: string[] = [];
+    const prepare = SqliteDatabase.prototype.prepare;
+    SqliteDatabase.prototype.prepare = function (this: SqliteDatabase.Database, sql: string) {
+      seen.push(sql);
+      return prepare.call(this, sql);
+    } as typeof prepare;
+    try {
+      await ledger.putLinks([link('1'), link('2', { state: 'pending', targetId: null })]);
+      seen.length = 0;
+      expect((await ledger.pendingLinks('contacts')).map((each) => each.sourceId)).toEqual(['2']);
+      const pendingSql = seen.find((text) => /from "links"/.test(text));
+      seen.length = 0;
+      await ledger.listFailures({ object: 'contacts', code: 'REFERENCE_MISSING', exceptRunId: 2, unresolved: true });
+      const failuresSql = seen.find((text) => /from "failures"/.test(text));
+      const plan = (sql: string | undefined) => {
+        const database = new SqliteDatabase(location, { readonly: true });
+        try {
+          const parameters = Array.from({ length: (sql!.match(/\?/g) ?? []).length }, () => 'x');
+          return (database.prepare(`EXPLAIN QUERY PLAN ${sql!}`).all(...parameters) as { detail: string }[]).map((row) => row.detail).join('; ');
+        } finally {
+          database.close();
+        }
+      };
+      expect(plan(pendingSql)).toMatch(/USING INDEX links_pending/);
+      expect(plan(failuresSql)).toMatch(/USING INDEX failures_open/);
+    } finally {
+      SqliteDatabase.prototype.prepare = prepare;
+      await ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('redactUrl', () => {
   it('hides the password of a connection URL', () => {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Selectable, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type Selectable, type Transaction } from 'kysely';
 import pg from 'pg';
 import { FerryError } from '../core/errors.js';
 import type { Counts } from '../core/progress.js';
@@ -366,7 +366,8 @@ export class LedgerStore {
   }
 
   async pendingLinks(object: string): Promise<Link[]> {
-    const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('state', '=', 'pending').execute();
+    // `'pending'` as a literal, so the partial index links_pending is used (migrations.ts).
+    const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('state', '=', sql.lit('pending')).execute();
     return rows.map(toLink);
   }
 

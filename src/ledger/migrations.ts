@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type LedgerDialect = 'sqlite' | 'postgres';
 
@@ -141,7 +141,20 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
     },
   };
 
+  // Partial indexes for two questions each run asks per object: its creates a crash left pending (asked
+  // when an object starts), and its unresolved failures of one code (a run's end reattaches references
+  // that were missing). Both were scans of the whole table: 90 ms of a 0.6 s delta over a 100k ledger.
+  // Only pending links and open failures are in them, so they stay small, and the queries must spell the
+  // same conditions (`state = 'pending'` as a literal, `resolved_by_run_id is null`) for SQLite and
+  // PostgreSQL to use them.
+  const partialIndexes: Migration = {
+    async up(db: Kysely<unknown>) {
+      await sql`create index links_pending on links (object) where state = 'pending'`.execute(db);
+      await sql`create index failures_open on failures (object, code) where resolved_by_run_id is null`.execute(db);
+    },
+  };
+
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_failure_severity': failureSeverity }),
+    getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_failure_severity': failureSeverity, '0003_partial_indexes': partialIndexes }),
   };
 }

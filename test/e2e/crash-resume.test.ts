@@ -124,8 +124,8 @@ for (const backend of BACKENDS) {
       await seedTargetUsers(fixture.target);
       const projectPath = join(fixture.dir, 'project.json');
       writeFileSync(projectPath, JSON.stringify(fixture.project));
-      // The first statements, then a seeded sample of the rest. A new ledger runs 17; on PostgreSQL Kysely
-      // makes its two migration tables outside the migrations' transaction, so once they exist a run has 15.
+      // The first statements, then a seeded sample of the rest. A new ledger runs 19; on PostgreSQL Kysely
+      // makes its two migration tables outside the migrations' transaction, so once they exist a run has 17.
       const next = random(backend === 'sqlite' ? 31 : 32);
       const points = [1, 2, 3, ...Array.from({ length: 4 }, () => 4 + Math.floor(next() * 11)), 15].sort((a, b) => a - b);
       let kills = 0;
