@@ -15,7 +15,7 @@ describe('boundHeapGrowth', () => {
     expect(boundHeapGrowth({}, ['--max-old-space-size=1024'])).toBeUndefined();
     expect(boundHeapGrowth({}, ['--max_old_space_size=512'])).toBeUndefined();
     expect(boundHeapGrowth({ NODE_OPTIONS: '--enable-source-maps --max-old-space-size=2048' }, [])).toBeUndefined();
-    expect(boundHeapGrowth({ NODE_OPTIONS: '--heap-growing-percent=50', FERRY_HEAP_GROWING_PERCENT: 'ignored' }, [])).toBeUndefined();
+    expect(boundHeapGrowth({ FERRY_HEAP_GROWING_PERCENT: 'ignored' }, ['--heap-growing-percent=50'])).toBeUndefined();
   });
 
   it('refuses a value that is not a whole percent, naming it', () => {

@@ -18,8 +18,8 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 20;
  * so setting it at start-up takes effect (unlike `--max-old-space-size`, fixed when the heap is made;
  * Node's docs call flags changed after start "undefined behaviour" in general, which is why this one flag
  * only, measured by `npm run bench`). It is left alone when the process was started with
- * `--heap-growing-percent` or `--max-old-space-size` (in its arguments or NODE_OPTIONS), and
- * `FERRY_HEAP_GROWING_PERCENT` replaces the 20 (0 keeps V8's own heuristics).
+ * `--heap-growing-percent` (Node refuses it in NODE_OPTIONS) or `--max-old-space-size` (in its arguments
+ * or NODE_OPTIONS), and `FERRY_HEAP_GROWING_PERCENT` replaces the 20 (0 keeps V8's own heuristics).
  *
  * Returns the percent set, or undefined when V8's own heuristics (or the user's flags) apply.
  */
