@@ -178,7 +178,7 @@ for (const backend of BACKENDS) {
 }
 
 describe('ledger queries on SQLite', () => {
-  it("find an object's pending creates and its open failures of a code through their partial indexes, not by scanning", async () => {
+  it("find an object's pending creates and its open failures of a code through their partial indexes, and a page's links by key, never by scanning", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-ledger-'));
     const location = join(dir, 'state.db');
     const ledger = await Ledger.open(location);
@@ -208,6 +208,13 @@ describe('ledger queries on SQLite', () => {
       };
       expect(plan(pendingSql)).toMatch(/USING INDEX links_pending/);
       expect(plan(failuresSql)).toMatch(/USING INDEX failures_open/);
+      // Links and match issues are read for a page of ids in one statement, each id a probe of the key.
+      seen.length = 0;
+      expect([...(await ledger.getLinks('contacts', ['1', '2', '1', '9'])).keys()].sort()).toEqual(['1', '2']);
+      expect([...(await ledger.getLinkTargets('contacts', ['2', '9'])).keys()]).toEqual(['2']);
+      const linkSql = seen.filter((text) => /from links where object = \? and source_id in/.test(text));
+      expect(linkSql).toHaveLength(2);
+      for (const sql of linkSql) expect(plan(sql)).toMatch(/SEARCH links USING INDEX sqlite_autoindex_links_1 \(object=\? AND source_id=\?\)/);
     } finally {
       SqliteDatabase.prototype.prepare = prepare;
       await ledger.close();

@@ -250,11 +250,8 @@ export class LedgerStore {
     if (this.fast) {
       const { statements } = this.fast;
       return this.fast.exclusive(() => {
-        const select = statements.prepare('select * from links where object = ? and source_id = ?');
-        for (const id of sourceIds) {
-          if (links.has(id)) continue;
-          const row = select.get(object, id) as LinkRow | undefined;
-          if (row) links.set(id, toLink(row));
+        for (const row of statements.byIds<LinkRow>('select * from links where object = ? and source_id in (select value from json_each(?))', object, sourceIds)) {
+          links.set(row.source_id, toLink(row));
         }
         return links;
       });
@@ -278,11 +275,9 @@ export class LedgerStore {
       return this.fast.exclusive(() => {
         // A first migration's matching asks about every record of an object that has no link yet: one probe.
         if (sourceIds.length > 1 && statements.prepare('select 1 from links where object = ? limit 1').get(object) === undefined) return out;
-        const select = statements.prepare('select target_id, state from links where object = ? and source_id = ?');
-        for (const id of sourceIds) {
-          if (out.has(id)) continue;
-          const row = select.get(object, id) as { target_id: string | null; state: string } | undefined;
-          if (row) out.set(id, { sourceId: id, targetId: row.target_id, state: row.state as Link['state'] });
+        const sql = 'select source_id, target_id, state from links where object = ? and source_id in (select value from json_each(?))';
+        for (const row of statements.byIds<{ source_id: string; target_id: string | null; state: Link['state'] }>(sql, object, sourceIds)) {
+          out.set(row.source_id, { sourceId: row.source_id, targetId: row.target_id, state: row.state });
         }
         return out;
       });
@@ -448,11 +443,8 @@ export class LedgerStore {
       return this.fast.exclusive(() => {
         // Most objects have none: one probe instead of one per record.
         if (statements.prepare('select 1 from match_issues where object = ? limit 1').get(object) === undefined) return out;
-        const select = statements.prepare('select * from match_issues where object = ? and source_id = ?');
-        for (const id of sourceIds) {
-          if (out.has(id)) continue;
-          const row = select.get(object, id) as LedgerDatabase['match_issues'] | undefined;
-          if (row) out.set(id, toMatchIssue(row));
+        for (const row of statements.byIds<LedgerDatabase['match_issues']>('select * from match_issues where object = ? and source_id in (select value from json_each(?))', object, sourceIds)) {
+          out.set(row.source_id, toMatchIssue(row));
         }
         return out;
       });
@@ -1001,10 +993,28 @@ interface FastPath {
  * a query tree and compiled again: most of a full migration's time. PostgreSQL keeps the Kysely path,
  * where the round trip, not the building, is the cost.
  */
+const IDS_PER_STATEMENT = 500;
+
 class SqliteStatements {
   private readonly prepared = new Map<string, SqliteDatabase.Statement>();
 
   constructor(readonly database: SqliteDatabase.Database) {}
+
+  /**
+   * The rows of `sql` (`... where object = ? and <key> in (select value from json_each(?))`) for `ids`, a
+   * few hundred ids per statement: one call into SQLite per chunk instead of one per id, which cost
+   * about 8x more (a microbenchmark of 100k lookups: 2.5 s against 0.3 s). SQLite still probes the
+   * primary key for each id (the plan is `SEARCH ... USING INDEX ... (object=? AND source_id=?)`).
+   */
+  byIds<Row>(sql: string, object: string, ids: readonly string[]): Row[] {
+    const statement = this.prepare(sql);
+    const unique = [...new Set(ids)];
+    const rows: Row[] = [];
+    for (let start = 0; start < unique.length; start += IDS_PER_STATEMENT) {
+      rows.push(...(statement.all(object, JSON.stringify(unique.slice(start, start + IDS_PER_STATEMENT))) as Row[]));
+    }
+    return rows;
+  }
 
   prepare(sql: string): SqliteDatabase.Statement {
     let statement = this.prepared.get(sql);
