@@ -55,6 +55,7 @@ async function runEngine(job: Extract<ChildJob, { kind: 'full' | 'delta' }>): Pr
   const source = createConnector(job.source, { baseDir: job.dir, role: 'source' });
   const target = createConnector(job.target, { baseDir: job.dir, role: 'target' });
   const ledger = await Ledger.open(join(job.dir, 'state.db'));
+  let closed = false;
   try {
     const sourceSchema = await source.describe();
     const targetSchema = await target.describe();
@@ -72,8 +73,17 @@ async function runEngine(job: Extract<ChildJob, { kind: 'full' | 'delta' }>): Pr
     const engine = new Engine({ project, source, target, ledger, progress: new ProgressStream(), sourceSchema, targetSchema });
     const started = process.hrtime.bigint();
     const result = job.kind === 'full' ? await engine.migrate() : await engine.delta({ createNew: true, updateChanged: true });
+    // Closing is part of the run's time, as it is of the CLI command: closing the SQLite ledger writes its
+    // write-ahead log back into the database file (the last checkpoint).
+    await closeAll();
     return finish(result, started, begun);
   } finally {
+    await closeAll();
+  }
+
+  async function closeAll(): Promise<void> {
+    if (closed) return;
+    closed = true;
     await source.close();
     await target.close();
     await ledger.close();
