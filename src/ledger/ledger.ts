@@ -907,16 +907,13 @@ export class Ledger extends LedgerStore {
     // second process opening the same new ledger waits (busy_timeout) instead of racing the first.
     const database = this.statements?.database;
     database?.exec('BEGIN IMMEDIATE');
-    let outcome: Awaited<ReturnType<typeof migrator.migrateToLatest>>;
     try {
-      outcome = await migrator.migrateToLatest();
-    } catch (error) {
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error instanceof Error ? error : new Error(String(error));
+      if (database?.inTransaction) database.exec('COMMIT');
+    } finally {
       if (database?.inTransaction) database.exec('ROLLBACK');
-      throw error;
     }
-    if (database?.inTransaction) database.exec(outcome.error ? 'ROLLBACK' : 'COMMIT');
-    const { error } = outcome;
-    if (error) throw error instanceof Error ? error : new Error(String(error));
   }
 
   async transaction<T>(work: (store: LedgerStore) => Promise<T>): Promise<T> {
@@ -987,14 +984,15 @@ interface FastPath {
   exclusive<T>(work: () => T): Promise<T>;
 }
 
+/** Ids per statement of SqliteStatements.byIds. */
+const IDS_PER_STATEMENT = 500;
+
 /**
  * The SQLite ledger's per-record statements (links, journal, failures), prepared once and run
  * synchronously on the ledger's own connection. Through Kysely, every row of every batch was turned into
  * a query tree and compiled again: most of a full migration's time. PostgreSQL keeps the Kysely path,
  * where the round trip, not the building, is the cost.
  */
-const IDS_PER_STATEMENT = 500;
-
 class SqliteStatements {
   private readonly prepared = new Map<string, SqliteDatabase.Statement>();
 
