@@ -14,7 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_HEAP_GROWING_PERCENT } from '../../src/core/heap.js';
+import { heapGrowingPercent } from '../../src/core/heap.js';
 import { apiHubspot, compileChild, delta, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
 
 const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'scaling'] as const;
@@ -71,11 +71,11 @@ const options: BenchOptions = {
 compileChild(options);
 
 const fmt = (value: number) => value.toLocaleString('en-US');
-/** How the measured children's heap was set (src/core/heap.ts; a --heap-cap replaces the bounded growth). */
+/** How the measured children's heap was set: what src/core/heap.ts decides for their environment and arguments. */
 const heapSetting = (capMb: number | undefined): string => {
-  if (capMb) return `children run with --max-old-space-size=${capMb}`;
-  const percent = process.env.FERRY_HEAP_GROWING_PERCENT?.trim() || String(DEFAULT_HEAP_GROWING_PERCENT);
-  return percent === '0' ? "V8's default heap heuristics (FERRY_HEAP_GROWING_PERCENT=0)" : `V8's default heap limit, heap growth bounded to ${percent}% as in bin/ferry.js`;
+  const percent = heapGrowingPercent(process.env, capMb ? [`--max-old-space-size=${capMb}`] : []);
+  if (percent !== undefined) return `V8's default heap limit, heap growth bounded to ${percent}% as in bin/ferry.js`;
+  return capMb ? `children run with --max-old-space-size=${capMb}` : "V8's own heap heuristics (as the environment asks)";
 };
 const started = new Date();
 const results: ScenarioResult[] = [];

@@ -24,6 +24,13 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 20;
  * Returns the percent set, or undefined when V8's own heuristics (or the user's flags) apply.
  */
 export function boundHeapGrowth(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): number | undefined {
+  const percent = heapGrowingPercent(env, execArgv);
+  if (percent !== undefined) setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return percent;
+}
+
+/** The percent boundHeapGrowth sets for a process with this environment and these Node arguments (undefined: none). */
+export function heapGrowingPercent(env: NodeJS.ProcessEnv, execArgv: readonly string[]): number | undefined {
   const given = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
   if (given.some((flag) => /^--(heap[-_]growing[-_]percent|max[-_]old[-_]space[-_]size)\b/.test(flag))) return undefined;
   const text = env.FERRY_HEAP_GROWING_PERCENT?.trim();
@@ -31,7 +38,5 @@ export function boundHeapGrowth(env: NodeJS.ProcessEnv = process.env, execArgv: 
   if (!Number.isInteger(percent) || percent < 0 || percent > 1000) {
     throw new FerryError('CONFIG_INVALID', `FERRY_HEAP_GROWING_PERCENT must be a whole number from 0 to 1000 (0: V8's default), not "${text}"`);
   }
-  if (percent === 0) return undefined;
-  setFlagsFromString(`--heap-growing-percent=${percent}`);
-  return percent;
+  return percent === 0 ? undefined : percent;
 }
