@@ -94,7 +94,7 @@ export class Engine {
     try {
       if (options.rerun) await this.wipeCreated(state, plans);
       if (!options.noMatch) await this.matchAll(state, plans);
-      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: true, update: true, onConflict: 'source-wins', force: false };
       for (const plan of plans) await this.writeObject(state, writer, plan, {}, mode);
       await this.reattachReferences(state, writer, plans, mode);
@@ -144,14 +144,14 @@ export class Engine {
       const windowFor = (plan: ObjectPlan): Pick<ReadOptions, 'modifiedSince'> =>
         plan.sourceSchema.modifiedField && this.context.source.capabilities().modifiedSince ? { modifiedSince } : {};
       if (!options.noMatch) await this.matchAll(state, plans, windowFor);
-      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: options.createNew, update: options.updateChanged, onConflict, force: false };
       for (const plan of plans) {
         if (!windowFor(plan).modifiedSince) state.messages.push(`${plan.object}: the source cannot filter by modification time, so every record was read.`);
         await this.writeObject(state, writer, plan, windowFor(plan), mode);
       }
-      if (options.updateChanged) await this.reattachReferences(state, writer, plans, mode);
-      else state.messages.push('References of earlier records to records created now are attached by the next update-changed delta.');
+      // In every mode: a reference left unresolved is attached by the first run in which its record exists.
+      await this.reattachReferences(state, writer, plans, mode);
       for (const plan of plans) await writer.linkPass(plan);
       const open = await ledger.countOpenFailures();
       if (open > 0) state.messages.push(`${open} record(s) failed in this or earlier runs and are not migrated: see \`ferry report\` and \`ferry retry <run>\`.`);
@@ -176,7 +176,7 @@ export class Engine {
     try {
       await this.matchAll(state, plans);
       const sample = await this.chooseSample(plans, sampleSize);
-      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: true, update: true, onConflict: 'source-wins', force: false };
       for (const plan of plans) {
         const ids = [...(sample.get(plan.object) ?? [])];
@@ -212,12 +212,14 @@ export class Engine {
       if (failures.length < all.length) {
         state.messages.push(`${all.length - failures.length} source row(s) could not be read at all (see the report): fix them in the source, then run a delta.`);
       }
-      const writer = new RecordWriter(state, this.context.project, this.context.target);
+      const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: true, update: true, onConflict, force: true };
       for (const plan of plans) {
         const ids = [...new Set(failures.filter((failure) => failure.object === plan.object).map((failure) => failure.sourceId))];
         await this.writeRecordsById(state, writer, plan, ids, mode);
       }
+      // Records of other runs (a demo's) that point at what this retry created are attached too.
+      await this.reattachReferences(state, writer, plans, mode);
       for (const plan of plans) await writer.linkPass(plan);
       return await active.finish();
     } catch (error) {
@@ -420,7 +422,7 @@ export class Engine {
       await writer.processPage(plan, page.records, mode);
       const counts = state.countsFor(plan.object);
       if (!state.dryRun) {
-        if (!page.next) await writer.linkFollowers(plan);
+        if (!page.next) await writer.linkFollowers(plan, mode);
         await ledger.putUnit({ runId: state.run.id, phase: 'write', object: plan.object, seq, cursor: cursor ?? null, nextCursor: page.next ?? null, done: true, counts: {} });
         await state.checkpoint();
       }
@@ -478,7 +480,7 @@ export class Engine {
       const links = await state.getLinks(plan.object, ids);
       const linked = ids.filter((id) => links.get(id)?.state === 'linked');
       attempted += linked.length;
-      await this.writeRecordsById(state, writer, plan, linked, { ...mode, create: false, update: true, force: true });
+      await this.writeRecordsById(state, writer, plan, linked, { ...mode, force: true, referencesOnly: true });
     }
     if (attempted > 0) state.messages.push(`Looked again at ${attempted} record(s) written earlier without a reference, to attach what now exists.`);
   }
@@ -517,7 +519,7 @@ export class Engine {
       await writer.processPage(plan, records, mode);
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: start + part.length, total: ids.length, counts: { ...state.countsFor(plan.object) } });
     }
-    if (!state.dryRun) await writer.linkFollowers(plan);
+    if (!state.dryRun) await writer.linkFollowers(plan, mode);
     await state.checkpoint();
     progress.emit({ type: 'object-finished', runId, object: plan.object, counts: { ...state.countsFor(plan.object) } });
   }

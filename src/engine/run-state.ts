@@ -82,6 +82,20 @@ export class RunState {
     return targets;
   }
 
+  /** Links whose record is one of these target records (a merged group's members), dry-run links included. */
+  async linksByTarget(object: string, targetIds: string[]): Promise<Link[]> {
+    const links = await this.ledger.linksByTarget(object, targetIds);
+    const overlay = this.overlayLinks.get(object);
+    if (!overlay) return links;
+    const wanted = new Set(targetIds);
+    const bySource = new Map(links.map((link) => [link.sourceId, link]));
+    for (const link of overlay.values()) {
+      if (link.targetId !== null && wanted.has(link.targetId)) bySource.set(link.sourceId, link);
+      else if (bySource.get(link.sourceId)) bySource.delete(link.sourceId);
+    }
+    return [...bySource.values()];
+  }
+
   async putLinks(links: Link[]): Promise<void> {
     if (!this.dryRun) return this.ledger.putLinks(links);
     for (const link of links) {
@@ -199,6 +213,8 @@ export class RunState {
     links?: Link[];
     journal?: Omit<JournalEntry, 'id' | 'undone'>[];
     resolved?: string[];
+    /** Settle only failures of these codes (default: every open failure of the `resolved` records). */
+    resolvedCodes?: string[];
     deleteLinks?: string[];
     /** Source ids whose deferred references (link pass) are settled by this commit. */
     deferredDone?: string[];
@@ -212,7 +228,7 @@ export class RunState {
       if (batch.deleteLinks?.length) await store.deleteLinks(batch.object, batch.deleteLinks);
       if (batch.links?.length) await store.putLinks(batch.links);
       if (batch.journal?.length) await store.addJournal(batch.journal);
-      if (batch.resolved?.length) await store.resolveFailures(batch.object, batch.resolved, this.run.id);
+      if (batch.resolved?.length) await store.resolveFailures(batch.object, batch.resolved, this.run.id, batch.resolvedCodes);
       // After resolveFailures: it settles earlier runs' failures only, never this run's.
       if (failures.length > 0) await store.addFailures(failures);
       if (batch.deferredDone?.length) await store.deleteDeferredReferences(this.run.id, batch.object, batch.deferredDone);

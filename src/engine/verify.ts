@@ -2,6 +2,7 @@ import type { CrmRecord } from '../core/connector.js';
 import type { Link } from '../ledger/index.js';
 import { mapRecord, valuesEqual } from '../project/transform.js';
 import type { ObjectPlan } from './plan.js';
+import { mergeGroupValues } from './writer.js';
 import type { EngineContext, VerifyIssue, VerifyResult } from './types.js';
 
 /**
@@ -32,12 +33,28 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
           targets.set(record.id, record);
         }
       }
-      const mappedById = new Map(
-        page.records.map((record) => [
-          record.id,
-          mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone }).values,
-        ]),
-      );
+      const mapValues = (record: CrmRecord) =>
+        mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone }).values;
+      const mappedById = new Map(page.records.map((record) => [record.id, mapValues(record)]));
+      // A merged group's record holds the group's values (field by field, the newest member's non-empty
+      // value): it is checked once, at its leader, against the values of all members as the source has them now.
+      if (plan.mapping.duplicates === 'merge' && linked.length > 0) {
+        const members = (await ledger.linksByTarget(plan.object, targetIds)).filter((link) => link.state === 'linked' && link.origin === 'merged');
+        const followers = new Map<string, string[]>();
+        for (const member of members) followers.set(member.targetId!, [...(followers.get(member.targetId!) ?? []), member.sourceId]);
+        const ids = [...new Set([...followers.values()].flat())];
+        const records = new Map<string, CrmRecord>();
+        for (let start = 0; start < ids.length; start += source.capabilities().batchSize.read) {
+          for (const record of await source.readByIds(plan.object, ids.slice(start, start + source.capabilities().batchSize.read))) records.set(record.id, record);
+        }
+        for (const record of linked) {
+          const link = links.get(record.id)!;
+          const others = link.origin === 'merged' ? [] : (followers.get(link.targetId!) ?? []);
+          if (others.length === 0) continue;
+          const group = [record, ...others.map((id) => records.get(id)).filter((member): member is CrmRecord => member !== undefined)];
+          mappedById.set(record.id, mergeGroupValues(group.map((member) => ({ id: member.id, at: member.updatedAt ?? '', values: mapValues(member) }))));
+        }
+      }
       const referenced = new Map<string, Map<string, Link>>();
       for (const reference of plan.references) {
         const ids = new Set<string>();

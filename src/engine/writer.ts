@@ -3,6 +3,7 @@ import type { FieldValue } from '../core/schema.js';
 import type { Conflict, JournalEntry, Link, LinkTarget } from '../ledger/index.js';
 import { fingerprint, mapRecord, valuesEqual } from '../project/transform.js';
 import type { ProjectFile } from '../project/types.js';
+import { newer } from './match-scratch.js';
 import type { ObjectPlan, ReferencePlan } from './plan.js';
 import type { RunState } from './run-state.js';
 import type { ConflictPolicy } from './types.js';
@@ -15,6 +16,12 @@ export interface WriteMode {
   onConflict: ConflictPolicy;
   /** Re-evaluate linked records even when their fingerprint did not change (retry). */
   force: boolean;
+  /**
+   * Write only reference fields (attaching records written earlier without a reference that now exists),
+   * leaving every other field and the record's fingerprint as they are: a create-new delta attaches, it
+   * does not bring over other source changes (docs/concepts.md, "References written later").
+   */
+  referencesOnly?: boolean;
 }
 
 /** Field used in deferred_references for a source duplicate waiting for its group's leader. */
@@ -29,6 +36,10 @@ interface Prepared {
   translated: Record<string, FieldValue>;
   deferred: { field: string; value: FieldValue }[];
   warnings: RecordError[];
+  /** Reference fields whose record is not in the target (not deferrable): written empty where Ferry wrote them before. */
+  unresolved: Set<string>;
+  /** Links of a merged group's members, with their fingerprints as read now: committed with the group's write. */
+  members?: Link[];
 }
 
 const isEmpty = (value: FieldValue | undefined): boolean =>
@@ -58,6 +69,7 @@ export class RecordWriter {
   constructor(
     private readonly state: RunState,
     private readonly project: ProjectFile,
+    private readonly source: Connector,
     private readonly target: Connector,
   ) {}
 
@@ -65,7 +77,8 @@ export class RecordWriter {
   async prepareObject(plan: ObjectPlan): Promise<void> {
     if (this.externalIdFields.has(plan.object)) return;
     let field: string | undefined;
-    if (!this.state.dryRun && this.target.capabilities().externalId && this.target.ensureExternalId) {
+    // Ferry never writes a matchOnly object (owners), so its target gets no external-id column.
+    if (!this.state.dryRun && !plan.mapping.matchOnly && this.target.capabilities().externalId && this.target.ensureExternalId) {
       field = await this.target.ensureExternalId(plan.targetObject);
     }
     this.externalIdFields.set(plan.object, field);
@@ -152,13 +165,16 @@ export class RecordWriter {
         for (const error of rest) state.warnLater(object, record.id, error);
         continue;
       }
-      prepared.push({ record, values: mapped.values, fingerprint: fingerprint(mapped.values), translated: {}, deferred: [], warnings: [] });
+      prepared.push(prepare(record, mapped.values));
     }
 
     const referenceLinks = await this.loadReferenceLinks(plan, prepared);
     const creates: Prepared[] = [];
     const updates: { item: Prepared; link: Link }[] = [];
     const followerLinks: Link[] = [];
+    /** Target ids of merged groups to write again (a member joined or changed), with the member that asked first. */
+    const groups = new Map<string, string>();
+    const merge = plan.mapping.duplicates === 'merge';
 
     for (const item of prepared) {
       const missingRequired = this.translate(plan, item, referenceLinks);
@@ -173,12 +189,15 @@ export class RecordWriter {
           });
           continue;
         }
-        if (issue?.kind === 'duplicate' && plan.mapping.duplicates === 'merge') {
+        if (issue?.kind === 'duplicate' && merge) {
           const leaderId = issue.candidates[0]!;
           const leader = (await state.getLinks(object, [leaderId])).get(leaderId);
           if (leader?.state === 'linked' && leader.targetId) {
-            followerLinks.push(this.followerLink(plan, item.record.id, leader, item.fingerprint));
+            // Linked in any mode (matching links); its values join the group's record only in a run that
+            // brings new records over (fingerprint null until then).
+            followerLinks.push(this.followerLink(plan, item.record.id, leader, null));
             state.add(object, { matched: 1 });
+            if (mode.create && !mode.referencesOnly) groups.set(leader.targetId, item.record.id);
           } else if (mode.create) {
             await state.defer([{ runId: state.run.id, object, sourceId: item.record.id, field: LEADER_FIELD, value: leaderId }]);
           } else {
@@ -186,7 +205,7 @@ export class RecordWriter {
           }
           continue;
         }
-        if (plan.mapping.matchOnly || !mode.create) {
+        if (plan.mapping.matchOnly || !mode.create || mode.referencesOnly) {
           state.add(object, { skipped: 1 });
           continue;
         }
@@ -197,33 +216,119 @@ export class RecordWriter {
         creates.push(item);
         continue;
       }
-      if (!mode.update) {
+      // A link Ferry has never written through (matched by this or an earlier run, a merged duplicate not
+      // yet merged in, a link reset by --rerun) is a new record to the modes: its first write belongs to a
+      // run that creates, and update-changed leaves it alone (docs/concepts.md, "Modes").
+      const neverWritten = link.fingerprint === null || link.fingerprint === '';
+      if (!mode.referencesOnly && (neverWritten ? !mode.create : !mode.update)) {
         state.add(object, { skipped: 1 });
         continue;
       }
-      if (link.origin === 'merged' && link.fingerprint === null) {
-        // A duplicate merged into its group's newer leader: its older values are not written.
-        followerLinks.push({ ...link, fingerprint: item.fingerprint, updatedRunId: state.run.id });
+      if (!mode.force && !neverWritten && link.fingerprint === item.fingerprint) {
         state.add(object, { unchanged: 1 });
         continue;
       }
-      if (!mode.force && link.fingerprint === item.fingerprint) {
-        state.add(object, { unchanged: 1 });
-        continue;
-      }
-      if (missingRequired) {
+      if (missingRequired && !mode.referencesOnly) {
         state.failLater(object, item.record.id, missingRequired);
         continue;
       }
       updates.push({ item, link });
     }
 
+    // Members of merged groups are written as their group, with the group's values (see writeGroups).
+    const plain = merge && !mode.referencesOnly ? await this.withoutGroupMembers(plan, updates, groups) : updates;
     if (followerLinks.length > 0) await state.commit({ object, links: followerLinks });
     const batchSize = this.target.capabilities().batchSize;
     for (const part of chunk(creates, batchSize.create)) await this.createBatch(plan, part);
-    for (const part of chunk(updates, Math.min(batchSize.update, batchSize.read))) await this.updateBatch(plan, part, mode);
+    for (const part of chunk(plain, Math.min(batchSize.update, batchSize.read))) await this.updateBatch(plan, part, mode);
+    if (groups.size > 0) await this.writeGroups(plan, [...groups.keys()], mode);
     // Before the engine marks the page done: a failure is never lost unless its page is read again.
     await state.flushFailures();
+  }
+
+  /**
+   * The updates whose target record is shared with other source records (merged duplicates), moved to
+   * `groups` (one entry per target record, each write counted once); the rest are returned.
+   */
+  private async withoutGroupMembers(plan: ObjectPlan, updates: { item: Prepared; link: Link }[], groups: Map<string, string>): Promise<{ item: Prepared; link: Link }[]> {
+    if (updates.length === 0) return updates;
+    const unknown = updates.filter(({ link }) => link.origin !== 'merged').map(({ link }) => link.targetId!);
+    const sharing = new Map<string, number>();
+    for (const link of unknown.length > 0 ? await this.state.linksByTarget(plan.object, unknown) : []) {
+      if (link.state === 'linked') sharing.set(link.targetId!, (sharing.get(link.targetId!) ?? 0) + 1);
+    }
+    const plain: { item: Prepared; link: Link }[] = [];
+    for (const update of updates) {
+      const targetId = update.link.targetId!;
+      if (update.link.origin !== 'merged' && (sharing.get(targetId) ?? 0) < 2) {
+        plain.push(update);
+        continue;
+      }
+      if (groups.has(targetId)) this.state.add(plan.object, { unchanged: 1 });
+      else groups.set(targetId, update.item.record.id);
+    }
+    return plain;
+  }
+
+  /**
+   * Writes merged groups (source duplicates sharing one target record) with the group's values, field by
+   * field: the value of the most recently updated member that has one (ties: the higher id), so a member
+   * never clears what another holds (docs/concepts.md, "Source duplicates"). Every member is read again;
+   * the write goes through the leader's link (its conflict detection and matched-record option), and
+   * every member's fingerprint is stored with it, so a member's later change is seen as one.
+   */
+  async writeGroups(plan: ObjectPlan, targetIds: string[], mode: WriteMode): Promise<void> {
+    const state = this.state;
+    const { object } = plan;
+    const members = (await state.linksByTarget(object, targetIds)).filter((link) => link.state === 'linked');
+    const byTarget = new Map<string, Link[]>();
+    for (const link of members) {
+      const list = byTarget.get(link.targetId!) ?? [];
+      list.push(link);
+      byTarget.set(link.targetId!, list);
+    }
+    const admitted = (link: Link) => mode.create || (link.fingerprint !== null && link.fingerprint !== '') || link.origin !== 'merged';
+    const wanted = members.filter(admitted).map((link) => link.sourceId);
+    const records = new Map<string, CrmRecord>();
+    for (const part of chunk(wanted, Math.min(this.source.capabilities().batchSize.read, 200))) {
+      for (const record of await this.source.readByIds(object, part)) records.set(record.id, record);
+      state.readCalls += 1;
+    }
+    const items: { item: Prepared; link: Link }[] = [];
+    for (const [targetId, group] of byTarget) {
+      const leader = group.find((link) => link.origin !== 'merged') ?? group[0]!;
+      const read: { link: Link; record: CrmRecord; values: Record<string, FieldValue> }[] = [];
+      for (const link of group) {
+        if (!admitted(link)) continue;
+        const record = records.get(link.sourceId);
+        if (!record) continue; // gone from the source: the others decide
+        const mapped = mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: this.project.sourceTimeZone });
+        if (mapped.errors.length > 0) {
+          state.failLater(object, record.id, mapped.errors[0]!);
+          continue;
+        }
+        read.push({ link, record, values: mapped.values });
+      }
+      if (read.length === 0) continue;
+      const values = mergeGroupValues(read.map(({ record, values }) => ({ id: record.id, at: record.updatedAt ?? '', values })));
+      const own = read.find((entry) => entry.link.sourceId === leader.sourceId);
+      const item = prepare(own?.record ?? { id: leader.sourceId, updatedAt: null, fields: {} }, values);
+      item.fingerprint = own ? fingerprint(own.values) : (leader.fingerprint ?? '');
+      item.members = read
+        .filter((entry) => entry.link.sourceId !== leader.sourceId)
+        .map(({ link, values: memberValues }) => ({ ...link, fingerprint: fingerprint(memberValues), updatedRunId: state.run.id }));
+      items.push({ item, link: { ...leader, targetId } });
+    }
+    if (items.length === 0) return;
+    const referenceLinks = await this.loadReferenceLinks(plan, items.map(({ item }) => item));
+    const ready: { item: Prepared; link: Link }[] = [];
+    for (const entry of items) {
+      const missingRequired = this.translate(plan, entry.item, referenceLinks);
+      if (missingRequired) state.failLater(object, entry.item.record.id, missingRequired);
+      else ready.push(entry);
+    }
+    const batchSize = this.target.capabilities().batchSize;
+    for (const part of chunk(ready, Math.min(batchSize.update, batchSize.read))) await this.updateBatch(plan, part, { ...mode, force: true });
   }
 
   private followerLink(plan: ObjectPlan, sourceId: string, leader: Link, fingerprintValue: string | null): Link {
@@ -294,6 +399,7 @@ export class RecordWriter {
         continue;
       }
       delete item.translated[reference.targetField];
+      if (!reference.deferrable) item.unresolved.add(reference.targetField);
       const error = this.unresolved(plan, item, reference, value, [String(value)]);
       if (error && reference.required && !reference.deferrable) requiredMissing = error;
     }
@@ -419,15 +525,17 @@ export class RecordWriter {
         });
         continue;
       }
-      const decision = this.decideFields(plan, item, link, targetRecord, mode.onConflict);
+      const decision = this.decideFields(plan, item, link, targetRecord, mode);
       if (decision.skipRecord) {
         await state.conflicts(decision.conflicts);
         state.add(object, { conflicts: 1, skipped: 1 });
         continue;
       }
       if (Object.keys(decision.fields).length === 0) {
-        unchangedLinks.push({ ...link, fingerprint: item.fingerprint, updatedRunId: state.run.id });
+        unchangedLinks.push(this.afterWrite(link, item, mode, {}), ...(item.members ?? []));
         keptConflicts.push(...decision.conflicts);
+        // A reference that is still missing stays reported, so a later run attaches it (nothing written now).
+        for (const warning of item.warnings) state.warnLater(object, item.record.id, warning);
         state.add(object, { unchanged: 1, conflicts: decision.conflicts.length > 0 ? 1 : 0 });
         continue;
       }
@@ -436,7 +544,9 @@ export class RecordWriter {
       writes.push({ item, link, fields: decision.fields, before, conflicts: decision.conflicts });
     }
 
-    if (unchangedLinks.length > 0) await state.commit({ object, links: unchangedLinks, resolved: this.mayHaveOpenFailures(object) ? unchangedLinks.map((link) => link.sourceId) : undefined });
+    if (unchangedLinks.length > 0) {
+      await state.commit({ object, links: unchangedLinks, ...this.settles(object, unchangedLinks, mode) });
+    }
     if (keptConflicts.length > 0) await state.conflicts(keptConflicts);
     if (writes.length === 0) return;
 
@@ -482,20 +592,35 @@ export class RecordWriter {
         );
         continue;
       }
-      links.push({
-        ...write.link,
-        fingerprint: write.item.fingerprint,
-        written: { ...(write.link.written ?? {}), ...write.fields },
-        updatedRunId: state.run.id,
-      });
+      links.push(this.afterWrite(write.link, write.item, mode, write.fields), ...(write.item.members ?? []));
       await state.conflicts(write.conflicts);
       state.add(object, { updated: 1, conflicts: write.conflicts.length > 0 ? 1 : 0 });
       if (write.item.deferred.length > 0) deferred.push(write.item);
       for (const warning of write.item.warnings) state.warnLater(object, write.item.record.id, warning);
     }
     if (failedIds.length > 0) await state.ledger.deleteJournalEntries(state.run.id, object, failedIds, 'update');
-    await state.commit({ object, links, resolved: this.mayHaveOpenFailures(object) ? links.map((link) => link.sourceId) : undefined });
+    await state.commit({ object, links, ...this.settles(object, links, mode) });
     await this.recordDeferred(object, deferred);
+  }
+
+  /**
+   * The link after a write of `fields` (none: nothing needed writing). The fingerprint says which source
+   * values the target now reflects: a references-only write keeps the old one, since the record's other
+   * changes were not written.
+   */
+  private afterWrite(link: Link, item: Prepared, mode: WriteMode, fields: Record<string, FieldValue>): Link {
+    return {
+      ...link,
+      fingerprint: mode.referencesOnly ? link.fingerprint : item.fingerprint,
+      written: Object.keys(fields).length > 0 ? { ...(link.written ?? {}), ...fields } : link.written,
+      updatedRunId: this.state.run.id,
+    };
+  }
+
+  /** Which open failures of earlier runs a write settles: all of the record's, or only its missing references. */
+  private settles(object: string, links: Link[], mode: WriteMode): { resolved?: string[]; resolvedCodes?: string[] } {
+    if (!this.mayHaveOpenFailures(object)) return {};
+    return { resolved: links.map((link) => link.sourceId), ...(mode.referencesOnly ? { resolvedCodes: ['REFERENCE_MISSING'] } : {}) };
   }
 
   /**
@@ -508,15 +633,21 @@ export class RecordWriter {
     item: Prepared,
     link: Link,
     targetRecord: CrmRecord,
-    policy: ConflictPolicy,
+    mode: WriteMode,
   ): { fields: Record<string, FieldValue>; conflicts: Omit<Conflict, 'id'>[]; skipRecord: boolean } {
+    const policy = mode.onConflict;
     const option = link.origin === 'created' || link.origin === 'merged' ? 'update' : plan.mapping.matched;
     const referenceFields = new Set(plan.references.map((reference) => reference.targetField));
     const fields: Record<string, FieldValue> = {};
     const conflicts: Omit<Conflict, 'id'>[] = [];
     let skipRecord = false;
     const written = link.written ?? {};
-    for (const [field, next] of Object.entries(item.translated)) {
+    // A reference Ferry wrote before whose record is not in the target now is written empty (the record
+    // no longer points where it did), and reported; a later run attaches it once the record exists.
+    const proposed: [string, FieldValue][] = Object.entries(item.translated);
+    for (const field of item.unresolved) if (field in written) proposed.push([field, null]);
+    for (const [field, next] of proposed) {
+      if (mode.referencesOnly && !referenceFields.has(field)) continue;
       const type = plan.targetFieldSchemas.get(field)?.type;
       const now = targetRecord.fields[field] ?? null;
       const equal = (a: FieldValue | undefined, b: FieldValue | undefined): boolean => valuesEqual(a ?? null, b ?? null, type);
@@ -558,9 +689,10 @@ export class RecordWriter {
    * Source duplicates whose leader was created after them in the same run: link them to the leader's
    * target record now, or report them when the leader failed.
    */
-  async linkFollowers(plan: ObjectPlan): Promise<void> {
+  async linkFollowers(plan: ObjectPlan, mode: WriteMode): Promise<void> {
     const state = this.state;
     if (state.dryRun) return;
+    const groups = new Set<string>();
     for await (const page of state.ledger.iterateDeferredReferences(state.run.id, plan.object)) {
       const followers = page.filter((row) => row.field === LEADER_FIELD);
       if (followers.length === 0) continue;
@@ -570,17 +702,23 @@ export class RecordWriter {
         const leader = leaders.get(String(row.value));
         if (leader?.state === 'linked' && leader.targetId) {
           links.push(this.followerLink(plan, row.sourceId, leader, null));
+          groups.add(leader.targetId);
           state.add(plan.object, { matched: 1 });
         } else {
           state.failLater(plan.object, row.sourceId, {
             code: 'REFERENCE_MISSING',
-            message: `${plan.object} ${row.sourceId}: duplicate of ${plan.object} ${String(row.value)}, which was not migrated; it is merged into it once that record is`,
+            message: `${plan.object} ${row.sourceId}: duplicate of ${plan.object} ${String(row.value)}, which was not migrated; it is merged into that record once it is migrated`,
             value: String(row.value),
           });
         }
       }
       await state.commit({ object: plan.object, links });
       await state.ledger.deleteDeferredReferences(state.run.id, plan.object, followers.map((row) => row.sourceId));
+    }
+    // The leaders were written with their own values: their groups now get the values of all members.
+    if (groups.size > 0) {
+      await this.writeGroups(plan, [...groups], mode);
+      await state.flushFailures();
     }
   }
 
@@ -678,6 +816,25 @@ export class RecordWriter {
 }
 
 const NO_LINKS = new Map<string, LinkTarget>();
+
+function prepare(record: CrmRecord, values: Record<string, FieldValue>): Prepared {
+  return { record, values, fingerprint: fingerprint(values), translated: {}, deferred: [], warnings: [], unresolved: new Set() };
+}
+
+/**
+ * A merged group's values, field by field: the value of the most recently updated member that has one
+ * (ties: the higher id, as matching picks the group's newest); empty only when every member is empty.
+ */
+export function mergeGroupValues(members: { id: string; at: string; values: Record<string, FieldValue> }[]): Record<string, FieldValue> {
+  const ordered = [...members].sort((a, b) => (newer(a, b) ? -1 : newer(b, a) ? 1 : 0));
+  const out: Record<string, FieldValue> = {};
+  for (const member of ordered) {
+    for (const [field, value] of Object.entries(member.values)) {
+      if (!(field in out) || (isEmpty(out[field]) && !isEmpty(value))) out[field] = value;
+    }
+  }
+  return out;
+}
 
 /** Linked records kept for reference lookups: enough for the owners, companies and more of a large run, in a few megabytes. */
 const REFERENCE_CACHE_SIZE = 50_000;

@@ -574,30 +574,33 @@ export class LedgerStore {
     }));
   }
 
-  /** Marks every open failure of these records (from any run) as settled by `runId`. */
-  async resolveFailures(object: string, sourceIds: string[], runId: number): Promise<void> {
+  /** Marks every open failure of these records (from any run but `runId`), or those of `codes`, as settled by `runId`. */
+  async resolveFailures(object: string, sourceIds: string[], runId: number, codes?: string[]): Promise<void> {
     if (sourceIds.length === 0) return;
+    if (codes?.length === 0) return;
     if (this.fast) {
       const { statements } = this.fast;
+      const byCode = codes ? ` and code in (${codes.map(() => '?').join(', ')})` : '';
       return this.fast.exclusive(() =>
         statements.atomically(() => {
           const update = statements.prepare(
-            'update failures set resolved_by_run_id = ? where object = ? and source_id = ? and resolved_by_run_id is null and run_id != ?',
+            `update failures set resolved_by_run_id = ? where object = ? and source_id = ? and resolved_by_run_id is null and run_id != ?${byCode}`,
           );
-          for (const id of sourceIds) update.run(runId, object, id, runId);
+          for (const id of sourceIds) update.run(runId, object, id, runId, ...(codes ?? []));
         }),
       );
     }
     for (const part of chunks(sourceIds)) {
       if (part.length === 0) continue;
-      await this.db
+      let query = this.db
         .updateTable('failures')
         .set({ resolved_by_run_id: runId })
         .where('object', '=', object)
         .where('source_id', 'in', part)
         .where('resolved_by_run_id', 'is', null)
-        .where('run_id', '!=', runId)
-        .execute();
+        .where('run_id', '!=', runId);
+      if (codes) query = query.where('code', 'in', codes);
+      await query.execute();
     }
   }
 
