@@ -312,7 +312,7 @@ export class Engine {
         run = resumeFrom;
         await ledger.updateRun(run.id, { status: 'running', error: null });
       } else {
-        const highWaterMark = source.now ? await source.now() : nowIso();
+        const highWaterMark = (await source.now?.()) ?? nowIso();
         run = await ledger.createRun({
           kind,
           dryRun,
