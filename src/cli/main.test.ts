@@ -264,6 +264,21 @@ describe('a project on sample data, through the real engine', () => {
     expect(human.stdout).toContain('ferry report');
   });
 
+  it('delta --scan-all reads every record, says so once, and `ferry runs` shows it', async () => {
+    expect((await ferry(dir, 'map', '--json')).code).toBe(0);
+    expect([0, 3]).toContain((await ferry(dir, 'migrate', '--json')).code);
+    const scan = await ferry(dir, 'delta', '--create-new', '--update-changed', '--scan-all', '--json');
+    expect([0, 3]).toContain(scan.code);
+    const json = scan.json<{ runId: number; totals: Record<string, number>; messages: string[] }>();
+    // Nothing changed since the migration: every record is read, and none is written.
+    expect(json.totals).toMatchObject({ created: 0, updated: 0 });
+    expect(json.totals.read).toBeGreaterThan(0);
+    expect(json.messages.filter((message) => message.includes('--scan-all'))).toHaveLength(1);
+    expect(json.messages.some((message) => message.includes('cannot filter by modification time'))).toBe(false);
+    const runs = await ferry(dir, 'runs');
+    expect(runs.stdout).toContain('delta (create-new + update-changed, scan-all)');
+  });
+
   it('a mapping that does not fit the schemas stops the run with exit 2 and lists every problem', async () => {
     writeFileSync(
       join(dir, 'ferry.yaml'),

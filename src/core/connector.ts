@@ -125,8 +125,11 @@ export interface Connector {
   findContaining?(object: string, field: string, values: string[], fields?: string[]): Promise<CrmRecord[]>;
   /** Rows skipped by reads since the last call (e.g. a CSV row with broken quoting); each reported once. */
   takeReadErrors?(): ReadError[];
-  /** The source's own clock (ISO UTC), when it has one; the engine falls back to the local clock. */
-  now?(): Promise<string>;
+  /**
+   * The source's own clock (ISO UTC): a run's high-water mark. Undefined (or no method) when the source
+   * knows no time at all; the engine then takes the local clock.
+   */
+  now?(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 

@@ -132,22 +132,35 @@ export class Engine {
       ...options,
       creates: options.createNew,
       updates: options.updateChanged,
-      options: { createNew: options.createNew, updateChanged: options.updateChanged, onConflict, lowerBound, lookbackMs, noMatch: options.noMatch === true },
+      options: {
+        createNew: options.createNew,
+        updateChanged: options.updateChanged,
+        onConflict,
+        lowerBound,
+        lookbackMs,
+        noMatch: options.noMatch === true,
+        scanAll: options.scanAll === true,
+      },
       command: 'delta',
       sameCommand: (run) =>
         run.kind === 'delta' && run.options.createNew === options.createNew && run.options.updateChanged === options.updateChanged,
     });
     const { state } = active;
-    // A resumed delta keeps the window it started with.
+    // A resumed delta keeps the window (and the scope: --scan-all or not) it started with.
     const modifiedSince = typeof state.run.options.lowerBound === 'string' ? state.run.options.lowerBound : lowerBound;
+    const scanAll = active.resumed ? state.run.options.scanAll === true : options.scanAll === true;
+    if (active.resumed && scanAll !== (options.scanAll === true)) {
+      state.messages.push(`Run ${state.run.id} was started ${scanAll ? 'with' : 'without'} --scan-all and is resumed that way.`);
+    }
     try {
       const windowFor = (plan: ObjectPlan): Pick<ReadOptions, 'modifiedSince'> =>
-        plan.sourceSchema.modifiedField && this.context.source.capabilities().modifiedSince ? { modifiedSince } : {};
+        !scanAll && plan.sourceSchema.modifiedField && this.context.source.capabilities().modifiedSince ? { modifiedSince } : {};
       if (!options.noMatch) await this.matchAll(state, plans, windowFor);
       const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: options.createNew, update: options.updateChanged, onConflict, force: false };
+      if (scanAll) state.messages.push('The delta read every source record (--scan-all): records whose mapped values are those of their last write count as unchanged.');
       for (const plan of plans) {
-        if (!windowFor(plan).modifiedSince) state.messages.push(`${plan.object}: the source cannot filter by modification time, so every record was read.`);
+        if (!scanAll && !windowFor(plan).modifiedSince) state.messages.push(`${plan.object}: the source cannot filter by modification time, so every record was read.`);
         await this.writeObject(state, writer, plan, windowFor(plan), mode);
       }
       // In every mode: a reference left unresolved is attached by the first run in which its record exists.
@@ -314,7 +327,7 @@ export class Engine {
         run = resumeFrom;
         await ledger.updateRun(run.id, { status: 'running', error: null });
       } else {
-        const highWaterMark = source.now ? await source.now() : nowIso();
+        const highWaterMark = (await source.now?.()) ?? nowIso();
         run = await ledger.createRun({
           kind,
           dryRun,

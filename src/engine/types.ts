@@ -42,6 +42,13 @@ export interface DeltaOptions extends CommonRunOptions {
   updateChanged: boolean;
   onConflict?: ConflictPolicy;
   noMatch?: boolean;
+  /**
+   * Read every source record of every object (no modified-since window, refresh matching included), for
+   * changes that do not move a record's modified timestamp (a join-table row, a parent nulled by ON DELETE
+   * SET NULL). Only records whose fingerprint differs are written. A resumed delta keeps the scope it
+   * started with.
+   */
+  scanAll?: boolean;
 }
 
 export interface DemoOptions extends CommonRunOptions {

@@ -10,7 +10,8 @@ function sum(run: Run, key: 'read' | 'created' | 'updated' | 'matched' | 'failed
 function kindLabel(run: Run): string {
   if (run.kind !== 'delta') return run.kind;
   const modes = [run.creates ? 'create-new' : '', run.updates ? 'update-changed' : ''].filter(Boolean);
-  return modes.length > 0 ? `delta (${modes.join(' + ')})` : 'delta';
+  const scope = run.options.scanAll === true ? ', scan-all' : '';
+  return modes.length > 0 ? `delta (${modes.join(' + ')}${scope})` : 'delta';
 }
 
 function notes(run: Run): string {

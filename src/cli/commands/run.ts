@@ -185,9 +185,13 @@ export function registerRunCommands(program: Command, context: CommandContext): 
       .addOption(
         new Option('--on-conflict <policy>', 'a field changed on both sides: who wins').choices(CONFLICT_POLICIES).default('source-wins'),
       )
-      .option('--no-match', 'skip the refresh matching that precedes the delta'),
+      .option('--no-match', 'skip the refresh matching that precedes the delta')
+      .option('--scan-all', 'read every source record, not only those modified since the last run (for changes that do not move the modified timestamp); writes only what differs'),
   ).action(
-    async (options: DryRunFlags & { createNew?: boolean; updateChanged?: boolean; onConflict: ConflictPolicy; match: boolean }, command: Command) => {
+    async (
+      options: DryRunFlags & { createNew?: boolean; updateChanged?: boolean; onConflict: ConflictPolicy; match: boolean; scanAll?: boolean },
+      command: Command,
+    ) => {
       if (!options.createNew && !options.updateChanged) {
         throw new FerryError('USAGE', 'ferry delta needs --create-new, --update-changed, or both (e.g. `ferry delta --create-new --update-changed`).');
       }
@@ -198,6 +202,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
             updateChanged: options.updateChanged === true,
             onConflict: options.onConflict,
             noMatch: !options.match,
+            scanAll: options.scanAll === true,
             dryRun: options.dryRun,
             restart: options.restart,
             signal,

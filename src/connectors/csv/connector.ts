@@ -3,7 +3,7 @@ import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import type { Capabilities, Connector, CreateInput, CrmRecord, ReadError, ReadOptions, ReadPage, UpdateInput, WriteResult } from '../../core/connector.js';
 import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
-import { parseDate, parseInstant } from '../../core/time.js';
+import { nowIso, parseDate, parseInstant } from '../../core/time.js';
 import { csvConnectionSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
 import {
   conventionReference,
@@ -124,6 +124,8 @@ export class CsvConnector implements Connector {
   private readonly reported = new Set<string>();
   private readonly joinIndexes = new Map<string, Promise<Map<string, string[]>>>();
   private streams = 0;
+  /** The last `now()` answer, with the size and mtime of every export file it was computed from. */
+  private clock?: { files: string; value: string | undefined };
 
   constructor(config: CsvConnectionConfig, options: CsvConnectorOptions) {
     this.config = config;
@@ -266,6 +268,36 @@ export class CsvConnector implements Connector {
     throw readOnly();
   }
 
+  /**
+   * The export's clock, used as a run's high-water mark: an export has no clock of its own, and the local
+   * clock is later than the export, so records edited in the CRM after the export but before the run would
+   * carry modified values older than the mark and never reach a later export's delta. It is the newest
+   * modified value of any object that has a modified column (one streamed pass over the column per file);
+   * when none has one (or none holds a value), the newest modification time of the export's files;
+   * undefined for an empty folder (the engine then takes the local clock). Never later than the local clock:
+   * a modified value in the future (a typo, a skewed CRM clock) would otherwise shut every later delta's
+   * window. The answer is kept until a file's size or mtime changes, so the folder is scanned once per run.
+   */
+  async now(): Promise<string | undefined> {
+    const { objects } = await this.analyse();
+    const paths = [...new Set([...objects.values()].flatMap((object) => [object.file, ...object.joins.map((join) => join.file)]))].sort();
+    const stats = await Promise.all(paths.map((path) => stat(path)));
+    const files = paths.map((path, index) => `${path}\u0000${stats[index]!.size}\u0000${stats[index]!.mtimeMs}`).join('\n');
+    if (this.clock?.files === files) return this.clock.value;
+    let newest: string | undefined;
+    for (const object of objects.values()) {
+      const latest = await this.newestModified(object);
+      if (latest !== undefined && (newest === undefined || latest > newest)) newest = latest;
+    }
+    if (newest === undefined && stats.length > 0) {
+      newest = new Date(Math.max(...stats.map((info) => info.mtimeMs))).toISOString();
+    }
+    const local = nowIso();
+    const value = newest !== undefined && newest > local ? local : newest;
+    this.clock = { files, value };
+    return value;
+  }
+
   async close(): Promise<void> {
     this.joinIndexes.clear();
   }
@@ -294,6 +326,28 @@ export class CsvConnector implements Connector {
         this.streams += event === 'open' ? 1 : -1;
       },
     });
+  }
+
+  /**
+   * The newest modified value in an object's file, converted as a read converts it; rows a read would skip
+   * (broken quoting, wrong number of cells, a value that is not a date-time) are passed over unreported.
+   */
+  private async newestModified(object: CsvObject): Promise<string | undefined> {
+    if (object.updatedIndex === undefined) return undefined;
+    const column = object.columns[object.updatedIndex]!;
+    let newest: string | undefined;
+    for await (const row of this.rows(object, object.dataStart, object.dataLine)) {
+      if (row.error || row.cells.length !== object.columns.length) continue;
+      let value: FieldValue;
+      try {
+        value = this.convert(column, row.cells[column.index]!);
+      } catch (error) {
+        if (error instanceof RowError) continue;
+        throw error;
+      }
+      if (typeof value === 'string' && (newest === undefined || value > newest)) newest = value;
+    }
+    return newest;
   }
 
   private report(error: CsvRowError): void {

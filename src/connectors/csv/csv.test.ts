@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAll, type CrmRecord } from '../../core/connector.js';
 import { FerryError } from '../../core/errors.js';
 import { findField, findObject } from '../../core/schema.js';
@@ -369,4 +369,75 @@ describe('CSV streaming', () => {
     expect(page.records[0]!.id).toBe(String(rows - 999));
     expect(page.records).toHaveLength(100);
   }, 120_000);
+});
+
+describe('CSV clock (now: the high-water mark of a run on an export)', () => {
+  const at = (iso: string) => new Date(iso);
+
+  it('is the newest modified value of any object, read as records are read, and ignores rows a read skips', async () => {
+    await writeFile(join(dir, 'companies.csv'), 'id,name,updated_at\n1,Acme,2026-02-01T08:00:00Z\n2,Globex,\n');
+    // Naive date-times are in the configured zone; a broken row and an invalid date are passed over.
+    await writeFile(
+      join(dir, 'contacts.csv'),
+      [
+        'contact_no,name,last_changed',
+        '1,Jane,2026-03-01 12:00:00',
+        '2,John,2026-02-15T00:00:00Z',
+        '3,Bad,not a date',
+        '4,Too,many,2027-01-01T00:00:00Z',
+        '5,"Broken,2027-06-01T00:00:00Z',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(join(dir, 'deal_contacts.csv'), 'deal_id,contact_id\n1,1\n');
+    await writeFile(join(dir, 'deals.csv'), 'id,name\n1,Big\n');
+    // A file without a modified column does not count, however new it is.
+    await utimes(join(dir, 'deals.csv'), at('2030-01-01T00:00:00Z'), at('2030-01-01T00:00:00Z'));
+    const csv = connector({ timeZone: 'Europe/Berlin', objects: { contacts: { id: 'contact_no', updatedAt: 'last_changed' } } });
+    expect(await csv.now()).toBe('2026-03-01T11:00:00.000Z');
+    expect(csv.openStreams).toBe(0);
+    // now() reports nothing: the rows it passed over are reported by the read that skips them.
+    expect(csv.takeRowErrors()).toEqual([]);
+  });
+
+  it('scans the files once while they stay the same, and again when one changes', async () => {
+    await writeFile(join(dir, 'contacts.csv'), 'id,name,updated_at\n1,Jane,2026-03-01T12:00:00Z\n');
+    const csv = connector();
+    await csv.describe();
+    // Every pass over a file goes through rows(): count the passes now() makes.
+    const rows = vi.spyOn(csv as unknown as { rows: (...args: unknown[]) => unknown }, 'rows');
+    expect(await csv.now()).toBe('2026-03-01T12:00:00.000Z');
+    expect(rows).toHaveBeenCalledTimes(1);
+    expect(await csv.now()).toBe('2026-03-01T12:00:00.000Z');
+    expect(rows).toHaveBeenCalledTimes(1);
+    await appendFile(join(dir, 'contacts.csv'), '2,John,2026-03-02T09:30:00Z\n');
+    expect(await csv.now()).toBe('2026-03-02T09:30:00.000Z');
+    expect(rows).toHaveBeenCalledTimes(2);
+  });
+
+  it('without any modified column, is the newest modification time of the export files (join files included)', async () => {
+    await writeFile(join(dir, 'contacts.csv'), 'id,name\n1,Jane\n');
+    await writeFile(join(dir, 'deals.csv'), 'id,name\n1,Big\n');
+    await writeFile(join(dir, 'deal_contacts.csv'), 'deal_id,contact_id\n1,1\n');
+    await utimes(join(dir, 'contacts.csv'), at('2026-01-10T10:00:00Z'), at('2026-01-10T10:00:00Z'));
+    await utimes(join(dir, 'deals.csv'), at('2026-01-10T09:00:00Z'), at('2026-01-10T09:00:00Z'));
+    await utimes(join(dir, 'deal_contacts.csv'), at('2026-01-10T11:30:00Z'), at('2026-01-10T11:30:00Z'));
+    expect(await connector().now()).toBe('2026-01-10T11:30:00.000Z');
+  });
+
+  it('falls back to the files when the modified column holds no value, and knows nothing of an empty folder', async () => {
+    await writeFile(join(dir, 'contacts.csv'), 'id,name,updated_at\n1,Jane,\n');
+    await utimes(join(dir, 'contacts.csv'), at('2026-01-10T10:00:00Z'), at('2026-01-10T10:00:00Z'));
+    expect(await connector().now()).toBe('2026-01-10T10:00:00.000Z');
+    await rm(join(dir, 'contacts.csv'));
+    expect(await connector().now()).toBeUndefined();
+  });
+
+  it('is never later than the local clock: a modified value in the future does not shut later windows', async () => {
+    await writeFile(join(dir, 'contacts.csv'), 'id,name,updated_at\n1,Jane,2026-03-01T12:00:00Z\n2,Typo,2999-01-01T00:00:00Z\n');
+    const clock = await connector().now();
+    expect(clock).toBeDefined();
+    expect(clock! < '2999-01-01T00:00:00.000Z').toBe(true);
+    expect(clock! >= '2026-03-01T12:00:00.000Z').toBe(true);
+  });
 });

@@ -370,7 +370,7 @@ describe('timestamp storage in the database', () => {
           const [result] = await connector.update(table, [{ id: '1', fields: { name: 'edited' } }]);
           expect(result?.ok, table).toBe(true);
         }
-        const now = Date.parse(await connector.now!());
+        const now = Date.parse((await connector.now!()) ?? '');
         const [naive] = await harness.rows('SELECT updated_at FROM naive_rows WHERE id = 1');
         const [iso] = await harness.rows('SELECT updated_at FROM iso_rows WHERE id = 1');
         const [epoch] = await harness.rows('SELECT updated_at FROM epoch_rows WHERE id = 1');
