@@ -236,7 +236,7 @@ export class RecordWriter {
     }
 
     // Members of merged groups are written as their group, with the group's values (see writeGroups).
-    const plain = merge && !mode.referencesOnly ? await this.withoutGroupMembers(plan, updates, groups) : updates;
+    const plain = merge ? await this.withoutGroupMembers(plan, updates, groups) : updates;
     if (followerLinks.length > 0) await state.commit({ object, links: followerLinks });
     const batchSize = this.target.capabilities().batchSize;
     for (const part of chunk(creates, batchSize.create)) await this.createBatch(plan, part);
@@ -316,7 +316,7 @@ export class RecordWriter {
       item.fingerprint = own ? fingerprint(own.values) : (leader.fingerprint ?? '');
       item.members = read
         .filter((entry) => entry.link.sourceId !== leader.sourceId)
-        .map(({ link, values: memberValues }) => ({ ...link, fingerprint: fingerprint(memberValues), updatedRunId: state.run.id }));
+        .map(({ link, values: memberValues }) => ({ ...link, fingerprint: mode.referencesOnly ? link.fingerprint : fingerprint(memberValues), updatedRunId: state.run.id }));
       items.push({ item, link: { ...leader, targetId } });
     }
     if (items.length === 0) return;
@@ -512,7 +512,14 @@ export class RecordWriter {
     state.apiCalls += 1;
     const byId = new Map(current.map((record) => [record.id, record]));
 
-    const writes: { item: Prepared; link: Link; fields: Record<string, FieldValue>; before: Record<string, FieldValue>; conflicts: Omit<Conflict, 'id'>[] }[] = [];
+    const writes: {
+      item: Prepared;
+      link: Link;
+      fields: Record<string, FieldValue>;
+      synced: Record<string, FieldValue>;
+      before: Record<string, FieldValue>;
+      conflicts: Omit<Conflict, 'id'>[];
+    }[] = [];
     const unchangedLinks: Link[] = [];
     const keptConflicts: Omit<Conflict, 'id'>[] = [];
 
@@ -532,7 +539,7 @@ export class RecordWriter {
         continue;
       }
       if (Object.keys(decision.fields).length === 0) {
-        unchangedLinks.push(this.afterWrite(link, item, mode, {}), ...(item.members ?? []));
+        unchangedLinks.push(this.afterWrite(link, item, mode, decision.synced), ...(item.members ?? []));
         keptConflicts.push(...decision.conflicts);
         // A reference that is still missing stays reported, so a later run attaches it (nothing written now).
         for (const warning of item.warnings) state.warnLater(object, item.record.id, warning);
@@ -541,7 +548,7 @@ export class RecordWriter {
       }
       const before: Record<string, FieldValue> = {};
       for (const field of Object.keys(decision.fields)) before[field] = targetRecord.fields[field] ?? null;
-      writes.push({ item, link, fields: decision.fields, before, conflicts: decision.conflicts });
+      writes.push({ item, link, fields: decision.fields, synced: decision.synced, before, conflicts: decision.conflicts });
     }
 
     if (unchangedLinks.length > 0) {
@@ -592,7 +599,7 @@ export class RecordWriter {
         );
         continue;
       }
-      links.push(this.afterWrite(write.link, write.item, mode, write.fields), ...(write.item.members ?? []));
+      links.push(this.afterWrite(write.link, write.item, mode, { ...write.synced, ...write.fields }), ...(write.item.members ?? []));
       await state.conflicts(write.conflicts);
       state.add(object, { updated: 1, conflicts: write.conflicts.length > 0 ? 1 : 0 });
       if (write.item.deferred.length > 0) deferred.push(write.item);
@@ -634,11 +641,12 @@ export class RecordWriter {
     link: Link,
     targetRecord: CrmRecord,
     mode: WriteMode,
-  ): { fields: Record<string, FieldValue>; conflicts: Omit<Conflict, 'id'>[]; skipRecord: boolean } {
+  ): { fields: Record<string, FieldValue>; synced: Record<string, FieldValue>; conflicts: Omit<Conflict, 'id'>[]; skipRecord: boolean } {
     const policy = mode.onConflict;
     const option = link.origin === 'created' || link.origin === 'merged' ? 'update' : plan.mapping.matched;
     const referenceFields = new Set(plan.references.map((reference) => reference.targetField));
     const fields: Record<string, FieldValue> = {};
+    const synced: Record<string, FieldValue> = {};
     const conflicts: Omit<Conflict, 'id'>[] = [];
     let skipRecord = false;
     const written = link.written ?? {};
@@ -661,9 +669,15 @@ export class RecordWriter {
         continue;
       }
       const last = written[field] as FieldValue;
+      if (equal(next, now)) {
+        // The target already holds the source's value (an earlier attempt's write whose outcome was lost,
+        // or someone typed it): it is what Ferry last wrote from now on, so a later edit there is an edit.
+        if (!equal(last, now)) synced[field] = next;
+        continue;
+      }
       const sourceChanged = !equal(next, last);
       const targetChanged = !equal(now, last);
-      if (!sourceChanged || equal(next, now)) continue;
+      if (!sourceChanged) continue;
       if (!targetChanged) {
         fields[field] = next;
         continue;
@@ -682,7 +696,7 @@ export class RecordWriter {
       if (policy === 'source-wins') fields[field] = next;
       else if (policy === 'skip-record') skipRecord = true;
     }
-    return { fields, conflicts, skipRecord };
+    return { fields, synced, conflicts, skipRecord };
   }
 
   /**

@@ -352,7 +352,8 @@ function asSet(value: FieldValue): string[] {
 
 /**
  * Whether two values mean the same (used for conflicts, fill-empty and verify): empty values (null, '', [])
- * are equal, numbers equal numeric strings, date-times are compared as instants, lists as sets.
+ * are equal, numbers equal numeric strings, date-times are compared as instants, lists as sets, e-mails
+ * without regard to case or surrounding spaces.
  */
 export function valuesEqual(a: FieldValue | undefined, b: FieldValue | undefined, type?: FieldType): boolean {
   const left = a ?? null;
@@ -384,6 +385,10 @@ export function valuesEqual(a: FieldValue | undefined, b: FieldValue | undefined
     }
     case 'reference-list':
       return asSet(left).join('\u0000') === asSet(right).join('\u0000');
+    case 'email':
+      // Targets store e-mails their own way (HubSpot lower-cases them); the address is the same.
+      if (typeof left === 'string' && typeof right === 'string') return left.trim().toLowerCase() === right.trim().toLowerCase();
+      return String(left) === String(right);
     case undefined:
       break;
     default:

@@ -1,0 +1,357 @@
+/**
+ * An executable reference model of the migration semantics (shared/design/semantics.md and the choices in
+ * docs/concepts.md), for the model-based test: pure, in memory, written from the documents rather than
+ * from the engine's code. It knows two objects — companies (matched by domain) and contacts (matched by
+ * e-mail, referring to a company) — and predicts, after every run, every target record and field.
+ *
+ * Target records are named by what a person could tell them by: `c:<source id>` for a record Ferry
+ * created (the target holds the source id in its external-id column) and `h:<row id>` for one a person
+ * made by hand. References in the target are compared as those names.
+ */
+
+export type ObjectName = 'companies' | 'contacts';
+export const OBJECTS: readonly ObjectName[] = ['companies', 'contacts'];
+export type Value = string | null;
+export type Policy = 'source-wins' | 'target-wins' | 'skip-record';
+
+export interface SourceRecord {
+  id: string;
+  /** Modification time in whole minutes after the epoch of the history. */
+  at: number;
+  fields: Record<string, Value>;
+}
+
+export interface ModelLink {
+  targetKey: string;
+  origin: 'created' | 'matched' | 'merged';
+  /** The mapped source values (references as source ids) the target reflects; undefined: never written through. */
+  fingerprint?: string;
+  /** Target field -> the value Ferry last wrote (or found there already equal to the source). */
+  written: Record<string, Value>;
+  /** A reference whose record was not in the target at the record's last write, and the run that said so. */
+  missingReference?: { id: string; run: number };
+}
+
+export interface Mode {
+  create: boolean;
+  update: boolean;
+  policy: Policy;
+}
+
+/** Source field -> target field, per object: what the project file maps. */
+export const FIELD_MAP: Record<ObjectName, Record<string, string>> = {
+  companies: { name: 'name', domain: 'domain' },
+  contacts: { first_name: 'firstname', email: 'email', job_title: 'jobtitle', company_id: 'company_id' },
+};
+/** Reference fields (target field -> referenced source object). */
+const REFERENCES: Record<ObjectName, Record<string, ObjectName>> = { companies: {}, contacts: { company_id: 'companies' } };
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+const isEmpty = (value: Value | undefined) => value === null || value === undefined || value === '';
+
+/** semantics.md "Matching": e-mail trimmed and lower-cased, domains without `www.`; invalid is no key. */
+export function matchKey(object: ObjectName, fields: Record<string, Value>): string | undefined {
+  if (object === 'contacts') {
+    const email = fields.email?.trim().toLowerCase();
+    return email && EMAIL.test(email) ? email : undefined;
+  }
+  const domain = fields.domain?.trim().toLowerCase().replace(/^www\./, '');
+  return domain ? domain : undefined;
+}
+
+/** Equal as the target field's kind compares: empty is empty, e-mails regardless of case. */
+function same(field: string, a: Value | undefined, b: Value | undefined): boolean {
+  if (isEmpty(a) && isEmpty(b)) return true;
+  if (isEmpty(a) || isEmpty(b)) return false;
+  if (field === 'email') return a!.trim().toLowerCase() === b!.trim().toLowerCase();
+  return a === b;
+}
+
+/** The mapped values of a source record (target field -> value, references as source ids), or why it cannot be mapped. */
+export function mapRecord(object: ObjectName, record: SourceRecord): { values: Record<string, Value> } | { error: string } {
+  const values: Record<string, Value> = {};
+  for (const [sourceField, targetField] of Object.entries(FIELD_MAP[object])) values[targetField] = record.fields[sourceField] ?? null;
+  if (object === 'contacts' && values.email !== null) {
+    const email = values.email.trim();
+    if (!EMAIL.test(email)) return { error: `email ${JSON.stringify(values.email)} is not an e-mail address` };
+    values.email = email;
+  }
+  return { values };
+}
+
+const fingerprintOf = (values: Record<string, Value>) => JSON.stringify(Object.keys(values).sort().map((key) => [key, values[key] ?? null]));
+
+/** a is newer than b: later modification, then the higher id. */
+const newer = (a: SourceRecord, b: SourceRecord) => a.at > b.at || (a.at === b.at && Number(a.id) > Number(b.id));
+
+export class Model {
+  readonly source: Record<ObjectName, Map<string, SourceRecord>> = { companies: new Map(), contacts: new Map() };
+  /** Target records by name (`c:<source id>` or `h:<row id>`). */
+  readonly target: Record<ObjectName, Map<string, Record<string, Value>>> = { companies: new Map(), contacts: new Map() };
+  readonly links: Record<ObjectName, Map<string, ModelLink>> = { companies: new Map(), contacts: new Map() };
+  private readonly issues: Record<ObjectName, Map<string, { kind: 'ambiguous' } | { kind: 'duplicate'; leader: string }>> = {
+    companies: new Map(),
+    contacts: new Map(),
+  };
+  /** High-water marks of the last run that created / updated (semantics: the lower bound per kind of change). */
+  lastCreate?: number;
+  lastUpdate?: number;
+  private runs = 0;
+
+  // ---- a run
+
+  /** A full migration (both modes) or a delta, as one atomic step: the model has no crashes, the engine must not show them. */
+  run(kind: 'full' | 'delta', mode: Mode, highWaterMark: number): void {
+    const run = ++this.runs;
+    const bounds = [mode.create ? this.lastCreate : undefined, mode.update ? this.lastUpdate : undefined].filter((bound): bound is number => bound !== undefined);
+    // Lookback is a second and instants are whole minutes: the window is `at >= lower bound`.
+    const lowerBound = kind === 'full' ? -Infinity : Math.min(...bounds);
+    for (const object of OBJECTS) {
+      const window = [...this.source[object].values()].filter((record) => record.at >= lowerBound);
+      this.match(object, window, run);
+      this.write(object, window, mode, run);
+    }
+    this.reattach(mode, run);
+    if (mode.create) this.lastCreate = highWaterMark;
+    if (mode.update) this.lastUpdate = highWaterMark;
+  }
+
+  // ---- matching (semantics: Matching; concepts.md: source duplicates, refresh matching)
+
+  private match(object: ObjectName, window: SourceRecord[], run: number): void {
+    const links = this.links[object];
+    const byId = [...window].sort((a, b) => Number(a.id) - Number(b.id));
+    // Duplicate groups: records of the window sharing a key (linked ones lead nothing new but join).
+    const members = new Map<string, SourceRecord[]>();
+    for (const record of byId) {
+      const key = matchKey(object, record.fields);
+      if (key !== undefined) members.set(key, [...(members.get(key) ?? []), record]);
+    }
+    const groups = new Map<string, { newest: string; linkedSource?: string; linkedTarget?: string }>();
+    for (const [key, list] of members) {
+      if (list.length < 2) continue;
+      const newest = list.reduce((best, record) => (newer(record, best) ? record : best));
+      const linked = list.find((record) => links.has(record.id));
+      groups.set(key, { newest: newest.id, ...(linked ? { linkedSource: linked.id, linkedTarget: links.get(linked.id)!.targetKey } : {}) });
+    }
+    const candidates = byId.filter((record) => !links.has(record.id));
+    const isFollower = (record: SourceRecord) => {
+      const group = groups.get(matchKey(object, record.fields) ?? '\u0000');
+      return group !== undefined && group.linkedSource === undefined && group.newest !== record.id;
+    };
+    const owned = new Set([...links.values()].map((link) => link.targetKey));
+    const ordered = [...candidates.filter((record) => !isFollower(record)), ...candidates.filter(isFollower)];
+    for (const record of ordered) {
+      this.issues[object].delete(record.id);
+      const key = matchKey(object, record.fields);
+      if (key === undefined) continue;
+      const group = groups.get(key);
+      if (group?.linkedTarget !== undefined && group.linkedSource !== record.id) {
+        links.set(record.id, { targetKey: group.linkedTarget, origin: 'merged', written: {} });
+        continue;
+      }
+      if (group && group.newest !== record.id) {
+        this.issues[object].set(record.id, { kind: 'duplicate', leader: group.newest });
+        continue;
+      }
+      const targets = [...this.target[object].entries()].filter(([, fields]) => matchKey(object, fields) === key).map(([name]) => name);
+      if (targets.length === 0) continue;
+      if (targets.length > 1) {
+        this.issues[object].set(record.id, { kind: 'ambiguous' });
+        continue;
+      }
+      const targetKey = targets[0]!;
+      // A target record another source record is linked to: this one is its duplicate (merged).
+      links.set(record.id, { targetKey, origin: owned.has(targetKey) ? 'merged' : 'matched', written: {} });
+      owned.add(targetKey);
+      if (group) Object.assign(group, { linkedSource: record.id, linkedTarget: targetKey });
+    }
+    void run;
+  }
+
+  // ---- writing (semantics: Full migration, Delta migration; concepts.md: modes, conflicts, duplicates)
+
+  private write(object: ObjectName, window: SourceRecord[], mode: Mode, run: number): void {
+    const links = this.links[object];
+    const groups = new Set<string>();
+    const deferred: { id: string; leader: string }[] = [];
+    const ordered = [...window].sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id));
+    for (const record of ordered) {
+      const mapped = mapRecord(object, record);
+      if ('error' in mapped) continue; // failed, with the field and value
+      const link = links.get(record.id);
+      if (!link) {
+        const issue = this.issues[object].get(record.id);
+        if (issue?.kind === 'ambiguous') continue; // held back
+        if (issue?.kind === 'duplicate') {
+          const leader = links.get(issue.leader);
+          if (leader) {
+            links.set(record.id, { targetKey: leader.targetKey, origin: 'merged', written: {} });
+            if (mode.create) groups.add(leader.targetKey);
+          } else if (mode.create) deferred.push({ id: record.id, leader: issue.leader });
+          continue;
+        }
+        if (mode.create) this.create(object, record, mapped.values, run);
+        continue;
+      }
+      // A record never written through is new to the modes: its first write belongs to a run that creates.
+      const neverWritten = link.fingerprint === undefined;
+      if (neverWritten ? !mode.create : !mode.update) continue;
+      if (!neverWritten && link.fingerprint === fingerprintOf(mapped.values)) continue; // unchanged
+      if (this.isGroup(object, record.id)) {
+        groups.add(link.targetKey);
+        continue;
+      }
+      this.update(object, link, mapped.values, fingerprintOf(mapped.values), mode, run, false, []);
+    }
+    for (const { id, leader } of deferred) {
+      const leaderLink = links.get(leader);
+      if (!leaderLink) continue; // its leader failed: reported, merged once the leader is migrated
+      links.set(id, { targetKey: leaderLink.targetKey, origin: 'merged', written: {} });
+      groups.add(leaderLink.targetKey);
+    }
+    for (const targetKey of groups) this.writeGroup(object, targetKey, mode, run, false);
+  }
+
+  private isGroup(object: ObjectName, sourceId: string): boolean {
+    const link = this.links[object].get(sourceId)!;
+    if (link.origin === 'merged') return true;
+    return [...this.links[object].entries()].some(([id, other]) => id !== sourceId && other.targetKey === link.targetKey);
+  }
+
+  /** Target values of mapped values: references through the links; a missing one is left out and named. */
+  private translate(object: ObjectName, values: Record<string, Value>): { translated: Record<string, Value>; missing: { field: string; id: string }[] } {
+    const translated = { ...values };
+    const missing: { field: string; id: string }[] = [];
+    for (const [field, referenced] of Object.entries(REFERENCES[object])) {
+      const id = values[field];
+      if (id === null || id === undefined) continue;
+      const link = this.links[referenced].get(id);
+      if (link) translated[field] = link.targetKey;
+      else {
+        delete translated[field];
+        missing.push({ field, id });
+      }
+    }
+    return { translated, missing };
+  }
+
+  /** The target refuses a company without a name (NOT NULL): the record fails, nothing else is lost. */
+  private refused(object: ObjectName, fields: Record<string, Value>): boolean {
+    return object === 'companies' && isEmpty(fields.name);
+  }
+
+  private create(object: ObjectName, record: SourceRecord, values: Record<string, Value>, run: number): void {
+    const { translated, missing } = this.translate(object, values);
+    const fields: Record<string, Value> = {};
+    for (const field of Object.values(FIELD_MAP[object])) fields[field] = translated[field] ?? null;
+    if (this.refused(object, fields)) return;
+    const targetKey = `c:${record.id}`;
+    this.target[object].set(targetKey, fields);
+    this.links[object].set(record.id, {
+      targetKey,
+      origin: 'created',
+      fingerprint: fingerprintOf(values),
+      written: translated,
+      ...(missing[0] ? { missingReference: { id: missing[0].id, run } } : {}),
+    });
+  }
+
+  /**
+   * One write to a linked record: per field, what Ferry wrote last, the source now and the target now
+   * (semantics: Conflicts); a matched record gets only its empty fields until Ferry wrote them
+   * (fill-empty); `referencesOnly` attaches references and leaves the rest, fingerprint included.
+   */
+  private update(
+    object: ObjectName,
+    link: ModelLink,
+    values: Record<string, Value>,
+    fingerprint: string | undefined,
+    mode: Mode,
+    run: number,
+    referencesOnly: boolean,
+    members: { link: ModelLink; fingerprint: string }[],
+  ): void {
+    const target = this.target[object].get(link.targetKey)!;
+    const { translated, missing } = this.translate(object, values);
+    const proposed: [string, Value][] = Object.entries(translated);
+    // A reference Ferry wrote before whose record is not in the target: written empty.
+    for (const { field } of missing) if (field in link.written) proposed.push([field, null]);
+    const updateAll = link.origin !== 'matched';
+    const fields: Record<string, Value> = {};
+    const synced: Record<string, Value> = {};
+    for (const [field, next] of proposed) {
+      if (referencesOnly && !(field in REFERENCES[object])) continue;
+      const now = target[field] ?? null;
+      if (!(field in link.written)) {
+        if (updateAll ? !same(field, next, now) : isEmpty(now) && !isEmpty(next)) fields[field] = next;
+        continue;
+      }
+      const last = link.written[field] ?? null;
+      if (same(field, next, now)) {
+        if (!same(field, last, now)) synced[field] = next;
+        continue;
+      }
+      if (same(field, next, last)) continue; // changed only in the target: kept
+      if (same(field, now, last) || mode.policy === 'source-wins') fields[field] = next;
+      else if (mode.policy === 'skip-record') return; // nothing of it written; reported again when read again
+    }
+    if (this.refused(object, { ...target, ...fields })) return;
+    Object.assign(target, fields);
+    link.written = { ...link.written, ...synced, ...fields };
+    if (!referencesOnly && fingerprint !== undefined) link.fingerprint = fingerprint;
+    if (missing[0]) link.missingReference = { id: missing[0].id, run };
+    else delete link.missingReference;
+    for (const member of members) {
+      if (!referencesOnly) member.link.fingerprint = member.fingerprint;
+      delete member.link.missingReference;
+    }
+  }
+
+  /** A merged group's record gets, field by field, the newest member's non-empty value (concepts.md). */
+  private writeGroup(object: ObjectName, targetKey: string, mode: Mode, run: number, referencesOnly: boolean): void {
+    const group = [...this.links[object].entries()].filter(([, link]) => link.targetKey === targetKey);
+    const leader = group.find(([, link]) => link.origin !== 'merged') ?? group[0]!;
+    const read: { id: string; link: ModelLink; record: SourceRecord; values: Record<string, Value> }[] = [];
+    for (const [id, link] of group) {
+      if (!(mode.create || link.fingerprint !== undefined || link.origin !== 'merged')) continue; // joins in a run that creates
+      const record = this.source[object].get(id);
+      if (!record) continue;
+      const mapped = mapRecord(object, record);
+      if ('error' in mapped) continue;
+      read.push({ id, link, record, values: mapped.values });
+    }
+    if (read.length === 0) return;
+    const newestFirst = [...read].sort((a, b) => (newer(a.record, b.record) ? -1 : newer(b.record, a.record) ? 1 : 0));
+    const merged: Record<string, Value> = {};
+    for (const { values } of newestFirst) {
+      for (const [field, value] of Object.entries(values)) if (!(field in merged) || (isEmpty(merged[field]) && !isEmpty(value))) merged[field] = value;
+    }
+    const own = read.find(({ id }) => id === leader[0]);
+    const members = read.filter(({ id }) => id !== leader[0]).map(({ link, values }) => ({ link, fingerprint: fingerprintOf(values) }));
+    this.update(object, leader[1], merged, own ? fingerprintOf(own.values) : leader[1].fingerprint, mode, run, referencesOnly, members);
+  }
+
+  /** Every run attaches the references left missing by earlier runs whose record exists now (concepts.md). */
+  private reattach(mode: Mode, run: number): void {
+    for (const object of OBJECTS) {
+      const groups = new Set<string>();
+      for (const [id, link] of [...this.links[object].entries()].sort(([a], [b]) => Number(a) - Number(b))) {
+        const missing = link.missingReference;
+        if (!missing || missing.run === run) continue;
+        const referenced = Object.values(REFERENCES[object])[0];
+        if (!referenced || !this.links[referenced].has(missing.id)) continue;
+        const record = this.source[object].get(id);
+        if (!record) {
+          delete link.missingReference; // gone from the source: settled
+          continue;
+        }
+        const mapped = mapRecord(object, record);
+        if ('error' in mapped) continue;
+        if (this.isGroup(object, id)) groups.add(link.targetKey);
+        else this.update(object, link, mapped.values, undefined, mode, run, true, []);
+      }
+      for (const targetKey of groups) this.writeGroup(object, targetKey, mode, run, true);
+    }
+  }
+}
