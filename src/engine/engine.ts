@@ -17,6 +17,7 @@ import type {
   RunResult,
   VerifyResult,
 } from './types.js';
+import { openFailuresNote } from './types.js';
 import { RecordWriter, type WriteMode } from './writer.js';
 import { undoRun } from './undo.js';
 import { verifyTarget } from './verify.js';
@@ -153,8 +154,10 @@ export class Engine {
       if (options.updateChanged) await this.reattachReferences(state, writer, plans, mode);
       else state.messages.push('References of earlier records to records created now are attached by the next update-changed delta.');
       for (const plan of plans) await writer.linkPass(plan);
+      // Every failure of this run in the ledger first, so the note counts what the report will show.
+      await state.flushFailures();
       const open = await ledger.countOpenFailures();
-      if (open > 0) state.messages.push(`${open} record(s) failed in this or earlier runs and are not migrated: see \`ferry report\` and \`ferry retry <run>\`.`);
+      if (open > 0) state.messages.push(openFailuresNote(open));
       return await active.finish();
     } catch (error) {
       return await active.finish(error);

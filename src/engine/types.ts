@@ -85,3 +85,12 @@ export interface VerifyResult {
   issues: VerifyIssue[];
   ok: boolean;
 }
+
+/**
+ * The note a delta ends with, and the CLI's summary line, when records have open failures: one wording
+ * and one figure (LedgerStore.openFailureCounts, distinct records) wherever open failures are shown.
+ */
+export function openFailuresNote(records: number): string {
+  const many = records !== 1;
+  return `${records} record${many ? 's' : ''} failed in this or earlier runs and ${many ? 'are' : 'is'} not migrated: see \`ferry report\` and \`ferry retry <run>\`.`;
+}

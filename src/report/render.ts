@@ -159,7 +159,7 @@ function renderText(report: RunReport): string {
   lines.push(report.objects.length > 0 ? countsTable(report) : 'No records were processed.');
 
   if (report.failures.length > 0) {
-    lines.push('', `Failures: ${formatNumber(report.failures.length)} (${tallyLine(report.failuresByCode)})`);
+    lines.push('', `Failures: ${formatNumber(report.failedRecords)} record${report.failedRecords === 1 ? '' : 's'} (${tallyLine(report.failuresByCode)})`);
     const shown = report.failures.slice(0, TEXT_LIST_LIMIT);
     lines.push(
       formatTable(
@@ -178,7 +178,7 @@ function renderText(report: RunReport): string {
   }
 
   if (report.warnings.length > 0) {
-    lines.push('', `Warnings: ${formatNumber(report.warnings.length)} records were written with a problem (${tallyLine(report.warningsByCode)})`);
+    lines.push('', `Warnings: ${formatNumber(report.warnedRecords)} record${report.warnedRecords === 1 ? ' was' : 's were'} written with a problem (${tallyLine(report.warningsByCode)})`);
     for (const warning of report.warnings.slice(0, 5)) lines.push(`  ${shorten(warning.message, 110)}`);
     if (report.warnings.length > 5) lines.push(`… and ${formatNumber(report.warnings.length - 5)} more (--format csv lists them all)`);
   }
@@ -212,9 +212,13 @@ function renderText(report: RunReport): string {
     const runs = [...new Set(report.outstandingFailures.map((failure) => failure.runId))].sort((a, b) => a - b);
     lines.push(
       '',
-      `Outstanding failures from earlier runs: ${formatNumber(report.outstandingFailures.length)} ` +
+      `Outstanding failures from earlier runs: ${formatNumber(report.openFailures.fromEarlierRuns)} record${report.openFailures.fromEarlierRuns === 1 ? '' : 's'} ` +
         `(runs ${runs.join(', ')}; \`ferry retry <run>\` re-attempts them)`,
     );
+  }
+  if (report.openFailures.total > 0) {
+    const objects = Object.entries(report.openFailures.byObject).map(([object, count]) => `${object} ${formatNumber(count)}`);
+    lines.push('', `Open failures now (all runs): ${formatNumber(report.openFailures.total)} record${report.openFailures.total === 1 ? '' : 's'} (${objects.join(', ')})`);
   }
   return `${lines.join('\n')}\n`;
 }
