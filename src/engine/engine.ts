@@ -14,6 +14,7 @@ import type {
   DemoOptions,
   EngineContext,
   MigrateOptions,
+  RerunObjectPreview,
   RunResult,
   VerifyResult,
 } from './types.js';
@@ -106,11 +107,59 @@ export class Engine {
     }
   }
 
-  /** Per object, how many target records `migrate --rerun` would delete (those earlier runs created). */
-  async rerunPreview(): Promise<Record<string, number>> {
+  /**
+   * Per object, what `migrate --rerun` will do with the records earlier runs created: delete them, or keep
+   * them because a record Ferry did not create (matched, linked by hand) still refers to them, as the
+   * ledger's written values show. A target that refuses to delete a referenced record (capability
+   * `refusesDeletingReferenced`, e.g. a database with foreign keys) keeps those, and what they refer to in
+   * turn; other targets delete them and drop the references. References people made in the target by hand
+   * are not in the ledger and cannot be foreseen: such a record is kept too, and reported by the rerun.
+   */
+  async rerunPreview(): Promise<Record<string, RerunObjectPreview>> {
     const plans = await this.objectPlans();
-    const out: Record<string, number> = {};
-    for (const plan of plans) out[plan.object] = await this.context.ledger.countLinks(plan.object, ['created']);
+    const { ledger, target } = this.context;
+    const out: Record<string, RerunObjectPreview> = {};
+    for (const plan of plans) out[plan.object] = { delete: await ledger.countLinks(plan.object, ['created']), keep: 0 };
+    if (!target.capabilities().refusesDeletingReferenced) return out;
+    // Target ids, per referenced (source) object, that records which stay in the target write into a reference field.
+    const referenced = new Map<string, Set<string>>();
+    const note = (plan: ObjectPlan, link: Link): void => {
+      for (const reference of plan.references) {
+        const value = link.written?.[reference.targetField];
+        for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) {
+          let set = referenced.get(reference.sourceObject);
+          if (!set) referenced.set(reference.sourceObject, (set = new Set()));
+          set.add(String(id));
+        }
+      }
+    };
+    for (const plan of plans) {
+      if (plan.references.length === 0) continue;
+      for await (const page of ledger.iterateLinks(plan.object, { origin: ['matched', 'manual', 'merged'] })) for (const link of page) note(plan, link);
+    }
+    // A kept created record keeps what it refers to as well: children first, again until nothing changes
+    // (self references and cycles).
+    const kept = new Map<string, Set<string>>(plans.map((plan) => [plan.object, new Set<string>()]));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const plan of [...plans].reverse()) {
+        const targets = referenced.get(plan.object);
+        if (!targets || targets.size === 0 || out[plan.object]!.delete === 0) continue;
+        const keptHere = kept.get(plan.object)!;
+        for await (const page of ledger.iterateLinks(plan.object, { origin: ['created'] })) {
+          for (const link of page) {
+            if (link.targetId === null || !targets.has(link.targetId) || keptHere.has(link.sourceId)) continue;
+            keptHere.add(link.sourceId);
+            note(plan, link);
+            changed = true;
+          }
+        }
+      }
+    }
+    for (const plan of plans) {
+      const keep = kept.get(plan.object)!.size;
+      out[plan.object] = { delete: out[plan.object]!.delete - keep, keep };
+    }
     return out;
   }
 
@@ -593,10 +642,13 @@ export class Engine {
   private async wipeCreated(state: RunState, plans: ObjectPlan[]): Promise<void> {
     const { ledger, target } = this.context;
     if (!state.dryRun && (await ledger.getUnits(state.run.id, 'rerun-delete', '*')).some((unit) => unit.done)) return;
+    let preview: Record<string, RerunObjectPreview> | undefined;
     for (const plan of [...plans].reverse()) {
       state.progress.emit({ type: 'phase', runId: String(state.run.id), phase: 'rerun-delete', object: plan.object });
       if (state.dryRun) {
-        state.add(plan.object, { deleted: await ledger.countLinks(plan.object, ['created']) });
+        // What the preview announces, without what records Ferry did not create still refer to.
+        preview ??= await this.rerunPreview();
+        state.add(plan.object, { deleted: preview[plan.object]?.delete ?? 0 });
         continue;
       }
       // A delete the target refuses is tried again after the rest of the object is gone (a parent company

@@ -48,6 +48,14 @@ export interface DemoOptions extends CommonRunOptions {
   sampleSize?: number;
 }
 
+/** What `migrate --rerun` will do with one object's records that earlier runs created. */
+export interface RerunObjectPreview {
+  /** Deleted from the target (and created again by the rerun). */
+  delete: number;
+  /** Kept and updated instead: still referenced by records Ferry did not create (matched or linked by hand). */
+  keep: number;
+}
+
 /** A dry run's forecast of the work. */
 export interface Estimate {
   apiCalls: number;

@@ -358,7 +358,13 @@ for (const backend of BACKENDS) {
       const matchedTarget = await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'));
       const session = await fixture.open();
       try {
-        expect(await session.engine.rerunPreview()).toMatchObject({ companies: 3, contacts: 5, deals: 2, notes: 3, owners: 0 });
+        expect(await session.engine.rerunPreview()).toMatchObject({
+          companies: { delete: 3, keep: 0 },
+          contacts: { delete: 5, keep: 0 },
+          deals: { delete: 2, keep: 0 },
+          notes: { delete: 3, keep: 0 },
+          owners: { delete: 0, keep: 0 },
+        });
         const rerun = await session.engine.migrate({ rerun: true });
         expect(rerun.status).toBe('completed');
         expect(rerun.counts.companies).toMatchObject({ deleted: 3, created: 3 });
@@ -382,6 +388,8 @@ for (const backend of BACKENDS) {
       const globex = await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'));
       const session = await fixture.open();
       try {
+        // The preview says so before anything is deleted (test/e2e/rerun-preview.test.ts has the details).
+        expect((await session.engine.rerunPreview()).companies).toEqual({ delete: 2, keep: 1 });
         const rerun = await session.engine.migrate({ rerun: true });
         expect(rerun.status).toBe('completed');
         expect(rerun.counts.companies).toMatchObject({ deleted: 2, created: 2 });

@@ -16,6 +16,7 @@ import type {
   ProposeMappingRequest,
   RunDetailResponse,
   RunSampleResponse,
+  RerunPreviewResponse,
   RunsResponse,
   SampleComparison,
   SamplesResponse,
@@ -529,8 +530,12 @@ export function createWizardApp(deps: AppDeps): WizardApp {
 
   app.get('/api/rerun-preview', async (c) => {
     const { withProject } = await import('../../cli/open-project.js');
-    const objects = await withProject(await project.openOptions(), (opened) => opened.engine.rerunPreview());
-    return c.json({ objects });
+    const preview = await withProject(await project.openOptions(), (opened) => opened.engine.rerunPreview());
+    const response: RerunPreviewResponse = {
+      objects: Object.fromEntries(Object.entries(preview).map(([object, value]) => [object, value.delete])),
+      kept: Object.fromEntries(Object.entries(preview).map(([object, value]) => [object, value.keep])),
+    };
+    return c.json(response);
   });
 
   app.get('/api/events', (c) =>
