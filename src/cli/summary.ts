@@ -1,6 +1,6 @@
 import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
 import { openFailuresNote, type RunResult, type VerifyResult } from '../engine/types.js';
-import { COUNT_COLUMNS, formatNumber, formatSeconds, formatTable, formatValue, shorten, type RunReport } from '../report/index.js';
+import { countColumns, formatNumber, formatSeconds, formatTable, formatValue, shorten, type RunReport } from '../report/index.js';
 import { exitCodeForRunStatus } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
 
@@ -18,12 +18,11 @@ function completeCounts(counts: Record<string, Counts>): Record<string, Counts> 
 /** The counts table printed after every run. */
 export function countsTable(counts: Record<string, Counts>): string {
   const objects = Object.entries(completeCounts(counts));
-  const rows = objects.map(([object, value]) => [object, ...COUNT_COLUMNS.map((key) => formatNumber(value[key]))]);
-  if (objects.length > 1) {
-    const total = totalCounts(counts);
-    rows.push(['total', ...COUNT_COLUMNS.map((key) => formatNumber(total[key]))]);
-  }
-  return formatTable([{ header: 'object' }, ...COUNT_COLUMNS.map((key) => ({ header: key, align: 'right' as const }))], rows);
+  const total = totalCounts(counts);
+  const columns = countColumns(total);
+  const rows = objects.map(([object, value]) => [object, ...columns.map((key) => formatNumber(value[key]))]);
+  if (objects.length > 1) rows.push(['total', ...columns.map((key) => formatNumber(total[key]))]);
+  return formatTable([{ header: 'object' }, ...columns.map((key) => ({ header: key, align: 'right' as const }))], rows);
 }
 
 /** `CODE n, CODE n`, most frequent first. */

@@ -1,4 +1,4 @@
-import type { ReadOptions, RecordError } from '../core/connector.js';
+import type { CrmRecord, ReadOptions, RecordError } from '../core/connector.js';
 import { FerryError, toFerryError } from '../core/errors.js';
 import type { SchemaDescription } from '../core/schema.js';
 import { nowIso, subtractMillis } from '../core/time.js';
@@ -200,7 +200,7 @@ export class Engine {
         if (!windowFor(plan).modifiedSince) state.messages.push(`${plan.object}: the source cannot filter by modification time, so every record was read.`);
         await this.writeObject(state, writer, plan, windowFor(plan), mode);
       }
-      if (options.updateChanged) await this.reattachReferences(state, writer, plans, mode);
+      if (options.updateChanged) await this.reattachReferences(state, writer, plans, mode, windowFor);
       else state.messages.push('References of earlier records to records created now are attached by the next update-changed delta.');
       for (const plan of plans) await writer.linkPass(plan);
       // Every failure of this run in the ledger first, so the note counts what the report will show.
@@ -489,7 +489,13 @@ export class Engine {
    * again once that record exists, so a contact created by this delta is attached to the deal that
    * names it even though the deal itself did not change.
    */
-  private async reattachReferences(state: RunState, writer: RecordWriter, plans: ObjectPlan[], mode: WriteMode): Promise<void> {
+  private async reattachReferences(
+    state: RunState,
+    writer: RecordWriter,
+    plans: ObjectPlan[],
+    mode: WriteMode,
+    windowFor: (plan: ObjectPlan) => Pick<ReadOptions, 'modifiedSince'> = () => ({}),
+  ): Promise<void> {
     if (state.dryRun) return;
     let attempted = 0;
     for (const plan of plans) {
@@ -530,7 +536,7 @@ export class Engine {
       const links = await state.getLinks(plan.object, ids);
       const linked = ids.filter((id) => links.get(id)?.state === 'linked');
       attempted += linked.length;
-      await this.writeRecordsById(state, writer, plan, linked, { ...mode, create: false, update: true, force: true });
+      await this.writeRecordsById(state, writer, plan, linked, { ...mode, create: false, update: true, force: true }, readByScan(windowFor(plan)));
     }
     if (attempted > 0) state.messages.push(`Looked again at ${attempted} record(s) written earlier without a reference, to attach what now exists.`);
   }
@@ -548,8 +554,19 @@ export class Engine {
     }
   }
 
-  /** Writes chosen records (demo sample, retry) read by id; a missing source record settles its failure. */
-  private async writeRecordsById(state: RunState, writer: RecordWriter, plan: ObjectPlan, ids: string[], mode: WriteMode): Promise<void> {
+  /**
+   * Writes chosen records (demo sample, retry, reattached references) read by id; a missing source record
+   * settles its failure. `alreadyRead` tells which of them this run's own read of the object returned
+   * before: those count as `reread`, not `read`.
+   */
+  private async writeRecordsById(
+    state: RunState,
+    writer: RecordWriter,
+    plan: ObjectPlan,
+    ids: string[],
+    mode: WriteMode,
+    alreadyRead?: (record: CrmRecord) => boolean,
+  ): Promise<void> {
     if (ids.length === 0) return;
     const { progress, source } = this.context;
     const runId = String(state.run.id);
@@ -567,6 +584,7 @@ export class Engine {
       }
       if (gone.length > 0 && !state.dryRun) await state.ledger.resolveFailures(plan.object, gone, state.run.id);
       await writer.processPage(plan, records, mode);
+      if (alreadyRead) state.countRereads(plan.object, records.filter(alreadyRead).length);
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: start + part.length, total: ids.length, counts: { ...state.countsFor(plan.object) } });
     }
     if (!state.dryRun) await writer.linkFollowers(plan);
@@ -689,6 +707,16 @@ export class Engine {
       await state.checkpoint();
     }
   }
+}
+
+/**
+ * Whether this run's read of an object (all of it, or the delta's window) returned a record: then reading
+ * it again by id is a re-read. A record changed in the source while the run went on is counted as re-read
+ * (it is in the window now, and was almost always read at its new place).
+ */
+function readByScan(window: Pick<ReadOptions, 'modifiedSince'>): (record: CrmRecord) => boolean {
+  const since = window.modifiedSince;
+  return since === undefined ? () => true : (record) => record.updatedAt !== null && record.updatedAt >= since;
 }
 
 /** The source ids a REFERENCE_MISSING warning names (its stored value), or undefined when unreadable. */

@@ -30,7 +30,7 @@ const OUTCOMES: { key: keyof Counts; label: string; color: string }[] = [
   { key: 'deleted', label: 'deleted', color: '#4e342e' },
 ];
 
-const COUNT_KEYS: (keyof Counts)[] = ['read', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
+const COUNT_KEYS: (keyof Counts)[] = ['read', 'reread', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
 
 function cell(value: unknown, limit = HTML_VALUE_LIMIT): string {
   const text = formatValue(value);

@@ -15,6 +15,7 @@ export function isReportFormat(value: string): value is ReportFormat {
 /** The counters shown in tables, in reading order. */
 export const COUNT_COLUMNS: readonly (keyof Counts)[] = [
   'read',
+  'reread',
   'created',
   'updated',
   'matched',
@@ -24,6 +25,11 @@ export const COUNT_COLUMNS: readonly (keyof Counts)[] = [
   'conflicts',
   'deleted',
 ];
+
+/** The columns of a counts table: `reread` only when some record was read twice (it rarely is). */
+export function countColumns(totals: Counts): (keyof Counts)[] {
+  return COUNT_COLUMNS.filter((key) => key !== 'reread' || totals.reread > 0);
+}
 
 /** How many failures / conflicts the text form lists before pointing at the CSV. */
 const TEXT_LIST_LIMIT = 20;
@@ -131,9 +137,10 @@ export function defuseFormula(value: string | undefined): string | undefined {
 }
 
 function countsTable(report: RunReport): string {
-  const rows = report.objects.map((object) => [object.object, ...COUNT_COLUMNS.map((key) => formatNumber(object.counts[key]))]);
-  if (report.objects.length > 1) rows.push(['total', ...COUNT_COLUMNS.map((key) => formatNumber(report.totals[key]))]);
-  return formatTable([{ header: 'object' }, ...COUNT_COLUMNS.map((key) => ({ header: key, align: 'right' as const }))], rows);
+  const columns = countColumns(report.totals);
+  const rows = report.objects.map((object) => [object.object, ...columns.map((key) => formatNumber(object.counts[key]))]);
+  if (report.objects.length > 1) rows.push(['total', ...columns.map((key) => formatNumber(report.totals[key]))]);
+  return formatTable([{ header: 'object' }, ...columns.map((key) => ({ header: key, align: 'right' as const }))], rows);
 }
 
 function tallyLine(tally: Record<string, number>): string {

@@ -228,12 +228,35 @@ for (const backend of BACKENDS) {
       await fixture.source.run(`UPDATE companies SET name = 'Initech', updated_at = ? WHERE id = 2`, [when]);
       const fixed = await delta({ createNew: true, updateChanged: true });
       expect(fixed.counts.companies).toMatchObject({ created: 1 });
-      expect(fixed.counts.contacts).toMatchObject({ read: 2, updated: 2 });
+      // Read once each (they were not in the delta's window): `read`, not `reread`.
+      expect(fixed.counts.contacts).toMatchObject({ read: 2, reread: 0, updated: 2 });
       expect(fixed.counts.deals).toMatchObject({ updated: 1 });
       const initech = await withLedger((ledger) => targetIdOf(ledger, 'companies', '2'));
       expect(await count(fixture.target, 'contacts', 'company_id = ?', [Number(initech)])).toBe(2);
       expect(await count(fixture.target, 'deals', 'company_id = ?', [Number(initech)])).toBe(1);
       expect(await withLedger((ledger) => ledger.listFailures({ unresolved: true, severity: 'warning' }))).toEqual([]);
+    });
+
+    it('a record read again to attach a reference counts as reread, not twice in read', async () => {
+      await fixture.source.run('UPDATE companies SET name = NULL WHERE id = 2');
+      await migrate();
+      await fixture.source.run(`UPDATE companies SET name = 'Initech', updated_at = ? WHERE id = 2`, [new Date(Date.now() + 60_000).toISOString()]);
+      // A full migration reads every contact, then reads contacts 3 and 4 again to attach company 2.
+      const full = await migrate();
+      expect(full.counts.contacts).toMatchObject({ read: 5, reread: 2, updated: 2 });
+
+    });
+
+    it('in a delta, only a record that was in the window counts as reread when it is read again to attach a reference', async () => {
+      await fixture.source.run('UPDATE companies SET name = NULL WHERE id = 2');
+      const full = await migrate();
+      const when = await withLedger((ledger) => after(ledger, full.runId));
+      await fixture.source.run(`UPDATE companies SET name = 'Initech', updated_at = ? WHERE id = 2`, [when]);
+      // Contact 3 is touched (nothing changed): the delta's window reads it, then it is read again by id to
+      // attach company 2. Contact 4 is read by id only: a first read.
+      await fixture.source.run('UPDATE contacts SET updated_at = ? WHERE id = 3', [when]);
+      const fixed = await delta({ createNew: true, updateChanged: true });
+      expect(fixed.counts.contacts).toMatchObject({ read: 2, reread: 1, unchanged: 1, updated: 2 });
     });
 
     it('a field edited only in the target survives a delta', async () => {
