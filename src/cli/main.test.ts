@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import SqliteDatabase from 'better-sqlite3';
 import { CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FerryError } from '../core/errors.js';
@@ -216,7 +217,7 @@ describe('runs and report from a ledger (--state, no project file needed)', () =
 });
 
 describe('a project on sample data, through the real engine', () => {
-  const COUNT_KEYS = ['read', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
+  const COUNT_KEYS = ['read', 'reread', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
 
   beforeEach(async () => {
     expect((await ferry(dir, 'sample-data', '--size', '60', '--seed', '3', '--output', 'source.db', '--target-output', 'target.db', '--json')).code).toBe(0);
@@ -277,6 +278,70 @@ describe('a project on sample data, through the real engine', () => {
     expect(json.messages.some((message) => message.includes('cannot filter by modification time'))).toBe(false);
     const runs = await ferry(dir, 'runs');
     expect(runs.stdout).toContain('delta (create-new + update-changed, scan-all)');
+  });
+
+  it('open failures are one figure everywhere: the delta note, --json, the summary, the report and ferry runs, counting distinct records', async () => {
+    expect((await ferry(dir, 'map', '--json')).code).toBe(0);
+    const full = await ferry(dir, 'migrate', '--json');
+    expect(full.code).toBe(3);
+    // Every failed record is touched in the source (not fixed): the delta reads it again and it fails again,
+    // a second failure row for the same record.
+    const before = await Ledger.open(join(dir, '.ferry', 'state.db'));
+    const failed = (await before.listFailures({ unresolved: true, severity: 'error' })).filter((failure) => /^\d+$/.test(failure.sourceId));
+    await before.close();
+    expect(failed.length).toBeGreaterThan(0);
+    const source = new SqliteDatabase(join(dir, 'source.db'));
+    try {
+      for (const failure of failed) {
+        const row = source.prepare(`SELECT updated_at FROM "${failure.object}" WHERE id = ?`).get(Number(failure.sourceId)) as { updated_at: string };
+        const later = new Date(Date.now() + 60_000).toISOString();
+        source.prepare(`UPDATE "${failure.object}" SET updated_at = ? WHERE id = ?`).run(row.updated_at.includes('T') ? later : later.replace('T', ' ').slice(0, 19), Number(failure.sourceId));
+      }
+    } finally {
+      source.close();
+    }
+    const delta = await ferry(dir, 'delta', '--create-new', '--update-changed', '--json');
+    type RunJson = {
+      runId: number;
+      messages: string[];
+      failures: { total: number; byCode: Record<string, number> };
+      warnings: { total: number; byCode: Record<string, number> };
+      openFailures: { total: number; byObject: Record<string, number> };
+      outstandingFailures: number;
+    };
+    const json = delta.json<RunJson>();
+
+    const ledger = await Ledger.open(join(dir, '.ferry', 'state.db'));
+    let distinct: number;
+    let warned: number;
+    try {
+      const open = (await ledger.listFailures({ unresolved: true, severity: 'error' })).map((failure) => `${failure.object}/${failure.sourceId}`);
+      distinct = new Set(open).size;
+      // The old count (failure rows) would have said more.
+      expect(open.length).toBeGreaterThan(distinct);
+      warned = new Set((await ledger.listFailures({ runId: json.runId, severity: 'warning' })).map((failure) => `${failure.object}/${failure.sourceId}`)).size;
+    } finally {
+      await ledger.close();
+    }
+    expect(distinct).toBeGreaterThan(0);
+    expect(json.openFailures.total).toBe(distinct);
+    expect(Object.values(json.openFailures.byObject).reduce((sum, count) => sum + count, 0)).toBe(distinct);
+    expect(json.outstandingFailures).toBeLessThanOrEqual(distinct);
+    const notes = json.messages.filter((message) => message.includes('failed in this or earlier runs'));
+    expect(notes).toEqual([`${distinct} record${distinct === 1 ? '' : 's'} failed in this or earlier runs and ${distinct === 1 ? 'is' : 'are'} not migrated: see \`ferry report\` and \`ferry retry <run>\`.`]);
+    // Warnings are in --json too, per code, as distinct records.
+    expect(json.warnings.total).toBe(warned);
+    for (const count of Object.values(json.warnings.byCode)) expect(count).toBeLessThanOrEqual(warned);
+
+    // The human summary says it once, with the same figure; `ferry runs` and `ferry report` agree.
+    const human = await ferry(dir, 'delta', '--create-new', '--update-changed');
+    expect(human.stdout.match(/failed in this or earlier runs/g)).toHaveLength(1);
+    expect(human.stdout).toContain(`${distinct} record${distinct === 1 ? '' : 's'} failed in this or earlier runs`);
+    const runs = await ferry(dir, 'runs', '--json');
+    expect(runs.json<{ openFailures: { total: number } }>().openFailures.total).toBe(distinct);
+    expect((await ferry(dir, 'runs')).stdout).toContain(`Open failures: ${distinct} record`);
+    const report = await ferry(dir, 'report', String(json.runId), '--json');
+    expect(report.json<{ report: { openFailures: { total: number } } }>().report.openFailures.total).toBe(distinct);
   });
 
   it('a mapping that does not fit the schemas stops the run with exit 2 and lists every problem', async () => {

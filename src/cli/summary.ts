@@ -1,6 +1,6 @@
 import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
-import type { RunResult, VerifyResult } from '../engine/types.js';
-import { COUNT_COLUMNS, formatNumber, formatSeconds, formatTable, formatValue, shorten, type RunReport } from '../report/index.js';
+import { openFailuresNote, type RunResult, type VerifyResult } from '../engine/types.js';
+import { countColumns, formatNumber, formatSeconds, formatTable, formatValue, shorten, type RunReport } from '../report/index.js';
 import { exitCodeForRunStatus } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
 
@@ -18,12 +18,19 @@ function completeCounts(counts: Record<string, Counts>): Record<string, Counts> 
 /** The counts table printed after every run. */
 export function countsTable(counts: Record<string, Counts>): string {
   const objects = Object.entries(completeCounts(counts));
-  const rows = objects.map(([object, value]) => [object, ...COUNT_COLUMNS.map((key) => formatNumber(value[key]))]);
-  if (objects.length > 1) {
-    const total = totalCounts(counts);
-    rows.push(['total', ...COUNT_COLUMNS.map((key) => formatNumber(total[key]))]);
-  }
-  return formatTable([{ header: 'object' }, ...COUNT_COLUMNS.map((key) => ({ header: key, align: 'right' as const }))], rows);
+  const total = totalCounts(counts);
+  const columns = countColumns(total);
+  const rows = objects.map(([object, value]) => [object, ...columns.map((key) => formatNumber(value[key]))]);
+  if (objects.length > 1) rows.push(['total', ...columns.map((key) => formatNumber(total[key]))]);
+  return formatTable([{ header: 'object' }, ...columns.map((key) => ({ header: key, align: 'right' as const }))], rows);
+}
+
+/** `CODE n, CODE n`, most frequent first. */
+function codeLine(byCode: Record<string, number>): string {
+  return Object.entries(byCode)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, count]) => `${code} ${formatNumber(count)}`)
+    .join(', ');
 }
 
 /** How many conflicts the summary shows with both values; the report has them all. */
@@ -31,7 +38,8 @@ const CONFLICT_EXAMPLES = 3;
 
 /**
  * The --json object of a run command. Keys are stable (scripts parse them): command, runId, kind, status,
- * dryRun, resumed, counts, totals, estimate (dry runs), messages, conflicts, failures, report.
+ * dryRun, resumed, counts, totals, estimate (dry runs), messages, failures, warnings, conflicts,
+ * openFailures, outstandingFailures, report. Failure and warning totals count distinct records.
  */
 export function runJson(command: string, result: RunResult, report: RunReport | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -45,9 +53,11 @@ export function runJson(command: string, result: RunResult, report: RunReport | 
     totals: totalCounts(result.counts),
     ...(result.estimate ? { estimate: result.estimate } : {}),
     messages: result.messages,
-    failures: report ? { total: report.failures.length, byCode: report.failuresByCode } : undefined,
+    failures: report ? { total: report.failedRecords, byCode: report.failuresByCode } : undefined,
+    warnings: report ? { total: report.warnedRecords, byCode: report.warningsByCode } : undefined,
     conflicts: report ? { total: report.conflicts.length, byResolution: report.conflictsByResolution } : undefined,
-    outstandingFailures: report?.outstandingFailures.length,
+    openFailures: report ? { total: report.openFailures.total, byObject: report.openFailures.byObject } : undefined,
+    outstandingFailures: report?.openFailures.fromEarlierRuns,
     report: `ferry report ${result.runId}`,
     ...extra,
   };
@@ -96,21 +106,17 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
   }
 
   if (report && report.failures.length > 0) {
-    const codes = Object.entries(report.failuresByCode)
-      .sort((a, b) => b[1] - a[1])
-      .map(([code, count]) => `${code} ${formatNumber(count)}`)
-      .join(', ');
     out.line('');
-    out.line(`Failed records: ${formatNumber(report.failures.length)} (${codes}). \`ferry retry ${result.runId}\` re-attempts them after a fix.`);
+    out.line(`Failed records: ${formatNumber(report.failedRecords)} (${codeLine(report.failuresByCode)}). \`ferry retry ${result.runId}\` re-attempts them after a fix.`);
   }
   if (report && report.warnings.length > 0) {
-    const codes = Object.entries(report.warningsByCode)
-      .map(([code, count]) => `${code} ${formatNumber(count)}`)
-      .join(', ');
-    out.line(`Warnings: ${formatNumber(report.warnings.length)} records were written with a problem (${codes}), listed in the report.`);
+    const records = report.warnedRecords;
+    out.line(`Warnings: ${formatNumber(records)} record${records === 1 ? ' was' : 's were'} written with a problem (${codeLine(report.warningsByCode)}), listed in the report.`);
   }
-  if (report && report.outstandingFailures.length > 0) {
-    out.line(`Still open from earlier runs: ${formatNumber(report.outstandingFailures.length)} failed records.`);
+  // The same figure and words as a delta's closing note (which then is not repeated).
+  if (report && report.openFailures.total > 0) {
+    const note = openFailuresNote(report.openFailures.total);
+    if (!result.messages.includes(note)) out.line(note);
   }
 
   const messages = result.messages.filter((message) => !shownMessages.has(message));

@@ -86,6 +86,12 @@ export interface Capabilities {
    * names that its schema lacks. The engine then accepts such fields and values in the mapping.
    */
   createsMissingOnWrite?: boolean;
+  /**
+   * Refuses to delete a record other records still refer to (a database's foreign keys), instead of
+   * deleting it and dropping the references (HubSpot). `migrate --rerun` then keeps such records, and its
+   * preview says so.
+   */
+  refusesDeletingReferenced?: boolean;
   maxPageSize: number;
   batchSize: { read: number; create: number; update: number; delete: number };
   /** Default delta lookback in milliseconds (clock skew and commit delays of the source). */

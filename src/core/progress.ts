@@ -2,7 +2,13 @@ import type { RecordError } from './connector.js';
 
 /** Per-object counts, the same names in --json output, reports and the wizard. */
 export interface Counts {
+  /** Distinct source records read by the run (a record read again is in `reread`, not here). */
   read: number;
+  /**
+   * Reads of records the run had already read: a record written earlier without a reference, read again
+   * at the end of the run to attach it (in a full run, and in a delta when it was in the delta's window).
+   */
+  reread: number;
   created: number;
   updated: number;
   matched: number;
@@ -15,7 +21,7 @@ export interface Counts {
 }
 
 export function emptyCounts(): Counts {
-  return { read: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 };
+  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 };
 }
 
 export function addCounts(into: Counts, from: Partial<Counts>): Counts {

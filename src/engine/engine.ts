@@ -1,4 +1,4 @@
-import type { ReadOptions, RecordError } from '../core/connector.js';
+import type { CrmRecord, ReadOptions, RecordError } from '../core/connector.js';
 import { FerryError, toFerryError } from '../core/errors.js';
 import type { SchemaDescription } from '../core/schema.js';
 import { nowIso, subtractMillis } from '../core/time.js';
@@ -14,9 +14,11 @@ import type {
   DemoOptions,
   EngineContext,
   MigrateOptions,
+  RerunObjectPreview,
   RunResult,
   VerifyResult,
 } from './types.js';
+import { openFailuresNote } from './types.js';
 import { RecordWriter, type WriteMode } from './writer.js';
 import { undoRun } from './undo.js';
 import { verifyTarget } from './verify.js';
@@ -105,11 +107,59 @@ export class Engine {
     }
   }
 
-  /** Per object, how many target records `migrate --rerun` would delete (those earlier runs created). */
-  async rerunPreview(): Promise<Record<string, number>> {
+  /**
+   * Per object, what `migrate --rerun` will do with the records earlier runs created: delete them, or keep
+   * them because a record Ferry did not create (matched, linked by hand) still refers to them, as the
+   * ledger's written values show. A target that refuses to delete a referenced record (capability
+   * `refusesDeletingReferenced`, e.g. a database with foreign keys) keeps those, and what they refer to in
+   * turn; other targets delete them and drop the references. References people made in the target by hand
+   * are not in the ledger and cannot be foreseen: such a record is kept too, and reported by the rerun.
+   */
+  async rerunPreview(): Promise<Record<string, RerunObjectPreview>> {
     const plans = await this.objectPlans();
-    const out: Record<string, number> = {};
-    for (const plan of plans) out[plan.object] = await this.context.ledger.countLinks(plan.object, ['created']);
+    const { ledger, target } = this.context;
+    const out: Record<string, RerunObjectPreview> = {};
+    for (const plan of plans) out[plan.object] = { delete: await ledger.countLinks(plan.object, ['created']), keep: 0 };
+    if (!target.capabilities().refusesDeletingReferenced) return out;
+    // Target ids, per referenced (source) object, that records which stay in the target write into a reference field.
+    const referenced = new Map<string, Set<string>>();
+    const note = (plan: ObjectPlan, link: Link): void => {
+      for (const reference of plan.references) {
+        const value = link.written?.[reference.targetField];
+        for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) {
+          let set = referenced.get(reference.sourceObject);
+          if (!set) referenced.set(reference.sourceObject, (set = new Set()));
+          set.add(String(id));
+        }
+      }
+    };
+    for (const plan of plans) {
+      if (plan.references.length === 0) continue;
+      for await (const page of ledger.iterateLinks(plan.object, { origin: ['matched', 'manual', 'merged'] })) for (const link of page) note(plan, link);
+    }
+    // A kept created record keeps what it refers to as well: children first, again until nothing changes
+    // (self references and cycles).
+    const kept = new Map<string, Set<string>>(plans.map((plan) => [plan.object, new Set<string>()]));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const plan of [...plans].reverse()) {
+        const targets = referenced.get(plan.object);
+        if (!targets || targets.size === 0 || out[plan.object]!.delete === 0) continue;
+        const keptHere = kept.get(plan.object)!;
+        for await (const page of ledger.iterateLinks(plan.object, { origin: ['created'] })) {
+          for (const link of page) {
+            if (link.targetId === null || !targets.has(link.targetId) || keptHere.has(link.sourceId)) continue;
+            keptHere.add(link.sourceId);
+            note(plan, link);
+            changed = true;
+          }
+        }
+      }
+    }
+    for (const plan of plans) {
+      const keep = kept.get(plan.object)!.size;
+      out[plan.object] = { delete: out[plan.object]!.delete - keep, keep };
+    }
     return out;
   }
 
@@ -164,10 +214,12 @@ export class Engine {
         await this.writeObject(state, writer, plan, windowFor(plan), mode);
       }
       // In every mode: a reference left unresolved is attached by the first run in which its record exists.
-      await this.reattachReferences(state, writer, plans, mode);
+      await this.reattachReferences(state, writer, plans, mode, windowFor);
       for (const plan of plans) await writer.linkPass(plan);
+      // Every failure of this run in the ledger first, so the note counts what the report will show.
+      await state.flushFailures();
       const open = await ledger.countOpenFailures();
-      if (open > 0) state.messages.push(`${open} record(s) failed in this or earlier runs and are not migrated: see \`ferry report\` and \`ferry retry <run>\`.`);
+      if (open > 0) state.messages.push(openFailuresNote(open));
       return await active.finish();
     } catch (error) {
       return await active.finish(error);
@@ -452,7 +504,13 @@ export class Engine {
    * again once that record exists, so a contact created by this delta is attached to the deal that
    * names it even though the deal itself did not change.
    */
-  private async reattachReferences(state: RunState, writer: RecordWriter, plans: ObjectPlan[], mode: WriteMode): Promise<void> {
+  private async reattachReferences(
+    state: RunState,
+    writer: RecordWriter,
+    plans: ObjectPlan[],
+    mode: WriteMode,
+    windowFor: (plan: ObjectPlan) => Pick<ReadOptions, 'modifiedSince'> = () => ({}),
+  ): Promise<void> {
     if (state.dryRun) return;
     let attempted = 0;
     for (const plan of plans) {
@@ -493,7 +551,7 @@ export class Engine {
       const links = await state.getLinks(plan.object, ids);
       const linked = ids.filter((id) => links.get(id)?.state === 'linked');
       attempted += linked.length;
-      await this.writeRecordsById(state, writer, plan, linked, { ...mode, force: true, referencesOnly: true });
+      await this.writeRecordsById(state, writer, plan, linked, { ...mode, force: true, referencesOnly: true }, readByScan(windowFor(plan)));
     }
     if (attempted > 0) state.messages.push(`Looked again at ${attempted} record(s) written earlier without a reference, to attach what now exists.`);
   }
@@ -511,8 +569,19 @@ export class Engine {
     }
   }
 
-  /** Writes chosen records (demo sample, retry) read by id; a missing source record settles its failure. */
-  private async writeRecordsById(state: RunState, writer: RecordWriter, plan: ObjectPlan, ids: string[], mode: WriteMode): Promise<void> {
+  /**
+   * Writes chosen records (demo sample, retry, reattached references) read by id; a missing source record
+   * settles its failure. `alreadyRead` tells which of them this run's own read of the object returned
+   * before: those count as `reread`, not `read`.
+   */
+  private async writeRecordsById(
+    state: RunState,
+    writer: RecordWriter,
+    plan: ObjectPlan,
+    ids: string[],
+    mode: WriteMode,
+    alreadyRead?: (record: CrmRecord) => boolean,
+  ): Promise<void> {
     if (ids.length === 0) return;
     const { progress, source } = this.context;
     const runId = String(state.run.id);
@@ -530,6 +599,7 @@ export class Engine {
       }
       if (gone.length > 0 && !state.dryRun) await state.ledger.resolveFailures(plan.object, gone, state.run.id);
       await writer.processPage(plan, records, mode);
+      if (alreadyRead) state.countRereads(plan.object, records.filter(alreadyRead).length);
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: start + part.length, total: ids.length, counts: { ...state.countsFor(plan.object) } });
     }
     if (!state.dryRun) await writer.linkFollowers(plan, mode);
@@ -605,10 +675,13 @@ export class Engine {
   private async wipeCreated(state: RunState, plans: ObjectPlan[]): Promise<void> {
     const { ledger, target } = this.context;
     if (!state.dryRun && (await ledger.getUnits(state.run.id, 'rerun-delete', '*')).some((unit) => unit.done)) return;
+    let preview: Record<string, RerunObjectPreview> | undefined;
     for (const plan of [...plans].reverse()) {
       state.progress.emit({ type: 'phase', runId: String(state.run.id), phase: 'rerun-delete', object: plan.object });
       if (state.dryRun) {
-        state.add(plan.object, { deleted: await ledger.countLinks(plan.object, ['created']) });
+        // What the preview announces, without what records Ferry did not create still refer to.
+        preview ??= await this.rerunPreview();
+        state.add(plan.object, { deleted: preview[plan.object]?.delete ?? 0 });
         continue;
       }
       // A delete the target refuses is tried again after the rest of the object is gone (a parent company
@@ -649,6 +722,16 @@ export class Engine {
       await state.checkpoint();
     }
   }
+}
+
+/**
+ * Whether this run's read of an object (all of it, or the delta's window) returned a record: then reading
+ * it again by id is a re-read. A record changed in the source while the run went on is counted as re-read
+ * (it is in the window now, and was almost always read at its new place).
+ */
+function readByScan(window: Pick<ReadOptions, 'modifiedSince'>): (record: CrmRecord) => boolean {
+  const since = window.modifiedSince;
+  return since === undefined ? () => true : (record) => record.updatedAt !== null && record.updatedAt >= since;
 }
 
 /** The source ids a REFERENCE_MISSING warning names (its stored value), or undefined when unreadable. */

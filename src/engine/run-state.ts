@@ -46,6 +46,14 @@ export class RunState {
     addCounts(this.countsFor(object), delta);
   }
 
+  /**
+   * Moves `records` of an object's `read` to `reread`: the writer counts every record it is given as
+   * read, and only the caller knows that some of them this run had read already.
+   */
+  countRereads(object: string, records: number): void {
+    if (records > 0) this.add(object, { read: -records, reread: records });
+  }
+
   /** Counts so far as a plain object (stored on the run so a resumed run keeps them). */
   countsRecord(): Record<string, Counts> {
     return Object.fromEntries(this.counts);

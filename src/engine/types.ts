@@ -55,6 +55,14 @@ export interface DemoOptions extends CommonRunOptions {
   sampleSize?: number;
 }
 
+/** What `migrate --rerun` will do with one object's records that earlier runs created. */
+export interface RerunObjectPreview {
+  /** Deleted from the target (and created again by the rerun). */
+  delete: number;
+  /** Kept and updated instead: still referenced by records Ferry did not create (matched or linked by hand). */
+  keep: number;
+}
+
 /** A dry run's forecast of the work. */
 export interface Estimate {
   apiCalls: number;
@@ -91,4 +99,13 @@ export interface VerifyResult {
   objects: Record<string, { checked: number; missing: number; mismatched: number; brokenReferences: number; notMigrated: number }>;
   issues: VerifyIssue[];
   ok: boolean;
+}
+
+/**
+ * The note a delta ends with, and the CLI's summary line, when records have open failures: one wording
+ * and one figure (LedgerStore.openFailureCounts, distinct records) wherever open failures are shown.
+ */
+export function openFailuresNote(records: number): string {
+  const many = records !== 1;
+  return `${records} record${many ? 's' : ''} failed in this or earlier runs and ${many ? 'are' : 'is'} not migrated: see \`ferry report\` and \`ferry retry <run>\`.`;
 }

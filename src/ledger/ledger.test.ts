@@ -111,6 +111,37 @@ for (const backend of BACKENDS) {
       expect(await ledger.hasOpenFailures('contacts', 2)).toBe(false);
     });
 
+    it('counts open failures as distinct records: once however many runs they failed in, never once settled, never warnings', async () => {
+      const failure = (runId: number, sourceId: string, patch: { object?: string; code?: string; severity?: 'error' | 'warning' } = {}) => ({
+        runId,
+        object: patch.object ?? 'contacts',
+        sourceId,
+        code: patch.code ?? 'INVALID_VALUE',
+        field: 'email',
+        value: '"x"',
+        message: 'bad',
+        ...(patch.severity ? { severity: patch.severity } : {}),
+      });
+      // Contact 5 fails in runs 1 and 2 (twice in run 2, on two codes); contact 6 fails once and is then written by run 3.
+      await ledger.addFailures([failure(1, '5'), failure(1, '6'), failure(2, '5'), failure(2, '5', { code: 'VALUE_NOT_MAPPED' })]);
+      // Warnings are not failures: the record was written.
+      await ledger.addFailures([failure(2, '7', { code: 'REFERENCE_MISSING', severity: 'warning' })]);
+      await ledger.resolveFailures('contacts', ['6'], 3);
+      expect(await ledger.countOpenFailures()).toBe(1);
+      expect(await ledger.countOpenFailures('contacts')).toBe(1);
+      expect(await ledger.countOpenFailures('companies')).toBe(0);
+      expect(await ledger.openFailureCounts()).toEqual({ total: 1, byObject: { contacts: 1 } });
+      expect(await ledger.openFailureCounts({ runId: 2 })).toEqual({ total: 1, byObject: { contacts: 1 } });
+      expect(await ledger.openFailureCounts({ beforeRunId: 2 })).toEqual({ total: 1, byObject: { contacts: 1 } });
+      expect(await ledger.openFailureCounts({ severity: 'warning' })).toEqual({ total: 1, byObject: { contacts: 1 } });
+      // The same source id in another object is another record.
+      await ledger.addFailures([failure(3, '5', { object: 'companies' })]);
+      expect(await ledger.openFailureCounts()).toEqual({ total: 2, byObject: { companies: 1, contacts: 1 } });
+      // A retry that writes contact 5 settles both of its runs' failures.
+      await ledger.resolveFailures('contacts', ['5'], 4);
+      expect(await ledger.openFailureCounts()).toEqual({ total: 1, byObject: { companies: 1 } });
+    });
+
     it('finds the last window run per kind of change, ignoring dry runs, undone and failed runs', async () => {
       const full = await ledger.createRun({ kind: 'full', creates: true, updates: true, highWaterMark: '2026-01-01T00:00:00.000Z' });
       await ledger.updateRun(full.id, { status: 'completed' });

@@ -617,14 +617,37 @@ export class LedgerStore {
     return row !== undefined;
   }
 
-  async countOpenFailures(): Promise<number> {
-    const row = await this.db
+  /**
+   * Open failures: DISTINCT records (object + source id) with a failure no later run settled, of severity
+   * `error` unless asked for warnings. A record that failed in several runs, or on several fields, counts
+   * once. The one query behind every "open failures" figure (the delta's closing note, the CLI summary,
+   * `--json`, `ferry report`, `ferry runs`, the wizard). Filters: only failures recorded by `runId`, or by
+   * runs before `beforeRunId`.
+   */
+  async openFailureCounts(
+    filter: { runId?: number; beforeRunId?: number; severity?: Failure['severity'] } = {},
+  ): Promise<{ total: number; byObject: Record<string, number> }> {
+    let query = this.db
       .selectFrom('failures')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select(['object', (eb) => eb.fn.count<number>('source_id').distinct().as('n')])
       .where('resolved_by_run_id', 'is', null)
-      .where('severity', '=', 'error')
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+      .where('severity', '=', filter.severity ?? 'error');
+    if (filter.runId !== undefined) query = query.where('run_id', '=', filter.runId);
+    if (filter.beforeRunId !== undefined) query = query.where('run_id', '<', filter.beforeRunId);
+    const rows = await query.groupBy('object').orderBy('object').execute();
+    const byObject: Record<string, number> = {};
+    let total = 0;
+    for (const row of rows) {
+      byObject[row.object] = Number(row.n);
+      total += Number(row.n);
+    }
+    return { total, byObject };
+  }
+
+  /** How many records have an open failure (see openFailureCounts), in all objects or in one. */
+  async countOpenFailures(object?: string): Promise<number> {
+    const { total, byObject } = await this.openFailureCounts();
+    return object === undefined ? total : (byObject[object] ?? 0);
   }
 
   // ---- conflicts

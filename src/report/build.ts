@@ -63,9 +63,11 @@ export interface RunReport {
   objects: ObjectReport[];
   totals: Counts;
   failures: ReportFailure[];
+  /** Per code, the distinct records that failed with it (a record with two codes is under both). */
   failuresByCode: Record<string, number>;
   /** Records that were written, with a problem worth knowing (e.g. a reference left out). */
   warnings: ReportFailure[];
+  /** Per code, the distinct records written with that warning. */
   warningsByCode: Record<string, number>;
   conflicts: ReportConflict[];
   conflictsByResolution: Record<string, number>;
@@ -73,6 +75,16 @@ export interface RunReport {
   matchIssues: ReportMatchIssue[];
   /** Failures of earlier runs that no later run has settled: what `ferry retry` would still have to do. */
   outstandingFailures: ReportFailure[];
+  /** Distinct records (object + source id) this run recorded a failure for; `failures` has one row per failure. */
+  failedRecords: number;
+  /** Distinct records this run wrote with a warning. */
+  warnedRecords: number;
+  /**
+   * Open failures when the report was built, from the ledger's one count (LedgerStore.openFailureCounts):
+   * distinct records with an unsettled failure of severity error, from any run (`total`, per object), and
+   * of them those recorded by runs before this one (`fromEarlierRuns`).
+   */
+  openFailures: { total: number; byObject: Record<string, number>; fromEarlierRuns: number };
 }
 
 const toReportFailure = ({ id: _id, severity: _severity, ...failure }: Failure): ReportFailure => failure;
@@ -81,6 +93,24 @@ function durationSeconds(run: Run): number | null {
   if (!run.finishedAt) return null;
   const millis = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
   return Number.isFinite(millis) ? Math.max(0, millis) / 1000 : null;
+}
+
+/** How many distinct records (object + source id) these rows are about. */
+function distinctRecords(rows: Pick<ReportFailure, 'object' | 'sourceId'>[]): number {
+  return new Set(rows.map((row) => `${row.object}\u0000${row.sourceId}`)).size;
+}
+
+/** Per code, how many distinct records have a row of that code (a record failing on two fields counts once). */
+function recordsByCode(rows: ReportFailure[]): Record<string, number> {
+  const seen = new Set<string>();
+  const out: Record<string, number> = {};
+  for (const row of rows) {
+    const key = `${row.code}\u0000${row.object}\u0000${row.sourceId}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out[row.code] = (out[row.code] ?? 0) + 1;
+  }
+  return out;
 }
 
 function tally(values: string[]): Record<string, number> {
@@ -92,11 +122,13 @@ function tally(values: string[]): Record<string, number> {
 /** Reads one run's report from the ledger. Throws RUN_NOT_FOUND for an unknown id. */
 export async function buildRunReport(ledger: LedgerStore, runId: number): Promise<RunReport> {
   const run = await ledger.requireRun(runId);
-  const [failureRows, conflictRows, issueRows, openRows] = await Promise.all([
+  const [failureRows, conflictRows, issueRows, openRows, open, openBefore] = await Promise.all([
     ledger.listFailures({ runId }),
     ledger.listConflicts(runId),
     ledger.listMatchIssues(),
     ledger.listFailures({ unresolved: true }),
+    ledger.openFailureCounts(),
+    ledger.openFailureCounts({ beforeRunId: runId }),
   ]);
 
   const failures = failureRows.filter((failure) => failure.severity === 'error').map(toReportFailure);
@@ -151,12 +183,15 @@ export async function buildRunReport(ledger: LedgerStore, runId: number): Promis
     objects,
     totals,
     failures,
-    failuresByCode: tally(failures.map((failure) => failure.code)),
+    failuresByCode: recordsByCode(failures),
     warnings,
-    warningsByCode: tally(warnings.map((warning) => warning.code)),
+    warningsByCode: recordsByCode(warnings),
     conflicts,
     conflictsByResolution: tally(conflicts.map((conflict) => conflict.resolution)),
     matchIssues,
     outstandingFailures,
+    failedRecords: distinctRecords(failures),
+    warnedRecords: distinctRecords(warnings),
+    openFailures: { ...open, fromEarlierRuns: openBefore.total },
   };
 }

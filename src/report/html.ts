@@ -30,7 +30,7 @@ const OUTCOMES: { key: keyof Counts; label: string; color: string }[] = [
   { key: 'deleted', label: 'deleted', color: '#4e342e' },
 ];
 
-const COUNT_KEYS: (keyof Counts)[] = ['read', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
+const COUNT_KEYS: (keyof Counts)[] = ['read', 'reread', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
 
 function cell(value: unknown, limit = HTML_VALUE_LIMIT): string {
   const text = formatValue(value);
@@ -211,7 +211,9 @@ export function renderHtml(report: RunReport): string {
 
   if (report.outstandingFailures.length > 0) {
     sections.push(`<h2>Outstanding failures from earlier runs (${formatNumber(report.outstandingFailures.length)})</h2>`);
-    sections.push('<p class="note"><code>ferry retry &lt;run&gt;</code> re-attempts a run&#39;s failed records.</p>');
+    sections.push(
+      `<p class="note">${formatNumber(report.openFailures.fromEarlierRuns)} records; <code>ferry retry &lt;run&gt;</code> re-attempts a run&#39;s failed records.</p>`,
+    );
     sections.push(
       table(['run', 'object', 'source id', 'code', 'field', 'value', 'message'], failureRows(report.outstandingFailures, true), report.outstandingFailures.length),
     );

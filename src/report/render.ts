@@ -15,6 +15,7 @@ export function isReportFormat(value: string): value is ReportFormat {
 /** The counters shown in tables, in reading order. */
 export const COUNT_COLUMNS: readonly (keyof Counts)[] = [
   'read',
+  'reread',
   'created',
   'updated',
   'matched',
@@ -24,6 +25,11 @@ export const COUNT_COLUMNS: readonly (keyof Counts)[] = [
   'conflicts',
   'deleted',
 ];
+
+/** The columns of a counts table: `reread` only when some record was read twice (it rarely is). */
+export function countColumns(totals: Counts): (keyof Counts)[] {
+  return COUNT_COLUMNS.filter((key) => key !== 'reread' || totals.reread > 0);
+}
 
 /** How many failures / conflicts the text form lists before pointing at the CSV. */
 const TEXT_LIST_LIMIT = 20;
@@ -131,9 +137,10 @@ export function defuseFormula(value: string | undefined): string | undefined {
 }
 
 function countsTable(report: RunReport): string {
-  const rows = report.objects.map((object) => [object.object, ...COUNT_COLUMNS.map((key) => formatNumber(object.counts[key]))]);
-  if (report.objects.length > 1) rows.push(['total', ...COUNT_COLUMNS.map((key) => formatNumber(report.totals[key]))]);
-  return formatTable([{ header: 'object' }, ...COUNT_COLUMNS.map((key) => ({ header: key, align: 'right' as const }))], rows);
+  const columns = countColumns(report.totals);
+  const rows = report.objects.map((object) => [object.object, ...columns.map((key) => formatNumber(object.counts[key]))]);
+  if (report.objects.length > 1) rows.push(['total', ...columns.map((key) => formatNumber(report.totals[key]))]);
+  return formatTable([{ header: 'object' }, ...columns.map((key) => ({ header: key, align: 'right' as const }))], rows);
 }
 
 function tallyLine(tally: Record<string, number>): string {
@@ -159,7 +166,7 @@ function renderText(report: RunReport): string {
   lines.push(report.objects.length > 0 ? countsTable(report) : 'No records were processed.');
 
   if (report.failures.length > 0) {
-    lines.push('', `Failures: ${formatNumber(report.failures.length)} (${tallyLine(report.failuresByCode)})`);
+    lines.push('', `Failures: ${formatNumber(report.failedRecords)} record${report.failedRecords === 1 ? '' : 's'} (${tallyLine(report.failuresByCode)})`);
     const shown = report.failures.slice(0, TEXT_LIST_LIMIT);
     lines.push(
       formatTable(
@@ -178,7 +185,7 @@ function renderText(report: RunReport): string {
   }
 
   if (report.warnings.length > 0) {
-    lines.push('', `Warnings: ${formatNumber(report.warnings.length)} records were written with a problem (${tallyLine(report.warningsByCode)})`);
+    lines.push('', `Warnings: ${formatNumber(report.warnedRecords)} record${report.warnedRecords === 1 ? ' was' : 's were'} written with a problem (${tallyLine(report.warningsByCode)})`);
     for (const warning of report.warnings.slice(0, 5)) lines.push(`  ${shorten(warning.message, 110)}`);
     if (report.warnings.length > 5) lines.push(`… and ${formatNumber(report.warnings.length - 5)} more (--format csv lists them all)`);
   }
@@ -212,9 +219,13 @@ function renderText(report: RunReport): string {
     const runs = [...new Set(report.outstandingFailures.map((failure) => failure.runId))].sort((a, b) => a - b);
     lines.push(
       '',
-      `Outstanding failures from earlier runs: ${formatNumber(report.outstandingFailures.length)} ` +
+      `Outstanding failures from earlier runs: ${formatNumber(report.openFailures.fromEarlierRuns)} record${report.openFailures.fromEarlierRuns === 1 ? '' : 's'} ` +
         `(runs ${runs.join(', ')}; \`ferry retry <run>\` re-attempts them)`,
     );
+  }
+  if (report.openFailures.total > 0) {
+    const objects = Object.entries(report.openFailures.byObject).map(([object, count]) => `${object} ${formatNumber(count)}`);
+    lines.push('', `Open failures now (all runs): ${formatNumber(report.openFailures.total)} record${report.openFailures.total === 1 ? '' : 's'} (${objects.join(', ')})`);
   }
   return `${lines.join('\n')}\n`;
 }

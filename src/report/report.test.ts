@@ -98,6 +98,10 @@ describe('run reports from the ledger', () => {
     expect(report.conflictsByResolution).toEqual({ 'source-wins': 2 });
     // c1 was settled by the delta; n1 from the full run is still open.
     expect(report.outstandingFailures.map((failure) => [failure.runId, failure.sourceId])).toEqual([[fullId, 'n1']]);
+    // Open failures: distinct records from the ledger's one count, the delta's own c9 included.
+    expect(report.openFailures).toEqual({ total: 2, byObject: { contacts: 1, notes: 1 }, fromEarlierRuns: 1 });
+    expect(report.failedRecords).toBe(1);
+    expect(renderReport(report, 'text')).toContain('Open failures now (all runs): 2 records (contacts 1, notes 1)');
 
     const full = await buildRunReport(ledger, fullId);
     expect(full.totals).toEqual(counts({ read: 18, created: 12, updated: 4, failed: 2 }));

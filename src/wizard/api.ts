@@ -227,7 +227,10 @@ export interface JobView {
 
 /** Added. GET /api/rerun-preview: per object, how many target records `full` with `rerun: true` deletes first (ask before). */
 export interface RerunPreviewResponse {
+  /** Per object, the records earlier runs created that the rerun deletes. */
   objects: Record<string, number>;
+  /** Per object, created records it keeps (and updates): still referenced by records Ferry did not create. */
+  kept: Record<string, number>;
 }
 
 /** GET /api/job: the current or last job, or 204 when there has been none since the server started. */

@@ -228,12 +228,35 @@ for (const backend of BACKENDS) {
       await fixture.source.run(`UPDATE companies SET name = 'Initech', updated_at = ? WHERE id = 2`, [when]);
       const fixed = await delta({ createNew: true, updateChanged: true });
       expect(fixed.counts.companies).toMatchObject({ created: 1 });
-      expect(fixed.counts.contacts).toMatchObject({ read: 2, updated: 2 });
+      // Read once each (they were not in the delta's window): `read`, not `reread`.
+      expect(fixed.counts.contacts).toMatchObject({ read: 2, reread: 0, updated: 2 });
       expect(fixed.counts.deals).toMatchObject({ updated: 1 });
       const initech = await withLedger((ledger) => targetIdOf(ledger, 'companies', '2'));
       expect(await count(fixture.target, 'contacts', 'company_id = ?', [Number(initech)])).toBe(2);
       expect(await count(fixture.target, 'deals', 'company_id = ?', [Number(initech)])).toBe(1);
       expect(await withLedger((ledger) => ledger.listFailures({ unresolved: true, severity: 'warning' }))).toEqual([]);
+    });
+
+    it('a record read again to attach a reference counts as reread, not twice in read', async () => {
+      await fixture.source.run('UPDATE companies SET name = NULL WHERE id = 2');
+      await migrate();
+      await fixture.source.run(`UPDATE companies SET name = 'Initech', updated_at = ? WHERE id = 2`, [new Date(Date.now() + 60_000).toISOString()]);
+      // A full migration reads every contact, then reads contacts 3 and 4 again to attach company 2.
+      const full = await migrate();
+      expect(full.counts.contacts).toMatchObject({ read: 5, reread: 2, updated: 2 });
+
+    });
+
+    it('in a delta, only a record that was in the window counts as reread when it is read again to attach a reference', async () => {
+      await fixture.source.run('UPDATE companies SET name = NULL WHERE id = 2');
+      const full = await migrate();
+      const when = await withLedger((ledger) => after(ledger, full.runId));
+      await fixture.source.run(`UPDATE companies SET name = 'Initech', updated_at = ? WHERE id = 2`, [when]);
+      // Contact 3 is touched (nothing changed): the delta's window reads it, then it is read again by id to
+      // attach company 2. Contact 4 is read by id only: a first read.
+      await fixture.source.run('UPDATE contacts SET updated_at = ? WHERE id = 3', [when]);
+      const fixed = await delta({ createNew: true, updateChanged: true });
+      expect(fixed.counts.contacts).toMatchObject({ read: 2, reread: 1, unchanged: 1, updated: 2 });
     });
 
     it('a field edited only in the target survives a delta', async () => {
@@ -358,7 +381,13 @@ for (const backend of BACKENDS) {
       const matchedTarget = await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'));
       const session = await fixture.open();
       try {
-        expect(await session.engine.rerunPreview()).toMatchObject({ companies: 3, contacts: 5, deals: 2, notes: 3, owners: 0 });
+        expect(await session.engine.rerunPreview()).toMatchObject({
+          companies: { delete: 3, keep: 0 },
+          contacts: { delete: 5, keep: 0 },
+          deals: { delete: 2, keep: 0 },
+          notes: { delete: 3, keep: 0 },
+          owners: { delete: 0, keep: 0 },
+        });
         const rerun = await session.engine.migrate({ rerun: true });
         expect(rerun.status).toBe('completed');
         expect(rerun.counts.companies).toMatchObject({ deleted: 3, created: 3 });
@@ -382,6 +411,8 @@ for (const backend of BACKENDS) {
       const globex = await withLedger((ledger) => targetIdOf(ledger, 'companies', '1'));
       const session = await fixture.open();
       try {
+        // The preview says so before anything is deleted (test/e2e/rerun-preview.test.ts has the details).
+        expect((await session.engine.rerunPreview()).companies).toEqual({ delete: 2, keep: 1 });
         const rerun = await session.engine.migrate({ rerun: true });
         expect(rerun.status).toBe('completed');
         expect(rerun.counts.companies).toMatchObject({ deleted: 2, created: 2 });

@@ -71,7 +71,7 @@ function same(field: string, a: Value | undefined, b: Value | undefined): boolea
 export function mapRecord(object: ObjectName, record: SourceRecord): { values: Record<string, Value> } | { error: string } {
   const values: Record<string, Value> = {};
   for (const [sourceField, targetField] of Object.entries(FIELD_MAP[object])) values[targetField] = record.fields[sourceField] ?? null;
-  if (object === 'contacts' && values.email !== null) {
+  if (object === 'contacts' && values.email !== null && values.email !== undefined) {
     const email = values.email.trim();
     if (!EMAIL.test(email)) return { error: `email ${JSON.stringify(values.email)} is not an e-mail address` };
     values.email = email;

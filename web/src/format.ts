@@ -40,6 +40,7 @@ export const COUNT_KEYS: (keyof Counts)[] = ['read', 'created', 'updated', 'matc
 
 export const COUNT_LABELS: Record<keyof Counts, string> = {
   read: 'Read',
+  reread: 'Read again',
   created: 'Created',
   updated: 'Updated',
   matched: 'Matched',
@@ -51,7 +52,7 @@ export const COUNT_LABELS: Record<keyof Counts, string> = {
 };
 
 export function emptyCounts(): Counts {
-  return { read: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 };
+  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 };
 }
 
 export function totalCounts(counts: Record<string, Counts>): Counts {

@@ -3,7 +3,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { FerryError } from '../../core/errors.js';
 import type { Run } from '../../ledger/index.js';
-import { buildRunReport, listRunsTable, REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/index.js';
+import { buildRunReport, formatNumber, listRunsTable, REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/index.js';
 import { positiveInteger, projectOptions, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { withLedger } from '../open-project.js';
@@ -27,9 +27,21 @@ export function registerLedgerCommands(program: Command, context: CommandContext
     .command('runs')
     .description('list the runs in the ledger, oldest first')
     .action(async (_options: unknown, command: Command) => {
-      const runs = await withLedger(projectOptions(context, command), (ledger) => ledger.listRuns());
+      const { runs, openFailures } = await withLedger(projectOptions(context, command), async (ledger) => ({
+        runs: await ledger.listRuns(),
+        openFailures: await ledger.openFailureCounts(),
+      }));
       context.out.line(listRunsTable(runs));
-      context.finish({ exitCode: EXIT.ok, json: { command: 'runs', runs: runs.map(runJson) } });
+      if (openFailures.total > 0) {
+        // Records, not failure rows: a record that failed in several runs is one open failure.
+        context.out.line('');
+        context.out.line(
+          `Open failures: ${formatNumber(openFailures.total)} record${openFailures.total === 1 ? '' : 's'} not migrated ` +
+            `(${Object.entries(openFailures.byObject).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}); ` +
+            '`ferry report <run>` lists them, `ferry retry <run>` re-attempts them.',
+        );
+      }
+      context.finish({ exitCode: EXIT.ok, json: { command: 'runs', runs: runs.map(runJson), openFailures } });
     });
 
   program

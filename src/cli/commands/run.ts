@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { FerryError } from '../../core/errors.js';
 import { ProgressStream } from '../../core/progress.js';
-import { CONFLICT_POLICIES, type ConflictPolicy, type RunResult } from '../../engine/types.js';
+import { CONFLICT_POLICIES, type ConflictPolicy, type RerunObjectPreview, type RunResult } from '../../engine/types.js';
 import type { DemoTarget } from '../demo-story.js';
 import { buildRunReport, formatNumber } from '../../report/index.js';
 import { globalOptions, positiveInteger, projectOptions, type CommandContext } from '../context.js';
@@ -65,16 +65,46 @@ async function runEngineCommand(
   }
 }
 
-async function confirmRerun(context: CommandContext, preview: Record<string, number>, yes: boolean | undefined): Promise<void> {
-  const total = Object.values(preview).reduce((sum, count) => sum + count, 0);
-  const perObject = Object.entries(preview)
+/** `companies 2, contacts 5` for the objects with a non-zero count. */
+function perObjectLine(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .filter(([, count]) => count > 0)
     .map(([object, count]) => `${object} ${formatNumber(count)}`)
     .join(', ');
-  context.out.warn(
-    `WARNING: --rerun first DELETES from the target the ${formatNumber(total)} records that earlier runs created` +
-      `${perObject ? ` (${perObject})` : ''}, then migrates everything again. Records that were only matched are kept. ` +
-      'Edits people made to the deleted records in the target are lost.',
+}
+
+/** The --json form of the preview: records to delete per object (`rerunPreview`) and records kept (`rerunKeep`). */
+function rerunJson(preview: Record<string, RerunObjectPreview>): { rerunPreview: Record<string, number>; rerunKeep: Record<string, number> } {
+  const entries = Object.entries(preview);
+  return {
+    rerunPreview: Object.fromEntries(entries.map(([object, value]) => [object, value.delete])),
+    rerunKeep: Object.fromEntries(entries.map(([object, value]) => [object, value.keep])),
+  };
+}
+
+/** The warning before --rerun: what it will delete, and what it will keep because records Ferry did not create refer to it. */
+export function rerunWarning(preview: Record<string, RerunObjectPreview>, dryRun = false): string {
+  const { rerunPreview: deletes, rerunKeep: keeps } = rerunJson(preview);
+  const total = Object.values(deletes).reduce((sum, count) => sum + count, 0);
+  const kept = Object.values(keeps).reduce((sum, count) => sum + count, 0);
+  const perObject = Object.entries(preview)
+    .filter(([, value]) => value.delete > 0 || value.keep > 0)
+    .map(([object, value]) => `${object}: delete ${formatNumber(value.delete)}${value.keep > 0 ? `, keep ${formatNumber(value.keep)}` : ''}`)
+    .join('; ');
+  return (
+    `${dryRun ? '--rerun (dry run: nothing is deleted now) would first delete' : 'WARNING: --rerun first DELETES'} from the target the ` +
+    `${formatNumber(total)} records that earlier runs created${perObject ? ` (${perObject})` : ''}, then migrate everything again. ` +
+    (kept > 0
+      ? `It keeps ${formatNumber(kept)} created record${kept === 1 ? '' : 's'} (${perObjectLine(keeps)}) still referenced by records Ferry did not create, and updates ${kept === 1 ? 'it' : 'them'} instead. `
+      : '') +
+    'Records that were only matched are kept. Edits people made to the deleted records in the target are lost.'
   );
+}
+
+async function confirmRerun(context: CommandContext, preview: Record<string, RerunObjectPreview>, yes: boolean | undefined): Promise<void> {
+  const json = rerunJson(preview);
+  const total = Object.values(json.rerunPreview).reduce((sum, count) => sum + count, 0);
+  context.out.warn(rerunWarning(preview));
   if (yes) return;
   const answer = await context.out.ask('Type "yes" to delete them and migrate again: ');
   if (answer?.toLowerCase() === 'yes') return;
@@ -83,7 +113,7 @@ async function confirmRerun(context: CommandContext, preview: Record<string, num
     answer === undefined
       ? `ferry migrate --rerun deletes ${formatNumber(total)} target records; add --yes to confirm (nothing was changed).`
       : 'Not confirmed; nothing was changed.',
-    { rerunPreview: preview },
+    json,
   );
 }
 
@@ -158,11 +188,12 @@ export function registerRunCommands(program: Command, context: CommandContext): 
   ).action(async (options: DryRunFlags & { rerun?: boolean; yes?: boolean; match: boolean }, command: Command) => {
     context.finish(
       await runEngineCommand(context, command, 'migrate', async (project, signal) => {
-        let rerunPreview: Record<string, number> | undefined;
+        let rerunPreview: Record<string, RerunObjectPreview> | undefined;
         if (options.rerun) {
           rerunPreview = await project.engine.rerunPreview();
-          // A dry run deletes nothing, so it needs no confirmation.
+          // A dry run deletes nothing, so it needs no confirmation; it shows the preview all the same.
           if (!options.dryRun) await confirmRerun(context, rerunPreview, options.yes);
+          else context.out.warn(rerunWarning(rerunPreview, true));
         }
         const result = await project.engine.migrate({
           dryRun: options.dryRun,
@@ -171,7 +202,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
           noMatch: !options.match,
           signal,
         });
-        return { result, extra: rerunPreview ? { rerunPreview } : {} };
+        return { result, extra: rerunPreview ? rerunJson(rerunPreview) : {} };
       }),
     );
   });

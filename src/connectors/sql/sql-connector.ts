@@ -138,6 +138,8 @@ export class SqlConnector implements Connector {
       writable: !this.settings.readOnly,
       externalId: true,
       createFields: true,
+      // Reference columns are foreign keys (that is how describe() finds them): the database refuses the delete.
+      refusesDeletingReferenced: true,
       maxPageSize: MAX_PAGE_SIZE,
       batchSize: { read: BATCH_SIZE, create: BATCH_SIZE, update: BATCH_SIZE, delete: BATCH_SIZE },
       lookbackMs: LOOKBACK_MS,

@@ -16,6 +16,7 @@ import type {
   ProposeMappingRequest,
   RunDetailResponse,
   RunSampleResponse,
+  RerunPreviewResponse,
   RunsResponse,
   SampleComparison,
   SamplesResponse,
@@ -529,8 +530,12 @@ export function createWizardApp(deps: AppDeps): WizardApp {
 
   app.get('/api/rerun-preview', async (c) => {
     const { withProject } = await import('../../cli/open-project.js');
-    const objects = await withProject(await project.openOptions(), (opened) => opened.engine.rerunPreview());
-    return c.json({ objects });
+    const preview = await withProject(await project.openOptions(), (opened) => opened.engine.rerunPreview());
+    const response: RerunPreviewResponse = {
+      objects: Object.fromEntries(Object.entries(preview).map(([object, value]) => [object, value.delete])),
+      kept: Object.fromEntries(Object.entries(preview).map(([object, value]) => [object, value.keep])),
+    };
+    return c.json(response);
   });
 
   app.get('/api/events', (c) =>
@@ -577,7 +582,12 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     if (!project.exists()) throw new FerryError('RUN_NOT_FOUND', `There is no run ${id}: there is no project yet.`);
     const response = await project.withLedger(async (ledger): Promise<RunDetailResponse> => {
       const run = await ledger.requireRun(id);
-      const [failures, conflicts, open] = await Promise.all([ledger.listFailures({ runId: id }), ledger.listConflicts(id), ledger.listFailures({ runId: id, unresolved: true })]);
+      const [failures, conflicts, openErrors, openWarnings] = await Promise.all([
+        ledger.listFailures({ runId: id }),
+        ledger.listConflicts(id),
+        ledger.openFailureCounts({ runId: id }),
+        ledger.openFailureCounts({ runId: id, severity: 'warning' }),
+      ]);
       let undo: RunDetailResponse['undo'];
       if (run.kind === 'undo' || run.kind === 'rerun-wipe') undo = { possible: false, reason: `A ${run.kind} run cannot be undone.` };
       else if (run.dryRun) undo = { possible: false, reason: 'A dry run wrote nothing.' };
@@ -588,11 +598,17 @@ export function createWizardApp(deps: AppDeps): WizardApp {
         undo = later.length > 0 ? { possible: false, reason: `Run(s) ${later.join(', ')} wrote to the target after it: undo them first, newest first.` } : { possible: true };
       }
       const retryable = !['undo', 'match', 'rerun-wipe'].includes(run.kind) && !run.dryRun;
+      // Records, not failure rows (a record can fail on several fields or be read twice), as in the CLI's report.
       const failuresByCode: Record<string, number> = {};
-      for (const failure of failures) if (failure.severity === 'error') failuresByCode[failure.code] = (failuresByCode[failure.code] ?? 0) + 1;
-      // Records, not failure rows (a record can fail on several fields), errors apart from warnings.
-      const records = (severity: 'error' | 'warning') => new Set(open.filter((failure) => failure.severity === severity).map((failure) => `${failure.object}\u0000${failure.sourceId}`)).size;
-      const retry = { possible: retryable && open.length > 0, openFailures: records('error'), openWarnings: records('warning') };
+      const counted = new Set<string>();
+      for (const failure of failures) {
+        const key = `${failure.code}\u0000${failure.object}\u0000${failure.sourceId}`;
+        if (failure.severity !== 'error' || counted.has(key)) continue;
+        counted.add(key);
+        failuresByCode[failure.code] = (failuresByCode[failure.code] ?? 0) + 1;
+      }
+      // The ledger's one count of open failures (distinct records), errors apart from warnings.
+      const retry = { possible: retryable && openErrors.total + openWarnings.total > 0, openFailures: openErrors.total, openWarnings: openWarnings.total };
       return { run, failures, conflicts, undo, retry, failuresByCode };
     });
     return c.json(scrub.value(response));

@@ -221,7 +221,7 @@ export class JobManager {
         view: {
           object,
           processed: 0,
-          counts: { read: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 },
+          counts: { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 },
           rate: 0,
           finished: false,
         },

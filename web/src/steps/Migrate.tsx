@@ -11,6 +11,7 @@ export function MigrateStep() {
   const [error, setError] = useState<string | null>(null);
   const [rerun, setRerun] = useState(false);
   const [preview, setPreview] = useState<Record<string, number> | null>(null);
+  const [kept, setKept] = useState<Record<string, number>>({});
   useEffect(() => {
     if (!rerun) {
       setPreview(null);
@@ -19,13 +20,18 @@ export function MigrateStep() {
     let cancelled = false;
     api
       .rerunPreview()
-      .then((answer) => !cancelled && setPreview(answer.objects))
+      .then((answer) => {
+        if (cancelled) return;
+        setPreview(answer.objects);
+        setKept(answer.kept);
+      })
       .catch((err: unknown) => !cancelled && setError(errorText(err)));
     return () => {
       cancelled = true;
     };
   }, [rerun]);
   const toDelete = preview ? Object.values(preview).reduce((sum, n) => sum + n, 0) : null;
+  const toKeep = Object.values(kept).reduce((sum, n) => sum + n, 0);
   const running = isActive(job);
   const fullJob = job?.kind === 'full' ? job : null;
   const ready = !!state?.steps.connected;
@@ -73,6 +79,12 @@ export function MigrateStep() {
                     .join(', ')}`
                 : ''}
               . They are created again by the migration; an undo of the run cannot bring the deleted ones back as they were.
+              {toKeep > 0
+                ? ` It keeps ${num(toKeep)} created records (${Object.entries(kept)
+                    .filter(([, n]) => n > 0)
+                    .map(([object, n]) => `${object} ${num(n)}`)
+                    .join(', ')}) that records Ferry did not create still refer to, and updates them instead.`
+                : ''}
             </p>
           ) : null}
         </div>
