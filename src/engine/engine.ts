@@ -398,6 +398,7 @@ export class Engine {
       const state = new RunState(ledger, run, progress);
       if (options.signal) state.signal = options.signal;
       if (resumeFrom) {
+        state.resumed = true;
         state.restoreCounts(run.counts);
         state.messages.push(`Resumed run ${run.id} (${run.kind}, started ${run.startedAt}) where it stopped.`);
       }

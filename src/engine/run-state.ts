@@ -22,6 +22,8 @@ export class RunState {
   private readonly unwrittenFailures: FailureRow[] = [];
   /** Set by the engine from the run options; see CommonRunOptions.signal. */
   signal?: AbortSignal;
+  /** This call resumed an unfinished run: writes of its earlier attempt may have lost their answers. */
+  resumed = false;
 
   constructor(
     readonly ledger: Ledger,

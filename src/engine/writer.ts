@@ -84,6 +84,39 @@ export class RecordWriter {
     this.externalIdFields.set(plan.object, field);
     if (!this.state.dryRun && (await this.state.ledger.hasOpenFailures(plan.object, this.state.run.id))) this.openFailureObjects.add(plan.object);
     if (!this.state.dryRun) await this.resolvePendingCreates(plan, field);
+    if (!this.state.dryRun && this.state.resumed) await this.recoverLostUpdates(plan);
+  }
+
+  /**
+   * Updates of this run's earlier attempt whose outcome was never recorded (journaled, sent, then the
+   * process died): the fields the target holds as they were sent did arrive, so they are recorded as
+   * written. Otherwise a matched record's field filled by that lost write would look like one a person
+   * typed (fill-empty never writes it again), and a created record's like one never written.
+   */
+  private async recoverLostUpdates(plan: ObjectPlan): Promise<void> {
+    const state = this.state;
+    const lost: JournalEntry[] = [];
+    for await (const page of state.ledger.iterateJournal(state.run.id, plan.object)) {
+      const updates = page.filter((entry) => entry.action === 'update' && !entry.undone);
+      if (updates.length === 0) continue;
+      const links = await state.getLinks(plan.object, updates.map((entry) => entry.sourceId));
+      lost.push(...updates.filter((entry) => links.get(entry.sourceId)?.targetId === entry.targetId && links.get(entry.sourceId)?.updatedRunId !== state.run.id));
+    }
+    for (const part of chunk(lost, this.target.capabilities().batchSize.read)) {
+      const current = new Map((await this.target.readByIds(plan.targetObject, part.map((entry) => entry.targetId), plan.targetFields)).map((record) => [record.id, record]));
+      const links = await state.getLinks(plan.object, part.map((entry) => entry.sourceId));
+      const recovered: Link[] = [];
+      for (const entry of part) {
+        const link = links.get(entry.sourceId);
+        const now = current.get(entry.targetId);
+        if (!link || !now) continue;
+        const arrived = Object.entries(entry.after ?? {}).filter(([field, value]) =>
+          valuesEqual(now.fields[field] ?? null, (value ?? null) as FieldValue, plan.targetFieldSchemas.get(field)?.type),
+        );
+        if (arrived.length > 0) recovered.push({ ...link, written: { ...(link.written ?? {}), ...Object.fromEntries(arrived) } });
+      }
+      if (recovered.length > 0) await state.commit({ object: plan.object, links: recovered });
+    }
   }
 
   /**
@@ -665,7 +698,12 @@ export class RecordWriter {
         continue;
       }
       if (!(field in written)) {
-        if (option === 'update' ? !equal(next, now) : isEmpty(now) && !isEmpty(next)) fields[field] = next;
+        if (option === 'update') {
+          // Equal already (a create whose answer was lost, found again by its external id): from now on
+          // it is what Ferry wrote, so a later edit in the target is seen as one.
+          if (!equal(next, now)) fields[field] = next;
+          else synced[field] = next;
+        } else if (isEmpty(now) && !isEmpty(next)) fields[field] = next;
         continue;
       }
       const last = written[field] as FieldValue;

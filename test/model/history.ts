@@ -29,7 +29,8 @@ export interface History {
 // Small value pools, so keys collide (duplicates, ambiguous matches) and values repeat (no-op edits).
 const emails = fc.constantFrom('ann@x.test', 'Ann@X.test', 'bob@x.test', 'cy@y.test', 'not-an-email', null);
 const domains = fc.constantFrom('x.test', 'www.x.test', 'y.test', 'z.test', null);
-const companyNames = fc.constantFrom('Acme', 'Bolt', 'Core', null); // null: the target refuses it (NOT NULL)
+// null: the target refuses it (NOT NULL), rarely, so most companies make it.
+const companyNames = fc.oneof({ arbitrary: fc.constantFrom('Acme', 'Bolt', 'Core'), weight: 5 }, { arbitrary: fc.constant(null), weight: 1 });
 const titles = fc.constantFrom('CEO', 'CTO', 'Buyer', null);
 const firsts = fc.constantFrom('Ann', 'Bob', 'Cy', null);
 const pick = fc.nat(30);
@@ -53,7 +54,8 @@ const targetSteps: fc.Arbitrary<Step>[] = [
 ];
 const targetEdit: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ t: fc.constant('target-edit' as const), object: fc.constant('contacts' as const), pick, field: fc.constantFrom('firstname', 'jobtitle', 'email'), value: fc.oneof(firsts, titles, emails) }),
-  fc.record({ t: fc.constant('target-edit' as const), object: fc.constant('companies' as const), pick, field: fc.constantFrom('name', 'domain'), value: fc.oneof(fc.constantFrom('Edited Co'), domains) }),
+  fc.record({ t: fc.constant('target-edit' as const), object: fc.constant('companies' as const), pick, field: fc.constant('name'), value: fc.constantFrom('Edited Co', 'Acme') }),
+  fc.record({ t: fc.constant('target-edit' as const), object: fc.constant('companies' as const), pick, field: fc.constant('domain'), value: domains }),
 );
 const delta: fc.Arbitrary<Step> = fc
   .record({
@@ -66,7 +68,11 @@ const delta: fc.Arbitrary<Step> = fc
 
 export const historyArbitrary = (size: { setup: number; later: number }): fc.Arbitrary<History> =>
   fc.record({
-    setup: fc.array(fc.oneof({ arbitrary: fc.oneof(...sourceSteps), weight: 3 }, { arbitrary: fc.oneof(...targetSteps), weight: 1 }), { maxLength: size.setup }),
+    setup: fc.array(fc.oneof({ arbitrary: fc.oneof(...sourceSteps), weight: 3 }, { arbitrary: fc.oneof(...targetSteps), weight: 1 }), {
+      minLength: Math.min(2, size.setup),
+      maxLength: size.setup,
+      size: 'max',
+    }),
     fullCrashAt: crash,
     later: fc.array(
       fc.oneof(
@@ -74,10 +80,10 @@ export const historyArbitrary = (size: { setup: number; later: number }): fc.Arb
         { arbitrary: fc.oneof(...sourceSteps), weight: 4 },
         { arbitrary: fc.record({ t: fc.constant('source-contact-delete' as const), pick }), weight: 1 },
         { arbitrary: fc.oneof(...targetSteps), weight: 1 },
-        { arbitrary: targetEdit, weight: 2 },
+        { arbitrary: targetEdit, weight: 3 },
         { arbitrary: delta, weight: 3 },
       ),
-      { maxLength: size.later },
+      { minLength: Math.min(4, size.later), maxLength: size.later, size: 'max' },
     ),
   });
 

@@ -97,6 +97,11 @@ export class Model {
   lastCreate?: number;
   lastUpdate?: number;
   private runs = 0;
+  /** How often each interesting case came up: shows the histories reach them (printed by the test). */
+  readonly events = new Map<string, number>();
+  private event(name: string): void {
+    this.events.set(name, (this.events.get(name) ?? 0) + 1);
+  }
 
   // ---- a run
 
@@ -108,7 +113,7 @@ export class Model {
     const lowerBound = kind === 'full' ? -Infinity : Math.min(...bounds);
     for (const object of OBJECTS) {
       const window = [...this.source[object].values()].filter((record) => record.at >= lowerBound);
-      this.match(object, window, run);
+      this.match(object, window);
       this.write(object, window, mode, run);
     }
     this.reattach(mode, run);
@@ -118,7 +123,7 @@ export class Model {
 
   // ---- matching (semantics: Matching; concepts.md: source duplicates, refresh matching)
 
-  private match(object: ObjectName, window: SourceRecord[], run: number): void {
+  private match(object: ObjectName, window: SourceRecord[]): void {
     const links = this.links[object];
     const byId = [...window].sort((a, b) => Number(a.id) - Number(b.id));
     // Duplicate groups: records of the window sharing a key (linked ones lead nothing new but join).
@@ -163,10 +168,10 @@ export class Model {
       const targetKey = targets[0]!;
       // A target record another source record is linked to: this one is its duplicate (merged).
       links.set(record.id, { targetKey, origin: owned.has(targetKey) ? 'merged' : 'matched', written: {} });
+      this.event(owned.has(targetKey) ? 'matched a record linked to another (merged)' : 'matched an existing target record');
       owned.add(targetKey);
       if (group) Object.assign(group, { linkedSource: record.id, linkedTarget: targetKey });
     }
-    void run;
   }
 
   // ---- writing (semantics: Full migration, Delta migration; concepts.md: modes, conflicts, duplicates)
@@ -178,11 +183,17 @@ export class Model {
     const ordered = [...window].sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id));
     for (const record of ordered) {
       const mapped = mapRecord(object, record);
-      if ('error' in mapped) continue; // failed, with the field and value
+      if ('error' in mapped) {
+        this.event('record not mappable (failed)');
+        continue; // failed, with the field and value
+      }
       const link = links.get(record.id);
       if (!link) {
         const issue = this.issues[object].get(record.id);
-        if (issue?.kind === 'ambiguous') continue; // held back
+        if (issue?.kind === 'ambiguous') {
+          this.event('ambiguous match held back');
+          continue;
+        }
         if (issue?.kind === 'duplicate') {
           const leader = links.get(issue.leader);
           if (leader) {
@@ -196,7 +207,10 @@ export class Model {
       }
       // A record never written through is new to the modes: its first write belongs to a run that creates.
       const neverWritten = link.fingerprint === undefined;
-      if (neverWritten ? !mode.create : !mode.update) continue;
+      if (neverWritten ? !mode.create : !mode.update) {
+        if (neverWritten) this.event('linked record left to a run that creates');
+        continue;
+      }
       if (!neverWritten && link.fingerprint === fingerprintOf(mapped.values)) continue; // unchanged
       if (this.isGroup(object, record.id)) {
         groups.add(link.targetKey);
@@ -210,7 +224,10 @@ export class Model {
       links.set(id, { targetKey: leaderLink.targetKey, origin: 'merged', written: {} });
       groups.add(leaderLink.targetKey);
     }
-    for (const targetKey of groups) this.writeGroup(object, targetKey, mode, run, false);
+    for (const targetKey of groups) {
+      this.event('merged group written');
+      this.writeGroup(object, targetKey, mode, run, false);
+    }
   }
 
   private isGroup(object: ObjectName, sourceId: string): boolean {
@@ -245,7 +262,11 @@ export class Model {
     const { translated, missing } = this.translate(object, values);
     const fields: Record<string, Value> = {};
     for (const field of Object.values(FIELD_MAP[object])) fields[field] = translated[field] ?? null;
-    if (this.refused(object, fields)) return;
+    if (this.refused(object, fields)) {
+      this.event('create refused by the target');
+      return;
+    }
+    if (missing.length > 0) this.event('created without a missing reference');
     const targetKey = `c:${record.id}`;
     this.target[object].set(targetKey, fields);
     this.links[object].set(record.id, {
@@ -284,7 +305,10 @@ export class Model {
       if (referencesOnly && !(field in REFERENCES[object])) continue;
       const now = target[field] ?? null;
       if (!(field in link.written)) {
-        if (updateAll ? !same(field, next, now) : isEmpty(now) && !isEmpty(next)) fields[field] = next;
+        if (updateAll) {
+          if (!same(field, next, now)) fields[field] = next;
+          else synced[field] = next; // Ferry's field from now on (e.g. a create whose answer was lost)
+        } else if (isEmpty(now) && !isEmpty(next)) fields[field] = next;
         continue;
       }
       const last = link.written[field] ?? null;
@@ -293,10 +317,16 @@ export class Model {
         continue;
       }
       if (same(field, next, last)) continue; // changed only in the target: kept
+      if (!same(field, now, last)) this.event(`conflict settled by ${mode.policy}`);
       if (same(field, now, last) || mode.policy === 'source-wins') fields[field] = next;
       else if (mode.policy === 'skip-record') return; // nothing of it written; reported again when read again
     }
-    if (this.refused(object, { ...target, ...fields })) return;
+    if (this.refused(object, { ...target, ...fields })) {
+      this.event('update refused by the target');
+      return;
+    }
+    if (referencesOnly && Object.keys(fields).length > 0) this.event('reference attached later');
+    if (Object.keys(synced).length > 0) this.event('target value taken as written');
     Object.assign(target, fields);
     link.written = { ...link.written, ...synced, ...fields };
     if (!referencesOnly && fingerprint !== undefined) link.fingerprint = fingerprint;

@@ -1,0 +1,261 @@
+import { createConnector } from '../../src/connectors/registry.js';
+import type { Connector } from '../../src/core/connector.js';
+import { ProgressStream } from '../../src/core/progress.js';
+import { Engine, type DeltaOptions } from '../../src/engine/index.js';
+import { Ledger } from '../../src/ledger/index.js';
+import { copyField, objectMapping } from '../../src/project/project-file.js';
+import type { ProjectFile } from '../../src/project/types.js';
+import { createFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
+import { Model, OBJECTS, type ObjectName, type Value } from './model.js';
+import type { History, Step } from './history.js';
+
+const EPOCH = Date.parse('2026-03-01T00:00:00.000Z');
+const instant = (minute: number) => new Date(EPOCH + minute * 60_000).toISOString();
+
+/** What the real engine does with a history, next to what the model says it must do. */
+export class ModelRun {
+  readonly model = new Model();
+  private clock = 0;
+  private nextSourceId = 1;
+  /** Hand-made target rows in creation order, per object (what `target-edit` picks among, with Ferry's). */
+  private readonly project: ProjectFile;
+  steps = 0;
+  runs = 0;
+  crashes = 0;
+
+  private constructor(private readonly fixture: Fixture) {
+    this.project = {
+      ...fixture.project,
+      options: { ...fixture.project.options, pageSize: 2 },
+      objects: [
+        objectMapping({ source: 'companies', target: 'companies', matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }], fields: [copyField('name'), copyField('domain')] }),
+        objectMapping({
+          source: 'contacts',
+          target: 'contacts',
+          matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
+          fields: [copyField('first_name', 'firstname'), copyField('email'), copyField('job_title', 'jobtitle'), copyField('company_id')],
+        }),
+      ],
+    };
+  }
+
+  static async start(backend: Backend): Promise<ModelRun> {
+    return new ModelRun(await createFixture(backend));
+  }
+
+  async close(): Promise<void> {
+    await this.fixture.cleanup();
+  }
+
+  /** Plays a whole history, comparing the target with the model after every run; returns the first divergence. */
+  async play(history: History): Promise<string | undefined> {
+    for (const step of history.setup) await this.apply(step);
+    const full = await this.runEngine('full', { createNew: true, updateChanged: true }, history.fullCrashAt);
+    if (full) return `after step ${history.setup.length + 1} (ferry migrate): ${full}`;
+    for (const [index, step] of history.later.entries()) {
+      const divergence = await this.apply(step);
+      if (divergence) return `after step ${history.setup.length + 2 + index}: ${divergence}`;
+    }
+    return undefined;
+  }
+
+  private async apply(step: Step): Promise<string | undefined> {
+    this.steps += 1;
+    const { source, target } = this.fixture;
+    const model = this.model;
+    const pickOf = (object: ObjectName, pick: number) => {
+      const ids = [...model.source[object].keys()];
+      return ids.length === 0 ? undefined : ids[pick % ids.length]!;
+    };
+    switch (step.t) {
+      case 'tick':
+        this.clock += step.minutes;
+        return undefined;
+      case 'source-company': {
+        const id = String(this.nextSourceId++);
+        await source.run('INSERT INTO companies (id, name, domain, updated_at) VALUES (?, ?, ?, ?)', [Number(id), step.name, step.domain, instant(this.clock)]);
+        model.source.companies.set(id, { id, at: this.clock, fields: { name: step.name, domain: step.domain } });
+        return undefined;
+      }
+      case 'source-company-edit': {
+        const id = pickOf('companies', step.pick);
+        if (!id) return undefined;
+        await source.run(`UPDATE companies SET ${step.field} = ?, updated_at = ? WHERE id = ?`, [step.value, instant(this.clock), Number(id)]);
+        const record = model.source.companies.get(id)!;
+        record.fields[step.field] = step.value;
+        record.at = this.clock;
+        return undefined;
+      }
+      case 'source-contact': {
+        const id = String(this.nextSourceId++);
+        const company = step.company === null ? null : (pickOf('companies', step.company) ?? null);
+        await source.run('INSERT INTO contacts (id, first_name, email, job_title, company_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          Number(id),
+          step.first,
+          step.email,
+          step.title,
+          company === null ? null : Number(company),
+          instant(this.clock),
+        ]);
+        model.source.contacts.set(id, { id, at: this.clock, fields: { first_name: step.first, email: step.email, job_title: step.title, company_id: company } });
+        return undefined;
+      }
+      case 'source-contact-edit': {
+        const id = pickOf('contacts', step.pick);
+        if (!id) return undefined;
+        const value = step.field === 'company_id' ? (step.company === null ? null : (pickOf('companies', step.company) ?? null)) : step.value;
+        await source.run(`UPDATE contacts SET ${step.field} = ?, updated_at = ? WHERE id = ?`, [
+          step.field === 'company_id' && value !== null ? Number(value) : value,
+          instant(this.clock),
+          Number(id),
+        ]);
+        const record = model.source.contacts.get(id)!;
+        record.fields[step.field] = value;
+        record.at = this.clock;
+        return undefined;
+      }
+      case 'source-contact-delete': {
+        const id = pickOf('contacts', step.pick);
+        if (!id) return undefined;
+        await source.run('DELETE FROM contacts WHERE id = ?', [Number(id)]);
+        model.source.contacts.delete(id);
+        return undefined;
+      }
+      case 'target-company': {
+        const [row] = await target.all<{ id: number }>('INSERT INTO companies (name, domain) VALUES (?, ?) RETURNING id', [step.name, step.domain]);
+        model.target.companies.set(`h:${row!.id}`, { name: step.name, domain: step.domain });
+        return undefined;
+      }
+      case 'target-contact': {
+        const [row] = await target.all<{ id: number }>('INSERT INTO contacts (firstname, email, jobtitle) VALUES (?, ?, ?) RETURNING id', [step.first, step.email, step.title]);
+        model.target.contacts.set(`h:${row!.id}`, { firstname: step.first, email: step.email, jobtitle: step.title, company_id: null });
+        return undefined;
+      }
+      case 'target-edit': {
+        const rows = await this.targetRows(step.object);
+        const names = [...model.target[step.object].keys()].sort();
+        if (names.length === 0) return undefined;
+        const name = names[step.pick % names.length]!;
+        const row = rows.find((candidate) => candidate.name === name);
+        if (!row) return `target record ${step.object} ${name} is missing before an edit`;
+        await target.run(`UPDATE ${step.object} SET ${step.field} = ? WHERE id = ?`, [step.value, row.id]);
+        model.target[step.object].get(name)![step.field] = step.value;
+        return undefined;
+      }
+      case 'delta':
+        return this.runEngine('delta', { createNew: step.create, updateChanged: step.update, onConflict: step.policy }, step.crashAt);
+    }
+  }
+
+  /** One run of the real engine (killed at a write and resumed, when asked), then the comparison. */
+  private async runEngine(kind: 'full' | 'delta', options: DeltaOptions, crashAt: number | null): Promise<string | undefined> {
+    this.runs += 1;
+    const highWaterMark = this.clock;
+    const attempt = async (crash: number | null) => {
+      const session = await this.openEngine(crash);
+      try {
+        return kind === 'full' ? await session.engine.migrate() : await session.engine.delta(options);
+      } finally {
+        await session.close();
+      }
+    };
+    try {
+      await attempt(crashAt);
+    } catch (error) {
+      if (!(error instanceof LostAnswer) && !String(error).includes(LOST_ANSWER)) throw error;
+      this.crashes += 1;
+      // The same command again resumes the interrupted run.
+      const resumed = await attempt(null);
+      if (!resumed.resumed) return 'the command after an interrupted run did not resume it';
+    }
+    this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark);
+    return this.compare();
+  }
+
+  private async openEngine(crashAt: number | null): Promise<{ engine: Engine; close(): Promise<void> }> {
+    const dir = this.fixture.dir;
+    const ledger = await Ledger.open(this.fixture.ledgerLocation, { baseDir: dir });
+    const source = createConnector(this.project.source, { baseDir: dir, role: 'source' });
+    source.now = () => Promise.resolve(instant(this.clock));
+    const target = createConnector(this.project.target, { baseDir: dir, role: 'target' });
+    if (crashAt !== null) loseAnswer(target, crashAt);
+    const engine = new Engine({ project: this.project, source, target, ledger, progress: new ProgressStream() });
+    return {
+      engine,
+      async close() {
+        await source.close();
+        await target.close();
+        await ledger.close();
+      },
+    };
+  }
+
+  private async targetRows(object: ObjectName): Promise<{ id: number; name: string; fields: Record<string, Value> }[]> {
+    const rows = await this.fixture.target.all<Record<string, unknown>>(`SELECT * FROM ${object} ORDER BY id`);
+    return rows.map((row) => ({
+      id: Number(row.id),
+      name: row.ferry_source_id ? `c:${String(row.ferry_source_id as string)}` : `h:${String(row.id as number)}`,
+      fields: Object.fromEntries(
+        Object.keys(object === 'companies' ? { name: 1, domain: 1 } : { firstname: 1, email: 1, jobtitle: 1, company_id: 1 }).map((field) => [
+          field,
+          row[field] === null || row[field] === undefined ? null : String(row[field] as string),
+        ]),
+      ),
+    }));
+  }
+
+  /** Every target record and field against the model's, references compared by the names of their records. */
+  private async compare(): Promise<string | undefined> {
+    const companies = await this.targetRows('companies');
+    const companyName = new Map(companies.map((row) => [String(row.id), row.name]));
+    for (const object of OBJECTS) {
+      const rows = object === 'companies' ? companies : await this.targetRows(object);
+      const actual = new Map<string, Record<string, Value>>();
+      for (const row of rows) {
+        if (actual.has(row.name)) return `${object}: two target records for ${row.name} (a duplicate)`;
+        const fields = { ...row.fields };
+        if (object === 'contacts' && fields.company_id !== null) fields.company_id = companyName.get(fields.company_id!) ?? `?${fields.company_id}`;
+        actual.set(row.name, fields);
+      }
+      const expected = this.model.target[object];
+      const problems: string[] = [];
+      for (const name of new Set([...expected.keys(), ...actual.keys()])) {
+        const want = expected.get(name);
+        const got = actual.get(name);
+        if (!want) problems.push(`${object} ${name} exists in the target but the model has no such record: ${JSON.stringify(got)}`);
+        else if (!got) problems.push(`${object} ${name} is missing in the target; the model has ${JSON.stringify(want)}`);
+        else {
+          for (const field of Object.keys(want)) {
+            if ((want[field] ?? null) !== (got[field] ?? null)) problems.push(`${object} ${name}.${field}: target has ${JSON.stringify(got[field])}, the model says ${JSON.stringify(want[field])}`);
+          }
+        }
+      }
+      if (problems.length > 0) return problems.join('\n');
+    }
+    return undefined;
+  }
+}
+
+const LOST_ANSWER = 'the answer to this write was lost (simulated crash)';
+class LostAnswer extends Error {
+  constructor() {
+    super(LOST_ANSWER);
+  }
+}
+
+/** The `crashAt`-th create or update call reaches the target, then its answer is lost and the process "dies". */
+function loseAnswer(target: Connector, crashAt: number): void {
+  let calls = 0;
+  const create = target.create.bind(target);
+  const update = target.update.bind(target);
+  target.create = async (object, inputs) => {
+    const results = await create(object, inputs);
+    if (calls++ === crashAt) throw new LostAnswer();
+    return results;
+  };
+  target.update = async (object, inputs) => {
+    const results = await update(object, inputs);
+    if (calls++ === crashAt) throw new LostAnswer();
+    return results;
+  };
+}

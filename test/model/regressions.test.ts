@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ModelRun } from './harness.js';
+import { describeHistory, type History } from './history.js';
+
+/**
+ * Histories the model-based test shrank from failures, kept as plain tests: each one a defect that was
+ * found and fixed (the comment says which). They replay through the same harness and comparison.
+ */
+const FOUND: { defect: string; history: History }[] = [
+  {
+    defect: 'a create whose answer was lost and was found again by its external id kept no written values, so a later target edit was overwritten by an unrelated source change',
+    history: {
+      setup: [
+        { t: 'target-company', name: 'Acme (typed)', domain: 'y.test' },
+        { t: 'target-company', name: 'Acme (typed)', domain: 'y.test' },
+        { t: 'source-company', name: 'Acme', domain: 'y.test' },
+      ],
+      fullCrashAt: null,
+      later: [
+        { t: 'source-company-edit', pick: 0, field: 'domain', value: 'Acme' },
+        { t: 'delta', policy: 'source-wins', crashAt: 0, create: true, update: false },
+        { t: 'target-edit', object: 'companies', pick: 0, field: 'domain', value: 'x.test' },
+        { t: 'source-company-edit', pick: 0, field: 'name', value: 'x.test' },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: true },
+      ],
+    },
+  },
+  {
+    defect: "an update of a matched record whose answer was lost left the field it filled looking like one a person typed, so the source's later changes to it were never written",
+    history: {
+      setup: [
+        { t: 'target-contact', first: null, email: 'cy@y.test', title: 'CEO' },
+        { t: 'source-company', name: null, domain: 'x.test' },
+        { t: 'source-contact', first: 'Ann', email: 'ann@x.test', title: 'CEO', company: null },
+        { t: 'source-contact', first: 'Ann', email: 'cy@y.test', title: 'CEO', company: null },
+      ],
+      fullCrashAt: 2,
+      later: [
+        { t: 'source-contact-edit', pick: 7, field: 'first_name', value: 'ann@x.test', company: null },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: true },
+      ],
+    },
+  },
+  {
+    defect: 'a create-new delta linked a new duplicate of a migrated record but never wrote its (newer) values',
+    history: {
+      setup: [{ t: 'source-contact', first: 'Ann', email: 'bob@x.test', title: 'CEO', company: null }],
+      fullCrashAt: null,
+      later: [
+        { t: 'source-contact', first: 'Ann', email: 'bob@x.test', title: 'CEO', company: null },
+        { t: 'source-contact-edit', pick: 3, field: 'first_name', value: 'Bob', company: null },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: false },
+      ],
+    },
+  },
+];
+
+describe('histories the model-based test found', () => {
+  for (const { defect, history } of FOUND) {
+    it(defect, async () => {
+      const run = await ModelRun.start('sqlite');
+      try {
+        const divergence = await run.play(history);
+        expect(divergence, `${divergence ?? ''}\n${describeHistory(history)}`).toBeUndefined();
+      } finally {
+        await run.close();
+      }
+    });
+  }
+});
