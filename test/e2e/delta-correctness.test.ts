@@ -147,6 +147,47 @@ for (const backend of BACKENDS) {
       expect(idle.counts.contacts).toMatchObject({ updated: 0, created: 0 });
     });
 
+    it('retry attaches the references of records an earlier run (the demo) wrote without them', async () => {
+      await fixture.source.run(`UPDATE deals SET stage = 'Negotiating' WHERE id = 1`);
+      // The demo's sample has note 2, whose deal 1 cannot be mapped: the note arrives without its deal.
+      await session((engine) => engine.demo({ sampleSize: 2 }));
+      const note = await targetIdOf('notes', '2');
+      const full = await migrate();
+      expect(full.counts.deals).toMatchObject({ failed: 1 });
+      const fixed = structuredClone(fixture.project);
+      const stage = fixed.objects.find((object) => object.source === 'deals')!.fields.find((field) => field.target === 'dealstage')!;
+      if (stage.transform.kind === 'map') stage.transform.values.Negotiating = 'open';
+      const opened = await fixture.open(fixed, { sourceNow });
+      try {
+        const retry = await opened.engine.retry(full.runId);
+        expect(retry.counts.deals).toMatchObject({ created: 1 });
+      } finally {
+        await opened.close();
+      }
+      const deal = await targetIdOf('deals', '1');
+      const [row] = await fixture.target.all<{ deal_id: number }>('SELECT deal_id FROM notes WHERE id = ?', [Number(note)]);
+      expect(String(row!.deal_id)).toBe(deal);
+      expect(await session((_, ledger) => ledger.listFailures({ unresolved: true, object: 'notes' }))).toEqual([]);
+    });
+
+    it('verify compares values the way the target stores them: an e-mail the target lower-cased is no finding', async () => {
+      await fixture.source.run(`UPDATE contacts SET email = 'Jane.Doe@Globex.test' WHERE id = 1`);
+      await migrate();
+      const jane = await targetIdOf('contacts', '1');
+      await fixture.target.run('UPDATE contacts SET email = lower(email) WHERE id = ?', [Number(jane)]);
+      const result = await verify();
+      expect(result.issues).toEqual([]);
+      expect(result.ok).toBe(true);
+    });
+
+    it('a matchOnly object (owners) gets no external-id column in the target: Ferry never writes it', async () => {
+      await migrate();
+      const [user] = await fixture.target.all<Record<string, unknown>>('SELECT * FROM users');
+      expect(Object.keys(user!)).not.toContain('ferry_source_id');
+      const [company] = await fixture.target.all<Record<string, unknown>>('SELECT * FROM companies');
+      expect(Object.keys(company!)).toContain('ferry_source_id');
+    });
+
     it('verify reports a referenced record that moved when the ledger thinks it was written', async () => {
       tick();
       await migrate();
