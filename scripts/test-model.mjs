@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // The model-based delta test at its large size (docs/development.md): 3,000 histories of up to 30 steps,
 // with a seed of the day unless FERRY_MODEL_SEED is set, printed so a failure can be replayed.
 import { spawnSync } from 'node:child_process';
