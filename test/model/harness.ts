@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createConnector } from '../../src/connectors/registry.js';
 import type { Connector } from '../../src/core/connector.js';
 import { ProgressStream } from '../../src/core/progress.js';
@@ -5,6 +7,7 @@ import { Engine, type DeltaOptions } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
+import { runChild } from '../support/child.js';
 import { createFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
 import { Model, OBJECTS, type ObjectName, type Value } from './model.js';
 import type { History, Step } from './history.js';
@@ -159,6 +162,24 @@ export class ModelRun {
         await session.close();
       }
     };
+    if (crashAt !== null && process.env.FERRY_MODEL_SIGKILL === '1') {
+      // The real thing, on demand: a child process SIGKILLed right before or after a write reaches the
+      // target, or right after a ledger commit; the same command then resumes in this process.
+      const projectPath = join(this.fixture.dir, 'model-project.json');
+      writeFileSync(projectPath, JSON.stringify(this.project));
+      const point = [`write:${crashAt + 1}:after`, `write:${crashAt + 1}:before`, undefined][crashAt % 3];
+      const child = await runChild(projectPath, this.fixture.dir, kind === 'full' ? 'migrate' : 'delta', {
+        FERRY_TEST_SOURCE_NOW: instant(highWaterMark),
+        FERRY_TEST_DELTA: JSON.stringify(options),
+        ...(point ? { FERRY_TEST_KILL_AT: point } : { FERRY_TEST_KILL_LEDGER: `transaction:${crashAt + 1}` }),
+      });
+      if (child.signal === 'SIGKILL') {
+        this.crashes += 1;
+        await attempt(null);
+      } else if (child.code !== 0 && child.code !== 3) return `the child run failed: ${child.stderr}${child.stdout}`;
+      this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark);
+      return this.compare();
+    }
     try {
       await attempt(crashAt);
     } catch (error) {

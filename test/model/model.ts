@@ -55,8 +55,9 @@ export function matchKey(object: ObjectName, fields: Record<string, Value>): str
     const email = fields.email?.trim().toLowerCase();
     return email && EMAIL.test(email) ? email : undefined;
   }
+  // A domain needs a dot: `Acme` is no domain, so no key (never matches, never makes duplicates).
   const domain = fields.domain?.trim().toLowerCase().replace(/^www\./, '');
-  return domain ? domain : undefined;
+  return domain && /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain) ? domain : undefined;
 }
 
 /** Equal as the target field's kind compares: empty is empty, e-mails regardless of case. */

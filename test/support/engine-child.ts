@@ -24,6 +24,9 @@
  *   (`{ held: op, n, runId }` over IPC) and waits for its `continue` message. The run holds the ledger
  *   meanwhile: how the concurrency tests make a second process meet a running one, without sleeps.
  *
+ * FERRY_TEST_SOURCE_NOW=<ISO instant> fixes the source's clock (the run's high-water mark);
+ * FERRY_TEST_DELTA=<JSON DeltaOptions> sets the delta's modes and conflict policy (default: both modes).
+ *
  * With FERRY_TEST_WRITE_LOG=<file>, every write call the target answered is appended to that file as one
  * JSON line `{ op, object, ids, ok }` (ids: target ids for update/delete, source ids for create), so a
  * test can tell that no record was deleted twice across killed and resumed attempts.
@@ -38,7 +41,7 @@ import { createConnector } from '../../src/connectors/registry.js';
 import type { Connector, WriteResult } from '../../src/core/connector.js';
 import { toFerryError } from '../../src/core/errors.js';
 import { ProgressStream } from '../../src/core/progress.js';
-import { Engine } from '../../src/engine/index.js';
+import { Engine, type DeltaOptions } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
 
@@ -233,12 +236,16 @@ async function openLedger(): Promise<Ledger> {
 
 const ledger = watchedLedger(await openLedger());
 const source = watchedSource(createConnector(project.source, { baseDir, role: 'source' }));
+// FERRY_TEST_SOURCE_NOW: the source's clock (the run's high-water mark), fixed by the test.
+const fixedNow = process.env.FERRY_TEST_SOURCE_NOW;
+if (fixedNow) source.now = () => Promise.resolve(fixedNow);
 const target = watched(createConnector(project.target, { baseDir, role: 'target' }));
 const engine = new Engine({ project, source, target, ledger, progress: new ProgressStream() });
 try {
   const result =
     command === 'delta'
-      ? await engine.delta({ createNew: true, updateChanged: true })
+      ? // FERRY_TEST_DELTA: the delta's options as JSON (default: both modes).
+        await engine.delta(process.env.FERRY_TEST_DELTA ? (JSON.parse(process.env.FERRY_TEST_DELTA) as DeltaOptions) : { createNew: true, updateChanged: true })
       : command === 'undo'
         ? await engine.undo(Number(runArgument))
         : await engine.migrate();
