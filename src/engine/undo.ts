@@ -140,8 +140,34 @@ export async function undoRun(state: RunState, target: Connector, plansChildrenF
       });
     }
     if (!state.dryRun) {
+      await forgetLinksOfRun(state, object, runId);
       const failures = await ledger.listFailures({ runId, object, unresolved: true });
       await ledger.resolveFailures(object, failures.map((failure) => failure.sourceId), state.run.id);
     }
   }
+  // What the run settled (a warning whose reference it attached, a failure it wrote) is open again.
+  if (!state.dryRun) await ledger.reopenFailuresResolvedBy(runId);
+}
+
+/**
+ * A fingerprint no mapped values have: the record's last write is undone, so the next run that reads it
+ * compares it field by field again (its `written` values say what the target holds).
+ */
+export const UNDONE_FINGERPRINT = 'undone';
+
+/**
+ * The links the journal does not restore: links the run made without writing a record of its own
+ * (matched by its refresh matching, duplicates merged into a group) are removed, as they did not exist
+ * before it; links whose fingerprint it changed without a write of their own (a record found unchanged,
+ * a group member) get a fingerprint that matches nothing, so the next run looks at them again.
+ */
+async function forgetLinksOfRun(state: RunState, object: string, runId: number): Promise<void> {
+  const touched = await state.ledger.linksTouchedByRun(object, runId);
+  const made = touched.filter((link) => link.runId === runId && link.origin !== 'created');
+  const changed = touched.filter((link) => link.runId !== runId).map((link) => ({ ...link, fingerprint: UNDONE_FINGERPRINT, updatedRunId: null }));
+  if (made.length === 0 && changed.length === 0) return;
+  await state.ledger.transaction(async (store) => {
+    await store.deleteLinks(object, made.map((link) => link.sourceId));
+    await store.putLinks(changed);
+  });
 }

@@ -387,6 +387,17 @@ export class LedgerStore {
     }
   }
 
+  /** Links this run made (run id) or changed (updated run id), with their current values. */
+  async linksTouchedByRun(object: string, runId: number): Promise<Link[]> {
+    const rows = await this.db
+      .selectFrom('links')
+      .selectAll()
+      .where('object', '=', object)
+      .where((eb) => eb.or([eb('run_id', '=', runId), eb('updated_run_id', '=', runId)]))
+      .execute();
+    return rows.map(toLink);
+  }
+
   async countLinks(object: string, origins?: LinkOrigin[]): Promise<number> {
     let query = this.db.selectFrom('links').select((eb) => eb.fn.countAll<number>().as('n')).where('object', '=', object);
     if (origins) query = query.where('origin', 'in', origins);
@@ -602,6 +613,11 @@ export class LedgerStore {
       if (codes) query = query.where('code', 'in', codes);
       await query.execute();
     }
+  }
+
+  /** Failures (of earlier runs) that this run settled are open again: what an undo of the run owes the ledger. */
+  async reopenFailuresResolvedBy(runId: number): Promise<void> {
+    await this.db.updateTable('failures').set({ resolved_by_run_id: null }).where('resolved_by_run_id', '=', runId).execute();
   }
 
   /** Whether an object has unresolved failures (or warnings) recorded by runs other than `exceptRunId`. */

@@ -25,6 +25,8 @@ export class ModelRun {
   steps = 0;
   runs = 0;
   crashes = 0;
+  /** Ids of the engine's runs not undone, newest last (what `undo` undoes). */
+  private readonly runIds: number[] = [];
 
   private constructor(private readonly fixture: Fixture) {
     this.project = {
@@ -125,16 +127,19 @@ export class ModelRun {
         return undefined;
       }
       case 'target-company': {
+        model.targetChanged();
         const [row] = await target.all<{ id: number }>('INSERT INTO companies (name, domain) VALUES (?, ?) RETURNING id', [step.name, step.domain]);
         model.target.companies.set(`h:${row!.id}`, { name: step.name, domain: step.domain });
         return undefined;
       }
       case 'target-contact': {
+        model.targetChanged();
         const [row] = await target.all<{ id: number }>('INSERT INTO contacts (firstname, email, jobtitle) VALUES (?, ?, ?) RETURNING id', [step.first, step.email, step.title]);
         model.target.contacts.set(`h:${row!.id}`, { firstname: step.first, email: step.email, jobtitle: step.title, company_id: null });
         return undefined;
       }
       case 'target-edit': {
+        model.targetChanged();
         const rows = await this.targetRows(step.object);
         const names = [...model.target[step.object].keys()].sort();
         if (names.length === 0) return undefined;
@@ -146,7 +151,24 @@ export class ModelRun {
         return undefined;
       }
       case 'delta':
+        // After the full migration was undone, a person migrates again (a delta is refused until then).
+        if (model.lastCreate === undefined || model.lastUpdate === undefined) return this.runEngine('full', { createNew: true, updateChanged: true }, step.crashAt);
         return this.runEngine('delta', { createNew: step.create, updateChanged: step.update, onConflict: step.policy }, step.crashAt);
+      case 'undo': {
+        if (!model.canUndo()) return undefined;
+        const runId = this.runIds.pop()!;
+        const session = await this.openEngine(null);
+        try {
+          const result = await session.engine.undo(runId);
+          if (result.status !== 'completed') return `undo of run ${runId} ended ${result.status}`;
+        } catch (error) {
+          return `undo of run ${runId} was refused: ${String(error)}`;
+        } finally {
+          await session.close();
+        }
+        model.undo();
+        return this.compare();
+      }
     }
   }
 
@@ -175,19 +197,21 @@ export class ModelRun {
       });
       if (child.signal === 'SIGKILL') {
         this.crashes += 1;
-        await attempt(null);
+        this.runIds.push((await attempt(null)).runId);
       } else if (child.code !== 0 && child.code !== 3) return `the child run failed: ${child.stderr}${child.stdout}`;
+      else this.runIds.push((JSON.parse(child.stdout) as { runId: number }).runId);
       this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark);
       return this.compare();
     }
     try {
-      await attempt(crashAt);
+      this.runIds.push((await attempt(crashAt)).runId);
     } catch (error) {
       if (!(error instanceof LostAnswer) && !String(error).includes(LOST_ANSWER)) throw error;
       this.crashes += 1;
       // The same command again resumes the interrupted run.
       const resumed = await attempt(null);
       if (!resumed.resumed) return 'the command after an interrupted run did not resume it';
+      this.runIds.push(resumed.runId);
     }
     this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark);
     return this.compare();

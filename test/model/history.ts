@@ -16,7 +16,8 @@ export type Step =
   | { t: 'target-company'; name: string; domain: string | null }
   | { t: 'target-contact'; first: string | null; email: string | null; title: string | null }
   | { t: 'target-edit'; object: 'companies' | 'contacts'; pick: number; field: string; value: string | null }
-  | { t: 'delta'; create: boolean; update: boolean; policy: Policy; crashAt: number | null };
+  | { t: 'delta'; create: boolean; update: boolean; policy: Policy; crashAt: number | null }
+  | { t: 'undo' };
 
 export interface History {
   /** Both CRMs before the migration. */
@@ -82,6 +83,7 @@ export const historyArbitrary = (size: { setup: number; later: number }): fc.Arb
         { arbitrary: fc.oneof(...targetSteps), weight: 1 },
         { arbitrary: targetEdit, weight: 3 },
         { arbitrary: delta, weight: 3 },
+        { arbitrary: fc.constant({ t: 'undo' as const }), weight: 1 },
       ),
       { minLength: Math.min(4, size.later), maxLength: size.later, size: 'max' },
     ),
@@ -108,6 +110,8 @@ export function describeStep(step: Step): string {
       return `target: someone types a contact first=${show(step.first)} email=${show(step.email)} title=${show(step.title)}`;
     case 'target-edit':
       return `target: someone edits ${step.object} #${step.pick}: ${step.field}=${show(step.value)}`;
+    case 'undo':
+      return 'ferry undo <the newest run> (when nobody changed the target since it)';
     case 'delta':
       return `ferry delta${step.create ? ' --create-new' : ''}${step.update ? ' --update-changed' : ''} --on-conflict ${step.policy}${step.crashAt === null ? '' : ` (killed at write ${step.crashAt}, then resumed)`}`;
   }

@@ -104,11 +104,50 @@ export class Model {
     this.events.set(name, (this.events.get(name) ?? 0) + 1);
   }
 
+  /** The state before each run not undone, newest last; `clean` while nobody changed the target since. */
+  private readonly before: { state: string; clean: boolean }[] = [];
+
+  // ---- undo (semantics: "undo <run> deletes the records that run created and restores the fields it changed")
+
+  /** People changed the target: runs before now can no longer be undone to an exact earlier state. */
+  targetChanged(): void {
+    for (const entry of this.before) entry.clean = false;
+  }
+
+  /** Whether the newest run not undone can be undone with nothing in the target changed since (the only undo the model predicts). */
+  canUndo(): boolean {
+    return this.before.at(-1)?.clean === true;
+  }
+
+  /** Undo of the newest run: the target and the ledger as they were before it; the source stays as it is. */
+  undo(): void {
+    const entry = this.before.pop()!;
+    const state = JSON.parse(entry.state) as ReturnType<Model['capture']>;
+    for (const object of OBJECTS) {
+      this.target[object].clear();
+      for (const [name, fields] of state.target[object]) this.target[object].set(name, fields);
+      this.links[object].clear();
+      for (const [id, link] of state.links[object]) this.links[object].set(id, link);
+      this.issues[object].clear();
+      for (const [id, issue] of state.issues[object]) this.issues[object].set(id, issue);
+    }
+    this.lastCreate = state.lastCreate;
+    this.lastUpdate = state.lastUpdate;
+    this.event('run undone');
+  }
+
+  private capture() {
+    const entries = <T>(map: Record<ObjectName, Map<string, T>>) =>
+      Object.fromEntries(OBJECTS.map((object) => [object, [...map[object].entries()]])) as Record<ObjectName, [string, T][]>;
+    return { target: entries(this.target), links: entries(this.links), issues: entries(this.issues), lastCreate: this.lastCreate, lastUpdate: this.lastUpdate };
+  }
+
   // ---- a run
 
   /** A full migration (both modes) or a delta, as one atomic step: the model has no crashes, the engine must not show them. */
   run(kind: 'full' | 'delta', mode: Mode, highWaterMark: number): void {
     const run = ++this.runs;
+    this.before.push({ state: JSON.stringify(this.capture()), clean: true });
     const bounds = [mode.create ? this.lastCreate : undefined, mode.update ? this.lastUpdate : undefined].filter((bound): bound is number => bound !== undefined);
     // Lookback is a second and instants are whole minutes: the window is `at >= lower bound`.
     const lowerBound = kind === 'full' ? -Infinity : Math.min(...bounds);

@@ -53,6 +53,22 @@ const FOUND: { defect: string; history: History }[] = [
       ],
     },
   },
+  {
+    defect: 'undo left the links its refresh matching made (and the fingerprints it stored without a write), so the ledger was not as before the run and the next migration updated a record it should have created',
+    history: {
+      setup: [
+        { t: 'source-contact', first: 'Ann', email: 'ann@x.test', title: 'CEO', company: null },
+        { t: 'target-contact', first: 'Ann', email: 'ann@x.test', title: 'CEO' },
+        { t: 'source-company', name: 'Acme', domain: 'x.test' },
+      ],
+      fullCrashAt: null,
+      later: [
+        { t: 'undo' },
+        { t: 'source-contact-edit', pick: 0, field: 'email', value: null, company: null },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: false },
+      ],
+    },
+  },
 ];
 
 describe('histories the model-based test found', () => {
