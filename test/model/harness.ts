@@ -12,6 +12,7 @@ import { createFixture, type Backend, type Fixture } from '../support/crm-fixtur
 import { Model, OBJECTS, type ObjectName, type Value } from './model.js';
 import type { History, Step } from './history.js';
 
+const DEMO_SIZE = 2;
 const EPOCH = Date.parse('2026-03-01T00:00:00.000Z');
 const instant = (minute: number) => new Date(EPOCH + minute * 60_000).toISOString();
 
@@ -55,6 +56,18 @@ export class ModelRun {
   /** Plays a whole history, comparing the target with the model after every run; returns the first divergence. */
   async play(history: History): Promise<string | undefined> {
     for (const step of history.setup) await this.apply(step);
+    if (history.demo) {
+      this.runs += 1;
+      const session = await this.openEngine(null);
+      try {
+        this.runIds.push((await session.engine.demo({ sampleSize: DEMO_SIZE })).runId);
+      } finally {
+        await session.close();
+      }
+      this.model.demo(DEMO_SIZE);
+      const divergence = await this.compare();
+      if (divergence) return `after the demo: ${divergence}`;
+    }
     const full = await this.runEngine('full', { createNew: true, updateChanged: true }, history.fullCrashAt);
     if (full) return `after step ${history.setup.length + 1} (ferry migrate): ${full}`;
     for (const [index, step] of history.later.entries()) {

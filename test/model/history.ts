@@ -22,6 +22,8 @@ export type Step =
 export interface History {
   /** Both CRMs before the migration. */
   setup: Step[];
+  /** A demo (sample of 2 per object) before the full migration. */
+  demo?: boolean;
   /** The full migration's crash point (a write whose answer is lost), if any. */
   fullCrashAt: number | null;
   later: Step[];
@@ -74,6 +76,7 @@ export const historyArbitrary = (size: { setup: number; later: number }): fc.Arb
       maxLength: size.setup,
       size: 'max',
     }),
+    demo: fc.boolean(),
     fullCrashAt: crash,
     later: fc.array(
       fc.oneof(
@@ -122,6 +125,7 @@ const show = (value: unknown) => (value === null ? 'null' : typeof value === 'st
 export function describeHistory(history: History): string {
   return [
     ...history.setup.map(describeStep),
+    ...(history.demo ? ['ferry demo (2 records per object and what they refer to)'] : []),
     `ferry migrate${history.fullCrashAt === null ? '' : ` (killed at write ${history.fullCrashAt}, then resumed)`}`,
     ...history.later.map(describeStep),
   ]

@@ -161,6 +161,33 @@ export class Model {
     if (mode.update) this.lastUpdate = highWaterMark;
   }
 
+  /**
+   * A demo (semantics: "a small sample per object, with the related records that the sample needs"): the
+   * first `size` records of each object in the source's order, plus the companies the sampled contacts
+   * refer to; matched and written like a full run, but no reference is attached later and the windows stay.
+   */
+  demo(size: number): void {
+    const run = ++this.runs;
+    this.before.push({ state: JSON.stringify(this.capture()), clean: true });
+    const first = (object: ObjectName) => [...this.source[object].values()].sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id)).slice(0, size);
+    const contacts = first('contacts');
+    const companyIds = new Set(first('companies').map((record) => record.id));
+    for (const contact of contacts) {
+      const mapped = mapRecord('contacts', contact);
+      const company = 'error' in mapped ? null : mapped.values.company_id;
+      if (company) companyIds.add(company);
+    }
+    const sample: Record<ObjectName, SourceRecord[]> = {
+      companies: [...companyIds].map((id) => this.source.companies.get(id)).filter((record): record is SourceRecord => record !== undefined),
+      contacts,
+    };
+    const mode: Mode = { create: true, update: true, policy: 'source-wins' };
+    for (const object of OBJECTS) {
+      this.match(object, [...this.source[object].values()]);
+      this.write(object, sample[object], mode, run);
+    }
+  }
+
   // ---- matching (semantics: Matching; concepts.md: source duplicates, refresh matching)
 
   private match(object: ObjectName, window: SourceRecord[]): void {
