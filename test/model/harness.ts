@@ -26,8 +26,8 @@ export class ModelRun {
   steps = 0;
   runs = 0;
   crashes = 0;
-  /** Ids of the engine's runs not undone, newest last (what `undo` undoes). */
-  private readonly runIds: number[] = [];
+  /** The engine's and the model's numbers of the runs not undone, newest last (what `undo` undoes, `retry` picks from). */
+  private readonly runIds: { engine: number; model: number }[] = [];
 
   private constructor(private readonly fixture: Fixture) {
     this.project = {
@@ -60,11 +60,11 @@ export class ModelRun {
       this.runs += 1;
       const session = await this.openEngine(null);
       try {
-        this.runIds.push((await session.engine.demo({ sampleSize: DEMO_SIZE })).runId);
+        const engine = (await session.engine.demo({ sampleSize: DEMO_SIZE })).runId;
+        this.runIds.push({ engine, model: this.model.demo(DEMO_SIZE) });
       } finally {
         await session.close();
       }
-      this.model.demo(DEMO_SIZE);
       const divergence = await this.compare();
       if (divergence) return `after the demo: ${divergence}`;
     }
@@ -167,9 +167,22 @@ export class ModelRun {
         // After the full migration was undone, a person migrates again (a delta is refused until then).
         if (model.lastCreate === undefined || model.lastUpdate === undefined) return this.runEngine('full', { createNew: true, updateChanged: true }, step.crashAt);
         return this.runEngine('delta', { createNew: step.create, updateChanged: step.update, onConflict: step.policy }, step.crashAt);
+      case 'retry': {
+        if (this.runIds.length === 0) return undefined;
+        const of = this.runIds[step.pick % this.runIds.length]!;
+        this.runs += 1;
+        const session = await this.openEngine(null);
+        try {
+          const engine = (await session.engine.retry(of.engine)).runId;
+          this.runIds.push({ engine, model: this.model.retry(of.model) });
+        } finally {
+          await session.close();
+        }
+        return this.compare();
+      }
       case 'undo': {
         if (!model.canUndo()) return undefined;
-        const runId = this.runIds.pop()!;
+        const runId = this.runIds.pop()!.engine;
         const session = await this.openEngine(null);
         try {
           const result = await session.engine.undo(runId);
@@ -208,25 +221,27 @@ export class ModelRun {
         FERRY_TEST_DELTA: JSON.stringify(options),
         ...(point ? { FERRY_TEST_KILL_AT: point } : { FERRY_TEST_KILL_LEDGER: `transaction:${crashAt + 1}` }),
       });
+      let engine: number;
       if (child.signal === 'SIGKILL') {
         this.crashes += 1;
-        this.runIds.push((await attempt(null)).runId);
+        engine = (await attempt(null)).runId;
       } else if (child.code !== 0 && child.code !== 3) return `the child run failed: ${child.stderr}${child.stdout}`;
-      else this.runIds.push((JSON.parse(child.stdout) as { runId: number }).runId);
-      this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark);
+      else engine = (JSON.parse(child.stdout) as { runId: number }).runId;
+      this.runIds.push({ engine, model: this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark) });
       return this.compare();
     }
+    let engine: number;
     try {
-      this.runIds.push((await attempt(crashAt)).runId);
+      engine = (await attempt(crashAt)).runId;
     } catch (error) {
       if (!(error instanceof LostAnswer) && !String(error).includes(LOST_ANSWER)) throw error;
       this.crashes += 1;
       // The same command again resumes the interrupted run.
       const resumed = await attempt(null);
       if (!resumed.resumed) return 'the command after an interrupted run did not resume it';
-      this.runIds.push(resumed.runId);
+      engine = resumed.runId;
     }
-    this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark);
+    this.runIds.push({ engine, model: this.model.run(kind, { create: options.createNew, update: options.updateChanged, policy: options.onConflict ?? 'source-wins' }, highWaterMark) });
     return this.compare();
   }
 

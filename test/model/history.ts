@@ -17,7 +17,8 @@ export type Step =
   | { t: 'target-contact'; first: string | null; email: string | null; title: string | null }
   | { t: 'target-edit'; object: 'companies' | 'contacts'; pick: number; field: string; value: string | null }
   | { t: 'delta'; create: boolean; update: boolean; policy: Policy; crashAt: number | null }
-  | { t: 'undo' };
+  | { t: 'undo' }
+  | { t: 'retry'; pick: number };
 
 export interface History {
   /** Both CRMs before the migration. */
@@ -87,6 +88,7 @@ export const historyArbitrary = (size: { setup: number; later: number }): fc.Arb
         { arbitrary: targetEdit, weight: 3 },
         { arbitrary: delta, weight: 3 },
         { arbitrary: fc.constant({ t: 'undo' as const }), weight: 1 },
+        { arbitrary: fc.record({ t: fc.constant('retry' as const), pick }), weight: 1 },
       ),
       { minLength: Math.min(4, size.later), maxLength: size.later, size: 'max' },
     ),
@@ -113,6 +115,8 @@ export function describeStep(step: Step): string {
       return `target: someone types a contact first=${show(step.first)} email=${show(step.email)} title=${show(step.title)}`;
     case 'target-edit':
       return `target: someone edits ${step.object} #${step.pick}: ${step.field}=${show(step.value)}`;
+    case 'retry':
+      return `ferry retry <run #${step.pick} of those not undone>`;
     case 'undo':
       return 'ferry undo <the newest run> (when nobody changed the target since it)';
     case 'delta':

@@ -98,6 +98,10 @@ export class Model {
   lastCreate?: number;
   lastUpdate?: number;
   private runs = 0;
+  /** Per record, the runs whose failure (an error, not a warning) of it is still open: what `retry <run>` re-reads. */
+  private readonly failed: Record<ObjectName, Map<string, Set<number>>> = { companies: new Map(), contacts: new Map() };
+  /** The conflict policy of each run (a retry keeps its run's). */
+  private readonly policies = new Map<number, Policy>();
   /** How often each interesting case came up: shows the histories reach them (printed by the test). */
   readonly events = new Map<string, number>();
   private event(name: string): void {
@@ -130,6 +134,8 @@ export class Model {
       for (const [id, link] of state.links[object]) this.links[object].set(id, link);
       this.issues[object].clear();
       for (const [id, issue] of state.issues[object]) this.issues[object].set(id, issue);
+      this.failed[object].clear();
+      for (const [id, runs] of state.failed[object]) this.failed[object].set(id, new Set(runs));
     }
     this.lastCreate = state.lastCreate;
     this.lastUpdate = state.lastUpdate;
@@ -139,13 +145,28 @@ export class Model {
   private capture() {
     const entries = <T>(map: Record<ObjectName, Map<string, T>>) =>
       Object.fromEntries(OBJECTS.map((object) => [object, [...map[object].entries()]])) as Record<ObjectName, [string, T][]>;
-    return { target: entries(this.target), links: entries(this.links), issues: entries(this.issues), lastCreate: this.lastCreate, lastUpdate: this.lastUpdate };
+    const failed = Object.fromEntries(OBJECTS.map((object) => [object, [...this.failed[object].entries()].map(([id, runs]) => [id, [...runs]])]));
+    return { target: entries(this.target), links: entries(this.links), issues: entries(this.issues), failed: failed as Record<ObjectName, [string, number[]][]>, lastCreate: this.lastCreate, lastUpdate: this.lastUpdate };
+  }
+
+  private fail(object: ObjectName, id: string, run: number): void {
+    const runs = this.failed[object].get(id) ?? new Set<number>();
+    runs.add(run);
+    this.failed[object].set(id, runs);
+  }
+
+  /** A write of the record went through: its failures of earlier runs are settled (not this run's own). */
+  private settle(object: ObjectName, id: string, run: number): void {
+    const runs = this.failed[object].get(id);
+    if (!runs) return;
+    for (const other of [...runs]) if (other !== run) runs.delete(other);
+    if (runs.size === 0) this.failed[object].delete(id);
   }
 
   // ---- a run
 
   /** A full migration (both modes) or a delta, as one atomic step: the model has no crashes, the engine must not show them. */
-  run(kind: 'full' | 'delta', mode: Mode, highWaterMark: number): void {
+  run(kind: 'full' | 'delta', mode: Mode, highWaterMark: number): number {
     const run = ++this.runs;
     this.before.push({ state: JSON.stringify(this.capture()), clean: true });
     const bounds = [mode.create ? this.lastCreate : undefined, mode.update ? this.lastUpdate : undefined].filter((bound): bound is number => bound !== undefined);
@@ -157,8 +178,10 @@ export class Model {
       this.write(object, window, mode, run);
     }
     this.reattach(mode, run);
+    this.policies.set(run, mode.policy);
     if (mode.create) this.lastCreate = highWaterMark;
     if (mode.update) this.lastUpdate = highWaterMark;
+    return run;
   }
 
   /**
@@ -166,7 +189,7 @@ export class Model {
    * first `size` records of each object in the source's order, plus the companies the sampled contacts
    * refer to; matched and written like a full run, but no reference is attached later and the windows stay.
    */
-  demo(size: number): void {
+  demo(size: number): number {
     const run = ++this.runs;
     this.before.push({ state: JSON.stringify(this.capture()), clean: true });
     const first = (object: ObjectName) => [...this.source[object].values()].sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id)).slice(0, size);
@@ -186,6 +209,41 @@ export class Model {
       this.match(object, [...this.source[object].values()]);
       this.write(object, sample[object], mode, run);
     }
+    return run;
+  }
+
+  /**
+   * `retry <run>` (semantics: "re-attempts only that run's failed records, in dependency order"): the
+   * records with an open failure or warning of that run are read again and written in both modes with
+   * that run's conflict policy, whether or not they changed; no matching, no window; then references.
+   * Returns whether the run had anything to retry.
+   */
+  retry(of: number): number {
+    const run = ++this.runs;
+    this.before.push({ state: JSON.stringify(this.capture()), clean: true });
+    const mode: Mode = { create: true, update: true, policy: this.policies.get(of) ?? 'source-wins' };
+    this.policies.set(run, mode.policy);
+    for (const object of OBJECTS) {
+      const ids = new Set<string>();
+      for (const [id, runs] of this.failed[object]) if (runs.has(of)) ids.add(id);
+      for (const [id, link] of this.links[object]) if (link.missingReference?.run === of) ids.add(id);
+      const records: SourceRecord[] = [];
+      for (const id of ids) {
+        const record = this.source[object].get(id);
+        if (record) records.push(record);
+        else {
+          // Gone from the source: its failures are settled, and this run reports it gone.
+          this.settle(object, id, run);
+          this.fail(object, id, run);
+          const link = this.links[object].get(id);
+          if (link) delete link.missingReference;
+        }
+      }
+      for (let count = 0; count < records.length; count++) this.event('record retried');
+      this.write(object, records, mode, run, true);
+    }
+    this.reattach(mode, run);
+    return run;
   }
 
   // ---- matching (semantics: Matching; concepts.md: source duplicates, refresh matching)
@@ -243,7 +301,7 @@ export class Model {
 
   // ---- writing (semantics: Full migration, Delta migration; concepts.md: modes, conflicts, duplicates)
 
-  private write(object: ObjectName, window: SourceRecord[], mode: Mode, run: number): void {
+  private write(object: ObjectName, window: SourceRecord[], mode: Mode, run: number, force = false): void {
     const links = this.links[object];
     const groups = new Set<string>();
     const deferred: { id: string; leader: string }[] = [];
@@ -252,6 +310,7 @@ export class Model {
       const mapped = mapRecord(object, record);
       if ('error' in mapped) {
         this.event('record not mappable (failed)');
+        this.fail(object, record.id, run);
         continue; // failed, with the field and value
       }
       const link = links.get(record.id);
@@ -259,6 +318,7 @@ export class Model {
         const issue = this.issues[object].get(record.id);
         if (issue?.kind === 'ambiguous') {
           this.event('ambiguous match held back');
+          this.fail(object, record.id, run);
           continue;
         }
         if (issue?.kind === 'duplicate') {
@@ -278,16 +338,19 @@ export class Model {
         if (neverWritten) this.event('linked record left to a run that creates');
         continue;
       }
-      if (!neverWritten && link.fingerprint === fingerprintOf(mapped.values)) continue; // unchanged
+      if (!force && !neverWritten && link.fingerprint === fingerprintOf(mapped.values)) continue; // unchanged
       if (this.isGroup(object, record.id)) {
         groups.add(link.targetKey);
         continue;
       }
-      this.update(object, link, mapped.values, fingerprintOf(mapped.values), mode, run, false, []);
+      this.update(object, record.id, link, mapped.values, fingerprintOf(mapped.values), mode, run, false, []);
     }
     for (const { id, leader } of deferred) {
       const leaderLink = links.get(leader);
-      if (!leaderLink) continue; // its leader failed: reported, merged once the leader is migrated
+      if (!leaderLink) {
+        this.fail(object, id, run); // its leader failed: reported, merged once the leader is migrated
+        continue;
+      }
       links.set(id, { targetKey: leaderLink.targetKey, origin: 'merged', written: {} });
       groups.add(leaderLink.targetKey);
     }
@@ -331,8 +394,10 @@ export class Model {
     for (const field of Object.values(FIELD_MAP[object])) fields[field] = translated[field] ?? null;
     if (this.refused(object, fields)) {
       this.event('create refused by the target');
+      this.fail(object, record.id, run);
       return;
     }
+    this.settle(object, record.id, run);
     if (missing.length > 0) this.event('created without a missing reference');
     const targetKey = `c:${record.id}`;
     this.target[object].set(targetKey, fields);
@@ -352,13 +417,14 @@ export class Model {
    */
   private update(
     object: ObjectName,
+    sourceId: string,
     link: ModelLink,
     values: Record<string, Value>,
     fingerprint: string | undefined,
     mode: Mode,
     run: number,
     referencesOnly: boolean,
-    members: { link: ModelLink; fingerprint: string }[],
+    members: { id: string; link: ModelLink; fingerprint: string }[],
   ): void {
     const target = this.target[object].get(link.targetKey)!;
     const { translated, missing } = this.translate(object, values);
@@ -390,6 +456,7 @@ export class Model {
     }
     if (this.refused(object, { ...target, ...fields })) {
       this.event('update refused by the target');
+      this.fail(object, sourceId, run);
       return;
     }
     if (referencesOnly && Object.keys(fields).length > 0) this.event('reference attached later');
@@ -399,10 +466,14 @@ export class Model {
     if (!referencesOnly && fingerprint !== undefined) link.fingerprint = fingerprint;
     if (missing[0]) link.missingReference = { id: missing[0].id, run };
     else delete link.missingReference;
+    // The write settles the failures of earlier runs of every record it stands for (a references-only
+    // write settles only missing references).
     for (const member of members) {
       if (!referencesOnly) member.link.fingerprint = member.fingerprint;
       delete member.link.missingReference;
+      if (!referencesOnly) this.settle(object, member.id, run);
     }
+    if (!referencesOnly) this.settle(object, sourceId, run);
   }
 
   /** A merged group's record gets, field by field, the newest member's non-empty value (concepts.md). */
@@ -415,7 +486,10 @@ export class Model {
       const record = this.source[object].get(id);
       if (!record) continue;
       const mapped = mapRecord(object, record);
-      if ('error' in mapped) continue;
+      if ('error' in mapped) {
+        this.fail(object, id, run);
+        continue;
+      }
       read.push({ id, link, record, values: mapped.values });
     }
     if (read.length === 0) return;
@@ -425,8 +499,8 @@ export class Model {
       for (const [field, value] of Object.entries(values)) if (!(field in merged) || (isEmpty(merged[field]) && !isEmpty(value))) merged[field] = value;
     }
     const own = read.find(({ id }) => id === leader[0]);
-    const members = read.filter(({ id }) => id !== leader[0]).map(({ link, values }) => ({ link, fingerprint: fingerprintOf(values) }));
-    this.update(object, leader[1], merged, own ? fingerprintOf(own.values) : leader[1].fingerprint, mode, run, referencesOnly, members);
+    const members = read.filter(({ id }) => id !== leader[0]).map(({ id, link, values }) => ({ id, link, fingerprint: fingerprintOf(values) }));
+    this.update(object, leader[0], leader[1], merged, own ? fingerprintOf(own.values) : leader[1].fingerprint, mode, run, referencesOnly, members);
   }
 
   /** Every run attaches the references left missing by earlier runs whose record exists now (concepts.md). */
@@ -440,13 +514,18 @@ export class Model {
         if (!referenced || !this.links[referenced].has(missing.id)) continue;
         const record = this.source[object].get(id);
         if (!record) {
-          delete link.missingReference; // gone from the source: settled
+          delete link.missingReference; // gone from the source: settled, and reported gone
+          this.settle(object, id, run);
+          this.fail(object, id, run);
           continue;
         }
         const mapped = mapRecord(object, record);
-        if ('error' in mapped) continue;
+        if ('error' in mapped) {
+          this.fail(object, id, run);
+          continue;
+        }
         if (this.isGroup(object, id)) groups.add(link.targetKey);
-        else this.update(object, link, mapped.values, undefined, mode, run, true, []);
+        else this.update(object, id, link, mapped.values, undefined, mode, run, true, []);
       }
       for (const targetKey of groups) this.writeGroup(object, targetKey, mode, run, true);
     }
