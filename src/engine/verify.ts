@@ -5,6 +5,8 @@ import type { ObjectPlan } from './plan.js';
 import { mergeGroupValues } from './writer.js';
 import type { EngineContext, VerifyIssue, VerifyResult } from './types.js';
 
+const isEmptyValue = (value: unknown) => value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+
 /**
  * `ferry verify`: compares the target with the source through the ledger. Missing records, source records
  * not migrated, field values that differ (and why, when the ledger can tell) and references that point
@@ -105,7 +107,10 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
           const now = actual.fields[field] ?? null;
           if (valuesEqual(expected, now, type)) continue;
           const written = link.written ?? {};
-          if (!(field in written) && option !== 'update') continue; // kept on purpose (fill-empty / skip)
+          // Kept on purpose: a matched record's own value (fill-empty, skip). An empty field that the option
+          // would have filled (fill-empty: any; skip: a reference) is a finding: a write that never happened.
+          const wouldFill = isEmptyValue(now) && (option === 'fill-empty' || (option === 'skip' && reference !== undefined));
+          if (!(field in written) && option !== 'update' && !wouldFill) continue;
           const reason: VerifyIssue['reason'] =
             field in written ? (valuesEqual(now, written[field] as never, type) ? 'source-changed-since-last-run' : 'edited-in-target') : 'unknown';
           if (reason === 'edited-in-target') {

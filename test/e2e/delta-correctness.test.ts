@@ -188,6 +188,31 @@ for (const backend of BACKENDS) {
       expect(Object.keys(company!)).toContain('ferry_source_id');
     });
 
+    it('verify reports an empty field of a matched record that fill-empty should have filled', async () => {
+      await fixture.target.run(`INSERT INTO contacts (firstname, email) VALUES ('Jane (typed)', 'jane@globex.test')`);
+      tick();
+      await migrate();
+      const jane = await targetIdOf('contacts', '1');
+      expect(await contactRow(jane)).toMatchObject({ firstname: 'Jane (typed)', jobtitle: 'CEO' });
+      expect((await verify()).ok).toBe(true);
+      // As if a write had been lost: the title Ferry filled is gone, and the ledger does not know.
+      await fixture.target.run('UPDATE contacts SET jobtitle = NULL, company_id = NULL WHERE id = ?', [Number(jane)]);
+      await session(async (_, ledger) => {
+        const link = (await ledger.getLink('contacts', '1'))!;
+        await ledger.putLinks([{ ...link, written: {} }]);
+      });
+      const result = await verify();
+      expect(result.ok).toBe(false);
+      expect(result.issues).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ object: 'contacts', sourceId: '1', field: 'jobtitle', expected: 'CEO' }),
+          expect.objectContaining({ object: 'contacts', sourceId: '1', kind: 'broken-reference', field: 'company_id' }),
+        ]),
+      );
+      // The person's own first name is still theirs: no finding.
+      expect(result.issues.some((issue) => issue.field === 'firstname')).toBe(false);
+    });
+
     it('verify reports a referenced record that moved when the ledger thinks it was written', async () => {
       tick();
       await migrate();
