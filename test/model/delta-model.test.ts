@@ -13,7 +13,7 @@ import { describeHistory, historyArbitrary } from './history.js';
  * Size: FERRY_MODEL_RUNS histories (CI default below), FERRY_MODEL_SEED to replay, FERRY_MODEL_BACKEND=postgres
  * for PostgreSQL. `npm run test:model` runs the large size.
  */
-const RUNS = Number(process.env.FERRY_MODEL_RUNS ?? 120);
+const RUNS = Number(process.env.FERRY_MODEL_RUNS ?? 200);
 const SEED = Number(process.env.FERRY_MODEL_SEED ?? 20261206);
 const BACKEND = (process.env.FERRY_MODEL_BACKEND ?? 'sqlite') as Backend;
 const SIZE = { setup: Number(process.env.FERRY_MODEL_SETUP ?? 8), later: Number(process.env.FERRY_MODEL_STEPS ?? 20) };
