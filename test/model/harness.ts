@@ -5,11 +5,11 @@ import type { Connector } from '../../src/core/connector.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine, type DeltaOptions } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
-import { copyField, objectMapping } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { runChild } from '../support/child.js';
 import { createFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
 import { Model, OBJECTS, type ObjectName, type Value } from './model.js';
+import { hubspotTarget, sqlTarget, type TargetSide } from './targets.js';
 import type { History, Step } from './history.js';
 
 const DEMO_SIZE = 2;
@@ -18,7 +18,7 @@ const instant = (minute: number) => new Date(EPOCH + minute * 60_000).toISOStrin
 
 /** What the real engine does with a history, next to what the model says it must do. */
 export class ModelRun {
-  readonly model = new Model();
+  readonly model: Model;
   private clock = 0;
   private nextSourceId = 1;
   /** Hand-made target rows in creation order, per object (what `target-edit` picks among, with Ferry's). */
@@ -29,27 +29,26 @@ export class ModelRun {
   /** The engine's and the model's numbers of the runs not undone, newest last (what `undo` undoes, `retry` picks from). */
   private readonly runIds: { engine: number; model: number }[] = [];
 
-  private constructor(private readonly fixture: Fixture) {
-    this.project = {
-      ...fixture.project,
-      options: { ...fixture.project.options, pageSize: 2 },
-      objects: [
-        objectMapping({ source: 'companies', target: 'companies', matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }], fields: [copyField('name'), copyField('domain')] }),
-        objectMapping({
-          source: 'contacts',
-          target: 'contacts',
-          matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
-          fields: [copyField('first_name', 'firstname'), copyField('email'), copyField('job_title', 'jobtitle'), copyField('company_id')],
-        }),
-      ],
-    };
+  private constructor(
+    private readonly fixture: Fixture,
+    private readonly side: TargetSide,
+  ) {
+    this.model = new Model(side.rules);
+    this.project = { ...fixture.project, target: side.config, options: { ...fixture.project.options, pageSize: 2 }, objects: side.objects };
   }
 
-  static async start(backend: Backend): Promise<ModelRun> {
-    return new ModelRun(await createFixture(backend));
+  /** `sqlite` / `postgres`: SQL source and target on that database; `hubspot`: SQLite source, the HubSpot emulator as target. */
+  static async start(backend: Backend | 'hubspot'): Promise<ModelRun> {
+    const fixture = await createFixture(backend === 'hubspot' ? 'sqlite' : backend);
+    return new ModelRun(fixture, backend === 'hubspot' ? await hubspotTarget() : sqlTarget(fixture));
+  }
+
+  private stored(fields: Record<string, Value>): Record<string, Value> {
+    return Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, this.side.rules.store(field, value)]));
   }
 
   async close(): Promise<void> {
+    await this.side.close();
     await this.fixture.cleanup();
   }
 
@@ -79,7 +78,7 @@ export class ModelRun {
 
   private async apply(step: Step): Promise<string | undefined> {
     this.steps += 1;
-    const { source, target } = this.fixture;
+    const { source } = this.fixture;
     const model = this.model;
     const pickOf = (object: ObjectName, pick: number) => {
       const ids = [...model.source[object].keys()];
@@ -140,27 +139,29 @@ export class ModelRun {
         return undefined;
       }
       case 'target-company': {
+        const id = await this.side.insert('companies', { name: step.name, domain: step.domain });
+        if (id === undefined) return undefined; // the target refused it: nothing happened
         model.targetChanged();
-        const [row] = await target.all<{ id: number }>('INSERT INTO companies (name, domain) VALUES (?, ?) RETURNING id', [step.name, step.domain]);
-        model.target.companies.set(`h:${row!.id}`, { name: step.name, domain: step.domain });
+        model.target.companies.set(`h:${id}`, this.stored({ name: step.name, domain: step.domain }));
         return undefined;
       }
       case 'target-contact': {
+        const id = await this.side.insert('contacts', { firstname: step.first, email: step.email, jobtitle: step.title });
+        if (id === undefined) return undefined;
         model.targetChanged();
-        const [row] = await target.all<{ id: number }>('INSERT INTO contacts (firstname, email, jobtitle) VALUES (?, ?, ?) RETURNING id', [step.first, step.email, step.title]);
-        model.target.contacts.set(`h:${row!.id}`, { firstname: step.first, email: step.email, jobtitle: step.title, company_id: null });
+        model.target.contacts.set(`h:${id}`, this.stored({ firstname: step.first, email: step.email, jobtitle: step.title, company_id: null }));
         return undefined;
       }
       case 'target-edit': {
-        model.targetChanged();
-        const rows = await this.targetRows(step.object);
+        const rows = await this.side.rows(step.object);
         const names = [...model.target[step.object].keys()].sort();
         if (names.length === 0) return undefined;
         const name = names[step.pick % names.length]!;
         const row = rows.find((candidate) => candidate.name === name);
         if (!row) return `target record ${step.object} ${name} is missing before an edit`;
-        await target.run(`UPDATE ${step.object} SET ${step.field} = ? WHERE id = ?`, [step.value, row.id]);
-        model.target[step.object].get(name)![step.field] = step.value;
+        if (!(await this.side.edit(step.object, row.id, step.field, step.value))) return undefined;
+        model.targetChanged();
+        model.target[step.object].get(name)![step.field] = this.side.rules.store(step.field, step.value);
         return undefined;
       }
       case 'delta':
@@ -263,26 +264,12 @@ export class ModelRun {
     };
   }
 
-  private async targetRows(object: ObjectName): Promise<{ id: number; name: string; fields: Record<string, Value> }[]> {
-    const rows = await this.fixture.target.all<Record<string, unknown>>(`SELECT * FROM ${object} ORDER BY id`);
-    return rows.map((row) => ({
-      id: Number(row.id),
-      name: row.ferry_source_id ? `c:${String(row.ferry_source_id as string)}` : `h:${String(row.id as number)}`,
-      fields: Object.fromEntries(
-        Object.keys(object === 'companies' ? { name: 1, domain: 1 } : { firstname: 1, email: 1, jobtitle: 1, company_id: 1 }).map((field) => [
-          field,
-          row[field] === null || row[field] === undefined ? null : String(row[field] as string),
-        ]),
-      ),
-    }));
-  }
-
   /** Every target record and field against the model's, references compared by the names of their records. */
   private async compare(): Promise<string | undefined> {
-    const companies = await this.targetRows('companies');
+    const companies = await this.side.rows('companies');
     const companyName = new Map(companies.map((row) => [String(row.id), row.name]));
     for (const object of OBJECTS) {
-      const rows = object === 'companies' ? companies : await this.targetRows(object);
+      const rows = object === 'companies' ? companies : await this.side.rows(object);
       const actual = new Map<string, Record<string, Value>>();
       for (const row of rows) {
         if (actual.has(row.name)) return `${object}: two target records for ${row.name} (a duplicate)`;

@@ -32,6 +32,14 @@ export interface ModelLink {
   missingReference?: { id: string; run: number };
 }
 
+/** What the target refuses on a write (its required fields, unique values): such a record fails alone. */
+export interface TargetRules {
+  /** The value the target keeps for a value written to it (HubSpot lower-cases e-mails). */
+  store(field: string, value: Value): Value;
+  refusesCreate(object: ObjectName, fields: Record<string, Value>, others: Iterable<Record<string, Value>>): boolean;
+  refusesUpdate(object: ObjectName, fields: Record<string, Value>, others: Iterable<Record<string, Value>>): boolean;
+}
+
 export interface Mode {
   create: boolean;
   update: boolean;
@@ -86,6 +94,8 @@ const fingerprintOf = (values: Record<string, Value>) => JSON.stringify(Object.k
 const newer = (a: SourceRecord, b: SourceRecord) => a.at > b.at || (a.at === b.at && Number(a.id) > Number(b.id));
 
 export class Model {
+  constructor(private readonly rules: TargetRules) {}
+
   readonly source: Record<ObjectName, Map<string, SourceRecord>> = { companies: new Map(), contacts: new Map() };
   /** Target records by name (`c:<source id>` or `h:<row id>`). */
   readonly target: Record<ObjectName, Map<string, Record<string, Value>>> = { companies: new Map(), contacts: new Map() };
@@ -383,16 +393,11 @@ export class Model {
     return { translated, missing };
   }
 
-  /** The target refuses a company without a name (NOT NULL): the record fails, nothing else is lost. */
-  private refused(object: ObjectName, fields: Record<string, Value>): boolean {
-    return object === 'companies' && isEmpty(fields.name);
-  }
-
   private create(object: ObjectName, record: SourceRecord, values: Record<string, Value>, run: number): void {
     const { translated, missing } = this.translate(object, values);
     const fields: Record<string, Value> = {};
-    for (const field of Object.values(FIELD_MAP[object])) fields[field] = translated[field] ?? null;
-    if (this.refused(object, fields)) {
+    for (const field of Object.values(FIELD_MAP[object])) fields[field] = this.rules.store(field, translated[field] ?? null);
+    if (this.rules.refusesCreate(object, fields, this.target[object].values())) {
       this.event('create refused by the target');
       this.fail(object, record.id, run);
       return;
@@ -454,14 +459,16 @@ export class Model {
       if (same(field, now, last) || mode.policy === 'source-wins') fields[field] = next;
       else if (mode.policy === 'skip-record') return; // nothing of it written; reported again when read again
     }
-    if (this.refused(object, { ...target, ...fields })) {
+    const others = [...this.target[object].entries()].filter(([name]) => name !== link.targetKey).map(([, other]) => other);
+    const stored = Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, this.rules.store(field, value)]));
+    if (Object.keys(fields).length > 0 && this.rules.refusesUpdate(object, { ...target, ...stored }, others)) {
       this.event('update refused by the target');
       this.fail(object, sourceId, run);
       return;
     }
     if (referencesOnly && Object.keys(fields).length > 0) this.event('reference attached later');
     if (Object.keys(synced).length > 0) this.event('target value taken as written');
-    Object.assign(target, fields);
+    Object.assign(target, stored);
     link.written = { ...link.written, ...synced, ...fields };
     if (!referencesOnly && fingerprint !== undefined) link.fingerprint = fingerprint;
     if (missing[0]) link.missingReference = { id: missing[0].id, run };

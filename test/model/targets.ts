@@ -1,0 +1,144 @@
+import { copyField, objectMapping } from '../../src/project/project-file.js';
+import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
+import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
+import type { Fixture } from '../support/crm-fixture.js';
+import type { ObjectName, TargetRules, Value } from './model.js';
+
+/** A target record as the comparison sees it: its name (`c:<source id>` or `h:<id>`) and mapped fields (company as its target id). */
+export interface TargetRow {
+  id: string;
+  name: string;
+  fields: Record<string, Value>;
+}
+
+/**
+ * The target CRM of a model history: what the project maps into it, what a person can do in it, how its
+ * records read back for the comparison, and the rules it enforces on writes (for the model).
+ */
+export interface TargetSide {
+  readonly config: ProjectFile['target'];
+  readonly objects: ObjectMapping[];
+  readonly rules: TargetRules;
+  /** A record a person types in; undefined when the target refuses it (then nothing happened). */
+  insert(object: ObjectName, fields: Record<string, Value>): Promise<string | undefined>;
+  /** A person edits one field; false when the target refuses it. */
+  edit(object: ObjectName, id: string, field: string, value: Value): Promise<boolean>;
+  rows(object: ObjectName): Promise<TargetRow[]>;
+  close(): Promise<void>;
+}
+
+const empty = (value: Value | undefined) => value === null || value === undefined || value === '';
+const CONTACT_FIELDS = ['firstname', 'email', 'jobtitle', 'company_id'];
+const COMPANY_FIELDS = ['name', 'domain'];
+
+/** The fixture's SQL target (SQLite or PostgreSQL): companies.name is NOT NULL, nothing else is enforced. */
+export function sqlTarget(fixture: Fixture): TargetSide {
+  const db = fixture.target;
+  return {
+    config: fixture.project.target,
+    objects: [
+      objectMapping({ source: 'companies', target: 'companies', matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }], fields: [copyField('name'), copyField('domain')] }),
+      objectMapping({
+        source: 'contacts',
+        target: 'contacts',
+        matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
+        fields: [copyField('first_name', 'firstname'), copyField('email'), copyField('job_title', 'jobtitle'), copyField('company_id')],
+      }),
+    ],
+    rules: {
+      store: (_, value) => value,
+      refusesCreate: (object, fields) => object === 'companies' && empty(fields.name),
+      refusesUpdate: (object, fields) => object === 'companies' && empty(fields.name),
+    },
+    async insert(object, fields) {
+      if (object === 'companies' && empty(fields.name)) return undefined;
+      const columns = Object.keys(fields);
+      const [row] = await db.all<{ id: number }>(
+        `INSERT INTO ${object} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING id`,
+        columns.map((column) => fields[column] ?? null),
+      );
+      return String(row!.id);
+    },
+    async edit(object, id, field, value) {
+      if (object === 'companies' && field === 'name' && empty(value)) return false;
+      await db.run(`UPDATE ${object} SET ${field} = ? WHERE id = ?`, [value, Number(id)]);
+      return true;
+    },
+    async rows(object) {
+      const rows = await db.all<Record<string, unknown>>(`SELECT * FROM ${object} ORDER BY id`);
+      return rows.map((row) => ({
+        id: String(row.id as number),
+        name: row.ferry_source_id ? `c:${String(row.ferry_source_id as string)}` : `h:${String(row.id as number)}`,
+        fields: Object.fromEntries((object === 'companies' ? COMPANY_FIELDS : CONTACT_FIELDS).map((field) => [field, row[field] === null || row[field] === undefined ? null : String(row[field] as string)])),
+      }));
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * The HubSpot emulator as the target (FERRY_MODEL_BACKEND=hubspot): a contact's company is its Primary
+ * company association (`primary_company`); HubSpot refuses a company with neither name nor domain, a
+ * contact with neither e-mail nor first or last name, and a second contact with an e-mail another has.
+ */
+export async function hubspotTarget(): Promise<TargetSide> {
+  const hubspot: HubspotEmulator = await startHubspotEmulator({ burstLimit: { requests: 100_000, intervalMs: 10_000 }, searchPerSecond: 1000 });
+  const { store } = hubspot;
+  const emailTaken = (fields: Record<string, Value>, others: Iterable<Record<string, Value>>) =>
+    !empty(fields.email) && [...others].some((other) => other.email === fields.email);
+  const type = (object: ObjectName) => object;
+  return {
+    config: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 },
+    objects: [
+      objectMapping({ source: 'companies', target: 'companies', matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }], fields: [copyField('name'), copyField('domain')] }),
+      objectMapping({
+        source: 'contacts',
+        target: 'contacts',
+        matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
+        fields: [copyField('first_name', 'firstname'), copyField('email'), copyField('job_title', 'jobtitle'), copyField('company_id', 'primary_company')],
+      }),
+    ],
+    rules: {
+      // "HubSpot stores contact e-mail addresses lower-cased" (the emulator does, as the live service).
+      store: (field, value) => (field === 'email' && value !== null ? value.trim().toLowerCase() : value),
+      refusesCreate: (object, fields, others) =>
+        object === 'companies' ? empty(fields.name) && empty(fields.domain) : (empty(fields.email) && empty(fields.firstname)) || emailTaken(fields, others),
+      refusesUpdate: (object, fields, others) => object === 'contacts' && emailTaken(fields, others),
+    },
+    insert(object, fields) {
+      const properties = Object.fromEntries(Object.entries(fields).filter(([field, value]) => field !== 'company_id' && value !== null));
+      try {
+        return Promise.resolve(store.createRecord(type(object), properties).id);
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
+    edit(object, id, field, value) {
+      try {
+        store.updateRecord(type(object), id, { [field]: value ?? '' });
+        return Promise.resolve(true);
+      } catch {
+        return Promise.resolve(false);
+      }
+    },
+    rows(object) {
+      const rows: TargetRow[] = [];
+      for (const record of store.table(type(object)).values()) {
+        if (record.archived) continue;
+        const value = (name: string): Value => {
+          const text = record.properties.get(name);
+          return text === undefined || text === '' ? null : text;
+        };
+        const fields = Object.fromEntries((object === 'companies' ? COMPANY_FIELDS : CONTACT_FIELDS).map((field) => [field, value(field)]));
+        if (object === 'contacts') {
+          const primary = store.associationsOf('contacts', record.id, 'companies').find(([, types]) => types.includes(1));
+          fields.company_id = primary ? primary[0] : null;
+        }
+        const sourceId = value('ferry_source_id');
+        rows.push({ id: record.id, name: sourceId ? `c:${sourceId}` : `h:${record.id}`, fields });
+      }
+      return Promise.resolve(rows.sort((a, b) => Number(a.id) - Number(b.id)));
+    },
+    close: () => hubspot.close(),
+  };
+}
