@@ -181,6 +181,17 @@ export class ModelRun {
         }
         return this.compare();
       }
+      case 'match': {
+        this.runs += 1;
+        const session = await this.openEngine(null);
+        try {
+          await session.engine.match();
+        } finally {
+          await session.close();
+        }
+        this.model.matchOnly();
+        return this.compare();
+      }
       case 'undo': {
         if (!model.canUndo()) return undefined;
         const runId = this.runIds.pop()!.engine;

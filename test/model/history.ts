@@ -18,6 +18,7 @@ export type Step =
   | { t: 'target-edit'; object: 'companies' | 'contacts'; pick: number; field: string; value: string | null }
   | { t: 'delta'; create: boolean; update: boolean; policy: Policy; crashAt: number | null }
   | { t: 'undo' }
+  | { t: 'match' }
   | { t: 'retry'; pick: number };
 
 export interface History {
@@ -88,6 +89,7 @@ export const historyArbitrary = (size: { setup: number; later: number }): fc.Arb
         { arbitrary: targetEdit, weight: 3 },
         { arbitrary: delta, weight: 3 },
         { arbitrary: fc.constant({ t: 'undo' as const }), weight: 1 },
+        { arbitrary: fc.constant({ t: 'match' as const }), weight: 1 },
         { arbitrary: fc.record({ t: fc.constant('retry' as const), pick }), weight: 1 },
       ),
       { minLength: Math.min(4, size.later), maxLength: size.later, size: 'max' },
@@ -117,6 +119,8 @@ export function describeStep(step: Step): string {
       return `target: someone edits ${step.object} #${step.pick}: ${step.field}=${show(step.value)}`;
     case 'retry':
       return `ferry retry <run #${step.pick} of those not undone>`;
+    case 'match':
+      return 'ferry match';
     case 'undo':
       return 'ferry undo <the newest run> (when nobody changed the target since it)';
     case 'delta':

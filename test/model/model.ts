@@ -256,6 +256,14 @@ export class Model {
     return run;
   }
 
+  /** `ferry match`: refresh matching of every source record, nothing written. */
+  matchOnly(): void {
+    ++this.runs;
+    for (const object of OBJECTS) this.match(object, [...this.source[object].values()]);
+    // Undo takes back what its run linked; links made by this run stay: the earlier states no longer are what an undo restores.
+    this.targetChanged();
+  }
+
   // ---- matching (semantics: Matching; concepts.md: source duplicates, refresh matching)
 
   private match(object: ObjectName, window: SourceRecord[]): void {
