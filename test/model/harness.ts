@@ -181,6 +181,29 @@ export class ModelRun {
         }
         return this.compare();
       }
+      case 'both-edit': {
+        const linked = [...model.links.contacts.entries()].filter(([id]) => model.source.contacts.has(id));
+        if (linked.length === 0) return undefined;
+        const [id, link] = linked[step.pick % linked.length]!;
+        const sourceStep: Step = { t: 'source-contact-edit', pick: [...model.source.contacts.keys()].indexOf(id), field: step.field, value: step.sourceValue, company: null };
+        await this.apply(sourceStep);
+        this.steps -= 1;
+        const row = (await this.side.rows('contacts')).find((candidate) => candidate.name === link.targetKey);
+        if (!row) return `target record contacts ${link.targetKey} is missing before an edit`;
+        const field = step.field === 'first_name' ? 'firstname' : 'jobtitle';
+        if (!(await this.side.edit('contacts', row.id, field, step.targetValue))) return undefined;
+        model.targetChanged();
+        model.target.contacts.get(link.targetKey)![field] = this.side.rules.store(field, step.targetValue);
+        return undefined;
+      }
+      case 'source-move': {
+        await this.apply({ t: 'source-company', name: step.name, domain: step.domain });
+        const companies = [...model.source.companies.keys()];
+        this.steps -= 1;
+        await this.apply({ t: 'source-contact-edit', pick: step.pick, field: 'company_id', value: null, company: companies.length - 1 });
+        this.steps -= 1;
+        return undefined;
+      }
       case 'match': {
         this.runs += 1;
         const session = await this.openEngine(null);

@@ -19,6 +19,8 @@ export type Step =
   | { t: 'delta'; create: boolean; update: boolean; policy: Policy; crashAt: number | null }
   | { t: 'undo' }
   | { t: 'match' }
+  | { t: 'source-move'; pick: number; name: string | null; domain: string | null }
+  | { t: 'both-edit'; pick: number; field: 'first_name' | 'job_title'; sourceValue: string | null; targetValue: string | null }
   | { t: 'retry'; pick: number };
 
 export interface History {
@@ -90,6 +92,19 @@ export const historyArbitrary = (size: { setup: number; later: number }): fc.Arb
         { arbitrary: delta, weight: 3 },
         { arbitrary: fc.constant({ t: 'undo' as const }), weight: 1 },
         { arbitrary: fc.constant({ t: 'match' as const }), weight: 1 },
+        // A new company, and a contact moves to it: a reference to a record not in the target yet.
+        { arbitrary: fc.record({ t: fc.constant('source-move' as const), pick, name: companyNames, domain: domains }), weight: 2 },
+        {
+          // The same field of a migrated contact changed on both sides: what conflicts are made of.
+          arbitrary: fc.record({
+            t: fc.constant('both-edit' as const),
+            pick,
+            field: fc.constantFrom('first_name' as const, 'job_title' as const),
+            sourceValue: fc.oneof(firsts, titles),
+            targetValue: fc.oneof(firsts, titles),
+          }),
+          weight: 2,
+        },
         { arbitrary: fc.record({ t: fc.constant('retry' as const), pick }), weight: 1 },
       ),
       { minLength: Math.min(4, size.later), maxLength: size.later, size: 'max' },
@@ -121,6 +136,10 @@ export function describeStep(step: Step): string {
       return `ferry retry <run #${step.pick} of those not undone>`;
     case 'match':
       return 'ferry match';
+    case 'source-move':
+      return `source: new company name=${show(step.name)} domain=${show(step.domain)}, and contact #${step.pick} moves to it`;
+    case 'both-edit':
+      return `both sides: migrated contact #${step.pick} gets ${step.field}=${show(step.sourceValue)} in the source and ${show(step.targetValue)} in the target`;
     case 'undo':
       return 'ferry undo <the newest run> (when nobody changed the target since it)';
     case 'delta':
