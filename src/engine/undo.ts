@@ -139,14 +139,15 @@ export async function undoRun(state: RunState, target: Connector, plansChildrenF
         await store.markJournalUndone(settled.map((entry) => entry.id));
       });
     }
-    if (!state.dryRun) {
-      await forgetLinksOfRun(state, object, runId);
-      const failures = await ledger.listFailures({ runId, object, unresolved: true });
-      await ledger.resolveFailures(object, failures.map((failure) => failure.sourceId), state.run.id);
-    }
+    if (!state.dryRun) await forgetLinksOfRun(state, object, runId);
   }
-  // What the run settled (a warning whose reference it attached, a failure it wrote) is open again.
-  if (!state.dryRun) await ledger.reopenFailuresResolvedBy(runId);
+  if (!state.dryRun) {
+    // The run's own failures go with it (only its own: the same record's failure of an earlier run stays
+    // open, for `retry` of that run), and what it settled (a warning whose reference it attached, a failure
+    // of a record it wrote) is open again.
+    await ledger.resolveRunFailures(runId, state.run.id);
+    await ledger.reopenFailuresResolvedBy(runId);
+  }
 }
 
 /**

@@ -615,6 +615,11 @@ export class LedgerStore {
     }
   }
 
+  /** Settles the open failures that run `runId` itself recorded (and no other run's), by `byRunId`. */
+  async resolveRunFailures(runId: number, byRunId: number): Promise<void> {
+    await this.db.updateTable('failures').set({ resolved_by_run_id: byRunId }).where('run_id', '=', runId).where('resolved_by_run_id', 'is', null).execute();
+  }
+
   /** Failures (of earlier runs) that this run settled are open again: what an undo of the run owes the ledger. */
   async reopenFailuresResolvedBy(runId: number): Promise<void> {
     await this.db.updateTable('failures').set({ resolved_by_run_id: null }).where('resolved_by_run_id', '=', runId).execute();

@@ -69,6 +69,22 @@ const FOUND: { defect: string; history: History }[] = [
       ],
     },
   },
+  {
+    defect: "undo of a retry settled the same record's open failure of the run it retried, so a later retry of that run no longer re-read the record (a company fixed in the source was never created)",
+    history: {
+      setup: [
+        { t: 'source-company', name: null, domain: 'x.test' },
+        { t: 'source-contact', first: 'Ann', email: 'ann@x.test', title: 'CEO', company: null },
+      ],
+      fullCrashAt: null,
+      later: [
+        { t: 'retry', pick: 0 },
+        { t: 'source-company-edit', pick: 0, field: 'name', value: 'Acme' },
+        { t: 'undo' },
+        { t: 'retry', pick: 0 },
+      ],
+    },
+  },
 ];
 
 describe('histories the model-based test found', () => {
