@@ -6,7 +6,7 @@ import { describeHistory, type History } from './history.js';
  * Histories the model-based test shrank from failures, kept as plain tests: each one a defect that was
  * found and fixed (the comment says which). They replay through the same harness and comparison.
  */
-const FOUND: { defect: string; history: History }[] = [
+const FOUND: { defect: string; history: History; backend?: 'hubspot' }[] = [
   {
     defect: 'a create whose answer was lost and was found again by its external id kept no written values, so a later target edit was overwritten by an unrelated source change',
     history: {
@@ -85,12 +85,29 @@ const FOUND: { defect: string; history: History }[] = [
       ],
     },
   },
+  {
+    defect: 'HubSpot: clearing a primary_company (an undo restoring "no company") left the Primary association in place',
+    backend: 'hubspot',
+    history: {
+      setup: [
+        { t: 'source-company', name: 'Acme', domain: 'x.test' },
+        { t: 'target-contact', first: 'Ann', email: 'ann@x.test', title: 'CEO' },
+        { t: 'target-company', name: 'Acme (typed)', domain: 'x.test' },
+      ],
+      fullCrashAt: null,
+      later: [
+        { t: 'source-contact', first: 'Ann', email: 'ann@x.test', title: 'CEO', company: 0 },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: false },
+        { t: 'undo' },
+      ],
+    },
+  },
 ];
 
 describe('histories the model-based test found', () => {
-  for (const { defect, history } of FOUND) {
+  for (const { defect, history, backend } of FOUND) {
     it(defect, async () => {
-      const run = await ModelRun.start('sqlite');
+      const run = await ModelRun.start(backend ?? 'sqlite');
       try {
         const divergence = await run.play(history);
         expect(divergence, `${divergence ?? ''}\n${describeHistory(history)}`).toBeUndefined();

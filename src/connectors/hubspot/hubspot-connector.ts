@@ -732,6 +732,20 @@ export class HubspotConnector implements Connector {
       };
       if (field.kind === 'reference') {
         const typeId = await this.associations.primaryTypeId(object.type, target.type);
+        if (!creating) {
+          // A single reference is the record's primary association: the one it had goes when it is cleared
+          // or moved (an undo that restores "no company", a company no longer in the target), or it would stay.
+          const current = await this.associations.read(object.type, target.type, entries.map((item) => idOf(item.entry)), typeId);
+          const stale = entries.flatMap((item) =>
+            (current.get(idOf(item.entry))?.primary ?? []).filter((to) => to !== String(item.value ?? '')).map((to) => ({ from: idOf(item.entry), to })),
+          );
+          if (stale.length > 0) {
+            for (const [key, error] of await this.associations.archive(object.type, target.type, stale)) {
+              const [from, to] = key.split('/') as [string, string];
+              noteFailure(from, to, error, null);
+            }
+          }
+        }
         const pairs = entries.filter((item) => item.value !== null && item.value !== '').map((item) => ({ from: idOf(item.entry), to: String(item.value) }));
         if (pairs.length === 0) continue;
         const failed = typeId === undefined ? await this.associations.associate(object.type, target.type, pairs) : await this.associations.associateTyped(object.type, target.type, typeId, pairs);
