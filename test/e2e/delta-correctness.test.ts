@@ -27,14 +27,8 @@ for (const backend of BACKENDS) {
       await fixture.cleanup();
     });
 
-    async function session<T>(work: (engine: Awaited<ReturnType<Fixture['open']>>['engine'], ledger: Ledger) => Promise<T>): Promise<T> {
-      const opened = await fixture.open(undefined, { sourceNow });
-      try {
-        return await work(opened.engine, opened.ledger);
-      } finally {
-        await opened.close();
-      }
-    }
+    const session = <T>(work: (engine: Awaited<ReturnType<Fixture['open']>>['engine'], ledger: Ledger) => Promise<T>): Promise<T> =>
+      fixture.withSession(({ engine, ledger }) => work(engine, ledger), undefined, { sourceNow });
     const migrate = () => session((engine) => engine.migrate());
     const delta = (options: DeltaOptions) => session((engine) => engine.delta(options));
     const verify = () => session((engine) => engine.verify());

@@ -45,14 +45,7 @@ for (const backend of BACKENDS) {
       }
     }
 
-    async function withLedger<T>(work: (ledger: Ledger) => Promise<T>): Promise<T> {
-      const session = await fixture.open();
-      try {
-        return await work(session.ledger);
-      } finally {
-        await session.close();
-      }
-    }
+    const withLedger = <T>(work: (ledger: Ledger) => Promise<T>): Promise<T> => fixture.withSession(({ ledger }) => work(ledger));
 
     it('a full migration keeps every relation and matches owners instead of creating them', async () => {
       const result = await migrate();

@@ -32,23 +32,8 @@ for (const backend of BACKENDS) {
       }
     }
 
-    async function preview(): Promise<Record<string, RerunObjectPreview>> {
-      const session = await fixture.open();
-      try {
-        return await session.engine.rerunPreview();
-      } finally {
-        await session.close();
-      }
-    }
-
-    async function withLedger<T>(work: (ledger: Ledger) => Promise<T>): Promise<T> {
-      const session = await fixture.open();
-      try {
-        return await work(session.ledger);
-      } finally {
-        await session.close();
-      }
-    }
+    const preview = (): Promise<Record<string, RerunObjectPreview>> => fixture.withSession(({ engine }) => engine.rerunPreview());
+    const withLedger = <T>(work: (ledger: Ledger) => Promise<T>): Promise<T> => fixture.withSession(({ ledger }) => work(ledger));
 
     /** The rerun deletes exactly what the preview announced, object by object. */
     function expectDeletedAsAnnounced(rerun: RunResult, announced: Record<string, RerunObjectPreview>): void {

@@ -27,6 +27,19 @@ export interface TargetSide {
   close(): Promise<void>;
 }
 
+/** The model's two objects as the project maps them; only the target field of a contact's company differs. */
+function modelObjects(companyField: string): ObjectMapping[] {
+  return [
+    objectMapping({ source: 'companies', target: 'companies', matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }], fields: [copyField('name'), copyField('domain')] }),
+    objectMapping({
+      source: 'contacts',
+      target: 'contacts',
+      matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
+      fields: [copyField('first_name', 'firstname'), copyField('email'), copyField('job_title', 'jobtitle'), copyField('company_id', companyField)],
+    }),
+  ];
+}
+
 const empty = (value: Value | undefined) => value === null || value === undefined || value === '';
 const CONTACT_FIELDS = ['firstname', 'email', 'jobtitle', 'company_id'];
 const COMPANY_FIELDS = ['name', 'domain'];
@@ -36,15 +49,7 @@ export function sqlTarget(fixture: Fixture): TargetSide {
   const db = fixture.target;
   return {
     config: fixture.project.target,
-    objects: [
-      objectMapping({ source: 'companies', target: 'companies', matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }], fields: [copyField('name'), copyField('domain')] }),
-      objectMapping({
-        source: 'contacts',
-        target: 'contacts',
-        matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
-        fields: [copyField('first_name', 'firstname'), copyField('email'), copyField('job_title', 'jobtitle'), copyField('company_id')],
-      }),
-    ],
+    objects: modelObjects('company_id'),
     rules: {
       store: (_, value) => value,
       refusesCreate: (object, fields) => object === 'companies' && empty(fields.name),
@@ -89,15 +94,7 @@ export async function hubspotTarget(): Promise<TargetSide> {
   const type = (object: ObjectName) => object;
   return {
     config: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 },
-    objects: [
-      objectMapping({ source: 'companies', target: 'companies', matchKeys: [{ source: 'domain', target: 'domain', kind: 'domain' }], fields: [copyField('name'), copyField('domain')] }),
-      objectMapping({
-        source: 'contacts',
-        target: 'contacts',
-        matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
-        fields: [copyField('first_name', 'firstname'), copyField('email'), copyField('job_title', 'jobtitle'), copyField('company_id', 'primary_company')],
-      }),
-    ],
+    objects: modelObjects('primary_company'),
     rules: {
       // "HubSpot stores contact e-mail addresses lower-cased" (the emulator does, as the live service).
       store: (field, value) => (field === 'email' && value !== null ? value.trim().toLowerCase() : value),

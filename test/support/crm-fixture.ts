@@ -178,6 +178,8 @@ export interface Fixture {
   ledgerLocation: string;
   /** A new engine over fresh connectors and ledger handles (what one CLI invocation gets). */
   open(project?: ProjectFile, hooks?: Hooks): Promise<{ engine: Engine; ledger: Ledger; progress: ProgressStream; close(): Promise<void> }>;
+  /** Opens a session, does `work` with it, and closes it whatever happens. */
+  withSession<T>(work: (session: { engine: Engine; ledger: Ledger }) => Promise<T>, project?: ProjectFile, hooks?: Hooks): Promise<T>;
   cleanup(): Promise<void>;
 }
 
@@ -220,7 +222,7 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
   const project = fixtureProject(sourceConfig, targetConfig);
   project.state = ledgerLocation;
 
-  return {
+  const fixture: Fixture = {
     backend,
     dir,
     source,
@@ -251,6 +253,14 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
         },
       };
     },
+    async withSession(work, override, hooks) {
+      const session = await fixture.open(override, hooks);
+      try {
+        return await work(session);
+      } finally {
+        await session.close();
+      }
+    },
     async cleanup() {
       await source.close();
       await target.close();
@@ -258,6 +268,7 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return fixture;
 }
 
 /** An instant `minutes` after the fixture's epoch (2026-01-01T00:00Z). */
