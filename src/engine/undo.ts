@@ -102,13 +102,17 @@ export async function undoRun(state: RunState, target: Connector, plansChildrenF
           state.add(object, { updated: 1 });
         }
       }
+      // Per source record (merged duplicates share a target record, each with its own link): the oldest
+      // entry's link state is what the ledger held before the run touched it, unless the run created the
+      // record itself (then its create entry removes the link). Entries come newest first.
+      const oldestBySource = new Map<string, JournalEntry>();
       for (const restore of restores.values()) {
-        // The oldest entry's link state is what the ledger held before the run touched the record, unless
-        // the run created the record itself: then its create entry removes the link.
-        const oldest = restore.entries[restore.entries.length - 1]!;
+        for (const entry of restore.entries) oldestBySource.set(entry.sourceId, entry);
+        settled.push(...restore.entries);
+      }
+      for (const oldest of oldestBySource.values()) {
         const createdByRun = oldest.linkBefore?.origin === 'created' && oldest.linkBefore.runId === runId;
         if (oldest.linkBefore && !createdByRun) restoredLinks.push(oldest.linkBefore);
-        settled.push(...restore.entries);
       }
 
       for (let start = 0; start < toDelete.length; start += target.capabilities().batchSize.delete) {

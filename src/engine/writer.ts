@@ -40,6 +40,8 @@ interface Prepared {
   unresolved: Set<string>;
   /** Links of a merged group's members, with their fingerprints as read now: committed with the group's write. */
   members?: Link[];
+  /** The same members' links as they were before (their journal entries keep them, for undo). */
+  membersBefore?: Link[];
 }
 
 const isEmpty = (value: FieldValue | undefined): boolean =>
@@ -347,6 +349,7 @@ export class RecordWriter {
       const own = read.find((entry) => entry.link.sourceId === leader.sourceId);
       const item = prepare(own?.record ?? { id: leader.sourceId, updatedAt: null, fields: {} }, values);
       item.fingerprint = own ? fingerprint(own.values) : (leader.fingerprint ?? '');
+      item.membersBefore = read.filter((entry) => entry.link.sourceId !== leader.sourceId).map((entry) => entry.link);
       item.members = read
         .filter((entry) => entry.link.sourceId !== leader.sourceId)
         .map(({ link, values: memberValues }) => ({ ...link, fingerprint: mode.referencesOnly ? link.fingerprint : fingerprint(memberValues), updatedRunId: state.run.id }));
@@ -585,7 +588,9 @@ export class RecordWriter {
     }
 
     if (unchangedLinks.length > 0) {
-      await state.commit({ object, links: unchangedLinks, ...this.settles(object, unchangedLinks, mode) });
+      // Nothing written, but the links change (fingerprints, values found equal): journaled with their
+      // state before, so an undo puts the ledger back as it was (docs/concepts.md, Undo).
+      await state.commit({ object, links: unchangedLinks, journal: this.linkJournal(plan, unchangedLinks, items), ...this.settles(object, unchangedLinks, mode) });
     }
     if (keptConflicts.length > 0) await state.conflicts(keptConflicts);
     if (writes.length === 0) return;
@@ -601,19 +606,21 @@ export class RecordWriter {
 
     // Journal before the write: an update that reached the target is always undoable, even if the
     // process dies before its outcome is recorded. Entries of writes that failed are removed again.
-    await state.journal(
-      writes.map(({ item, link, fields, before }) => ({
+    // A merged group's other members get an entry without fields: their link state before, for undo.
+    await state.journal([
+      ...writes.map(({ item, link, fields, before }) => ({
         runId: state.run.id,
         object,
         sourceId: item.record.id,
         targetObject: plan.targetObject,
         targetId: link.targetId!,
-        action: 'update',
+        action: 'update' as const,
         before,
         after: fields,
         linkBefore: link,
       })),
-    );
+      ...writes.flatMap(({ item }) => this.linkJournal(plan, item.members ?? [], items)),
+    ]);
     const inputs: UpdateInput[] = writes.map(({ link, fields }) => ({ id: link.targetId!, fields }));
     const results = await this.target.update(plan.targetObject, inputs);
     state.apiCalls += 1;
@@ -641,6 +648,30 @@ export class RecordWriter {
     if (failedIds.length > 0) await state.ledger.deleteJournalEntries(state.run.id, object, failedIds, 'update');
     await state.commit({ object, links, ...this.settles(object, links, mode) });
     await this.recordDeferred(object, deferred);
+  }
+
+  /**
+   * Journal entries without fields for links a write changes without writing them (a record found
+   * unchanged, a merged group's members): each with the link as it was before, taken from `items` (the
+   * batch's links as read, and each group's member links as read before its write).
+   */
+  private linkJournal(plan: ObjectPlan, links: Link[], items: { item: Prepared; link: Link }[]): Omit<JournalEntry, 'id' | 'undone'>[] {
+    const before = new Map<string, Link>();
+    for (const { item, link } of items) {
+      before.set(link.sourceId, link);
+      for (const member of item.membersBefore ?? []) before.set(member.sourceId, member);
+    }
+    return links.map((link) => ({
+      runId: this.state.run.id,
+      object: plan.object,
+      sourceId: link.sourceId,
+      targetObject: plan.targetObject,
+      targetId: link.targetId!,
+      action: 'update' as const,
+      before: {},
+      after: {},
+      linkBefore: before.get(link.sourceId) ?? link,
+    }));
   }
 
   /**

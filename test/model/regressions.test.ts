@@ -102,6 +102,23 @@ const FOUND: { defect: string; history: History; backend?: 'hubspot' }[] = [
       ],
     },
   },
+  {
+    defect: 'undo marked a merged duplicate that the undone run had merged in for the first time as written, so the next update-changed delta wrote it although it was new',
+    history: {
+      setup: [{ t: 'target-company', name: 'Acme (typed)', domain: 'y.test' }],
+      fullCrashAt: null,
+      later: [
+        { t: 'source-company', name: 'Acme', domain: 'y.test' },
+        { t: 'match' },
+        { t: 'source-company', name: 'Acme', domain: 'y.test' },
+        { t: 'target-edit', object: 'companies', pick: 0, field: 'domain', value: null },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: false, update: true },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: false },
+        { t: 'undo' },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: false, update: true },
+      ],
+    },
+  },
 ];
 
 describe('histories the model-based test found', () => {
