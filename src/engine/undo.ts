@@ -163,8 +163,9 @@ export const UNDONE_FINGERPRINT = 'undone';
 /**
  * The links the journal does not restore: links the run made without writing a record of its own
  * (matched by its refresh matching, duplicates merged into a group) are removed, as they did not exist
- * before it; links whose fingerprint it changed without a write of their own (a record found unchanged,
- * a group member) get a fingerprint that matches nothing, so the next run looks at them again.
+ * before it. A link it changed with no journal entry at all (every write, and every change without one,
+ * is journaled with the link's state before; this is the safety net) gets a fingerprint that matches
+ * nothing, so the next run compares it field by field again.
  */
 async function forgetLinksOfRun(state: RunState, object: string, runId: number): Promise<void> {
   const touched = await state.ledger.linksTouchedByRun(object, runId);
