@@ -775,12 +775,12 @@ export class RecordWriter {
   async linkFollowers(plan: ObjectPlan, mode: WriteMode): Promise<void> {
     const state = this.state;
     if (state.dryRun) return;
-    const groups = new Set<string>();
     for await (const page of state.ledger.iterateDeferredReferences(state.run.id, plan.object)) {
       const followers = page.filter((row) => row.field === LEADER_FIELD);
       if (followers.length === 0) continue;
       const leaders = await state.getLinks(plan.object, followers.map((row) => String(row.value)));
       const links: Link[] = [];
+      const groups = new Set<string>();
       for (const row of followers) {
         const leader = leaders.get(String(row.value));
         if (leader?.state === 'linked' && leader.targetId) {
@@ -796,12 +796,12 @@ export class RecordWriter {
         }
       }
       await state.commit({ object: plan.object, links });
-      await state.ledger.deleteDeferredReferences(state.run.id, plan.object, followers.map((row) => row.sourceId));
-    }
-    // The leaders were written with their own values: their groups now get the values of all members.
-    if (groups.size > 0) {
-      await this.writeGroups(plan, [...groups], mode);
+      // The leaders were written with their own values: their groups now get the values of all members.
+      // The deferred rows go only after that write, so a run killed in between does it when resumed
+      // (the engine calls this again for an object whose pages are all done).
+      if (groups.size > 0) await this.writeGroups(plan, [...groups], mode);
       await state.flushFailures();
+      await state.ledger.deleteDeferredReferences(state.run.id, plan.object, followers.map((row) => row.sourceId));
     }
   }
 

@@ -32,15 +32,17 @@ export class ModelRun {
   private constructor(
     private readonly fixture: Fixture,
     private readonly side: TargetSide,
+    /** Killed runs are child processes killed with SIGKILL (else an answer is lost in-process). */
+    private readonly sigkill: boolean,
   ) {
     this.model = new Model(side.rules);
     this.project = { ...fixture.project, target: side.config, options: { ...fixture.project.options, pageSize: 2 }, objects: side.objects };
   }
 
   /** `sqlite` / `postgres`: SQL source and target on that database; `hubspot`: SQLite source, the HubSpot emulator as target. */
-  static async start(backend: Backend | 'hubspot'): Promise<ModelRun> {
+  static async start(backend: Backend | 'hubspot', options: { sigkill?: boolean } = {}): Promise<ModelRun> {
     const fixture = await createFixture(backend === 'hubspot' ? 'sqlite' : backend);
-    return new ModelRun(fixture, backend === 'hubspot' ? await hubspotTarget() : sqlTarget(fixture));
+    return new ModelRun(fixture, backend === 'hubspot' ? await hubspotTarget() : sqlTarget(fixture), options.sigkill ?? process.env.FERRY_MODEL_SIGKILL === '1');
   }
 
   private stored(fields: Record<string, Value>): Record<string, Value> {
@@ -245,7 +247,7 @@ export class ModelRun {
         await session.close();
       }
     };
-    if (crashAt !== null && process.env.FERRY_MODEL_SIGKILL === '1') {
+    if (crashAt !== null && this.sigkill) {
       // The real thing, on demand: a child process SIGKILLed right before or after a write reaches the
       // target, or right after a ledger commit; the same command then resumes in this process.
       const projectPath = join(this.fixture.dir, 'model-project.json');

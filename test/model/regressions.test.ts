@@ -6,7 +6,7 @@ import { describeHistory, type History } from './history.js';
  * Histories the model-based test shrank from failures, kept as plain tests: each one a defect that was
  * found and fixed (the comment says which). They replay through the same harness and comparison.
  */
-const FOUND: { defect: string; history: History; backend?: 'hubspot' }[] = [
+const FOUND: { defect: string; history: History; backend?: 'hubspot'; sigkill?: boolean }[] = [
   {
     defect: 'a create whose answer was lost and was found again by its external id kept no written values, so a later target edit was overwritten by an unrelated source change',
     history: {
@@ -119,12 +119,25 @@ const FOUND: { defect: string; history: History; backend?: 'hubspot' }[] = [
       ],
     },
   },
+  {
+    defect: 'a full migration killed between linking a duplicate to its leader and writing the group never merged its values in when resumed',
+    sigkill: true,
+    history: {
+      setup: [
+        { t: 'source-contact', first: 'Ann', email: 'ann@x.test', title: 'CEO', company: null },
+        { t: 'source-contact', first: null, email: 'ann@x.test', title: 'CEO', company: null },
+        { t: 'source-contact', first: 'Ann', email: 'not-an-email', title: 'CEO', company: null },
+      ],
+      fullCrashAt: 1,
+      later: [],
+    },
+  },
 ];
 
 describe('histories the model-based test found', () => {
-  for (const { defect, history, backend } of FOUND) {
+  for (const { defect, history, backend, sigkill } of FOUND) {
     it(defect, async () => {
-      const run = await ModelRun.start(backend ?? 'sqlite');
+      const run = await ModelRun.start(backend ?? 'sqlite', { sigkill: sigkill === true });
       try {
         const divergence = await run.play(history);
         expect(divergence, `${divergence ?? ''}\n${describeHistory(history)}`).toBeUndefined();
