@@ -205,9 +205,9 @@ export class Model {
     const first = (object: ObjectName) => [...this.source[object].values()].sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id)).slice(0, size);
     const contacts = first('contacts');
     const companyIds = new Set(first('companies').map((record) => record.id));
+    // What a sampled contact refers to comes along, even when the contact itself cannot be mapped.
     for (const contact of contacts) {
-      const mapped = mapRecord('contacts', contact);
-      const company = 'error' in mapped ? null : mapped.values.company_id;
+      const company = contact.fields.company_id;
       if (company) companyIds.add(company);
     }
     const sample: Record<ObjectName, SourceRecord[]> = {
