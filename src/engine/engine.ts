@@ -473,13 +473,12 @@ export class Engine {
     const runId = String(state.run.id);
     const units = state.dryRun ? [] : await ledger.getUnits(state.run.id, 'write', plan.object);
     const last = units[units.length - 1];
+    await writer.prepareObject(plan);
     if (last?.done && last.nextCursor === null) {
       // Every page is written; duplicates waiting for their leader may not be merged in yet (killed there).
-      await writer.prepareObject(plan);
       await writer.linkFollowers(plan, mode);
       return;
     }
-    await writer.prepareObject(plan);
     let cursor = last?.nextCursor ?? undefined;
     let seq = (last?.seq ?? -1) + 1;
     const total = plan.sourceSchema.count;
