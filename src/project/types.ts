@@ -1,7 +1,7 @@
 import type { FieldValue } from '../core/schema.js';
 
 /**
- * The validated, in-memory form of `ferry.yaml`. The zod schema in project-file.ts produces exactly this.
+ * The validated, in-memory form of `ferry.yaml`. The zod schema in project-schema.ts, translated by yaml-form.ts, produces exactly this.
  * Connection settings are connector-specific and stay a plain record here; each connector validates its own.
  */
 export interface ConnectionConfig {
