@@ -2,6 +2,7 @@ import { isMap } from 'yaml';
 import type { Document, LineCounter } from 'yaml';
 import { FerryError } from '../core/errors.js';
 import type { Plain } from './project-schema.js';
+import { SECRETS_FILE } from './secrets-file.js';
 import { configError, findPair, formatPath, position, walkNodes } from './yaml-errors.js';
 import type { PathSegment } from './yaml-errors.js';
 
@@ -20,19 +21,44 @@ function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key.toLowerCase().replace(/[_\-\s]/g, ''));
 }
 
-/** Why a value may not be written as is (a literal secret), or undefined when it is fine. */
-export function literalSecretProblem(key: string, value: unknown): string | undefined {
+/** `accessToken` -> `ACCESS_TOKEN`. */
+function envName(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+}
+
+/** The variable a message suggests for a secret: named after the side it belongs to. */
+function suggestedVariable(section: string, key: string): string {
+  if (section === 'state') return 'FERRY_STATE_URL';
+  const side = section === 'target' ? 'TARGET' : 'SOURCE';
+  return key === 'url' ? `${side}_DATABASE_URL` : `${side}_${envName(key)}`;
+}
+
+/**
+ * Why a value may not be written as is (a literal secret), or undefined when it is fine. `section` is the
+ * top-level key it is under (source, target or state): the suggested variable is named after it.
+ */
+export function literalSecretProblem(key: string, value: unknown, section = 'source'): string | undefined {
   if (value === null || value === undefined || value === '') return undefined;
+  const where = `put it in an environment variable or in ${SECRETS_FILE} beside ferry.yaml (a NAME=value line, mode 600)`;
   if (isSecretKey(key) && (typeof value !== 'string' || !ONLY_ENV_REF.test(value))) {
-    return `"${key}" holds a literal secret; secrets must come from an environment variable: write ${key}: \${SOME_ENV_VAR} and set the variable`;
+    return `"${key}" holds a literal secret; secrets must not be written in ferry.yaml: write ${key}: \${${suggestedVariable(section, key)}} and ${where}`;
   }
   if (typeof value === 'string') {
     const match = URL_PASSWORD.exec(value);
     if (match && match[1] !== '' && !ONLY_ENV_REF.test(match[1]!)) {
-      return 'the connection URL contains a literal password; put the whole URL (or just the password) in an environment variable, e.g. url: ${TARGET_DATABASE_URL}';
+      return `the connection URL contains a literal password; write ${key}: \${${suggestedVariable(section, key)}} and ${where} (the whole URL, or write only the password as \${...} inside it)`;
     }
   }
   return undefined;
+}
+
+/** The message for a `${NAME}` that neither the environment nor the secrets file sets. */
+export function missingVariableMessage(name: string): string {
+  return (
+    `environment variable ${name} is not set (nor in ${SECRETS_FILE}). Set it in the shell (export ${name}=...) ` +
+    `or add the line ${name}=... to ${SECRETS_FILE} beside ferry.yaml, readable only by you (chmod 600); ` +
+    '`ferry serve` writes that file when you enter a secret in the wizard'
+  );
 }
 
 /** Resolved value -> the `${VAR}` text it came from, so a re-serialised file never contains the secret. */
@@ -56,7 +82,7 @@ export function refuseLiteralSecrets(doc: Document, lineCounter: LineCounter, pa
     if (!pair) continue;
     walkNodes(pair.value, [section], (scalar, scalarPath) => {
       const key = String(scalarPath[scalarPath.length - 1]);
-      const problem = literalSecretProblem(key, scalar.value);
+      const problem = literalSecretProblem(key, scalar.value, section);
       if (problem) throw configError(path, position(doc, lineCounter, scalarPath), scalarPath, problem);
     });
   }
@@ -68,7 +94,7 @@ export function substituteEnvironment(doc: Document, lineCounter: LineCounter, p
     if (typeof scalar.value !== 'string' || !scalar.value.includes('${')) return;
     const raw = scalar.value;
     const resolved = substitute(raw, env, (name) => {
-      throw configError(path, position(doc, lineCounter, scalarPath), scalarPath, `environment variable ${name} is not set`);
+      throw configError(path, position(doc, lineCounter, scalarPath), scalarPath, missingVariableMessage(name));
     });
     if (resolved !== raw) substitutions.set(resolved, raw);
     scalar.value = resolved;
@@ -98,7 +124,7 @@ export function assertNoLiteralSecrets(form: Record<string, Plain>): void {
         for (const [inner, item] of Object.entries(value)) check(inner, item, [...path, inner]);
         return;
       }
-      const problem = literalSecretProblem(key, value);
+      const problem = literalSecretProblem(key, value, section);
       if (problem) throw new FerryError('CONFIG_INVALID', `cannot write ${formatPath(path)}: ${problem}`, { path: formatPath(path) });
     };
     check(section, form[section], [section]);

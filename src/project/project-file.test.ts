@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../core/errors.js';
 import type { SchemaDescription } from '../core/schema.js';
 import { loadProjectFile, parseProjectFile, projectFileJsonSchema, serialiseProjectFile, validateMapping } from './project-file.js';
+import { STARTER_PROJECT_FILE } from '../cli/starter.js';
 import type { ProjectFile } from './types.js';
 
 const ENV = { TARGET_URL: 'postgres://ferry:s3cret@db.internal:5432/crm', API_TOKEN: 'tok-123' };
@@ -152,7 +153,9 @@ describe('parseProjectFile', () => {
     const text = EXAMPLE.replace('path: ./source.db', 'path: "${DATA_DIR}/source.db"');
     expect(parse(text, { ...ENV, DATA_DIR: '/data' }).source.path).toBe('/data/source.db');
     const missing = parseError(EXAMPLE, {});
-    expect(missing.message).toBe('ferry.yaml:7:8: target.url: environment variable TARGET_URL is not set');
+    expect(missing.message).toMatch(/^ferry\.yaml:7:8: target\.url: environment variable TARGET_URL is not set \(nor in \.ferry\/secrets\.env\)\. /);
+    expect(missing.message).toContain('export TARGET_URL=...');
+    expect(missing.message).toContain('add the line TARGET_URL=... to .ferry/secrets.env');
     expect(parse(EXAMPLE.replace('path: ./source.db', () => 'path: "$${HOME}/x"')).source.path).toBe('${HOME}/x');
   });
 
@@ -178,6 +181,20 @@ describe('parseProjectFile', () => {
     expect(parse(EXAMPLE.replace('url: ${TARGET_URL}', 'url: postgres://ferry@db/crm')).target.url).toBe('postgres://ferry@db/crm');
     expect(parseError(EXAMPLE.replace('sourceTimeZone:', 'state: postgres://u:pw@db/ledger\nsourceTimeZone:')).message).toMatch(/^ferry\.yaml:8:8: state: .*literal password/);
   });
+
+  it('suggests a variable named after the side the literal secret is on', () => {
+    const source = parseError(EXAMPLE.replace('source: { connector: sql, dialect: sqlite, path: ./source.db }', 'source: { connector: sql, dialect: postgres, url: "postgres://u:pw@old/crm" }'));
+    expect(source.message).toMatch(/^ferry\.yaml:3:\d+: source\.url: .*url: \$\{SOURCE_DATABASE_URL\}/);
+    expect(source.message).not.toContain('TARGET_');
+    expect(source.message).toContain('.ferry/secrets.env');
+    const target = parseError(EXAMPLE.replace('url: ${TARGET_URL}', 'url: postgres://ferry:hunter2@db/crm'));
+    expect(target.message).toContain('url: ${TARGET_DATABASE_URL}');
+    const token = parseError(EXAMPLE.replace('  dialect: postgres', '  dialect: postgres\n  accessToken: hunter2'));
+    expect(token.message).toContain('accessToken: ${TARGET_ACCESS_TOKEN}');
+    const sourceToken = parseError(EXAMPLE.replace('source: { connector: sql, dialect: sqlite, path: ./source.db }', 'source: { connector: hubspot, apiKey: hunter2 }'));
+    expect(sourceToken.message).toContain('apiKey: ${SOURCE_API_KEY}');
+    expect(parseError(EXAMPLE.replace('sourceTimeZone:', 'state: postgres://u:pw@db/ledger\nsourceTimeZone:')).message).toContain('state: ${FERRY_STATE_URL}');
+  });
 });
 
 describe('loadProjectFile', () => {
@@ -191,6 +208,7 @@ describe('loadProjectFile', () => {
     dirs.push(dir);
     const path = join(dir, 'ferry.yaml');
     await expect(loadProjectFile(path, ENV)).rejects.toMatchObject({ code: 'CONFIG_MISSING', message: expect.stringContaining('ferry init') });
+    await expect(loadProjectFile(path, ENV)).rejects.toMatchObject({ message: expect.stringContaining('--config <file>') });
     await writeFile(path, EXAMPLE);
     expect((await loadProjectFile(path, ENV)).objects).toHaveLength(4);
     await writeFile(path, EXAMPLE.replace('transform: lowercase', 'transform: mapp'));
@@ -239,6 +257,23 @@ describe('serialiseProjectFile', () => {
     expect(text).toContain('industry: industry');
     expect(text).toContain('pageSize: 300');
     expect(text.indexOf('owners:')).toBeLessThan(text.indexOf('tasks:'));
+  });
+
+  it('writes objects and fields in block style into a file whose mapping is still `objects: {}` (init, the wizard\'s first save)', () => {
+    const project = parse(EXAMPLE);
+    const empty = serialiseProjectFile({ ...project, objects: [] });
+    expect(empty).toMatch(/^objects: \{\}$/m);
+    for (const existing of [empty, STARTER_PROJECT_FILE]) {
+      const base = existing === STARTER_PROJECT_FILE ? parseProjectFile(STARTER_PROJECT_FILE, 'ferry.yaml', {}) : project;
+      const text = serialiseProjectFile({ ...base, objects: project.objects }, existing);
+      expect(text).toMatch(/^objects:\n {2}companies:\n {4}target: companies\n {4}match:\n {6}- \{ source: domain, kind: domain \}\n/m);
+      expect(text).toMatch(/^ {4}fields:\n {6}name: name\n/m);
+      expect(parseProjectFile(text, 'ferry.yaml', ENV).objects).toEqual(project.objects);
+      // Fields added to an object whose fields were `{}` go one per line too.
+      const again = serialiseProjectFile({ ...base, objects: [{ ...project.objects[0]!, fields: [] }] }, existing).replace(/^( {4}fields:).*$/m, '$1 {}');
+      const withFields = serialiseProjectFile({ ...base, objects: [project.objects[0]!] }, again);
+      expect(withFields).toMatch(/^ {4}fields:\n {6}name: name\n/m);
+    }
   });
 
   it('refuses to write a literal secret', () => {

@@ -35,7 +35,7 @@ export async function loadProjectFile(path: string, env: NodeJS.ProcessEnv = pro
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new FerryError('CONFIG_MISSING', `${path} not found. Run \`ferry init\` to create a project file, or pass --project <file>.`, { path }, { cause: error });
+      throw new FerryError('CONFIG_MISSING', `${path} not found. Run \`ferry init\` to create a project file here, or name an existing one with the global option --config <file> (e.g. \`ferry --config clients/acme/ferry.yaml check\`).`, { path }, { cause: error });
     }
     throw new FerryError('CONFIG_INVALID', `${path}: cannot be read: ${(error as Error).message}`, { path }, { cause: error });
   }

@@ -162,17 +162,30 @@ export function serialiseProjectFile(project: ProjectFile, existingText?: string
 function flowMatchKeys(doc: Document): void {
   const objects = isMap(doc.contents) ? findPair(doc.contents, 'objects')?.value : undefined;
   if (!isMap(objects)) return;
-  for (const pair of objects.items) {
-    if (!isMap(pair.value)) continue;
-    const match = findPair(pair.value, 'match')?.value;
-    if (isSeq(match)) for (const item of match.items) if (isMap(item)) item.flow = true;
-    const fields = findPair(pair.value, 'fields')?.value;
-    if (isMap(fields)) {
-      for (const field of fields.items) {
-        if (isMap(field.value)) {
-          const source = findPair(field.value, 'source')?.value;
-          if (isSeq(source)) source.flow = true;
-        }
+  for (const pair of objects.items) styleObjectEntry(pair.value);
+}
+
+/** Block style, except for an empty map, which stays `{}` (a block map with no entries is no YAML). */
+function blockStyle(map: YAMLMap): void {
+  if (map.items.length > 0) map.flow = false;
+}
+
+/**
+ * The layout of a newly written object entry: block style for the entry and its fields (one line each),
+ * flow style for each match key and a field's list of sources.
+ */
+function styleObjectEntry(node: unknown): void {
+  if (!isMap(node)) return;
+  blockStyle(node);
+  const match = findPair(node, 'match')?.value;
+  if (isSeq(match)) for (const item of match.items) if (isMap(item)) item.flow = true;
+  const fields = findPair(node, 'fields')?.value;
+  if (isMap(fields)) {
+    blockStyle(fields);
+    for (const field of fields.items) {
+      if (isMap(field.value)) {
+        const source = findPair(field.value, 'source')?.value;
+        if (isSeq(source)) source.flow = true;
       }
     }
   }
@@ -301,6 +314,7 @@ function mergeObjects(doc: Document, map: YAMLMap, objects: ObjectMapping[]): vo
       for (let n = 2; keys.has(key); n++) key = `${mapping.source}_to_${mapping.target}_${n}`;
       keys.add(key);
       const pair = doc.createPair(key, objectForm(mapping, key)) as Pair;
+      styleObjectEntry(pair.value);
       added.push(pair);
       continue;
     }
@@ -309,6 +323,9 @@ function mergeObjects(doc: Document, map: YAMLMap, objects: ObjectMapping[]): vo
     mergeObjectEntry(doc, found.pair, found.key, mapping);
   }
   map.items = [...map.items.filter((pair) => used.has(pair)), ...added];
+  // `objects: {}` (ferry init, the wizard's first save) is a flow map; entries added to it would inherit
+  // flow style and the whole mapping would land on one line.
+  if (added.length > 0) blockStyle(map);
 }
 
 function mergeObjectEntry(doc: Document, pair: Pair, key: string, mapping: ObjectMapping): void {
@@ -357,7 +374,10 @@ function mergeObjectEntry(doc: Document, pair: Pair, key: string, mapping: Objec
   }
   if (fieldsPair && isMap(fieldsPair.value)) mergeFields(doc, fieldsPair.value, mapping.fields);
   else if (fieldsPair) fieldsPair.value = replacement(doc, fieldsPair.value, fieldsForm(mapping.fields));
-  else entry.items.push(doc.createPair('fields', fieldsForm(mapping.fields)) as Pair);
+  else {
+    entry.items.push(doc.createPair('fields', fieldsForm(mapping.fields)) as Pair);
+    styleObjectEntry(entry);
+  }
 }
 
 function readFieldEntry(key: string, node: unknown): FieldMapping[] | undefined {
@@ -415,4 +435,6 @@ function mergeFields(doc: Document, map: YAMLMap, fields: FieldMapping[]): void 
     }
     map.items.push(pair);
   }
+  // New entries in a flow map (`fields: {}`) would all land on one line: switch the map to block style.
+  if (unused.size > 0) blockStyle(map);
 }
