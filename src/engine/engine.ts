@@ -632,7 +632,7 @@ export class Engine {
         for (let start = 0; start < ids.length; start += 200) {
           const records = await source.readByIds(plan.object, ids.slice(start, start + 200));
           for (const record of records) {
-            const mapped = mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone });
+            const mapped = mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone, sourceLocale: project.sourceLocale });
             for (const reference of plan.references) {
               const value = mapped.values[reference.targetField];
               const set = sample.get(reference.sourceObject);

@@ -36,7 +36,7 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
         }
       }
       const mapValues = (record: CrmRecord) =>
-        mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone }).values;
+        mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone, sourceLocale: project.sourceLocale }).values;
       const mappedById = new Map(page.records.map((record) => [record.id, mapValues(record)]));
       // A merged group's record holds the group's values (field by field, the newest member's non-empty
       // value): it is checked once, at its leader, against the values of all members as the source has them now.

@@ -190,6 +190,7 @@ export class RecordWriter {
         sourceSchema: plan.sourceSchema,
         targetSchema: plan.targetSchema,
         sourceTimeZone: this.project.sourceTimeZone,
+        sourceLocale: this.project.sourceLocale,
       });
       if (mapped.errors.length > 0) {
         const [first, ...rest] = mapped.errors;
@@ -200,7 +201,10 @@ export class RecordWriter {
         for (const error of rest) state.warnLater(object, record.id, error);
         continue;
       }
-      prepared.push(prepare(record, mapped.values));
+      const item = prepare(record, mapped.values);
+      // onInvalid: empty | keep: the record is written; the value that did not convert is a warning on it.
+      item.warnings.push(...mapped.warnings);
+      prepared.push(item);
     }
 
     const referenceLinks = await this.loadReferenceLinks(plan, prepared);
@@ -332,23 +336,31 @@ export class RecordWriter {
     const items: { item: Prepared; link: Link }[] = [];
     for (const [targetId, group] of byTarget) {
       const leader = group.find((link) => link.origin !== 'merged') ?? group[0]!;
-      const read: { link: Link; record: CrmRecord; values: Record<string, FieldValue> }[] = [];
+      const read: { link: Link; record: CrmRecord; values: Record<string, FieldValue>; warnings: RecordError[] }[] = [];
       for (const link of group) {
         if (!admitted(link)) continue;
         const record = records.get(link.sourceId);
         if (!record) continue; // gone from the source: the others decide
-        const mapped = mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: this.project.sourceTimeZone });
+        const mapped = mapRecord(plan.mapping, record, {
+          sourceSchema: plan.sourceSchema,
+          targetSchema: plan.targetSchema,
+          sourceTimeZone: this.project.sourceTimeZone,
+          sourceLocale: this.project.sourceLocale,
+        });
         if (mapped.errors.length > 0) {
           state.failLater(object, record.id, mapped.errors[0]!);
           continue;
         }
-        read.push({ link, record, values: mapped.values });
+        read.push({ link, record, values: mapped.values, warnings: mapped.warnings });
       }
       if (read.length === 0) continue;
       const values = mergeGroupValues(read.map(({ record, values }) => ({ id: record.id, at: record.updatedAt ?? '', values })));
       const own = read.find((entry) => entry.link.sourceId === leader.sourceId);
       const item = prepare(own?.record ?? { id: leader.sourceId, updatedAt: null, fields: {} }, values);
       item.fingerprint = own ? fingerprint(own.values) : (leader.fingerprint ?? '');
+      // Values written empty or as they are (onInvalid): warnings on the record they came from.
+      if (own) item.warnings.push(...own.warnings);
+      for (const entry of read) if (entry !== own) for (const warning of entry.warnings) state.warnLater(object, entry.record.id, warning);
       item.membersBefore = read.filter((entry) => entry.link.sourceId !== leader.sourceId).map((entry) => entry.link);
       item.members = read
         .filter((entry) => entry.link.sourceId !== leader.sourceId)

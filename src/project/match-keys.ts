@@ -50,8 +50,16 @@ function normaliseEmail(text: string): string | undefined {
   return EMAIL.test(email) ? email : undefined;
 }
 
-function normaliseDomain(text: string): string | undefined {
+/**
+ * The host of a URL, e-mail address or host name: lower-case, without `www.`, port, path or user; undefined
+ * when there is none (`n/a`, `localhost`). Used for domain match keys and `transform: domain`.
+ */
+export function normaliseDomain(text: string): string | undefined {
   let host = text.trim().toLowerCase();
+  // "Jane Doe <jane@example.com>", "mailto:jane@example.com"
+  const angle = /<([^<>]+)>\s*$/.exec(host);
+  if (angle) host = angle[1]!.trim();
+  host = host.replace(/^mailto:/, '');
   if (host.includes('@') && !host.includes('/')) host = host.slice(host.lastIndexOf('@') + 1);
   host = host.replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/^\/\//, '');
   host = host.split(/[/?#]/, 1)[0] ?? '';

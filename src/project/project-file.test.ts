@@ -117,7 +117,7 @@ describe('parseProjectFile', () => {
   it('points at the line, column and key path of an unknown transform', () => {
     const error = parseError(EXAMPLE.replace('transform: lowercase', 'transform: mapp'));
     expect(error.message).toBe(
-      'ferry.yaml:18:44: objects.companies.fields.domain.transform: unknown transform "mapp" (expected one of copy, join, split, constant, map, date, datetime, lowercase, trim)',
+      'ferry.yaml:18:44: objects.companies.fields.domain.transform: unknown transform "mapp" (expected one of copy, join, split, constant, map, date, datetime, lowercase, trim, domain)',
     );
     expect(error.details).toMatchObject({ line: 18, column: 44, path: 'objects.companies.fields.domain.transform' });
   });
@@ -402,5 +402,93 @@ describe('docs/project-file.md', () => {
     ]);
     expect(project.objects[2]!.fields.filter((field) => field.transform.kind === 'split')).toHaveLength(2);
     expect(parseProjectFile(serialiseProjectFile(project, example), 'ferry.yaml', { TARGET_DATABASE_URL: 'postgres://u:p@h/db' })).toEqual(project);
+  });
+});
+
+describe('transforms of issue 12 in the YAML form', () => {
+  const TEXT = `version: 1
+source: { connector: csv, path: export }
+target: { connector: hubspot }
+sourceLocale: de-DE
+objects:
+  organizations:
+    target: companies
+    fields:
+      Website: { target: domain, transform: domain, onInvalid: empty }
+      Umsatz: { target: annualrevenue, locale: en-US, onInvalid: keep }
+      Email: { target: email, transform: split, separator: ",", part: first }
+  deals:
+    fields:
+      stage:
+        source: [Deal - Status, Deal - Stage]
+        target: dealstage
+        map: { won: closedwon, lost: closedlost, Qualified: appointmentscheduled }
+        unmapped: keep
+`;
+
+  it('reads domain, onInvalid, locale, sourceLocale and a map over several fields', () => {
+    const project = parseProjectFile(TEXT, 'ferry.yaml', {});
+    expect(project.sourceLocale).toBe('de-DE');
+    expect(project.objects[0]!.fields).toEqual([
+      { source: ['Website'], target: 'domain', transform: { kind: 'domain' }, onInvalid: 'empty' },
+      { source: ['Umsatz'], target: 'annualrevenue', transform: { kind: 'copy' }, onInvalid: 'keep', locale: 'en-US' },
+      { source: ['Email'], target: 'email', transform: { kind: 'split', separator: ',', part: 'first' } },
+    ]);
+    expect(project.objects[1]!.fields).toEqual([
+      { source: ['Deal - Status', 'Deal - Stage'], target: 'dealstage', transform: { kind: 'map', values: { won: 'closedwon', lost: 'closedlost', Qualified: 'appointmentscheduled' }, unmapped: 'keep' } },
+    ]);
+    // onInvalid: fail is the default and is not kept as a setting.
+    expect(parseProjectFile(TEXT.replace('onInvalid: empty', 'onInvalid: fail'), 'ferry.yaml', {}).objects[0]!.fields[0]).toEqual({ source: ['Website'], target: 'domain', transform: { kind: 'domain' } });
+  });
+
+  it('writes them back (fresh and merged into the file) to the same project', () => {
+    const project = parseProjectFile(TEXT, 'ferry.yaml', {});
+    for (const text of [serialiseProjectFile(project), serialiseProjectFile(project, TEXT)]) {
+      expect(parseProjectFile(text, 'ferry.yaml', {})).toEqual(project);
+      expect(text).toContain('sourceLocale: de-DE');
+    }
+    const fresh = serialiseProjectFile(project);
+    expect(fresh).toMatch(/source: \[ Deal - Status, Deal - Stage \]/);
+    const edited = { ...project, sourceLocale: 'fr-FR', objects: [{ ...project.objects[0]!, fields: [{ source: ['Preis'], target: 'price', transform: { kind: 'copy' as const }, locale: 'de-CH' }] }] };
+    const merged = serialiseProjectFile(edited, TEXT);
+    expect(parseProjectFile(merged, 'ferry.yaml', {})).toEqual(edited);
+    expect(merged).toMatch(/ {6}Preis:\n {8}target: price\n {8}locale: de-CH\n/);
+    const withoutLocale: ProjectFile = { ...project };
+    delete withoutLocale.sourceLocale;
+    expect(serialiseProjectFile(withoutLocale, TEXT)).not.toContain('sourceLocale');
+  });
+
+  it('says what is wrong with them', () => {
+    const error = (text: string) => parseError(text, {}).message;
+    expect(error(TEXT.replace('sourceLocale: de-DE', 'sourceLocale: xx-nonsense'))).toMatch(/^ferry\.yaml:4:15: sourceLocale: unknown locale "xx-nonsense" \(use a BCP-47 tag such as de-DE/);
+    expect(error(TEXT.replace('locale: en-US', 'locale: german'))).toMatch(/^ferry\.yaml:10:\d+: objects\.organizations\.fields\.Umsatz\.locale: unknown locale "german"/);
+    expect(error(TEXT.replace('onInvalid: empty', 'onInvalid: skip'))).toMatch(/objects\.organizations\.fields\.Website\.onInvalid: unknown value "skip" \(expected one of fail, empty, keep\)/);
+    expect(error(TEXT.replace('onInvalid: empty', 'oninvalid: empty'))).toMatch(/unknown key "oninvalid" \(did you mean "onInvalid"\?\)/);
+    expect(error(TEXT.replace('sourceLocale: de-DE', 'sourceLokale: de-DE'))).toMatch(/unknown key "sourceLokale" \(did you mean "sourceLocale"\?\)/);
+    expect(error(TEXT.replace('Website: { target: domain, transform: domain, onInvalid: empty }', 'Website: { target: domain, constant: x, onInvalid: empty }'))).toMatch(/"onInvalid" does not apply to a constant/);
+    expect(error(TEXT.replace('Website: { target: domain, transform: domain, onInvalid: empty }', 'Website: { source: [a, b], target: domain, transform: domain }'))).toMatch(/transform domain reads exactly one source field/);
+    expect(error(TEXT.replace('Website: { target: domain, transform: domain, onInvalid: empty }', 'Website: { source: [a, b], target: domain }'))).toMatch(/transform: join, or a value map/);
+  });
+
+  it('ferry check warns about a locale on a field that is no number and onInvalid: empty into a required field', () => {
+    const project = parseProjectFile(TEXT, 'ferry.yaml', {});
+    const source: SchemaDescription = {
+      objects: [
+        { name: 'organizations', fields: ['Website', 'Umsatz', 'Email'].map((name) => ({ name, type: 'string' as const })) },
+        { name: 'deals', fields: ['Deal - Status', 'Deal - Stage'].map((name) => ({ name, type: 'string' as const })) },
+      ],
+    };
+    const targetSchema: SchemaDescription = {
+      objects: [
+        { name: 'companies', fields: [{ name: 'domain', type: 'string', required: true }, { name: 'annualrevenue', type: 'string' }, { name: 'email', type: 'string' }] },
+        { name: 'deals', fields: [{ name: 'dealstage', type: 'string' }] },
+      ],
+    };
+    const { errors, warnings } = validateMapping(project, source, targetSchema);
+    expect(errors).toEqual([]);
+    expect(warnings.map((warning) => [warning.code, warning.field])).toEqual([
+      ['EMPTY_INTO_REQUIRED', 'domain'],
+      ['LOCALE_UNUSED', 'annualrevenue'],
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSupportedLocale } from '../core/locale-number.js';
 import type { FieldValue } from '../core/schema.js';
 
 /*
@@ -18,7 +19,8 @@ export const OBJECT_DEFAULTS = {
 } as const;
 
 
-export const TRANSFORM_KINDS = ['copy', 'join', 'split', 'constant', 'map', 'date', 'datetime', 'lowercase', 'trim'] as const;
+export const TRANSFORM_KINDS = ['copy', 'join', 'split', 'constant', 'map', 'date', 'datetime', 'lowercase', 'trim', 'domain'] as const;
+export const ON_INVALID = ['fail', 'empty', 'keep'] as const;
 export const MATCH_KEY_KINDS = ['email', 'domain', 'phone', 'name', 'exact'] as const;
 
 const fieldValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
@@ -35,7 +37,11 @@ function isValidZone(zone: string): boolean {
 
 const zoneSchema = z.string().refine(isValidZone, { error: (issue) => `unknown time zone ${JSON.stringify(issue.input)} (use an IANA name such as Europe/Berlin, or UTC)` });
 
-export const FIELD_ENTRY_KEYS = ['source', 'target', 'transform', 'separator', 'part', 'constant', 'value', 'map', 'unmapped', 'default', 'zone'] as const;
+const localeSchema = z.string().refine(isSupportedLocale, {
+  error: (issue) => `unknown locale ${JSON.stringify(issue.input)} (use a BCP-47 tag such as de-DE, fr-FR or en-US)`,
+});
+
+export const FIELD_ENTRY_KEYS = ['source', 'target', 'transform', 'separator', 'part', 'constant', 'value', 'map', 'unmapped', 'default', 'zone', 'onInvalid', 'locale'] as const;
 
 export const fieldEntryObjectSchema = z.strictObject({
   source: nameOrNames.optional(),
@@ -51,6 +57,8 @@ export const fieldEntryObjectSchema = z.strictObject({
   unmapped: z.enum(['fail', 'keep', 'default']).optional(),
   default: fieldValueSchema.optional(),
   zone: zoneSchema.optional(),
+  onInvalid: z.enum(ON_INVALID).optional(),
+  locale: localeSchema.optional(),
 });
 
 const fieldEntryItemSchema = z.union([z.string().min(1), fieldEntryObjectSchema], {
@@ -89,7 +97,7 @@ export const objectEntrySchema = z.strictObject({
 const connectionSchema = z.looseObject({ connector: z.string().min(1) });
 
 export const OPTION_KEYS = ['demoSampleSize', 'pageSize', 'lookbackMs'] as const;
-export const TOP_KEYS = ['version', 'source', 'target', 'state', 'sourceTimeZone', 'options', 'objects'] as const;
+export const TOP_KEYS = ['version', 'source', 'target', 'state', 'sourceTimeZone', 'sourceLocale', 'options', 'objects'] as const;
 
 /** The YAML form of ferry.yaml, as zod validates it (before defaults and key resolution). */
 export const projectFileYamlSchema = z.strictObject({
@@ -98,6 +106,7 @@ export const projectFileYamlSchema = z.strictObject({
   target: connectionSchema,
   state: z.string().min(1).optional(),
   sourceTimeZone: zoneSchema.optional(),
+  sourceLocale: localeSchema.optional(),
   options: z
     .strictObject({
       demoSampleSize: z.int().positive().optional(),

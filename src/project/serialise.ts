@@ -24,7 +24,8 @@ function fieldForm(mapping: FieldMapping, key: string): Plain {
   const transform = mapping.transform;
   const form: Record<string, Plain> = {};
   const sourceIsKey = mapping.source.length === 1 && mapping.source[0] === key;
-  if (transform.kind === 'copy' && sourceIsKey) return mapping.target;
+  const plain = (mapping.onInvalid ?? 'fail') === 'fail' && mapping.locale === undefined;
+  if (transform.kind === 'copy' && sourceIsKey && plain) return mapping.target;
   if (transform.kind !== 'constant' && !sourceIsKey) form.source = mapping.source.length === 1 ? mapping.source[0]! : [...mapping.source];
   if (mapping.target !== key) form.target = mapping.target;
   switch (transform.kind) {
@@ -57,6 +58,8 @@ function fieldForm(mapping: FieldMapping, key: string): Plain {
     default:
       form.transform = transform.kind;
   }
+  if (mapping.onInvalid !== undefined && mapping.onInvalid !== 'fail') form.onInvalid = mapping.onInvalid;
+  if (mapping.locale !== undefined) form.locale = mapping.locale;
   return form;
 }
 
@@ -124,6 +127,7 @@ export function toYamlForm(project: ProjectFile): Record<string, Plain> {
   };
   if (project.state !== undefined) form.state = restoreValue(project.state);
   if (project.sourceTimeZone !== DEFAULT_TIME_ZONE) form.sourceTimeZone = project.sourceTimeZone;
+  if (project.sourceLocale !== undefined) form.sourceLocale = project.sourceLocale;
   const options = optionsForm(project);
   if (options) form.options = options;
   const keys = uniqueObjectKeys(project.objects);

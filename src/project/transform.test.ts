@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { FieldSchema, FieldValue, ObjectSchema } from '../core/schema.js';
 import { convertValue, fingerprint, mapRecord, parseNumber, valuesEqual } from './transform.js';
 import { objectMapping } from './project-file.js';
@@ -43,9 +44,9 @@ const copy: FieldTransform = { kind: 'copy' };
 
 describe('transforms', () => {
   it('copy', () => {
-    expect(run(copy, { type: 'string' }, { text: 'hello' })).toEqual({ values: { out: 'hello' }, errors: [] });
-    expect(run(copy, { type: 'string' }, { text: null })).toEqual({ values: { out: null }, errors: [] });
-    expect(run(copy, { type: 'string' }, {}, ['text'])).toEqual({ values: { out: null }, errors: [] });
+    expect(run(copy, { type: 'string' }, { text: 'hello' })).toEqual({ values: { out: 'hello' }, errors: [], warnings: [] });
+    expect(run(copy, { type: 'string' }, { text: null })).toEqual({ values: { out: null }, errors: [], warnings: [] });
+    expect(run(copy, { type: 'string' }, {}, ['text'])).toEqual({ values: { out: null }, errors: [], warnings: [] });
   });
 
   it('join leaves out empty parts', () => {
@@ -73,7 +74,7 @@ describe('transforms', () => {
     const values = { 'Closed Won': 'closedwon', 'closed won': 'closedwon' };
     const stage: FieldSchema = { name: 'out', type: 'enum', options: [{ value: 'closedwon' }, { value: 'closedlost' }] };
     const { name: _name, ...enumField } = stage;
-    expect(run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: 'Closed Won' })).toEqual({ values: { out: 'closedwon' }, errors: [] });
+    expect(run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: 'Closed Won' })).toEqual({ values: { out: 'closedwon' }, errors: [], warnings: [] });
     expect(run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: ' closed won ' }).values.out).toBe('closedwon');
     expect(run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: null }).values.out).toBeNull();
     const failed = run({ kind: 'map', values, unmapped: 'fail' }, enumField, { stage: 'Lost' });
@@ -195,7 +196,7 @@ describe('conversion to the target type', () => {
       ]),
       sourceTimeZone: 'UTC',
     });
-    expect(result).toEqual({ values: { company: 'c-9', people: ['p1', 'p2', 'p3'] }, errors: [] });
+    expect(result).toEqual({ values: { company: 'c-9', people: ['p1', 'p2', 'p3'] }, errors: [], warnings: [] });
     expect(convertValue(12, { name: 'r', type: 'reference' })).toBe('12');
     expect(convertValue('p1', { name: 'r', type: 'reference-list' })).toEqual(['p1']);
   });
@@ -249,5 +250,166 @@ describe('valuesEqual', () => {
     ['2024-03-01', '2024-03-01', 'date', true],
   ] as [FieldValue, FieldValue, FieldSchema['type'] | undefined, boolean][])('%j vs %j (%s) → %s', (a, b, type, expected) => {
     expect(valuesEqual(a, b, type)).toBe(expected);
+  });
+});
+
+describe('transform: domain', () => {
+  const domain = (value: FieldValue) => run({ kind: 'domain' }, { type: 'string' }, { text: value });
+
+  it('takes the host of a URL, an e-mail address or a host name', () => {
+    for (const [input, host] of [
+      ['https://www.Example.com:8443/path?q=1#top', 'example.com'],
+      ['http://shop.example.co.uk/', 'shop.example.co.uk'],
+      ['www.example.org', 'example.org'],
+      ['Example.ORG', 'example.org'],
+      ['jane.doe@Mail.Example.com', 'mail.example.com'],
+      ['Jane Doe <jane@example.com>', 'example.com'],
+      ['mailto:jane@example.com', 'example.com'],
+      ['//cdn.example.net/x.js', 'cdn.example.net'],
+      ['ftp://user:pw@files.example.com/a', 'files.example.com'],
+      ['  example.com.  ', 'example.com'],
+    ] as const) {
+      expect(domain(input), input).toEqual({ values: { out: host }, errors: [], warnings: [] });
+    }
+    expect(domain(null).values.out).toBeNull();
+    expect(domain('').values.out).toBeNull();
+    expect(run({ kind: 'domain' }, { type: 'string' }, { text: ['a@x.io', 'b@y.io', 'c@x.io'] }).values.out).toBe('x.io, y.io');
+  });
+
+  it('a value with no host fails its record naming the field and value', () => {
+    const result = domain('n/a');
+    expect(result.values).toEqual({});
+    expect(result.errors).toEqual([{ code: 'INVALID_VALUE', field: 'out', value: 'n/a', message: 'deals rec-7: target_deals.out: "n/a" is not a URL, e-mail address or host name' }]);
+    expect(domain('localhost').errors[0]?.code).toBe('INVALID_VALUE');
+  });
+
+  it('gives the same host for every way of writing it (property)', () => {
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+    const host = fc.tuple(fc.array(label, { minLength: 1, maxLength: 3 }), fc.constantFrom('com', 'io', 'de', 'co.uk')).map(([labels, tld]) => [...labels, tld].join('.'));
+    const upper = (text: string, mask: number) => [...text].map((char, index) => ((mask >> index % 30) & 1 ? char.toUpperCase() : char)).join('');
+    fc.assert(
+      fc.property(
+        host.filter((name) => !name.startsWith('www.')),
+        fc.constantFrom('', 'http://', 'https://', '//'),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+        fc.constantFrom('', '/', '/a/b?c=d', '#x', '?q'),
+        fc.option(fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/), { nil: undefined }),
+        fc.integer({ min: 0, max: 2 ** 30 }),
+        (name, scheme, www, port, path, user, mask) => {
+          const written = user !== undefined && scheme === '' && port === undefined && path === ''
+            ? `${user}@${www ? 'www.' : ''}${name}`
+            : `${scheme}${www ? 'www.' : ''}${name}${port !== undefined ? `:${port}` : ''}${path}`;
+          expect(domain(upper(written, mask)).values.out, written).toBe(name);
+        },
+      ),
+      { seed: 7, numRuns: 1000 },
+    );
+  });
+});
+
+describe('transform: map over several source fields', () => {
+  const enumField: Omit<FieldSchema, 'name'> = { type: 'enum', options: ['closedwon', 'closedlost', 'appointmentscheduled', 'contractsent'].map((value) => ({ value, label: value })) };
+  const values = { won: 'closedwon', lost: 'closedlost', Qualified: 'appointmentscheduled', 'Contract sent': 'contractsent' };
+  const stage = (status: FieldValue, stageValue: FieldValue, unmapped: 'fail' | 'keep' | 'default' = 'fail', fallback?: FieldValue) =>
+    run({ kind: 'map', values, unmapped, ...(fallback !== undefined ? { default: fallback } : {}) }, unmapped === 'keep' ? { type: 'string' } : enumField, { first: status, last: stageValue }, ['first', 'last']);
+
+  it('looks each field up in order; the first value found wins', () => {
+    expect(stage('won', 'Qualified').values.out).toBe('closedwon');
+    expect(stage('lost', 'Contract sent').values.out).toBe('closedlost');
+    expect(stage('open', 'Qualified').values.out).toBe('appointmentscheduled');
+    expect(stage(null, ' Contract sent ').values.out).toBe('contractsent');
+    expect(stage(null, null).values.out).toBeNull();
+  });
+
+  it('unmapped applies when none is found', () => {
+    const failed = stage('open', 'Negotiation');
+    expect(failed.errors).toEqual([
+      { code: 'VALUE_NOT_MAPPED', field: 'out', value: ['open', 'Negotiation'], message: 'deals rec-7: target_deals.out: none of the values "open", "Negotiation" is in the value map' },
+    ]);
+    expect(stage('open', 'Negotiation', 'keep').values.out).toBe('open');
+    expect(stage('open', null, 'keep').values.out).toBe('open');
+    expect(stage('open', 'Negotiation', 'default', 'closedlost').values.out).toBe('closedlost');
+  });
+});
+
+describe('onInvalid', () => {
+  const email = (onInvalid: 'fail' | 'empty' | 'keep' | undefined, value: FieldValue) => {
+    const field: FieldMapping = { source: ['text'], target: 'out', transform: { kind: 'copy' }, ...(onInvalid ? { onInvalid } : {}) };
+    const mapping = dealsMapping([field, { source: ['first'], target: 'name', transform: { kind: 'copy' } }]);
+    return mapRecord(mapping, { id: 'rec-7', fields: { text: value, first: 'Jane' } }, { sourceSchema, targetSchema: target([{ name: 'out', type: 'email' }, { name: 'name', type: 'string' }]), sourceTimeZone: 'UTC' });
+  };
+
+  it('fail (the default) fails the record naming record, field and value', () => {
+    for (const onInvalid of [undefined, 'fail'] as const) {
+      const result = email(onInvalid, 'jane(at)example.com');
+      expect(result.errors).toEqual([{ code: 'INVALID_VALUE', field: 'out', value: 'jane(at)example.com', message: 'deals rec-7: target_deals.out: "jane(at)example.com" is not a valid e-mail address' }]);
+      expect(result.warnings).toEqual([]);
+    }
+  });
+
+  it('empty writes the field empty, the rest of the record as is, and a warning naming record, field and value', () => {
+    const result = email('empty', 'jane(at)example.com');
+    expect(result.values).toEqual({ out: null, name: 'Jane' });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([
+      { code: 'INVALID_VALUE', field: 'out', value: 'jane(at)example.com', message: 'deals rec-7: target_deals.out: "jane(at)example.com" is not a valid e-mail address; written empty (onInvalid: empty)' },
+    ]);
+    expect(email('empty', 'jane@example.com')).toEqual({ values: { out: 'jane@example.com', name: 'Jane' }, errors: [], warnings: [] });
+  });
+
+  it('keep writes the value as it is, with a warning', () => {
+    const result = email('keep', 'jane(at)example.com');
+    expect(result.values).toEqual({ out: 'jane(at)example.com', name: 'Jane' });
+    expect(result.warnings[0]?.message).toMatch(/written as it is \(onInvalid: keep\)$/);
+  });
+
+  it('applies to unmapped values and bad domains as well', () => {
+    const mapped = run({ kind: 'map', values: { a: 'x' }, unmapped: 'fail' }, { type: 'string' }, { stage: 'b' });
+    expect(mapped.errors[0]?.code).toBe('VALUE_NOT_MAPPED');
+    const mapping = dealsMapping([{ source: ['stage'], target: 'out', transform: { kind: 'domain' }, onInvalid: 'empty' }]);
+    const result = mapRecord(mapping, { id: 'r', fields: { stage: 'n/a' } }, { sourceSchema, targetSchema: target([{ name: 'out', type: 'string' }]), sourceTimeZone: 'UTC' });
+    expect(result).toMatchObject({ values: { out: null }, errors: [], warnings: [{ code: 'INVALID_VALUE', field: 'out', value: 'n/a' }] });
+  });
+});
+
+describe('numbers with locale separators', () => {
+  const amount = (value: FieldValue, context: { sourceLocale?: string; locale?: string } = {}, type: 'number' | 'integer' = 'number') => {
+    const field: FieldMapping = { source: ['text'], target: 'out', transform: { kind: 'copy' }, ...(context.locale ? { locale: context.locale } : {}) };
+    return mapRecord(dealsMapping([field]), { id: 'rec-7', fields: { text: value } }, {
+      sourceSchema,
+      targetSchema: target([{ name: 'out', type }]),
+      sourceTimeZone: 'UTC',
+      sourceLocale: context.sourceLocale,
+    });
+  };
+
+  it('without a locale, ambiguous forms are refused with a hint to set one', () => {
+    expect(amount('1.234,56').errors[0]?.message).toBe('deals rec-7: target_deals.out: "1.234,56" is not a number in an unambiguous format: set sourceLocale (or locale: on the field), e.g. de-DE to read 1.234,56');
+    expect(amount('1234.5').values.out).toBe(1234.5);
+  });
+
+  it('sourceLocale reads them; a field-level locale overrides it', () => {
+    expect(amount('1.234,56', { sourceLocale: 'de-DE' }).values.out).toBe(1234.56);
+    expect(amount('1,234.56', { sourceLocale: 'de-DE', locale: 'en-US' }).values.out).toBe(1234.56);
+    expect(amount('1 234,5', { locale: 'fr-FR' }).values.out).toBe(1234.5);
+    expect(amount('1.234', { sourceLocale: 'de-DE' }, 'integer').values.out).toBe(1234);
+    // A plain machine-written number still reads under a locale when the locale cannot read it.
+    expect(amount('1234.5', { sourceLocale: 'de-DE' }).values.out).toBe(1234.5);
+    expect(amount('1,234.5', { sourceLocale: 'de-DE' }).errors[0]?.message).toBe('deals rec-7: target_deals.out: "1,234.5" is not a number in de-DE');
+    // Only text going into a number field: a string field keeps the text.
+    const text = mapRecord(dealsMapping([{ source: ['text'], target: 'out', transform: { kind: 'copy' } }]), { id: 'r', fields: { text: '1.234,56' } }, { sourceSchema, targetSchema: target([{ name: 'out', type: 'string' }]), sourceTimeZone: 'UTC', sourceLocale: 'de-DE' });
+    expect(text.values.out).toBe('1.234,56');
+  });
+
+  it('round-trips every number Intl writes in the locale (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('de-DE', 'fr-FR', 'de-CH', 'en-IN', 'es-ES', 'sv-SE', 'pt-BR', 'en-US'), fc.integer({ min: -(10 ** 12), max: 10 ** 12 }), fc.integer({ min: 0, max: 4 }), (locale, units, scale) => {
+        const number = units / 10 ** scale;
+        const text = new Intl.NumberFormat(locale, { maximumFractionDigits: scale }).format(number);
+        expect(convertValue(text, { name: 'n', type: 'number' }, 'UTC', locale)).toBe(number === 0 ? 0 : number);
+      }),
+      { seed: 3, numRuns: 1000 },
+    );
   });
 });

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { RecordError } from '../core/connector.js';
 import { describeValue } from '../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema } from '../core/schema.js';
+import { parseLocaleNumber } from '../core/locale-number.js';
 import { parseDate, parseInstant } from '../core/time.js';
+import { normaliseDomain } from './match-keys.js';
 import type { FieldMapping, FieldTransform, ObjectMapping } from './types.js';
 
 export interface MapContext {
@@ -10,12 +12,20 @@ export interface MapContext {
   targetSchema: ObjectSchema;
   /** Zone for source date-times that carry none (ProjectFile.sourceTimeZone). */
   sourceTimeZone: string;
+  /** Locale of numbers written as text (ProjectFile.sourceLocale); a field's `locale` overrides it. */
+  sourceLocale?: string | undefined;
 }
 
 export interface MappedRecord {
   /** Every mapped target field that converted cleanly (null for empty). Failed fields are left out. */
   values: Record<string, FieldValue>;
   errors: RecordError[];
+  /**
+   * Values that did not convert but were written anyway by the field's `onInvalid: empty | keep`: the
+   * record is written, and the engine records these as warnings (severity `warning` in the ledger's
+   * failures, shown in reports and --json) naming the record, field and value.
+   */
+  warnings: RecordError[];
 }
 
 /** A conversion problem inside one field; turned into a RecordError naming the record and target field. */
@@ -39,6 +49,7 @@ export function mapRecord(
 ): MappedRecord {
   const values: Record<string, FieldValue> = {};
   const errors: RecordError[] = [];
+  const warnings: RecordError[] = [];
   const targets = targetFieldsOf(mapping, context.targetSchema);
   for (let position = 0; position < mapping.fields.length; position++) {
     const field = mapping.fields[position]!;
@@ -53,13 +64,22 @@ export function mapRecord(
         field.transform.kind === 'copy' && field.source.length === 1
           ? (record.fields[field.source[0]!] ?? null)
           : applyTransform(field, field.source.map((name) => record.fields[name] ?? null), context);
-      values[field.target] = convertValue(transformed, targetField, context.sourceTimeZone);
+      values[field.target] = convertValue(transformed, targetField, context.sourceTimeZone, field.locale ?? context.sourceLocale);
     } catch (error) {
-      if (error instanceof ValueProblem) errors.push(fieldError(mapping, record.id, field, error.code, error.reason, error.value));
-      else throw error;
+      if (!(error instanceof ValueProblem)) throw error;
+      const onInvalid = field.onInvalid ?? 'fail';
+      if (onInvalid === 'fail') {
+        errors.push(fieldError(mapping, record.id, field, error.code, error.reason, error.value));
+      } else if (onInvalid === 'empty') {
+        values[field.target] = null;
+        warnings.push(fieldError(mapping, record.id, field, error.code, `${error.reason}; written empty (onInvalid: empty)`, error.value));
+      } else {
+        values[field.target] = error.value;
+        warnings.push(fieldError(mapping, record.id, field, error.code, `${error.reason}; written as it is (onInvalid: keep)`, error.value));
+      }
     }
   }
-  return { values, errors };
+  return { values, errors, warnings };
 }
 
 /** Target field schema of each field mapping, looked up once per mapping and schema rather than per record. */
@@ -111,7 +131,9 @@ function applyTransform(field: FieldMapping, inputs: FieldValue[], context: MapC
     case 'trim':
       return eachText(single(), (text) => text.trim());
     case 'map':
-      return mapValue(single(), transform);
+      return inputs.length > 1 ? mapFirstFound(inputs, transform) : mapValue(single(), transform);
+    case 'domain':
+      return domainValue(single());
     case 'date': {
       const value = single();
       if (isEmpty(value)) return null;
@@ -173,6 +195,48 @@ function mapValue(value: FieldValue, transform: Extract<FieldTransform, { kind: 
   }
 }
 
+/**
+ * A value map over several source fields: each field's value is looked up in order and the first one in the
+ * map wins (`[Deal - Status, Deal - Stage]`: won/lost from the status, else the stage). `unmapped` applies
+ * when none is found: keep writes the first non-empty value.
+ */
+function mapFirstFound(inputs: FieldValue[], transform: Extract<FieldTransform, { kind: 'map' }>): FieldValue {
+  const candidates: string[] = [];
+  for (const input of inputs) {
+    for (const item of Array.isArray(input) ? input : [input]) {
+      if (isEmpty(item)) continue;
+      const key = String(item);
+      if (Object.hasOwn(transform.values, key)) return transform.values[key] ?? null;
+      const trimmed = key.trim();
+      if (Object.hasOwn(transform.values, trimmed)) return transform.values[trimmed] ?? null;
+      if (trimmed !== '') candidates.push(key);
+    }
+  }
+  if (candidates.length === 0) return null;
+  switch (transform.unmapped) {
+    case 'keep':
+      return candidates[0]!;
+    case 'default':
+      return transform.default ?? null;
+    case 'fail': {
+      const value = candidates.length === 1 ? candidates[0]! : candidates;
+      throw new ValueProblem('VALUE_NOT_MAPPED', `none of the values ${candidates.map((item) => describeValue(item)).join(', ')} is in the value map`, value);
+    }
+  }
+}
+
+/** transform: domain. A list (several e-mail addresses) gives its distinct domains. */
+function domainValue(value: FieldValue): FieldValue {
+  if (isEmpty(value)) return null;
+  const hostOf = (item: FieldValue): string => {
+    const host = typeof item === 'string' ? normaliseDomain(item) : undefined;
+    if (host === undefined) throw new ValueProblem('INVALID_VALUE', `${describeValue(item)} is not a URL, e-mail address or host name`, item);
+    return host;
+  };
+  if (Array.isArray(value)) return [...new Set(value.filter((item) => item.trim() !== '').map(hostOf))];
+  return hostOf(value);
+}
+
 const NAIVE_DATETIME = /^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?$/;
 
 /**
@@ -194,9 +258,20 @@ const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** 1,234,567 or 1,234.5: comma grouping that cannot be read as a decimal comma. */
 const GROUPED_NUMBER = /^[+-]?\d{1,3}(?:(?:,\d{3}){2,}(?:\.\d+)?|,\d{3}\.\d+)$/;
 
-/** Reads a number from text; locale forms that could mean two things (`1,234`, `1.234,5`) are refused. */
-export function parseNumber(text: string): number | undefined {
+/**
+ * Reads a number from text. Without a locale, forms that could mean two things (`1,234`, `1.234,5`) are
+ * refused. With one (sourceLocale or a field's `locale:`), the locale's form is read (`1.234,56` under
+ * de-DE); text that is not valid in the locale but is a plain number (`1234.5`, `1e3`, no grouping) is
+ * still read as one, so machine-written values in the same source keep working; other locales' grouping
+ * (`1,234.5` under de-DE) is refused.
+ */
+export function parseNumber(text: string, locale?: string): number | undefined {
   const trimmed = text.trim();
+  if (locale !== undefined) {
+    const localised = parseLocaleNumber(trimmed, locale);
+    if (localised !== undefined) return localised;
+    return PLAIN_NUMBER.test(trimmed) ? Number(trimmed) : undefined;
+  }
   if (PLAIN_NUMBER.test(trimmed)) return Number(trimmed);
   if (GROUPED_NUMBER.test(trimmed)) return Number(trimmed.replace(/,/g, ''));
   return undefined;
@@ -220,7 +295,7 @@ function invalid(value: FieldValue, reason: string): never {
 }
 
 /** Converts a transformed value to the target field's type, following the value conventions in schema.ts. */
-export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZone = 'UTC'): FieldValue {
+export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZone = 'UTC', locale?: string): FieldValue {
   if (isEmpty(value)) return null;
   const v = value!;
   switch (field.type) {
@@ -250,8 +325,15 @@ export function convertValue(value: FieldValue, field: FieldSchema, sourceTimeZo
     case 'integer': {
       let number: number | undefined;
       if (typeof v === 'number') number = v;
-      else if (typeof v === 'string') number = parseNumber(v);
-      if (number === undefined || !Number.isFinite(number)) invalid(v, 'is not a number (or its format is ambiguous)');
+      else if (typeof v === 'string') number = parseNumber(v, locale);
+      if (number === undefined || !Number.isFinite(number)) {
+        if (locale) invalid(v, `is not a number in ${locale}`);
+        // Digits with separators (1.234,5 / 1,234): a locale would read them; say which setting that is.
+        if (typeof v === 'string' && /\d/.test(v) && /^[\s\d.,'’+\-\u00a0\u202f]+$/.test(v)) {
+          invalid(v, 'is not a number in an unambiguous format: set sourceLocale (or locale: on the field), e.g. de-DE to read 1.234,56');
+        }
+        invalid(v, 'is not a number (or its format is ambiguous)');
+      }
       if (field.type === 'integer' && !Number.isInteger(number)) invalid(v, 'is not a whole number');
       return number;
     }

@@ -28,14 +28,30 @@ export type FieldTransform =
   | { kind: 'date'; zone?: string }
   | { kind: 'datetime'; zone?: string }
   | { kind: 'lowercase' }
-  | { kind: 'trim' };
+  | { kind: 'trim' }
+  /** URL, e-mail address or host name -> lower-case host without `www.`, port or path. */
+  | { kind: 'domain' };
+
+/** What happens to a value that does not convert (a bad e-mail, a number that is no number, an unmapped value). */
+export type OnInvalid = 'fail' | 'empty' | 'keep';
 
 export interface FieldMapping {
-  /** Source fields read (none for a constant). */
+  /**
+   * Source fields read (none for a constant). Several for join (joined) and map (looked up in order: the
+   * first value found in the map wins).
+   */
   source: string[];
   /** The one target field written. A split writes two mappings, one per part. */
   target: string;
   transform: FieldTransform;
+  /**
+   * A value that does not convert: `fail` (default) fails the record; `empty` writes the field empty and
+   * records a warning for the record; `keep` writes the value as it is (the target may still refuse it) and
+   * records a warning.
+   */
+  onInvalid?: OnInvalid;
+  /** BCP-47 locale for reading text into a number field (`1.234,56` under de-DE); overrides sourceLocale. */
+  locale?: string;
 }
 
 /** What happens to a matched record's fields (semantics: Matching). */
@@ -65,6 +81,11 @@ export interface ProjectFile {
   state?: string;
   /** Zone used to read date-times that carry none (default UTC). */
   sourceTimeZone: string;
+  /**
+   * BCP-47 locale of numbers written as text in the source (`de-DE`: `1.234,56`). None (the default): `.` is
+   * the decimal point and grouped forms that could mean two things are refused.
+   */
+  sourceLocale?: string;
   objects: ObjectMapping[];
   options: {
     demoSampleSize: number;

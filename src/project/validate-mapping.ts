@@ -19,7 +19,9 @@ export type MappingProblemCode =
   | 'ENUM_OPTIONS_DIFFER'
   | 'REFERENCE_MISMATCH'
   | 'REFERENCE_NOT_MIGRATED'
-  | 'MATCH_KEY_UNKNOWN_FIELD';
+  | 'MATCH_KEY_UNKNOWN_FIELD'
+  | 'LOCALE_UNUSED'
+  | 'EMPTY_INTO_REQUIRED';
 
 export interface MappingProblem {
   code: MappingProblemCode;
@@ -45,6 +47,7 @@ function outputType(mapping: FieldMapping, source: ObjectSchema): FieldType | un
     case 'split':
     case 'lowercase':
     case 'trim':
+    case 'domain':
       return 'string';
     case 'date':
       return 'date';
@@ -124,6 +127,12 @@ export function validateMapping(
         continue;
       }
       if (targetField.readOnly) error('READ_ONLY_TARGET', `${mapping.target}.${field.target} is read-only in the target and cannot be written`, field.target);
+      if (field.locale !== undefined && targetField.type !== 'number' && targetField.type !== 'integer') {
+        warn('LOCALE_UNUSED', `${mapping.target}.${field.target}: locale ${field.locale} only applies to text going into a number field (this one is ${targetField.type})`, field.target);
+      }
+      if (field.onInvalid === 'empty' && targetField.required) {
+        warn('EMPTY_INTO_REQUIRED', `${mapping.target}.${field.target} is required in the target: a value written empty by onInvalid: empty fails its record there`, field.target);
+      }
       if (!source || sourceFields.length !== field.source.length) continue;
       checkFieldTypes(project, mapping, field, sourceFields, targetField, source, error, warn);
     }

@@ -51,6 +51,7 @@ const PARAMS_BY_TRANSFORM: Record<FieldTransform['kind'], readonly string[]> = {
   datetime: ['zone'],
   lowercase: [],
   trim: [],
+  domain: [],
 };
 const TRANSFORM_PARAMS = ['separator', 'part', 'value', 'constant', 'map', 'unmapped', 'default', 'zone'] as const;
 
@@ -68,7 +69,7 @@ function toFieldMapping(key: string, entry: string | FieldEntryObject, path: Pat
   else if (Object.hasOwn(entry, 'constant')) kind = 'constant';
   else if (has('map')) kind = 'map';
   else if (Array.isArray(entry.source) && entry.source.length > 1) {
-    throw new FormError(path, 'several source fields need a transform that combines them: transform: join');
+    throw new FormError(path, 'several source fields need a transform that combines them: transform: join, or a value map (map: { ... }) that looks them up in order');
   } else kind = 'copy';
   if (kind !== 'constant' && Object.hasOwn(entry, 'constant')) {
     throw new FormError([...path, 'constant'], `"constant" cannot be combined with transform: ${kind}`, true);
@@ -117,10 +118,19 @@ function toFieldMapping(key: string, entry: string | FieldEntryObject, path: Pat
     default:
       transform = { kind };
   }
-  if (kind !== 'constant' && kind !== 'join' && source.length !== 1) {
+  if (kind !== 'constant' && kind !== 'join' && kind !== 'map' && source.length !== 1) {
     throw new FormError([...path, 'source'], `transform ${kind} reads exactly one source field`, true);
   }
-  return { source, target, transform };
+  const mapping: FieldMapping = { source, target, transform };
+  if (entry.onInvalid !== undefined) {
+    if (kind === 'constant') throw new FormError([...path, 'onInvalid'], '"onInvalid" does not apply to a constant', true);
+    if (entry.onInvalid !== 'fail') mapping.onInvalid = entry.onInvalid;
+  }
+  if (entry.locale !== undefined) {
+    if (kind === 'constant') throw new FormError([...path, 'locale'], '"locale" does not apply to a constant', true);
+    mapping.locale = entry.locale;
+  }
+  return mapping;
 }
 
 export function toObjectMapping(key: string, entry: ObjectEntry | null, path: PathSegment[]): ObjectMapping {
@@ -169,5 +179,6 @@ export function fromYamlForm(data: z.output<typeof projectFileYamlSchema>): Proj
     options,
   };
   if (data.state !== undefined) project.state = data.state;
+  if (data.sourceLocale !== undefined) project.sourceLocale = data.sourceLocale;
   return project;
 }
