@@ -20,14 +20,23 @@ const transformSchema = z.discriminatedUnion(
     z.strictObject({ kind: z.literal('datetime'), zone: z.string().min(1).optional() }),
     z.strictObject({ kind: z.literal('lowercase') }),
     z.strictObject({ kind: z.literal('trim') }),
+    z.strictObject({ kind: z.literal('domain') }),
   ],
-  { error: 'unknown transform kind (expected copy, join, split, constant, map, date, datetime, lowercase or trim)' },
+  { error: 'unknown transform kind (expected copy, join, split, constant, map, date, datetime, lowercase, trim or domain)' },
 );
 
 export const objectMappingViewSchema = z.strictObject({
   source: z.string().min(1),
   target: z.string().min(1),
-  fields: z.array(z.strictObject({ source: z.array(z.string().min(1)), target: z.string().min(1), transform: transformSchema })),
+  fields: z.array(
+    z.strictObject({
+      source: z.array(z.string().min(1)),
+      target: z.string().min(1),
+      transform: transformSchema,
+      onInvalid: z.enum(['fail', 'empty', 'keep']).optional(),
+      locale: z.string().min(1).optional(),
+    }),
+  ),
   matchKeys: z.array(z.strictObject({ source: names, target: names, kind: z.enum(['email', 'domain', 'phone', 'name', 'exact']) })),
   matched: z.enum(['update', 'fill-empty', 'skip']),
   duplicates: z.enum(['merge', 'separate']),

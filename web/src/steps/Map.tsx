@@ -409,6 +409,8 @@ function transformLabel(transform: TransformView): string {
       return 'lower-cased';
     case 'trim':
       return 'spaces trimmed';
+    case 'domain':
+      return 'domain of a URL or e-mail';
   }
 }
 
