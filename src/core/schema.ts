@@ -59,6 +59,11 @@ export interface ObjectSchema {
   externalIdField?: string;
   /** Record count when cheap to get. */
   count?: number;
+  /**
+   * Groups of fields of which a create needs at least one each (HubSpot contacts: one of email, firstname,
+   * lastname). Fields required on their own are `FieldSchema.required`.
+   */
+  requiredAnyOf?: string[][];
 }
 
 export interface SchemaDescription {

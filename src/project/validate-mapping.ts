@@ -141,7 +141,15 @@ export function validateMapping(
       for (const field of target.fields) {
         if (!field.required || field.readOnly || written.has(field.name)) continue;
         if (field.name === target.externalIdField || field.name === target.createdField || field.name === target.modifiedField) continue;
-        error('REQUIRED_UNMAPPED', `${mapping.target}.${field.name} is required in the target but nothing is mapped to it`, field.name);
+        error('REQUIRED_UNMAPPED', `${mapping.target}.${field.name} is required in the target but nothing is mapped to it: map a source field to it, or a constant`, field.name);
+      }
+      for (const group of target.requiredAnyOf ?? []) {
+        if (group.some((name) => written.has(name))) continue;
+        error(
+          'REQUIRED_UNMAPPED',
+          `${mapping.target} needs at least one of ${group.map((name) => `${mapping.target}.${name}`).join(', ')} in the target but nothing is mapped to any of them`,
+          group[0],
+        );
       }
     }
 

@@ -58,6 +58,30 @@ const OWNER_FIELDS: FieldSchema[] = [
   { name: 'updatedAt', type: 'datetime', readOnly: true },
 ];
 
+/**
+ * What a create needs, per HubSpot's object guides (the properties API does not say it; the emulator in
+ * src/emulators/hubspot/schema.ts enforces the same and a test keeps the two equal):
+ * - deals: dealname and dealstage ("and if you have multiple pipelines, pipeline. If a pipeline isn't
+ *   specified, the default pipeline will be used"), so pipeline is not required:
+ *   https://developers.hubspot.com/docs/api/crm/deals
+ * - companies: at least one of name or domain: https://developers.hubspot.com/docs/api/crm/companies
+ * - contacts: at least one of email, firstname or lastname:
+ *   https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide
+ * - notes, tasks, calls, meetings: hs_timestamp: https://developers.hubspot.com/docs/api/crm/notes,
+ *   https://developers.hubspot.com/docs/api/crm/tasks, https://developers.hubspot.com/docs/api/crm/calls,
+ *   https://developers.hubspot.com/docs/api/crm/meetings
+ * Custom objects: their schema's requiredProperties.
+ */
+export const REQUIRED_ON_CREATE: Record<string, { required?: string[]; requiredAnyOf?: string[][] }> = {
+  contacts: { requiredAnyOf: [['email', 'firstname', 'lastname']] },
+  companies: { requiredAnyOf: [['name', 'domain']] },
+  deals: { required: ['dealname', 'dealstage'] },
+  notes: { required: ['hs_timestamp'] },
+  tasks: { required: ['hs_timestamp'] },
+  calls: { required: ['hs_timestamp'] },
+  meetings: { required: ['hs_timestamp'] },
+};
+
 /** Properties every read asks for whatever the selection. */
 const ALWAYS = ['hs_object_id'];
 
@@ -83,6 +107,7 @@ interface CustomSchema {
   objectTypeId: string;
   fullyQualifiedName?: string;
   labels?: { singular?: string; plural?: string };
+  requiredProperties?: string[];
   associations?: { id?: string; fromObjectTypeId?: string; toObjectTypeId?: string; name?: string }[];
 }
 
@@ -157,6 +182,7 @@ export class HubspotModel {
     let type = name;
     let label: string | undefined;
     let associationFields = ASSOCIATION_FIELDS[name] ?? [];
+    let needs = REQUIRED_ON_CREATE[name] ?? {};
     if (!(STANDARD_OBJECTS as readonly string[]).includes(name)) {
       const customs = await this.customSchemas();
       const custom = customs.get(name);
@@ -169,6 +195,7 @@ export class HubspotModel {
       type = custom.objectTypeId;
       label = custom.labels?.plural;
       associationFields = customAssociationFields(custom, customs);
+      needs = { required: custom.requiredProperties ?? [] };
     }
     // https://developers.hubspot.com/docs/api/crm/properties
     const response = await this.transport.get<HubspotPage<HubspotProperty>>(`/crm/v3/properties/${type}`, { query: { archived: false } });
@@ -186,6 +213,10 @@ export class HubspotModel {
       properties.set(field.name, field);
     }
     if (name === 'deals') await this.addDealStages(properties);
+    for (const required of needs.required ?? []) {
+      const field = properties.get(required);
+      if (field && !field.readOnly) field.required = true;
+    }
     const associations = new Map<string, AssociationField>();
     for (const association of associationFields) {
       if (!properties.has(association.name)) associations.set(association.name, association);
@@ -199,6 +230,8 @@ export class HubspotModel {
     if (modifiedProperty) schema.modifiedField = modifiedProperty;
     if (createdProperty) schema.createdField = createdProperty;
     if (properties.has(this.settings.externalIdProperty)) schema.externalIdField = this.settings.externalIdProperty;
+    const anyOf = (needs.requiredAnyOf ?? []).map((group) => group.filter((field) => properties.has(field))).filter((group) => group.length > 0);
+    if (anyOf.length > 0) schema.requiredAnyOf = anyOf;
     return { name, type, label, owners: false, properties, associations, modifiedProperty, createdProperty, schema };
   }
 
