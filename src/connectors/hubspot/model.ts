@@ -70,7 +70,8 @@ const OWNER_FIELDS: FieldSchema[] = [
  * - notes, tasks, calls, meetings: hs_timestamp: https://developers.hubspot.com/docs/api/crm/notes,
  *   https://developers.hubspot.com/docs/api/crm/tasks, https://developers.hubspot.com/docs/api/crm/calls,
  *   https://developers.hubspot.com/docs/api/crm/meetings
- * Custom objects: their schema's requiredProperties.
+ * Custom objects: their schema's requiredProperties:
+ *   https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/schemas/create-schema
  */
 export const REQUIRED_ON_CREATE: Record<string, { required?: string[]; requiredAnyOf?: string[][] }> = {
   contacts: { requiredAnyOf: [['email', 'firstname', 'lastname']] },
