@@ -46,6 +46,33 @@ describe('HubSpot: required fields in describe()', () => {
       await connector.close();
     }
   });
+
+  it("marks a custom object's requiredProperties", async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const created = await fetch(`${hubspot.url}/crm/v3/schemas`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hubspot.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'projects',
+        labels: { singular: 'Project', plural: 'Projects' },
+        primaryDisplayProperty: 'project_name',
+        requiredProperties: ['project_name'],
+        properties: [
+          { name: 'project_name', label: 'Project name', type: 'string', fieldType: 'text' },
+          { name: 'budget', label: 'Budget', type: 'number', fieldType: 'number' },
+        ],
+        associatedObjects: ['COMPANY'],
+      }),
+    });
+    expect(created.status).toBe(201);
+    const connector = createHubspotConnector({ accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 });
+    try {
+      const projects = (await connector.describe()).objects.find((object) => object.name === 'projects')!;
+      expect(projects.fields.filter((field) => field.required).map((field) => field.name)).toEqual(['project_name']);
+    } finally {
+      await connector.close();
+    }
+  });
 });
 
 describe('commands that write refuse a mapping that leaves required fields empty', () => {
