@@ -91,15 +91,15 @@ export async function projectEnv(baseDir: string, env: NodeJS.ProcessEnv = proce
  */
 export async function openConnections(options: OpenProjectOptions): Promise<ProjectConnections> {
   const { loadProjectFile, validateMapping } = await import('../project/project-file.js');
-  const { createConnector } = await import('../connectors/registry.js');
+  const { createConnector, createSourceConnector } = await import('../connectors/registry.js');
   const projectPath = resolveProjectPath(options);
   const baseDir = dirname(projectPath);
   const project = await loadProjectFile(projectPath, await projectEnv(dirname(projectPath), options.env));
   const closers: (() => Promise<void>)[] = [];
   try {
-    const source = createConnector(project.source, { baseDir });
+    const source = createSourceConnector(project, { baseDir });
     closers.push(() => source.close());
-    const target = createConnector(project.target, { baseDir });
+    const target = createConnector(project.target, { baseDir, role: 'target' });
     closers.push(() => target.close());
     await Promise.all([source.check(), target.check()]);
     const [sourceSchema, targetSchema] = await Promise.all([source.describe(), target.describe()]);

@@ -65,6 +65,17 @@ function isValidZone(zone: string): boolean {
 
 const zoneSchema = z.string().refine(isValidZone, { error: (issue) => `unknown time zone ${JSON.stringify(issue.input)} (use an IANA name such as Europe/Berlin, or UTC)` });
 
+const localeSchema = z.string().refine(
+  (locale) => {
+    try {
+      return Intl.NumberFormat.supportedLocalesOf([locale]).length > 0;
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `unknown locale ${JSON.stringify(issue.input)} (use a BCP-47 tag such as de-DE or en-US)` },
+);
+
 const FIELD_ENTRY_KEYS = ['source', 'target', 'transform', 'separator', 'part', 'constant', 'value', 'map', 'unmapped', 'default', 'zone'] as const;
 
 const fieldEntryObjectSchema = z.strictObject({
@@ -119,7 +130,7 @@ const objectEntrySchema = z.strictObject({
 const connectionSchema = z.looseObject({ connector: z.string().min(1) });
 
 const OPTION_KEYS = ['demoSampleSize', 'pageSize', 'lookbackMs'] as const;
-const TOP_KEYS = ['version', 'source', 'target', 'state', 'sourceTimeZone', 'options', 'objects'] as const;
+const TOP_KEYS = ['version', 'source', 'target', 'state', 'sourceTimeZone', 'sourceLocale', 'options', 'objects'] as const;
 
 /** The YAML form of ferry.yaml, as zod validates it (before defaults and key resolution). */
 export const projectFileYamlSchema = z.strictObject({
@@ -128,6 +139,8 @@ export const projectFileYamlSchema = z.strictObject({
   target: connectionSchema,
   state: z.string().min(1).optional(),
   sourceTimeZone: zoneSchema.optional(),
+  /** BCP-47 locale of numbers and numeric dates written as text in the source (`de-DE`: 1.234,56). */
+  sourceLocale: localeSchema.optional(),
   options: z
     .strictObject({
       demoSampleSize: z.int().positive().optional(),
@@ -601,6 +614,7 @@ function fromYamlForm(data: z.output<typeof projectFileYamlSchema>): ProjectFile
     options,
   };
   if (data.state !== undefined) project.state = data.state;
+  if (data.sourceLocale !== undefined) project.sourceLocale = data.sourceLocale;
   return project;
 }
 
@@ -737,6 +751,7 @@ export function toYamlForm(project: ProjectFile): Record<string, Plain> {
   };
   if (project.state !== undefined) form.state = restoreValue(project.state);
   if (project.sourceTimeZone !== DEFAULT_TIME_ZONE) form.sourceTimeZone = project.sourceTimeZone;
+  if (project.sourceLocale !== undefined) form.sourceLocale = project.sourceLocale;
   const options = optionsForm(project);
   if (options) form.options = options;
   const keys = uniqueObjectKeys(project.objects);

@@ -65,6 +65,8 @@ export interface ProjectFile {
   state?: string;
   /** Zone used to read date-times that carry none (default UTC). */
   sourceTimeZone: string;
+  /** BCP-47 locale of numbers and numeric dates the source writes as text (`de-DE`); none by default. */
+  sourceLocale?: string;
   objects: ObjectMapping[];
   options: {
     demoSampleSize: number;
