@@ -106,7 +106,8 @@ export async function openConnections(options: OpenProjectOptions): Promise<Proj
     // Fields and options the target will create on write (its settings ask for it) count as present.
     const { schemaWithFieldsToCreate } = await import('../engine/plan.js');
     const planned = target.capabilities().createsMissingOnWrite ? schemaWithFieldsToCreate(project, sourceSchema, targetSchema) : targetSchema;
-    const mapping = validateMapping(project, sourceSchema, planned);
+    const { withSourceWarnings } = await import('../project/source-warnings.js');
+    const mapping = withSourceWarnings(validateMapping(project, sourceSchema, planned), project, sourceSchema);
     return { projectPath, baseDir, project, source, target, sourceSchema, targetSchema, mapping, close: () => closeAll(closers) };
   } catch (error) {
     await closeAll(closers);

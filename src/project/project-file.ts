@@ -1076,7 +1076,9 @@ export type MappingProblemCode =
   | 'ENUM_OPTIONS_DIFFER'
   | 'REFERENCE_MISMATCH'
   | 'REFERENCE_NOT_MIGRATED'
-  | 'MATCH_KEY_UNKNOWN_FIELD';
+  | 'MATCH_KEY_UNKNOWN_FIELD'
+  /** A mapped source object has no modified column: deltas read all of it (source-warnings.ts). */
+  | 'NO_MODIFIED_FIELD';
 
 export interface MappingProblem {
   code: MappingProblemCode;

@@ -170,8 +170,9 @@ export class WizardProject {
     const [source, target] = await Promise.all([this.side('source', project.source, sourceSettingsOf(project)), this.side('target', project.target, {})]);
     const { schemaWithFieldsToCreate } = await import('../../engine/plan.js');
     const { validateMapping } = await import('../../project/project-file.js');
+    const { withSourceWarnings } = await import('../../project/source-warnings.js');
     const plannedTarget = target.connector.capabilities().createsMissingOnWrite ? schemaWithFieldsToCreate(project, source.schema, target.schema) : target.schema;
-    return { project, source, target, plannedTarget, mapping: validateMapping(project, source.schema, plannedTarget) };
+    return { project, source, target, plannedTarget, mapping: withSourceWarnings(validateMapping(project, source.schema, plannedTarget), project, source.schema) };
   }
 
   /** Writes the project back into ferry.yaml, keeping the user's comments and order; atomic. */
