@@ -91,22 +91,23 @@ export async function projectEnv(baseDir: string, env: NodeJS.ProcessEnv = proce
  */
 export async function openConnections(options: OpenProjectOptions): Promise<ProjectConnections> {
   const { loadProjectFile, validateMapping } = await import('../project/project-file.js');
-  const { createConnector } = await import('../connectors/registry.js');
+  const { createConnector, createSourceConnector } = await import('../connectors/registry.js');
   const projectPath = resolveProjectPath(options);
   const baseDir = dirname(projectPath);
   const project = await loadProjectFile(projectPath, await projectEnv(dirname(projectPath), options.env));
   const closers: (() => Promise<void>)[] = [];
   try {
-    const source = createConnector(project.source, { baseDir });
+    const source = createSourceConnector(project, { baseDir });
     closers.push(() => source.close());
-    const target = createConnector(project.target, { baseDir });
+    const target = createConnector(project.target, { baseDir, role: 'target' });
     closers.push(() => target.close());
     await Promise.all([source.check(), target.check()]);
     const [sourceSchema, targetSchema] = await Promise.all([source.describe(), target.describe()]);
     // Fields and options the target will create on write (its settings ask for it) count as present.
     const { schemaWithFieldsToCreate } = await import('../engine/plan.js');
     const planned = target.capabilities().createsMissingOnWrite ? schemaWithFieldsToCreate(project, sourceSchema, targetSchema) : targetSchema;
-    const mapping = validateMapping(project, sourceSchema, planned);
+    const { withSourceWarnings } = await import('../project/source-warnings.js');
+    const mapping = withSourceWarnings(validateMapping(project, sourceSchema, planned), project, sourceSchema);
     return { projectPath, baseDir, project, source, target, sourceSchema, targetSchema, mapping, close: () => closeAll(closers) };
   } catch (error) {
     await closeAll(closers);

@@ -44,8 +44,10 @@ target:
 # e.g. state: \${FERRY_STATE_URL}. \`--state\` on the command line overrides it.
 state: .ferry/state.db
 
-# Zone of source date-times that carry none (IANA name).
+# Zone of source date-times that carry none (IANA name): CSV exports and transforms alike.
 sourceTimeZone: UTC
+# How the source writes numbers and numeric dates as text (BCP-47), e.g. de-DE for 1.234,56 and 31.12.2024.
+# sourceLocale: de-DE
 
 options:
   # Records per object that \`ferry demo\` migrates.

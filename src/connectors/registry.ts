@@ -10,6 +10,17 @@ export interface ConnectorOptions {
   baseDir: string;
   /** `source` or `target`: prefixes the keys named in configuration errors. */
   role?: 'source' | 'target';
+  /** The project's `sourceTimeZone`: zone of source date-times written without one (CSV; default UTC). */
+  sourceTimeZone?: string;
+  /** The project's `sourceLocale`: how source text writes numbers and numeric dates (CSV; default none). */
+  sourceLocale?: string;
+}
+
+/** What of a project its source connector needs besides its own settings. */
+export interface SourceProject {
+  source: ConnectionConfig;
+  sourceTimeZone?: string;
+  sourceLocale?: string;
 }
 
 type Factory = (settings: Record<string, unknown>, options: ConnectorOptions) => Connector;
@@ -20,7 +31,13 @@ type Factory = (settings: Record<string, unknown>, options: ConnectorOptions) =>
  */
 const FACTORIES: Record<string, Factory> = {
   sql: (settings, options) => createSqlConnector(settings as SqlConnectionConfig, { baseDir: options.baseDir, configPath: options.role }),
-  csv: (settings, options) => createCsvConnector(settings, { baseDir: options.baseDir }),
+  csv: (settings, options) =>
+    createCsvConnector(settings, {
+      baseDir: options.baseDir,
+      configPath: options.role ?? 'source',
+      ...(options.sourceTimeZone !== undefined ? { timeZone: options.sourceTimeZone } : {}),
+      ...(options.sourceLocale !== undefined ? { locale: options.sourceLocale } : {}),
+    }),
   hubspot: (settings, options) => createHubspotConnector(settings, { configPath: options.role }),
 };
 
@@ -37,4 +54,18 @@ export function createConnector(config: ConnectionConfig, options: ConnectorOpti
     );
   }
   return factory(settings, options);
+}
+
+/**
+ * A project's source connector, with the project-wide source settings (`sourceTimeZone`, `sourceLocale`)
+ * passed on. Every place that opens a project's source goes through here, so the settings reach it
+ * whichever command, the wizard or a test harness opens it.
+ */
+export function createSourceConnector(project: SourceProject, options: Omit<ConnectorOptions, 'role' | 'sourceTimeZone' | 'sourceLocale'>): Connector {
+  return createConnector(project.source, {
+    ...options,
+    role: 'source',
+    ...(project.sourceTimeZone !== undefined ? { sourceTimeZone: project.sourceTimeZone } : {}),
+    ...(project.sourceLocale !== undefined ? { sourceLocale: project.sourceLocale } : {}),
+  });
 }

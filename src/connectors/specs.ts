@@ -70,7 +70,7 @@ export const CONNECTOR_SPECS: readonly ConnectorSpecEntry[] = [
         options: ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'],
         help: 'Detected when empty.',
       },
-      { name: 'timeZone', label: 'Time zone of date-times without one', kind: 'text', required: false, secret: false, help: 'IANA name; default UTC.' },
+      // No time zone here: the project's top-level sourceTimeZone is the one zone for the whole source.
     ],
   },
   {

@@ -21,7 +21,9 @@ export type MappingProblemCode =
   | 'REFERENCE_NOT_MIGRATED'
   | 'MATCH_KEY_UNKNOWN_FIELD'
   | 'LOCALE_UNUSED'
-  | 'EMPTY_INTO_REQUIRED';
+  | 'EMPTY_INTO_REQUIRED'
+  /** A mapped source object has no modified column: deltas read all of it (source-warnings.ts). */
+  | 'NO_MODIFIED_FIELD';
 
 export interface MappingProblem {
   code: MappingProblemCode;

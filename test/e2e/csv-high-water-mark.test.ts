@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createConnector } from '../../src/connectors/registry.js';
+import { createConnector, createSourceConnector } from '../../src/connectors/registry.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
@@ -53,7 +53,7 @@ describe('a CSV source takes its high-water mark from its data', () => {
 
   /** What one CLI invocation gets: fresh connectors, ledger handle and engine. */
   async function run<T>(work: (engine: Engine, ledger: Ledger) => Promise<T>): Promise<T> {
-    const source = createConnector(project.source, { baseDir: dir, role: 'source' });
+    const source = createSourceConnector(project, { baseDir: dir });
     const target = createConnector(project.target, { baseDir: dir, role: 'target' });
     const ledger = await Ledger.open(join(dir, 'state.db'));
     try {

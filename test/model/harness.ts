@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnector } from '../../src/connectors/registry.js';
+import { createConnector, createSourceConnector } from '../../src/connectors/registry.js';
 import type { Connector } from '../../src/core/connector.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine, type DeltaOptions } from '../../src/engine/index.js';
@@ -285,7 +285,7 @@ export class ModelRun {
   private async openEngine(crashAt: number | null): Promise<{ engine: Engine; close(): Promise<void> }> {
     const dir = this.fixture.dir;
     const ledger = await Ledger.open(this.fixture.ledgerLocation, { baseDir: dir });
-    const source = createConnector(this.project.source, { baseDir: dir, role: 'source' });
+    const source = createSourceConnector(this.project, { baseDir: dir });
     source.now = () => Promise.resolve(instant(this.clock));
     const target = createConnector(this.project.target, { baseDir: dir, role: 'target' });
     if (crashAt !== null) loseAnswer(target, crashAt);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { createConnector } from '../../src/connectors/registry.js';
+import { createConnector, createSourceConnector } from '../../src/connectors/registry.js';
 import type { Connector, ReadOptions } from '../../src/core/connector.js';
 import { ProgressStream } from '../../src/core/progress.js';
 import { Engine } from '../../src/engine/index.js';
@@ -232,7 +232,7 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
     async open(override?: ProjectFile, hooks: Hooks = {}) {
       const effective = override ?? project;
       const ledger = await Ledger.open(ledgerLocation, { baseDir: dir });
-      const sourceConnector = createConnector(effective.source, { baseDir: dir, role: 'source' });
+      const sourceConnector = createSourceConnector(effective, { baseDir: dir });
       if (hooks.beforeSourceRead) hookReads(sourceConnector, hooks.beforeSourceRead);
       if (hooks.sourceNow) {
         const now = hooks.sourceNow;

@@ -37,7 +37,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { createConnector } from '../../src/connectors/registry.js';
+import { createConnector, createSourceConnector } from '../../src/connectors/registry.js';
 import type { Connector, WriteResult } from '../../src/core/connector.js';
 import { toFerryError } from '../../src/core/errors.js';
 import { ProgressStream } from '../../src/core/progress.js';
@@ -235,7 +235,7 @@ async function openLedger(): Promise<Ledger> {
 }
 
 const ledger = watchedLedger(await openLedger());
-const source = watchedSource(createConnector(project.source, { baseDir, role: 'source' }));
+const source = watchedSource(createSourceConnector(project, { baseDir }));
 // FERRY_TEST_SOURCE_NOW: the source's clock (the run's high-water mark), fixed by the test.
 const fixedNow = process.env.FERRY_TEST_SOURCE_NOW;
 if (fixedNow) source.now = () => Promise.resolve(fixedNow);

@@ -70,7 +70,10 @@ export function registerProjectCommands(program: Command, context: CommandContex
           pageSize: connections.project.options.pageSize,
         });
         const { validateMapping } = await import('../../project/project-file.js');
-        const problems = validateMapping(project, connections.sourceSchema, connections.targetSchema);
+        const { sourceWarnings, withSourceWarnings } = await import('../../project/source-warnings.js');
+        const problems = withSourceWarnings(validateMapping(project, connections.sourceSchema, connections.targetSchema), project, connections.sourceSchema);
+        // Shown here, not only counted: a missing modified column is decided by the export, not by the mapping.
+        notes.push(...sourceWarnings(project, connections.sourceSchema).map((warning) => `warning ${warning.object}: ${warning.message} [${warning.code}]`));
         context.out.line(`Mapping written to ${connections.projectPath}:`);
         printMappingSummary(context.out, summary);
         if (notes.length > 0) {

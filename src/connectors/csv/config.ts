@@ -18,17 +18,39 @@ const ENCODINGS = {
 
 export const CSV_DELIMITERS = [',', ';', '\t', '|'] as const;
 
-const timeZoneSchema = z.string().refine(
-  (zone) => {
+const encodingSchema = z.string().transform((value, context) => {
+  const key = value.trim().toLowerCase() as keyof typeof ENCODINGS;
+  const encoding = ENCODINGS[key];
+  if (!encoding) {
+    context.addIssue({ code: 'custom', message: `Unsupported encoding "${value}" (use utf-8, utf-16le, utf-16be or windows-1252)` });
+    return z.NEVER;
+  }
+  return encoding;
+});
+
+const delimiterSchema = z.enum(CSV_DELIMITERS, { error: 'must be one of "," ";" "|" or a tab ("\\t")' });
+
+/** A BCP-47 locale Intl knows (`de-DE`, `fr`, `en-US`): how numbers and numeric dates are written. */
+export const localeSchema = z.string().refine(
+  (locale) => {
     try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return true;
+      return Intl.NumberFormat.supportedLocalesOf([locale]).length > 0;
     } catch {
       return false;
     }
   },
-  { message: 'Unknown time zone (use an IANA name such as Europe/Berlin)' },
+  { message: 'Unknown locale (use a BCP-47 tag such as de-DE or en-US)' },
 );
+
+/** `column: object`, or `column: { object, listSeparator }` for a column whose cells hold several ids. */
+const referenceSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    object: z.string().min(1),
+    /** The cell holds a list of ids separated by this (e.g. ";"); without it the cell is one id. */
+    listSeparator: z.string().min(1).optional(),
+  }),
+]);
 
 export const csvObjectSchema = z
   .object({
@@ -39,10 +61,18 @@ export const csvObjectSchema = z
     /** Column holding the last-modified date-time (detected when absent). */
     updatedAt: z.string().min(1).optional(),
     createdAt: z.string().min(1).optional(),
-    /** Reference columns: column -> referenced object. */
-    references: z.record(z.string(), z.string().min(1)).optional(),
-    /** Separator between ids in a reference-list cell (detected when absent). */
+    /** Reference columns: column -> referenced object (or { object, listSeparator }). */
+    references: z.record(z.string(), referenceSchema).optional(),
+    /**
+     * Separator between ids in this object's reference-list cells. Without it a reference cell is one id
+     * (`Anna Schmidt` stays one value), except in columns named as a list (`*_ids`).
+     */
     listSeparator: z.string().min(1).optional(),
+    /** This file's delimiter and encoding, when they differ from the connection's (or its detection). */
+    delimiter: delimiterSchema.optional(),
+    encoding: encodingSchema.optional(),
+    /** How this file writes numbers and numeric dates (`de-DE`: `1.234,56`, `31.12.2024`). */
+    locale: localeSchema.optional(),
     fields: z.record(z.string(), z.object({ type: z.enum(FIELD_TYPES).optional() }).strict()).optional(),
   })
   .strict();
@@ -52,21 +82,10 @@ export const csvConnectionSchema = z
     connector: z.literal('csv').optional(),
     /** Folder holding one CSV file per object (relative to the project folder). */
     path: z.string().min(1),
-    delimiter: z.enum(CSV_DELIMITERS).optional(),
-    encoding: z
-      .string()
-      .transform((value, context) => {
-        const key = value.trim().toLowerCase() as keyof typeof ENCODINGS;
-        const encoding = ENCODINGS[key];
-        if (!encoding) {
-          context.addIssue({ code: 'custom', message: `Unsupported encoding "${value}" (use utf-8, utf-16le, utf-16be or windows-1252)` });
-          return z.NEVER;
-        }
-        return encoding;
-      })
-      .optional(),
-    /** Zone of date-times written without one (default UTC). */
-    timeZone: timeZoneSchema.default('UTC'),
+    delimiter: delimiterSchema.optional(),
+    encoding: encodingSchema.optional(),
+    /** How the files write numbers and numeric dates (default: the project's sourceLocale). */
+    locale: localeSchema.optional(),
     objects: z.record(z.string(), csvObjectSchema).default({}),
   })
   .strict();
@@ -74,3 +93,4 @@ export const csvConnectionSchema = z
 export type CsvConnectionInput = z.input<typeof csvConnectionSchema>;
 export type CsvConnectionConfig = z.output<typeof csvConnectionSchema>;
 export type CsvObjectConfig = z.output<typeof csvObjectSchema>;
+export type CsvReferenceConfig = z.output<typeof referenceSchema>;

@@ -1,10 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Capabilities, Connector, CreateInput, CrmRecord, ReadError, ReadOptions, ReadPage, UpdateInput, WriteResult } from '../../core/connector.js';
 import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
-import { nowIso, parseDate, parseInstant } from '../../core/time.js';
-import { csvConnectionSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
+import { nowIso, parseInstant } from '../../core/time.js';
+import { CSV_DELIMITERS, csvConnectionSchema, localeSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
 import {
   conventionReference,
   detectCreatedColumn,
@@ -14,16 +14,23 @@ import {
   detectModifiedColumn,
   firstLine,
   inferType,
+  isListName,
   parseBoolean,
-  parseInteger,
-  parseNumber,
+  readDate,
   readHead,
+  readInstant,
+  readInteger,
+  readNumber,
+  type ValueStyle,
 } from './detect.js';
+import { DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectDecimalComma, localeDateStyle, localeNumberStyle } from './locale.js';
 import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
 
 /** A row the connector skipped: wrong number of cells, broken quoting, or a value of the wrong type. */
 export interface CsvRowError {
   object: string;
+  /** The file the row is in, as named in the folder (`Pipedrive people export.csv`). */
+  file: string;
   /** 1-based line number in the file where the row starts. */
   line: number;
   column?: string;
@@ -40,6 +47,15 @@ export interface CsvConnectorOptions {
   joinIndexMaxBytes?: number;
   /** A quoted cell running longer than this is treated as an unclosed quote (default 16 MiB). */
   maxRecordBytes?: number;
+  /**
+   * Zone of date-times written without one: the project's `sourceTimeZone` (default UTC). One setting for
+   * every date and date-time column of every file, so `Add time` and `Expected close date` agree.
+   */
+  timeZone?: string;
+  /** The project's `sourceLocale`: how numbers and numeric dates are written, unless a file or the connection says otherwise. */
+  locale?: string;
+  /** Where the settings sit in ferry.yaml (`source`), to name keys in errors. */
+  configPath?: string;
 }
 
 interface Column {
@@ -67,6 +83,10 @@ interface JoinField {
 interface CsvObject {
   name: string;
   file: string;
+  /** The file's name in the folder, for messages. */
+  fileName: string;
+  /** How its numbers, dates and date-times are read. */
+  style: ValueStyle;
   encoding: CsvEncoding;
   delimiter: string;
   columns: Column[];
@@ -126,10 +146,13 @@ export class CsvConnector implements Connector {
   private streams = 0;
   /** The last `now()` answer, with the size and mtime of every export file it was computed from. */
   private clock?: { files: string; value: string | undefined };
+  /** `source`: where the settings sit in ferry.yaml. */
+  private readonly keyPath: string;
 
   constructor(config: CsvConnectionConfig, options: CsvConnectorOptions) {
     this.config = config;
     this.options = options;
+    this.keyPath = options.configPath ?? 'source';
     this.folder = isAbsolute(config.path) ? config.path : resolve(options.baseDir, config.path);
   }
 
@@ -164,7 +187,7 @@ export class CsvConnector implements Connector {
       object: error.object,
       recordId: `line ${error.line}`,
       code: 'CSV_ROW_INVALID',
-      message: `${error.object}.csv line ${error.line}: ${error.message}`,
+      message: `${error.file} line ${error.line}: ${error.message}`,
       ...(error.column !== undefined ? { field: error.column } : {}),
       ...(error.value !== undefined ? { value: error.value } : {}),
     }));
@@ -340,7 +363,7 @@ export class CsvConnector implements Connector {
       if (row.error || row.cells.length !== object.columns.length) continue;
       let value: FieldValue;
       try {
-        value = this.convert(column, row.cells[column.index]!);
+        value = this.convert(column, row.cells[column.index]!, object.style);
       } catch (error) {
         if (error instanceof RowError) continue;
         throw error;
@@ -360,12 +383,13 @@ export class CsvConnector implements Connector {
   /** Converts a row, or reports it and returns undefined. */
   private toRecord(object: CsvObject, row: RawRow, only?: string[]): CrmRecord | undefined {
     if (row.error) {
-      this.report({ object: object.name, line: row.line, message: row.error });
+      this.report({ object: object.name, file: object.fileName, line: row.line, message: row.error });
       return undefined;
     }
     if (row.cells.length !== object.columns.length) {
       this.report({
         object: object.name,
+        file: object.fileName,
         line: row.line,
         message: `Expected ${object.columns.length} columns, found ${row.cells.length}`,
       });
@@ -381,35 +405,37 @@ export class CsvConnector implements Connector {
       for (const column of object.columns) {
         const isModified = column.index === object.updatedIndex;
         if (keep && !isModified && column.index !== object.idIndex && !keep.has(column.name)) continue;
-        const value = this.convert(column, row.cells[column.index]!);
+        const value = this.convert(column, row.cells[column.index]!, object.style);
         if (isModified) updatedAt = value as string | null;
         fields[column.name] = value;
       }
       return { id, updatedAt, fields };
     } catch (error) {
       if (!(error instanceof RowError)) throw error;
-      this.report({ object: object.name, line: row.line, column: error.column, value: error.value, message: error.message });
+      this.report({ object: object.name, file: object.fileName, line: row.line, column: error.column, value: error.value, message: error.message });
       return undefined;
     }
   }
 
-  private convert(column: Column, cell: string): FieldValue {
+  private convert(column: Column, cell: string, style: ValueStyle): FieldValue {
     const text = cell.trim();
     if (text === '') return null;
-    const fail = (what: string): never => {
-      throw new RowError(`Column "${column.name}": ${describeValue(cell)} is not ${what}`, column.name, cell);
+    const fail = (what: string, how = ''): never => {
+      throw new RowError(`Column "${column.name}": ${describeValue(cell)} is not ${what}${how}`, column.name, cell);
     };
+    const numbers = style.numbers ? ` (${describeNumberStyle(style.numbers)})` : '';
+    const dates = style.dates ? ` (${describeDateStyle(style.dates)})` : '';
     switch (column.type) {
       case 'integer':
-        return parseInteger(text) ?? fail('an integer');
+        return readInteger(text, style) ?? fail('an integer', numbers);
       case 'number':
-        return parseNumber(text) ?? fail('a number');
+        return readNumber(text, style) ?? fail('a number', numbers);
       case 'boolean':
         return parseBoolean(text) ?? fail('a boolean');
       case 'date':
-        return parseDate(text, this.config.timeZone) ?? fail('a date');
+        return readDate(text, style) ?? fail('a date', dates);
       case 'datetime':
-        return parseInstant(text, this.config.timeZone) ?? fail('a date-time');
+        return readInstant(text, style) ?? fail('a date-time', dates);
       case 'reference':
         return text;
       case 'reference-list': {
@@ -469,6 +495,7 @@ export class CsvConnector implements Connector {
       if (row.error || row.cells.length !== 2) {
         this.report({
           object: basename(join.file, extname(join.file)),
+          file: basename(join.file),
           line: row.line,
           message: row.error ?? `Expected 2 columns, found ${row.cells.length}`,
         });
@@ -516,15 +543,16 @@ export class CsvConnector implements Connector {
     }
     const names = [...files.keys()];
 
-    const headers = new Map<string, { file: string; encoding: CsvEncoding; delimiter: string; header: RawRow; sample: string[][] }>();
+    const headers = new Map<string, HeaderInfo>();
     for (const [name, file] of files) {
       headers.set(name, await this.readHeader(name, file));
     }
 
-    // Join files: exactly two columns, both references to other objects, no id column.
+    // Join files: exactly two columns, both references to other objects, no id column. Settings that only
+    // say how to read the file (file, delimiter, encoding, locale) leave a file a join file.
     const joins: JoinField[] = [];
     for (const [name, info] of headers) {
-      if (this.config.objects[name] || info.header.cells.length !== 2) continue;
+      if (describesRecords(this.config.objects[name]) || info.header.cells.length !== 2) continue;
       const [first, second] = info.header.cells.map((cell) => conventionReference(cell, names.filter((other) => other !== name)));
       if (!first || !second || first.list || second.list) continue;
       joins.push({
@@ -545,49 +573,69 @@ export class CsvConnector implements Connector {
     const objects = new Map<string, CsvObject>();
     for (const [name, info] of headers) {
       const settings: CsvObjectConfig = this.config.objects[name] ?? { id: 'id' };
+      const key = `${this.keyPath}.objects.${name}`;
       const columnNames = info.header.cells.map((cell) => cell.trim());
       const where = { object: name, path: info.file };
       const idIndex = columnNames.indexOf(settings.id);
-      if (idIndex === -1) {
-        throw new FerryError('CONFIG_INVALID', `${info.file} has no id column "${settings.id}" (set objects.${name}.id)`, where);
-      }
-      const findColumn = (column: string | undefined, what: string): number | undefined => {
+      if (idIndex === -1) throw this.missingIdColumn(name, info, settings.id);
+      const findColumn = (column: string | undefined, what: string, setting: string): number | undefined => {
         if (column === undefined) return undefined;
         const index = columnNames.indexOf(column);
-        if (index === -1) throw new FerryError('CONFIG_INVALID', `${info.file} has no ${what} column "${column}"`, where);
+        if (index === -1) {
+          throw new FerryError('CONFIG_INVALID', `${info.fileName} has no ${what} column "${column}" (${key}.${setting}; columns: ${listColumns(columnNames)})`, where);
+        }
         return index;
       };
-      const updatedName = settings.updatedAt ?? detectModifiedColumn(columnNames);
-      const createdName = settings.createdAt ?? detectCreatedColumn(columnNames);
-      const updatedIndex = findColumn(updatedName, 'updatedAt');
-      const createdIndex = findColumn(createdName, 'createdAt');
-      for (const column of Object.keys(settings.references ?? {})) findColumn(column, 'reference');
-      for (const column of Object.keys(settings.fields ?? {})) findColumn(column, 'field');
+      const sampled = columnNames.map((_, index) => info.sample.map((row) => row[index]?.trim() ?? '').filter((value) => value !== ''));
+      const style = this.valueStyle(settings, info.delimiter, sampled);
+      // A detected modified/created column must hold date-times (a `modified` column of yes/no is not one).
+      const holdsDateTimes = (column: string) => sampled[columnNames.indexOf(column)]!.every((value) => readInstant(value, style) !== undefined);
+      const updatedName = settings.updatedAt ?? detectModifiedColumn(columnNames, holdsDateTimes);
+      const createdName = settings.createdAt ?? detectCreatedColumn(columnNames, holdsDateTimes);
+      const updatedIndex = findColumn(updatedName, 'updatedAt', 'updatedAt');
+      const createdIndex = findColumn(createdName, 'createdAt', 'createdAt');
+      const references = new Map<string, { object: string; listSeparator?: string }>();
+      for (const [column, reference] of Object.entries(settings.references ?? {})) {
+        findColumn(column, 'reference', `references.${column}`);
+        const entry = typeof reference === 'string' ? { object: reference } : reference;
+        if (!files.has(entry.object)) {
+          throw new FerryError('CONFIG_INVALID', `${key}.references.${column}: no object "${entry.object}" (objects: ${names.join(', ')})`, where);
+        }
+        references.set(column, entry);
+      }
+      for (const column of Object.keys(settings.fields ?? {})) findColumn(column, 'field', `fields.${column}`);
 
       const columns: Column[] = columnNames.map((column, index) => {
-        const values = info.sample.map((row) => row[index]?.trim() ?? '').filter((value) => value !== '');
+        const values = sampled[index]!;
         const override = settings.fields?.[column]?.type;
-        const configuredReference = settings.references?.[column];
-        if (configuredReference && !files.has(configuredReference)) {
-          throw new FerryError('CONFIG_INVALID', `objects.${name}.references.${column}: no object "${configuredReference}"`, where);
-        }
+        const configuredReference = references.get(column);
         const convention = index === idIndex ? undefined : conventionReference(column, names);
-        const reference = configuredReference ?? convention?.object;
-        const listSeparator = settings.listSeparator ?? detectListSeparator(values, info.delimiter);
+        const reference = configuredReference?.object ?? convention?.object;
+        // A reference cell is a list only where the user says so: the column's own listSeparator, the
+        // object's listSeparator found in the column's cells, or a column named as a list (`*_ids`).
+        // Never on spaces (`Anna Schmidt` is one value) and never guessed from `;` or `|` in the cells: a
+        // name such as `Müller; Söhne GmbH` is one value too.
+        let listSeparator = configuredReference?.listSeparator;
+        if (listSeparator === undefined && settings.listSeparator !== undefined && values.some((value) => value.includes(settings.listSeparator!))) {
+          listSeparator = settings.listSeparator;
+        }
+        if (listSeparator === undefined && reference && (convention?.list || isListName(column))) listSeparator = settings.listSeparator ?? detectListSeparator(values, info.delimiter);
         let type: FieldType;
         if (override) type = override;
         else if (index === idIndex) type = 'string';
         else if (index === updatedIndex || index === createdIndex) type = 'datetime';
-        else if (reference) type = convention?.list || values.some((value) => value.includes(listSeparator)) ? 'reference-list' : 'reference';
-        else type = inferType(column, values, this.config.timeZone);
+        else if (reference) type = listSeparator !== undefined ? 'reference-list' : 'reference';
+        else type = inferType(column, values, style);
         const result: Column = { name: column, index, type };
         if (reference && (type === 'reference' || type === 'reference-list')) result.reference = reference;
-        if (type === 'reference-list') result.listSeparator = listSeparator;
+        if (type === 'reference-list') result.listSeparator = listSeparator ?? settings.listSeparator ?? detectListSeparator(values, info.delimiter);
         return result;
       });
       objects.set(name, {
         name,
         file: info.file,
+        fileName: info.fileName,
+        style,
         encoding: info.encoding,
         delimiter: info.delimiter,
         columns,
@@ -610,22 +658,79 @@ export class CsvConnector implements Connector {
     return { objects };
   }
 
-  private async readHeader(name: string, file: string) {
+  /**
+   * How a file's values are read. The zone is the project's one `sourceTimeZone`. The locale is the file's
+   * own, else the connection's, else the project's `sourceLocale`; without any, a `;`-delimited file whose
+   * numbers are unambiguously written with decimal commas (a German Excel re-save) is read as such.
+   * Numeric dates in the locale's order (`31.12.2024`) are read only under a locale: detection never guesses
+   * a date order.
+   */
+  private valueStyle(settings: CsvObjectConfig, delimiter: string, sampled: string[][]): ValueStyle {
+    const style: ValueStyle = { timeZone: this.options.timeZone ?? 'UTC' };
+    const locale = settings.locale ?? this.config.locale ?? this.options.locale;
+    if (locale !== undefined) {
+      style.numbers = localeNumberStyle(locale);
+      style.dates = localeDateStyle(locale);
+    } else if (delimiter === ';' && detectDecimalComma(sampled)) {
+      style.numbers = DECIMAL_COMMA;
+    }
+    return style;
+  }
+
+  /**
+   * The id column is missing. Most often the delimiter is wrong (a German Excel re-save uses `;` while the
+   * connection says `,`): then the header is one column, or another delimiter splits it into columns that
+   * include the id. Say which delimiter, and the exact setting.
+   */
+  private missingIdColumn(name: string, info: HeaderInfo, id: string): FerryError {
+    const key = `${this.keyPath}.objects.${name}`;
+    const where = { object: name, path: info.file, value: id };
+    const cells = info.header.cells.map((cell) => cell.trim());
+    const show = (delimiter: string) => (delimiter === '\t' ? '"\\t"' : JSON.stringify(delimiter));
+    const others = CSV_DELIMITERS.filter((candidate) => candidate !== info.delimiter)
+      .map((candidate) => ({ candidate, cells: splitHeaderLine(info.line, candidate).map((cell) => cell.trim()) }))
+      .filter((split) => split.cells.length > 1)
+      .sort((a, b) => b.cells.length - a.cells.length);
+    const fits = others.find((split) => split.cells.includes(id)) ?? (cells.length === 1 ? others[0] : undefined);
+    if (fits) {
+      const header =
+        cells.length === 1
+          ? `the header has 1 column ${JSON.stringify(shorten(cells[0]!))}`
+          : `the header split by ${show(info.delimiter)} has ${cells.length} columns (${listColumns(cells)}) and none is "${id}"`;
+      const idNote = fits.cells.includes(id) ? '' : ` (and set ${key}.id: "${id}" is not among its columns then either: ${listColumns(fits.cells)})`;
+      return new FerryError(
+        'CONFIG_INVALID',
+        `${info.fileName}: ${header}; the file looks delimited by ${show(fits.candidate)} — set ${key}.delimiter: ${show(fits.candidate)}${idNote}`,
+        where,
+      );
+    }
+    return new FerryError(
+      'CONFIG_INVALID',
+      `${info.fileName} has no id column "${id}" (columns: ${listColumns(cells)}); set ${key}.id to the column holding the record id`,
+      where,
+    );
+  }
+
+  private async readHeader(name: string, file: string): Promise<HeaderInfo> {
+    const fileName = relative(this.folder, file);
     let head: Buffer;
     try {
       head = await readHead(file);
     } catch (error) {
       throw new FerryError('CONNECTION_FAILED', `Cannot read ${file}`, { object: name, path: file }, { cause: error });
     }
-    const encoding: CsvEncoding = this.config.encoding ?? detectEncoding(head);
-    const delimiter = this.config.delimiter ?? detectDelimiter(firstLine(head, encoding));
+    // The file's own settings first, then the connection's, then detection.
+    const settings = this.config.objects[name];
+    const encoding: CsvEncoding = settings?.encoding ?? this.config.encoding ?? detectEncoding(head);
+    const line = firstLine(head, encoding);
+    const delimiter = settings?.delimiter ?? this.config.delimiter ?? detectDelimiter(line);
     let header: RawRow | undefined;
     const sample: string[][] = [];
     const sampleRows = this.options.sampleRows ?? 1000;
     for await (const row of this.rows({ file, encoding, delimiter }, 0, 1)) {
       if (!header) {
         if (row.error) {
-          throw new FerryError('CONFIG_INVALID', `${file}: the header line is not valid CSV (${row.error})`, { object: name, path: file });
+          throw new FerryError('CONFIG_INVALID', `${fileName}: the header line is not valid CSV (${row.error})`, { object: name, path: file });
         }
         header = row;
         continue;
@@ -634,21 +739,111 @@ export class CsvConnector implements Connector {
       sample.push(row.cells);
       if (sample.length >= sampleRows) break;
     }
-    if (!header) throw new FerryError('CONFIG_INVALID', `${file} is empty (no header line)`, { object: name, path: file });
-    return { file, encoding, delimiter, header, sample };
+    if (!header) throw new FerryError('CONFIG_INVALID', `${fileName} is empty (no header line)`, { object: name, path: file });
+    return { file, fileName, encoding, delimiter, line, header, sample };
   }
+}
+
+interface HeaderInfo {
+  file: string;
+  fileName: string;
+  encoding: CsvEncoding;
+  delimiter: string;
+  /** The header line as text (for the wrong-delimiter hint). */
+  line: string;
+  header: RawRow;
+  sample: string[][];
+}
+
+/** Whether an object's settings describe its records (then it is never taken for a join file). */
+function describesRecords(settings: CsvObjectConfig | undefined): boolean {
+  if (!settings) return false;
+  return (
+    settings.id !== 'id' ||
+    settings.updatedAt !== undefined ||
+    settings.createdAt !== undefined ||
+    settings.references !== undefined ||
+    settings.listSeparator !== undefined ||
+    settings.fields !== undefined
+  );
+}
+
+/** A header line split by a delimiter, quotes honoured (`""` inside quotes is one quote). */
+export function splitHeaderLine(line: string, delimiter: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let index = 0; index < line.length; index++) {
+    const char = line[index]!;
+    if (quoted) {
+      if (char === '"' && line[index + 1] === '"') {
+        cell += '"';
+        index += 1;
+      } else if (char === '"') quoted = false;
+      else cell += char;
+    } else if (char === '"') quoted = true;
+    else if (char === delimiter) {
+      cells.push(cell);
+      cell = '';
+    } else cell += char;
+  }
+  cells.push(cell);
+  return cells;
+}
+
+function shorten(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
+
+function listColumns(columns: string[], max = 8): string {
+  const shown = columns.slice(0, max).map((column) => JSON.stringify(shorten(column, 40)));
+  return columns.length > max ? `${shown.join(', ')}, ... ${columns.length - max} more` : shown.join(', ') || 'none';
 }
 
 function readOnly(): FerryError {
   return new FerryError('USAGE', 'The CSV connector is read-only: it can be a source, not a target.');
 }
 
-/** Validates the connection settings (zod) and creates the connector. */
+/**
+ * Validates the connection settings (zod) and creates the connector. A `timeZone` key is refused with the
+ * setting that replaced it: the project's top-level `sourceTimeZone`, one zone for the whole source.
+ */
 export function createCsvConnector(config: CsvConnectionInput | Record<string, unknown>, options: CsvConnectorOptions): CsvConnector {
+  const path = options.configPath ?? 'source';
+  const legacyZone = (config as Record<string, unknown>).timeZone;
+  if (legacyZone !== undefined) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `${path}.timeZone: the CSV connection has no time zone of its own any more; remove it and set the top-level ` +
+        `sourceTimeZone: ${typeof legacyZone === 'string' ? legacyZone : 'Europe/Berlin'} in ferry.yaml (one zone for every date-time of the source)`,
+      { path: `${path}.timeZone`, value: legacyZone },
+    );
+  }
+  if (options.timeZone !== undefined && !isTimeZone(options.timeZone)) {
+    throw new FerryError('CONFIG_INVALID', `sourceTimeZone: unknown time zone ${JSON.stringify(options.timeZone)} (use an IANA name such as Europe/Berlin)`, {
+      path: 'sourceTimeZone',
+      value: options.timeZone,
+    });
+  }
+  if (options.locale !== undefined && !localeSchema.safeParse(options.locale).success) {
+    throw new FerryError('CONFIG_INVALID', `sourceLocale: unknown locale ${JSON.stringify(options.locale)} (use a BCP-47 tag such as de-DE or en-US)`, {
+      path: 'sourceLocale',
+      value: options.locale,
+    });
+  }
   const parsed = csvConnectionSchema.safeParse(config);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'csv'}: ${issue.message}`).join('; ');
+    const issues = parsed.error.issues.map((issue) => `${[path, ...issue.path].join('.')}: ${issue.message}`).join('; ');
     throw new FerryError('CONFIG_INVALID', `Invalid CSV connection settings: ${issues}`);
   }
   return new CsvConnector(parsed.data, options);
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -20,7 +20,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function connector(settings: Record<string, unknown> = {}, options: { joinIndexMaxBytes?: number } = {}): CsvConnector {
+function connector(settings: Record<string, unknown> = {}, options: { joinIndexMaxBytes?: number; timeZone?: string; locale?: string } = {}): CsvConnector {
   return createCsvConnector({ connector: 'csv', path: '.', ...settings }, { baseDir: dir, ...options });
 }
 
@@ -119,7 +119,7 @@ describe('CSV detection', () => {
 
   it('reads naive date-times in the configured time zone, dates unshifted', async () => {
     await writeFile(join(dir, 'events.csv'), 'id,starts_at,day,updated_at\n1,2024-07-01 09:30:00,2024-07-01,2024-07-01 12:00\n');
-    const csv = connector({ timeZone: 'Europe/Berlin' });
+    const csv = connector({}, { timeZone: 'Europe/Berlin' });
     const [event] = await all(csv, 'events');
     expect(event!.fields).toMatchObject({ starts_at: '2024-07-01T07:30:00.000Z', day: '2024-07-01' });
     expect(event!.updatedAt).toBe('2024-07-01T10:00:00.000Z');
@@ -261,7 +261,7 @@ describe('CSV reading', () => {
     await expect(connector().read('nothing')).rejects.toMatchObject({ code: 'USAGE' });
     await expect(createCsvConnector({ path: 'missing' }, { baseDir: dir }).check()).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
     expect(() => createCsvConnector({ path: '.', delimiter: ':' }, { baseDir: dir })).toThrow(/delimiter/);
-    expect(() => createCsvConnector({ path: '.', timeZone: 'Mars/Olympus' }, { baseDir: dir })).toThrow(/time zone/);
+    expect(() => createCsvConnector({ path: '.' }, { baseDir: dir, timeZone: 'Mars/Olympus' })).toThrow(/sourceTimeZone: unknown time zone/);
     await expect(connector({ objects: { contacts: { id: 'contact_no' } } }).describe()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await connector().check();
   });
@@ -393,7 +393,7 @@ describe('CSV clock (now: the high-water mark of a run on an export)', () => {
     await writeFile(join(dir, 'deals.csv'), 'id,name\n1,Big\n');
     // A file without a modified column does not count, however new it is.
     await utimes(join(dir, 'deals.csv'), at('2030-01-01T00:00:00Z'), at('2030-01-01T00:00:00Z'));
-    const csv = connector({ timeZone: 'Europe/Berlin', objects: { contacts: { id: 'contact_no', updatedAt: 'last_changed' } } });
+    const csv = connector({ objects: { contacts: { id: 'contact_no', updatedAt: 'last_changed' } } }, { timeZone: 'Europe/Berlin' });
     expect(await csv.now()).toBe('2026-03-01T11:00:00.000Z');
     expect(csv.openStreams).toBe(0);
     // now() reports nothing: the rows it passed over are reported by the read that skips them.

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { isDateOnly, parseDate, parseInstant } from '../../core/time.js';
+import { localeDateToIso, parseStyledInteger, parseStyledNumber, type DateStyle, type NumberStyle } from './locale.js';
 import type { FieldType } from '../../core/schema.js';
 import { CSV_DELIMITERS } from './config.js';
 import { decodeBytes, utf8SequenceAt, type CsvEncoding } from './tokenizer.js';
@@ -111,12 +112,45 @@ function digitCount(value: string): number {
   return count;
 }
 
+/** How an object's values are read: the zone of naive date-times, and its locale's number and date forms. */
+export interface ValueStyle {
+  timeZone: string;
+  /** Locale or detected number form; Ferry's plain form (`1234.56`, no grouping) when absent. */
+  numbers?: NumberStyle;
+  /** Locale's numeric date order (`31.12.2024`); ISO only when absent. */
+  dates?: DateStyle;
+}
+
+export function readInteger(value: string, style: ValueStyle): number | undefined {
+  return style.numbers ? parseStyledInteger(value, style.numbers) : parseInteger(value);
+}
+
+export function readNumber(value: string, style: ValueStyle): number | undefined {
+  return style.numbers ? parseStyledNumber(value, style.numbers) : parseNumber(value);
+}
+
+function isoText(value: string, style: ValueStyle): string {
+  return (style.dates && localeDateToIso(value, style.dates)) ?? value.trim();
+}
+
+export function readDate(value: string, style: ValueStyle): string | undefined {
+  return parseDate(isoText(value, style), style.timeZone);
+}
+
+export function readInstant(value: string, style: ValueStyle): string | undefined {
+  return parseInstant(isoText(value, style), style.timeZone);
+}
+
+function isDateOnlyValue(value: string, style: ValueStyle): boolean {
+  return isDateOnly(isoText(value, style));
+}
+
 /**
  * Infers a column's type from sampled non-empty values. Typed conversions (integer, number, boolean, date,
  * datetime) need every sampled value to convert, since a value that does not convert later makes its row
  * invalid; semantic string types (email, phone, url) need most values to fit, because exports are messy.
  */
-export function inferType(column: string, values: string[], timeZone: string): FieldType {
+export function inferType(column: string, values: string[], style: ValueStyle): FieldType {
   const name = column.toLowerCase();
   if (values.length === 0) {
     if (/e-?mail/.test(name)) return 'email';
@@ -128,11 +162,11 @@ export function inferType(column: string, values: string[], timeZone: string): F
 
   if (values.some((value) => value.length > LONG_TEXT || value.includes('\n'))) return 'text';
   // Leading zeros (zip codes, account numbers) are kept as text.
-  if (every((value) => parseInteger(value) !== undefined)) return 'integer';
-  if (every((value) => parseNumber(value) !== undefined)) return 'number';
+  if (every((value) => readInteger(value, style) !== undefined)) return 'integer';
+  if (every((value) => readNumber(value, style) !== undefined)) return 'number';
   if (every((value) => value.trim().toLowerCase() in BOOLEANS)) return 'boolean';
-  if (every((value) => isDateOnly(value.trim()) && parseDate(value) !== undefined)) return 'date';
-  if (every((value) => parseInstant(value, timeZone) !== undefined)) return 'datetime';
+  if (every((value) => isDateOnlyValue(value, style) && readDate(value, style) !== undefined)) return 'date';
+  if (every((value) => readInstant(value, style) !== undefined)) return 'datetime';
   const emailShare = share((value) => EMAIL.test(value.trim()));
   if (emailShare >= 0.8 || (/e-?mail/.test(name) && emailShare >= 0.3)) return 'email';
   if (share((value) => URL_PATTERN.test(value.trim())) >= 0.8) return 'url';
@@ -143,41 +177,101 @@ export function inferType(column: string, values: string[], timeZone: string): F
   return 'string';
 }
 
+/**
+ * Names of a last-modified column, most specific first, compared without case, spaces, `-` or `_`
+ * (`Last Modified Date`, `lastModifiedDate`, `last_modified_date` are one name). `last_activity_date` is
+ * not among them: an activity (a call logged) is not a change of the record's fields.
+ */
 const MODIFIED_NAMES = [
   'updated_at',
-  'updatedat',
-  'updated',
   'modified_at',
-  'modifiedat',
-  'modified',
-  'last_modified',
-  'lastmodified',
   'last_modified_at',
   'last_modified_date',
-  'lastmodifieddate',
-  'modified_date',
-  'date_modified',
+  'last_modified_time',
+  'last_modified',
   'hs_lastmodifieddate',
-  'last_updated',
+  'modified_date',
+  'modified_time',
+  'date_modified',
+  'modification_date',
+  'modification_time',
+  'update_time',
+  'updated_time',
   'updated_on',
   'modified_on',
+  'changed_at',
+  'changed_on',
+  'last_changed',
+  'last_updated',
+  'last_updated_at',
+  'last_update',
+  'updated',
+  'modified',
+  'changed',
+  'systemmodstamp',
 ];
-const CREATED_NAMES = ['created_at', 'createdat', 'created', 'created_date', 'createddate', 'date_created', 'createdate', 'created_on', 'creation_date'];
+const CREATED_NAMES = [
+  'created_at',
+  'created_date',
+  'created_time',
+  'created_on',
+  'createdate',
+  'create_date',
+  'create_time',
+  'creation_date',
+  'creation_time',
+  'date_created',
+  'add_time',
+  'added_at',
+  'added_on',
+  'date_added',
+  'created',
+];
 
-function normaliseName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+/** `Update time`, `updatedAt`, `update_time` -> `updatetime`. */
+function nameKey(name: string): string {
+  return name
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '');
 }
 
-export function detectColumn(columns: string[], candidates: string[]): string | undefined {
-  for (const candidate of candidates) {
-    const found = columns.find((column) => normaliseName(column) === candidate);
-    if (found) return found;
+/** A vendor's entity prefix: Pipedrive writes `Deal - Update time`, `Person - Email - Work`. */
+const ENTITY_PREFIX = /^(.+?)\s+-\s+(.+)$/;
+
+/** The prefix most columns carry (the file's own entity, `Deal` in a deals export), if any. */
+function dominantPrefix(columns: string[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const column of columns) {
+    const prefix = ENTITY_PREFIX.exec(column.trim())?.[1]?.toLowerCase();
+    if (prefix) counts.set(prefix, (counts.get(prefix) ?? 0) + 1);
+  }
+  let best: string | undefined;
+  for (const [prefix, count] of counts) if (best === undefined || count > counts.get(best)!) best = prefix;
+  return best;
+}
+
+/**
+ * The first column named like one of the candidates (in the candidates' order), as is or after the file's
+ * own entity prefix (`Deal - Update time` in a file of `Deal - ...` columns, never `Person - Update time`
+ * there: that is another record's time). `accept` can refuse a column (one that holds no date-times).
+ */
+export function detectColumn(columns: string[], candidates: string[], accept: (column: string) => boolean = () => true): string | undefined {
+  const dominant = dominantPrefix(columns);
+  const keyed = columns.map((column) => {
+    const split = ENTITY_PREFIX.exec(column.trim());
+    return { column, key: nameKey(column), rest: split && split[1]!.toLowerCase() === dominant ? nameKey(split[2]!) : undefined };
+  });
+  for (const candidate of candidates.map(nameKey)) {
+    const found = keyed.find((entry) => entry.key === candidate && accept(entry.column)) ?? keyed.find((entry) => entry.rest === candidate && accept(entry.column));
+    if (found) return found.column;
   }
   return undefined;
 }
 
-export const detectModifiedColumn = (columns: string[]) => detectColumn(columns, MODIFIED_NAMES);
-export const detectCreatedColumn = (columns: string[]) => detectColumn(columns, CREATED_NAMES);
+export const detectModifiedColumn = (columns: string[], accept?: (column: string) => boolean) => detectColumn(columns, MODIFIED_NAMES, accept);
+export const detectCreatedColumn = (columns: string[], accept?: (column: string) => boolean) => detectColumn(columns, CREATED_NAMES, accept);
 
 export function pluralize(word: string): string {
   if (/[^aeiou]y$/.test(word)) return `${word.slice(0, -1)}ies`;
@@ -208,9 +302,24 @@ export function conventionReference(column: string, objects: readonly string[]):
   return undefined;
 }
 
-/** A list separator that appears in the sampled cells (`;` then `|` then `,`, never the file's delimiter). */
+/** A column named as a list of ids: `watcher_ids`, `watcherIds`, `Watcher IDs`. */
+export function isListName(column: string): boolean {
+  return /(^|_)ids$/.test(
+    column
+      .trim()
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_'),
+  );
+}
+
+/**
+ * The separator of a column named as a list (`watcher_ids`) when none is configured: `;`, then `|`, then
+ * `,` (never the file's delimiter, never a space) as found in the sampled cells; `;` (`|` in a `;` file)
+ * when no cell holds two ids yet.
+ */
 export function detectListSeparator(values: string[], delimiter: string): string {
-  for (const separator of [';', '|', ',', ' ']) {
+  for (const separator of [';', '|', ',']) {
     if (separator !== delimiter && values.some((value) => value.includes(separator))) return separator;
   }
   return delimiter === ';' ? '|' : ';';

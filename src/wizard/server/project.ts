@@ -112,8 +112,9 @@ export class WizardProject {
   }
 
   /** A side's connector, checked and described; cached while its (resolved) settings stay the same. */
-  async side(side: Side, config: ConnectionConfig): Promise<SideConnection> {
-    const key = JSON.stringify(config);
+  async side(side: Side, config: ConnectionConfig, settings?: SourceSettings): Promise<SideConnection> {
+    const wide = settings ?? (await this.sourceSettings(side));
+    const key = JSON.stringify([config, wide]);
     const cached = this.sides.get(side);
     if (cached?.key === key) {
       try {
@@ -123,7 +124,7 @@ export class WizardProject {
       }
     }
     if (cached) void cached.connection.then((old) => old.connector.close()).catch(() => undefined);
-    const connection = this.connect(side, config);
+    const connection = this.connect(side, config, wide);
     this.sides.set(side, { key, connection });
     try {
       return await connection;
@@ -134,9 +135,10 @@ export class WizardProject {
   }
 
   /** Connects without caching (Connect's test): the caller closes it. */
-  async connect(side: Side, config: ConnectionConfig): Promise<SideConnection> {
+  async connect(side: Side, config: ConnectionConfig, settings?: SourceSettings): Promise<SideConnection> {
     const { createConnector } = await import('../../connectors/registry.js');
-    const connector = createConnector(config, { baseDir: this.baseDir, role: side });
+    const wide = settings ?? (await this.sourceSettings(side));
+    const connector = createConnector(config, { baseDir: this.baseDir, role: side, ...wide });
     try {
       await connector.check();
       const schema = await connector.describe();
@@ -147,15 +149,30 @@ export class WizardProject {
     }
   }
 
+  /**
+   * The project-wide source settings (`sourceTimeZone`, `sourceLocale`) as ferry.yaml holds them now, so a
+   * CSV export connected here is read as the CLI reads it; none for the target, or before ferry.yaml exists
+   * (or while it does not load: its error is shown on its own).
+   */
+  private async sourceSettings(side: Side): Promise<SourceSettings> {
+    if (side !== 'source' || !this.exists()) return {};
+    try {
+      return sourceSettingsOf(await this.load());
+    } catch {
+      return {};
+    }
+  }
+
   /** Both sides connected and the mapping validated, as `ferry check` sees them. */
   async connections(): Promise<ProjectConnections> {
     if (!this.exists()) throw new HttpError(409, 'CONFIG_MISSING', `${this.projectPath} does not exist yet: connect the source and the target first (or use the demo data).`);
     const project = await this.load();
-    const [source, target] = await Promise.all([this.side('source', project.source), this.side('target', project.target)]);
+    const [source, target] = await Promise.all([this.side('source', project.source, sourceSettingsOf(project)), this.side('target', project.target, {})]);
     const { schemaWithFieldsToCreate } = await import('../../engine/plan.js');
     const { validateMapping } = await import('../../project/project-file.js');
+    const { withSourceWarnings } = await import('../../project/source-warnings.js');
     const plannedTarget = target.connector.capabilities().createsMissingOnWrite ? schemaWithFieldsToCreate(project, source.schema, target.schema) : target.schema;
-    return { project, source, target, plannedTarget, mapping: validateMapping(project, source.schema, plannedTarget) };
+    return { project, source, target, plannedTarget, mapping: withSourceWarnings(validateMapping(project, source.schema, plannedTarget), project, source.schema) };
   }
 
   /** Writes the project back into ferry.yaml, keeping the user's comments and order; atomic. */
@@ -202,4 +219,14 @@ export class WizardProject {
   async close(): Promise<void> {
     await this.forget();
   }
+}
+
+/** What of a project reaches its source connector besides the connection's own settings. */
+interface SourceSettings {
+  sourceTimeZone?: string;
+  sourceLocale?: string;
+}
+
+function sourceSettingsOf(project: ProjectFile): SourceSettings {
+  return { sourceTimeZone: project.sourceTimeZone, ...(project.sourceLocale !== undefined ? { sourceLocale: project.sourceLocale } : {}) };
 }
