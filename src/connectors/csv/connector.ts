@@ -19,6 +19,7 @@ import {
   parseNumber,
   readHead,
 } from './detect.js';
+import { applyPresets, type PresetHints } from './presets/index.js';
 import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
 
 /** A row the connector skipped: wrong number of cells, broken quoting, or a value of the wrong type. */
@@ -48,6 +49,8 @@ interface Column {
   type: FieldType;
   reference?: string;
   listSeparator?: string;
+  /** Rewrites an id cell to its canonical form (vendor presets: Salesforce 15 → 18 characters). */
+  normalise?: (value: string) => string;
 }
 
 interface JoinField {
@@ -77,6 +80,8 @@ interface CsvObject {
   dataStart: number;
   dataLine: number;
   joins: JoinField[];
+  /** Vendor export preset hints (presets/index.ts), shown in describe(). */
+  preset?: PresetHints;
 }
 
 interface Analysis {
@@ -190,6 +195,9 @@ export class CsvConnector implements Connector {
       const fields: FieldSchema[] = object.columns.map((column) => {
         const field: FieldSchema = { name: column.name, type: column.type };
         if (column.reference) field.reference = { object: column.reference };
+        const hint = object.preset?.columns.get(column.name);
+        if (hint?.label !== undefined) field.label = hint.label;
+        if (hint?.meaning !== undefined) field.meaning = hint.meaning;
         if (column.index === object.idIndex) {
           field.unique = true;
           field.readOnly = true;
@@ -200,6 +208,7 @@ export class CsvConnector implements Connector {
         fields.push({ name: join.name, type: 'reference-list', reference: { object: join.target } });
       }
       const schema: ObjectSchema = { name: object.name, fields };
+      if (object.preset) schema.preset = { ...object.preset.preset };
       if (object.updatedIndex !== undefined) schema.modifiedField = object.columns[object.updatedIndex]!.name;
       if (object.createdIndex !== undefined) schema.createdField = object.columns[object.createdIndex]!.name;
       described.push(schema);
@@ -240,7 +249,7 @@ export class CsvConnector implements Connector {
     const found = new Map<string, CrmRecord>();
     if (wanted.size > 0) {
       for await (const row of this.rows(object, object.dataStart, object.dataLine)) {
-        const id = row.error ? undefined : row.cells[object.idIndex]?.trim();
+        const id = row.error ? undefined : cellId(object, row.cells[object.idIndex]);
         if (id === undefined || !wanted.has(id) || found.has(id)) continue;
         const record = this.toRecord(object, row, fields);
         if (record) found.set(id, record);
@@ -372,7 +381,7 @@ export class CsvConnector implements Connector {
       return undefined;
     }
     try {
-      const id = row.cells[object.idIndex]!.trim();
+      const id = cellId(object, row.cells[object.idIndex]) ?? '';
       const idColumn = object.columns[object.idIndex]!.name;
       if (id === '') throw new RowError(`The id column "${idColumn}" is empty`, idColumn, '');
       const keep = only ? new Set(only) : undefined;
@@ -399,6 +408,7 @@ export class CsvConnector implements Connector {
     const fail = (what: string): never => {
       throw new RowError(`Column "${column.name}": ${describeValue(cell)} is not ${what}`, column.name, cell);
     };
+    if (column.normalise && column.type === 'string') return column.normalise(text); // a preset's id column
     switch (column.type) {
       case 'integer':
         return parseInteger(text) ?? fail('an integer');
@@ -411,11 +421,11 @@ export class CsvConnector implements Connector {
       case 'datetime':
         return parseInstant(text, this.config.timeZone) ?? fail('a date-time');
       case 'reference':
-        return text;
+        return column.normalise ? column.normalise(text) : text;
       case 'reference-list': {
         const ids = text
           .split(column.listSeparator ?? ';')
-          .map((id) => id.trim())
+          .map((id) => (column.normalise ? column.normalise(id.trim()) : id.trim()))
           .filter((id) => id !== '');
         return ids.length === 0 ? null : [...new Set(ids)].sort();
       }
@@ -514,7 +524,7 @@ export class CsvConnector implements Connector {
       const name = basename(entry, extname(entry));
       if (!files.has(name)) files.set(name, join(this.folder, entry));
     }
-    const names = [...files.keys()];
+    let names = [...files.keys()];
 
     const headers = new Map<string, { file: string; encoding: CsvEncoding; delimiter: string; header: RawRow; sample: string[][] }>();
     for (const [name, file] of files) {
@@ -542,9 +552,15 @@ export class CsvConnector implements Connector {
       headers.delete(name);
     }
 
+    // ---- vendor export presets (src/connectors/csv/presets): names, ids, modified columns, references, types.
+    const presets = applyPresets(headers, this.config.objects);
+    names = [...presets.files.keys()];
+    for (const [name, info] of presets.files) if (!files.has(name)) files.set(name, info.file);
+    // ---- end of presets
+
     const objects = new Map<string, CsvObject>();
-    for (const [name, info] of headers) {
-      const settings: CsvObjectConfig = this.config.objects[name] ?? { id: 'id' };
+    for (const [name, info] of presets.files) {
+      const settings: CsvObjectConfig = presets.settings.get(name) ?? this.config.objects[name] ?? { id: 'id' };
       const columnNames = info.header.cells.map((cell) => cell.trim());
       const where = { object: name, path: info.file };
       const idIndex = columnNames.indexOf(settings.id);
@@ -583,6 +599,8 @@ export class CsvConnector implements Connector {
         const result: Column = { name: column, index, type };
         if (reference && (type === 'reference' || type === 'reference-list')) result.reference = reference;
         if (type === 'reference-list') result.listSeparator = listSeparator;
+        const normalise = presets.hints.get(name)?.normaliseId;
+        if (normalise && (index === idIndex || result.reference !== undefined)) result.normalise = normalise;
         return result;
       });
       objects.set(name, {
@@ -597,6 +615,7 @@ export class CsvConnector implements Connector {
         dataStart: info.header.end,
         dataLine: info.header.nextLine,
         joins: [],
+        ...(presets.hints.has(name) ? { preset: presets.hints.get(name)! } : {}),
       });
     }
     for (const joinField of joins) {
@@ -637,6 +656,14 @@ export class CsvConnector implements Connector {
     if (!header) throw new FerryError('CONFIG_INVALID', `${file} is empty (no header line)`, { object: name, path: file });
     return { file, encoding, delimiter, header, sample };
   }
+}
+
+/** The id in a cell: trimmed, and in the vendor's canonical form when a preset says how. */
+function cellId(object: CsvObject, cell: string | undefined): string | undefined {
+  if (cell === undefined) return undefined;
+  const text = cell.trim();
+  const normalise = object.columns[object.idIndex]?.normalise;
+  return normalise && text !== '' ? normalise(text) : text;
 }
 
 function readOnly(): FerryError {
