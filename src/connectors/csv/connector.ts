@@ -606,8 +606,10 @@ export class CsvConnector implements Connector {
       const style = this.valueStyle(settings, info.delimiter, sampled);
       // A detected modified/created column must hold date-times (a `modified` column of yes/no is not one).
       const holdsDateTimes = (column: string) => sampled[columnNames.indexOf(column)]!.every((value) => readInstant(value, style) !== undefined);
-      const updatedName = settings.updatedAt ?? detectModifiedColumn(columnNames, holdsDateTimes);
-      const createdName = settings.createdAt ?? detectCreatedColumn(columnNames, holdsDateTimes);
+      const hint = presets.hints.get(name);
+      const presetColumn = (column: string | undefined) => (column !== undefined && holdsDateTimes(column) ? column : undefined);
+      const updatedName = settings.updatedAt ?? presetColumn(hint?.modified) ?? detectModifiedColumn(columnNames, holdsDateTimes);
+      const createdName = settings.createdAt ?? presetColumn(hint?.created) ?? detectCreatedColumn(columnNames, holdsDateTimes);
       const updatedIndex = findColumn(updatedName, 'updatedAt', 'updatedAt');
       const createdIndex = findColumn(createdName, 'createdAt', 'createdAt');
       const references = new Map<string, { object: string; listSeparator?: string }>();

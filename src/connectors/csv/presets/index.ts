@@ -35,6 +35,13 @@ export interface PresetHints {
   columns: Map<string, { label?: string; meaning?: string }>;
   /** Applied to the id column and to every reference column of the object. */
   normaliseId?: (value: string) => string;
+  /**
+   * The vendor's modified/created columns. Taken like detected ones (only when the sampled values read as
+   * date-times), not like the user's settings: a German Excel re-save writes `31.12.2024 14:05`, which needs
+   * a locale, and a modified column whose values all fail would fail every row.
+   */
+  modified?: string;
+  created?: string;
 }
 
 export interface PresetPlan<T> {
@@ -122,10 +129,8 @@ export function applyPresets<T extends { file: string; header: { cells: string[]
       ...(user ?? {}),
       id: userId ?? preset.id ?? user?.id ?? 'id',
     };
-    const updatedAt = user?.updatedAt ?? preset.modified;
-    const createdAt = user?.createdAt ?? preset.created;
-    if (updatedAt !== undefined) merged.updatedAt = updatedAt;
-    if (createdAt !== undefined) merged.createdAt = createdAt;
+    if (user?.updatedAt !== undefined) merged.updatedAt = user.updatedAt;
+    if (user?.createdAt !== undefined) merged.createdAt = user.createdAt;
     // User settings win column by column: a reference or type they set replaces the preset's.
     const userReferences = user?.references ?? {};
     const userFields = user?.fields ?? {};
@@ -144,6 +149,8 @@ export function applyPresets<T extends { file: string; header: { cells: string[]
       preset: { vendor: preset.vendor, object: preset.object },
       columns: columnHints,
       ...(preset.normaliseId ? { normaliseId: preset.normaliseId } : {}),
+      ...(preset.modified !== undefined && header.includes(preset.modified) ? { modified: preset.modified } : {}),
+      ...(preset.created !== undefined && header.includes(preset.created) ? { created: preset.created } : {}),
     });
   }
   for (const [name] of files) {
