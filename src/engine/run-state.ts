@@ -3,11 +3,15 @@ import { describeValue, FerryError } from '../core/errors.js';
 import { addCounts, emptyCounts, type Counts, type ProgressStream } from '../core/progress.js';
 import type { Conflict, DeferredReference, Failure, JournalEntry, Ledger, Link, LinkTarget, MatchIssue, Run } from '../ledger/index.js';
 
-type FailureRow = Omit<Failure, 'id' | 'resolvedByRunId'>;
+type FailureRow = Omit<Failure, 'id'>;
 
 /**
- * One run's view of the ledger. In a dry run every write goes to memory instead, so the run can be
- * computed in full (matches, creates with placeholder ids, conflicts) without changing anything.
+ * One run's view of the ledger. In a dry run every write of links and match issues goes to a private
+ * overlay instead, so the run can be computed in full (matches, creates with placeholder ids) without
+ * changing what later runs see. What a dry run found is recorded in the ledger under its own run, as a
+ * real run's is, so the summary, `--json`, `ferry report` and the wizard read one source: its failures
+ * and warnings (stored already settled by the dry run itself, so they are never open failures, never
+ * retried or reattached) and its conflicts (the fields a real run would settle).
  */
 export class RunState {
   readonly counts = new Map<string, Counts>();
@@ -164,11 +168,11 @@ export class RunState {
   failLater(object: string, sourceId: string, error: RecordError): void {
     this.add(object, { failed: 1 });
     this.progress.emit({ type: 'record-failed', runId: String(this.run.id), object, sourceId, error });
-    if (!this.dryRun) this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'error'));
+    this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'error'));
   }
 
   warnLater(object: string, sourceId: string, error: RecordError): void {
-    if (!this.dryRun) this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'warning'));
+    this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'warning'));
   }
 
   async flushFailures(): Promise<void> {
@@ -186,6 +190,8 @@ export class RunState {
       value: error.value === undefined ? null : describeValue(error.value, 500),
       message: error.message,
       severity,
+      // A dry run's failures are a forecast: recorded for its report, settled at once (see the class comment).
+      resolvedByRunId: this.dryRun ? this.run.id : null,
     };
   }
 
@@ -203,7 +209,8 @@ export class RunState {
         resolution: conflict.resolution,
       });
     }
-    if (!this.dryRun) await this.ledger.addConflicts(conflicts);
+    // A dry run records them too (its report lists what a real run would settle); nothing else reads them.
+    await this.ledger.addConflicts(conflicts);
   }
 
   async journal(entries: Omit<JournalEntry, 'id' | 'undone'>[]): Promise<void> {
@@ -231,6 +238,7 @@ export class RunState {
   }): Promise<void> {
     if (this.dryRun) {
       if (batch.links) await this.putLinks(batch.links);
+      await this.flushFailures();
       return;
     }
     const failures = this.unwrittenFailures.splice(0);
