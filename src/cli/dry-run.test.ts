@@ -1,6 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -118,4 +121,47 @@ describe('a dry run and its would-be failures: one source for the summary, --jso
     );
     expect(real.openFailures.total).toBeGreaterThanOrEqual(deals.length);
   }, 60_000);
+});
+
+describe('a dry run streams like the real run', () => {
+  it('forecasts 200,000 CSV rows within a 64 MB heap (it kept every would-be link in memory: 96 MB ran out)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ferry-dry-heap-'));
+    try {
+      const rows = ['id,name,email'];
+      for (let id = 1; id <= 200_000; id++) rows.push(`${id},Person ${id},p${id}@example.com`);
+      writeFileSync(join(folder, 'people.csv'), `${rows.join('\n')}\n`);
+      const target = new SqliteDatabase(join(folder, 'target.db'));
+      target.exec('CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT, email TEXT)');
+      target.close();
+      writeFileSync(
+        join(folder, 'ferry.yaml'),
+        [
+          'version: 1',
+          'source: { connector: csv, path: ., objects: { people: { file: people.csv, id: id } } }',
+          'target: { connector: sql, dialect: sqlite, path: target.db }',
+          'objects:',
+          '  people:',
+          '    target: contacts',
+          '    fields: { name: name, email: email }',
+          'options: { pageSize: 1000 }',
+          '',
+        ].join('\n'),
+      );
+      const entry = fileURLToPath(new URL('./entry.ts', import.meta.url));
+      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+      const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+        execFile(
+          process.execPath,
+          ['--max-old-space-size=64', '--import', tsx, entry, 'migrate', '--dry-run', '--json'],
+          { cwd: folder, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 },
+          (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(result.code, result.stderr.slice(-2000)).toBe(0);
+      const json = JSON.parse(result.stdout) as { dryRun: boolean; totals: { read: number; created: number; failed: number } };
+      expect(json).toMatchObject({ dryRun: true, totals: { read: 200_000, created: 200_000, failed: 0 } });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

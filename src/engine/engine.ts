@@ -427,6 +427,7 @@ export class Engine {
           if (dryRun) result.estimate = this.estimate(state);
           return result;
         } finally {
+          state.overlay.close();
           await lock.release();
         }
       };
