@@ -1,5 +1,5 @@
 import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
-import { openFailuresNote, type RunResult, type VerifyResult } from '../engine/types.js';
+import { openFailuresNote, type RunResult, type VerifyObjectCounts, type VerifyResult } from '../engine/types.js';
 import { countColumns, formatNumber, formatSeconds, formatTable, formatValue, shorten, type ReportFailure, type RunReport } from '../report/index.js';
 import { exitCodeForRunStatus } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
@@ -166,7 +166,17 @@ export function runOutcome(command: string, result: RunResult, report: RunReport
   return { exitCode: exitCodeForRunStatus(result.status), json: runJson(command, result, report, extra) };
 }
 
-/** Prints verify's findings: per object, then the first issues. */
+/** Verify's figures summed over objects. */
+export function verifyTotals(result: VerifyResult): VerifyObjectCounts & { problems: number; findings: number } {
+  const total: VerifyObjectCounts = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0, editedInTarget: 0 };
+  for (const value of Object.values(result.objects)) {
+    for (const key of Object.keys(total) as (keyof VerifyObjectCounts)[]) total[key] += value[key] ?? 0;
+  }
+  const problems = total.missing + total.mismatched + total.brokenReferences + total.notMigrated;
+  return { ...total, problems, findings: problems + total.editedInTarget };
+}
+
+/** Prints verify's findings: per object (every finding counted), then the first of them, problems first. */
 export function printVerify(out: Output, result: VerifyResult): void {
   const rows = Object.entries(result.objects).map(([object, value]) => [
     object,
@@ -175,24 +185,36 @@ export function printVerify(out: Output, result: VerifyResult): void {
     formatNumber(value.mismatched),
     formatNumber(value.brokenReferences),
     formatNumber(value.notMigrated),
+    formatNumber(value.editedInTarget ?? 0),
   ]);
+  const totals = verifyTotals(result);
+  if (rows.length > 1) {
+    rows.push([
+      'total',
+      ...[totals.checked, totals.missing, totals.mismatched, totals.brokenReferences, totals.notMigrated, totals.editedInTarget].map((value) => formatNumber(value)),
+    ]);
+  }
   out.line(
     formatTable(
       [
         { header: 'object' },
         { header: 'checked', align: 'right' },
         { header: 'missing', align: 'right' },
-        { header: 'mismatched', align: 'right' },
+        { header: 'fields differ', align: 'right' },
         { header: 'broken links', align: 'right' },
         { header: 'not migrated', align: 'right' },
+        { header: 'edited in target (kept)', align: 'right' },
       ],
       rows,
     ),
   );
-  if (result.issues.length > 0) {
+  const shown = result.issues.slice(0, VERIFY_SHOWN);
+  if (shown.length > 0) {
     out.line('');
-    out.line(`${formatNumber(result.issues.length)} issue${result.issues.length === 1 ? '' : 's'}${result.issues.length > 20 ? ' (first 20)' : ''}:`);
-    for (const issue of result.issues.slice(0, 20)) {
+    const edits = totals.editedInTarget > 0 ? `, ${plural(totals.editedInTarget, 'field')} edited in the target since Ferry wrote ${totals.editedInTarget === 1 ? 'it' : 'them'} (kept on purpose)` : '';
+    const which = totals.findings > shown.length ? `; the first ${formatNumber(shown.length)}${totals.problems > 0 && totals.editedInTarget > 0 ? ', problems first' : ''} (--json lists ${formatNumber(Math.min(totals.findings, result.issues.length))})` : '';
+    out.line(`${plural(totals.findings, 'finding')}: ${plural(totals.problems, 'problem')}${edits}${which}:`);
+    for (const issue of shown) {
       const where = `${issue.object} ${issue.sourceId}${issue.targetId ? ` -> ${issue.targetId}` : ''}`;
       const detail = issue.field
         ? ` ${issue.field}: expected ${JSON.stringify(shorten(formatValue(issue.expected), 40))}, found ${JSON.stringify(shorten(formatValue(issue.actual), 40))}`
@@ -201,5 +223,16 @@ export function printVerify(out: Output, result: VerifyResult): void {
     }
   }
   out.line('');
-  out.line(result.ok ? 'Verify: the target matches the source through the ledger.' : 'Verify found problems (exit code 3).');
+  out.line(
+    result.ok
+      ? `Verify: ${plural(totals.checked, 'record')} checked; the target matches the source through the ledger${totals.editedInTarget > 0 ? ', apart from the fields people edited in the target' : ''}.`
+      : `Verify found ${plural(totals.problems, 'problem')} in ${plural(totals.checked + totals.notMigrated, 'record')} (exit code 3).`,
+  );
 }
+
+function plural(count: number, word: string): string {
+  return `${formatNumber(count)} ${count === 1 ? word : `${word}s`}`;
+}
+
+/** How many findings `ferry verify` prints; --json has the first 1,000. */
+const VERIFY_SHOWN = 20;
