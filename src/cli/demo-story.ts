@@ -362,7 +362,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       out.line('The HubSpot emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger).');
       out.line('To try delta, undo, verify and check against it, run `ferry demo --target hubspot --keep`: it keeps the emulator running until Ctrl-C.');
     }
-    out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter); the wizard comes later.');
+    out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter), or do it all in the browser: `ferry serve` starts the wizard.');
     const json = {
       command: 'demo',
       story: true,

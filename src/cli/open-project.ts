@@ -97,9 +97,9 @@ export async function openConnections(options: OpenProjectOptions): Promise<Proj
   const project = await loadProjectFile(projectPath, await projectEnv(dirname(projectPath), options.env));
   const closers: (() => Promise<void>)[] = [];
   try {
-    const source = createConnector(project.source, { baseDir });
+    const source = createConnector(project.source, { baseDir, role: 'source' });
     closers.push(() => source.close());
-    const target = createConnector(project.target, { baseDir });
+    const target = createConnector(project.target, { baseDir, role: 'target' });
     closers.push(() => target.close());
     await Promise.all([source.check(), target.check()]);
     const [sourceSchema, targetSchema] = await Promise.all([source.describe(), target.describe()]);
