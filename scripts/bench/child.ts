@@ -18,7 +18,7 @@ import { SOURCE_COLUMNS, SOURCE_POSTGRES_DDL, SOURCE_SQLITE_DDL, SOURCE_TABLES }
 
 export type ChildJob =
   /** Full migration with the mapping `ferry map` proposes (sample source -> demo target). */
-  | { kind: 'full'; dir: string; source: ConnectionConfig; target: ConnectionConfig; pageSize: number }
+  | { kind: 'full'; dir: string; source: ConnectionConfig; target: ConnectionConfig; pageSize: number; dryRun?: boolean }
   /** Delta (create new + update changed) over the ledger of an earlier `full` in the same dir. */
   | { kind: 'delta'; dir: string; source: ConnectionConfig; target: ConnectionConfig; pageSize: number }
   /** Plain copy of every source table into an empty table of the same shape, no engine. */
@@ -72,7 +72,7 @@ async function runEngine(job: Extract<ChildJob, { kind: 'full' | 'delta' }>): Pr
     project.options.pageSize = job.pageSize;
     const engine = new Engine({ project, source, target, ledger, progress: new ProgressStream(), sourceSchema, targetSchema });
     const started = process.hrtime.bigint();
-    const result = job.kind === 'full' ? await engine.migrate() : await engine.delta({ createNew: true, updateChanged: true });
+    const result = job.kind === 'full' ? await engine.migrate({ dryRun: job.dryRun === true }) : await engine.delta({ createNew: true, updateChanged: true });
     // Closing is part of the run's time, as it is of the CLI command: closing the SQLite ledger writes its
     // write-ahead log back into the database file (the last checkpoint).
     await closeAll();

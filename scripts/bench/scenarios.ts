@@ -17,6 +17,7 @@ import {
   createDemoTargetSqlite,
   sampleCounts,
   sampleToHubspotObjects,
+  writeSampleCsv,
   writeSamplePostgres,
   writeSampleSqlite,
 } from '../../src/sample/index.js';
@@ -168,6 +169,42 @@ export async function fullSqlite(options: BenchOptions, size: number, withBaseli
   if (result.ratio !== undefined) result.targets.push({ target: 'SQLite full >= 25% of plain copy', figure: pct(result.ratio), pass: result.ratio >= 0.25 });
   result.targets.push(memoryTarget(result.records, result.peakRssMb));
   return { result, dir, contacts, sourcePath };
+}
+
+// ---- dry run of a large CSV export: must stream like the real run (issue 12)
+
+/**
+ * The same CSV export (the sample data set written as CSV files, `--size` records in all) into the demo
+ * SQLite target, once as `migrate --dry-run` and once for real, each in its own child: prints both peak
+ * heaps. A dry run keeps what later records of the run need (where a created record would be) in a
+ * disk-backed overlay, not in memory, so its heap must stay near the real run's.
+ */
+export async function dryRunCsv(options: BenchOptions): Promise<ScenarioResult[]> {
+  const dir = tempDir();
+  try {
+    const contacts = contactsFor(options.size);
+    options.log(`dry-run-csv: writing ${contacts.toLocaleString('en-US')} contacts (~${recordsFor(contacts).toLocaleString('en-US')} records) as CSV`);
+    await writeSampleCsv(join(dir, 'export'), { seed: SEED, size: contacts });
+    await createDemoTargetSqlite(join(dir, 'target.db'), { seed: SEED, size: contacts });
+    const source = { connector: 'csv', path: 'export', objects: { companies: { references: { parent_company_id: 'companies' } } } };
+    options.log('dry-run-csv: migrate --dry-run');
+    const dry = await runChild({ kind: 'full', dir, source, target: sqliteConfig('target.db'), pageSize: options.pageSize, dryRun: true });
+    rmSync(join(dir, 'state.db'), { force: true });
+    options.log('dry-run-csv: migrate (for real, the reference)');
+    const real = await runChild({ kind: 'full', dir, source, target: sqliteConfig('target.db'), pageSize: options.pageSize });
+    const dryResult = engineResult('dry-run-csv', options.size, dry, undefined);
+    const realResult = engineResult('full-csv', options.size, real, undefined);
+    const ratio = real.peakHeapMb ? (dry.peakHeapMb ?? 0) / real.peakHeapMb : undefined;
+    dryResult.targets.push({
+      target: 'dry run peak heap <= 1.5 x the real run (streams, issue 12)',
+      figure: `${dry.peakHeapMb} MB vs ${real.peakHeapMb} MB`,
+      pass: ratio === undefined ? undefined : ratio <= 1.5,
+    });
+    dryResult.targets.push(memoryTarget(dryResult.records, dryResult.peakRssMb));
+    return [dryResult, realResult];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function engineResult(scenario: string, size: number, run: ChildResult, baseline: ScenarioResult['baseline']): ScenarioResult {

@@ -111,13 +111,15 @@ function verifyLines(result: VerifyResult): string[] {
     }),
     { checked: 0, missing: 0, mismatched: 0, broken: 0, notMigrated: 0 },
   );
-  const reasons = { 'edited-in-target': 0, 'source-changed-since-last-run': 0, unknown: 0 };
-  for (const issue of result.issues) if (issue.kind === 'field-mismatch') reasons[issue.reason ?? 'unknown'] += 1;
+  const reasons = { 'source-changed-since-last-run': 0, unknown: 0 };
+  for (const issue of result.issues) if (issue.kind === 'field-mismatch' && issue.reason !== 'edited-in-target') reasons[issue.reason ?? 'unknown'] += 1;
+  // The per-object figures count every field edited in the target (the list keeps the first 1,000).
+  const edited = Object.values(result.objects).reduce((sum, value) => sum + value.editedInTarget, 0);
   return [
     `${formatNumber(totals.checked)} records checked: ${formatNumber(totals.missing)} missing in the target, ` +
       `${formatNumber(totals.broken)} broken links, ${formatNumber(totals.notMigrated)} not migrated (the records that failed, with their reason).`,
     `${plural(totals.mismatched, 'field difference')} to look at (${formatNumber(reasons['source-changed-since-last-run'])} changed in the source since the last run, ` +
-      `${formatNumber(reasons.unknown)} other); ${plural(reasons['edited-in-target'], 'field')} edited in the new CRM kept on purpose.`,
+      `${formatNumber(reasons.unknown)} other); ${plural(edited, 'field')} edited in the new CRM kept on purpose.`,
   ];
 }
 
@@ -360,7 +362,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       out.line('The HubSpot emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger).');
       out.line('To try delta, undo, verify and check against it, run `ferry demo --target hubspot --keep`: it keeps the emulator running until Ctrl-C.');
     }
-    out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter); the wizard comes later.');
+    out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter), or do it all in the browser: `ferry serve` starts the wizard.');
     const json = {
       command: 'demo',
       story: true,

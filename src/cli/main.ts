@@ -78,7 +78,15 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
   };
   const program = buildProgram(context);
   try {
-    if (options.entry) boundHeapGrowth(io.env);
+    if (options.entry) {
+      boundHeapGrowth(io.env);
+      // `ferry runs | head`: the reader went away; stop quietly as other command-line tools do, not with a
+      // stack trace. (A run writes its state to the ledger before every write, so it resumes if stopped.)
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw error;
+      });
+    }
     await program.parseAsync(argv);
   } catch (thrown) {
     const { error, exitCode } = classifyError(thrown);

@@ -1,6 +1,6 @@
 import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
-import { openFailuresNote, type RunResult, type VerifyResult } from '../engine/types.js';
-import { countColumns, formatNumber, formatSeconds, formatTable, formatValue, shorten, type RunReport } from '../report/index.js';
+import { openFailuresNote, type RunResult, type VerifyObjectCounts, type VerifyResult } from '../engine/types.js';
+import { countColumns, formatNumber, formatSeconds, formatTable, formatValue, shorten, type ReportFailure, type RunReport } from '../report/index.js';
 import { exitCodeForRunStatus } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
 
@@ -35,11 +35,35 @@ function codeLine(byCode: Record<string, number>): string {
 
 /** How many conflicts the summary shows with both values; the report has them all. */
 const CONFLICT_EXAMPLES = 3;
+/** How many failures the summary names (record, field, value, reason); the report has them all. */
+const FAILURE_EXAMPLES = 5;
+/** How many failures (and warnings) --json lists; `failures.total` counts them all, the report lists them all. */
+const JSON_FAILURE_LIMIT = 100;
+
+/** `contacts 17 email = "not-an-email": <message>`: the record, the field and the value, then why. */
+export function failureLine(failure: ReportFailure): string {
+  const field = failure.field ? ` ${failure.field}${failure.value !== null ? ` = ${shorten(failure.value, 40)}` : ''}` : '';
+  // Messages usually start with the record already (`deals 3: ...`): not twice.
+  const prefix = `${failure.object} ${failure.sourceId}: `;
+  const message = failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message;
+  return `${failure.object} ${failure.sourceId}${field}: ${failure.code}: ${shorten(message, 120)}`;
+}
+
+const failureJson = (failure: ReportFailure) => ({
+  object: failure.object,
+  sourceId: failure.sourceId,
+  code: failure.code,
+  field: failure.field,
+  value: failure.value,
+  message: failure.message,
+});
 
 /**
  * The --json object of a run command. Keys are stable (scripts parse them): command, runId, kind, status,
  * dryRun, resumed, counts, totals, estimate (dry runs), messages, failures, warnings, conflicts,
- * openFailures, outstandingFailures, report. Failure and warning totals count distinct records.
+ * openFailures, outstandingFailures, report. Failure and warning totals count distinct records; their
+ * `records` list the first 100 rows (object, sourceId, code, field, value, message), as the report does.
+ * A dry run's would-be failures are in the ledger under its run like any run's, so these are the same.
  */
 export function runJson(command: string, result: RunResult, report: RunReport | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -53,8 +77,8 @@ export function runJson(command: string, result: RunResult, report: RunReport | 
     totals: totalCounts(result.counts),
     ...(result.estimate ? { estimate: result.estimate } : {}),
     messages: result.messages,
-    failures: report ? { total: report.failedRecords, byCode: report.failuresByCode } : undefined,
-    warnings: report ? { total: report.warnedRecords, byCode: report.warningsByCode } : undefined,
+    failures: report ? { total: report.failedRecords, byCode: report.failuresByCode, records: report.failures.slice(0, JSON_FAILURE_LIMIT).map(failureJson) } : undefined,
+    warnings: report ? { total: report.warnedRecords, byCode: report.warningsByCode, records: report.warnings.slice(0, JSON_FAILURE_LIMIT).map(failureJson) } : undefined,
     conflicts: report ? { total: report.conflicts.length, byResolution: report.conflictsByResolution } : undefined,
     openFailures: report ? { total: report.openFailures.total, byObject: report.openFailures.byObject } : undefined,
     outstandingFailures: report?.openFailures.fromEarlierRuns,
@@ -84,7 +108,9 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
     out.line(`  to update:  ${formatNumber(totals.updated)}`);
     out.line(`  unchanged:  ${formatNumber(totals.unchanged)}`);
     out.line(`  conflicts:  ${formatNumber(totals.conflicts)}`);
-    if (totals.failed > 0) out.line(`  would fail: ${formatNumber(totals.failed)}`);
+    // The report's figure (distinct records in the ledger), the one --json and `ferry report` give.
+    const wouldFail = report ? report.failedRecords : totals.failed;
+    if (wouldFail > 0) out.line(`  would fail: ${formatNumber(wouldFail)}`);
     if (result.estimate) {
       out.line(`  API calls:  ${formatNumber(result.estimate.apiCalls)}`);
       out.line(`  time:       about ${formatSeconds(result.estimate.seconds)}`);
@@ -96,7 +122,9 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
       .map(([resolution, count]) => `${formatNumber(count)} ${resolution}`)
       .join(', ');
     out.line('');
-    out.line(`Conflicts settled: ${formatNumber(report.conflicts.length)} (${settled}). Fields changed on both sides since the last run:`);
+    out.line(
+      `${result.dryRun ? 'Conflicts the run would settle' : 'Conflicts settled'}: ${formatNumber(report.conflicts.length)} (${settled}). Fields changed on both sides since the last run:`,
+    );
     for (const conflict of report.conflicts.slice(0, CONFLICT_EXAMPLES)) {
       out.line(
         `  ${conflict.object} ${conflict.sourceId} ${conflict.field}: source ${JSON.stringify(shorten(formatValue(conflict.sourceValue), 40))}, ` +
@@ -107,7 +135,13 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
 
   if (report && report.failures.length > 0) {
     out.line('');
-    out.line(`Failed records: ${formatNumber(report.failedRecords)} (${codeLine(report.failuresByCode)}). \`ferry retry ${result.runId}\` re-attempts them after a fix.`);
+    out.line(
+      result.dryRun
+        ? `Would fail: ${formatNumber(report.failedRecords)} record${report.failedRecords === 1 ? '' : 's'} (${codeLine(report.failuresByCode)}), all listed in \`ferry report ${result.runId}\`:`
+        : `Failed records: ${formatNumber(report.failedRecords)} (${codeLine(report.failuresByCode)}). \`ferry retry ${result.runId}\` re-attempts them after a fix.`,
+    );
+    for (const failure of report.failures.slice(0, FAILURE_EXAMPLES)) out.line(`  ${failureLine(failure)}`);
+    if (report.failures.length > FAILURE_EXAMPLES) out.line(`  … and ${formatNumber(report.failures.length - FAILURE_EXAMPLES)} more in the report`);
   }
   if (report && report.warnings.length > 0) {
     const records = report.warnedRecords;
@@ -132,7 +166,17 @@ export function runOutcome(command: string, result: RunResult, report: RunReport
   return { exitCode: exitCodeForRunStatus(result.status), json: runJson(command, result, report, extra) };
 }
 
-/** Prints verify's findings: per object, then the first issues. */
+/** Verify's figures summed over objects. */
+export function verifyTotals(result: VerifyResult): VerifyObjectCounts & { problems: number; findings: number } {
+  const total: VerifyObjectCounts = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0, editedInTarget: 0 };
+  for (const value of Object.values(result.objects)) {
+    for (const key of Object.keys(total) as (keyof VerifyObjectCounts)[]) total[key] += value[key] ?? 0;
+  }
+  const problems = total.missing + total.mismatched + total.brokenReferences + total.notMigrated;
+  return { ...total, problems, findings: problems + total.editedInTarget };
+}
+
+/** Prints verify's findings: per object (every finding counted), then the first of them, problems first. */
 export function printVerify(out: Output, result: VerifyResult): void {
   const rows = Object.entries(result.objects).map(([object, value]) => [
     object,
@@ -141,24 +185,36 @@ export function printVerify(out: Output, result: VerifyResult): void {
     formatNumber(value.mismatched),
     formatNumber(value.brokenReferences),
     formatNumber(value.notMigrated),
+    formatNumber(value.editedInTarget ?? 0),
   ]);
+  const totals = verifyTotals(result);
+  if (rows.length > 1) {
+    rows.push([
+      'total',
+      ...[totals.checked, totals.missing, totals.mismatched, totals.brokenReferences, totals.notMigrated, totals.editedInTarget].map((value) => formatNumber(value)),
+    ]);
+  }
   out.line(
     formatTable(
       [
         { header: 'object' },
         { header: 'checked', align: 'right' },
         { header: 'missing', align: 'right' },
-        { header: 'mismatched', align: 'right' },
+        { header: 'fields differ', align: 'right' },
         { header: 'broken links', align: 'right' },
         { header: 'not migrated', align: 'right' },
+        { header: 'edited in target (kept)', align: 'right' },
       ],
       rows,
     ),
   );
-  if (result.issues.length > 0) {
+  const shown = result.issues.slice(0, VERIFY_SHOWN);
+  if (shown.length > 0) {
     out.line('');
-    out.line(`${formatNumber(result.issues.length)} issue${result.issues.length === 1 ? '' : 's'}${result.issues.length > 20 ? ' (first 20)' : ''}:`);
-    for (const issue of result.issues.slice(0, 20)) {
+    const edits = totals.editedInTarget > 0 ? `, ${plural(totals.editedInTarget, 'field')} edited in the target since Ferry wrote ${totals.editedInTarget === 1 ? 'it' : 'them'} (kept on purpose)` : '';
+    const which = totals.findings > shown.length ? `; the first ${formatNumber(shown.length)}${totals.problems > 0 && totals.editedInTarget > 0 ? ', problems first' : ''} (--json lists ${formatNumber(Math.min(totals.findings, result.issues.length))})` : '';
+    out.line(`${plural(totals.findings, 'finding')}: ${plural(totals.problems, 'problem')}${edits}${which}:`);
+    for (const issue of shown) {
       const where = `${issue.object} ${issue.sourceId}${issue.targetId ? ` -> ${issue.targetId}` : ''}`;
       const detail = issue.field
         ? ` ${issue.field}: expected ${JSON.stringify(shorten(formatValue(issue.expected), 40))}, found ${JSON.stringify(shorten(formatValue(issue.actual), 40))}`
@@ -167,5 +223,16 @@ export function printVerify(out: Output, result: VerifyResult): void {
     }
   }
   out.line('');
-  out.line(result.ok ? 'Verify: the target matches the source through the ledger.' : 'Verify found problems (exit code 3).');
+  out.line(
+    result.ok
+      ? `Verify: ${plural(totals.checked, 'record')} checked; the target matches the source through the ledger${totals.editedInTarget > 0 ? ', apart from the fields people edited in the target' : ''}.`
+      : `Verify found ${plural(totals.problems, 'problem')} in ${plural(totals.checked + totals.notMigrated, 'record')} (exit code 3).`,
+  );
 }
+
+function plural(count: number, word: string): string {
+  return `${formatNumber(count)} ${count === 1 ? word : `${word}s`}`;
+}
+
+/** How many findings `ferry verify` prints; --json has the first 1,000. */
+const VERIFY_SHOWN = 20;

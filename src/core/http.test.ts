@@ -113,6 +113,37 @@ describe('HttpClient', () => {
     expect(http.stats.retries).toBe(1);
   });
 
+  it('a refused connection is retried, then names the URL and the setting to check', async () => {
+    // A port nothing listens on: a server started and closed again.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const { http } = client({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2, urlSetting: 'target.baseUrl', localServerHint: 'start the emulator' });
+    const error = (await http.get('/x').catch((caught: unknown) => caught)) as FerryError;
+    expect(error.code).toBe('CONNECTION_FAILED');
+    expect(error.message).toContain(`cannot reach http://127.0.0.1:${port} (ECONNREFUSED`);
+    expect(error.message).toContain('check target.baseUrl in ferry.yaml, and that the server is still running there (start the emulator)');
+    expect(http.stats.retries).toBe(2);
+  });
+
+  it('a host that does not exist fails at once, naming the setting', async () => {
+    // `.invalid` never resolves (RFC 2606), so no network is needed to get ENOTFOUND.
+    const { http } = client({ baseUrl: 'http://ferry-test.invalid', maxRetries: 3, urlSetting: 'source.baseUrl' });
+    const error = (await http.get('/x').catch((caught: unknown) => caught)) as FerryError;
+    expect(error.code).toBe('CONNECTION_FAILED');
+    expect(error.message).toMatch(/cannot reach http:\/\/ferry-test\.invalid \((ENOTFOUND|EAI_AGAIN)/);
+    expect(error.message).toContain('check source.baseUrl in ferry.yaml');
+    if (error.message.includes('ENOTFOUND')) expect(http.stats.retries).toBe(0);
+  });
+
+  it('reads a vendor error body through describeError', async () => {
+    handlers.push(json(400, { message: 'raw [{"x":1}]', category: 'VALIDATION_ERROR' }));
+    const { http } = client({ describeError: (body) => `readable: ${(body as { category: string }).category}` });
+    const error = (await http.post('/x', {}).catch((caught: unknown) => caught)) as FerryError;
+    expect(error.message).toBe('Acme answered 400 on POST /x: readable: VALIDATION_ERROR');
+  });
+
   it('does not retry other 4xx and reports status and body', async () => {
     handlers.push(json(400, { message: 'Property values were not valid', category: 'VALIDATION_ERROR' }));
     const { http } = client();

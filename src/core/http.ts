@@ -232,6 +232,15 @@ export interface HttpClientOptions {
   fetch?: typeof fetch;
   /** Strings that must never appear in an error message (the token is always added). */
   secrets?: string[];
+  /**
+   * The project-file key that holds `baseUrl` (e.g. `target.baseUrl`): named when the server cannot be
+   * reached, so the message says what to check.
+   */
+  urlSetting?: string;
+  /** Said when a local URL (127.0.0.1, localhost) cannot be reached, e.g. how to start the vendor's emulator. */
+  localServerHint?: string;
+  /** Turns a vendor's error body into readable text for messages (default: the body, shortened). */
+  describeError?: (body: unknown, status: number) => string | undefined;
 }
 
 const MAX_BODY_IN_MESSAGE = 500;
@@ -288,7 +297,16 @@ export class HttpClient {
       } catch (error) {
         if (error instanceof FerryError) throw error;
         if (!isNetworkError(error)) throw new FerryError('CONNECTION_FAILED', this.redact(`${this.options.vendor} ${method} ${path}: ${errorText(error)}`), { path }, { cause: error });
-        outcome = { error: new FerryError('TRANSIENT', this.redact(`${this.options.vendor} ${method} ${path}: network error (${errorText(error)})`), { method, path }) };
+        const unreachable = unreachableCode(error);
+        if (unreachable) {
+          // No such host is a wrong URL, not a blip: no retry. A refused connection is retried (a server
+          // restarting), then reported the same way.
+          const fatal = new FerryError('CONNECTION_FAILED', this.redact(this.unreachableMessage(unreachable, method, path, errorText(error))), { method, path, baseUrl: this.baseUrl, cause: unreachable });
+          if (unreachable === 'ENOTFOUND') throw fatal;
+          outcome = { error: fatal };
+        } else {
+          outcome = { error: new FerryError('TRANSIENT', this.redact(`${this.options.vendor} ${method} ${path}: network error (${errorText(error)})`), { method, path }) };
+        }
       }
       if (!('error' in outcome)) return outcome;
       if (attempt >= maxRetries) throw outcome.error;
@@ -366,9 +384,26 @@ export class HttpClient {
     return { retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.clock.now()), error };
   }
 
+  /** `cannot reach <url> (ECONNREFUSED: nothing accepts connections there): check target.baseUrl ...`. */
+  private unreachableMessage(code: UnreachableCode, method: string, path: string, detail: string): string {
+    const why = code === 'ENOTFOUND' ? 'no such host' : code === 'EAI_AGAIN' ? 'the host name could not be looked up' : 'nothing accepts connections there';
+    let local = false;
+    try {
+      local = ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(new URL(this.baseUrl).hostname);
+    } catch {
+      // not a URL: the setting itself is wrong, which the hint says
+    }
+    const setting = this.options.urlSetting ? `${this.options.urlSetting} in ferry.yaml` : 'the URL in ferry.yaml';
+    return (
+      `${this.options.vendor}: cannot reach ${this.baseUrl} (${code}: ${why}): check ${setting}` +
+      (local ? `, and that the server is still running there${this.options.localServerHint ? ` (${this.options.localServerHint})` : ''}` : ', and that this machine can reach it (network, proxy, firewall)') +
+      `. (${method} ${path}: ${detail})`
+    );
+  }
+
   private statusError(status: number, body: unknown, route: RouteInfo): HttpError {
     const vendor = this.options.vendor;
-    const detail = this.redact(bodyText(body));
+    const detail = this.redact(this.options.describeError?.(body, status) ?? bodyText(body));
     const where = `${route.method} ${route.path}`;
     let code: ErrorCode;
     let message: string;
@@ -394,6 +429,24 @@ export class HttpClient {
     for (const secret of this.secrets) if (secret.length >= 4) result = result.split(secret).join('[redacted]');
     return result;
   }
+}
+
+type UnreachableCode = 'ECONNREFUSED' | 'ENOTFOUND' | 'EAI_AGAIN';
+
+/** The system error code of a failed connection that means "the URL does not lead to a server", if it is one. */
+function unreachableCode(error: unknown): UnreachableCode | undefined {
+  const codes: string[] = [];
+  const collect = (value: unknown, depth: number): void => {
+    if (typeof value !== 'object' || value === null || depth > 4) return;
+    const { code, cause, errors } = value as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string') codes.push(code);
+    collect(cause, depth + 1);
+    // Node's fetch reports a host with several addresses as an AggregateError of one error per address.
+    if (Array.isArray(errors)) for (const entry of errors) collect(entry, depth + 1);
+  };
+  collect(error, 0);
+  const text = `${codes.join(' ')} ${errorText(error)}`;
+  return (['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED'] as const).find((code) => text.includes(code));
 }
 
 function errorText(error: unknown): string {

@@ -258,6 +258,7 @@ export class Engine {
     const ledger = this.context.ledger;
     const parent = await ledger.requireRun(runId);
     if (parent.kind === 'undo' || parent.kind === 'match') throw new FerryError('USAGE', `Run ${runId} is a ${parent.kind} run; only migration runs can be retried.`);
+    if (parent.dryRun) throw new FerryError('USAGE', `Run ${runId} was a dry run: it wrote nothing, so there is nothing to retry. Fix what its report lists, then run the command without --dry-run.`);
     const plans = await this.objectPlans();
     const onConflict = (parent.options.onConflict as ConflictPolicy | undefined) ?? 'source-wins';
     const active = await this.start('retry', {
@@ -296,6 +297,7 @@ export class Engine {
     const ledger = this.context.ledger;
     const parent = await ledger.requireRun(runId);
     if (parent.kind === 'undo') throw new FerryError('USAGE', `Run ${runId} is itself an undo.`);
+    if (parent.dryRun) throw new FerryError('USAGE', `Run ${runId} was a dry run: it wrote nothing to undo.`);
     if (parent.undoneByRunId !== null) {
       // An undo killed after marking the run undone, before finishing, is resumed by the same command.
       const undoing = await ledger.getRun(parent.undoneByRunId);
@@ -408,6 +410,8 @@ export class Engine {
       const finish = async (error?: unknown): Promise<RunResult> => {
         clearInterval(heartbeat);
         try {
+          // Every failure of the run in the ledger before its status: the report reads them there (dry runs too).
+          if (error === undefined) await state.flushFailures();
           const counts = state.countsRecord();
           const failed = Object.values(counts).reduce((sum, count) => sum + count.failed, 0);
           if (error !== undefined) {
@@ -423,6 +427,7 @@ export class Engine {
           if (dryRun) result.estimate = this.estimate(state);
           return result;
         } finally {
+          state.overlay.close();
           await lock.release();
         }
       };

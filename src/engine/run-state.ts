@@ -1,18 +1,23 @@
 import type { RecordError } from '../core/connector.js';
 import { describeValue, FerryError } from '../core/errors.js';
 import { addCounts, emptyCounts, type Counts, type ProgressStream } from '../core/progress.js';
+import { DryRunOverlay } from './dry-run-overlay.js';
 import type { Conflict, DeferredReference, Failure, JournalEntry, Ledger, Link, LinkTarget, MatchIssue, Run } from '../ledger/index.js';
 
-type FailureRow = Omit<Failure, 'id' | 'resolvedByRunId'>;
+type FailureRow = Omit<Failure, 'id'>;
 
 /**
- * One run's view of the ledger. In a dry run every write goes to memory instead, so the run can be
- * computed in full (matches, creates with placeholder ids, conflicts) without changing anything.
+ * One run's view of the ledger. In a dry run every write of links and match issues goes to a private
+ * overlay instead, so the run can be computed in full (matches, creates with placeholder ids) without
+ * changing what later runs see. What a dry run found is recorded in the ledger under its own run, as a
+ * real run's is, so the summary, `--json`, `ferry report` and the wizard read one source: its failures
+ * and warnings (stored already settled by the dry run itself, so they are never open failures, never
+ * retried or reattached) and its conflicts (the fields a real run would settle).
  */
 export class RunState {
   readonly counts = new Map<string, Counts>();
-  private readonly overlayLinks = new Map<string, Map<string, Link>>();
-  private readonly overlayIssues = new Map<string, Map<string, MatchIssue | null>>();
+  /** A dry run's would-be links and match issues (on disk: a dry run streams like the real run). */
+  readonly overlay = new DryRunOverlay();
   /** Calls the run made (or, in a dry run, would make) to the target and the source. */
   apiCalls = 0;
   readMillis = 0;
@@ -69,59 +74,40 @@ export class RunState {
 
   async getLinks(object: string, sourceIds: string[]): Promise<Map<string, Link>> {
     const links = await this.ledger.getLinks(object, sourceIds);
-    const overlay = this.overlayLinks.get(object);
-    if (overlay) {
-      for (const id of sourceIds) {
-        const link = overlay.get(id);
-        if (link) links.set(id, link);
-      }
-    }
+    if (this.dryRun) for (const [id, link] of this.overlay.links(object, sourceIds)) links.set(id, link);
     return links;
   }
 
   /** Where referenced records went (state and target id only): what translating references needs. */
   async getLinkTargets(object: string, sourceIds: string[]): Promise<Map<string, LinkTarget>> {
     const targets = await this.ledger.getLinkTargets(object, sourceIds);
-    const overlay = this.overlayLinks.get(object);
-    if (overlay) {
-      for (const id of sourceIds) {
-        const link = overlay.get(id);
-        if (link) targets.set(id, link);
-      }
-    }
+    if (this.dryRun) for (const [id, link] of this.overlay.links(object, sourceIds)) targets.set(id, link);
     return targets;
   }
 
   /** Links whose record is one of these target records (a merged group's members), dry-run links included. */
   async linksByTarget(object: string, targetIds: string[]): Promise<Link[]> {
     const links = await this.ledger.linksByTarget(object, targetIds);
-    const overlay = this.overlayLinks.get(object);
-    if (!overlay) return links;
+    if (!this.dryRun) return links;
     const wanted = new Set(targetIds);
     const bySource = new Map(links.map((link) => [link.sourceId, link]));
-    for (const link of overlay.values()) {
-      if (link.targetId !== null && wanted.has(link.targetId)) bySource.set(link.sourceId, link);
-      else if (bySource.get(link.sourceId)) bySource.delete(link.sourceId);
+    // A ledger link the dry run moved elsewhere is no longer one of them; the overlay's own links to these targets are.
+    for (const [id, link] of this.overlay.links(object, [...bySource.keys()])) {
+      if (link.targetId === null || !wanted.has(link.targetId)) bySource.delete(id);
     }
+    for (const link of this.overlay.linksToTargets(object, targetIds)) bySource.set(link.sourceId, link);
     return [...bySource.values()];
   }
 
   async putLinks(links: Link[]): Promise<void> {
     if (!this.dryRun) return this.ledger.putLinks(links);
-    for (const link of links) {
-      let overlay = this.overlayLinks.get(link.object);
-      if (!overlay) this.overlayLinks.set(link.object, (overlay = new Map()));
-      overlay.set(link.sourceId, link);
-    }
+    this.overlay.putLinks(links);
   }
 
   async getMatchIssues(object: string, sourceIds: string[]): Promise<Map<string, MatchIssue>> {
     const issues = await this.ledger.getMatchIssues(object, sourceIds);
-    const overlay = this.overlayIssues.get(object);
-    if (overlay) {
-      for (const id of sourceIds) {
-        if (!overlay.has(id)) continue;
-        const issue = overlay.get(id);
+    if (this.dryRun) {
+      for (const [id, issue] of this.overlay.issues(object, sourceIds)) {
         if (issue) issues.set(id, issue);
         else issues.delete(id);
       }
@@ -137,10 +123,7 @@ export class RunState {
       });
       return;
     }
-    let overlay = this.overlayIssues.get(object);
-    if (!overlay) this.overlayIssues.set(object, (overlay = new Map()));
-    for (const id of cleared) overlay.set(id, null);
-    for (const issue of issues) overlay.set(issue.sourceId, issue);
+    this.overlay.putIssues(object, issues, cleared);
   }
 
   // ---- failures, conflicts, journal, deferred references
@@ -164,11 +147,11 @@ export class RunState {
   failLater(object: string, sourceId: string, error: RecordError): void {
     this.add(object, { failed: 1 });
     this.progress.emit({ type: 'record-failed', runId: String(this.run.id), object, sourceId, error });
-    if (!this.dryRun) this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'error'));
+    this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'error'));
   }
 
   warnLater(object: string, sourceId: string, error: RecordError): void {
-    if (!this.dryRun) this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'warning'));
+    this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'warning'));
   }
 
   async flushFailures(): Promise<void> {
@@ -186,6 +169,8 @@ export class RunState {
       value: error.value === undefined ? null : describeValue(error.value, 500),
       message: error.message,
       severity,
+      // A dry run's failures are a forecast: recorded for its report, settled at once (see the class comment).
+      resolvedByRunId: this.dryRun ? this.run.id : null,
     };
   }
 
@@ -203,7 +188,8 @@ export class RunState {
         resolution: conflict.resolution,
       });
     }
-    if (!this.dryRun) await this.ledger.addConflicts(conflicts);
+    // A dry run records them too (its report lists what a real run would settle); nothing else reads them.
+    await this.ledger.addConflicts(conflicts);
   }
 
   async journal(entries: Omit<JournalEntry, 'id' | 'undone'>[]): Promise<void> {
@@ -231,6 +217,7 @@ export class RunState {
   }): Promise<void> {
     if (this.dryRun) {
       if (batch.links) await this.putLinks(batch.links);
+      await this.flushFailures();
       return;
     }
     const failures = this.unwrittenFailures.splice(0);

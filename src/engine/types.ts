@@ -95,8 +95,25 @@ export interface VerifyIssue {
   reason?: 'source-changed-since-last-run' | 'edited-in-target' | 'unknown';
 }
 
+/**
+ * Per object, every finding counted: `checked` records with a target record to compare, `missing` of them
+ * gone from the target, `mismatched` fields whose value differs, `brokenReferences` reference fields pointing
+ * at the wrong record, `notMigrated` source records without a target record, `editedInTarget` fields people
+ * changed in the target since Ferry wrote them (kept on purpose: no problem, `ok` stays true). Each count
+ * is one entry of `issues` (a field, or a record for missing / not migrated), which lists the first 1,000,
+ * problems first.
+ */
+export interface VerifyObjectCounts {
+  checked: number;
+  missing: number;
+  mismatched: number;
+  brokenReferences: number;
+  notMigrated: number;
+  editedInTarget: number;
+}
+
 export interface VerifyResult {
-  objects: Record<string, { checked: number; missing: number; mismatched: number; brokenReferences: number; notMigrated: number }>;
+  objects: Record<string, VerifyObjectCounts>;
   issues: VerifyIssue[];
   ok: boolean;
 }

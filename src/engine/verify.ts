@@ -5,6 +5,9 @@ import type { ObjectPlan } from './plan.js';
 import { mergeGroupValues } from './writer.js';
 import type { EngineContext, VerifyIssue, VerifyResult } from './types.js';
 
+/** Findings `verify` lists (its per-object figures count them all). */
+export const VERIFY_ISSUE_LIMIT = 1000;
+
 const isEmptyValue = (value: unknown) => value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
 
 /**
@@ -15,13 +18,17 @@ const isEmptyValue = (value: unknown) => value === null || value === undefined |
 export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]): Promise<VerifyResult> {
   const { source, target, ledger, project } = context;
   const result: VerifyResult = { objects: {}, issues: [], ok: true };
-  const limitIssues = 1000;
+  // Every finding is counted in its object's figures; the list keeps the first VERIFY_ISSUE_LIMIT, problems
+  // before fields people edited in the target (which are no problem), so the list and the table agree.
+  const problems: VerifyIssue[] = [];
+  const edits: VerifyIssue[] = [];
   for (const plan of plans) {
-    const summary = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0 };
+    const summary = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0, editedInTarget: 0 };
     result.objects[plan.object] = summary;
     const referenceFields = new Map(plan.references.map((reference) => [reference.targetField, reference]));
     const report = (issue: VerifyIssue) => {
-      if (result.issues.length < limitIssues) result.issues.push(issue);
+      const list = issue.reason === 'edited-in-target' ? edits : problems;
+      if (list.length < VERIFY_ISSUE_LIMIT) list.push(issue);
     };
     let after: string | undefined;
     for (;;) {
@@ -114,6 +121,7 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
           const reason: VerifyIssue['reason'] =
             field in written ? (valuesEqual(now, written[field] as never, type) ? 'source-changed-since-last-run' : 'edited-in-target') : 'unknown';
           if (reason === 'edited-in-target') {
+            summary.editedInTarget += 1;
             report({ object: plan.object, sourceId: record.id, targetId: link.targetId, kind: 'field-mismatch', field, expected, actual: now, reason });
             continue;
           }
@@ -127,6 +135,7 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
     }
     if (summary.missing + summary.mismatched + summary.brokenReferences + summary.notMigrated > 0) result.ok = false;
   }
+  result.issues = [...problems, ...edits].slice(0, VERIFY_ISSUE_LIMIT);
   return result;
 }
 

@@ -524,17 +524,23 @@ export class LedgerStore {
 
   // ---- failures
 
-  async addFailures(failures: (Omit<Failure, 'id' | 'resolvedByRunId' | 'severity'> & { severity?: Failure['severity'] })[]): Promise<void> {
+  /**
+   * `resolvedByRunId` is normally absent (an open failure). A dry run stores its would-be failures settled
+   * by itself: the report lists them like any run's, and no open-failure figure, retry or reattach sees them.
+   */
+  async addFailures(
+    failures: (Omit<Failure, 'id' | 'resolvedByRunId' | 'severity'> & { severity?: Failure['severity']; resolvedByRunId?: number | null })[],
+  ): Promise<void> {
     if (failures.length === 0) return;
     if (this.fast) {
       const { statements } = this.fast;
       return this.fast.exclusive(() =>
         statements.atomically(() => {
           const insert = statements.prepare(
-            'insert into failures (run_id, object, source_id, code, field, value, message, resolved_by_run_id, severity) values (?, ?, ?, ?, ?, ?, ?, null, ?)',
+            'insert into failures (run_id, object, source_id, code, field, value, message, resolved_by_run_id, severity) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
           );
           for (const failure of failures) {
-            insert.run(failure.runId, failure.object, failure.sourceId, failure.code, failure.field, failure.value, failure.message, failure.severity ?? 'error');
+            insert.run(failure.runId, failure.object, failure.sourceId, failure.code, failure.field, failure.value, failure.message, failure.resolvedByRunId ?? null, failure.severity ?? 'error');
           }
         }),
       );
@@ -552,7 +558,7 @@ export class LedgerStore {
             field: failure.field,
             value: failure.value,
             message: failure.message,
-            resolved_by_run_id: null,
+            resolved_by_run_id: failure.resolvedByRunId ?? null,
             severity: failure.severity ?? 'error',
           })),
         )

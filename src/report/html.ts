@@ -164,9 +164,12 @@ export function renderHtml(report: RunReport): string {
   sections.push(report.objects.length > 0 ? table(['object', ...COUNT_KEYS], countRows, countRows.length) : '<p>No records were processed.</p>');
   sections.push(outcomesChart(report));
 
-  sections.push(`<h2>Failures (${formatNumber(report.failures.length)})</h2>`);
-  if (report.failures.length === 0) sections.push('<p>Every record went through.</p>');
+  // Headed by distinct records, the figure the CLI summary and --json give (a record can fail on two fields).
+  const failedRecords = `${formatNumber(report.failedRecords)} record${report.failedRecords === 1 ? '' : 's'}`;
+  sections.push(`<h2>${run.dryRun ? 'Would fail' : 'Failures'} (${failedRecords})</h2>`);
+  if (report.failures.length === 0) sections.push(run.dryRun ? '<p>No record would fail.</p>' : '<p>Every record went through.</p>');
   else {
+    if (run.dryRun) sections.push('<p class="note">A dry run writes nothing: these records would fail in the real run, for the reason given.</p>');
     sections.push(barChart('Failures by code', sortedTally(report.failuresByCode), '#c62828'));
     sections.push(table(['object', 'source id', 'code', 'field', 'value', 'message'], failureRows(report.failures, false), report.failures.length));
   }

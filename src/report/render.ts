@@ -166,7 +166,7 @@ function renderText(report: RunReport): string {
   lines.push(report.objects.length > 0 ? countsTable(report) : 'No records were processed.');
 
   if (report.failures.length > 0) {
-    lines.push('', `Failures: ${formatNumber(report.failedRecords)} record${report.failedRecords === 1 ? '' : 's'} (${tallyLine(report.failuresByCode)})`);
+    lines.push('', `${run.dryRun ? 'Would fail (dry run, nothing was written)' : 'Failures'}: ${formatNumber(report.failedRecords)} record${report.failedRecords === 1 ? '' : 's'} (${tallyLine(report.failuresByCode)})`);
     const shown = report.failures.slice(0, TEXT_LIST_LIMIT);
     lines.push(
       formatTable(

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { FerryError } from '../../core/errors.js';
+import type { Connector } from '../../core/connector.js';
 import type { SchemaDescription } from '../../core/schema.js';
 import { formatNumber, formatTable } from '../../report/index.js';
 import { projectOptions, type CommandContext } from '../context.js';
@@ -17,14 +18,41 @@ function schemaSummary(schema: SchemaDescription): { name: string; fields: numbe
   return schema.objects.map((object) => ({ name: object.name, fields: object.fields.length, ...(object.count !== undefined ? { count: object.count } : {}) }));
 }
 
+/** Said in the records column when the connector cannot count without reading every record. */
+const NOT_COUNTED = 'not counted';
+
 function printSchema(out: Output, title: string, schema: SchemaDescription): void {
   out.line(`${title}: ${schema.objects.length} object${schema.objects.length === 1 ? '' : 's'}`);
   out.line(
     formatTable(
       [{ header: 'object' }, { header: 'fields', align: 'right' }, { header: 'records', align: 'right' }],
-      schemaSummary(schema).map((object) => [object.name, String(object.fields), object.count === undefined ? '?' : formatNumber(object.count)]),
+      schemaSummary(schema).map((object) => [object.name, String(object.fields), object.count === undefined ? NOT_COUNTED : formatNumber(object.count)]),
     ),
   );
+}
+
+/**
+ * `ferry check --count`: counts the records of the objects whose connector gave no count (a CSV file, an
+ * API), by reading them page by page in the cheapest order. SQL connectors count in describe() already.
+ */
+async function countRecords(connector: Connector, schema: SchemaDescription, pageSize: number): Promise<SchemaDescription> {
+  const objects = [];
+  for (const object of schema.objects) {
+    if (object.count !== undefined) {
+      objects.push(object);
+      continue;
+    }
+    let count = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await connector.read(object.name, { after, limit: pageSize, anyOrder: true, fields: [] });
+      count += page.records.length;
+      if (!page.next) break;
+      after = page.next;
+    }
+    objects.push({ ...object, count });
+  }
+  return { ...schema, objects };
 }
 
 export function printMappingSummary(out: Output, summary: MappingSummary): void {
@@ -98,15 +126,22 @@ export function registerProjectCommands(program: Command, context: CommandContex
   program
     .command('check')
     .description('validate the project file, connect to both sides, show their schemas and every mapping problem')
-    .action(async (_options: unknown, command: Command) => {
+    .option('--count', 'count the records of objects the connector cannot count cheaply (CSV files, APIs) by reading them')
+    .action(async (options: { count?: boolean }, command: Command) => {
       const connections = await openConnections(projectOptions(context, command));
       try {
         const { errors, warnings } = connections.mapping;
+        const pageSize = connections.project.options.pageSize;
+        const sourceSchema = options.count ? await countRecords(connections.source, connections.sourceSchema, pageSize) : connections.sourceSchema;
+        const targetSchema = options.count ? await countRecords(connections.target, connections.targetSchema, pageSize) : connections.targetSchema;
         context.out.line(`Project: ${connections.projectPath}`);
         context.out.line('');
-        printSchema(context.out, `Source (${connections.source.kind}, connected)`, connections.sourceSchema);
+        printSchema(context.out, `Source (${connections.source.kind}, connected)`, sourceSchema);
         context.out.line('');
-        printSchema(context.out, `Target (${connections.target.kind}, connected)`, connections.targetSchema);
+        printSchema(context.out, `Target (${connections.target.kind}, connected)`, targetSchema);
+        if ([sourceSchema, targetSchema].some((schema) => schema.objects.some((object) => object.count === undefined))) {
+          context.out.line(`(${NOT_COUNTED}: that connector counts only by reading every record; \`ferry check --count\` does.)`);
+        }
         context.out.line('');
         context.out.line(
           `Mapping: ${connections.project.objects.length} object${connections.project.objects.length === 1 ? '' : 's'} mapped, ` +
@@ -127,8 +162,8 @@ export function registerProjectCommands(program: Command, context: CommandContex
             command: 'check',
             ok: errors.length === 0,
             path: connections.projectPath,
-            source: { connector: connections.source.kind, objects: schemaSummary(connections.sourceSchema) },
-            target: { connector: connections.target.kind, objects: schemaSummary(connections.targetSchema) },
+            source: { connector: connections.source.kind, objects: schemaSummary(sourceSchema) },
+            target: { connector: connections.target.kind, objects: schemaSummary(targetSchema) },
             mapping: { objects: connections.project.objects.length, errors, warnings },
           },
         });

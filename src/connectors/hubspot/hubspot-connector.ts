@@ -150,6 +150,8 @@ export class HubspotConnector implements Connector {
     try {
       await this.transport.get('/crm/v3/objects/contacts', { query: { limit: 1, archived: false } });
     } catch (error) {
+      // A connection the HTTP client could not make already says which setting to check.
+      if (isFerryError(error) && error.code === 'CONNECTION_FAILED' && error.message.includes('cannot reach')) throw error;
       if (isFerryError(error) && (error.code === 'TRANSIENT' || error.code === 'CONNECTION_FAILED')) {
         throw new FerryError('CONNECTION_FAILED', `Cannot reach HubSpot at ${this.settings.baseUrl}: ${error.message}`, { baseUrl: this.settings.baseUrl }, { cause: error });
       }

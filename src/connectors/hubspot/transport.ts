@@ -1,6 +1,7 @@
 import { FerryError } from '../../core/errors.js';
 import { HttpClient, RollingWindowPacer, type Clock, type HttpResponse, type RateLimitObservation, type RequestOptions, type RouteInfo } from '../../core/http.js';
 import type { HubspotSettings } from './config.js';
+import { readableMessage } from './write-errors.js';
 
 /**
  * HTTP, auth, pacing and paging for HubSpot: the operations (hubspot-connector.ts) never build a request
@@ -73,6 +74,8 @@ export interface HubspotBatchResponse<T = HubspotObject> {
 }
 
 export interface HubspotTransportOptions {
+  /** Where the connection sits in ferry.yaml (`source` / `target`), for messages naming its settings. */
+  configPath?: string;
   clock?: Clock;
   random?: () => number;
   fetch?: typeof fetch;
@@ -116,6 +119,9 @@ export class HubspotTransport {
       random: options.random,
       fetch: options.fetch,
       secrets: [settings.accessToken],
+      urlSetting: `${options.configPath ? `${options.configPath}.` : ''}baseUrl`,
+      localServerHint: 'the HubSpot emulator runs while `ferry emulator hubspot` or `ferry demo --target hubspot --keep` does',
+      describeError: (body, status) => (typeof body === 'object' && body !== null ? readableMessage(body as HubspotError, status) : undefined),
       onResponse: ({ headers }) => this.observe(headers),
       classify: ({ status, body, route }) => this.classify(status, body, route),
     });

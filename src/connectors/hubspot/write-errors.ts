@@ -43,24 +43,32 @@ interface Detail {
   message?: string;
 }
 
+/** Where an embedded JSON list starts in a message (`Property values were not valid: [{...}]`), or -1. */
+const embeddedStart = (message: string): number => message.indexOf('[{');
+
 /** Embedded details: `errors[]` entries and the JSON list some messages carry. */
 function details(error: HubspotError): Detail[] {
   const found: Detail[] = [];
   for (const entry of error.errors ?? []) {
     const context = typeof entry.context === 'object' && entry.context !== null ? entry.context : {};
-    found.push({ code: entry.code, name: strings((context as Record<string, unknown>).propertyName)[0], message: entry.message });
+    // `in` names the field or parameter the error is about (HubSpot's documented error example: `"in": "name"`).
+    const name = strings((context as Record<string, unknown>).propertyName)[0] ?? (entry.in && entry.in !== 'body' ? entry.in : undefined);
+    found.push({ code: entry.code, name, message: entry.message });
   }
-  const message = error.message ?? '';
-  const start = message.indexOf('[{');
-  if (start >= 0) {
-    try {
-      const list = JSON.parse(message.slice(start, message.lastIndexOf('}]') + 2)) as { error?: string; name?: string; message?: string }[];
-      for (const entry of list) found.push({ code: entry.error, name: entry.name, message: entry.message });
-    } catch {
-      // not JSON after all
-    }
-  }
+  for (const entry of embeddedList(error.message ?? '') ?? []) found.push({ code: entry.error, name: entry.name, message: entry.message });
   return found;
+}
+
+/** The JSON list a message embeds (`Property values were not valid: [{...}]`), or undefined when it has none. */
+function embeddedList(message: string): { error?: string; name?: string; message?: string }[] | undefined {
+  const start = embeddedStart(message);
+  if (start < 0) return undefined;
+  try {
+    const list: unknown = JSON.parse(message.slice(start, message.lastIndexOf('}]') + 2));
+    return Array.isArray(list) ? (list as { error?: string; name?: string; message?: string }[]) : undefined;
+  } catch {
+    return undefined; // not JSON after all
+  }
 }
 
 /** A Ferry error code for a HubSpot error (category + detail codes + HTTP status). */
@@ -89,10 +97,30 @@ export function errorField(error: HubspotError, written: Record<string, unknown>
   return names.find((name) => new RegExp(`(^|[^a-z0-9_])${name}([^a-z0-9_]|$)`, 'i').test(text));
 }
 
+/**
+ * A HubSpot error body as one sentence a person can read: HubSpot's own message without the JSON it embeds,
+ * then each detail as `property: message (CODE)`, e.g. `HubSpot rejected the record (VALIDATION_ERROR):
+ * Property values were not valid: email: Email address not-an-email is invalid (INVALID_EMAIL)`. Before, the
+ * message was shown as HubSpot sent it, JSON list included.
+ */
+export function readableMessage(error: HubspotError, status?: number): string {
+  const raw = String(error.message ?? '').trim();
+  const list = details(error);
+  const lead = (embeddedList(raw) ? raw.slice(0, embeddedStart(raw)) : raw).trim().replace(/[:\s]+$/, '');
+  const parts = list
+    .filter((detail) => detail.message || detail.code)
+    .map((detail) => `${detail.name ? `${detail.name}: ` : ''}${detail.message ?? detail.code}${detail.code && detail.message && !detail.message.includes(detail.code) ? ` (${detail.code})` : ''}`);
+  // A detail that only repeats the lead adds nothing.
+  const extra = [...new Set(parts)].filter((part) => part !== lead);
+  const category = error.category ?? (status !== undefined ? `HTTP ${status}` : undefined);
+  const head = `HubSpot rejected the record${category ? ` (${category})` : ''}`;
+  const body = [lead, extra.join('; ')].filter(Boolean).join(': ');
+  return body ? `${head}: ${body}` : head;
+}
+
 export function toRecordError(error: HubspotError, status: number | undefined, written: Record<string, unknown>, fieldValues: Record<string, FieldValue>): RecordError {
   const code = errorCode(error, status);
-  const message = error.message ?? (error.errors ?? []).map((entry) => entry.message).join('; ') ?? 'HubSpot rejected the record';
-  const result: RecordError = { code, message: message || `HubSpot rejected the record (${error.category ?? status ?? 'error'})` };
+  const result: RecordError = { code, message: readableMessage(error, status) };
   const field = code === 'NOT_FOUND' ? undefined : errorField(error, written);
   if (field !== undefined) {
     result.field = field;

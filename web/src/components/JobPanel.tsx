@@ -22,6 +22,13 @@ function liveSummary(job: JobView): string {
   const processed = job.objects.reduce((sum, o) => sum + o.processed, 0);
   const totals = job.objects.map((o) => o.total);
   const failed = job.objects.reduce((sum, o) => sum + o.counts.failed, 0);
+  if (!isActive(job) && job.kind === 'verify' && job.verify) {
+    // Verify reads records but writes none: its figures are the check's, not a run's counts (was "finished: 0 records").
+    const objects = Object.values(job.verify.objects);
+    const checked = objects.reduce((sum, o) => sum + o.checked, 0);
+    const problems = objects.reduce((sum, o) => sum + o.missing + o.mismatched + o.brokenReferences + o.notMigrated, 0);
+    return `${KIND_LABELS[job.kind]} finished: ${num(checked)} records checked, ${num(problems)} problems.`;
+  }
   if (!isActive(job)) {
     return `${KIND_LABELS[job.kind]} ${job.status === 'failed' ? 'stopped by an error' : 'finished'}: ${num(processed)} records, ${num(failed)} failed.`;
   }
