@@ -57,7 +57,10 @@ describe('onInvalid: empty through ferry migrate', () => {
     const summary = migrate.json<{ runId: number; counts: Record<string, { created: number; failed: number }>; warnings: { total: number; byCode: Record<string, number> } }>();
     expect(migrate.code, migrate.stdout).toBe(0);
     expect(summary.counts.people).toMatchObject({ created: 3, failed: 0 });
-    expect(summary.warnings).toEqual({ total: 1, byCode: { INVALID_VALUE: 1 } });
+    expect(summary.warnings).toMatchObject({ total: 1, byCode: { INVALID_VALUE: 1 } });
+    expect((summary.warnings as unknown as { records: unknown[] }).records).toEqual([
+      expect.objectContaining({ object: 'people', sourceId: '2', field: 'email', code: 'INVALID_VALUE', message: expect.stringContaining('bernd(at)example.de') }),
+    ]);
 
     const db = new SqliteDatabase(join(dir, 'target.db'), { readonly: true });
     try {
