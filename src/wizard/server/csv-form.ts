@@ -168,7 +168,7 @@ const ENCODING_NAMES: Record<string, CsvEncoding> = {
  */
 export function guessIdColumn(object: string, columns: string[]): string | undefined {
   const norm = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const stem = norm(object).replace(/(ies)$/, 'y').replace(/s$/, '');
+  const stem = norm(object) === 'people' ? 'person' : norm(object).replace(/(ies)$/, 'y').replace(/s$/, '');
   const exact = columns.find((column) => ['id', 'recordid'].includes(norm(column)));
   if (exact) return exact;
   const own = columns.find((column) => {
