@@ -181,11 +181,14 @@ describe('CSV connection form', () => {
     const target = await s.ok<ConnectResponse>('POST', '/api/connect', { side: 'target', connector: 'sql', settings: { dialect: 'sqlite', path: 'target.db' } });
     expect(target.connected).toBe(true);
 
-    const yaml = parseYaml(readFileSync(s.projectPath, 'utf8')) as Record<string, any>;
+    const yaml = parseYaml(readFileSync(s.projectPath, 'utf8')) as {
+      sourceTimeZone?: string;
+      source: { delimiter?: string; objects: Record<string, { delimiter?: string }> };
+    };
     expect(yaml.sourceTimeZone).toBe('Europe/Berlin');
     expect(yaml.source).toMatchObject({ connector: 'csv', path: 'export', objects: { contacts: { id: 'Kundennummer', updatedAt: 'Geändert' } } });
     // Per file where the connector takes it, else for the whole folder (both read contacts.csv right).
-    expect(yaml.source.objects.contacts.delimiter ?? yaml.source.delimiter).toBe(';');
+    expect(yaml.source.objects.contacts?.delimiter ?? yaml.source.delimiter).toBe(';');
     const state = await s.ok<WizardState>('GET', '/api/state');
     expect(state.source).toMatchObject({ connected: true, csvObjects: { contacts: { id: 'Kundennummer' } } });
     expect(state.sourceSettings?.sourceTimeZone).toBe('Europe/Berlin');
