@@ -69,6 +69,12 @@ export interface WizardState {
   demo?: { seed: number; size: number };
   /** Added: the project's source settings (ferry.yaml's top-level sourceTimeZone / sourceLocale, or pending ones). */
   sourceSettings?: ProjectSourceSettings;
+  /**
+   * Added: the mapping's errors as `ferry check` reports them (when both sides are connected and there is a
+   * mapping). Runs that write are refused by the page until they are fixed; required target fields left
+   * unmapped are listed apart, since every record would fail on them.
+   */
+  mappingErrors?: { total: number; requiredUnmapped: { object: string; target: string; field: string; message: string }[] };
   /** Added: whether this version's ferry.yaml takes `sourceLocale` (the field is offered only then). */
   acceptsSourceLocale?: boolean;
 }
@@ -245,6 +251,17 @@ export interface SamplesResponse {
   object: string;
   field: string;
   values: string[];
+}
+
+/**
+ * GET /api/records?side=target&object=owners&limit=500: records of an object a reference field points to, by
+ * name and e-mail, so a value map from source names (owner names, ...) can offer them (the owner table).
+ */
+export interface RecordChoicesResponse {
+  object: string;
+  records: { id: string; name?: string; email?: string }[];
+  /** More records than the limit: the list is the first `limit`. */
+  truncated: boolean;
 }
 
 // ---------------------------------------------------------------- jobs (runs started from the page)

@@ -12,6 +12,7 @@ import type {
   DemoDataRequest,
   DemoDataResponse,
   RerunPreviewResponse,
+  RecordChoicesResponse,
   JobView,
   MappingResponse,
   MatchResponse,
@@ -96,6 +97,8 @@ export const api = {
     request<MappingResponse>('PUT', `/api/mapping/objects/${enc(mapping.source)}`, mapping),
   samples: (side: 'source' | 'target', object: string, field: string, limit = 5) =>
     request<SamplesResponse>('GET', `/api/samples?side=${side}&object=${enc(object)}&field=${enc(field)}&limit=${limit}`),
+  records: (side: 'source' | 'target', object: string, limit = 500) =>
+    request<RecordChoicesResponse>('GET', `/api/records?side=${side}&object=${enc(object)}&limit=${limit}`),
   startJob: (body: StartJobRequest) => request<JobView>('POST', '/api/jobs', body),
   job: () => request<JobView | undefined>('GET', '/api/job'),
   pause: () => request<unknown>('POST', '/api/job/pause', {}),

@@ -20,6 +20,7 @@ import type {
   RunDetailResponse,
   RunSampleResponse,
   RerunPreviewResponse,
+  RecordChoicesResponse,
   RunsResponse,
   SampleComparison,
   SamplesResponse,
@@ -298,6 +299,20 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       ? { sourceTimeZone: loadedProject.sourceTimeZone, ...(loadedProject.sourceLocale ? { sourceLocale: loadedProject.sourceLocale } : {}) }
       : { ...project.pendingProject };
     state.acceptsSourceLocale = await projectTakesSourceLocale();
+    if (state.steps.connected && state.steps.mapped) {
+      try {
+        const connections = await project.connections();
+        const targetOf = new Map(connections.project.objects.map((mapping) => [mapping.source, mapping.target]));
+        state.mappingErrors = {
+          total: connections.mapping.errors.length,
+          requiredUnmapped: connections.mapping.errors
+            .filter((problem) => String(problem.code).startsWith('REQUIRED'))
+            .map((problem) => ({ object: problem.object, target: targetOf.get(problem.object) ?? problem.object, field: problem.field ?? '', message: problem.message })),
+        };
+      } catch {
+        // the Map step shows why the mapping cannot be checked
+      }
+    }
     state.steps.mapped = (configs.project?.objects.length ?? 0) > 0;
     const { demoSceneOf } = await import('../../cli/demo-setup.js');
     const scene = demoSceneOf((await project.readText()) ?? '');
@@ -605,6 +620,43 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     if (!schema.fields.some((entry) => entry.name === field)) throw new HttpError(404, 'NOT_FOUND', `${side} object ${object} has no field ${field}.`, { object, field });
     const values = (await connection.samples(object, field)).slice(0, Math.min(Number(limitText), 200));
     const response: SamplesResponse = { object, field, values };
+    return c.json(scrub.value(response));
+  });
+
+  app.get('/api/records', async (c) => {
+    const side = c.req.query('side') ?? 'target';
+    const object = c.req.query('object');
+    const limitText = c.req.query('limit') ?? '500';
+    if (side !== 'source' && side !== 'target') throw new HttpError(400, 'USAGE', 'side must be source or target.', { field: 'side', value: side });
+    if (!object) throw new HttpError(400, 'USAGE', 'object is required.', { field: 'object' });
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new HttpError(400, 'USAGE', 'limit must be a positive whole number.', { field: 'limit', value: limitText });
+    const limit = Math.min(Number(limitText), 2000);
+    const connections = await project.connections();
+    const connection = connections[side];
+    const schema = connection.schema.objects.find((entry) => entry.name === object);
+    if (!schema) throw new HttpError(404, 'NOT_FOUND', `The ${side} has no object ${object}.`, { object });
+    const names = schema.fields.map((field) => field.name);
+    const pick = (patterns: RegExp[]) => patterns.map((pattern) => names.find((name) => pattern.test(name))).filter((name): name is string => name !== undefined);
+    const fullName = pick([/^(full_?)?name$/i, /^display_?name$/i]);
+    const parts = fullName.length > 0 ? fullName.slice(0, 1) : pick([/^first_?name$/i, /^last_?name$/i]);
+    const email = pick([/^e-?mail$/i, /e-?mail/i])[0];
+    const records: RecordChoicesResponse['records'] = [];
+    let after: string | undefined;
+    let truncated = false;
+    do {
+      const page = await connection.connector.read(object, { limit: Math.min(500, limit), anyOrder: true, ...(after !== undefined ? { after } : {}) });
+      for (const record of page.records) {
+        if (records.length >= limit) {
+          truncated = true;
+          break;
+        }
+        const name = parts.map((field) => record.fields[field]).filter((value) => value !== null && value !== undefined && String(value).trim() !== '').join(' ');
+        const mail = email ? record.fields[email] : undefined;
+        records.push({ id: record.id, ...(name ? { name } : {}), ...(mail ? { email: String(mail) } : {}) });
+      }
+      after = page.next;
+    } while (after !== undefined && !truncated);
+    const response: RecordChoicesResponse = { object, records, truncated };
     return c.json(scrub.value(response));
   });
 

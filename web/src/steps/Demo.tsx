@@ -4,6 +4,7 @@ import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
+import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
 import { jobStarter, useRuns } from '../hooks.js';
 import { num, plural, valueText } from '../format.js';
 
@@ -47,6 +48,7 @@ export function DemoStep() {
         source before moving everything. The sample stays linked: the full migration updates these records instead of
         creating them twice. You can also undo it.
       </p>
+      <MappingGate state={state} />
       <form
         className="inline-fields"
         onSubmit={(event) => {
@@ -70,7 +72,7 @@ export function DemoStep() {
             Between 1 and 1,000.
           </p>
         </div>
-        <button type="submit" disabled={running || !sizeValid || !state?.steps.connected}>
+        <button type="submit" disabled={running || !sizeValid || !state?.steps.connected || mappingBlocks(state)}>
           Migrate a sample
         </button>
       </form>
