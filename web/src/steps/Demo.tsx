@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { RunSampleResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
+import { UndoButton } from '../components/UndoConfirm.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
 import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
@@ -87,9 +88,9 @@ export function DemoStep() {
         <section aria-labelledby="sample-heading">
           <h2 id="sample-heading">The sample of run {demoRunId}, side by side</h2>
           <div className="actions">
-            <button type="button" className="danger" disabled={running} onClick={() => void start({ kind: 'undo', runId: demoRunId })}>
-              Undo the demo (run {demoRunId})
-            </button>
+            {demoRun ? (
+              <UndoButton run={demoRun} label={`Undo the demo (run ${demoRunId})`} disabled={running} onConfirm={() => void start({ kind: 'undo', runId: demoRunId })} />
+            ) : null}
             <span className="hint">Deletes what the demo created and restores what it changed, unless people changed it since.</span>
           </div>
           {sample ? <SampleView sample={sample} /> : <Busy>Reading the sampled records from both sides…</Busy>}
