@@ -5,16 +5,16 @@
  * count), and a HubSpot 401 that blames the token, not ferry.yaml.
  */
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
-import type { ConnectResponse, CsvInspectResponse, JobView, MappingResponse, MatchResponse, StartJobRequest, WizardState } from '../../src/wizard/api.js';
+import type { ConnectResponse, CsvInspectResponse, JobView, MappingResponse, MatchResponse, RecordChoicesResponse, StartJobRequest, WizardState } from '../../src/wizard/api.js';
 import { startWizardServer, type WizardServer } from '../../src/wizard/server/index.js';
 import { guessIdColumn, splitHeader } from '../../src/wizard/server/csv-form.js';
+import { writeTargetDb, writeTrickyExport } from './csv-fixtures.js';
 
 const WAIT = 120_000;
 
@@ -89,35 +89,6 @@ async function setup(): Promise<Setup> {
   return { dir, projectPath, call, ok, job };
 }
 
-/**
- * An export whose contacts file is `;`-delimited with commas inside its column names (so the header looks
- * comma-delimited to detection) and whose id column is "Kundennummer" (no name detection could take for an id).
- */
-export function writeTrickyExport(folder: string, contacts = 12): void {
-  mkdirSync(folder, { recursive: true });
-  const companyRows = ['id;name;domain', '1;Acme GmbH;acme.example', '2;Beta AG;beta.example', '3;Gamma KG;gamma.example'];
-  writeFileSync(join(folder, 'companies.csv'), `${companyRows.join('\r\n')}\r\n`);
-  // As many commas as semicolons in the header: detection takes the comma.
-  const lines = ['Kundennummer;Name, Vorname, Titel;Ort, PLZ, Land, Region;email;company_id;Geändert'];
-  for (let i = 1; i <= contacts; i++) {
-    lines.push(`K-${String(i).padStart(3, '0')};"Person ${i}, Anna, Dr.";"Berlin, 1011${i % 10}, DE, BE";anna${i}@example.org;${(i % 3) + 1};2024-03-${String((i % 27) + 1).padStart(2, '0')} 10:00:00`);
-  }
-  writeFileSync(join(folder, 'contacts.csv'), `${lines.join('\r\n')}\r\n`);
-}
-
-/** A SQLite target with the two tables the export goes to; `existing` contacts are there already (same e-mail). */
-export function writeTargetDb(path: string, existing: number[] = []): void {
-  const db = new Database(path);
-  try {
-    db.exec(`CREATE TABLE companies (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, domain TEXT);
-      CREATE TABLE contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, email TEXT, company_id INTEGER REFERENCES companies(id));`);
-    const insert = db.prepare('INSERT INTO contacts (name, email) VALUES (?, ?)');
-    for (const i of existing) insert.run(`Person ${i}`, `anna${i}@example.org`);
-  } finally {
-    db.close();
-  }
-}
-
 describe('the CSV form helpers', () => {
   it('splits a header at the delimiter outside quotes', () => {
     expect(splitHeader('a;"b;c";"say ""hi""";d', ';')).toEqual(['a', 'b;c', 'say "hi"', 'd']);
@@ -156,7 +127,7 @@ describe('CSV connection form', () => {
     expect(fixed.error).toBeUndefined();
     expect(fixed.ok).toBe(true);
     const fixedContacts = fixed.files.find((file) => file.object === 'contacts')!;
-    expect(fixedContacts.columns).toEqual(['Kundennummer', 'Name, Vorname, Titel', 'Ort, PLZ, Land, Region', 'email', 'company_id', 'Geändert']);
+    expect(fixedContacts.columns).toEqual(['Kundennummer', 'Name, Vorname, Titel', 'Ort, PLZ, Land, Region, Kreis', 'email', 'company_id', 'Owner', 'Geändert']);
     expect(fixedContacts.detected).toMatchObject({ id: 'Kundennummer', updatedAt: 'Geändert', references: { company_id: 'companies' } });
     expect(fixedContacts.problems).toEqual([]);
 
@@ -211,10 +182,44 @@ describe('CSV connection form', () => {
     expect(before.objects.find((object) => object.object === 'contacts')).toMatchObject({ matched: 0, unlinked: 12 });
     expect(before.objects.find((object) => object.object === 'companies')).toMatchObject({ unlinked: 3 });
 
+    // The owner table's choices: the target's users by name and e-mail.
+    const users = await s.ok<RecordChoicesResponse>('GET', '/api/records?side=target&object=users');
+    expect(users.truncated).toBe(false);
+    expect(users.records).toEqual([
+      { id: '1', name: 'Anna Schmidt', email: 'anna.schmidt@new.example' },
+      { id: '2', name: 'Bob Meyer', email: 'bob@new.example' },
+      { id: '3', name: 'Bob Meyer', email: 'bob.meyer@new.example' },
+    ]);
+    expect((await s.call('GET', '/api/records?side=target&object=nothing')).status).toBe(404);
+    expect((await s.ok<WizardState>('GET', '/api/state')).mappingErrors).toEqual({ total: 0, requiredUnmapped: [] });
+
     const job = await s.job({ kind: 'match' });
     expect(job.status, JSON.stringify(job.error)).toBe('finished');
     const after = await s.ok<MatchResponse>('GET', '/api/match');
     expect(after.objects.find((object) => object.object === 'contacts')).toMatchObject({ matched: 3, unlinked: 9 });
+  }, WAIT);
+});
+
+describe('required target fields', () => {
+  it('a ferry.yaml that leaves a required target field unmapped: the state lists it, so the page blocks runs that write', async () => {
+    const s = await setup();
+    writeTrickyExport(join(s.dir, 'export'), 4);
+    writeTargetDb(join(s.dir, 'target.db'));
+    await s.ok('POST', '/api/connect', { side: 'source', connector: 'csv', settings: { path: 'export' }, csvObjects: { contacts: { delimiter: ';', id: 'Kundennummer' } } });
+    await s.ok('POST', '/api/connect', { side: 'target', connector: 'sql', settings: { dialect: 'sqlite', path: 'target.db' } });
+    await s.ok<MappingResponse>('POST', '/api/mapping/propose', {});
+    // Edited by hand: companies.name (NOT NULL in the target) no longer mapped.
+    const document = parseDocument(readFileSync(s.projectPath, 'utf8'));
+    const fields = document.getIn(['objects', 'companies', 'fields']) as { items: { key: unknown; value: unknown }[] };
+    const before = fields.items.length;
+    fields.items = fields.items.filter((pair) => String((pair.value as { value?: unknown })?.value ?? pair.value) !== 'name');
+    expect(fields.items.length).toBe(before - 1);
+    writeFileSync(s.projectPath, document.toString());
+    const state = await s.ok<WizardState>('GET', '/api/state');
+    expect(state.mappingErrors?.total).toBeGreaterThanOrEqual(1);
+    expect(state.mappingErrors?.requiredUnmapped).toEqual([expect.objectContaining({ object: 'companies', target: 'companies', field: 'name' })]);
+    const mapping = await s.ok<MappingResponse>('GET', '/api/mapping');
+    expect(mapping.problems.errors.map((problem) => problem.code)).toContain('REQUIRED_UNMAPPED');
   }, WAIT);
 });
 

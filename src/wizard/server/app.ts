@@ -299,6 +299,7 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       ? { sourceTimeZone: loadedProject.sourceTimeZone, ...(loadedProject.sourceLocale ? { sourceLocale: loadedProject.sourceLocale } : {}) }
       : { ...project.pendingProject };
     state.acceptsSourceLocale = await projectTakesSourceLocale();
+    state.steps.mapped = (configs.project?.objects.length ?? 0) > 0;
     if (state.steps.connected && state.steps.mapped) {
       try {
         const connections = await project.connections();
@@ -313,7 +314,6 @@ export function createWizardApp(deps: AppDeps): WizardApp {
         // the Map step shows why the mapping cannot be checked
       }
     }
-    state.steps.mapped = (configs.project?.objects.length ?? 0) > 0;
     const { demoSceneOf } = await import('../../cli/demo-setup.js');
     const scene = demoSceneOf((await project.readText()) ?? '');
     if (scene) state.demo = scene;
