@@ -60,6 +60,8 @@ export function MapStep() {
   const [samples, setSamples] = useState<SampleCache>({});
   /** Problems the server found in a save it refused (the draft is not saved). */
   const [refused, setRefused] = useState<MappingProblem[] | null>(null);
+  /** An owner table to open (from the list of owner tables with names to fill in). */
+  const [openMap, setOpenMap] = useState<{ object: string; index: number; nonce: number } | null>(null);
   const connected = !!state?.source?.connected && !!state?.target?.connected;
 
   useEffect(() => {
@@ -239,6 +241,14 @@ export function MapStep() {
       </p>
       <ProblemSummary mapping={mapping} />
       <RequiredUnmapped mapping={mapping} onChoose={(object) => choose(object)} />
+      <OpenOwnerTables
+        mapping={mapping}
+        schemas={schemas}
+        onOpen={(object, index) => {
+          if (object !== draft.source) choose(object);
+          setOpenMap({ object, index, nonce: Date.now() });
+        }}
+      />
       {mapping.problems.errors.some((p) => p.code === 'UNKNOWN_TARGET_OBJECT') ? (
         <p className="notice notice-warn" data-testid="stale-mapping">
           Some objects are mapped to objects the target does not have: was the target changed to another CRM? “Propose the
@@ -325,6 +335,7 @@ export function MapStep() {
             samples={samples}
             loadSample={loadSample}
             onChange={update}
+            requestEdit={openMap && openMap.object === draft.source ? openMap : null}
           />
           <MatchOptions draft={draft} sourceObject={sourceObject} targetObject={targetObject} onChange={update} />
           <div className="actions sticky-actions">
@@ -375,6 +386,43 @@ function RequiredUnmapped({ mapping, onChoose }: { mapping: MappingResponse; onC
               {p.object}
             </button>
             : {p.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/**
+ * Owner tables the proposal could not fill (a source owner name no target owner has, or one several share):
+ * listed at the top with how many names are open, each opening its table.
+ */
+function OpenOwnerTables({ mapping, schemas, onOpen }: { mapping: MappingResponse; schemas: SchemasResponse; onOpen: (object: string, index: number) => void }) {
+  const open: { object: string; index: number; source: string; target: string; names: string[] }[] = [];
+  for (const object of mapping.objects) {
+    const target = schemas.target.find((o) => o.name === object.target);
+    object.fields.forEach((fm, index) => {
+      const field = target?.fields.find((f) => f.name === fm.target);
+      if (fm.transform.kind !== 'map' || !field?.references || (field.type !== 'reference' && field.type !== 'reference-list')) return;
+      const names = Object.entries(fm.transform.values)
+        .filter(([, value]) => value === null || value === '')
+        .map(([name]) => name);
+      if (names.length > 0) open.push({ object: object.source, index, source: fm.source.join(' + '), target: fm.target, names });
+    });
+  }
+  if (open.length === 0) return null;
+  return (
+    <div className="notice notice-warn" data-testid="open-owner-tables">
+      <strong>Owner names to fill in: </strong>
+      these source names have no target owner yet; their records are written without one until you choose it.
+      <ul>
+        {open.map((entry) => (
+          <li key={`${entry.object}-${entry.index}`}>
+            {entry.object}.{entry.source} → {entry.target}: {entry.names.slice(0, 5).join(', ')}
+            {entry.names.length > 5 ? ` and ${num(entry.names.length - 5)} more` : ''}{' '}
+            <button type="button" className="link-button" onClick={() => onOpen(entry.object, entry.index)}>
+              Fill in the owner table of {entry.object}.{entry.source}
+            </button>
           </li>
         ))}
       </ul>
@@ -503,6 +551,7 @@ function FieldTable({
   samples,
   loadSample,
   onChange,
+  requestEdit,
 }: {
   draft: ObjectMappingView;
   sourceObject?: ObjectView;
@@ -511,6 +560,7 @@ function FieldTable({
   samples: SampleCache;
   loadSample: (side: 'source' | 'target', object: string, field: string, limit?: number) => void;
   onChange: (next: ObjectMappingView) => void;
+  requestEdit?: { index: number; nonce: number } | null;
 }) {
   const [editingMap, setEditingMap] = useState<number | null>(null);
   const [newSource, setNewSource] = useState('');
@@ -519,6 +569,9 @@ function FieldTable({
   useEffect(() => {
     setEditingMap(null);
   }, [draft.source]);
+  useEffect(() => {
+    if (requestEdit) setEditingMap(requestEdit.index);
+  }, [requestEdit]);
 
   useEffect(() => {
     for (const fm of draft.fields) {
