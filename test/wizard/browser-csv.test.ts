@@ -5,10 +5,10 @@
  * records not in the target yet) → Full migration, then the records in the SQLite target.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CHROMIUM, goToStep, journeyStep, numberIn, openWizard, runJob, screenshot, textMatching, type Harness } from './browser-helpers.js';
 import { writeTargetDb, writeTrickyExport } from './csv-fixtures.js';
@@ -164,5 +164,30 @@ describe.skipIf(!hasChromium)('wizard page in Chromium: a CSV export, nothing ed
       db.close();
     }
     await screenshot(page, 'csv-06-migrated');
+  });
+
+  // After the journey (which needed no edit of ferry.yaml): an owner table as the proposal writes one for an
+  // export that names owners (the presets' owner map), with a name it could not match left null.
+  step('an owner table with a name left to fill in is listed at the top of Map and opens its table', async () => {
+    const { page } = h;
+    const document = parseDocument(await readFile(h.projectPath, 'utf8'));
+    document.setIn(['objects', 'contacts', 'fields', 'Owner'], document.createNode({ target: 'owner_id', map: { 'Anna Schmidt': 1, 'Bob Meyer': null }, unmapped: 'default', default: null }));
+    await writeFile(h.projectPath, document.toString());
+    await goToStep(page, 'Match', /Match existing records/);
+    await goToStep(page, 'Map', /Map objects and fields/);
+    const open = page.getByTestId('open-owner-tables');
+    await textMatching(open, /contacts\.Owner → owner_id: Bob Meyer/);
+    expect(await open.textContent()).not.toContain('Anna Schmidt');
+    await open.getByRole('button', { name: 'Fill in the owner table of contacts.Owner' }).click();
+    const editor = page.locator('section.value-map');
+    await textMatching(editor.locator('h4'), /Owner table: Owner → owner_id/);
+    await textMatching(editor, /The target has 3 records/);
+    expect(await editor.getByLabel('Target users for “Anna Schmidt”').inputValue()).toBe('1');
+    const bob = editor.getByLabel('Target users for “Bob Meyer”');
+    expect(await bob.inputValue()).toBe('');
+    await bob.selectOption({ label: 'Bob Meyer <bob@new.example>' });
+    await textMatching(page.locator('tr[data-field="Owner"]'), /owner table \(2 names\)/);
+    expect(await page.locator('tr[data-field="Owner"] [data-testid="owners-unfilled"]').count()).toBe(0);
+    await screenshot(page, 'csv-07-open-owner-table');
   });
 });
