@@ -125,14 +125,17 @@ function failureRows(failures: ReportFailure[], withRun: boolean): string[] {
     );
 }
 
+// A long unbroken value (an id, a URL, a field name) may break anywhere and a chart shrinks to the page, so the
+// report never scrolls sideways (break-word does not narrow a table column; anywhere does).
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1f2933}
 h1{font-size:1.5rem;margin-bottom:.25rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d9e2ec;padding-bottom:.25rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d9e2ec;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d9e2ec;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f0f4f8}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:600}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{color:#52606d}dd{margin:0}
 .status{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;background:#e3f2fd}.status.completed{background:#e8f5e9}
 .status.completed_with_failures,.status.failed{background:#ffebee}.note{color:#52606d}.chart text{font:12px system-ui,sans-serif;fill:#1f2933}
+.chart{max-width:100%;height:auto}dd,code{overflow-wrap:anywhere;min-width:0}
 `;
 
 /** One self-contained HTML page: no external assets, no scripts, every value escaped. */

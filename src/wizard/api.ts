@@ -42,6 +42,8 @@ export interface SideSummary {
   connected: boolean;
   error?: ApiError['error'];
   objects?: { name: string; label?: string; fields: number; count?: number }[];
+  /** Added: a CSV source's per-file settings as in ferry.yaml (source.objects). */
+  csvObjects?: Record<string, CsvObjectSettings>;
 }
 
 /** GET /api/state */
@@ -65,6 +67,16 @@ export interface WizardState {
   secretsFile?: string;
   /** Set when the project is the embedded demo data (POST /api/demo-data): its seed and size. */
   demo?: { seed: number; size: number };
+  /** Added: the project's source settings (ferry.yaml's top-level sourceTimeZone / sourceLocale, or pending ones). */
+  sourceSettings?: ProjectSourceSettings;
+  /**
+   * Added: the mapping's errors as `ferry check` reports them (when both sides are connected and there is a
+   * mapping). Runs that write are refused by the page until they are fixed; required target fields left
+   * unmapped are listed apart, since every record would fail on them.
+   */
+  mappingErrors?: { total: number; requiredUnmapped: { object: string; target: string; field: string; message: string }[] };
+  /** Added: whether this version's ferry.yaml takes `sourceLocale` (the field is offered only then). */
+  acceptsSourceLocale?: boolean;
 }
 
 /** POST /api/demo-data: writes the embedded demo source and target (seeded) beside ferry.yaml and connects to them. */
@@ -106,8 +118,83 @@ export interface ConnectRequest {
   secrets?: Record<string, string>;
   /** Test only, save nothing. */
   testOnly?: boolean;
+  /**
+   * Added: the CSV connection's per-file settings (`source.objects.<object>` in ferry.yaml), as the CSV form
+   * edits them. Keys the CSV connector does not take are refused by its own schema (CONFIG_INVALID).
+   */
+  csvObjects?: Record<string, CsvObjectSettings>;
+  /** Added: project-level settings the source is read with (top-level keys of ferry.yaml). */
+  project?: ProjectSourceSettings;
 }
 export type ConnectResponse = SideSummary;
+
+/** Top-level ferry.yaml settings for reading the source: `sourceTimeZone`, `sourceLocale`. */
+export interface ProjectSourceSettings {
+  sourceTimeZone?: string;
+  sourceLocale?: string;
+}
+
+/** One CSV file's settings (`source.objects.<object>` in ferry.yaml); every key optional. */
+export interface CsvObjectSettings {
+  file?: string;
+  id?: string;
+  updatedAt?: string;
+  createdAt?: string;
+  references?: Record<string, string>;
+  listSeparator?: string;
+  delimiter?: string;
+  encoding?: string;
+  locale?: string;
+}
+
+/**
+ * POST /api/csv/inspect: what the CSV connector finds in a folder with the settings given (nothing is saved).
+ * Each file's detected settings and the connector's errors, beside the file they are about.
+ */
+export interface CsvInspectRequest {
+  path: string;
+  csvObjects?: Record<string, CsvObjectSettings>;
+}
+
+export interface CsvFileView {
+  /** File name inside the folder. */
+  file: string;
+  /** The source object the file becomes. */
+  object: string;
+  columns: string[];
+  /** A file of two reference columns (e.g. contact_id, company_id): links between two objects, no records of its own. */
+  join?: { object: string; target: string };
+  /** What the connector reads the file with when nothing is set: detected (or its defaults). */
+  detected: {
+    delimiter: string;
+    encoding: string;
+    /** The id column: the connector's default `id` when the file has it, else a column that looks like one. */
+    id?: string;
+    updatedAt?: string;
+    createdAt?: string;
+    references: Record<string, string>;
+    preset?: { vendor: string; object: string };
+  };
+  /** The settings given for the file (ferry.yaml's `source.objects.<object>`). */
+  settings: CsvObjectSettings;
+  /** What stops the connector reading the file, and which setting fixes it. */
+  problems: { code: string; message: string; setting?: keyof CsvObjectSettings }[];
+  /** Shown beside the file, not blocking: no modified column (a delta then reads every record), ... */
+  warnings: string[];
+}
+
+export interface CsvInspectResponse {
+  folder: string;
+  files: CsvFileView[];
+  /** The connector's answer to the whole folder with these settings (when it could not read it). */
+  error?: ApiError['error'];
+  /** Every file was read: Save and connect will work. */
+  ok: boolean;
+  /** The per-file keys the CSV connector takes (from its schema): the form offers the others at folder level only. */
+  objectKeys: (keyof CsvObjectSettings)[];
+  /** Connection-level keys the connector takes besides path (delimiter, encoding, ...). */
+  connectionKeys: string[];
+}
 
 // ---------------------------------------------------------------- schemas and mapping
 
@@ -164,6 +251,17 @@ export interface SamplesResponse {
   object: string;
   field: string;
   values: string[];
+}
+
+/**
+ * GET /api/records?side=target&object=owners&limit=500: records of an object a reference field points to, by
+ * name and e-mail, so a value map from source names (owner names, ...) can offer them (the owner table).
+ */
+export interface RecordChoicesResponse {
+  object: string;
+  records: { id: string; name?: string; email?: string }[];
+  /** More records than the limit: the list is the first `limit`. */
+  truncated: boolean;
 }
 
 // ---------------------------------------------------------------- jobs (runs started from the page)

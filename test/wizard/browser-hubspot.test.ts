@@ -158,7 +158,13 @@ describe.skipIf(!hasChromium)('wizard page in Chromium, HubSpot (emulator) as th
     expect(record!.properties.get('email')).toBe(targetValue);
     await screenshot(page, 'hubspot-04-demo');
     const undo = page.getByRole('button', { name: /^Undo the demo \(run \d+\)$/ });
-    expect(await runJob(page, 'undo', () => undo.click())).toBe('finished');
+    expect(await runJob(page, 'undo', async () => {
+      // Undo asks first, naming the run and what it wrote.
+      await undo.click();
+      const confirm = page.getByTestId('undo-confirm');
+      await textMatching(confirm, /Undoing run \d+ \(Demo sample\) deletes the [\d,]+ records? it created/);
+      await confirm.getByRole('button', { name: /^Yes, undo run \d+$/ }).click();
+    })).toBe('finished');
     await textMatching(page.getByRole('status').filter({ hasText: 'was undone' }), /was undone/);
     expect(liveCount('contacts')).toBe(contactsBefore);
   });

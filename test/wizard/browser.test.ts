@@ -169,7 +169,13 @@ describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
     await screenshot(page, '05-demo-side-by-side');
     const undo = page.getByRole('button', { name: /^Undo the demo \(run \d+\)$/ });
     const demoRun = toNumber(await undo.textContent());
-    expect(await runJob(page, 'undo', () => undo.click())).toBe('finished');
+    expect(await runJob(page, 'undo', async () => {
+      // Undo asks first, naming the run and what it wrote.
+      await undo.click();
+      const confirm = page.getByTestId('undo-confirm');
+      await textMatching(confirm, /Undoing run \d+ \(Demo sample\) deletes the [\d,]+ records? it created/);
+      await confirm.getByRole('button', { name: /^Yes, undo run \d+$/ }).click();
+    })).toBe('finished');
     await textMatching(page.getByRole('status').filter({ hasText: 'was undone' }), new RegExp(`demo sample of run ${demoRun} was undone`));
     expect(await page.locator('table.side-by-side').count()).toBe(0);
   });

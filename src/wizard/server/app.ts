@@ -10,6 +10,9 @@ import type { ConnectionConfig, ProjectFile } from '../../project/types.js';
 import type {
   ConnectRequest,
   ConnectResponse,
+  CsvInspectRequest,
+  CsvObjectSettings,
+  ProjectSourceSettings,
   ConnectorSpec,
   DemoChangesResponse,
   MatchResponse,
@@ -17,6 +20,7 @@ import type {
   RunDetailResponse,
   RunSampleResponse,
   RerunPreviewResponse,
+  RecordChoicesResponse,
   RunsResponse,
   SampleComparison,
   SamplesResponse,
@@ -30,6 +34,7 @@ import type { Side, WizardProject } from './project.js';
 import { secretsPath, secretVariable, writeSecrets } from '../../project/secrets-file.js';
 import { SESSION_COOKIE, type Access } from './security.js';
 import { serveStatic } from './static.js';
+import { buildCsvSource, cleanCsvObjects, inspectCsvFolder } from './csv-form.js';
 
 export interface AppDeps {
   project: WizardProject;
@@ -105,6 +110,63 @@ function sideSettings(raw: Record<string, unknown>, resolved: ConnectionConfig):
   return { settings, secretsSet };
 }
 
+/**
+ * A connection error as the Connect form shows it. A 401 from HubSpot means the token itself is wrong or has
+ * expired: the form field is what to fix (not ferry.yaml, which only refers to the secrets file), and scopes do
+ * not matter yet (they are named for a 403, a token lacking one).
+ */
+export function connectionErrorView(error: unknown, kind: string, scrub: Scrubber, typed: boolean): ApiErrorBody {
+  const view = errorView(error, scrub);
+  if (kind === 'hubspot' && view.code === 'AUTH_FAILED' && view.details?.status === 401) {
+    const where = typed ? 'The token typed in the form' : 'The stored token (in .ferry/secrets.env)';
+    return {
+      code: 'AUTH_FAILED',
+      message: `HubSpot rejected the access token (401): ${where} is wrong or has expired. Paste the private app's current access token into the “Private app access token” field and connect again.`,
+      details: { ...view.details, field: 'accessToken' },
+    };
+  }
+  return view;
+}
+type ApiErrorBody = ReturnType<typeof errorView>;
+
+function validProjectSettings(input: unknown): ProjectSourceSettings {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new HttpError(400, 'USAGE', 'project must be an object.', { field: 'project' });
+  const { sourceTimeZone, sourceLocale, ...rest } = input as Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) throw new HttpError(400, 'USAGE', `project.${unknownKey}: unknown setting (expected sourceTimeZone or sourceLocale).`, { field: unknownKey });
+  const out: ProjectSourceSettings = {};
+  if (sourceTimeZone !== undefined && sourceTimeZone !== '') {
+    if (typeof sourceTimeZone !== 'string') throw new HttpError(400, 'USAGE', 'sourceTimeZone must be text.', { field: 'sourceTimeZone' });
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: sourceTimeZone.trim() });
+    } catch {
+      throw new HttpError(400, 'CONFIG_INVALID', `sourceTimeZone: unknown time zone "${sourceTimeZone}" (use an IANA name such as Europe/Berlin).`, { field: 'sourceTimeZone', value: sourceTimeZone });
+    }
+    out.sourceTimeZone = sourceTimeZone.trim();
+  }
+  if (sourceLocale !== undefined && sourceLocale !== '') {
+    if (typeof sourceLocale !== 'string') throw new HttpError(400, 'USAGE', 'sourceLocale must be text.', { field: 'sourceLocale' });
+    try {
+      out.sourceLocale = Intl.getCanonicalLocales(sourceLocale.trim())[0]!;
+    } catch {
+      throw new HttpError(400, 'CONFIG_INVALID', `sourceLocale: "${sourceLocale}" is not a locale (use a BCP-47 tag such as de-DE).`, { field: 'sourceLocale', value: sourceLocale });
+    }
+  }
+  return out;
+}
+
+/** Whether ferry.yaml takes a top-level `sourceLocale` in this version (asked of the project file's parser). */
+async function projectTakesSourceLocale(): Promise<boolean> {
+  const { parseProjectFile } = await import('../../project/project-file.js');
+  try {
+    parseProjectFile('version: 1\nsource: { connector: csv, path: . }\ntarget: { connector: csv, path: . }\nsourceLocale: de-DE\nobjects: {}\n', 'probe.yaml', {});
+    return true;
+  } catch (error) {
+    return !/sourceLocale/.test(error instanceof Error ? error.message : String(error));
+  }
+}
+
 export interface WizardApp {
   app: Hono;
   /** Ends every open event stream (the server is closing). */
@@ -172,6 +234,7 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       ...sideSettings(raw, resolved ?? ({ connector: String(raw.connector) } as ConnectionConfig)),
       connected: false,
     };
+    if (summary.connector === 'csv' && raw.objects && typeof raw.objects === 'object') summary.csvObjects = structuredClone(raw.objects) as Record<string, CsvObjectSettings>;
     if (!resolved) {
       if (failure !== undefined) summary.error = errorView(failure, scrub);
       return summary;
@@ -181,7 +244,7 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       summary.connected = true;
       summary.objects = objectSummaries(connection.schema);
     } catch (error) {
-      summary.error = errorView(error, scrub);
+      summary.error = connectionErrorView(error, summary.connector, scrub, false);
     }
     return summary;
   }
@@ -231,7 +294,26 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       if (raw) state[side] = await sideSummary(side, raw, configs.resolved[side], configs.errors[side]);
     }
     state.steps.connected = state.source?.connected === true && state.target?.connected === true;
+    const loadedProject = configs.project as (ProjectFile & { sourceLocale?: string }) | undefined;
+    state.sourceSettings = loadedProject
+      ? { sourceTimeZone: loadedProject.sourceTimeZone, ...(loadedProject.sourceLocale ? { sourceLocale: loadedProject.sourceLocale } : {}) }
+      : { ...project.pendingProject };
+    state.acceptsSourceLocale = await projectTakesSourceLocale();
     state.steps.mapped = (configs.project?.objects.length ?? 0) > 0;
+    if (state.steps.connected && state.steps.mapped) {
+      try {
+        const connections = await project.connections();
+        const targetOf = new Map(connections.project.objects.map((mapping) => [mapping.source, mapping.target]));
+        state.mappingErrors = {
+          total: connections.mapping.errors.length,
+          requiredUnmapped: connections.mapping.errors
+            .filter((problem) => String(problem.code).startsWith('REQUIRED'))
+            .map((problem) => ({ object: problem.object, target: targetOf.get(problem.object) ?? problem.object, field: problem.field ?? '', message: problem.message })),
+        };
+      } catch {
+        // the Map step shows why the mapping cannot be checked
+      }
+    }
     const { demoSceneOf } = await import('../../cli/demo-setup.js');
     const scene = demoSceneOf((await project.readText()) ?? '');
     if (scene) state.demo = scene;
@@ -369,11 +451,18 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     for (const setting of spec.settings) {
       if (setting.when && !setting.when.values.includes(String(raw[setting.when.setting]))) delete raw[setting.name];
     }
+    let sideRaw = raw;
+    if (spec.kind === 'csv' && body.csvObjects !== undefined) sideRaw = buildCsvSource(raw, String(raw.path ?? ''), cleanCsvObjects(body.csvObjects));
+    const projectSettings = validProjectSettings(body.project);
+    if (projectSettings.sourceLocale && !(await projectTakesSourceLocale())) {
+      throw new HttpError(400, 'CONFIG_INVALID', 'This version of Ferry does not read a project-wide sourceLocale yet: leave the locale empty.', { field: 'sourceLocale' });
+    }
     const testEnv = { ...env, ...newSecrets };
     scrub.setSecrets([...Object.values(newSecrets), ...Object.values(secrets).filter((value) => value !== '')]);
-    const resolved = resolveConfig(raw, testEnv, side);
+    const resolved = resolveConfig(sideRaw, testEnv, side);
 
-    const summary: ConnectResponse = { connector: spec.kind, ...sideSettings(raw, resolved), connected: false };
+    const summary: ConnectResponse = { connector: spec.kind, ...sideSettings(sideRaw, resolved), connected: false };
+    if (spec.kind === 'csv' && sideRaw.objects) summary.csvObjects = structuredClone(sideRaw.objects) as Record<string, CsvObjectSettings>;
     try {
       const connection = await project.connect(side, resolved);
       try {
@@ -383,18 +472,21 @@ export function createWizardApp(deps: AppDeps): WizardApp {
         await connection.connector.close().catch(() => undefined);
       }
     } catch (error) {
-      summary.error = errorView(error, scrub);
+      summary.error = connectionErrorView(error, spec.kind, scrub, Object.values(secrets).some((value) => value !== ''));
     }
     await project.env(); // the scrubber learns the stored secrets again
     if (!summary.connected || body.testOnly) return c.json(scrub.value(summary));
 
     if (Object.keys(newSecrets).length > 0) await writeSecrets(project.baseDir, newSecrets);
     if (project.exists()) {
-      const loaded = await project.load();
-      loaded[side] = raw as ConnectionConfig;
+      const loaded = (await project.load()) as ProjectFile & { sourceLocale?: string };
+      loaded[side] = sideRaw as ConnectionConfig;
+      if (projectSettings.sourceTimeZone) loaded.sourceTimeZone = projectSettings.sourceTimeZone;
+      if (projectSettings.sourceLocale) loaded.sourceLocale = projectSettings.sourceLocale;
       await project.writeProject(loaded);
     } else {
-      project.pending[side] = raw as ConnectionConfig;
+      Object.assign(project.pendingProject, projectSettings);
+      project.pending[side] = sideRaw as ConnectionConfig;
       const { source, target } = project.pending;
       if (source && target) {
         const { DEFAULT_OPTIONS, DEFAULT_TIME_ZONE } = await import('../../project/project-file.js');
@@ -402,17 +494,43 @@ export function createWizardApp(deps: AppDeps): WizardApp {
           version: 1,
           source: source as ConnectionConfig,
           target: target as ConnectionConfig,
-          sourceTimeZone: DEFAULT_TIME_ZONE,
+          sourceTimeZone: project.pendingProject.sourceTimeZone ?? DEFAULT_TIME_ZONE,
+          ...(project.pendingProject.sourceLocale ? { sourceLocale: project.pendingProject.sourceLocale } : {}),
           objects: [],
           options: { ...DEFAULT_OPTIONS },
         };
         await project.writeProject(created);
         delete project.pending.source;
         delete project.pending.target;
+        for (const key of Object.keys(project.pendingProject)) delete project.pendingProject[key as keyof ProjectSourceSettings];
       }
     }
     await project.env();
     return c.json(scrub.value(summary));
+  });
+
+  app.post('/api/csv/inspect', async (c) => {
+    const body = (await jsonBody(c)) as Partial<CsvInspectRequest> | null;
+    if (!body || typeof body !== 'object' || typeof body.path !== 'string' || body.path.trim() === '') {
+      throw new HttpError(400, 'USAGE', 'Expected { path, csvObjects }: path is the folder of the CSV files.', { field: 'path' });
+    }
+    const env = await project.env();
+    const current = await sideConfigs(env);
+    const raw = buildCsvSource(current.raw.source, body.path.trim(), cleanCsvObjects(body.csvObjects));
+    const answer = await inspectCsvFolder(
+      project.baseDir,
+      raw,
+      async (config) => {
+        const connection = await project.connect('source', resolveConfig(config, env, 'source'));
+        try {
+          return connection.schema;
+        } finally {
+          await connection.connector.close().catch(() => undefined);
+        }
+      },
+      (error) => errorView(error, scrub),
+    );
+    return c.json(scrub.value(answer));
   });
 
   // ---------------------------------------------------------------- schemas and mapping
@@ -502,6 +620,43 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     if (!schema.fields.some((entry) => entry.name === field)) throw new HttpError(404, 'NOT_FOUND', `${side} object ${object} has no field ${field}.`, { object, field });
     const values = (await connection.samples(object, field)).slice(0, Math.min(Number(limitText), 200));
     const response: SamplesResponse = { object, field, values };
+    return c.json(scrub.value(response));
+  });
+
+  app.get('/api/records', async (c) => {
+    const side = c.req.query('side') ?? 'target';
+    const object = c.req.query('object');
+    const limitText = c.req.query('limit') ?? '500';
+    if (side !== 'source' && side !== 'target') throw new HttpError(400, 'USAGE', 'side must be source or target.', { field: 'side', value: side });
+    if (!object) throw new HttpError(400, 'USAGE', 'object is required.', { field: 'object' });
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1) throw new HttpError(400, 'USAGE', 'limit must be a positive whole number.', { field: 'limit', value: limitText });
+    const limit = Math.min(Number(limitText), 2000);
+    const connections = await project.connections();
+    const connection = connections[side];
+    const schema = connection.schema.objects.find((entry) => entry.name === object);
+    if (!schema) throw new HttpError(404, 'NOT_FOUND', `The ${side} has no object ${object}.`, { object });
+    const names = schema.fields.map((field) => field.name);
+    const pick = (patterns: RegExp[]) => patterns.map((pattern) => names.find((name) => pattern.test(name))).filter((name): name is string => name !== undefined);
+    const fullName = pick([/^(full_?)?name$/i, /^display_?name$/i]);
+    const parts = fullName.length > 0 ? fullName.slice(0, 1) : pick([/^first_?name$/i, /^last_?name$/i]);
+    const email = pick([/^e-?mail$/i, /e-?mail/i])[0];
+    const records: RecordChoicesResponse['records'] = [];
+    let after: string | undefined;
+    let truncated = false;
+    do {
+      const page = await connection.connector.read(object, { limit: Math.min(500, limit), anyOrder: true, ...(after !== undefined ? { after } : {}) });
+      for (const record of page.records) {
+        if (records.length >= limit) {
+          truncated = true;
+          break;
+        }
+        const name = parts.map((field) => record.fields[field]).filter((value) => value !== null && value !== undefined && String(value).trim() !== '').join(' ');
+        const mail = email ? record.fields[email] : undefined;
+        records.push({ id: record.id, ...(name ? { name } : {}), ...(mail ? { email: String(mail) } : {}) });
+      }
+      after = page.next;
+    } while (after !== undefined && !truncated);
+    const response: RecordChoicesResponse = { object, records, truncated };
     return c.json(scrub.value(response));
   });
 
@@ -688,20 +843,49 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     return c.json(scrub.value(response));
   });
 
+  /**
+   * Records of a source object: the schema's count when the connector gives one cheaply, else counted by
+   * reading the ids once (a CSV export has no count; "not in the target yet" was 0 for every CSV object),
+   * cached for the connection (a run makes the wizard connect afresh, so the count follows the source).
+   */
+  const counted = new WeakMap<object, Map<string, Promise<number>>>();
+  async function sourceCount(connection: { connector: import('../../core/connector.js').Connector; schema: SchemaDescription }, object: string): Promise<number> {
+    const known = connection.schema.objects.find((entry) => entry.name === object)?.count;
+    if (known !== undefined) return known;
+    let perConnection = counted.get(connection);
+    if (!perConnection) counted.set(connection, (perConnection = new Map()));
+    let total = perConnection.get(object);
+    if (!total) {
+      total = (async () => {
+        let n = 0;
+        let after: string | undefined;
+        do {
+          const page = await connection.connector.read(object, { limit: 1000, fields: [], anyOrder: true, ...(after !== undefined ? { after } : {}) });
+          n += page.records.length;
+          after = page.next;
+        } while (after !== undefined);
+        return n;
+      })();
+      perConnection.set(object, total);
+      total.catch(() => perConnection.delete(object));
+    }
+    return total;
+  }
+
   app.get('/api/match', async (c) => {
     const connections = await project.connections();
     const response = await project.withLedger(async (ledger): Promise<MatchResponse> => {
       const issues = await ledger.listMatchIssues();
       const objects: MatchResponse['objects'] = [];
       for (const mapping of connections.project.objects) {
-        const count = connections.source.schema.objects.find((object) => object.name === mapping.source)?.count;
+        const count = await sourceCount(connections.source, mapping.source);
         const linked = await ledger.countLinks(mapping.source);
         objects.push({
           object: mapping.source,
           matched: await ledger.countLinks(mapping.source, ['matched', 'manual', 'merged']),
           ambiguous: issues.filter((issue) => issue.object === mapping.source && issue.kind === 'ambiguous').length,
           duplicates: issues.filter((issue) => issue.object === mapping.source && issue.kind === 'duplicate').length,
-          unlinked: count === undefined ? 0 : Math.max(0, count - linked),
+          unlinked: Math.max(0, count - linked),
         });
       }
       return { objects, issues };

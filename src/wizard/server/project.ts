@@ -9,6 +9,7 @@ import type { MappingProblem } from '../../project/project-file.js';
 import type { ConnectionConfig, ProjectFile } from '../../project/types.js';
 import { withLedger, type OpenProjectOptions } from '../../cli/open-project.js';
 import { sourceValueSampler } from '../../cli/sample-values.js';
+import type { ProjectSourceSettings } from '../api.js';
 import { HttpError, type Scrubber } from './errors.js';
 import { readSecrets } from '../../project/secrets-file.js';
 
@@ -51,6 +52,8 @@ export class WizardProject {
   readonly baseDir: string;
   /** Connections entered before ferry.yaml exists: written into it once both sides are there. */
   readonly pending: Partial<Record<Side, ConnectionConfig>> = {};
+  /** Project-level source settings (sourceTimeZone, sourceLocale) entered before ferry.yaml exists. */
+  readonly pendingProject: ProjectSourceSettings = {};
   /** Notes of the last mapping proposal. */
   notes: string[] = [];
   private readonly sides = new Map<Side, { key: string; connection: Promise<SideConnection> }>();

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { memo, useCallback, useState } from 'react';
 import type { JobView } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { isActive } from '../context.js';
@@ -49,7 +49,7 @@ export function JobPanel({ job, showResult = true }: { job: JobView; showResult?
   const active = isActive(job);
   const canPause = !job.request.dryRun && (job.kind === 'full' || job.kind === 'delta' || job.kind === 'retry' || job.kind === 'demo');
 
-  const act = async (action: 'pause' | 'resume') => {
+  const act = useCallback(async (action: 'pause' | 'resume') => {
     setBusy(true);
     setError(null);
     try {
@@ -59,7 +59,7 @@ export function JobPanel({ job, showResult = true }: { job: JobView; showResult?
     } finally {
       setBusy(false);
     }
-  };
+  }, []);
 
   return (
     <section className="job-panel" aria-labelledby={`job-${job.id}`} data-job-status={job.status} data-job-kind={job.kind} data-job-id={job.id}>
@@ -71,23 +71,7 @@ export function JobPanel({ job, showResult = true }: { job: JobView; showResult?
       <p className="visually-hidden" aria-live="polite" aria-atomic="true">
         {liveSummary(job)}
       </p>
-      {active && canPause ? (
-        <div className="actions">
-          {job.status === 'running' ? (
-            <button type="button" className="secondary" disabled={busy} onClick={() => void act('pause')}>
-              Pause
-            </button>
-          ) : null}
-          {job.status === 'paused' ? (
-            <button type="button" disabled={busy} onClick={() => void act('resume')}>
-              Resume
-            </button>
-          ) : null}
-          {job.status === 'running' ? (
-            <span className="hint">Pausing stops after the page of records being written; resuming carries on from there.</span>
-          ) : null}
-        </div>
-      ) : null}
+      {active && canPause ? <PauseControl status={job.status} busy={busy} onAct={act} /> : null}
       <ErrorBox error={error} />
       {job.objects.length > 0 && (active || !job.result) ? <ProgressTable job={job} /> : null}
       {job.recentFailures.length > 0 ? (
@@ -167,6 +151,33 @@ export function JobPanel({ job, showResult = true }: { job: JobView; showResult?
     </section>
   );
 }
+
+/**
+ * One button for pause and resume: the same element for the whole job (its text and action follow the status),
+ * memoised on the status, so the progress events that re-render the panel several times a second neither
+ * replace nor move it under the pointer.
+ */
+const PauseControl = memo(function PauseControl({ status, busy, onAct }: { status: JobView['status']; busy: boolean; onAct: (action: 'pause' | 'resume') => Promise<void> }) {
+  const paused = status === 'paused';
+  return (
+    <div className="actions pause-control">
+      <button
+        type="button"
+        className={paused ? undefined : 'secondary'}
+        data-testid="pause-button"
+        disabled={busy || status === 'pausing'}
+        onClick={() => void onAct(paused ? 'resume' : 'pause')}
+      >
+        {paused ? 'Resume' : status === 'pausing' ? 'Pausing…' : 'Pause'}
+      </button>
+      <span className="hint">
+        {paused
+          ? 'Paused: nothing is being written. Resuming carries on from where it stopped.'
+          : 'Pausing stops after the page of records being written; resuming carries on from there.'}
+      </span>
+    </div>
+  );
+});
 
 function ProgressTable({ job }: { job: JobView }) {
   return (

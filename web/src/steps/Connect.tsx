@@ -4,6 +4,7 @@ import { api, errorText } from '../api.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { useWizard } from '../context.js';
 import { num, plural } from '../format.js';
+import { CsvConnectForm } from './CsvConnect.js';
 
 type Side = 'source' | 'target';
 const SIDE_TEXT: Record<Side, { title: string; intro: string }> = {
@@ -200,6 +201,8 @@ function ConnectForm({
   const [busy, setBusy] = useState<null | 'test' | 'save'>(null);
   const [error, setError] = useState<string | null>(null);
   const [tested, setTested] = useState<SideSummary | null>(null);
+  /** The setting the connection error is about (a rejected token): shown and marked at that field. */
+  const [errorField, setErrorField] = useState<string | null>(null);
   const spec = available.find((c) => c.kind === kind);
   // A setting that only applies for some values of another (the path of a SQLite file, the URL of a server).
   const valueOf = (name: string): string | number | boolean | undefined => {
@@ -216,6 +219,7 @@ function ConnectForm({
     if (!spec) return;
     setBusy(testOnly ? 'test' : 'save');
     setError(null);
+    setErrorField(null);
     setTested(null);
     try {
       const settings: Record<string, string | number | boolean> = {};
@@ -229,6 +233,8 @@ function ConnectForm({
         Object.entries(secrets).filter(([name, value]) => value !== '' && visible.some((s) => s.name === name)),
       );
       const result = await api.connect({ side, connector: kind, settings, secrets: secretValues, testOnly });
+      const field = result.error?.details?.field;
+      setErrorField(typeof field === 'string' && visible.some((s) => s.name === field) ? field : null);
       if (result.error || !result.connected) {
         setError(result.error?.message ?? 'The connection did not work.');
       } else if (testOnly) {
@@ -248,21 +254,35 @@ function ConnectForm({
     void submit(false);
   };
 
+  const kindSelect = (
+    <div className="field">
+      <label htmlFor={`${side}-connector`}>Kind of CRM or data</label>
+      <select id={`${side}-connector`} value={kind} onChange={(e) => setKind(e.target.value)}>
+        {available.map((c) => (
+          <option key={c.kind} value={c.kind}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+  // A CSV export has a folder and, per file, its own settings: a form of its own (not the flat settings list).
+  if (kind === 'csv' && side === 'source') {
+    return (
+      <div className="connect-form" role="group" aria-label={`${side} connection`}>
+        {kindSelect}
+        <CsvConnectForm summary={summary} onCancel={onCancel} />
+      </div>
+    );
+  }
+
   return (
     <form className="connect-form" onSubmit={onSubmit} aria-label={`${side} connection`}>
-      <div className="field">
-        <label htmlFor={`${side}-connector`}>Kind of CRM or data</label>
-        <select id={`${side}-connector`} value={kind} onChange={(e) => setKind(e.target.value)}>
-          {available.map((c) => (
-            <option key={c.kind} value={c.kind}>
-              {c.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      {kindSelect}
       {visible.map((setting) => {
         const id = `${side}-setting-${setting.name}`;
-        const hintId = setting.help || setting.secret ? `${id}-hint` : undefined;
+        const hintId = [setting.help || setting.secret ? `${id}-hint` : '', errorField === setting.name ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+        const invalid = errorField === setting.name;
         const stored = summary?.secretsSet.includes(setting.name);
         const value = valueOf(setting.name);
         const hint = [setting.help, setting.secret ? (stored ? 'Stored already: leave empty to keep it.' : 'Kept in the local secrets file, never in ferry.yaml.') : undefined]
@@ -279,7 +299,7 @@ function ConnectForm({
                 aria-describedby={hintId}
               />
               <label htmlFor={id}>{setting.label}</label>
-              {hint ? <p className="hint" id={hintId}>{hint}</p> : null}
+              {hint ? <p className="hint" id={`${id}-hint`}>{hint}</p> : null}
             </div>
           );
         }
@@ -310,6 +330,7 @@ function ConnectForm({
                 type="password"
                 autoComplete="off"
                 value={secrets[setting.name] ?? ''}
+                aria-invalid={invalid}
                 required={setting.required && !stored}
                 aria-describedby={hintId}
                 onChange={(e) => setSecrets({ ...secrets, [setting.name]: e.target.value })}
@@ -325,7 +346,12 @@ function ConnectForm({
                 onChange={(e) => setValues({ ...values, [setting.name]: e.target.value })}
               />
             )}
-            {hint ? <p className="hint" id={hintId}>{hint}</p> : null}
+            {hint ? <p className="hint" id={`${id}-hint`}>{hint}</p> : null}
+            {invalid && error ? (
+              <p className="field-error" id={`${id}-error`} data-testid="field-error">
+                {error}
+              </p>
+            ) : null}
           </div>
         );
       })}
@@ -343,7 +369,7 @@ function ConnectForm({
         ) : null}
       </div>
       {busy ? <Busy>{busy === 'test' ? 'Testing the connection…' : 'Connecting and saving…'}</Busy> : null}
-      <ErrorBox error={error} title="The connection did not work." />
+      <ErrorBox error={errorField ? `See “${visible.find((s) => s.name === errorField)?.label ?? errorField}” above.` : error} title="The connection did not work." />
       {tested ? (
         <p className="notice notice-ok" role="status">
           The connection works: {plural(tested.objects?.length ?? 0, 'object')} found. Nothing was saved yet.

@@ -5,6 +5,7 @@ import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
+import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
 import { jobStarter, useRuns } from '../hooks.js';
 import { dateTime, num, plural, runStatusLabel, totalCounts } from '../format.js';
 
@@ -43,6 +44,7 @@ export function DeltaStep() {
         <p className="notice notice-warn">A delta picks up where the full migration ended: run the <a href="#/migrate">full migration</a> first.</p>
       ) : null}
       {state?.demo ? <SimulateChanges running={running} fullDone={state.steps.full} onChanged={() => setOutdatedJob(deltaJob?.id ?? null)} /> : null}
+      <MappingGate state={state} />
       <form
         className="delta-form"
         onSubmit={(event) => {
@@ -82,7 +84,7 @@ export function DeltaStep() {
           <button type="button" className="secondary" disabled={running || !valid} onClick={() => void start(true)}>
             Calculate what would happen (dry run)
           </button>
-          <button type="submit" disabled={running || !valid}>
+          <button type="submit" disabled={running || !valid || mappingBlocks(state)}>
             Run the delta
           </button>
         </div>

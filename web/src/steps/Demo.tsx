@@ -2,8 +2,10 @@ import { useEffect, useState } from 'react';
 import type { RunSampleResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
+import { UndoButton } from '../components/UndoConfirm.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
+import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
 import { jobStarter, useRuns } from '../hooks.js';
 import { num, plural, valueText } from '../format.js';
 
@@ -47,6 +49,7 @@ export function DemoStep() {
         source before moving everything. The sample stays linked: the full migration updates these records instead of
         creating them twice. You can also undo it.
       </p>
+      <MappingGate state={state} />
       <form
         className="inline-fields"
         onSubmit={(event) => {
@@ -70,7 +73,7 @@ export function DemoStep() {
             Between 1 and 1,000.
           </p>
         </div>
-        <button type="submit" disabled={running || !sizeValid || !state?.steps.connected}>
+        <button type="submit" disabled={running || !sizeValid || !state?.steps.connected || mappingBlocks(state)}>
           Migrate a sample
         </button>
       </form>
@@ -85,9 +88,9 @@ export function DemoStep() {
         <section aria-labelledby="sample-heading">
           <h2 id="sample-heading">The sample of run {demoRunId}, side by side</h2>
           <div className="actions">
-            <button type="button" className="danger" disabled={running} onClick={() => void start({ kind: 'undo', runId: demoRunId })}>
-              Undo the demo (run {demoRunId})
-            </button>
+            {demoRun ? (
+              <UndoButton run={demoRun} label={`Undo the demo (run ${demoRunId})`} disabled={running} onConfirm={() => void start({ kind: 'undo', runId: demoRunId })} />
+            ) : null}
             <span className="hint">Deletes what the demo created and restores what it changed, unless people changed it since.</span>
           </div>
           {sample ? <SampleView sample={sample} /> : <Busy>Reading the sampled records from both sides…</Busy>}

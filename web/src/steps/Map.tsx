@@ -60,6 +60,8 @@ export function MapStep() {
   const [samples, setSamples] = useState<SampleCache>({});
   /** Problems the server found in a save it refused (the draft is not saved). */
   const [refused, setRefused] = useState<MappingProblem[] | null>(null);
+  /** An owner table to open (from the list of owner tables with names to fill in). */
+  const [openMap, setOpenMap] = useState<{ object: string; index: number; nonce: number } | null>(null);
   const connected = !!state?.source?.connected && !!state?.target?.connected;
 
   useEffect(() => {
@@ -103,6 +105,22 @@ export function MapStep() {
     [],
   );
 
+  const proposeFirst = async () => {
+    setSaving(true);
+    setSaveError(null);
+    try {
+      const answer = await api.proposeMapping({});
+      setMapping(answer);
+      setDraft(null);
+      setSaved(`Proposed a mapping of ${plural(answer.objects.length, 'object')} and saved it to ferry.yaml: check each object below.`);
+      void reloadState();
+    } catch (err) {
+      setSaveError(errorText(err));
+    } finally {
+      setSaving(false);
+    }
+  };
+
   if (!connected) {
     return (
       <p className="notice notice-warn">
@@ -112,7 +130,29 @@ export function MapStep() {
     );
   }
   if (error) return <ErrorBox error={error} title="The mapping could not be loaded." />;
-  if (!schemas || !mapping || !draft || !current) return <Busy>Reading both schemas and the mapping…</Busy>;
+  if (!schemas || !mapping) return <Busy>Reading both schemas and the mapping…</Busy>;
+  if (mapping.objects.length === 0) {
+    // ferry.yaml has both connections but no object mapping yet (connected here, or by hand): the proposal
+    // `ferry map` makes, on request.
+    return (
+      <section className="card" aria-labelledby="no-mapping-heading" data-testid="no-mapping">
+        <h2 id="no-mapping-heading">No mapping yet</h2>
+        <p>
+          Both sides are connected, but <code>ferry.yaml</code> maps no object yet. Ferry can propose one from both schemas
+          (as <code>ferry map</code> does): which source object goes to which target object, field by field, with match
+          keys. You check and correct it here before anything is migrated.
+        </p>
+        <div className="actions">
+          <button type="button" disabled={saving} onClick={() => void proposeFirst()}>
+            Propose the mapping
+          </button>
+        </div>
+        {saving ? <Busy>Proposing the mapping from both schemas…</Busy> : null}
+        <ErrorBox error={saveError} title="The mapping could not be proposed." />
+      </section>
+    );
+  }
+  if (!draft || !current) return <Busy>Reading both schemas and the mapping…</Busy>;
 
   const sourceObject = schemas.source.find((o) => o.name === draft.source);
   const targetObject = schemas.target.find((o) => o.name === draft.target);
@@ -200,6 +240,15 @@ export function MapStep() {
         Changes are saved to <code>ferry.yaml</code>.
       </p>
       <ProblemSummary mapping={mapping} />
+      <RequiredUnmapped mapping={mapping} onChoose={(object) => choose(object)} />
+      <OpenOwnerTables
+        mapping={mapping}
+        schemas={schemas}
+        onOpen={(object, index) => {
+          if (object !== draft.source) choose(object);
+          setOpenMap({ object, index, nonce: Date.now() });
+        }}
+      />
       {mapping.problems.errors.some((p) => p.code === 'UNKNOWN_TARGET_OBJECT') ? (
         <p className="notice notice-warn" data-testid="stale-mapping">
           Some objects are mapped to objects the target does not have: was the target changed to another CRM? “Propose the
@@ -286,6 +335,7 @@ export function MapStep() {
             samples={samples}
             loadSample={loadSample}
             onChange={update}
+            requestEdit={openMap && openMap.object === draft.source ? openMap : null}
           />
           <MatchOptions draft={draft} sourceObject={sourceObject} targetObject={targetObject} onChange={update} />
           <div className="actions sticky-actions">
@@ -313,6 +363,70 @@ export function MapStep() {
         </section>
       </div>
     </>
+  );
+}
+
+/**
+ * Required target fields no source field fills, over every object: each record would be refused, so runs that
+ * write wait until they are mapped (the Full migration, Demo and Delta steps say so too).
+ */
+function RequiredUnmapped({ mapping, onChoose }: { mapping: MappingResponse; onChoose: (object: string) => void }) {
+  const required = mapping.problems.errors.filter((p) => String(p.code).startsWith('REQUIRED'));
+  if (required.length === 0) return null;
+  return (
+    <div className="notice notice-error required-unmapped" role="alert" data-testid="required-unmapped">
+      <strong>
+        {plural(required.length, 'required target field')} not mapped: no run can write until{' '}
+        {required.length === 1 ? 'it is' : 'they are'}.
+      </strong>
+      <ul>
+        {required.map((p, i) => (
+          <li key={i}>
+            <button type="button" className="link-button" onClick={() => onChoose(p.object)}>
+              {p.object}
+            </button>
+            : {p.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/**
+ * Owner tables the proposal could not fill (a source owner name no target owner has, or one several share):
+ * listed at the top with how many names are open, each opening its table.
+ */
+function OpenOwnerTables({ mapping, schemas, onOpen }: { mapping: MappingResponse; schemas: SchemasResponse; onOpen: (object: string, index: number) => void }) {
+  const open: { object: string; index: number; source: string; target: string; names: string[] }[] = [];
+  for (const object of mapping.objects) {
+    const target = schemas.target.find((o) => o.name === object.target);
+    object.fields.forEach((fm, index) => {
+      const field = target?.fields.find((f) => f.name === fm.target);
+      if (fm.transform.kind !== 'map' || !field?.references || (field.type !== 'reference' && field.type !== 'reference-list')) return;
+      const names = Object.entries(fm.transform.values)
+        .filter(([, value]) => value === null || value === '')
+        .map(([name]) => name);
+      if (names.length > 0) open.push({ object: object.source, index, source: fm.source.join(' + '), target: fm.target, names });
+    });
+  }
+  if (open.length === 0) return null;
+  return (
+    <div className="notice notice-warn" data-testid="open-owner-tables">
+      <strong>Owner names to fill in: </strong>
+      these source names have no target owner yet; their records are written without one until you choose it.
+      <ul>
+        {open.map((entry) => (
+          <li key={`${entry.object}-${entry.index}`}>
+            {entry.object}.{entry.source} → {entry.target}: {entry.names.slice(0, 5).join(', ')}
+            {entry.names.length > 5 ? ` and ${num(entry.names.length - 5)} more` : ''}{' '}
+            <button type="button" className="link-button" onClick={() => onOpen(entry.object, entry.index)}>
+              Fill in the owner table of {entry.object}.{entry.source}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -373,9 +487,26 @@ function SampleValues({ cache, cacheKey }: { cache: SampleCache; cacheKey: strin
   );
 }
 
-/** A field as people read it, with the exact name when the label says something else. */
+/**
+ * The one convention for naming a field everywhere on this page: its label, then its raw name in parentheses
+ * (the name ferry.yaml uses) when the label says something else; the raw name alone when there is no label.
+ */
 function fieldTitle(f: { name: string; label?: string }): string {
-  return f.label && f.label.toLowerCase().replace(/[^a-z0-9]/g, '') !== f.name.toLowerCase().replace(/[^a-z0-9]/g, '') ? `${f.label} (${f.name})` : f.name;
+  return hasOwnLabel(f) ? `${f.label} (${f.name})` : f.name;
+}
+
+function hasOwnLabel(f: { name: string; label?: string }): f is { name: string; label: string } {
+  return !!f.label && f.label.toLowerCase().replace(/[^a-z0-9]/g, '') !== f.name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** fieldTitle in a table cell: the label, the raw name beside it in the secondary style. */
+function FieldName({ field }: { field: { name: string; label?: string } }) {
+  if (!hasOwnLabel(field)) return <span className="field-name">{field.name}</span>;
+  return (
+    <>
+      <span className="field-name">{field.label}</span> <code className="raw-name">{field.name}</code>
+    </>
+  );
 }
 
 const TEXTISH = new Set(['string', 'text', 'email', 'phone', 'url']);
@@ -422,6 +553,7 @@ function FieldTable({
   samples,
   loadSample,
   onChange,
+  requestEdit,
 }: {
   draft: ObjectMappingView;
   sourceObject?: ObjectView;
@@ -430,6 +562,7 @@ function FieldTable({
   samples: SampleCache;
   loadSample: (side: 'source' | 'target', object: string, field: string, limit?: number) => void;
   onChange: (next: ObjectMappingView) => void;
+  requestEdit?: { index: number; nonce: number } | null;
 }) {
   const [editingMap, setEditingMap] = useState<number | null>(null);
   const [newSource, setNewSource] = useState('');
@@ -438,6 +571,9 @@ function FieldTable({
   useEffect(() => {
     setEditingMap(null);
   }, [draft.source]);
+  useEffect(() => {
+    if (requestEdit) setEditingMap(requestEdit.index);
+  }, [requestEdit]);
 
   useEffect(() => {
     for (const fm of draft.fields) {
@@ -605,9 +741,17 @@ function FieldRow({
   const mappable = new Set(['string', 'text', 'enum', 'boolean']);
   const distinct = samples[`source:${draft.source}:${fm.source[0] ?? ''}:${SAMPLE_PROBE}`];
   const fewValues = Array.isArray(distinct) && distinct.length > 0 && distinct.length < SAMPLE_PROBE;
+  // An owner table: names in the source (Pipedrive's `Deal - Owner`) into a reference to the target's owners.
+  const ownerTable =
+    fm.source.length === 1 &&
+    !!target?.references &&
+    (target.type === 'reference' || target.type === 'reference-list') &&
+    sourceFields.every((f) => f.type !== 'reference' && f.type !== 'reference-list');
+  const unfilled = ownerTable && fm.transform.kind === 'map' ? Object.values(fm.transform.values).filter((value) => value === null || value === '').length : 0;
   const canMap =
     fm.source.length === 1 &&
     (fm.transform.kind === 'map' ||
+      ownerTable ||
       ((fm.transform.kind === 'copy' || fm.transform.kind === 'trim' || fm.transform.kind === 'lowercase') &&
         sourceFields.every((f) => mappable.has(f.type)) &&
         (!target || mappable.has(target.type)) &&
@@ -619,7 +763,7 @@ function FieldRow({
         <td>
           {sourceFields.map((f) => (
             <div key={f.name} className="field-cell">
-              <span className="field-name">{fieldTitle(f)}</span>{' '}
+              <FieldName field={f} />{' '}
               <span className="type">{f.type}</span>
               <SampleValues cache={samples} cacheKey={`source:${draft.source}:${f.name}:${SAMPLE_PROBE}`} />
             </div>
@@ -629,7 +773,7 @@ function FieldRow({
           <label htmlFor={selectId} className="visually-hidden">
             Target field for {sourceNames}
           </label>
-          <select id={selectId} value={fm.target} onChange={(e) => onChange({ ...fm, target: e.target.value })}>
+          <select id={selectId} className="target-select" value={fm.target} title={target ? fieldTitle(target) : fm.target} onChange={(e) => onChange({ ...fm, target: e.target.value })}>
             {target ? null : <option value={fm.target}>{fm.target} (not in the target)</option>}
             {target?.readOnly ? <option value={fm.target}>{fieldTitle(target)} (read-only: the target sets it)</option> : null}
             {targetFields.map((f) => (
@@ -649,10 +793,21 @@ function FieldRow({
           </div>
         </td>
         <td>
-          <span>{transformLabel(fm.transform)}</span>
+          <span>{ownerTable && fm.transform.kind === 'map' ? `owner table (${plural(Object.keys(fm.transform.values).length, 'name')})` : transformLabel(fm.transform)}</span>
+          {unfilled > 0 ? (
+            <span className="badge badge-warn" data-testid="owners-unfilled">
+              {plural(unfilled, 'name')} to fill in
+            </span>
+          ) : null}
           {canMap ? (
             <button type="button" className="link-button" aria-expanded={editing} onClick={onEdit}>
-              {fm.transform.kind === 'map' ? `Edit the value map of ${sourceNames}` : `Add a value map to ${sourceNames}`}
+              {ownerTable
+                ? fm.transform.kind === 'map'
+                  ? `Fill in the owner table of ${sourceNames}`
+                  : `Add an owner table to ${sourceNames}`
+                : fm.transform.kind === 'map'
+                  ? `Edit the value map of ${sourceNames}`
+                  : `Add a value map to ${sourceNames}`}
             </button>
           ) : null}
         </td>
@@ -724,11 +879,37 @@ function ValueMapEditor({
   const sourceField = fm.source[0] ?? '';
   const [pairs, setPairs] = useState<Pair[]>(() => toPairs(fm.transform));
   const transform = fm.transform.kind === 'map' ? fm.transform : null;
-  const [unmapped, setUnmapped] = useState<'fail' | 'keep' | 'default'>(transform?.unmapped ?? 'keep');
+  // A name not in an owner table is written without an owner (the default null), never as the name itself.
+  const isReference = !!target?.references && (target.type === 'reference' || target.type === 'reference-list');
+  const [unmapped, setUnmapped] = useState<'fail' | 'keep' | 'default'>(transform?.unmapped ?? (isReference ? 'default' : 'keep'));
   const [fallback, setFallback] = useState(transform?.default === undefined || transform.default === null ? '' : String(transform.default));
   const sampleKey = `source:${object}:${sourceField}:100`;
   const sampleValues = samples[sampleKey];
-  const options = target?.picklist;
+  const referenced = isReference ? target?.references : undefined;
+  const [records, setRecords] = useState<{ value: string; label: string; name?: string; email?: string }[] | null>(null);
+  const [recordsError, setRecordsError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!referenced) return;
+    let cancelled = false;
+    api
+      .records('target', referenced)
+      .then((answer) => {
+        if (cancelled) return;
+        setRecords(
+          answer.records.map((r) => ({
+            value: r.id,
+            label: `${r.name ?? r.id}${r.email ? ` <${r.email}>` : ''}`,
+            ...(r.name ? { name: r.name } : {}),
+            ...(r.email ? { email: r.email } : {}),
+          })),
+        );
+      })
+      .catch((err: unknown) => !cancelled && setRecordsError(errorText(err)));
+    return () => {
+      cancelled = true;
+    };
+  }, [referenced]);
+  const options: { value: string; label?: string; name?: string; email?: string }[] | undefined = referenced ? (records ?? undefined) : target?.picklist;
   const headingId = `value-map-${object}-${sourceField}`;
 
   useEffect(() => {
@@ -763,9 +944,13 @@ function ValueMapEditor({
     if (!Array.isArray(sampleValues)) return;
     const known = new Set(pairs.map((p) => p.from));
     const guess = (from: string): string => {
-      if (!options) return from;
+      if (!options) return referenced ? '' : from;
       const norm = (v: string) => v.toLowerCase().replace(/[^a-z0-9]/g, '');
-      return options.find((o) => norm(o.value) === norm(from) || norm(o.label ?? '') === norm(from))?.value ?? '';
+      const found = options.filter(
+        (o) => norm(o.value) === norm(from) || norm(o.label ?? '') === norm(from) || norm(o.name ?? '') === norm(from) || norm(o.email ?? '') === norm(from),
+      );
+      // A name two target records share is left for the user: a guess would be a coin toss.
+      return found.length === 1 ? found[0]!.value : '';
     };
     const next = [...pairs, ...sampleValues.filter((v) => !known.has(v)).map((from) => ({ from, to: guess(from) }))];
     setPairs(next);
@@ -775,18 +960,22 @@ function ValueMapEditor({
   const missing = Array.isArray(sampleValues) ? sampleValues.filter((v) => !pairs.some((p) => p.from === v)) : [];
   const optionLabel = (value: string) => {
     const option = options?.find((o) => o.value === value);
+    if (referenced) return option?.label ?? value;
     return option?.label && option.label !== option.value ? `${option.label} (${option.value})` : value;
   };
 
   return (
     <section className="value-map" aria-labelledby={headingId}>
       <h4 id={headingId}>
-        Value map: {sourceField} → {fm.target}
+        {referenced ? 'Owner table' : 'Value map'}: {sourceField} → {fm.target}
       </h4>
       <p className="hint">
-        Each value found in the source becomes the value on the right in the target.
-        {options ? ` The target accepts ${plural(options.length, 'value')}.` : ''}
+        {referenced
+          ? `Each name found in the source becomes the ${referenced} record chosen on the right (listed by name and e-mail).${options ? ` The target has ${plural(options.length, 'record')}.` : ''} A name left empty is written without one.`
+          : `Each value found in the source becomes the value on the right in the target.${options ? ` The target accepts ${plural(options.length, 'value')}.` : ''}`}
       </p>
+      {referenced && !records && !recordsError ? <Busy>Reading the {referenced} of the target…</Busy> : null}
+      <ErrorBox error={recordsError} title={`The ${referenced ?? ''} of the target could not be read.`} />
       <TableWrap label={`Value map of ${sourceField}`}>
         <table className="data">
           <thead>
@@ -813,13 +1002,15 @@ function ValueMapEditor({
                   </td>
                   <td>
                     <label htmlFor={toId} className="visually-hidden">
-                      Target value for “{pair.from}”
+                      {referenced ? `Target ${referenced} for` : 'Target value for'} “{pair.from}”
                     </label>
                     {options ? (
                       <select id={toId} value={pair.to} onChange={(e) => setPair(i, { ...pair, to: e.target.value })}>
                         <option value="">(leave empty)</option>
                         {pair.to !== '' && !options.some((o) => o.value === pair.to) ? (
-                          <option value={pair.to}>{pair.to} (not accepted by the target)</option>
+                          <option value={pair.to}>
+                            {pair.to} ({referenced ? `no such ${referenced} record` : 'not accepted by the target'})
+                          </option>
                         ) : null}
                         {options.map((o) => (
                           <option key={o.value} value={o.value}>
@@ -918,7 +1109,7 @@ function KeyFieldSelect({ id, label, value, object, onChange }: { id: string; la
         {Array.isArray(value) && value.length > 1 ? <option value={value.join('+')}>{value.join(' + ')}</option> : null}
         {(object?.fields ?? []).map((f) => (
           <option key={f.name} value={f.name}>
-            {f.name}
+            {fieldTitle(f)}
           </option>
         ))}
       </select>

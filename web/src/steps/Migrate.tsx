@@ -3,6 +3,7 @@ import { api, errorText } from '../api.js';
 import { jobStarter } from '../hooks.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { ErrorBox } from '../components/common.js';
+import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
 import { isActive, useWizard } from '../context.js';
 import { num, totalCounts } from '../format.js';
 
@@ -54,11 +55,12 @@ export function MigrateStep() {
           for what changed since, a <a href="#/delta">delta</a> is usually what you want.
         </p>
       ) : null}
+      <MappingGate state={state} />
       <div className="actions">
         <button type="button" className="secondary" disabled={running || !ready} onClick={() => void start({ kind: 'full', dryRun: true })}>
           Calculate what would happen (dry run)
         </button>
-        <button type="button" disabled={running || !ready} onClick={() => void start({ kind: 'full', rerun: rerun || undefined })}>
+        <button type="button" disabled={running || !ready || mappingBlocks(state)} onClick={() => void start({ kind: 'full', rerun: rerun || undefined })}>
           {rerun ? 'Delete what earlier runs created, then migrate again' : 'Start the full migration'}
         </button>
       </div>

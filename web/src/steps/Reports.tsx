@@ -5,6 +5,7 @@ import type { RunDetailResponse, StartJobRequest } from '../../../src/wizard/api
 import { api, errorText, reportUrl } from '../api.js';
 import { BarChart, StackedBarChart } from '../components/Charts.js';
 import { JobPanel } from '../components/JobPanel.js';
+import { UndoButton } from '../components/UndoConfirm.js';
 import { Busy, CountsTable, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
 import { jobStarter, useRuns } from '../hooks.js';
@@ -209,9 +210,7 @@ function RunDetail({ detail, running, onStart }: { detail: RunDetailResponse; ru
           <span className="hint">Every failed record of this run has been written since.</span>
         ) : null}
         {detail.undo.possible ? (
-          <button type="button" className="danger" disabled={running} onClick={() => void onStart({ kind: 'undo', runId: run.id })}>
-            Undo run {run.id}
-          </button>
+          <UndoButton run={run} label={`Undo run ${run.id}`} disabled={running} onConfirm={() => void onStart({ kind: 'undo', runId: run.id })} />
         ) : run.kind !== 'undo' && run.kind !== 'match' && !run.dryRun ? (
           <span className="hint">Undo is not possible now{detail.undo.reason ? `: ${detail.undo.reason}` : '.'}</span>
         ) : null}
