@@ -23,7 +23,7 @@ import {
   readNumber,
   type ValueStyle,
 } from './detect.js';
-import { DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectDecimalComma, localeDateStyle, localeNumberStyle } from './locale.js';
+import { AMBIGUOUS_DOTS, DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectNumberForm, localeDateStyle, localeNumberStyle } from './locale.js';
 import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
 
 /** A row the connector skipped: wrong number of cells, broken quoting, or a value of the wrong type. */
@@ -661,7 +661,8 @@ export class CsvConnector implements Connector {
   /**
    * How a file's values are read. The zone is the project's one `sourceTimeZone`. The locale is the file's
    * own, else the connection's, else the project's `sourceLocale`; without any, a `;`-delimited file whose
-   * numbers are unambiguously written with decimal commas (a German Excel re-save) is read as such.
+   * numbers are unambiguously written with decimal commas (a German Excel re-save) is read as such, and one
+   * whose `1.234`-like values could be either form keeps those as text.
    * Numeric dates in the locale's order (`31.12.2024`) are read only under a locale: detection never guesses
    * a date order.
    */
@@ -671,8 +672,11 @@ export class CsvConnector implements Connector {
     if (locale !== undefined) {
       style.numbers = localeNumberStyle(locale);
       style.dates = localeDateStyle(locale);
-    } else if (delimiter === ';' && detectDecimalComma(sampled)) {
-      style.numbers = DECIMAL_COMMA;
+    } else if (delimiter === ';') {
+      const form = detectNumberForm(sampled);
+      if (form === 'comma') style.numbers = DECIMAL_COMMA;
+      // `1.234` with nothing to tell 1.234 from 1234: such values stay text, never silently 1.234.
+      else if (form === 'ambiguous') style.numbers = AMBIGUOUS_DOTS;
     }
     return style;
   }

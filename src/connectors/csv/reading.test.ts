@@ -9,7 +9,7 @@ import { findField, findObject } from '../../core/schema.js';
 import { createSourceConnector } from '../registry.js';
 import { detectCreatedColumn, detectModifiedColumn } from './detect.js';
 import { createCsvConnector, type CsvConnector } from './index.js';
-import { detectDecimalComma, localeDateStyle, localeDateToIso, localeNumberStyle, parseStyledInteger, parseStyledNumber } from './locale.js';
+import { detectDecimalComma, detectNumberForm, localeDateStyle, localeDateToIso, localeNumberStyle, parseStyledInteger, parseStyledNumber } from './locale.js';
 
 /** Issue 12, "Read the export as it is": the zone, references, per-file form, locales, modified columns. */
 
@@ -260,6 +260,31 @@ describe('decimal commas and day-first dates', () => {
     const csv = connector();
     expect((await all(csv, 'mixed'))[0]!.fields).toEqual({ id: '1', price: '3,5', rate: 12.5 });
     expect((await all(csv, 'comma'))[0]!.fields).toEqual({ id: '1', price: '3,5' });
+  });
+
+  it('keeps 1.234-like numbers of a ; file as text when nothing tells 1.234 from 1234', async () => {
+    await writeFile(join(dir, 'deals.csv'), 'id;value;count\n1;1.500;3\n2;750;4\n');
+    const csv = connector();
+    expect(findField(findObject(await csv.describe(), 'deals')!, 'value')!.type).toBe('string');
+    expect((await all(csv, 'deals')).map((record) => [record.fields.value, record.fields.count])).toEqual([
+      ['1.500', 3],
+      ['750', 4],
+    ]);
+    const typed = connector({ objects: { deals: { fields: { value: { type: 'number' } } } } });
+    await all(typed, 'deals');
+    expect(typed.takeReadErrors().map((error) => error.message)).toEqual([
+      'deals.csv line 2: Column "value": "1.500" is not a number (this ";" file gives no sign whether "." is a decimal mark or groups thousands: set the file\'s locale (e.g. de-DE) or sourceLocale)',
+    ]);
+    // Under a locale it is read, and a dot decimal elsewhere in the file settles it the other way.
+    expect((await all(connector({}, { locale: 'de-DE' }), 'deals'))[0]!.fields.value).toBe(1500);
+    await writeFile(join(dir, 'deals.csv'), 'id;value;rate\n1;1.500;0.25\n');
+    expect((await all(connector(), 'deals'))[0]!.fields).toMatchObject({ value: 1.5, rate: 0.25 });
+    expect([detectNumberForm([['1.500', '7']]), detectNumberForm([['12']]), detectNumberForm([['1.5'], ['1,5']]), detectNumberForm([['1,5'], ['1.500']])]).toEqual([
+      'ambiguous',
+      'plain',
+      'dot',
+      'comma',
+    ]);
   });
 
   it('fails a value that does not fit the locale, saying how it was read', async () => {
