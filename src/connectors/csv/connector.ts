@@ -104,6 +104,8 @@ interface Analysis {
 }
 
 const DEFAULT_PAGE = 1000;
+/** `31.12.2024`, `12/31/2024 14:05`: a date whose order only a locale can tell. */
+const NUMERIC_DATE = /^\d{1,2}[./-]\d{1,2}[./-]\d{4}\b/;
 const MAX_PAGE = 10_000;
 const FILE_EXTENSIONS = new Set(['.csv', '.tsv']);
 
@@ -424,7 +426,11 @@ export class CsvConnector implements Connector {
       throw new RowError(`Column "${column.name}": ${describeValue(cell)} is not ${what}${how}`, column.name, cell);
     };
     const numbers = style.numbers ? ` (${describeNumberStyle(style.numbers)})` : '';
-    const dates = style.dates ? ` (${describeDateStyle(style.dates)})` : '';
+    const dates = style.dates
+      ? ` (${describeDateStyle(style.dates)})`
+      : NUMERIC_DATE.test(text)
+        ? ' (a numeric date such as 31.12.2024 is read only under a locale: set the file\'s locale, e.g. de-DE, or sourceLocale)'
+        : '';
     switch (column.type) {
       case 'integer':
         return readInteger(text, style) ?? fail('an integer', numbers);

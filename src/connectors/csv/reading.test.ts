@@ -252,6 +252,11 @@ describe('decimal commas and day-first dates', () => {
     expect(alpha!.fields).toMatchObject({ 'Deal - Value': 1234.56, 'Deal - Weight': 1234, 'Deal - Close date': '31.12.2024' });
     // No modified column without a locale: `31.12.2024 14:05` is not a date-time Ferry guesses at.
     expect(deals.modifiedField).toBeUndefined();
+    const configured = connector({ objects: { deals: { id: 'Deal - ID', updatedAt: 'Deal - Update time' } } });
+    await all(configured, 'deals');
+    expect(configured.takeReadErrors()[0]!.message).toBe(
+      'deals.csv line 2: Column "Deal - Update time": "31.12.2024 14:05" is not a date-time (a numeric date such as 31.12.2024 is read only under a locale: set the file\'s locale, e.g. de-DE, or sourceLocale)',
+    );
   });
 
   it('does not detect decimal commas when a column holds dot decimals, or outside ; files', async () => {
