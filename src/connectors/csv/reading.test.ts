@@ -199,6 +199,32 @@ describe('a delimiter and an encoding per file', () => {
     });
   });
 
+  it('names the delimiter a header is really split by, whichever was configured (property)', async () => {
+    const delimiters = [',', ';', '\t', '|'] as const;
+    const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 _-]{0,11}$/).map((text) => text.trim()).filter((text) => text.length > 0);
+    const cases = fc.sample(
+      fc.record({
+        columns: fc.uniqueArray(name, { minLength: 2, maxLength: 6 }),
+        real: fc.constantFrom(...delimiters),
+        configured: fc.constantFrom(...delimiters),
+        pick: fc.nat(),
+      }).filter((entry) => entry.real !== entry.configured),
+      { numRuns: 40, seed: 12 },
+    );
+    for (const { columns, real, configured, pick } of cases) {
+      const id = columns[pick % columns.length]!;
+      await writeFile(join(dir, 'people.csv'), `${columns.join(real)}\n${columns.map((_, index) => index).join(real)}\n`);
+      const shown = real === '\t' ? '"\\t"' : `"${real}"`;
+      await expect(connector({ delimiter: configured, objects: { people: { id } } }).describe()).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`the file looks delimited by ${shown} — set source.objects.people.delimiter: ${shown}`) as unknown,
+      });
+      // With the setting it names, the file reads.
+      const [record] = await all(connector({ delimiter: configured, objects: { people: { id, delimiter: real } } }), 'people');
+      expect(record!.id).toBe(String(columns.indexOf(id)));
+    }
+  });
+
   it('points a missing id column at source.objects.X.id, listing the columns', async () => {
     await writeFile(join(dir, 'people.csv'), 'Person - ID,Person - Name\n1,Anna\n');
     await expect(connector({ objects: { people: { id: 'ID' } } }).describe()).rejects.toMatchObject({
