@@ -5,6 +5,7 @@ import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { CSV_DELIMITERS, csvConnectionSchema, localeSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
+import { AMBIGUOUS_DOTS, detectNumberForm } from './locale.js';
 import {
   conventionReference,
   detectCreatedColumn,
@@ -23,7 +24,7 @@ import {
   readNumber,
   type ValueStyle,
 } from './detect.js';
-import { AMBIGUOUS_DOTS, DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectNumberForm, localeDateStyle, localeNumberStyle } from './locale.js';
+import { DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectDecimalComma, localeDateStyle, localeNumberStyle } from './locale.js';
 import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
 
 /** A row the connector skipped: wrong number of cells, broken quoting, or a value of the wrong type. */
@@ -106,6 +107,11 @@ interface Analysis {
 const DEFAULT_PAGE = 1000;
 /** `31.12.2024`, `12/31/2024 14:05`: a date whose order only a locale can tell. */
 const NUMERIC_DATE = /^\d{1,2}[./-]\d{1,2}[./-]\d{4}\b/;
+
+/** For a numeric date read without a locale: the setting that reads it. */
+function numericDateHint(text: string): string {
+  return NUMERIC_DATE.test(text) ? " (a numeric date such as 31.12.2024 is read only under a locale: set the file's locale, e.g. de-DE, or sourceLocale)" : '';
+}
 const MAX_PAGE = 10_000;
 const FILE_EXTENSIONS = new Set(['.csv', '.tsv']);
 
@@ -426,11 +432,7 @@ export class CsvConnector implements Connector {
       throw new RowError(`Column "${column.name}": ${describeValue(cell)} is not ${what}${how}`, column.name, cell);
     };
     const numbers = style.numbers ? ` (${describeNumberStyle(style.numbers)})` : '';
-    const dates = style.dates
-      ? ` (${describeDateStyle(style.dates)})`
-      : NUMERIC_DATE.test(text)
-        ? ' (a numeric date such as 31.12.2024 is read only under a locale: set the file\'s locale, e.g. de-DE, or sourceLocale)'
-        : '';
+    const dates = style.dates ? ` (${describeDateStyle(style.dates)})` : '';
     switch (column.type) {
       case 'integer':
         return readInteger(text, style) ?? fail('an integer', numbers);
@@ -439,9 +441,9 @@ export class CsvConnector implements Connector {
       case 'boolean':
         return parseBoolean(text) ?? fail('a boolean');
       case 'date':
-        return readDate(text, style) ?? fail('a date', dates);
+        return readDate(text, style) ?? fail('a date', dates || numericDateHint(text));
       case 'datetime':
-        return readInstant(text, style) ?? fail('a date-time', dates);
+        return readInstant(text, style) ?? fail('a date-time', dates || numericDateHint(text));
       case 'reference':
         return text;
       case 'reference-list': {
@@ -679,10 +681,9 @@ export class CsvConnector implements Connector {
       style.numbers = localeNumberStyle(locale);
       style.dates = localeDateStyle(locale);
     } else if (delimiter === ';') {
-      const form = detectNumberForm(sampled);
-      if (form === 'comma') style.numbers = DECIMAL_COMMA;
+      if (detectDecimalComma(sampled)) style.numbers = DECIMAL_COMMA;
       // `1.234` with nothing to tell 1.234 from 1234: such values stay text, never silently 1.234.
-      else if (form === 'ambiguous') style.numbers = AMBIGUOUS_DOTS;
+      else if (detectNumberForm(sampled) === 'ambiguous') style.numbers = AMBIGUOUS_DOTS;
     }
     return style;
   }
