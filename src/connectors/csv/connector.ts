@@ -5,6 +5,7 @@ import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { CSV_DELIMITERS, csvConnectionSchema, localeSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
+import { AMBIGUOUS_DOTS, detectNumberForm } from './locale.js';
 import {
   conventionReference,
   detectCreatedColumn,
@@ -109,6 +110,13 @@ interface Analysis {
 }
 
 const DEFAULT_PAGE = 1000;
+/** `31.12.2024`, `12/31/2024 14:05`: a date whose order only a locale can tell. */
+const NUMERIC_DATE = /^\d{1,2}[./-]\d{1,2}[./-]\d{4}\b/;
+
+/** For a numeric date read without a locale: the setting that reads it. */
+function numericDateHint(text: string): string {
+  return NUMERIC_DATE.test(text) ? " (a numeric date such as 31.12.2024 is read only under a locale: set the file's locale, e.g. de-DE, or sourceLocale)" : '';
+}
 const MAX_PAGE = 10_000;
 const FILE_EXTENSIONS = new Set(['.csv', '.tsv']);
 
@@ -443,9 +451,9 @@ export class CsvConnector implements Connector {
       case 'boolean':
         return parseBoolean(text) ?? fail('a boolean');
       case 'date':
-        return readDate(text, style) ?? fail('a date', dates);
+        return readDate(text, style) ?? fail('a date', dates || numericDateHint(text));
       case 'datetime':
-        return readInstant(text, style) ?? fail('a date-time', dates);
+        return readInstant(text, style) ?? fail('a date-time', dates || numericDateHint(text));
       case 'reference':
         return column.normalise ? column.normalise(text) : text;
       case 'reference-list': {
@@ -682,7 +690,8 @@ export class CsvConnector implements Connector {
   /**
    * How a file's values are read. The zone is the project's one `sourceTimeZone`. The locale is the file's
    * own, else the connection's, else the project's `sourceLocale`; without any, a `;`-delimited file whose
-   * numbers are unambiguously written with decimal commas (a German Excel re-save) is read as such.
+   * numbers are unambiguously written with decimal commas (a German Excel re-save) is read as such, and one
+   * whose `1.234`-like values could be either form keeps those as text.
    * Numeric dates in the locale's order (`31.12.2024`) are read only under a locale: detection never guesses
    * a date order.
    */
@@ -692,8 +701,10 @@ export class CsvConnector implements Connector {
     if (locale !== undefined) {
       style.numbers = localeNumberStyle(locale);
       style.dates = localeDateStyle(locale);
-    } else if (delimiter === ';' && detectDecimalComma(sampled)) {
-      style.numbers = DECIMAL_COMMA;
+    } else if (delimiter === ';') {
+      if (detectDecimalComma(sampled)) style.numbers = DECIMAL_COMMA;
+      // `1.234` with nothing to tell 1.234 from 1234: such values stay text, never silently 1.234.
+      else if (detectNumberForm(sampled) === 'ambiguous') style.numbers = AMBIGUOUS_DOTS;
     }
     return style;
   }

@@ -18,6 +18,11 @@ export interface NumberStyle {
   /** Digits in the last group (3) and in the groups before it (3; 2 for en-IN's 12,34,567). */
   primary: number;
   secondary: number;
+  /**
+   * Plain form (`.` decimal, no grouping), but refusing `1.234` / `12.345.678`: a `;`-delimited file whose
+   * numbers could be either form. Such values stay text rather than being read as 1.234.
+   */
+  ambiguous?: boolean;
 }
 
 export type DateOrder = 'dmy' | 'mdy' | 'ymd';
@@ -51,6 +56,11 @@ export function localeNumberStyle(locale: string): NumberStyle {
 /** The style a detected decimal-comma file uses: `,` decimal, `.` grouping by thousands. */
 export const DECIMAL_COMMA: NumberStyle = { source: 'detected decimal comma', decimal: ',', groups: ['.'], primary: 3, secondary: 3 };
 
+/** A `;` file with `1.234`-like numbers and nothing to tell which form it uses. */
+export const AMBIGUOUS_DOTS: NumberStyle = { source: 'no locale', decimal: '.', groups: [], primary: 3, secondary: 3, ambiguous: true };
+
+const GROUPED_LOOKING = /^[+-]?\d{1,3}(\.\d{3})+$/;
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -75,6 +85,7 @@ function unminus(value: string): string {
 
 /** `1.234,56` under de-DE -> 1234.56; undefined when the text is not a number written in that style. */
 export function parseStyledNumber(value: string, style: NumberStyle): number | undefined {
+  if (style.ambiguous && GROUPED_LOOKING.test(unminus(value))) return undefined;
   const match = numberPattern(style).exec(unminus(value));
   if (!match || (match[2] === undefined && match[3] === undefined)) return undefined;
   const digits = (match[2] ?? '0').replace(/\D/g, '');
@@ -84,6 +95,7 @@ export function parseStyledNumber(value: string, style: NumberStyle): number | u
 
 /** An integer written in the style (grouping allowed, no decimals, no leading zero: zip codes stay text). */
 export function parseStyledInteger(value: string, style: NumberStyle): number | undefined {
+  if (style.ambiguous && GROUPED_LOOKING.test(unminus(value))) return undefined;
   const match = numberPattern(style).exec(unminus(value));
   if (!match || match[2] === undefined || match[3] !== undefined) return undefined;
   const digits = match[2].replace(/\D/g, '');
@@ -94,6 +106,9 @@ export function parseStyledInteger(value: string, style: NumberStyle): number | 
 
 /** How the style reads, for error messages. */
 export function describeNumberStyle(style: NumberStyle): string {
+  if (style.ambiguous) {
+    return 'this ";" file gives no sign whether "." is a decimal mark or groups thousands: set the file\'s locale (e.g. de-DE) or sourceLocale';
+  }
   const name = (char: string) => (char === ' ' ? 'a space' : `"${char}"`);
   const groups = style.groups.length > 0 ? `${name(style.groups[0]!)} groups digits, ` : '';
   return `read as ${style.source}: ${groups}${name(style.decimal)} is the decimal mark`;
@@ -106,20 +121,32 @@ const COMMA_DECIMAL = /\d,\d/;
 const DOT_FORM = /^[+-]?\d*\.\d+$/;
 
 /**
- * Whether a `;`-delimited file writes decimal commas: some column's values all fit `1.234,56` form with at
- * least one decimal comma, and no column's values are unambiguous dot decimals (`12.5`, `0.25`: a `.` not
- * followed by exactly three digits). Integers, dates (`31.12.2024`) and ids fit both and decide nothing.
+ * How a `;`-delimited file without a locale writes its numbers, from the sampled values of its columns:
+ * - `comma`: some column's values all fit `1.234,56` form with at least one decimal comma, and no column's
+ *   values are unambiguous dot decimals (`12.5`, `0.25`: a `.` not followed by exactly three digits);
+ * - `dot`: some column holds unambiguous dot decimals;
+ * - `ambiguous`: neither, but some column holds `1.234`-like values, which read as 1.234 or as 1234;
+ * - `plain`: nothing to decide (integers, ids and dates such as `31.12.2024` fit both forms).
  */
-export function detectDecimalComma(columns: string[][]): boolean {
+export function detectNumberForm(columns: string[][]): 'comma' | 'dot' | 'ambiguous' | 'plain' {
   let comma = false;
+  let grouped = false;
   for (const values of columns) {
     if (values.length === 0) continue;
-    if (values.every((value) => COMMA_FORM.test(value)) && values.some((value) => COMMA_DECIMAL.test(value))) comma = true;
     if (values.every((value) => DOT_FORM.test(value) || /^[+-]?\d+$/.test(value)) && values.some((value) => DOT_FORM.test(value) && !COMMA_FORM.test(value))) {
-      return false;
+      return 'dot';
+    }
+    if (values.every((value) => COMMA_FORM.test(value))) {
+      if (values.some((value) => COMMA_DECIMAL.test(value))) comma = true;
+      else if (values.some((value) => GROUPED_LOOKING.test(value))) grouped = true;
     }
   }
-  return comma;
+  return comma ? 'comma' : grouped ? 'ambiguous' : 'plain';
+}
+
+/** Whether a `;`-delimited file writes decimal commas unambiguously (detectNumberForm says `comma`). */
+export function detectDecimalComma(columns: string[][]): boolean {
+  return detectNumberForm(columns) === 'comma';
 }
 
 // ---- dates ---------------------------------------------------------------------------------------------

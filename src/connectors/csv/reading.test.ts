@@ -9,7 +9,7 @@ import { findField, findObject } from '../../core/schema.js';
 import { createSourceConnector } from '../registry.js';
 import { detectCreatedColumn, detectModifiedColumn } from './detect.js';
 import { createCsvConnector, type CsvConnector } from './index.js';
-import { detectDecimalComma, localeDateStyle, localeDateToIso, localeNumberStyle, parseStyledInteger, parseStyledNumber } from './locale.js';
+import { detectDecimalComma, detectNumberForm, localeDateStyle, localeDateToIso, localeNumberStyle, parseStyledInteger, parseStyledNumber } from './locale.js';
 
 /** Issue 12, "Read the export as it is": the zone, references, per-file form, locales, modified columns. */
 
@@ -199,6 +199,32 @@ describe('a delimiter and an encoding per file', () => {
     });
   });
 
+  it('names the delimiter a header is really split by, whichever was configured (property)', async () => {
+    const delimiters = [',', ';', '\t', '|'] as const;
+    const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 _-]{0,11}$/).map((text) => text.trim()).filter((text) => text.length > 0);
+    const cases = fc.sample(
+      fc.record({
+        columns: fc.uniqueArray(name, { minLength: 2, maxLength: 6 }),
+        real: fc.constantFrom(...delimiters),
+        configured: fc.constantFrom(...delimiters),
+        pick: fc.nat(),
+      }).filter((entry) => entry.real !== entry.configured),
+      { numRuns: 40, seed: 12 },
+    );
+    for (const { columns, real, configured, pick } of cases) {
+      const id = columns[pick % columns.length]!;
+      await writeFile(join(dir, 'people.csv'), `${columns.join(real)}\n${columns.map((_, index) => index).join(real)}\n`);
+      const shown = real === '\t' ? '"\\t"' : `"${real}"`;
+      await expect(connector({ delimiter: configured, objects: { people: { id } } }).describe()).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`the file looks delimited by ${shown} — set source.objects.people.delimiter: ${shown}`) as unknown,
+      });
+      // With the setting it names, the file reads.
+      const [record] = await all(connector({ delimiter: configured, objects: { people: { id, delimiter: real } } }), 'people');
+      expect(record!.id).toBe(String(columns.indexOf(id)));
+    }
+  });
+
   it('points a missing id column at source.objects.X.id, listing the columns', async () => {
     await writeFile(join(dir, 'people.csv'), 'Person - ID,Person - Name\n1,Anna\n');
     await expect(connector({ objects: { people: { id: 'ID' } } }).describe()).rejects.toMatchObject({
@@ -252,6 +278,11 @@ describe('decimal commas and day-first dates', () => {
     expect(alpha!.fields).toMatchObject({ 'Deal - Value': 1234.56, 'Deal - Weight': 1234, 'Deal - Close date': '31.12.2024' });
     // No modified column without a locale: `31.12.2024 14:05` is not a date-time Ferry guesses at.
     expect(deals.modifiedField).toBeUndefined();
+    const configured = connector({ objects: { deals: { id: 'Deal - ID', updatedAt: 'Deal - Update time' } } });
+    await all(configured, 'deals');
+    expect(configured.takeReadErrors()[0]!.message).toBe(
+      'deals.csv line 2: Column "Deal - Update time": "31.12.2024 14:05" is not a date-time (a numeric date such as 31.12.2024 is read only under a locale: set the file\'s locale, e.g. de-DE, or sourceLocale)',
+    );
   });
 
   it('does not detect decimal commas when a column holds dot decimals, or outside ; files', async () => {
@@ -260,6 +291,31 @@ describe('decimal commas and day-first dates', () => {
     const csv = connector();
     expect((await all(csv, 'mixed'))[0]!.fields).toEqual({ id: '1', price: '3,5', rate: 12.5 });
     expect((await all(csv, 'comma'))[0]!.fields).toEqual({ id: '1', price: '3,5' });
+  });
+
+  it('keeps 1.234-like numbers of a ; file as text when nothing tells 1.234 from 1234', async () => {
+    await writeFile(join(dir, 'deals.csv'), 'id;value;count\n1;1.500;3\n2;750;4\n');
+    const csv = connector();
+    expect(findField(findObject(await csv.describe(), 'deals')!, 'value')!.type).toBe('string');
+    expect((await all(csv, 'deals')).map((record) => [record.fields.value, record.fields.count])).toEqual([
+      ['1.500', 3],
+      ['750', 4],
+    ]);
+    const typed = connector({ objects: { deals: { fields: { value: { type: 'number' } } } } });
+    await all(typed, 'deals');
+    expect(typed.takeReadErrors().map((error) => error.message)).toEqual([
+      'deals.csv line 2: Column "value": "1.500" is not a number (this ";" file gives no sign whether "." is a decimal mark or groups thousands: set the file\'s locale (e.g. de-DE) or sourceLocale)',
+    ]);
+    // Under a locale it is read, and a dot decimal elsewhere in the file settles it the other way.
+    expect((await all(connector({}, { locale: 'de-DE' }), 'deals'))[0]!.fields.value).toBe(1500);
+    await writeFile(join(dir, 'deals.csv'), 'id;value;rate\n1;1.500;0.25\n');
+    expect((await all(connector(), 'deals'))[0]!.fields).toMatchObject({ value: 1.5, rate: 0.25 });
+    expect([detectNumberForm([['1.500', '7']]), detectNumberForm([['12']]), detectNumberForm([['1.5'], ['1,5']]), detectNumberForm([['1,5'], ['1.500']])]).toEqual([
+      'ambiguous',
+      'plain',
+      'dot',
+      'comma',
+    ]);
   });
 
   it('fails a value that does not fit the locale, saying how it was read', async () => {
