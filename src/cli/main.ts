@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { boundHeapGrowth } from '../core/heap.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerFieldsCommand } from './commands/fields.js';
 import { registerLedgerCommands } from './commands/ledger.js';
 import { registerProjectCommands } from './commands/project.js';
 import { registerRunCommands } from './commands/run.js';
@@ -46,6 +47,7 @@ export function buildProgram(context: CommandContext): Command {
     .allowExcessArguments(false);
 
   registerProjectCommands(program, context);
+  registerFieldsCommand(program, context);
   registerRunCommands(program, context);
   registerLedgerCommands(program, context);
   registerSampleDataCommand(program, context);

@@ -18,6 +18,8 @@ const table: [MatchKeyKind, FieldValue | FieldValue[], string | undefined][] = [
   ['domain', 'WWW.EXAMPLE.COM', 'example.com'],
   ['domain', 'example.com.', 'example.com'],
   ['domain', 'jane@Example.com', 'example.com'],
+  ['domain', 'Jane Doe <jane@Example.com>', 'example.com'],
+  ['domain', 'mailto:jane@example.com', 'example.com'],
   ['domain', 'example', undefined],
   ['domain', 'localhost:3000', undefined],
   ['domain', '', undefined],
