@@ -919,6 +919,9 @@ export class Ledger extends LedgerStore {
       dialect = 'postgres';
       shown = redactUrl(location);
       const pool = new pg.Pool({ connectionString: location, max: 4 });
+      // An idle connection the server drops (a restart, an administrator's terminate) must not crash the
+      // process with an unhandled 'error' event; the pool replaces it and the next statement reconnects.
+      pool.on('error', () => undefined);
       kysely = new Kysely<LedgerDatabase>({ dialect: new PostgresDialect({ pool }) });
     } else {
       dialect = 'sqlite';
