@@ -1,0 +1,250 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isFerryError } from '../../src/core/errors.js';
+import type { Ledger } from '../../src/ledger/index.js';
+import { copyField, objectMapping } from '../../src/project/project-file.js';
+import type { ProjectFile } from '../../src/project/types.js';
+import { at, BACKENDS, count, createSeededFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
+
+/*
+ * Routing (docs/concepts.md, "Routing records"): one source object, `activities`, goes to two target
+ * objects by its type (Call -> calls, Meeting -> meetings), tasks go nowhere, and notes of activities
+ * refer to the calls. Each mapping has its own links, counts, failures and journal in the ledger.
+ */
+
+function extraDdl(backend: Backend): { source: string[]; target: string[] } {
+  const id = backend === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'SERIAL PRIMARY KEY';
+  const ts = backend === 'sqlite' ? 'TEXT' : 'TIMESTAMPTZ';
+  return {
+    source: [
+      `CREATE TABLE activities (id INTEGER PRIMARY KEY, type TEXT, subject TEXT, contact_id INTEGER REFERENCES contacts(id), updated_at ${ts})`,
+      `CREATE TABLE activity_notes (id INTEGER PRIMARY KEY, body TEXT, activity_id INTEGER REFERENCES activities(id), updated_at ${ts})`,
+    ],
+    target: [
+      `CREATE TABLE calls (id ${id}, subject TEXT NOT NULL, contact_id INTEGER REFERENCES contacts(id), created_at ${ts}, updated_at ${ts})`,
+      `CREATE TABLE meetings (id ${id}, title TEXT NOT NULL, contact_id INTEGER REFERENCES contacts(id), created_at ${ts}, updated_at ${ts})`,
+      `CREATE TABLE call_notes (id ${id}, body TEXT, call_id INTEGER REFERENCES calls(id), created_at ${ts}, updated_at ${ts})`,
+    ],
+  };
+}
+
+/** 1, 3, 6 are calls (6 written " call "), 2, 5, 7 meetings (7 without a subject: it fails), 4 a task (left out). */
+async function seedActivities(fixture: Fixture): Promise<void> {
+  const t = at(0);
+  await fixture.source.run(
+    `INSERT INTO activities (id, type, subject, contact_id, updated_at) VALUES
+     (1, 'Call', 'Intro call', 1, ?), (2, 'Meeting', 'Kick-off', 1, ?), (3, 'Call', 'Follow-up', 2, ?), (4, 'Task', 'Send offer', 2, ?),
+     (5, 'Meeting', 'Review', 3, ?), (6, ' call ', 'Check-in', NULL, ?), (7, 'Meeting', NULL, 3, ?)`,
+    [t, t, t, t, t, t, t],
+  );
+  await fixture.source.run(`INSERT INTO activity_notes (id, body, activity_id, updated_at) VALUES (1, 'Went well', 1, ?), (2, 'Agenda attached', 2, ?)`, [t, t]);
+}
+
+function routedProject(fixture: Fixture, keys: { calls: string; meetings: string } = { calls: 'calls', meetings: 'meetings' }): ProjectFile {
+  return {
+    ...fixture.project,
+    objects: [
+      ...fixture.project.objects,
+      objectMapping({ key: keys.calls, source: 'activities', target: 'calls', where: { type: ['Call'] }, fields: [copyField('subject'), copyField('contact_id')] }),
+      objectMapping({ key: keys.meetings, source: 'activities', target: 'meetings', where: { type: ['Meeting'] }, fields: [copyField('subject', 'title'), copyField('contact_id')] }),
+      objectMapping({ source: 'activity_notes', target: 'call_notes', fields: [copyField('body'), copyField('activity_id', 'call_id')] }),
+    ].map((mapping) => (keys.calls === 'activities' && mapping.key === 'activities' ? { ...mapping, key: undefined } : mapping)),
+  };
+}
+
+async function rows(fixture: Fixture, table: string): Promise<Record<string, unknown>[]> {
+  return fixture.target.all(`SELECT * FROM ${table} ORDER BY id`);
+}
+
+async function targetId(ledger: Ledger, object: string, sourceId: string): Promise<string | null> {
+  return (await ledger.getLink(object, sourceId))?.targetId ?? null;
+}
+
+for (const backend of BACKENDS) {
+  describe(`routing one source object to several target objects on ${backend}`, () => {
+    let fixture: Fixture;
+    let project: ProjectFile;
+
+    beforeEach(async () => {
+      fixture = await createSeededFixture(backend);
+      const ddl = extraDdl(backend);
+      for (const statement of ddl.source) await fixture.source.run(statement);
+      for (const statement of ddl.target) await fixture.target.run(statement);
+      await seedActivities(fixture);
+      project = routedProject(fixture);
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    const run = <T>(work: (session: Awaited<ReturnType<Fixture['open']>>) => Promise<T>, override: ProjectFile = project) =>
+      fixture.withSession((session) => work(session as Awaited<ReturnType<Fixture['open']>>), override);
+
+    it('full, retry, delta with a type change, scan-all, verify and undo', async () => {
+      const full = await run(({ engine }) => engine.migrate());
+      expect(full.status).toBe('completed_with_failures');
+      expect(full.counts.calls).toMatchObject({ read: 7, created: 3, filtered: 4, failed: 0 });
+      expect(full.counts.meetings).toMatchObject({ read: 7, created: 2, filtered: 4, failed: 1 });
+      // The source object's name is no mapping's ledger key here: nothing is kept under it.
+      expect(full.counts.activities).toBeUndefined();
+      expect((await rows(fixture, 'calls')).map((row) => row.subject)).toEqual(['Intro call', 'Follow-up', 'Check-in']);
+      expect((await rows(fixture, 'meetings')).map((row) => row.title)).toEqual(['Kick-off', 'Review']);
+
+      await run(async ({ ledger }) => {
+        expect(await ledger.countLinks('calls')).toBe(3);
+        expect(await ledger.countLinks('meetings')).toBe(2);
+        expect(await ledger.countLinks('activities')).toBe(0);
+        expect(await targetId(ledger, 'meetings', '1')).toBeNull();
+        // The note of a call refers to its call; the note of a meeting cannot (call_id refers to calls).
+        const [went, agenda] = await rows(fixture, 'call_notes');
+        expect(String(went!.call_id)).toBe(await targetId(ledger, 'calls', '1'));
+        expect(agenda!.call_id).toBeNull();
+        const failures = await ledger.listFailures({ runId: full.runId });
+        expect(failures.map((failure) => [failure.object, failure.sourceId, failure.code, failure.severity])).toEqual(
+          expect.arrayContaining([
+            ['meetings', '7', expect.any(String), 'error'],
+            ['activity_notes', '2', 'REFERENCE_MISSING', 'warning'],
+          ]),
+        );
+        expect(failures.filter((failure) => failure.severity === 'error')).toHaveLength(1);
+      });
+
+      // retry: the failed meeting, once its subject is fixed in the source.
+      await fixture.source.run(`UPDATE activities SET subject = 'Planning', updated_at = ? WHERE id = 7`, [at(1)]);
+      const retry = await run(({ engine }) => engine.retry(full.runId));
+      expect(retry.status).toBe('completed');
+      expect(retry.counts.meetings).toMatchObject({ created: 1, failed: 0 });
+      expect((await rows(fixture, 'meetings')).map((row) => row.title)).toEqual(['Kick-off', 'Review', 'Planning']);
+
+      const verified = await run(({ engine }) => engine.verify());
+      expect(verified.issues).toEqual([]);
+      expect(verified.objects.calls).toMatchObject({ checked: 3, notMigrated: 0 });
+      expect(verified.objects.meetings).toMatchObject({ checked: 3, notMigrated: 0 });
+
+      // delta: activity 1 becomes a meeting, the task becomes a call.
+      const hwm = await run(async ({ ledger }) => (await ledger.requireRun(retry.runId)).highWaterMark!);
+      const later = new Date(Date.parse(hwm) + 3_600_000).toISOString();
+      await fixture.source.run(`UPDATE activities SET type = 'Meeting', updated_at = ? WHERE id = 1`, [later]);
+      await fixture.source.run(`UPDATE activities SET type = 'CALL', updated_at = ? WHERE id = 4`, [later]);
+      const callOfOne = await run(({ ledger }) => targetId(ledger, 'calls', '1'));
+      const delta = await run(({ engine }) => engine.delta({ createNew: true, updateChanged: true }));
+      expect(delta.status).toBe('completed');
+      expect(delta.counts.calls).toMatchObject({ created: 1, filtered: 1, updated: 0 });
+      expect(delta.counts.meetings).toMatchObject({ created: 1, filtered: 1 });
+      // Ferry never deletes: the call written from activity 1 is left, and a meeting is written for it.
+      expect((await rows(fixture, 'calls')).map((row) => row.subject)).toEqual(['Intro call', 'Follow-up', 'Check-in', 'Send offer']);
+      expect((await rows(fixture, 'meetings')).map((row) => row.title)).toEqual(['Kick-off', 'Review', 'Planning', 'Intro call']);
+      await run(async ({ ledger }) => {
+        expect(await targetId(ledger, 'calls', '1')).toBe(callOfOne);
+        expect(await targetId(ledger, 'meetings', '1')).not.toBeNull();
+        const moved = await ledger.listFailures({ runId: delta.runId, code: 'ROUTE_CHANGED' });
+        expect(moved).toHaveLength(1);
+        expect(moved[0]).toMatchObject({ object: 'calls', sourceId: '1', severity: 'warning', field: 'type', value: JSON.stringify('Meeting') });
+        expect(moved[0]!.message).toBe(
+          `activities 1 no longer passes the filter of calls (type: Call): the calls record ${callOfOne} written from it is left as it is (Ferry never deletes); it is now taken by meetings (meetings), which writes it as a record of its own`,
+        );
+      });
+
+      // scan-all reads everything again: nothing changed, the moved record's warning stays one open warning.
+      const scan = await run(({ engine }) => engine.delta({ createNew: true, updateChanged: true, scanAll: true }));
+      expect(scan.counts.calls).toMatchObject({ read: 7, unchanged: 3, filtered: 4, created: 0, updated: 0 });
+      expect(scan.counts.meetings).toMatchObject({ read: 7, unchanged: 4, filtered: 3, created: 0, updated: 0 });
+      await run(async ({ ledger }) => {
+        expect(await ledger.listFailures({ unresolved: true, code: 'ROUTE_CHANGED' })).toHaveLength(1);
+      });
+      const after = await run(({ engine }) => engine.verify());
+      expect(after.issues).toEqual([]);
+      expect(after.objects.calls).toMatchObject({ checked: 3 });
+      expect(after.objects.meetings).toMatchObject({ checked: 4 });
+
+      // A retry of the delta leaves the moved record alone (the new mapping wrote it).
+      const retryDelta = await run(({ engine }) => engine.retry(delta.runId));
+      expect(retryDelta.status).toBe('completed');
+      expect(Object.values(retryDelta.counts).reduce((sum, counts) => sum + counts.read + counts.created + counts.updated, 0)).toBe(0);
+
+      // --rerun preview counts per mapping.
+      const preview = await run(({ engine }) => engine.rerunPreview());
+      expect(preview.calls).toEqual({ delete: 4, keep: expect.any(Number) });
+      expect(preview.meetings!.delete + preview.meetings!.keep).toBe(4);
+
+      // undo the delta: its meeting and its call go, the older call of activity 1 stays.
+      const undo = await run(({ engine }) => engine.undo(delta.runId));
+      expect(undo.status).toBe('completed');
+      expect(undo.counts.calls).toMatchObject({ deleted: 1 });
+      expect(undo.counts.meetings).toMatchObject({ deleted: 1 });
+      expect((await rows(fixture, 'calls')).map((row) => row.subject)).toEqual(['Intro call', 'Follow-up', 'Check-in']);
+      expect((await rows(fixture, 'meetings')).map((row) => row.title)).toEqual(['Kick-off', 'Review', 'Planning']);
+      await run(async ({ ledger }) => {
+        expect(await targetId(ledger, 'calls', '1')).toBe(callOfOne);
+        expect(await ledger.getLink('meetings', '1')).toBeUndefined();
+        expect(await ledger.getLink('calls', '4')).toBeUndefined();
+      });
+    });
+
+    it('a record that moves back to its first mapping is updated there and its warning settled', async () => {
+      await run(({ engine }) => engine.migrate());
+      const full = await run(async ({ ledger }) => (await ledger.lastWindowRun('creates'))!);
+      const t1 = new Date(Date.parse(full.highWaterMark!) + 3_600_000).toISOString();
+      await fixture.source.run(`UPDATE activities SET type = 'Meeting', updated_at = ? WHERE id = 3`, [t1]);
+      await run(({ engine }) => engine.delta({ createNew: true, updateChanged: true }));
+      const t2 = new Date(Date.parse(t1) + 3_600_000).toISOString();
+      await fixture.source.run(`UPDATE activities SET type = 'Call', subject = 'Follow-up 2', updated_at = ? WHERE id = 3`, [t2]);
+      const back = await run(({ engine }) => engine.delta({ createNew: true, updateChanged: true }));
+      expect(back.counts.calls).toMatchObject({ updated: 1, created: 0 });
+      expect(back.counts.meetings).toMatchObject({ filtered: 1 });
+      const calls = await rows(fixture, 'calls');
+      expect(calls.map((row) => row.subject)).toEqual(['Intro call', 'Follow-up 2', 'Check-in']);
+      await run(async ({ ledger }) => {
+        expect((await ledger.listFailures({ unresolved: true, code: 'ROUTE_CHANGED', object: 'calls' })).map((failure) => failure.sourceId)).toEqual([]);
+        expect((await ledger.listFailures({ unresolved: true, code: 'ROUTE_CHANGED', object: 'meetings' })).map((failure) => failure.sourceId)).toEqual(['3']);
+      });
+    });
+
+    it('a demo samples each mapping from the records its filter takes', async () => {
+      const demo = await run(({ engine }) => engine.demo({ sampleSize: 2 }));
+      expect(demo.counts.calls).toMatchObject({ created: 2, failed: 0 });
+      expect(demo.counts.meetings).toMatchObject({ created: 2, failed: 0 });
+      expect(await count(fixture.target, 'calls')).toBe(2);
+      expect(await count(fixture.target, 'meetings')).toBe(2);
+      // The notes' sample refers to activities 1 and 2: each goes to the mapping that takes it.
+      expect(demo.counts.calls!.filtered).toBe(0);
+      const full = await run(({ engine }) => engine.migrate());
+      expect(full.counts.calls).toMatchObject({ created: 1 });
+      expect(await count(fixture.target, 'calls')).toBe(3);
+    });
+
+    it('a dry run counts what each mapping would write', async () => {
+      const dry = await run(({ engine }) => engine.migrate({ dryRun: true }));
+      expect(dry.counts.calls).toMatchObject({ created: 3, filtered: 4 });
+      // Meeting 7 lacks its title: the database says so only when written.
+      expect(dry.counts.meetings).toMatchObject({ created: 3, filtered: 4 });
+      expect(await count(fixture.target, 'calls')).toBe(0);
+    });
+
+    it('a source routed after an earlier run keeps its records when one mapping keeps the source name, and stops before any write otherwise', async () => {
+      const single: ProjectFile = {
+        ...project,
+        objects: project.objects.filter((mapping) => mapping.target !== 'meetings').map((mapping) => (mapping.target === 'calls' ? { ...mapping, key: undefined } : mapping)),
+      };
+      const first = await run(({ engine }) => engine.migrate(), single);
+      expect(first.counts.activities).toMatchObject({ created: 3, filtered: 4 });
+
+      let caught: unknown;
+      try {
+        await run(({ engine }) => engine.delta({ createNew: true, updateChanged: true }), project);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isFerryError(caught) && caught.code).toBe('CONFIG_INVALID');
+      expect((caught as Error).message).toBe(
+        'The ledger holds 3 record(s) of activities written before it was routed to calls, meetings: name the entry under objects that should keep them "activities" (for example rename calls to activities), so they are updated instead of created again.',
+      );
+      expect(await count(fixture.target, 'meetings')).toBe(0);
+
+      const kept = routedProject(fixture, { calls: 'activities', meetings: 'meetings' });
+      const delta = await run(({ engine }) => engine.delta({ createNew: true, updateChanged: true, scanAll: true }), kept);
+      expect(delta.counts.activities).toMatchObject({ created: 0, unchanged: 3 });
+      expect(delta.counts.meetings).toMatchObject({ created: 2, failed: 1 });
+      expect(await count(fixture.target, 'calls')).toBe(3);
+    });
+  });
+}
