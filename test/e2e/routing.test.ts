@@ -1,4 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isFerryError } from '../../src/core/errors.js';
 import type { Ledger } from '../../src/ledger/index.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
@@ -248,3 +255,78 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+/** The real CLI (a child process, as in cli.test.ts) on a CSV export whose activities go to two tables. */
+describe('routing a CSV export through the CLI', () => {
+  const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+  const ENTRY = join(ROOT, 'src', 'cli', 'entry.ts');
+  const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  let dir: string;
+
+  const ferry = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((done) => {
+      execFile(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 }, (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  const yaml = (meetings: string) => `version: 1
+source: { connector: csv, path: export }
+target: { connector: sql, dialect: sqlite, path: target.db }
+state: .ferry/state.db
+objects:
+  calls:
+    source: activities
+    where: { Type: Call }
+    fields: { Subject: subject }
+  meetings:
+    source: activities
+    where: ${meetings}
+    fields: { Subject: title }
+`;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-routing-cli-'));
+    mkdirSync(join(dir, 'export'));
+    writeFileSync(
+      join(dir, 'export', 'activities.csv'),
+      'id,Type,Subject,updated_at\n1,Call,Intro call,2026-01-01T00:00:00Z\n2,Meeting,Kick-off,2026-01-01T00:00:00Z\n3,meeting ,Review,2026-01-01T00:00:00Z\n4,Task,Send offer,2026-01-01T00:00:00Z\n5,"broken,2026-01-01T00:00:00Z\n',
+    );
+    const db = new SqliteDatabase(join(dir, 'target.db'));
+    db.exec('CREATE TABLE calls (id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL); CREATE TABLE meetings (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL);');
+    db.close();
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('check names a where field the export lacks and warns about overlapping filters', async () => {
+    writeFileSync(join(dir, 'ferry.yaml'), yaml('{ type: Meeting }'));
+    const wrong = await ferry('check');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toContain('error activities.type: meetings (activities → meetings): the row filter (where) reads activities.type, which does not exist (did you mean "Type"?) [WHERE_UNKNOWN_FIELD]');
+
+    writeFileSync(join(dir, 'ferry.yaml'), yaml('{ Type: [Meeting, Call] }'));
+    const overlap = await ferry('check');
+    expect(overlap.code, overlap.stdout + overlap.stderr).toBe(0);
+    expect(overlap.stdout).toContain('warning activities: calls (activities → calls) takes Type: Call and meetings (activities → meetings) takes Type: Meeting or Call: a record both take is written by both');
+  });
+
+  it('migrate routes each row, counts the rest as filtered, and reports the broken row once', async () => {
+    writeFileSync(join(dir, 'ferry.yaml'), yaml('{ Type: Meeting }'));
+    const run = await ferry('migrate', '--json');
+    const result = JSON.parse(run.stdout) as { counts: Record<string, { read: number; created: number; filtered: number; failed: number }>; failures: { total: number; byCode: Record<string, number> } };
+    expect(result.counts.calls).toMatchObject({ read: 4, created: 1, filtered: 3 });
+    expect(result.counts.meetings).toMatchObject({ read: 4, created: 2, filtered: 2, failed: 0 });
+    expect(result.failures.byCode).toEqual({ CSV_ROW_INVALID: 1 });
+    const db = new SqliteDatabase(join(dir, 'target.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT subject FROM calls ORDER BY id').all()).toEqual([{ subject: 'Intro call' }]);
+      expect(db.prepare('SELECT title FROM meetings ORDER BY id').all()).toEqual([{ title: 'Kick-off' }, { title: 'Review' }]);
+    } finally {
+      db.close();
+    }
+    const report = await ferry('report', '1');
+    expect(report.stdout).toMatch(/filtered/);
+  });
+});
