@@ -70,6 +70,8 @@ export class RecordWriter {
   private readonly openFailureObjects = new Set<string>();
   /** The project's ledger keys, in project order (for naming the mappings a routed record moved to). */
   private keys?: string[];
+  /** Per object, the records this run has warned about leaving a mapping (ROUTE_CHANGED). */
+  private readonly routeWarned = new Map<string, Set<string>>();
 
   constructor(
     private readonly state: RunState,
@@ -304,9 +306,17 @@ export class RecordWriter {
     const links = await state.getLinks(plan.object, left.map((record) => record.id));
     const moved = left.filter((record) => links.get(record.id)?.state === 'linked' && links.get(record.id)?.targetId);
     if (moved.length === 0) return taken;
+    // A resumed run reads again the page it was killed in: a warning it recorded then is not recorded twice.
+    let warned = this.routeWarned.get(plan.object);
+    if (!warned) {
+      const own = state.resumed && !state.dryRun ? await state.ledger.listFailures({ runId: state.run.id, object: plan.object, code: 'ROUTE_CHANGED' }) : [];
+      this.routeWarned.set(plan.object, (warned = new Set(own.map((failure) => failure.sourceId))));
+    }
     this.keys ??= ledgerKeys(this.project.objects);
     const others = this.project.objects.map((mapping, index) => ({ mapping, key: this.keys![index]! })).filter((entry) => entry.mapping.source === plan.sourceObject && entry.key !== plan.object);
     for (const record of moved) {
+      if (warned.has(record.id)) continue;
+      warned.add(record.id);
       const now = others.filter((entry) => takesRecord(entry.mapping, record.fields)).map((entry) => `${entry.key} (${entry.mapping.target})`);
       // The first filter field whose value the mapping does not take, with that value.
       const field = Object.keys(plan.mapping.where ?? {}).find((name) => !takesRecord({ where: { [name]: plan.mapping.where![name]! } }, record.fields))!;

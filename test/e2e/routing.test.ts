@@ -185,6 +185,18 @@ for (const backend of BACKENDS) {
         expect(await ledger.getLink('meetings', '1')).toBeUndefined();
         expect(await ledger.getLink('calls', '4')).toBeUndefined();
       });
+
+      // --rerun deletes what Ferry created, the old call of activity 1 with it, and writes each record where its filter sends it now.
+      const rerun = await run(({ engine }) => engine.migrate({ rerun: true }));
+      expect(rerun.status).toBe('completed');
+      expect(rerun.counts.calls).toMatchObject({ deleted: 3, created: 3, filtered: 4 });
+      expect(rerun.counts.meetings).toMatchObject({ deleted: 3, created: 4, filtered: 3 });
+      expect((await rows(fixture, 'calls')).map((row) => row.subject).sort()).toEqual(['Check-in', 'Follow-up', 'Send offer']);
+      expect((await rows(fixture, 'meetings')).map((row) => row.title).sort()).toEqual(['Intro call', 'Kick-off', 'Planning', 'Review']);
+      await run(async ({ ledger }) => {
+        expect(await ledger.listFailures({ unresolved: true, code: 'ROUTE_CHANGED' })).toEqual([]);
+      });
+      expect((await run(({ engine }) => engine.verify())).issues).toEqual([]);
     });
 
     it('a record that moves back to its first mapping is updated there and its warning settled', async () => {
