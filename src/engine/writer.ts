@@ -72,6 +72,8 @@ export class RecordWriter {
   private keys?: string[];
   /** Per object, the records this run has warned about leaving a mapping (ROUTE_CHANGED). */
   private readonly routeWarned = new Map<string, Set<string>>();
+  /** Per object, records with an open ROUTE_CHANGED warning of an earlier run (read once per run). */
+  private readonly routeOpen = new Map<string, Set<string>>();
 
   constructor(
     private readonly state: RunState,
@@ -301,6 +303,7 @@ export class RecordWriter {
     const state = this.state;
     const taken = records.filter((record) => takesRecord(plan.mapping, record.fields));
     const left = records.filter((record) => !takesRecord(plan.mapping, record.fields));
+    await this.settleReturned(plan, taken);
     if (left.length === 0) return taken;
     state.add(plan.object, { filtered: left.length });
     const links = await state.getLinks(plan.object, left.map((record) => record.id));
@@ -331,6 +334,23 @@ export class RecordWriter {
     }
     if (!state.dryRun) await state.commit({ object: plan.object, resolved: moved.map((record) => record.id), resolvedCodes: ['ROUTE_CHANGED'] });
     return taken;
+  }
+
+  /**
+   * Records back in the mapping's filter settle their ROUTE_CHANGED warning even when nothing is written
+   * (the fields that moved them, e.g. a type, are often not mapped, so the record is unchanged here).
+   */
+  private async settleReturned(plan: ObjectPlan, taken: CrmRecord[]): Promise<void> {
+    if (this.state.dryRun || taken.length === 0 || !this.mayHaveOpenFailures(plan.object)) return;
+    let open = this.routeOpen.get(plan.object);
+    if (!open) {
+      const failures = await this.state.ledger.listFailures({ unresolved: true, object: plan.object, code: 'ROUTE_CHANGED', exceptRunId: this.state.run.id });
+      this.routeOpen.set(plan.object, (open = new Set(failures.map((failure) => failure.sourceId))));
+    }
+    const back = taken.filter((record) => open.has(record.id)).map((record) => record.id);
+    if (back.length === 0) return;
+    await this.state.commit({ object: plan.object, resolved: back, resolvedCodes: ['ROUTE_CHANGED'] });
+    for (const id of back) open.delete(id);
   }
 
   /**
