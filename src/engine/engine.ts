@@ -599,11 +599,12 @@ export class Engine {
 
   /** Rows the source skipped while reading become failed records of the run, with their position. */
   private async recordReadErrors(state: RunState, plan: ObjectPlan): Promise<void> {
-    const errors = this.context.source.takeReadErrors?.() ?? [];
-    // Every mapping of a routed source reads it: its rows are reported once, on the first mapping.
-    if (!plan.readErrors) return;
-    for (const error of errors) {
-      const object = error.object === plan.sourceObject ? plan.object : error.object;
+    for (const error of this.context.source.takeReadErrors?.() ?? []) {
+      // Every mapping of a routed source reads it: its bad rows are reported once, on its first mapping
+      // (rows read by matching may surface while another object is written).
+      if (error.object === plan.sourceObject && !plan.readErrors) continue;
+      const owner = (this.plans ?? []).find((candidate) => candidate.sourceObject === error.object && candidate.readErrors);
+      const object = owner?.object ?? error.object;
       await state.fail(object, error.recordId, {
         code: error.code,
         message: error.message,

@@ -8,7 +8,7 @@ import SqliteDatabase from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isFerryError } from '../../src/core/errors.js';
-import type { Ledger } from '../../src/ledger/index.js';
+import { Ledger } from '../../src/ledger/index.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { at, BACKENDS, count, createSeededFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
@@ -304,9 +304,13 @@ source: { connector: csv, path: export }
 target: { connector: sql, dialect: sqlite, path: target.db }
 state: .ferry/state.db
 objects:
+  owners:
+    target: users
+    fields: { email: email }
   calls:
     source: activities
     where: { Type: Call }
+    match: [{ source: Subject, target: subject, kind: exact }]
     fields: { Subject: subject }
   meetings:
     source: activities
@@ -321,8 +325,9 @@ objects:
       join(dir, 'export', 'activities.csv'),
       'id,Type,Subject,updated_at\n1,Call,Intro call,2026-01-01T00:00:00Z\n2,Meeting,Kick-off,2026-01-01T00:00:00Z\n3,meeting ,Review,2026-01-01T00:00:00Z\n4,Task,Send offer,2026-01-01T00:00:00Z\n5,"broken,2026-01-01T00:00:00Z\n',
     );
+    writeFileSync(join(dir, 'export', 'owners.csv'), 'id,email,updated_at\n1,ann@example.test,2026-01-01T00:00:00Z\n');
     const db = new SqliteDatabase(join(dir, 'target.db'));
-    db.exec('CREATE TABLE calls (id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL); CREATE TABLE meetings (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL);');
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT); CREATE TABLE calls (id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL); CREATE TABLE meetings (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL);');
     db.close();
   });
   afterAll(() => {
@@ -357,6 +362,14 @@ objects:
     }
     const report = await ferry('report', '1');
     expect(report.stdout).toMatch(/filtered/);
+    // Matching read the file first (calls has a match key) and owners are written first: the bad row is
+    // still reported on the first mapping of activities, under its ledger name.
+    const ledger = await Ledger.open(join(dir, '.ferry', 'state.db'));
+    try {
+      expect((await ledger.listFailures({ code: 'CSV_ROW_INVALID' })).map((failure) => [failure.object, failure.sourceId])).toEqual([['calls', 'line 6']]);
+    } finally {
+      await ledger.close();
+    }
   });
 });
 
