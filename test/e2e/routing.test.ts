@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,8 +9,10 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isFerryError } from '../../src/core/errors.js';
 import { Ledger } from '../../src/ledger/index.js';
-import { copyField, objectMapping } from '../../src/project/project-file.js';
+import { copyField, objectMapping, parseProjectFile } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
+import type { MappingResponse, MatchResponse } from '../../src/wizard/api.js';
+import { startWizardServer } from '../../src/wizard/server/index.js';
 import { at, BACKENDS, count, createSeededFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
 
 /*
@@ -369,6 +371,47 @@ objects:
       expect((await ledger.listFailures({ code: 'CSV_ROW_INVALID' })).map((failure) => [failure.object, failure.sourceId])).toEqual([['calls', 'line 6']]);
     } finally {
       await ledger.close();
+    }
+  });
+
+  it("the wizard's Map step shows each routed mapping and saves the one edited, filter included", async () => {
+    writeFileSync(join(dir, 'ferry.yaml'), yaml('{ Type: Meeting }'));
+    const server = await startWizardServer({ projectPath: join(dir, 'ferry.yaml'), cwd: dir, env: { ...process.env, TZ: 'UTC' }, port: 0, uiDir: join(dir, 'no-ui') });
+    try {
+      const session = server.issueSession();
+      const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+        const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${session}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await response.text();
+        expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+        return JSON.parse(text) as T;
+      };
+      const mapping = await call<MappingResponse>('GET', '/api/mapping');
+      const routed = mapping.objects.filter((object) => object.source === 'activities');
+      expect(routed.map((object) => [object.key, object.target, object.where])).toEqual([
+        ['calls', 'calls', { Type: ['Call'] }],
+        ['meetings', 'meetings', { Type: ['Meeting'] }],
+      ]);
+      const meetings = { ...routed[1]!, where: { Type: ['Meeting', 'Video call'] } };
+      const saved = await call<MappingResponse>('PUT', '/api/mapping/objects/activities', meetings);
+      expect(saved.objects.filter((object) => object.source === 'activities').map((object) => [object.key, object.where])).toEqual([
+        ['calls', { Type: ['Call'] }],
+        ['meetings', { Type: ['Meeting', 'Video call'] }],
+      ]);
+      const file = parseProjectFile(readFileSync(join(dir, 'ferry.yaml'), 'utf8'), 'ferry.yaml', {});
+      expect(file.objects.map((object) => [object.key ?? object.source, object.where])).toEqual([
+        ['owners', undefined],
+        ['calls', { Type: ['Call'] }],
+        ['meetings', { Type: ['Meeting', 'Video call'] }],
+      ]);
+      // Match counts are per mapping, under its ledger name.
+      const match = await call<MatchResponse>('GET', '/api/match');
+      expect(match.objects.map((object) => object.object)).toEqual(['owners', 'calls', 'meetings']);
+    } finally {
+      await server.close();
     }
   });
 });

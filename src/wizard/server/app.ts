@@ -582,8 +582,11 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       throw new HttpError(400, 'MAPPING_INVALID', `The source has no object ${source}.`, { object: source, problems: [{ code: 'UNKNOWN_SOURCE_OBJECT', object: source, message: `unknown source object ${source}` }] });
     }
     const updated: ProjectFile = { ...connections.project, objects: [...connections.project.objects] };
-    const index = updated.objects.findIndex((object) => object.source === source);
-    if (index >= 0) updated.objects[index] = mapping;
+    // Several mappings may read one source (routing): the entry is the one with the body's key (a body
+    // without one: the source's first entry, which keeps its key).
+    let index = updated.objects.findIndex((object) => object.source === source && object.key === mapping.key);
+    if (index < 0 && mapping.key === undefined) index = updated.objects.findIndex((object) => object.source === source);
+    if (index >= 0) updated.objects[index] = mapping.key === undefined && updated.objects[index]!.key !== undefined ? { ...mapping, key: updated.objects[index]!.key! } : mapping;
     else updated.objects.push(mapping);
     const { schemaWithFieldsToCreate } = await import('../../engine/plan.js');
     const { validateMapping } = await import('../../project/project-file.js');
