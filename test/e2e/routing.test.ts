@@ -7,7 +7,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createConnector } from '../../src/connectors/registry.js';
 import { isFerryError } from '../../src/core/errors.js';
+import { ProgressStream } from '../../src/core/progress.js';
+import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
+import { Engine } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import { copyField, objectMapping, parseProjectFile } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
@@ -505,5 +509,97 @@ describe('routing over random histories (SQLite)', () => {
       }),
       { seed: 20261207, numRuns: Number(process.env.FERRY_ROUTING_RUNS ?? 8) },
     );
+  });
+});
+
+/** CSV activities into the HubSpot emulator's calls and meetings (the issue's Pipedrive -> HubSpot case). */
+describe('routing CSV activities into HubSpot calls and meetings', () => {
+  let dir: string;
+  let hubspot: HubspotEmulator;
+
+  const writeActivities = (rows: [number, string, string, string][]) =>
+    writeFileSync(
+      join(dir, 'export', 'activities.csv'),
+      ['id,Type,Subject,Due date,updated_at', ...rows.map(([id, type, subject, updated]) => `${id},${type},${subject},2026-01-0${id}T10:00:00Z,${updated}`)].join('\n') + '\n',
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-routing-hubspot-'));
+    mkdirSync(join(dir, 'export'));
+    hubspot = await startHubspotEmulator({ burstLimit: { requests: 100_000, intervalMs: 10_000 }, searchPerSecond: 1000 });
+  });
+  afterAll(async () => {
+    await hubspot.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('full, a delta that moves a call to the meetings, verify and undo', async () => {
+    const t0 = '2026-01-01T00:00:00Z';
+    writeActivities([
+      [1, 'Call', 'Intro call', t0],
+      [2, 'Meeting', 'Kick-off', t0],
+      [3, 'Call', 'Follow-up', t0],
+      [4, 'Task', 'Send offer', t0],
+      [5, 'Meeting', 'Review', t0],
+    ]);
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'csv', path: 'export' },
+      target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 2, pageSize: 50 },
+      objects: [
+        objectMapping({ key: 'calls', source: 'activities', target: 'calls', where: { Type: ['Call'] }, fields: [copyField('Subject', 'hs_call_title'), copyField('Due date', 'hs_timestamp')] }),
+        objectMapping({ key: 'meetings', source: 'activities', target: 'meetings', where: { Type: ['Meeting'] }, fields: [copyField('Subject', 'hs_meeting_title'), copyField('Due date', 'hs_timestamp')] }),
+      ],
+    };
+    const session = async <T>(work: (engine: Engine, ledger: Ledger) => Promise<T>): Promise<T> => {
+      const ledger = await Ledger.open(project.state!, { baseDir: dir });
+      const source = createConnector(project.source, { baseDir: dir, role: 'source' });
+      const target = createConnector(project.target, { baseDir: dir, role: 'target' });
+      try {
+        return await work(new Engine({ project, source, target, ledger, progress: new ProgressStream() }), ledger);
+      } finally {
+        await source.close();
+        await target.close();
+        await ledger.close();
+      }
+    };
+    const titles = (object: 'calls' | 'meetings') =>
+      [...hubspot.store.table(object).values()].filter((record) => !record.archived).map((record) => record.properties.get(object === 'calls' ? 'hs_call_title' : 'hs_meeting_title')).sort();
+
+    const full = await session((engine) => engine.migrate());
+    expect(full.status).toBe('completed');
+    expect(full.counts.calls).toMatchObject({ read: 5, created: 2, filtered: 3 });
+    expect(full.counts.meetings).toMatchObject({ read: 5, created: 2, filtered: 3 });
+    expect(titles('calls')).toEqual(['Follow-up', 'Intro call']);
+    expect(titles('meetings')).toEqual(['Kick-off', 'Review']);
+
+    // The consultant's second export: activity 1 was a meeting after all.
+    const later = '2099-01-01T00:00:00Z';
+    writeActivities([
+      [1, 'Meeting', 'Intro call', later],
+      [2, 'Meeting', 'Kick-off', t0],
+      [3, 'Call', 'Follow-up', t0],
+      [4, 'Task', 'Send offer', t0],
+      [5, 'Meeting', 'Review', t0],
+    ]);
+    const delta = await session((engine) => engine.delta({ createNew: true, updateChanged: true }));
+    expect(delta.status).toBe('completed');
+    expect(delta.counts.meetings).toMatchObject({ created: 1 });
+    expect(delta.counts.calls).toMatchObject({ created: 0, updated: 0, filtered: 4 });
+    expect(titles('calls')).toEqual(['Follow-up', 'Intro call']);
+    expect(titles('meetings')).toEqual(['Intro call', 'Kick-off', 'Review']);
+    await session(async (engine, ledger) => {
+      expect((await ledger.listFailures({ runId: delta.runId, code: 'ROUTE_CHANGED' })).map((failure) => [failure.object, failure.sourceId])).toEqual([['calls', '1']]);
+      expect((await engine.verify()).issues).toEqual([]);
+    });
+
+    const undo = await session((engine) => engine.undo(delta.runId));
+    expect(undo.status).toBe('completed');
+    expect(undo.counts.meetings).toMatchObject({ deleted: 1 });
+    expect(titles('meetings')).toEqual(['Kick-off', 'Review']);
+    expect(titles('calls')).toEqual(['Follow-up', 'Intro call']);
   });
 });
