@@ -25,7 +25,7 @@ function rate(state: ObjectState, now: number): number {
 
 function summaryLine(counts: Counts): string {
   const parts = [`${formatNumber(counts.read)} read`];
-  for (const key of ['created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'] as const) {
+  for (const key of ['created', 'updated', 'matched', 'unchanged', 'skipped', 'filtered', 'failed', 'conflicts', 'deleted'] as const) {
     if (counts[key] > 0) parts.push(`${formatNumber(counts[key])} ${key}`);
   }
   return parts.join(', ');

@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'WRITE_FAILED',
   /** Undo found the target changed since Ferry wrote it, and left it alone. */
   'TARGET_CHANGED',
+  /** A record a mapping wrote before no longer passes its row filter (`where`): its target record is left as it is. */
+  'ROUTE_CHANGED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

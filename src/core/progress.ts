@@ -14,6 +14,8 @@ export interface Counts {
   matched: number;
   unchanged: number;
   skipped: number;
+  /** Records the mapping's row filter (`where`) leaves out: taken by another mapping of the source, or by none. */
+  filtered: number;
   failed: number;
   conflicts: number;
   /** Target records deleted (undo, --rerun). */
@@ -21,7 +23,7 @@ export interface Counts {
 }
 
 export function emptyCounts(): Counts {
-  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 };
+  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, filtered: 0, failed: 0, conflicts: 0, deleted: 0 };
 }
 
 export function addCounts(into: Counts, from: Partial<Counts>): Counts {

@@ -3,6 +3,7 @@ import { FerryError, toFerryError } from '../core/errors.js';
 import type { SchemaDescription } from '../core/schema.js';
 import { nowIso, subtractMillis } from '../core/time.js';
 import type { Link, Run, RunKind } from '../ledger/index.js';
+import { takesRecord } from '../project/routing.js';
 import { mapRecord } from '../project/transform.js';
 import { matchObject, type MatchSummary } from './matching.js';
 import { buildPlan, schemaWithFieldsToCreate, type ObjectPlan } from './plan.js';
@@ -19,11 +20,13 @@ import type {
   VerifyResult,
 } from './types.js';
 import { openFailuresNote } from './types.js';
-import { RecordWriter, type WriteMode } from './writer.js';
+import { RecordWriter, referencedLinks, referenceKey, type WriteMode } from './writer.js';
 import { undoRun } from './undo.js';
 import { verifyTarget } from './verify.js';
 
 const HEARTBEAT_MS = 10_000;
+/** A demo reads at most this many records of a routed source object looking for its sample. */
+const DEMO_SAMPLE_SCAN = 10_000;
 
 interface StartOptions extends CommonRunOptions {
   creates?: boolean;
@@ -64,9 +67,33 @@ export class Engine {
   async objectPlans(): Promise<ObjectPlan[]> {
     if (!this.plans) {
       const { source, target } = await this.schemas();
-      this.plans = buildPlan(this.context.project, source, target);
+      const plans = buildPlan(this.context.project, source, target);
+      await this.checkRoutedLedgerKeys(plans);
+      this.plans = plans;
     }
     return this.plans;
+  }
+
+  /**
+   * A source object that was mapped once and is now routed to several mappings: the ledger keeps its
+   * records under the source's name, which is now no mapping's key (project/routing.ts). Unless one of the
+   * mappings keeps that name, its links would be lost and every record created again: stop before any
+   * write and say how to keep them.
+   */
+  private async checkRoutedLedgerKeys(plans: ObjectPlan[]): Promise<void> {
+    const keys = new Set(plans.map((plan) => plan.object));
+    for (const sourceObject of new Set(plans.map((plan) => plan.sourceObject))) {
+      if (keys.has(sourceObject)) continue;
+      const links = await this.context.ledger.countLinks(sourceObject);
+      if (links === 0) continue;
+      const names = plans.filter((plan) => plan.sourceObject === sourceObject).map((plan) => plan.object);
+      throw new FerryError(
+        'CONFIG_INVALID',
+        `The ledger holds ${links} record(s) of ${sourceObject} written before it was routed to ${names.join(', ')}: ` +
+          `name the entry under objects that should keep them "${sourceObject}" (for example rename ${names[0]} to ${sourceObject}), so they are updated instead of created again.`,
+        { object: sourceObject },
+      );
+    }
   }
 
   // ---- runs
@@ -127,9 +154,12 @@ export class Engine {
       for (const reference of plan.references) {
         const value = link.written?.[reference.targetField];
         for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) {
-          let set = referenced.get(reference.sourceObject);
-          if (!set) referenced.set(reference.sourceObject, (set = new Set()));
-          set.add(String(id));
+          // A target id is of one target object: noting it under every key the reference may go through is exact.
+          for (const key of reference.objects) {
+            let set = referenced.get(key);
+            if (!set) referenced.set(key, (set = new Set()));
+            set.add(String(id));
+          }
         }
       }
     };
@@ -273,8 +303,9 @@ export class Engine {
     const { state } = active;
     try {
       const all = await ledger.listFailures({ runId, unresolved: true });
-      // Rows the source could not read have no record to read again: they are fixed at the source.
-      const failures = all.filter((failure) => failure.code !== 'CSV_ROW_INVALID');
+      // Rows the source could not read have no record to read again: they are fixed at the source. A record
+      // routed to another mapping (ROUTE_CHANGED) is that mapping's to write: nothing to retry here.
+      const failures = all.filter((failure) => failure.code !== 'CSV_ROW_INVALID' && failure.code !== 'ROUTE_CHANGED');
       if (failures.length < all.length) {
         state.messages.push(`${all.length - failures.length} source row(s) could not be read at all (see the report): fix them in the source, then run a delta.`);
       }
@@ -490,7 +521,7 @@ export class Engine {
     progress.emit({ type: 'object-started', runId, object: plan.object, ...(total !== undefined && !window.modifiedSince ? { total } : {}) });
     for (;;) {
       const started = Date.now();
-      const page = await source.read(plan.object, { ...window, after: cursor, limit: project.options.pageSize });
+      const page = await source.read(plan.sourceObject, { ...window, after: cursor, limit: project.options.pageSize });
       state.readMillis += Date.now() - started;
       state.readCalls += 1;
       await this.recordReadErrors(state, plan);
@@ -537,14 +568,14 @@ export class Engine {
           unknown.add(failure.sourceId);
           continue;
         }
-        const set = missingBy.get(reference.sourceObject) ?? new Set<string>();
+        const set = missingBy.get(referenceKey(reference)) ?? new Set<string>();
         for (const id of ids) set.add(id);
-        missingBy.set(reference.sourceObject, set);
+        missingBy.set(referenceKey(reference), set);
       }
       const nowLinked = new Map<string, Set<string>>();
-      for (const [object, ids] of missingBy) {
-        const links = await state.getLinks(object, [...ids]);
-        nowLinked.set(object, new Set([...links.values()].filter((link) => link.state === 'linked').map((link) => link.sourceId)));
+      for (const [objects, ids] of missingBy) {
+        const links = await referencedLinks((key, part) => state.getLinks(key, part), objects, [...ids]);
+        nowLinked.set(objects, new Set([...links.values()].filter((link) => link.state === 'linked').map((link) => link.sourceId)));
       }
       const ids = [
         ...new Set(
@@ -552,7 +583,7 @@ export class Engine {
             .filter((failure) => {
               if (unknown.has(failure.sourceId)) return true;
               const reference = plan.references.find((entry) => entry.targetField === failure.field)!;
-              return referencedIds(failure.value!)!.some((id) => nowLinked.get(reference.sourceObject)?.has(id));
+              return referencedIds(failure.value!)!.some((id) => nowLinked.get(referenceKey(reference))?.has(id));
             })
             .map((failure) => failure.sourceId),
         ),
@@ -569,13 +600,18 @@ export class Engine {
   /** Rows the source skipped while reading become failed records of the run, with their position. */
   private async recordReadErrors(state: RunState, plan: ObjectPlan): Promise<void> {
     for (const error of this.context.source.takeReadErrors?.() ?? []) {
-      await state.fail(error.object, error.recordId, {
+      // Every mapping of a routed source reads it: its bad rows are reported once, on its first mapping
+      // (rows read by matching may surface while another object is written).
+      if (error.object === plan.sourceObject && !plan.readErrors) continue;
+      const owner = (this.plans ?? []).find((candidate) => candidate.sourceObject === error.object && candidate.readErrors);
+      const object = owner?.object ?? error.object;
+      await state.fail(object, error.recordId, {
         code: error.code,
         message: error.message,
         ...(error.field !== undefined ? { field: error.field } : {}),
         ...(error.value !== undefined ? { value: error.value } : {}),
       });
-      if (error.object !== plan.object) state.add(error.object, {});
+      if (object !== plan.object) state.add(object, {});
     }
   }
 
@@ -600,12 +636,12 @@ export class Engine {
     const size = Math.min(source.capabilities().batchSize.read, this.context.project.options.pageSize);
     for (let start = 0; start < ids.length; start += size) {
       const part = ids.slice(start, start + size);
-      const records = await source.readByIds(plan.object, part);
+      const records = await source.readByIds(plan.sourceObject, part);
       state.readCalls += 1;
       const found = new Set(records.map((record) => record.id));
       const gone = part.filter((id) => !found.has(id));
       for (const id of gone) {
-        await state.fail(plan.object, id, { code: 'NOT_FOUND', message: `${plan.object} ${id} is no longer in the source` });
+        await state.fail(plan.object, id, { code: 'NOT_FOUND', message: `${plan.sourceObject} ${id} is no longer in the source` });
       }
       if (gone.length > 0 && !state.dryRun) await state.ledger.resolveFailures(plan.object, gone, state.run.id);
       await writer.processPage(plan, records, mode);
@@ -626,27 +662,44 @@ export class Engine {
     const sample = new Map<string, Set<string>>(plans.map((plan) => [plan.object, new Set<string>()]));
     for (const plan of plans) {
       if (plan.mapping.matchOnly) continue;
-      const page = await source.read(plan.object, { limit: size });
-      for (const record of page.records.slice(0, size)) sample.get(plan.object)!.add(record.id);
+      // The first records the mapping takes (a routed mapping's row filter may leave out the first page).
+      const chosen = sample.get(plan.object)!;
+      let after: string | undefined;
+      for (let read = 0; chosen.size < size && read < DEMO_SAMPLE_SCAN; ) {
+        const page = await source.read(plan.sourceObject, { limit: plan.mapping.where ? Math.max(size, 200) : size, ...(after ? { after } : {}) });
+        read += page.records.length;
+        for (const record of page.records) if (chosen.size < size && takesRecord(plan.mapping, record.fields)) chosen.add(record.id);
+        if (!page.next || !plan.mapping.where) break;
+        after = page.next;
+      }
     }
     // Children before parents: each adds what it refers to; self references are followed a few levels.
     for (const plan of [...plans].reverse()) {
+      const seen = new Set<string>();
       for (let depth = 0; depth < 5; depth++) {
-        const ids = [...sample.get(plan.object)!];
-        const before = ids.length;
+        const ids = [...sample.get(plan.object)!].filter((id) => !seen.has(id));
+        if (ids.length === 0) break;
+        for (const id of ids) seen.add(id);
         for (let start = 0; start < ids.length; start += 200) {
-          const records = await source.readByIds(plan.object, ids.slice(start, start + 200));
+          const records = await source.readByIds(plan.sourceObject, ids.slice(start, start + 200));
           for (const record of records) {
+            // A referenced record this mapping's filter leaves out is another mapping's (or none's) to write.
+            if (!takesRecord(plan.mapping, record.fields)) {
+              sample.get(plan.object)!.delete(record.id);
+              continue;
+            }
             const mapped = mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone, sourceLocale: project.sourceLocale });
             for (const reference of plan.references) {
               const value = mapped.values[reference.targetField];
-              const set = sample.get(reference.sourceObject);
-              if (!set) continue;
-              for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) set.add(String(id));
+              // Into each mapping the reference may go through; each keeps the ones its filter takes.
+              for (const key of reference.objects) {
+                const set = sample.get(key);
+                if (!set) continue;
+                for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) set.add(String(id));
+              }
             }
           }
         }
-        if (sample.get(plan.object)!.size === before) break;
       }
     }
     return sample;

@@ -2,6 +2,7 @@ import { readAll, type Connector, type CrmRecord, type ReadOptions } from '../co
 import type { FieldValue } from '../core/schema.js';
 import type { Link, MatchIssue } from '../ledger/index.js';
 import { normaliseKey } from '../project/match-keys.js';
+import { takesRecord, whereFields } from '../project/routing.js';
 import type { MatchKey } from '../project/types.js';
 import { type Candidate, MatchScratch } from './match-scratch.js';
 import type { ObjectPlan } from './plan.js';
@@ -94,7 +95,10 @@ async function readSource(state: RunState, source: Connector, plan: ObjectPlan, 
     page = [];
     await state.pausePoint();
   };
-  for await (const record of readAll(source, object, { ...window, limit: pageSize, fields: keyFields(mapping.matchKeys, 'source'), anyOrder: true })) {
+  const fields = [...new Set([...keyFields(mapping.matchKeys, 'source'), ...whereFields(mapping)])];
+  for await (const record of readAll(source, plan.sourceObject, { ...window, limit: pageSize, fields, anyOrder: true })) {
+    // A routed mapping matches only the records its row filter takes (another mapping matches the rest).
+    if (!takesRecord(mapping, record.fields)) continue;
     page.push(record);
     if (page.length >= pageSize) await flush();
   }

@@ -1,12 +1,19 @@
 import { FerryError } from '../core/errors.js';
 import { findField, findObject, type FieldSchema, type FieldType, type ObjectSchema, type SchemaDescription } from '../core/schema.js';
+import { ledgerKeys } from '../project/routing.js';
 import type { ObjectMapping, ProjectFile } from '../project/types.js';
 
 /** A target field whose value is another record's id, translated through the ledger. */
 export interface ReferencePlan {
   targetField: string;
-  /** The SOURCE object whose links translate the value. */
+  /** The SOURCE object the value is an id of (for messages). */
   sourceObject: string;
+  /**
+   * Ledger keys of the mappings whose links translate the value, tried in order: the mappings of
+   * `sourceObject` whose target object is the one the target field refers to (all of them when the field
+   * does not say). One key unless the source object is routed to several mappings.
+   */
+  objects: string[];
   list: boolean;
   required: boolean;
   /**
@@ -57,8 +64,15 @@ function typeToCreate(sourceType: FieldType | undefined): FieldType {
 }
 
 export interface ObjectPlan {
-  /** Source object name: the key of everything in the ledger. */
+  /**
+   * The mapping's ledger key: the key of everything in the ledger, of the run's counts and of progress.
+   * The source object's name unless several mappings read it (project/routing.ts, ledgerKeys).
+   */
   object: string;
+  /** The source object read. */
+  sourceObject: string;
+  /** The first mapping of its source object: reports the rows the source could not read (once, not per mapping). */
+  readErrors: boolean;
   targetObject: string;
   mapping: ObjectMapping;
   sourceSchema: ObjectSchema;
@@ -76,12 +90,20 @@ export interface ObjectPlan {
  * comes later.
  */
 export function buildPlan(project: ProjectFile, sourceSchema: SchemaDescription, targetSchema: SchemaDescription): ObjectPlan[] {
+  const keys = ledgerKeys(project.objects);
+  const entries = project.objects.map((mapping, index) => ({ mapping, key: keys[index]! }));
   const byTarget = new Map<string, ObjectMapping>();
   for (const mapping of project.objects) {
     if (!byTarget.has(mapping.target)) byTarget.set(mapping.target, mapping);
   }
+  /** The ledger keys that translate ids of `source` into records of `targetObject` (see ReferencePlan.objects). */
+  const referenceKeys = (source: string, targetObject: string | undefined): string[] => {
+    const all = entries.filter((entry) => entry.mapping.source === source);
+    const fitting = targetObject === undefined ? all : all.filter((entry) => entry.mapping.target === targetObject);
+    return (fitting.length > 0 ? fitting : all).map((entry) => entry.key);
+  };
 
-  const draft = project.objects.map((mapping) => {
+  const draft = entries.map(({ mapping, key }) => {
     const source = findObject(sourceSchema, mapping.source);
     if (!source) throw new FerryError('SCHEMA_MISMATCH', `The source has no object "${mapping.source}" (mapped in the project file).`, { object: mapping.source });
     const target = findObject(targetSchema, mapping.target);
@@ -106,31 +128,35 @@ export function buildPlan(project: ProjectFile, sourceSchema: SchemaDescription,
       references.push({
         targetField: field.target,
         sourceObject: referencedSource,
+        objects: referenceKeys(referencedSource, targetField.reference?.object),
         list: targetField.type === 'reference-list',
         required: targetField.required === true,
       });
     }
-    return { mapping, source, target, references, targetFieldSchemas };
+    return { mapping, key, source, target, references, targetFieldSchemas };
   });
 
-  // Kahn's algorithm in project-file order; a cycle is broken at the first object still waiting.
-  const names = new Set(draft.map((entry) => entry.mapping.source));
+  // Kahn's algorithm in project-file order over ledger keys; a cycle is broken at the first object still waiting.
+  const names = new Set(draft.map((entry) => entry.key));
   const ordered: typeof draft = [];
   const done = new Set<string>();
   const waiting = [...draft];
   while (waiting.length > 0) {
     let index = waiting.findIndex((entry) =>
-      entry.references.every((reference) => reference.sourceObject === entry.mapping.source || done.has(reference.sourceObject) || !names.has(reference.sourceObject)),
+      entry.references.every((reference) => reference.objects.every((key) => key === entry.key || done.has(key) || !names.has(key))),
     );
     if (index === -1) index = 0;
     const [next] = waiting.splice(index, 1);
     ordered.push(next!);
-    done.add(next!.mapping.source);
+    done.add(next!.key);
   }
 
-  const position = new Map(ordered.map((entry, index) => [entry.mapping.source, index]));
+  const position = new Map(ordered.map((entry, index) => [entry.key, index]));
+  const firstOfSource = new Set<string>();
   return ordered.map((entry, index) => ({
-    object: entry.mapping.source,
+    object: entry.key,
+    sourceObject: entry.mapping.source,
+    readErrors: firstOfSource.size < firstOfSource.add(entry.mapping.source).size,
     targetObject: entry.mapping.target,
     mapping: entry.mapping,
     sourceSchema: entry.source,
@@ -139,7 +165,7 @@ export function buildPlan(project: ProjectFile, sourceSchema: SchemaDescription,
     targetFieldSchemas: entry.targetFieldSchemas,
     references: entry.references.map((reference) => ({
       ...reference,
-      deferrable: (position.get(reference.sourceObject) ?? -1) >= index,
+      deferrable: reference.objects.some((key) => (position.get(key) ?? -1) >= index),
     })),
   }));
 }

@@ -1,8 +1,9 @@
 import type { CrmRecord } from '../core/connector.js';
 import type { Link } from '../ledger/index.js';
+import { takesRecord } from '../project/routing.js';
 import { mapRecord, valuesEqual } from '../project/transform.js';
 import type { ObjectPlan } from './plan.js';
-import { mergeGroupValues } from './writer.js';
+import { mergeGroupValues, referencedLinks, referenceKey } from './writer.js';
 import type { EngineContext, VerifyIssue, VerifyResult } from './types.js';
 
 /** Findings `verify` lists (its per-object figures count them all). */
@@ -32,7 +33,10 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
     };
     let after: string | undefined;
     for (;;) {
-      const page = await source.read(plan.object, { after, limit: project.options.pageSize });
+      const read = await source.read(plan.sourceObject, { after, limit: project.options.pageSize });
+      // A routed mapping answers for the records its row filter takes now (one it wrote before and left
+      // out since is reported by the run that left it out: ROUTE_CHANGED).
+      const page = plan.mapping.where ? { ...read, records: read.records.filter((record) => takesRecord(plan.mapping, record.fields)) } : read;
       const links = await ledger.getLinks(plan.object, page.records.map((record) => record.id));
       const linked = page.records.filter((record) => links.get(record.id)?.targetId);
       const targets = new Map<string, CrmRecord>();
@@ -54,7 +58,7 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
         const ids = [...new Set([...followers.values()].flat())];
         const records = new Map<string, CrmRecord>();
         for (let start = 0; start < ids.length; start += source.capabilities().batchSize.read) {
-          for (const record of await source.readByIds(plan.object, ids.slice(start, start + source.capabilities().batchSize.read))) records.set(record.id, record);
+          for (const record of await source.readByIds(plan.sourceObject, ids.slice(start, start + source.capabilities().batchSize.read))) records.set(record.id, record);
         }
         for (const record of linked) {
           const link = links.get(record.id)!;
@@ -71,9 +75,9 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
           const value = values[reference.targetField];
           for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) ids.add(String(id));
         }
-        const existing = referenced.get(reference.sourceObject) ?? new Map<string, Link>();
-        for (const [id, link] of await ledger.getLinks(reference.sourceObject, [...ids])) existing.set(id, link);
-        referenced.set(reference.sourceObject, existing);
+        const existing = referenced.get(referenceKey(reference)) ?? new Map<string, Link>();
+        for (const [id, link] of await referencedLinks((key, part) => ledger.getLinks(key, part), referenceKey(reference), [...ids])) existing.set(id, link);
+        referenced.set(referenceKey(reference), existing);
       }
       for (const record of page.records) {
         const link = links.get(record.id);
@@ -98,7 +102,7 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
           const reference = referenceFields.get(field);
           let expected = rawExpected;
           if (reference && expected !== null) {
-            const links = referenced.get(reference.sourceObject)!;
+            const links = referenced.get(referenceKey(reference))!;
             const translate = (id: unknown) => links.get(String(id))?.targetId ?? undefined;
             if (Array.isArray(expected)) {
               const ids = expected.map(translate);

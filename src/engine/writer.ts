@@ -2,6 +2,7 @@ import type { Connector, CrmRecord, RecordError, UpdateInput } from '../core/con
 import type { FieldValue } from '../core/schema.js';
 import type { Conflict, JournalEntry, Link, LinkTarget } from '../ledger/index.js';
 import { fingerprint, mapRecord, valuesEqual } from '../project/transform.js';
+import { describeWhere, ledgerKeys, takesRecord } from '../project/routing.js';
 import type { ProjectFile } from '../project/types.js';
 import { newer } from './match-scratch.js';
 import type { ObjectPlan, ReferencePlan } from './plan.js';
@@ -67,6 +68,12 @@ export class RecordWriter {
   private readonly referenceTargets = new RecentTargets(REFERENCE_CACHE_SIZE);
   /** Objects with open failures of earlier runs when this run started (only those can be settled by a write). */
   private readonly openFailureObjects = new Set<string>();
+  /** The project's ledger keys, in project order (for naming the mappings a routed record moved to). */
+  private keys?: string[];
+  /** Per object, the records this run has warned about leaving a mapping (ROUTE_CHANGED). */
+  private readonly routeWarned = new Map<string, Set<string>>();
+  /** Per object, records with an open ROUTE_CHANGED warning of an earlier run (read once per run). */
+  private readonly routeOpen = new Map<string, Set<string>>();
 
   constructor(
     private readonly state: RunState,
@@ -174,10 +181,11 @@ export class RecordWriter {
     return this.openFailureObjects.has(object);
   }
 
-  async processPage(plan: ObjectPlan, records: CrmRecord[], mode: WriteMode): Promise<void> {
+  async processPage(plan: ObjectPlan, page: CrmRecord[], mode: WriteMode): Promise<void> {
     const { object } = plan;
     const state = this.state;
-    state.add(object, { read: records.length });
+    state.add(object, { read: page.length });
+    const records = plan.mapping.where ? await this.leaveOut(plan, page) : page;
     if (records.length === 0) return;
 
     const ids = records.map((record) => record.id);
@@ -286,6 +294,66 @@ export class RecordWriter {
   }
 
   /**
+   * The row filter: returns the records the mapping takes; the rest are counted `filtered`. One that this
+   * mapping wrote before (its field changed, so another mapping or none takes it now) keeps its target
+   * record as it is, since Ferry never deletes: a warning names both mappings (docs/concepts.md, "Routing
+   * records"). The record's earlier warning of that kind is settled with it, so one stays open per record.
+   */
+  private async leaveOut(plan: ObjectPlan, records: CrmRecord[]): Promise<CrmRecord[]> {
+    const state = this.state;
+    const taken = records.filter((record) => takesRecord(plan.mapping, record.fields));
+    const left = records.filter((record) => !takesRecord(plan.mapping, record.fields));
+    await this.settleReturned(plan, taken);
+    if (left.length === 0) return taken;
+    state.add(plan.object, { filtered: left.length });
+    const links = await state.getLinks(plan.object, left.map((record) => record.id));
+    const moved = left.filter((record) => links.get(record.id)?.state === 'linked' && links.get(record.id)?.targetId);
+    if (moved.length === 0) return taken;
+    // A resumed run reads again the page it was killed in: a warning it recorded then is not recorded twice.
+    let warned = this.routeWarned.get(plan.object);
+    if (!warned) {
+      const own = state.resumed && !state.dryRun ? await state.ledger.listFailures({ runId: state.run.id, object: plan.object, code: 'ROUTE_CHANGED' }) : [];
+      this.routeWarned.set(plan.object, (warned = new Set(own.map((failure) => failure.sourceId))));
+    }
+    this.keys ??= ledgerKeys(this.project.objects);
+    const others = this.project.objects.map((mapping, index) => ({ mapping, key: this.keys![index]! })).filter((entry) => entry.mapping.source === plan.sourceObject && entry.key !== plan.object);
+    for (const record of moved) {
+      if (warned.has(record.id)) continue;
+      warned.add(record.id);
+      const now = others.filter((entry) => takesRecord(entry.mapping, record.fields)).map((entry) => `${entry.key} (${entry.mapping.target})`);
+      // The first filter field whose value the mapping does not take, with that value.
+      const field = Object.keys(plan.mapping.where ?? {}).find((name) => !takesRecord({ where: { [name]: plan.mapping.where![name]! } }, record.fields))!;
+      state.warnLater(plan.object, record.id, {
+        code: 'ROUTE_CHANGED',
+        field,
+        value: record.fields[field] ?? null,
+        message:
+          `${plan.sourceObject} ${record.id} no longer passes the filter of ${plan.object} (${describeWhere(plan.mapping)}): the ${plan.targetObject} record ${links.get(record.id)!.targetId} written from it is left as it is (Ferry never deletes)` +
+          (now.length > 0 ? `; it is now taken by ${now.join(', ')}, which writes it as a record of its own` : '; no mapping takes it now'),
+      });
+    }
+    if (!state.dryRun) await state.commit({ object: plan.object, resolved: moved.map((record) => record.id), resolvedCodes: ['ROUTE_CHANGED'] });
+    return taken;
+  }
+
+  /**
+   * Records back in the mapping's filter settle their ROUTE_CHANGED warning even when nothing is written
+   * (the fields that moved them, e.g. a type, are often not mapped, so the record is unchanged here).
+   */
+  private async settleReturned(plan: ObjectPlan, taken: CrmRecord[]): Promise<void> {
+    if (this.state.dryRun || taken.length === 0 || !this.mayHaveOpenFailures(plan.object)) return;
+    let open = this.routeOpen.get(plan.object);
+    if (!open) {
+      const failures = await this.state.ledger.listFailures({ unresolved: true, object: plan.object, code: 'ROUTE_CHANGED', exceptRunId: this.state.run.id });
+      this.routeOpen.set(plan.object, (open = new Set(failures.map((failure) => failure.sourceId))));
+    }
+    const back = taken.filter((record) => open.has(record.id)).map((record) => record.id);
+    if (back.length === 0) return;
+    await this.state.commit({ object: plan.object, resolved: back, resolvedCodes: ['ROUTE_CHANGED'] });
+    for (const id of back) open.delete(id);
+  }
+
+  /**
    * The updates whose target record is shared with other source records (merged duplicates), moved to
    * `groups` (one entry per target record, each write counted once); the rest are returned.
    */
@@ -330,7 +398,7 @@ export class RecordWriter {
     const wanted = members.filter(admitted).map((link) => link.sourceId);
     const records = new Map<string, CrmRecord>();
     for (const part of chunk(wanted, Math.min(this.source.capabilities().batchSize.read, 200))) {
-      for (const record of await this.source.readByIds(object, part)) records.set(record.id, record);
+      for (const record of await this.source.readByIds(plan.sourceObject, part)) records.set(record.id, record);
       state.readCalls += 1;
     }
     const items: { item: Prepared; link: Link }[] = [];
@@ -341,6 +409,7 @@ export class RecordWriter {
         if (!admitted(link)) continue;
         const record = records.get(link.sourceId);
         if (!record) continue; // gone from the source: the others decide
+        if (!takesRecord(plan.mapping, record.fields)) continue; // routed elsewhere now: likewise
         const mapped = mapRecord(plan.mapping, record, {
           sourceSchema: plan.sourceSchema,
           targetSchema: plan.targetSchema,
@@ -397,8 +466,8 @@ export class RecordWriter {
   private async loadReferenceLinks(plan: ObjectPlan, prepared: Prepared[]): Promise<Map<string, Map<string, LinkTarget>>> {
     const wanted = new Map<string, Set<string>>();
     for (const reference of plan.references) {
-      let ids = wanted.get(reference.sourceObject);
-      if (!ids) wanted.set(reference.sourceObject, (ids = new Set()));
+      let ids = wanted.get(referenceKey(reference));
+      if (!ids) wanted.set(referenceKey(reference), (ids = new Set()));
       for (const item of prepared) {
         const value = item.values[reference.targetField];
         if (Array.isArray(value)) for (const id of value) ids.add(String(id));
@@ -415,7 +484,7 @@ export class RecordWriter {
         else missing.push(id);
       }
       if (missing.length > 0) {
-        for (const [id, link] of await this.state.getLinkTargets(object, missing)) {
+        for (const [id, link] of await referencedLinks((key, ids) => this.state.getLinkTargets(key, ids), object, missing)) {
           links.set(id, link);
           if (link.state === 'linked' && link.targetId) this.referenceTargets.set(object, id, link);
         }
@@ -432,7 +501,7 @@ export class RecordWriter {
     for (const reference of plan.references) {
       const value = item.values[reference.targetField];
       if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) continue;
-      const links = referenceLinks.get(reference.sourceObject) ?? NO_LINKS;
+      const links = referenceLinks.get(referenceKey(reference)) ?? NO_LINKS;
       if (reference.list) {
         const list = (value as unknown[]).map(String);
         const resolved = list.map((id) => resolveTarget(links, id));
@@ -830,12 +899,12 @@ export class RecordWriter {
       for (const row of rows) {
         const reference = byField.get(row.field);
         if (!reference) continue;
-        let ids = wanted.get(reference.sourceObject);
-        if (!ids) wanted.set(reference.sourceObject, (ids = new Set()));
+        let ids = wanted.get(referenceKey(reference));
+        if (!ids) wanted.set(referenceKey(reference), (ids = new Set()));
         for (const id of Array.isArray(row.value) ? row.value : [row.value]) ids.add(String(id));
       }
       const referenced = new Map<string, Map<string, Link>>();
-      for (const [object, ids] of wanted) referenced.set(object, await state.getLinks(object, [...ids]));
+      for (const [object, ids] of wanted) referenced.set(object, await referencedLinks((key, part) => state.getLinks(key, part), object, [...ids]));
 
       const updates = new Map<string, { link: Link; fields: Record<string, FieldValue> }>();
       // Each record's warnings and deferred rows are settled in the same commit as its own update (or in the
@@ -846,7 +915,7 @@ export class RecordWriter {
         const link = links.get(row.sourceId);
         const reference = byField.get(row.field);
         if (!link?.targetId || link.state !== 'linked' || !reference) continue;
-        const targets = referenced.get(reference.sourceObject)!;
+        const targets = referenced.get(referenceKey(reference))!;
         const ids = (Array.isArray(row.value) ? row.value : [row.value]).map(String);
         const resolved = ids.map((id) => targets.get(id)).map((target) => (target?.state === 'linked' ? (target.targetId ?? undefined) : undefined));
         const missing = ids.filter((_, index) => resolved[index] === undefined);
@@ -911,6 +980,36 @@ export class RecordWriter {
 }
 
 const NO_LINKS = new Map<string, LinkTarget>();
+
+/** One key per distinct list of ledger keys a reference is translated through. */
+export function referenceKey(reference: Pick<ReferencePlan, 'objects'>): string {
+  return reference.objects.join('\u0000');
+}
+
+/**
+ * The links that translate referenced source ids, through the ledger keys of `referenceKey(...)` in order:
+ * per id, the first key that holds a linked record wins, else the first link found (pending). With one
+ * key (every source object that is not routed) this is that key's links.
+ */
+export async function referencedLinks<T extends LinkTarget>(
+  fetch: (object: string, ids: string[]) => Promise<Map<string, T>>,
+  objectsKey: string,
+  ids: string[],
+): Promise<Map<string, T>> {
+  const objects = objectsKey.split('\u0000');
+  if (objects.length === 1) return fetch(objects[0]!, ids);
+  const out = new Map<string, T>();
+  let open = ids;
+  for (const object of objects) {
+    if (open.length === 0) break;
+    for (const [id, link] of await fetch(object, open)) {
+      const held = out.get(id);
+      if (!held || (held.state !== 'linked' && link.state === 'linked')) out.set(id, link);
+    }
+    open = open.filter((id) => out.get(id)?.state !== 'linked');
+  }
+  return out;
+}
 
 function prepare(record: CrmRecord, values: Record<string, FieldValue>): Prepared {
   return { record, values, fingerprint: fingerprint(values), translated: {}, deferred: [], warnings: [], unresolved: new Set() };

@@ -2,7 +2,9 @@ import type { Generated } from 'kysely';
 
 /**
  * Ledger tables. JSON values are stored as text on both backends so the two behave the same; instants
- * are ISO UTC strings. `object` is always the SOURCE object name of a mapping.
+ * are ISO UTC strings. `object` is always a mapping's ledger key: the SOURCE object name of the mapping, or the
+ * mapping's key under `objects` when several mappings read one source object (project/routing.ts, ledgerKeys).
+ * `journal.target_object` is the target object.
  */
 export interface RunsTable {
   id: Generated<number>;

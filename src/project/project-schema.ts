@@ -81,10 +81,16 @@ export const matchKeySchema = z.union(
   { error: 'expected a field name or { source, target, kind }' },
 );
 
-export const OBJECT_ENTRY_KEYS = ['source', 'target', 'match', 'matched', 'duplicates', 'ambiguous', 'matchOnly', 'links', 'fields'] as const;
+export const OBJECT_ENTRY_KEYS = ['source', 'target', 'where', 'match', 'matched', 'duplicates', 'ambiguous', 'matchOnly', 'links', 'fields'] as const;
+// Row filter (routing, project/routing.ts): `where: { Type: Call }` or `{ Type: [Call, Meeting] }`; ~ or "" takes an empty value.
+const whereValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const whereSchema = z.record(z.string().min(1), z.union([whereValueSchema, z.array(whereValueSchema).min(1)]), {
+  error: 'expected a mapping of source fields to a value or a list of values, such as { Type: [Call, Meeting] }',
+});
 export const objectEntrySchema = z.strictObject({
   source: z.string().min(1).optional(),
   target: z.string().min(1).optional(),
+  where: whereSchema.nullable().optional(),
   match: z.array(matchKeySchema).nullable().optional(),
   matched: z.enum(['update', 'fill-empty', 'skip']).optional(),
   duplicates: z.enum(['merge', 'separate']).optional(),

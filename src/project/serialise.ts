@@ -84,6 +84,7 @@ function objectOptionsForm(mapping: ObjectMapping, key: string): Record<string, 
   const form: Record<string, Plain> = {};
   if (mapping.source !== key) form.source = mapping.source;
   form.target = mapping.target;
+  if (mapping.where) form.where = Object.fromEntries(Object.entries(mapping.where).map(([field, values]) => [field, values.length === 1 ? values[0]! : [...values]]));
   if (mapping.matchOnly !== OBJECT_DEFAULTS.matchOnly) form.matchOnly = mapping.matchOnly;
   if (mapping.matchKeys.length > 0) form.match = mapping.matchKeys.map(matchKeyForm);
   if (mapping.matched !== OBJECT_DEFAULTS.matched) form.matched = mapping.matched;
@@ -110,7 +111,7 @@ function optionsForm(project: ProjectFile): Record<string, Plain> | undefined {
 function uniqueObjectKeys(objects: ObjectMapping[]): string[] {
   const used = new Set<string>();
   return objects.map((mapping) => {
-    let key = mapping.source;
+    let key = mapping.key ?? mapping.source;
     if (used.has(key)) key = `${mapping.source}_to_${mapping.target}`;
     for (let n = 2; used.has(key); n++) key = `${mapping.source}_to_${mapping.target}_${n}`;
     used.add(key);
@@ -307,13 +308,14 @@ function mergeObjects(doc: Document, map: YAMLMap, objects: ObjectMapping[]): vo
   const used = new Set<Pair>();
   const added: Pair[] = [];
   const pick = (mapping: ObjectMapping): (typeof existing)[number] | undefined =>
+    (mapping.key !== undefined ? existing.find((item) => !used.has(item.pair) && item.key === mapping.key) : undefined) ??
     existing.find((item) => !used.has(item.pair) && item.mapping?.source === mapping.source && item.mapping.target === mapping.target) ??
     existing.find((item) => !used.has(item.pair) && (item.mapping?.source ?? item.key) === mapping.source);
   const keys = new Set(existing.map((item) => item.key));
   for (const mapping of objects) {
     const found = pick(mapping);
     if (!found) {
-      let key = mapping.source;
+      let key = mapping.key ?? mapping.source;
       if (keys.has(key)) key = `${mapping.source}_to_${mapping.target}`;
       for (let n = 2; keys.has(key); n++) key = `${mapping.source}_to_${mapping.target}_${n}`;
       keys.add(key);
@@ -323,7 +325,8 @@ function mergeObjects(doc: Document, map: YAMLMap, objects: ObjectMapping[]): vo
       continue;
     }
     used.add(found.pair);
-    if (found.mapping && deepEqual(found.mapping, mapping)) continue;
+    // The key is where the entry is, not part of what it maps.
+    if (found.mapping && deepEqual({ ...found.mapping, key: undefined }, { ...mapping, key: undefined })) continue;
     mergeObjectEntry(doc, found.pair, found.key, mapping);
   }
   map.items = [...map.items.filter((pair) => used.has(pair)), ...added];

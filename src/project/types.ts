@@ -58,6 +58,12 @@ export interface FieldMapping {
 export type MatchedRecordOption = 'update' | 'fill-empty' | 'skip';
 
 export interface ObjectMapping {
+  /**
+   * The entry's key under `objects` in ferry.yaml when it differs from `source` (undefined: the key is the
+   * source name, or the mapping was built in code). It names the mapping in the ledger when several
+   * mappings read one source object (see ledgerKeys in engine/plan.ts).
+   */
+  key?: string;
   source: string;
   target: string;
   fields: FieldMapping[];
@@ -71,6 +77,12 @@ export interface ObjectMapping {
   matchOnly: boolean;
   /** Source id -> target id links set by hand (e.g. the owner map). */
   links: Record<string, string>;
+  /**
+   * Row filter (`where:` in ferry.yaml): source field -> accepted values. The mapping takes a record only
+   * when every field holds one of its values (trimmed, case-insensitive; `""` accepts an empty value).
+   * Undefined: every record. See docs/concepts.md, "Routing records".
+   */
+  where?: Record<string, string[]>;
 }
 
 export interface ProjectFile {

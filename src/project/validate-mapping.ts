@@ -1,5 +1,6 @@
 import type { FieldSchema, FieldType, ObjectSchema, SchemaDescription } from '../core/schema.js';
 import type { FieldMapping, ObjectMapping, ProjectFile } from './types.js';
+import { validateRouting } from './routing.js';
 import { didYouMean } from './yaml-errors.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -23,7 +24,11 @@ export type MappingProblemCode =
   | 'LOCALE_UNUSED'
   | 'EMPTY_INTO_REQUIRED'
   /** A mapped source object has no modified column: deltas read all of it (source-warnings.ts). */
-  | 'NO_MODIFIED_FIELD';
+  | 'NO_MODIFIED_FIELD'
+  // Row filters and routing (routing.ts, validateRouting)
+  | 'WHERE_UNKNOWN_FIELD'
+  | 'WHERE_OVERLAP'
+  | 'ROUTE_NAME_CLASH';
 
 export interface MappingProblem {
   code: MappingProblemCode;
@@ -174,6 +179,9 @@ export function validateMapping(
       }
     }
   }
+  const routing = validateRouting(project, sourceSchema);
+  errors.push(...routing.errors);
+  warnings.push(...routing.warnings);
   return { errors, warnings };
 }
 

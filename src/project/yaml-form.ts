@@ -150,7 +150,7 @@ export function toObjectMapping(key: string, entry: ObjectEntry | null, path: Pa
   }
   const links: Record<string, string> = {};
   for (const [sourceId, targetId] of Object.entries(value.links ?? {})) links[sourceId] = String(targetId);
-  return {
+  const mapping: ObjectMapping = {
     source: value.source ?? key,
     target: value.target ?? key,
     fields,
@@ -161,6 +161,19 @@ export function toObjectMapping(key: string, entry: ObjectEntry | null, path: Pa
     matchOnly: value.matchOnly ?? OBJECT_DEFAULTS.matchOnly,
     links,
   };
+  // The entry's key names the mapping in the ledger when several read one source (project/routing.ts).
+  if (key !== mapping.source) mapping.key = key;
+  const where = toWhere(value.where);
+  if (where) mapping.where = where;
+  return mapping;
+}
+
+/** The row filter's YAML form -> field -> accepted values as text (~ -> "", which takes an empty value). */
+function toWhere(entry: ObjectEntry['where']): ObjectMapping['where'] {
+  if (!entry || Object.keys(entry).length === 0) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const [field, value] of Object.entries(entry)) out[field] = (Array.isArray(value) ? value : [value]).map((item) => (item === null ? '' : String(item)));
+  return out;
 }
 
 export function fromYamlForm(data: z.output<typeof projectFileYamlSchema>): ProjectFile {

@@ -26,11 +26,12 @@ const OUTCOMES: { key: keyof Counts; label: string; color: string }[] = [
   { key: 'matched', label: 'matched', color: '#6a1b9a' },
   { key: 'unchanged', label: 'unchanged', color: '#90a4ae' },
   { key: 'skipped', label: 'skipped', color: '#f9a825' },
+  { key: 'filtered', label: 'filtered', color: '#bdbdbd' },
   { key: 'failed', label: 'failed', color: '#c62828' },
   { key: 'deleted', label: 'deleted', color: '#4e342e' },
 ];
 
-const COUNT_KEYS: (keyof Counts)[] = ['read', 'reread', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
+const COUNT_KEYS: (keyof Counts)[] = ['read', 'reread', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'filtered', 'failed', 'conflicts', 'deleted'];
 
 function cell(value: unknown, limit = HTML_VALUE_LIMIT): string {
   const text = formatValue(value);

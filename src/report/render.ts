@@ -21,14 +21,18 @@ export const COUNT_COLUMNS: readonly (keyof Counts)[] = [
   'matched',
   'unchanged',
   'skipped',
+  'filtered',
   'failed',
   'conflicts',
   'deleted',
 ];
 
-/** The columns of a counts table: `reread` only when some record was read twice (it rarely is). */
+/**
+ * The columns of a counts table: `reread` only when some record was read twice (it rarely is), `filtered`
+ * only when a row filter (`where`) left records out.
+ */
 export function countColumns(totals: Counts): (keyof Counts)[] {
-  return COUNT_COLUMNS.filter((key) => key !== 'reread' || totals.reread > 0);
+  return COUNT_COLUMNS.filter((key) => (key !== 'reread' && key !== 'filtered') || totals[key] > 0);
 }
 
 /** How many failures / conflicts the text form lists before pointing at the CSV. */

@@ -46,13 +46,14 @@ export const COUNT_LABELS: Record<keyof Counts, string> = {
   matched: 'Matched',
   unchanged: 'Unchanged',
   skipped: 'Skipped',
+  filtered: 'Left out by filter',
   failed: 'Failed',
   conflicts: 'Conflicts',
   deleted: 'Deleted',
 };
 
 export function emptyCounts(): Counts {
-  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 };
+  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, filtered: 0, failed: 0, conflicts: 0, deleted: 0 };
 }
 
 export function totalCounts(counts: Record<string, Counts>): Counts {

@@ -32,6 +32,7 @@ import { validateJobRequest, type JobListener, type JobManager } from './jobs.js
 import { mappingResponse, objectViews, parseObjectMappingView } from './mapping-view.js';
 import type { Side, WizardProject } from './project.js';
 import { secretsPath, secretVariable, writeSecrets } from '../../project/secrets-file.js';
+import { ledgerKeys } from '../../project/routing.js';
 import { SESSION_COOKIE, type Access } from './security.js';
 import { serveStatic } from './static.js';
 import { buildCsvSource, cleanCsvObjects, inspectCsvFolder } from './csv-form.js';
@@ -581,8 +582,11 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       throw new HttpError(400, 'MAPPING_INVALID', `The source has no object ${source}.`, { object: source, problems: [{ code: 'UNKNOWN_SOURCE_OBJECT', object: source, message: `unknown source object ${source}` }] });
     }
     const updated: ProjectFile = { ...connections.project, objects: [...connections.project.objects] };
-    const index = updated.objects.findIndex((object) => object.source === source);
-    if (index >= 0) updated.objects[index] = mapping;
+    // Several mappings may read one source (routing): the entry is the one with the body's key (a body
+    // without one: the source's first entry, which keeps its key).
+    let index = updated.objects.findIndex((object) => object.source === source && object.key === mapping.key);
+    if (index < 0 && mapping.key === undefined) index = updated.objects.findIndex((object) => object.source === source);
+    if (index >= 0) updated.objects[index] = mapping.key === undefined && updated.objects[index]!.key !== undefined ? { ...mapping, key: updated.objects[index]!.key! } : mapping;
     else updated.objects.push(mapping);
     const { schemaWithFieldsToCreate } = await import('../../engine/plan.js');
     const { validateMapping } = await import('../../project/project-file.js');
@@ -797,15 +801,16 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       const out: SampleComparison[] = [];
       const written = new Set(await ledger.journalObjects(id));
       // In the mapping's order, which is the order a person reads the objects in.
-      for (const mapping of connections.project.objects) {
-        if (!written.has(mapping.source)) continue;
+      const keys = ledgerKeys(connections.project.objects); // a mapping's name in the ledger (routing)
+      for (const [index, mapping] of connections.project.objects.entries()) {
+        if (!written.has(keys[index]!)) continue;
         const targetIdBySource = new Map<string, string | null>();
-        for await (const page of ledger.iterateJournal(id, mapping.source, Math.max(limit, 50))) {
+        for await (const page of ledger.iterateJournal(id, keys[index]!, Math.max(limit, 50))) {
           for (const entry of page) if (!targetIdBySource.has(entry.sourceId) && targetIdBySource.size < limit) targetIdBySource.set(entry.sourceId, entry.targetId);
           if (targetIdBySource.size >= limit) break;
         }
         const sourceIds = [...targetIdBySource.keys()];
-        const links = await ledger.getLinks(mapping.source, sourceIds);
+        const links = await ledger.getLinks(keys[index]!, sourceIds);
         for (const sourceId of sourceIds) {
           const link = links.get(sourceId);
           if (link?.targetId) targetIdBySource.set(sourceId, link.targetId);
@@ -877,14 +882,16 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     const response = await project.withLedger(async (ledger): Promise<MatchResponse> => {
       const issues = await ledger.listMatchIssues();
       const objects: MatchResponse['objects'] = [];
-      for (const mapping of connections.project.objects) {
+      const keys = ledgerKeys(connections.project.objects); // a mapping's name in the ledger (routing)
+      for (const [index, mapping] of connections.project.objects.entries()) {
+        const key = keys[index]!;
         const count = await sourceCount(connections.source, mapping.source);
-        const linked = await ledger.countLinks(mapping.source);
+        const linked = await ledger.countLinks(key);
         objects.push({
-          object: mapping.source,
-          matched: await ledger.countLinks(mapping.source, ['matched', 'manual', 'merged']),
-          ambiguous: issues.filter((issue) => issue.object === mapping.source && issue.kind === 'ambiguous').length,
-          duplicates: issues.filter((issue) => issue.object === mapping.source && issue.kind === 'duplicate').length,
+          object: key,
+          matched: await ledger.countLinks(key, ['matched', 'manual', 'merged']),
+          ambiguous: issues.filter((issue) => issue.object === key && issue.kind === 'ambiguous').length,
+          duplicates: issues.filter((issue) => issue.object === key && issue.kind === 'duplicate').length,
           unlinked: Math.max(0, count - linked),
         });
       }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isFerryError } from '../../core/errors.js';
-import { ProgressStream, type ProgressEvent } from '../../core/progress.js';
+import { emptyCounts, ProgressStream, type ProgressEvent } from '../../core/progress.js';
 import { withProject, type OpenProject } from '../../cli/open-project.js';
 import type { JobView, ObjectProgressView, StartJobRequest } from '../api.js';
 import { errorView, HttpError, type Scrubber } from './errors.js';
@@ -221,7 +221,7 @@ export class JobManager {
         view: {
           object,
           processed: 0,
-          counts: { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, deleted: 0 },
+          counts: emptyCounts(),
           rate: 0,
           finished: false,
         },

@@ -26,6 +26,8 @@ const transformSchema = z.discriminatedUnion(
 );
 
 export const objectMappingViewSchema = z.strictObject({
+  /** The entry's key under objects when it is not the source name (routing: several mappings of one source). */
+  key: z.string().min(1).optional(),
   source: z.string().min(1),
   target: z.string().min(1),
   fields: z.array(
@@ -43,6 +45,8 @@ export const objectMappingViewSchema = z.strictObject({
   ambiguous: z.enum(['hold', 'create']),
   matchOnly: z.boolean(),
   links: z.record(z.string(), z.string().min(1)),
+  /** Row filter (project/routing.ts): source field -> accepted values. */
+  where: z.record(z.string().min(1), z.array(z.string()).min(1)).optional(),
 });
 
 function issuePath(path: PropertyKey[], body: unknown): string {

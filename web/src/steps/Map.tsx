@@ -33,6 +33,11 @@ const KEY_KINDS: { value: MatchKeyKind; label: string }[] = [
 
 type SampleCache = Record<string, string[] | 'loading' | 'error'>;
 
+/** Which entry under `objects` a mapping is: its key, or its source when the key is the source's name (routing may map one source several times). */
+function entryOf(mapping: { key?: string; source: string }): string {
+  return mapping.key ?? mapping.source;
+}
+
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
@@ -81,10 +86,10 @@ export function MapStep() {
   }, [connected]);
 
   const objects = mapping?.objects ?? [];
-  const current = objects.find((o) => o.source === selected) ?? objects[0];
+  const current = objects.find((o) => entryOf(o) === selected) ?? objects[0];
 
   useEffect(() => {
-    if (current && (!draft || draft.source !== current.source)) {
+    if (current && (!draft || entryOf(draft) !== entryOf(current))) {
       setDraft(clone(current));
       setDirty(false);
     }
@@ -184,7 +189,7 @@ export function MapStep() {
     try {
       const answer = await api.saveObjectMapping(draft);
       setMapping(answer);
-      const fresh = answer.objects.find((o) => o.source === draft.source);
+      const fresh = answer.objects.find((o) => entryOf(o) === entryOf(draft));
       if (fresh) setDraft(clone(fresh));
       setDirty(false);
       const left = answer.problems.errors.filter((p) => p.object === draft.source).length;
@@ -272,14 +277,14 @@ export function MapStep() {
           <ul>
             {objects.map((object) => {
               const p = problemsOf(object.source);
-              const isCurrent = object.source === draft.source;
+              const isCurrent = entryOf(object) === entryOf(draft);
               return (
-                <li key={object.source}>
+                <li key={entryOf(object)}>
                   <button
                     type="button"
                     className={`object-button${isCurrent ? ' current' : ''}`}
                     aria-current={isCurrent ? 'true' : undefined}
-                    onClick={() => choose(object.source)}
+                    onClick={() => choose(entryOf(object))}
                   >
                     <span>
                       {object.source} → {object.target}
