@@ -46,7 +46,16 @@ export interface FieldSchema {
   options?: PicklistOption[];
   /** For `reference` and `reference-list` fields: the object referred to. */
   reference?: { object: string };
+  /**
+   * What the field means whatever it is called, when the source knows it (set by the CSV connector's vendor
+   * export presets, e.g. `email`, `phone`, `firstname`, `fullname`, `owner`, `status`, `stage`, `amount`,
+   * `currency`, `closedate`, `title`, `body`, `timestamp`). `ferry map` uses it before name similarity.
+   */
+  meaning?: string;
 }
+
+/** The CRM whose export a CSV source was recognised as (src/connectors/csv/presets). */
+export type PresetVendor = 'pipedrive' | 'hubspot' | 'salesforce' | 'zoho';
 
 export interface ObjectSchema {
   name: string;
@@ -64,6 +73,8 @@ export interface ObjectSchema {
    * lastname). Fields required on their own are `FieldSchema.required`.
    */
   requiredAnyOf?: string[][];
+  /** Set when the object is a recognised vendor export: the vendor and its own name of the object (`organization`). */
+  preset?: { vendor: PresetVendor; object: string };
 }
 
 export interface SchemaDescription {

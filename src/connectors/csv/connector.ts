@@ -24,6 +24,7 @@ import {
   type ValueStyle,
 } from './detect.js';
 import { DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectDecimalComma, localeDateStyle, localeNumberStyle } from './locale.js';
+import { applyPresets, type PresetHints } from './presets/index.js';
 import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
 
 /** A row the connector skipped: wrong number of cells, broken quoting, or a value of the wrong type. */
@@ -64,6 +65,8 @@ interface Column {
   type: FieldType;
   reference?: string;
   listSeparator?: string;
+  /** Rewrites an id cell to its canonical form (vendor presets: Salesforce 15 → 18 characters). */
+  normalise?: (value: string) => string;
 }
 
 interface JoinField {
@@ -97,6 +100,8 @@ interface CsvObject {
   dataStart: number;
   dataLine: number;
   joins: JoinField[];
+  /** Vendor export preset hints (presets/index.ts), shown in describe(). */
+  preset?: PresetHints;
 }
 
 interface Analysis {
@@ -213,6 +218,9 @@ export class CsvConnector implements Connector {
       const fields: FieldSchema[] = object.columns.map((column) => {
         const field: FieldSchema = { name: column.name, type: column.type };
         if (column.reference) field.reference = { object: column.reference };
+        const hint = object.preset?.columns.get(column.name);
+        if (hint?.label !== undefined) field.label = hint.label;
+        if (hint?.meaning !== undefined) field.meaning = hint.meaning;
         if (column.index === object.idIndex) {
           field.unique = true;
           field.readOnly = true;
@@ -223,6 +231,7 @@ export class CsvConnector implements Connector {
         fields.push({ name: join.name, type: 'reference-list', reference: { object: join.target } });
       }
       const schema: ObjectSchema = { name: object.name, fields };
+      if (object.preset) schema.preset = { ...object.preset.preset };
       if (object.updatedIndex !== undefined) schema.modifiedField = object.columns[object.updatedIndex]!.name;
       if (object.createdIndex !== undefined) schema.createdField = object.columns[object.createdIndex]!.name;
       described.push(schema);
@@ -263,7 +272,7 @@ export class CsvConnector implements Connector {
     const found = new Map<string, CrmRecord>();
     if (wanted.size > 0) {
       for await (const row of this.rows(object, object.dataStart, object.dataLine)) {
-        const id = row.error ? undefined : row.cells[object.idIndex]?.trim();
+        const id = row.error ? undefined : cellId(object, row.cells[object.idIndex]);
         if (id === undefined || !wanted.has(id) || found.has(id)) continue;
         const record = this.toRecord(object, row, fields);
         if (record) found.set(id, record);
@@ -396,7 +405,7 @@ export class CsvConnector implements Connector {
       return undefined;
     }
     try {
-      const id = row.cells[object.idIndex]!.trim();
+      const id = cellId(object, row.cells[object.idIndex]) ?? '';
       const idColumn = object.columns[object.idIndex]!.name;
       if (id === '') throw new RowError(`The id column "${idColumn}" is empty`, idColumn, '');
       const keep = only ? new Set(only) : undefined;
@@ -425,6 +434,7 @@ export class CsvConnector implements Connector {
     };
     const numbers = style.numbers ? ` (${describeNumberStyle(style.numbers)})` : '';
     const dates = style.dates ? ` (${describeDateStyle(style.dates)})` : '';
+    if (column.normalise && column.type === 'string') return column.normalise(text); // a preset's id column
     switch (column.type) {
       case 'integer':
         return readInteger(text, style) ?? fail('an integer', numbers);
@@ -437,11 +447,11 @@ export class CsvConnector implements Connector {
       case 'datetime':
         return readInstant(text, style) ?? fail('a date-time', dates);
       case 'reference':
-        return text;
+        return column.normalise ? column.normalise(text) : text;
       case 'reference-list': {
         const ids = text
           .split(column.listSeparator ?? ';')
-          .map((id) => id.trim())
+          .map((id) => (column.normalise ? column.normalise(id.trim()) : id.trim()))
           .filter((id) => id !== '');
         return ids.length === 0 ? null : [...new Set(ids)].sort();
       }
@@ -541,7 +551,7 @@ export class CsvConnector implements Connector {
       const name = basename(entry, extname(entry));
       if (!files.has(name)) files.set(name, join(this.folder, entry));
     }
-    const names = [...files.keys()];
+    let names = [...files.keys()];
 
     const headers = new Map<string, HeaderInfo>();
     for (const [name, file] of files) {
@@ -570,9 +580,15 @@ export class CsvConnector implements Connector {
       headers.delete(name);
     }
 
+    // ---- vendor export presets (src/connectors/csv/presets): names, ids, modified columns, references, types.
+    const presets = applyPresets(headers, this.config.objects);
+    names = [...presets.files.keys()];
+    for (const [name, info] of presets.files) if (!files.has(name)) files.set(name, info.file);
+    // ---- end of presets
+
     const objects = new Map<string, CsvObject>();
-    for (const [name, info] of headers) {
-      const settings: CsvObjectConfig = this.config.objects[name] ?? { id: 'id' };
+    for (const [name, info] of presets.files) {
+      const settings: CsvObjectConfig = presets.settings.get(name) ?? this.config.objects[name] ?? { id: 'id' };
       const key = `${this.keyPath}.objects.${name}`;
       const columnNames = info.header.cells.map((cell) => cell.trim());
       const where = { object: name, path: info.file };
@@ -590,8 +606,10 @@ export class CsvConnector implements Connector {
       const style = this.valueStyle(settings, info.delimiter, sampled);
       // A detected modified/created column must hold date-times (a `modified` column of yes/no is not one).
       const holdsDateTimes = (column: string) => sampled[columnNames.indexOf(column)]!.every((value) => readInstant(value, style) !== undefined);
-      const updatedName = settings.updatedAt ?? detectModifiedColumn(columnNames, holdsDateTimes);
-      const createdName = settings.createdAt ?? detectCreatedColumn(columnNames, holdsDateTimes);
+      const hinted = presets.hints.get(name); // a vendor preset's modified/created columns, taken like detected ones
+      const presetColumn = (column: string | undefined) => (column !== undefined && holdsDateTimes(column) ? column : undefined);
+      const updatedName = settings.updatedAt ?? presetColumn(hinted?.modified) ?? detectModifiedColumn(columnNames, holdsDateTimes);
+      const createdName = settings.createdAt ?? presetColumn(hinted?.created) ?? detectCreatedColumn(columnNames, holdsDateTimes);
       const updatedIndex = findColumn(updatedName, 'updatedAt', 'updatedAt');
       const createdIndex = findColumn(createdName, 'createdAt', 'createdAt');
       const references = new Map<string, { object: string; listSeparator?: string }>();
@@ -629,6 +647,8 @@ export class CsvConnector implements Connector {
         const result: Column = { name: column, index, type };
         if (reference && (type === 'reference' || type === 'reference-list')) result.reference = reference;
         if (type === 'reference-list') result.listSeparator = listSeparator ?? settings.listSeparator ?? detectListSeparator(values, info.delimiter);
+        const normalise = presets.hints.get(name)?.normaliseId;
+        if (normalise && (index === idIndex || result.reference !== undefined)) result.normalise = normalise;
         return result;
       });
       objects.set(name, {
@@ -645,6 +665,7 @@ export class CsvConnector implements Connector {
         dataStart: info.header.end,
         dataLine: info.header.nextLine,
         joins: [],
+        ...(presets.hints.has(name) ? { preset: presets.hints.get(name)! } : {}),
       });
     }
     for (const joinField of joins) {
@@ -798,6 +819,14 @@ function shorten(text: string, max = 80): string {
 function listColumns(columns: string[], max = 8): string {
   const shown = columns.slice(0, max).map((column) => JSON.stringify(shorten(column, 40)));
   return columns.length > max ? `${shown.join(', ')}, ... ${columns.length - max} more` : shown.join(', ') || 'none';
+}
+
+/** The id in a cell: trimmed, and in the vendor's canonical form when a preset says how. */
+function cellId(object: CsvObject, cell: string | undefined): string | undefined {
+  if (cell === undefined) return undefined;
+  const text = cell.trim();
+  const normalise = object.columns[object.idIndex]?.normalise;
+  return normalise && text !== '' ? normalise(text) : text;
 }
 
 function readOnly(): FerryError {
