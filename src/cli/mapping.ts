@@ -20,6 +20,17 @@ export function summariseMapping(project: ProjectFile): MappingSummary {
   return { objects, valueMaps: objects.reduce((sum, object) => sum + object.valueMaps, 0) };
 }
 
+/** The first page of a target object's records (the owner table matches owner names against them); none on error. */
+function targetRecordReader(target: Connector): (object: string) => Promise<import('../core/connector.js').CrmRecord[]> {
+  return async (object) => {
+    try {
+      return (await target.read(object, { limit: 500 })).records;
+    } catch {
+      return [];
+    }
+  };
+}
+
 /**
  * `ferry map`'s work, shared with the demo story: proposes a mapping from both schemas and sample source
  * values, keeps what the user already wrote (`existing`, `existingText` with its comments), and writes
@@ -29,6 +40,8 @@ export async function proposeAndWrite(input: {
   projectPath: string;
   existing?: ProjectFile;
   source: Connector;
+  /** The target connector: its owners are read for the owner table (presets helper). */
+  target?: Connector;
   sourceSchema: SchemaDescription;
   targetSchema: SchemaDescription;
   sourceConfig: ProjectFile['source'];
@@ -41,6 +54,7 @@ export async function proposeAndWrite(input: {
     sourceSchema: input.sourceSchema,
     targetSchema: input.targetSchema,
     sampleValues: sourceValueSampler(input.source, { pageSize: input.pageSize }),
+    ...(input.target ? { targetRecords: targetRecordReader(input.target) } : {}),
     existing: input.existing,
     source: input.sourceConfig,
     target: input.targetConfig,

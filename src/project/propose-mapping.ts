@@ -1,3 +1,4 @@
+import type { CrmRecord } from '../core/connector.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, PicklistOption, SchemaDescription } from '../core/schema.js';
 import { DEFAULT_OPTIONS, DEFAULT_TIME_ZONE, editDistance, OBJECT_DEFAULTS } from './project-file.js';
 import type { ConnectionConfig, FieldMapping, FieldTransform, MatchKey, ObjectMapping, ProjectFile } from './types.js';
@@ -12,6 +13,11 @@ export interface ProposeMappingInput {
   targetSchema: SchemaDescription;
   /** Distinct values of a source field (the engine reads source pages). */
   sampleValues?: (object: string, field: string) => Promise<string[]>;
+  /**
+   * Some records of a target object (the first page is enough): the owner table matches source owner names
+   * against the target's owners. Without it, every owner is left for the user to fill in.
+   */
+  targetRecords?: (object: string) => Promise<CrmRecord[]>;
   existing?: ProjectFile;
   source: ConnectionConfig;
   target: ConnectionConfig;
@@ -46,8 +52,8 @@ const OBJECT_GROUPS: readonly (readonly string[])[] = [
   ['owner', 'user', 'member', 'employee', 'agent', 'salesrep'],
   ['company', 'organization', 'organisation', 'account', 'org'],
   ['contact', 'person', 'people'],
-  ['deal', 'opportunity'],
-  ['note', 'comment'],
+  ['deal', 'opportunity', 'opp', 'potential'],
+  ['note', 'comment', 'memo'],
   ['task', 'activity', 'todo'],
   ['lead', 'prospect'],
   ['product', 'item'],
@@ -64,6 +70,12 @@ const KIND_BY_GROUP: ObjectKind[] = ['users', 'companies', 'contacts', 'deals', 
 function objectKind(name: string): ObjectKind {
   const group = objectGroup(name);
   return group < 0 ? 'other' : (KIND_BY_GROUP[group] ?? 'other');
+}
+
+/** The kind of a source object: its vendor object name (presets) first, then its own name. */
+function sourceKind(object: ObjectSchema): ObjectKind {
+  const byPreset = object.preset ? objectKind(object.preset.object) : 'other';
+  return byPreset !== 'other' ? byPreset : objectKind(object.name);
 }
 
 function objectScore(source: string, target: string): number {
@@ -153,6 +165,81 @@ function meaning(field: FieldSchema): string | undefined {
   return undefined;
 }
 
+/**
+ * Meanings of target fields by bare name (vendor and object prefixes off: `hs_task_subject` on tasks →
+ * `subject`), compared with the `meaning` a source field carries (CSV vendor presets). Only fields of a
+ * source that carries meanings are scored this way, so other sources keep the name-based proposal.
+ */
+const TARGET_MEANINGS: Record<string, string> = {
+  email: 'email',
+  emailaddress: 'email',
+  phone: 'phone',
+  phonenumber: 'phone',
+  mobilephone: 'mobile',
+  mobile: 'mobile',
+  mobilephonenumber: 'mobile',
+  firstname: 'firstname',
+  givenname: 'firstname',
+  lastname: 'lastname',
+  surname: 'lastname',
+  fullname: 'fullname',
+  displayname: 'fullname',
+  jobtitle: 'jobtitle',
+  domain: 'domain',
+  companydomain: 'domain',
+  website: 'website',
+  websiteurl: 'website',
+  url: 'website',
+  amount: 'amount',
+  value: 'amount',
+  closedate: 'closedate',
+  expectedclosedate: 'closedate',
+  closingdate: 'closedate',
+  currency: 'currency',
+  currencycode: 'currency',
+  stage: 'stage',
+  pipelinestage: 'stage',
+  body: 'body',
+  content: 'body',
+  description: 'body',
+  timestamp: 'timestamp',
+  duedate: 'duedate',
+  dueat: 'duedate',
+  due: 'duedate',
+  owner: 'owner',
+  ownerid: 'owner',
+  hubspotownerid: 'owner',
+  assignedto: 'owner',
+  assigneeid: 'owner',
+  status: 'status',
+  priority: 'priority',
+  type: 'type',
+  industry: 'industry',
+  annualrevenue: 'revenue',
+  revenue: 'revenue',
+  numberofemployees: 'employees',
+  employees: 'employees',
+  lifecyclestage: 'lifecyclestage',
+  subject: 'title',
+  tasktitle: 'title',
+};
+
+/** What a target field means (for comparing with a source field's `meaning`); undefined when unknown. */
+function targetMeaning(field: FieldSchema, object: ObjectSchema): string | undefined {
+  if (field.meaning) return field.meaning;
+  const kind = objectKind(object.name);
+  const label = field.label ? normaliseName(field.label) : undefined;
+  // A label that says more than the name: HubSpot tasks' hs_timestamp is the "Due date".
+  if (label === 'duedate') return 'duedate';
+  const bare = bareName(field.name, object.name);
+  if (bare === 'name') return kind === 'contacts' || kind === 'users' ? 'fullname' : 'title';
+  if (bare === 'title') return kind === 'contacts' || kind === 'users' ? 'jobtitle' : 'title';
+  return TARGET_MEANINGS[bare] ?? TARGET_MEANINGS[normaliseName(field.name)];
+}
+
+/** Meanings whose source value is a list of people's names, not a reference: mapped through an owner table. */
+const OWNER = 'owner';
+
 // ---------------------------------------------------------------------------------------------------------
 // Field proposals
 
@@ -201,6 +288,15 @@ function fieldScore(
     return Math.max(score, source.type === target.type ? REFERENCE_SAME_KIND : REFERENCE_ANY);
   }
   if (!typesFit(source.type, target.type)) return 0;
+  // A source that knows what its fields mean (a vendor export): the meaning decides before the name does.
+  if (source.meaning !== undefined) {
+    const wanted = targetMeaning(target, targetObject);
+    if (wanted !== undefined) return wanted === source.meaning ? 99 : 0;
+    if (source.label !== undefined) {
+      const label = normaliseName(source.label);
+      if (label === b || (target.label !== undefined && label === normaliseName(target.label))) score = Math.max(score, 95);
+    }
+  }
   if (score === 0) {
     const sourceMeaning = meaning(source);
     if (sourceMeaning && sourceMeaning === meaning(target) && uniqueMeaning(source, 'source') && uniqueMeaning(target, 'target')) score = 60;
@@ -208,7 +304,15 @@ function fieldScore(
   return score;
 }
 
-function transformFor(source: FieldSchema, target: FieldSchema): FieldTransform {
+/**
+ * The `domain` transform (URL, e-mail or host → lower-case host without `www.`): being added to
+ * src/project/transform.ts on the mapping helper's branch; proposed here in its TS form until it is on main.
+ */
+const DOMAIN_TRANSFORM = { kind: 'domain' } as unknown as FieldTransform;
+
+function transformFor(source: FieldSchema, target: FieldSchema, sourceObject?: ObjectSchema): FieldTransform {
+  // Vendor exports write several addresses of one label into one cell (`a@x.io, b@y.io`): the first one.
+  if (sourceObject?.preset && source.meaning === 'email' && target.type === 'email') return { kind: 'split', separator: ',', part: 'first' };
   if (target.type === 'date' && source.type === 'datetime') return { kind: 'date' };
   if (target.type === 'datetime' && (source.type === 'date' || source.type === 'string')) return { kind: 'datetime' };
   return { kind: 'copy' };
@@ -275,7 +379,28 @@ function proposeFields(
     }
     takenSources.add(candidate.source.name);
     takenTargets.add(candidate.target.name);
-    proposals.push({ source: [candidate.source.name], target: candidate.target.name, transform: transformFor(candidate.source, candidate.target) });
+    proposals.push({ source: [candidate.source.name], target: candidate.target.name, transform: transformFor(candidate.source, candidate.target, sourceObject) });
+  }
+
+  // Vendor exports (sources whose fields carry meanings): a full name split into first and last name, a
+  // website written as a domain as well.
+  const freeTarget = (wanted: string): FieldSchema | undefined =>
+    targets.find((field) => !takenTargets.has(field.name) && !REFERENCE_TYPES.has(field.type) && targetMeaning(field, targetObject) === wanted);
+  const fullNameSource = sources.find((field) => field.meaning === 'fullname' && !takenSources.has(field.name));
+  const firstTarget = freeTarget('firstname');
+  const lastTarget = freeTarget('lastname');
+  if (fullNameSource && firstTarget && lastTarget) {
+    proposals.push({ source: [fullNameSource.name], target: firstTarget.name, transform: { kind: 'split', separator: ' ', part: 'first' } });
+    proposals.push({ source: [fullNameSource.name], target: lastTarget.name, transform: { kind: 'split', separator: ' ', part: 'rest' } });
+    takenSources.add(fullNameSource.name);
+    takenTargets.add(firstTarget.name).add(lastTarget.name);
+  }
+  const webSource = sources.find((field) => field.meaning === 'website');
+  const domainTarget = freeTarget('domain');
+  if (webSource && domainTarget && TEXT_TYPES.has(domainTarget.type)) {
+    proposals.push({ source: [webSource.name], target: domainTarget.name, transform: DOMAIN_TRANSFORM });
+    takenSources.add(webSource.name);
+    takenTargets.add(domainTarget.name);
   }
 
   // first + last name -> one name field.
@@ -395,11 +520,147 @@ async function proposeValueMap(
   return { kind: 'map', values, unmapped: 'fail' };
 }
 
+async function distinctValues(object: string, field: FieldSchema, sampleValues: ProposeMappingInput['sampleValues']): Promise<string[]> {
+  const distinct = new Set<string>();
+  for (const option of field.options ?? []) distinct.add(option.value);
+  if (sampleValues) {
+    for (const value of await sampleValues(object, field.name)) {
+      if (value !== null && value !== undefined && String(value).trim() !== '') distinct.add(String(value).trim());
+    }
+  }
+  return [...distinct].sort();
+}
+
+/**
+ * A deal's status and stage into one target stage (Pipedrive `Deal - Status` + `Deal - Stage` → HubSpot
+ * `dealstage`): the multi-source value map of the mapping helper's branch. Each source field's value is
+ * looked up in order, the first one found wins: `won` / `lost` from the status, otherwise the stage. Open
+ * statuses are left out of the map so the stage decides.
+ */
+async function proposeStatusAndStage(
+  sourceObject: ObjectSchema,
+  targetObject: ObjectSchema,
+  fields: FieldMapping[],
+  sampleValues: ProposeMappingInput['sampleValues'],
+  notes: string[],
+): Promise<void> {
+  const stageMapping = fields.find((mapping) => mapping.source.length === 1 && sourceObject.fields.find((field) => field.name === mapping.source[0])?.meaning === 'stage');
+  if (!stageMapping) return;
+  const target = targetObject.fields.find((field) => field.name === stageMapping.target);
+  const stage = sourceObject.fields.find((field) => field.name === stageMapping.source[0])!;
+  const status = sourceObject.fields.find((field) => field.meaning === 'status' && !fields.some((mapping) => mapping.source.includes(field.name)));
+  if (!target || target.type !== 'enum' || !target.options || target.options.length === 0 || !status) return;
+  const options = target.options;
+  const values: Record<string, FieldValue> = {};
+  const unmapped: string[] = [];
+  for (const value of await distinctValues(sourceObject.name, status, sampleValues)) {
+    const key = normaliseName(value);
+    if (key !== 'won' && key !== 'lost') continue; // open (or anything else): the stage decides
+    const choice = chooseOption(value, options);
+    if (choice) values[value] = choice.option;
+    else unmapped.push(value);
+  }
+  for (const value of await distinctValues(sourceObject.name, stage, sampleValues)) {
+    if (Object.hasOwn(values, value)) continue;
+    const choice = chooseOption(value, options);
+    if (choice) values[value] = choice.option;
+    else unmapped.push(value);
+  }
+  const where = `${sourceObject.name}.${status.name} + ${stage.name} → ${targetObject.name}.${target.name}`;
+  if (!sampleValues && !stage.options) notes.push(`${where}: no sample values were read; fill in the value map by hand (unmapped values fail their record)`);
+  if (unmapped.length > 0) {
+    notes.push(
+      `${where}: no target option for ${unmapped.map((value) => JSON.stringify(value)).join(', ')} (options: ${options.map((option) => option.value).join(', ')}); add them to the map, or records with them fail`,
+    );
+  }
+  stageMapping.source = [status.name, stage.name];
+  stageMapping.transform = { kind: 'map', values, unmapped: 'fail' };
+  notes.push(`${where}: won and lost from ${status.name}, otherwise the stage (the first source value found in the map wins)`);
+}
+
+/** `anna  Schmidt` → `anna schmidt`: names compared for the owner table. */
+function personKey(value: string): string {
+  return value.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** The names and e-mail of a target owner record (HubSpot owners: firstName/lastName/email; SQL users: name/email). */
+function ownerKeys(record: CrmRecord): string[] {
+  const fields = record.fields;
+  const text = (name: string): string | undefined => {
+    const value = fields[name];
+    return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+  };
+  const keys: string[] = [];
+  const first = text('firstName') ?? text('firstname') ?? text('first_name');
+  const last = text('lastName') ?? text('lastname') ?? text('last_name');
+  if (first && last) keys.push(personKey(`${first} ${last}`));
+  for (const name of ['name', 'fullName', 'full_name', 'displayName', 'email']) {
+    const value = text(name);
+    if (value) keys.push(personKey(value));
+  }
+  return keys;
+}
+
+/**
+ * Owners named by name (Pipedrive `Deal - Owner: Anna Schmidt`, HubSpot's `Contact owner`): an owner table,
+ * a value map from each distinct owner name to the target owner's id. Filled where one target owner has
+ * exactly that name (or e-mail); the others are written `null` for the user to fill in, and listed in a
+ * note. `unmapped: default` with `default: null`: a record whose owner is not in the table (a new sales rep
+ * in a later export) is written without an owner rather than failed, because an owner is the one field a
+ * consultant fixes afterwards in bulk; `ferry map` lists the names so nothing is lost silently. Owners that
+ * the source has as records (a Salesforce `OwnerId` into `User.csv`) are references and match by e-mail.
+ */
+async function proposeOwnerTable(
+  sourceObject: ObjectSchema,
+  targetObject: ObjectSchema,
+  targetSchema: SchemaDescription,
+  fields: FieldMapping[],
+  existing: FieldMapping[],
+  input: ProposeMappingInput,
+  notes: string[],
+): Promise<void> {
+  const used = new Set([...fields, ...existing].flatMap((mapping) => mapping.source));
+  const written = new Set([...fields, ...existing].map((mapping) => mapping.target));
+  const source = sourceObject.fields.find((field) => field.meaning === OWNER && !REFERENCE_TYPES.has(field.type) && !used.has(field.name));
+  const target = writableTargets(targetObject).find((field) => !written.has(field.name) && targetMeaning(field, targetObject) === OWNER);
+  if (!source || !target) return;
+  if (!REFERENCE_TYPES.has(target.type)) {
+    if (typesFit(source.type, target.type)) fields.push({ source: [source.name], target: target.name, transform: { kind: 'copy' } });
+    return;
+  }
+  const ownerObject = target.reference?.object;
+  const owners = ownerObject && targetSchema.objects.some((object) => object.name === ownerObject) && input.targetRecords ? await input.targetRecords(ownerObject) : [];
+  const byKey = new Map<string, string[]>();
+  for (const owner of owners) {
+    for (const key of new Set(ownerKeys(owner))) byKey.set(key, [...(byKey.get(key) ?? []), owner.id]);
+  }
+  const values: Record<string, FieldValue> = {};
+  const open: string[] = [];
+  for (const name of await distinctValues(sourceObject.name, source, input.sampleValues)) {
+    const ids = byKey.get(personKey(name)) ?? [];
+    if (ids.length === 1) values[name] = ids[0]!;
+    else {
+      values[name] = null;
+      open.push(name);
+    }
+  }
+  fields.push({ source: [source.name], target: target.name, transform: { kind: 'map', values, unmapped: 'default', default: null } });
+  const where = `${sourceObject.name}.${source.name} → ${targetObject.name}.${target.name}`;
+  const matched = Object.keys(values).length - open.length;
+  notes.push(
+    `${where}: owner table, ${matched} of ${Object.keys(values).length} owner name(s) matched to ${ownerObject ?? 'target'} by name` +
+      (open.length > 0 ? `; fill in the ${ownerObject ?? 'owner'} id of ${open.map((name) => JSON.stringify(name)).join(', ')} (until then their records are written without an owner)` : ''),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Match keys
 
 function proposeMatchKeys(kind: ObjectKind, fields: FieldMapping[], sourceObject: ObjectSchema, targetObject: ObjectSchema): MatchKey[] {
-  const direct = fields.filter((mapping) => mapping.source.length === 1 && (mapping.transform.kind === 'copy' || mapping.transform.kind === 'lowercase' || mapping.transform.kind === 'trim'));
+  // Match keys read the raw source field and normalise it by kind (an e-mail, a domain from a URL), so a split
+  // first e-mail or a domain-transformed website keys by its source field as well.
+  const keyable = new Set<string>(['copy', 'lowercase', 'trim', 'split', 'domain']);
+  const direct = fields.filter((mapping) => mapping.source.length === 1 && keyable.has(mapping.transform.kind));
   const find = (test: (source: FieldSchema, target: FieldSchema) => boolean): FieldMapping | undefined =>
     direct.find((mapping) => {
       const source = sourceObject.fields.find((field) => field.name === mapping.source[0]);
@@ -435,7 +696,7 @@ function pairObjects(sourceSchema: SchemaDescription, targetSchema: SchemaDescri
   for (const source of sourceSchema.objects) {
     if (result.has(source.name)) continue;
     for (const target of targetSchema.objects) {
-      const score = objectScore(source.name, target.name);
+      const score = Math.max(objectScore(source.name, target.name), source.preset ? objectScore(source.preset.object, target.name) - 1 : 0);
       if (score > 0) candidates.push({ source: source.name, target: target.name, score });
     }
   }
@@ -461,7 +722,7 @@ export async function proposeMapping(input: ProposeMappingInput): Promise<Propos
 
   const objects: ObjectMapping[] = existingObjects.map((mapping) => ({ ...mapping, fields: [...mapping.fields], matchKeys: [...mapping.matchKeys], links: { ...mapping.links } }));
   const proposedSources = [...sourceSchema.objects].sort(
-    (x, y) => KIND_ORDER.indexOf(objectKind(x.name)) - KIND_ORDER.indexOf(objectKind(y.name)),
+    (x, y) => KIND_ORDER.indexOf(sourceKind(x)) - KIND_ORDER.indexOf(sourceKind(y)),
   );
   for (const sourceObject of proposedSources) {
     const targetName = objectMap.get(sourceObject.name);
@@ -471,9 +732,11 @@ export async function proposeMapping(input: ProposeMappingInput): Promise<Propos
     }
     const targetObject = targetSchema.objects.find((object) => object.name === targetName);
     if (!targetObject) continue; // an existing mapping to an object the target no longer has: ferry check reports it
-    const kind = objectKind(sourceObject.name) === 'other' ? objectKind(targetObject.name) : objectKind(sourceObject.name);
+    const kind = sourceKind(sourceObject) === 'other' ? objectKind(targetObject.name) : sourceKind(sourceObject);
     const current = objects.find((mapping) => mapping.source === sourceObject.name && mapping.target === targetName);
     const fields = proposeFields(sourceObject, targetObject, objectMap, current?.fields ?? []);
+    await proposeStatusAndStage(sourceObject, targetObject, fields, input.sampleValues, notes);
+    await proposeOwnerTable(sourceObject, targetObject, targetSchema, fields, current?.fields ?? [], input, notes);
     for (const field of fields) {
       const sourceField = sourceObject.fields.find((candidate) => candidate.name === field.source[0]);
       const targetField = targetObject.fields.find((candidate) => candidate.name === field.target);

@@ -63,6 +63,7 @@ export function registerProjectCommands(program: Command, context: CommandContex
           projectPath: connections.projectPath,
           existing: connections.project,
           source: connections.source,
+          target: connections.target,
           sourceSchema: connections.sourceSchema,
           targetSchema: connections.targetSchema,
           sourceConfig: connections.project.source,
