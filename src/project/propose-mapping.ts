@@ -287,11 +287,14 @@ function fieldScore(
     // one than a single id into a list (associated_companies), which the engine accepts as a one-element list.
     return Math.max(score, source.type === target.type ? REFERENCE_SAME_KIND : REFERENCE_ANY);
   }
-  if (!typesFit(source.type, target.type)) return 0;
-  // A source that knows what its fields mean (a vendor export): the meaning decides before the name does.
+  // A source that knows what its fields mean (a vendor export): the meaning decides before the name does. A
+  // date into a text column of the same meaning is fine (SQLite has no date type; it is written ISO).
+  const datesAsText = (source.type === 'date' || source.type === 'datetime') && (target.type === 'string' || target.type === 'text');
+  if (!typesFit(source.type, target.type) && !(datesAsText && source.meaning !== undefined)) return 0;
   if (source.meaning !== undefined) {
     const wanted = targetMeaning(target, targetObject);
     if (wanted !== undefined) return wanted === source.meaning ? 99 : 0;
+    if (datesAsText) return 0;
     if (source.label !== undefined) {
       const label = normaliseName(source.label);
       if (label === b || (target.label !== undefined && label === normaliseName(target.label))) score = Math.max(score, 95);
@@ -675,7 +678,7 @@ function proposeMatchKeys(kind: ObjectKind, fields: FieldMapping[], sourceObject
     add(find((_source, target) => meaning(target) === 'email'), 'email');
     if (kind === 'users' && keys.length === 0) {
       // Users the target only lets us read (HubSpot owners): matched by e-mail, never written.
-      const source = sourceObject.fields.find((field) => meaning(field) === 'email');
+      const source = sourceObject.fields.find((field) => field.meaning === 'email') ?? sourceObject.fields.find((field) => meaning(field) === 'email');
       const target = targetObject.fields.find((field) => meaning(field) === 'email');
       if (source && target) keys.push({ source: source.name, target: target.name, kind: 'email' });
     }
