@@ -436,12 +436,20 @@ const VALUE_SYNONYMS: readonly (readonly string[])[] = [
   ['contract', 'contractsent', 'negotiation', 'contracting'],
   ['high', 'urgent'],
   ['low', 'minor'],
+  ['normal', 'medium'],
+  // Activity types (Pipedrive `task`, HubSpot `TODO`).
+  ['task', 'todo'],
 ];
 /** Weak pairs: used only when nothing better fits, and reported as guesses. */
 const WEAK_VALUE_SYNONYMS: readonly (readonly string[])[] = [
   ['proposal', 'proposalsent', 'presentation', 'presentationscheduled', 'quote', 'demo'],
   ['lead', 'new', 'prospect', 'prospecting', 'appointmentscheduled'],
   ['manufacturing', 'machinery', 'industrial', 'industrialautomation'],
+  // Default pipelines of the CRMs people leave (Pipedrive, Salesforce, Zoho) onto HubSpot's.
+  ['contact', 'contactmade', 'firstcontact', 'appointmentscheduled'],
+  ['needsanalysis', 'analysis', 'qualifiedtobuy'],
+  ['valueproposition', 'proposition', 'presentationscheduled'],
+  ['negotiation', 'negotiationsstarted', 'negotiationreview', 'contractsent'],
 ];
 
 interface ValueChoice {
@@ -460,7 +468,7 @@ function valueScore(value: string, option: PicklistOption): number {
     // Every word of the value appears in the option ("Closed Won" ~ "closedwon").
     const words = value
       .toLowerCase()
-      .split(/[\s_\-.]+/)
+      .split(/[\s_\-./]+/)
       .map(normaliseName)
       .filter((word) => word.length > 1);
     if (words.length > 1 && words.every((word) => name.includes(word))) best = Math.max(best, 80);
@@ -471,6 +479,11 @@ function valueScore(value: string, option: PicklistOption): number {
     while (prefix < v.length && prefix < name.length && v[prefix] === name[prefix]) prefix++;
     if (prefix >= 5 && prefix >= Math.min(v.length, name.length) / 2) best = Math.max(best, 60 + Math.min(prefix, 15));
     if (WEAK_VALUE_SYNONYMS.some((group) => group.includes(v) && group.includes(name))) best = Math.max(best, 30);
+    // One word of a longer value that means the option (`Negotiations Started`, `Proposal/Price Quote`): a guess.
+    if (words.length > 1) {
+      const stems = words.map((word) => word.replace(/s$/, ''));
+      if (stems.some((word) => word.length >= 4 && [...VALUE_SYNONYMS, ...WEAK_VALUE_SYNONYMS].some((group) => group.includes(word) && group.includes(name)))) best = Math.max(best, 40);
+    }
   }
   return best;
 }
@@ -563,13 +576,17 @@ async function proposeStatusAndStage(
     if (choice) values[value] = choice.option;
     else unmapped.push(value);
   }
+  const guesses: string[] = [];
   for (const value of await distinctValues(sourceObject.name, stage, sampleValues)) {
     if (Object.hasOwn(values, value)) continue;
     const choice = chooseOption(value, options);
-    if (choice) values[value] = choice.option;
-    else unmapped.push(value);
+    if (choice) {
+      values[value] = choice.option;
+      if (choice.score < 60) guesses.push(`${JSON.stringify(value)} → ${choice.option}`);
+    } else unmapped.push(value);
   }
   const where = `${sourceObject.name}.${status.name} + ${stage.name} → ${targetObject.name}.${target.name}`;
+  if (guesses.length > 0) notes.push(`${where}: guessed ${guesses.join(', ')}; please check`);
   if (!sampleValues && !stage.options) notes.push(`${where}: no sample values were read; fill in the value map by hand (unmapped values fail their record)`);
   if (unmapped.length > 0) {
     notes.push(

@@ -145,7 +145,8 @@ export function generateCrm(seed: number, size = { orgs: 6, people: 10, deals: 8
   });
   const deals: Deal[] = Array.from({ length: size.deals }, (_, index) => {
     const person = people[index % people.length]!;
-    const status = index % 4 === 1 ? 'won' : index % 4 === 3 ? 'lost' : 'open';
+    // Every stage, status and activity type occurs in the first export, so the proposal's value maps know them all.
+    const status = index < 4 ? 'open' : index % 2 === 1 ? 'won' : 'lost';
     const created = at();
     return {
       n: index + 1,
@@ -153,7 +154,7 @@ export function generateCrm(seed: number, size = { orgs: 6, people: 10, deals: 8
       value: int(500, 250_000) * 100 + pick([0, 50, 99]),
       currency: pick(['EUR', 'EUR', 'USD', 'CHF']),
       status,
-      stage: int(0, 3),
+      stage: index % 4,
       org: person.org,
       person: person.n,
       owner: pick(SOURCE_OWNERS),
@@ -165,7 +166,7 @@ export function generateCrm(seed: number, size = { orgs: 6, people: 10, deals: 8
   const activities: Activity[] = Array.from({ length: size.activities }, (_, index) => {
     const deal = deals[index % deals.length]!;
     const created = at();
-    return { n: index + 1, subject: pick(['Follow-up call', 'Send proposal', 'Check contract', 'Intro e-mail']), type: pick(['call', 'email', 'task'] as const), due: date(), done: next() < 0.5, deal: deal.n, person: deal.person, owner: pick(SOURCE_OWNERS), created, updated: created + DAY };
+    return { n: index + 1, subject: pick(['Follow-up call', 'Send proposal', 'Check contract', 'Intro e-mail']), type: (['call', 'email', 'task'] as const)[index % 3]!, due: date(), done: index % 2 === 0, deal: deal.n, person: deal.person, owner: pick(SOURCE_OWNERS), created, updated: created + DAY };
   });
   const notes: Note[] = Array.from({ length: size.notes }, (_, index) => {
     const deal = deals[index % deals.length]!;
