@@ -120,7 +120,8 @@ export function buildPlan(project: ProjectFile, sourceSchema: SchemaDescription,
       }
       targetFieldSchemas.set(field.target, targetField);
       if (targetField.type !== 'reference' && targetField.type !== 'reference-list') continue;
-      if (field.transform.kind === 'constant') continue;
+      // A constant or a value map (the owner table: owner name → target owner id) writes target ids: not translated.
+      if (field.transform.kind === 'constant' || field.transform.kind === 'map') continue;
       const sourceField = field.source.length === 1 ? findField(source, field.source[0]!) : undefined;
       const referencedSource =
         sourceField?.reference?.object ?? (targetField.reference ? byTarget.get(targetField.reference.object)?.source : undefined);

@@ -517,3 +517,106 @@ describe('proposeMapping into HubSpot (the schema the HubSpot connector describe
     expect(errors).toEqual([]);
   });
 });
+
+describe('proposeMapping for vendor exports (fields with meanings and labels)', () => {
+  const f = (name: string, type: FieldSchema['type'], meaning?: string, label?: string): FieldSchema => ({ name, type, ...(meaning ? { meaning } : {}), ...(label ? { label } : {}) });
+  const preset = (object: string) => ({ vendor: 'pipedrive' as const, object });
+  const EXPORT: SchemaDescription = {
+    objects: [
+      { name: 'orgs', preset: preset('organization'), fields: [f('Organization - ID', 'string'), f('Organization - Name', 'string', 'title'), f('Organization - Website', 'url', 'website'), f('Organization - Owner', 'string', 'owner')] },
+      { name: 'persons', preset: preset('person'), fields: [f('Person - ID', 'string'), f('Person - Name', 'string', 'fullname'), f('Person - Email - Work', 'email', 'email'), f('Person - Email - Home', 'email', undefined, 'Email - Home'), { ...ref('Organization - ID', 'orgs'), meaning: undefined }] },
+      { name: 'opps', fields: [f('id', 'string'), f('Deal - Status', 'string', 'status'), f('Deal - Stage', 'string', 'stage'), f('Deal - Title', 'string', 'title')] },
+      { name: 'memos', fields: [f('id', 'string'), f('text', 'text')] },
+      { name: 'employees', fields: [f('id', 'string'), f('email', 'email')] },
+    ],
+  };
+  const HUB: SchemaDescription = {
+    objects: [
+      { name: 'owners', fields: [f('email', 'email'), f('firstName', 'string'), f('lastName', 'string')].map((field) => ({ ...field, readOnly: true })) },
+      { name: 'companies', fields: [f('name', 'string'), f('domain', 'string'), f('website', 'url'), { ...ref('hubspot_owner_id', 'owners') }] },
+      { name: 'contacts', fields: [f('firstname', 'string'), f('lastname', 'string'), f('email', 'email'), ref('primary_company', 'companies')] },
+      {
+        name: 'deals',
+        fields: [f('dealname', 'string'), { name: 'dealstage', type: 'enum', options: ['appointmentscheduled', 'qualifiedtobuy', 'contractsent', 'closedwon', 'closedlost'].map((value) => ({ value })) }],
+      },
+      { name: 'notes', fields: [f('hs_note_body', 'text')] },
+    ],
+  };
+  const VALUES: Record<string, string[]> = {
+    'orgs.Organization - Owner': ['Anna Schmidt', 'Jonas Becker', 'anna  schmidt'],
+    'opps.Deal - Status': ['open', 'won', 'lost'],
+    'opps.Deal - Stage': ['Qualified', 'Negotiations Started'],
+  };
+  const OWNERS = [
+    { id: '101', updatedAt: null, fields: { email: 'anna@x.io', firstName: 'Anna', lastName: 'Schmidt' } },
+    { id: '102', updatedAt: null, fields: { email: 'max@x.io', firstName: 'Max', lastName: 'Weber' } },
+  ];
+  let proposal: Awaited<ReturnType<typeof proposeMapping>>;
+  const mapped = (name: string) => object(proposal.project, name);
+
+  it('pairs objects by the vendor object and the CRM synonyms (opp, memo, employee)', async () => {
+    proposal = await proposeMapping({
+      sourceSchema: EXPORT,
+      targetSchema: HUB,
+      source,
+      target: { connector: 'hubspot', accessToken: '${T}' },
+      sampleValues: async (objectName, field) => VALUES[`${objectName}.${field}`] ?? [],
+      targetRecords: async (objectName) => (objectName === 'owners' ? OWNERS : []),
+    });
+    expect(Object.fromEntries(proposal.project.objects.map((mapping) => [mapping.source, mapping.target]))).toEqual({
+      orgs: 'companies',
+      persons: 'contacts',
+      opps: 'deals',
+      memos: 'notes',
+      employees: 'owners',
+    });
+  });
+
+  it('splits a full name into first and last name, takes the first e-mail, never the home one by name', () => {
+    expect(fieldMap(mapped('persons'))).toEqual({ 'Person - Name': 'lastname:split', 'Person - Email - Work': 'email:split', 'Organization - ID': 'primary_company:copy' });
+    const name = mapped('persons').fields.filter((field) => field.source[0] === 'Person - Name');
+    expect(name.map((field) => [field.target, field.transform])).toEqual([
+      ['firstname', { kind: 'split', separator: ' ', part: 'first' }],
+      ['lastname', { kind: 'split', separator: ' ', part: 'rest' }],
+    ]);
+    expect(mapped('persons').fields.find((field) => field.target === 'email')!.transform).toEqual({ kind: 'split', separator: ',', part: 'first' });
+  });
+
+  it('writes the website as website and as domain', () => {
+    const web = mapped('orgs').fields.filter((field) => field.source[0] === 'Organization - Website');
+    expect(web.map((field) => [field.target, field.transform.kind])).toEqual([
+      ['website', 'copy'],
+      ['domain', 'domain'],
+    ]);
+  });
+
+  it('maps status and stage into one stage: won and lost from the status, otherwise the stage', () => {
+    const stage = mapped('opps').fields.find((field) => field.target === 'dealstage')!;
+    expect(stage.source).toEqual(['Deal - Status', 'Deal - Stage']);
+    expect(stage.transform).toEqual({ kind: 'map', values: { won: 'closedwon', lost: 'closedlost', Qualified: 'qualifiedtobuy', 'Negotiations Started': 'contractsent' }, unmapped: 'fail' });
+    expect(proposal.notes.some((note) => note.includes('guessed "Negotiations Started" → contractsent'))).toBe(true);
+  });
+
+  it('writes an owner table: names matched to owner ids (case and spaces aside), the others null and listed', () => {
+    const owner = mapped('orgs').fields.find((field) => field.target === 'hubspot_owner_id')!;
+    expect(owner).toEqual({
+      source: ['Organization - Owner'],
+      target: 'hubspot_owner_id',
+      transform: { kind: 'map', values: { 'Anna Schmidt': '101', 'Jonas Becker': null, 'anna  schmidt': '101' }, unmapped: 'default', default: null },
+    });
+    expect(proposal.notes.find((note) => note.startsWith('orgs.Organization - Owner'))).toContain('fill in the owners id of "Jonas Becker"');
+    // A value map into a reference writes target ids: no REFERENCE_MISMATCH.
+    const problems = validateMapping(proposal.project, EXPORT, HUB);
+    expect(problems.errors.filter((problem) => problem.code === 'REFERENCE_MISMATCH')).toEqual([]);
+  });
+
+  it('without the target\'s owners every name is left for the user', async () => {
+    const bare = await proposeMapping({ sourceSchema: EXPORT, targetSchema: HUB, source, target: { connector: 'hubspot', accessToken: '${T}' }, sampleValues: async (objectName, field) => VALUES[`${objectName}.${field}`] ?? [] });
+    const owner = object(bare.project, 'orgs').fields.find((field) => field.target === 'hubspot_owner_id')!;
+    expect(owner.transform).toMatchObject({ kind: 'map', values: { 'Anna Schmidt': null, 'Jonas Becker': null }, unmapped: 'default', default: null });
+  });
+
+  it('round-trips through ferry.yaml', () => {
+    expect(parseProjectFile(serialiseProjectFile(proposal.project), 'ferry.yaml', { T: 't' })).toEqual({ ...proposal.project, target: { connector: 'hubspot', accessToken: 't' } });
+  });
+});

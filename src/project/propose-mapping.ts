@@ -307,11 +307,8 @@ function fieldScore(
   return score;
 }
 
-/**
- * The `domain` transform (URL, e-mail or host → lower-case host without `www.`): being added to
- * src/project/transform.ts on the mapping helper's branch; proposed here in its TS form until it is on main.
- */
-const DOMAIN_TRANSFORM = { kind: 'domain' } as unknown as FieldTransform;
+/** URL, e-mail or host → lower-case host without `www.` (src/project/transform.ts). */
+const DOMAIN_TRANSFORM: FieldTransform = { kind: 'domain' };
 
 function transformFor(source: FieldSchema, target: FieldSchema, sourceObject?: ObjectSchema): FieldTransform {
   // Vendor exports write several addresses of one label into one cell (`a@x.io, b@y.io`): the first one.

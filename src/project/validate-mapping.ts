@@ -199,8 +199,9 @@ function checkFieldTypes(
   const transform = field.transform;
   const options = targetField.options?.map((option) => option.value);
 
-  // References: the referenced source object must map to the object the target field refers to.
-  if (REFERENCE_TYPES.has(targetField.type) && transform.kind !== 'constant') {
+  // References: the referenced source object must map to the object the target field refers to. A value map
+  // (the owner table of `ferry map`: owner name → target owner id) writes target ids, like a constant.
+  if (REFERENCE_TYPES.has(targetField.type) && transform.kind !== 'constant' && transform.kind !== 'map') {
     const sourceField = sourceFields[0];
     if (!sourceField || !REFERENCE_TYPES.has(sourceField.type) || sourceFields.length !== 1) {
       error('REFERENCE_MISMATCH', `${where}: a reference field must be fed by a reference field (got ${sourceFields.map((item) => item.type).join(', ') || 'nothing'})`, field.target);

@@ -36,9 +36,8 @@ export interface PresetHints {
   /** Applied to the id column and to every reference column of the object. */
   normaliseId?: (value: string) => string;
   /**
-   * The vendor's modified/created columns. Taken like detected ones (only when the sampled values read as
-   * date-times), not like the user's settings: a German Excel re-save writes `31.12.2024 14:05`, which needs
-   * a locale, and a modified column whose values all fail would fail every row.
+   * The export's modified and created columns. The connector takes them like detected ones: only when their
+   * sampled values read as date-times in the file's style (a `31.12.2024 14:05` without a locale is none).
    */
   modified?: string;
   created?: string;
@@ -96,9 +95,8 @@ export function applyPresets<T extends { file: string; header: { cells: string[]
     const info = files.get(name)!;
     const user = configured[name];
     const header = info.header.cells.map((cell) => cell.trim());
-    const references: Record<string, string> = {};
+    const references: NonNullable<CsvObjectConfig['references']> = {};
     const fields: Record<string, { type?: FieldType }> = {};
-    let lists = false;
     const columnHints = new Map<string, { label?: string; meaning?: string }>();
     for (const [column, hint] of preset.columns) {
       if (!header.includes(column)) continue;
@@ -107,18 +105,9 @@ export function applyPresets<T extends { file: string; header: { cells: string[]
       }
       if (hint.reference) {
         const target = byVendorObject.get(`${preset.vendor}\u0000${hint.reference}`);
-        if (target && target !== final) {
-          references[column] = target;
-          if (hint.listSeparator) {
-            fields[column] = { type: 'reference-list' };
-            lists = true;
-          } else fields[column] = { type: 'reference' };
-          continue;
-        }
-        if (target === final) {
-          // A self reference (a parent account): kept as a reference to the object itself.
-          references[column] = final;
-          fields[column] = { type: 'reference' };
+        // (A reference to the object itself, a parent account, is kept as well.)
+        if (target) {
+          references[column] = hint.listSeparator ? { object: target, listSeparator: hint.listSeparator } : target;
           continue;
         }
       }
@@ -129,8 +118,6 @@ export function applyPresets<T extends { file: string; header: { cells: string[]
       ...(user ?? {}),
       id: userId ?? preset.id ?? user?.id ?? 'id',
     };
-    if (user?.updatedAt !== undefined) merged.updatedAt = user.updatedAt;
-    if (user?.createdAt !== undefined) merged.createdAt = user.createdAt;
     // User settings win column by column: a reference or type they set replaces the preset's.
     const userReferences = user?.references ?? {};
     const userFields = user?.fields ?? {};
@@ -143,7 +130,6 @@ export function applyPresets<T extends { file: string; header: { cells: string[]
     if (Object.keys(allReferences).length > 0) merged.references = allReferences;
     const allFields = { ...fields, ...userFields };
     if (Object.keys(allFields).length > 0) merged.fields = allFields;
-    if (lists && merged.listSeparator === undefined) merged.listSeparator = ';';
     settings.set(final, merged);
     hints.set(final, {
       preset: { vendor: preset.vendor, object: preset.object },
