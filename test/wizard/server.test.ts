@@ -370,6 +370,13 @@ describe('the steps', () => {
     expect(shape.text).toContain('fields[0');
     expect((await client.call('PUT', '/api/mapping/objects/deals', after)).status).toBe(400);
     expect(readFileSync(context.projectPath, 'utf8')).toBe(file);
+    // A key the page does not edit goes through to ferry.yaml's own parser, which refuses one it does not know.
+    const extra = structuredClone(after) as unknown as { fields: Record<string, unknown>[] };
+    extra.fields[0]!.colour = 'blue';
+    const unknownKey = await client.call('PUT', '/api/mapping/objects/contacts', extra);
+    expect(unknownKey.status).toBe(400);
+    expect(unknownKey.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/not saved.*colour/) });
+    expect(readFileSync(context.projectPath, 'utf8')).toBe(file);
   });
 
   it('match, demo (with the side-by-side sample and its undo), full (dry run first), delta, retry and verify jobs', async () => {

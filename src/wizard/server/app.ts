@@ -604,6 +604,26 @@ export function createWizardApp(deps: AppDeps): WizardApp {
         { object: source, problems: own },
       );
     }
+    // What ferry.yaml will hold must read back: keys and transforms this page passed through unchecked are
+    // checked here by the project file's own parser, before anything is written.
+    const { parseProjectFile, serialiseProjectFile } = await import('../../project/project-file.js');
+    let readBack: ProjectFile;
+    try {
+      readBack = parseProjectFile(serialiseProjectFile(updated, await project.readText()), project.projectPath, await project.env());
+    } catch (error) {
+      throw new HttpError(400, 'CONFIG_INVALID', `The mapping of ${source} was not saved: ${scrub.text(error instanceof Error ? error.message : String(error))}`, { object: source });
+    }
+    // A key ferry.yaml has no place for would be dropped silently: refuse it instead, naming it.
+    const savedObject = readBack.objects.find((object) => object.source === source) as unknown as Record<string, unknown> | undefined;
+    const savedFields = (savedObject?.fields ?? []) as Record<string, unknown>[];
+    const lost: string[] = Object.keys(mapping).filter((key) => savedObject?.[key] === undefined && (mapping as unknown as Record<string, unknown>)[key] !== undefined && !['fields'].includes(key));
+    mapping.fields.forEach((field, index) => {
+      const saved = savedFields.find((candidate) => candidate.target === field.target) ?? {};
+      for (const [key, value] of Object.entries(field)) if (value !== undefined && saved[key] === undefined) lost.push(`fields[${index}: ${field.target}].${key}`);
+    });
+    if (lost.length > 0) {
+      throw new HttpError(400, 'CONFIG_INVALID', `The mapping of ${source} was not saved: ferry.yaml has no place for ${lost.join(', ')} (unknown key).`, { object: source, fields: lost });
+    }
     await project.writeProject(updated);
     const after = await project.connections();
     return c.json(scrub.value(mappingResponse(after.project, after.mapping, project.notes)));

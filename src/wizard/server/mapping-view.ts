@@ -3,6 +3,7 @@ import type { ObjectSchema, SchemaDescription } from '../../core/schema.js';
 import type { MappingProblem } from '../../project/project-file.js';
 import type { ObjectMapping, ProjectFile } from '../../project/types.js';
 import type { FieldView, MappingResponse, ObjectMappingView, ObjectView } from '../api.js';
+import { TRANSFORM_KINDS } from '../../project/project-file.js';
 import { HttpError } from './errors.js';
 
 const value = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
@@ -25,20 +26,24 @@ const transformSchema = z.discriminatedUnion(
   { error: 'unknown transform kind (expected copy, join, split, constant, map, date, datetime, lowercase, trim or domain)' },
 );
 
-export const objectMappingViewSchema = z.strictObject({
+/**
+ * A transform this page checks the shape of, or another kind the project file knows (a transform added to the
+ * engine after this page: `domain`, ...), passed through as it is; ferry.yaml's own parser checks it before the
+ * save is written (see the PUT route).
+ */
+const anyTransformSchema = z.union([
+  transformSchema,
+  z.looseObject({ kind: z.string().refine((kind) => (TRANSFORM_KINDS as readonly string[]).includes(kind), { message: `unknown transform kind (expected one of ${TRANSFORM_KINDS.join(', ')})` }) }),
+]);
+
+// Loose objects: keys this page does not edit (a field's `onInvalid` or `locale`, an object's `where`) go back
+// as they came; the project file's parser checks them before the save is written.
+export const objectMappingViewSchema = z.looseObject({
   /** The entry's key under objects when it is not the source name (routing: several mappings of one source). */
   key: z.string().min(1).optional(),
   source: z.string().min(1),
   target: z.string().min(1),
-  fields: z.array(
-    z.strictObject({
-      source: z.array(z.string().min(1)),
-      target: z.string().min(1),
-      transform: transformSchema,
-      onInvalid: z.enum(['fail', 'empty', 'keep']).optional(),
-      locale: z.string().min(1).optional(),
-    }),
-  ),
+  fields: z.array(z.looseObject({ source: z.array(z.string().min(1)), target: z.string().min(1), transform: anyTransformSchema })),
   matchKeys: z.array(z.strictObject({ source: names, target: names, kind: z.enum(['email', 'domain', 'phone', 'name', 'exact']) })),
   matched: z.enum(['update', 'fill-empty', 'skip']),
   duplicates: z.enum(['merge', 'separate']),
