@@ -614,7 +614,9 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       throw new HttpError(400, 'CONFIG_INVALID', `The mapping of ${source} was not saved: ${scrub.text(error instanceof Error ? error.message : String(error))}`, { object: source });
     }
     // A key ferry.yaml has no place for would be dropped silently: refuse it instead, naming it.
-    const savedObject = readBack.objects.find((object) => object.source === source) as unknown as Record<string, unknown> | undefined;
+    // The entry this save wrote: by its key when routing gives one source several mappings.
+    const savedObject = (readBack.objects.find((object) => object.source === source && (mapping.key === undefined || object.key === mapping.key) && object.target === mapping.target) ??
+      readBack.objects.find((object) => object.source === source && object.target === mapping.target)) as unknown as Record<string, unknown> | undefined;
     const savedFields = (savedObject?.fields ?? []) as Record<string, unknown>[];
     const lost: string[] = Object.keys(mapping).filter((key) => savedObject?.[key] === undefined && (mapping as unknown as Record<string, unknown>)[key] !== undefined && !['fields'].includes(key));
     mapping.fields.forEach((field, index) => {
