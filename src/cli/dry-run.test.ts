@@ -4,27 +4,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Readable } from 'node:stream';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../ledger/index.js';
-import type { CliIo } from './io.js';
-import { main } from './main.js';
+import { ferry as runCli } from '../../test/cli/run-cli.js';
 
-/** Runs the CLI in-process with captured output. */
-async function ferry(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    stdin: Readable.from([]),
-    cwd,
-    env: { ...process.env },
-  };
-  const code = await main(['node', 'ferry', ...args], io);
-  return { code, stdout, stderr };
-}
+/** The CLI in-process with captured output (test/cli/run-cli.ts), with this process's environment. */
+const ferry = (cwd: string, ...args: string[]) => runCli(cwd, args, process.env);
 
 interface FailureJson {
   object: string;

@@ -1,25 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyIssue, VerifyObjectCounts } from '../engine/types.js';
-import type { CliIo } from './io.js';
-import { main } from './main.js';
+import { ferry as runCli } from '../../test/cli/run-cli.js';
 
-async function ferry(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    stdin: Readable.from([]),
-    cwd,
-    env: { ...process.env },
-  };
-  const code = await main(['node', 'ferry', ...args], io);
-  return { code, stdout, stderr };
-}
+/** The CLI in-process with captured output (test/cli/run-cli.ts), with this process's environment. */
+const ferry = (cwd: string, ...args: string[]) => runCli(cwd, args, process.env);
 
 const KIND_OF: Record<Exclude<keyof VerifyObjectCounts, 'checked'>, (issue: VerifyIssue) => boolean> = {
   missing: (issue) => issue.kind === 'missing-in-target',
