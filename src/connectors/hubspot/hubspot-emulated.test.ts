@@ -173,10 +173,39 @@ describe('a create whose answer was lost and whose retry failed', () => {
   });
 });
 
+describe('contact deltas', () => {
+  it('read contacts modified since a time through lastmodifieddate: a contact updated after its creation is read (hs_lastmodifieddate would miss it)', async () => {
+    let now = Date.UTC(2026, 5, 1, 9);
+    hubspot = await startHubspotEmulator({ ...FAST, clock: () => now });
+    const old = hubspot.store.createRecord('contacts', { email: 'old@example.com' });
+    const untouched = hubspot.store.createRecord('contacts', { email: 'same@example.com' });
+    const company = hubspot.store.createRecord('companies', { name: 'Acme' });
+    now += 60_000;
+    const since = new Date(now).toISOString();
+    now += 1000;
+    hubspot.store.updateRecord('contacts', old.id, { firstname: 'Edited' });
+    hubspot.store.updateRecord('companies', company.id, { name: 'Acme Inc' });
+    const fresh = hubspot.store.createRecord('contacts', { email: 'new@example.com' });
+    const connector = connect(hubspot);
+    const contacts = (await connector.describe()).objects.find((object) => object.name === 'contacts')!;
+    expect(contacts.modifiedField).toBe('lastmodifieddate');
+    const delta = await connector.read('contacts', { modifiedSince: since, fields: ['email', 'firstname'] });
+    expect(delta.records.map((record) => record.id).sort()).toEqual([old.id, fresh.id].sort());
+    expect(delta.records.map((record) => record.id)).not.toContain(untouched.id);
+    expect(delta.records.find((record) => record.id === old.id)!.updatedAt).toBe(new Date(now).toISOString());
+    const searches = hubspot.store.requests.filter((request) => request.path === '/crm/v3/objects/contacts/search');
+    expect(searches.length).toBeGreaterThan(0);
+    // Other objects keep hs_lastmodifieddate.
+    const companies = await connector.read('companies', { modifiedSince: since, fields: ['name'] });
+    expect(companies.records.map((record) => record.id)).toEqual([company.id]);
+    expect((await connector.describe()).objects.find((object) => object.name === 'companies')!.modifiedField).toBe('hs_lastmodifieddate');
+  });
+});
+
 describe('custom objects (schemas API)', () => {
   /** A `projects` custom object associated with companies, created the way a HubSpot admin's script would. */
   async function withProjects(emulator: HubspotEmulator): Promise<string> {
-    const response = await fetch(`${emulator.url}/crm/v3/schemas`, {
+    const response = await fetch(`${emulator.url}/crm-object-schemas/v3/schemas`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${emulator.token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({
