@@ -33,6 +33,14 @@ function connect(emulator: HubspotEmulator, settings: Record<string, unknown> = 
   return createHubspotConnector({ accessToken: emulator.token, baseUrl: emulator.url, burstLimit: 1000, searchPerSecond: 50, ...settings }, { clock: virtualClock() });
 }
 
+/** Each source id is on exactly one HubSpot contact, and the results name those contacts, in order. */
+function expectCreatedOnce(emulator: HubspotEmulator, results: unknown[], sourceIds: string[]): void {
+  const stored = [...emulator.store.table('contacts').values()];
+  expect(stored).toHaveLength(sourceIds.length);
+  const idOf = (sourceId: string) => stored.find((record) => record.properties.get('ferry_source_id') === sourceId)!.id;
+  expect(results).toEqual(sourceIds.map((sourceId) => ({ ok: true, id: idOf(sourceId) })));
+}
+
 describe('createMissingProperties', () => {
   it('creates missing properties (typed from the values, in a "ferry" group) and enumeration options, then writes', async () => {
     hubspot = await startHubspotEmulator(FAST);
@@ -124,13 +132,7 @@ describe('a create whose answer was lost and whose retry failed', () => {
       { ref: 's1', externalId: 's1', fields: { email: 'one@example.com' } },
       { ref: 's2', externalId: 's2', fields: { email: 'two@example.com' } },
     ]);
-    const stored = [...hubspot.store.table('contacts').values()];
-    expect(stored).toHaveLength(2);
-    const idOf = (sourceId: string) => stored.find((record) => record.properties.get('ferry_source_id') === sourceId)!.id;
-    expect(results).toEqual([
-      { ok: true, id: idOf('s1') },
-      { ok: true, id: idOf('s2') },
-    ]);
+    expectCreatedOnce(hubspot, results, ['s1', 's2']);
     // Exactly: the write, the 503, one look-up.
     expect(hubspot.stats.byPath['POST /crm/v3/objects/contacts/batch/create']).toBe(2);
     expect(hubspot.stats.byPath['POST /crm/v3/objects/contacts/batch/read']).toBe(1);
@@ -215,13 +217,7 @@ describe('lost-create recovery by ferry_source_id (conflicts answered in the liv
       { ref: 's1', externalId: 's1', fields: { firstname: 'One' } },
       { ref: 's2', externalId: 's2', fields: { firstname: 'Two' } },
     ]);
-    const stored = [...hubspot.store.table('contacts').values()];
-    expect(stored).toHaveLength(2);
-    const idOf = (sourceId: string) => stored.find((record) => record.properties.get('ferry_source_id') === sourceId)!.id;
-    expect(results).toEqual([
-      { ok: true, id: idOf('s1') },
-      { ok: true, id: idOf('s2') },
-    ]);
+    expectCreatedOnce(hubspot, results, ['s1', 's2']);
     // The retry was answered with per-input conflicts as HubSpot words them: no context naming the property,
     // no existingId; every error item has links.
     const retry = recording.exchanges.filter((exchange) => exchange.path === '/crm/v3/objects/contacts/batch/create').at(-1)!;
