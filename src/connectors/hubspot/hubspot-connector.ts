@@ -534,9 +534,10 @@ export class HubspotConnector implements Connector {
     const results = (body.results ?? []) as (HubspotObject & { objectWriteTraceId?: string })[];
     const errors = response.status >= 400 ? [body as HubspotError] : (body.errors ?? []);
     const unattributed: PreparedWrite[] = [];
-    // Errors first: each names its input's trace id somewhere in its body. Unique conflicts on the external
-    // id (a retried create whose first answer was lost) are looked up together, in one batch/read per 100,
-    // not one request per record.
+    // Errors first: each names its input's trace id somewhere in its body. Every conflict (409 / CONFLICT:
+    // which property collided is not said) is looked up by the external id the input stamped (a retried
+    // create whose first answer was lost is found there), together, in one batch/read per 100, not one
+    // request per record.
     // Transient per-input failures (207 INTERNAL_ERROR) are looked up too: an earlier attempt of this
     // request may have written the record before its answer was lost.
     const conflicts: { entry: PreparedWrite; error: RecordError; conflict: boolean }[] = [];
