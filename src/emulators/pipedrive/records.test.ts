@@ -117,6 +117,8 @@ describe('Pipedrive emulator: v2 records', () => {
     expect(cleared.body.data.custom_fields).toEqual({ [tier.field_code]: 2, [tags.field_code]: null, [amount.field_code]: { value: 12.5, currency: 'EUR' } });
     const only = await call(pipedrive, 'GET', `/api/v2/deals/${good.body.data.id}?custom_fields=${tier.field_code}`);
     expect(only.body.data.custom_fields).toEqual({ [tier.field_code]: 2 });
+    const labelled = await call(pipedrive, 'GET', `/api/v2/deals?include_option_labels=true`);
+    expect(labelled.body.data[0].custom_fields).toEqual({ [tier.field_code]: { id: 2, label: 'Silver' }, [tags.field_code]: null, [amount.field_code]: { value: 12.5, currency: 'EUR' } });
     const bad: [unknown, string][] = [
       [{ [tier.field_code]: 9 }, `"custom_fields.${tier.field_code}" (Tier) must be one of the field's option ids [1, 2], got 9.`],
       [{ [tags.field_code]: [] }, `"custom_fields.${tags.field_code}" (Tags) must be a non-empty array of option ids (null clears it), got [].`],

@@ -45,6 +45,13 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
   return value;
 }
 
+function boolParam(query: URLSearchParams, name: string): boolean {
+  const text = query.get(name);
+  if (text === null || text === '') return false;
+  if (text !== 'true' && text !== 'false') throw invalid(name, `must be a boolean, got "${text}".`);
+  return text === 'true';
+}
+
 function listParam(query: URLSearchParams, name: string, max: number): string[] | undefined {
   const text = query.get(name);
   if (text === null || text === '') return undefined;
@@ -91,6 +98,7 @@ function listRecords(entity: EntityName, archived?: boolean): Handler {
     const until = info.updatedUntil ? parseRfc3339Param(query, 'updated_until') : undefined;
     const ids = listParam(query, 'ids', 100)?.map((text) => idParam(text, 'ids'));
     const customKeys = listParam(query, 'custom_fields', 15);
+    const optionLabels = boolParam(query, 'include_option_labels');
     const filters = new Map<string, number>();
     for (const name of info.filters) {
       if (name === 'status' || name === 'done') continue;
@@ -144,7 +152,7 @@ function listRecords(entity: EntityName, archived?: boolean): Handler {
       query.get('cursor'),
     );
     return ok(
-      page.map((row) => store.toV2(entity, row, customKeys)),
+      page.map((row) => store.toV2(entity, row, customKeys, optionLabels)),
       { next_cursor: nextCursor },
     );
   };
@@ -162,7 +170,7 @@ function getRecord(entity: EntityName): Handler {
   return (ctx, id) => {
     const row = ctx.store.find(entity, idParam(id!));
     if (!row) throw notFound();
-    return ok(ctx.store.toV2(entity, row, listParam(ctx.query, 'custom_fields', 15)));
+    return ok(ctx.store.toV2(entity, row, listParam(ctx.query, 'custom_fields', 15), boolParam(ctx.query, 'include_option_labels')));
   };
 }
 
