@@ -3,6 +3,7 @@ import { PipedriveHttpError, invalid, notFound } from './errors.js';
 import { MAX_LIMIT, cursorPage, offsetPage, parseLimit, parseRfc3339Param, parseStart, type SortValue } from './paging.js';
 import { ACTIVITY_TYPES, ENTITIES, entityByFieldsPath, type EntityName } from './schema.js';
 import { v1Time, type PipedriveStore, type RecordData } from './store.js';
+import { search, searchable } from './search.js';
 import { parseDateTime } from './values.js';
 
 export interface RouteContext {
@@ -10,6 +11,7 @@ export interface RouteContext {
   query: URLSearchParams;
   body: unknown;
   store: PipedriveStore;
+  searchIndexDelayMs: number;
 }
 
 export interface RouteResult {
@@ -24,6 +26,8 @@ export interface Route {
   pattern: string;
   /** Tokens the request spends (`x-token-cost` of the operation in Pipedrive's OpenAPI files). */
   cost: number;
+  /** Search endpoints also count against the search burst window (10 per 2 s). */
+  search?: boolean;
   handler: Handler;
 }
 
@@ -342,7 +346,22 @@ const V2 = '/api/v2';
 const V1 = '/api/v1';
 
 function recordRoutes(entity: EntityName, listCost: number): Route[] {
+  const searchRoute: Route[] = searchable(entity)
+    ? [
+        {
+          method: 'GET',
+          pattern: `${V2}/${entity}/search`,
+          cost: 20,
+          search: true,
+          handler: (ctx) => {
+            const { items, nextCursor } = search(ctx.store, entity, ctx.query, ctx.searchIndexDelayMs);
+            return ok({ items }, { next_cursor: nextCursor });
+          },
+        },
+      ]
+    : [];
   return [
+    ...searchRoute,
     { method: 'GET', pattern: `${V2}/${entity}`, cost: listCost, handler: listRecords(entity, entity === 'deals' ? false : undefined) },
     { method: 'POST', pattern: `${V2}/${entity}`, cost: 5, handler: createRecord(entity) },
     { method: 'GET', pattern: `${V2}/${entity}/:id`, cost: 1, handler: getRecord(entity) },
