@@ -222,3 +222,26 @@ describe('Pipedrive emulator: v2 cursor paging and the updated_since/until windo
     expect([...types].sort()).toEqual(['call', 'email', 'meeting', 'task']);
   });
 });
+
+describe('Pipedrive emulator: v1 field definitions', () => {
+  let pipedrive: PipedriveEmulator | undefined;
+  afterEach(async () => {
+    await pipedrive?.close();
+    pipedrive = undefined;
+  });
+
+  it('lists the same fields in the v1 form: key (the 40-hex code of custom fields), edit_flag, mandatory_flag, start/limit', async () => {
+    pipedrive = await startPipedriveEmulator({ seed: 'sample' });
+    const v2 = (await allPages(pipedrive, '/api/v2/personFields')).items;
+    const first = await call(pipedrive, 'GET', '/api/v1/personFields?start=0&limit=3');
+    expect(first.body.additional_data.pagination).toEqual({ start: 0, limit: 3, more_items_in_collection: true, next_start: 3 });
+    const all = (await call(pipedrive, 'GET', '/api/v1/personFields?limit=500')).body.data;
+    expect(all.map((field: { key: string }) => field.key)).toEqual(v2.map((field) => field.field_code));
+    expect(all.find((field: { key: string }) => field.key === 'name')).toMatchObject({ name: 'Name', edit_flag: false, mandatory_flag: true });
+    const source = all.find((field: { name: string }) => field.name === 'Lead source');
+    expect(source).toMatchObject({ field_type: 'enum', edit_flag: true, mandatory_flag: false });
+    expect(source.key).toMatch(/^[0-9a-f]{40}$/);
+    expect(source.options.map((option: { label: string }) => option.label)).toEqual(['Web', 'Referral', 'Event']);
+    expect(pipedrive.stats.tokensByPath['GET /api/v1/personFields']).toBe(40);
+  });
+});

@@ -229,6 +229,44 @@ function createField(path: string): Handler {
   return (ctx) => ok(publicField(ctx.store.addCustomField(fieldEntity(path), ctx.body)));
 }
 
+/**
+ * GET /api/v1/{entity}Fields: the v1 form of the same definitions (numeric `id`, `key` = the 40-hex code for
+ * custom fields, `name`, `edit_flag` for custom fields, `mandatory_flag`), with start/limit paging as in the
+ * v1 OpenAPI example (`additional_data.pagination`).
+ */
+function listFieldsV1(path: string): Handler {
+  return (ctx) => {
+    const entity = fieldEntity(path);
+    const required = new Set(ENTITIES[entity].required);
+    const stamp = v1Time(0);
+    const fields = ctx.store.fields(entity).map((field, index) => ({
+      id: index + 1,
+      key: field.field_code,
+      name: field.field_name,
+      order_nr: index + 1,
+      field_type: field.field_type,
+      add_time: stamp,
+      update_time: stamp,
+      last_updated_by_user_id: null,
+      created_by_user_id: null,
+      active_flag: true,
+      edit_flag: field.is_custom_field,
+      index_visible_flag: true,
+      details_visible_flag: true,
+      add_visible_flag: true,
+      important_flag: false,
+      bulk_edit_allowed: true,
+      searchable_flag: false,
+      filtering_allowed: true,
+      sortable_flag: true,
+      options: field.options,
+      mandatory_flag: required.has(field.field_code),
+    }));
+    const { page, pagination } = offsetPage(fields, parseStart(ctx.query), parseLimit(ctx.query));
+    return ok(page, { pagination });
+  };
+}
+
 // ---- v1 -----------------------------------------------------------------------------------------------
 
 /** v1 `sort`: "field ASC" or "field DESC" (one field; id, add_time, update_time, content). */
@@ -394,6 +432,7 @@ export const ROUTES: Route[] = [
   ...fieldRoutes('dealFields', true),
   ...fieldRoutes('productFields', true),
   ...fieldRoutes('activityFields', false),
+  ...['personFields', 'organizationFields', 'dealFields', 'productFields'].map((path): Route => ({ method: 'GET', pattern: `${V1}/${path}`, cost: 20, handler: listFieldsV1(path) })),
   { method: 'GET', pattern: `${V1}/notes`, cost: 20, handler: listNotes },
   { method: 'POST', pattern: `${V1}/notes`, cost: 10, handler: (ctx) => ok(ctx.store.noteV1(ctx.store.writeNote(ctx.body))) },
   { method: 'GET', pattern: `${V1}/notes/:id`, cost: 2, handler: (ctx, id) => ok(ctx.store.noteV1(liveNote(ctx.store, id!))) },
