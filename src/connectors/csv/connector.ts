@@ -5,7 +5,6 @@ import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { CSV_DELIMITERS, csvConnectionSchema, localeSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
-import { AMBIGUOUS_DOTS, detectNumberForm } from './locale.js';
 import {
   conventionReference,
   detectCreatedColumn,
@@ -24,7 +23,8 @@ import {
   readNumber,
   type ValueStyle,
 } from './detect.js';
-import { DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectDecimalComma, localeDateStyle, localeNumberStyle } from './locale.js';
+import { AMBIGUOUS_DOTS, DECIMAL_COMMA, describeNumberStyle, localeNumberStyle } from '../../core/locale-number.js';
+import { describeDateStyle, detectDecimalComma, detectNumberForm, localeDateStyle } from './locale.js';
 import { applyPresets, type PresetHints } from './presets/index.js';
 import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
 

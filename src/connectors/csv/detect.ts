@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { isDateOnly, parseDate, parseInstant } from '../../core/time.js';
-import { localeDateToIso, parseStyledInteger, parseStyledNumber, type DateStyle, type NumberStyle } from './locale.js';
+import { parseLocaleInteger, parseLocaleNumber, type NumberStyle } from '../../core/locale-number.js';
+import { localeDateToIso, type DateStyle } from './locale.js';
 import type { FieldType } from '../../core/schema.js';
 import { CSV_DELIMITERS } from './config.js';
 import { decodeBytes, utf8SequenceAt, type CsvEncoding } from './tokenizer.js';
@@ -122,11 +123,11 @@ export interface ValueStyle {
 }
 
 export function readInteger(value: string, style: ValueStyle): number | undefined {
-  return style.numbers ? parseStyledInteger(value, style.numbers) : parseInteger(value);
+  return style.numbers ? parseLocaleInteger(value, style.numbers) : parseInteger(value);
 }
 
 export function readNumber(value: string, style: ValueStyle): number | undefined {
-  return style.numbers ? parseStyledNumber(value, style.numbers) : parseNumber(value);
+  return style.numbers ? parseLocaleNumber(value, style.numbers) : parseNumber(value);
 }
 
 function isoText(value: string, style: ValueStyle): string {
