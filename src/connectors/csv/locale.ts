@@ -9,13 +9,14 @@
  * (the transform layer uses the same); this file detects a file's number form and reads numeric dates.
  */
 import { GROUPED_LOOKING } from '../../core/locale-number.js';
+import type { DateOrder } from '../../core/schema.js';
+
+export type { DateOrder };
 
 export interface DateStyle {
   source: string;
   order: DateOrder;
 }
-
-export type DateOrder = 'dmy' | 'mdy' | 'ymd';
 
 // ---- detection -----------------------------------------------------------------------------------------
 
