@@ -154,7 +154,40 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
     },
   };
 
+  // Continuous sync (`ferry sync`): one row per sync loop; see SyncsTable.
+  const syncs: Migration = {
+    async up(db: Kysely<unknown>) {
+      await serial(db, 'syncs')
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('interval_ms', 'bigint', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('on_conflict', 'text', (c) => c.notNull())
+        .addColumn('until_at', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('stop_requested', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('stop_reason', 'text')
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'text', (c) => c.notNull())
+        .addColumn('cycles', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('failed_cycles', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('skipped_ticks', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_run_id', 'integer')
+        .addColumn('last_started_at', 'text')
+        .addColumn('last_finished_at', 'text')
+        .addColumn('last_status', 'text')
+        .addColumn('last_created', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_updated', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_conflicts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_failed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('next_due_at', 'text')
+        .addColumn('stopped_at', 'text')
+        .execute();
+      await db.schema.createIndex('syncs_state').on('syncs').column('state').execute();
+    },
+  };
+
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_failure_severity': failureSeverity, '0003_partial_indexes': partialIndexes }),
+    getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_failure_severity': failureSeverity, '0003_partial_indexes': partialIndexes, '0004_syncs': syncs }),
   };
 }

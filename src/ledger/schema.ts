@@ -123,6 +123,45 @@ export interface LocksTable {
   heartbeat_at: string;
 }
 
+/**
+ * One `ferry sync` (continuous sync until cut-over): its schedule, its last cycle, and the stop request
+ * `ferry cutover` or the wizard writes and the loop polls between cycles (src/sync). Cycles themselves are
+ * ordinary delta runs in `runs`.
+ */
+export interface SyncsTable {
+  id: Generated<number>;
+  started_at: string;
+  interval_ms: number;
+  /** create-new | update-changed | both */
+  mode: string;
+  on_conflict: string;
+  /** ISO instant of --until, or null (until stopped or cut over). */
+  until_at: string | null;
+  /** running | stopping | stopped */
+  state: string;
+  stop_requested: number;
+  /** Who asked it to stop, and why: cutover | wizard | signal | until | error. */
+  stop_reason: string | null;
+  /** host:pid of the process running the loop (in-process scheduling). */
+  holder: string;
+  heartbeat_at: string;
+  cycles: number;
+  failed_cycles: number;
+  skipped_ticks: number;
+  last_run_id: number | null;
+  last_started_at: string | null;
+  last_finished_at: string | null;
+  /** The last cycle's run status, or `failed` when the cycle stopped on an error. */
+  last_status: string | null;
+  last_created: number;
+  last_updated: number;
+  last_conflicts: number;
+  last_failed: number;
+  last_error: string | null;
+  next_due_at: string | null;
+  stopped_at: string | null;
+}
+
 export interface LedgerDatabase {
   runs: RunsTable;
   links: LinksTable;
@@ -133,4 +172,5 @@ export interface LedgerDatabase {
   journal: JournalTable;
   deferred_references: DeferredReferencesTable;
   locks: LocksTable;
+  syncs: SyncsTable;
 }

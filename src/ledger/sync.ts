@@ -1,0 +1,180 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { LedgerDatabase, SyncsTable } from './schema.js';
+
+export type SyncState = 'running' | 'stopping' | 'stopped';
+export type SyncMode = 'create-new' | 'update-changed' | 'both';
+export const SYNC_MODES: readonly SyncMode[] = ['create-new', 'update-changed', 'both'];
+
+/** The last cycle of a sync, as the ledger keeps it. */
+export interface SyncCycleRecord {
+  runId: number | null;
+  startedAt: string;
+  finishedAt: string;
+  /** The delta run's status, or `failed` when the cycle stopped on an error (it is retried on the next tick). */
+  status: string;
+  created: number;
+  updated: number;
+  conflicts: number;
+  failed: number;
+  error: string | null;
+}
+
+/** One `ferry sync` loop (a row of `syncs`). Times are ISO UTC. */
+export interface Sync {
+  id: number;
+  startedAt: string;
+  intervalMs: number;
+  mode: SyncMode;
+  onConflict: string;
+  untilAt: string | null;
+  state: SyncState;
+  stopRequested: boolean;
+  stopReason: string | null;
+  holder: string;
+  heartbeatAt: string;
+  cycles: number;
+  failedCycles: number;
+  skippedTicks: number;
+  lastCycle: SyncCycleRecord | null;
+  nextDueAt: string | null;
+  stoppedAt: string | null;
+}
+
+/**
+ * The sync table's queries. Kept apart from LedgerStore: a sync is scheduling state around runs, not run
+ * state, and its rows are written by the loop (in-process today, a queue scheduler later) and by whoever
+ * asks it to stop (`ferry cutover`, the wizard) from another process.
+ */
+export class SyncStore {
+  constructor(private readonly db: Kysely<LedgerDatabase>) {}
+
+  async create(input: { startedAt: string; intervalMs: number; mode: SyncMode; onConflict: string; untilAt: string | null; holder: string }): Promise<Sync> {
+    const row = await this.db
+      .insertInto('syncs')
+      .values({
+        started_at: input.startedAt,
+        interval_ms: input.intervalMs,
+        mode: input.mode,
+        on_conflict: input.onConflict,
+        until_at: input.untilAt,
+        state: 'running',
+        stop_requested: 0,
+        holder: input.holder,
+        heartbeat_at: input.startedAt,
+        cycles: 0,
+        failed_cycles: 0,
+        skipped_ticks: 0,
+        last_created: 0,
+        last_updated: 0,
+        last_conflicts: 0,
+        last_failed: 0,
+        next_due_at: input.startedAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSync(row);
+  }
+
+  async get(id: number): Promise<Sync | undefined> {
+    const row = await this.db.selectFrom('syncs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toSync(row) : undefined;
+  }
+
+  /** The newest sync (any state), or undefined when this ledger never synced. */
+  async latest(): Promise<Sync | undefined> {
+    const row = await this.db.selectFrom('syncs').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return row ? toSync(row) : undefined;
+  }
+
+  /** Syncs not stopped yet (running or stopping), oldest first. */
+  async active(): Promise<Sync[]> {
+    const rows = await this.db.selectFrom('syncs').selectAll().where('state', 'in', ['running', 'stopping']).orderBy('id', 'asc').execute();
+    return rows.map(toSync);
+  }
+
+  async heartbeat(id: number, at: string): Promise<void> {
+    await this.db.updateTable('syncs').set({ heartbeat_at: at }).where('id', '=', id).execute();
+  }
+
+  /** Asks the loop to stop after its current cycle; it polls this between cycles. */
+  async requestStop(id: number, reason: string): Promise<void> {
+    await this.db
+      .updateTable('syncs')
+      .set({ stop_requested: 1, stop_reason: reason, state: 'stopping' })
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
+  async recordCycle(id: number, cycle: SyncCycleRecord, failed: boolean): Promise<void> {
+    const current = await this.get(id);
+    if (!current) return;
+    await this.db
+      .updateTable('syncs')
+      .set({
+        cycles: current.cycles + 1,
+        failed_cycles: current.failedCycles + (failed ? 1 : 0),
+        last_run_id: cycle.runId,
+        last_started_at: cycle.startedAt,
+        last_finished_at: cycle.finishedAt,
+        last_status: cycle.status,
+        last_created: cycle.created,
+        last_updated: cycle.updated,
+        last_conflicts: cycle.conflicts,
+        last_failed: cycle.failed,
+        last_error: cycle.error,
+        heartbeat_at: cycle.finishedAt,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async schedule(id: number, patch: { nextDueAt: string | null; skippedTicks: number }): Promise<void> {
+    await this.db.updateTable('syncs').set({ next_due_at: patch.nextDueAt, skipped_ticks: patch.skippedTicks }).where('id', '=', id).execute();
+  }
+
+  /** Marks the sync stopped; `reason` is kept when a stop request already gave one. */
+  async stopped(id: number, at: string, reason: string): Promise<void> {
+    const current = await this.get(id);
+    await this.db
+      .updateTable('syncs')
+      .set({ state: 'stopped', stopped_at: at, next_due_at: null, stop_reason: current?.stopReason ?? reason })
+      .where('id', '=', id)
+      .execute();
+  }
+}
+
+function toSync(row: Selectable<SyncsTable>): Sync {
+  return {
+    id: Number(row.id),
+    startedAt: row.started_at,
+    intervalMs: Number(row.interval_ms),
+    mode: row.mode as SyncMode,
+    onConflict: row.on_conflict,
+    untilAt: row.until_at,
+    state: row.state as SyncState,
+    stopRequested: Number(row.stop_requested) === 1,
+    stopReason: row.stop_reason,
+    holder: row.holder,
+    heartbeatAt: row.heartbeat_at,
+    cycles: Number(row.cycles),
+    failedCycles: Number(row.failed_cycles),
+    skippedTicks: Number(row.skipped_ticks),
+    lastCycle:
+      row.last_started_at === null
+        ? null
+        : {
+            runId: row.last_run_id === null ? null : Number(row.last_run_id),
+            startedAt: row.last_started_at,
+            finishedAt: row.last_finished_at ?? row.last_started_at,
+            status: row.last_status ?? 'unknown',
+            created: Number(row.last_created),
+            updated: Number(row.last_updated),
+            conflicts: Number(row.last_conflicts),
+            failed: Number(row.last_failed),
+            error: row.last_error,
+          },
+    nextDueAt: row.next_due_at,
+    stoppedAt: row.stopped_at,
+  };
+}
