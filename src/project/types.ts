@@ -103,5 +103,7 @@ export interface ProjectFile {
     demoSampleSize: number;
     pageSize: number;
     lookbackMs?: number;
+    /** The project's conflict policy: what `ferry sync` and `ferry cutover` use unless --on-conflict says otherwise. */
+    onConflict?: 'source-wins' | 'target-wins' | 'skip-record';
   };
 }

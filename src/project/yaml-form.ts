@@ -183,6 +183,7 @@ export function fromYamlForm(data: z.output<typeof projectFileYamlSchema>): Proj
     pageSize: data.options?.pageSize ?? DEFAULT_OPTIONS.pageSize,
   };
   if (data.options?.lookbackMs !== undefined) options.lookbackMs = data.options.lookbackMs;
+  if (data.options?.onConflict !== undefined) options.onConflict = data.options.onConflict;
   const project: ProjectFile = {
     version: 1,
     source: data.source as ConnectionConfig,

@@ -2,17 +2,11 @@ import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
 import { toFerryError } from '../core/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConflictPolicy, RunResult } from '../engine/types.js';
-import type { Ledger } from '../ledger/index.js';
+import type { Failure, Ledger } from '../ledger/index.js';
 import type { SyncMode } from '../ledger/sync.js';
 
-/** A per-record failure of a cycle's run, as the cycle's summary lists it. */
-export interface CycleFailure {
-  object: string;
-  sourceId: string;
-  code: string;
-  field: string | null;
-  message: string;
-}
+/** A per-record failure of a cycle's run, as the cycle's summary lists it (record, field, value, why). */
+export type CycleFailure = Omit<Failure, 'id' | 'severity'>;
 
 /** What one sync cycle did: an ordinary delta run, or the error that stopped it. */
 export interface CycleOutcome {
@@ -84,7 +78,7 @@ async function outcomeOf(
     resumed,
     totals,
     counts,
-    failures: failures.slice(0, MAX_LISTED).map(({ object, sourceId, code, field, message }) => ({ object, sourceId, code, field, message })),
+    failures: failures.slice(0, MAX_LISTED).map(({ id: _id, severity: _severity, ...failure }) => failure),
     failureCount: failures.length,
     error,
     messages,
