@@ -8,6 +8,7 @@ import { registerProjectCommands } from './commands/project.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerSampleDataCommand } from './commands/sample-data.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSyncCommands } from './commands/sync.js';
 import type { CommandContext } from './context.js';
 import { classifyError, EXIT } from './exit-codes.js';
 import { Output, processIo, type CliIo, type Outcome } from './io.js';
@@ -49,6 +50,7 @@ export function buildProgram(context: CommandContext): Command {
   registerProjectCommands(program, context);
   registerFieldsCommand(program, context);
   registerRunCommands(program, context);
+  registerSyncCommands(program, context);
   registerLedgerCommands(program, context);
   registerSampleDataCommand(program, context);
   registerEmulatorCommand(program, context);

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeSqliteDemoScene } from '../../src/cli/demo-setup.js';
+import { nowIso } from '../../src/core/time.js';
+import { applySourceChanges } from '../../src/sample/index.js';
+import { ferry } from './run-cli.js';
+
+/** `ferry sync`, `ferry sync --status` and `ferry cutover` through the CLI, on the SQLite demo scene. */
+describe('ferry sync and ferry cutover', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-sync-cli-'));
+    await writeSqliteDemoScene(dir, join(dir, 'ferry.yaml'), { seed: 11, size: 40 });
+    expect((await ferry(dir, ['map', '--json'])).code).toBe(0);
+    // The new CRM's duplicate contacts merged before go-live (no ambiguous matches).
+    const target = new SqliteDatabase(join(dir, 'target.db'));
+    target.exec(`DELETE FROM contacts WHERE id NOT IN (SELECT MIN(id) FROM contacts GROUP BY lower(trim(email))) AND email IS NOT NULL AND trim(email) <> ''`);
+    target.close();
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses bad flags with a usage error and needs a full migration first', async () => {
+    const bad = await ferry(dir, ['sync', '--every', '5 minutes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--every must be a duration such as 30s, 5m or 1h, got "5 minutes"');
+    expect((await ferry(dir, ['sync'])).stderr).toContain('ferry sync needs --every <duration>');
+    const both = await ferry(dir, ['sync', '--every', '5m', '--until', '2026-03-02T18:00:00Z', '--until-cutover']);
+    expect(both.code).toBe(2);
+    expect((await ferry(dir, ['sync', '--every', '5m', '--until', 'tomorrow'])).stderr).toContain('--until must be an ISO instant with a zone');
+    // Without a full migration the first cycle cannot run: a configuration error stops the sync at once.
+    const early = await ferry(dir, ['sync', '--every', '1h', '--json']);
+    expect(early.json()).toMatchObject({ command: 'sync', cycles: 1, failedCycles: 1, reason: 'error', last: { status: 'failed', error: { code: 'USAGE' } } });
+    expect(early.code).toBe(1);
+    const status = (await ferry(dir, ['sync', '--status', '--json'])).json<{ status: { state: string; stopReason: string } }>();
+    expect(status.status).toMatchObject({ state: 'stopped', stopReason: 'error' });
+  });
+
+  it('syncs until --until, shows the state, and cuts over with a clean verify (exit 0), or exit 3 when verify is not clean', async () => {
+    expect((await ferry(dir, ['migrate', '--json'])).code).toBe(0);
+    const changes = await applySourceChanges(join(dir, 'source.db'), { seed: 3, newRecords: { contacts: 3, companies: 1 }, changedRecords: { contacts: 4 }, at: nowIso() });
+    // --every 1h with --until a minute from now: the first tick is now, the second is past --until.
+    const until = new Date(Date.now() + 60_000).toISOString();
+    const sync = await ferry(dir, ['sync', '--every', '1h', '--until', until]);
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toMatch(/Sync 1: a both delta every 1h \(on conflict: source-wins\), until /);
+    expect(sync.stdout).toMatch(/Cycle 1 \(run 2\): created 4, updated 4, conflicts 0, failed 0\. Next at /);
+    expect(sync.stdout).toContain('Sync stopped (until).');
+
+    const status = await ferry(dir, ['sync', '--status']);
+    expect(status.stdout).toContain('Sync 1: stopped, every 1h, mode both, on conflict source-wins;');
+    expect(status.stdout).toMatch(/Last cycle: run 2, .* completed: created 4, updated 4, conflicts 0, failed 0\./);
+    expect(status.stdout).toContain('Stopped ');
+
+    // More source changes after the last cycle, and a person's edit in the target.
+    await applySourceChanges(join(dir, 'source.db'), { seed: 4, newRecords: { contacts: 2 }, changedRecords: { contacts: 2 }, at: nowIso() });
+    const jane = changes.created.contacts[0]!;
+    const target = new SqliteDatabase(join(dir, 'target.db'));
+    const ledger = new SqliteDatabase(join(dir, '.ferry', 'state.db'), { readonly: true });
+    const targetId = (ledger.prepare(`SELECT target_id FROM links WHERE object = 'contacts' AND source_id = ?`).get(String(jane)) as { target_id: string }).target_id;
+    ledger.close();
+    target.prepare('UPDATE contacts SET jobtitle = ? WHERE id = ?').run('Edited by hand', Number(targetId));
+
+    const cutover = await ferry(dir, ['cutover', '--json']);
+    const result = cutover.json<Record<string, unknown>>();
+    expect(result).toMatchObject({
+      command: 'cutover',
+      ok: true,
+      stoppedSyncs: [],
+      lastCycle: { runId: 2 },
+      final: { runId: 3, status: 'completed', totals: { created: 2, failed: 0 } },
+      targetEditCount: 1,
+      targetEdits: [{ object: 'contacts', sourceId: String(jane), targetId, fields: [{ field: 'jobtitle', value: 'Edited by hand' }] }],
+      verify: { ok: true, issues: [] },
+    });
+    expect(cutover.code).toBe(0);
+
+    // A record Ferry created is deleted in the target: verify is not clean, and the cut-over says so.
+    target.prepare('DELETE FROM contacts WHERE id = ?').run(Number(targetId));
+    target.close();
+    const broken = await ferry(dir, ['cutover']);
+    expect(broken.code).toBe(3);
+    expect(broken.stdout).toContain('No sync was running: the cut-over runs alone.');
+    expect(broken.stdout).toMatch(/Verify: 1 problem\(s\); `ferry verify` lists them\./);
+  });
+});
