@@ -18,6 +18,7 @@ import type { Counts } from '../core/progress.js';
 import type { FieldType } from '../core/schema.js';
 import type { Estimate, ConflictPolicy, VerifyResult } from '../engine/types.js';
 import type { Conflict, Failure, MatchIssue, Run } from '../ledger/ledger.js';
+import type { Sync } from '../ledger/sync.js';
 import type { MappingProblem } from '../project/project-file.js';
 import type { FieldMapping, FieldTransform, MatchKey, ObjectMapping } from '../project/types.js';
 
@@ -342,6 +343,31 @@ export interface RerunPreviewResponse {
  */
 
 // ---------------------------------------------------------------- runs and reports
+
+// ---------------------------------------------------------------- continuous sync
+
+/** One cycle of the sync (a delta run started since the sync started), for the records-per-cycle list. */
+export interface SyncCycleView {
+  runId: number;
+  status: Run['status'];
+  startedAt: string;
+  finishedAt: string | null;
+  created: number;
+  updated: number;
+  conflicts: number;
+  failed: number;
+}
+
+/**
+ * GET /api/sync: the newest `ferry sync` of the ledger (null: none yet), whether its process is alive, and its
+ * cycles, newest first (at most 20). POST /api/sync with `{ "stop": true }` asks a running sync to stop after
+ * its current cycle (as `ferry cutover` does, without the final delta) and answers the same body.
+ */
+export interface SyncResponse {
+  sync: Sync | null;
+  alive: boolean;
+  cycles: SyncCycleView[];
+}
 
 /** GET /api/runs: every run in the ledger, newest first. */
 export interface RunsResponse {

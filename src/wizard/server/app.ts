@@ -22,6 +22,8 @@ import type {
   RerunPreviewResponse,
   RecordChoicesResponse,
   RunsResponse,
+  SyncCycleView,
+  SyncResponse,
   SampleComparison,
   SamplesResponse,
   SideSummary,
@@ -751,6 +753,43 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     if (!project.exists()) return empty;
     return project.withLedger(work);
   }
+
+  // ---------------------------------------------------------------- continuous sync (`ferry sync` runs it; the page watches and stops it)
+
+  async function syncResponse(stop: boolean): Promise<SyncResponse> {
+    const empty: SyncResponse = { sync: null, alive: false, cycles: [] };
+    return withLedgerOrEmpty(empty, async (ledger) => {
+      const { SyncStore } = await import('../../ledger/sync.js');
+      const { syncAlive } = await import('../../sync/loop.js');
+      const store = new SyncStore(ledger.kysely);
+      let sync = await store.latest();
+      if (!sync) return empty;
+      if (stop) {
+        if (sync.state !== 'running') throw new HttpError(409, 'USAGE', `Sync ${sync.id} is not running (${sync.state}).`);
+        await store.requestStop(sync.id, 'wizard');
+        sync = (await store.get(sync.id))!;
+      }
+      const cycles = (await ledger.listRuns())
+        .filter((run) => run.kind === 'delta' && !run.dryRun && run.startedAt >= sync.startedAt)
+        .reverse()
+        .slice(0, 20)
+        .map((run): SyncCycleView => {
+          const total = (key: 'created' | 'updated' | 'conflicts' | 'failed') => Object.values(run.counts).reduce((sum, count) => sum + (count[key] ?? 0), 0);
+          return { runId: run.id, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt, created: total('created'), updated: total('updated'), conflicts: total('conflicts'), failed: total('failed') };
+        });
+      return { sync, alive: syncAlive(sync), cycles };
+    });
+  }
+
+  app.get('/api/sync', async (c) => c.json(scrub.value(await syncResponse(false))));
+
+  app.post('/api/sync', async (c) => {
+    const body = await jsonBody(c);
+    if (typeof body !== 'object' || body === null || (body as { stop?: unknown }).stop !== true) {
+      throw new HttpError(400, 'USAGE', 'POST /api/sync takes { "stop": true }.');
+    }
+    return c.json(scrub.value(await syncResponse(true)));
+  });
 
   app.get('/api/runs', async (c) => {
     const runs = await withLedgerOrEmpty<Run[]>([], async (ledger) => ledger.listRuns());
