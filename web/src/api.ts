@@ -24,6 +24,7 @@ import type {
   SamplesResponse,
   SchemasResponse,
   StartJobRequest,
+  SyncResponse,
   WizardState,
 } from '../../src/wizard/api.js';
 
@@ -107,6 +108,8 @@ export const api = {
   run: (id: number) => request<RunDetailResponse>('GET', `/api/runs/${id}`),
   runSample: (id: number) => request<RunSampleResponse>('GET', `/api/runs/${id}/sample`),
   match: () => request<MatchResponse>('GET', '/api/match'),
+  sync: () => request<SyncResponse>('GET', '/api/sync'),
+  stopSync: () => request<SyncResponse>('POST', '/api/sync', { stop: true }),
 };
 
 export function reportUrl(runId: number, format: 'csv' | 'html' | 'json'): string {

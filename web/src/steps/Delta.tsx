@@ -3,6 +3,7 @@ import type { ConflictPolicy } from '../../../src/engine/types.js';
 import type { DemoChangesResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
+import { SyncPanel } from '../components/SyncPanel.js';
 import { Busy, ErrorBox, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
 import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
@@ -96,6 +97,7 @@ export function DeltaStep() {
         </p>
       ) : null}
       {deltaJob ? <JobPanel job={deltaJob} /> : null}
+      <SyncPanel />
       <section aria-labelledby="deltas-heading">
         <h2 id="deltas-heading">Deltas so far</h2>
         {deltas.length === 0 ? (
