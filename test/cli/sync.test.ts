@@ -2,11 +2,42 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeSqliteDemoScene } from '../../src/cli/demo-setup.js';
 import { nowIso } from '../../src/core/time.js';
 import { applySourceChanges } from '../../src/sample/index.js';
 import { ferry } from './run-cli.js';
+
+const children: ReturnType<typeof spawn>[] = [];
+const ENTRY = join(import.meta.dirname, '..', '..', 'src', 'cli', 'entry.ts');
+
+/** `ferry sync` in its own process; resolves `firstCycle` once it has printed its first cycle. */
+function syncProcess(cwd: string, args: string[]) {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENTRY, 'sync', ...args], { cwd, env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let onCycle: () => void = () => undefined;
+  let onClose: (error: Error) => void = () => undefined;
+  const firstCycle = new Promise<void>((resolve, reject) => {
+    onCycle = resolve;
+    onClose = reject;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (/Cycle 1 /.test(stdout)) onCycle();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => {
+      onClose(new Error(`ferry sync ended (${code}) before its first cycle:\n${stdout}\n${stderr}`));
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  firstCycle.catch(() => undefined); // awaited by the tests that need it
+  children.push(child);
+  return { child, firstCycle, done };
+}
 
 /** `ferry sync`, `ferry sync --status` and `ferry cutover` through the CLI, on the SQLite demo scene. */
 describe('ferry sync and ferry cutover', () => {
@@ -22,6 +53,7 @@ describe('ferry sync and ferry cutover', () => {
     target.close();
   });
   afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -88,4 +120,41 @@ describe('ferry sync and ferry cutover', () => {
     expect(broken.stdout).toContain('No sync was running: the cut-over runs alone.');
     expect(broken.stdout).toMatch(/Verify: 1 problem\(s\); `ferry verify` lists them\./);
   });
+
+  it('a sync in another process stops on SIGTERM, and is stopped by `ferry cutover` through the ledger', async () => {
+    expect((await ferry(dir, ['migrate', '--json'])).code).toBe(0);
+    const first = syncProcess(dir, ['--every', '1h']);
+    await first.firstCycle;
+    const running = (await ferry(dir, ['sync', '--status', '--json'])).json<{ status: { state: string }; alive: boolean }>();
+    expect(running).toMatchObject({ status: { state: 'running' }, alive: true });
+    // A second sync on the same ledger is refused while the first is alive.
+    const second = await ferry(dir, ['sync', '--every', '1h']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Sync 1 is already running on this ledger/);
+    first.child.kill('SIGTERM');
+    const ended = await first.done;
+    expect(ended.stdout).toContain('Sync stopped (signal).');
+    expect(ended.code).toBe(0);
+    expect((await ferry(dir, ['sync', '--status', '--json'])).json()).toMatchObject({ status: { id: 1, state: 'stopped', stopReason: 'signal' }, alive: false });
+
+    // The cut-over asks the running sync (another process) to stop, waits for it, then runs the final delta.
+    const third = syncProcess(dir, ['--every', '1h', '--json']);
+    // (--json prints nothing until the end, so wait for the sync's first cycle in the ledger instead.)
+    for (;;) {
+      const status = (await ferry(dir, ['sync', '--status', '--json'])).json<{ status: { id: number; cycles: number } | null }>();
+      if (status.status?.id === 2 && status.status.cycles >= 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Changes after that cycle: the final delta brings them.
+    await applySourceChanges(join(dir, 'source.db'), { seed: 8, newRecords: { contacts: 2 }, changedRecords: { contacts: 1 }, at: nowIso() });
+    const cutover = await ferry(dir, ['cutover']);
+    expect(cutover.stdout).toContain('Asked sync 2 to stop after its current cycle; waiting for it...');
+    expect(cutover.stdout).toContain('Sync 2 stopped.');
+    expect(cutover.stdout).toMatch(/Final delta \(run \d+, both\): created 2, updated 1, conflicts 0, failed 0\./);
+    expect(cutover.stdout).toContain('Verify: clean.');
+    expect(cutover.code).toBe(0);
+    const result = await third.done;
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ command: 'sync', syncId: 2, reason: 'cutover', cycles: 1 });
+    expect(result.code).toBe(0);
+  }, 60_000);
 });
