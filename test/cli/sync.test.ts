@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeSqliteDemoScene } from '../../src/cli/demo-setup.js';
 import { nowIso } from '../../src/core/time.js';
 import { applySourceChanges } from '../../src/sample/index.js';
+import { writeSyncScene } from '../support/sync-scene.js';
 import { ferry } from './run-cli.js';
 
 const children: ReturnType<typeof spawn>[] = [];
@@ -45,12 +45,7 @@ describe('ferry sync and ferry cutover', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ferry-sync-cli-'));
-    await writeSqliteDemoScene(dir, join(dir, 'ferry.yaml'), { seed: 11, size: 40 });
-    expect((await ferry(dir, ['map', '--json'])).code).toBe(0);
-    // The new CRM's duplicate contacts merged before go-live (no ambiguous matches).
-    const target = new SqliteDatabase(join(dir, 'target.db'));
-    target.exec(`DELETE FROM contacts WHERE id NOT IN (SELECT MIN(id) FROM contacts GROUP BY lower(trim(email))) AND email IS NOT NULL AND trim(email) <> ''`);
-    target.close();
+    await writeSyncScene(dir, { seed: 11, size: 40 });
   });
   afterEach(() => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');

@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { editChangedRecordsInTarget, writeSqliteDemoScene } from '../../src/cli/demo-setup.js';
-import { proposeAndWrite } from '../../src/cli/mapping.js';
-import { openConnections, openProject, type OpenProject } from '../../src/cli/open-project.js';
+import { editChangedRecordsInTarget } from '../../src/cli/demo-setup.js';
+import { openProject, type OpenProject } from '../../src/cli/open-project.js';
 import { nowIso } from '../../src/core/time.js';
 import { SyncStore } from '../../src/ledger/sync.js';
 import { applySourceChanges, editTargetRecords, naiveTimestamp, type SourceChanges } from '../../src/sample/index.js';
 import { runSyncCycle, type CycleOutcome } from '../../src/sync/cycle.js';
 import { runCutover, type CutoverResult } from '../../src/sync/cutover.js';
-import { runSyncLoop, type SyncEvent } from '../../src/sync/loop.js';
+import { runSyncLoop, type SyncEvent, type SyncLoopOptions } from '../../src/sync/loop.js';
 import { VirtualTimer } from '../../src/sync/timer.js';
+import { writeSyncScene } from '../support/sync-scene.js';
 
 /**
  * Continuous sync on the SQLite demo scene (sample source with change generators, a target that already
@@ -32,27 +32,7 @@ describe('continuous sync on SQLite -> SQLite', () => {
 
   beforeEach(async () => {
     folder = mkdtempSync(join(tmpdir(), 'ferry-sync-'));
-    const projectPath = join(folder, 'ferry.yaml');
-    await writeSqliteDemoScene(folder, projectPath, { seed: 11, size: 60 });
-    const connections = await openConnections({ cwd: folder, env: {} });
-    try {
-      await proposeAndWrite({
-        projectPath,
-        existing: connections.project,
-        source: connections.source,
-        sourceSchema: connections.sourceSchema,
-        targetSchema: connections.targetSchema,
-        sourceConfig: connections.project.source,
-        targetConfig: connections.project.target,
-      });
-    } finally {
-      await connections.close();
-    }
-    // Someone cleaned the new CRM before go-live: contacts that were in it twice (same e-mail) are merged,
-    // so no source contact is held back as ambiguous and verify can be clean.
-    const target = new SqliteDatabase(join(folder, 'target.db'));
-    target.exec(`DELETE FROM contacts WHERE id NOT IN (SELECT MIN(id) FROM contacts GROUP BY lower(trim(email))) AND email IS NOT NULL AND trim(email) <> ''`);
-    target.close();
+    await writeSyncScene(folder, { seed: 11, size: 60 });
     project = await openProject({ cwd: folder, env: {} });
     const full = await project.engine.migrate();
     expect(Object.values(full.counts).reduce((sum, count) => sum + count.failed, 0)).toBe(0);
@@ -64,6 +44,9 @@ describe('continuous sync on SQLite -> SQLite', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
+  /** The loop as `ferry sync --every 5m` runs it, on virtual time. */
+  const sync = (options: Partial<SyncLoopOptions> & Pick<SyncLoopOptions, 'cycle'>) =>
+    runSyncLoop({ store, intervalMs: INTERVAL, mode: 'both', onConflict: 'source-wins', timer, pollMs: MINUTE, ...options });
   const change = (seed: number): Promise<SourceChanges> =>
     applySourceChanges(join(folder, 'source.db'), { seed, newRecords: 4, changedRecords: 6, at: nowIso() });
   const cycle = (signal: AbortSignal) => runSyncCycle(project.engine, project.ledger, { mode: 'both', onConflict: 'source-wins', signal });
@@ -98,12 +81,7 @@ describe('continuous sync on SQLite -> SQLite', () => {
     let conflictEdits: Awaited<ReturnType<typeof editChangedRecordsInTarget>> = [];
     const fixed = new Set<string>();
     let k = 0;
-    const summary = await runSyncLoop({
-      store,
-      intervalMs: INTERVAL,
-      mode: 'both',
-      onConflict: 'source-wins',
-      timer,
+    const summary = await sync({
       pollMs: INTERVAL,
       onEvent: (event) => events.push(event),
       cycle: async (signal) => {
@@ -230,13 +208,7 @@ describe('continuous sync on SQLite -> SQLite', () => {
     let most = 0;
     let k = 0;
     const events: SyncEvent[] = [];
-    const summary = await runSyncLoop({
-      store,
-      intervalMs: INTERVAL,
-      mode: 'both',
-      onConflict: 'source-wins',
-      timer,
-      pollMs: MINUTE,
+    const summary = await sync({
       untilMs: START + 5 * INTERVAL,
       onEvent: (event) => events.push(event),
       cycle: async (signal) => {
@@ -273,13 +245,7 @@ describe('continuous sync on SQLite -> SQLite', () => {
     let held: Awaited<ReturnType<typeof project.ledger.acquireLock>> | undefined;
     const outcomes: CycleOutcome[] = [];
     let syncId = 0;
-    const summary = await runSyncLoop({
-      store,
-      intervalMs: INTERVAL,
-      mode: 'both',
-      onConflict: 'source-wins',
-      timer,
-      pollMs: MINUTE,
+    const summary = await sync({
       onEvent: (event) => {
         if (event.type === 'started') syncId = event.sync.id;
       },
@@ -315,7 +281,7 @@ describe('continuous sync on SQLite -> SQLite', () => {
     const off = project.progress.on((event) => {
       if (event.type === 'object-finished' && event.object === 'companies') stop.abort();
     });
-    const first = await runSyncLoop({ store, intervalMs: INTERVAL, mode: 'both', onConflict: 'source-wins', timer, pollMs: MINUTE, signal: stop.signal, cycle });
+    const first = await sync({ signal: stop.signal, cycle });
     off();
     expect(first).toMatchObject({ cycles: 1, reason: 'signal' });
     expect(first.last).toMatchObject({ status: 'paused', error: { code: 'RUN_PAUSED' } });
@@ -326,13 +292,7 @@ describe('continuous sync on SQLite -> SQLite', () => {
     const outcomes: CycleOutcome[] = [];
     let k = 0;
     let secondId = 0;
-    const second = await runSyncLoop({
-      store,
-      intervalMs: INTERVAL,
-      mode: 'both',
-      onConflict: 'source-wins',
-      timer,
-      pollMs: MINUTE,
+    const second = await sync({
       cycle: async (signal) => {
         k += 1;
         const outcome = await cycle(signal);
