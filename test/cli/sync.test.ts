@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -152,4 +152,25 @@ describe('ferry sync and ferry cutover', () => {
     expect(JSON.parse(result.stdout.trim())).toMatchObject({ command: 'sync', syncId: 2, reason: 'cutover', cycles: 1 });
     expect(result.code).toBe(0);
   }, 60_000);
+
+  it("uses the project's options.onConflict unless --on-conflict says otherwise, and ferry map keeps it", async () => {
+    const path = join(dir, 'ferry.yaml');
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toMatch(/^options:/m);
+    writeFileSync(path, `${text}\noptions:\n  onConflict: target-wins\n`);
+    expect((await ferry(dir, ['map', '--json'])).code).toBe(0);
+    expect(readFileSync(path, 'utf8')).toMatch(/^options:\n {2}onConflict: target-wins$/m);
+    expect((await ferry(dir, ['migrate', '--json'])).code).toBe(0);
+    const until = new Date(Date.now() + 60_000).toISOString();
+    const fromProject = await ferry(dir, ['sync', '--every', '1h', '--until', until, '--json']);
+    expect(fromProject.json()).toMatchObject({ sync: { onConflict: 'target-wins' }, reason: 'until' });
+    const fromFlag = await ferry(dir, ['sync', '--every', '1h', '--until', until, '--on-conflict', 'skip-record']);
+    expect(fromFlag.stdout).toContain('(on conflict: skip-record)');
+    const checked = await ferry(dir, ['check']);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('onConflict: target-wins', 'onConflict: nobody-wins'));
+    const invalid = await ferry(dir, ['sync', '--every', '1h']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/options.onConflict.*nobody-wins|nobody-wins.*onConflict/s);
+    expect(checked.code).toBe(0);
+  });
 });
