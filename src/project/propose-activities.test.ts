@@ -166,6 +166,9 @@ describe('proposed mapping: activities split by type into HubSpot calls, meeting
     expect(field(calls, 'associated_contacts')?.source).toEqual(['Person - ID']);
     expect(field(tasks, 'hs_timestamp')?.source).toEqual(['Activity - Due date']);
     expect(field(tasks, 'hs_task_subject')?.source).toEqual(['Activity - Subject']);
+    // Done / To do is a to-do's state, not a call's dialling state nor an e-mail's send state: only tasks get it.
+    expect(field(tasks, 'hs_task_status')?.source).toEqual(['Activity - Done']);
+    for (const mapping of mappings.slice(0, 3)) expect(mapping.fields.some((entry) => entry.source.includes('Activity - Done')), mapping.target).toBe(false);
   });
 
   it('routes a Salesforce Task export by TaskSubtype', async () => {

@@ -792,6 +792,9 @@ async function objectPlans(
 /** Target objects that are engagements with their own required timestamp (HubSpot calls, meetings, e-mails). */
 const ENGAGEMENT_OBJECTS: ReadonlySet<string> = new Set(['calls', 'meetings', 'emails']);
 
+/** HubSpot's technical states of an engagement (a call's dialling state, an e-mail's send state). */
+const ENGAGEMENT_STATES: ReadonlySet<string> = new Set(['hs_call_status', 'hs_email_status']);
+
 /** Source date fields for an engagement's timestamp, best first (normalised names and meanings). */
 const ACTIVITY_TIME_NAMES = ['timestamp', 'activitydate', 'occurredat', 'starttime', 'startdatetime', 'startdate', 'startedat', 'start', 'date', 'datetime', 'time', 'duedate', 'dueat', 'due'];
 
@@ -802,6 +805,13 @@ const ACTIVITY_TIME_NAMES = ['timestamp', 'activitydate', 'occurredat', 'startti
  * minutes, and a note says so).
  */
 function proposeEngagementFields(sourceObject: ObjectSchema, targetObject: ObjectSchema, fields: FieldMapping[], existing: FieldMapping[], notes: string[]): void {
+  // A to-do's status (Pipedrive's Done, a task's open/done) says whether it happened, not how a call was
+  // dialled or an e-mail sent (hs_call_status, hs_email_status): proposing it would fail every open one.
+  for (let index = fields.length - 1; index >= 0; index--) {
+    const mapping = fields[index]!;
+    const sourceField = sourceObject.fields.find((candidate) => candidate.name === mapping.source[0]);
+    if (ENGAGEMENT_STATES.has(mapping.target) && sourceField && (sourceField.meaning === 'status' || /^(status|done|completed|state)$/.test(bareName(sourceField.name, sourceObject.name)))) fields.splice(index, 1);
+  }
   const all = () => [...existing, ...fields];
   const written = (name: string) => all().some((mapping) => mapping.target === name);
   const read = (name: string) => all().some((mapping) => mapping.source.includes(name));
