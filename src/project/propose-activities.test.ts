@@ -86,8 +86,8 @@ describe('proposed mapping: activities split by type into HubSpot calls, meeting
     const { project, notes } = await proposeMapping({ sourceSchema, targetSchema: schema, sampleValues: samples, source, target });
     const mappings = routed(project, 'activities');
     expect(mappings.map((mapping) => [mapping.key, mapping.target, mapping.where])).toEqual([
-      ['calls', 'calls', { type: ['CALL'] }],
-      ['meetings', 'meetings', { type: ['Lunch', 'Meeting'] }],
+      ['calls', 'calls', { type: ['call'] }],
+      ['meetings', 'meetings', { type: ['Lunch', 'meeting'] }],
       ['emails', 'emails', { type: ['E-mail', 'Email'] }],
       ['tasks', 'tasks', { type: ['Follow-up'] }],
     ]);

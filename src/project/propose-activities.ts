@@ -93,13 +93,17 @@ export function planActivityRoutes(values: readonly string[], targetObjects: rea
   const objectFor = (kind: ActivityKind): string | undefined => TARGETS[kind].map((name) => targetObjects.find((object) => object.toLowerCase() === name)).find((found) => found !== undefined);
   const fallback = paired ?? objectFor('task');
   const byTarget = new Map<string, string[]>();
-  const seen = new Set<string>();
   const unrouted: string[] = [];
+  // Spellings that differ only in case or spaces are one value to a row filter: written once, in lower case
+  // when the source has it so (`call` for Call, CALL and call), else as the source first writes it.
+  const spellings = new Map<string, string>();
   for (const raw of values) {
     const value = raw.trim();
     const key = value.toLowerCase();
-    if (value === '' || seen.has(key)) continue;
-    seen.add(key);
+    if (value === '') continue;
+    if (!spellings.has(key) || value === key) spellings.set(key, value);
+  }
+  for (const value of spellings.values()) {
     const kind = activityKindOf(value);
     const target = (kind && objectFor(kind)) ?? fallback;
     if (!target) {

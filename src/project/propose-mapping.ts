@@ -849,7 +849,12 @@ function proposeEngagementFields(sourceObject: ObjectSchema, targetObject: Objec
   if (existing.some((mapping) => mapping.target === durationTarget.name) || (!proposed && read(durationSource.name))) return;
   const mapping: FieldMapping = { source: [durationSource.name], target: durationTarget.name, transform: { kind: 'duration', from, to } };
   if (proposed) Object.assign(proposed, mapping);
-  else fields.push(mapping);
+  else {
+    fields.push(mapping);
+    // In the source's field order, as the other proposals are: easier to read in ferry.yaml.
+    const order = (entry: FieldMapping): number => sourceObject.fields.findIndex((candidate) => candidate.name === entry.source[0]);
+    fields.sort((x, y) => order(x) - order(y));
+  }
   notes.push(
     `${where}: ${durationSource.name} → ${durationTarget.name} converted from ${from}${stated ? '' : ' (assumed: the name states no unit; change `from` if it is seconds or hours)'} to ${to}; H:MM texts are read as hours and minutes`,
   );
