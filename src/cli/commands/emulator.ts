@@ -29,15 +29,17 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
     .addOption(new Option('--seed <data>', 'load a small sample CRM (owners, companies, contacts, deals, notes, tasks)').choices(['sample']))
     .option('--sample-seed <seed>', 'seed of the sample data: the same seed gives the same records', integer('--sample-seed'), 42)
     .option('--sample-size <contacts>', 'number of sample contacts (the other objects scale with it)', positiveInteger('--sample-size'), 40)
-    .option('--token <token>', 'the bearer token the emulator accepts', 'emulator-token')
+    .option('--token <token>', 'the bearer token the emulator accepts (a private app\'s)', 'emulator-token')
+    .option('--oauth-token <token>', 'also accept this token as an OAuth app\'s: no daily limit, no -Daily rate-limit headers')
     .addOption(new Option('--burst <requests>', 'burst limit per 10 seconds (HubSpot tiers: 100, 190, 250)').choices(BURST_TIERS).default('100'))
     .option('--search-index-delay <ms>', 'delay before writes show up in search results', integer('--search-index-delay'), 0)
     .action(
-      async (options: { port: number; seed?: 'sample'; sampleSeed: number; sampleSize: number; token: string; burst: string; searchIndexDelay: number }) => {
+      async (options: { port: number; seed?: 'sample'; sampleSeed: number; sampleSize: number; token: string; oauthToken?: string; burst: string; searchIndexDelay: number }) => {
         const { startHubspotEmulator } = await import('../../emulators/hubspot/index.js');
         const hubspot = await startHubspotEmulator({
           port: options.port,
           token: options.token,
+          oauthToken: options.oauthToken,
           seed: options.seed === 'sample' ? { sample: { seed: options.sampleSeed, contacts: options.sampleSize } } : undefined,
           burstLimit: { requests: Number(options.burst), intervalMs: 10_000 },
           searchIndexDelayMs: options.searchIndexDelay,
