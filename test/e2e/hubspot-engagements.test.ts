@@ -160,6 +160,31 @@ describe('SQL activities -> HubSpot calls, meetings and e-mails', () => {
     expect(restored.get('hs_call_duration')).toBe(String(Number(call!.duration_minutes) * 60_000));
     expect(restored.get('hs_call_disposition')).toBe(OUTCOME_ID[String(call!.outcome)]);
   });
+
+  it('an activity with a bad value fails alone, naming the record, field and value; the others arrive', async () => {
+    const [call] = sql(`SELECT id FROM activities WHERE lower(trim(type)) = 'call' ORDER BY id LIMIT 1`);
+    const [email] = sql(`SELECT id FROM activities WHERE lower(trim(type)) IN ('email', 'e-mail') ORDER BY id LIMIT 1`);
+    const [meeting] = sql(`SELECT id FROM activities WHERE lower(trim(type)) = 'meeting' ORDER BY id LIMIT 1`);
+    sql('UPDATE activities SET duration_minutes = -5 WHERE id = ?', call!.id);
+    sql("UPDATE activities SET direction = 'sideways' WHERE id = ?", email!.id);
+    sql("UPDATE activities SET activity_date = 'next tuesday' WHERE id = ?", meeting!.id);
+    const total = Number(sql('SELECT COUNT(*) AS n FROM activities')[0]!.n);
+    const full = await withSession(dir, project, ({ engine }) => engine.migrate());
+    expect(ENGAGEMENTS.map((key) => full.counts[key]!.failed)).toEqual([1, 1, 1]);
+    expect(ENGAGEMENTS.reduce((sum, key) => sum + full.counts[key]!.created, 0)).toBe(total - 3);
+    await withSession(dir, project, async ({ ledger }) => {
+      const failures = (await ledger.listFailures({ runId: full.runId })).filter((failure) => (ENGAGEMENTS as readonly string[]).includes(failure.object));
+      expect(failures.map((failure) => [failure.object, failure.sourceId, failure.code, failure.field, failure.value]).sort()).toEqual(
+        [
+          ['calls', String(call!.id), 'INVALID_VALUE', 'hs_call_duration', '-5'],
+          ['emails', String(email!.id), 'VALUE_NOT_MAPPED', 'hs_email_direction', '"sideways"'],
+          // Both fields the meeting's date feeds are reported.
+          ['meetings', String(meeting!.id), 'INVALID_VALUE', 'hs_timestamp', '"next tuesday"'],
+          ['meetings', String(meeting!.id), 'INVALID_VALUE', 'hs_meeting_start_time', '"next tuesday"'],
+        ].sort(),
+      );
+    });
+  });
 });
 
 describe('HubSpot calls, meetings and e-mails -> one SQL activities table', () => {
