@@ -3,6 +3,7 @@ import { describeConnectorContract, type ContractFixture } from '../../src/conne
 import { createHubspotConnector } from '../../src/connectors/hubspot/index.js';
 import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { CALL_OUTCOMES } from '../../src/emulators/hubspot/schema.js';
+import { setModifiedAt } from '../../src/emulators/hubspot/test-support.js';
 
 /**
  * The connector contract on an engagement object: HubSpot calls (required hs_timestamp, a duration in
@@ -28,17 +29,7 @@ async function setup(): Promise<ContractFixture> {
       { fields: { ...valid, hs_call_direction: 'SIDEWAYS' }, field: 'hs_call_direction', code: 'INVALID_VALUE' },
     ],
     missingId: '999999999',
-    modifyOutside: async (object, ids, modifiedAt) => {
-      const millis = Date.parse(modifiedAt);
-      for (const id of ids) {
-        const record = emulator.store.get(object, id);
-        if (!record) throw new Error(`no ${object} ${id}`);
-        record.updatedAt = millis;
-        record.properties.set('hs_lastmodifieddate', String(millis));
-        record.searchableAt = 0;
-        record.indexed = undefined;
-      }
-    },
+    modifyOutside: async (object, ids, modifiedAt) => setModifiedAt(emulator, object, ids, modifiedAt),
     readOnlyConnector: async () => createHubspotConnector({ accessToken: emulator.token, baseUrl: emulator.url, readOnly: true }),
     teardown: () => emulator.close(),
   };
