@@ -20,7 +20,11 @@ describe('transform: duration', () => {
     expect(duration('1.5').values.hs_call_duration).toBe(90_000);
     expect(duration(' 90 ', 'seconds').values.hs_call_duration).toBe(90_000);
     expect(duration('00:30').values.hs_call_duration).toBe(1_800_000);
+    expect(duration('1:30', 'hours').values.hs_call_duration).toBe(5_400_000);
+    // With a unit of seconds (or finer) a two-part clock is minutes:seconds; three parts are always h:mm:ss.
+    expect(duration('05:30', 'seconds').values.hs_call_duration).toBe(330_000);
     expect(duration('1:02:03', 'seconds').values.hs_call_duration).toBe(3_723_000);
+    expect(duration('1:02:03').values.hs_call_duration).toBe(3_723_000);
     expect(duration(90_000, 'milliseconds', 'minutes').values.hs_call_duration).toBe(1.5);
     expect(duration(1234.4, 'milliseconds', 'milliseconds').values.hs_call_duration).toBe(1234);
     expect(duration(null).values.hs_call_duration).toBeNull();

@@ -196,6 +196,26 @@ describe('proposed mapping: activities split by type into HubSpot calls, meeting
     expect(field(mappings[0]!, 'hs_call_duration')?.transform).toEqual({ kind: 'duration', from: 'seconds', to: 'milliseconds' });
   });
 
+  it('a calls export of its own (Zoho) pairs with calls by name, taking the duration whose name states its unit', async () => {
+    const calls: ObjectSchema = {
+      name: 'Calls',
+      fields: [
+        { name: 'Id', type: 'string' },
+        { name: 'Subject', type: 'string' },
+        { name: 'Call Start Time', type: 'datetime' },
+        { name: 'Call Duration', type: 'string' },
+        { name: 'Call Duration (in seconds)', type: 'integer' },
+      ],
+    };
+    const { project, notes } = await proposeMapping({ sourceSchema: { objects: [calls] }, targetSchema: schema, sampleValues: samples, source: { connector: 'csv', path: 'export' }, target });
+    const [mapping] = routed(project, 'Calls');
+    expect(mapping?.target).toBe('calls');
+    expect(mapping?.where).toBeUndefined();
+    expect(field(mapping!, 'hs_call_duration')).toEqual({ source: ['Call Duration (in seconds)'], target: 'hs_call_duration', transform: { kind: 'duration', from: 'seconds', to: 'milliseconds' } });
+    expect(field(mapping!, 'hs_timestamp')?.source).toEqual(['Call Start Time']);
+    expect(notes.some((note) => note.includes('assumed'))).toBe(false);
+  });
+
   it('keeps one mapping when the target has no engagement objects, or the project already maps the table', async () => {
     const sqlTarget: SchemaDescription = {
       objects: [contacts, companies, deals, { name: 'tasks', fields: [{ name: 'id', type: 'integer' }, { name: 'subject', type: 'string' }, { name: 'due_at', type: 'string' }] }],

@@ -839,7 +839,9 @@ function proposeEngagementFields(sourceObject: ObjectSchema, targetObject: Objec
     notes.push(`${where}: ${target.name} from ${source.name} (when the activity happened); check it is the right date`);
   }
   const durationTarget = targets.find((field) => isDurationField(field) && (field.type === 'number' || field.type === 'integer'));
-  const durationSource = sourceObject.fields.find((field) => isDurationField(field));
+  // A duration whose name states its unit first (Zoho exports `Call Duration` as mm:ss and `Call Duration (in seconds)`).
+  const durations = sourceObject.fields.filter((field) => isDurationField(field));
+  const durationSource = durations.find((field) => durationUnitOf(field, sourceObject) !== undefined) ?? durations[0];
   if (!durationTarget || !durationSource) return;
   const to = durationUnitOf(durationTarget, targetObject);
   if (!to) return;

@@ -33,8 +33,9 @@ export type FieldTransform =
   | { kind: 'domain' }
   /**
    * A length of time from one unit to another (a call's duration in minutes -> HubSpot's milliseconds). A
-   * number is read in `from`; a clock text `H:MM` or `H:MM:SS` (Pipedrive's `00:30`) is read as hours,
-   * minutes and seconds whatever `from` says. Milliseconds are rounded to a whole number.
+   * number is read in `from`; a clock text `H:MM:SS` is hours, minutes and seconds, `A:B` is hours:minutes
+   * (Pipedrive's `00:30`) unless `from` is seconds or milliseconds, then minutes:seconds (Zoho's `05:30`).
+   * Milliseconds are rounded to a whole number.
    */
   | { kind: 'duration'; from: DurationUnit; to: DurationUnit };
 
