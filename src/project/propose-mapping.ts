@@ -858,7 +858,7 @@ function proposeEngagementFields(sourceObject: ObjectSchema, targetObject: Objec
     fields.sort((x, y) => order(x) - order(y));
   }
   notes.push(
-    `${where}: ${durationSource.name} → ${durationTarget.name} converted from ${from}${stated ? '' : ' (assumed: the name states no unit; change `from` if it is seconds or hours)'} to ${to}; H:MM texts are read as hours and minutes`,
+    `${where}: ${durationSource.name} → ${durationTarget.name} converted from ${from}${stated ? '' : ' (assumed: the name states no unit; change `from` if it is seconds or hours)'} to ${to}; a clock text A:B is read as ${from === 'seconds' || from === 'milliseconds' ? 'minutes:seconds' : 'hours:minutes'}`,
   );
 }
 
