@@ -55,6 +55,11 @@ function fieldForm(mapping: FieldMapping, key: string): Plain {
       form.transform = transform.kind;
       if (transform.zone) form.zone = transform.zone;
       break;
+    case 'duration':
+      form.transform = 'duration';
+      form.from = transform.from;
+      form.to = transform.to;
+      break;
     default:
       form.transform = transform.kind;
   }

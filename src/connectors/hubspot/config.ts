@@ -5,7 +5,7 @@ import { FerryError } from '../../core/errors.js';
 export const HUBSPOT_API_BASE = 'https://api.hubapi.com';
 
 /** The objects the connector knows by name; custom objects come from the schemas API. */
-export const STANDARD_OBJECTS = ['contacts', 'companies', 'deals', 'notes', 'tasks', 'calls', 'meetings', 'owners'] as const;
+export const STANDARD_OBJECTS = ['contacts', 'companies', 'deals', 'notes', 'tasks', 'calls', 'meetings', 'emails', 'owners'] as const;
 
 /** Settings of the HubSpot connector (the `source:` / `target:` block of ferry.yaml). */
 export const hubspotConnectionSchema = z.strictObject({
