@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { FerryError, type ErrorCode } from './errors.js';
 
 /**
@@ -186,6 +187,19 @@ export interface HttpResponse<T = unknown> {
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined | (string | number)[]>;
   body?: unknown;
+  /**
+   * A streamed request body instead of JSON (a file upload): opened again for each attempt, so a retried
+   * upload reads its source afresh. Never held in memory whole.
+   */
+  upload?: { contentType: string; open: () => Promise<AsyncIterable<Uint8Array>> };
+  /** Return a 2xx body as a stream (a download) instead of reading it; the caller consumes it. */
+  stream?: boolean;
+  /** Per-attempt timeout for this request (uploads and downloads of large files), instead of the client's. */
+  timeoutMs?: number;
+  /** A URL on another host (a signed download link): sent without the Authorization header. */
+  absolute?: boolean;
+  /** Retries of this request instead of the client's (0: the caller decides, e.g. an upload that must not repeat). */
+  maxRetries?: number;
   /** Statuses (besides 2xx) returned to the caller instead of thrown, e.g. 404 for "not there". */
   accept?: number[];
   signal?: AbortSignal;
@@ -278,9 +292,9 @@ export class HttpClient {
   }
 
   async request<T = unknown>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    const route: RouteInfo = { method, path };
-    const url = this.url(path, options.query);
-    const maxRetries = this.options.maxRetries ?? 5;
+    const route: RouteInfo = { method, path: options.absolute ? new URL(path).pathname : path };
+    const url = this.url(path, options.query, options.absolute);
+    const maxRetries = options.maxRetries ?? this.options.maxRetries ?? 5;
     let attempt = 0;
     for (;;) {
       if (this.options.pacer) {
@@ -333,8 +347,8 @@ export class HttpClient {
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
-  private url(path: string, query: RequestOptions['query']): string {
-    const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+  private url(path: string, query: RequestOptions['query'], absolute = false): string {
+    const url = new URL(absolute ? path : this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value === undefined) continue;
       url.searchParams.set(key, Array.isArray(value) ? value.join(',') : String(value));
@@ -343,21 +357,30 @@ export class HttpClient {
   }
 
   private async attempt<T>(method: HttpMethod, url: string, route: RouteInfo, options: RequestOptions): Promise<HttpResponse<T> | { retryAfterMs?: number; error: FerryError }> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
-    if (this.options.authorization) {
+    const headers: Record<string, string> = { accept: options.stream ? '*/*' : 'application/json', ...this.options.headers };
+    if (this.options.authorization && !options.absolute) {
       const value = await this.options.authorization();
       headers.authorization = value;
       const token = value.replace(/^\S+\s+/, '');
       if (token) this.secrets.add(token);
     }
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | AsyncIterable<Uint8Array> | undefined;
+    if (options.upload) {
+      headers['content-type'] = options.upload.contentType;
+      body = await options.upload.open();
+    } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    const response = await this.fetchImpl(url, { method, headers, body, signal });
+    // A streamed body needs `duplex: 'half'` (Node's fetch sends it chunked, reading as it goes).
+    const init = { method, headers, body, signal, ...(options.upload ? { duplex: 'half' } : {}) } as RequestInit;
+    const response = await this.fetchImpl(url, init);
+    if (options.stream && response.ok && response.body) {
+      for (const observation of this.options.onResponse?.({ status: response.status, headers: response.headers, route }) ?? []) this.options.pacer?.observe(observation, this.clock);
+      return { status: response.status, headers: response.headers, body: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>) as T };
+    }
     const text = await response.text();
     let parsed: unknown = text;
     if (text.length > 0) {
