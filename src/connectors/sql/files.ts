@@ -270,6 +270,6 @@ export class SqlFiles implements ConnectorFiles {
 
 /** A file name safe as one path segment (no folders, no `..`). */
 function safeFileName(name: string): string {
-  const cleaned = name.replace(/[/\\\u0000]/g, '_').replace(/^\.+$/, '_');
+  const cleaned = [...name].map((char) => (char === '/' || char === '\\' || char.charCodeAt(0) === 0 ? '_' : char)).join('').replace(/^\.+$/, '_');
   return cleaned === '' ? 'file' : cleaned;
 }
