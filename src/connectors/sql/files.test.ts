@@ -89,13 +89,13 @@ for (const dialect of DIALECTS) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function setUp(files: Record<string, unknown>): Promise<Connector> {
+    async function setUp(files: NonNullable<SqlConnectionConfig['files']>[string]): Promise<Connector> {
       dir = mkdtempSync(join(tmpdir(), 'ferry-sql-files-'));
       harness = await openHarness(dialect, dir);
       await harness.run(`CREATE TABLE notes (id ${SERIAL[dialect]}, body TEXT)`);
       await harness.run(`CREATE TABLE note_files (id ${SERIAL[dialect]}, note_id INT NOT NULL, name VARCHAR(200), mime VARCHAR(100), data ${BLOB[dialect]}, disk_path VARCHAR(300), sha VARCHAR(64), bytes INT)`);
       await harness.run(`INSERT INTO notes (id, body) VALUES (1, 'one'), (2, 'two')`);
-      connector = createSqlConnector({ ...harness.config, files: { notes: files } } as SqlConnectionConfig, { baseDir: dir });
+      connector = createSqlConnector({ ...harness.config, files: { notes: files } }, { baseDir: dir });
       return connector;
     }
 
