@@ -1,4 +1,7 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FerryError, type ErrorCode } from './errors.js';
 
 /**
@@ -364,19 +367,16 @@ export class HttpClient {
       const token = value.replace(/^\S+\s+/, '');
       if (token) this.secrets.add(token);
     }
-    let body: string | AsyncIterable<Uint8Array> | undefined;
+    let body: string | undefined;
     if (options.upload) {
       headers['content-type'] = options.upload.contentType;
-      body = await options.upload.open();
     } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    // A streamed body needs `duplex: 'half'` (Node's fetch sends it chunked, reading as it goes).
-    const init = { method, headers, body, signal, ...(options.upload ? { duplex: 'half' } : {}) } as RequestInit;
-    const response = await this.fetchImpl(url, init);
+    const response = options.upload ? await sendStreamed(url, method, headers, await options.upload.open(), signal) : await this.fetchImpl(url, { method, headers, body, signal });
     if (options.stream && response.ok && response.body) {
       for (const observation of this.options.onResponse?.({ status: response.status, headers: response.headers, route }) ?? []) this.options.pacer?.observe(observation, this.clock);
       return { status: response.status, headers: response.headers, body: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>) as T };
@@ -494,4 +494,39 @@ function redactDeep(value: unknown, redact: (text: string) => string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A request whose body streams from `body` with backpressure, through node:http(s). Node 20's fetch reads a
+ * streamed request body into memory before it is sent (a 200 MB upload took 270 MB of RSS; node:http 76 MB,
+ * docs/performance.md), so uploads take this path. The answer is a fetch Response, so the rest is shared.
+ */
+async function sendStreamed(url: string, method: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<Response> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = send(target, { method, headers: { ...headers, 'transfer-encoding': 'chunked' }, signal });
+  const answered = new Promise<IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
+  // A body that fails while it is sent (the engine's size limit, an unreadable source) is that failure; a
+  // server that answers before reading all of the body (413, 401) is that answer.
+  const sent = pipeline(Readable.from(body), request).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  type Outcome = { message: IncomingMessage } | { error: unknown };
+  const answer = answered.then((message): Outcome => ({ message }));
+  const first: Outcome = await Promise.race([answer, sent.then((error): Outcome | Promise<Outcome> => (error === undefined ? answer : { error }))]);
+  if ('error' in first) throw first.error;
+  const { message } = first;
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value === undefined) continue;
+    for (const each of Array.isArray(value) ? value : [value]) responseHeaders.append(name, each);
+  }
+  const status = message.statusCode ?? 0;
+  const empty = status === 204 || status === 205 || status === 304;
+  if (empty) message.resume();
+  return new Response(empty ? null : (Readable.toWeb(message) as ReadableStream<Uint8Array>), { status, headers: responseHeaders });
 }
