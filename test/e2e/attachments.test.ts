@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -318,5 +318,65 @@ describe('attachments: HubSpot -> SQL', () => {
     const [failure] = await failures(dir, project, full.runId);
     expect(failure).toMatchObject({ code: 'FILE_FAILED', field: 'attachments', value: JSON.stringify(`file ${gone.id}`) });
     expect(rows().map((row) => row.name)).toEqual(['deck.pdf', 'logo.png']);
+  });
+});
+
+describe('attachments: CSV -> SQL (files on disk)', () => {
+  let dir: string;
+  let target: SqliteDatabase.Database;
+  afterEach(() => {
+    target.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function setUp(attachments: Record<string, unknown>): ProjectFile {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-attach-'));
+    mkdirSync(join(dir, 'export'));
+    writeFileSync(join(dir, 'export', 'notes.csv'), 'id,body,files,updated_at\n1,First,contract.pdf; scan.png,2026-01-01T00:00:00Z\n2,Second,,2026-01-01T00:00:00Z\n3,Third,missing.doc,2026-01-01T00:00:00Z\n');
+    target = new SqliteDatabase(join(dir, 'target.db'));
+    target.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT);
+      CREATE TABLE note_files (id INTEGER PRIMARY KEY AUTOINCREMENT, note_id INTEGER NOT NULL REFERENCES notes(id), name TEXT, stored TEXT)`);
+    return {
+      version: 1,
+      source: { connector: 'csv', path: 'export', objects: { notes: { attachments } } },
+      target: { connector: 'sql', dialect: 'sqlite', path: 'target.db', files: { notes: { table: 'note_files', record: 'note_id', name: 'name', path: 'stored', folder: 'copied' } } },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('body')] })],
+    };
+  }
+
+  const copied = () =>
+    (target.prepare('SELECT n.body, f.name, f.stored FROM note_files f JOIN notes n ON n.id = f.note_id ORDER BY f.name').all() as { body: string; name: string; stored: string }[]).map((row) => ({
+      body: row.body,
+      name: row.name,
+      content: readFileSync(join(dir, 'copied', row.stored), 'utf8'),
+    }));
+
+  it('a column of file names: each named file copied, a missing one fails alone', async () => {
+    const project = setUp({ folder: 'export/files', column: 'files' });
+    mkdirSync(join(dir, 'export', 'files'));
+    writeFileSync(join(dir, 'export', 'files', 'contract.pdf'), 'PDF!');
+    writeFileSync(join(dir, 'export', 'files', 'scan.png'), 'PNG!');
+    const full = await run(dir, project, (engine) => engine.migrate());
+    expect(full.counts.notes).toMatchObject({ created: 3, files: 2, fileBytes: 8, failed: 1 });
+    expect(copied()).toEqual([
+      { body: 'First', name: 'contract.pdf', content: 'PDF!' },
+      { body: 'First', name: 'scan.png', content: 'PNG!' },
+    ]);
+    expect(await failures(dir, project, full.runId)).toEqual([expect.objectContaining({ sourceId: '3', code: 'FILE_FAILED', value: JSON.stringify('missing.doc') })]);
+    const again = await run(dir, project, (engine) => engine.migrate());
+    expect(again.counts.notes).toMatchObject({ files: 0 });
+    expect(copied()).toHaveLength(2);
+  });
+
+  it('a folder per record id: every file in it copied', async () => {
+    const project = setUp({ folder: 'export/by-note' });
+    mkdirSync(join(dir, 'export', 'by-note', '2'), { recursive: true });
+    writeFileSync(join(dir, 'export', 'by-note', '2', 'minutes.txt'), 'hello');
+    const full = await run(dir, project, (engine) => engine.migrate());
+    expect(full.status).toBe('completed');
+    expect(copied()).toEqual([{ body: 'Second', name: 'minutes.txt', content: 'hello' }]);
   });
 });
