@@ -4,11 +4,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { createHubspotConnector } from '../../src/connectors/hubspot/index.js';
 import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
@@ -501,7 +502,7 @@ async function writeFilePattern(path: string, bytes: number, seed: number): Prom
 /**
  * Two runs into the emulator at `--api-factor` x HubSpot's 100 requests / 10 s: many small files (files/s
  * and MB/s against the rate limit: each file costs an upload and the attach's read and write of the note) and
- * one 200 MB file (MB/s and the run's peak RSS: the file streams, so RSS stays far below its size).
+ * one 200 MB file each way (MB/s and the run's peak RSS: the file streams, so RSS stays far below its size).
  */
 export async function attachments(options: BenchOptions): Promise<ScenarioResult[]> {
   const burst = 100 * options.apiFactor;
@@ -570,5 +571,49 @@ export async function attachments(options: BenchOptions): Promise<ScenarioResult
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  results.push(await attachmentDownload(options));
   return results;
+}
+
+/** One 200 MB file the other way: HubSpot emulator -> a SQLite files table on disk (signed-URL download, streamed). */
+async function attachmentDownload(options: BenchOptions): Promise<ScenarioResult> {
+  const dir = tempDir();
+  const burst = 100 * options.apiFactor;
+  const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: 5 * options.apiFactor });
+  try {
+    const bytes = 200 * 1024 * 1024;
+    options.log(`attachments-200mb-download: one file of 200 MB from the emulator into a SQLite files table`);
+    await writeFilePattern(join(dir, 'big.bin'), bytes, 3);
+    const uploader = createHubspotConnector({ accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst });
+    const fileId = await uploader.files.upload('notes', { name: 'big.bin', size: bytes, contentType: null, stamp: 'bench', targetRecordId: '', open: async () => createReadStream(join(dir, 'big.bin')) });
+    rmSync(join(dir, 'big.bin'));
+    hubspot.store.createRecord('notes', { hs_note_body: 'Big file', hs_timestamp: '2026-01-01T00:00:00.000Z', hs_attachment_ids: fileId });
+    const db = new Database(join(dir, 'target.db'));
+    db.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT);
+      CREATE TABLE note_files (id INTEGER PRIMARY KEY AUTOINCREMENT, note_id INTEGER, name TEXT, stored TEXT)`);
+    db.close();
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst },
+      target: { ...sqliteConfig('target.db'), files: { notes: { table: 'note_files', record: 'note_id', name: 'name', path: 'stored', folder: 'copied' } } },
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: options.pageSize, maxFileBytes: 300 * 1024 * 1024 },
+      objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('hs_note_body', 'body')] })],
+    };
+    const run = await runChild({ kind: 'project', dir, project, command: 'migrate' });
+    const copied = Object.values(run.counts ?? {}).reduce((total, each) => total + each.fileBytes, 0);
+    return {
+      scenario: 'attachments-200mb-download',
+      size: 1,
+      records: Object.values(run.counts ?? {}).reduce((total, each) => total + each.files, 0),
+      seconds: round(run.seconds),
+      recordsPerSecond: round(1 / run.seconds, 2),
+      peakRssMb: run.peakRssMb,
+      details: { status: run.status, megabytes: round(copied / 2 ** 20), megabytesPerSecond: round(copied / 2 ** 20 / run.seconds) },
+      targets: [{ target: 'a 200 MB download streams: peak RSS < 200 MB', figure: `${run.peakRssMb} MB`, pass: run.peakRssMb < 200 }],
+    };
+  } finally {
+    await hubspot.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
