@@ -119,7 +119,8 @@ export class AttachmentCopier {
     if (eligible.length === 0) return;
     const listed = await this.sourceFiles!.list(plan.sourceObject, eligible);
     if (listed.size === 0) return;
-    const known = state.dryRun ? [] : await state.ledger.getFileLinks(plan.object, [...listed.keys()]);
+    // A dry run reads them too (a read): it forecasts only the files that are not in the target yet.
+    const known = await state.ledger.getFileLinks(plan.object, [...listed.keys()]);
     const byKey = new Map(known.map((row) => [fileKey(row.sourceRecordId, row.sourceFileId, row.version), row]));
     const settled: string[] = [];
     for (const [recordId, files] of listed) {

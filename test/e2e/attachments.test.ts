@@ -162,6 +162,13 @@ describe('attachments: SQL -> HubSpot', () => {
     expect(failed[0]!.message).toContain('notes 2: file "huge scan.tiff"');
     expect(full.events.filter((event) => event.type === 'file-copied')).toHaveLength(3);
 
+    // A dry run forecasts only what is not copied yet: the new file, not the three already there.
+    source.prepare('INSERT INTO note_files (id, note_id, file_name, mime, data) VALUES (15, 3, ?, ?, ?)').run('later.txt', 'text/plain', files.added);
+    const dry = await run(dir, project, (engine) => engine.migrate({ dryRun: true }));
+    expect(dry.counts.notes).toMatchObject({ files: 1, fileBytes: files.added.length });
+    expect(hubspot.files.uploads).toBe(3);
+    source.prepare('DELETE FROM note_files WHERE id = 15').run();
+
     const again = await run(dir, project, (engine) => engine.migrate());
     expect(again.counts.notes).toMatchObject({ files: 0, fileBytes: 0 });
     expect(hubspot.files.uploads).toBe(3);
