@@ -903,7 +903,17 @@ export class LedgerStore {
       .where('runs.undone_by_run_id', 'is', null)
       .where('runs.kind', '!=', 'undo')
       .execute();
-    return rows.map((row) => Number(row.run_id)).sort((a, b) => a - b);
+    // A run that only uploaded files (a delta that found new attachments on unchanged records) wrote too.
+    const uploads = await this.db
+      .selectFrom('files')
+      .innerJoin('runs', 'runs.id', 'files.run_id')
+      .select('files.run_id')
+      .distinct()
+      .where('files.run_id', '>', runId)
+      .where('runs.undone_by_run_id', 'is', null)
+      .where('runs.kind', '!=', 'undo')
+      .execute();
+    return [...new Set([...rows, ...uploads].map((row) => Number(row.run_id)))].sort((a, b) => a - b);
   }
 
   async journalObjects(runId: number): Promise<string[]> {

@@ -296,6 +296,8 @@ describe('attachments: HubSpot -> SQL', () => {
     expect(delta.counts.notes).toMatchObject({ files: 1, fileBytes: 333 });
     expect(rows()).toHaveLength(4);
 
+    // The delta wrote no record (only a file): it still counts as a later run, so the full run's undo waits for it.
+    await expect(run(dir, project, (engine) => engine.undo(full.runId))).rejects.toThrow(`Run(s) ${delta.runId} wrote to the target after run ${full.runId}`);
     await run(dir, project, (engine) => engine.undo(delta.runId));
     expect(rows().map((row) => row.name)).toEqual(['a.txt', 'deck.pdf', 'logo.png']);
     await run(dir, project, (engine) => engine.undo(full.runId));
