@@ -207,3 +207,11 @@ describe('run reports from the ledger', () => {
     expect(listRunsTable([])).toContain('No runs yet');
   });
 });
+
+describe('count columns', () => {
+  it('shows files and fileBytes only when a run copied attachments, like reread and filtered', async () => {
+    const { countColumns } = await import('./index.js');
+    expect(countColumns(counts({ read: 3, created: 3 }))).not.toContain('files');
+    expect(countColumns(counts({ read: 3, created: 3, files: 2, fileBytes: 10 }))).toEqual(expect.arrayContaining(['files', 'fileBytes']));
+  });
+});
