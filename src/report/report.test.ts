@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyCounts, type Counts } from '../core/progress.js';
 import { Ledger } from '../ledger/index.js';
-import { buildRunReport, escapeHtml, listRunsTable, renderReport } from './index.js';
+import { buildRunReport, countColumns, escapeHtml, listRunsTable, renderReport } from './index.js';
 import { defuseFormula } from './render.js';
 
 const counts = (patch: Partial<Counts>): Counts => ({ ...emptyCounts(), ...patch });
@@ -209,8 +209,7 @@ describe('run reports from the ledger', () => {
 });
 
 describe('count columns', () => {
-  it('shows files and fileBytes only when a run copied attachments, like reread and filtered', async () => {
-    const { countColumns } = await import('./index.js');
+  it('shows files and fileBytes only when a run copied attachments, like reread and filtered', () => {
     expect(countColumns(counts({ read: 3, created: 3 }))).not.toContain('files');
     expect(countColumns(counts({ read: 3, created: 3, files: 2, fileBytes: 10 }))).toEqual(expect.arrayContaining(['files', 'fileBytes']));
   });
