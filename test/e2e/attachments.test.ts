@@ -11,7 +11,7 @@ import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/
 import { Ledger } from '../../src/ledger/index.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
-import { runChild } from '../support/child.js';
+import { random, runChild } from '../support/child.js';
 
 /**
  * Files attached to notes move with them (docs/attachments.md), SQL -> HubSpot and HubSpot -> SQL, through
@@ -220,6 +220,64 @@ describe('attachments: SQL -> HubSpot', () => {
     expect(attachmentsOf(hubspot, '1')).toHaveLength(2);
     expect(attachmentsOf(hubspot, '2')).toHaveLength(1);
     for (const id of attachmentsOf(hubspot, '1')) expect([sha(files.a), sha(files.b)]).toContain(sha(await hubspotContent(hubspot, id)));
+  });
+});
+
+describe('attachments: killed again and again', () => {
+  let dir: string;
+  let hubspot: HubspotEmulator;
+  afterEach(async () => {
+    await hubspot.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('SQL -> HubSpot killed at seeded moments (before or after an upload, after a ledger write) ends with every file uploaded once and attached', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-attach-'));
+    hubspot = await startHubspotEmulator(LIMITS);
+    const db = new SqliteDatabase(join(dir, 'source.db'));
+    db.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, noted_at TEXT, updated_at TEXT);
+      CREATE TABLE note_files (id INTEGER PRIMARY KEY, note_id INTEGER, file_name TEXT, data BLOB)`);
+    const contents = new Map<string, string>();
+    for (let note = 1; note <= 4; note++) {
+      db.prepare('INSERT INTO notes VALUES (?, ?, ?, ?)').run(note, `Note ${note}`, '2026-01-05T10:00:00.000Z', '2026-01-05T10:00:00.000Z');
+      for (let file = 1; file <= note % 3 + 1; file++) {
+        const data = bytes(note * 10 + file, 2000 + file);
+        db.prepare('INSERT INTO note_files (note_id, file_name, data) VALUES (?, ?, ?)').run(note, `n${note}-f${file}.bin`, data);
+        contents.set(`n${note}-f${file}`, sha(data));
+      }
+    }
+    db.close();
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db', files: { notes: { table: 'note_files', record: 'note_id', name: 'file_name', content: 'data' } } },
+      target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, ...FAST },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 2 },
+      objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('body', 'hs_note_body'), { source: ['noted_at'], target: 'hs_timestamp', transform: { kind: 'datetime' } }] })],
+    };
+    const projectPath = join(dir, 'project.json');
+    writeFileSync(projectPath, JSON.stringify(project));
+    const next = random(13);
+    const points = (n: number) => [`upload:${n}:after`, `upload:${n}:before`, `ledger:putFileLinks:${n}`];
+    let kills = 0;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const point = points(1 + Math.floor(next() * 3))[Math.floor(next() * 3)]!;
+      const env: Record<string, string> = point.startsWith('ledger:') ? { FERRY_TEST_KILL_LEDGER: point.slice('ledger:'.length) } : { FERRY_TEST_KILL_AT: point };
+      const result = await runChild(projectPath, dir, 'migrate', attempt < 5 ? env : {});
+      if (result.signal === 'SIGKILL') {
+        kills += 1;
+        continue;
+      }
+      expect(result.stderr).toBe('');
+      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed' });
+      break;
+    }
+    expect(kills).toBeGreaterThan(2);
+    expect(hubspot.files.uploads).toBe(contents.size);
+    const attached = liveNotes(hubspot).flatMap((note) => (note.properties.get('hs_attachment_ids') ?? '').split(';').filter(Boolean));
+    expect(attached.sort()).toEqual(hubspot.files.live().map((file) => file.id).sort());
+    for (const file of hubspot.files.live()) expect(sha(await hubspotContent(hubspot, file.id))).toBe(contents.get(file.name));
   });
 });
 
