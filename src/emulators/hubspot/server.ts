@@ -164,7 +164,33 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
         finish(429, admitted.body, { ...admitted.headers, 'Retry-After': String(admitted.retryAfterSeconds ?? 1) });
         return;
       }
-      await handleFilesRequest(files, { request, response, method, path, query: url.searchParams, baseUrl, finish: (status, body) => finish(status, body, admitted?.headers ?? {}) });
+      // Faults apply here too: a 5xx, or a dropped connection before the upload or after it was stored.
+      const fault: Partial<ReturnType<typeof faults.evaluate>> = download ? {} : faults.evaluate(method, path, false);
+      if (fault.terminal?.kind === 'server-error') {
+        request.resume();
+        finish(fault.terminal.status, serverErrorBody(fault.terminal.status));
+        return;
+      }
+      if (fault.terminal?.kind === 'drop-connection' && !fault.terminal.afterWrite) {
+        log.fault = 'drop-connection';
+        request.socket.destroy();
+        return;
+      }
+      const lost = fault.terminal?.kind === 'drop-connection';
+      await handleFilesRequest(files, {
+        request,
+        response,
+        method,
+        path,
+        query: url.searchParams,
+        baseUrl,
+        finish: (status, body) => {
+          if (!lost) return finish(status, body, admitted?.headers ?? {});
+          log.fault = 'drop-connection after write';
+          log.status = status;
+          request.socket.destroy();
+        },
+      });
       return;
     }
 
