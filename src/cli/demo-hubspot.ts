@@ -1,4 +1,4 @@
-import type { HubspotEmulator } from '../emulators/hubspot/index.js';
+import type { Connector } from '../core/connector.js';
 import type { HubspotStore } from '../emulators/hubspot/store.js';
 import { generateDemoTarget, normalisedEmail, Random, type SampleRow } from '../sample/index.js';
 
@@ -32,6 +32,20 @@ export const demoHubspotTargetYaml = (url: string): string => `target:
   # Against a real account, set burstLimit to your plan's limit (100, 190 or 250) and drop searchPerSecond.
   burstLimit: ${DEMO_CONNECTOR_PACING.burstLimit}
   searchPerSecond: ${DEMO_CONNECTOR_PACING.searchPerSecond}
+`;
+
+/**
+ * ferry.yaml's target for `ferry demo --target hubspot --hubspot-url URL`: an account the user runs (an emulator
+ * started apart, a sandbox), its token in the variable the user named, paced at the account's burst limit.
+ */
+export const externalHubspotTargetYaml = (url: string, tokenVariable: string, burstLimit: number): string => `target:
+  # The "new CRM": the HubSpot API at ${url} (given with --hubspot-url: an emulator started apart or a
+  # sandbox account), used as it is.
+  connector: hubspot
+  baseUrl: ${url}
+  accessToken: \${${tokenVariable}}
+  # The account's burst limit per 10 s (--hubspot-burst; HubSpot's tiers: 100, 190, 250).
+  burstLimit: ${burstLimit}
 `;
 
 function text(row: SampleRow, column: string): string | undefined {
@@ -112,31 +126,73 @@ function tryCreate(store: HubspotStore, objectType: string, properties: Record<s
 
 const NEW_TITLES = ['VP Sales', 'Chief of Staff', 'Procurement Lead', 'Head of Operations', 'Founder'];
 
+/** Where the story's "people in HubSpot" make their edits: the in-process emulator's store, or an account's API. */
+export interface HubspotEditor {
+  /** Live record ids of an object, in ascending id order. */
+  ids(objectType: string): Promise<string[]>;
+  update(objectType: string, id: string, properties: Record<string, string>): Promise<void>;
+}
+
+/** Edits straight into the emulator's store, as in HubSpot's UI. */
+export function storeEditor(store: HubspotStore): HubspotEditor {
+  return {
+    ids: async (objectType) =>
+      [...store.table(objectType).values()]
+        .filter((record) => !record.archived)
+        .map((record) => record.id)
+        .sort((a, b) => Number(a) - Number(b)),
+    update: async (objectType, id, properties) => {
+      store.updateRecord(objectType, id, properties);
+    },
+  };
+}
+
 /**
- * People at work in HubSpot (as in its UI, straight into the emulator's store): a contact's job title or
- * phone, a company's phone. `avoid` holds HubSpot ids that must not be touched (the records kept for the
- * certain conflicts).
+ * Edits through the account's API (an emulator started apart or a sandbox: its store is out of reach), with the
+ * HubSpot connector itself but outside any run, so the ledger does not know of them: to the next delta they
+ * are edits someone made in HubSpot.
  */
-export function editInHubspot(hubspot: HubspotEmulator, options: { seed: number; count: number; avoid: Set<string> }): number {
+export function connectorEditor(connector: Connector): HubspotEditor {
+  return {
+    ids: async (objectType) => {
+      const ids: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await connector.read(objectType, { limit: 100, after, fields: [] });
+        ids.push(...page.records.map((record) => record.id));
+        after = page.next;
+      } while (after);
+      return ids.sort((a, b) => Number(a) - Number(b));
+    },
+    update: async (objectType, id, properties) => {
+      const [result] = await connector.update(objectType, [{ id, fields: properties }]);
+      if (result && !result.ok) throw new Error(`HubSpot refused the demo's edit of ${objectType} ${id}: ${result.error.message}`);
+    },
+  };
+}
+
+/**
+ * People at work in HubSpot: a contact's job title or phone, a company's phone. `avoid` holds HubSpot ids that
+ * must not be touched (the records kept for the certain conflicts).
+ */
+export async function editInHubspot(editor: HubspotEditor, options: { seed: number; count: number; avoid: Set<string> }): Promise<number> {
   const random = Random.for(options.seed, 'hubspot-edits');
-  const live = (objectType: string): string[] =>
-    [...hubspot.store.table(objectType).values()].filter((record) => !record.archived && !options.avoid.has(record.id)).map((record) => record.id);
   const companies = Math.floor(options.count / 3);
   let edited = 0;
   for (const [objectType, count] of [
     ['contacts', options.count - companies],
     ['companies', companies],
   ] as const) {
-    const ids = live(objectType);
+    const ids = (await editor.ids(objectType)).filter((id) => !options.avoid.has(id));
     for (let n = 0; n < count && ids.length > 0; n++) {
       const [id] = ids.splice(random.int(0, ids.length - 1), 1);
-      const properties =
+      const properties: Record<string, string> =
         objectType === 'contacts'
           ? random.chance(0.5)
             ? { jobtitle: `${random.pick(NEW_TITLES)} (edited in HubSpot)` }
             : { phone: `+44 20 7946 ${String(random.int(0, 9999)).padStart(4, '0')}` }
           : { phone: `+49 30 ${random.int(1_000_000, 9_999_999)}` };
-      hubspot.store.updateRecord(objectType, id!, properties);
+      await editor.update(objectType, id!, properties);
       edited += 1;
     }
   }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { FerryError } from '../core/errors.js';
 import { ProgressStream, type Counts } from '../core/progress.js';
 import { nowIso } from '../core/time.js';
 import type { RunResult, VerifyResult } from '../engine/types.js';
@@ -37,6 +38,11 @@ export interface DemoStoryOptions {
   keep?: boolean;
   /** HubSpot story with --keep: resolves when the user stops the emulator (Ctrl-C). */
   untilStopped?: () => Promise<unknown>;
+  /**
+   * HubSpot story against an account the user runs (`--hubspot-url`: an emulator started apart, a sandbox)
+   * instead of the in-process emulator: its URL, the variable holding its token, its burst limit per 10 s.
+   */
+  hubspotAccount?: { url: string; tokenVariable: string; burstLimit: number };
 }
 
 /** ./ferry-demo, or ferry-demo-2, -3, ... when it exists and is not empty. */
@@ -144,16 +150,17 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       `(seed ${seed}, ${formatNumber(size)} sample contacts).`,
   );
 
-  // ---- the scene
+  // ---- the scene (an account given with --hubspot-url is checked first: nothing is written when it is unreachable)
+  const account = targetKind === 'hubspot' && options.hubspotAccount ? await connectDemoHubspot(options.hubspotAccount, io.env) : undefined;
   await mkdir(folder, { recursive: true });
   const sourceCounts = await sample.writeSampleSqlite(join(folder, 'source.db'), { seed, size });
   let env = io.env;
   let hubspot: HubspotStage | undefined;
   let targetCounts: Record<string, number>;
   if (targetKind === 'hubspot') {
-    hubspot = await startDemoHubspot(seed, size);
+    hubspot = account ?? (await startDemoHubspot(seed, size));
     targetCounts = hubspot.counts;
-    env = { ...io.env, [hubspot.tokenVariable]: hubspot.token };
+    env = { ...io.env, ...hubspot.env };
     await writeFile(projectPath, DEMO_PROJECT_HEADER(seed, size, hubspot.targetYaml, 'ferry demo --target hubspot'), 'utf8');
   } else {
     targetCounts = await sample.createDemoTargetSqlite(join(folder, 'target.db'), { seed, size });
@@ -162,8 +169,13 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   story.heading(undefined, 'The scene');
   story.say(`Legacy CRM (source.db): ${listCounts(sourceCounts)}.`);
   story.say('It has the mess real CRMs have: duplicate and invalid e-mails, missing names, emoji and RTL names, stage spellings.');
-  if (hubspot) {
-    story.say(`New CRM: HubSpot, played by Ferry's HubSpot API emulator (not the real service), started for the demo at ${hubspot.emulator.url}.`);
+  if (hubspot && !hubspot.emulator) {
+    story.say(`New CRM: the HubSpot API at ${hubspot.url} (--hubspot-url), used as it is: ${listCounts(targetCounts)}.`);
+    story.say('The story writes into it: the migrated records, then a few edits "people in HubSpot" make through its API in step 5.');
+    story.say(`Requests are paced at ${hubspot.burstLimit} per 10 s (--hubspot-burst; HubSpot's tiers are 100, 190 and 250).`);
+    story.say(`The token comes from $${hubspot.tokenVariable} (ferry.yaml holds no token).`);
+  } else if (hubspot?.emulator) {
+    story.say(`New CRM: HubSpot, played by Ferry's HubSpot API emulator (not the real service), started for the demo at ${hubspot.url}.`);
     story.say(`The account is already in use: ${listCounts(targetCounts)}; some are the same people and companies, and its owners are the legacy CRM's.`);
     story.say(
       "Rate limits raised for the demo: HubSpot allows 100 requests per 10 s by default (190/250 on bigger plans); the emulator here allows far more, " +
@@ -173,7 +185,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   } else {
     story.say(`New CRM (target.db) is already in use: ${listCounts(targetCounts)}; some of them are the same people and companies.`);
   }
-  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size, ...(hubspot ? { targetKind, emulator: hubspot.emulator.url } : {}) };
+  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size, ...(hubspot ? { targetKind, [hubspot.emulator ? 'emulator' : 'hubspot']: hubspot.url } : {}) };
   try {
 
     // ---- 1 map
@@ -274,19 +286,21 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         let targetEdits: unknown[];
         let conflictEdits: Awaited<ReturnType<typeof editChangedRecordsInTarget>>;
         if (hubspot) {
-          // Edits made "in HubSpot" (as in its UI): straight into the emulator's store, not through Ferry.
-          const { store } = hubspot.emulator;
+          // Edits made "in HubSpot" (as in its UI), not by a run: straight into the emulator's store, or through
+          // the API of an account given with --hubspot-url.
+          const demoHubspot = await import('./demo-hubspot.js');
+          const editor = hubspot.emulator ? demoHubspot.storeEditor(hubspot.emulator.store) : demoHubspot.connectorEditor(opened.target);
           conflictEdits = await editChangedRecordsInTarget(
             opened,
             changes.changed,
             changes.changedFields,
             async (object, targetId, field, value) => {
-              store.updateRecord(object, targetId, { [field]: value });
+              await editor.update(object, targetId, { [field]: value });
               return true;
             },
             'HubSpot',
           );
-          const edited = hubspot.edit({ seed, count: editCount, avoid: new Set(conflictEdits.map((edit) => edit.targetId)) });
+          const edited = await demoHubspot.editInHubspot(editor, { seed, count: editCount, avoid: new Set(conflictEdits.map((edit) => edit.targetId)) });
           targetEdits = Array.from({ length: edited });
         } else {
           targetEdits = await sample.editTargetRecords(join(folder, 'target.db'), { seed, count: editCount, at: nowIso() });
@@ -348,17 +362,18 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     const runs = story.steps.runs as Record<string, number>;
     const next = [
       `cd ${shownFolder}`,
-      ...(hubspot ? [`export ${hubspot.tokenVariable}=${hubspot.token}`] : []),
+      ...(hubspot?.shownToken ? [`export ${hubspot.tokenVariable}=${hubspot.shownToken}`] : []),
       'npx ferry runs',
       `npx ferry report ${runs.delta} --format html --output report.html`,
-      ...(!hubspot || options.keep
+      ...(!hubspot?.emulator || options.keep
         ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check']
         : []),
     ];
     out.line('');
     out.line(`The whole story took ${formatSeconds(seconds)}. Try next${hubspot && options.keep ? ' (in another terminal)' : ''}:`);
     for (const command of next) out.line(`  ${command}`);
-    if (hubspot && !options.keep) {
+    if (hubspot && !hubspot.emulator) out.line(`(with $${hubspot.tokenVariable} set to the account's token, as for the story).`);
+    if (hubspot?.emulator && !options.keep) {
       out.line('The HubSpot emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger).');
       out.line('To try delta, undo, verify and check against it, run `ferry demo --target hubspot --keep`: it keeps the emulator running until Ctrl-C.');
     }
@@ -371,26 +386,36 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       seconds: Number(seconds.toFixed(3)),
       steps: story.steps,
       next,
-      ...(hubspot ? { emulator: { url: hubspot.emulator.url, kept: options.keep === true, requests: hubspot.emulator.stats.requests, status429: hubspot.emulator.stats.status429 } } : {}),
+      ...(hubspot?.emulator
+        ? { emulator: { url: hubspot.url, kept: options.keep === true, requests: hubspot.emulator.stats.requests, status429: hubspot.emulator.stats.status429 } }
+        : hubspot
+          ? { hubspot: { url: hubspot.url, external: true } }
+          : {}),
     };
-    if (hubspot && options.keep) {
+    if (hubspot?.emulator && options.keep) {
       out.line('');
-      out.line(`The HubSpot emulator keeps running at ${hubspot.emulator.url} with the migrated data. Press Ctrl-C to stop it.`);
+      out.line(`The HubSpot emulator keeps running at ${hubspot.url} with the migrated data. Press Ctrl-C to stop it.`);
       await (options.untilStopped ?? (() => new Promise<never>(() => undefined)))();
     }
     return { exitCode: EXIT.ok, json };
   } finally {
-    await hubspot?.emulator.close();
+    await hubspot?.close();
   }
 }
 
 interface HubspotStage {
-  emulator: HubspotEmulator;
+  url: string;
+  /** The in-process emulator; undefined for an account given with --hubspot-url. */
+  emulator?: HubspotEmulator;
   counts: Record<string, number>;
-  token: string;
+  /** The token "try next" exports: the in-process emulator's (not a secret); never a user's token. */
+  shownToken?: string;
   tokenVariable: string;
+  /** Variables the story sets for its own runs. */
+  env: Record<string, string>;
+  burstLimit: number;
   targetYaml: string;
-  edit(options: { seed: number; count: number; avoid: Set<string> }): number;
+  close(): Promise<void>;
 }
 
 /** The HubSpot story's "new CRM": the emulator, in-process, holding an account already in use. */
@@ -406,13 +431,53 @@ async function startDemoHubspot(seed: number, size: number): Promise<HubspotStag
     },
   });
   return {
+    url: emulator.url,
     emulator,
     counts,
-    token: demo.DEMO_HUBSPOT_TOKEN,
+    shownToken: demo.DEMO_HUBSPOT_TOKEN,
     tokenVariable: demo.DEMO_HUBSPOT_TOKEN_VARIABLE,
+    env: { [demo.DEMO_HUBSPOT_TOKEN_VARIABLE]: demo.DEMO_HUBSPOT_TOKEN },
+    burstLimit: demo.DEMO_CONNECTOR_PACING.burstLimit,
     targetYaml: demo.demoHubspotTargetYaml(emulator.url),
-    edit: (options) => demo.editInHubspot(emulator, options),
+    close: () => emulator.close(),
   };
+}
+
+/**
+ * The HubSpot story's "new CRM" at a URL the user gives (an emulator started apart, a sandbox account): checked
+ * with the token from the named variable, then used as it is (nothing is seeded: HubSpot's owners are its users,
+ * which no API creates, and the account's records are its own). The scene counts what it holds.
+ */
+async function connectDemoHubspot(account: NonNullable<DemoStoryOptions['hubspotAccount']>, env: NodeJS.ProcessEnv): Promise<HubspotStage> {
+  const token = env[account.tokenVariable];
+  if (!token) {
+    throw new FerryError('USAGE', `--hubspot-url needs the account's access token in $${account.tokenVariable}, which is not set (--hubspot-token-env names another variable).`, {
+      variable: account.tokenVariable,
+    });
+  }
+  const { createHubspotConnector } = await import('../connectors/hubspot/index.js');
+  const demo = await import('./demo-hubspot.js');
+  const connector = createHubspotConnector({ accessToken: token, baseUrl: account.url, burstLimit: account.burstLimit }, { configPath: 'target' });
+  try {
+    await connector.check();
+    const counts: Record<string, number> = { owners: (await connector.transport.listAll('/crm/v3/owners', { limit: 100 })).length };
+    for (const object of ['companies', 'contacts', 'deals']) {
+      // A search's `total` counts every match, past the 10,000 a query pages through.
+      const response = await connector.transport.post<{ total?: number }>(`/crm/v3/objects/${object}/search`, { limit: 1, properties: ['hs_object_id'] });
+      counts[object] = response.body.total ?? 0;
+    }
+    return {
+      url: account.url,
+      counts,
+      tokenVariable: account.tokenVariable,
+      env: {},
+      burstLimit: account.burstLimit,
+      targetYaml: demo.externalHubspotTargetYaml(account.url, account.tokenVariable, account.burstLimit),
+      close: async () => undefined,
+    };
+  } finally {
+    await connector.close();
+  }
 }
 
 /** A couple of proposed value maps as `field: "a" -> "b"`, for the story. */

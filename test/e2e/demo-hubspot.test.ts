@@ -145,3 +145,77 @@ describe('ferry demo --target hubspot', () => {
     expect(await exited).toBe(0);
   }, 120_000);
 });
+
+describe('ferry demo --target hubspot --hubspot-url (an emulator started apart, as a sandbox account would be)', () => {
+  let dir: string;
+  let emulator: ReturnType<typeof spawn>;
+  let emulatorOut = '';
+  let url: string;
+  const TOKEN = 'apart-token';
+  const withToken = { ...ENV, HUBSPOT_TOKEN: TOKEN };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-demo-hubspot-url-'));
+    // `ferry emulator hubspot` on a free port, in its own process: the demo reaches it only through its URL.
+    emulator = spawn(process.execPath, ['--import', TSX, ENTRY, 'emulator', 'hubspot', '--port', '0', '--burst', '250', '--token', TOKEN], { cwd: dir, env: ENV });
+    url = await new Promise<string>((done, fail) => {
+      emulator.stdout!.on('data', (chunk: Buffer) => {
+        emulatorOut += chunk.toString();
+        const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(emulatorOut);
+        if (found) done(found[1]!);
+      });
+      emulator.on('exit', () => fail(new Error(`emulator exited early: ${emulatorOut}`)));
+    });
+  }, 60_000);
+
+  afterAll(() => {
+    emulator.kill('SIGINT');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to start without the token variable, and writes nothing', async () => {
+    const refused = await ferry(dir, ['demo', '--target', 'hubspot', '--hubspot-url', url, '--dir', 'no-token']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('$HUBSPOT_TOKEN');
+    expect(existsSync(join(dir, 'no-token'))).toBe(false);
+    const keep = await ferry(dir, ['demo', '--target', 'hubspot', '--hubspot-url', url, '--keep', '--dir', 'kept'], withToken);
+    expect(keep.code).toBe(2);
+    expect(keep.stderr).toContain('drop --keep');
+  });
+
+  it('tells the whole story into that account, paced at its burst limit (no 429), and leaves it ready for the next commands', async () => {
+    const result = await ferry(dir, ['demo', '--target', 'hubspot', '--hubspot-url', url, '--hubspot-burst', '250', '--size', '60', '--dir', 'apart', '--json'], withToken);
+    const lines = result.stdout.split('\n').filter((line) => line.trim() !== '');
+    expect(lines, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toHaveLength(1);
+    const demo = JSON.parse(lines[0]!) as DemoJson & { hubspot: { url: string; external: boolean }; steps: { scene: { hubspot: string } } };
+    expect([0, 3]).toContain(result.code);
+    expect(demo).toMatchObject({ command: 'demo', target: 'hubspot', hubspot: { url, external: true } });
+    expect(demo).not.toHaveProperty('emulator');
+    // Used as it is: a fresh emulator holds nothing.
+    expect(demo.steps.scene).toMatchObject({ hubspot: url, target: { owners: 0, companies: 0, contacts: 0, deals: 0 } });
+    expect(demo.steps.full.totals.created).toBeGreaterThan(0);
+    expect(demo.steps.delta.totals.created).toBeGreaterThan(0);
+    expect(demo.steps.delta.totals.updated).toBeGreaterThan(0);
+    // The edits "in HubSpot" went through the account's API, and the delta saw them as conflicts.
+    expect(demo.steps.delta.totals.conflicts).toBeGreaterThan(0);
+    for (const [object, summary] of Object.entries(demo.steps.verify.objects)) {
+      expect({ object, missing: summary.missing, brokenReferences: summary.brokenReferences }).toEqual({ object, missing: 0, brokenReferences: 0 });
+    }
+    const text = readFileSync(join(demo.folder, 'ferry.yaml'), 'utf8');
+    expect(text).toContain(`baseUrl: ${url}`);
+    expect(text).toContain('accessToken: ${HUBSPOT_TOKEN}');
+    expect(text).toContain('burstLimit: 250');
+    expect(text).not.toContain(TOKEN);
+    expect(demo.next.join('\n')).not.toContain(TOKEN);
+    expect(demo.next).toContain('npx ferry delta --create-new --update-changed --dry-run');
+
+    // The account keeps the migrated records: the next commands work against it.
+    const delta = await ferry(demo.folder, ['delta', '--create-new', '--update-changed', '--dry-run', '--json'], withToken);
+    expect(delta.stderr).not.toMatch(/AUTH_FAILED|ECONNREFUSED/);
+    expect((JSON.parse(delta.stdout) as { totals: Totals }).totals.created).toBe(0);
+
+    emulator.kill('SIGINT');
+    await new Promise((done) => emulator.on('exit', done));
+    expect(emulatorOut).toMatch(/Stopped after \d+ requests \(0 answered 429\)/);
+  }, 120_000);
+});

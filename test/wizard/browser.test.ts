@@ -3,11 +3,9 @@
  * in-process, on the embedded demo data: every step, asserting what the page shows. Screenshots of each step
  * go to test-results/wizard/ for review.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import {
-  CHROMIUM,
   focused,
   goToStep,
   horizontalOverflow,
@@ -22,8 +20,8 @@ import {
   waitFor,
   type Harness,
 } from './browser-helpers.js';
+import { describeInChromium } from './browser-gate.js';
 
-const hasChromium = existsSync(CHROMIUM);
 
 /** What the in-page pause clicker uses (the project's type-check has no DOM library). */
 interface PageButton {
@@ -35,7 +33,7 @@ interface PageWithButtons {
   MutationObserver: new (callback: () => void) => { observe(target: unknown, options: { childList: boolean; subtree: boolean }): void; disconnect(): void };
 }
 
-describe.skipIf(!hasChromium)('wizard page in Chromium', () => {
+describeInChromium('wizard page in Chromium', () => {
   let h: Harness;
   /** The full migration's run id, from the page. */
   let fullRunId = 0;

@@ -151,24 +151,48 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         ),
       )
       .option('--keep', 'demo story with --target hubspot: keep the emulator running after the story, until Ctrl-C')
+      .option('--hubspot-url <url>', 'demo story with --target hubspot: use the HubSpot API at this URL (an emulator started apart, or a sandbox account) instead of starting one')
+      .option('--hubspot-token-env <variable>', 'demo story with --hubspot-url: the environment variable holding the access token', 'HUBSPOT_TOKEN')
+      .addOption(
+        new Option('--hubspot-burst <requests>', 'demo story with --hubspot-url: the account\'s burst limit per 10 s (HubSpot tiers: 100, 190, 250)').choices(['100', '190', '250']).default('100'),
+      )
       .option('--sample-size <n>', 'project demo: records per object (default: options.demoSampleSize)', positiveInteger('--sample-size')),
   ).action(
     async (
-      options: DryRunFlags & { dir?: string; size?: number; seed?: number; target?: DemoTarget; keep?: boolean; sampleSize?: number },
+      options: DryRunFlags & {
+        dir?: string;
+        size?: number;
+        seed?: number;
+        target?: DemoTarget;
+        keep?: boolean;
+        sampleSize?: number;
+        hubspotUrl?: string;
+        hubspotTokenEnv: string;
+        hubspotBurst: string;
+      },
       command: Command,
     ) => {
       const globals = globalOptions(command);
       if (globals.config === undefined && !existsSync(resolveProjectPath({ cwd: context.io.cwd }))) {
         if (options.keep && options.target !== 'hubspot') throw new FerryError('USAGE', '--keep keeps the HubSpot emulator running: use it with `ferry demo --target hubspot`.');
+        if (options.hubspotUrl !== undefined && options.target !== 'hubspot') throw new FerryError('USAGE', '--hubspot-url names the HubSpot account of `ferry demo --target hubspot`: add --target hubspot.');
+        if (options.hubspotUrl !== undefined && options.keep) {
+          throw new FerryError('USAGE', '--keep keeps the in-process emulator running; with --hubspot-url the account at that URL stays as it is anyway: drop --keep.');
+        }
         const { runDemoStory } = await import('../demo-story.js');
         const { untilStopped } = await import('./emulator.js');
+        const hubspotAccount =
+          options.hubspotUrl === undefined ? undefined : { url: options.hubspotUrl, tokenVariable: options.hubspotTokenEnv, burstLimit: Number(options.hubspotBurst) };
         context.finish(
-          await runDemoStory(context, { dir: options.dir, size: options.size, seed: options.seed, target: options.target, keep: options.keep, untilStopped }),
+          await runDemoStory(context, { dir: options.dir, size: options.size, seed: options.seed, target: options.target, keep: options.keep, hubspotAccount, untilStopped }),
         );
         return;
       }
-      if (options.target !== undefined || options.keep) {
-        throw new FerryError('USAGE', '--target and --keep belong to the demo story, which runs in a folder without a ferry.yaml (this folder has one: `ferry demo` migrates a sample of its project).');
+      if (options.target !== undefined || options.keep || options.hubspotUrl !== undefined) {
+        throw new FerryError(
+          'USAGE',
+          '--target, --keep and --hubspot-url belong to the demo story, which runs in a folder without a ferry.yaml (this folder has one: `ferry demo` migrates a sample of its project).',
+        );
       }
       context.finish(
         await runEngineCommand(context, command, 'demo', async (project, signal) => ({

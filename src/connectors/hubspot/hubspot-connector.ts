@@ -62,6 +62,16 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return result;
 }
 
+/**
+ * A unique-value conflict: HTTP 409 or category CONFLICT. Live HubSpot answers a duplicate unique value with
+ * `{status, message: "... Existing ID: N", correlationId, category: "CONFLICT"}` and no `context`
+ * (HubSpot/hubspot-api-nodejs#545, hubspot-api-python#51), and the wording for a custom unique property is
+ * undocumented: nothing here reads the message or the context.
+ */
+function isConflict(error: HubspotError, status: number): boolean {
+  return status === 409 || String(error.category ?? '').toUpperCase() === 'CONFLICT';
+}
+
 /** A per-input error whose cause is on HubSpot's side (it may have been written by an earlier attempt). */
 function isTransientError(error: HubspotError): boolean {
   const category = String(error.category ?? '').toUpperCase();
@@ -344,7 +354,10 @@ export class HubspotConnector implements Connector {
   private async batchRead(object: ObjectModel, ids: string[], properties: string[], idProperty?: string): Promise<HubspotObject[]> {
     const rows: HubspotObject[] = [];
     for (const chunk of chunks(ids, BATCH)) {
-      const body: Record<string, unknown> = { properties, inputs: chunk.map((id) => ({ id })) };
+      // BatchReadInputSimplePublicObjectId: `properties`, `propertiesWithHistory` and `inputs` are required,
+      // `idProperty` names a unique property the ids are values of
+      // (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/objects/batch/get-objects).
+      const body: Record<string, unknown> = { properties, propertiesWithHistory: [], inputs: chunk.map((id) => ({ id })) };
       if (idProperty) body.idProperty = idProperty;
       const response = await this.transport.post<HubspotBatchResponse>(`/crm/v3/objects/${object.type}/batch/read`, body, { accept: [207, 400, 404] });
       if (response.status === 400 && !(response.body?.results?.length ?? 0)) {
@@ -525,12 +538,13 @@ export class HubspotConnector implements Connector {
     const results = (body.results ?? []) as (HubspotObject & { objectWriteTraceId?: string })[];
     const errors = response.status >= 400 ? [body as HubspotError] : (body.errors ?? []);
     const unattributed: PreparedWrite[] = [];
-    // Errors first: each names its input's trace id somewhere in its body. Unique conflicts on the external
-    // id (a retried create whose first answer was lost) are looked up together, in one batch/read per 100,
-    // not one request per record.
+    // Errors first: each names its input's trace id somewhere in its body. Every conflict (409 / CONFLICT:
+    // which property collided is not said) is looked up by the external id the input stamped (a retried
+    // create whose first answer was lost is found there), together, in one batch/read per 100, not one
+    // request per record.
     // Transient per-input failures (207 INTERNAL_ERROR) are looked up too: an earlier attempt of this
     // request may have written the record before its answer was lost.
-    const conflicts: { entry: PreparedWrite; error: RecordError }[] = [];
+    const conflicts: { entry: PreparedWrite; error: RecordError; conflict: boolean }[] = [];
     const retryPlain: PreparedWrite[] = [];
     for (const error of errors) {
       const text = JSON.stringify(error);
@@ -542,18 +556,35 @@ export class HubspotConnector implements Connector {
           continue;
         }
         const recordError = this.createError(entry, error, response.status);
-        if (this.isExternalIdConflict(entry, recordError) || (entry.externalId !== undefined && isTransientError(error))) conflicts.push({ entry, error: recordError });
+        if (entry.externalId !== undefined && (isConflict(error, response.status) || isTransientError(error))) conflicts.push({ entry, error: recordError, conflict: isConflict(error, response.status) });
         else outcome.set(entry.index, { ok: false, error: recordError });
+      }
+    }
+    // A whole-batch conflict (409 without per-input attribution: no trace ids came back): the records an earlier
+    // attempt created are looked up together; the rest are sent again one by one below.
+    if (batch.length > 1 && response.status === 409 && conflicts.length === 0 && outcome.size === 0) {
+      const stamped = batch.filter((entry) => entry.externalId !== undefined);
+      const found = stamped.length > 0 ? await this.findByExternalIds(object.name, stamped.map((entry) => entry.externalId!)) : new Map<string, string>();
+      for (const entry of stamped) {
+        const id = found.get(entry.externalId!);
+        if (!id) continue;
+        this.withoutInline(entry);
+        outcome.set(entry.index, { ok: true, id });
       }
     }
     if (conflicts.length > 0) {
       const found = await this.findByExternalIds(object.name, conflicts.map(({ entry }) => entry.externalId!));
-      for (const { entry, error } of conflicts) {
+      const unexplained: { entry: PreparedWrite; error: RecordError }[] = [];
+      for (const { entry, error, conflict } of conflicts) {
         const id = found.get(entry.externalId!);
         // An earlier attempt created it; whether its inline associations were applied is not known.
-        if (id) this.withoutInline(entry);
-        outcome.set(entry.index, id ? { ok: true, id } : { ok: false, error });
+        if (id) {
+          this.withoutInline(entry);
+          outcome.set(entry.index, { ok: true, id });
+        } else if (conflict) unexplained.push({ entry, error });
+        else outcome.set(entry.index, { ok: false, error });
       }
+      for (const [index, error] of await this.explainConflicts(object, unexplained)) outcome.set(index, { ok: false, error });
     }
     for (const entry of retryPlain) {
       for (const [index, result] of await this.createBatch(object, [this.withoutInline(entry)])) outcome.set(index, result);
@@ -635,23 +666,62 @@ export class HubspotConnector implements Connector {
     return outcome;
   }
 
-  /** A unique conflict on the external-id property: an earlier attempt of this create got through. */
-  private isExternalIdConflict(entry: PreparedWrite, error: RecordError): boolean {
-    return error.code === 'UNIQUE_VIOLATION' && entry.externalId !== undefined && error.field === this.settings.externalIdProperty;
-  }
-
-  /** A failed create; a unique conflict on the external-id property means an earlier attempt got through. */
+  /**
+   * A failed single create. After a conflict or a failure on HubSpot's side, a create that stamped the external
+   * id is looked up by it (batch read with idProperty): when an earlier attempt got through, the record exists
+   * and is reported created. A conflict that is not ours is explained by the unique property it hit.
+   */
   private async createFailure(object: ObjectModel, entry: PreparedWrite, error: HubspotError, status: number): Promise<WriteResult> {
     const recordError = this.createError(entry, error, status);
-    if (this.isExternalIdConflict(entry, recordError) || (entry.externalId !== undefined && (status >= 500 || isTransientError(error)))) {
-      const found = await this.findByExternalIds(object.name, [entry.externalId!]);
-      const id = found.get(entry.externalId!);
+    const conflict = isConflict(error, status);
+    if (entry.externalId !== undefined && (conflict || status >= 500 || isTransientError(error))) {
+      const found = await this.findByExternalIds(object.name, [entry.externalId]);
+      const id = found.get(entry.externalId);
       if (id) {
         this.withoutInline(entry);
         return { ok: true, id };
       }
     }
+    if (conflict) return { ok: false, error: (await this.explainConflicts(object, [{ entry, error: recordError }])).get(entry.index) ?? recordError };
     return { ok: false, error: recordError };
+  }
+
+  /**
+   * Which unique value a conflicting create collides with, found by looking the written unique values up
+   * (batch read with idProperty, one request per property and 100 values), not by reading HubSpot's wording.
+   * Contacts' e-mail counts as unique (HubSpot keeps one contact per e-mail and reads contacts by it).
+   * A record whose collision is not found keeps HubSpot's error as it was.
+   */
+  private async explainConflicts(object: ObjectModel, conflicts: { entry: PreparedWrite; error: RecordError }[]): Promise<Map<number, RecordError>> {
+    const explained = new Map<number, RecordError>();
+    const unique = (name: string): boolean =>
+      name !== this.settings.externalIdProperty && (object.properties.get(name)?.unique === true || (object.name === 'contacts' && name === 'email'));
+    const byProperty = new Map<string, Set<string>>();
+    for (const { entry } of conflicts) {
+      for (const [name, value] of Object.entries(entry.properties)) {
+        if (value === '' || !unique(name)) continue;
+        byProperty.set(name, (byProperty.get(name) ?? new Set()).add(value));
+      }
+    }
+    const owners = new Map<string, Map<string, string>>();
+    for (const [name, values] of byProperty) {
+      const rows = await this.batchRead(object, [...values], [name], name);
+      owners.set(name, new Map(rows.flatMap((row) => (row.properties?.[name] ? [[row.properties[name]!.toLowerCase(), String(row.id)] as const] : []))));
+    }
+    for (const { entry, error } of conflicts) {
+      for (const [name, value] of Object.entries(entry.properties)) {
+        const holder = owners.get(name)?.get(value.toLowerCase());
+        if (holder === undefined) continue;
+        explained.set(entry.index, {
+          code: 'UNIQUE_VIOLATION',
+          field: name,
+          value: entry.fields[name] ?? value,
+          message: `${name} ${JSON.stringify(value)} already belongs to HubSpot ${object.name} ${holder} (${name} is unique in HubSpot): ${error.message}`,
+        });
+        break;
+      }
+    }
+    return explained;
   }
 
   async update(objectName: string, inputs: UpdateInput[]): Promise<WriteResult[]> {

@@ -33,6 +33,14 @@ function connect(emulator: HubspotEmulator, settings: Record<string, unknown> = 
   return createHubspotConnector({ accessToken: emulator.token, baseUrl: emulator.url, burstLimit: 1000, searchPerSecond: 50, ...settings }, { clock: virtualClock() });
 }
 
+/** Each source id is on exactly one HubSpot contact, and the results name those contacts, in order. */
+function expectCreatedOnce(emulator: HubspotEmulator, results: unknown[], sourceIds: string[]): void {
+  const stored = [...emulator.store.table('contacts').values()];
+  expect(stored).toHaveLength(sourceIds.length);
+  const idOf = (sourceId: string) => stored.find((record) => record.properties.get('ferry_source_id') === sourceId)!.id;
+  expect(results).toEqual(sourceIds.map((sourceId) => ({ ok: true, id: idOf(sourceId) })));
+}
+
 describe('createMissingProperties', () => {
   it('creates missing properties (typed from the values, in a "ferry" group) and enumeration options, then writes', async () => {
     hubspot = await startHubspotEmulator(FAST);
@@ -124,13 +132,7 @@ describe('a create whose answer was lost and whose retry failed', () => {
       { ref: 's1', externalId: 's1', fields: { email: 'one@example.com' } },
       { ref: 's2', externalId: 's2', fields: { email: 'two@example.com' } },
     ]);
-    const stored = [...hubspot.store.table('contacts').values()];
-    expect(stored).toHaveLength(2);
-    const idOf = (sourceId: string) => stored.find((record) => record.properties.get('ferry_source_id') === sourceId)!.id;
-    expect(results).toEqual([
-      { ok: true, id: idOf('s1') },
-      { ok: true, id: idOf('s2') },
-    ]);
+    expectCreatedOnce(hubspot, results, ['s1', 's2']);
     // Exactly: the write, the 503, one look-up.
     expect(hubspot.stats.byPath['POST /crm/v3/objects/contacts/batch/create']).toBe(2);
     expect(hubspot.stats.byPath['POST /crm/v3/objects/contacts/batch/read']).toBe(1);
@@ -173,10 +175,183 @@ describe('a create whose answer was lost and whose retry failed', () => {
   });
 });
 
+/** Every request the connector sends and the answer it gets, through the connector's own fetch. */
+function recordingFetch(rewrite: (body: Record<string, unknown>, url: string) => Record<string, unknown> = (body) => body) {
+  const exchanges: { method: string; path: string; body?: Record<string, unknown>; status: number; answer: unknown }[] = [];
+  const wrapped: typeof fetch = async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    let body = typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined;
+    if (body) body = rewrite(body, url);
+    const entry: (typeof exchanges)[number] = { method: init?.method ?? 'GET', path: new URL(url).pathname, body, status: 0, answer: undefined };
+    exchanges.push(entry);
+    const response = await fetch(input, body ? { ...init, body: JSON.stringify(body) } : init);
+    entry.status = response.status;
+    const text = await response.clone().text();
+    try {
+      entry.answer = text ? JSON.parse(text) : undefined;
+    } catch {
+      entry.answer = text;
+    }
+    return response;
+  };
+  return { exchanges, fetch: wrapped };
+}
+
+async function uniqueProperty(emulator: HubspotEmulator, name: string): Promise<void> {
+  const response = await fetch(`${emulator.url}/crm/v3/properties/contacts`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${emulator.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation', hasUniqueValue: true }),
+  });
+  expect(response.status).toBe(201);
+}
+
+describe('lost-create recovery by ferry_source_id (conflicts answered in the live shape, no context)', () => {
+  it('a lost create answer, then the retry conflicts: the records are found by batch read with idProperty=ferry_source_id, none is duplicated', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    const recording = recordingFetch();
+    const connector = createHubspotConnector({ accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 }, { clock: virtualClock(), fetch: recording.fetch });
+    expect(await connector.ensureExternalId('contacts')).toBe('ferry_source_id');
+    hubspot.faults.dropConnection({ afterWrite: true, path: '/crm/v3/objects/contacts/batch/create', count: 1 });
+    const results = await connector.create('contacts', [
+      { ref: 's1', externalId: 's1', fields: { firstname: 'One' } },
+      { ref: 's2', externalId: 's2', fields: { firstname: 'Two' } },
+    ]);
+    expectCreatedOnce(hubspot, results, ['s1', 's2']);
+    // The retry was answered with per-input conflicts as HubSpot words them: no context naming the property,
+    // no existingId; every error item has links.
+    const retry = recording.exchanges.filter((exchange) => exchange.path === '/crm/v3/objects/contacts/batch/create').at(-1)!;
+    expect(retry.status).toBe(207);
+    const errors = (retry.answer as { errors: Record<string, unknown>[] }).errors;
+    expect(errors).toHaveLength(2);
+    for (const error of errors) {
+      expect(error).toMatchObject({ status: 'error', category: 'CONFLICT', links: {}, message: expect.stringMatching(/^Contact already exists\. Existing ID: \d+$/) });
+      expect(Object.keys(error.context as object)).toEqual(['objectWriteTraceId']);
+      expect(error).not.toHaveProperty('existingId');
+    }
+    // The look-up: one batch read by the unique property, in the shape of HubSpot's BatchReadInputSimplePublicObjectId.
+    const reads = recording.exchanges.filter((exchange) => exchange.path === '/crm/v3/objects/contacts/batch/read');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.body).toEqual({ idProperty: 'ferry_source_id', inputs: [{ id: 's1' }, { id: 's2' }], properties: ['ferry_source_id'], propertiesWithHistory: [] });
+  });
+
+  it('a conflict on a custom unique property (its wording names nothing) still recovers a create whose earlier attempt got through', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    await uniqueProperty(hubspot, 'legacy_code');
+    const connector = connect(hubspot);
+    expect(await connector.ensureExternalId('contacts')).toBe('ferry_source_id');
+    // legacy_code is defined before ferry_source_id: the retry's conflict is on legacy_code.
+    hubspot.faults.dropConnection({ afterWrite: true, path: '/crm/v3/objects/contacts/batch/create', count: 1 });
+    const results = await connector.create('contacts', [
+      { ref: 's1', externalId: 's1', fields: { firstname: 'One', legacy_code: 'L-1' } },
+      { ref: 's2', externalId: 's2', fields: { firstname: 'Two', legacy_code: 'L-2' } },
+    ]);
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(hubspot.store.table('contacts').size).toBe(2);
+    expect(new Set(results.map((result) => (result.ok ? result.id : '')))).toEqual(new Set(hubspot.store.table('contacts').keys()));
+  });
+
+  it('a conflict with a record that is not ours fails alone, naming the unique property and value it collides with (found by look-up, not by wording)', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    await uniqueProperty(hubspot, 'legacy_code');
+    const theirs = hubspot.store.createRecord('contacts', { email: 'taken@example.com' });
+    const other = hubspot.store.createRecord('contacts', { firstname: 'Other', legacy_code: 'L-9' });
+    const connector = connect(hubspot);
+    await connector.ensureExternalId('contacts');
+    const results = await connector.create('contacts', [
+      { ref: 's1', externalId: 's1', fields: { email: 'Taken@example.com' } },
+      { ref: 's2', externalId: 's2', fields: { firstname: 'Two', legacy_code: 'L-9' } },
+      { ref: 's3', externalId: 's3', fields: { firstname: 'Three', legacy_code: 'L-3' } },
+    ]);
+    expect(results[0]).toEqual({ ok: false, error: expect.objectContaining({ code: 'UNIQUE_VIOLATION', field: 'email', value: 'Taken@example.com', message: expect.stringContaining(`HubSpot contacts ${theirs.id}`) }) });
+    expect(results[1]).toEqual({ ok: false, error: expect.objectContaining({ code: 'UNIQUE_VIOLATION', field: 'legacy_code', value: 'L-9', message: expect.stringContaining(`HubSpot contacts ${other.id}`) }) });
+    expect(results[2]).toEqual({ ok: true, id: expect.any(String) });
+    expect(hubspot.store.table('contacts').size).toBe(3);
+  });
+
+  it('without multi-status (no trace ids: the whole batch answers 409), the records an earlier attempt created are found together and the rest are written', async () => {
+    hubspot = await startHubspotEmulator(FAST);
+    // A service that ignores objectWriteTraceId: batch creates fail or succeed as a whole.
+    const recording = recordingFetch((body, url) =>
+      url.endsWith('/batch/create') && Array.isArray(body.inputs) ? { ...body, inputs: (body.inputs as Record<string, unknown>[]).map(({ objectWriteTraceId: _trace, ...input }) => input) } : body,
+    );
+    const connector = createHubspotConnector({ accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 }, { clock: virtualClock(), fetch: recording.fetch });
+    await connector.ensureExternalId('contacts');
+    const [first] = await connector.create('contacts', [{ ref: 's1', externalId: 's1', fields: { firstname: 'One' } }]);
+    const results = await connector.create('contacts', [
+      { ref: 's1', externalId: 's1', fields: { firstname: 'One' } },
+      { ref: 's2', externalId: 's2', fields: { firstname: 'Two' } },
+    ]);
+    expect(results[0]).toEqual(first);
+    expect(results[1]).toEqual({ ok: true, id: expect.any(String) });
+    expect(hubspot.store.table('contacts').size).toBe(2);
+    const creates = recording.exchanges.filter((exchange) => exchange.path === '/crm/v3/objects/contacts/batch/create').map((exchange) => exchange.status);
+    expect(creates).toEqual([201, 409, 201]);
+    expect(recording.exchanges.filter((exchange) => exchange.path === '/crm/v3/objects/contacts/batch/read')).toHaveLength(1);
+  });
+});
+
+describe('pacing when HubSpot sends no rate-limit headers', () => {
+  it('search answers carry none and an OAuth app gets no daily ones: the pacer counts its own requests and stays inside the limits (no 429)', async () => {
+    const clock = virtualClock();
+    // HubSpot's defaults: 100 requests per 10 s, search 5/s; the token is an OAuth app's.
+    hubspot = await startHubspotEmulator({ clock: clock.now, oauthToken: 'oauth-token', searchPerSecond: 5 });
+    const emulator = hubspot;
+    const start = clock.now();
+    for (let index = 0; index < 450; index++) emulator.store.createRecord('companies', { name: `C${index}` });
+    const connector = createHubspotConnector({ accessToken: 'oauth-token', baseUrl: emulator.url }, { clock });
+    // Delta pages come from search (no rate-limit headers at all), interleaved with list reads (headers without -Daily).
+    for (let round = 0; round < 3; round++) {
+      let after: string | undefined;
+      let read = 0;
+      do {
+        const page = await connector.read('companies', { modifiedSince: new Date(start).toISOString(), limit: 100, after, fields: ['name'] });
+        read += page.records.length;
+        after = page.next;
+        for (let list = 0; list < 10; list++) await connector.read('companies', { limit: 1, fields: ['name'] });
+      } while (after);
+      expect(read).toBe(450);
+    }
+    expect(emulator.stats.status429).toBe(0);
+    expect(emulator.stats.byPath['POST /crm/v3/objects/companies/search']).toBeGreaterThanOrEqual(15);
+    expect(emulator.stats.requests).toBeGreaterThan(150);
+    expect(connector.transport.dailyRemaining).toBeUndefined();
+  });
+});
+
+describe('contact deltas', () => {
+  it('read contacts modified since a time through lastmodifieddate: a contact updated after its creation is read (hs_lastmodifieddate would miss it)', async () => {
+    let now = Date.UTC(2026, 5, 1, 9);
+    hubspot = await startHubspotEmulator({ ...FAST, clock: () => now });
+    const old = hubspot.store.createRecord('contacts', { email: 'old@example.com' });
+    const untouched = hubspot.store.createRecord('contacts', { email: 'same@example.com' });
+    const company = hubspot.store.createRecord('companies', { name: 'Acme' });
+    now += 60_000;
+    const since = new Date(now).toISOString();
+    now += 1000;
+    hubspot.store.updateRecord('contacts', old.id, { firstname: 'Edited' });
+    hubspot.store.updateRecord('companies', company.id, { name: 'Acme Inc' });
+    const fresh = hubspot.store.createRecord('contacts', { email: 'new@example.com' });
+    const connector = connect(hubspot);
+    const contacts = (await connector.describe()).objects.find((object) => object.name === 'contacts')!;
+    expect(contacts.modifiedField).toBe('lastmodifieddate');
+    const delta = await connector.read('contacts', { modifiedSince: since, fields: ['email', 'firstname'] });
+    expect(delta.records.map((record) => record.id).sort()).toEqual([old.id, fresh.id].sort());
+    expect(delta.records.map((record) => record.id)).not.toContain(untouched.id);
+    expect(delta.records.find((record) => record.id === old.id)!.updatedAt).toBe(new Date(now).toISOString());
+    const searches = hubspot.store.requests.filter((request) => request.path === '/crm/v3/objects/contacts/search');
+    expect(searches.length).toBeGreaterThan(0);
+    // Other objects keep hs_lastmodifieddate.
+    const companies = await connector.read('companies', { modifiedSince: since, fields: ['name'] });
+    expect(companies.records.map((record) => record.id)).toEqual([company.id]);
+    expect((await connector.describe()).objects.find((object) => object.name === 'companies')!.modifiedField).toBe('hs_lastmodifieddate');
+  });
+});
+
 describe('custom objects (schemas API)', () => {
   /** A `projects` custom object associated with companies, created the way a HubSpot admin's script would. */
   async function withProjects(emulator: HubspotEmulator): Promise<string> {
-    const response = await fetch(`${emulator.url}/crm/v3/schemas`, {
+    const response = await fetch(`${emulator.url}/crm-object-schemas/v3/schemas`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${emulator.token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({

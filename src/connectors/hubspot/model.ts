@@ -100,7 +100,7 @@ export interface ObjectModel {
 }
 
 /**
- * A custom object schema as GET /crm/v3/schemas lists it (`ObjectSchema` in the official SDK):
+ * A custom object schema as GET /crm-object-schemas/v3/schemas lists it (`ObjectSchema` in the official SDK):
  * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/schemas/get-schemas
  */
 interface CustomSchema {
@@ -139,12 +139,15 @@ export class HubspotModel {
     private readonly settings: HubspotSettings,
   ) {}
 
-  /** Custom object schemas (GET /crm/v3/schemas); none when the token lacks crm.schemas.custom.read. */
+  /**
+   * Custom object schemas; none when the token lacks crm.schemas.custom.read. The path is the one in HubSpot's
+   * published OpenAPI spec (Schemas API); `/crm/v3/schemas`, used in the guides, is the legacy one.
+   */
   private customSchemas(): Promise<Map<string, CustomSchema>> {
     if (!this.customs) {
       this.customs = (async () => {
         try {
-          const response = await this.transport.get<HubspotPage<CustomSchema>>('/crm/v3/schemas', { accept: [404] });
+          const response = await this.transport.get<HubspotPage<CustomSchema>>('/crm-object-schemas/v3/schemas', { accept: [404] });
           const map = new Map<string, CustomSchema>();
           if (response.status === 404) return map;
           for (const schema of response.body.results ?? []) map.set(schema.name, schema);
@@ -276,10 +279,15 @@ function customAssociationFields(custom: CustomSchema, customs: Map<string, Cust
 }
 
 /**
- * The property behind "last modified". Every CRM object has `hs_lastmodifieddate`; contacts also carry
- * the older `lastmodifieddate`, which HubSpot's own search examples use for contacts. Ferry prefers
- * `hs_lastmodifieddate` (same meaning, one name for every object) and falls back to `lastmodifieddate`.
+ * The property behind "last modified", as a search filter and sort must name it. Contacts: `lastmodifieddate`.
+ * A contacts search filtered on `hs_lastmodifieddate` silently misses records on live HubSpot
+ * (https://community.hubspot.com/t5/APIs-Integrations/CRM-V3-API-Search-issue-with-Contacts-when-using-Filters/m-p/324617;
+ * https://github.com/amp-labs/connectors/pull/45 switched to `lastmodifieddate` for contacts after testing), and
+ * HubSpot's search guide lists `lastmodifieddate` among contacts' default properties. Every other object:
+ * `hs_lastmodifieddate`. The emulator misses contacts the same way (docs/connectors/hubspot-emulator.md), so a
+ * test fails if this goes back.
  */
-function pickModified(_object: string, names: Set<string>): string | undefined {
-  return ['hs_lastmodifieddate', 'lastmodifieddate'].find((candidate) => names.has(candidate));
+function pickModified(object: string, names: Set<string>): string | undefined {
+  const order = object === 'contacts' ? ['lastmodifieddate', 'hs_lastmodifieddate'] : ['hs_lastmodifieddate', 'lastmodifieddate'];
+  return order.find((candidate) => names.has(candidate));
 }

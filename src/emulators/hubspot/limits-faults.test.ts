@@ -35,6 +35,56 @@ describe('HubSpot emulator: rate limits', () => {
     expect(hubspot.stats.byPath['GET /crm/v3/objects/contacts']).toBe(7);
   });
 
+  it('answers like live HubSpot: 429 body with requestId and no category, X-HubSpot-Correlation-Id on every response, no rate-limit headers on search, no daily ones for OAuth', async () => {
+    const clock = manualClock();
+    hubspot = await startHubspotEmulator({ clock: clock.now, burstLimit: { requests: 3, intervalMs: 10_000 }, oauthToken: 'oauth-token', dailyLimit: 1 });
+    const correlation = (response: { headers: Headers }) => response.headers.get('x-hubspot-correlation-id');
+    const list = await call(hubspot, 'GET', '/crm/v3/objects/contacts');
+    expect(list.status).toBe(200);
+    expect(correlation(list)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(list.headers.get('x-hubspot-ratelimit-daily')).toBe('1');
+    const unauthorised = await call(hubspot, 'GET', '/crm/v3/objects/contacts', undefined, 'wrong');
+    expect(unauthorised.status).toBe(401);
+    expect(correlation(unauthorised)).toBe(unauthorised.body.correlationId);
+    // The private app's daily limit (1) is used up; the OAuth app has none, and no -Daily headers.
+    const daily = await call(hubspot, 'GET', '/crm/v3/objects/contacts');
+    expect(daily.status).toBe(429);
+    expect(daily.body).toEqual({ status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', correlationId: correlation(daily), policyName: 'DAILY', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const oauth = await call(hubspot, 'GET', '/crm/v3/objects/contacts', undefined, 'oauth-token');
+    expect(oauth.status).toBe(200);
+    expect(oauth.headers.get('x-hubspot-ratelimit-max')).toBe('3');
+    expect(oauth.headers.get('x-hubspot-ratelimit-daily')).toBeNull();
+    expect(oauth.headers.get('x-hubspot-ratelimit-daily-remaining')).toBeNull();
+    const search = await call(hubspot, 'POST', '/crm/v3/objects/contacts/search', {}, 'oauth-token');
+    expect(search.status).toBe(200);
+    expect([...search.headers.keys()].filter((name) => name.startsWith('x-hubspot-ratelimit'))).toEqual([]);
+    expect(correlation(search)).toMatch(/^[0-9a-f-]{36}$/);
+    // Search requests still count against the burst window: the OAuth app's third request fills it.
+    expect((await call(hubspot, 'GET', '/crm/v3/owners', undefined, 'oauth-token')).status).toBe(200);
+    const burst = await call(hubspot, 'GET', '/crm/v3/owners', undefined, 'oauth-token');
+    expect(burst.status).toBe(429);
+    expect(burst.body).not.toHaveProperty('category');
+    expect(burst.body.policyName).toBe('TEN_SECONDLY_ROLLING');
+  });
+
+  it('gives every error item of a 207 its links', async () => {
+    hubspot = await startHubspotEmulator();
+    const created = await call(hubspot, 'POST', '/crm/v3/objects/contacts', { properties: { email: 'a@example.com' } });
+    const read = await call(hubspot, 'POST', '/crm/v3/objects/contacts/batch/read', { inputs: [{ id: created.body.id }, { id: '999' }], properties: ['email'], propertiesWithHistory: [] });
+    expect(read.status).toBe(207);
+    expect(read.body.errors).toEqual([expect.objectContaining({ category: 'OBJECT_NOT_FOUND', links: {}, context: { ids: ['999'] } })]);
+    const batch = await call(hubspot, 'POST', '/crm/v3/objects/contacts/batch/create', {
+      inputs: [
+        { properties: { email: 'a@example.com' }, objectWriteTraceId: 't1' },
+        { properties: { email: 'b@example.com' }, objectWriteTraceId: 't2' },
+      ],
+    });
+    expect(batch.status).toBe(207);
+    expect(batch.body.errors).toEqual([
+      { status: 'error', category: 'CONFLICT', message: `Contact already exists. Existing ID: ${created.body.id}`, correlationId: expect.any(String), context: { objectWriteTraceId: ['t1'] }, errors: [], links: {} },
+    ]);
+  });
+
   it('limits search to its own requests per second', async () => {
     const clock = manualClock();
     hubspot = await startHubspotEmulator({ clock: clock.now, searchPerSecond: 2 });

@@ -201,7 +201,7 @@ function claimUnique(ctx: HandlerContext, type: string, values: Map<string, stri
     }
     if (seen.has(value)) {
       const label = ctx.store.info(type).singular;
-      throw new HubspotHttpError(409, 'CONFLICT', `Duplicate ${name} "${value}" within the batch: another ${label} input already sets it.`, { context: { propertyName: [name] } });
+      throw new HubspotHttpError(409, 'CONFLICT', `Duplicate ${name} "${value}" within the batch: another ${label} input already sets it.`);
     }
     seen.add(value);
   }

@@ -45,6 +45,36 @@ describe('HubSpot emulator: search', () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
+  it('contacts: a filter on hs_lastmodifieddate misses updated contacts (as live HubSpot does), lastmodifieddate finds them', async () => {
+    const clock = manualClock();
+    hubspot = await startHubspotEmulator({ clock: clock.now, searchPerSecond: 100 });
+    const base = clock.now();
+    const old = hubspot.store.createRecord('contacts', { email: 'old@example.com' });
+    clock.set(base + 60_000);
+    const fresh = hubspot.store.createRecord('contacts', { email: 'new@example.com' });
+    hubspot.store.updateRecord('contacts', old.id, { firstname: 'Edited' });
+    const since = base + 30_000;
+    const query = (property: string) => ({
+      filterGroups: [{ filters: [{ propertyName: property, operator: 'GTE', value: String(since) }] }],
+      sorts: [{ propertyName: property, direction: 'ASCENDING' }],
+      properties: ['email', 'hs_lastmodifieddate', 'lastmodifieddate'],
+    });
+    const bad = await call(hubspot, 'POST', '/crm/v3/objects/contacts/search', query('hs_lastmodifieddate'));
+    expect(bad.body.results.map((record: { id: string }) => record.id)).toEqual([fresh.id]);
+    // The record itself shows the true value: only the search filter misses it.
+    const read = await call(hubspot, 'GET', `/crm/v3/objects/contacts/${old.id}?properties=hs_lastmodifieddate,lastmodifieddate`);
+    expect(Date.parse(read.body.properties.hs_lastmodifieddate)).toBe(base + 60_000);
+    expect(read.body.properties.lastmodifieddate).toBe(read.body.properties.hs_lastmodifieddate);
+    const good = await call(hubspot, 'POST', '/crm/v3/objects/contacts/search', query('lastmodifieddate'));
+    expect(good.body.results.map((record: { id: string }) => record.id).sort()).toEqual([old.id, fresh.id].sort());
+    // Other objects are found by hs_lastmodifieddate.
+    const company = hubspot.store.createRecord('companies', { name: 'Acme' });
+    clock.set(base + 120_000);
+    hubspot.store.updateRecord('companies', company.id, { name: 'Acme Inc' });
+    const companies = await call(hubspot, 'POST', '/crm/v3/objects/companies/search', { ...query('hs_lastmodifieddate'), properties: ['name'] });
+    expect(companies.body.results.map((record: { id: string }) => record.id)).toEqual([company.id]);
+  });
+
   it('supports EQ, IN, BETWEEN, HAS_PROPERTY and NOT_HAS_PROPERTY across filter groups (OR of ANDs)', async () => {
     hubspot = await startHubspotEmulator({ searchPerSecond: 100 });
     hubspot.store.createRecord('deals', { dealname: 'Small', dealstage: 'closedwon', amount: '100' });

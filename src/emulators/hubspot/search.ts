@@ -107,6 +107,20 @@ function matches(filter: Filter, definition: PropertyDefinition, stored: string 
   }
 }
 
+/**
+ * The value a filter or sort on `name` compares. Live HubSpot: a contacts search filtered on
+ * `hs_lastmodifieddate` silently misses records, `lastmodifieddate` works for contacts
+ * (https://community.hubspot.com/t5/APIs-Integrations/CRM-V3-API-Search-issue-with-Contacts-when-using-Filters/m-p/324617,
+ * https://github.com/amp-labs/connectors/pull/45). HubSpot does not say which records it misses; the emulator
+ * picks a deterministic rule: for contacts, the search index holds `hs_lastmodifieddate` as it was when the
+ * contact was created (its `createdate`), so updates never move it there. A filter on it finds new contacts
+ * and misses every updated one. What a search returns, and every other read, shows the true value.
+ */
+function indexedValue(objectType: string, view: View, name: string): string | undefined {
+  if (objectType === 'contacts' && name === 'hs_lastmodifieddate') return view.properties.get('createdate');
+  return view.properties.get(name);
+}
+
 /** What search sees of a record now: the current state, or the state before the last write while indexing lags. */
 function searchView(record: StoredRecord, now: number): View | undefined {
   if (now >= record.searchableAt) return { properties: record.properties, updatedAt: record.updatedAt, archived: record.archived };
@@ -155,7 +169,7 @@ export function runSearch(store: HubspotStore, objectType: string, body: unknown
     const view = searchView(record, now);
     if (!view || view.archived) continue;
     if (request.query && !queryMatches(objectType, view, request.query)) continue;
-    const passes = groups.length === 0 || groups.some((group) => (group.filters ?? []).every((filter) => matches(filter, definitions.get(filter.propertyName)!, view.properties.get(filter.propertyName))));
+    const passes = groups.length === 0 || groups.some((group) => (group.filters ?? []).every((filter) => matches(filter, definitions.get(filter.propertyName)!, indexedValue(objectType, view, filter.propertyName))));
     if (passes) matched.push({ record, view });
   }
   // Ties (e.g. many records with the same hs_lastmodifieddate) are broken by record id ascending, so a query's
@@ -163,8 +177,8 @@ export function runSearch(store: HubspotStore, objectType: string, body: unknown
   const sortDefinition = sort ? definitions.get(sort.propertyName)! : undefined;
   matched.sort((a, b) => {
     if (sort && sortDefinition) {
-      const left = a.view.properties.get(sort.propertyName);
-      const right = b.view.properties.get(sort.propertyName);
+      const left = indexedValue(objectType, a.view, sort.propertyName);
+      const right = indexedValue(objectType, b.view, sort.propertyName);
       if (left !== right) {
         if (left === undefined) return 1; // records without a value sort last
         if (right === undefined) return -1;

@@ -13,8 +13,13 @@ export interface HubspotEmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
-  /** The one valid bearer token (default `emulator-token`). */
+  /** The private app's bearer token (default `emulator-token`). */
   token?: string;
+  /**
+   * A second accepted token, standing for an OAuth app installed in the same account: it has its own burst
+   * window (HubSpot counts per app), no daily limit and no -Daily headers (community thread m-p/399520).
+   */
+  oauthToken?: string;
   /** `sample` loads the small sample CRM; a function fills the store itself. */
   seed?: 'sample' | { sample: { seed?: number; contacts?: number } } | ((store: HubspotStore) => void);
   /** Rolling burst window per token: default 100 per 10 s (190 or 250 for bigger subscriptions). */
@@ -73,8 +78,15 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Every response carries `X-HubSpot-Correlation-Id` (the one in the body when it has one), as HubSpot's do: even
+ * search responses, which carry no rate-limit headers, have it
+ * (https://community.hubspot.com/t5/Developer-Announcements/Rate-limit-headers-will-now-appear-for-OAuth-authenticated-calls/m-p/399520).
+ */
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (response.destroyed) return;
+  const bodyId = typeof body === 'object' && body !== null ? (body as { correlationId?: unknown }).correlationId : undefined;
+  headers = { 'X-HubSpot-Correlation-Id': typeof bodyId === 'string' ? bodyId : correlationId(), ...headers };
   if (status === 204 || body === undefined) {
     response.writeHead(status, headers);
     response.end();
@@ -99,6 +111,16 @@ function serverErrorBody(status: number): unknown {
   }
   if (status === 503) return { status: 'error', message: 'Service Unavailable. Please try again later.', correlationId: correlationId(), category: 'SERVICE_UNAVAILABLE' };
   return { status: 'error', message: 'internal error', correlationId: correlationId(), category: 'INTERNAL_ERROR' };
+}
+
+/**
+ * Every error item of a 207 has `links` (`{}` when there are none), as the error items in HubSpot's batch
+ * reference examples do (https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/objects/batch/create-objects).
+ */
+function withErrorLinks(result: HandlerResult): unknown {
+  const body = result.body as { errors?: unknown } | undefined;
+  if (result.status !== 207 || !body || !Array.isArray(body.errors)) return result.body;
+  return { ...body, errors: body.errors.map((error: Record<string, unknown>) => ({ ...error, links: error.links ?? {} })) };
 }
 
 /**
@@ -196,7 +218,8 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
 
     const raw = await readBody(request);
     const authorization = request.headers.authorization ?? '';
-    if (authorization !== `Bearer ${token}`) {
+    const oauth = options.oauthToken !== undefined && authorization === `Bearer ${options.oauthToken}`;
+    if (authorization !== `Bearer ${token}` && !oauth) {
       // 401 with category INVALID_AUTHENTICATION: https://developers.hubspot.com/docs/api-reference/error-handling
       finish(401, { status: 'error', message: AUTH_MESSAGE, correlationId: correlationId(), category: 'INVALID_AUTHENTICATION' });
       return;
@@ -215,17 +238,21 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       finish(terminal.status, serverErrorBody(terminal.status));
       return;
     }
+    const app = oauth ? options.oauthToken! : token;
+    const search = isSearchPath(method, path);
+    // Search responses carry no rate-limit headers, OAuth calls no -Daily ones (community thread m-p/399520).
+    const rateHeaders = (headers: Record<string, string>): Record<string, string> => (search ? {} : headers);
     if (terminal?.kind === 'rate-limit') {
       log.fault = 'rate-limit';
       const policy = terminal.policyName ?? 'TEN_SECONDLY_ROLLING';
       const message = policy === 'DAILY' ? 'You have reached your daily limit.' : policy === 'SECONDLY' ? 'You have reached your secondly limit.' : 'You have reached your ten_secondly_rolling limit.';
-      finish(429, rateLimitBody(policy, message), { ...limiter.headers(token), 'Retry-After': '1' });
+      finish(429, rateLimitBody(policy, message), { ...rateHeaders(limiter.headers(app, !oauth)), 'Retry-After': '1' });
       return;
     }
 
-    const decision = limiter.admit(token, isSearchPath(method, path));
+    const decision = limiter.admit(app, search, !oauth);
     if (!decision.allowed) {
-      finish(429, decision.body, { ...decision.headers, 'Retry-After': String(decision.retryAfterSeconds ?? 1) });
+      finish(429, decision.body, { ...rateHeaders(decision.headers), 'Retry-After': String(decision.retryAfterSeconds ?? 1) });
       return;
     }
 
@@ -251,7 +278,7 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       request.socket.destroy();
       return;
     }
-    finish(result.status, result.body, decision.headers);
+    finish(result.status, withErrorLinks(result), rateHeaders(decision.headers));
   };
 
   const server = createServer((request, response) => {

@@ -331,9 +331,12 @@ export class HubspotStore {
   }
 
   /**
-   * Unique values: a second contact with the same e-mail is refused with 409 CONFLICT "Contact already exists.
-   * Existing ID: N" (https://github.com/HubSpot/hubspot-api-nodejs/issues/545). The same answer is given for
-   * custom `hasUniqueValue` properties (assumption: see docs/connectors/hubspot-emulator.md).
+   * Unique values: a second contact with the same e-mail is refused with 409 `{status:"error", message: "Contact
+   * already exists. Existing ID: N", correlationId, category:"CONFLICT"}` and no `context`, as live HubSpot answers
+   * (https://github.com/HubSpot/hubspot-api-nodejs/issues/545, https://github.com/HubSpot/hubspot-api-python/issues/51).
+   * The same answer, naming no property, is given for custom `hasUniqueValue` properties, whose wording HubSpot
+   * does not document (assumption: see docs/connectors/hubspot-emulator.md): a client cannot tell from it which
+   * property collided.
    */
   checkUnique(objectType: string, values: Map<string, string>, selfId?: string): void {
     const index = this.uniqueIndex.get(objectType);
@@ -343,9 +346,7 @@ export class HubspotStore {
       const existing = index?.get(name)?.get(value);
       if (existing !== undefined && existing !== selfId) {
         const label = this.info(objectType).singular;
-        throw new HubspotHttpError(409, 'CONFLICT', `${label.charAt(0).toUpperCase()}${label.slice(1)} already exists. Existing ID: ${existing}`, {
-          context: { propertyName: [name], existingId: [existing] },
-        });
+        throw new HubspotHttpError(409, 'CONFLICT', `${label.charAt(0).toUpperCase()}${label.slice(1)} already exists. Existing ID: ${existing}`);
       }
     }
   }
