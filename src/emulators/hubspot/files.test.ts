@@ -110,6 +110,14 @@ describe('Files API', () => {
     expect(hubspot.files.uploads).toBe(0);
   });
 
+  it('gives notes and the engagements an hs_attachment_ids property', async () => {
+    for (const type of ['notes', 'calls', 'meetings', 'tasks']) {
+      const property = await call(hubspot, 'GET', `/crm/v3/properties/${type}/hs_attachment_ids`);
+      expect(property.status, type).toBe(200);
+      expect(property.body).toMatchObject({ name: 'hs_attachment_ids', type: 'string' });
+    }
+  });
+
   it('keeps both files when two uploads name one path, renaming the second', async () => {
     const fields = { fileName: 'a.txt', folderPath: '/f', options: '{"access":"PUBLIC_NOT_INDEXABLE"}' };
     const first = await upload(fields);

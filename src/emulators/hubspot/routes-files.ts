@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { badRequest, HubspotHttpError, notFound } from './errors.js';
+import { makeProperty } from './schema.js';
+import type { HubspotStore } from './store.js';
 import { MultipartError, readMultipart, type PartSink } from './multipart.js';
 
 /**
@@ -44,6 +46,23 @@ const ACCESS = ['PUBLIC_INDEXABLE', 'PUBLIC_NOT_INDEXABLE', 'PRIVATE', 'HIDDEN_I
 const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024;
 
 export const FILES_PREFIX = '/files/v3/files';
+
+/** The objects whose records carry `hs_attachment_ids` (notes and engagements). */
+const ATTACHMENT_TYPES = ['notes', 'calls', 'meetings', 'emails', 'tasks'];
+
+/**
+ * Gives every engagement type the store has its `hs_attachment_ids` property (semicolon-separated file ids,
+ * https://developers.hubspot.com/docs/api-reference/legacy/files/guide), kept here with the Files API so the
+ * object definitions stay as they are.
+ */
+export function addAttachmentProperties(store: HubspotStore): void {
+  for (const type of ATTACHMENT_TYPES) {
+    if (!store.resolveType(type)) continue;
+    const properties = store.properties(type);
+    if (properties.has('hs_attachment_ids')) continue;
+    properties.set('hs_attachment_ids', makeProperty('hs_attachment_ids', { label: 'Attachment IDs', type: 'string', fieldType: 'text' }, 'engagement', properties.size));
+  }
+}
 /** Where signed URLs point (the CDN of the live service); no Authorization header is needed there. */
 export const DOWNLOAD_PREFIX = '/_emulator/file-content';
 

@@ -302,8 +302,6 @@ const DEFAULT_PROPERTIES: Record<string, Record<string, PropertySpec>> = {
   },
   notes: {
     hs_note_body: { label: 'Note body', type: 'string', fieldType: 'html' },
-    // Semicolon-separated file ids (Files API): https://developers.hubspot.com/docs/api-reference/legacy/files/guide
-    hs_attachment_ids: { label: 'Attachment IDs', type: 'string', fieldType: 'text' },
     hs_timestamp: datetime('Activity date'),
     hubspot_owner_id: OWNER,
     hs_createdate: datetime('Create date'),

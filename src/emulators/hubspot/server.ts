@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HubspotHttpError, correlationId } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { RateLimiter, rateLimitBody } from './limits.js';
-import { DOWNLOAD_PREFIX, FileStore, handleFilesRequest, isFilesPath } from './routes-files.js';
+import { addAttachmentProperties, DOWNLOAD_PREFIX, FileStore, handleFilesRequest, isFilesPath } from './routes-files.js';
 import { dispatch, isBatchWritePath, isSearchPath, type HandlerResult } from './routes.js';
 import { seedSample, type SeedCounts } from './seed.js';
 import { HubspotStore } from './store.js';
@@ -138,6 +138,7 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   const clock = options.clock ?? Date.now;
   const token = options.token ?? 'emulator-token';
   const store = new HubspotStore(clock, { searchIndexDelayMs: options.searchIndexDelayMs ?? 0, portalId: options.portalId });
+  addAttachmentProperties(store);
   const faults = new FaultInjector(options.faultSeed ?? 1);
   const limiter = new RateLimiter(
     {
