@@ -107,7 +107,7 @@ export const objectEntrySchema = z.strictObject({
 
 const connectionSchema = z.looseObject({ connector: z.string().min(1) });
 
-export const OPTION_KEYS = ['demoSampleSize', 'pageSize', 'lookbackMs'] as const;
+export const OPTION_KEYS = ['demoSampleSize', 'pageSize', 'lookbackMs', 'maxFileBytes', 'attachments'] as const;
 export const TOP_KEYS = ['version', 'source', 'target', 'state', 'sourceTimeZone', 'sourceLocale', 'options', 'objects'] as const;
 
 /** The YAML form of ferry.yaml, as zod validates it (before defaults and key resolution). */
@@ -123,6 +123,10 @@ export const projectFileYamlSchema = z.strictObject({
       demoSampleSize: z.int().positive().optional(),
       pageSize: z.int().positive().optional(),
       lookbackMs: z.int().min(0).optional(),
+      /** Largest file copied, in bytes (docs/attachments.md); larger ones fail with FILE_TOO_LARGE. */
+      maxFileBytes: z.int().positive().optional(),
+      /** `false` copies no files even where both connectors can. */
+      attachments: z.boolean().optional(),
     })
     .nullable()
     .optional(),

@@ -113,5 +113,9 @@ export interface ProjectFile {
     demoSampleSize: number;
     pageSize: number;
     lookbackMs?: number;
+    /** Largest file copied, in bytes (default 100 MB, and never above the target's own limit). */
+    maxFileBytes?: number;
+    /** `false`: copy no files (default: copy them wherever the source lists files and the target takes them). */
+    attachments?: boolean;
   };
 }

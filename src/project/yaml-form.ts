@@ -192,6 +192,8 @@ export function fromYamlForm(data: z.output<typeof projectFileYamlSchema>): Proj
     pageSize: data.options?.pageSize ?? DEFAULT_OPTIONS.pageSize,
   };
   if (data.options?.lookbackMs !== undefined) options.lookbackMs = data.options.lookbackMs;
+  if (data.options?.maxFileBytes !== undefined) options.maxFileBytes = data.options.maxFileBytes;
+  if (data.options?.attachments !== undefined) options.attachments = data.options.attachments;
   const project: ProjectFile = {
     version: 1,
     source: data.source as ConnectionConfig,
