@@ -3,30 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, type TempDatabase } from '../../test/support/databases.js';
+import { LEDGER_BACKENDS } from '../../test/support/databases.js';
 import { Ledger, redactUrl, type FileLink, type Link } from './ledger.js';
 
-interface Backend {
-  name: string;
-  open(): Promise<{ location: string; cleanup(): Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'sqlite',
-    open() {
-      const dir = mkdtempSync(join(tmpdir(), 'ferry-ledger-'));
-      return Promise.resolve({ location: join(dir, 'state.db'), cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) });
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const database: TempDatabase = await createPostgresDatabase('ferry_ledger');
-      return { location: database.url, cleanup: () => database.drop() };
-    },
-  },
-];
+const BACKENDS = LEDGER_BACKENDS;
 
 const link = (sourceId: string, patch: Partial<Link> = {}): Link => ({
   object: 'contacts',

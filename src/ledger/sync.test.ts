@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPostgresDatabase } from '../../test/support/databases.js';
+import { LEDGER_BACKENDS } from '../../test/support/databases.js';
 import { emptyCounts } from '../core/progress.js';
 import type { CycleOutcome } from '../sync/cycle.js';
 import { runSyncLoop, stopRunningSyncs } from '../sync/loop.js';
@@ -10,22 +7,6 @@ import { VirtualTimer } from '../sync/timer.js';
 import { Ledger } from './ledger.js';
 import { SyncStore } from './sync.js';
 
-const BACKENDS = [
-  {
-    name: 'sqlite',
-    open() {
-      const dir = mkdtempSync(join(tmpdir(), 'ferry-sync-ledger-'));
-      return Promise.resolve({ location: join(dir, 'state.db'), cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) });
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const database = await createPostgresDatabase('ferry_sync');
-      return { location: database.url, cleanup: () => database.drop() };
-    },
-  },
-];
 
 const START = Date.parse('2026-03-02T09:00:00.000Z');
 const at = (minutes: number) => new Date(START + minutes * 60_000).toISOString();
@@ -35,7 +16,7 @@ function outcome(runId: number, created: number): CycleOutcome {
   return { runId, status: 'completed', resumed: false, totals: { ...emptyCounts(), created }, counts: {}, failures: [], failureCount: 0, error: null, messages: [] };
 }
 
-for (const backend of BACKENDS) {
+for (const backend of LEDGER_BACKENDS) {
   describe(`the sync table on ${backend.name}`, () => {
     let location: string;
     let cleanup: () => Promise<void>;

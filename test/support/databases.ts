@@ -68,3 +68,29 @@ export async function createMysqlDatabase(prefix = 'ferry_test'): Promise<TempDa
     },
   };
 }
+
+/** Where a test ledger lives: a SQLite file in a temp folder, or a throw-away PostgreSQL database. */
+export interface LedgerBackend {
+  name: 'sqlite' | 'postgres';
+  open(): Promise<{ location: string; cleanup(): Promise<void> }>;
+}
+
+export const LEDGER_BACKENDS: LedgerBackend[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const { mkdtempSync, rmSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const dir = mkdtempSync(join(tmpdir(), 'ferry-ledger-'));
+      return { location: join(dir, 'state.db'), cleanup: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const database = await createPostgresDatabase('ferry_ledger');
+      return { location: database.url, cleanup: () => database.drop() };
+    },
+  },
+];
