@@ -20,6 +20,8 @@ export interface CutoverResult {
   stoppedSyncs: number[];
   /** The last cycle of the newest sync before the final delta (null: this ledger never synced). */
   lastCycle: SyncCycleRecord | null;
+  /** The run the final delta picks up from: the newest finished full or delta run before it (a cycle, usually). */
+  since: { runId: number; finishedAt: string | null } | null;
   mode: SyncMode;
   /** The final delta. Its counts are the source changes since the last cycle. */
   final: CycleOutcome;
@@ -53,6 +55,9 @@ export async function runCutover(
   const stopped = await stopRunningSyncs(store, 'cutover', { timer: options.timer, pollMs: options.pollMs, onWaiting: options.onWaiting });
   const latest = await store.latest();
   const mode = options.mode ?? latest?.mode ?? 'both';
+  const previous = [await ledger.lastWindowRun('creates'), await ledger.lastWindowRun('updates')]
+    .filter((run) => run !== undefined)
+    .sort((a, b) => b.id - a.id)[0];
   const final = await runSyncCycle(engine, ledger, { mode, onConflict: options.onConflict });
   if (final.status === 'failed' || final.status === 'paused') {
     throw new FerryError(
@@ -74,6 +79,7 @@ export async function runCutover(
   return {
     stoppedSyncs: stopped.map((sync) => sync.id),
     lastCycle: latest?.lastCycle ?? null,
+    since: previous ? { runId: previous.id, finishedAt: previous.finishedAt } : null,
     mode,
     final,
     conflicts: conflicts.slice(0, MAX_LISTED),

@@ -100,6 +100,7 @@ describe('ferry sync and ferry cutover', () => {
       ok: true,
       stoppedSyncs: [],
       lastCycle: { runId: 2 },
+      since: { runId: 2 },
       final: { runId: 3, status: 'completed', totals: { created: 2, failed: 0 } },
       targetEditCount: 1,
       targetEdits: [{ object: 'contacts', sourceId: String(jane), targetId, fields: [{ field: 'jobtitle', value: 'Edited by hand' }] }],
@@ -113,6 +114,8 @@ describe('ferry sync and ferry cutover', () => {
     const broken = await ferry(dir, ['cutover']);
     expect(broken.code).toBe(3);
     expect(broken.stdout).toContain('No sync was running: the cut-over runs alone.');
+    // The first cut-over's final delta is now the run this one picks up from, not the sync's last cycle.
+    expect(broken.stdout).toMatch(/Changed in the source since the last run \(run 3, /);
     expect(broken.stdout).toMatch(/Verify: 1 problem\(s\); `ferry verify` lists them\./);
   });
 
@@ -145,6 +148,7 @@ describe('ferry sync and ferry cutover', () => {
     const cutover = await ferry(dir, ['cutover']);
     expect(cutover.stdout).toContain('Asked sync 2 to stop after its current cycle; waiting for it...');
     expect(cutover.stdout).toContain('Sync 2 stopped.');
+    expect(cutover.stdout).toMatch(/Changed in the source since the last cycle \(run \d+, /);
     expect(cutover.stdout).toMatch(/Final delta \(run \d+, both\): created 2, updated 1, conflicts 0, failed 0\./);
     expect(cutover.stdout).toContain('Verify: clean.');
     expect(cutover.code).toBe(0);

@@ -172,7 +172,9 @@ export function registerSyncCommands(program: Command, context: CommandContext):
           const out = context.out;
           if (result.stoppedSyncs.length === 0) out.line('No sync was running: the cut-over runs alone.');
           else out.line(`Sync ${result.stoppedSyncs.join(', ')} stopped.`);
-          const since = result.lastCycle ? `since the last cycle (run ${result.lastCycle.runId ?? '-'}, ${result.lastCycle.finishedAt})` : 'since the last run';
+          const since = result.since
+            ? `since ${result.lastCycle?.runId === result.since.runId ? 'the last cycle' : 'the last run'} (run ${result.since.runId}, ${result.since.finishedAt ?? 'unfinished'})`
+            : 'since the last run';
           out.line(`Final delta (run ${result.final.runId}, ${result.mode}): ${cycleCounts(result.final.totals)}.`);
           out.line(`Changed in the source ${since}:`);
           const perObject = Object.entries(result.final.counts).filter(([, count]) => count.created + count.updated > 0);
@@ -198,6 +200,7 @@ export function registerSyncCommands(program: Command, context: CommandContext):
               ok: result.ok,
               stoppedSyncs: result.stoppedSyncs,
               lastCycle: result.lastCycle,
+              since: result.since,
               final: { runId: result.final.runId, status: result.final.status, totals: result.final.totals, counts: result.final.counts, failures: result.final.failures },
               conflicts: result.conflicts,
               conflictCount: result.conflictCount,
