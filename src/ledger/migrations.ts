@@ -206,8 +206,12 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
         .addColumn('last_error', 'text')
         .addColumn('next_due_at', 'text')
         .addColumn('stopped_at', 'text')
+        .addColumn('active', 'integer')
         .execute();
       await db.schema.createIndex('syncs_state').on('syncs').column('state').execute();
+      // `active` is 1 until the sync stops, then null: at most one sync per ledger is not stopped, even when
+      // two start at the same moment (NULLs never collide in a unique index, on SQLite and PostgreSQL).
+      await db.schema.createIndex('syncs_one_active').on('syncs').column('active').unique().execute();
     },
   };
 

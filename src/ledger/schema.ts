@@ -182,6 +182,8 @@ export interface SyncsTable {
   last_error: string | null;
   next_due_at: string | null;
   stopped_at: string | null;
+  /** 1 until the sync stops, then null (a unique index keeps one active sync per ledger). */
+  active: number | null;
 }
 
 export interface LedgerDatabase {

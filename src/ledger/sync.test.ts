@@ -55,10 +55,15 @@ for (const backend of LEDGER_BACKENDS) {
         nextDueAt: at(10),
         lastCycle: { runId: null, status: 'failed', error: 'LEDGER_LOCKED: in use', startedAt: at(5) },
       });
+      // One sync per ledger: a second one is refused by the ledger itself until the first has stopped.
+      await expect(reopened.create({ startedAt: at(6), intervalMs: 1000, mode: 'both', onConflict: 'source-wins', untilAt: null, holder: 'elsewhere:2' })).rejects.toMatchObject({
+        code: 'LEDGER_LOCKED',
+      });
       await reopened.stopped(sync.id, at(11), 'signal');
       // The stop request's reason is kept.
       expect(await reopened.latest()).toMatchObject({ state: 'stopped', stopReason: 'cutover', stoppedAt: at(11), nextDueAt: null });
       expect(await reopened.active()).toEqual([]);
+      expect((await reopened.create({ startedAt: at(12), intervalMs: 1000, mode: 'both', onConflict: 'source-wins', untilAt: null, holder: 'elsewhere:2' })).state).toBe('running');
     });
 
     it('another connection asks the running loop to stop and waits for it; a second loop is refused while one runs', async () => {

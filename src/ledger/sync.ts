@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { FerryError } from '../core/errors.js';
 import type { LedgerDatabase, SyncsTable } from './schema.js';
 
 export type SyncState = 'running' | 'stopping' | 'stopped';
@@ -48,6 +49,7 @@ export interface Sync {
 export class SyncStore {
   constructor(private readonly db: Kysely<LedgerDatabase>) {}
 
+  /** A new running sync; LEDGER_LOCKED when another sync of this ledger has not stopped. */
   async create(input: { startedAt: string; intervalMs: number; mode: SyncMode; onConflict: string; untilAt: string | null; holder: string }): Promise<Sync> {
     const row = await this.db
       .insertInto('syncs')
@@ -69,9 +71,17 @@ export class SyncStore {
         last_conflicts: 0,
         last_failed: 0,
         next_due_at: input.startedAt,
+        active: 1,
       })
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirstOrThrow()
+      .catch((error: unknown) => {
+        const text = `${(error as { code?: unknown }).code ?? ''} ${error instanceof Error ? error.message : String(error)}`;
+        if (/23505|UNIQUE constraint failed/i.test(text)) {
+          throw new FerryError('LEDGER_LOCKED', 'Another sync is running on this ledger (it started at the same moment): stop it first (`ferry cutover`).');
+        }
+        throw error;
+      });
     return toSync(row);
   }
 
@@ -138,7 +148,7 @@ export class SyncStore {
     const current = await this.get(id);
     await this.db
       .updateTable('syncs')
-      .set({ state: 'stopped', stopped_at: at, next_due_at: null, stop_reason: current?.stopReason ?? reason })
+      .set({ state: 'stopped', stopped_at: at, next_due_at: null, stop_reason: current?.stopReason ?? reason, active: null })
       .where('id', '=', id)
       .execute();
   }
