@@ -50,10 +50,12 @@ export const COUNT_LABELS: Record<keyof Counts, string> = {
   failed: 'Failed',
   conflicts: 'Conflicts',
   deleted: 'Deleted',
+  files: 'Files',
+  fileBytes: 'File bytes',
 };
 
 export function emptyCounts(): Counts {
-  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, filtered: 0, failed: 0, conflicts: 0, deleted: 0 };
+  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, filtered: 0, failed: 0, conflicts: 0, deleted: 0, files: 0, fileBytes: 0 };
 }
 
 export function totalCounts(counts: Record<string, Counts>): Counts {
