@@ -343,7 +343,7 @@ const recordRoutes: Route[] = [
       const deletedRecords = ctx.store
         .records(target, true)
         .filter((record) => record.row.deleted && record.row.deleteTime! >= start && record.row.deleteTime! < end)
-        .map((record) => ({ id: record.id, deletedDate: sfDateTime(record.row.deleteTime!) }));
+        .map((record) => ({ id: record.id, deletedDate: sfDateTime(Math.floor(record.row.deleteTime! / 1000) * 1000) }));
       return ok({ deletedRecords, earliestDateAvailable: minute(ctx.now - 15 * 86_400_000), latestDateCovered: minute(end) });
     },
   },
