@@ -144,7 +144,14 @@ function leafArb(): fc.Arbitrary<Generated> {
   const amount = fc.tuple(op, fc.oneof(fc.integer({ min: -10, max: 510 }), fc.constant(null))).map(([o, value]): Generated => ({ soql: `Amount ${o} ${value === null ? 'null' : value}`, test: (row) => (value === null && !['=', '!='].includes(o) ? false : compare(o, row.Amount, value)) }));
   const name = fc.tuple(fc.constantFrom('=', '!='), fc.constantFrom(...WORDS, 'ALPHA', 'nothing')).map(([o, value]): Generated => ({ soql: `Name ${o} ${quote(value)}`, test: (row) => compare(o, row.Name, value) }));
   const like = fc.constantFrom('alp%', '%BETA', '%a%', '_eta', '50\\% off', 'under\\_score', '%').map((pattern): Generated => {
-    const regex = new RegExp(`^${pattern.replace(/\\%/g, '\u0001').replace(/\\_/g, '\u0002').replace(/%/g, '.*').replace(/_/g, '.').replace(/\u0001/g, '%').replace(/\u0002/g, '_')}$`, 'is');
+    // The reference reads the pattern character by character: \% and \_ are literal, % any run, _ any one.
+    let source = '';
+    for (let index = 0; index < pattern.length; index++) {
+      const char = pattern[index]!;
+      if (char === '\\') source += `\\${pattern[++index]}`;
+      else source += char === '%' ? '.*' : char === '_' ? '.' : char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+    const regex = new RegExp(`^${source}$`, 'is');
     return { soql: `Description LIKE ${quote(pattern).replace(/\\\\([%_])/g, '\\$1')}`, test: (row) => row.Description !== null && regex.test(row.Description) };
   });
   const stageIn = fc.tuple(fc.boolean(), fc.subarray(STAGES, { minLength: 1 })).map(([negated, values]): Generated => ({ soql: `StageName ${negated ? 'NOT IN' : 'IN'} (${values.map(quote).join(', ')})`, test: (row) => values.includes(row.StageName) !== negated }));
