@@ -13,9 +13,9 @@ function jwt(claims: Record<string, unknown>, privateKey = keys.privateKey, alg 
   return `${body}.${sign('RSA-SHA256', Buffer.from(body), privateKey).toString('base64url')}`;
 }
 
-async function token(salesforce: SalesforceEmulator, form: Record<string, string>) {
+async function token(salesforce: SalesforceEmulator, form: Record<string, string>): Promise<{ status: number; body: Record<string, string> }> {
   const response = await fetch(`${salesforce.url}/services/oauth2/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
 }
 
 describe('Salesforce emulator: OAuth token endpoint', () => {
@@ -32,7 +32,7 @@ describe('Salesforce emulator: OAuth token endpoint', () => {
     const granted = await token(salesforce, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwt(claims) });
     expect(granted.status).toBe(200);
     expect(granted.body).toEqual({ access_token: expect.any(String), signature: expect.any(String), scope: 'api', instance_url: salesforce.url, id: `${salesforce.url}/id/${salesforce.orgId}/${salesforce.userId}`, token_type: 'Bearer', issued_at: String(NOW) });
-    expect(granted.body.id.split('/').slice(-2)).toEqual([salesforce.orgId, salesforce.userId]);
+    expect(String(granted.body.id).split('/').slice(-2)).toEqual([salesforce.orgId, salesforce.userId]);
     const query = await call(salesforce, 'GET', soql('SELECT Id, Username FROM User'), undefined, { token: granted.body.access_token });
     expect(query.status).toBe(200);
     expect(query.body.records[0].Username).toBe(salesforce.username);

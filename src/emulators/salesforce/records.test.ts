@@ -71,9 +71,9 @@ describe('Salesforce emulator: records over HTTP', () => {
     const again = await call(salesforce, 'DELETE', `/sobjects/Account/${id}`);
     expect(again.status).toBe(404);
     expect(again.body).toEqual([{ message: 'entity is deleted', errorCode: 'ENTITY_IS_DELETED', fields: [] }]);
-    clock.advance(1000);
+    clock.advance(61_000);
     const feed = await call(salesforce, 'GET', `/sobjects/Account/deleted/?start=${encodeURIComponent('2024-03-17T00:00:00+00:00')}&end=${encodeURIComponent('2024-03-18T00:00:00Z')}`);
-    expect(feed.body).toEqual({ deletedRecords: [{ id, deletedDate: '2024-03-17T14:06:01.000+0000' }], earliestDateAvailable: '2024-03-02T14:06:00.000+0000', latestDateCovered: '2024-03-17T14:06:00.000+0000' });
+    expect(feed.body).toEqual({ deletedRecords: [{ id, deletedDate: '2024-03-17T14:06:01.000+0000' }], earliestDateAvailable: '2024-03-02T14:07:00.000+0000', latestDateCovered: '2024-03-17T14:07:00.000+0000' });
   });
 
   it('answers each validation failure with Salesforce\'s error code, message and fields', async () => {
@@ -130,7 +130,7 @@ describe('Salesforce emulator: records over HTTP', () => {
       { success: false, errors: [{ statusCode: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Name]', fields: ['Name'] }] },
     ]);
     expect((await call(salesforce, 'GET', `/query?q=${encodeURIComponent("SELECT COUNT() FROM Account WHERE Name = 'Three'")}`)).body).toEqual({ totalSize: 0, done: true, records: [] });
-    const update = await call(salesforce, 'PATCH', '/composite/sobjects', { records: [{ attributes: { type: 'Account' }, Id: two, Name: 'Two!' }, { attributes: { type: 'Account' }, Name: 'no id' }] });
+    const update = await call(salesforce, 'PATCH', '/composite/sobjects', { records: [{ attributes: { type: 'Account' }, id: two, Name: 'Two!' }, { attributes: { type: 'Account' }, Name: 'no id' }] });
     expect(update.body).toEqual([
       { id: two, success: true, errors: [] },
       { success: false, errors: [{ statusCode: 'MISSING_ARGUMENT', message: 'Id not specified in an update call', fields: [] }] },

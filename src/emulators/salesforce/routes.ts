@@ -199,6 +199,13 @@ function collectionRecords(ctx: RouteContext): Data[] {
   return input.records.map((record) => asData(record));
 }
 
+/** Field names are case-insensitive: jsforce sends `id` in collection updates. */
+function idIn(record: Data): string | undefined {
+  const key = Object.keys(record).find((name) => name.toLowerCase() === 'id');
+  const value = key === undefined ? undefined : record[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 function typeOf(record: Data): string {
   const type = (record.attributes as { type?: unknown } | undefined)?.type;
   if (typeof type !== 'string') throw new RecordFailure('INVALID_TYPE', 'Must send a concrete entity type.', []);
@@ -211,7 +218,9 @@ function feedWindow(ctx: RouteContext, maxDays: number): [number, number] {
   if (start === undefined || end === undefined) throw httpError(400, 'MISSING_ARGUMENT', 'start and end are required ISO 8601 datetimes with a time zone');
   if (end <= start) throw httpError(400, 'INVALID_REPLICATION_DATE', 'EndDate must be after StartDate');
   if (start < ctx.now - maxDays * 86_400_000) throw httpError(400, 'INVALID_REPLICATION_DATE', `startDate cannot be more than ${maxDays} days ago`);
-  return [start, Math.min(end, ctx.now)];
+  // The feeds ignore the seconds of start and end (SOAP API getDeleted()/getUpdated(), which these resources follow).
+  const toMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+  return [toMinute(start), toMinute(Math.min(end, ctx.now))];
 }
 
 function minute(ms: number): string {
@@ -255,10 +264,11 @@ const sobjectRoutes: Route[] = [
           records,
           (record) => {
             const type = typeOf(record);
-            if (typeof record.Id !== 'string' || record.Id === '') throw new RecordFailure('MISSING_ARGUMENT', 'Id not specified in an update call', []);
-            return { id: ctx.store.update(record.Id, record, ctx.principal.userId, ctx.store.requireObject(type)).id, success: true, errors: [] };
+            const id = idIn(record);
+            if (!id) throw new RecordFailure('MISSING_ARGUMENT', 'Id not specified in an update call', []);
+            return { id: ctx.store.update(id, record, ctx.principal.userId, ctx.store.requireObject(type)).id, success: true, errors: [] };
           },
-          (record) => (typeof record.Id === 'string' ? record.Id : undefined),
+          idIn,
         ),
       );
     },

@@ -138,7 +138,7 @@ export class SalesforceStore {
   create(objectName: string, input: Data, userId = this.defaultUserId, options: { addTime?: number } = {}): SfRecord {
     const object = this.requireObject(objectName);
     if (!object.createable) throw new RecordFailure('INVALID_TYPE_FOR_OPERATION', `entity type ${object.name} does not support insert`);
-    if ('Id' in input && input.Id !== null && input.Id !== undefined) throw new RecordFailure('INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', ['Id']);
+    if (Object.entries(input).some(([key, value]) => key.toLowerCase() === 'id' && value !== null && value !== undefined)) throw new RecordFailure('INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', ['Id']);
     const data: Data = {};
     for (const definition of object.fields) {
       if (definition.defaultValue !== undefined) data[definition.name] = definition.defaultValue;
@@ -244,7 +244,7 @@ export class SalesforceStore {
   private apply(object: ObjectDef, data: Data, input: Data, mode: 'create' | 'update'): void {
     const locked: string[] = [];
     for (const [key, raw] of Object.entries(input)) {
-      if (key === 'attributes' || (key === 'Id' && mode === 'update')) continue;
+      if (key === 'attributes' || (key.toLowerCase() === 'id' && mode === 'update')) continue;
       const definition = object.byName.get(key.toLowerCase());
       if (!definition) throw new RecordFailure('INVALID_FIELD', `No such column '${key}' on sobject of type ${object.name}`, [key]);
       if (mode === 'create' ? !definition.createable : !definition.updateable) {
