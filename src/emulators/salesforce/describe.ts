@@ -23,6 +23,7 @@ const SOAP_TYPES: Record<FieldType, string> = {
   percent: 'xsd:double',
   date: 'xsd:date',
   datetime: 'xsd:dateTime',
+  base64: 'xsd:base64Binary',
 };
 
 const MASTER_RECORD_TYPE = '012000000000000AAA';

@@ -58,6 +58,7 @@ export const KEY_PREFIXES: Record<string, string> = {
   Opportunity: '006',
   RecordType: '012',
   ContentDocument: '069',
+  ContentNote: '069',
   ContentVersion: '068',
   ContentDocumentLink: '06A',
   Organization: '00D',

@@ -204,6 +204,30 @@ describe('Salesforce emulator: records over HTTP', () => {
     expect((await call(salesforce, 'GET', '/services/data/v62.0')).body.query).toBe('/services/data/v62.0/query');
   });
 
+  it('keeps Lightning notes as ContentNote shared through ContentDocumentLink, queryable only by document or record', async () => {
+    salesforce = await startSalesforceEmulator({ seed: 'sample' });
+    const account = (await call(salesforce, 'GET', `/query?q=${encodeURIComponent('SELECT Id FROM Account LIMIT 1')}`)).body.records[0].Id as string;
+    const html = '<p>Met the <b>CFO</b>, sent the quote</p>';
+    const note = await call(salesforce, 'POST', '/sobjects/ContentNote', { Title: 'Visit', Content: Buffer.from(html).toString('base64') });
+    expect(note.status).toBe(201);
+    expect(note.body.id).toMatch(/^069/);
+    const link = await call(salesforce, 'POST', '/sobjects/ContentDocumentLink', { ContentDocumentId: note.body.id, LinkedEntityId: account, ShareType: 'V' });
+    expect(link.body.id).toMatch(/^06A/);
+    const read = await call(salesforce, 'GET', `/sobjects/ContentNote/${note.body.id}`);
+    expect(read.body).toMatchObject({ Title: 'Visit', Content: `/services/data/v62.0/sobjects/ContentNote/${note.body.id}/Content`, TextPreview: 'Met the CFO , sent the quote', FileType: 'SNOTE', ContentSize: html.length });
+    const body = await fetch(`${salesforce.url}${read.body.Content}`, { headers: { Authorization: `Bearer ${salesforce.accessToken}` } });
+    expect(await body.text()).toBe(html);
+    const links = await call(salesforce, 'GET', `/query?q=${encodeURIComponent(`SELECT ContentDocumentId, ContentDocument.Title, LinkedEntityId, LinkedEntity.Name, ShareType, Visibility FROM ContentDocumentLink WHERE ContentDocumentId = '${note.body.id}'`)}`);
+    // The owner's link comes with the document, as on Salesforce.
+    expect(links.body.records.map((each: { LinkedEntityId: string; ShareType: string; ContentDocument: { Title: string } }) => [each.LinkedEntityId.slice(0, 3), each.ShareType, each.ContentDocument.Title])).toEqual([['005', 'I', 'Visit'], ['001', 'V', 'Visit']]);
+    const unfiltered = await call(salesforce, 'GET', `/query?q=${encodeURIComponent('SELECT Id FROM ContentDocumentLink')}`);
+    expect(unfiltered.body[0].errorCode).toBe('MALFORMED_QUERY');
+    expect(unfiltered.body[0].message).toContain('Implementation restriction: ContentDocumentLink requires a filter by a single Id on ContentDocumentId or LinkedEntityId');
+    expect((await call(salesforce, 'GET', `/query?q=${encodeURIComponent(`SELECT COUNT() FROM ContentDocumentLink WHERE LinkedEntityId IN ('${account}')`)}`)).body.totalSize).toBeGreaterThan(0);
+    expect((await call(salesforce, 'POST', '/sobjects/ContentNote', { Title: 'Bad', Content: 'not base64!' })).body[0].errorCode).toBe('INVALID_TYPE_ON_FIELD_IN_RECORD');
+    expect(salesforce.seeded!.contentNotes).toBeGreaterThan(0);
+  });
+
   it('counts every REST call against the daily allocation and answers 403 REQUEST_LIMIT_EXCEEDED when spent', async () => {
     const clock = manualClock(Date.UTC(2024, 2, 17));
     salesforce = await startSalesforceEmulator({ dailyApiRequests: 3, clock: clock.now });

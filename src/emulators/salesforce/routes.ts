@@ -406,6 +406,14 @@ const recordRoutes: Route[] = [
     pattern: '/sobjects/:object/:field/:value',
     handler: (ctx, name, fieldName, value) => {
       const target = object(ctx, name!);
+      // `/sobjects/ContentNote/{id}/Content`: the body of a blob field.
+      const owner = ctx.store.find(fieldName!);
+      const blob = target.byName.get(value!.toLowerCase());
+      if (owner && owner.object === target && !owner.row.deleted && blob?.type === 'base64') {
+        const data = ctx.store.value(owner, blob.name);
+        if (data === null) throw NOT_FOUND();
+        return { status: 200, body: Buffer.from(String(data), 'base64').toString('utf8'), headers: { 'Content-Type': 'application/octetstream' } };
+      }
       const definition = ctx.store.externalIdField(target, fieldName!);
       if (!definition) throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${fieldName}`);
       const matches = ctx.store.matchExternal(target, definition, value!);

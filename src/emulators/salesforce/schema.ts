@@ -22,6 +22,7 @@ export type FieldType =
   | 'percent'
   | 'date'
   | 'datetime'
+  | 'base64'
   | 'reference';
 
 export interface FieldDef {
@@ -273,8 +274,27 @@ function standardObjects(): [string, string, FieldDef[], { createable?: boolean;
       field('Body', 'textarea', { length: 32000 }),
       field('IsPrivate', 'boolean', { label: 'Private' }),
     ]],
+    // Notes in Lightning: a ContentNote is a ContentDocument (069) whose Content is the note's HTML, shared
+    // with records through ContentDocumentLink (06A). https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_contentnote.htm
+    ['ContentNote', 'Notes', [
+      text('Title', 255, { required: true, nameField: true }),
+      field('Content', 'base64', { length: 0 }),
+      text('TextPreview', 255, { readOnly: true, calculated: true }),
+      text('FileType', 20, { readOnly: true, calculated: true }),
+      text('FileExtension', 40, { readOnly: true, calculated: true }),
+      field('ContentSize', 'int', { readOnly: true, calculated: true }),
+    ]],
+    ['ContentDocumentLink', 'Content Document Link', [
+      ref('ContentDocumentId', ['ContentDocument'], { required: true, updateable: false, relationshipName: 'ContentDocument' }),
+      ref('LinkedEntityId', ['Account', 'Contact', 'Lead', 'Opportunity', 'User'], { required: true, updateable: false, relationshipName: 'LinkedEntity' }),
+      pick('ShareType', ['V', 'C', 'I'], { required: true, restrictedPicklist: true }),
+      pick('Visibility', ['AllUsers', 'InternalUsers', 'SharedUsers'], { restrictedPicklist: true, defaultValue: 'AllUsers', defaultedOnCreate: true }),
+    ], { owned: false }],
   ];
 }
+
+/** Names another object answers for: only notes exist among content documents, so ContentDocument is ContentNote. */
+const ALIASES: Record<string, string> = { contentdocument: 'contentnote' };
 
 export function customField(spec: CustomFieldSpec): FieldDef {
   if (!spec.name.endsWith('__c')) throw new Error(`custom field ${spec.name}: the name must end in __c`);
@@ -343,7 +363,8 @@ export class Schema {
   }
 
   object(name: string): ObjectDef | undefined {
-    return this.objects.get(name.toLowerCase());
+    const key = name.toLowerCase();
+    return this.objects.get(key) ?? this.objects.get(ALIASES[key] ?? '');
   }
 
   objectOfId(id: string): ObjectDef | undefined {

@@ -15,6 +15,7 @@ export interface SeedCounts {
   tasks: number;
   events: number;
   notes: number;
+  contentNotes: number;
 }
 
 const FIRST = ['Aino', 'Bruno', 'Chloé', 'Dmitri', 'Eva', 'Farid', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kaisa', 'Luca', 'Maja', 'Nils', 'Olga', 'Pekka', 'Quinn', 'Rosa', 'Sami', 'Tove'];
@@ -39,7 +40,7 @@ export function seedSample(store: SalesforceStore, options: { seed?: number; con
   const past = () => now - random.int(1, 90) * DAY + random.int(0, DAY - 1);
   const person = () => ({ FirstName: random.pick(FIRST), LastName: random.pick(LAST) });
   const email = (first: string, last: string, domain: string, n: number) => `${first}.${last}.${n}@${domain}`.toLowerCase().normalize('NFD').replace(/[^\x20-\x7e]/g, '').replace(/[^a-z0-9.@-]/g, '');
-  const counts: SeedCounts = { users: 0, recordTypes: 0, accounts: 0, contacts: 0, leads: 0, convertedLeads: 0, opportunities: 0, contactRoles: 0, tasks: 0, events: 0, notes: 0 };
+  const counts: SeedCounts = { users: 0, recordTypes: 0, accounts: 0, contacts: 0, leads: 0, convertedLeads: 0, opportunities: 0, contactRoles: 0, tasks: 0, events: 0, notes: 0, contentNotes: 0 };
 
   const users = [store.defaultUserId];
   for (const [first, last] of [['Maria', 'Sales'], ['Tom', 'Support'], ['Ana', 'Manager']] as const) {
@@ -123,6 +124,11 @@ export function seedSample(store: SalesforceStore, options: { seed?: number; con
       const start = dayAligned(now + random.int(-20, 20) * DAY) + random.int(8, 16) * 3_600_000;
       store.create('Event', { Subject: 'Meeting', WhoId: who, WhatId: what, StartDateTime: new Date(start).toISOString(), EndDateTime: new Date(start + random.pick([30, 60, 90]) * 60_000).toISOString(), Location: random.pick(['Online', 'Office']), OwnerId: random.pick(users) }, users[0], { addTime: past() });
       counts.events++;
+    }
+    if (index % 4 === 1) {
+      const note = store.create('ContentNote', { Title: `Call summary ${index + 1}`, Content: Buffer.from(`<p>Summary of call ${index + 1}</p><p>Next: <b>quote</b></p>`).toString('base64'), OwnerId: random.pick(users) }, users[0], { addTime: past() });
+      store.create('ContentDocumentLink', { ContentDocumentId: note.id, LinkedEntityId: opportunity?.id ?? contact.accountId, ShareType: 'V' }, users[0]);
+      counts.contentNotes++;
     }
     if (index % 2 === 0) {
       store.create('Note', { ParentId: index % 4 === 0 ? contact.id : contact.accountId, Title: `Note ${index + 1}`, Body: `Talked about next steps.\nLine two, with "quotes" and a comma.` }, users[0], { addTime: past() });

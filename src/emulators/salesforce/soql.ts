@@ -255,6 +255,9 @@ class Parser {
       if (query.offset > 2000) throw queryError(this.soql, token!.pos, 'NUMBER_OUTSIDE_VALID_RANGE', 'Maximum SOQL offset allowed is 2000');
     }
     if (this.peek()) throw this.unexpected();
+    if (object.name === 'ContentDocumentLink' && !filtersById(query.where)) {
+      throw malformed(this.soql, 0, 'Implementation restriction: ContentDocumentLink requires a filter by a single Id on ContentDocumentId or LinkedEntityId using the equals operator or multiple Id\'s using the IN operator.');
+    }
     return query;
   }
 
@@ -378,6 +381,15 @@ class Parser {
     }
     return literal;
   }
+}
+
+/** ContentDocumentLink can only be queried by document or linked record: `=` or `IN` on one of them, at the top or in a top-level AND. */
+function filtersById(where: Condition | undefined): boolean {
+  if (!where) return false;
+  if (where.kind === 'and') return where.items.some(filtersById);
+  const byId = (field: FieldRef) => field.refs.length === 0 && (field.leafName === 'ContentDocumentId' || field.leafName === 'LinkedEntityId');
+  if (where.kind === 'compare') return where.op === '=' && byId(where.field);
+  return where.kind === 'in' && !where.negated && byId(where.field);
 }
 
 export function parseSoql(soql: string, schema: Schema): Query {
@@ -523,7 +535,7 @@ export function renderRow(store: SalesforceStore, record: SfRecord, fields: Fiel
     }
     if (!holder || !current) continue;
     const definition = current.object.byName.get(field.leafName.toLowerCase());
-    holder[definition?.name ?? field.leafName] = definition ? store.output(definition, store.value(current, definition.name)) : null;
+    holder[definition?.name ?? field.leafName] = definition ? store.outputOf(current, definition, version) : null;
   }
   return result;
 }

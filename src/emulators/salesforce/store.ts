@@ -36,7 +36,7 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PERSON_NAMES = new Set(['Contact', 'Lead', 'User']);
 /** Children deleted with their parent (as Salesforce cascades these); other lookups to it are cleared. */
-const CASCADE = new Set(['Contact.AccountId', 'Opportunity.AccountId', 'OpportunityContactRole.OpportunityId', 'OpportunityContactRole.ContactId', 'Note.ParentId', 'Task.WhatId', 'Task.WhoId', 'Event.WhatId', 'Event.WhoId']);
+const CASCADE = new Set(['Contact.AccountId', 'Opportunity.AccountId', 'OpportunityContactRole.OpportunityId', 'OpportunityContactRole.ContactId', 'Note.ParentId', 'Task.WhatId', 'Task.WhoId', 'Event.WhatId', 'Event.WhoId', 'ContentDocumentLink.ContentDocumentId', 'ContentDocumentLink.LinkedEntityId']);
 const SYSTEM_FIELDS = new Set(['Id', 'IsDeleted', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp']);
 
 export class SalesforceStore {
@@ -109,9 +109,16 @@ export class SalesforceStore {
     return definition.type === 'datetime' ? sfDateTime(value as number) : value;
   }
 
+  /** A field of a record as the REST API writes it: blob fields (base64) as the URL of their content. */
+  outputOf(record: SfRecord, definition: FieldDef, version: string): unknown {
+    const value = this.value(record, definition.name);
+    if (definition.type === 'base64') return value === null ? null : `/services/data/v${version}/sobjects/${record.object.name}/${record.id}/${definition.name}`;
+    return this.output(definition, value);
+  }
+
   render(record: SfRecord, version: string, fields?: FieldDef[]): Record<string, unknown> {
     const result: Record<string, unknown> = { attributes: { type: record.object.name, url: `/services/data/v${version}/sobjects/${record.object.name}/${record.id}` } };
-    for (const definition of fields ?? record.object.fields) result[definition.name] = this.output(definition, this.value(record, definition.name));
+    for (const definition of fields ?? record.object.fields) result[definition.name] = this.outputOf(record, definition, version);
     return result;
   }
 
@@ -152,7 +159,10 @@ export class SalesforceStore {
     const table = this.table(object);
     const row = table.insert(data, { addTime: options.addTime, updateTime: options.addTime });
     this.remember(() => table.purge(row.id));
-    return { id: makeId(object.keyPrefix, row.id), object, row };
+    const record = { id: makeId(object.keyPrefix, row.id), object, row };
+    // A new content document is shared with its owner, as Salesforce links it on creation.
+    if (object.name === 'ContentNote') this.create('ContentDocumentLink', { ContentDocumentId: record.id, LinkedEntityId: data.OwnerId, ShareType: 'I' }, userId, options);
+    return record;
   }
 
   update(id: string, input: Data, userId = this.defaultUserId, expectObject?: ObjectDef): SfRecord {
@@ -284,6 +294,11 @@ export class SalesforceStore {
       }
       case 'reference':
         return this.reference(definition, String(raw));
+      case 'base64': {
+        const text = String(raw).replace(/\s+/g, '');
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) throw wrongType();
+        return text;
+      }
       default: {
         const text = String(raw);
         if ([...text].length > definition.length) throw new RecordFailure('STRING_TOO_LONG', `${label}: data value too large: ${text.slice(0, 80)} (max length=${definition.length})`, [definition.name]);
@@ -318,6 +333,13 @@ export class SalesforceStore {
       data.IsWon = stage?.won ?? false;
       // A stage change sets the stage's default probability unless the request sets one (as the UI does).
       if (stage && !('Probability' in input) && ('StageName' in input || data.Probability === undefined)) data.Probability = stage.probability;
+    }
+    if (object.name === 'ContentNote') {
+      const html = Buffer.from(typeof data.Content === 'string' ? data.Content : '', 'base64').toString('utf8');
+      data.TextPreview = html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 255);
+      data.FileType = 'SNOTE';
+      data.FileExtension = 'snote';
+      data.ContentSize = Buffer.byteLength(html);
     }
     if (object.name === 'Task') data.IsClosed = data.Status === 'Completed' || data.Status === 'Deferred';
     if (object.name === 'Event' && typeof data.StartDateTime === 'number' && typeof data.EndDateTime === 'number') {
