@@ -77,12 +77,9 @@ interface IngestRow {
   values: string[];
 }
 
-interface IngestJob {
-  kind: 'ingest';
+interface JobBase {
   id: string;
   object: string;
-  operation: string;
-  externalIdFieldName?: string;
   state: JobState;
   createdById: string;
   createdDate: number;
@@ -90,30 +87,26 @@ interface IngestJob {
   apiVersion: string;
   lineEnding: 'LF' | 'CRLF';
   columnDelimiter: string;
+  processed: number;
+}
+
+interface IngestJob extends JobBase {
+  kind: 'ingest';
+  operation: string;
+  externalIdFieldName?: string;
   rows: IngestRow[];
   successful: string[][];
   failed: string[][];
   unprocessed: IngestRow[];
-  processed: number;
   failures: number;
 }
 
-interface QueryJob {
+interface QueryJob extends JobBase {
   kind: 'query';
-  id: string;
-  object: string;
   operation: 'query' | 'queryAll';
   query: string;
   parsed: Query;
-  state: JobState;
-  createdById: string;
-  createdDate: number;
-  systemModstamp: number;
-  apiVersion: string;
-  lineEnding: 'LF' | 'CRLF';
-  columnDelimiter: string;
   results?: string[][];
-  processed: number;
 }
 
 export class BulkJobs {

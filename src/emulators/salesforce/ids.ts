@@ -1,3 +1,5 @@
+import { salesforceId18 } from '../../connectors/csv/presets/salesforce.js';
+
 /**
  * Salesforce record ids: 15 case-sensitive characters (a 3-character key prefix naming the object, then the
  * instance and the record's number in base 62) and the 18-character case-insensitive form, which appends
@@ -7,19 +9,10 @@
  * and the CASESAFEID() formula function.
  */
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const CHECKSUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 
+/** The 3-character suffix of a 15-character id (shared with the CSV presets, which read exported ids). */
 export function checksum(id15: string): string {
-  let suffix = '';
-  for (let block = 0; block < 3; block++) {
-    let bits = 0;
-    for (let index = 0; index < 5; index++) {
-      const char = id15[block * 5 + index]!;
-      if (char >= 'A' && char <= 'Z') bits |= 1 << index;
-    }
-    suffix += CHECKSUM[bits];
-  }
-  return suffix;
+  return salesforceId18(id15).slice(15);
 }
 
 /** The 18-character id of record number `n` of the object with `prefix` (pod `5g`, reserved `0`). */
@@ -38,15 +31,11 @@ const ID_SHAPE = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
 /**
  * The 18-character form of a 15- or 18-character id, or undefined when the text is not id-shaped. An
- * 18-character id whose suffix does not match its first 15 is still accepted when the suffix matches
- * case-insensitively (the suffix exists so case-insensitive tools can compare ids).
+ * 18-character id is case-insensitive: its letters get their case back from the suffix (the reason the suffix
+ * exists), so `001a0000006vm9riac` is `001A0000006Vm9rIAC`.
  */
 export function normalizeId(text: string): string | undefined {
-  if (!ID_SHAPE.test(text)) return undefined;
-  const id15 = text.slice(0, 15);
-  const expected = checksum(id15);
-  if (text.length === 18 && text.slice(15).toUpperCase() !== expected) return undefined;
-  return id15 + expected;
+  return ID_SHAPE.test(text) ? salesforceId18(text) : undefined;
 }
 
 /** Key prefixes (https://help.salesforce.com/s/articleView?id=000385203, "Standard field record ID prefix decoder"). */

@@ -10,7 +10,8 @@ describe('Salesforce emulator: ids', () => {
     expect(checksum('001000000000000')).toBe('AAA');
     expect(normalizeId('001A0000006Vm9r')).toBe('001A0000006Vm9rIAC');
     expect(normalizeId('001A0000006Vm9riac')).toBe('001A0000006Vm9rIAC');
-    expect(normalizeId('001A0000006Vm9rIAD')).toBeUndefined();
+    expect(normalizeId('001a0000006vm9riac')).toBe('001A0000006Vm9rIAC');
+    expect(normalizeId('001A0000006VM9RIAC')).toBe('001A0000006Vm9rIAC');
     expect(normalizeId('001-bad')).toBeUndefined();
   });
 
