@@ -77,6 +77,25 @@ describe('Salesforce emulator: Bulk API 2.0', () => {
     expect(names).toEqual(['Renamed', 'Fresh']);
   });
 
+  it('updates and deletes by Id in ingest jobs, with a pipe delimiter and CRLF line endings', async () => {
+    salesforce = await startSalesforceEmulator({ seed: (store) => ['A', 'B', 'C'].forEach((name) => store.create('Account', { Name: name })) });
+    const ids = (await call(salesforce, 'GET', `/query?q=${encodeURIComponent('SELECT Id FROM Account ORDER BY Name')}`)).body.records.map((record: { Id: string }) => record.Id);
+    const run = async (operation: string, csv: string) => {
+      const id = (await call(salesforce!, 'POST', '/jobs/ingest', { object: 'Account', operation, columnDelimiter: 'PIPE', lineEnding: 'CRLF' })).body.id;
+      expect((await csvCall(salesforce!, 'PUT', `/jobs/ingest/${id}/batches`, csv)).status).toBe(201);
+      await call(salesforce!, 'PATCH', `/jobs/ingest/${id}`, { state: 'UploadComplete' });
+      expect((await untilComplete(salesforce!, `/jobs/ingest/${id}`)).info.state).toBe('JobComplete');
+      return { success: (await csvCall(salesforce!, 'GET', `/jobs/ingest/${id}/successfulResults`)).text, failed: parseCsv((await csvCall(salesforce!, 'GET', `/jobs/ingest/${id}/failedResults`)).text, '|') };
+    };
+    const updated = await run('update', `Id|Name|Description\r\n${ids[0]}|A2|#N/A\r\n|nobody|x\r\n`);
+    expect(updated.success).toBe(`"sf__Id"|"sf__Created"|"Id"|"Name"|"Description"\r\n"${ids[0]}"|"false"|"${ids[0]}"|"A2"|"#N/A"\r\n`);
+    expect(updated.failed[1]![1]).toBe('MISSING_ARGUMENT:Id not specified in an update call:Id --');
+    const deleted = await run('delete', `Id\r\n${ids[1]}\r\n${ids[1]}\r\n`);
+    expect(deleted.failed.slice(1).map((row) => row[1])).toEqual(['ENTITY_IS_DELETED:entity is deleted: --']);
+    const left = (await call(salesforce, 'GET', `/query?q=${encodeURIComponent('SELECT Name, Description FROM Account ORDER BY Name')}`)).body.records.map((record: { Name: string; Description: string | null }) => [record.Name, record.Description]);
+    expect(left).toEqual([['A2', null], ['C', null]]);
+  });
+
   it('runs a query job with CSV results paged by Sforce-Locator', async () => {
     salesforce = await startSalesforceEmulator({ seed: (store) => Array.from({ length: 5 }, (_, index) => store.create('Account', { Name: `Acc ${index}`, Description: index === 2 ? 'has "quotes", commas' : null })), bulkStepsPerPoll: 0 });
     const job = await call(salesforce, 'POST', '/jobs/query', { operation: 'query', query: 'SELECT Id, Name, Description, Owner.Username FROM Account ORDER BY Name' });

@@ -54,3 +54,5 @@ export class RecordFailure extends Error {
 export const NOT_FOUND = () => httpError(404, 'NOT_FOUND', 'The requested resource does not exist');
 export const INVALID_SESSION = [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }];
 export const LIMIT_EXCEEDED = [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }];
+/** The concurrent long-running request limit (API limits cheat sheet: 25 requests of 20 s or more in production). */
+export const CONCURRENT_LIMIT_EXCEEDED = [{ message: 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }];

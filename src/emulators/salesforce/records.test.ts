@@ -244,6 +244,22 @@ describe('Salesforce emulator: records over HTTP', () => {
     expect((await call(salesforce, 'GET', '/sobjects')).headers.get('sforce-limit-info')).toBe('api-usage=1/3');
   });
 
+  it('refuses new requests while the concurrent long-running requests are at the limit', async () => {
+    const clock = manualClock(Date.UTC(2024, 2, 17));
+    salesforce = await startSalesforceEmulator({ clock: clock.now, concurrentLongRunning: { limit: 2, thresholdMs: 20_000 } });
+    // The two slow requests sleep long enough (real time) for the test to see them in flight; time itself is the clock.
+    salesforce.faults.latency(1000, { path: '*/sobjects/Account/describe', count: 2 });
+    const slow = [call(salesforce, 'GET', '/sobjects/Account/describe'), call(salesforce, 'GET', '/sobjects/Account/describe')];
+    while (salesforce.log.filter((entry) => entry.path.endsWith('/describe') && entry.status === 0).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await call(salesforce, 'GET', '/limits')).status).toBe(200);
+    clock.advance(20_000);
+    const refused = await call(salesforce, 'GET', '/limits');
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual([{ message: 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    expect((await Promise.all(slow)).map((answer) => answer.status)).toEqual([200, 200]);
+    expect((await call(salesforce, 'GET', '/limits')).status).toBe(200);
+  });
+
   it('injects faults through the kit: 503 with Salesforce\'s body, 403 for the limit storm, locked rows in a batch', async () => {
     salesforce = await startSalesforceEmulator({ faultSeed: 7 });
     salesforce.faults.serverError(503, { path: '/services/data/*/sobjects', count: 1 });

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { RollingWindow, bearerToken, startKitServer, type FaultInjector, type KitRequest, type KitResponse, type RequestLogEntry, type RequestStats, type TriggeredFaults } from '../kit/index.js';
 import { BulkJobs } from './bulk.js';
-import { INVALID_SESSION, LIMIT_EXCEEDED, NOT_FOUND, RecordFailure, SalesforceHttpError } from './errors.js';
+import { CONCURRENT_LIMIT_EXCEEDED, INVALID_SESSION, LIMIT_EXCEEDED, NOT_FOUND, RecordFailure, SalesforceHttpError } from './errors.js';
 import { OAuthServer } from './oauth.js';
 import { QueryCursors, dispatch, isRawRoute, type Principal } from './routes.js';
 import type { CustomFieldSpec, CustomObjectSpec } from './schema.js';
@@ -32,6 +32,11 @@ export interface SalesforceEmulatorOptions {
   validationRules?: ValidationRule[];
   /** The org's daily API allocation over a rolling 24 hours (default 100,000, an Enterprise org's base). */
   dailyApiRequests?: number;
+  /**
+   * Concurrent long-running requests: while `limit` requests that arrived `thresholdMs` ago or earlier (by the
+   * clock) are still running, a new request is refused (default 25 of 20 s, a production org's).
+   */
+  concurrentLongRunning?: { limit: number; thresholdMs: number };
   /** Bulk API 2.0 job states moved per GET of the job info (default 1; 0: only `bulk.advance()` moves them). */
   bulkStepsPerPoll?: number;
   /** Epoch milliseconds; tests pin time with it. Default Date.now. */
@@ -121,6 +126,18 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   const bulk = new BulkJobs(store, clock, options.bulkStepsPerPoll ?? 1);
   const cursors = new QueryCursors();
 
+  // Requests being answered, to count the long-running ones (a request dropped before it ran never finishes).
+  const running = new Set<RequestLogEntry>();
+  const longRunning = options.concurrentLongRunning ?? { limit: 25, thresholdMs: 20_000 };
+  const longRunningNow = (now: number, self: RequestLogEntry) => {
+    let count = 0;
+    for (const entry of running) {
+      if (entry.fault === 'drop-connection') running.delete(entry);
+      else if (entry === self) continue;
+      else if (entry.at <= now - longRunning.thresholdMs) count++;
+    }
+    return count;
+  };
   const versioned = (path: string) => /^\/services\/data\/v(\d+\.\d)(\/.*)?$/.exec(path);
   const isPublic = (request: KitRequest) => request.path === '/services/oauth2/token' || request.path === '/services/data';
   const authenticate = (request: KitRequest): { principal: Principal } | { refusal: KitResponse } => {
@@ -204,6 +221,13 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     faultSeed: options.faultSeed,
     jsonContentType: 'application/json;charset=UTF-8',
     hooks: {
+      before: (request) => {
+        running.add(request.log);
+        return undefined;
+      },
+      after: (request) => {
+        running.delete(request.log);
+      },
       authenticate,
       partialEligible: (request) => request.path.endsWith('/composite/sobjects') || /\/composite\/sobjects\/[^/]+\/[^/]+$/.test(request.path),
       serverError: (status) => serverError(status),
@@ -212,6 +236,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       admit: (request) => {
         if (!counted(request)) return { headers: {} };
         const now = clock();
+        if (longRunningNow(now, request.log) >= longRunning.limit) return { headers: limitInfo(), refusal: { status: 403, body: CONCURRENT_LIMIT_EXCEEDED } };
         if (window.full('org', now)) return { headers: limitInfo(), refusal: { status: 403, body: LIMIT_EXCEEDED } };
         window.record('org', now);
         return { headers: limitInfo(), cost: 1 };
