@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checksum, makeId, normalizeId, startSalesforceEmulator, type SalesforceEmulator } from './index.js';
+import { SalesforceStore, checksum, makeId, normalizeId, startSalesforceEmulator, type SalesforceEmulator } from './index.js';
 import { call, manualClock } from './test-support.js';
 
 describe('Salesforce emulator: ids', () => {
@@ -26,6 +26,45 @@ describe('Salesforce emulator: ids', () => {
         expect(left.toLowerCase() === right.toLowerCase()).toBe(a === b);
       }),
       { seed: 1501, numRuns: 300 },
+    );
+  });
+});
+
+describe('Salesforce emulator: external-id index', () => {
+  it('finds by external id exactly as a scan of the live records does, through creates, updates, deletes and rollbacks (model)', () => {
+    const action = fc.oneof(
+      fc.record({ kind: fc.constant('create' as const), value: fc.constantFrom('a', 'A', 'b', 'c', null) }),
+      fc.record({ kind: fc.constant('update' as const), pick: fc.nat(), value: fc.constantFrom('a', 'b', 'B', 'd', null) }),
+      fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('rollback' as const), value: fc.constantFrom('a', 'e') }),
+    );
+    fc.assert(
+      fc.property(fc.array(action, { maxLength: 40 }), (actions) => {
+        const store = new SalesforceStore(() => Date.UTC(2024, 2, 17), { customFields: { Contact: [{ name: 'Ext__c', type: 'string', length: 10, externalId: true }] } });
+        store.defaultUserId = store.create('User', { Username: 'u@x.io', Email: 'u@x.io', LastName: 'U' }, '').id;
+        const contact = store.requireObject('Contact');
+        const field = contact.byName.get('ext__c')!;
+        for (const each of actions) {
+          const live = store.records(contact);
+          if (each.kind === 'create') store.create('Contact', { LastName: 'L', Ext__c: each.value });
+          else if (each.kind === 'update' && live.length > 0) store.update(live[each.pick % live.length]!.id, { Ext__c: each.value });
+          else if (each.kind === 'delete' && live.length > 0) store.delete(live[each.pick % live.length]!.id);
+          else if (each.kind === 'rollback') {
+            expect(() =>
+              store.transaction(() => {
+                store.create('Contact', { LastName: 'R', Ext__c: each.value });
+                if (live[0]) store.update(live[0].id, { Ext__c: 'z' });
+                throw new Error('roll back');
+              }),
+            ).toThrow('roll back');
+          }
+          for (const value of ['a', 'b', 'c', 'd', 'e', 'z']) {
+            const scan = store.records(contact).filter((record) => String(record.row.data.Ext__c ?? '').toLowerCase() === value).map((record) => record.id);
+            expect(store.matchExternal(contact, field, value.toUpperCase()).map((record) => record.id)).toEqual(scan);
+          }
+        }
+      }),
+      { seed: 1504, numRuns: 200 },
     );
   });
 });

@@ -46,6 +46,8 @@ export class SalesforceStore {
   /** The user that writes when no other is named (the integration user of the token). */
   defaultUserId = '';
   private undo: (() => void)[] | undefined;
+  /** `Object.Field` -> lower-cased value -> rows (deleted and purged rows are filtered out on look-up). */
+  private readonly indexes = new Map<string, Map<string, Set<Row<Data>>>>();
   readonly validationRules: ValidationRule[];
 
   constructor(
@@ -158,7 +160,11 @@ export class SalesforceStore {
     this.check(object, data, undefined);
     const table = this.table(object);
     const row = table.insert(data, { addTime: options.addTime, updateTime: options.addTime });
-    this.remember(() => table.purge(row.id));
+    this.reindex(object, row, undefined, data);
+    this.remember(() => {
+      table.purge(row.id);
+      this.reindex(object, row, data, undefined);
+    });
     const record = { id: makeId(object.keyPrefix, row.id), object, row };
     // A new content document is shared with its owner, as Salesforce links it on creation.
     if (object.name === 'ContentNote') this.create('ContentDocumentLink', { ContentDocumentId: record.id, LinkedEntityId: data.OwnerId, ShareType: 'I' }, userId, options);
@@ -176,8 +182,10 @@ export class SalesforceStore {
     this.check(object, data, record.id);
     const before = { data: row.data, updateTime: row.updateTime };
     this.table(object).update(row.id, () => undefined);
+    this.reindex(object, row, row.data, data);
     row.data = data;
     this.remember(() => {
+      this.reindex(object, row, data, before.data);
       row.data = before.data;
       row.updateTime = before.updateTime;
     });
@@ -199,25 +207,31 @@ export class SalesforceStore {
 
   delete(id: string, expectObject?: ObjectDef): SfRecord {
     const record = this.live(id, expectObject);
+    this.deleteWithChildren(record);
+    return record;
+  }
+
+  /** Children go to the recycle bin with their parent (and theirs with them); other lookups to it are cleared. */
+  private deleteWithChildren(record: SfRecord): void {
     this.markDeleted(record);
-    // Children go to the recycle bin with their parent; other lookups to it are cleared.
     for (const object of this.schema.objects.values()) {
       for (const definition of object.fields) {
         if (definition.type !== 'reference' || SYSTEM_FIELDS.has(definition.name) || definition.name === 'OwnerId') continue;
-        for (const child of this.records(object)) {
-          if (child.row.data[definition.name] !== record.id) continue;
-          if (CASCADE.has(`${object.name}.${definition.name}`)) this.markDeleted(child);
+        if (!definition.referenceTo.some((name) => this.schema.object(name) === record.object)) continue;
+        for (const row of this.table(object).liveRows()) {
+          if (row.data[definition.name] !== record.id) continue;
+          const child = { id: makeId(object.keyPrefix, row.id), object, row };
+          if (CASCADE.has(`${object.name}.${definition.name}`)) this.deleteWithChildren(child);
           else {
-            const before = child.row.data;
-            child.row.data = { ...before, [definition.name]: null };
+            const before = row.data;
+            row.data = { ...before, [definition.name]: null };
             this.remember(() => {
-              child.row.data = before;
+              row.data = before;
             });
           }
         }
       }
     }
-    return record;
   }
 
   private markDeleted(record: SfRecord): void {
@@ -231,13 +245,48 @@ export class SalesforceStore {
     });
   }
 
-  /** Live records whose external-id field equals `value` (case-insensitive, as external ids compare). */
+  /** Live records whose external-id (or unique) field equals `value` (case-insensitive, as external ids compare), in id order. */
   matchExternal(object: ObjectDef, definition: FieldDef, value: unknown): SfRecord[] {
-    const wanted = String(value).toLowerCase();
-    return this.records(object).filter((record) => {
-      const have = record.row.data[definition.name];
-      return have !== null && have !== undefined && String(have).toLowerCase() === wanted;
-    });
+    const table = this.table(object);
+    const rows = this.index(object, definition).get(String(value).toLowerCase()) ?? new Set<Row<Data>>();
+    return [...rows]
+      .filter((row) => !row.deleted && table.get(row.id) === row)
+      .sort((a, b) => a.id - b.id)
+      .map((row) => ({ id: makeId(object.keyPrefix, row.id), object, row }));
+  }
+
+  /** The value index of a field, built on first use (a field may be added after records exist) and then kept up to date. */
+  private index(object: ObjectDef, definition: FieldDef): Map<string, Set<Row<Data>>> {
+    const key = `${object.name}.${definition.name}`;
+    let index = this.indexes.get(key);
+    if (!index) {
+      index = new Map();
+      this.indexes.set(key, index);
+      for (const row of this.table(object).all()) this.indexValue(index, row, row.data[definition.name], true);
+    }
+    return index;
+  }
+
+  private indexValue(index: Map<string, Set<Row<Data>>>, row: Row<Data>, value: unknown, add: boolean): void {
+    if (value === null || value === undefined) return;
+    const key = String(value).toLowerCase();
+    let rows = index.get(key);
+    if (!rows) {
+      if (!add) return;
+      rows = new Set();
+      index.set(key, rows);
+    }
+    if (add) rows.add(row);
+    else rows.delete(row);
+  }
+
+  private reindex(object: ObjectDef, row: Row<Data>, before: Data | undefined, after: Data | undefined): void {
+    for (const definition of object.fields) {
+      const index = this.indexes.get(`${object.name}.${definition.name}`);
+      if (!index || before?.[definition.name] === after?.[definition.name]) continue;
+      if (before) this.indexValue(index, row, before[definition.name], false);
+      if (after) this.indexValue(index, row, after[definition.name], true);
+    }
   }
 
   externalIdField(object: ObjectDef, name: string): FieldDef | undefined {
