@@ -5,6 +5,7 @@ import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { CSV_DELIMITERS, csvConnectionSchema, localeSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
+import { CsvFiles } from './files.js';
 import {
   conventionReference,
   detectCreatedColumn,
@@ -170,7 +171,19 @@ export class CsvConnector implements Connector {
     this.options = options;
     this.keyPath = options.configPath ?? 'source';
     this.folder = isAbsolute(config.path) ? config.path : resolve(options.baseDir, config.path);
+    const attachments = new Map(
+      Object.entries(config.objects)
+        .filter(([, object]) => object.attachments !== undefined)
+        .map(([name, object]) => {
+          const folder = object.attachments!.folder;
+          return [name, { ...object.attachments!, resolvedFolder: isAbsolute(folder) ? folder : resolve(options.baseDir, folder) }] as const;
+        }),
+    );
+    if (attachments.size > 0) this.files = new CsvFiles(attachments);
   }
+
+  /** Attachments folders (docs/attachments.md). */
+  readonly files?: CsvFiles;
 
   capabilities(): Capabilities {
     return {
