@@ -98,4 +98,35 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
         context.finish({ exitCode: EXIT.ok, json: { command: 'emulator pipedrive', url: pipedrive.url, requests: pipedrive.stats.requests, status429: pipedrive.stats.status429, tokens: pipedrive.stats.tokens } });
       },
     );
+  emulator
+    .command('salesforce')
+    .description('serve an emulator of the Salesforce REST API (OAuth token endpoint, SOQL, collections, Bulk API 2.0) on 127.0.0.1 until stopped (Ctrl-C)')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port'), 0)
+    .addOption(new Option('--seed <data>', 'load a sample org (users, accounts, contacts, leads, opportunities with contact roles, tasks, events, notes)').choices(['sample']))
+    .option('--sample-seed <seed>', 'seed of the sample data: the same seed gives the same records', integer('--sample-seed'), 42)
+    .option('--sample-size <contacts>', 'number of sample contacts (the other objects scale with it)', positiveInteger('--sample-size'), 40)
+    .option('--access-token <token>', 'a ready access token acting as the integration user', 'emulator-access-token')
+    .option('--api-version <version>', 'the newest API version served (vNN.N paths up to it)', '62.0')
+    .option('--daily-api-requests <requests>', 'the org\'s daily API allocation (rolling 24 hours)', positiveInteger('--daily-api-requests'), 100_000)
+    .action(async (options: { port: number; seed?: 'sample'; sampleSeed: number; sampleSize: number; accessToken: string; apiVersion: string; dailyApiRequests: number }) => {
+      const { startSalesforceEmulator } = await import('../../emulators/salesforce/index.js');
+      const salesforce = await startSalesforceEmulator({
+        port: options.port,
+        accessToken: options.accessToken,
+        latestVersion: options.apiVersion,
+        dailyApiRequests: options.dailyApiRequests,
+        seed: options.seed === 'sample' ? { sample: { seed: options.sampleSeed, contacts: options.sampleSize } } : undefined,
+      });
+      context.out.line(`Salesforce emulator listening on ${salesforce.url}  (REST API under /services/data/v${salesforce.latestVersion})`);
+      context.out.line(`  access token: ${salesforce.accessToken}  (send it as "Authorization: Bearer <token>"; user ${salesforce.username})`);
+      if (salesforce.seeded) {
+        context.out.line(`  sample data: ${Object.entries(salesforce.seeded).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}`);
+      }
+      context.out.line('Press Ctrl-C to stop.');
+      if (context.out.json) context.io.stdout.write(`${JSON.stringify({ event: 'listening', url: salesforce.url, seeded: salesforce.seeded ?? null })}\n`);
+      await untilStopped();
+      await salesforce.close();
+      context.out.line(`Stopped after ${formatNumber(salesforce.stats.requests)} requests (${formatNumber(salesforce.limits.used())} API calls counted).`);
+      context.finish({ exitCode: EXIT.ok, json: { command: 'emulator salesforce', url: salesforce.url, requests: salesforce.stats.requests, apiCalls: salesforce.limits.used() } });
+    });
 }
