@@ -222,32 +222,48 @@ function folderId(path: string): number {
 }
 
 export interface FilesRequest {
+  /** The upload's body is read from it (the kit leaves Files API bodies unread: `stream` mode). */
   request: IncomingMessage;
-  response: ServerResponse;
   method: string;
   path: string;
-  query: URLSearchParams;
   baseUrl: string;
-  /** Sends a JSON answer (and logs it), as every other route's. */
-  finish: (status: number, body: unknown) => void;
 }
 
-/** Serves one Files API request (authentication and rate limits were checked by the server). */
-export async function handleFilesRequest(store: FileStore, context: FilesRequest): Promise<void> {
-  const { method, path, finish, baseUrl } = context;
+export interface FilesAnswer {
+  status: number;
+  body?: unknown;
+  /** Writes the file itself (downloads), after the status and headers. */
+  stream?: (out: ServerResponse) => Promise<void>;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A signed or public URL's download (the live service's CDN: no Authorization header, no rate limits, no
+ * faults). The file streams from disk.
+ */
+export function fileDownload(store: FileStore, path: string): FilesAnswer {
   try {
-    if (path.startsWith(`${DOWNLOAD_PREFIX}/`)) {
-      const [id, token] = path.slice(DOWNLOAD_PREFIX.length + 1).split('/');
-      const file = store.files.get(id ?? '');
-      if (!file || file.archived || file.token !== token) throw notFound('File not found');
-      context.response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size) });
-      await pipeline(createReadStream(file.diskPath), context.response);
-      return;
-    }
+    const [id, token] = path.slice(DOWNLOAD_PREFIX.length + 1).split('/');
+    const file = store.files.get(id ?? '');
+    if (!file || file.archived || file.token !== token) throw notFound('File not found');
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size) },
+      stream: (out) => pipeline(createReadStream(file.diskPath), out),
+    };
+  } catch (error) {
+    if (error instanceof HubspotHttpError) return { status: error.status, body: error.body };
+    throw error;
+  }
+}
+
+/** Serves one Files API request (authentication, rate limits and faults were handled by the kit's server). */
+export async function handleFilesRequest(store: FileStore, context: FilesRequest): Promise<FilesAnswer> {
+  const { method, path, baseUrl } = context;
+  try {
     if (method === 'POST' && path === FILES_PREFIX) {
       const file = await store.upload(context.request);
-      finish(201, store.view(file, baseUrl));
-      return;
+      return { status: 201, body: store.view(file, baseUrl) };
     }
     // Everything else has no body worth reading.
     context.request.resume();
@@ -255,8 +271,7 @@ export async function handleFilesRequest(store: FileStore, context: FilesRequest
       const wanted = `/${decodeURIComponent(path.slice(`${FILES_PREFIX}/stat/`.length))}`;
       const file = store.byPath(wanted);
       if (!file) throw notFound(`No file or folder at ${wanted}`);
-      finish(200, { file: store.view(file, baseUrl) });
-      return;
+      return { status: 200, body: { file: store.view(file, baseUrl) } };
     }
     const match = /^\/files\/v3\/files\/([^/]+)(\/signed-url)?$/.exec(path);
     if (!match) throw notFound(`Unknown path ${path}`);
@@ -264,20 +279,18 @@ export async function handleFilesRequest(store: FileStore, context: FilesRequest
     const file = store.files.get(id);
     if (method === 'DELETE' && !match[2]) {
       if (!(await store.remove(id))) throw notFound(`File ${id} not found`);
-      finish(204, undefined);
-      return;
+      return { status: 204 };
     }
     if (method !== 'GET') throw new HubspotHttpError(405, 'VALIDATION_ERROR', `${method} is not supported on ${path}`);
     if (!file || file.archived) throw notFound(`File ${id} not found`);
     if (match[2]) {
       const expiresAt = new Date(store.now() + 3_600_000).toISOString();
-      finish(200, { url: `${baseUrl}${DOWNLOAD_PREFIX}/${file.id}/${file.token}`, expiresAt, name: file.name, extension: file.extension, size: file.size, type: 'OTHER' });
-      return;
+      return { status: 200, body: { url: `${baseUrl}${DOWNLOAD_PREFIX}/${file.id}/${file.token}`, expiresAt, name: file.name, extension: file.extension, size: file.size, type: 'OTHER' } };
     }
-    finish(200, store.view(file, baseUrl));
+    return { status: 200, body: store.view(file, baseUrl) };
   } catch (error) {
     context.request.resume();
-    if (error instanceof HubspotHttpError) finish(error.status, error.body);
-    else throw error;
+    if (error instanceof HubspotHttpError) return { status: error.status, body: error.body };
+    throw error;
   }
 }

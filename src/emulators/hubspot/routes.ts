@@ -1,3 +1,4 @@
+import { findRoute } from '../kit/index.js';
 import { HubspotHttpError } from './errors.js';
 import type { FaultInjector, TriggeredFaults } from './faults.js';
 import * as associations from './routes-associations.js';
@@ -24,8 +25,8 @@ export interface HandlerResult {
 
 type Handler = (ctx: HandlerContext, ...params: string[]) => HandlerResult;
 
-/** Method, path pattern (`:name` segments) and handler. Earlier routes win. */
-const ROUTES: [string, string, Handler][] = [
+/** Method, path pattern (`:name` segments) and handler. Earlier routes win (the kit's `findRoute`). */
+const TABLE: [string, string, Handler][] = [
   ['POST', '/crm/v3/objects/:type/batch/read', objects.batchRead],
   ['POST', '/crm/v3/objects/:type/batch/create', objects.batchCreate],
   ['POST', '/crm/v3/objects/:type/batch/update', objects.batchUpdate],
@@ -68,18 +69,7 @@ const ROUTES: [string, string, Handler][] = [
   ['GET', '/crm/v4/objects/:from/:id/associations/:to', associations.listRecordAssociations],
 ];
 
-function match(pattern: string, path: string): string[] | undefined {
-  const want = pattern.split('/');
-  const have = path.replace(/\/+$/, '').split('/');
-  if (want.length !== have.length) return undefined;
-  const params: string[] = [];
-  for (let index = 0; index < want.length; index++) {
-    const segment = want[index]!;
-    if (segment.startsWith(':')) params.push(decodeURIComponent(have[index]!));
-    else if (segment !== have[index]) return undefined;
-  }
-  return params;
-}
+const ROUTES = TABLE.map(([method, pattern, handler]) => ({ method, pattern, handler }));
 
 /** True for the endpoints that have their own per-second limit. */
 export function isSearchPath(method: string, path: string): boolean {
@@ -91,14 +81,8 @@ export function isBatchWritePath(method: string, path: string): boolean {
 }
 
 export function dispatch(ctx: HandlerContext): HandlerResult {
-  let pathMatched = false;
-  for (const [method, pattern, handler] of ROUTES) {
-    const params = match(pattern, ctx.path);
-    if (!params) continue;
-    pathMatched = true;
-    if (method !== ctx.method) continue;
-    return handler(ctx, ...params);
-  }
-  if (pathMatched) throw new HubspotHttpError(405, 'VALIDATION_ERROR', `Method ${ctx.method} is not allowed on ${ctx.path}`);
-  throw new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `No endpoint ${ctx.method} ${ctx.path} (not emulated)`);
+  const found = findRoute(ROUTES, ctx.method, ctx.path);
+  if (found === 'method-not-allowed') throw new HubspotHttpError(405, 'VALIDATION_ERROR', `Method ${ctx.method} is not allowed on ${ctx.path}`);
+  if (found === 'not-found') throw new HubspotHttpError(404, 'OBJECT_NOT_FOUND', `No endpoint ${ctx.method} ${ctx.path} (not emulated)`);
+  return found.route.handler(ctx, ...found.params);
 }

@@ -16,6 +16,7 @@ import {
   type PropertyGroup,
 } from './schema.js';
 import { formatValue, normaliseValue } from './values.js';
+import type { RequestLogEntry } from '../kit/index.js';
 
 export interface StoredRecord {
   id: string;
@@ -45,15 +46,8 @@ export interface Owner {
   archived: boolean;
 }
 
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  query: string;
-  status: number;
-  at: number;
-  /** What the fault injector did to this request, if anything. */
-  fault?: string;
-}
+/** The request log is the kit's (`store.requests` is the server's log). */
+export type { RequestLogEntry };
 
 export interface PublicRecord {
   id: string;

@@ -1,12 +1,7 @@
+import { readAnswer, type ApiResponse } from '../kit/test-support.js';
 import type { HubspotEmulator } from './server.js';
 
-export interface ApiResponse {
-  status: number;
-  headers: Headers;
-  // Tests read loosely shaped JSON; every access is checked by an assertion.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
+export type { ApiResponse } from '../kit/test-support.js';
 
 /** One HTTP call to the emulator, the way a connector makes it (fetch, bearer token, JSON). */
 export async function call(hubspot: HubspotEmulator, method: string, path: string, body?: unknown, token = hubspot.token): Promise<ApiResponse> {
@@ -15,16 +10,7 @@ export async function call(hubspot: HubspotEmulator, method: string, path: strin
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  if (text !== '') {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: response.status, headers: response.headers, body: parsed };
+  return readAnswer(response);
 }
 
 /**

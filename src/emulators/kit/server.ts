@@ -10,18 +10,19 @@ import { countCost, countRequest, emptyStats, type RequestLogEntry, type Request
  *
  *  1. log the request and count it (`stats.byPath`, the request log);
  *  2. `before` (optional): an answer given ahead of everything, e.g. a CDN block page;
- *  3. read the body; `authenticate`: a principal, or the vendor's refusal (401);
+ *  3. read the body (as `bodyMode` says: JSON, text, or left unread as a stream); `authenticate`: a principal,
+ *     or the vendor's refusal (401);
  *  4. draw faults (seeded): latency, drop before the request runs, 5xx (`serverError` body), 429 storm
  *     (`rateLimitFault` body);
  *  5. `admit`: rate limits and budgets; the answer's limit headers, what the request cost, or a refusal (429);
- *  6. parse a JSON body (`invalidJson` answer when it does not parse);
+ *  6. parse a JSON body (`invalidJson` answer when it does not parse; `json` mode only);
  *  7. `handle`; a thrown error becomes `error(...)`'s answer;
  *  8. drop after the write (the request ran, the answer is lost) when that fault fired;
  *  9. send: JSON for objects, HTML for strings, `responseHeaders` (optional), `Date` from the injected clock,
  *     the admit headers, the answer's headers; then `after` (optional) sees the status.
  *
- * HubSpot's emulator (src/emulators/hubspot/server.ts) has exactly this order, so it can move onto the kit
- * with no change in behaviour; what that move needs is written in docs/development.md ("Emulator kit").
+ * A `stream` request's body is never read by the kit: `handle` reads it from `request.incoming` (uploads of any
+ * size); when the kit answers without calling `handle` (refusal, fault), it drains the body first.
  */
 export interface KitRequest {
   method: string;
@@ -30,7 +31,10 @@ export interface KitRequest {
   url: URL;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** The body as text (`json` and `text` modes; empty in `stream` mode). */
   raw: string;
+  /** The Node request: a `stream` route reads its body from it. */
+  incoming: IncomingMessage;
   /** The parsed JSON body (undefined when the body is empty). Set before `handle`. */
   body?: unknown;
   /** The log entry of this request: vendors may add `fault` text to it. */
@@ -42,7 +46,18 @@ export interface KitResponse {
   /** An object or array is sent as JSON; a string as an HTML page; undefined (or status 204): no body. */
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * A body the vendor writes itself (a file download): the kit writes the status and headers, then hands over
+   * the response. `body` is ignored when this is set.
+   */
+  stream?: (out: ServerResponse) => Promise<void>;
 }
+
+/**
+ * How the kit reads a request's body: `json` (default) reads and parses it (`invalidJson` when it does not
+ * parse); `text` reads it and leaves it to the route (forms, CSV); `stream` leaves it unread (multipart uploads).
+ */
+export type BodyMode = 'json' | 'text' | 'stream';
 
 export interface Admission {
   /** Set when the request is refused (a 429, a 403...). */
@@ -64,6 +79,8 @@ export interface HandleContext<P> {
 
 export interface VendorHooks<P> {
   before?(request: KitRequest): KitResponse | undefined;
+  /** How this request's body is read (default `json` for every request). */
+  bodyMode?(request: KitRequest): BodyMode;
   /** A principal (whatever the vendor's limits and handlers need: token, kind, company) or a refusal. */
   authenticate(request: KitRequest): { principal: P } | { refusal: KitResponse };
   /** Whether partial-batch faults apply to this request (multi-item writes). Default: never. */
@@ -112,8 +129,14 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(response: ServerResponse, jsonType: string, status: number, body: unknown, headers: Record<string, string>): void {
+async function send(response: ServerResponse, jsonType: string, answer: KitResponse, headers: Record<string, string>): Promise<void> {
   if (response.destroyed) return;
+  const { status, body } = answer;
+  if (answer.stream) {
+    response.writeHead(status, headers);
+    await answer.stream(response);
+    return;
+  }
   if (status === 204 || body === undefined) {
     response.writeHead(status, headers);
     response.end();
@@ -145,26 +168,34 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
     log.push(entry);
     const key = `${method} ${path}`;
     countRequest(stats, key);
-    const request: KitRequest = { method, path, url, query: url.searchParams, headers: incoming.headers, raw: '', log: entry };
+    const request: KitRequest = { method, path, url, query: url.searchParams, headers: incoming.headers, raw: '', incoming, log: entry };
     const who: { principal?: P } = {};
-    const finish = (answer: KitResponse, extra: Record<string, string> = {}) => {
+    let mode: BodyMode = 'json';
+    const finish = async (answer: KitResponse, extra: Record<string, string> = {}) => {
       entry.status = answer.status;
       if (answer.status === 429) stats.status429++;
+      // An unread upload is drained, so the client sees the answer instead of a stalled connection.
+      if (mode === 'stream') incoming.resume();
       // The Date header tells the emulator's time (the injected clock), as a vendor's tells its own: clients
       // take a run's high-water mark from it, so it must agree with the records' modification times.
-      send(response, jsonType, answer.status, answer.body, { ...hooks.responseHeaders?.(answer, request), Date: new Date(clock()).toUTCString(), ...extra, ...answer.headers });
-      hooks.after?.(request, answer.status, who.principal);
+      const after = () => hooks.after?.(request, answer.status, who.principal);
+      try {
+        await send(response, jsonType, answer, { ...hooks.responseHeaders?.(answer, request), Date: new Date(clock()).toUTCString(), ...extra, ...answer.headers });
+      } finally {
+        after();
+      }
     };
 
     const early = hooks.before?.(request);
     if (early) {
-      finish(early);
+      await finish(early);
       return;
     }
-    request.raw = await readBody(incoming);
+    mode = hooks.bodyMode?.(request) ?? 'json';
+    if (mode !== 'stream') request.raw = await readBody(incoming);
     const auth = hooks.authenticate(request);
     if ('refusal' in auth) {
-      finish(auth.refusal);
+      await finish(auth.refusal);
       return;
     }
     const principal = auth.principal;
@@ -180,18 +211,18 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
     }
     if (terminal?.kind === 'server-error') {
       entry.fault = `server-error ${terminal.status}`;
-      finish(hooks.serverError(terminal.status, request));
+      await finish(hooks.serverError(terminal.status, request));
       return;
     }
     if (terminal?.kind === 'rate-limit') {
       entry.fault = 'rate-limit';
-      finish(hooks.rateLimitFault(terminal, request, principal));
+      await finish(hooks.rateLimitFault(terminal, request, principal));
       return;
     }
 
     const admission = hooks.admit(request, principal);
     if (admission.refusal) {
-      finish(admission.refusal, admission.headers);
+      await finish(admission.refusal, admission.headers);
       return;
     }
     if (admission.cost !== undefined && admission.cost > 0) {
@@ -200,7 +231,7 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
     }
 
     let result: KitResponse | undefined;
-    if (request.raw.trim() !== '') {
+    if (mode === 'json' && request.raw.trim() !== '') {
       try {
         request.body = JSON.parse(request.raw);
       } catch {
@@ -221,7 +252,7 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
       incoming.socket.destroy();
       return;
     }
-    finish(result, admission.headers);
+    await finish(result, admission.headers);
   };
 
   const server = createServer((incoming, response) => {
@@ -233,8 +264,9 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
       }
       const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
       const entry: RequestLogEntry = { method: incoming.method ?? 'GET', path: url.pathname, query: url.search, status: 500, at: clock() };
-      const request: KitRequest = { method: entry.method, path: entry.path, url, query: url.searchParams, headers: incoming.headers, raw: '', log: entry };
-      send(response, jsonType, 500, hooks.serverError(500, request).body, {});
+      const request: KitRequest = { method: entry.method, path: entry.path, url, query: url.searchParams, headers: incoming.headers, raw: '', incoming, log: entry };
+      const answer = hooks.serverError(500, request);
+      void send(response, jsonType, { status: 500, body: answer.body }, { ...hooks.responseHeaders?.(answer, request) }).catch(() => response.destroy());
     });
   });
   server.keepAliveTimeout = 1000;
