@@ -93,4 +93,44 @@ describe('emulator kit: HTTP server life cycle', () => {
     expect(JSON.parse((await call(server, 'GET', '/r')).text)).toEqual({ error: 'storm burst' });
     expect((await call(server, 'GET', '/boom')).status).toBe(500);
   });
+
+  it('reads bodies per route: JSON, text left to the route, streams left unread (drained on refusal), self-written answers', async () => {
+    const streamed: number[] = [];
+    server = await startKitServer<{ token: string }>({
+      clock: () => Date.UTC(2026, 2, 1, 12),
+      hooks: {
+        before: (request) => (request.path === '/download' ? { status: 200, headers: { 'content-type': 'text/plain' }, stream: async (out) => void out.end('file bytes') } : undefined),
+        bodyMode: (request) => (request.path === '/form' ? 'text' : request.path === '/upload' ? 'stream' : 'json'),
+        authenticate: (request) => (bearerToken(request.headers) === 'good' ? { principal: { token: 'good' } } : { refusal: { status: 401, body: { error: 'unauthorized' } } }),
+        serverError: (status) => ({ status, body: { error: 'server' } }),
+        rateLimitFault: () => ({ status: 429, body: { error: 'storm' } }),
+        admit: () => ({ headers: {} }),
+        invalidJson: () => ({ status: 400, body: { error: 'bad json' } }),
+        handle: async ({ request, body }) => {
+          if (request.path === '/upload') {
+            let size = 0;
+            for await (const chunk of request.incoming) size += (chunk as Buffer).length;
+            streamed.push(size);
+            return { status: 201, body: { size, raw: request.raw } };
+          }
+          return { status: 200, body: { raw: request.raw, body: body ?? null } };
+        },
+        error: () => ({ status: 500, body: { error: 'internal' } }),
+      },
+    });
+    const form = await call(server, 'POST', '/form', { body: 'grant_type=password&x={' });
+    expect([form.status, JSON.parse(form.text)]).toEqual([200, { raw: 'grant_type=password&x={', body: null }]);
+    expect((await call(server, 'POST', '/json', { body: 'grant_type=password' })).status).toBe(400);
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const upload = await call(server, 'POST', '/upload', { body: big });
+    expect([upload.status, JSON.parse(upload.text)]).toEqual([201, { size: big.length, raw: '' }]);
+    // A refused upload never reaches the handler; the client reads the 401 (and a storm's 429).
+    expect((await call(server, 'POST', '/upload', { token: 'bad', body: big })).status).toBe(401);
+    server.faults.rateLimitStorm({ path: '/upload', count: 1 });
+    expect((await call(server, 'POST', '/upload', { body: big })).status).toBe(429);
+    expect(streamed).toEqual([big.length]);
+    const download = await call(server, 'GET', '/download', { token: 'none' });
+    expect([download.status, download.text, download.headers.get('content-type'), Date.parse(download.headers.get('date')!)]).toEqual([200, 'file bytes', 'text/plain', Date.UTC(2026, 2, 1, 12)]);
+    expect(server.log.map((entry) => [entry.path, entry.status])).toContainEqual(['/download', 200]);
+  });
 });

@@ -241,15 +241,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
         window.record('org', now);
         return { headers: limitInfo(), cost: 1 };
       },
-      invalidJson: (request) => {
-        // The kit parses every body as JSON; the token endpoint (form) and CSV uploads are not JSON.
+      // The token endpoint's form body and Bulk CSV uploads are not JSON: the route reads `raw` itself.
+      bodyMode: (request) => {
         const match = versioned(request.path);
-        if (request.path === '/services/oauth2/token' || (match && isRawRoute(request.method, match[2] ?? ''))) {
-          const auth = authenticate(request);
-          return 'principal' in auth ? guarded(() => route(request, auth.principal, undefined)) : auth.refusal;
-        }
-        return { status: 400, body: [{ message: 'Unexpected character in the JSON request body', errorCode: 'JSON_PARSER_ERROR' }] };
+        return request.path === '/services/oauth2/token' || (match && isRawRoute(request.method, match[2] ?? '')) ? 'text' : 'json';
       },
+      invalidJson: () => ({ status: 400, body: [{ message: 'Unexpected character in the JSON request body', errorCode: 'JSON_PARSER_ERROR' }] }),
       handle: ({ request, principal, body, faults, injector }) => {
         return guarded(() => route(request, principal, body, faults, injector));
       },
