@@ -4,6 +4,7 @@ import { integer, positiveInteger, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
 const BURST_TIERS = ['100', '190', '250'] as const;
+const PIPEDRIVE_PLANS = ['lite', 'growth', 'premium', 'ultimate'] as const;
 
 /** Resolves when the process is asked to stop (Ctrl-C or a service manager's SIGTERM). */
 export function untilStopped(): Promise<string> {
@@ -55,6 +56,44 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
         await hubspot.close();
         context.out.line(`Stopped after ${formatNumber(hubspot.stats.requests)} requests (${formatNumber(hubspot.stats.status429)} answered 429).`);
         context.finish({ exitCode: EXIT.ok, json: { command: 'emulator hubspot', url: hubspot.url, requests: hubspot.stats.requests, status429: hubspot.stats.status429 } });
+      },
+    );
+  emulator
+    .command('pipedrive')
+    .description('serve an emulator of the Pipedrive API (v2, and v1 where v2 has nothing) on 127.0.0.1 until stopped (Ctrl-C)')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port'), 0)
+    .addOption(new Option('--seed <data>', 'load a sample company (users, organizations, persons, deals, activities, notes, custom fields)').choices(['sample']))
+    .option('--sample-seed <seed>', 'seed of the sample data: the same seed gives the same records', integer('--sample-seed'), 42)
+    .option('--sample-size <persons>', 'number of sample persons (the other objects scale with it)', positiveInteger('--sample-size'), 20)
+    .option('--token <token>', 'the API token the emulator accepts (x-api-token header or api_token query parameter)', 'emulator-token')
+    .option('--oauth-token <token>', 'the OAuth access token the emulator accepts (Authorization: Bearer)', 'emulator-oauth-token')
+    .addOption(new Option('--plan <plan>', 'the company plan: burst limit per 2 s and daily token budget multiplier').choices(PIPEDRIVE_PLANS).default('growth'))
+    .option('--seats <seats>', 'seats, for the daily token budget (30,000 x plan multiplier x seats)', positiveInteger('--seats'), 1)
+    .option('--daily-budget <tokens>', 'override the daily token budget', positiveInteger('--daily-budget'))
+    .action(
+      async (options: { port: number; seed?: 'sample'; sampleSeed: number; sampleSize: number; token: string; oauthToken: string; plan: (typeof PIPEDRIVE_PLANS)[number]; seats: number; dailyBudget?: number }) => {
+        const { startPipedriveEmulator } = await import('../../emulators/pipedrive/index.js');
+        const pipedrive = await startPipedriveEmulator({
+          port: options.port,
+          token: options.token,
+          oauthToken: options.oauthToken,
+          seed: options.seed === 'sample' ? { sample: { seed: options.sampleSeed, persons: options.sampleSize } } : undefined,
+          plan: options.plan,
+          seats: options.seats,
+          dailyBudget: options.dailyBudget,
+        });
+        context.out.line(`Pipedrive emulator listening on ${pipedrive.url}  (API v2 under /api/v2, v1 under /api/v1)`);
+        context.out.line(`  API token: ${pipedrive.token}  (send it as "x-api-token: <token>" or ?api_token=<token>)`);
+        context.out.line(`  OAuth token: ${pipedrive.oauthToken}  (send it as "Authorization: Bearer <token>")`);
+        if (pipedrive.seeded) {
+          context.out.line(`  sample data: ${Object.entries(pipedrive.seeded).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}`);
+        }
+        context.out.line('Press Ctrl-C to stop.');
+        if (context.out.json) context.io.stdout.write(`${JSON.stringify({ event: 'listening', url: pipedrive.url, seeded: pipedrive.seeded ?? null })}\n`);
+        await untilStopped();
+        await pipedrive.close();
+        context.out.line(`Stopped after ${formatNumber(pipedrive.stats.requests)} requests (${formatNumber(pipedrive.stats.status429)} answered 429, ${formatNumber(pipedrive.stats.tokens)} tokens spent).`);
+        context.finish({ exitCode: EXIT.ok, json: { command: 'emulator pipedrive', url: pipedrive.url, requests: pipedrive.stats.requests, status429: pipedrive.stats.status429, tokens: pipedrive.stats.tokens } });
       },
     );
 }

@@ -1,0 +1,255 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultInjector, type FaultRule, type TriggeredFaults } from './faults.js';
+import { countCost, countRequest, emptyStats, type RequestLogEntry, type RequestStats } from './stats.js';
+
+/**
+ * The loopback HTTP server every emulator runs on. The kit owns the request's life cycle; the vendor fills
+ * in, through hooks, everything the vendor decides (auth, limits, bodies, routes):
+ *
+ *  1. log the request and count it (`stats.byPath`, the request log);
+ *  2. `before` (optional): an answer given ahead of everything, e.g. a CDN block page;
+ *  3. read the body; `authenticate`: a principal, or the vendor's refusal (401);
+ *  4. draw faults (seeded): latency, drop before the request runs, 5xx (`serverError` body), 429 storm
+ *     (`rateLimitFault` body);
+ *  5. `admit`: rate limits and budgets; the answer's limit headers, what the request cost, or a refusal (429);
+ *  6. parse a JSON body (`invalidJson` answer when it does not parse);
+ *  7. `handle`; a thrown error becomes `error(...)`'s answer;
+ *  8. drop after the write (the request ran, the answer is lost) when that fault fired;
+ *  9. send: JSON for objects, HTML for strings, `Date` from the injected clock, the admit headers, then
+ *     `after` (optional) sees the status.
+ *
+ * HubSpot's emulator (src/emulators/hubspot/server.ts) has exactly this order, so it can move onto the kit
+ * with no change in behaviour; what that move needs is written in docs/development.md ("Emulator kit").
+ */
+export interface KitRequest {
+  method: string;
+  /** Path without trailing slashes (`/` for the root). */
+  path: string;
+  url: URL;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  /** The parsed JSON body (undefined when the body is empty). Set before `handle`. */
+  body?: unknown;
+  /** The log entry of this request: vendors may add `fault` text to it. */
+  log: RequestLogEntry;
+}
+
+export interface KitResponse {
+  status: number;
+  /** An object or array is sent as JSON; a string as an HTML page; undefined (or status 204): no body. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Admission {
+  /** Set when the request is refused (a 429, a 403...). */
+  refusal?: KitResponse;
+  /** Headers for the answer (limit headers), refused or not. */
+  headers: Record<string, string>;
+  /** Budget units the admitted request spent (for stats and the log). */
+  cost?: number;
+}
+
+export interface HandleContext<P> {
+  request: KitRequest;
+  principal: P;
+  body: unknown;
+  baseUrl: string;
+  faults: TriggeredFaults;
+  injector: FaultInjector;
+}
+
+export interface VendorHooks<P> {
+  before?(request: KitRequest): KitResponse | undefined;
+  /** A principal (whatever the vendor's limits and handlers need: token, kind, company) or a refusal. */
+  authenticate(request: KitRequest): { principal: P } | { refusal: KitResponse };
+  /** Whether partial-batch faults apply to this request (multi-item writes). Default: never. */
+  partialEligible?(request: KitRequest): boolean;
+  serverError(status: number, request: KitRequest): KitResponse;
+  rateLimitFault(rule: Extract<FaultRule, { kind: 'rate-limit' }>, request: KitRequest, principal: P): KitResponse;
+  admit(request: KitRequest, principal: P): Admission;
+  invalidJson(request: KitRequest): KitResponse;
+  handle(context: HandleContext<P>): KitResponse | Promise<KitResponse>;
+  /** Maps an error thrown by `handle` (the vendor's HTTP error, or anything else: a 500). */
+  error(error: unknown, request: KitRequest): KitResponse;
+  after?(request: KitRequest, status: number, principal: P | undefined): void;
+}
+
+export interface KitServerOptions<P> {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  clock?: () => number;
+  /** Seed of the fault injector's PRNG (default 1). */
+  faultSeed?: number;
+  /** The request log to append to (HubSpot keeps it on its store); default a new array. */
+  log?: RequestLogEntry[];
+  /** Content-Type of JSON answers (default `application/json;charset=utf-8`). */
+  jsonContentType?: string;
+  hooks: VendorHooks<P>;
+}
+
+export interface KitServer {
+  url: string;
+  port: number;
+  faults: FaultInjector;
+  stats: RequestStats;
+  log: RequestLogEntry[];
+  close(): Promise<void>;
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(response: ServerResponse, jsonType: string, status: number, body: unknown, headers: Record<string, string>): void {
+  if (response.destroyed) return;
+  if (status === 204 || body === undefined) {
+    response.writeHead(status, headers);
+    response.end();
+    return;
+  }
+  if (typeof body === 'string') {
+    response.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', ...headers });
+    response.end(body);
+    return;
+  }
+  response.writeHead(status, { 'Content-Type': jsonType, ...headers });
+  response.end(JSON.stringify(body));
+}
+
+export async function startKitServer<P>(options: KitServerOptions<P>): Promise<KitServer> {
+  const clock = options.clock ?? Date.now;
+  const hooks = options.hooks;
+  const faults = new FaultInjector(options.faultSeed ?? 1);
+  const stats = emptyStats();
+  const log = options.log ?? [];
+  const jsonType = options.jsonContentType ?? 'application/json;charset=utf-8';
+  let baseUrl = '';
+
+  const handle = async (incoming: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
+    const method = (incoming.method ?? 'GET').toUpperCase();
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const entry: RequestLogEntry = { method, path, query: url.search, status: 0, at: clock() };
+    log.push(entry);
+    const key = `${method} ${path}`;
+    countRequest(stats, key);
+    const request: KitRequest = { method, path, url, query: url.searchParams, headers: incoming.headers, raw: '', log: entry };
+    const who: { principal?: P } = {};
+    const finish = (answer: KitResponse, extra: Record<string, string> = {}) => {
+      entry.status = answer.status;
+      if (answer.status === 429) stats.status429++;
+      // The Date header tells the emulator's time (the injected clock), as a vendor's tells its own: clients
+      // take a run's high-water mark from it, so it must agree with the records' modification times.
+      send(response, jsonType, answer.status, answer.body, { Date: new Date(clock()).toUTCString(), ...extra, ...answer.headers });
+      hooks.after?.(request, answer.status, who.principal);
+    };
+
+    const early = hooks.before?.(request);
+    if (early) {
+      finish(early);
+      return;
+    }
+    request.raw = await readBody(incoming);
+    const auth = hooks.authenticate(request);
+    if ('refusal' in auth) {
+      finish(auth.refusal);
+      return;
+    }
+    const principal = auth.principal;
+    who.principal = principal;
+
+    const triggered = faults.evaluate(method, path, hooks.partialEligible?.(request) ?? false);
+    if (triggered.latencyMs > 0) await sleep(triggered.latencyMs);
+    const terminal = triggered.terminal;
+    if (terminal?.kind === 'drop-connection' && !terminal.afterWrite) {
+      entry.fault = 'drop-connection';
+      incoming.socket.destroy();
+      return;
+    }
+    if (terminal?.kind === 'server-error') {
+      entry.fault = `server-error ${terminal.status}`;
+      finish(hooks.serverError(terminal.status, request));
+      return;
+    }
+    if (terminal?.kind === 'rate-limit') {
+      entry.fault = 'rate-limit';
+      finish(hooks.rateLimitFault(terminal, request, principal));
+      return;
+    }
+
+    const admission = hooks.admit(request, principal);
+    if (admission.refusal) {
+      finish(admission.refusal, admission.headers);
+      return;
+    }
+    if (admission.cost !== undefined && admission.cost > 0) {
+      entry.cost = admission.cost;
+      countCost(stats, key, admission.cost);
+    }
+
+    let result: KitResponse | undefined;
+    if (request.raw.trim() !== '') {
+      try {
+        request.body = JSON.parse(request.raw);
+      } catch {
+        result = hooks.invalidJson(request);
+      }
+    }
+    if (!result) {
+      try {
+        result = await hooks.handle({ request, principal, body: request.body, baseUrl, faults: triggered, injector: faults });
+      } catch (error) {
+        result = hooks.error(error, request);
+      }
+    }
+    if (terminal?.kind === 'drop-connection') {
+      // The write happened; only the answer is lost (the case idempotent creates must survive).
+      entry.fault = 'drop-connection after write';
+      entry.status = result.status;
+      incoming.socket.destroy();
+      return;
+    }
+    finish(result, admission.headers);
+  };
+
+  const server = createServer((incoming, response) => {
+    handle(incoming, response).catch(() => {
+      // A bug in a hook: answer the vendor's 500 when nothing was sent yet.
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
+      const entry: RequestLogEntry = { method: incoming.method ?? 'GET', path: url.pathname, query: url.search, status: 500, at: clock() };
+      const request: KitRequest = { method: entry.method, path: entry.path, url, query: url.searchParams, headers: incoming.headers, raw: '', log: entry };
+      send(response, jsonType, 500, hooks.serverError(500, request).body, {});
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  baseUrl = `http://${host}:${address.port}`;
+  return {
+    url: baseUrl,
+    port: address.port,
+    faults,
+    stats,
+    log,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
