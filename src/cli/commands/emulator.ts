@@ -70,8 +70,9 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
     .addOption(new Option('--plan <plan>', 'the company plan: burst limit per 2 s and daily token budget multiplier').choices(PIPEDRIVE_PLANS).default('growth'))
     .option('--seats <seats>', 'seats, for the daily token budget (30,000 x plan multiplier x seats)', positiveInteger('--seats'), 1)
     .option('--daily-budget <tokens>', 'override the daily token budget', positiveInteger('--daily-budget'))
+    .option('--search-index-delay <ms>', 'delay before new records show up in search results', integer('--search-index-delay'), 0)
     .action(
-      async (options: { port: number; seed?: 'sample'; sampleSeed: number; sampleSize: number; token: string; oauthToken: string; plan: (typeof PIPEDRIVE_PLANS)[number]; seats: number; dailyBudget?: number }) => {
+      async (options: { port: number; seed?: 'sample'; sampleSeed: number; sampleSize: number; token: string; oauthToken: string; plan: (typeof PIPEDRIVE_PLANS)[number]; seats: number; dailyBudget?: number; searchIndexDelay: number }) => {
         const { startPipedriveEmulator } = await import('../../emulators/pipedrive/index.js');
         const pipedrive = await startPipedriveEmulator({
           port: options.port,
@@ -81,6 +82,7 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
           plan: options.plan,
           seats: options.seats,
           dailyBudget: options.dailyBudget,
+          searchIndexDelayMs: options.searchIndexDelay,
         });
         context.out.line(`Pipedrive emulator listening on ${pipedrive.url}  (API v2 under /api/v2, v1 under /api/v1)`);
         context.out.line(`  API token: ${pipedrive.token}  (send it as "x-api-token: <token>" or ?api_token=<token>)`);

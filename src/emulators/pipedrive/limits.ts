@@ -6,7 +6,8 @@ import { DailyBudget, RateLimiter, RollingWindow, type LimitDecision } from '../
  * - a company-wide daily token budget, 30,000 x plan multiplier x seats, shared by every token of the company;
  *   each request spends its endpoint's token cost (`x-token-cost` in the OpenAPI files); when it is spent,
  *   every request is answered 429 until the budget resets at the server's midnight (UTC here);
- * - a burst limit per token over a rolling 2-second window, by plan and by kind of token (API token or OAuth);
+ * - a burst limit per token over a rolling 2-second window, by plan and by kind of token (API token or OAuth),
+ *   and for search endpoints 10 requests per 2 s on every plan;
  * - headers `x-ratelimit-limit`, `-remaining`, `-reset` on every answer, `x-daily-requests-left` on POST/PUT
  *   answers to API-token requests;
  * - integrations that keep sending after 429s are blocked with a 403 HTML page from the CDN (not JSON).
@@ -33,6 +34,8 @@ export interface PipedriveLimitOptions {
   dailyBudget?: number;
   /** Overrides the plan's burst window (both token kinds). */
   burstLimit?: { requests: number; intervalMs: number };
+  /** Search endpoints' own window per token (default 10 per 2 s, every plan). */
+  searchLimit?: { requests: number; intervalMs: number };
   /** After this many 429s in a row to one token, a 403 block page for `forMs` (false: never). */
   abuseBlock: { after: number; forMs: number } | false;
 }
@@ -72,20 +75,25 @@ export class PipedriveLimits {
     const apiToken = options.burstLimit ?? { requests: plan.apiToken, intervalMs: BURST_INTERVAL_MS };
     const oauth = options.burstLimit ?? { requests: plan.oauth, intervalMs: BURST_INTERVAL_MS };
     const budget = options.dailyBudget ?? BASE_DAILY_TOKENS * plan.multiplier * options.seats;
-    this.limiter = new RateLimiter({ api_token: new RollingWindow(apiToken), oauth: new RollingWindow(oauth) }, new DailyBudget(budget), clock);
+    const search = options.searchLimit ?? { requests: 10, intervalMs: BURST_INTERVAL_MS };
+    this.limiter = new RateLimiter({ api_token: new RollingWindow(apiToken), oauth: new RollingWindow(oauth), search: new RollingWindow(search) }, new DailyBudget(budget), clock);
   }
 
   /** Counts a request against the company's budget and the token's window (refused requests count nowhere). */
-  admit(principal: Principal, cost: number): LimitDecision {
-    return this.limiter.admit({ budgetKey: 'company', windowKey: principal.token, cost, windows: [principal.kind] });
+  admit(principal: Principal, cost: number, isSearch = false): LimitDecision {
+    return this.limiter.admit({ budgetKey: 'company', windowKey: principal.token, cost, windows: isSearch ? [principal.kind, 'search'] : [principal.kind] });
   }
 
   peek(principal: Principal): LimitDecision {
     return this.limiter.peek({ budgetKey: 'company', windowKey: principal.token, windows: [principal.kind] });
   }
 
+  /**
+   * The headers tell the token's burst window, or, on a search request refused by the search window, that
+   * window (assumption: the rate-limiting page names no separate search headers).
+   */
   headers(principal: Principal, decision: LimitDecision, method: string): Record<string, string> {
-    const window = decision.windows[principal.kind]!;
+    const window = decision.refusedBy === 'search' ? decision.windows.search! : decision.windows[principal.kind]!;
     const headers: Record<string, string> = {
       'x-ratelimit-limit': String(window.limit),
       'x-ratelimit-remaining': String(window.remaining),

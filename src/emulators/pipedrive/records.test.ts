@@ -117,6 +117,8 @@ describe('Pipedrive emulator: v2 records', () => {
     expect(cleared.body.data.custom_fields).toEqual({ [tier.field_code]: 2, [tags.field_code]: null, [amount.field_code]: { value: 12.5, currency: 'EUR' } });
     const only = await call(pipedrive, 'GET', `/api/v2/deals/${good.body.data.id}?custom_fields=${tier.field_code}`);
     expect(only.body.data.custom_fields).toEqual({ [tier.field_code]: 2 });
+    const labelled = await call(pipedrive, 'GET', `/api/v2/deals?include_option_labels=true`);
+    expect(labelled.body.data[0].custom_fields).toEqual({ [tier.field_code]: { id: 2, label: 'Silver' }, [tags.field_code]: null, [amount.field_code]: { value: 12.5, currency: 'EUR' } });
     const bad: [unknown, string][] = [
       [{ [tier.field_code]: 9 }, `"custom_fields.${tier.field_code}" (Tier) must be one of the field's option ids [1, 2], got 9.`],
       [{ [tags.field_code]: [] }, `"custom_fields.${tags.field_code}" (Tags) must be a non-empty array of option ids (null clears it), got [].`],
@@ -218,5 +220,28 @@ describe('Pipedrive emulator: v2 cursor paging and the updated_since/until windo
     expect(done.every((activity) => activity.done === true && activity.marked_as_done_time !== null)).toBe(true);
     const types = new Set((await allPages(pipedrive, '/api/v2/activities?limit=500')).items.map((activity) => activity.type));
     expect([...types].sort()).toEqual(['call', 'email', 'meeting', 'task']);
+  });
+});
+
+describe('Pipedrive emulator: v1 field definitions', () => {
+  let pipedrive: PipedriveEmulator | undefined;
+  afterEach(async () => {
+    await pipedrive?.close();
+    pipedrive = undefined;
+  });
+
+  it('lists the same fields in the v1 form: key (the 40-hex code of custom fields), edit_flag, mandatory_flag, start/limit', async () => {
+    pipedrive = await startPipedriveEmulator({ seed: 'sample' });
+    const v2 = (await allPages(pipedrive, '/api/v2/personFields')).items;
+    const first = await call(pipedrive, 'GET', '/api/v1/personFields?start=0&limit=3');
+    expect(first.body.additional_data.pagination).toEqual({ start: 0, limit: 3, more_items_in_collection: true, next_start: 3 });
+    const all = (await call(pipedrive, 'GET', '/api/v1/personFields?limit=500')).body.data;
+    expect(all.map((field: { key: string }) => field.key)).toEqual(v2.map((field) => field.field_code));
+    expect(all.find((field: { key: string }) => field.key === 'name')).toMatchObject({ name: 'Name', edit_flag: false, mandatory_flag: true });
+    const source = all.find((field: { name: string }) => field.name === 'Lead source');
+    expect(source).toMatchObject({ field_type: 'enum', edit_flag: true, mandatory_flag: false });
+    expect(source.key).toMatch(/^[0-9a-f]{40}$/);
+    expect(source.options.map((option: { label: string }) => option.label)).toEqual(['Web', 'Referral', 'Event']);
+    expect(pipedrive.stats.tokensByPath['GET /api/v1/personFields']).toBe(40);
   });
 });

@@ -3,6 +3,7 @@ import { PipedriveHttpError, invalid, notFound } from './errors.js';
 import { MAX_LIMIT, cursorPage, offsetPage, parseLimit, parseRfc3339Param, parseStart, type SortValue } from './paging.js';
 import { ACTIVITY_TYPES, ENTITIES, entityByFieldsPath, type EntityName } from './schema.js';
 import { v1Time, type PipedriveStore, type RecordData } from './store.js';
+import { search, searchable } from './search.js';
 import { parseDateTime } from './values.js';
 
 export interface RouteContext {
@@ -10,6 +11,7 @@ export interface RouteContext {
   query: URLSearchParams;
   body: unknown;
   store: PipedriveStore;
+  searchIndexDelayMs: number;
 }
 
 export interface RouteResult {
@@ -24,6 +26,8 @@ export interface Route {
   pattern: string;
   /** Tokens the request spends (`x-token-cost` of the operation in Pipedrive's OpenAPI files). */
   cost: number;
+  /** Search endpoints also count against the search burst window (10 per 2 s). */
+  search?: boolean;
   handler: Handler;
 }
 
@@ -43,6 +47,13 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
   const value = Number(text);
   if (!Number.isInteger(value)) throw invalid(name, `must be an integer, got "${text}".`);
   return value;
+}
+
+function boolParam(query: URLSearchParams, name: string): boolean {
+  const text = query.get(name);
+  if (text === null || text === '') return false;
+  if (text !== 'true' && text !== 'false') throw invalid(name, `must be a boolean, got "${text}".`);
+  return text === 'true';
 }
 
 function listParam(query: URLSearchParams, name: string, max: number): string[] | undefined {
@@ -91,6 +102,7 @@ function listRecords(entity: EntityName, archived?: boolean): Handler {
     const until = info.updatedUntil ? parseRfc3339Param(query, 'updated_until') : undefined;
     const ids = listParam(query, 'ids', 100)?.map((text) => idParam(text, 'ids'));
     const customKeys = listParam(query, 'custom_fields', 15);
+    const optionLabels = boolParam(query, 'include_option_labels');
     const filters = new Map<string, number>();
     for (const name of info.filters) {
       if (name === 'status' || name === 'done') continue;
@@ -144,7 +156,7 @@ function listRecords(entity: EntityName, archived?: boolean): Handler {
       query.get('cursor'),
     );
     return ok(
-      page.map((row) => store.toV2(entity, row, customKeys)),
+      page.map((row) => store.toV2(entity, row, customKeys, optionLabels)),
       { next_cursor: nextCursor },
     );
   };
@@ -162,7 +174,7 @@ function getRecord(entity: EntityName): Handler {
   return (ctx, id) => {
     const row = ctx.store.find(entity, idParam(id!));
     if (!row) throw notFound();
-    return ok(ctx.store.toV2(entity, row, listParam(ctx.query, 'custom_fields', 15)));
+    return ok(ctx.store.toV2(entity, row, listParam(ctx.query, 'custom_fields', 15), boolParam(ctx.query, 'include_option_labels')));
   };
 }
 
@@ -215,6 +227,44 @@ function getField(path: string): Handler {
 
 function createField(path: string): Handler {
   return (ctx) => ok(publicField(ctx.store.addCustomField(fieldEntity(path), ctx.body)));
+}
+
+/**
+ * GET /api/v1/{entity}Fields: the v1 form of the same definitions (numeric `id`, `key` = the 40-hex code for
+ * custom fields, `name`, `edit_flag` for custom fields, `mandatory_flag`), with start/limit paging as in the
+ * v1 OpenAPI example (`additional_data.pagination`).
+ */
+function listFieldsV1(path: string): Handler {
+  return (ctx) => {
+    const entity = fieldEntity(path);
+    const required = new Set(ENTITIES[entity].required);
+    const stamp = v1Time(0);
+    const fields = ctx.store.fields(entity).map((field, index) => ({
+      id: index + 1,
+      key: field.field_code,
+      name: field.field_name,
+      order_nr: index + 1,
+      field_type: field.field_type,
+      add_time: stamp,
+      update_time: stamp,
+      last_updated_by_user_id: null,
+      created_by_user_id: null,
+      active_flag: true,
+      edit_flag: field.is_custom_field,
+      index_visible_flag: true,
+      details_visible_flag: true,
+      add_visible_flag: true,
+      important_flag: false,
+      bulk_edit_allowed: true,
+      searchable_flag: false,
+      filtering_allowed: true,
+      sortable_flag: true,
+      options: field.options,
+      mandatory_flag: required.has(field.field_code),
+    }));
+    const { page, pagination } = offsetPage(fields, parseStart(ctx.query), parseLimit(ctx.query));
+    return ok(page, { pagination });
+  };
 }
 
 // ---- v1 -----------------------------------------------------------------------------------------------
@@ -334,7 +384,22 @@ const V2 = '/api/v2';
 const V1 = '/api/v1';
 
 function recordRoutes(entity: EntityName, listCost: number): Route[] {
+  const searchRoute: Route[] = searchable(entity)
+    ? [
+        {
+          method: 'GET',
+          pattern: `${V2}/${entity}/search`,
+          cost: 20,
+          search: true,
+          handler: (ctx) => {
+            const { items, nextCursor } = search(ctx.store, entity, ctx.query, ctx.searchIndexDelayMs);
+            return ok({ items }, { next_cursor: nextCursor });
+          },
+        },
+      ]
+    : [];
   return [
+    ...searchRoute,
     { method: 'GET', pattern: `${V2}/${entity}`, cost: listCost, handler: listRecords(entity, entity === 'deals' ? false : undefined) },
     { method: 'POST', pattern: `${V2}/${entity}`, cost: 5, handler: createRecord(entity) },
     { method: 'GET', pattern: `${V2}/${entity}/:id`, cost: 1, handler: getRecord(entity) },
@@ -367,6 +432,7 @@ export const ROUTES: Route[] = [
   ...fieldRoutes('dealFields', true),
   ...fieldRoutes('productFields', true),
   ...fieldRoutes('activityFields', false),
+  ...['personFields', 'organizationFields', 'dealFields', 'productFields'].map((path): Route => ({ method: 'GET', pattern: `${V1}/${path}`, cost: 20, handler: listFieldsV1(path) })),
   { method: 'GET', pattern: `${V1}/notes`, cost: 20, handler: listNotes },
   { method: 'POST', pattern: `${V1}/notes`, cost: 10, handler: (ctx) => ok(ctx.store.noteV1(ctx.store.writeNote(ctx.body))) },
   { method: 'GET', pattern: `${V1}/notes/:id`, cost: 2, handler: (ctx, id) => ok(ctx.store.noteV1(liveNote(ctx.store, id!))) },

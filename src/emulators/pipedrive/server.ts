@@ -23,6 +23,10 @@ export interface PipedriveEmulatorOptions {
   dailyBudget?: number;
   /** Overrides the plan's burst window. */
   burstLimit?: { requests: number; intervalMs: number };
+  /** Search endpoints' window per token (default 10 per 2 s). */
+  searchLimit?: { requests: number; intervalMs: number };
+  /** How long after its creation a record shows up in search results (default 0). */
+  searchIndexDelayMs?: number;
   /** 429s in a row before the 403 block page, and how long it lasts (default 20 and 60 s; false: never). */
   abuseBlock?: { after: number; forMs: number } | false;
   /** Epoch milliseconds; tests pin time with it. Default Date.now. */
@@ -89,12 +93,12 @@ export async function startPipedriveEmulator(options: PipedriveEmulatorOptions =
   else if (typeof options.seed === 'function') options.seed(store);
   else if (options.seed) seeded = seedSample(store, options.seed.sample);
   const limits = new PipedriveLimits(
-    { plan: options.plan ?? 'growth', seats: options.seats ?? 1, dailyBudget: options.dailyBudget, burstLimit: options.burstLimit, abuseBlock: options.abuseBlock ?? { after: 20, forMs: 60_000 } },
+    { plan: options.plan ?? 'growth', seats: options.seats ?? 1, dailyBudget: options.dailyBudget, burstLimit: options.burstLimit, searchLimit: options.searchLimit, abuseBlock: options.abuseBlock ?? { after: 20, forMs: 60_000 } },
     clock,
   );
-  const costOf = (request: KitRequest): number => {
+  const routeOf = (request: KitRequest) => {
     const found = findRoute(ROUTES, request.method, request.path);
-    return typeof found === 'object' ? found.route.cost : 0;
+    return typeof found === 'object' ? found.route : undefined;
   };
 
   const server = await startKitServer<Principal>({
@@ -112,8 +116,9 @@ export async function startPipedriveEmulator(options: PipedriveEmulatorOptions =
       serverError: (status) => serverError(status),
       rateLimitFault: (_rule, request, principal) => ({ status: 429, body: rateLimitBody(), headers: limits.headers(principal, limits.peek(principal), request.method) }),
       admit: (request, principal) => {
-        const cost = costOf(request);
-        const decision = limits.admit(principal, cost);
+        const route = routeOf(request);
+        const cost = route?.cost ?? 0;
+        const decision = limits.admit(principal, cost, route?.search === true);
         if (decision.allowed) limits.countWrite(principal, request.method);
         const headers = limits.headers(principal, decision, request.method);
         if (decision.allowed) return { headers, cost };
@@ -125,7 +130,7 @@ export async function startPipedriveEmulator(options: PipedriveEmulatorOptions =
         const found = findRoute(ROUTES, request.method, request.path);
         if (found === 'not-found') return { status: 404, body: errorBody(`Unknown endpoint ${request.method} ${request.path} (not emulated)`) };
         if (found === 'method-not-allowed') return { status: 405, body: errorBody(`Method ${request.method} is not allowed on ${request.path}`) };
-        return found.route.handler({ method: request.method, query: request.query, body, store }, ...found.params);
+        return found.route.handler({ method: request.method, query: request.query, body, store, searchIndexDelayMs: options.searchIndexDelayMs ?? 0 }, ...found.params);
       },
       error: (error) => (error instanceof PipedriveHttpError ? { status: error.status, body: error.body } : serverError(500)),
       after: (request, status, principal) => limits.observe(principal?.token ?? credential(request)?.token, status),

@@ -344,8 +344,12 @@ export class PipedriveStore {
 
   // ---- output -----------------------------------------------------------------------------------------
 
-  /** The record as v2 returns it; `customKeys` limits custom_fields to those keys (the `custom_fields` query). */
-  toV2(entity: EntityName, row: Row<RecordData>, customKeys?: string[]): Record<string, unknown> {
+  /**
+   * The record as v2 returns it. `customKeys` limits custom_fields to those keys (the `custom_fields` query);
+   * `optionLabels` answers enum and set values as `{id, label}` instead of ids (`include_option_labels=true`,
+   * migration guide, 2026-05-21).
+   */
+  toV2(entity: EntityName, row: Row<RecordData>, customKeys?: string[], optionLabels = false): Record<string, unknown> {
     const info = ENTITIES[entity];
     const result: Record<string, unknown> = { id: row.id };
     for (const key of Object.keys(info.template)) {
@@ -360,7 +364,11 @@ export class PipedriveStore {
       const custom: Record<string, unknown> = {};
       for (const field of this.custom(entity)) {
         if (customKeys && !customKeys.includes(field.field_code)) continue;
-        custom[field.field_code] = structuredClone(row.data.custom[field.field_code] ?? null);
+        const value = structuredClone(row.data.custom[field.field_code] ?? null);
+        const label = (id: unknown) => ({ id, label: field.options?.find((option) => option.id === id)?.label ?? null });
+        if (optionLabels && value !== null && field.field_type === 'enum') custom[field.field_code] = label(value);
+        else if (optionLabels && Array.isArray(value) && field.field_type === 'set') custom[field.field_code] = value.map(label);
+        else custom[field.field_code] = value;
       }
       result.custom_fields = custom;
     }

@@ -1,12 +1,5 @@
+import { readAnswer, type ApiResponse } from '../kit/test-support.js';
 import type { PipedriveEmulator } from './server.js';
-
-export interface ApiResponse {
-  status: number;
-  headers: Headers;
-  // Tests read loosely shaped JSON; every access is checked by an assertion.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
 
 export type Auth = { apiToken: string } | { queryToken: string } | { bearer: string } | { none: true };
 
@@ -17,17 +10,7 @@ export async function call(pipedrive: PipedriveEmulator, method: string, path: s
   if ('apiToken' in auth) headers['x-api-token'] = auth.apiToken;
   else if ('bearer' in auth) headers.Authorization = `Bearer ${auth.bearer}`;
   else if ('queryToken' in auth) url += `${path.includes('?') ? '&' : '?'}api_token=${encodeURIComponent(auth.queryToken)}`;
-  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  if (text !== '') {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: response.status, headers: response.headers, body: parsed };
+  return readAnswer(await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
 }
 
 /** Every item of a v2 list, following next_cursor. */
