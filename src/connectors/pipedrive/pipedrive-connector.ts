@@ -1,5 +1,6 @@
 import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, UpdateInput, WriteResult } from '../../core/connector.js';
 import { FerryError, describeValue, isFerryError, type ErrorCode } from '../../core/errors.js';
+import type { Clock } from '../../core/http.js';
 import type { FieldValue, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import {
@@ -114,11 +115,13 @@ export class PipedriveConnector implements Connector {
   readonly kind = 'pipedrive';
   readonly client: ApiClient;
   readonly model: PipedriveModel;
+  private readonly clock: Clock | undefined;
 
   constructor(
     private readonly settings: PipedriveSettings,
     options: PipedriveTransportOptions = {},
   ) {
+    this.clock = options.clock;
     this.client = createPipedriveClient(settings, options);
     this.model = new PipedriveModel(this.client, settings);
   }
@@ -541,6 +544,7 @@ export class PipedriveConnector implements Connector {
           send: async () => String((await this.client.requestOnce<V2Answer<Row>>('POST', path, { body: prepared.body })).body.data!.id),
           lookup: () => (stamp ? this.findStamped(model, stamp.code, stamp.value, sentAt) : this.findRecentTwin(model, prepared.body, sentAt)),
           retries: this.settings.maxRetries,
+          ...(this.clock ? { clock: this.clock } : {}),
         });
         if (prepared.participants) {
           const failed = await this.writeParticipants(id, prepared.participants, true);
