@@ -91,6 +91,18 @@ function sqlToPipedriveObjects(): ObjectMapping[] {
   ];
 }
 
+function sqlToPipedriveProject(dir: string, pipedrive: PipedriveEmulator): ProjectFile {
+  return {
+    version: 1,
+    source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+    target: { connector: 'pipedrive', apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000 },
+    state: join(dir, 'state.db'),
+    sourceTimeZone: 'UTC',
+    options: { demoSampleSize: 3, pageSize: 100 },
+    objects: sqlToPipedriveObjects(),
+  };
+}
+
 describe('SQL (sample data) -> Pipedrive, through the engine', () => {
   let dir: string;
   let pipedrive: PipedriveEmulator;
@@ -104,21 +116,24 @@ describe('SQL (sample data) -> Pipedrive, through the engine', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a dry run reports the token cost: what its reads spent plus the forecast writes, and what is left today', async () => {
+    pipedrive = await startPipedriveEmulator({ port: 0, ...FAST });
+    const project = sqlToPipedriveProject(dir, pipedrive);
+    const dry = await withSession(dir, project, (session) => session.engine.migrate({ dryRun: true }));
+    expect(dry.dryRun).toBe(true);
+    expect(pipedrive.store.table('persons').all()).toHaveLength(0);
+    const created = Object.values(dry.counts).reduce((sum, counts) => sum + counts.created, 0);
+    expect(created).toBeGreaterThan(0);
+    expect(dry.estimate?.cost).toEqual({ unit: 'tokens', amount: pipedrive.stats.tokens + created * 5, remaining: 60_000 - pipedrive.stats.tokens });
+  });
+
   it('full migration with relations and owners, a delta with a Pipedrive-side edit, undo; nothing duplicated or lost', async () => {
     pipedrive = await startPipedriveEmulator({ port: 0, ...FAST });
     for (const row of rows(join(dir, 'source.db'), 'SELECT email, first_name, last_name FROM owners')) pipedrive.store.addUser({ name: `${String(row.first_name)} ${String(row.last_name)}`, email: String(row.email) });
     // Lost answers on the first creates: the external-id custom field finds them again.
     pipedrive.faults.dropConnection({ afterWrite: true, path: '/api/v2/persons', method: 'POST', count: 2 });
     pipedrive.faults.serverError(503, { path: '/api/v2/deals', method: 'POST', count: 1 });
-    const project: ProjectFile = {
-      version: 1,
-      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
-      target: { connector: 'pipedrive', apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000 },
-      state: join(dir, 'state.db'),
-      sourceTimeZone: 'UTC',
-      options: { demoSampleSize: 3, pageSize: 100 },
-      objects: sqlToPipedriveObjects(),
-    };
+    const project = sqlToPipedriveProject(dir, pipedrive);
     const full = await withSession(dir, project, (session) => session.engine.migrate());
     expect(full.status).not.toBe('failed');
     // Every injected fault fired (the idempotent creates were exercised).

@@ -139,10 +139,12 @@ export class PipedriveConnector implements Connector {
       // Update times are whole seconds: look back past the second a delta's high-water mark falls in.
       lookbackMs: 2000,
       requestsPerSecond: this.settings.burstLimit / 2,
+      // v2 POST / PATCH 5 tokens, DELETE 3 (notes cost more, deal participants a request each: a floor).
+      writeCost: { unit: 'tokens', create: 5, update: 5, delete: 3 },
     };
   }
 
-  /** Tokens this connection spent, and what is left of the company's day (when known). */
+  /** Tokens this connection spent, and what is left of the company's day (when known; `byRoute` per endpoint). */
   usage(): BudgetUsage {
     return this.client.budget!.usage();
   }
