@@ -16,28 +16,32 @@ function hubspotOnKit(options: RateLimitOptions, clock: () => number) {
     new DailyBudget(options.dailyLimit),
     clock,
   );
-  const headers = (token: string, decision: ReturnType<RateLimiter['peek']>) => {
+  const headers = (token: string, decision: ReturnType<RateLimiter['peek']>, daily: boolean) => {
     const burst = decision.windows.burst!;
     const perSecond = Math.max(1, Math.round((burst.limit * 1000) / burst.intervalMs));
     const usedThisSecond = limiter.windows.burst!.usedWithin(token, 1000, clock());
-    return {
+    const result: Record<string, string> = {
       'X-HubSpot-RateLimit-Max': String(burst.limit),
       'X-HubSpot-RateLimit-Remaining': String(burst.remaining),
       'X-HubSpot-RateLimit-Interval-Milliseconds': String(burst.intervalMs),
       'X-HubSpot-RateLimit-Secondly': String(perSecond),
       'X-HubSpot-RateLimit-Secondly-Remaining': String(Math.max(0, perSecond - usedThisSecond)),
-      'X-HubSpot-RateLimit-Daily': String(decision.budget.budget),
-      'X-HubSpot-RateLimit-Daily-Remaining': String(decision.budget.remaining),
     };
+    if (daily) {
+      result['X-HubSpot-RateLimit-Daily'] = String(decision.budget.budget);
+      result['X-HubSpot-RateLimit-Daily-Remaining'] = String(decision.budget.remaining);
+    }
+    return result;
   };
-  return (token: string, isSearch: boolean) => {
+  // An OAuth app has no daily limit: its requests cost nothing against the budget and carry no -Daily headers.
+  return (token: string, isSearch: boolean, daily: boolean) => {
     const windows = isSearch ? ['burst', 'search'] : ['burst'];
-    const decision = limiter.admit({ budgetKey: token, windowKey: token, cost: 1, windows });
+    const decision = limiter.admit({ budgetKey: token, windowKey: token, cost: daily ? 1 : 0, windows });
     const policy = { budget: 'DAILY', burst: 'TEN_SECONDLY_ROLLING', search: 'SECONDLY' }[decision.refusedBy ?? ''];
     const retryAfterSeconds = decision.allowed ? undefined : decision.refusedBy === 'budget' ? Math.ceil(decision.retryAfterMs! / 1000) : Math.max(1, Math.ceil(decision.retryAfterMs! / 1000));
     // HubSpot computes the headers over both windows' keys even for a plain request: peek the burst state.
     const state = limiter.peek({ budgetKey: token, windowKey: token, windows: ['burst'] });
-    return { allowed: decision.allowed, headers: headers(token, state), retryAfterSeconds, policyName: policy };
+    return { allowed: decision.allowed, headers: headers(token, state, daily), retryAfterSeconds, policyName: policy };
   };
 }
 
@@ -46,7 +50,7 @@ describe('emulator kit: HubSpot can move onto it with no change in behaviour', (
     fc.assert(
       fc.property(
         fc.record({ requests: fc.integer({ min: 1, max: 6 }), intervalMs: fc.constantFrom(1000, 2000, 10_000), searchPerSecond: fc.integer({ min: 1, max: 3 }), dailyLimit: fc.integer({ min: 1, max: 25 }) }),
-        fc.array(fc.record({ gap: fc.constantFrom(0, 0, 100, 400, 999, 1000, 3000, 86_400_000), search: fc.boolean(), token: fc.constantFrom('a', 'b') }), { maxLength: 60 }),
+        fc.array(fc.record({ gap: fc.constantFrom(0, 0, 100, 400, 999, 1000, 3000, 86_400_000), search: fc.boolean(), token: fc.constantFrom('a', 'b', 'oauth') }), { maxLength: 60 }),
         (limits, requests) => {
           let now = Date.UTC(2026, 2, 1, 23, 59, 50);
           const clock = () => now;
@@ -55,8 +59,9 @@ describe('emulator kit: HubSpot can move onto it with no change in behaviour', (
           const kit = hubspotOnKit(structuredClone(options), clock);
           for (const request of requests) {
             now += request.gap;
-            const expected = hubspot.admit(request.token, request.search);
-            const actual = kit(request.token, request.search);
+            const daily = request.token !== 'oauth';
+            const expected = hubspot.admit(request.token, request.search, daily);
+            const actual = kit(request.token, request.search, daily);
             expect(actual.allowed).toBe(expected.allowed);
             expect(actual.headers).toEqual(expected.headers);
             expect(actual.retryAfterSeconds).toBe(expected.retryAfterSeconds);

@@ -27,6 +27,7 @@ async function toy(clock: () => number): Promise<{ server: KitServer; seen: numb
       },
       error: () => ({ status: 500, body: { error: 'internal' } }),
       after: (_request, status) => seen.push(status),
+      responseHeaders: (answer) => ({ 'x-answer-id': `answer-${answer.status}`, 'x-left': 'overridden by admit' }),
     },
   });
   return { server, seen };
@@ -55,6 +56,7 @@ describe('emulator kit: HTTP server life cycle', () => {
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.text)).toEqual({ path: '/echo', body: { a: 1 } });
     expect(ok.headers.get('x-left')).toBe('1');
+    expect(ok.headers.get('x-answer-id')).toBe('answer-200');
     expect(Date.parse(ok.headers.get('date')!)).toBe(now);
     expect((await call(server, 'POST', '/echo', { body: '{nope' })).text).toContain('bad json');
     const limited = await call(server, 'GET', '/echo');

@@ -17,8 +17,8 @@ import { countCost, countRequest, emptyStats, type RequestLogEntry, type Request
  *  6. parse a JSON body (`invalidJson` answer when it does not parse);
  *  7. `handle`; a thrown error becomes `error(...)`'s answer;
  *  8. drop after the write (the request ran, the answer is lost) when that fault fired;
- *  9. send: JSON for objects, HTML for strings, `Date` from the injected clock, the admit headers, then
- *     `after` (optional) sees the status.
+ *  9. send: JSON for objects, HTML for strings, `responseHeaders` (optional), `Date` from the injected clock,
+ *     the admit headers, the answer's headers; then `after` (optional) sees the status.
  *
  * HubSpot's emulator (src/emulators/hubspot/server.ts) has exactly this order, so it can move onto the kit
  * with no change in behaviour; what that move needs is written in docs/development.md ("Emulator kit").
@@ -76,6 +76,11 @@ export interface VendorHooks<P> {
   /** Maps an error thrown by `handle` (the vendor's HTTP error, or anything else: a 500). */
   error(error: unknown, request: KitRequest): KitResponse;
   after?(request: KitRequest, status: number, principal: P | undefined): void;
+  /**
+   * Headers every answer carries, computed from the answer (e.g. HubSpot's `X-HubSpot-Correlation-Id`, the
+   * body's correlationId when it has one). The answer's own and the admit headers win over these.
+   */
+  responseHeaders?(answer: KitResponse, request: KitRequest): Record<string, string>;
 }
 
 export interface KitServerOptions<P> {
@@ -147,7 +152,7 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
       if (answer.status === 429) stats.status429++;
       // The Date header tells the emulator's time (the injected clock), as a vendor's tells its own: clients
       // take a run's high-water mark from it, so it must agree with the records' modification times.
-      send(response, jsonType, answer.status, answer.body, { Date: new Date(clock()).toUTCString(), ...extra, ...answer.headers });
+      send(response, jsonType, answer.status, answer.body, { ...hooks.responseHeaders?.(answer, request), Date: new Date(clock()).toUTCString(), ...extra, ...answer.headers });
       hooks.after?.(request, answer.status, who.principal);
     };
 
