@@ -95,7 +95,7 @@ function sqlToPipedriveProject(dir: string, pipedrive: PipedriveEmulator): Proje
   return {
     version: 1,
     source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
-    target: { connector: 'pipedrive', apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000 },
+    target: { connector: 'pipedrive', apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000, dealParticipants: true },
     state: join(dir, 'state.db'),
     sourceTimeZone: 'UTC',
     options: { demoSampleSize: 3, pageSize: 100 },

@@ -46,6 +46,11 @@ export const pipedriveConnectionSchema = z
     objects: z.array(z.enum(PIPEDRIVE_OBJECTS)).optional(),
     /** Name of the custom field holding the source record id on creates (created when missing). */
     externalIdField: z.string().min(1).max(255).optional(),
+    /**
+     * Deals get a `participants` field (v1 participants). Off by default: reading them costs a request of 10
+     * tokens per deal, 500 times what the deal itself costs in a list.
+     */
+    dealParticipants: z.boolean().optional(),
     /** Writes in flight at once (one record per request). */
     writeConcurrency: z.int().min(1).max(32).optional(),
     readOnly: z.boolean().optional(),
@@ -67,6 +72,7 @@ export interface PipedriveSettings {
   tokenReserve: number;
   objects?: PipedriveObject[];
   externalIdField: string;
+  dealParticipants: boolean;
   writeConcurrency: number;
   readOnly: boolean;
   timeoutMs: number;
@@ -102,6 +108,7 @@ export function parsePipedriveConnectionConfig(input: unknown, options: Pipedriv
     tokenReserve: data.tokenReserve ?? 1000,
     objects: data.objects,
     externalIdField: data.externalIdField ?? 'Ferry source id',
+    dealParticipants: data.dealParticipants ?? false,
     writeConcurrency: data.writeConcurrency ?? 4,
     readOnly: data.readOnly ?? false,
     timeoutMs: data.timeoutMs ?? 30_000,

@@ -115,7 +115,7 @@ const STANDARD: Record<PipedriveObject, Std[]> = {
     ['close_time', 'datetime', 'datetime'],
     ['is_archived', 'boolean', 'boolean'],
     ['stage_change_time', 'datetime', 'datetime', ro],
-    ['participants', 'dealParticipants', 'reference-list', { reference: { object: 'persons' }, label: 'Participants (read only when asked for)' }],
+    ['participants', 'dealParticipants', 'reference-list', { reference: { object: 'persons' }, label: 'Participants (with dealParticipants: true)' }],
     ...times,
   ],
   archived_deals: [],
@@ -314,6 +314,7 @@ export class PipedriveModel {
     const writable = !this.settings.readOnly && info.api !== 'users' && name !== 'archived_deals';
     const fields = new Map<string, FieldDef>();
     for (const std of STANDARD[name]) {
+      if (std[1] === 'dealParticipants' && !this.settings.dealParticipants) continue;
       const def = stdField(std, writable);
       fields.set(def.name, def);
     }

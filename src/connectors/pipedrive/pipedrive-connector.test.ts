@@ -114,8 +114,10 @@ describe('pipedrive connector: reading', () => {
     expect(archivedDeals.map((record) => Number(record.id))).toEqual([archived]);
     expect(archivedDeals[0]!.fields.is_archived).toBe(true);
     expect((await pd.readByIds('deals', [String(kept), String(deleted), String(archived)])).map((record) => Number(record.id))).toEqual([kept, archived]);
-    const archivedSchema = findObject(await pd.describe(), 'deals');
-    expect(archivedSchema?.fields.find((field) => field.name === 'participants')?.type).toBe('reference-list');
+    // Deal participants cost a request per deal: a field only with dealParticipants: true.
+    expect(findObject(await pd.describe(), 'deals')?.fields.some((field) => field.name === 'participants')).toBe(false);
+    const withParticipants = createPipedriveConnector({ apiToken: pipedrive.token, baseUrl: pipedrive.url, dealParticipants: true });
+    expect(findObject(await withParticipants.describe(), 'deals')?.fields.find((field) => field.name === 'participants')?.type).toBe('reference-list');
   });
 });
 
@@ -147,7 +149,7 @@ describe('pipedrive connector: schema and values', () => {
   });
 
   it('round-trips labelled e-mails with their primary, monetary custom values, option sets, dates, activity and deal participants', async () => {
-    const { pipedrive, pd } = await start();
+    const { pipedrive, pd } = await start({}, { dealParticipants: true });
     const renewal = pipedrive.store.addCustomField('deals', { field_name: 'Renewal', field_type: 'date' });
     const money = pipedrive.store.addCustomField('deals', { field_name: 'Contract value', field_type: 'monetary' });
     const products = pipedrive.store.addCustomField('deals', { field_name: 'Products', field_type: 'set', options: [{ label: 'A' }, { label: 'B' }, { label: 'C' }] });

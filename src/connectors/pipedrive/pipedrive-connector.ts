@@ -276,8 +276,7 @@ export class PipedriveConnector implements Connector {
       const modified = model.fields.get(model.schema.modifiedField!);
       if (modified && !selected.includes(modified)) selected.push(modified);
     } else {
-      // Deal participants cost a request per deal: read only when asked for by name.
-      selected = [...model.fields.values()].filter((def) => def.kind !== 'dealParticipants');
+      selected = [...model.fields.values()];
     }
     const participants = selected.some((def) => def.kind === 'dealParticipants') ? await this.dealParticipants(rows.map((row) => row.id)) : new Map<number, string[]>();
     return rows.map((row) => {
@@ -449,7 +448,7 @@ export class PipedriveConnector implements Connector {
         continue;
       }
       if (def.kind === 'email' || def.kind === 'phone' || def.kind === 'labelled') {
-        const key = def.kind === 'labelled' ? def.key : def.key;
+        const key = def.key;
         const entry = labelled.get(key) ?? {};
         if (def.kind === 'labelled') {
           const parsed = parseLabelled(value);
