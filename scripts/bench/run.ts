@@ -6,7 +6,7 @@
  *   npm run bench -- --scenarios scaling --scaling-sizes 10000,100000,1000000
  *
  * Scenarios: full-sqlite, full-postgres (each with its plain-copy baseline), delta (after full-sqlite),
- * match, api-hubspot, scaling and dry-run-csv (these two not in the default set). Each measured run is a child process (child.ts), so
+ * match, api-hubspot, api-pipedrive, scaling and dry-run-csv (these three not in the default set). Each measured run is a child process (child.ts), so
  * its peak RSS is its own. Prints a table and PASS/MISS per target of issue 6, and writes
  * bench-results/<timestamp>.json and .md. Asserts nothing: shared machines are noisy.
  */
@@ -15,9 +15,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { heapGrowingPercent } from '../../src/core/heap.js';
-import { apiHubspot, compileChild, delta, dryRunCsv, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
+import { apiHubspot, apiPipedrive, compileChild, delta, dryRunCsv, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
 
-const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'scaling', 'dry-run-csv'] as const;
+const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'api-pipedrive', 'scaling', 'dry-run-csv'] as const;
 type Scenario = (typeof ALL)[number];
 const DEFAULT_SCENARIOS: Scenario[] = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot'];
 
@@ -113,6 +113,10 @@ if (scenarios.includes('match')) {
 }
 if (scenarios.includes('api-hubspot')) {
   const result = await attempt('api-hubspot', () => apiHubspot(options));
+  if (result) results.push(result);
+}
+if (scenarios.includes('api-pipedrive')) {
+  const result = await attempt('api-pipedrive', () => apiPipedrive(options));
   if (result) results.push(result);
 }
 if (scenarios.includes('dry-run-csv')) {

@@ -10,9 +10,8 @@ import { Engine } from '../../src/engine/index.js';
 import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
-import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
-import { SOURCE_DEAL_STAGE_VALUES, SOURCE_DEAL_STAGE_VARIANTS } from '../../src/sample/constants.js';
-import { applySourceChanges, writeSampleSqlite } from '../../src/sample/index.js';
+import type { ProjectFile } from '../../src/project/types.js';
+import { applySourceChanges, canonicalSampleStage, PIPEDRIVE_STAGE_IDS, PIPEDRIVE_STATUS, sampleToPipedriveObjects, writeSampleSqlite } from '../../src/sample/index.js';
 
 /**
  * Migrations into and out of Pipedrive through the engine, against the Pipedrive emulator in-process:
@@ -52,44 +51,9 @@ function rows(path: string, sql: string): Record<string, unknown>[] {
   }
 }
 
-/** Sample stage (any spelling) -> the emulator's default pipeline stage id, and the deal status it means. */
-function canonicalStage(value: string): string {
-  return SOURCE_DEAL_STAGE_VARIANTS[value] ?? value;
-}
-const STAGE_IDS: Record<string, string> = { Prospecting: '1', Qualification: '2', Proposal: '4', Negotiation: '5', 'Closed Won': '5', 'Closed Lost': '5' };
-const STATUS: Record<string, string> = { 'Closed Won': 'won', 'Closed Lost': 'lost' };
-
-function sqlToPipedriveObjects(): ObjectMapping[] {
-  return [
-    object({ source: 'owners', target: 'users', matchOnly: true, matchKeys: [{ source: 'email', target: 'email', kind: 'email' }], fields: [] }),
-    object({ source: 'companies', target: 'organizations', fields: [copy('name'), copy('annual_revenue'), copy('owner_id')] }),
-    object({
-      source: 'contacts',
-      target: 'persons',
-      fields: [{ source: ['first_name', 'last_name'], target: 'name', transform: { kind: 'join', separator: ' ' } }, copy('email'), copy('phone'), copy('company_id', 'org_id'), copy('owner_id')],
-    }),
-    object({
-      source: 'deals',
-      target: 'deals',
-      fields: [
-        copy('name', 'title'),
-        copy('amount', 'value'),
-        { source: ['currency'], target: 'currency', transform: { kind: 'map', values: { usd: 'USD' }, unmapped: 'keep' } },
-        { source: ['stage'], target: 'stage_id', transform: { kind: 'map', values: Object.fromEntries(SOURCE_DEAL_STAGE_VALUES.map((value) => [value, STAGE_IDS[canonicalStage(value)]!])), unmapped: 'fail' } },
-        { source: ['stage'], target: 'status', transform: { kind: 'map', values: Object.fromEntries(SOURCE_DEAL_STAGE_VALUES.map((value) => [value, STATUS[canonicalStage(value)] ?? 'open'])), unmapped: 'fail' } },
-        { source: ['close_date'], target: 'expected_close_date', transform: { kind: 'date' } },
-        copy('company_id', 'org_id'),
-        copy('contacts', 'participants'),
-        copy('owner_id'),
-      ],
-    }),
-    object({
-      source: 'notes',
-      target: 'notes',
-      fields: [copy('body', 'content'), copy('contact_id', 'person_id'), copy('company_id', 'org_id'), copy('deal_id'), copy('owner_id', 'user_id'), { source: ['created_at'], target: 'add_time', transform: { kind: 'datetime' } }],
-    }),
-  ];
-}
+const canonicalStage = canonicalSampleStage;
+const STAGE_IDS = PIPEDRIVE_STAGE_IDS;
+const STATUS = PIPEDRIVE_STATUS;
 
 function sqlToPipedriveProject(dir: string, pipedrive: PipedriveEmulator): ProjectFile {
   return {
@@ -99,7 +63,7 @@ function sqlToPipedriveProject(dir: string, pipedrive: PipedriveEmulator): Proje
     state: join(dir, 'state.db'),
     sourceTimeZone: 'UTC',
     options: { demoSampleSize: 3, pageSize: 100 },
-    objects: sqlToPipedriveObjects(),
+    objects: sampleToPipedriveObjects(),
   };
 }
 
