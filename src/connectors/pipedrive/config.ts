@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FerryError } from '../../core/errors.js';
+import { settingsError } from '../kit/settings.js';
 
 /** Pipedrive's API host for API tokens when no company domain is given. */
 export const PIPEDRIVE_API_BASE = 'https://api.pipedrive.com';
@@ -87,15 +87,7 @@ export interface PipedriveConnectorOptions {
 /** Validates the settings; throws CONFIG_INVALID naming each bad key (never echoing a token). */
 export function parsePipedriveConnectionConfig(input: unknown, options: PipedriveConnectorOptions = {}): PipedriveSettings {
   const parsed = pipedriveConnectionSchema.safeParse(input);
-  if (!parsed.success) {
-    const prefix = options.configPath ? `${options.configPath}.` : '';
-    const lines = parsed.error.issues.map((issue) => {
-      const key = issue.path.map(String).join('.');
-      if (issue.code === 'unrecognized_keys') return `${prefix}${key ? `${key}.` : ''}${issue.keys.join(', ')}: unknown setting`;
-      return `${prefix}${key || '(settings)'}: ${issue.message}`;
-    });
-    throw new FerryError('CONFIG_INVALID', `Invalid Pipedrive connection settings:\n${lines.join('\n')}`, { issues: lines });
-  }
+  if (!parsed.success) throw settingsError('Pipedrive', parsed.error, options.configPath);
   const data = parsed.data;
   const auth = data.apiToken !== undefined ? { kind: 'apiToken' as const, token: data.apiToken } : { kind: 'oauth' as const, token: data.accessToken! };
   const baseUrl = data.baseUrl ?? (data.companyDomain ? `https://${data.companyDomain}.pipedrive.com` : PIPEDRIVE_API_BASE);

@@ -279,3 +279,33 @@ describe('pipedrive connector: limits and faults', () => {
     expect(String((error as Error).message)).toContain('apiToken');
   });
 });
+
+describe('pipedrive connector: settings and auth', () => {
+  it('refuses bad settings naming each key, never the token, and derives the URL from the company domain', () => {
+    const error = (() => {
+      try {
+        createPipedriveConnector({ apiToken: 'secret-token-1', accessToken: 'secret-token-2', colour: 'red' }, { configPath: 'target' });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(isFerryError(error) && error.code).toBe('CONFIG_INVALID');
+    const message = (error as Error).message;
+    expect(message).toContain('target.colour: unknown setting');
+    expect(message).not.toContain('secret-token');
+    expect(() => createPipedriveConnector({}, { configPath: 'source' })).toThrow(/source\.apiToken: needs exactly one of apiToken/);
+    const byDomain = createPipedriveConnector({ apiToken: 't', companyDomain: 'acme' });
+    expect(byDomain.capabilities().requestsPerSecond).toBe(10); // lite: 20 per 2 s
+    expect(() => createPipedriveConnector({ apiToken: 't', companyDomain: 'acme.pipedrive.com' })).toThrow(/companyDomain: must be the subdomain only/);
+  });
+
+  it('authenticates with an OAuth access token as a bearer token (4x the burst window of an API token)', async () => {
+    const { pipedrive } = await start();
+    const oauth = createPipedriveConnector({ accessToken: pipedrive.oauthToken, baseUrl: pipedrive.url, plan: 'growth' });
+    await oauth.check();
+    expect(oauth.capabilities().requestsPerSecond).toBe(80);
+    // The API token sent as a bearer is refused, as Pipedrive refuses it.
+    await expect(createPipedriveConnector({ accessToken: pipedrive.token, baseUrl: pipedrive.url }).check()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+  });
+});
