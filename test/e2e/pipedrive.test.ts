@@ -91,6 +91,65 @@ describe('SQL (sample data) -> Pipedrive, through the engine', () => {
     expect(dry.estimate?.cost).toEqual({ unit: 'tokens', amount: pipedrive.stats.tokens + created * 5, remaining: 60_000 - pipedrive.stats.tokens });
   });
 
+  it('stops before the daily token budget is spent, resumably, and the same command resumes it after the reset with nothing doubled', async () => {
+    pipedrive = await startPipedriveEmulator({ port: 0, ...FAST, dailyBudget: 800 });
+    for (const row of rows(join(dir, 'source.db'), 'SELECT email FROM owners')) pipedrive.store.addUser({ name: String(row.email), email: String(row.email) });
+    const project = sqlToPipedriveProject(dir, pipedrive);
+    (project.target as Record<string, unknown>).tokenReserve = 200;
+    const stopped = withSession(dir, project, (session) => session.engine.migrate());
+    await expect(stopped).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(stopped).rejects.toThrow(/daily API budget reached .*before the budget is spent, and is resumable/);
+    expect(pipedrive.stats.status429).toBe(0);
+    expect(pipedrive.limits.usedToday()).toBeLessThanOrEqual(800 - 200);
+    const interrupted = await withSession(dir, project, async ({ ledger }) => {
+      const runs = await ledger.unfinishedRuns();
+      expect(runs).toHaveLength(1);
+      expect(runs[0]!.error).toMatch(/RATE_LIMITED/);
+      return runs[0]!;
+    });
+    const before = pipedrive.store.table('persons').all().length + pipedrive.store.table('organizations').all().length;
+    expect(before).toBeGreaterThan(0);
+
+    pipedrive.limits.resetDaily(1_000_000); // midnight
+    const resumed = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(resumed).toMatchObject({ runId: interrupted.id, resumed: true });
+    expect(['completed', 'completed_with_failures']).toContain(resumed.status);
+    await withSession(dir, project, async ({ ledger }) => {
+      expect(await ledger.unfinishedRuns()).toHaveLength(0);
+      for (const [name, entity] of [['companies', 'organizations'], ['contacts', 'persons'], ['deals', 'deals']] as const) {
+        const live = pipedrive.store.table(entity).all().filter((row) => !row.deleted);
+        const stamps = live.map((row) => Object.values((row.data as { custom: Record<string, unknown> }).custom)[0]);
+        expect(new Set(stamps).size, `${name}: a source id stamped twice`).toBe(stamps.length);
+        const ids = rows(join(dir, 'source.db'), `SELECT id FROM ${name}`).map((row) => String(row.id));
+        const links = await ledger.getLinks(name, ids);
+        const failures = new Set((await ledger.listFailures({ object: name, unresolved: true })).map((failure) => failure.sourceId));
+        for (const id of ids) expect(links.get(id)?.targetId !== undefined && links.get(id)?.targetId !== null ? true : failures.has(id), `${name} ${id}`).toBe(true);
+      }
+    });
+  });
+
+  it('retry writes the records a broken value map failed, naming field and value, without duplicating anything', async () => {
+    pipedrive = await startPipedriveEmulator({ port: 0, ...FAST });
+    for (const row of rows(join(dir, 'source.db'), 'SELECT email FROM owners')) pipedrive.store.addUser({ name: String(row.email), email: String(row.email) });
+    const project = sqlToPipedriveProject(dir, pipedrive);
+    const broken = structuredClone(project);
+    const stage = broken.objects.find((mapping) => mapping.source === 'deals')!.fields.find((field) => field.target === 'stage_id')!;
+    if (stage.transform.kind === 'map') for (const [value, mapped] of Object.entries(stage.transform.values)) if (mapped === '5') stage.transform.values[value] = '55';
+    const full = await withSession(dir, broken, (session) => session.engine.migrate());
+    const failedDeals = full.counts.deals!.failed;
+    expect(failedDeals).toBeGreaterThan(0);
+    await withSession(dir, broken, async ({ ledger }) => {
+      const failures = (await ledger.listFailures({ runId: full.runId, object: 'deals' })).filter((failure) => failure.severity === 'error');
+      expect(failures).toHaveLength(failedDeals);
+      for (const failure of failures) expect(failure).toMatchObject({ code: 'INVALID_VALUE', field: 'stage_id', value: '"55"' });
+    });
+    const sourceDeals = rows(join(dir, 'source.db'), 'SELECT id FROM deals').length;
+    expect(pipedrive.store.table('deals').all()).toHaveLength(sourceDeals - failedDeals);
+    const retry = await withSession(dir, project, (session) => session.engine.retry(full.runId));
+    expect(retry.counts.deals).toMatchObject({ created: failedDeals, failed: 0 });
+    expect(pipedrive.store.table('deals').all()).toHaveLength(sourceDeals);
+  });
+
   it('full migration with relations and owners, a delta with a Pipedrive-side edit, undo; nothing duplicated or lost', async () => {
     pipedrive = await startPipedriveEmulator({ port: 0, ...FAST });
     for (const row of rows(join(dir, 'source.db'), 'SELECT email, first_name, last_name FROM owners')) pipedrive.store.addUser({ name: `${String(row.first_name)} ${String(row.last_name)}`, email: String(row.email) });

@@ -40,6 +40,8 @@ function routeKey(route: RouteInfo): string {
 export class RequestBudget {
   spent = 0;
   private remaining: number | undefined;
+  /** Costs of requests checked and sent but not answered yet (several are in flight at once). */
+  private pending = 0;
   private limit: number | undefined;
   private readonly byRoute: Record<string, number> = {};
 
@@ -56,8 +58,24 @@ export class RequestBudget {
   check(route: RouteInfo): void {
     if (this.remaining === undefined) return;
     const cost = this.costOf(route);
-    if (this.remaining - cost >= this.options.reserve) return;
+    if (this.remaining - this.pending - cost >= this.options.reserve) return;
     throw this.exhausted(route, cost);
+  }
+
+  /**
+   * check() for a request about to be sent, counting its cost as pending until `release` (called when its
+   * call ends, answered or not), so concurrent requests cannot all pass against the same remaining.
+   */
+  reserve(route: RouteInfo): () => void {
+    this.check(route);
+    const cost = this.remaining === undefined ? 0 : this.costOf(route);
+    this.pending += cost;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pending -= cost;
+    };
   }
 
   exhausted(route: RouteInfo, cost?: number): FerryError {

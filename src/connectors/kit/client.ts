@@ -85,13 +85,20 @@ export class ApiClient {
   }
 
   request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    this.budget?.check({ method, path });
-    return this.http.request<T>(method, path, options);
+    return this.send(this.http, method, path, options);
   }
 
   requestOnce<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    this.budget?.check({ method, path });
-    return this.once.request<T>(method, path, options);
+    return this.send(this.once, method, path, options);
+  }
+
+  private async send<T>(client: HttpClient, method: HttpMethod, path: string, options: RequestOptions): Promise<HttpResponse<T>> {
+    const release = this.budget?.reserve({ method, path });
+    try {
+      return await client.request<T>(method, path, options);
+    } finally {
+      release?.();
+    }
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {

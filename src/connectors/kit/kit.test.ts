@@ -118,6 +118,18 @@ describe('request budget', () => {
     expect((error as FerryError).details).toMatchObject({ resumable: true, remaining: 10, unit: 'tokens' });
     expect((error as FerryError).message).toContain('10 tokens left of 100, 10 kept in reserve, the next request costs 5');
   });
+
+  it('counts requests in flight as pending, so concurrent requests cannot all pass against the same remaining', () => {
+    const budget = new RequestBudget({ vendor: 'Vendor', unit: 'tokens', cost: () => 5, reserve: 10, resetsWhen: 'at midnight' });
+    budget.observe(22, undefined);
+    const first = budget.reserve(route);
+    const second = budget.reserve(route); // 22 - 5 pending - 5 = 12 >= 10
+    expect(() => budget.reserve(route)).toThrow(/daily API budget reached/); // 22 - 10 pending - 5 < 10
+    first();
+    first(); // releasing twice releases once
+    second();
+    expect(() => budget.reserve(route)).not.toThrow();
+  });
 });
 
 describe('one-record-per-request writes', () => {
