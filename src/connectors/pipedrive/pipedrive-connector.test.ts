@@ -143,6 +143,11 @@ describe('pipedrive connector: schema and values', () => {
     expect(tier).toMatchObject({ type: 'enum' });
     expect(tier.options?.map((option) => option.label)).toEqual(['Gold', 'Silver', 'Bronze']);
     expect(findObject(schema, 'activities')!.fields.find((field) => field.name === 'type')!.options?.map((option) => option.value)).toContain('call');
+    // Pipelines and stages (no documented update-time filter) are read whole and windowed by the connector.
+    const stages = await collectAll(pd, 'stages');
+    expect(stages.map((stage) => stage.fields.name)).toEqual(['Qualified', 'Contact Made', 'Demo Scheduled', 'Proposal Made', 'Negotiations Started']);
+    expect(new Set(stages.map((stage) => stage.fields.pipeline_id))).toEqual(new Set(['1']));
+    expect((await pd.read('pipelines', { modifiedSince: '2999-01-01T00:00:00.000Z' })).records).toEqual([]);
     const users = findObject(schema, 'users')!;
     expect(users.fields.every((field) => field.readOnly)).toBe(true);
     expect(users.modifiedField).toBe('modified');

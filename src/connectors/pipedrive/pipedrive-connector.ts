@@ -194,9 +194,11 @@ export class PipedriveConnector implements Connector {
       const rows = response.body.data ?? [];
       return { rows, ...(pagination?.more_items_in_collection ? { next: String(pagination.next_start ?? start + rows.length) } : {}) };
     }
-    if (model.api === 'users') {
-      const response = await this.client.get<V2Answer<Row[]>>('/api/v1/users');
-      const rows = (response.body.data ?? []).filter((row) => rowTime(model, row) >= since).sort((a, b) => rowTime(model, a) - rowTime(model, b) || a.id - b.id);
+    if (model.api === 'users' || model.name === 'pipelines' || model.name === 'stages') {
+      // Small lists without a documented update-time filter: read whole (users in one answer, pipelines and
+      // stages 500 per 5 tokens) and windowed here.
+      const all = model.api === 'users' ? ((await this.client.get<V2Answer<Row[]>>('/api/v1/users')).body.data ?? []) : await listV2<Row>(this.client, `/api/v2/${model.path}`);
+      const rows = all.filter((row) => rowTime(model, row) >= since).sort((a, b) => rowTime(model, a) - rowTime(model, b) || a.id - b.id);
       const start = cursor === undefined ? 0 : Number(cursor);
       return { rows: rows.slice(start, start + limit), ...(start + limit < rows.length ? { next: String(start + limit) } : {}) };
     }
@@ -204,7 +206,13 @@ export class PipedriveConnector implements Connector {
       query: { updated_since: since > 0 ? rfc3339(new Date(since).toISOString()) : undefined, sort_by: 'update_time', sort_direction: 'asc', limit, cursor },
     });
     const next = response.body.additional_data?.next_cursor;
-    return { rows: response.body.data ?? [], ...(next ? { next } : {}) };
+    const rows = response.body.data ?? [];
+    // A server that ignored updated_since would make the window read the same page forever: stop loudly.
+    const early = since > 0 ? rows.find((row) => rowTime(model, row) < since) : undefined;
+    if (early) {
+      throw new FerryError('INTERNAL', `Pipedrive ${this.listPath(model)} answered ${model.name} ${early.id} updated at ${String(early.update_time)}, before updated_since ${rfc3339(new Date(since).toISOString())}: the filter was not applied, so the read stops rather than loop or lose records`, { object: model.name, path: this.listPath(model) });
+    }
+    return { rows, ...(next ? { next } : {}) };
   }
 
   private windowSource(model: ObjectModel): WindowSource<Row> {
