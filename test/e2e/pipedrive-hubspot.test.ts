@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createConnector } from '../../src/connectors/registry.js';
-import { ProgressStream } from '../../src/core/progress.js';
-import { Engine } from '../../src/engine/index.js';
+import type { Engine } from '../../src/engine/index.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
-import { Ledger } from '../../src/ledger/index.js';
+import type { Ledger } from '../../src/ledger/index.js';
+import { withEngine } from '../support/engine-session.js';
 import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 
@@ -79,19 +78,8 @@ describe('Pipedrive -> HubSpot, through the engine', () => {
         }),
       ],
     };
-    const run = async (work: (engine: Engine, ledger: Ledger) => Promise<unknown>) => {
-      const ledger = await Ledger.open(project.state!, { baseDir: dir });
-      const source = createConnector(project.source, { baseDir: dir, role: 'source' });
-      const target = createConnector(project.target, { baseDir: dir, role: 'target' });
-      try {
-        return await work(new Engine({ project, source, target, ledger, progress: new ProgressStream() }), ledger);
-      } finally {
-        await source.close();
-        await target.close();
-        await ledger.close();
-      }
-    };
-    const full = (await run((engine) => engine.migrate())) as Awaited<ReturnType<Engine['migrate']>>;
+    const run = <T>(work: (engine: Engine, ledger: Ledger) => Promise<T>): Promise<T> => withEngine(dir, project, work);
+    const full = await run((engine) => engine.migrate());
     await run(async (_engine, ledger) => expect(await ledger.listFailures({ runId: full.runId })).toEqual([]));
     expect(full.status).toBe('completed');
     const seeded = pipedrive.seeded!;
@@ -131,7 +119,7 @@ describe('Pipedrive -> HubSpot, through the engine', () => {
     const person = pipedrive.store.table('persons').all()[0]!;
     pipedrive.store.update('persons', person.id, { name: 'Renamed Person' });
     pipedrive.store.create('organizations', { name: 'New Org' });
-    const delta = (await run((engine) => engine.delta({ createNew: true, updateChanged: true }))) as Awaited<ReturnType<Engine['delta']>>;
+    const delta = await run((engine) => engine.delta({ createNew: true, updateChanged: true }));
     expect(delta.status).toBe('completed');
     expect(delta.counts.persons).toMatchObject({ updated: 1, failed: 0 });
     expect(delta.counts.organizations).toMatchObject({ created: 1, failed: 0 });

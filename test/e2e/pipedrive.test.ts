@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createConnector } from '../../src/connectors/registry.js';
-import type { Connector } from '../../src/core/connector.js';
-import { ProgressStream } from '../../src/core/progress.js';
-import { Engine } from '../../src/engine/index.js';
+import type { Engine } from '../../src/engine/index.js';
 import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
-import { Ledger } from '../../src/ledger/index.js';
+import type { Ledger } from '../../src/ledger/index.js';
+import { withEngine } from '../support/engine-session.js';
 import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { applySourceChanges, canonicalSampleStage, PIPEDRIVE_STAGE_IDS, PIPEDRIVE_STATUS, sampleToPipedriveObjects, writeSampleSqlite } from '../../src/sample/index.js';
@@ -22,24 +20,9 @@ import { applySourceChanges, canonicalSampleStage, PIPEDRIVE_STAGE_IDS, PIPEDRIV
 const FAST = { burstLimit: { requests: 100_000, intervalMs: 2000 } };
 const SEED = 5;
 
-interface Session {
-  engine: Engine;
-  ledger: Ledger;
-  close(): Promise<void>;
-}
-
-async function withSession<T>(dir: string, project: ProjectFile, work: (session: Session) => Promise<T>): Promise<T> {
-  const ledger = await Ledger.open(project.state!, { baseDir: dir });
-  const source: Connector = createConnector(project.source, { baseDir: dir, role: 'source' });
-  const target: Connector = createConnector(project.target, { baseDir: dir, role: 'target' });
-  const engine = new Engine({ project, source, target, ledger, progress: new ProgressStream() });
-  try {
-    return await work({ engine, ledger, close: async () => undefined });
-  } finally {
-    await source.close();
-    await target.close();
-    await ledger.close();
-  }
+/** `withSession(dir, project, ({ engine, ledger }) => ...)`: one CLI invocation's engine (test/support/engine-session.ts). */
+function withSession<T>(dir: string, project: ProjectFile, work: (session: { engine: Engine; ledger: Ledger }) => Promise<T>): Promise<T> {
+  return withEngine(dir, project, (engine, ledger) => work({ engine, ledger }));
 }
 
 function rows(path: string, sql: string): Record<string, unknown>[] {
