@@ -455,6 +455,7 @@ export class Engine {
           const status = failed > 0 ? 'completed_with_failures' : 'completed';
           await ledger.updateRun(run.id, { status, counts, finishedAt: nowIso() });
           progress.emit({ type: 'run-finished', runId: String(run.id), status, counts });
+          if (!dryRun) state.messages.push(...this.usageMessages());
           const result: RunResult = { runId: run.id, kind, status, dryRun, resumed: Boolean(resumeFrom), counts, messages: state.messages };
           if (dryRun) result.estimate = this.estimate(state);
           return result;
@@ -480,6 +481,17 @@ export class Engine {
     const cost = this.costEstimate(state);
     if (cost) estimate.cost = cost;
     return estimate;
+  }
+
+  /** What source and target spent of a vendor's daily request budget (Pipedrive tokens), for the run's messages. */
+  private usageMessages(): string[] {
+    const messages: string[] = [];
+    for (const [side, connector] of [['source', this.context.source], ['target', this.context.target]] as const) {
+      const usage = connector.usage?.();
+      if (!usage || usage.spent === 0) continue;
+      messages.push(`${side} (${connector.kind}): ${usage.spent.toLocaleString('en-US')} ${usage.unit} of the daily API budget spent${usage.remaining !== undefined ? `, ${usage.remaining.toLocaleString('en-US')} left today` : ''}.`);
+    }
+    return messages;
   }
 
   /**

@@ -142,6 +142,8 @@ describe('SQL (sample data) -> Pipedrive, through the engine', () => {
     const project = sqlToPipedriveProject(dir, pipedrive);
     const full = await withSession(dir, project, (session) => session.engine.migrate());
     expect(full.status).not.toBe('failed');
+    // The run tells what it spent of the company's daily token budget.
+    expect(full.messages).toContainEqual(expect.stringMatching(/^target \(pipedrive\): [\d,]+ tokens of the daily API budget spent, [\d,]+ left today\.$/));
     // Every injected fault fired (the idempotent creates were exercised).
     expect(Object.values(pipedrive.faults.fired()).every((count) => count > 0)).toBe(true);
     const source = (table: string) => rows(join(dir, 'source.db'), `SELECT * FROM ${table}`);
