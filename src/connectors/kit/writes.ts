@@ -6,8 +6,8 @@ import type { FieldValue } from '../../core/schema.js';
 
 /**
  * Writes for vendors without batch writes (Pipedrive): one request per record, several in flight under the
- * pacer, each result attributed to its own input (never by timing or position in an answer), plus the
- * creates' idempotency by an external id and the look-up by external ids.
+ * pacer, each result attributed to its own input (never by timing or position in an answer), and creates
+ * that are never sent twice after a lost answer (the vendor looks the record up, by an external id or otherwise).
  */
 
 /** Codes that fail one record; every other code stops the run (auth, limits, connection, internal). */
@@ -122,18 +122,3 @@ export async function createIdempotent(options: IdempotentCreateOptions): Promis
     }
   }
 }
-
-/**
- * External id -> target id for a vendor that can only search one value per request or list with a filter:
- * looks each distinct id up (`find`, `concurrency` at a time) and keeps the ones found.
- */
-export async function findEachExternalId(externalIds: readonly string[], concurrency: number, find: (externalId: string) => Promise<string | undefined>): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  const unique = [...new Set(externalIds)];
-  await forEachConcurrently(unique, concurrency, async (externalId) => {
-    const id = await find(externalId);
-    if (id !== undefined) found.set(externalId, id);
-  });
-  return found;
-}
-
