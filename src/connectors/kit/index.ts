@@ -5,4 +5,4 @@ export { decodeCursor, encodeCursor } from './cursor.js';
 export { settingsError } from './settings.js';
 export { collect, cursorPages, offsetPages, type CursorPage, type OffsetPage } from './paging.js';
 export { isWindowCursor, readWindow, windowStart, type WindowCursor, type WindowPage, type WindowSource } from './window.js';
-export { createIdempotent, failure, isRecordLevel, toRecordError, writeEach, type ErrorAttribution, type IdempotentCreateOptions } from './writes.js';
+export { createIdempotent, failure, findExternalIds, isRecordLevel, toRecordError, writeEach, type ErrorAttribution, type IdempotentCreateOptions } from './writes.js';

@@ -5,7 +5,7 @@ import { HttpError, type Clock } from '../../core/http.js';
 import { RequestBudget } from './budget.js';
 import { collect, cursorPages, offsetPages } from './paging.js';
 import { readWindow, windowStart, type WindowCursor, type WindowPage, type WindowSource } from './window.js';
-import { createIdempotent, writeEach } from './writes.js';
+import { createIdempotent, findExternalIds, writeEach } from './writes.js';
 
 /** An in-memory vendor: rows with (time, id), served by the hooks the window needs, `cap` rows per query at most. */
 class MemoryVendor {
@@ -171,5 +171,22 @@ describe('one-record-per-request writes', () => {
     expect(lookups).toBe(1);
     // Without a look-up a lost answer is not sent again (it could duplicate the record).
     await expect(createIdempotent({ send: async () => Promise.reject(new FerryError('TRANSIENT', 'lost')), retries: 3, clock })).rejects.toMatchObject({ code: 'TRANSIENT' });
+  });
+});
+
+describe('external-id look-up by listing', () => {
+  it('reads pages only until every wanted id is found, the first holder wins, missing ids stay out', async () => {
+    const rows = Array.from({ length: 30 }, (_, index) => ({ id: index + 1, stamp: index === 25 ? 'src-3' : `src-${index}` }));
+    let pagesRead = 0;
+    const pages = cursorPages(async (cursor) => {
+      pagesRead += 1;
+      const start = Number(cursor ?? 0);
+      return { items: rows.slice(start, start + 10), next: start + 10 < rows.length ? String(start + 10) : null };
+    });
+    const found = await findExternalIds(pages, ['src-3', 'src-12'], (row) => row.stamp, (row) => String(row.id));
+    expect(Object.fromEntries(found)).toEqual({ 'src-3': '4', 'src-12': '13' });
+    expect(pagesRead).toBe(2);
+    const missing = await findExternalIds(cursorPages(async () => ({ items: rows.slice(0, 5) })), ['nope'], (row) => row.stamp, (row) => String(row.id));
+    expect(missing.size).toBe(0);
   });
 });

@@ -122,3 +122,22 @@ export async function createIdempotent(options: IdempotentCreateOptions): Promis
     }
   }
 }
+
+/**
+ * External id -> record id, for a vendor whose lists cannot filter on the external-id field: reads `pages` (a
+ * paged list narrowed to that field where the vendor allows) until every wanted id is found or the list ends.
+ * The first record holding an id wins (a second one would be a duplicate the caller did not create).
+ */
+export async function findExternalIds<Row>(pages: AsyncIterable<Row[]>, externalIds: readonly string[], externalIdOf: (row: Row) => string | undefined, idOf: (row: Row) => string): Promise<Map<string, string>> {
+  const wanted = new Set(externalIds);
+  const found = new Map<string, string>();
+  if (wanted.size === 0) return found;
+  for await (const page of pages) {
+    for (const row of page) {
+      const value = externalIdOf(row);
+      if (value !== undefined && wanted.has(value) && !found.has(value)) found.set(value, idOf(row));
+    }
+    if (found.size === wanted.size) break;
+  }
+  return found;
+}

@@ -6,9 +6,11 @@ import { nowIso, parseInstant } from '../../core/time.js';
 import {
   collect,
   createIdempotent,
+  cursorPages,
   decodeCursor,
   encodeCursor,
   failure,
+  findExternalIds,
   isWindowCursor,
   offsetPages,
   readWindow,
@@ -673,20 +675,13 @@ export class PipedriveConnector implements Connector {
    */
   async findByExternalIds(objectName: string, externalIds: string[]): Promise<Map<string, string>> {
     const model = await this.model.object(objectName);
-    const found = new Map<string, string>();
     const code = model.externalId?.key;
-    if (!code || externalIds.length === 0) return found;
-    const wanted = new Set(externalIds);
-    let cursor: string | undefined;
-    do {
+    if (!code || externalIds.length === 0) return new Map();
+    const pages = cursorPages(async (cursor) => {
       const response = await this.client.get<V2Answer<Row[]>>(this.listPath(model), { query: { limit: 500, cursor, custom_fields: code } });
-      for (const row of response.body.data ?? []) {
-        const value = row.custom_fields?.[code];
-        if (typeof value === 'string' && wanted.has(value) && !found.has(value)) found.set(value, String(row.id));
-      }
-      cursor = response.body.additional_data?.next_cursor ?? undefined;
-    } while (cursor && found.size < wanted.size);
-    return found;
+      return { items: response.body.data ?? [], next: response.body.additional_data?.next_cursor };
+    });
+    return findExternalIds(pages, externalIds, (row) => (typeof row.custom_fields?.[code] === 'string' ? (row.custom_fields[code] as string) : undefined), (row) => String(row.id));
   }
 }
 
