@@ -6,7 +6,8 @@
  *   npm run bench -- --scenarios scaling --scaling-sizes 10000,100000,1000000
  *
  * Scenarios: full-sqlite, full-postgres (each with its plain-copy baseline), delta (after full-sqlite),
- * match, api-hubspot, api-pipedrive, scaling and dry-run-csv (these three not in the default set). Each measured run is a child process (child.ts), so
+ * match, api-hubspot, attachments (many small files, and one 200 MB file: MB/s, files/s, peak RSS), api-pipedrive,
+ * scaling and dry-run-csv (these three not in the default set). Each measured run is a child process (child.ts), so
  * its peak RSS is its own. Prints a table and PASS/MISS per target of issue 6, and writes
  * bench-results/<timestamp>.json and .md. Asserts nothing: shared machines are noisy.
  */
@@ -15,11 +16,11 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { heapGrowingPercent } from '../../src/core/heap.js';
-import { apiHubspot, apiPipedrive, compileChild, delta, dryRunCsv, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
+import { apiHubspot, apiPipedrive, attachments, compileChild, delta, dryRunCsv, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
 
-const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'api-pipedrive', 'scaling', 'dry-run-csv'] as const;
+const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'api-pipedrive', 'attachments', 'scaling', 'dry-run-csv'] as const;
 type Scenario = (typeof ALL)[number];
-const DEFAULT_SCENARIOS: Scenario[] = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot'];
+const DEFAULT_SCENARIOS: Scenario[] = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'attachments'];
 
 const { values } = parseArgs({
   options: {
@@ -118,6 +119,10 @@ if (scenarios.includes('api-hubspot')) {
 if (scenarios.includes('api-pipedrive')) {
   const result = await attempt('api-pipedrive', () => apiPipedrive(options));
   if (result) results.push(result);
+}
+if (scenarios.includes('attachments')) {
+  const result = await attempt('attachments', () => attachments(options));
+  if (result) results.push(...result);
 }
 if (scenarios.includes('dry-run-csv')) {
   const result = await attempt('dry-run-csv', () => dryRunCsv(options));

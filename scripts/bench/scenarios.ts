@@ -3,11 +3,13 @@
  * measured migration or copy runs in a child process (child.ts) so its peak RSS is its own.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { createHubspotConnector } from '../../src/connectors/hubspot/index.js';
 import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { startPipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
@@ -563,4 +565,137 @@ export async function scaling(options: BenchOptions): Promise<ScenarioResult[]> 
     });
   }
   return results;
+}
+
+// ---- attachments (issue 13): files streamed from a SQL files table into the HubSpot emulator's Files API
+
+/** Writes `bytes` of a fixed pattern to `path` a megabyte at a time (never the whole file in memory). */
+async function writeFilePattern(path: string, bytes: number, seed: number): Promise<void> {
+  const piece = Buffer.alloc(1024 * 1024);
+  for (let index = 0; index < piece.length; index++) piece[index] = (index * 31 + seed * 17) & 0xff;
+  const out = createWriteStream(path);
+  for (let written = 0; written < bytes; written += piece.length) {
+    const part = bytes - written >= piece.length ? piece : piece.subarray(0, bytes - written);
+    if (!out.write(part)) await once(out, 'drain');
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * Two runs into the emulator at `--api-factor` x HubSpot's 100 requests / 10 s: many small files (files/s
+ * and MB/s against the rate limit: each file costs an upload and the attach's read and write of the note) and
+ * one 200 MB file each way (MB/s and the run's peak RSS: the file streams, so RSS stays far below its size).
+ */
+export async function attachments(options: BenchOptions): Promise<ScenarioResult[]> {
+  const burst = 100 * options.apiFactor;
+  const results: ScenarioResult[] = [];
+  const cases = [
+    { name: 'attachments-many', files: 120, bytes: 256 * 1024 },
+    { name: 'attachments-200mb', files: 1, bytes: 200 * 1024 * 1024 },
+  ];
+  for (const testCase of cases) {
+    const dir = tempDir();
+    const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: 5 * options.apiFactor });
+    try {
+      options.log(`${testCase.name}: ${testCase.files} file(s) of ${round(testCase.bytes / 2 ** 20)} MB into the emulator at ${burst} requests / 10 s`);
+      mkdirSync(join(dir, 'files'));
+      const db = new Database(join(dir, 'source.db'));
+      db.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, noted_at TEXT, updated_at TEXT);
+        CREATE TABLE note_files (id INTEGER PRIMARY KEY, note_id INTEGER, file_name TEXT, path TEXT)`);
+      const notes = Math.max(1, Math.ceil(testCase.files / 3));
+      const insertNote = db.prepare('INSERT INTO notes VALUES (?, ?, ?, ?)');
+      for (let note = 1; note <= notes; note++) insertNote.run(note, `Note ${note}`, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      const insertFile = db.prepare('INSERT INTO note_files VALUES (?, ?, ?, ?)');
+      for (let file = 1; file <= testCase.files; file++) {
+        await writeFilePattern(join(dir, 'files', `f${file}.bin`), testCase.bytes, file);
+        insertFile.run(file, 1 + ((file - 1) % notes), `file-${file}.bin`, `f${file}.bin`);
+      }
+      db.close();
+      const project: ProjectFile = {
+        version: 1,
+        source: { ...sqliteConfig('source.db'), files: { notes: { table: 'note_files', record: 'note_id', name: 'file_name', path: 'path', folder: 'files' } } },
+        target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, 4 * options.apiFactor) },
+        sourceTimeZone: 'UTC',
+        options: { demoSampleSize: 3, pageSize: options.pageSize, maxFileBytes: 300 * 1024 * 1024 },
+        objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('body', 'hs_note_body'), { source: ['noted_at'], target: 'hs_timestamp', transform: { kind: 'datetime' } }] })],
+      };
+      const before = hubspot.stats.requests;
+      const run = await runChild({ kind: 'project', dir, project, command: 'migrate' });
+      const files = Object.values(run.counts ?? {}).reduce((total, each) => total + each.files, 0);
+      const bytes = Object.values(run.counts ?? {}).reduce((total, each) => total + each.fileBytes, 0);
+      const megabytes = bytes / 2 ** 20;
+      const requests = hubspot.stats.requests - before;
+      results.push({
+        scenario: testCase.name,
+        size: testCase.files,
+        records: files,
+        seconds: round(run.seconds),
+        recordsPerSecond: round(files / run.seconds, 1),
+        peakRssMb: run.peakRssMb,
+        details: {
+          status: run.status,
+          uploads: hubspot.files.uploads,
+          megabytes: round(megabytes),
+          megabytesPerSecond: round(megabytes / run.seconds),
+          filesPerSecond: round(files / run.seconds, 2),
+          requests,
+          requestsPerSecond: round(requests / run.seconds, 1),
+          burstLimit: `${burst} / 10 s`,
+          status429: hubspot.stats.status429,
+        },
+        targets:
+          testCase.files === 1
+            ? [{ target: 'a 200 MB file streams: peak RSS well below the file (< 200 MB)', figure: `${run.peakRssMb} MB`, pass: run.peakRssMb < 200 }]
+            : [{ target: 'every file uploaded exactly once', figure: `${hubspot.files.uploads} uploads for ${testCase.files} files`, pass: hubspot.files.uploads === testCase.files }],
+      });
+    } finally {
+      await hubspot.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  results.push(await attachmentDownload(options));
+  return results;
+}
+
+/** One 200 MB file the other way: HubSpot emulator -> a SQLite files table on disk (signed-URL download, streamed). */
+async function attachmentDownload(options: BenchOptions): Promise<ScenarioResult> {
+  const dir = tempDir();
+  const burst = 100 * options.apiFactor;
+  const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: 5 * options.apiFactor });
+  try {
+    const bytes = 200 * 1024 * 1024;
+    options.log(`attachments-200mb-download: one file of 200 MB from the emulator into a SQLite files table`);
+    await writeFilePattern(join(dir, 'big.bin'), bytes, 3);
+    const uploader = createHubspotConnector({ accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst });
+    const fileId = await uploader.files.upload('notes', { name: 'big.bin', size: bytes, contentType: null, stamp: 'bench', targetRecordId: '', open: async () => createReadStream(join(dir, 'big.bin')) });
+    rmSync(join(dir, 'big.bin'));
+    hubspot.store.createRecord('notes', { hs_note_body: 'Big file', hs_timestamp: '2026-01-01T00:00:00.000Z', hs_attachment_ids: fileId });
+    const db = new Database(join(dir, 'target.db'));
+    db.exec(`CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT);
+      CREATE TABLE note_files (id INTEGER PRIMARY KEY AUTOINCREMENT, note_id INTEGER, name TEXT, stored TEXT)`);
+    db.close();
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst },
+      target: { ...sqliteConfig('target.db'), files: { notes: { table: 'note_files', record: 'note_id', name: 'name', path: 'stored', folder: 'copied' } } },
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: options.pageSize, maxFileBytes: 300 * 1024 * 1024 },
+      objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('hs_note_body', 'body')] })],
+    };
+    const run = await runChild({ kind: 'project', dir, project, command: 'migrate' });
+    const copied = Object.values(run.counts ?? {}).reduce((total, each) => total + each.fileBytes, 0);
+    return {
+      scenario: 'attachments-200mb-download',
+      size: 1,
+      records: Object.values(run.counts ?? {}).reduce((total, each) => total + each.files, 0),
+      seconds: round(run.seconds),
+      recordsPerSecond: round(1 / run.seconds, 2),
+      peakRssMb: run.peakRssMb,
+      details: { status: run.status, megabytes: round(copied / 2 ** 20), megabytesPerSecond: round(copied / 2 ** 20 / run.seconds) },
+      targets: [{ target: 'a 200 MB download streams: peak RSS < 200 MB', figure: `${run.peakRssMb} MB`, pass: run.peakRssMb < 200 }],
+    };
+  } finally {
+    await hubspot.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -217,7 +217,7 @@ describe('runs and report from a ledger (--state, no project file needed)', () =
 });
 
 describe('a project on sample data, through the real engine', () => {
-  const COUNT_KEYS = ['read', 'reread', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'filtered', 'failed', 'conflicts', 'deleted'];
+  const COUNT_KEYS = ['read', 'reread', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'filtered', 'failed', 'conflicts', 'deleted', 'files', 'fileBytes'];
 
   beforeEach(async () => {
     expect((await ferry(dir, 'sample-data', '--size', '60', '--seed', '3', '--output', 'source.db', '--target-output', 'target.db', '--json')).code).toBe(0);

@@ -43,6 +43,19 @@ describe('progress view', () => {
     expect(view.shown.has('source deletions seen: 2')).toBe(true);
   });
 
+  it("names the files a run copied and their size in an object's line (attachments)", () => {
+    const { out, stdout } = capture(false);
+    const progress = new ProgressStream();
+    const view = attachProgressView(progress, out, undefined, () => 1000);
+    progress.emit({ type: 'object-started', runId: '8', object: 'notes' });
+    progress.emit({ type: 'object-finished', runId: '8', object: 'notes', counts: { ...emptyCounts(), read: 3, created: 3, files: 4, fileBytes: 3 * 2 ** 20 } });
+    progress.emit({ type: 'object-started', runId: '8', object: 'tasks' });
+    progress.emit({ type: 'object-finished', runId: '8', object: 'tasks', counts: { ...emptyCounts(), read: 1, created: 1 } });
+    view.stop();
+    expect(stdout()).toContain('notes: 3 read, 3 created, 4 files (3 MB)');
+    expect(stdout()).toMatch(/tasks: 1 read, 1 created \(/);
+  });
+
   it('with --json prints nothing on stdout', () => {
     const { out, stdout, stderr } = capture(true);
     const progress = new ProgressStream();

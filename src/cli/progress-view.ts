@@ -28,7 +28,14 @@ function summaryLine(counts: Counts): string {
   for (const key of ['created', 'updated', 'matched', 'unchanged', 'skipped', 'filtered', 'failed', 'conflicts', 'deleted'] as const) {
     if (counts[key] > 0) parts.push(`${formatNumber(counts[key])} ${key}`);
   }
+  // Attachments (docs/attachments.md): only when the run copied some.
+  if (counts.files > 0) parts.push(`${formatNumber(counts.files)} file${counts.files === 1 ? '' : 's'} (${formatBytes(counts.fileBytes)})`);
   return parts.join(', ');
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${formatNumber(Math.round(bytes / 1024))} KB`;
+  return `${formatNumber(Math.round((bytes / 2 ** 20) * 10) / 10)} MB`;
 }
 
 export interface ProgressView {

@@ -1,4 +1,5 @@
 import type { ErrorCode } from './errors.js';
+import type { ConnectorFiles } from './files.js';
 import type { FieldValue, SchemaDescription } from './schema.js';
 
 /** A record as every connector returns it. `fields` follow the value conventions in schema.ts. */
@@ -153,6 +154,8 @@ export interface Connector {
    * knows no time at all; the engine then takes the local clock.
    */
   now?(): Promise<string | undefined>;
+  /** Files attached to records: listing and opening them (source), storing and attaching them (target). */
+  readonly files?: ConnectorFiles;
   close(): Promise<void>;
 }
 

@@ -37,6 +37,10 @@ export const ERROR_CODES = [
   'TARGET_CHANGED',
   /** A record a mapping wrote before no longer passes its row filter (`where`): its target record is left as it is. */
   'ROUTE_CHANGED',
+  /** A record's file is larger than the largest allowed (`options.maxFileBytes`, or the target's limit): not copied. */
+  'FILE_TOO_LARGE',
+  /** A record's file could not be read, stored or attached: not copied; the record itself was written. */
+  'FILE_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,3 +1,7 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FerryError, type ErrorCode } from './errors.js';
 
 /**
@@ -186,6 +190,19 @@ export interface HttpResponse<T = unknown> {
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined | (string | number)[]>;
   body?: unknown;
+  /**
+   * A streamed request body instead of JSON (a file upload): opened again for each attempt, so a retried
+   * upload reads its source afresh. Never held in memory whole.
+   */
+  upload?: { contentType: string; open: () => Promise<AsyncIterable<Uint8Array>> };
+  /** Return a 2xx body as a stream (a download) instead of reading it; the caller consumes it. */
+  stream?: boolean;
+  /** Per-attempt timeout for this request (uploads and downloads of large files), instead of the client's. */
+  timeoutMs?: number;
+  /** A URL on another host (a signed download link): sent without the Authorization header. */
+  absolute?: boolean;
+  /** Retries of this request instead of the client's (0: the caller decides, e.g. an upload that must not repeat). */
+  maxRetries?: number;
   /** Statuses (besides 2xx) returned to the caller instead of thrown, e.g. 404 for "not there". */
   accept?: number[];
   signal?: AbortSignal;
@@ -278,9 +295,9 @@ export class HttpClient {
   }
 
   async request<T = unknown>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    const route: RouteInfo = { method, path };
-    const url = this.url(path, options.query);
-    const maxRetries = this.options.maxRetries ?? 5;
+    const route: RouteInfo = { method, path: options.absolute ? new URL(path).pathname : path };
+    const url = this.url(path, options.query, options.absolute);
+    const maxRetries = options.maxRetries ?? this.options.maxRetries ?? 5;
     let attempt = 0;
     for (;;) {
       if (this.options.pacer) {
@@ -333,8 +350,8 @@ export class HttpClient {
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
-  private url(path: string, query: RequestOptions['query']): string {
-    const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+  private url(path: string, query: RequestOptions['query'], absolute = false): string {
+    const url = new URL(absolute ? path : this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value === undefined) continue;
       url.searchParams.set(key, Array.isArray(value) ? value.join(',') : String(value));
@@ -343,21 +360,27 @@ export class HttpClient {
   }
 
   private async attempt<T>(method: HttpMethod, url: string, route: RouteInfo, options: RequestOptions): Promise<HttpResponse<T> | { retryAfterMs?: number; error: FerryError }> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
-    if (this.options.authorization) {
+    const headers: Record<string, string> = { accept: options.stream ? '*/*' : 'application/json', ...this.options.headers };
+    if (this.options.authorization && !options.absolute) {
       const value = await this.options.authorization();
       headers.authorization = value;
       const token = value.replace(/^\S+\s+/, '');
       if (token) this.secrets.add(token);
     }
     let body: string | undefined;
-    if (options.body !== undefined) {
+    if (options.upload) {
+      headers['content-type'] = options.upload.contentType;
+    } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    const response = await this.fetchImpl(url, { method, headers, body, signal });
+    const response = options.upload ? await sendStreamed(url, method, headers, await options.upload.open(), signal) : await this.fetchImpl(url, { method, headers, body, signal });
+    if (options.stream && response.ok && response.body) {
+      for (const observation of this.options.onResponse?.({ status: response.status, headers: response.headers, route }) ?? []) this.options.pacer?.observe(observation, this.clock);
+      return { status: response.status, headers: response.headers, body: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>) as T };
+    }
     const text = await response.text();
     let parsed: unknown = text;
     if (text.length > 0) {
@@ -471,4 +494,39 @@ function redactDeep(value: unknown, redact: (text: string) => string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A request whose body streams from `body` with backpressure, through node:http(s). Node 20's fetch reads a
+ * streamed request body into memory before it is sent (a 200 MB upload took 270 MB of RSS; node:http 76 MB,
+ * docs/performance.md), so uploads take this path. The answer is a fetch Response, so the rest is shared.
+ */
+async function sendStreamed(url: string, method: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<Response> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = send(target, { method, headers: { ...headers, 'transfer-encoding': 'chunked' }, signal });
+  const answered = new Promise<IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
+  // A body that fails while it is sent (the engine's size limit, an unreadable source) is that failure; a
+  // server that answers before reading all of the body (413, 401) is that answer.
+  const sent = pipeline(Readable.from(body), request).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  type Outcome = { message: IncomingMessage } | { error: unknown };
+  const answer = answered.then((message): Outcome => ({ message }));
+  const first: Outcome = await Promise.race([answer, sent.then((error): Outcome | Promise<Outcome> => (error === undefined ? answer : { error }))]);
+  if ('error' in first) throw first.error;
+  const { message } = first;
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value === undefined) continue;
+    for (const each of Array.isArray(value) ? value : [value]) responseHeaders.append(name, each);
+  }
+  const status = message.statusCode ?? 0;
+  const empty = status === 204 || status === 205 || status === 304;
+  if (empty) message.resume();
+  return new Response(empty ? null : (Readable.toWeb(message) as ReadableStream<Uint8Array>), { status, headers: responseHeaders });
 }

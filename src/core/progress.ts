@@ -20,10 +20,14 @@ export interface Counts {
   conflicts: number;
   /** Target records deleted (undo, --rerun). */
   deleted: number;
+  /** Files uploaded to the target (a file copied by an earlier run or attempt is not counted again). */
+  files: number;
+  /** Bytes of those files. */
+  fileBytes: number;
 }
 
 export function emptyCounts(): Counts {
-  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, filtered: 0, failed: 0, conflicts: 0, deleted: 0 };
+  return { read: 0, reread: 0, created: 0, updated: 0, matched: 0, unchanged: 0, skipped: 0, filtered: 0, failed: 0, conflicts: 0, deleted: 0, files: 0, fileBytes: 0 };
 }
 
 export function addCounts(into: Counts, from: Partial<Counts>): Counts {
@@ -49,6 +53,8 @@ export type ProgressEvent =
       targetValue: unknown;
       resolution: string;
     }
+  /** One file copied (or, with `reused`, found already copied by an earlier attempt whose answer was lost). */
+  | { type: 'file-copied'; runId: string; object: string; sourceId: string; name: string; bytes: number; reused: boolean }
   | { type: 'message'; runId?: string; level: 'info' | 'warn' | 'error'; text: string }
   | { type: 'run-finished'; runId: string; status: string; counts: Record<string, Counts> };
 

@@ -54,6 +54,9 @@ export interface FieldSchema {
   meaning?: string;
 }
 
+/** The order of a numeric date: `31.12.2024` day first (`dmy`), `12/31/2024` month first (`mdy`), `2024/12/31` (`ymd`). */
+export type DateOrder = 'dmy' | 'mdy' | 'ymd';
+
 /** The CRM whose export a CSV source was recognised as (src/connectors/csv/presets). */
 export type PresetVendor = 'pipedrive' | 'hubspot' | 'salesforce' | 'zoho';
 
@@ -63,6 +66,13 @@ export interface ObjectSchema {
   fields: FieldSchema[];
   /** The field that holds the last-modified instant, if the object has one. */
   modifiedField?: string;
+  /**
+   * A field named like a last-modified field but not taken as one because its values do not read as
+   * date-times (`17.03.2024 14:05` with no locale set): the field, a value that did not read, and the
+   * numeric date orders that would read every sampled value (none when no order does). Set by the CSV
+   * connector, for the NO_MODIFIED_FIELD warning (src/project/source-warnings.ts).
+   */
+  unreadModifiedField?: { field: string; sample: string; readableAs: DateOrder[] };
   createdField?: string;
   /** Field the connector stamps with the source record's id on create, when supported. */
   externalIdField?: string;

@@ -22,6 +22,7 @@ import type {
 } from './types.js';
 import { openFailuresNote } from './types.js';
 import { RecordWriter, referencedLinks, referenceKey, type WriteMode } from './writer.js';
+import { AttachmentCopier, undoRunFiles } from './attachments.js';
 import { undoRun } from './undo.js';
 import { verifyTarget } from './verify.js';
 
@@ -352,6 +353,8 @@ export class Engine {
       sameCommand: (run) => run.kind === 'undo' && run.parentRunId === runId,
     });
     try {
+      // Files first: they come off records the undo may delete next (docs/attachments.md).
+      for (const plan of [...plans].reverse()) await undoRunFiles(active.state, this.context.target, plan, runId);
       await undoRun(active.state, this.context.target, [...plans].reverse(), runId);
       if (!active.state.dryRun) await ledger.updateRun(runId, { undoneByRunId: active.state.run.id });
       return await active.finish();
@@ -384,6 +387,15 @@ export class Engine {
   }
 
   // ---- internals
+
+  private readonly copiers = new WeakMap<RunState, AttachmentCopier>();
+
+  /** The run's file copier (docs/attachments.md), one per run. */
+  private copier(state: RunState): AttachmentCopier {
+    let copier = this.copiers.get(state);
+    if (!copier) this.copiers.set(state, (copier = new AttachmentCopier(state, this.context.project, this.context.source, this.context.target)));
+    return copier;
+  }
 
   private async start(kind: RunKind, options: StartOptions): Promise<ActiveRun> {
     const { ledger, progress, source } = this.context;
@@ -563,6 +575,7 @@ export class Engine {
       state.readCalls += 1;
       await this.recordReadErrors(state, plan);
       await writer.processPage(plan, page.records, mode);
+      await this.copier(state).copyPage(plan, page.records, mode);
       const counts = state.countsFor(plan.object);
       if (!state.dryRun) {
         if (!page.next) await writer.linkFollowers(plan, mode);
@@ -682,6 +695,7 @@ export class Engine {
       }
       if (gone.length > 0 && !state.dryRun) await state.ledger.resolveFailures(plan.object, gone, state.run.id);
       await writer.processPage(plan, records, mode);
+      await this.copier(state).copyPage(plan, records, mode);
       if (alreadyRead) state.countRereads(plan.object, records.filter(alreadyRead).length);
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: start + part.length, total: ids.length, counts: { ...state.countsFor(plan.object) } });
     }

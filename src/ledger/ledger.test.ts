@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, type TempDatabase } from '../../test/support/databases.js';
-import { Ledger, redactUrl, type Link } from './ledger.js';
+import { Ledger, redactUrl, type FileLink, type Link } from './ledger.js';
 
 interface Backend {
   name: string;
@@ -55,6 +55,37 @@ for (const backend of BACKENDS) {
     afterEach(async () => {
       await ledger.close();
       await cleanup();
+    });
+
+    it('keeps file links per source file version: pending intent, then the target file; listed per run; deleted', async () => {
+      const intent: FileLink = {
+        object: 'notes',
+        sourceRecordId: '7',
+        sourceFileId: 'f1',
+        version: 'size:10',
+        name: 'a.pdf',
+        stamp: 'ferry-1',
+        targetRecordId: 't7',
+        targetFileId: null,
+        state: 'pending',
+        bytes: 10,
+        sha256: null,
+        runId: 3,
+      };
+      await ledger.putFileLinks([intent, { ...intent, sourceFileId: 'f2', stamp: 'ferry-2', runId: 4 }]);
+      await ledger.putFileLinks([{ ...intent, targetFileId: '900', state: 'uploaded', bytes: 3_000_000_000, sha256: 'ab' }]);
+      // A changed file is another version of the same source file: a row of its own.
+      await ledger.putFileLinks([{ ...intent, version: 'size:11', stamp: 'ferry-3' }]);
+      const links = await ledger.getFileLinks('notes', ['7', '8']);
+      expect(links.map((entry) => [entry.sourceFileId, entry.version, entry.state, entry.targetFileId]).sort()).toEqual([
+        ['f1', 'size:10', 'uploaded', '900'],
+        ['f1', 'size:11', 'pending', null],
+        ['f2', 'size:10', 'pending', null],
+      ]);
+      expect(links.find((entry) => entry.state === 'uploaded')).toMatchObject({ bytes: 3_000_000_000, sha256: 'ab' });
+      expect((await ledger.fileLinksOfRun(3, 'notes')).map((entry) => entry.stamp).sort()).toEqual(['ferry-1', 'ferry-3']);
+      await ledger.deleteFileLinks(await ledger.fileLinksOfRun(3, 'notes'));
+      expect((await ledger.getFileLinks('notes', ['7'])).map((entry) => entry.stamp)).toEqual(['ferry-2']);
     });
 
     it('migrates once and opens again without losing data', async () => {

@@ -9,7 +9,7 @@ import { FerryError } from '../core/errors.js';
 import type { Counts } from '../core/progress.js';
 import { nowIso } from '../core/time.js';
 import { ledgerMigrations, type LedgerDialect } from './migrations.js';
-import type { JournalTable, LedgerDatabase, RunsTable } from './schema.js';
+import type { FilesTable, JournalTable, LedgerDatabase, RunsTable } from './schema.js';
 
 // PostgreSQL returns int8 (count(*)) as strings; the ledger only counts rows, which fit in a JS number.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -47,6 +47,22 @@ export interface Link {
   runId: number;
   updatedRunId: number | null;
   leaderSourceId: string | null;
+}
+
+/** One source file (one version of it) and the target file it became; see FilesTable. */
+export interface FileLink {
+  object: string;
+  sourceRecordId: string;
+  sourceFileId: string;
+  version: string;
+  name: string;
+  stamp: string;
+  targetRecordId: string;
+  targetFileId: string | null;
+  state: 'pending' | 'uploaded' | 'attached';
+  bytes: number | null;
+  sha256: string | null;
+  runId: number;
 }
 
 /** Where a source record went: what translating a reference needs. */
@@ -133,6 +149,23 @@ const json = (value: unknown): string | null => (value === undefined || value ==
 const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
 /** Removes a password from a connection URL before it is shown anywhere. */
+function toFileLink(row: Selectable<FilesTable>): FileLink {
+  return {
+    object: row.object,
+    sourceRecordId: row.source_record_id,
+    sourceFileId: row.source_file_id,
+    version: row.version,
+    name: row.name,
+    stamp: row.stamp,
+    targetRecordId: row.target_record_id,
+    targetFileId: row.target_file_id,
+    state: row.state as FileLink['state'],
+    bytes: row.bytes === null ? null : Number(row.bytes),
+    sha256: row.sha256,
+    runId: row.run_id,
+  };
+}
+
 export function redactUrl(location: string): string {
   try {
     const url = new URL(location);
@@ -403,6 +436,74 @@ export class LedgerStore {
     if (origins) query = query.where('origin', 'in', origins);
     const row = await query.executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  // ---- files
+
+  /** The file links of these source records (every version of every file). */
+  async getFileLinks(object: string, sourceRecordIds: string[]): Promise<FileLink[]> {
+    const out: FileLink[] = [];
+    for (const part of chunks([...new Set(sourceRecordIds)])) {
+      if (part.length === 0) continue;
+      const rows = await this.db.selectFrom('files').selectAll().where('object', '=', object).where('source_record_id', 'in', part).execute();
+      out.push(...rows.map(toFileLink));
+    }
+    return out;
+  }
+
+  async putFileLinks(links: FileLink[]): Promise<void> {
+    for (const part of chunks(links, 200)) {
+      if (part.length === 0) continue;
+      await this.db
+        .insertInto('files')
+        .values(
+          part.map((link) => ({
+            object: link.object,
+            source_record_id: link.sourceRecordId,
+            source_file_id: link.sourceFileId,
+            version: link.version,
+            name: link.name,
+            stamp: link.stamp,
+            target_record_id: link.targetRecordId,
+            target_file_id: link.targetFileId,
+            state: link.state,
+            bytes: link.bytes,
+            sha256: link.sha256,
+            run_id: link.runId,
+          })),
+        )
+        .onConflict((conflict) =>
+          conflict.columns(['object', 'source_record_id', 'source_file_id', 'version']).doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            stamp: eb.ref('excluded.stamp'),
+            target_record_id: eb.ref('excluded.target_record_id'),
+            target_file_id: eb.ref('excluded.target_file_id'),
+            state: eb.ref('excluded.state'),
+            bytes: eb.ref('excluded.bytes'),
+            sha256: eb.ref('excluded.sha256'),
+            run_id: eb.ref('excluded.run_id'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async deleteFileLinks(links: Pick<FileLink, 'object' | 'sourceRecordId' | 'sourceFileId' | 'version'>[]): Promise<void> {
+    for (const link of links) {
+      await this.db
+        .deleteFrom('files')
+        .where('object', '=', link.object)
+        .where('source_record_id', '=', link.sourceRecordId)
+        .where('source_file_id', '=', link.sourceFileId)
+        .where('version', '=', link.version)
+        .execute();
+    }
+  }
+
+  /** Files a run uploaded (or meant to: pending ones too), of one object, a page at a time. */
+  async fileLinksOfRun(runId: number, object: string, limit = 500): Promise<FileLink[]> {
+    const rows = await this.db.selectFrom('files').selectAll().where('run_id', '=', runId).where('object', '=', object).orderBy('source_record_id').limit(limit).execute();
+    return rows.map(toFileLink);
   }
 
   // ---- match issues
@@ -802,7 +903,17 @@ export class LedgerStore {
       .where('runs.undone_by_run_id', 'is', null)
       .where('runs.kind', '!=', 'undo')
       .execute();
-    return rows.map((row) => Number(row.run_id)).sort((a, b) => a - b);
+    // A run that only uploaded files (a delta that found new attachments on unchanged records) wrote too.
+    const uploads = await this.db
+      .selectFrom('files')
+      .innerJoin('runs', 'runs.id', 'files.run_id')
+      .select('files.run_id')
+      .distinct()
+      .where('files.run_id', '>', runId)
+      .where('runs.undone_by_run_id', 'is', null)
+      .where('runs.kind', '!=', 'undo')
+      .execute();
+    return [...new Set([...rows, ...uploads].map((row) => Number(row.run_id)))].sort((a, b) => a - b);
   }
 
   async journalObjects(runId: number): Promise<string[]> {

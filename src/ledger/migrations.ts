@@ -154,7 +154,32 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
     },
   };
 
+  // Files attached to records (docs/attachments.md): one row per source file version, written as
+  // `pending` with its stamp before the upload, so an upload whose answer was lost is found, not repeated.
+  const files: Migration = {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('files')
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_record_id', 'text', (c) => c.notNull())
+        .addColumn('source_file_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('stamp', 'text', (c) => c.notNull())
+        .addColumn('target_record_id', 'text', (c) => c.notNull())
+        .addColumn('target_file_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('bytes', 'bigint')
+        .addColumn('sha256', 'text')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('files_pk', ['object', 'source_record_id', 'source_file_id', 'version'])
+        .execute();
+      await db.schema.createIndex('files_run').on('files').columns(['run_id', 'object']).execute();
+    },
+  };
+
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial': initial, '0002_failure_severity': failureSeverity, '0003_partial_indexes': partialIndexes }),
+    getMigrations: () =>
+      Promise.resolve({ '0001_initial': initial, '0002_failure_severity': failureSeverity, '0003_partial_indexes': partialIndexes, '0004_files': files }),
   };
 }

@@ -123,7 +123,30 @@ export interface LocksTable {
   heartbeat_at: string;
 }
 
+/** One version of one source file of a record, and the target file it became (docs/attachments.md). */
+export interface FilesTable {
+  object: string;
+  source_record_id: string;
+  source_file_id: string;
+  /** The source's SHA-256 of the file, or `size:<bytes>` when the source has none: a changed file is a new version. */
+  version: string;
+  name: string;
+  /** Unique name the upload carries (connector-specific place), to find a file whose upload answer was lost. */
+  stamp: string;
+  target_record_id: string;
+  /** Null while `pending`. */
+  target_file_id: string | null;
+  /** pending (intent recorded, upload not known to be done) | uploaded | attached */
+  state: string;
+  bytes: number | string | null;
+  /** SHA-256 of the bytes sent, computed while streaming. */
+  sha256: string | null;
+  /** The run that uploaded the file (undo of that run deletes it). */
+  run_id: number;
+}
+
 export interface LedgerDatabase {
+  files: FilesTable;
   runs: RunsTable;
   links: LinksTable;
   match_issues: MatchIssuesTable;

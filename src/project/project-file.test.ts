@@ -117,7 +117,7 @@ describe('parseProjectFile', () => {
   it('points at the line, column and key path of an unknown transform', () => {
     const error = parseError(EXAMPLE.replace('transform: lowercase', 'transform: mapp'));
     expect(error.message).toBe(
-      'ferry.yaml:18:44: objects.companies.fields.domain.transform: unknown transform "mapp" (expected one of copy, join, split, constant, map, date, datetime, lowercase, trim, domain)',
+      'ferry.yaml:18:44: objects.companies.fields.domain.transform: unknown transform "mapp" (expected one of copy, join, split, constant, map, date, datetime, lowercase, trim, domain, duration)',
     );
     expect(error.details).toMatchObject({ line: 18, column: 44, path: 'objects.companies.fields.domain.transform' });
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isSupportedLocale } from '../core/locale-number.js';
 import type { FieldValue } from '../core/schema.js';
+import { DURATION_UNITS } from './types.js';
 
 /*
  * The YAML form of ferry.yaml as zod validates it (before defaults and key resolution), the JSON Schema
@@ -19,7 +20,7 @@ export const OBJECT_DEFAULTS = {
 } as const;
 
 
-export const TRANSFORM_KINDS = ['copy', 'join', 'split', 'constant', 'map', 'date', 'datetime', 'lowercase', 'trim', 'domain'] as const;
+export const TRANSFORM_KINDS = ['copy', 'join', 'split', 'constant', 'map', 'date', 'datetime', 'lowercase', 'trim', 'domain', 'duration'] as const;
 export const ON_INVALID = ['fail', 'empty', 'keep'] as const;
 export const MATCH_KEY_KINDS = ['email', 'domain', 'phone', 'name', 'exact'] as const;
 
@@ -41,7 +42,9 @@ const localeSchema = z.string().refine(isSupportedLocale, {
   error: (issue) => `unknown locale ${JSON.stringify(issue.input)} (use a BCP-47 tag such as de-DE, fr-FR or en-US)`,
 });
 
-export const FIELD_ENTRY_KEYS = ['source', 'target', 'transform', 'separator', 'part', 'constant', 'value', 'map', 'unmapped', 'default', 'zone', 'onInvalid', 'locale'] as const;
+const durationUnitSchema = z.enum(DURATION_UNITS, { error: (issue) => `unknown unit ${JSON.stringify(issue.input)} (expected one of ${DURATION_UNITS.join(', ')})` });
+
+export const FIELD_ENTRY_KEYS = ['source', 'target', 'transform', 'separator', 'part', 'constant', 'value', 'map', 'unmapped', 'default', 'zone', 'from', 'to', 'onInvalid', 'locale'] as const;
 
 export const fieldEntryObjectSchema = z.strictObject({
   source: nameOrNames.optional(),
@@ -57,6 +60,8 @@ export const fieldEntryObjectSchema = z.strictObject({
   unmapped: z.enum(['fail', 'keep', 'default']).optional(),
   default: fieldValueSchema.optional(),
   zone: zoneSchema.optional(),
+  from: durationUnitSchema.optional(),
+  to: durationUnitSchema.optional(),
   onInvalid: z.enum(ON_INVALID).optional(),
   locale: localeSchema.optional(),
 });
@@ -102,7 +107,7 @@ export const objectEntrySchema = z.strictObject({
 
 const connectionSchema = z.looseObject({ connector: z.string().min(1) });
 
-export const OPTION_KEYS = ['demoSampleSize', 'pageSize', 'lookbackMs'] as const;
+export const OPTION_KEYS = ['demoSampleSize', 'pageSize', 'lookbackMs', 'maxFileBytes', 'attachments'] as const;
 export const TOP_KEYS = ['version', 'source', 'target', 'state', 'sourceTimeZone', 'sourceLocale', 'options', 'objects'] as const;
 
 /** The YAML form of ferry.yaml, as zod validates it (before defaults and key resolution). */
@@ -118,6 +123,10 @@ export const projectFileYamlSchema = z.strictObject({
       demoSampleSize: z.int().positive().optional(),
       pageSize: z.int().positive().optional(),
       lookbackMs: z.int().min(0).optional(),
+      /** Largest file copied, in bytes (docs/attachments.md); larger ones fail with FILE_TOO_LARGE. */
+      maxFileBytes: z.int().positive().optional(),
+      /** `false` copies no files even where both connectors can. */
+      attachments: z.boolean().optional(),
     })
     .nullable()
     .optional(),

@@ -1,6 +1,8 @@
 import type { CrmRecord } from '../core/connector.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, PicklistOption, SchemaDescription } from '../core/schema.js';
 import { DEFAULT_OPTIONS, DEFAULT_TIME_ZONE, editDistance, OBJECT_DEFAULTS } from './project-file.js';
+import { activityTypeField, durationUnitOf, isActivityObject, isDurationField, planActivityRoutes } from './propose-activities.js';
+import { describeWhere, ledgerKeys } from './routing.js';
 import type { ConnectionConfig, FieldMapping, FieldTransform, MatchKey, ObjectMapping, ProjectFile } from './types.js';
 
 /**
@@ -57,6 +59,10 @@ const OBJECT_GROUPS: readonly (readonly string[])[] = [
   ['task', 'activity', 'todo'],
   ['lead', 'prospect'],
   ['product', 'item'],
+  // Engagement objects of their own (HubSpot's calls, meetings, emails; Salesforce's Event is a meeting).
+  ['call', 'phonecall'],
+  ['meeting', 'event', 'appointment'],
+  ['email', 'emailmessage'],
 ];
 
 function objectGroup(name: string): number {
@@ -112,7 +118,9 @@ const FIELD_SYNONYMS: readonly (readonly string[])[] = [
   ['duedate', 'dueat', 'due', 'deadline', 'duedatetime'],
   // Activities (HubSpot notes, calls, meetings): when the activity happened.
   ['timestamp', 'activitydate', 'occurredat', 'createdat'],
-  ['subject', 'tasktitle', 'summary'],
+  ['subject', 'tasktitle', 'summary', 'calltitle', 'meetingname', 'meetingtitle', 'emailsubject'],
+  // A call's or meeting's result (HubSpot hs_call_disposition "Call outcome", hs_meeting_outcome).
+  ['outcome', 'disposition', 'result', 'calloutcome', 'meetingoutcome', 'callresult'],
   ['status', 'taskstatus'],
   ['currency', 'currencycode'],
   ['lifecyclestage', 'lifecycle'],
@@ -440,6 +448,9 @@ const VALUE_SYNONYMS: readonly (readonly string[])[] = [
   ['normal', 'medium'],
   // Activity types (Pipedrive `task`, HubSpot `TODO`).
   ['task', 'todo'],
+  // Directions of calls and e-mails (HubSpot's INCOMING_EMAIL is a received e-mail).
+  ['inbound', 'incoming', 'incomingemail', 'received'],
+  ['outbound', 'outgoing'],
 ];
 /** Weak pairs: used only when nothing better fits, and reported as guesses. */
 const WEAK_VALUE_SYNONYMS: readonly (readonly string[])[] = [
@@ -451,6 +462,8 @@ const WEAK_VALUE_SYNONYMS: readonly (readonly string[])[] = [
   ['needsanalysis', 'analysis', 'qualifiedtobuy'],
   ['valueproposition', 'proposition', 'presentationscheduled'],
   ['negotiation', 'negotiationsstarted', 'negotiationreview', 'contractsent'],
+  // HubSpot's direction EMAIL: an e-mail sent from the CRM or logged by BCC, i.e. an outgoing one.
+  ['outbound', 'outgoing', 'sent', 'email'],
 ];
 
 interface ValueChoice {
@@ -730,6 +743,129 @@ function pairObjects(sourceSchema: SchemaDescription, targetSchema: SchemaDescri
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Activities split by type (src/project/propose-activities.ts)
+
+/** Where one source object goes: one target, or several routed ones (each with a row filter and its key under objects). */
+interface ObjectPlan {
+  target: string;
+  where?: Record<string, string[]>;
+  key?: string;
+}
+
+/**
+ * The target object(s) of a source object. An activity table whose type column holds calls, meetings or
+ * e-mails, going to a target with objects for them (HubSpot), is routed: one mapping per target object,
+ * each taking its type values. Source objects the project already maps keep their mapping.
+ */
+async function objectPlans(
+  sourceObject: ObjectSchema,
+  objectMap: Map<string, string>,
+  targetSchema: SchemaDescription,
+  sourceSchema: SchemaDescription,
+  objects: ObjectMapping[],
+  sampleValues: ProposeMappingInput['sampleValues'],
+  notes: string[],
+): Promise<ObjectPlan[]> {
+  const paired = objectMap.get(sourceObject.name);
+  const single = paired ? [{ target: paired }] : [];
+  if (objects.some((mapping) => mapping.source === sourceObject.name) || !isActivityObject(sourceObject)) return single;
+  const typeField = activityTypeField(sourceObject);
+  if (!typeField) return single;
+  const values = await distinctValues(sourceObject.name, typeField, sampleValues);
+  // The paired target is the home of the other values only when it is not another source's own object.
+  const takenByOther = paired !== undefined && [...objectMap.entries()].some(([source, target]) => source !== sourceObject.name && target === paired);
+  const plan = planActivityRoutes(values, targetSchema.objects.map((object) => object.name), takenByOther ? undefined : paired);
+  if (!plan) return single;
+  const sourceNames = new Set(sourceSchema.objects.map((object) => object.name));
+  const used = new Set(ledgerKeys(objects));
+  const plans = plan.routes.map((route) => {
+    let key = route.target;
+    if (sourceNames.has(key) || used.has(key)) key = `${sourceObject.name}_to_${route.target}`;
+    used.add(key);
+    return { target: route.target, key, where: { [typeField.name]: route.values } };
+  });
+  notes.push(
+    `${sourceObject.name}: split by ${typeField.name} into ${plans.map((entry) => entry.target).join(', ')} (one mapping each, with a row filter); ` +
+      `a ${typeField.name} value none of them lists is left out of the migration (counted filtered): add it to a where` +
+      (plan.unrouted.length > 0 ? `. Not routed (no target object for them): ${plan.unrouted.map((value) => JSON.stringify(value)).join(', ')}` : ''),
+  );
+  return plans;
+}
+
+/** Target objects that are engagements with their own required timestamp (HubSpot calls, meetings, e-mails). */
+const ENGAGEMENT_OBJECTS: ReadonlySet<string> = new Set(['calls', 'meetings', 'emails']);
+
+/** HubSpot's technical states of an engagement (a call's dialling state, an e-mail's send state). */
+const ENGAGEMENT_STATES: ReadonlySet<string> = new Set(['hs_call_status', 'hs_email_status']);
+
+/** Source date fields for an engagement's timestamp, best first (normalised names and meanings). */
+const ACTIVITY_TIME_NAMES = ['timestamp', 'activitydate', 'occurredat', 'starttime', 'startdatetime', 'startdate', 'startedat', 'start', 'date', 'datetime', 'time', 'duedate', 'dueat', 'due'];
+
+/**
+ * What names and types alone miss on an engagement: its required timestamp (from the activity's own date,
+ * else its start or due date), a meeting's start time from the same field, and a duration in the target's
+ * unit through an explicit `duration` transform (a source unit its name does not state is assumed to be
+ * minutes, and a note says so).
+ */
+function proposeEngagementFields(sourceObject: ObjectSchema, targetObject: ObjectSchema, fields: FieldMapping[], existing: FieldMapping[], notes: string[]): void {
+  // A to-do's status (Pipedrive's Done, a task's open/done) says whether it happened, not how a call was
+  // dialled or an e-mail sent (hs_call_status, hs_email_status): proposing it would fail every open one.
+  for (let index = fields.length - 1; index >= 0; index--) {
+    const mapping = fields[index]!;
+    const sourceField = sourceObject.fields.find((candidate) => candidate.name === mapping.source[0]);
+    if (ENGAGEMENT_STATES.has(mapping.target) && sourceField && (sourceField.meaning === 'status' || /^(status|done|completed|state)$/.test(bareName(sourceField.name, sourceObject.name)))) fields.splice(index, 1);
+  }
+  const all = () => [...existing, ...fields];
+  const written = (name: string) => all().some((mapping) => mapping.target === name);
+  const read = (name: string) => all().some((mapping) => mapping.source.includes(name));
+  const targets = writableTargets(targetObject);
+  const where = `${sourceObject.name} → ${targetObject.name}`;
+  const dateLike = (field: FieldSchema) => ['date', 'datetime', 'string'].includes(field.type) && field.name !== sourceObject.modifiedField && field.name !== sourceObject.createdField;
+  const rank = (field: FieldSchema): number => {
+    const names = [normaliseName(field.name), bareName(field.name, sourceObject.name), field.meaning ?? ''];
+    const found = ACTIVITY_TIME_NAMES.findIndex((name) => names.includes(name));
+    return found < 0 ? Number.POSITIVE_INFINITY : found;
+  };
+  const timeSource = (): FieldSchema | undefined => {
+    const start = all().find((mapping) => /start/.test(normaliseName(mapping.target)) && mapping.source.length === 1);
+    const fromStart = start ? sourceObject.fields.find((field) => field.name === start.source[0]) : undefined;
+    if (fromStart) return fromStart;
+    return sourceObject.fields.filter((field) => dateLike(field) && rank(field) < Number.POSITIVE_INFINITY).sort((a, b) => rank(a) - rank(b))[0];
+  };
+  for (const target of targets.filter((field) => (field.type === 'datetime' || field.type === 'date') && !written(field.name))) {
+    const isTimestamp = target.required === true;
+    const isStart = /starttime$/.test(normaliseName(target.name));
+    if (!isTimestamp && !isStart) continue;
+    const source = timeSource();
+    if (!source) continue;
+    fields.push({ source: [source.name], target: target.name, transform: transformFor(source, target, sourceObject) });
+    notes.push(`${where}: ${target.name} from ${source.name} (when the activity happened); check it is the right date`);
+  }
+  const durationTarget = targets.find((field) => isDurationField(field) && (field.type === 'number' || field.type === 'integer'));
+  // A duration whose name states its unit first (Zoho exports `Call Duration` as mm:ss and `Call Duration (in seconds)`).
+  const durations = sourceObject.fields.filter((field) => isDurationField(field));
+  const durationSource = durations.find((field) => durationUnitOf(field, sourceObject) !== undefined) ?? durations[0];
+  if (!durationTarget || !durationSource) return;
+  const to = durationUnitOf(durationTarget, targetObject);
+  if (!to) return;
+  const stated = durationUnitOf(durationSource, sourceObject);
+  const from = stated ?? 'minutes';
+  const proposed = fields.find((mapping) => mapping.target === durationTarget.name);
+  if (existing.some((mapping) => mapping.target === durationTarget.name) || (!proposed && read(durationSource.name))) return;
+  const mapping: FieldMapping = { source: [durationSource.name], target: durationTarget.name, transform: { kind: 'duration', from, to } };
+  if (proposed) Object.assign(proposed, mapping);
+  else {
+    fields.push(mapping);
+    // In the source's field order, as the other proposals are: easier to read in ferry.yaml.
+    const order = (entry: FieldMapping): number => sourceObject.fields.findIndex((candidate) => candidate.name === entry.source[0]);
+    fields.sort((x, y) => order(x) - order(y));
+  }
+  notes.push(
+    `${where}: ${durationSource.name} → ${durationTarget.name} converted from ${from}${stated ? '' : ' (assumed: the name states no unit; change `from` if it is seconds or hours)'} to ${to}; a clock text A:B is read as ${from === 'seconds' || from === 'milliseconds' ? 'minutes:seconds' : 'hours:minutes'}`,
+  );
+}
+
 /** Dependency order for a readable file: users, companies, contacts, deals, then the rest. */
 const KIND_ORDER: ObjectKind[] = ['users', 'companies', 'contacts', 'deals', 'other', 'tasks', 'notes'];
 
@@ -746,65 +882,73 @@ export async function proposeMapping(input: ProposeMappingInput): Promise<Propos
     (x, y) => KIND_ORDER.indexOf(sourceKind(x)) - KIND_ORDER.indexOf(sourceKind(y)),
   );
   for (const sourceObject of proposedSources) {
-    const targetName = objectMap.get(sourceObject.name);
-    if (!targetName) {
+    const plans = await objectPlans(sourceObject, objectMap, targetSchema, sourceSchema, objects, input.sampleValues, notes);
+    if (plans.length === 0) {
       notes.push(`${sourceObject.name}: no matching target object; not mapped (add it by hand if it should be migrated)`);
       continue;
     }
-    const targetObject = targetSchema.objects.find((object) => object.name === targetName);
-    if (!targetObject) continue; // an existing mapping to an object the target no longer has: ferry check reports it
-    const kind = sourceKind(sourceObject) === 'other' ? objectKind(targetObject.name) : sourceKind(sourceObject);
-    const current = objects.find((mapping) => mapping.source === sourceObject.name && mapping.target === targetName);
-    const fields = proposeFields(sourceObject, targetObject, objectMap, current?.fields ?? []);
-    await proposeStatusAndStage(sourceObject, targetObject, fields, input.sampleValues, notes);
-    await proposeOwnerTable(sourceObject, targetObject, targetSchema, fields, current?.fields ?? [], input, notes);
-    for (const field of fields) {
-      const sourceField = sourceObject.fields.find((candidate) => candidate.name === field.source[0]);
-      const targetField = targetObject.fields.find((candidate) => candidate.name === field.target);
-      if (!sourceField || !targetField || targetField.type !== 'enum' || !targetField.options || field.source.length !== 1) continue;
-      const sameOptions =
-        sourceField.type === 'enum' &&
-        !!sourceField.options &&
-        sourceField.options.every((option) => targetField.options!.some((target) => target.value === option.value));
-      if (sameOptions) continue;
-      field.transform = await proposeValueMap(sourceObject, sourceField, targetField, input.sampleValues, `${sourceObject.name}.${sourceField.name} → ${targetName}.${targetField.name}`, notes);
-    }
+    for (const plan of plans) {
+      const targetName = plan.target;
+      const targetObject = targetSchema.objects.find((object) => object.name === targetName);
+      if (!targetObject) continue; // an existing mapping to an object the target no longer has: ferry check reports it
+      const kind = sourceKind(sourceObject) === 'other' ? objectKind(targetObject.name) : sourceKind(sourceObject);
+      const current = objects.find((mapping) => mapping.source === sourceObject.name && mapping.target === targetName);
+      const fields = proposeFields(sourceObject, targetObject, objectMap, current?.fields ?? []);
+      await proposeStatusAndStage(sourceObject, targetObject, fields, input.sampleValues, notes);
+      await proposeOwnerTable(sourceObject, targetObject, targetSchema, fields, current?.fields ?? [], input, notes);
+      if (ENGAGEMENT_OBJECTS.has(targetObject.name)) proposeEngagementFields(sourceObject, targetObject, fields, current?.fields ?? [], notes);
+      for (const field of fields) {
+        const sourceField = sourceObject.fields.find((candidate) => candidate.name === field.source[0]);
+        const targetField = targetObject.fields.find((candidate) => candidate.name === field.target);
+        if (!sourceField || !targetField || targetField.type !== 'enum' || !targetField.options || field.source.length !== 1) continue;
+        const sameOptions =
+          sourceField.type === 'enum' &&
+          !!sourceField.options &&
+          sourceField.options.every((option) => targetField.options!.some((target) => target.value === option.value));
+        if (sameOptions) continue;
+        field.transform = await proposeValueMap(sourceObject, sourceField, targetField, input.sampleValues, `${sourceObject.name}.${sourceField.name} → ${targetName}.${targetField.name}`, notes);
+      }
 
-    if (current) {
-      current.fields.push(...fields);
-      for (const field of fields) notes.push(`${sourceObject.name}: added ${field.source.join(' + ') || '(constant)'} → ${targetName}.${field.target}`);
-    } else {
-      const mapping: ObjectMapping = {
-        source: sourceObject.name,
-        target: targetName,
-        fields,
-        matchKeys: proposeMatchKeys(kind, fields, sourceObject, targetObject),
-        matched: OBJECT_DEFAULTS.matched,
-        duplicates: OBJECT_DEFAULTS.duplicates,
-        ambiguous: OBJECT_DEFAULTS.ambiguous,
-        matchOnly: kind === 'users',
-        links: {},
-      };
-      objects.push(mapping);
-      const keys = mapping.matchKeys.map((key) => `${String(key.source)} (${key.kind})`).join(', ');
-      notes.push(
-        `${existing ? 'added ' : ''}${sourceObject.name} → ${targetName}: ${fields.length} field(s)` +
-          (keys ? `, matched by ${keys}` : ', no match key (records are created)') +
-          (mapping.matchOnly ? '; link only (never created): link unmatched ones by hand under links' : ''),
+      if (current) {
+        current.fields.push(...fields);
+        for (const field of fields) notes.push(`${sourceObject.name}: added ${field.source.join(' + ') || '(constant)'} → ${targetName}.${field.target}`);
+      } else {
+        const mapping: ObjectMapping = {
+          source: sourceObject.name,
+          target: targetName,
+          fields,
+          matchKeys: proposeMatchKeys(kind, fields, sourceObject, targetObject),
+          matched: OBJECT_DEFAULTS.matched,
+          duplicates: OBJECT_DEFAULTS.duplicates,
+          ambiguous: OBJECT_DEFAULTS.ambiguous,
+          matchOnly: kind === 'users',
+          links: {},
+        };
+        if (plan.where) {
+          mapping.key = plan.key;
+          mapping.where = plan.where;
+        }
+        objects.push(mapping);
+        const keys = mapping.matchKeys.map((key) => `${String(key.source)} (${key.kind})`).join(', ');
+        notes.push(
+          `${existing ? 'added ' : ''}${sourceObject.name} → ${targetName}${plan.where ? ` (${plan.key}: ${describeWhere(mapping)})` : ''}: ${fields.length} field(s)` +
+            (keys ? `, matched by ${keys}` : ', no match key (records are created)') +
+            (mapping.matchOnly ? '; link only (never created): link unmatched ones by hand under links' : ''),
+        );
+      }
+
+      const mapping = objects.find((candidate) => candidate.source === sourceObject.name && candidate.target === targetName)!;
+      const written = new Set(mapping.fields.map((field) => field.target));
+      const read = new Set(mapping.fields.flatMap((field) => field.source));
+      const missingRequired = writableTargets(targetObject).filter((field) => field.required && !written.has(field.name));
+      if (missingRequired.length > 0 && !mapping.matchOnly) {
+        notes.push(`${sourceObject.name} → ${targetName}: required target field(s) ${missingRequired.map((field) => field.name).join(', ')} not mapped; map them or records fail`);
+      }
+      const unread = sourceObject.fields.filter(
+        (field) => !read.has(field.name) && field.name !== 'id' && field.name !== sourceObject.createdField && field.name !== sourceObject.modifiedField && !/^(created|updated|modified)(_?at)?$/i.test(field.name),
       );
+      if (unread.length > 0 && !current) notes.push(`${sourceObject.name}: source field(s) not mapped: ${unread.map((field) => field.name).join(', ')}`);
     }
-
-    const mapping = objects.find((candidate) => candidate.source === sourceObject.name && candidate.target === targetName)!;
-    const written = new Set(mapping.fields.map((field) => field.target));
-    const read = new Set(mapping.fields.flatMap((field) => field.source));
-    const missingRequired = writableTargets(targetObject).filter((field) => field.required && !written.has(field.name));
-    if (missingRequired.length > 0 && !mapping.matchOnly) {
-      notes.push(`${sourceObject.name} → ${targetName}: required target field(s) ${missingRequired.map((field) => field.name).join(', ')} not mapped; map them or records fail`);
-    }
-    const unread = sourceObject.fields.filter(
-      (field) => !read.has(field.name) && field.name !== 'id' && field.name !== sourceObject.createdField && field.name !== sourceObject.modifiedField && !/^(created|updated|modified)(_?at)?$/i.test(field.name),
-    );
-    if (unread.length > 0 && !current) notes.push(`${sourceObject.name}: source field(s) not mapped: ${unread.map((field) => field.name).join(', ')}`);
   }
 
   const project: ProjectFile = {

@@ -55,6 +55,11 @@ function fieldForm(mapping: FieldMapping, key: string): Plain {
       form.transform = transform.kind;
       if (transform.zone) form.zone = transform.zone;
       break;
+    case 'duration':
+      form.transform = 'duration';
+      form.from = transform.from;
+      form.to = transform.to;
+      break;
     default:
       form.transform = transform.kind;
   }
@@ -105,6 +110,8 @@ function optionsForm(project: ProjectFile): Record<string, Plain> | undefined {
   if (project.options.demoSampleSize !== DEFAULT_OPTIONS.demoSampleSize) form.demoSampleSize = project.options.demoSampleSize;
   if (project.options.pageSize !== DEFAULT_OPTIONS.pageSize) form.pageSize = project.options.pageSize;
   if (project.options.lookbackMs !== undefined) form.lookbackMs = project.options.lookbackMs;
+  if (project.options.maxFileBytes !== undefined) form.maxFileBytes = project.options.maxFileBytes;
+  if (project.options.attachments !== undefined) form.attachments = project.options.attachments;
   return Object.keys(form).length > 0 ? form : undefined;
 }
 

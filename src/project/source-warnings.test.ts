@@ -51,6 +51,27 @@ describe('sourceWarnings (NO_MODIFIED_FIELD)', () => {
   });
 });
 
+describe('sourceWarnings: a modified-looking field whose values do not read', () => {
+  const schema = (readableAs: ('dmy' | 'mdy' | 'ymd')[]): SchemaDescription => ({
+    objects: [{ name: 'notes', fields: [{ name: 'id', type: 'string' }, { name: 'Stamp', type: 'text' }], unreadModifiedField: { field: 'Stamp', sample: '2024/03/17 14:05', readableAs } }],
+  });
+
+  it('names the field, the value and the locale that reads its order', () => {
+    const [warning] = sourceWarnings(project('csv', [mapping('notes')]), schema(['ymd']));
+    expect(warning!.message).toBe(
+      'no modified column was found, so every delta reads all of its records. Column "Stamp" is named like one, but its values do not read as ' +
+        'date-times (e.g. "2024/03/17 14:05"). They read year first (2024/12/31): set sourceLocale: ja-JP (or another locale writing dates that way) ' +
+        "in ferry.yaml, or source.objects.notes.locale: ja-JP for this file only. If another column holds each record's last-modified date-time, " +
+        'name it: source.objects.notes.updatedAt: <column>.',
+    );
+  });
+
+  it('leaves the hint out for a source without the settings', () => {
+    const [warning] = sourceWarnings(project('hubspot', [mapping('notes')]), schema(['dmy']));
+    expect(warning!.message).toBe('no modified column was found, so every delta reads all of its records. The hubspot source offers no modified field for it.');
+  });
+});
+
 describe('sourceLocale in ferry.yaml', () => {
   const TEXT = 'version: 1\nsource: { connector: csv, path: export }\ntarget: { connector: sql, dialect: sqlite, path: t.db }\nsourceLocale: de-DE\n';
 

@@ -5,7 +5,7 @@ import type { FieldSchema, FieldType, FieldValue, ObjectSchema } from '../core/s
 import { parseLocaleNumber } from '../core/locale-number.js';
 import { parseDate, parseInstant } from '../core/time.js';
 import { normaliseDomain } from './match-keys.js';
-import type { FieldMapping, FieldTransform, ObjectMapping } from './types.js';
+import type { DurationUnit, FieldMapping, FieldTransform, ObjectMapping } from './types.js';
 
 export interface MapContext {
   sourceSchema: ObjectSchema;
@@ -134,6 +134,8 @@ function applyTransform(field: FieldMapping, inputs: FieldValue[], context: MapC
       return inputs.length > 1 ? mapFirstFound(inputs, transform) : mapValue(single(), transform);
     case 'domain':
       return domainValue(single());
+    case 'duration':
+      return durationValue(single(), transform.from, transform.to);
     case 'date': {
       const value = single();
       if (isEmpty(value)) return null;
@@ -223,6 +225,28 @@ function mapFirstFound(inputs: FieldValue[], transform: Extract<FieldTransform, 
       throw new ValueProblem('VALUE_NOT_MAPPED', `none of the values ${candidates.map((item) => describeValue(item)).join(', ')} is in the value map`, value);
     }
   }
+}
+
+const MILLISECONDS_PER: Record<DurationUnit, number> = { milliseconds: 1, seconds: 1000, minutes: 60_000, hours: 3_600_000 };
+const CLOCK = /^(\d+):([0-5]\d)(?::([0-5]\d))?$/;
+
+/** transform: duration. A number in `from`, or a clock text (`H:MM`, `M:SS`, `H:MM:SS`), to a number in `to`. */
+function durationValue(value: FieldValue, from: DurationUnit, to: DurationUnit): FieldValue {
+  if (isEmpty(value)) return null;
+  if (Array.isArray(value) || typeof value === 'boolean') throw new ValueProblem('INVALID_VALUE', `${describeValue(value)} is not a duration`, value);
+  const text = String(value).trim();
+  let millis: number;
+  const clock = CLOCK.exec(text);
+  // `A:B` is hours:minutes (Pipedrive's 00:30) unless the unit is seconds or finer: then minutes:seconds
+  // (Zoho's call duration 05:30). `A:B:C` is always hours:minutes:seconds.
+  const minutesSeconds = clock !== null && clock[3] === undefined && (from === 'seconds' || from === 'milliseconds');
+  if (clock && minutesSeconds) millis = (Number(clock[1]) * 60 + Number(clock[2])) * 1000;
+  else if (clock) millis = (Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3] ?? 0)) * 1000;
+  else if (typeof value === 'number' || /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) millis = Number(text) * MILLISECONDS_PER[from];
+  else throw new ValueProblem('INVALID_VALUE', `${describeValue(value)} is not a duration in ${from} (a number, or H:MM / H:MM:SS)`, value);
+  if (millis < 0) throw new ValueProblem('INVALID_VALUE', `${describeValue(value)} is a negative duration`, value);
+  const result = millis / MILLISECONDS_PER[to];
+  return to === 'milliseconds' ? Math.round(result) : result;
 }
 
 /** transform: domain. A list (several e-mail addresses) gives its distinct domains. */

@@ -30,7 +30,17 @@ export type FieldTransform =
   | { kind: 'lowercase' }
   | { kind: 'trim' }
   /** URL, e-mail address or host name -> lower-case host without `www.`, port or path. */
-  | { kind: 'domain' };
+  | { kind: 'domain' }
+  /**
+   * A length of time from one unit to another (a call's duration in minutes -> HubSpot's milliseconds). A
+   * number is read in `from`; a clock text `H:MM:SS` is hours, minutes and seconds, `A:B` is hours:minutes
+   * (Pipedrive's `00:30`) unless `from` is seconds or milliseconds, then minutes:seconds (Zoho's `05:30`).
+   * Milliseconds are rounded to a whole number.
+   */
+  | { kind: 'duration'; from: DurationUnit; to: DurationUnit };
+
+export const DURATION_UNITS = ['milliseconds', 'seconds', 'minutes', 'hours'] as const;
+export type DurationUnit = (typeof DURATION_UNITS)[number];
 
 /** What happens to a value that does not convert (a bad e-mail, a number that is no number, an unmapped value). */
 export type OnInvalid = 'fail' | 'empty' | 'keep';
@@ -103,5 +113,9 @@ export interface ProjectFile {
     demoSampleSize: number;
     pageSize: number;
     lookbackMs?: number;
+    /** Largest file copied, in bytes (default 100 MB, and never above the target's own limit). */
+    maxFileBytes?: number;
+    /** `false`: copy no files (default: copy them wherever the source lists files and the target takes them). */
+    attachments?: boolean;
   };
 }

@@ -60,6 +60,8 @@ function outputType(mapping: FieldMapping, source: ObjectSchema): FieldType | un
       return 'date';
     case 'datetime':
       return 'datetime';
+    case 'duration':
+      return 'number';
     case 'constant':
       return undefined;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConnectionConfig, FieldMapping, FieldTransform, MatchKey, MatchKeyKind, ObjectMapping, ProjectFile } from './types.js';
+import { DURATION_UNITS } from './types.js';
 import { DEFAULT_OPTIONS, DEFAULT_TIME_ZONE, OBJECT_DEFAULTS, TRANSFORM_KINDS } from './project-schema.js';
 import type { FieldEntry, FieldEntryObject, MatchKeyEntry, ObjectEntry, projectFileYamlSchema } from './project-schema.js';
 import { FormError } from './yaml-errors.js';
@@ -52,8 +53,9 @@ const PARAMS_BY_TRANSFORM: Record<FieldTransform['kind'], readonly string[]> = {
   lowercase: [],
   trim: [],
   domain: [],
+  duration: ['from', 'to'],
 };
-const TRANSFORM_PARAMS = ['separator', 'part', 'value', 'constant', 'map', 'unmapped', 'default', 'zone'] as const;
+const TRANSFORM_PARAMS = ['separator', 'part', 'value', 'constant', 'map', 'unmapped', 'default', 'zone', 'from', 'to'] as const;
 
 /** One field entry (key + value) to field mappings; `path` points at the entry for error messages. */
 export function toFieldMappings(key: string, entry: FieldEntry, path: PathSegment[]): FieldMapping[] {
@@ -114,6 +116,13 @@ function toFieldMapping(key: string, entry: string | FieldEntryObject, path: Pat
     case 'date':
     case 'datetime':
       transform = entry.zone ? { kind, zone: entry.zone } : { kind };
+      break;
+    case 'duration':
+      // Both units are explicit: a guessed unit would be off by a factor of 60 or 1,000 without any error.
+      if (entry.from === undefined || entry.to === undefined) {
+        throw new FormError(path, `transform duration needs "from" and "to" units (${DURATION_UNITS.join(', ')}), e.g. from: minutes, to: milliseconds`);
+      }
+      transform = { kind: 'duration', from: entry.from, to: entry.to };
       break;
     default:
       transform = { kind };
@@ -183,6 +192,8 @@ export function fromYamlForm(data: z.output<typeof projectFileYamlSchema>): Proj
     pageSize: data.options?.pageSize ?? DEFAULT_OPTIONS.pageSize,
   };
   if (data.options?.lookbackMs !== undefined) options.lookbackMs = data.options.lookbackMs;
+  if (data.options?.maxFileBytes !== undefined) options.maxFileBytes = data.options.maxFileBytes;
+  if (data.options?.attachments !== undefined) options.attachments = data.options.attachments;
   const project: ProjectFile = {
     version: 1,
     source: data.source as ConnectionConfig,

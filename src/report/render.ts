@@ -25,14 +25,20 @@ export const COUNT_COLUMNS: readonly (keyof Counts)[] = [
   'failed',
   'conflicts',
   'deleted',
+  'files',
+  'fileBytes',
 ];
+
+/** Columns shown only when not 0 in the totals. */
+const WHEN_USED = new Set<keyof Counts>(['reread', 'filtered', 'files', 'fileBytes']);
 
 /**
  * The columns of a counts table: `reread` only when some record was read twice (it rarely is), `filtered`
- * only when a row filter (`where`) left records out.
+ * only when a row filter (`where`) left records out, `files` and `fileBytes` only when the run copied
+ * attachments (docs/attachments.md).
  */
 export function countColumns(totals: Counts): (keyof Counts)[] {
-  return COUNT_COLUMNS.filter((key) => (key !== 'reread' && key !== 'filtered') || totals[key] > 0);
+  return COUNT_COLUMNS.filter((key) => !WHEN_USED.has(key) || totals[key] > 0);
 }
 
 /** How many failures / conflicts the text form lists before pointing at the CSV. */

@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyCounts, type Counts } from '../core/progress.js';
 import { Ledger } from '../ledger/index.js';
-import { buildRunReport, escapeHtml, listRunsTable, renderReport } from './index.js';
+import { buildRunReport, countColumns, escapeHtml, listRunsTable, renderReport } from './index.js';
 import { defuseFormula } from './render.js';
 
 const counts = (patch: Partial<Counts>): Counts => ({ ...emptyCounts(), ...patch });
@@ -205,5 +205,12 @@ describe('run reports from the ledger', () => {
     expect(lines[2]).toMatch(/ \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z /);
     expect(lines[3]).toContain(' 60 s ');
     expect(listRunsTable([])).toContain('No runs yet');
+  });
+});
+
+describe('count columns', () => {
+  it('shows files and fileBytes only when a run copied attachments, like reread and filtered', () => {
+    expect(countColumns(counts({ read: 3, created: 3 }))).not.toContain('files');
+    expect(countColumns(counts({ read: 3, created: 3, files: 2, fileBytes: 10 }))).toEqual(expect.arrayContaining(['files', 'fileBytes']));
   });
 });

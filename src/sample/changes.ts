@@ -203,7 +203,7 @@ export async function applySourceChanges(database: SampleDatabase, options: Sour
       const context: SampleContext = {
         seed: options.seed,
         baseMillis: atMillis,
-        counts: { ...sampleCounts(1), owners: max.owners, companies: max.companies, contacts: max.contacts, deals: max.deals, notes: max.notes, tasks: 0 },
+        counts: { ...sampleCounts(1), owners: max.owners, companies: max.companies, contacts: max.contacts, deals: max.deals, notes: max.notes, tasks: 0, activities: 0 },
       };
       const insert = async (table: CreatedTable | 'deal_contacts', row: SampleRow) => {
         const columns = SOURCE_COLUMNS[table];

@@ -1,5 +1,5 @@
 /** Tables of the sample SOURCE database ("legacy CRM"), in dependency order. */
-export const SOURCE_TABLES = ['owners', 'companies', 'contacts', 'deals', 'deal_contacts', 'notes', 'tasks'] as const;
+export const SOURCE_TABLES = ['owners', 'companies', 'contacts', 'deals', 'deal_contacts', 'notes', 'tasks', 'activities'] as const;
 export type SourceTable = (typeof SOURCE_TABLES)[number];
 
 /** Tables of the demo TARGET database ("new CRM"), in dependency order. */
@@ -28,6 +28,23 @@ export const SOURCE_COLUMNS: Record<SourceTable, readonly string[]> = {
   deal_contacts: ['deal_id', 'contact_id'],
   notes: ['id', 'body', 'company_id', 'contact_id', 'deal_id', 'owner_id', 'created_at', 'updated_at'],
   tasks: ['id', 'subject', 'status', 'due_date', 'company_id', 'contact_id', 'deal_id', 'owner_id', 'created_at', 'updated_at'],
+  activities: [
+    'id',
+    'type',
+    'subject',
+    'body',
+    'direction',
+    'duration_minutes',
+    'outcome',
+    'activity_date',
+    'end_time',
+    'company_id',
+    'contact_id',
+    'deal_id',
+    'owner_id',
+    'created_at',
+    'updated_at',
+  ],
 };
 
 export const TARGET_COLUMNS: Record<TargetTable, readonly string[]> = {
@@ -107,6 +124,22 @@ export const TASK_STATUS_MAP: Readonly<Record<(typeof SOURCE_TASK_STATUSES)[numb
   open: 'NOT_STARTED',
   done: 'COMPLETED',
 };
+
+/**
+ * The legacy CRM's logged activities: one table, a `type` column (with the spellings people typed) saying
+ * whether a row is a call, a meeting or an e-mail.
+ */
+export const SOURCE_ACTIVITY_TYPES = ['call', 'meeting', 'email'] as const;
+export type SourceActivityType = (typeof SOURCE_ACTIVITY_TYPES)[number];
+/** Every spelling of each type in the `type` column. */
+export const SOURCE_ACTIVITY_TYPE_SPELLINGS: Readonly<Record<SourceActivityType, readonly string[]>> = {
+  call: ['Call', 'call', 'CALL '],
+  meeting: ['Meeting', 'meeting'],
+  email: ['Email', 'email', 'E-mail'],
+};
+export const SOURCE_CALL_OUTCOMES = ['Connected', 'No answer', 'Left voicemail', 'Busy', 'Wrong number'] as const;
+export const SOURCE_MEETING_OUTCOMES = ['Completed', 'No show', 'Canceled', 'Scheduled'] as const;
+export const SOURCE_EMAIL_OUTCOMES = ['Sent', 'Bounced'] as const;
 
 export const LIFECYCLE_STAGES = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer'] as const;
 

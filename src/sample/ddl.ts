@@ -25,6 +25,10 @@ export const SOURCE_SQLITE_DDL: Record<SourceTable, string> = {
     id INTEGER PRIMARY KEY, subject TEXT, status TEXT, due_date TEXT, company_id INTEGER REFERENCES companies(id),
     contact_id INTEGER REFERENCES contacts(id), deal_id INTEGER REFERENCES deals(id), owner_id INTEGER REFERENCES owners(id),
     created_at TEXT, updated_at TEXT)`,
+  activities: `CREATE TABLE activities (
+    id INTEGER PRIMARY KEY, type TEXT, subject TEXT, body TEXT, direction TEXT, duration_minutes INTEGER, outcome TEXT,
+    activity_date TEXT, end_time TEXT, company_id INTEGER REFERENCES companies(id), contact_id INTEGER REFERENCES contacts(id),
+    deal_id INTEGER REFERENCES deals(id), owner_id INTEGER REFERENCES owners(id), created_at TEXT, updated_at TEXT)`,
 };
 
 /** SOURCE schema, PostgreSQL: created_at/updated_at are `timestamp without time zone` (naive, on purpose). */
@@ -53,6 +57,11 @@ export const SOURCE_POSTGRES_DDL: Record<SourceTable, string> = {
     created_at timestamp without time zone, updated_at timestamp without time zone)`,
   tasks: `CREATE TABLE tasks (
     id integer PRIMARY KEY, subject text, status text, due_date timestamp without time zone,
+    company_id integer REFERENCES companies(id), contact_id integer REFERENCES contacts(id), deal_id integer REFERENCES deals(id),
+    owner_id integer REFERENCES owners(id), created_at timestamp without time zone, updated_at timestamp without time zone)`,
+  activities: `CREATE TABLE activities (
+    id integer PRIMARY KEY, type text, subject text, body text, direction text, duration_minutes integer, outcome text,
+    activity_date timestamp without time zone, end_time timestamp without time zone,
     company_id integer REFERENCES companies(id), contact_id integer REFERENCES contacts(id), deal_id integer REFERENCES deals(id),
     owner_id integer REFERENCES owners(id), created_at timestamp without time zone, updated_at timestamp without time zone)`,
 };

@@ -1,5 +1,17 @@
 import { FerryError } from '../core/errors.js';
-import { DEFAULT_BASE_TIME, LIFECYCLE_STAGES, SOURCE_DEAL_STAGES, SOURCE_DEAL_STAGE_VARIANTS, SOURCE_TABLES, type SourceTable } from './constants.js';
+import {
+  DEFAULT_BASE_TIME,
+  LIFECYCLE_STAGES,
+  SOURCE_ACTIVITY_TYPE_SPELLINGS,
+  SOURCE_CALL_OUTCOMES,
+  SOURCE_DEAL_STAGES,
+  SOURCE_DEAL_STAGE_VARIANTS,
+  SOURCE_EMAIL_OUTCOMES,
+  SOURCE_MEETING_OUTCOMES,
+  SOURCE_TABLES,
+  type SourceActivityType,
+  type SourceTable,
+} from './constants.js';
 import { Random, hash32 } from './random.js';
 
 export type SampleValue = string | number | null;
@@ -24,6 +36,7 @@ export function sampleCounts(size: number): SampleCounts {
     deals: Math.floor(size / 3),
     notes: Math.floor(size / 2),
     tasks: Math.floor(size / 3),
+    activities: Math.floor(size / 2),
   };
 }
 
@@ -313,6 +326,52 @@ export function taskRow(context: SampleContext, id: number): SampleRow {
   };
 }
 
+const ACTIVITY_SUBJECTS: Record<SourceActivityType, readonly string[]> = {
+  call: ['Discovery call', 'Follow-up call', 'Renewal check-in', 'Support callback'],
+  meeting: ['Kick-off', 'Quarterly business review', 'Product demo', 'Contract walkthrough'],
+  email: ['Your quote', 'Re: contract draft', 'Meeting notes', 'Invoice question'],
+};
+
+/** The activity's type (before its spelling): about 45% calls, 25% meetings, 30% e-mails. */
+export function activityType(context: SampleContext, id: number): SourceActivityType {
+  const roll = Random.for(context.seed, 'activities', id, 'type').next();
+  return roll < 0.45 ? 'call' : roll < 0.7 ? 'meeting' : 'email';
+}
+
+/**
+ * A logged call, meeting or e-mail. Durations are whole minutes (calls 1-60, meetings 30/45/60); meetings
+ * have an end time, calls and e-mails a direction; the outcome column holds each type's own words. Mess: the
+ * type in several spellings, a call without a duration, an e-mail without a body.
+ */
+export function activityRow(context: SampleContext, id: number): SampleRow {
+  const random = Random.for(context.seed, 'activities', id);
+  const position = sampleSlot(context, 'activities', id);
+  const type = activityType(context, id);
+  const spellings = SOURCE_ACTIVITY_TYPE_SPELLINGS[type];
+  const spelling = spellings[position % spellings.length]!;
+  const future = type === 'meeting' && random.chance(0.15);
+  const when = context.baseMillis + (future ? random.int(1, 30 * 24) : -random.int(1, 180 * 24)) * 3600_000 + random.int(0, 3) * 15 * 60_000;
+  const minutes = type === 'call' ? (position === 5 ? null : random.int(1, 60)) : type === 'meeting' ? random.pick([30, 45, 60]) : null;
+  let outcome: string;
+  if (type === 'call') outcome = random.pick(SOURCE_CALL_OUTCOMES);
+  else if (type === 'meeting') outcome = future ? 'Scheduled' : random.pick(SOURCE_MEETING_OUTCOMES.filter((value) => value !== 'Scheduled'));
+  else outcome = random.chance(0.9) ? 'Sent' : SOURCE_EMAIL_OUTCOMES[1];
+  return {
+    id,
+    type: spelling,
+    subject: random.pick(ACTIVITY_SUBJECTS[type]),
+    body: type === 'email' && position === 6 ? null : random.pick(NOTE_SENTENCES),
+    direction: type === 'meeting' ? null : random.chance(0.6) ? 'outbound' : 'inbound',
+    duration_minutes: minutes,
+    outcome,
+    activity_date: naiveTimestamp(when),
+    end_time: type === 'meeting' ? naiveTimestamp(when + (minutes ?? 0) * 60_000) : null,
+    ...parentOf(context, random),
+    owner_id: random.int(1, context.counts.owners),
+    ...timestamps(context, random, position === 4),
+  };
+}
+
 const ROW_FUNCTIONS = {
   owners: ownerRow,
   companies: companyRow,
@@ -320,6 +379,7 @@ const ROW_FUNCTIONS = {
   deals: dealRow,
   notes: noteRow,
   tasks: taskRow,
+  activities: activityRow,
 } as const;
 
 export function* tableRows(context: SampleContext, table: SourceTable): Generator<SampleRow> {

@@ -2,6 +2,7 @@ import type { FieldValue } from '../../src/core/schema.js';
 import { describeConnectorContract, type ContractFixture } from '../../src/connectors/contract.js';
 import { createHubspotConnector } from '../../src/connectors/hubspot/index.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
+import { setModifiedAt } from '../../src/emulators/hubspot/test-support.js';
 
 /**
  * The connector contract against the HubSpot emulator. Main object: companies (with a unique custom
@@ -42,17 +43,7 @@ async function setup(): Promise<ContractFixture> {
       referenceField: 'primary_company',
       makeFields: (seed, parentId) => ({ email: `person${seed}@example.com`, firstname: `Person ${seed}`, primary_company: parentId }),
     },
-    modifyOutside: async (object, ids, modifiedAt) => {
-      const millis = Date.parse(modifiedAt);
-      for (const id of ids) {
-        const record = emulator.store.get(object, id);
-        if (!record) throw new Error(`no ${object} ${id}`);
-        record.updatedAt = millis;
-        for (const name of ['hs_lastmodifieddate', 'lastmodifieddate']) if (record.properties.has(name)) record.properties.set(name, String(millis));
-        record.searchableAt = 0;
-        record.indexed = undefined;
-      }
-    },
+    modifyOutside: async (object, ids, modifiedAt) => setModifiedAt(emulator, object, ids, modifiedAt),
     readOnlyConnector: async () => createHubspotConnector({ accessToken: emulator.token, baseUrl: emulator.url, readOnly: true }),
     teardown: () => emulator.close(),
   };

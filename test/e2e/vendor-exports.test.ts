@@ -12,6 +12,7 @@ import type { FieldValue } from '../../src/core/schema.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import { parseProjectFile } from '../../src/project/project-file.js';
+import { ledgerKeys } from '../../src/project/routing.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { linksOf } from '../support/compare.js';
 import { generateCrm, salesforceId, STAGES, VENDORS, writeExport, zohoId, type Edit, type Vendor } from '../support/vendor-exports.js';
@@ -126,7 +127,7 @@ function sourceId(vendor: Vendor, kind: Edit['kind'], n: number): string {
 }
 
 /** The target field an edit shows in, or undefined where the mapping carries no such field (Pipedrive status into SQL). */
-function targetField(vendor: Vendor, target: TargetKind, edit: Edit): string | undefined {
+function targetField(vendor: Vendor, target: TargetKind, edit: Edit, targetObject: string): string | undefined {
   const hubspot = target === 'hubspot';
   switch (edit.what) {
     case 'name':
@@ -145,7 +146,8 @@ function targetField(vendor: Vendor, target: TargetKind, edit: Edit): string | u
     case 'content':
       return hubspot ? 'hs_note_body' : 'body';
     case 'subject':
-      return hubspot ? 'hs_task_subject' : 'subject';
+      // Activities routed by type into HubSpot land in calls, meetings, e-mails or tasks (their subject's name differs).
+      return hubspot ? ({ calls: 'hs_call_title', meetings: 'hs_meeting_title', emails: 'hs_email_subject' }[targetObject] ?? 'hs_task_subject') : 'subject';
     case 'phone':
       return 'phone';
   }
@@ -240,26 +242,35 @@ describe.each(cases)('a $vendor export into $target through the CLI', ({ vendor,
     try {
       for (const edit of edits) {
         const object = SOURCE_OBJECTS[vendor][edit.kind];
-        const field = targetField(vendor, target, edit);
-        if (!object || !field) continue;
+        if (!object) continue;
         const id = sourceId(vendor, edit.kind, edit.n);
-        const link = (await linksOf(ledger, object)).get(id);
+        // The mapping that took the record: one per source object, or one of several routed ones (by its ledger name).
+        const keys = ledgerKeys(project.objects);
+        let link: string | null | undefined;
+        let targetObject = TARGET_OBJECTS[edit.kind];
+        for (const [index, mapping] of project.objects.entries()) {
+          if (mapping.source !== object || link) continue;
+          link = (await linksOf(ledger, keys[index]!)).get(id);
+          if (link) targetObject = mapping.target;
+        }
+        const field = targetField(vendor, target, edit, targetObject);
+        if (!field) continue;
         const expected = expectedValue(vendor, target, edit, project);
         let actual: FieldValue | undefined;
         if (link) {
           if (target === 'sqlite') {
             const db = new SqliteDatabase(join(dir, 'target.db'), { readonly: true });
             try {
-              actual = (db.prepare(`SELECT ${field} AS value FROM ${TARGET_OBJECTS[edit.kind]} WHERE id = ?`).get(link) as { value: FieldValue } | undefined)?.value;
+              actual = (db.prepare(`SELECT ${field} AS value FROM ${targetObject} WHERE id = ?`).get(link) as { value: FieldValue } | undefined)?.value;
             } finally {
               db.close();
             }
           } else {
-            const [record] = await targetConnector.readByIds(TARGET_OBJECTS[edit.kind], [link], [field]);
+            const [record] = await targetConnector.readByIds(targetObject, [link], [field]);
             actual = record?.fields[field];
           }
         }
-        const line = `${object} ${id} ${edit.what} → ${TARGET_OBJECTS[edit.kind]}.${field}: ${JSON.stringify(actual)} (expected ${JSON.stringify(expected)})`;
+        const line = `${object} ${id} ${edit.what} → ${targetObject}.${field}: ${JSON.stringify(actual)} (expected ${JSON.stringify(expected)})`;
         if (link && same(actual, expected)) arrived.push(line);
         else missing.push(line);
       }

@@ -8,4 +8,5 @@ export const RELIABILITY_FILES = [
   'test/e2e/concurrency.test.ts',
   'test/e2e/secrets.test.ts',
   'test/e2e/hubspot.test.ts',
+  'test/e2e/hubspot-engagements-crash.test.ts',
 ];

@@ -12,7 +12,9 @@
  *   `link` counts the updates of the link pass (references that point forward: cycles, self references),
  *   told apart by the journal entry written just before them; `update` counts every update (in an undo:
  *   the restores); `delete` in an undo the removal of created records; `read` counts the source's page
- *   reads (matching and writing), and is not part of `write`.
+ *   reads (matching and writing), and is not part of `write`; `upload` counts the target's file uploads
+ *   (docs/attachments.md), not part of `write` either: `upload:1` kills right after the first file is stored,
+ *   before the ledger records it.
  * - FERRY_TEST_BATCH_SIZE=<n>: the target's batch sizes are at most n, so a pass takes many calls and a
  *   kill lands in the middle of it.
  * - FERRY_TEST_KILL_SCHEMA=<n>: SIGKILL right after the Nth schema statement (CREATE, ALTER, DROP) that
@@ -45,7 +47,7 @@ import { Engine, type DeltaOptions } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
 
-type Op = 'create' | 'update' | 'link' | 'delete' | 'read';
+type Op = 'create' | 'update' | 'link' | 'delete' | 'read' | 'upload';
 
 const [projectPath, baseDir = process.cwd(), command, runArgument] = process.argv.slice(2);
 const project = JSON.parse(readFileSync(projectPath!, 'utf8')) as ProjectFile;
@@ -59,14 +61,14 @@ interface Point {
 function parsePoint(text: string | undefined, defaultWhen: Point['when']): Point | undefined {
   if (!text) return undefined;
   const [op, n, when] = text.split(':');
-  if (!['create', 'update', 'link', 'delete', 'read', 'write'].includes(op!) || !(Number(n) >= 1)) throw new Error(`bad kill point ${text}`);
+  if (!['create', 'update', 'link', 'delete', 'read', 'upload', 'write'].includes(op!) || !(Number(n) >= 1)) throw new Error(`bad kill point ${text}`);
   return { op: op as Point['op'], n: Number(n), when: (when as Point['when'] | undefined) ?? defaultWhen };
 }
 
 const killAfterWrites = Number(process.env.FERRY_TEST_KILL_AFTER_WRITES ?? 0);
 const killAt = parsePoint(process.env.FERRY_TEST_KILL_AT, 'after');
 const holdAt = parsePoint(process.env.FERRY_TEST_HOLD_AT, 'before');
-const calls: Record<Point['op'], number> = { create: 0, update: 0, link: 0, delete: 0, read: 0, write: 0 };
+const calls: Record<Point['op'], number> = { create: 0, update: 0, link: 0, delete: 0, read: 0, upload: 0, write: 0 };
 const batchLimit = Number(process.env.FERRY_TEST_BATCH_SIZE ?? 0);
 /** The action of the last journal entry the engine wrote through the ledger (the link pass writes `link`). */
 let lastJournalAction: string | undefined;
@@ -80,7 +82,7 @@ const die = (): never => {
 const matches = (point: Point | undefined, op: Op, when: Point['when']): boolean =>
   point !== undefined &&
   point.when === when &&
-  (point.op === op || (point.op === 'write' && op !== 'read') || (point.op === 'update' && op === 'link')) &&
+  (point.op === op || (point.op === 'write' && op !== 'read' && op !== 'upload') || (point.op === 'update' && op === 'link')) &&
   calls[point.op] === point.n;
 
 async function hold(op: Op): Promise<void> {
@@ -131,8 +133,28 @@ function watched(connector: Connector): Connector {
     ensureExternalId: connector.ensureExternalId?.bind(connector),
     findByExternalIds: connector.findByExternalIds?.bind(connector),
     now: connector.now?.bind(connector),
+    ...(connector.files ? { files: watchedFiles(connector.files) } : {}),
     close: () => connector.close(),
   };
+}
+
+/** The target's file side, with the `upload` kill points applied (the methods keep their `this`). */
+function watchedFiles(files: NonNullable<Connector['files']>): NonNullable<Connector['files']> {
+  return new Proxy(files, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => Promise<unknown>;
+      if (property !== 'upload') return fn.bind(target);
+      return async (...args: unknown[]) => {
+        calls.upload += 1;
+        if (matches(killAt, 'upload', 'before')) die();
+        const result = await fn.apply(target, args);
+        if (matches(killAt, 'upload', 'after')) die();
+        return result;
+      };
+    },
+  });
 }
 
 /** The ledger, with FERRY_TEST_KILL_LEDGER applied and the run id noted (for the hold message). */

@@ -4,15 +4,13 @@
  * HubSpot token the API rejects (401: the form field is blamed, not ferry.yaml, and no scopes are listed), and
  * the HTML report at 1300 px (no sideways scrolling).
  */
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseDocument } from 'yaml';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import {
-  CHROMIUM,
   goToStep,
   horizontalOverflow,
   jobIdShown,
@@ -25,10 +23,10 @@ import {
   waitFor,
   type Harness,
 } from './browser-helpers.js';
+import { describeInChromium } from './browser-gate.js';
 
-const hasChromium = existsSync(CHROMIUM);
 
-describe.skipIf(!hasChromium)('wizard controls in Chromium', () => {
+describeInChromium('wizard controls in Chromium', () => {
   let h: Harness;
   let hubspot: HubspotEmulator;
   let fullRunId = 0;

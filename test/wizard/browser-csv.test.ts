@@ -4,19 +4,18 @@
  * page offers the proposal; an owner table from owner names to the target's users) → Match (the count of
  * records not in the target yet) → Full migration, then the records in the SQLite target.
  */
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse as parseYaml, parseDocument } from 'yaml';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { CHROMIUM, goToStep, journeyStep, numberIn, openWizard, runJob, screenshot, textMatching, type Harness } from './browser-helpers.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { goToStep, journeyStep, numberIn, openWizard, runJob, screenshot, textMatching, type Harness } from './browser-helpers.js';
+import { describeInChromium } from './browser-gate.js';
 import { writeTargetDb, writeTrickyExport } from './csv-fixtures.js';
 
-const hasChromium = existsSync(CHROMIUM);
 const CONTACTS = 12;
 
-describe.skipIf(!hasChromium)('wizard page in Chromium: a CSV export, nothing edited by hand', () => {
+describeInChromium('wizard page in Chromium: a CSV export, nothing edited by hand', () => {
   let h: Harness;
   let projectDir = '';
 

@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { it } from 'vitest';
 import { startWizardServer, type WizardServer } from '../../src/wizard/server/index.js';
+import { CHROMIUM } from './browser-gate.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SCREENSHOTS = join(ROOT, 'test-results', 'wizard');
-export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
 /** Generous: two shared cores, other test files running beside this one. */
 export const WAIT = 45_000;
 /** Per test: a step waits for several page states. */

@@ -5,22 +5,22 @@
  * the reports, asserting what the page shows and what HubSpot holds. The token is typed into the password field
  * once, and must never show up in the page or in ferry.yaml (only in .ferry/secrets.env, mode 0600).
  */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { DEMO_EMULATOR_LIMITS, seedDemoHubspot } from '../../src/cli/demo-hubspot.js';
 import { DEMO_SEED } from '../../src/cli/demo-story.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
-import { CHROMIUM, goToStep, journeyStep, numberIn, openWizard, runJob, screenshot, textMatching, toNumber, waitFor, type Harness } from './browser-helpers.js';
+import { goToStep, journeyStep, numberIn, openWizard, runJob, screenshot, textMatching, toNumber, waitFor, type Harness } from './browser-helpers.js';
+import { describeInChromium } from './browser-gate.js';
 
-const hasChromium = existsSync(CHROMIUM);
 /** Looks like a HubSpot private app token; only the emulator takes it. */
 const TOKEN = 'pat-eu1-7c1d0e52-browser-test-secret-93af';
 /** Contacts in the demo source: small, so the flow runs in seconds. */
 const SIZE = 300;
 
-describe.skipIf(!hasChromium)('wizard page in Chromium, HubSpot (emulator) as the target', () => {
+describeInChromium('wizard page in Chromium, HubSpot (emulator) as the target', () => {
   let h: Harness;
   let hubspot: HubspotEmulator;
   let seeded: Record<string, number> = {};

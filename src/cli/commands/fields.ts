@@ -163,12 +163,13 @@ export function registerFieldsCommand(program: Command, context: CommandContext)
       const sample = options.sample ?? DEFAULT_SAMPLE;
       if (sample < 0) throw new FerryError('USAGE', `--sample must be 0 or more, got ${sample}.`);
       const { loadProjectFile, suggest } = await import('../../project/project-file.js');
-      const { createConnector } = await import('../../connectors/registry.js');
+      const { createConnector, createSourceConnector } = await import('../../connectors/registry.js');
       const projectOpts = projectOptions(context, command);
       const projectPath = resolveProjectPath(projectOpts);
       const baseDir = dirname(projectPath);
       const project = await loadProjectFile(projectPath, await projectEnv(baseDir, projectOpts.env));
-      const connector = createConnector(project[side], { baseDir, role: side });
+      // The source reads with the project's sourceTimeZone and sourceLocale, as every other command does.
+      const connector = side === 'source' ? createSourceConnector(project, { baseDir }) : createConnector(project.target, { baseDir, role: 'target' });
       try {
         await connector.check();
         const schema = await connector.describe();

@@ -52,6 +52,18 @@ const referenceSchema = z.union([
   }),
 ]);
 
+/**
+ * The files of an object's records (docs/attachments.md): `folder` (relative to the project folder), and
+ * either `column`, the column listing each record's file names inside the folder, or no column: one
+ * subfolder per record id (`<folder>/<id>/*`).
+ */
+const attachmentsSchema = z.strictObject({
+  folder: z.string().min(1),
+  column: z.string().min(1).optional(),
+  /** Between the file names of one cell (default `;`). */
+  separator: z.string().min(1).optional(),
+});
+
 export const csvObjectSchema = z
   .object({
     /** File name inside the folder (default `<object>.csv`). */
@@ -74,6 +86,8 @@ export const csvObjectSchema = z
     /** How this file writes numbers and numeric dates (`de-DE`: `1.234,56`, `31.12.2024`). */
     locale: localeSchema.optional(),
     fields: z.record(z.string(), z.object({ type: z.enum(FIELD_TYPES).optional() }).strict()).optional(),
+    /** The attachments folder of this object's records. */
+    attachments: attachmentsSchema.optional(),
   })
   .strict();
 
@@ -94,3 +108,4 @@ export type CsvConnectionInput = z.input<typeof csvConnectionSchema>;
 export type CsvConnectionConfig = z.output<typeof csvConnectionSchema>;
 export type CsvObjectConfig = z.output<typeof csvObjectSchema>;
 export type CsvReferenceConfig = z.output<typeof referenceSchema>;
+export type CsvAttachmentsConfig = z.output<typeof attachmentsSchema>;

@@ -5,7 +5,7 @@ import { FerryError, describeValue } from '../../core/errors.js';
 import type { FieldSchema, FieldType, FieldValue, ObjectSchema, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { CSV_DELIMITERS, csvConnectionSchema, localeSchema, type CsvConnectionConfig, type CsvConnectionInput, type CsvObjectConfig } from './config.js';
-import { AMBIGUOUS_DOTS, detectNumberForm } from './locale.js';
+import { CsvFiles } from './files.js';
 import {
   conventionReference,
   detectCreatedColumn,
@@ -22,9 +22,11 @@ import {
   readInstant,
   readInteger,
   readNumber,
+  readableDateOrders,
   type ValueStyle,
 } from './detect.js';
-import { DECIMAL_COMMA, describeDateStyle, describeNumberStyle, detectDecimalComma, localeDateStyle, localeNumberStyle } from './locale.js';
+import { AMBIGUOUS_DOTS, DECIMAL_COMMA, describeNumberStyle, localeNumberStyle } from '../../core/locale-number.js';
+import { describeDateStyle, detectDecimalComma, detectNumberForm, localeDateStyle, type DateOrder } from './locale.js';
 import { applyPresets, type PresetHints } from './presets/index.js';
 import { tokenize, type CsvEncoding, type RawRow } from './tokenizer.js';
 
@@ -97,6 +99,8 @@ interface CsvObject {
   idIndex: number;
   updatedIndex?: number;
   createdIndex?: number;
+  /** A column named like a modified column whose values do not read as date-times (ObjectSchema.unreadModifiedField). */
+  unreadModified?: { field: string; sample: string; readableAs: DateOrder[] };
   /** Byte offset and line of the first data row. */
   dataStart: number;
   dataLine: number;
@@ -167,7 +171,19 @@ export class CsvConnector implements Connector {
     this.options = options;
     this.keyPath = options.configPath ?? 'source';
     this.folder = isAbsolute(config.path) ? config.path : resolve(options.baseDir, config.path);
+    const attachments = new Map(
+      Object.entries(config.objects)
+        .filter(([, object]) => object.attachments !== undefined)
+        .map(([name, object]) => {
+          const folder = object.attachments!.folder;
+          return [name, { ...object.attachments!, resolvedFolder: isAbsolute(folder) ? folder : resolve(options.baseDir, folder) }] as const;
+        }),
+    );
+    if (attachments.size > 0) this.files = new CsvFiles(attachments);
   }
+
+  /** Attachments folders (docs/attachments.md). */
+  readonly files?: CsvFiles;
 
   capabilities(): Capabilities {
     return {
@@ -241,6 +257,7 @@ export class CsvConnector implements Connector {
       const schema: ObjectSchema = { name: object.name, fields };
       if (object.preset) schema.preset = { ...object.preset.preset };
       if (object.updatedIndex !== undefined) schema.modifiedField = object.columns[object.updatedIndex]!.name;
+      if (object.unreadModified) schema.unreadModifiedField = { ...object.unreadModified, readableAs: [...object.unreadModified.readableAs] };
       if (object.createdIndex !== undefined) schema.createdField = object.columns[object.createdIndex]!.name;
       described.push(schema);
     }
@@ -619,6 +636,7 @@ export class CsvConnector implements Connector {
       const updatedName = settings.updatedAt ?? presetColumn(hint?.modified) ?? detectModifiedColumn(columnNames, holdsDateTimes);
       const createdName = settings.createdAt ?? presetColumn(hint?.created) ?? detectCreatedColumn(columnNames, holdsDateTimes);
       const updatedIndex = findColumn(updatedName, 'updatedAt', 'updatedAt');
+      const unreadModified = updatedName === undefined ? this.unreadModifiedColumn(columnNames, sampled, style, hint?.modified) : undefined;
       const createdIndex = findColumn(createdName, 'createdAt', 'createdAt');
       const references = new Map<string, { object: string; listSeparator?: string }>();
       for (const [column, reference] of Object.entries(settings.references ?? {})) {
@@ -673,6 +691,7 @@ export class CsvConnector implements Connector {
         dataStart: info.header.end,
         dataLine: info.header.nextLine,
         joins: [],
+        ...(unreadModified ? { unreadModified } : {}),
         ...(presets.hints.has(name) ? { preset: presets.hints.get(name)! } : {}),
       });
     }
@@ -685,6 +704,20 @@ export class CsvConnector implements Connector {
       owner.joins.push(joinField);
     }
     return { objects };
+  }
+
+  /**
+   * No modified column was taken: the column named like one (the preset's, else the first by the detection's
+   * names) whose values do not read as date-times in the file's style, with the first value that does not
+   * and the date orders that would read them all, so the NO_MODIFIED_FIELD warning can say how to fix it.
+   */
+  private unreadModifiedColumn(columnNames: string[], sampled: string[][], style: ValueStyle, presetColumn: string | undefined): CsvObject['unreadModified'] {
+    const field = (presetColumn !== undefined && columnNames.includes(presetColumn) ? presetColumn : undefined) ?? detectModifiedColumn(columnNames);
+    if (field === undefined) return undefined;
+    const values = sampled[columnNames.indexOf(field)]!;
+    const sample = values.find((value) => readInstant(value, style) === undefined);
+    if (sample === undefined) return undefined;
+    return { field, sample, readableAs: readableDateOrders(values, style.timeZone) };
   }
 
   /**

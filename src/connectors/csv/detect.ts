@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { isDateOnly, parseDate, parseInstant } from '../../core/time.js';
-import { localeDateToIso, parseStyledInteger, parseStyledNumber, type DateStyle, type NumberStyle } from './locale.js';
+import { parseLocaleInteger, parseLocaleNumber, type NumberStyle } from '../../core/locale-number.js';
+import { localeDateToIso, type DateOrder, type DateStyle } from './locale.js';
 import type { FieldType } from '../../core/schema.js';
 import { CSV_DELIMITERS } from './config.js';
 import { decodeBytes, utf8SequenceAt, type CsvEncoding } from './tokenizer.js';
@@ -122,11 +123,11 @@ export interface ValueStyle {
 }
 
 export function readInteger(value: string, style: ValueStyle): number | undefined {
-  return style.numbers ? parseStyledInteger(value, style.numbers) : parseInteger(value);
+  return style.numbers ? parseLocaleInteger(value, style.numbers) : parseInteger(value);
 }
 
 export function readNumber(value: string, style: ValueStyle): number | undefined {
-  return style.numbers ? parseStyledNumber(value, style.numbers) : parseNumber(value);
+  return style.numbers ? parseLocaleNumber(value, style.numbers) : parseNumber(value);
 }
 
 function isoText(value: string, style: ValueStyle): string {
@@ -139,6 +140,15 @@ export function readDate(value: string, style: ValueStyle): string | undefined {
 
 export function readInstant(value: string, style: ValueStyle): string | undefined {
   return parseInstant(isoText(value, style), style.timeZone);
+}
+
+/**
+ * The numeric date orders under which every value reads as a date-time (`17.03.2024 14:05`: day first only;
+ * `03/04/2024`: day or month first), for saying which locale would read a column that does not read now.
+ */
+export function readableDateOrders(values: string[], timeZone: string): DateOrder[] {
+  const orders: DateOrder[] = ['dmy', 'mdy', 'ymd'];
+  return orders.filter((order) => values.length > 0 && values.every((value) => readInstant(value, { timeZone, dates: { source: order, order } }) !== undefined));
 }
 
 function isDateOnlyValue(value: string, style: ValueStyle): boolean {

@@ -4,114 +4,18 @@
  * (a German Excel re-save: `1.234,56`).
  *
  * Without a locale the reader keeps Ferry's plain form: `.` is the decimal mark and no grouping is accepted,
- * so `1,234` and `1.234,5` are not numbers (the column stays text) rather than being guessed at. Under a
- * locale, grouping must sit where the locale puts it (`1.234.567` for de-DE, never `1.23`), so `1.234`
- * under de-DE is 1234 and never silently 1.234.
+ * so `1,234` and `1.234,5` are not numbers (the column stays text) rather than being guessed at. Numbers
+ * under a locale or a detected style are read by the one locale number reader, core/locale-number.ts
+ * (the transform layer uses the same); this file detects a file's number form and reads numeric dates.
  */
+import { GROUPED_LOOKING } from '../../core/locale-number.js';
+import type { DateOrder } from '../../core/schema.js';
 
-export interface NumberStyle {
-  /** Where the style comes from, for messages: `de-DE`, or `detected decimal comma`. */
-  source: string;
-  decimal: string;
-  /** Characters accepted between digit groups. */
-  groups: string[];
-  /** Digits in the last group (3) and in the groups before it (3; 2 for en-IN's 12,34,567). */
-  primary: number;
-  secondary: number;
-  /**
-   * Plain form (`.` decimal, no grouping), but refusing `1.234` / `12.345.678`: a `;`-delimited file whose
-   * numbers could be either form. Such values stay text rather than being read as 1.234.
-   */
-  ambiguous?: boolean;
-}
-
-export type DateOrder = 'dmy' | 'mdy' | 'ymd';
+export type { DateOrder };
 
 export interface DateStyle {
   source: string;
   order: DateOrder;
-}
-
-const SPACES = [' ', '\u00a0', '\u202f'];
-const APOSTROPHES = ["'", '\u2019'];
-
-/** The number style of a locale (Intl's own separators, Latin digits). */
-export function localeNumberStyle(locale: string): NumberStyle {
-  const format = new Intl.NumberFormat(locale, { numberingSystem: 'latn', useGrouping: true });
-  const parts = format.formatToParts(1234567.5);
-  const decimal = parts.find((part) => part.type === 'decimal')?.value ?? '.';
-  const group = parts.find((part) => part.type === 'group')?.value;
-  const integers = parts.filter((part) => part.type === 'integer').map((part) => part.value);
-  let groups: string[] = [];
-  if (group !== undefined) {
-    if (SPACES.includes(group)) groups = SPACES;
-    else if (APOSTROPHES.includes(group)) groups = APOSTROPHES;
-    else groups = [group];
-  }
-  const primary = integers.at(-1)?.length ?? 3;
-  const secondary = integers.length > 2 ? integers.at(-2)!.length : primary;
-  return { source: locale, decimal, groups, primary, secondary };
-}
-
-/** The style a detected decimal-comma file uses: `,` decimal, `.` grouping by thousands. */
-export const DECIMAL_COMMA: NumberStyle = { source: 'detected decimal comma', decimal: ',', groups: ['.'], primary: 3, secondary: 3 };
-
-/** A `;` file with `1.234`-like numbers and nothing to tell which form it uses. */
-export const AMBIGUOUS_DOTS: NumberStyle = { source: 'no locale', decimal: '.', groups: [], primary: 3, secondary: 3, ambiguous: true };
-
-const GROUPED_LOOKING = /^[+-]?\d{1,3}(\.\d{3})+$/;
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-const compiled = new WeakMap<NumberStyle, RegExp>();
-
-function numberPattern(style: NumberStyle): RegExp {
-  let pattern = compiled.get(style);
-  if (!pattern) {
-    const group = style.groups.length > 0 ? `[${style.groups.map(escape).join('')}]` : undefined;
-    const grouped = group ? `|\\d{1,${style.secondary}}(?:${group}\\d{${style.secondary}})*${group}\\d{${style.primary}}` : '';
-    pattern = new RegExp(`^([+-]?)(\\d+${grouped})?(?:${escape(style.decimal)}(\\d+))?$`);
-    compiled.set(style, pattern);
-  }
-  return pattern;
-}
-
-/** Trimmed, with the Unicode minus sign (sv-SE, fi-FI write `−5`) as `-`. */
-function unminus(value: string): string {
-  return value.trim().replace(/^\u2212/, '-');
-}
-
-/** `1.234,56` under de-DE -> 1234.56; undefined when the text is not a number written in that style. */
-export function parseStyledNumber(value: string, style: NumberStyle): number | undefined {
-  if (style.ambiguous && GROUPED_LOOKING.test(unminus(value))) return undefined;
-  const match = numberPattern(style).exec(unminus(value));
-  if (!match || (match[2] === undefined && match[3] === undefined)) return undefined;
-  const digits = (match[2] ?? '0').replace(/\D/g, '');
-  const number = Number(`${match[1]}${digits}${match[3] !== undefined ? `.${match[3]}` : ''}`);
-  return Number.isFinite(number) ? number : undefined;
-}
-
-/** An integer written in the style (grouping allowed, no decimals, no leading zero: zip codes stay text). */
-export function parseStyledInteger(value: string, style: NumberStyle): number | undefined {
-  if (style.ambiguous && GROUPED_LOOKING.test(unminus(value))) return undefined;
-  const match = numberPattern(style).exec(unminus(value));
-  if (!match || match[2] === undefined || match[3] !== undefined) return undefined;
-  const digits = match[2].replace(/\D/g, '');
-  if (digits.length > 1 && digits.startsWith('0')) return undefined;
-  const number = Number(`${match[1]}${digits}`);
-  return Number.isSafeInteger(number) ? number : undefined;
-}
-
-/** How the style reads, for error messages. */
-export function describeNumberStyle(style: NumberStyle): string {
-  if (style.ambiguous) {
-    return 'this ";" file gives no sign whether "." is a decimal mark or groups thousands: set the file\'s locale (e.g. de-DE) or sourceLocale';
-  }
-  const name = (char: string) => (char === ' ' ? 'a space' : `"${char}"`);
-  const groups = style.groups.length > 0 ? `${name(style.groups[0]!)} groups digits, ` : '';
-  return `read as ${style.source}: ${groups}${name(style.decimal)} is the decimal mark`;
 }
 
 // ---- detection -----------------------------------------------------------------------------------------

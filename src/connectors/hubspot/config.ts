@@ -5,7 +5,7 @@ import { FerryError } from '../../core/errors.js';
 export const HUBSPOT_API_BASE = 'https://api.hubapi.com';
 
 /** The objects the connector knows by name; custom objects come from the schemas API. */
-export const STANDARD_OBJECTS = ['contacts', 'companies', 'deals', 'notes', 'tasks', 'calls', 'meetings', 'owners'] as const;
+export const STANDARD_OBJECTS = ['contacts', 'companies', 'deals', 'notes', 'tasks', 'calls', 'meetings', 'emails', 'owners'] as const;
 
 /** Settings of the HubSpot connector (the `source:` / `target:` block of ferry.yaml). */
 export const hubspotConnectionSchema = z.strictObject({
@@ -34,6 +34,10 @@ export const hubspotConnectionSchema = z.strictObject({
   timeoutMs: z.int().min(100).optional(),
   /** Retries of 429/5xx/network errors per request. */
   maxRetries: z.int().min(0).max(20).optional(),
+  /** Folder of the file manager that copied attachments go to, one subfolder per file (default /ferry-attachments). */
+  filesFolder: z.string().regex(/^\/[^?#]*$/, 'must be a folder path starting with /').optional(),
+  /** Access of uploaded files (default PRIVATE): https://developers.hubspot.com/docs/api-reference/files-files-v3/guide */
+  filesAccess: z.enum(['PRIVATE', 'PUBLIC_NOT_INDEXABLE', 'PUBLIC_INDEXABLE']).optional(),
 });
 
 export type HubspotConnectionConfig = z.input<typeof hubspotConnectionSchema>;
@@ -49,6 +53,8 @@ export interface HubspotSettings {
   readOnly: boolean;
   timeoutMs: number;
   maxRetries: number;
+  filesFolder: string;
+  filesAccess: 'PRIVATE' | 'PUBLIC_NOT_INDEXABLE' | 'PUBLIC_INDEXABLE';
 }
 
 export interface HubspotConnectorOptions {
@@ -80,5 +86,7 @@ export function parseHubspotConnectionConfig(input: unknown, options: HubspotCon
     readOnly: data.readOnly ?? false,
     timeoutMs: data.timeoutMs ?? 30_000,
     maxRetries: data.maxRetries ?? 5,
+    filesFolder: (data.filesFolder ?? '/ferry-attachments').replace(/\/+$/, '') || '/ferry-attachments',
+    filesAccess: data.filesAccess ?? 'PRIVATE',
   };
 }

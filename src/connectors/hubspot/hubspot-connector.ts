@@ -7,6 +7,7 @@ import type { FieldValue, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { HubspotAssociations } from './associations.js';
 import { parseHubspotConnectionConfig, type HubspotConnectionConfig, type HubspotConnectorOptions, type HubspotSettings } from './config.js';
+import { HubspotFiles } from './files.js';
 import { HubspotModel, type AssociationField, type ObjectModel } from './model.js';
 import { HubspotPropertyManager } from './properties.js';
 import { HubspotTransport, type HubspotBatchResponse, type HubspotError, type HubspotObject, type HubspotPage, type HubspotTransportOptions } from './transport.js';
@@ -126,6 +127,8 @@ export class HubspotConnector implements Connector {
   private readonly model: HubspotModel;
   private readonly associations: HubspotAssociations;
   private readonly propertyManager: HubspotPropertyManager;
+  /** Files API and hs_attachment_ids (docs/attachments.md). */
+  readonly files: HubspotFiles;
   /** Unique per connector instance, so objectWriteTraceIds never repeat across runs. */
   private readonly tracePrefix = `ferry-${randomBytes(4).toString('hex')}`;
   private traceCounter = 0;
@@ -138,6 +141,7 @@ export class HubspotConnector implements Connector {
     this.model = new HubspotModel(this.transport, settings);
     this.associations = new HubspotAssociations(this.transport);
     this.propertyManager = new HubspotPropertyManager(this.transport, settings.externalIdProperty);
+    this.files = new HubspotFiles(this.transport, settings);
   }
 
   capabilities(): Capabilities {

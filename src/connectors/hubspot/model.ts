@@ -13,7 +13,7 @@ import { toFieldSchema, type HubspotProperty } from './values.js';
  * - contacts: `primary_company` (reference -> companies: the Primary company label) and
  *   `associated_companies` (reference-list -> companies: every associated company);
  * - deals: `primary_company`, `associated_companies`, `associated_contacts`;
- * - notes, tasks, calls, meetings: `associated_contacts`, `associated_companies`, `associated_deals`.
+ * - notes, tasks, calls, meetings, emails: `associated_contacts`, `associated_companies`, `associated_deals`.
  * Reads use the v4 associations batch/read; writes use v4 batch/associate/default (unlabeled) and
  * batch/create with the primary type id for `primary_company`.
  * https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/associate-records/batch/get-associations
@@ -46,6 +46,7 @@ export const ASSOCIATION_FIELDS: Record<string, AssociationField[]> = {
   tasks: ACTIVITY_ASSOCIATIONS,
   calls: ACTIVITY_ASSOCIATIONS,
   meetings: ACTIVITY_ASSOCIATIONS,
+  emails: ACTIVITY_ASSOCIATIONS,
 };
 
 /** Owners: read-only, from the owners API (not a CRM object with properties). */
@@ -67,9 +68,9 @@ const OWNER_FIELDS: FieldSchema[] = [
  * - companies: at least one of name or domain: https://developers.hubspot.com/docs/api/crm/companies
  * - contacts: at least one of email, firstname or lastname:
  *   https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide
- * - notes, tasks, calls, meetings: hs_timestamp: https://developers.hubspot.com/docs/api/crm/notes,
+ * - notes, tasks, calls, meetings, emails: hs_timestamp: https://developers.hubspot.com/docs/api/crm/notes,
  *   https://developers.hubspot.com/docs/api/crm/tasks, https://developers.hubspot.com/docs/api/crm/calls,
- *   https://developers.hubspot.com/docs/api/crm/meetings
+ *   https://developers.hubspot.com/docs/api/crm/meetings, https://developers.hubspot.com/docs/api-reference/crm-emails-v3/guide
  * Custom objects: their schema's requiredProperties:
  *   https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/schemas/create-schema
  */
@@ -81,6 +82,7 @@ export const REQUIRED_ON_CREATE: Record<string, { required?: string[]; requiredA
   tasks: { required: ['hs_timestamp'] },
   calls: { required: ['hs_timestamp'] },
   meetings: { required: ['hs_timestamp'] },
+  emails: { required: ['hs_timestamp'] },
 };
 
 /** Properties every read asks for whatever the selection. */
@@ -121,6 +123,7 @@ const STANDARD_TYPE_IDS: Record<string, string> = {
   '0-27': 'tasks',
   '0-48': 'calls',
   '0-47': 'meetings',
+  '0-49': 'emails',
 };
 
 interface Pipeline {

@@ -31,6 +31,38 @@ const joinTableOverrideSchema = z.union([
   }),
 ]);
 
+/**
+ * A table of files attached to an object's records (docs/attachments.md): one row per file, with the
+ * record's id, the file's name, and its content in a BLOB column or in a file on disk (a path column).
+ */
+const filesTableSchema = z
+  .strictObject({
+    /** The files table. */
+    table: z.string().min(1),
+    /** Its id column (default `id`). */
+    id: z.string().min(1).optional(),
+    /** Column holding the id of the record the file belongs to. */
+    record: z.string().min(1),
+    /** Column with the file name. */
+    name: z.string().min(1),
+    /** BLOB column with the content (bytea in PostgreSQL, LONGBLOB in MySQL). */
+    content: z.string().min(1).optional(),
+    /** Column with the file's path, relative to `folder` (or absolute). */
+    path: z.string().min(1).optional(),
+    /** Folder of the files named by `path`; new files go to `<folder>/<stamp>/<name>`. Relative: to the project directory. */
+    folder: z.string().min(1).optional(),
+    contentType: z.string().min(1).optional(),
+    size: z.string().min(1).optional(),
+    /** Column with the hex SHA-256 of the content: a changed file is copied again. */
+    sha256: z.string().min(1).optional(),
+    /** Column holding the upload stamp Ferry finds an interrupted upload by (target; default `ferry_stamp`, added when missing). */
+    stamp: z.string().min(1).optional(),
+  })
+  .superRefine((files, context) => {
+    if (!files.content === !files.path) context.addIssue({ code: 'custom', path: ['content'], message: 'set exactly one of content (a BLOB column) or path (a file on disk)' });
+    if (files.path && !files.folder) context.addIssue({ code: 'custom', path: ['folder'], message: 'is required with path (where the files are)' });
+  });
+
 /** Settings of the SQL connector (the `source:` / `target:` block of ferry.yaml). */
 export const sqlConnectionSchema = z
   .strictObject({
@@ -48,6 +80,8 @@ export const sqlConnectionSchema = z
     objects: z.record(z.string(), objectOverrideSchema).optional(),
     /** `false` turns join-table detection off; per table: `false` (treat as an object) or owner/field. */
     joinTables: z.union([z.literal(false), z.record(z.string(), joinTableOverrideSchema)]).optional(),
+    /** Object name -> the table of its records' files (docs/attachments.md). */
+    files: z.record(z.string(), filesTableSchema).optional(),
   })
   .superRefine((config, context) => {
     if (config.dialect === 'sqlite') {
@@ -80,6 +114,7 @@ export const sqlConnectionSchema = z
 export type SqlConnectionConfig = z.input<typeof sqlConnectionSchema>;
 export type SqlConnectionSettings = z.output<typeof sqlConnectionSchema>;
 export type SqlObjectOverride = z.output<typeof objectOverrideSchema>;
+export type SqlFilesTable = z.output<typeof filesTableSchema>;
 
 export interface SqlConnectorOptions {
   /** Directory that a relative SQLite `path` is resolved against (the project directory). Default: the working directory. */
@@ -105,6 +140,9 @@ export function parseSqlConnectionConfig(input: unknown, options: SqlConnectorOp
     });
   }
   const settings = parsed.data;
+  for (const files of Object.values(settings.files ?? {})) {
+    if (files.folder && !isAbsolute(files.folder)) files.folder = resolve(options.baseDir ?? process.cwd(), files.folder);
+  }
   if (settings.dialect === 'sqlite' && settings.path && settings.path !== ':memory:' && !isAbsolute(settings.path)) {
     return { ...settings, path: resolve(options.baseDir ?? process.cwd(), settings.path) };
   }

@@ -196,7 +196,9 @@ function joinCandidate(table: RawTable): JoinCandidate | undefined {
 
 /** Builds the objects (tables) and reference-list fields (join tables) from the database's catalog. */
 export async function buildModel(dialect: SqlDialect, settings: SqlConnectionSettings): Promise<SqlModel> {
-  const tables = await dialect.introspect();
+  // Files tables hold attachments (docs/attachments.md), not records of an object of their own.
+  const filesTables = new Set(Object.values(settings.files ?? {}).map((files) => files.table));
+  const tables = (await dialect.introspect()).filter((table) => !filesTables.has(table.name));
   const zone = settings.timeZone ?? 'UTC';
   const overrides = settings.objects ?? {};
   const byTable = new Map(tables.map((table) => [table.name, table]));

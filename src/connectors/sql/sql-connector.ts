@@ -15,6 +15,7 @@ import type { FieldValue, SchemaDescription } from '../../core/schema.js';
 import { parseInstant } from '../../core/time.js';
 import { parseSqlConnectionConfig, type SqlConnectionConfig, type SqlConnectionSettings, type SqlConnectorOptions } from './config.js';
 import { Parameters, type Row, type SqlDialect, type SqlSession } from './dialect.js';
+import { SqlFiles } from './files.js';
 import { buildModel, EXTERNAL_ID_COLUMN, type FieldModel, type ObjectModel, type ReferenceListModel, type SqlModel } from './model.js';
 import { MysqlDialect } from './mysql-dialect.js';
 import { PostgresDialect } from './postgres-dialect.js';
@@ -123,12 +124,15 @@ export class SqlConnector implements Connector {
   private readonly statementTexts = new Map<string, string>();
   private lastStamp = 0;
   private readonly zone: string;
+  /** Files tables (`files:` in the settings, docs/attachments.md). */
+  readonly files?: SqlFiles;
 
   constructor(
     private readonly settings: SqlConnectionSettings,
     private readonly dialect: SqlDialect,
   ) {
     this.zone = settings.timeZone ?? 'UTC';
+    if (settings.files && Object.keys(settings.files).length > 0) this.files = new SqlFiles(settings, dialect);
   }
 
   capabilities(): Capabilities {

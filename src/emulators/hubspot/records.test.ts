@@ -265,7 +265,7 @@ describe('HubSpot emulator: sample seed', () => {
     const first = await startHubspotEmulator({ seed: 'sample', clock: () => Date.UTC(2026, 0, 20) });
     const second = await startHubspotEmulator({ seed: 'sample', clock: () => Date.UTC(2026, 0, 20) });
     try {
-      expect(first.seeded).toEqual({ owners: 3, companies: 10, contacts: 40, deals: 13, notes: 20, tasks: 13 });
+      expect(first.seeded).toEqual({ owners: 3, companies: 10, contacts: 40, deals: 13, notes: 20, tasks: 13, calls: 10, meetings: 8, emails: 10 });
       const a = await call(first, 'GET', '/crm/v3/objects/contacts?limit=100&properties=email,firstname&associations=companies');
       const b = await call(second, 'GET', '/crm/v3/objects/contacts?limit=100&properties=email,firstname&associations=companies');
       expect(a.body.results).toEqual(b.body.results);

@@ -160,6 +160,17 @@ export const OBJECT_TYPES: Record<string, ObjectTypeInfo> = {
     defaultGroup: 'engagement',
     required: ['hs_timestamp'],
   },
+  // Logged e-mails: https://developers.hubspot.com/docs/api-reference/crm-emails-v3/guide ("hs_timestamp: Required").
+  emails: {
+    name: 'emails',
+    singular: 'email',
+    objectTypeId: '0-49',
+    defaultProperties: ENGAGEMENT_DEFAULTS,
+    createdProperty: 'hs_createdate',
+    modifiedProperties: ['hs_lastmodifieddate'],
+    defaultGroup: 'engagement',
+    required: ['hs_timestamp'],
+  },
 };
 
 /** Resolves `contacts`, `contact`, `CONTACTS` or `0-1` to the plural name, or undefined. */
@@ -250,6 +261,20 @@ const INDUSTRIES = [
   'MEDIA_PRODUCTION',
 ];
 
+/**
+ * The default call outcomes (hs_call_disposition values are these internal ids, labels as the UI shows them),
+ * from the calls guide: https://developers.hubspot.com/docs/api/crm/calls (hs_call_disposition). An account
+ * can add its own outcomes; the emulator has only the defaults.
+ */
+export const CALL_OUTCOMES: [string, string][] = [
+  ['9d9162e7-6cf3-4944-bf63-4dff82258764', 'Busy'],
+  ['f240bbac-87c9-4f6e-bf70-924b57d47db7', 'Connected'],
+  ['a4c4c377-d246-4b32-a13b-75a56a4cd0ff', 'Left live message'],
+  ['b2cf5968-551e-4856-9783-52b3da59a7d0', 'Left voicemail'],
+  ['73a0d17f-1163-4015-bdd5-ec830791da20', 'No answer'],
+  ['17b47fee-58de-441e-a44c-c6300d46f273', 'Wrong number'],
+];
+
 const DEFAULT_PROPERTIES: Record<string, Record<string, PropertySpec>> = {
   contacts: {
     email: text('Email'),
@@ -320,24 +345,54 @@ const DEFAULT_PROPERTIES: Record<string, Record<string, PropertySpec>> = {
     hs_lastmodifieddate: datetime('Last modified date', true),
     hs_object_id: OBJECT_ID,
   },
+  // Calls: https://developers.hubspot.com/docs/api/crm/calls (Properties). hs_call_duration is in milliseconds;
+  // hs_call_disposition holds the outcome's internal id (a GUID), the default outcomes' ids as the guide lists them.
   calls: {
     hs_call_title: text('Call Title'),
     hs_call_body: { label: 'Call notes', type: 'string', fieldType: 'html' },
     hs_call_duration: number('Call duration'),
     hs_call_direction: select('Call direction', ['INBOUND', 'OUTBOUND']),
+    hs_call_disposition: select('Call outcome', CALL_OUTCOMES),
     hs_call_status: select('Call status', ['BUSY', 'CALLING_CRM_USER', 'CANCELED', 'COMPLETED', 'CONNECTING', 'FAILED', 'IN_PROGRESS', 'NO_ANSWER', 'QUEUED', 'RINGING']),
+    hs_call_from_number: { label: 'From number', type: 'string', fieldType: 'phonenumber' },
+    hs_call_to_number: { label: 'To number', type: 'string', fieldType: 'phonenumber' },
     hs_timestamp: datetime('Activity date'),
     hubspot_owner_id: OWNER,
     hs_createdate: datetime('Create date'),
     hs_lastmodifieddate: datetime('Last modified date', true),
     hs_object_id: OBJECT_ID,
   },
+  // Meetings: https://developers.hubspot.com/docs/api/crm/meetings (Properties).
   meetings: {
     hs_meeting_title: text('Meeting name'),
     hs_meeting_body: { label: 'Meeting description', type: 'string', fieldType: 'html' },
+    hs_internal_meeting_notes: { label: 'Internal meeting notes', type: 'string', fieldType: 'html' },
+    hs_meeting_location: text('Location'),
+    hs_meeting_external_url: text('External URL'),
     hs_meeting_start_time: datetime('Start time'),
     hs_meeting_end_time: datetime('End time'),
     hs_meeting_outcome: select('Meeting outcome', ['SCHEDULED', 'COMPLETED', 'RESCHEDULED', 'NO_SHOW', 'CANCELED']),
+    hs_timestamp: datetime('Activity date'),
+    hubspot_owner_id: OWNER,
+    hs_createdate: datetime('Create date'),
+    hs_lastmodifieddate: datetime('Last modified date', true),
+    hs_object_id: OBJECT_ID,
+  },
+  // E-mails: https://developers.hubspot.com/docs/api-reference/crm-emails-v3/guide (Properties). The sender and
+  // recipient properties are read only ("populated from hs_email_headers"); the emulator does not derive them.
+  emails: {
+    hs_email_subject: text('Email subject'),
+    hs_email_text: area('Email body'),
+    hs_email_html: { label: 'Email HTML body', type: 'string', fieldType: 'html' },
+    hs_email_direction: select('Email direction', [
+      ['EMAIL', 'Email sent from CRM'],
+      ['INCOMING_EMAIL', 'Incoming email'],
+      ['FORWARDED_EMAIL', 'Forwarded email'],
+    ]),
+    hs_email_status: select('Email send status', ['BOUNCED', 'FAILED', 'SCHEDULED', 'SENDING', 'SENT']),
+    hs_email_headers: area('Email headers'),
+    hs_email_from_email: { ...text('From email'), readOnly: true },
+    hs_email_to_email: { ...text('To email'), readOnly: true },
     hs_timestamp: datetime('Activity date'),
     hubspot_owner_id: OWNER,
     hs_createdate: datetime('Create date'),
@@ -450,6 +505,9 @@ const PAIRS: [string, string, number, number, string | null, string | null][] = 
   ['meetings', 'contacts', 200, 199, null, null],
   ['meetings', 'companies', 188, 187, null, null],
   ['meetings', 'deals', 212, 211, null, null],
+  ['emails', 'contacts', 198, 197, null, null],
+  ['emails', 'companies', 186, 185, null, null],
+  ['emails', 'deals', 210, 209, null, null],
 ];
 
 function buildAssociationTypes(): AssociationType[] {

@@ -1,4 +1,5 @@
 import { Random } from '../../sample/random.js';
+import { CALL_OUTCOMES } from './schema.js';
 import type { HubspotStore } from './store.js';
 
 export interface SeedCounts {
@@ -8,6 +9,9 @@ export interface SeedCounts {
   deals: number;
   notes: number;
   tasks: number;
+  calls: number;
+  meetings: number;
+  emails: number;
 }
 
 const FIRST = ['Ada', 'Grace', 'Linus', 'Margaret', 'Alan', 'Katherine', 'Dennis', 'Barbara', 'José', 'Zoë', 'Søren', '李雷'];
@@ -20,7 +24,8 @@ const DAY = 86_400_000;
 /**
  * A small, deterministic sample CRM as it would look inside HubSpot: owners, companies, contacts (with primary
  * companies), deals in the default pipeline (with contacts and a primary company), notes and tasks attached to
- * records. The same seed always gives the same data; timestamps derive from `baseMillis`.
+ * records, and the engagements a sales team logs (calls, meetings, e-mails), each associated with a contact, a
+ * company or a deal. The same seed always gives the same data; timestamps derive from `baseMillis`.
  */
 export function seedSample(store: HubspotStore, options: { seed?: number; contacts?: number; baseMillis?: number } = {}): SeedCounts {
   const seed = options.seed ?? 42;
@@ -113,5 +118,72 @@ export function seedSample(store: HubspotStore, options: { seed?: number; contac
       { associations: [{ to: { id: parent.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: parent.taskTypeId }] }] },
     );
   });
-  return { owners: owners.length, companies: companies.length, contacts: contacts.length, deals: deals.length, notes: notes.length, tasks: tasks.length };
+  // Engagements come last, so the records above stay what they were before engagements were seeded.
+  // Association type ids per engagement and parent (schema.ts PAIRS): calls 194/182/206, meetings 200/188/212,
+  // e-mails 198/186/210 (to contact/company/deal).
+  const engagementParent = (typeIds: { contact: number; company: number; deal: number }) => {
+    const roll = random.next();
+    if (roll < 0.2 && deals.length > 0) return { id: random.pick(deals).id, typeId: typeIds.deal };
+    if (roll < 0.4) return { id: random.pick(companies).id, typeId: typeIds.company };
+    return { id: random.pick(contacts).id, typeId: typeIds.contact };
+  };
+  const associated = (parent: { id: string; typeId: number }) => ({ associations: [{ to: { id: parent.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: parent.typeId }] }] });
+  const calls = Array.from({ length: Math.floor(contactCount / 4) }, () => {
+    const outcome = random.pick(CALL_OUTCOMES);
+    return store.createRecord(
+      'calls',
+      {
+        hs_call_title: random.pick(['Discovery call', 'Follow-up call', 'Renewal check-in']),
+        hs_call_body: `<p>${random.pick(['Discussed pricing.', 'Left a voicemail.', 'Agreed on next steps.'])}</p>`,
+        hs_call_direction: random.pick(['INBOUND', 'OUTBOUND']),
+        hs_call_duration: String(outcome[1] === 'Connected' ? random.int(60, 3600) * 1000 : random.int(0, 45) * 1000),
+        hs_call_disposition: outcome[0],
+        hs_call_status: 'COMPLETED',
+        hs_timestamp: at(random.int(1, 90)),
+        hubspot_owner_id: random.pick(owners).id,
+      },
+      associated(engagementParent({ contact: 194, company: 182, deal: 206 })),
+    );
+  });
+  const meetings = Array.from({ length: Math.floor(contactCount / 5) }, () => {
+    const start = Number(at(random.int(-14, 90)));
+    return store.createRecord(
+      'meetings',
+      {
+        hs_meeting_title: random.pick(['Kick-off', 'Quarterly review', 'Product demo']),
+        hs_meeting_body: '<p>Agenda: goals, timeline, open questions.</p>',
+        hs_meeting_start_time: String(start),
+        hs_meeting_end_time: String(start + random.pick([30, 45, 60]) * 60_000),
+        hs_meeting_outcome: start > base ? 'SCHEDULED' : random.pick(['COMPLETED', 'NO_SHOW', 'RESCHEDULED']),
+        hs_timestamp: String(start),
+        hubspot_owner_id: random.pick(owners).id,
+      },
+      associated(engagementParent({ contact: 200, company: 188, deal: 212 })),
+    );
+  });
+  const emails = Array.from({ length: Math.floor(contactCount / 4) }, () =>
+    store.createRecord(
+      'emails',
+      {
+        hs_email_subject: random.pick(['Your quote', 'Re: contract draft', 'Meeting notes']),
+        hs_email_text: random.pick(['Please find the quote attached.', 'Thanks, see my comments inline.', 'Notes from today — 👍']),
+        hs_email_direction: random.pick(['EMAIL', 'INCOMING_EMAIL']),
+        hs_email_status: 'SENT',
+        hs_timestamp: at(random.int(1, 90)),
+        hubspot_owner_id: random.pick(owners).id,
+      },
+      associated(engagementParent({ contact: 198, company: 186, deal: 210 })),
+    ),
+  );
+  return {
+    owners: owners.length,
+    companies: companies.length,
+    contacts: contacts.length,
+    deals: deals.length,
+    notes: notes.length,
+    tasks: tasks.length,
+    calls: calls.length,
+    meetings: meetings.length,
+    emails: emails.length,
+  };
 }

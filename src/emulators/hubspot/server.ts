@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HubspotHttpError, correlationId } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { RateLimiter, rateLimitBody } from './limits.js';
+import { addAttachmentProperties, DOWNLOAD_PREFIX, FileStore, handleFilesRequest, isFilesPath } from './routes-files.js';
 import { dispatch, isBatchWritePath, isSearchPath, type HandlerResult } from './routes.js';
 import { seedSample, type SeedCounts } from './seed.js';
 import { HubspotStore } from './store.js';
@@ -35,6 +36,8 @@ export interface HubspotEmulatorOptions {
   faultSeed?: number;
   /** The account id, part of custom objects' fullyQualifiedName `p{portalId}_{name}` (default 7878787). */
   portalId?: number;
+  /** Largest file the Files API accepts, in bytes (default 2 GiB; see docs/connectors/hubspot-emulator.md). */
+  maxFileBytes?: number;
 }
 
 export interface HubspotEmulatorStats {
@@ -62,6 +65,8 @@ export interface HubspotEmulator {
   limits: HubspotEmulatorLimits;
   /** What `--seed sample` loaded, when it did. */
   seeded?: SeedCounts;
+  /** The file manager (Files API): contents on disk in a temporary folder, removed on close. */
+  files: FileStore;
 }
 
 const AUTH_MESSAGE =
@@ -133,6 +138,7 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   const clock = options.clock ?? Date.now;
   const token = options.token ?? 'emulator-token';
   const store = new HubspotStore(clock, { searchIndexDelayMs: options.searchIndexDelayMs ?? 0, portalId: options.portalId });
+  addAttachmentProperties(store);
   const faults = new FaultInjector(options.faultSeed ?? 1);
   const limiter = new RateLimiter(
     {
@@ -143,6 +149,7 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     clock,
   );
   const stats: HubspotEmulatorStats = { requests: 0, status429: 0, byPath: {} };
+  const files = new FileStore({ clock, maxFileBytes: options.maxFileBytes });
   let seeded: SeedCounts | undefined;
   if (options.seed === 'sample') seeded = seedSample(store);
   else if (typeof options.seed === 'function') options.seed(store);
@@ -165,6 +172,50 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       // take a run's high-water mark from it, so it must agree with the hs_lastmodifieddate values.
       send(response, status, body, { Date: new Date(clock()).toUTCString(), ...headers });
     };
+
+    if (isFilesPath(path)) {
+      // Streamed (uploads and downloads of any size): the body is never read into memory here.
+      const download = path.startsWith(`${DOWNLOAD_PREFIX}/`);
+      if (!download && request.headers.authorization !== `Bearer ${token}`) {
+        request.resume();
+        finish(401, { status: 'error', message: AUTH_MESSAGE, correlationId: correlationId(), category: 'INVALID_AUTHENTICATION' });
+        return;
+      }
+      const admitted = download ? undefined : limiter.admit(token, false);
+      if (admitted && !admitted.allowed) {
+        request.resume();
+        finish(429, admitted.body, { ...admitted.headers, 'Retry-After': String(admitted.retryAfterSeconds ?? 1) });
+        return;
+      }
+      // Faults apply here too: a 5xx, or a dropped connection before the upload or after it was stored.
+      const fault: Partial<ReturnType<typeof faults.evaluate>> = download ? {} : faults.evaluate(method, path, false);
+      if (fault.terminal?.kind === 'server-error') {
+        request.resume();
+        finish(fault.terminal.status, serverErrorBody(fault.terminal.status));
+        return;
+      }
+      if (fault.terminal?.kind === 'drop-connection' && !fault.terminal.afterWrite) {
+        log.fault = 'drop-connection';
+        request.socket.destroy();
+        return;
+      }
+      const lost = fault.terminal?.kind === 'drop-connection';
+      await handleFilesRequest(files, {
+        request,
+        response,
+        method,
+        path,
+        query: url.searchParams,
+        baseUrl,
+        finish: (status, body) => {
+          if (!lost) return finish(status, body, admitted?.headers ?? {});
+          log.fault = 'drop-connection after write';
+          log.status = status;
+          request.socket.destroy();
+        },
+      });
+      return;
+    }
 
     const raw = await readBody(request);
     const authorization = request.headers.authorization ?? '';
@@ -255,10 +306,15 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       usedToday: () => limiter.usedToday(token),
     },
     seeded,
+    files,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
+        server.close((error) => {
+          files.close();
+          if (error) reject(error);
+          else resolve();
+        });
       }),
   };
 }

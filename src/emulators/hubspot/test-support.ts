@@ -27,6 +27,23 @@ export async function call(hubspot: HubspotEmulator, method: string, path: strin
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
+/**
+ * Places records at a known modified time, bypassing the API (the contract suites' `modifyOutside`: a person
+ * editing in HubSpot at `modifiedAt`): every modification property of the object moves, and search sees the
+ * new state at once.
+ */
+export function setModifiedAt(hubspot: HubspotEmulator, objectType: string, ids: string[], modifiedAt: string): void {
+  const millis = Date.parse(modifiedAt);
+  for (const id of ids) {
+    const record = hubspot.store.get(objectType, id);
+    if (!record) throw new Error(`no ${objectType} ${id}`);
+    record.updatedAt = millis;
+    for (const name of ['hs_lastmodifieddate', 'lastmodifieddate']) if (record.properties.has(name)) record.properties.set(name, String(millis));
+    record.searchableAt = 0;
+    record.indexed = undefined;
+  }
+}
+
 /** A clock tests move by hand. */
 export function manualClock(start = Date.UTC(2026, 2, 1, 12)): { now: () => number; advance: (ms: number) => void; set: (ms: number) => void } {
   let current = start;

@@ -4,6 +4,7 @@ import type { MappingProblem } from '../../project/project-file.js';
 import type { ObjectMapping, ProjectFile } from '../../project/types.js';
 import type { FieldView, MappingResponse, ObjectMappingView, ObjectView } from '../api.js';
 import { TRANSFORM_KINDS } from '../../project/project-file.js';
+import { DURATION_UNITS } from '../../project/types.js';
 import { HttpError } from './errors.js';
 
 const value = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
@@ -22,8 +23,9 @@ const transformSchema = z.discriminatedUnion(
     z.strictObject({ kind: z.literal('lowercase') }),
     z.strictObject({ kind: z.literal('trim') }),
     z.strictObject({ kind: z.literal('domain') }),
+    z.strictObject({ kind: z.literal('duration'), from: z.enum(DURATION_UNITS), to: z.enum(DURATION_UNITS) }),
   ],
-  { error: 'unknown transform kind (expected copy, join, split, constant, map, date, datetime, lowercase, trim or domain)' },
+  { error: 'unknown transform kind (expected copy, join, split, constant, map, date, datetime, lowercase, trim, domain or duration)' },
 );
 
 /**

@@ -547,6 +547,8 @@ function transformLabel(transform: TransformView): string {
       return 'spaces trimmed';
     case 'domain':
       return 'domain of a URL or e-mail';
+    case 'duration':
+      return `a duration, ${transform.from} → ${transform.to}`;
   }
 }
 
