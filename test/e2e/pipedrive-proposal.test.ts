@@ -36,8 +36,10 @@ describe('proposed mapping Pipedrive -> HubSpot', () => {
     return { target: mapping.target, fields: Object.fromEntries(mapping.fields.map((field) => [field.source.join('+'), field.target])), mapping };
   };
 
-  it('pairs the objects: users to owners by e-mail (link only), organizations, persons, deals, activities to tasks, notes', () => {
-    expect(Object.fromEntries(objects.map((mapping) => [mapping.source, mapping.target]))).toEqual({ users: 'owners', organizations: 'companies', persons: 'contacts', deals: 'deals', activities: 'tasks', notes: 'notes' });
+  it('pairs the objects: users to owners by e-mail (link only), organizations, persons, deals, activities by type, notes', () => {
+    const targets = (source: string) => objects.filter((mapping) => mapping.source === source).map((mapping) => mapping.target);
+    expect({ users: targets('users'), organizations: targets('organizations'), persons: targets('persons'), deals: targets('deals'), notes: targets('notes') }).toEqual({ users: ['owners'], organizations: ['companies'], persons: ['contacts'], deals: ['deals'], notes: ['notes'] });
+    expect(targets('activities')).toEqual(expect.arrayContaining(['calls', 'meetings']));
     expect(pairs('users').mapping).toMatchObject({ matchOnly: true, matchKeys: [{ source: 'email', target: 'email', kind: 'email' }] });
     expect(notes.some((note) => note.startsWith('products: no matching target object'))).toBe(true);
   });
@@ -48,7 +50,10 @@ describe('proposed mapping Pipedrive -> HubSpot', () => {
     expect(pairs('organizations').fields).toMatchObject({ name: 'name', website: 'website', annual_revenue: 'annualrevenue', owner_id: 'hubspot_owner_id' });
     expect(pairs('deals').fields).toMatchObject({ title: 'dealname', value: 'amount', 'status+stage_id': 'dealstage', org_id: 'primary_company', expected_close_date: 'closedate' });
     expect(pairs('notes').fields).toMatchObject({ content: 'hs_note_body', deal_id: 'associated_deals', person_id: 'associated_contacts', org_id: 'associated_companies', user_id: 'hubspot_owner_id' });
-    expect(pairs('activities').fields).toMatchObject({ subject: 'hs_task_subject', deal_id: 'associated_deals', participants: 'associated_contacts' });
+    // Activities are routed by their type into HubSpot's engagements (one mapping per target, `where: {type}`).
+    const calls = objects.find((mapping) => mapping.source === 'activities' && mapping.target === 'calls')!;
+    expect(calls.where).toEqual({ type: ['call'] });
+    expect(Object.fromEntries(calls.fields.map((field) => [field.source.join('+'), field.target]))).toMatchObject({ subject: 'hs_call_title', deal_id: 'associated_deals', participants: 'associated_contacts', note: 'hs_call_body' });
   });
 
   it('says what it cannot map: stage ids have no HubSpot option until the value map is filled in', () => {
