@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createHubspotConnector } from '../../src/connectors/hubspot/index.js';
 import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
+import { startPipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
 import {
@@ -19,6 +20,7 @@ import {
   createDemoTargetSqlite,
   sampleCounts,
   sampleToHubspotObjects,
+  sampleToPipedriveObjects,
   writeSampleCsv,
   writeSamplePostgres,
   writeSampleSqlite,
@@ -448,6 +450,86 @@ export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult>
     return result;
   } finally {
     await hubspot.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- 4b. SQL -> Pipedrive emulator: one record per request, against the burst window and the token budget
+
+/**
+ * The sample into the Pipedrive emulator (plan growth: 40 requests per rolling 2 s per API token, x
+ * `--api-factor`). Pipedrive writes one record per request, so the bound is the burst window's requests/s;
+ * the tokens spent per record say how far the company's daily budget (30,000 x 2 x seats on growth) goes.
+ */
+export async function apiPipedrive(options: BenchOptions): Promise<ScenarioResult> {
+  const dir = tempDir();
+  const factor = options.apiFactor;
+  const burst = 40 * factor;
+  const pipedrive = await startPipedriveEmulator({ port: 0, burstLimit: { requests: burst, intervalMs: 2000 }, dailyBudget: 100_000_000 });
+  try {
+    const contacts = contactsFor(options.apiSize);
+    options.log(`api-pipedrive: ${contacts.toLocaleString('en-US')} contacts into the emulator at ${burst} requests / 2 s`);
+    await writeSampleSqlite(join(dir, 'source.db'), { seed: SEED, size: contacts });
+    const db = new Database(join(dir, 'source.db'), { readonly: true });
+    for (const row of db.prepare('SELECT email FROM owners').all() as { email: string }[]) pipedrive.store.addUser({ name: row.email, email: row.email });
+    db.close();
+    const project: ProjectFile = {
+      version: 1,
+      source: sqliteConfig('source.db'),
+      target: { connector: 'pipedrive', apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: burst, writeConcurrency: 8, dealParticipants: true },
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: options.pageSize },
+      objects: sampleToPipedriveObjects(),
+    };
+    const before = { requests: pipedrive.stats.requests, tokens: pipedrive.stats.tokens };
+    const run = await runChild({ kind: 'project', dir, project, command: 'migrate' });
+    const requests = pipedrive.stats.requests - before.requests;
+    const tokens = pipedrive.stats.tokens - before.tokens;
+    const requestsPerSecond = requests / run.totalSeconds;
+    const boundRequests = burst / 2;
+    const recordsPerSecond = rate(run.records, run.seconds);
+    const byPath = Object.entries(pipedrive.stats.tokensByPath)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 16);
+    const result: ScenarioResult = {
+      scenario: 'api-pipedrive',
+      size: options.apiSize,
+      records: run.records,
+      seconds: round(run.seconds),
+      recordsPerSecond,
+      peakRssMb: run.peakRssMb,
+      ratio: round(recordsPerSecond / boundRequests, 3),
+      ratioOf: `burst bound ${boundRequests} requests/s (one record per request)`,
+      details: {
+        status: run.status,
+        factor,
+        burstLimit: `${burst} / 2 s`,
+        requests,
+        requestsPerSecond: round(requestsPerSecond, 1),
+        requestShareOfBound: round(requestsPerSecond / boundRequests, 3),
+        tokens,
+        tokensPerRecord: round(tokens / Math.max(1, run.records), 2),
+        recordsPerGrowthSeatDay: Math.floor(60_000 / Math.max(0.01, tokens / Math.max(1, run.records))),
+        status429: pipedrive.stats.status429,
+        created: sumCounts(run.counts, 'created'),
+        failed: sumCounts(run.counts, 'failed'),
+        secondsWithSetup: round(run.totalSeconds),
+        topTokenPaths: Object.fromEntries(byPath),
+        byObject: run.counts,
+      },
+      targets: [],
+    };
+    const windowed = requests > burst;
+    result.targets.push({
+      target: 'Pipedrive requests/s >= 90% of the burst bound',
+      figure: `${round(requestsPerSecond, 1)} of ${boundRequests} requests/s (${pct(requestsPerSecond / boundRequests)})`,
+      pass: windowed ? requestsPerSecond >= 0.9 * boundRequests : undefined,
+      note: windowed ? undefined : `only ${requests} requests: the run fits in one burst window, raise --api-size`,
+    });
+    result.targets.push({ target: 'Pipedrive: a handful of 429s (<= 5)', figure: String(pipedrive.stats.status429), pass: pipedrive.stats.status429 <= 5 });
+    return result;
+  } finally {
+    await pipedrive.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

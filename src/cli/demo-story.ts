@@ -102,6 +102,32 @@ async function timed(work: () => Promise<RunResult>, ledger: Ledger): Promise<St
   return { result, seconds, report: await buildRunReport(ledger, result.runId) };
 }
 
+/**
+ * What a step's failed records were, by code, with one example and what to do about them. A delta can fail
+ * records the full run did not: a source value the proposed value map never saw (VALUE_NOT_MAPPED) fails
+ * its record until the map has it, and `ferry retry` then re-attempts just those.
+ */
+function failureLines(step: Step): string[] {
+  const failures = step.report.failures;
+  if (failures.length === 0) return [];
+  const codes = Object.entries(step.report.failuresByCode).map(([code, count]) => `${code} ${formatNumber(count)}`);
+  const lines = [`Bad records fail alone, with their reason (${codes.join(', ')}), e.g. ${shorten(failures[0]!.message, 100)}`];
+  const unmapped = failures.filter((failure) => failure.code === 'VALUE_NOT_MAPPED');
+  if (unmapped.length > 0) {
+    const byField = new Map<string, Set<string>>();
+    for (const failure of unmapped) {
+      const field = `${failure.object}.${failure.field ?? '?'}`;
+      byField.set(field, (byField.get(field) ?? new Set()).add(failure.value ?? '?'));
+    }
+    const listed = [...byField].map(([field, values]) => `${field} ${[...values].join(', ')}`).join('; ');
+    lines.push(
+      `  Source values the value map had not seen (${shorten(listed, 160)}): ` +
+        `add them to the map in ferry.yaml, then \`ferry retry ${step.result.runId}\` re-attempts only those records.`,
+    );
+  }
+  return lines;
+}
+
 function stepJson(step: Step, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...runJson(step.result.kind, step.result, step.report), seconds: Number(step.seconds.toFixed(3)), ...extra };
 }
@@ -267,14 +293,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
             `(${formatNumber(Math.round(fullTotals.read / Math.max(full.seconds, 0.001)))} records/s): ` +
             `${formatNumber(fullTotals.created)} created, ${formatNumber(fullTotals.updated)} updated (matched and demo records), ${formatNumber(fullTotals.failed)} failed.`,
         );
-        if (full.report.failures.length > 0) {
-          const example = full.report.failures[0]!;
-          story.say(
-            `Bad records fail alone, with their reason (${Object.entries(full.report.failuresByCode)
-              .map(([code, count]) => `${code} ${formatNumber(count)}`)
-              .join(', ')}), e.g. ${shorten(example.message, 100)}`,
-          );
-        }
+        for (const line of failureLines(full)) story.say(line);
         story.say('Nobody had to freeze the legacy CRM: the run keeps its high-water mark, and the next delta picks up what changed since.');
         story.steps.full = stepJson(full);
 
@@ -326,6 +345,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
           `${formatNumber(deltaTotals.created)} created, ${formatNumber(deltaTotals.updated)} updated, ${formatNumber(deltaTotals.unchanged)} read again but unchanged, ` +
             `in ${formatSeconds(delta.seconds)}. Nothing was deleted: a delta never deletes.`,
         );
+        for (const line of failureLines(delta)) story.say(line);
         story.say(`Fields edited only in the new CRM were kept. ${plural(delta.report.conflicts.length, 'conflict')} (changed on both sides) settled by --on-conflict source-wins:`);
         for (const conflict of delta.report.conflicts.slice(0, 3)) {
           story.say(

@@ -114,6 +114,8 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
     if (result.estimate) {
       out.line(`  API calls:  ${formatNumber(result.estimate.apiCalls)}`);
       out.line(`  time:       about ${formatSeconds(result.estimate.seconds)}`);
+      const cost = result.estimate.cost;
+      if (cost) out.line(`  API cost:   ${formatNumber(cost.amount)} ${cost.unit}${cost.remaining !== undefined ? ` (${formatNumber(cost.remaining)} left today)` : ''}`);
     }
   }
 

@@ -3,6 +3,7 @@ import { FerryError } from '../core/errors.js';
 import type { ConnectionConfig } from '../project/types.js';
 import { createCsvConnector } from './csv/index.js';
 import { createHubspotConnector } from './hubspot/index.js';
+import { createPipedriveConnector } from './pipedrive/index.js';
 import { createSqlConnector, type SqlConnectionConfig } from './sql/index.js';
 
 export interface ConnectorOptions {
@@ -39,6 +40,7 @@ const FACTORIES: Record<string, Factory> = {
       ...(options.sourceLocale !== undefined ? { locale: options.sourceLocale } : {}),
     }),
   hubspot: (settings, options) => createHubspotConnector(settings, { configPath: options.role }),
+  pipedrive: (settings, options) => createPipedriveConnector(settings, { configPath: options.role }),
 };
 
 export const CONNECTOR_KINDS = Object.keys(FACTORIES);

@@ -91,4 +91,15 @@ export const CONNECTOR_SPECS: readonly ConnectorSpecEntry[] = [
       { name: 'createMissingProperties', label: 'Create missing properties and options', kind: 'boolean', required: false, secret: false },
     ],
   },
+  {
+    kind: 'pipedrive',
+    label: 'Pipedrive (API v2, v1 for notes and users)',
+    roles: ['source', 'target'],
+    settings: [
+      { name: 'apiToken', label: 'API token', kind: 'text', required: true, secret: true, help: 'Personal preferences > API in Pipedrive. Kept in .ferry/secrets.env, not in ferry.yaml.' },
+      { name: 'companyDomain', label: 'Company domain', kind: 'text', required: false, secret: false, help: 'acme for acme.pipedrive.com.' },
+      { name: 'baseUrl', label: 'API base URL', kind: 'url', required: false, secret: false, help: 'The local emulator or a proxy; wins over the company domain.' },
+      { name: 'plan', label: 'Plan', kind: 'select', required: false, secret: false, options: ['lite', 'growth', 'premium', 'ultimate'], help: 'Sets the burst limit (default lite, the smallest).' },
+    ],
+  },
 ];

@@ -99,6 +99,21 @@ export interface Capabilities {
   lookbackMs: number;
   /** Pacing the engine uses to estimate run time (requests per second), when the connector is rate limited. */
   requestsPerSecond?: number;
+  /**
+   * What writing one record costs of a daily request budget the vendor counts in its own unit (Pipedrive:
+   * tokens), for dry runs to forecast the cost of the writes they do not send.
+   */
+  writeCost?: { unit: string; create: number; update: number; delete: number };
+}
+
+/** What a connection spent of its vendor's daily request budget (Connector.usage). */
+export interface RequestUsage {
+  /** The budget's unit, e.g. `tokens`. */
+  unit: string;
+  /** Spent by this connection so far. */
+  spent: number;
+  /** Left today as the vendor last said, when known. */
+  remaining?: number;
 }
 
 /**
@@ -130,6 +145,8 @@ export interface Connector {
    * delta look up the few new records' keys instead of reading every target record (docs/performance.md).
    */
   findContaining?(object: string, field: string, values: string[], fields?: string[]): Promise<CrmRecord[]>;
+  /** What this connection spent of a vendor's daily request budget (a connector whose vendor has one). */
+  usage?(): RequestUsage;
   /** Rows skipped by reads since the last call (e.g. a CSV row with broken quoting); each reported once. */
   takeReadErrors?(): ReadError[];
   /**

@@ -13,6 +13,7 @@ import type {
   ConflictPolicy,
   DeltaOptions,
   DemoOptions,
+  Estimate,
   EngineContext,
   MigrateOptions,
   RerunObjectPreview,
@@ -466,6 +467,7 @@ export class Engine {
           const status = failed > 0 ? 'completed_with_failures' : 'completed';
           await ledger.updateRun(run.id, { status, counts, finishedAt: nowIso() });
           progress.emit({ type: 'run-finished', runId: String(run.id), status, counts });
+          if (!dryRun) state.messages.push(...this.usageMessages());
           const result: RunResult = { runId: run.id, kind, status, dryRun, resumed: Boolean(resumeFrom), counts, messages: state.messages };
           if (dryRun) result.estimate = this.estimate(state);
           return result;
@@ -482,12 +484,47 @@ export class Engine {
     }
   }
 
-  private estimate(state: RunState): { apiCalls: number; seconds: number } {
+  private estimate(state: RunState): Estimate {
     const apiCalls = state.apiCalls + state.readCalls;
     const rate = this.context.target.capabilities().requestsPerSecond;
     const perCall = state.readCalls > 0 ? state.readMillis / state.readCalls / 1000 : 0.05;
     const seconds = rate ? state.apiCalls / rate : state.apiCalls * perCall;
-    return { apiCalls, seconds: Math.round(seconds * 10) / 10 };
+    const estimate: Estimate = { apiCalls, seconds: Math.round(seconds * 10) / 10 };
+    const cost = this.costEstimate(state);
+    if (cost) estimate.cost = cost;
+    return estimate;
+  }
+
+  /** What source and target spent of a vendor's daily request budget (Pipedrive tokens), for the run's messages. */
+  private usageMessages(): string[] {
+    const messages: string[] = [];
+    for (const [side, connector] of [['source', this.context.source], ['target', this.context.target]] as const) {
+      const usage = connector.usage?.();
+      if (!usage || usage.spent === 0) continue;
+      messages.push(`${side} (${connector.kind}): ${usage.spent.toLocaleString('en-US')} ${usage.unit} of the daily API budget spent${usage.remaining !== undefined ? `, ${usage.remaining.toLocaleString('en-US')} left today` : ''}.`);
+    }
+    return messages;
+  }
+
+  /**
+   * A vendor budget's cost of the run: what the dry run's reads spent on source and target (they were sent)
+   * plus the forecast writes at the target's per-record cost (they were not). Only one unit is added up: a
+   * source and a target counting different units (two vendors) report the target's.
+   */
+  private costEstimate(state: RunState): Estimate['cost'] {
+    const { source, target } = this.context;
+    const write = target.capabilities().writeCost;
+    const targetUsage = target.usage?.();
+    const sourceUsage = source.usage?.();
+    const unit = write?.unit ?? targetUsage?.unit ?? sourceUsage?.unit;
+    if (unit === undefined) return undefined;
+    let amount = 0;
+    for (const usage of [sourceUsage, targetUsage]) if (usage && usage.unit === unit) amount += usage.spent;
+    if (write) {
+      for (const counts of state.counts.values()) amount += counts.created * write.create + counts.updated * write.update + counts.deleted * write.delete;
+    }
+    const remaining = (targetUsage?.unit === unit ? targetUsage.remaining : undefined) ?? (sourceUsage?.unit === unit ? sourceUsage.remaining : undefined);
+    return { unit, amount, ...(remaining !== undefined ? { remaining } : {}) };
   }
 
   private async matchAll(

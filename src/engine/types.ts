@@ -68,6 +68,11 @@ export interface Estimate {
   apiCalls: number;
   /** Seconds the writes would take, from the target's pacing or the latency measured while reading. */
   seconds: number;
+  /**
+   * The run's cost of a vendor's daily request budget (Pipedrive tokens), when source or target has one:
+   * what the dry run's reads spent plus what the writes it forecast would spend, and what is left today.
+   */
+  cost?: { unit: string; amount: number; remaining?: number };
 }
 
 export interface RunResult {

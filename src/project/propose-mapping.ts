@@ -312,6 +312,10 @@ function fieldScore(
     const sourceMeaning = meaning(source);
     if (sourceMeaning && sourceMeaning === meaning(target) && uniqueMeaning(source, 'source') && uniqueMeaning(target, 'target')) score = 60;
   }
+  // A target that declares what its fields mean (an API connector: Pipedrive deals' `title`) against a source
+  // that does not: the source field's meaning read from its name the way target names are read (a deal's
+  // `name` is its title).
+  if (score === 0 && source.meaning === undefined && target.meaning !== undefined && targetMeaning(source, sourceObject) === target.meaning) score = 70;
   return score;
 }
 

@@ -31,3 +31,4 @@ export {
 export { SOURCE_POSTGRES_DDL, SOURCE_SQLITE_DDL, TARGET_POSTGRES_DDL, TARGET_SQLITE_DDL } from './ddl.js';
 export { Random, hash32 } from './random.js';
 export { sampleToHubspotObjects } from './hubspot-mapping.js';
+export { canonicalSampleStage, PIPEDRIVE_STAGE_IDS, PIPEDRIVE_STATUS, sampleToPipedriveObjects } from './pipedrive-mapping.js';

@@ -1,6 +1,7 @@
 import { copyField, objectMapping } from '../../src/project/project-file.js';
 import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
+import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
 import type { Fixture } from '../support/crm-fixture.js';
 import type { ObjectName, TargetRules, Value } from './model.js';
 
@@ -137,5 +138,87 @@ export async function hubspotTarget(): Promise<TargetSide> {
       return Promise.resolve(rows.sort((a, b) => Number(a.id) - Number(b.id)));
     },
     close: () => hubspot.close(),
+  };
+}
+
+/**
+ * The Pipedrive emulator as the target (FERRY_MODEL_BACKEND=pipedrive): companies are organizations (domain in
+ * `website`), contacts are persons (first name as `name`, which Pipedrive requires; the job title in a text
+ * custom field an admin created; the company as `org_id`). Pipedrive has no unique fields: it refuses only an
+ * organization or person without a name.
+ */
+export async function pipedriveTarget(): Promise<TargetSide> {
+  const pipedrive: PipedriveEmulator = await startPipedriveEmulator({ port: 0, burstLimit: { requests: 100_000, intervalMs: 2000 } });
+  const { store } = pipedrive;
+  const jobTitle = store.addCustomField('persons', { field_name: 'Job title', field_type: 'varchar' }).field_code;
+  const entity = (object: ObjectName) => (object === 'companies' ? 'organizations' : 'persons');
+  const sourceIdCode = (object: ObjectName) => store.custom(entity(object)).find((field) => field.field_name === 'Ferry source id')?.field_code;
+  const objects: ObjectMapping[] = [
+    objectMapping({ source: 'companies', target: 'organizations', matchKeys: [{ source: 'domain', target: 'website', kind: 'domain' }], fields: [copyField('name'), copyField('domain', 'website')] }),
+    objectMapping({
+      source: 'contacts',
+      target: 'persons',
+      matchKeys: [{ source: 'email', target: 'email', kind: 'email' }],
+      fields: [copyField('first_name', 'name'), copyField('email'), copyField('job_title', jobTitle), copyField('company_id', 'org_id')],
+    }),
+  ];
+  /** A model field as the body Pipedrive takes. */
+  const body = (object: ObjectName, field: string, value: Value): Record<string, unknown> => {
+    if (object === 'companies') return field === 'domain' ? { website: value } : { name: value };
+    if (field === 'firstname') return { name: value };
+    if (field === 'email') return { emails: value === null ? [] : [{ value, primary: true, label: 'work' }] };
+    if (field === 'jobtitle') return { custom_fields: { [jobTitle]: value } };
+    return { org_id: value === null ? null : Number(value) };
+  };
+  return {
+    config: { connector: 'pipedrive', apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000 },
+    objects,
+    rules: {
+      store: (_, value) => value,
+      refusesCreate: (object, fields) => (object === 'companies' ? empty(fields.name) : empty(fields.firstname)),
+      refusesUpdate: (object, fields) => (object === 'companies' ? empty(fields.name) : empty(fields.firstname)),
+    },
+    insert(object, fields) {
+      if (empty(object === 'companies' ? fields.name : fields.firstname)) return Promise.resolve(undefined);
+      const input = Object.assign({}, ...Object.entries(fields).filter(([field]) => field !== 'company_id').map(([field, value]) => body(object, field, value))) as Record<string, unknown>;
+      try {
+        return Promise.resolve(String(store.create(entity(object), input).id));
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
+    edit(object, id, field, value) {
+      if ((field === 'name' || field === 'firstname') && empty(value)) return Promise.resolve(false);
+      try {
+        store.update(entity(object), Number(id), body(object, field, value));
+        return Promise.resolve(true);
+      } catch {
+        return Promise.resolve(false);
+      }
+    },
+    rows(object) {
+      const code = sourceIdCode(object);
+      const rows = store
+        .table(entity(object))
+        .all()
+        .filter((row) => !row.deleted)
+        .map((row): TargetRow => {
+          const data = row.data as Record<string, unknown> & { custom: Record<string, unknown> };
+          const text = (value: unknown): Value => (value === null || value === undefined || value === '' ? null : String(value));
+          const fields: Record<string, Value> =
+            object === 'companies'
+              ? { name: text(data.name), domain: text(data.website) }
+              : {
+                  firstname: text(data.name),
+                  email: text((data.emails as { value: string; primary: boolean }[]).find((item) => item.primary)?.value),
+                  jobtitle: text(data.custom[jobTitle]),
+                  company_id: text(data.org_id),
+                };
+          const sourceId = code ? text(data.custom[code]) : null;
+          return { id: String(row.id), name: sourceId ? `c:${sourceId}` : `h:${row.id}`, fields };
+        });
+      return Promise.resolve(rows.sort((a, b) => Number(a.id) - Number(b.id)));
+    },
+    close: () => pipedrive.close(),
   };
 }
