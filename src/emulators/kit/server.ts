@@ -22,7 +22,7 @@ import { countCost, countRequest, emptyStats, type RequestLogEntry, type Request
  *     the admit headers, the answer's headers; then `after` (optional) sees the status.
  *
  * A `stream` request's body is never read by the kit: `handle` reads it from `request.incoming` (uploads of any
- * size); when the kit answers without calling `handle` (refusal, fault), it drains the body first.
+ * size); when the kit answers without calling `handle` (refusal, fault), it reads the body to its end and drops it.
  */
 export interface KitRequest {
   method: string;
@@ -174,15 +174,14 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
     const finish = async (answer: KitResponse, extra: Record<string, string> = {}) => {
       entry.status = answer.status;
       if (answer.status === 429) stats.status429++;
-      // An unread upload is drained, so the client sees the answer instead of a stalled connection.
+      // A body the route left unread (a refused or faulted upload) is read to its end and dropped.
       if (mode === 'stream') incoming.resume();
       // The Date header tells the emulator's time (the injected clock), as a vendor's tells its own: clients
       // take a run's high-water mark from it, so it must agree with the records' modification times.
-      const after = () => hooks.after?.(request, answer.status, who.principal);
       try {
         await send(response, jsonType, answer, { ...hooks.responseHeaders?.(answer, request), Date: new Date(clock()).toUTCString(), ...extra, ...answer.headers });
       } finally {
-        after();
+        hooks.after?.(request, answer.status, who.principal);
       }
     };
 
