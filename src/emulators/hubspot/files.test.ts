@@ -127,4 +127,35 @@ describe('Files API', () => {
     expect(typeof first.body.url).toBe('string');
     expect(hubspot.files.live()).toHaveLength(2);
   });
+
+  it('takes faults like every route, drawn before the limits; downloads take none', async () => {
+    const fields = { fileName: 'a.txt', folderPath: '/f', options: JSON.stringify({ access: 'PUBLIC_NOT_INDEXABLE' }) };
+    hubspot.faults.rateLimitStorm({ path: '/files/v3/files', count: 1, policyName: 'SECONDLY' });
+    const storm = await upload(fields);
+    expect([storm.status, storm.body.policyName]).toEqual([429, 'SECONDLY']);
+    hubspot.faults.serverError(503, { path: '/files/v3/files', count: 1 });
+    expect((await upload(fields)).status).toBe(503);
+    // Neither faulted upload ran or counted against the daily limit; nothing was stored.
+    expect([hubspot.limits.usedToday(), hubspot.files.uploads]).toEqual([0, 0]);
+    expect(hubspot.store.requests.map((entry) => entry.fault)).toEqual(['rate-limit', 'server-error 503']);
+    const stored = await upload(fields);
+    expect([stored.status, hubspot.limits.usedToday()]).toEqual([201, 1]);
+    hubspot.faults.serverError(500, { count: 5 });
+    const download = await fetch(String(stored.body.url));
+    expect([download.status, await download.text(), download.headers.get('x-hubspot-correlation-id')?.length]).toEqual([200, 'hello file', 36]);
+    expect(Object.values(hubspot.faults.fired())).toEqual([1, 1, 0]); // the download drew no fault
+  });
+
+  it('refuses the OAuth app on the Files API, which it accepts on the CRM routes', async () => {
+    const oauth = await startHubspotEmulator({ oauthToken: 'oauth-app' });
+    try {
+      const { boundary, body } = form({ fileName: 'a.txt', folderPath: '/f', options: JSON.stringify({ access: 'PRIVATE' }) }, { name: 'file', data: Buffer.from('x') });
+      const refused = await fetch(`${oauth.url}/files/v3/files`, { method: 'POST', headers: { Authorization: 'Bearer oauth-app', 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body });
+      expect([refused.status, ((await refused.json()) as { category: string }).category]).toEqual([401, 'INVALID_AUTHENTICATION']);
+      expect((await call(oauth, 'GET', '/crm/v3/owners', undefined, 'oauth-app')).status).toBe(200);
+      expect(oauth.files.uploads).toBe(0);
+    } finally {
+      await oauth.close();
+    }
+  });
 });
