@@ -627,7 +627,7 @@ describe('jobs in the background', () => {
         source: { connector: 'sql', dialect: 'sqlite', path: 'source.db', files: { notes: { table: 'note_files', record: 'note_id', name: 'file_name', content: 'data' } } },
         target: { connector: 'sql', dialect: 'sqlite', path: 'target.db', files: { notes: { table: 'stored_files', record: 'note_id', name: 'name', content: 'data' } } },
         sourceTimeZone: 'UTC',
-        options: {},
+        options: { demoSampleSize: 3, pageSize: 100 },
         objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('body', 'body')] })],
       }),
     );
