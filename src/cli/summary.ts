@@ -1,5 +1,5 @@
 import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
-import { openFailuresNote, type RunResult, type VerifyObjectCounts, type VerifyResult } from '../engine/types.js';
+import { emptyVerifyCounts, openFailuresNote, type RunResult, type VerifyObjectCounts, type VerifyResult } from '../engine/types.js';
 import { countColumns, formatNumber, formatSeconds, formatTable, formatValue, shorten, type ReportFailure, type RunReport } from '../report/index.js';
 import { exitCodeForRunStatus } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
@@ -168,18 +168,7 @@ export function runOutcome(command: string, result: RunResult, report: RunReport
 
 /** Verify's figures summed over objects. */
 export function verifyTotals(result: VerifyResult): VerifyObjectCounts & { problems: number; findings: number } {
-  const total: VerifyObjectCounts = {
-    checked: 0,
-    missing: 0,
-    mismatched: 0,
-    brokenReferences: 0,
-    notMigrated: 0,
-    editedInTarget: 0,
-    filesChecked: 0,
-    filesMissing: 0,
-    filesUnattached: 0,
-    filesMismatched: 0,
-  };
+  const total = emptyVerifyCounts();
   for (const value of Object.values(result.objects)) {
     for (const key of Object.keys(total) as (keyof VerifyObjectCounts)[]) total[key] += value[key] ?? 0;
   }

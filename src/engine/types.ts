@@ -127,6 +127,11 @@ export interface VerifyObjectCounts {
   filesMismatched: number;
 }
 
+/** Verify's figures of an object before it is checked (also the start of the CLI's totals). */
+export function emptyVerifyCounts(): VerifyObjectCounts {
+  return { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0, editedInTarget: 0, filesChecked: 0, filesMissing: 0, filesUnattached: 0, filesMismatched: 0 };
+}
+
 export interface VerifyResult {
   objects: Record<string, VerifyObjectCounts>;
   issues: VerifyIssue[];

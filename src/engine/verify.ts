@@ -4,23 +4,10 @@ import { takesRecord } from '../project/routing.js';
 import { mapRecord, valuesEqual } from '../project/transform.js';
 import type { ObjectPlan } from './plan.js';
 import { mergeGroupValues, referencedLinks, referenceKey } from './writer.js';
-import type { EngineContext, VerifyIssue, VerifyObjectCounts, VerifyResult } from './types.js';
+import { emptyVerifyCounts, type EngineContext, type VerifyIssue, type VerifyObjectCounts, type VerifyResult } from './types.js';
 
 /** Findings `verify` lists (its per-object figures count them all). */
 export const VERIFY_ISSUE_LIMIT = 1000;
-
-const EMPTY_COUNTS: VerifyObjectCounts = {
-  checked: 0,
-  missing: 0,
-  mismatched: 0,
-  brokenReferences: 0,
-  notMigrated: 0,
-  editedInTarget: 0,
-  filesChecked: 0,
-  filesMissing: 0,
-  filesUnattached: 0,
-  filesMismatched: 0,
-};
 
 /** Ledger file links checked per call to the target. */
 const FILE_PAGE = 200;
@@ -40,7 +27,7 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
   const problems: VerifyIssue[] = [];
   const edits: VerifyIssue[] = [];
   for (const plan of plans) {
-    const summary: VerifyObjectCounts = { ...EMPTY_COUNTS };
+    const summary = emptyVerifyCounts();
     result.objects[plan.object] = summary;
     const referenceFields = new Map(plan.references.map((reference) => [reference.targetField, reference]));
     const report = (issue: VerifyIssue) => {
