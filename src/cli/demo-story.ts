@@ -144,7 +144,7 @@ function verifyLines(result: VerifyResult): string[] {
     { checked: 0, missing: 0, mismatched: 0, broken: 0, notMigrated: 0 },
   );
   const reasons = { 'source-changed-since-last-run': 0, unknown: 0 };
-  for (const issue of result.issues) if (issue.kind === 'field-mismatch' && issue.reason !== 'edited-in-target') reasons[issue.reason ?? 'unknown'] += 1;
+  for (const issue of result.issues) if (issue.kind === 'field-mismatch' && issue.reason !== 'edited-in-target') reasons[issue.reason === 'source-changed-since-last-run' ? issue.reason : 'unknown'] += 1;
   // The per-object figures count every field edited in the target (the list keeps the first 1,000).
   const edited = Object.values(result.objects).reduce((sum, value) => sum + value.editedInTarget, 0);
   return [

@@ -1,5 +1,5 @@
 import { addCounts, emptyCounts, type Counts } from '../core/progress.js';
-import { openFailuresNote, type RunResult, type VerifyObjectCounts, type VerifyResult } from '../engine/types.js';
+import { emptyVerifyCounts, openFailuresNote, type RunResult, type VerifyObjectCounts, type VerifyResult } from '../engine/types.js';
 import { countColumns, formatNumber, formatSeconds, formatTable, formatValue, shorten, type ReportFailure, type RunReport } from '../report/index.js';
 import { exitCodeForRunStatus } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
@@ -170,46 +170,23 @@ export function runOutcome(command: string, result: RunResult, report: RunReport
 
 /** Verify's figures summed over objects. */
 export function verifyTotals(result: VerifyResult): VerifyObjectCounts & { problems: number; findings: number } {
-  const total: VerifyObjectCounts = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0, editedInTarget: 0 };
+  const total = emptyVerifyCounts();
   for (const value of Object.values(result.objects)) {
     for (const key of Object.keys(total) as (keyof VerifyObjectCounts)[]) total[key] += value[key] ?? 0;
   }
-  const problems = total.missing + total.mismatched + total.brokenReferences + total.notMigrated;
+  const problems = total.missing + total.mismatched + total.brokenReferences + total.notMigrated + total.filesMissing + total.filesUnattached + total.filesMismatched;
   return { ...total, problems, findings: problems + total.editedInTarget };
 }
 
 /** Prints verify's findings: per object (every finding counted), then the first of them, problems first. */
 export function printVerify(out: Output, result: VerifyResult): void {
-  const rows = Object.entries(result.objects).map(([object, value]) => [
-    object,
-    formatNumber(value.checked),
-    formatNumber(value.missing),
-    formatNumber(value.mismatched),
-    formatNumber(value.brokenReferences),
-    formatNumber(value.notMigrated),
-    formatNumber(value.editedInTarget ?? 0),
-  ]);
   const totals = verifyTotals(result);
-  if (rows.length > 1) {
-    rows.push([
-      'total',
-      ...[totals.checked, totals.missing, totals.mismatched, totals.brokenReferences, totals.notMigrated, totals.editedInTarget].map((value) => formatNumber(value)),
-    ]);
-  }
-  out.line(
-    formatTable(
-      [
-        { header: 'object' },
-        { header: 'checked', align: 'right' },
-        { header: 'missing', align: 'right' },
-        { header: 'fields differ', align: 'right' },
-        { header: 'broken links', align: 'right' },
-        { header: 'not migrated', align: 'right' },
-        { header: 'edited in target (kept)', align: 'right' },
-      ],
-      rows,
-    ),
-  );
+  // The file columns show when Ferry copied files (a project without attachments keeps the table it had).
+  const keys: (keyof VerifyObjectCounts)[] = ['checked', 'missing', 'mismatched', 'brokenReferences', 'notMigrated', 'editedInTarget'];
+  if (totals.filesChecked > 0) keys.push('filesChecked', 'filesMissing', 'filesUnattached', 'filesMismatched');
+  const rows = Object.entries(result.objects).map(([object, value]) => [object, ...keys.map((key) => formatNumber(value[key] ?? 0))]);
+  if (rows.length > 1) rows.push(['total', ...keys.map((key) => formatNumber(totals[key]))]);
+  out.line(formatTable([{ header: 'object' }, ...keys.map((key) => ({ header: VERIFY_HEADERS[key], align: 'right' as const }))], rows));
   const shown = result.issues.slice(0, VERIFY_SHOWN);
   if (shown.length > 0) {
     out.line('');
@@ -218,7 +195,9 @@ export function printVerify(out: Output, result: VerifyResult): void {
     out.line(`${plural(totals.findings, 'finding')}: ${plural(totals.problems, 'problem')}${edits}${which}:`);
     for (const issue of shown) {
       const where = `${issue.object} ${issue.sourceId}${issue.targetId ? ` -> ${issue.targetId}` : ''}`;
-      const detail = issue.field
+      const detail = issue.file
+        ? ` ${JSON.stringify(issue.file)}${issue.fileId ? ` (file ${issue.fileId})` : ''}${issue.expected !== undefined ? `: expected ${formatValue(issue.expected)}, found ${formatValue(issue.actual)}` : ''}`
+        : issue.field
         ? ` ${issue.field}: expected ${JSON.stringify(shorten(formatValue(issue.expected), 40))}, found ${JSON.stringify(shorten(formatValue(issue.actual), 40))}`
         : '';
       out.line(`  ${where}: ${issue.kind}${detail}${issue.reason && issue.reason !== 'unknown' ? ` (${issue.reason})` : ''}`);
@@ -235,6 +214,19 @@ export function printVerify(out: Output, result: VerifyResult): void {
 function plural(count: number, word: string): string {
   return `${formatNumber(count)} ${count === 1 ? word : `${word}s`}`;
 }
+
+const VERIFY_HEADERS: Record<keyof VerifyObjectCounts, string> = {
+  checked: 'checked',
+  missing: 'missing',
+  mismatched: 'fields differ',
+  brokenReferences: 'broken links',
+  notMigrated: 'not migrated',
+  editedInTarget: 'edited in target (kept)',
+  filesChecked: 'files',
+  filesMissing: 'files missing',
+  filesUnattached: 'not attached',
+  filesMismatched: 'files differ',
+};
 
 /** How many findings `ferry verify` prints; --json has the first 1,000. */
 const VERIFY_SHOWN = 20;

@@ -8,12 +8,15 @@ import { ferry as runCli } from '../../test/cli/run-cli.js';
 /** The CLI in-process with captured output (test/cli/run-cli.ts), with this process's environment. */
 const ferry = (cwd: string, ...args: string[]) => runCli(cwd, args, process.env);
 
-const KIND_OF: Record<Exclude<keyof VerifyObjectCounts, 'checked'>, (issue: VerifyIssue) => boolean> = {
+const KIND_OF: Record<Exclude<keyof VerifyObjectCounts, 'checked' | 'filesChecked'>, (issue: VerifyIssue) => boolean> = {
   missing: (issue) => issue.kind === 'missing-in-target',
   mismatched: (issue) => issue.kind === 'field-mismatch' && issue.reason !== 'edited-in-target',
   brokenReferences: (issue) => issue.kind === 'broken-reference',
   notMigrated: (issue) => issue.kind === 'not-migrated',
   editedInTarget: (issue) => issue.reason === 'edited-in-target',
+  filesMissing: (issue) => issue.kind === 'file-missing',
+  filesUnattached: (issue) => issue.kind === 'file-not-attached',
+  filesMismatched: (issue) => issue.kind === 'file-mismatch',
 };
 
 /** The demo story leaves failed records (not migrated) and fields people edited in the target: both kinds of finding. */

@@ -40,6 +40,16 @@ export interface FileUpload {
   open: () => Promise<Readable>;
 }
 
+/** A stored target file as the target has it now (`ferry verify`). */
+export interface StoredFile {
+  /** Whether the file is among the attachments of the record it was copied for. */
+  attached: boolean;
+  /** Bytes, when the target tells them. */
+  size: number | null;
+  /** Hex SHA-256 of the content, when the target stores one. */
+  sha256?: string;
+}
+
 export interface ConnectorFiles {
   /** This object's records have files this connector can list and open (source side). */
   readable(object: string): boolean;
@@ -64,4 +74,9 @@ export interface ConnectorFiles {
   detach(object: string, recordId: string, fileIds: string[]): Promise<void>;
   /** Deletes stored files (undo); files that are gone already are no error. */
   delete(object: string, fileIds: string[]): Promise<void>;
+  /**
+   * What the target has of these stored files (`ferry verify`), by target file id: a file that is gone is
+   * left out. `recordId` is the target record each was attached to.
+   */
+  inspect(object: string, files: { fileId: string; recordId: string }[]): Promise<Map<string, StoredFile>>;
 }

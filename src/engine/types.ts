@@ -92,12 +92,19 @@ export interface VerifyIssue {
   object: string;
   sourceId: string;
   targetId?: string;
-  kind: 'missing-in-target' | 'not-migrated' | 'field-mismatch' | 'broken-reference';
+  kind: 'missing-in-target' | 'not-migrated' | 'field-mismatch' | 'broken-reference' | 'file-missing' | 'file-not-attached' | 'file-mismatch';
   field?: string;
   expected?: unknown;
   actual?: unknown;
-  /** For field mismatches: why they differ, when the ledger can tell. */
-  reason?: 'source-changed-since-last-run' | 'edited-in-target' | 'unknown';
+  /**
+   * For field mismatches: why they differ, when the ledger can tell. For files: `deleted-in-target` (the
+   * target file is gone), `detached` (no longer among the record's attachments), `size-differs` or
+   * `sha256-differs` (expected: what Ferry copied, actual: what the target has).
+   */
+  reason?: 'source-changed-since-last-run' | 'edited-in-target' | 'unknown' | 'deleted-in-target' | 'detached' | 'size-differs' | 'sha256-differs';
+  /** For files: the file's name and its id in the target. */
+  file?: string;
+  fileId?: string;
 }
 
 /**
@@ -105,7 +112,7 @@ export interface VerifyIssue {
  * gone from the target, `mismatched` fields whose value differs, `brokenReferences` reference fields pointing
  * at the wrong record, `notMigrated` source records without a target record, `editedInTarget` fields people
  * changed in the target since Ferry wrote them (kept on purpose: no problem, `ok` stays true). Each count
- * is one entry of `issues` (a field, or a record for missing / not migrated), which lists the first 1,000,
+ * is one entry of `issues` (a field, a record for missing / not migrated, a file for the file counts), which lists the first 1,000,
  * problems first.
  */
 export interface VerifyObjectCounts {
@@ -115,6 +122,19 @@ export interface VerifyObjectCounts {
   brokenReferences: number;
   notMigrated: number;
   editedInTarget: number;
+  /**
+   * Copied files (every version the ledger holds as uploaded or attached) checked against the target:
+   * gone from it, no longer attached to their record, or with another size / SHA-256 than Ferry copied.
+   */
+  filesChecked: number;
+  filesMissing: number;
+  filesUnattached: number;
+  filesMismatched: number;
+}
+
+/** Verify's figures of an object before it is checked (also the start of the CLI's totals). */
+export function emptyVerifyCounts(): VerifyObjectCounts {
+  return { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0, editedInTarget: 0, filesChecked: 0, filesMissing: 0, filesUnattached: 0, filesMismatched: 0 };
 }
 
 export interface VerifyResult {

@@ -1,13 +1,16 @@
 import type { CrmRecord } from '../core/connector.js';
-import type { Link } from '../ledger/index.js';
+import type { FileLink, Link } from '../ledger/index.js';
 import { takesRecord } from '../project/routing.js';
 import { mapRecord, valuesEqual } from '../project/transform.js';
 import type { ObjectPlan } from './plan.js';
 import { mergeGroupValues, referencedLinks, referenceKey } from './writer.js';
-import type { EngineContext, VerifyIssue, VerifyResult } from './types.js';
+import { emptyVerifyCounts, type EngineContext, type VerifyIssue, type VerifyObjectCounts, type VerifyResult } from './types.js';
 
 /** Findings `verify` lists (its per-object figures count them all). */
 export const VERIFY_ISSUE_LIMIT = 1000;
+
+/** Ledger file links checked per call to the target. */
+const FILE_PAGE = 200;
 
 const isEmptyValue = (value: unknown) => value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
 
@@ -24,7 +27,7 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
   const problems: VerifyIssue[] = [];
   const edits: VerifyIssue[] = [];
   for (const plan of plans) {
-    const summary = { checked: 0, missing: 0, mismatched: 0, brokenReferences: 0, notMigrated: 0, editedInTarget: 0 };
+    const summary = emptyVerifyCounts();
     result.objects[plan.object] = summary;
     const referenceFields = new Map(plan.references.map((reference) => [reference.targetField, reference]));
     const report = (issue: VerifyIssue) => {
@@ -137,9 +140,55 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
       if (!page.next) break;
       after = page.next;
     }
-    if (summary.missing + summary.mismatched + summary.brokenReferences + summary.notMigrated > 0) result.ok = false;
+    await verifyFiles(context, plan, summary, report);
+    if (summary.missing + summary.mismatched + summary.brokenReferences + summary.notMigrated + summary.filesMissing + summary.filesUnattached + summary.filesMismatched > 0) result.ok = false;
   }
   result.issues = [...problems, ...edits].slice(0, VERIFY_ISSUE_LIMIT);
   return result;
 }
 
+
+/**
+ * The files Ferry copied for this object (the ledger's file links, every version, whichever run copied
+ * them) against the target: each target file still there, still attached to the record it was copied for,
+ * and of the size (and SHA-256, where the target stores one) Ferry copied. A pending link is an upload
+ * never confirmed: not a copied file, not checked. Targets that store no files have nothing to check.
+ */
+async function verifyFiles(context: EngineContext, plan: ObjectPlan, summary: VerifyObjectCounts, report: (issue: VerifyIssue) => void): Promise<void> {
+  const files = context.target.files;
+  if (!files?.writable(plan.targetObject)) return;
+  let after: FileLink | undefined;
+  for (;;) {
+    const page = await context.ledger.fileLinksPage(plan.object, after, FILE_PAGE);
+    if (page.length === 0) return;
+    after = page[page.length - 1];
+    const copied = page.filter((link) => link.state !== 'pending' && link.targetFileId !== null);
+    if (copied.length === 0) continue;
+    const stored = await files.inspect(
+      plan.targetObject,
+      copied.map((link) => ({ fileId: link.targetFileId!, recordId: link.targetRecordId })),
+    );
+    for (const link of copied) {
+      summary.filesChecked += 1;
+      const base = { object: plan.object, sourceId: link.sourceRecordId, targetId: link.targetRecordId, field: 'attachments', file: link.name, fileId: link.targetFileId! };
+      const now = stored.get(link.targetFileId!);
+      if (!now) {
+        summary.filesMissing += 1;
+        report({ ...base, kind: 'file-missing', reason: 'deleted-in-target' });
+        continue;
+      }
+      if (!now.attached) {
+        summary.filesUnattached += 1;
+        report({ ...base, kind: 'file-not-attached', reason: 'detached' });
+        continue;
+      }
+      if (link.bytes !== null && now.size !== null && now.size !== link.bytes) {
+        summary.filesMismatched += 1;
+        report({ ...base, kind: 'file-mismatch', reason: 'size-differs', expected: link.bytes, actual: now.size });
+      } else if (link.sha256 && now.sha256 && now.sha256.toLowerCase() !== link.sha256.toLowerCase()) {
+        summary.filesMismatched += 1;
+        report({ ...base, kind: 'file-mismatch', reason: 'sha256-differs', expected: link.sha256, actual: now.sha256 });
+      }
+    }
+  }
+}

@@ -68,6 +68,22 @@ for (const backend of BACKENDS) {
       expect((await ledger.getFileLinks('notes', ['7'])).map((entry) => entry.stamp)).toEqual(['ferry-2']);
     });
 
+    it('pages through every file link of an object in key order, each once (verify)', async () => {
+      const base: FileLink = { object: 'notes', sourceRecordId: '', sourceFileId: '', version: 'size:1', name: 'x', stamp: 's', targetRecordId: 't', targetFileId: '1', state: 'attached', bytes: 1, sha256: null, runId: 1 };
+      const all: FileLink[] = [];
+      for (const record of ['1', '10', '2']) for (const file of ['a', 'b']) for (const version of ['size:1', 'size:2']) all.push({ ...base, sourceRecordId: record, sourceFileId: file, version, stamp: `${record}${file}${version}` });
+      await ledger.putFileLinks([...all, { ...base, object: 'calls', sourceRecordId: '1', sourceFileId: 'a', stamp: 'other' }]);
+      const seen: string[] = [];
+      let after: FileLink | undefined;
+      for (;;) {
+        const page = await ledger.fileLinksPage('notes', after, 5);
+        if (page.length === 0) break;
+        seen.push(...page.map((link) => link.stamp));
+        after = page.at(-1);
+      }
+      expect(seen).toEqual(all.map((link) => link.stamp));
+    });
+
     it('migrates once and opens again without losing data', async () => {
       const run = await ledger.createRun({ kind: 'full', creates: true, updates: true, highWaterMark: '2026-01-01T00:00:00.000Z' });
       await ledger.close();

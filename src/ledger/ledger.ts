@@ -500,6 +500,27 @@ export class LedgerStore {
     }
   }
 
+  /**
+   * Every file link of an object, a page at a time in key order (`ferry verify`): pass the last link of a
+   * page as `after` for the next one.
+   */
+  async fileLinksPage(object: string, after: Pick<FileLink, 'sourceRecordId' | 'sourceFileId' | 'version'> | undefined, limit = 500): Promise<FileLink[]> {
+    let query = this.db.selectFrom('files').selectAll().where('object', '=', object);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('source_record_id', '>', after.sourceRecordId),
+          eb.and([
+            eb('source_record_id', '=', after.sourceRecordId),
+            eb.or([eb('source_file_id', '>', after.sourceFileId), eb.and([eb('source_file_id', '=', after.sourceFileId), eb('version', '>', after.version)])]),
+          ]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('source_record_id').orderBy('source_file_id').orderBy('version').limit(limit).execute();
+    return rows.map(toFileLink);
+  }
+
   /** Files a run uploaded (or meant to: pending ones too), of one object, a page at a time. */
   async fileLinksOfRun(runId: number, object: string, limit = 500): Promise<FileLink[]> {
     const rows = await this.db.selectFrom('files').selectAll().where('run_id', '=', runId).where('object', '=', object).orderBy('source_record_id').limit(limit).execute();

@@ -9,7 +9,10 @@ import { ProgressStream, type ProgressEvent } from '../../src/core/progress.js';
 import { Engine, type RunResult } from '../../src/engine/index.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { Ledger } from '../../src/ledger/index.js';
+import type { VerifyResult } from '../../src/engine/types.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
+import { serialiseProjectFile } from '../../src/project/serialise.js';
+import { ferry } from '../cli/run-cli.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { random, runChild } from '../support/child.js';
 
@@ -77,6 +80,15 @@ async function failures(dir: string, project: ProjectFile, runId: number) {
     return await ledger.listFailures({ runId });
   } finally {
     await ledger.close();
+  }
+}
+
+async function verify(dir: string, project: ProjectFile) {
+  const session = await open(dir, project);
+  try {
+    return await session.engine.verify();
+  } finally {
+    await session.close();
   }
 }
 
@@ -203,6 +215,34 @@ describe('attachments: SQL -> HubSpot', () => {
     expect(undo.counts.notes).toMatchObject({ files: 3 });
     expect(hubspot.files.live()).toEqual([]);
     expect(liveNotes(hubspot)).toEqual([]);
+  });
+
+  it('verify: clean after the run, then reports a file deleted in HubSpot, one taken off its note and one whose size changed', async () => {
+    await run(dir, project, (engine) => engine.migrate());
+    const clean = await verify(dir, project);
+    // The file too large to copy is a failure of its record, not a copied file: three files checked.
+    expect(clean.objects.notes).toMatchObject({ filesChecked: 3, filesMissing: 0, filesUnattached: 0, filesMismatched: 0 });
+    expect(clean.issues.filter((issue) => issue.file)).toEqual([]);
+
+    const [a, b] = attachmentsOf(hubspot, '1');
+    const [c] = attachmentsOf(hubspot, '2');
+    const auth = { Authorization: `Bearer ${hubspot.token}`, 'Content-Type': 'application/json' };
+    // Deleted in the file manager (the note still lists it), and note 1 keeps only that deleted id.
+    expect((await fetch(`${hubspot.url}/files/v3/files/${a}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    const note1 = liveNotes(hubspot).find((note) => note.properties.get('ferry_source_id') === '1')!;
+    const patched = await fetch(`${hubspot.url}/crm/v3/objects/notes/${note1.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ properties: { hs_attachment_ids: a } }) });
+    expect(patched.status).toBe(200);
+    // A file replaced in the file manager (HubSpot's "replace file"; the emulator has no route for it, so its store is changed).
+    hubspot.files.files.get(c!)!.size = 10;
+    const found = await verify(dir, project);
+    expect(found.ok).toBe(false);
+    expect(found.objects.notes).toMatchObject({ filesChecked: 3, filesMissing: 1, filesUnattached: 1, filesMismatched: 1 });
+    const fileIssues = found.issues.filter((issue) => issue.file).sort((x, y) => x.file!.localeCompare(y.file!));
+    expect(fileIssues).toEqual([
+      expect.objectContaining({ object: 'notes', sourceId: '1', targetId: note1.id, kind: 'file-missing', reason: 'deleted-in-target', file: 'contract.pdf', fileId: a }),
+      expect.objectContaining({ object: 'notes', sourceId: '1', targetId: note1.id, kind: 'file-not-attached', reason: 'detached', file: 'notes.txt', fileId: b }),
+      expect.objectContaining({ object: 'notes', sourceId: '2', kind: 'file-mismatch', reason: 'size-differs', file: 'photo.jpg', fileId: c, expected: files.c.length, actual: 10 }),
+    ]);
   });
 
   it('a run killed between an upload and its ledger write re-uses the uploaded file when resumed', async () => {
@@ -445,5 +485,91 @@ describe('attachments: CSV -> SQL (files on disk)', () => {
     const full = await run(dir, project, (engine) => engine.migrate());
     expect(full.status).toBe('completed');
     expect(copied()).toEqual([{ body: 'Second', name: 'minutes.txt', content: 'hello' }]);
+  });
+});
+
+describe('attachments: SQL -> SQL, checked by ferry verify', () => {
+  let dir: string;
+  let project: ProjectFile;
+  let target: SqliteDatabase.Database;
+  const contents = { a: bytes(21, 3000), b: bytes(22, 500), c: bytes(23, 800), d: bytes(24, 64) };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-attach-verify-'));
+    const source = new SqliteDatabase(join(dir, 'source.db'));
+    source.exec(`
+      CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+      CREATE TABLE note_files (id INTEGER PRIMARY KEY, note_id INTEGER, file_name TEXT, data BLOB);
+    `);
+    for (const id of [1, 2, 3]) source.prepare('INSERT INTO notes (id, body) VALUES (?, ?)').run(id, `Note ${id}`);
+    const insert = source.prepare('INSERT INTO note_files (id, note_id, file_name, data) VALUES (?, ?, ?, ?)');
+    insert.run(10, 1, 'a.pdf', contents.a);
+    insert.run(11, 1, 'b.txt', contents.b);
+    insert.run(12, 2, 'c.png', contents.c);
+    insert.run(13, 3, 'd.csv', contents.d);
+    source.close();
+    target = new SqliteDatabase(join(dir, 'target.db'));
+    target.exec(`
+      CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT);
+      CREATE TABLE stored_files (id INTEGER PRIMARY KEY AUTOINCREMENT, note_id INTEGER NOT NULL, name TEXT, sha256 TEXT, data BLOB);
+    `);
+    project = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db', files: { notes: { table: 'note_files', record: 'note_id', name: 'file_name', content: 'data' } } },
+      target: { connector: 'sql', dialect: 'sqlite', path: 'target.db', files: { notes: { table: 'stored_files', record: 'note_id', name: 'name', content: 'data', sha256: 'sha256' } } },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('body', 'body')] })],
+    };
+    writeFileSync(join(dir, 'ferry.yaml'), serialiseProjectFile(project));
+  });
+
+  afterEach(() => {
+    target.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const fileRow = (name: string) => target.prepare('SELECT id, note_id FROM stored_files WHERE name = ?').get(name) as { id: number; note_id: number };
+
+  it('clean after the run; then a deleted row, a row moved to another record and changed contents are listed with record, file and reason', async () => {
+    const full = await run(dir, project, (engine) => engine.migrate());
+    expect(full.status).toBe('completed');
+    expect(full.counts.notes).toMatchObject({ files: 4 });
+    const clean = await ferry(dir, ['verify', '--json']);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.json<VerifyResult>().objects.notes).toMatchObject({ filesChecked: 4, filesMissing: 0, filesUnattached: 0, filesMismatched: 0 });
+    expect((await ferry(dir, ['verify'])).stdout).toMatch(/^notes +3 +0 +0 +0 +0 +0 +4 +0 +0 +0$/m);
+
+    const a = fileRow('a.pdf');
+    const b = fileRow('b.txt');
+    const c = fileRow('c.png');
+    const d = fileRow('d.csv');
+    target.prepare('DELETE FROM stored_files WHERE id = ?').run(a.id);
+    target.prepare('UPDATE stored_files SET note_id = ? WHERE id = ?').run(d.note_id, b.id);
+    // Shorter content (the size shows it), and same-size content whose sha256 column the application updated.
+    target.prepare('UPDATE stored_files SET data = ? WHERE id = ?').run(contents.c.subarray(0, 100), c.id);
+    const changed = Buffer.from(contents.d).reverse();
+    target.prepare('UPDATE stored_files SET data = ?, sha256 = ? WHERE id = ?').run(changed, sha(changed), d.id);
+
+    const json = await ferry(dir, ['verify', '--json']);
+    expect(json.code).toBe(3);
+    const result = json.json<VerifyResult>();
+    expect(result.ok).toBe(false);
+    expect(result.objects.notes).toMatchObject({ checked: 3, missing: 0, filesChecked: 4, filesMissing: 1, filesUnattached: 1, filesMismatched: 2 });
+    expect(result.issues.sort((x, y) => x.file!.localeCompare(y.file!))).toEqual([
+      expect.objectContaining({ sourceId: '1', targetId: String(b.note_id), kind: 'file-missing', reason: 'deleted-in-target', file: 'a.pdf', fileId: String(a.id) }),
+      expect.objectContaining({ sourceId: '1', targetId: String(b.note_id), kind: 'file-not-attached', reason: 'detached', file: 'b.txt', fileId: String(b.id) }),
+      expect.objectContaining({ sourceId: '2', targetId: String(c.note_id), kind: 'file-mismatch', reason: 'size-differs', file: 'c.png', expected: 800, actual: 100 }),
+      expect.objectContaining({ sourceId: '3', targetId: String(d.note_id), kind: 'file-mismatch', reason: 'sha256-differs', file: 'd.csv', expected: sha(contents.d), actual: sha(changed) }),
+    ]);
+
+    const text = await ferry(dir, ['verify']);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(/^notes +3 +0 +0 +0 +0 +0 +4 +1 +1 +2$/m);
+    expect(text.stdout).toContain(`notes 1 -> ${b.note_id}: file-missing "a.pdf" (file ${a.id}) (deleted-in-target)`);
+    expect(text.stdout).toContain(`notes 1 -> ${b.note_id}: file-not-attached "b.txt" (file ${b.id}) (detached)`);
+    expect(text.stdout).toContain(`file-mismatch "c.png" (file ${c.id}): expected 800, found 100 (size-differs)`);
+    expect(text.stdout).toContain('Verify found 4 problems');
   });
 });

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/engine/index.js';
-import { random, runChild as runEngineChild, type ChildResult } from '../support/child.js';
+import { deletedTwice, deletes, random, runChild as runEngineChild, type ChildResult } from '../support/child.js';
 import { CLEAN, compareCopy, ledgerLinks, targetSnapshot } from '../support/compare.js';
 import { BACKENDS, createFixture, seedTargetUsers, type Db, type Fixture } from '../support/crm-fixture.js';
 import { recordFigures, SCALE } from './figures.js';
@@ -58,28 +58,6 @@ async function seedExisting(db: Db): Promise<void> {
   const t = '2025-12-01T00:00:00.000Z';
   await db.run(`INSERT INTO companies (name, domain, created_at, updated_at) VALUES ('Company 1', 'c1.test', ?, ?)`, [t, t]);
   await db.run(`INSERT INTO contacts (firstname, email, created_at, updated_at) VALUES ('P1', 'p1@c1.test', ?, ?)`, [t, t]);
-}
-
-/** Each target record is deleted at most once across all attempts (FERRY_TEST_WRITE_LOG of the children). */
-function deletedTwice(logPath: string): string[] {
-  if (!existsSync(logPath)) return [];
-  const seen = new Set<string>();
-  const twice: string[] = [];
-  for (const line of readFileSync(logPath, 'utf8').split('\n').filter(Boolean)) {
-    const entry = JSON.parse(line) as { op: string; object: string; ids: string[] };
-    if (entry.op !== 'delete') continue;
-    for (const id of entry.ids) {
-      const key = `${entry.object} ${id}`;
-      if (seen.has(key)) twice.push(key);
-      seen.add(key);
-    }
-  }
-  return twice;
-}
-
-function deletes(logPath: string): number {
-  if (!existsSync(logPath)) return 0;
-  return readFileSync(logPath, 'utf8').split('\n').filter((line) => line.includes('"op":"delete"')).length;
 }
 
 for (const backend of BACKENDS) {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Runs test/support/engine-child.ts (one engine command in its own process); see that file for the kill and hold points. */
@@ -76,4 +77,27 @@ export function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The target records deleted more than once across all attempts (FERRY_TEST_WRITE_LOG of the children). */
+export function deletedTwice(logPath: string): string[] {
+  if (!existsSync(logPath)) return [];
+  const seen = new Set<string>();
+  const twice: string[] = [];
+  for (const line of readFileSync(logPath, 'utf8').split('\n').filter(Boolean)) {
+    const entry = JSON.parse(line) as { op: string; object: string; ids: string[] };
+    if (entry.op !== 'delete') continue;
+    for (const id of entry.ids) {
+      const key = `${entry.object} ${id}`;
+      if (seen.has(key)) twice.push(key);
+      seen.add(key);
+    }
+  }
+  return twice;
+}
+
+/** How many delete calls the target answered across all attempts (FERRY_TEST_WRITE_LOG). */
+export function deletes(logPath: string): number {
+  if (!existsSync(logPath)) return 0;
+  return readFileSync(logPath, 'utf8').split('\n').filter((line) => line.includes('"op":"delete"')).length;
 }

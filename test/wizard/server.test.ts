@@ -12,6 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Counts } from '../../src/core/progress.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { Ledger } from '../../src/ledger/index.js';
+import { copyField, objectMapping } from '../../src/project/project-file.js';
+import { serialiseProjectFile } from '../../src/project/serialise.js';
 import { applySourceChanges, writeSampleSqlite } from '../../src/sample/index.js';
 import type {
   ConnectResponse,
@@ -605,6 +607,39 @@ describe('jobs in the background', () => {
     const done = await context.client.waitForJob(started.id);
     expect(done.status).toBe('finished');
     expect(done.result?.counts.contacts?.read).toBe(200);
+  }, WAIT);
+
+  it('counts the files a run copies (files, bytes) in its progress, its result, its run page and its verify', async () => {
+    const context = await setup();
+    const source = new Database(join(context.dir, 'source.db'));
+    source.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE note_files (id INTEGER PRIMARY KEY, note_id INTEGER, file_name TEXT, data BLOB);');
+    for (const id of [1, 2]) source.prepare('INSERT INTO notes (id, body) VALUES (?, ?)').run(id, `Note ${id}`);
+    source.prepare('INSERT INTO note_files (id, note_id, file_name, data) VALUES (?, ?, ?, ?)').run(10, 1, 'a.pdf', Buffer.alloc(3000, 1));
+    source.prepare('INSERT INTO note_files (id, note_id, file_name, data) VALUES (?, ?, ?, ?)').run(11, 2, 'b.txt', Buffer.alloc(500, 2));
+    source.close();
+    const target = new Database(join(context.dir, 'target.db'));
+    target.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT); CREATE TABLE stored_files (id INTEGER PRIMARY KEY AUTOINCREMENT, note_id INTEGER, name TEXT, data BLOB);');
+    target.close();
+    writeFileSync(
+      context.projectPath,
+      serialiseProjectFile({
+        version: 1,
+        source: { connector: 'sql', dialect: 'sqlite', path: 'source.db', files: { notes: { table: 'note_files', record: 'note_id', name: 'file_name', content: 'data' } } },
+        target: { connector: 'sql', dialect: 'sqlite', path: 'target.db', files: { notes: { table: 'stored_files', record: 'note_id', name: 'name', content: 'data' } } },
+        sourceTimeZone: 'UTC',
+        options: { demoSampleSize: 3, pageSize: 100 },
+        objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('body', 'body')] })],
+      }),
+    );
+    const full = await context.client.job({ kind: 'full' });
+    expect(full.status, JSON.stringify(full.error)).toBe('finished');
+    expect(full.result!.counts.notes).toMatchObject({ created: 2, files: 2, fileBytes: 3500 });
+    // The progress per object (what the page shows while it runs) carries them too.
+    expect(full.objects.find((object) => object.object === 'notes')?.counts).toMatchObject({ files: 2, fileBytes: 3500 });
+    const detail = await context.client.ok<RunDetailResponse>('GET', `/api/runs/${full.result!.runId}`);
+    expect(detail.run.counts.notes).toMatchObject({ files: 2, fileBytes: 3500 });
+    const verify = await context.client.job({ kind: 'verify' });
+    expect(verify.verify?.objects.notes).toMatchObject({ filesChecked: 2, filesMissing: 0, filesUnattached: 0, filesMismatched: 0 });
   }, WAIT);
 
   it('shows a run the CLI holds the ledger for as a clean LEDGER_LOCKED error', async () => {

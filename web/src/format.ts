@@ -36,7 +36,24 @@ export function valueText(value: unknown): string {
   return String(value);
 }
 
-export const COUNT_KEYS: (keyof Counts)[] = ['read', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted'];
+export const COUNT_KEYS: (keyof Counts)[] = ['read', 'created', 'updated', 'matched', 'unchanged', 'skipped', 'failed', 'conflicts', 'deleted', 'files', 'fileBytes'];
+
+/** Bytes as people read them (1,536 -> "1.5 KB"), in powers of 1,024. */
+export function bytes(value: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let amount = value;
+  let unit = 0;
+  while (amount >= 1024 && unit < units.length - 1) {
+    amount /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${num(amount)} ${amount === 1 ? 'byte' : 'bytes'}` : `${amount.toFixed(1)} ${units[unit]}`;
+}
+
+/** A count for a table cell: file bytes as bytes, the rest as numbers. */
+export function countText(key: keyof Counts, value: number): string {
+  return key === 'fileBytes' ? bytes(value) : num(value);
+}
 
 export const COUNT_LABELS: Record<keyof Counts, string> = {
   read: 'Read',

@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { CrmRecord } from '../../core/connector.js';
 import { FerryError } from '../../core/errors.js';
-import type { ConnectorFiles, SourceFile } from '../../core/files.js';
+import type { ConnectorFiles, SourceFile, StoredFile } from '../../core/files.js';
 import type { CsvAttachmentsConfig } from './config.js';
 
 /**
@@ -66,6 +66,11 @@ export class CsvFiles implements ConnectorFiles {
   async detach(): Promise<void> {}
 
   async delete(): Promise<void> {}
+
+  /** A source only: it stores nothing, so it has nothing to verify. */
+  inspect(): Promise<Map<string, StoredFile>> {
+    return Promise.resolve(new Map());
+  }
 }
 
 /** The file names a cell lists (`a.pdf; b.png`), trimmed, empty ones left out. */

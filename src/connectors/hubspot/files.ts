@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { CrmRecord } from '../../core/connector.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, isFerryError } from '../../core/errors.js';
-import type { ConnectorFiles, FileUpload, SourceFile } from '../../core/files.js';
+import type { ConnectorFiles, FileUpload, SourceFile, StoredFile } from '../../core/files.js';
 import type { HubspotSettings } from './config.js';
 import type { HubspotTransport } from './transport.js';
 
@@ -189,5 +189,28 @@ export class HubspotFiles implements ConnectorFiles {
 
   async delete(_object: string, fileIds: string[]): Promise<void> {
     for (const id of fileIds) await this.transport.http.request('DELETE', `/files/v3/files/${encodeURIComponent(id)}`, { accept: [404] });
+  }
+
+  /**
+   * Each file's metadata (`GET /files/v3/files/{id}`: 404 when it was deleted; its `size`) and the records'
+   * `hs_attachment_ids` (batch read). HubSpot stores no SHA-256 (only `fileMd5`), so only the size is compared.
+   */
+  async inspect(object: string, files: { fileId: string; recordId: string }[]): Promise<Map<string, StoredFile>> {
+    const attachments = new Map<string, Set<string>>();
+    const recordIds = [...new Set(files.map((file) => file.recordId))];
+    for (let start = 0; start < recordIds.length; start += BATCH) {
+      const response = await this.transport.post<{ results?: { id: string; properties?: Record<string, string | null> }[] }>(`/crm/v3/objects/${object}/batch/read`, {
+        properties: [ATTACHMENT_PROPERTY],
+        inputs: recordIds.slice(start, start + BATCH).map((id) => ({ id })),
+      });
+      for (const result of response.body.results ?? []) attachments.set(result.id, new Set(attachmentIds(result.properties?.[ATTACHMENT_PROPERTY])));
+    }
+    const out = new Map<string, StoredFile>();
+    for (const file of files) {
+      const response = await this.transport.get<HubspotFile>(`/files/v3/files/${encodeURIComponent(file.fileId)}`, { accept: [404] });
+      if (response.status === 404) continue;
+      out.set(file.fileId, { attached: attachments.get(file.recordId)?.has(file.fileId) ?? false, size: typeof response.body.size === 'number' ? response.body.size : null });
+    }
+    return out;
   }
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../core/http.js';
 import { readAll } from '../../core/connector.js';
-import { createHubspotConnector, type HubspotConnector } from './index.js';
+import { createHubspotConnector, REQUIRED_SCOPES, type HubspotConnector } from './index.js';
 import { fromHubspotValue, toHubspotValue } from './values.js';
 
 /**
@@ -242,6 +242,28 @@ describe('HubSpot connector (fake server)', () => {
       { ref: 'b', fields: { hs_lastmodifieddate: '2020-01-01T00:00:00.000Z' } },
     ]);
     expect(results.map((result) => (result.ok ? 'ok' : result.error.code))).toEqual(['UNKNOWN_FIELD', 'INVALID_VALUE']);
+  });
+
+  it('a 403 from the Files API names the files scope; a 403 elsewhere lists the scopes Ferry uses', async () => {
+    expect(REQUIRED_SCOPES).toContain('files');
+    // HubSpot's answer to a token without a scope (category MISSING_SCOPES, the scopes it needs in context).
+    override = (request, _body, response) => {
+      send(response, 403, {
+        status: 'error',
+        message: "This app hasn't been granted all required scopes to make this call.",
+        category: 'MISSING_SCOPES',
+        errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: request.url!.startsWith('/files/') ? ['files'] : ['crm.objects.contacts.read'] } }],
+      });
+      return true;
+    };
+    const hubspot = connector();
+    const files = (await hubspot.files.findUploaded('notes', { name: 'a.pdf', stamp: 'ferry-s1' }).catch((caught: unknown) => caught)) as Error & { code: string };
+    expect(files.code).toBe('AUTH_FAILED');
+    expect(files.message).toMatch(/^HubSpot refused GET \/files\/v3\/files\/stat\/.* \(403\).*needs the `files` scope.*options\.attachments: false/);
+    const other = (await hubspot.check().catch((caught: unknown) => caught)) as Error & { code: string };
+    expect(other.code).toBe('AUTH_FAILED');
+    expect(other.message).toContain('the token lacks a scope');
+    expect(other.message).not.toContain('Copying files');
   });
 
   it('a daily-limit 429 stops at once with a resumable RATE_LIMITED message', async () => {

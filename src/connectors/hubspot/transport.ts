@@ -21,6 +21,14 @@ import { readableMessage } from './write-errors.js';
 
 const BURST_INTERVAL_MS = 10_000;
 
+/**
+ * The scope of HubSpot's Files API (upload, read, delete files: attachments, docs/attachments.md). Ferry calls
+ * the Files API only when it copies files, so a token without it works for a project that copies none;
+ * when the Files API refuses, the 403 message names this scope. Name from HubSpot's scope list
+ * (https://developers.hubspot.com/docs/apps/legacy-apps/authentication/scopes: `files`, "File Manager").
+ */
+export const FILES_SCOPE = 'files';
+
 /** Scopes a private app needs for everything Ferry does (read and write); names from HubSpot's scope list. */
 export const REQUIRED_SCOPES = [
   'crm.objects.contacts.read',
@@ -39,6 +47,7 @@ export const REQUIRED_SCOPES = [
   'crm.objects.custom.read',
   'crm.objects.custom.write',
   'crm.schemas.custom.read',
+  FILES_SCOPE,
 ];
 
 export interface HubspotPage<T> {
@@ -163,6 +172,13 @@ export class HubspotTransport {
     }
     if (status === 403) {
       const message = this.http.redact(String(error.message ?? ''));
+      if (route.path.startsWith('/files/')) {
+        return new FerryError(
+          'AUTH_FAILED',
+          `HubSpot refused ${route.method} ${route.path} (403)${message ? `: ${message}` : ''}. Copying files (attachments) needs the \`${FILES_SCOPE}\` scope: add it to the private app, or set options.attachments: false to copy no files.`,
+          { status, path: route.path, scope: FILES_SCOPE },
+        );
+      }
       return new FerryError(
         'AUTH_FAILED',
         `HubSpot refused ${route.method} ${route.path} (403: the token lacks a scope)${message ? `: ${message}` : ''}. Add the missing scope to the private app (Ferry uses ${REQUIRED_SCOPES.join(', ')}).`,

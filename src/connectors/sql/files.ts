@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CrmRecord } from '../../core/connector.js';
 import { FerryError } from '../../core/errors.js';
-import type { ConnectorFiles, FileUpload, SourceFile } from '../../core/files.js';
+import type { ConnectorFiles, FileUpload, SourceFile, StoredFile } from '../../core/files.js';
 import type { SqlConnectionSettings, SqlFilesTable } from './config.js';
 import { Parameters, type SqlDialect, type SqlSession } from './dialect.js';
 
@@ -265,6 +265,41 @@ export class SqlFiles implements ConnectorFiles {
       const params = new Parameters(this.dialect);
       await this.dialect.query(`DELETE FROM ${table} WHERE ${id} IN (${params.list(part)})`, params.values);
     }
+  }
+
+  /**
+   * The rows of these files: attached when the row's record column names the record; the size is the
+   * content's own length (a BLOB) or the file on disk (a row whose file is gone counts as gone), not the
+   * size column, so content changed in place shows; the SHA-256 is the sha256 column's, when there is one.
+   */
+  async inspect(object: string, wanted: { fileId: string; recordId: string }[]): Promise<Map<string, StoredFile>> {
+    const files = this.table(object);
+    const table = this.dialect.tableName(files.table);
+    const id = files.id ?? 'id';
+    const columns = [`${this.q(id)} AS id`, `${this.q(files.record)} AS record`];
+    if (files.content) columns.push(`${this.lengthExpression(this.q(files.content))} AS size`);
+    if (files.path) columns.push(`${this.q(files.path)} AS path`);
+    if (files.sha256) columns.push(`${this.q(files.sha256)} AS sha256`);
+    const recordOf = new Map(wanted.map((file) => [file.fileId, file.recordId]));
+    const ids = [...recordOf.keys()];
+    const out = new Map<string, StoredFile>();
+    for (let start = 0; start < ids.length; start += ID_BATCH) {
+      const params = new Parameters(this.dialect);
+      const { rows } = await this.dialect.query(`SELECT ${columns.join(', ')} FROM ${table} WHERE ${this.q(id)} IN (${params.list(ids.slice(start, start + ID_BATCH))})`, params.values);
+      for (const row of rows) {
+        const fileId = String(row.id);
+        let size = row.size === null || row.size === undefined ? null : Number(row.size);
+        if (files.path) {
+          const onDisk = typeof row.path === 'string' ? await stat(this.diskPath(files, row.path)).catch(() => undefined) : undefined;
+          if (!onDisk) continue;
+          size = onDisk.size;
+        }
+        const stored: StoredFile = { attached: String(row.record) === recordOf.get(fileId), size };
+        if (typeof row.sha256 === 'string' && row.sha256) stored.sha256 = row.sha256;
+        out.set(fileId, stored);
+      }
+    }
+    return out;
   }
 }
 

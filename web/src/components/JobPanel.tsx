@@ -2,7 +2,7 @@ import { memo, useCallback, useState } from 'react';
 import type { JobView } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { isActive } from '../context.js';
-import { KIND_LABELS, duration, num } from '../format.js';
+import { KIND_LABELS, bytes, duration, num } from '../format.js';
 import { CountsTable, ErrorBox, TableWrap } from './common.js';
 
 const STATUS_TEXT: Record<JobView['status'], string> = {
@@ -26,7 +26,7 @@ function liveSummary(job: JobView): string {
     // Verify reads records but writes none: its figures are the check's, not a run's counts (was "finished: 0 records").
     const objects = Object.values(job.verify.objects);
     const checked = objects.reduce((sum, o) => sum + o.checked, 0);
-    const problems = objects.reduce((sum, o) => sum + o.missing + o.mismatched + o.brokenReferences + o.notMigrated, 0);
+    const problems = objects.reduce((sum, o) => sum + o.missing + o.mismatched + o.brokenReferences + o.notMigrated + (o.filesMissing ?? 0) + (o.filesUnattached ?? 0) + (o.filesMismatched ?? 0), 0);
     return `${KIND_LABELS[job.kind]} finished: ${num(checked)} records checked, ${num(problems)} problems.`;
   }
   if (!isActive(job)) {
@@ -180,6 +180,8 @@ const PauseControl = memo(function PauseControl({ status, busy, onAct }: { statu
 });
 
 function ProgressTable({ job }: { job: JobView }) {
+  // Files show once a run copies some (docs/attachments.md): how many, and their bytes.
+  const files = job.objects.some((object) => (object.counts.files ?? 0) > 0);
   return (
     <TableWrap label="Progress per object">
       <table className="data progress-table">
@@ -194,6 +196,11 @@ function ProgressTable({ job }: { job: JobView }) {
             <th scope="col" className="num">Created</th>
             <th scope="col" className="num">Updated</th>
             <th scope="col" className="num">Failed</th>
+            {files ? (
+              <th scope="col" className="num">
+                Files
+              </th>
+            ) : null}
           </tr>
         </thead>
         <tbody>
@@ -216,6 +223,11 @@ function ProgressTable({ job }: { job: JobView }) {
               <td className="num">{num(object.counts.created)}</td>
               <td className="num">{num(object.counts.updated)}</td>
               <td className={`num${object.counts.failed > 0 ? ' bad' : ''}`}>{num(object.counts.failed)}</td>
+              {files ? (
+                <td className="num" data-count="files">
+                  {num(object.counts.files)} ({bytes(object.counts.fileBytes ?? 0)})
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>

@@ -1,6 +1,6 @@
 import { useId, type ReactNode } from 'react';
 import type { Counts } from '../../../src/core/progress.js';
-import { COUNT_KEYS, COUNT_LABELS, num, totalCounts } from '../format.js';
+import { COUNT_KEYS, COUNT_LABELS, countText, totalCounts } from '../format.js';
 
 /** A table that scrolls inside its own box on a narrow window, reachable by keyboard. */
 export function TableWrap({ label, children, long = false }: { label: string; children: ReactNode; long?: boolean }) {
@@ -65,7 +65,7 @@ export function CountsTable({
               <th scope="row">{object}</th>
               {columns.map((key) => (
                 <td className="num" key={key} data-count={key}>
-                  {num(counts[object]?.[key] ?? 0)}
+                  {countText(key, counts[object]?.[key] ?? 0)}
                 </td>
               ))}
             </tr>
@@ -77,7 +77,7 @@ export function CountsTable({
               <th scope="row">Total</th>
               {columns.map((key) => (
                 <td className="num" key={key} data-count={key}>
-                  {num(total[key])}
+                  {countText(key, total[key])}
                 </td>
               ))}
             </tr>

@@ -319,23 +319,33 @@ const ISSUE_TEXT: Record<VerifyResult['issues'][number]['kind'], string> = {
   'not-migrated': 'Not migrated',
   'field-mismatch': 'Value differs',
   'broken-reference': 'Reference points nowhere',
+  'file-missing': 'File gone from the target',
+  'file-not-attached': 'File not attached to its record',
+  'file-mismatch': 'File differs from the copied one',
 };
 const REASON_TEXT: Record<string, string> = {
   'source-changed-since-last-run': 'changed in the source since the last run (a delta brings it over)',
   'edited-in-target': 'edited in the target since Ferry wrote it',
   unknown: 'reason unknown',
+  'deleted-in-target': 'deleted in the target',
+  detached: 'taken off the record in the target',
+  'size-differs': 'another size',
+  'sha256-differs': 'other content (SHA-256)',
 };
 /** Issues shown on the page; `ferry verify --json` has them all. */
 const ISSUES_SHOWN = 20;
 
 function VerifyView({ result }: { result: VerifyResult }) {
   const objects = Object.entries(result.objects);
-  const sum = (key: 'checked' | 'missing' | 'mismatched' | 'brokenReferences' | 'notMigrated') => objects.reduce((total, [, o]) => total + o[key], 0);
+  const sum = (key: 'checked' | 'missing' | 'mismatched' | 'brokenReferences' | 'notMigrated' | 'filesChecked' | 'filesMissing' | 'filesUnattached' | 'filesMismatched') =>
+    objects.reduce((total, [, o]) => total + (o[key] ?? 0), 0);
+  const fileProblems = (o: VerifyResult['objects'][string]) => (o.filesMissing ?? 0) + (o.filesUnattached ?? 0) + (o.filesMismatched ?? 0);
+  const files = sum('filesChecked') > 0;
   // Fields edited in the target since Ferry wrote them are listed, but are no problem (people work in the new CRM):
   // the engine does not count them, and the page lists the real problems first.
   const edits = result.issues.filter((issue) => issue.reason === 'edited-in-target');
   const problems = result.issues.filter((issue) => issue.reason !== 'edited-in-target');
-  const problemCount = sum('missing') + sum('mismatched') + sum('brokenReferences') + sum('notMigrated');
+  const problemCount = sum('missing') + sum('mismatched') + sum('brokenReferences') + sum('notMigrated') + sum('filesMissing') + sum('filesUnattached') + sum('filesMismatched');
   const shown = [...problems, ...edits].slice(0, ISSUES_SHOWN);
   const editsText = edits.length > 0 ? `${plural(edits.length, 'field')} edited in the target since Ferry wrote ${edits.length === 1 ? 'it' : 'them'} (people working in the new CRM; not a problem)` : '';
   return (
@@ -344,7 +354,7 @@ function VerifyView({ result }: { result: VerifyResult }) {
       <p className={`notice ${result.ok ? 'notice-ok' : 'notice-warn'}`} role="status">
         {result.ok
           ? `All ${plural(sum('checked'), 'record')} checked match the source${editsText ? `, apart from ${editsText}` : ''}.`
-          : `${plural(sum('checked'), 'record')} checked: ${plural(problemCount, 'problem')} (${num(sum('missing'))} missing in the target, ${num(sum('mismatched'))} with values that differ, ${num(sum('brokenReferences'))} broken references, ${num(sum('notMigrated'))} not migrated)${editsText ? `; and ${editsText}` : ''}.`}
+          : `${plural(sum('checked'), 'record')} checked: ${plural(problemCount, 'problem')} (${num(sum('missing'))} missing in the target, ${num(sum('mismatched'))} with values that differ, ${num(sum('brokenReferences'))} broken references, ${num(sum('notMigrated'))} not migrated${files ? `, ${num(sum('filesMissing') + sum('filesUnattached') + sum('filesMismatched'))} of ${plural(sum('filesChecked'), 'file')} missing, detached or changed` : ''})${editsText ? `; and ${editsText}` : ''}.`}
       </p>
       <TableWrap label="Check per object">
         <table className="data" data-testid="verify-table">
@@ -357,6 +367,11 @@ function VerifyView({ result }: { result: VerifyResult }) {
               <th scope="col" className="num">Values differ</th>
               <th scope="col" className="num">Broken references</th>
               <th scope="col" className="num">Not migrated</th>
+              {files ? (
+                <th scope="col" className="num">
+                  Files (problems)
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody>
@@ -368,6 +383,11 @@ function VerifyView({ result }: { result: VerifyResult }) {
                 <td className={`num${o.mismatched > 0 ? ' bad' : ''}`} data-count="mismatched">{num(o.mismatched)}</td>
                 <td className={`num${o.brokenReferences > 0 ? ' bad' : ''}`} data-count="brokenReferences">{num(o.brokenReferences)}</td>
                 <td className="num" data-count="notMigrated">{num(o.notMigrated)}</td>
+                {files ? (
+                  <td className={`num${fileProblems(o) > 0 ? ' bad' : ''}`} data-count="files">
+                    {num(o.filesChecked ?? 0)} ({num(fileProblems(o))})
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>
@@ -408,7 +428,7 @@ function VerifyView({ result }: { result: VerifyResult }) {
                       {ISSUE_TEXT[issue.kind] ?? issue.kind}
                       {issue.reason ? `: ${REASON_TEXT[issue.reason] ?? issue.reason}` : ''}
                     </td>
-                    <td>{issue.field ?? ''}</td>
+                    <td>{issue.file ? `${issue.field ?? 'file'}: ${issue.file}` : (issue.field ?? '')}</td>
                     <td>{issue.expected === undefined ? '' : valueText(issue.expected)}</td>
                     <td>{issue.actual === undefined ? '' : valueText(issue.actual)}</td>
                   </tr>
