@@ -9,7 +9,7 @@ import { registerRunCommands } from './commands/run.js';
 import { registerSampleDataCommand } from './commands/sample-data.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
-import { registerWorkerCommand } from './commands/worker.js';
+import { registerJobsCommand, registerWorkerCommand } from './commands/worker.js';
 import type { CommandContext } from './context.js';
 import { classifyError, EXIT } from './exit-codes.js';
 import { Output, processIo, type CliIo, type Outcome } from './io.js';
@@ -53,6 +53,7 @@ export function buildProgram(context: CommandContext): Command {
   registerRunCommands(program, context);
   registerSyncCommands(program, context);
   registerWorkerCommand(program, context);
+  registerJobsCommand(program, context);
   registerLedgerCommands(program, context);
   registerSampleDataCommand(program, context);
   registerEmulatorCommand(program, context);

@@ -48,8 +48,9 @@ export async function queueRun(context: CommandContext, command: Command, name: 
   const ledger = await Ledger.open(location, { baseDir });
   const boss = await openQueue(location, { supervise: false });
   try {
-    // Runs after this id are the queued run's: how the waiting command and a worker tell it apart from earlier ones.
-    const afterRunId = Math.max(0, ...(await ledger.listRuns()).map((run) => run.id));
+    // Runs after this id are the queued run's: how the waiting command and a worker tell it apart from earlier
+    // ones. An unfinished run (paused, interrupted) is not counted: the queued command may be the one resuming it.
+    const afterRunId = Math.max(0, ...(await ledger.listRuns()).filter((run) => run.status !== 'running' && run.status !== 'interrupted').map((run) => run.id));
     const full = { ...job, afterRunId } as RunJob;
     const jobId = await enqueueRun(boss, full, flags.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS);
     if (flags.detach) {
@@ -72,7 +73,7 @@ export async function queueRun(context: CommandContext, command: Command, name: 
         if (error) throw error;
         const finished = output.runId !== undefined ? await ledger.getRun(output.runId) : undefined;
         if (!finished) throw new FerryError('INTERNAL', `Job ${jobId} ended without a run.`);
-        const result = { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: false, counts: finished.counts, messages: output.messages ?? [] };
+        const result = { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
         const report = await buildRunReport(ledger, finished.id);
         printRunSummary(context.out, result, report);
         return runOutcome(name, result, report, { queued: true, jobId });

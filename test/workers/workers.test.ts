@@ -167,6 +167,44 @@ describe('ferry worker on PostgreSQL', () => {
     expect((await ledger.listRuns()).map((run) => run.kind)).toEqual(['full', 'delta']);
   }, 120_000);
 
+  it('a queued run paused from another process (ferry jobs cancel) stays resumable; ferry runs and ferry jobs name its worker', async () => {
+    const before = Object.fromEntries(TABLES.map((table) => [table, targetCount(folder, table)]));
+    const worker = startWorker(folder, database.url);
+    workers.push(worker);
+    const queued = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--detach', '--json']);
+    const { jobId } = queued.json<{ jobId: string }>();
+    await until('the run to be under way', async () => {
+      const run = await firstRun();
+      return run?.status === 'running' && (run.counts.companies?.read ?? 0) > 0 ? run : undefined;
+    });
+    const runs = await ferry(folder, ['--state', database.url, 'runs', '--json']);
+    expect(runs.json<{ inProgress: { pid: number } | null }>().inProgress?.pid).toBe(worker.process.pid);
+    const jobs = await ferry(folder, ['--state', database.url, 'jobs', '--json']);
+    expect(jobs.json<{ jobs: { id: string; state: string }[] }>().jobs).toEqual([expect.objectContaining({ id: jobId, state: 'active' })]);
+
+    const cancel = await ferry(folder, ['--state', database.url, 'jobs', 'cancel', jobId, '--json']);
+    expect(cancel.json()).toMatchObject({ jobId, wasRunning: true });
+    const paused = await until('the run to pause', async () => {
+      const run = await firstRun();
+      return run?.status === 'interrupted' ? run : undefined;
+    });
+    expect(paused.error).toContain('RUN_PAUSED');
+    const again = await ferry(folder, ['--state', database.url, 'jobs', 'cancel', jobId, '--json']);
+    expect(again.code).toBe(2);
+
+    // Queued again: the same run resumes and finishes; nothing created twice.
+    const resumed = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--json']);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(3);
+    expect(resumed.json()).toMatchObject({ command: 'migrate', runId: paused.id, status: 'completed_with_failures', resumed: true, queued: true });
+    expect((await ledger.listRuns()).map((run) => run.id)).toEqual([paused.id]);
+    const creates = await sql<{ n: number }>`
+      select count(*) as n from journal where action = 'create' group by object, source_id having count(*) > 1`.execute(ledger.kysely);
+    expect(creates.rows).toEqual([]);
+    for (const table of TABLES) {
+      expect(targetCount(folder, table) - before[table]!, table).toBe(await ledger.countLinks(table, ['created']));
+    }
+  }, 60_000);
+
   it('refuses --queue with a SQLite ledger and flags that cannot be queued', async () => {
     const sqlite = await ferry(folder, ['migrate', '--queue', '--json']);
     expect(sqlite.code).toBe(2);
