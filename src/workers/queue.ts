@@ -36,6 +36,20 @@ export function requirePostgres(location: string, what: string): void {
 
 /** Opens pg-boss on the ledger's database, creating its schema and the run queue on first use. */
 export async function openQueue(connectionString: string, options: { supervise: boolean }): Promise<PgBoss> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startQueue(connectionString, options);
+    } catch (error) {
+      // Two processes installing pg-boss's schema at the same moment (a worker and the first queued run):
+      // PostgreSQL aborts one with a deadlock or a duplicate; the other's schema is there a moment later.
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || (code !== '40P01' && code !== '23505' && code !== '42P06' && code !== '42P07')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function startQueue(connectionString: string, options: { supervise: boolean }): Promise<PgBoss> {
   // Loaded only by the commands that use the queue, so every other command starts without it.
   const { default: Boss } = await import('pg-boss');
   const boss = new Boss({
@@ -48,7 +62,12 @@ export async function openQueue(connectionString: string, options: { supervise: 
     monitorStateIntervalSeconds: 60,
   });
   boss.on('error', () => undefined);
-  await boss.start();
+  try {
+    await boss.start();
+  } catch (error) {
+    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    throw error;
+  }
   if (!(await boss.getQueue(RUN_QUEUE))) {
     try {
       await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: RETRY_LIMIT, retryDelay: RETRY_DELAY_SECONDS });
