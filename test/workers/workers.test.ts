@@ -37,12 +37,15 @@ function startWorker(folder: string, state: string): Worker {
   return { process: child, output: () => output, exited };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+/** Worker output, for the message of a wait that timed out. */
+let workerLog = (): string => '';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the workers said:\n${workerLog()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -57,9 +60,9 @@ function targetCount(folder: string, table: string): number {
 }
 
 /** Small pages: many checkpoints, so the kill lands mid-object. */
-function setPageSize(folder: string): void {
-  const yaml = readFileSync(join(folder, 'ferry.yaml'), 'utf8');
-  writeFileSync(join(folder, 'ferry.yaml'), /^options:/m.test(yaml) ? yaml.replace(/^options:\n/m, 'options:\n  pageSize: 20\n') : `${yaml}\noptions:\n  pageSize: 20\n`);
+function setPageSize(folder: string, size = 20): void {
+  const yaml = readFileSync(join(folder, 'ferry.yaml'), 'utf8').replace(/^ {2}pageSize: \d+\n/m, '');
+  writeFileSync(join(folder, 'ferry.yaml'), /^options:/m.test(yaml) ? yaml.replace(/^options:\n/m, `options:\n  pageSize: ${size}\n`) : `${yaml}\noptions:\n  pageSize: ${size}\n`);
 }
 
 /** What verify found, without target ids (the two copies' targets number their records apart). */
@@ -72,6 +75,7 @@ describe('ferry worker on PostgreSQL', () => {
   let database: TempDatabase;
   let ledger: Ledger;
   const workers: Worker[] = [];
+  workerLog = () => workers.map((worker) => worker.output()).join('\n---\n');
 
   beforeEach(async () => {
     folder = mkdtempSync(join(tmpdir(), 'ferry-workers-'));
@@ -169,6 +173,8 @@ describe('ferry worker on PostgreSQL', () => {
 
   it('a queued run paused from another process (ferry jobs cancel) stays resumable; ferry runs and ferry jobs name its worker', async () => {
     const before = Object.fromEntries(TABLES.map((table) => [table, targetCount(folder, table)]));
+    // Pages of 2: the run lasts long enough for the commands below to reach it while it runs.
+    setPageSize(folder, 2);
     const worker = startWorker(folder, database.url);
     workers.push(worker);
     const queued = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--detach', '--json']);

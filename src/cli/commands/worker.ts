@@ -19,7 +19,7 @@ export interface RunJobOutput {
   error?: { code: string; message: string };
 }
 
-const CANCEL_CHECK_MS = 1000;
+const CANCEL_CHECK_MS = 250;
 
 /** Errors another attempt cannot fix: the job completes with the error instead of being retried. */
 const FINAL_CODES = new Set(['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'MAPPING_INVALID', 'RUN_UNFINISHED']);
