@@ -9,6 +9,7 @@ import { registerRunCommands } from './commands/run.js';
 import { registerSampleDataCommand } from './commands/sample-data.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommands } from './commands/sync.js';
+import { registerJobsCommand, registerWorkerCommand } from './commands/worker.js';
 import type { CommandContext } from './context.js';
 import { classifyError, EXIT } from './exit-codes.js';
 import { Output, processIo, type CliIo, type Outcome } from './io.js';
@@ -51,6 +52,8 @@ export function buildProgram(context: CommandContext): Command {
   registerFieldsCommand(program, context);
   registerRunCommands(program, context);
   registerSyncCommands(program, context);
+  registerWorkerCommand(program, context);
+  registerJobsCommand(program, context);
   registerLedgerCommands(program, context);
   registerSampleDataCommand(program, context);
   registerEmulatorCommand(program, context);

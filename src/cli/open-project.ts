@@ -159,20 +159,21 @@ export async function withProject<T>(options: OpenProjectOptions, work: (project
  * otherwise its `state` says where the ledger is.
  */
 export async function withLedger<T>(options: OpenProjectOptions, work: (ledger: Ledger) => Promise<T>): Promise<T> {
-  let location: string;
-  let baseDir = options.cwd;
-  if (options.state) location = resolveStateLocation(options, undefined, baseDir);
-  else {
-    const { loadProjectFile } = await import('../project/project-file.js');
-    const projectPath = resolveProjectPath(options);
-    baseDir = dirname(projectPath);
-    const project = await loadProjectFile(projectPath, await projectEnv(dirname(projectPath), options.env));
-    location = resolveStateLocation(options, project, baseDir);
-  }
+  const { location, baseDir } = await ledgerLocation(options);
   const ledger = await Ledger.open(location, { baseDir });
   try {
     return await work(ledger);
   } finally {
     await ledger.close();
   }
+}
+
+/** Where the ledger is (unredacted: a postgres:// URL keeps its password) and the folder relative paths start from. */
+export async function ledgerLocation(options: OpenProjectOptions): Promise<{ location: string; baseDir: string }> {
+  if (options.state) return { location: resolveStateLocation(options, undefined, options.cwd), baseDir: options.cwd };
+  const { loadProjectFile } = await import('../project/project-file.js');
+  const projectPath = resolveProjectPath(options);
+  const baseDir = dirname(projectPath);
+  const project = await loadProjectFile(projectPath, await projectEnv(baseDir, options.env));
+  return { location: resolveStateLocation(options, project, baseDir), baseDir };
 }

@@ -1161,6 +1161,14 @@ export class Ledger extends LedgerStore {
     throw new FerryError('LEDGER_LOCKED', `Could not take the ledger at ${this.location}; try again.`);
   }
 
+  /** Who holds the ledger's lock (a run in progress, in-process or on a worker): host, pid, run and last heartbeat. */
+  async lockHolder(): Promise<{ host: string; pid: number; runId: number | null; acquiredAt: string; heartbeatAt: string } | undefined> {
+    const row = await this.kysely.selectFrom('locks').selectAll().where('name', '=', LOCK_NAME).executeTakeFirst();
+    if (!row) return undefined;
+    const [host = '', pid = ''] = row.holder.split(':');
+    return { host, pid: Number(pid), runId: row.run_id === null ? null : Number(row.run_id), acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at };
+  }
+
   async close(): Promise<void> {
     await this.kysely.destroy();
   }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { createPostgresDatabase, type TempDatabase } from '../support/databases.
 /**
  * Secrets never appear in what Ferry prints or writes: a whole migration through the CLI with passwords in
  * the target and ledger URLs (PostgreSQL here trusts local connections, so any password is accepted), then
- * a scan of stdout, stderr, every file in the project folder and every row of the ledger.
+ * a scan of stdout, stderr, every file in the project folder and every row of the ledger and of the job
+ * queue (a delta run by `ferry worker`).
  */
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const ENTRY = join(ROOT, 'src', 'cli', 'entry.ts');
@@ -75,7 +76,21 @@ describe('secrets', () => {
     const migrate = await ferry('migrate', '--json');
     expect([0, 3]).toContain(migrate.code);
     expect([0, 3]).toContain((await ferry('delta', '--create-new', '--update-changed')).code);
+    // A run queued to a worker (pg-boss in the ledger's database): the worker reads the secrets from its own
+    // environment; the queue's tables are scanned with the ledger's below.
+    const worker = spawn(process.execPath, ['--import', TSX, ENTRY, 'worker'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const workerExited = new Promise<void>((done) => worker.on('close', () => done()));
+    let workerOutput = '';
+    worker.stdout.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
+    const queued = await ferry('delta', '--create-new', '--update-changed', '--queue', '--json');
+    worker.kill('SIGTERM');
+    await workerExited;
+    printed.push(workerOutput);
+    expect([0, 3], queued.stdout + queued.stderr + workerOutput).toContain(queued.code);
+    expect(workerOutput).toContain('job ');
     await ferry('runs');
+    await ferry('jobs');
     await ferry('report', '1', '--format', 'html', '--output', 'report.html');
     await ferry('report', '1', '--format', 'csv', '--output', 'report.csv');
     await ferry('report', '1', '--format', 'json', '--output', 'report.json');
@@ -106,10 +121,14 @@ describe('secrets', () => {
     const client = new pg.Client({ connectionString: ledger.url });
     await client.connect();
     try {
-      const tables = await client.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
+      // The ledger's tables (public) and the queue's (pg-boss, schema ferry_queue).
+      const tables = await client.query<{ table_schema: string; table_name: string }>(
+        `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`,
+      );
       expect(tables.rows.length).toBeGreaterThan(5);
-      for (const { table_name } of tables.rows) {
-        const rows = await client.query(`SELECT row_to_json(t)::text AS row FROM "${table_name}" t`);
+      expect(tables.rows.some((table) => table.table_schema === 'ferry_queue' && table.table_name === 'job')).toBe(true);
+      for (const { table_schema, table_name } of tables.rows) {
+        const rows = await client.query(`SELECT row_to_json(t)::text AS row FROM "${table_schema}"."${table_name}" t`);
         for (const row of rows.rows as { row: string }[]) everything.push(row.row);
       }
     } finally {

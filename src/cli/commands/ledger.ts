@@ -27,11 +27,19 @@ export function registerLedgerCommands(program: Command, context: CommandContext
     .command('runs')
     .description('list the runs in the ledger, oldest first')
     .action(async (_options: unknown, command: Command) => {
-      const { runs, openFailures } = await withLedger(projectOptions(context, command), async (ledger) => ({
+      const { runs, openFailures, holder } = await withLedger(projectOptions(context, command), async (ledger) => ({
         runs: await ledger.listRuns(),
         openFailures: await ledger.openFailureCounts(),
+        holder: await ledger.lockHolder(),
       }));
       context.out.line(listRunsTable(runs));
+      if (holder) {
+        // Which process (a `ferry worker` or a command in a terminal) does the run in progress.
+        context.out.line('');
+        context.out.line(
+          `${holder.runId !== null ? `Run ${holder.runId}` : 'A run (starting)'} is in process ${holder.pid} on ${holder.host} (since ${holder.acquiredAt}, last heartbeat ${holder.heartbeatAt}).`,
+        );
+      }
       if (openFailures.total > 0) {
         // Records, not failure rows: a record that failed in several runs is one open failure.
         context.out.line('');
@@ -41,7 +49,7 @@ export function registerLedgerCommands(program: Command, context: CommandContext
             '`ferry report <run>` lists them, `ferry retry <run>` re-attempts them.',
         );
       }
-      context.finish({ exitCode: EXIT.ok, json: { command: 'runs', runs: runs.map(runJson), openFailures } });
+      context.finish({ exitCode: EXIT.ok, json: { command: 'runs', runs: runs.map(runJson), openFailures, inProgress: holder ?? null } });
     });
 
   program

@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js';
 import type { Outcome } from '../io.js';
 import { resolveProjectPath, withProject, type OpenProject } from '../open-project.js';
 import { attachProgressView } from '../progress-view.js';
+import { addQueueFlags, checkQueueFlags, queueRun, type QueueFlags } from '../queued-run.js';
 import { printRunSummary, printVerify, runOutcome } from '../summary.js';
 
 interface DryRunFlags {
@@ -202,14 +203,19 @@ export function registerRunCommands(program: Command, context: CommandContext): 
     },
   );
 
-  addRunFlags(
+  addQueueFlags(addRunFlags(
     program
       .command('migrate')
       .description('full migration: every source record is created or updates its linked record')
       .option('--rerun', 'delete what earlier runs created (never matched records), then migrate everything again')
       .option('--yes', 'confirm --rerun without a prompt')
       .option('--no-match', 'skip the refresh matching that precedes the run'),
-  ).action(async (options: DryRunFlags & { rerun?: boolean; yes?: boolean; match: boolean }, command: Command) => {
+  )).action(async (options: DryRunFlags & QueueFlags & { rerun?: boolean; yes?: boolean; match: boolean }, command: Command) => {
+    checkQueueFlags(options);
+    if (options.queue) {
+      context.finish(await queueRun(context, command, 'migrate', { command: 'migrate', noMatch: !options.match }, options));
+      return;
+    }
     context.finish(
       await runEngineCommand(context, command, 'migrate', async (project, signal) => {
         let rerunPreview: Record<string, RerunObjectPreview> | undefined;
@@ -231,7 +237,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
     );
   });
 
-  addRunFlags(
+  addQueueFlags(addRunFlags(
     program
       .command('delta')
       .description('bring the target up to date with source changes since the last run (never deletes)')
@@ -242,13 +248,26 @@ export function registerRunCommands(program: Command, context: CommandContext): 
       )
       .option('--no-match', 'skip the refresh matching that precedes the delta')
       .option('--scan-all', 'read every source record, not only those modified since the last run (for changes that do not move the modified timestamp); writes only what differs'),
-  ).action(
+  )).action(
     async (
-      options: DryRunFlags & { createNew?: boolean; updateChanged?: boolean; onConflict: ConflictPolicy; match: boolean; scanAll?: boolean },
+      options: DryRunFlags & QueueFlags & { createNew?: boolean; updateChanged?: boolean; onConflict: ConflictPolicy; match: boolean; scanAll?: boolean },
       command: Command,
     ) => {
       if (!options.createNew && !options.updateChanged) {
         throw new FerryError('USAGE', 'ferry delta needs --create-new, --update-changed, or both (e.g. `ferry delta --create-new --update-changed`).');
+      }
+      checkQueueFlags(options);
+      if (options.queue) {
+        const job = {
+          command: 'delta' as const,
+          createNew: options.createNew === true,
+          updateChanged: options.updateChanged === true,
+          onConflict: options.onConflict,
+          noMatch: !options.match,
+          scanAll: options.scanAll === true,
+        };
+        context.finish(await queueRun(context, command, 'delta', job, options));
+        return;
       }
       context.finish(
         await runEngineCommand(context, command, 'delta', async (project, signal) => ({

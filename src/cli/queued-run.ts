@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { FerryError } from '../core/errors.js';
+import { Ledger, type Run } from '../ledger/index.js';
+import { buildRunReport, formatNumber } from '../report/index.js';
+import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, openQueue, requirePostgres, RUN_QUEUE, type RunJob } from '../workers/queue.js';
+import { finalError, jobOutput, runKindOf } from './commands/worker.js';
+import { positiveInteger, projectOptions, type CommandContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import type { Outcome } from './io.js';
+import { ledgerLocation } from './open-project.js';
+import { printRunSummary, runOutcome } from './summary.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface QueueFlags {
+  queue?: boolean;
+  detach?: boolean;
+  unitTimeout?: number;
+}
+
+export function addQueueFlags(command: Command): Command {
+  return command
+    .option('--queue', 'hand the run to `ferry worker` processes through the PostgreSQL ledger instead of running it here')
+    .option('--detach', 'with --queue: return at once with the job id instead of waiting for the run')
+    .option(
+      '--unit-timeout <seconds>',
+      `with --queue: after this long without finishing, the queue hands the run to another worker, which resumes it if its worker died (default ${DEFAULT_UNIT_TIMEOUT_SECONDS})`,
+      positiveInteger('--unit-timeout'),
+    );
+}
+
+/** Refuses queue flags that make no sense together or with the run's other flags. */
+export function checkQueueFlags(flags: QueueFlags & { dryRun?: boolean; restart?: boolean; rerun?: boolean }): void {
+  if (!flags.queue) {
+    if (flags.detach || flags.unitTimeout !== undefined) throw new FerryError('USAGE', '--detach and --unit-timeout go with --queue.');
+    return;
+  }
+  for (const [flag, set] of [['--dry-run', flags.dryRun], ['--restart', flags.restart], ['--rerun', flags.rerun]] as const) {
+    if (set) throw new FerryError('USAGE', `${flag} cannot be queued yet: run it in-process (without --queue).`);
+  }
+}
+
+/** Enqueues the run; without --detach waits for it, printing its progress from the ledger, then its summary. */
+export async function queueRun(context: CommandContext, command: Command, name: string, job: DistributiveOmit<RunJob, 'afterRunId'>, flags: QueueFlags): Promise<Outcome> {
+  const options = projectOptions(context, command);
+  const { location, baseDir } = await ledgerLocation(options);
+  requirePostgres(location, `ferry ${name} --queue`);
+  const ledger = await Ledger.open(location, { baseDir });
+  const boss = await openQueue(location, { supervise: false });
+  try {
+    // Runs after this id are the queued run's: how the waiting command and a worker tell it apart from earlier
+    // ones. An unfinished run (paused, interrupted) is not counted: the queued command may be the one resuming it.
+    const afterRunId = Math.max(0, ...(await ledger.listRuns()).filter((run) => run.status !== 'running' && run.status !== 'interrupted').map((run) => run.id));
+    const full = { ...job, afterRunId } as RunJob;
+    const jobId = await enqueueRun(boss, full, flags.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS);
+    if (flags.detach) {
+      context.out.line(`Queued \`ferry ${name}\` as job ${jobId}. A worker (\`ferry worker\`) runs it; \`ferry runs\` shows it once started (a run after ${afterRunId}).`);
+      return { exitCode: EXIT.ok, json: { command: name, queued: true, jobId, afterRunId } };
+    }
+    context.out.line(`Queued \`ferry ${name}\` as job ${jobId}; waiting for a worker (Ctrl-C stops waiting, not the run).`);
+    let shown = '';
+    for (;;) {
+      const state = await boss.getJobById<RunJob>(RUN_QUEUE, jobId, { includeArchive: true });
+      const run = await queuedRun(ledger, full);
+      const line = run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';
+      if (line && line !== shown) context.out.line(line);
+      shown = line;
+      if (!state) throw new FerryError('INTERNAL', `Job ${jobId} is no longer in the queue.`);
+      if (state.state === 'cancelled') throw new FerryError('RUN_PAUSED', `Job ${jobId} was cancelled${run ? ` (run ${run.id} stays resumable)` : ''}.`);
+      if (state.state === 'completed' || state.state === 'failed') {
+        const output = jobOutput(state);
+        const error = finalError(output);
+        if (error) throw error;
+        const finished = output.runId !== undefined ? await ledger.getRun(output.runId) : undefined;
+        if (!finished) throw new FerryError('INTERNAL', `Job ${jobId} ended without a run.`);
+        const result = { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
+        const report = await buildRunReport(ledger, finished.id);
+        printRunSummary(context.out, result, report);
+        return runOutcome(name, result, report, { queued: true, jobId });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    await boss.stop({ graceful: false, wait: true });
+    await ledger.close();
+  }
+}
+
+async function queuedRun(ledger: Ledger, job: RunJob): Promise<Run | undefined> {
+  const kind = runKindOf(job);
+  return (await ledger.listRuns()).find((run) => run.id > job.afterRunId && run.kind === kind && !run.dryRun);
+}
+
+/** `run 7 running: companies 120 read, contacts 40 read` from the counts the run checkpoints into the ledger. */
+function progressLine(run: Run): string {
+  const parts = Object.entries(run.counts)
+    .filter(([, counts]) => counts.read > 0)
+    .map(([object, counts]) => `${object} ${formatNumber(counts.read)} read`);
+  return `run ${run.id} ${run.status.replaceAll('_', ' ')}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+}

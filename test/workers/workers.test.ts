@@ -1,0 +1,225 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger, type Run } from '../../src/ledger/index.js';
+import { ferry } from '../cli/run-cli.js';
+import { createPostgresDatabase, type TempDatabase } from '../support/databases.js';
+import { writeSyncScene } from '../support/sync-scene.js';
+
+/**
+ * Queued runs carried by `ferry worker` processes on the machine's PostgreSQL (ledger and queue in one
+ * throw-away database), SQLite -> SQLite sample migration: a worker killed mid-run loses nothing.
+ */
+const ENTRY = join(import.meta.dirname, '../../src/cli/entry.ts');
+const TABLES = ['companies', 'contacts', 'deals', 'notes'] as const;
+
+interface Worker {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+function startWorker(folder: string, state: string): Worker {
+  // From the repository (where `--import tsx` resolves); the project file is named instead.
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--config', join(folder, 'ferry.yaml'), '--state', state, 'worker'], {
+    env: { PATH: process.env.PATH },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return { process: child, output: () => output, exited };
+}
+
+/** Worker output, for the message of a wait that timed out. */
+let workerLog = (): string => '';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the workers said:\n${workerLog()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function targetCount(folder: string, table: string): number {
+  const db = new SqliteDatabase(join(folder, 'target.db'), { readonly: true });
+  try {
+    return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/** Small pages: many checkpoints, so the kill lands mid-object. */
+function setPageSize(folder: string, size = 20): void {
+  const yaml = readFileSync(join(folder, 'ferry.yaml'), 'utf8').replace(/^ {2}pageSize: \d+\n/m, '');
+  writeFileSync(join(folder, 'ferry.yaml'), /^options:/m.test(yaml) ? yaml.replace(/^options:\n/m, `options:\n  pageSize: ${size}\n`) : `${yaml}\noptions:\n  pageSize: ${size}\n`);
+}
+
+/** What verify found, without target ids (the two copies' targets number their records apart). */
+function findings(result: { issues?: { object: string; sourceId: string; kind: string; field?: string }[] }): string[] {
+  return (result.issues ?? []).map((issue) => `${issue.object}:${issue.sourceId}:${issue.kind}:${issue.field ?? ''}`).sort();
+}
+
+describe('ferry worker on PostgreSQL', () => {
+  let folder: string;
+  let database: TempDatabase;
+  let ledger: Ledger;
+  const workers: Worker[] = [];
+  workerLog = () => workers.map((worker) => worker.output()).join('\n---\n');
+
+  beforeEach(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'ferry-workers-'));
+    await writeSyncScene(folder, { seed: 16, size: 300 });
+    setPageSize(folder);
+    database = await createPostgresDatabase('ferry_workers');
+    ledger = await Ledger.open(database.url);
+  });
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) {
+      if (worker.process.exitCode === null && worker.process.signalCode === null) worker.process.kill('SIGKILL');
+      await worker.exited;
+    }
+    await ledger.close();
+    await database.drop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const firstRun = async (): Promise<Run | undefined> => (await ledger.listRuns()).find((run) => run.kind === 'full');
+
+  it('a worker SIGKILLed mid-run: another resumes the run, which ends an exact copy (no duplicate, nothing lost)', async () => {
+    const before = Object.fromEntries(TABLES.map((table) => [table, targetCount(folder, table)]));
+    workers.push(startWorker(folder, database.url), startWorker(folder, database.url), startWorker(folder, database.url));
+
+    const queued = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--detach', '--unit-timeout', '2', '--json']);
+    expect(queued.code, queued.stdout + queued.stderr).toBe(0);
+    const { jobId, queued: isQueued } = queued.json<{ jobId: string; queued: boolean }>();
+    expect(isQueued).toBe(true);
+    // Nothing secret in what the queue holds: the job is the command and its flags.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const job = await client.query<{ data: Record<string, unknown> }>(`SELECT data FROM ferry_queue.job WHERE id = $1`, [jobId]);
+      expect(job.rows[0]!.data).toEqual({ command: 'migrate', noMatch: false, afterRunId: 0 });
+    } finally {
+      await client.end();
+    }
+
+    // Kill the worker holding the ledger once the run has written part of the contacts.
+    const holder = await until('the run to be under way', async () => {
+      const run = await firstRun();
+      const contacts = run?.counts.contacts;
+      if (!run || !contacts || contacts.read === 0 || run.status !== 'running') return undefined;
+      const lock = await sql<{ holder: string }>`select holder from locks`.execute(ledger.kysely);
+      return lock.rows[0]?.holder;
+    });
+    const pid = Number(holder.split(':')[1]);
+    const victim = workers.find((worker) => worker.process.pid === pid);
+    expect(victim, `lock holder ${holder}`).toBeDefined();
+    victim!.process.kill('SIGKILL');
+    await victim!.exited;
+    const killedAt = (await firstRun())!;
+    expect(killedAt.status).toBe('running');
+
+    const finished = await until('the run to finish on another worker', async () => {
+      const run = await firstRun();
+      return run && run.status !== 'running' && run.status !== 'interrupted' ? run : undefined;
+    });
+    expect(finished.id).toBe(killedAt.id);
+    expect(finished.status, workers.map((worker) => worker.output()).join('\n')).toBe('completed_with_failures');
+    expect((await ledger.listRuns()).filter((run) => run.kind === 'full')).toHaveLength(1);
+    // A surviving worker says it ran it (after the run's row, so wait for its line).
+    const survivors = () => workers.filter((worker) => worker !== victim).map((worker) => worker.output()).join('\n');
+    await until('a surviving worker to report the run', async () => (survivors().includes(`run ${finished.id} completed_with_failures`) ? true : undefined), 10_000);
+
+    // Exact copy: the same as the run uninterrupted in-process (same target counts, same verify findings:
+    // the sample's bad rows), each source record created at most once, each target table grown by exactly
+    // the records the ledger says were created in it.
+    const reference = mkdtempSync(join(tmpdir(), 'ferry-workers-ref-'));
+    try {
+      await writeSyncScene(reference, { seed: 16, size: 300 });
+      setPageSize(reference);
+      const inProcess = await ferry(reference, ['migrate', '--json']);
+      expect(inProcess.json<{ status: string }>().status).toBe(finished.status);
+      for (const table of TABLES) expect(targetCount(folder, table), table).toBe(targetCount(reference, table));
+      const verify = await ferry(folder, ['--state', database.url, 'verify', '--json']);
+      const verifyReference = await ferry(reference, ['verify', '--json']);
+      expect(findings(verify.json())).toEqual(findings(verifyReference.json()));
+    } finally {
+      rmSync(reference, { recursive: true, force: true });
+    }
+    const creates = await sql<{ object: string; source_id: string; n: number }>`
+      select object, source_id, count(*) as n from journal where action = 'create' group by object, source_id having count(*) > 1`.execute(ledger.kysely);
+    expect(creates.rows).toEqual([]);
+    for (const table of TABLES) {
+      expect(targetCount(folder, table) - before[table]!, table).toBe(await ledger.countLinks(table, ['created']));
+    }
+
+    // A queued delta, waited for by the command: it shows the run's summary and exits 0.
+    const delta = await ferry(folder, ['--state', database.url, 'delta', '--create-new', '--update-changed', '--queue', '--json']);
+    expect(delta.code, delta.stdout + delta.stderr).toBe(0);
+    expect(delta.json()).toMatchObject({ command: 'delta', queued: true });
+    expect((await ledger.listRuns()).map((run) => run.kind)).toEqual(['full', 'delta']);
+  }, 120_000);
+
+  it('a queued run paused from another process (ferry jobs cancel) stays resumable; ferry runs and ferry jobs name its worker', async () => {
+    const before = Object.fromEntries(TABLES.map((table) => [table, targetCount(folder, table)]));
+    // Pages of 2: the run lasts long enough for the commands below to reach it while it runs.
+    setPageSize(folder, 2);
+    const worker = startWorker(folder, database.url);
+    workers.push(worker);
+    const queued = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--detach', '--json']);
+    const { jobId } = queued.json<{ jobId: string }>();
+    await until('the run to be under way', async () => {
+      const run = await firstRun();
+      return run?.status === 'running' && (run.counts.companies?.read ?? 0) > 0 ? run : undefined;
+    });
+    const runs = await ferry(folder, ['--state', database.url, 'runs', '--json']);
+    expect(runs.json<{ inProgress: { pid: number } | null }>().inProgress?.pid).toBe(worker.process.pid);
+    const jobs = await ferry(folder, ['--state', database.url, 'jobs', '--json']);
+    expect(jobs.json<{ jobs: { id: string; state: string }[] }>().jobs).toEqual([expect.objectContaining({ id: jobId, state: 'active' })]);
+
+    const cancel = await ferry(folder, ['--state', database.url, 'jobs', 'cancel', jobId, '--json']);
+    expect(cancel.json()).toMatchObject({ jobId, wasRunning: true });
+    const paused = await until('the run to pause', async () => {
+      const run = await firstRun();
+      return run?.status === 'interrupted' ? run : undefined;
+    });
+    expect(paused.error).toContain('RUN_PAUSED');
+    const again = await ferry(folder, ['--state', database.url, 'jobs', 'cancel', jobId, '--json']);
+    expect(again.code).toBe(2);
+
+    // Queued again: the same run resumes and finishes; nothing created twice.
+    const resumed = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--json']);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(3);
+    expect(resumed.json()).toMatchObject({ command: 'migrate', runId: paused.id, status: 'completed_with_failures', resumed: true, queued: true });
+    expect((await ledger.listRuns()).map((run) => run.id)).toEqual([paused.id]);
+    const creates = await sql<{ n: number }>`
+      select count(*) as n from journal where action = 'create' group by object, source_id having count(*) > 1`.execute(ledger.kysely);
+    expect(creates.rows).toEqual([]);
+    for (const table of TABLES) {
+      expect(targetCount(folder, table) - before[table]!, table).toBe(await ledger.countLinks(table, ['created']));
+    }
+  }, 60_000);
+
+  it('refuses --queue with a SQLite ledger and flags that cannot be queued', async () => {
+    const sqlite = await ferry(folder, ['migrate', '--queue', '--json']);
+    expect(sqlite.code).toBe(2);
+    expect(sqlite.stdout + sqlite.stderr).toContain('needs the ledger on PostgreSQL');
+    const rerun = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--rerun', '--yes', '--json']);
+    expect(rerun.code).toBe(2);
+    expect(rerun.stdout + rerun.stderr).toContain('--rerun cannot be queued');
+    const detach = await ferry(folder, ['--state', database.url, 'migrate', '--detach', '--json']);
+    expect(detach.code).toBe(2);
+    expect(detach.stdout + detach.stderr).toContain('go with --queue');
+  });
+});
