@@ -7,9 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createConnector } from '../../src/connectors/registry.js';
 import { isFerryError } from '../../src/core/errors.js';
-import { ProgressStream } from '../../src/core/progress.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { Engine } from '../../src/engine/index.js';
 import { Ledger } from '../../src/ledger/index.js';
@@ -18,6 +16,7 @@ import type { ProjectFile } from '../../src/project/types.js';
 import type { MappingResponse, MatchResponse } from '../../src/wizard/api.js';
 import { startWizardServer } from '../../src/wizard/server/index.js';
 import { at, BACKENDS, count, createSeededFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
+import { withEngine } from '../support/engine-session.js';
 
 /*
  * Routing (docs/concepts.md, "Routing records"): one source object, `activities`, goes to two target
@@ -554,18 +553,7 @@ describe('routing CSV activities into HubSpot calls and meetings', () => {
         objectMapping({ key: 'meetings', source: 'activities', target: 'meetings', where: { Type: ['Meeting'] }, fields: [copyField('Subject', 'hs_meeting_title'), copyField('Due date', 'hs_timestamp')] }),
       ],
     };
-    const session = async <T>(work: (engine: Engine, ledger: Ledger) => Promise<T>): Promise<T> => {
-      const ledger = await Ledger.open(project.state!, { baseDir: dir });
-      const source = createConnector(project.source, { baseDir: dir, role: 'source' });
-      const target = createConnector(project.target, { baseDir: dir, role: 'target' });
-      try {
-        return await work(new Engine({ project, source, target, ledger, progress: new ProgressStream() }), ledger);
-      } finally {
-        await source.close();
-        await target.close();
-        await ledger.close();
-      }
-    };
+    const session = <T>(work: (engine: Engine, ledger: Ledger) => Promise<T>): Promise<T> => withEngine(dir, project, work);
     const titles = (object: 'calls' | 'meetings') =>
       [...hubspot.store.table(object).values()].filter((record) => !record.archived).map((record) => record.properties.get(object === 'calls' ? 'hs_call_title' : 'hs_meeting_title')).sort();
 
