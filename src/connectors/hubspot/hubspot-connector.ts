@@ -5,6 +5,7 @@ import { FerryError, isFerryError } from '../../core/errors.js';
 import { isHttpError, type HttpResponse } from '../../core/http.js';
 import type { FieldValue, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
+import { decodeCursor, encodeCursor, isWindowCursor, readWindow, windowStart, type WindowCursor, type WindowSource } from '../kit/index.js';
 import { HubspotAssociations } from './associations.js';
 import { parseHubspotConnectionConfig, type HubspotConnectionConfig, type HubspotConnectorOptions, type HubspotSettings } from './config.js';
 import { HubspotFiles } from './files.js';
@@ -28,25 +29,23 @@ const LOOKBACK_MS = 10_000;
 const MAX_QUERY_PROPERTIES_CHARS = 6000;
 
 /**
- * Read cursor (opaque to the engine, base64url JSON):
+ * Read cursor (opaque to the engine, base64url JSON, src/connectors/kit/cursor.ts):
  * - `{ p: 'l', a }`: full read through the list endpoint, `a` = HubSpot's `after`;
- * - `{ p: 'r', t, x }`: delta read of records modified at or after (`x`: strictly after) epoch ms `t`;
- * - `{ p: 't', t, i }`: delta read inside a run of records sharing modified time `t`, after id `i`.
+ * - a kit `WindowCursor` (src/connectors/kit/window.ts), for delta reads: `{ p: 'r', t, x }` records modified at
+ *   or after (`x`: strictly after) epoch ms `t`; `{ p: 't', t, i }` inside a run of records sharing modified time
+ *   `t`, after id `i`. These are the shapes HubSpot's own delta read wrote before it moved onto the kit, so
+ *   cursors stored in ledgers stay readable.
  */
-type Cursor = { p: 'l'; a: string } | { p: 'r'; t: number; x: boolean } | { p: 't'; t: number; i?: string };
+type Cursor = { p: 'l'; a: string } | WindowCursor;
 
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+function isCursor(value: unknown): value is Cursor {
+  if (isWindowCursor(value)) return true;
+  const cursor = value as { p?: unknown; a?: unknown } | null;
+  return typeof cursor === 'object' && cursor !== null && cursor.p === 'l' && typeof cursor.a === 'string';
 }
 
-function decodeCursor(text: string): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (cursor && (cursor.p === 'l' || cursor.p === 'r' || cursor.p === 't')) return cursor;
-  } catch {
-    // reported below
-  }
-  throw new FerryError('USAGE', 'The read cursor is not one this HubSpot connector produced');
+function decodeReadCursor(text: string): Cursor {
+  return decodeCursor(text, 'HubSpot', isCursor);
 }
 
 /**
@@ -212,16 +211,16 @@ export class HubspotConnector implements Connector {
     if (object.owners) return this.readOwners(options);
     const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE), MAX_PAGE));
     const selection = this.selection(object, options.fields);
-    const cursor = options.after ? decodeCursor(options.after) : undefined;
+    const cursor = options.after ? decodeReadCursor(options.after) : undefined;
     if (cursor?.p === 'l' || (!cursor && !options.modifiedSince) || !object.modifiedProperty) {
       return this.readList(object, selection, limit, cursor?.p === 'l' ? cursor.a : undefined);
     }
-    let start: Cursor;
+    let start: WindowCursor;
     if (cursor) start = cursor;
     else {
       const since = parseInstant(options.modifiedSince);
       if (!since) throw new FerryError('USAGE', `modifiedSince ${JSON.stringify(options.modifiedSince)} is not an ISO date-time`);
-      start = { p: 'r', t: Date.parse(since), x: false };
+      start = windowStart(Date.parse(since));
     }
     return this.readDelta(object, selection, limit, start);
   }
@@ -240,41 +239,29 @@ export class HubspotConnector implements Connector {
   }
 
   /**
-   * Delta read through the search endpoint, keyset-paged: every page is a NEW search whose lower bound is
-   * the last modified time read, so no query ever pages past HubSpot's 10,000-results cap, and a record
-   * modified during the read moves behind the bound and is read again instead of shifting the offsets.
-   * A run of records sharing one modified time that fills a whole page is read by hs_object_id ranges
-   * (modified EQ t AND hs_object_id GT last id), so even more than 10,000 records in one millisecond are
-   * read once each. https://developers.hubspot.com/docs/api/crm/search (limit <= 200, 10,000 results per query)
+   * Delta read through the search endpoint on the kit's window (readWindow, unitMs 1): every page is a NEW
+   * search whose lower bound is the last modified time read, so no query ever pages past HubSpot's
+   * 10,000-results cap, and a record modified during the read moves behind the bound and is read again. A run
+   * of records sharing one modified time that fills a whole page is read by hs_object_id ranges (modified EQ t
+   * AND hs_object_id GT last id), so even more than 10,000 records in one millisecond are read once each.
+   * https://developers.hubspot.com/docs/api/crm/search (limit <= 200, 10,000 results per query)
    */
-  private async readDelta(object: ObjectModel, selection: { properties: string[]; associations: AssociationField[] }, limit: number, cursor: Cursor): Promise<ReadPage> {
+  private async readDelta(object: ObjectModel, selection: { properties: string[]; associations: AssociationField[] }, limit: number, cursor: WindowCursor): Promise<ReadPage> {
     const modified = object.modifiedProperty!;
     const properties = [...new Set([...selection.properties, modified, 'hs_object_id'])];
-    const time = (row: HubspotObject): number => this.modifiedMillis(object, row);
-    if (cursor.p === 'r') {
-      const rows = await this.search(object, properties, limit + 1, [{ propertyName: modified, operator: cursor.x ? 'GT' : 'GTE', value: String(cursor.t) }], modified);
-      if (rows.length <= limit) return { records: await this.toRecords(object, rows, selection) };
-      const lookahead = time(rows[limit]!);
-      const page = rows.slice(0, limit);
-      const last = time(page[page.length - 1]!);
-      if (last < lookahead) {
-        return { records: await this.toRecords(object, page, selection), next: encodeCursor({ p: 'r', t: last, x: true }) };
-      }
-      const before = page.filter((row) => time(row) < lookahead);
-      if (before.length > 0) {
-        return { records: await this.toRecords(object, before, selection), next: encodeCursor({ p: 'r', t: lookahead, x: false }) };
-      }
-      return this.readDelta(object, selection, limit, { p: 't', t: lookahead });
-    }
-    if (cursor.p !== 't') throw new FerryError('USAGE', 'The read cursor does not belong to a delta read');
-    const filters = [{ propertyName: modified, operator: 'EQ', value: String(cursor.t) }];
-    if (cursor.i !== undefined) filters.push({ propertyName: 'hs_object_id', operator: 'GT', value: cursor.i });
-    const rows = await this.search(object, properties, limit + 1, filters, 'hs_object_id');
-    if (rows.length <= limit) {
-      return { records: await this.toRecords(object, rows, selection), next: encodeCursor({ p: 'r', t: cursor.t, x: true }) };
-    }
-    const page = rows.slice(0, limit);
-    return { records: await this.toRecords(object, page, selection), next: encodeCursor({ p: 't', t: cursor.t, i: page[page.length - 1]!.id }) };
+    const source: WindowSource<HubspotObject> = {
+      time: (row) => this.modifiedMillis(object, row),
+      range: (since, exclusive, max) => this.search(object, properties, max, [{ propertyName: modified, operator: exclusive ? 'GT' : 'GTE', value: String(since) }], modified),
+      tie: async (at, after, max) => {
+        const filters = [{ propertyName: modified, operator: 'EQ', value: String(at) }];
+        if (after !== undefined) filters.push({ propertyName: 'hs_object_id', operator: 'GT', value: after });
+        const rows = await this.search(object, properties, max + 1, filters, 'hs_object_id');
+        return rows.length > max ? { rows: rows.slice(0, max), after: rows[max - 1]!.id } : { rows };
+      },
+    };
+    const page = await readWindow(source, cursor, limit);
+    const records = await this.toRecords(object, page.rows, selection);
+    return page.next ? { records, next: encodeCursor(page.next) } : { records };
   }
 
   private async search(object: ObjectModel, properties: string[], limit: number, filters: { propertyName: string; operator: string; value: string }[], sortBy: string): Promise<HubspotObject[]> {
@@ -294,7 +281,7 @@ export class HubspotConnector implements Connector {
   }
 
   private async readOwners(options: ReadOptions): Promise<ReadPage> {
-    const cursor = options.after ? decodeCursor(options.after) : undefined;
+    const cursor = options.after ? decodeReadCursor(options.after) : undefined;
     const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE), MAX_PAGE));
     // https://developers.hubspot.com/docs/api/crm/owners
     const response = await this.transport.get<HubspotPage<Owner>>('/crm/v3/owners', { query: { limit, after: cursor?.p === 'l' ? cursor.a : undefined, archived: false } });

@@ -1,5 +1,6 @@
 import { FerryError } from '../../core/errors.js';
-import { HttpClient, RollingWindowPacer, type Clock, type HttpResponse, type RateLimitObservation, type RequestOptions, type RouteInfo } from '../../core/http.js';
+import type { Clock, HttpClient, HttpResponse, RateLimitObservation, RequestOptions, RollingWindowPacer, RouteInfo } from '../../core/http.js';
+import { ApiClient, collect, cursorPages, headerNumber, type HeaderReading } from '../kit/index.js';
 import type { HubspotSettings } from './config.js';
 import { readableMessage } from './write-errors.js';
 
@@ -94,54 +95,52 @@ function isSearch(route: RouteInfo): boolean {
   return route.method === 'POST' && route.path.endsWith('/search');
 }
 
-function headerNumber(headers: Headers, name: string): number | undefined {
-  const value = headers.get(name);
-  if (value === null || value.trim() === '') return undefined;
-  const number = Number(value);
-  return Number.isFinite(number) ? number : undefined;
-}
-
+/**
+ * HubSpot's connection on the connector kit (src/connectors/kit/client.ts): the kit owns auth, pacing, the
+ * Date-header clock and retries; this class declares HubSpot's windows, headers and error classes and keeps
+ * `get`/`post`/`patch`/`listAll` as the operations' calls. No RequestBudget: nothing is checked before a
+ * request (HubSpot answers a spent daily limit with a DAILY 429, which `classify` turns into a resumable stop).
+ */
 export class HubspotTransport {
-  readonly http: HttpClient;
-  readonly pacer: RollingWindowPacer;
-  /** Server time from the last response's Date header, and the local time it was seen at. */
-  private serverDate: { server: number; local: number } | undefined;
+  readonly client: ApiClient;
   /** Requests left today as the last response said (absent for OAuth apps). */
   dailyRemaining: number | undefined;
 
   constructor(
-    private readonly settings: HubspotSettings,
+    settings: HubspotSettings,
     options: HubspotTransportOptions = {},
   ) {
-    this.pacer = new RollingWindowPacer([
-      { name: 'burst', limit: settings.burstLimit, intervalMs: BURST_INTERVAL_MS },
-      { name: 'search', limit: settings.searchPerSecond, intervalMs: 1000, route: isSearch },
-    ]);
-    this.http = new HttpClient({
-      baseUrl: settings.baseUrl,
+    this.client = new ApiClient({
       vendor: 'HubSpot',
-      authorization: () => `Bearer ${settings.accessToken}`,
+      baseUrl: settings.baseUrl,
+      auth: { kind: 'bearer', token: settings.accessToken },
+      pacerRules: [
+        { name: 'burst', limit: settings.burstLimit, intervalMs: BURST_INTERVAL_MS },
+        { name: 'search', limit: settings.searchPerSecond, intervalMs: 1000, route: isSearch },
+      ],
       timeoutMs: settings.timeoutMs,
       maxRetries: settings.maxRetries,
-      pacer: this.pacer,
       clock: options.clock,
       random: options.random,
       fetch: options.fetch,
-      secrets: [settings.accessToken],
       urlSetting: `${options.configPath ? `${options.configPath}.` : ''}baseUrl`,
       localServerHint: 'the HubSpot emulator runs while `ferry emulator hubspot` or `ferry demo --target hubspot --keep` does',
       describeError: (body, status) => (typeof body === 'object' && body !== null ? readableMessage(body as HubspotError, status) : undefined),
-      onResponse: ({ headers }) => this.observe(headers),
+      readHeaders: (headers) => this.readHeaders(headers),
       classify: ({ status, body, route }) => this.classify(status, body, route),
     });
   }
 
-  private observe(headers: Headers): RateLimitObservation[] {
-    const date = headers.get('date');
-    if (date) {
-      const server = Date.parse(date);
-      if (!Number.isNaN(server)) this.serverDate = { server, local: Date.now() };
-    }
+  /** The connection with retries (its `stats`, and requests the wrappers below do not cover). */
+  get http(): HttpClient {
+    return this.client.http;
+  }
+
+  get pacer(): RollingWindowPacer {
+    return this.client.pacer;
+  }
+
+  private readHeaders(headers: Headers): HeaderReading {
     const daily = headerNumber(headers, 'x-hubspot-ratelimit-daily-remaining');
     if (daily !== undefined) this.dailyRemaining = daily;
     const observation: RateLimitObservation = { rule: 'burst' };
@@ -151,7 +150,8 @@ export class HubspotTransport {
     if (max !== undefined) observation.limit = max;
     if (remaining !== undefined) observation.remaining = remaining;
     if (interval !== undefined) observation.intervalMs = interval;
-    return max === undefined && remaining === undefined && interval === undefined ? [] : [observation];
+    const observed = max !== undefined || remaining !== undefined || interval !== undefined;
+    return { observations: observed ? [observation] : [], budgetRemaining: daily };
   }
 
   private classify(status: number, body: unknown, route: RouteInfo): FerryError | 'retry' | undefined {
@@ -171,7 +171,7 @@ export class HubspotTransport {
       );
     }
     if (status === 403) {
-      const message = this.http.redact(String(error.message ?? ''));
+      const message = this.client.redact(String(error.message ?? ''));
       if (route.path.startsWith('/files/')) {
         return new FerryError(
           'AUTH_FAILED',
@@ -191,33 +191,29 @@ export class HubspotTransport {
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    return this.http.get<T>(path, options);
+    return this.client.request<T>('GET', path, options);
   }
 
   post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    return this.http.post<T>(path, body, options);
+    return this.client.request<T>('POST', path, { ...options, body });
   }
 
   patch<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    return this.http.request<T>('PATCH', path, { ...options, body });
+    return this.client.request<T>('PATCH', path, { ...options, body });
   }
 
   /** Every page of a GET list endpoint (`results` + `paging.next.after`). */
-  async listAll<T>(path: string, query: RequestOptions['query'] = {}): Promise<T[]> {
-    const items: T[] = [];
-    let after: string | undefined;
-    for (let guard = 0; guard < 100_000; guard += 1) {
-      const response = await this.get<HubspotPage<T>>(path, { query: { ...query, after } });
-      items.push(...(response.body.results ?? []));
-      after = response.body.paging?.next?.after;
-      if (!after) break;
-    }
-    return items;
+  listAll<T>(path: string, query: RequestOptions['query'] = {}): Promise<T[]> {
+    return collect(
+      cursorPages<T>(async (after) => {
+        const response = await this.get<HubspotPage<T>>(path, { query: { ...query, after } });
+        return { items: response.body.results ?? [], next: response.body.paging?.next?.after };
+      }),
+    );
   }
 
   /** Server time (ms) estimated from the last Date header, or undefined before any response. */
   serverNow(): number | undefined {
-    if (!this.serverDate) return undefined;
-    return this.serverDate.server + (Date.now() - this.serverDate.local);
+    return this.client.serverNow();
   }
 }
