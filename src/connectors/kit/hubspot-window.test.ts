@@ -8,7 +8,7 @@ import { readWindow, windowStart, type WindowCursor, type WindowSource } from '.
 /**
  * Evidence for moving HubSpot onto the connector kit (docs/development.md): the kit's window, fed by the same
  * HubSpot searches the connector sends, pages a delta exactly as HubspotConnector.read does today (same
- * records per page, same cursors), across ties longer than a page. HubSpot itself is not changed here.
+ * records per page, same cursors), across ties longer than a page. HubSpot now reads its deltas through this window (see docs/development.md).
  */
 let hubspot: HubspotEmulator;
 let connector: HubspotConnector;
