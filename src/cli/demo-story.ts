@@ -11,6 +11,7 @@ import type { Ledger } from '../ledger/index.js';
 import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
 import type { CommandContext } from './context.js';
+import { demoPipedriveSourceYaml as pipedriveSourceYaml } from './demo-pipedrive.js';
 import { DEMO_PROJECT_HEADER, demoChangeSizes, editChangedRecordsInTarget } from './demo-setup.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
@@ -43,6 +44,8 @@ export interface DemoStoryOptions {
    * instead of the in-process emulator: its URL, the variable holding its token, its burst limit per 10 s.
    */
   hubspotAccount?: { url: string; tokenVariable: string; burstLimit: number };
+  /** Where the story migrates from: the sample SQLite "legacy CRM" (default) or Pipedrive, played by the in-process emulator. */
+  source?: 'sample' | 'pipedrive';
 }
 
 /** ./ferry-demo, or ferry-demo-2, -3, ... when it exists and is not empty. */
@@ -179,22 +182,42 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   // ---- the scene (an account given with --hubspot-url is checked first: nothing is written when it is unreachable)
   const account = targetKind === 'hubspot' && options.hubspotAccount ? await connectDemoHubspot(options.hubspotAccount, io.env) : undefined;
   await mkdir(folder, { recursive: true });
-  const sourceCounts = await sample.writeSampleSqlite(join(folder, 'source.db'), { seed, size });
   let env = io.env;
+  let pipedrive: import('../emulators/pipedrive/index.js').PipedriveEmulator | undefined;
+  let sourceCounts: Record<string, number>;
+  if (options.source === 'pipedrive') {
+    const { startPipedriveEmulator } = await import('../emulators/pipedrive/index.js');
+    const pd = await import('./demo-pipedrive.js');
+    pipedrive = await startPipedriveEmulator({ token: pd.DEMO_PIPEDRIVE_TOKEN, ...pd.DEMO_PIPEDRIVE_LIMITS, seed: { sample: { seed, persons: pd.demoPipedrivePersons(size) } } });
+    const { customFields: _custom, pipelines: _pipelines, stages: _stages, participants: _participants, ...records } = pipedrive.seeded!;
+    sourceCounts = records;
+    env = { ...env, [pd.DEMO_PIPEDRIVE_TOKEN_VARIABLE]: pd.DEMO_PIPEDRIVE_TOKEN };
+  } else {
+    sourceCounts = await sample.writeSampleSqlite(join(folder, 'source.db'), { seed, size });
+  }
+  const header = (target?: string, command?: string): string => {
+    const text = DEMO_PROJECT_HEADER(seed, size, target, command);
+    return pipedrive ? text.replace(/^source:\n(?: .*\n)+/m, pipedriveSourceYaml(pipedrive.url)) : text;
+  };
   let hubspot: HubspotStage | undefined;
   let targetCounts: Record<string, number>;
   if (targetKind === 'hubspot') {
     hubspot = account ?? (await startDemoHubspot(seed, size));
     targetCounts = hubspot.counts;
     env = { ...io.env, ...hubspot.env };
-    await writeFile(projectPath, DEMO_PROJECT_HEADER(seed, size, hubspot.targetYaml, 'ferry demo --target hubspot'), 'utf8');
+    await writeFile(projectPath, header(hubspot.targetYaml, 'ferry demo --target hubspot'), 'utf8');
   } else {
     targetCounts = await sample.createDemoTargetSqlite(join(folder, 'target.db'), { seed, size });
-    await writeFile(projectPath, DEMO_PROJECT_HEADER(seed, size), 'utf8');
+    await writeFile(projectPath, header(undefined, pipedrive ? 'ferry demo --source pipedrive' : undefined), 'utf8');
   }
   story.heading(undefined, 'The scene');
-  story.say(`Legacy CRM (source.db): ${listCounts(sourceCounts)}.`);
-  story.say('It has the mess real CRMs have: duplicate and invalid e-mails, missing names, emoji and RTL names, stage spellings.');
+  if (pipedrive) {
+    story.say(`Legacy CRM: Pipedrive, played by Ferry's Pipedrive API emulator (not the real service) at ${pipedrive.url}, with its sample company: ${listCounts(sourceCounts)}.`);
+    story.say(`The API token comes from $FERRY_DEMO_PIPEDRIVE_TOKEN (ferry.yaml holds no token); the story sets it for its own runs.`);
+  } else {
+    story.say(`Legacy CRM (source.db): ${listCounts(sourceCounts)}.`);
+    story.say('It has the mess real CRMs have: duplicate and invalid e-mails, missing names, emoji and RTL names, stage spellings.');
+  }
   if (hubspot && !hubspot.emulator) {
     story.say(`New CRM: the HubSpot API at ${hubspot.url} (--hubspot-url), used as it is: ${listCounts(targetCounts)}.`);
     story.say('The story writes into it: the migrated records, then a few edits "people in HubSpot" make through its API in step 5.');
@@ -211,7 +234,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   } else {
     story.say(`New CRM (target.db) is already in use: ${listCounts(targetCounts)}; some of them are the same people and companies.`);
   }
-  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size, ...(hubspot ? { targetKind, [hubspot.emulator ? 'emulator' : 'hubspot']: hubspot.url } : {}) };
+  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size, ...(pipedrive ? { sourceKind: 'pipedrive', pipedrive: pipedrive.url } : {}), ...(hubspot ? { targetKind, [hubspot.emulator ? 'emulator' : 'hubspot']: hubspot.url } : {}) };
   try {
 
     // ---- 1 map
@@ -300,7 +323,9 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         // ---- 5 time passes
         const changedAt = nowIso();
         const sizes = demoChangeSizes(size);
-        const changes = await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords, at: changedAt });
+        const changes = pipedrive
+          ? (await import('./demo-pipedrive.js')).editInPipedrive(pipedrive, { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords })
+          : await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords, at: changedAt });
         const editCount = sizes.targetEdits;
         let targetEdits: unknown[];
         let conflictEdits: Awaited<ReturnType<typeof editChangedRecordsInTarget>>;
@@ -328,7 +353,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         const created = Object.fromEntries(Object.entries(changes.created).map(([table, ids]) => [table, ids.length]));
         const changed = Object.fromEntries(Object.entries(changes.changed).map(([table, ids]) => [table, ids.length]));
         story.heading(5, 'Time passes');
-        story.say(`In the legacy CRM, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
+        story.say(`In the legacy CRM${pipedrive ? ' (Pipedrive)' : ''}, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
         story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)}).`);
         story.say(
           `In ${hubspot ? 'HubSpot' : 'the new CRM'}, people edit ${plural(targetEdits.length + conflictEdits.length, 'record')}; ` +
@@ -372,6 +397,11 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         story.say(`Reports: ./${join(shownFolder, basename(reports.full!))} and ./${join(shownFolder, basename(reports.delta!))} (open them in a browser).`);
         story.steps.verify = { ok: verify.ok, objects: verify.objects, issues: verify.issues.length };
         story.steps.reports = reports;
+        if (pipedrive) {
+          const tokens = pipedrive.limits.usedToday();
+          story.say(`Pipedrive API tokens spent by the whole story: ${formatNumber(tokens)} (${formatNumber(pipedrive.stats.requests)} requests); a real company's daily budget starts at 30,000 per seat.`);
+          story.steps.tokens = { spent: tokens, requests: pipedrive.stats.requests };
+        }
         story.steps.runs = { match: match.result.runId, demo: demo.result.runId, full: full.result.runId, delta: delta.result.runId };
       });
     } finally {
@@ -402,6 +432,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       command: 'demo',
       story: true,
       target: targetKind,
+      source: pipedrive ? 'pipedrive' : 'sample',
       folder,
       seconds: Number(seconds.toFixed(3)),
       steps: story.steps,
@@ -420,6 +451,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     return { exitCode: EXIT.ok, json };
   } finally {
     await hubspot?.close();
+    await pipedrive?.close();
   }
 }
 

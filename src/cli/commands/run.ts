@@ -151,6 +151,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
           ['sqlite', 'hubspot'] satisfies DemoTarget[],
         ),
       )
+      .addOption(new Option('--source <crm>', 'demo story: the "legacy CRM": sample SQLite data, or Pipedrive played by the in-process Pipedrive emulator (default sample)').choices(['sample', 'pipedrive']))
       .option('--keep', 'demo story with --target hubspot: keep the emulator running after the story, until Ctrl-C')
       .option('--hubspot-url <url>', 'demo story with --target hubspot: use the HubSpot API at this URL (an emulator started apart, or a sandbox account) instead of starting one')
       .option('--hubspot-token-env <variable>', 'demo story with --hubspot-url: the environment variable holding the access token', 'HUBSPOT_TOKEN')
@@ -165,6 +166,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         size?: number;
         seed?: number;
         target?: DemoTarget;
+        source?: 'sample' | 'pipedrive';
         keep?: boolean;
         sampleSize?: number;
         hubspotUrl?: string;
@@ -185,11 +187,11 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         const hubspotAccount =
           options.hubspotUrl === undefined ? undefined : { url: options.hubspotUrl, tokenVariable: options.hubspotTokenEnv, burstLimit: Number(options.hubspotBurst) };
         context.finish(
-          await runDemoStory(context, { dir: options.dir, size: options.size, seed: options.seed, target: options.target, keep: options.keep, hubspotAccount, untilStopped }),
+          await runDemoStory(context, { dir: options.dir, size: options.size, seed: options.seed, target: options.target, source: options.source, keep: options.keep, hubspotAccount, untilStopped }),
         );
         return;
       }
-      if (options.target !== undefined || options.keep || options.hubspotUrl !== undefined) {
+      if (options.target !== undefined || options.source !== undefined || options.keep || options.hubspotUrl !== undefined) {
         throw new FerryError(
           'USAGE',
           '--target, --keep and --hubspot-url belong to the demo story, which runs in a folder without a ferry.yaml (this folder has one: `ferry demo` migrates a sample of its project).',

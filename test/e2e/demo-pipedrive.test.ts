@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** `ferry demo --source pipedrive`: the story with the Pipedrive emulator as the legacy CRM, through the real CLI. */
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const ENTRY = join(ROOT, 'src', 'cli', 'entry.ts');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const ENV: NodeJS.ProcessEnv = { ...process.env, TZ: 'Pacific/Kiritimati', NO_COLOR: '1' };
+delete ENV.FERRY_DEMO_PIPEDRIVE_TOKEN;
+
+interface Totals { created: number; updated: number; conflicts: number; failed: number; deleted: number }
+type Counts = Record<string, Totals>;
+
+describe('ferry demo --source pipedrive', () => {
+  let dir: string;
+  let code: number;
+  let out = '';
+  let demo: {
+    source: string;
+    folder: string;
+    steps: Record<string, { totals?: Totals; counts?: Counts } & Record<string, unknown>> & {
+      changes: { created: Record<string, number>; changed: Record<string, number>; conflictingEdits: number };
+      tokens: { spent: number; requests: number };
+      verify: { objects: Record<string, { missing: number; brokenReferences: number; notMigrated: number; mismatched: number }> };
+    };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-demo-pipedrive-'));
+    await new Promise<void>((done) => {
+      execFile(process.execPath, ['--import', TSX, ENTRY, 'demo', '--source', 'pipedrive', '--size', '100', '--json'], { cwd: dir, env: ENV, timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+        code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        out = `${stdout}\n${stderr}`;
+        done();
+      });
+    });
+    const lines = out.split('\n').filter((line) => line.startsWith('{'));
+    expect(lines, out).toHaveLength(1);
+    demo = JSON.parse(lines[0]!) as typeof demo;
+  }, 180_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every step, and the delta carries the edits made in Pipedrive (new and changed) with the conflicts', () => {
+    expect([0, 3]).toContain(code);
+    expect(demo.source).toBe('pipedrive');
+    for (const step of ['scene', 'map', 'match', 'demo', 'full', 'changes', 'delta', 'verify', 'tokens']) expect(demo.steps, step).toHaveProperty(step);
+    expect(demo.steps.full!.totals!.created).toBeGreaterThan(0);
+    const delta = demo.steps.delta!.counts!;
+    expect(delta.persons!.created).toBe(demo.steps.changes.created.persons);
+    expect(delta.organizations!.created).toBe(demo.steps.changes.created.organizations);
+    expect(delta.persons!.updated).toBe(demo.steps.changes.changed.persons);
+    expect(delta.organizations!.updated).toBe(demo.steps.changes.changed.organizations);
+    expect(delta.persons!.conflicts).toBe(demo.steps.changes.conflictingEdits);
+    expect(demo.steps.delta!.totals!.deleted).toBe(0);
+    expect(demo.steps.tokens.spent).toBeGreaterThan(0);
+  });
+
+  it('verify is clean apart from the deliberate failures: open deals whose stage the proposed value map lacks', () => {
+    for (const [object, summary] of Object.entries(demo.steps.verify.objects)) {
+      expect({ object, missing: summary.missing, broken: summary.brokenReferences, mismatched: summary.mismatched }).toEqual({ object, missing: 0, broken: 0, mismatched: 0 });
+      if (object !== 'deals') expect(summary.notMigrated, object).toBe(0);
+    }
+    // Every failure is a deal stage value not in the map (the story shows how to add it and retry).
+    expect(demo.steps.delta!.totals!.failed).toBe(demo.steps.delta!.counts!.deals!.failed);
+  });
+
+  it('ferry.yaml names the emulator and the token variable, and no written file holds the token', () => {
+    const text = readFileSync(join(demo.folder, 'ferry.yaml'), 'utf8');
+    expect(text).toContain('connector: pipedrive');
+    expect(text).toContain(`baseUrl: ${String(demo.steps.scene!.pipedrive)}`);
+    expect(text).toContain('apiToken: ${FERRY_DEMO_PIPEDRIVE_TOKEN}');
+    for (const file of readdirSync(demo.folder, { recursive: true, withFileTypes: true })) {
+      if (file.isFile()) expect(readFileSync(join(file.parentPath, file.name)).includes('ferry-demo-pipedrive-token'), file.name).toBe(false);
+    }
+  });
+});
