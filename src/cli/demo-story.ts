@@ -415,7 +415,8 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       ...(hubspot?.shownToken ? [`export ${hubspot.tokenVariable}=${hubspot.shownToken}`] : []),
       'npx ferry runs',
       `npx ferry report ${runs.delta} --format html --output report.html`,
-      ...(!hubspot?.emulator || options.keep
+      // Delta, undo and check need both CRMs: an emulator that stopped with the story is not there any more.
+      ...((!hubspot?.emulator || options.keep) && !pipedrive
         ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check']
         : []),
     ];
@@ -426,6 +427,10 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     if (hubspot?.emulator && !options.keep) {
       out.line('The HubSpot emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger).');
       out.line('To try delta, undo, verify and check against it, run `ferry demo --target hubspot --keep`: it keeps the emulator running until Ctrl-C.');
+    }
+    if (pipedrive) {
+      out.line('The Pipedrive emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger);');
+      out.line('delta, undo and check need the Pipedrive the story ran against, which is gone (the Pipedrive demo has no --keep yet).');
     }
     out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter), or do it all in the browser: `ferry serve` starts the wizard.');
     const json = {
