@@ -21,6 +21,36 @@ export function untilStopped(): Promise<string> {
   });
 }
 
+interface RunningEmulator {
+  readonly url: string;
+  readonly seeded?: object | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The tail every `ferry emulator <vendor>` shares: print where it listens and how to authenticate, the
+ * sample data, wait for Ctrl-C or SIGTERM, close, and report the vendor's own request figures.
+ */
+async function serveEmulator(
+  context: CommandContext,
+  command: string,
+  emulator: RunningEmulator,
+  banner: readonly string[],
+  stopped: () => { line: string; json: Record<string, unknown> },
+): Promise<void> {
+  for (const line of banner) context.out.line(line);
+  if (emulator.seeded) {
+    context.out.line(`  sample data: ${Object.entries(emulator.seeded as Record<string, number>).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}`);
+  }
+  context.out.line('Press Ctrl-C to stop.');
+  if (context.out.json) context.io.stdout.write(`${JSON.stringify({ event: 'listening', url: emulator.url, seeded: emulator.seeded ?? null })}\n`);
+  await untilStopped();
+  await emulator.close();
+  const summary = stopped();
+  context.out.line(summary.line);
+  context.finish({ exitCode: EXIT.ok, json: { command, url: emulator.url, ...summary.json } });
+}
+
 export function registerEmulatorCommand(program: Command, context: CommandContext): void {
   const emulator = program.command('emulator').description('run a local emulator of a CRM vendor API (for demos and tests)');
   emulator
@@ -45,17 +75,16 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
           burstLimit: { requests: Number(options.burst), intervalMs: 10_000 },
           searchIndexDelayMs: options.searchIndexDelay,
         });
-        context.out.line(`HubSpot emulator listening on ${hubspot.url}`);
-        context.out.line(`  token: ${hubspot.token}  (send it as "Authorization: Bearer <token>")`);
-        if (hubspot.seeded) {
-          context.out.line(`  sample data: ${Object.entries(hubspot.seeded).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}`);
-        }
-        context.out.line('Press Ctrl-C to stop.');
-        if (context.out.json) context.io.stdout.write(`${JSON.stringify({ event: 'listening', url: hubspot.url, seeded: hubspot.seeded ?? null })}\n`);
-        await untilStopped();
-        await hubspot.close();
-        context.out.line(`Stopped after ${formatNumber(hubspot.stats.requests)} requests (${formatNumber(hubspot.stats.status429)} answered 429).`);
-        context.finish({ exitCode: EXIT.ok, json: { command: 'emulator hubspot', url: hubspot.url, requests: hubspot.stats.requests, status429: hubspot.stats.status429 } });
+        await serveEmulator(
+          context,
+          'emulator hubspot',
+          hubspot,
+          [`HubSpot emulator listening on ${hubspot.url}`, `  token: ${hubspot.token}  (send it as "Authorization: Bearer <token>")`],
+          () => ({
+            line: `Stopped after ${formatNumber(hubspot.stats.requests)} requests (${formatNumber(hubspot.stats.status429)} answered 429).`,
+            json: { requests: hubspot.stats.requests, status429: hubspot.stats.status429 },
+          }),
+        );
       },
     );
   emulator
@@ -84,18 +113,20 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
           dailyBudget: options.dailyBudget,
           searchIndexDelayMs: options.searchIndexDelay,
         });
-        context.out.line(`Pipedrive emulator listening on ${pipedrive.url}  (API v2 under /api/v2, v1 under /api/v1)`);
-        context.out.line(`  API token: ${pipedrive.token}  (send it as "x-api-token: <token>" or ?api_token=<token>)`);
-        context.out.line(`  OAuth token: ${pipedrive.oauthToken}  (send it as "Authorization: Bearer <token>")`);
-        if (pipedrive.seeded) {
-          context.out.line(`  sample data: ${Object.entries(pipedrive.seeded).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}`);
-        }
-        context.out.line('Press Ctrl-C to stop.');
-        if (context.out.json) context.io.stdout.write(`${JSON.stringify({ event: 'listening', url: pipedrive.url, seeded: pipedrive.seeded ?? null })}\n`);
-        await untilStopped();
-        await pipedrive.close();
-        context.out.line(`Stopped after ${formatNumber(pipedrive.stats.requests)} requests (${formatNumber(pipedrive.stats.status429)} answered 429, ${formatNumber(pipedrive.stats.tokens)} tokens spent).`);
-        context.finish({ exitCode: EXIT.ok, json: { command: 'emulator pipedrive', url: pipedrive.url, requests: pipedrive.stats.requests, status429: pipedrive.stats.status429, tokens: pipedrive.stats.tokens } });
+        await serveEmulator(
+          context,
+          'emulator pipedrive',
+          pipedrive,
+          [
+            `Pipedrive emulator listening on ${pipedrive.url}  (API v2 under /api/v2, v1 under /api/v1)`,
+            `  API token: ${pipedrive.token}  (send it as "x-api-token: <token>" or ?api_token=<token>)`,
+            `  OAuth token: ${pipedrive.oauthToken}  (send it as "Authorization: Bearer <token>")`,
+          ],
+          () => ({
+            line: `Stopped after ${formatNumber(pipedrive.stats.requests)} requests (${formatNumber(pipedrive.stats.status429)} answered 429, ${formatNumber(pipedrive.stats.tokens)} tokens spent).`,
+            json: { requests: pipedrive.stats.requests, status429: pipedrive.stats.status429, tokens: pipedrive.stats.tokens },
+          }),
+        );
       },
     );
   emulator
@@ -117,16 +148,18 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
         dailyApiRequests: options.dailyApiRequests,
         seed: options.seed === 'sample' ? { sample: { seed: options.sampleSeed, contacts: options.sampleSize } } : undefined,
       });
-      context.out.line(`Salesforce emulator listening on ${salesforce.url}  (REST API under /services/data/v${salesforce.latestVersion})`);
-      context.out.line(`  access token: ${salesforce.accessToken}  (send it as "Authorization: Bearer <token>"; user ${salesforce.username})`);
-      if (salesforce.seeded) {
-        context.out.line(`  sample data: ${Object.entries(salesforce.seeded).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}`);
-      }
-      context.out.line('Press Ctrl-C to stop.');
-      if (context.out.json) context.io.stdout.write(`${JSON.stringify({ event: 'listening', url: salesforce.url, seeded: salesforce.seeded ?? null })}\n`);
-      await untilStopped();
-      await salesforce.close();
-      context.out.line(`Stopped after ${formatNumber(salesforce.stats.requests)} requests (${formatNumber(salesforce.limits.used())} API calls counted).`);
-      context.finish({ exitCode: EXIT.ok, json: { command: 'emulator salesforce', url: salesforce.url, requests: salesforce.stats.requests, apiCalls: salesforce.limits.used() } });
+      await serveEmulator(
+        context,
+        'emulator salesforce',
+        salesforce,
+        [
+          `Salesforce emulator listening on ${salesforce.url}  (REST API under /services/data/v${salesforce.latestVersion})`,
+          `  access token: ${salesforce.accessToken}  (send it as "Authorization: Bearer <token>"; user ${salesforce.username})`,
+        ],
+        () => ({
+          line: `Stopped after ${formatNumber(salesforce.stats.requests)} requests (${formatNumber(salesforce.limits.used())} API calls counted).`,
+          json: { requests: salesforce.stats.requests, apiCalls: salesforce.limits.used() },
+        }),
+      );
     });
 }
