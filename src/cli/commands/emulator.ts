@@ -2,24 +2,10 @@ import { Option, type Command } from 'commander';
 import { formatNumber } from '../../report/index.js';
 import { integer, positiveInteger, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { untilStopped } from '../signals.js';
 
 const BURST_TIERS = ['100', '190', '250'] as const;
 const PIPEDRIVE_PLANS = ['lite', 'growth', 'premium', 'ultimate'] as const;
-
-/** Resolves when the process is asked to stop (Ctrl-C or a service manager's SIGTERM). */
-export function untilStopped(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
-}
 
 interface RunningEmulator {
   readonly url: string;

@@ -11,6 +11,7 @@ import type { Outcome } from '../io.js';
 import { resolveProjectPath, withProject, type OpenProject } from '../open-project.js';
 import { attachProgressView } from '../progress-view.js';
 import { addQueueFlags, checkQueueFlags, queueRun, type QueueFlags } from '../queued-run.js';
+import { withGracefulStop } from '../signals.js';
 import { printRunSummary, printVerify, runOutcome } from '../summary.js';
 
 interface DryRunFlags {
@@ -44,24 +45,21 @@ async function runEngineCommand(
   const view = attachProgressView(progress, context.out);
   // Ctrl-C pauses: the run stops after the page it is writing, recorded and resumable by the same
   // command. A second Ctrl-C stops at once (still resumable: the ledger is written before each write).
-  const pause = new AbortController();
-  const onInterrupt = () => {
-    if (pause.signal.aborted) process.exit(130);
-    pause.abort();
-    context.out.warn('Pausing after the current page (Ctrl-C again to stop at once). Run the same command to resume.');
-  };
-  process.on('SIGINT', onInterrupt);
   try {
-    return await withProject({ ...projectOptions(context, command), progress }, async (project) => {
-      warnAboutMapping(context, project);
-      const { result, extra } = await start(project, pause.signal);
-      view.stop();
-      const report = await buildRunReport(project.ledger, result.runId);
-      printRunSummary(context.out, result, report, view.shown);
-      return runOutcome(name, result, report, extra);
-    });
+    return await withGracefulStop(
+      ['SIGINT'],
+      () => context.out.warn('Pausing after the current page (Ctrl-C again to stop at once). Run the same command to resume.'),
+      (signal) =>
+        withProject({ ...projectOptions(context, command), progress }, async (project) => {
+          warnAboutMapping(context, project);
+          const { result, extra } = await start(project, signal);
+          view.stop();
+          const report = await buildRunReport(project.ledger, result.runId);
+          printRunSummary(context.out, result, report, view.shown);
+          return runOutcome(name, result, report, extra);
+        }),
+    );
   } finally {
-    process.off('SIGINT', onInterrupt);
     view.stop();
   }
 }
@@ -183,7 +181,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
           throw new FerryError('USAGE', '--keep keeps the in-process emulator running; with --hubspot-url the account at that URL stays as it is anyway: drop --keep.');
         }
         const { runDemoStory } = await import('../demo-story.js');
-        const { untilStopped } = await import('./emulator.js');
+        const { untilStopped } = await import('../signals.js');
         const hubspotAccount =
           options.hubspotUrl === undefined ? undefined : { url: options.hubspotUrl, tokenVariable: options.hubspotTokenEnv, burstLimit: Number(options.hubspotBurst) };
         context.finish(

@@ -3,7 +3,7 @@ import { FerryError } from '../../core/errors.js';
 import { globalOptions, integer, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { resolveProjectPath } from '../open-project.js';
-import { untilStopped } from './emulator.js';
+import { untilStopped } from '../signals.js';
 
 /** Tried in turn when no --port is given. */
 const DEFAULT_PORT = 7420;

@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js';
 import type { Output } from '../io.js';
 import { withLedger, withProject, type OpenProject } from '../open-project.js';
 import { failureLine } from '../summary.js';
+import { withGracefulStop } from '../signals.js';
 
 function duration(what: string) {
   return (value: string): number => {
@@ -111,47 +112,39 @@ export function registerSyncCommands(program: Command, context: CommandContext):
         const { runSyncCycle } = await import('../../sync/cycle.js');
         // Ctrl-C or SIGTERM: the cycle in progress stops after its current page (recorded, resumable), then
         // the sync stops. A second Ctrl-C stops at once (still resumable: the ledger is written first).
-        const stop = new AbortController();
-        const onSignal = () => {
-          if (stop.signal.aborted) process.exit(130);
-          stop.abort();
-          context.out.warn('Stopping the sync after the current page (Ctrl-C again to stop at once). `ferry sync` or `ferry cutover` resumes the cycle.');
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        try {
-          context.finish(
-            await withProject(projectOptions(context, command), async (project) => {
-              const onConflict = conflictPolicy(project, options.onConflict);
-              const every = options.every!;
-              const summary = await runSyncLoop({
-                store: new SyncStore(project.ledger.kysely),
-                intervalMs: every,
-                mode: options.mode,
-                onConflict,
-                untilMs: options.until,
-                signal: stop.signal,
-                cycle: (signal) => runSyncCycle(project.engine, project.ledger, { mode: options.mode, onConflict, signal }),
-                onEvent: (event) => {
-                  if (event.type === 'started') {
-                    context.out.line(
-                      `Sync ${event.sync.id}: a ${options.mode} delta every ${formatDuration(every)} (on conflict: ${onConflict})` +
-                        `${options.until !== undefined ? `, until ${new Date(options.until).toISOString()}` : ', until `ferry cutover` or Ctrl-C'}.`,
-                    );
-                  } else if (event.type === 'cycle-finished') printCycle(context.out, event.cycle, event.outcome, event.nextDueAt, event.skipped);
-                  else if (event.type === 'stopped') context.out.line(`Sync stopped (${event.reason}).`);
-                },
-              });
-              const last = summary.last;
-              const exitCode = last === null ? EXIT.ok : last.status === 'failed' ? EXIT.fatal : last.totals.failed > 0 ? EXIT.recordsFailed : EXIT.ok;
-              const sync = await new SyncStore(project.ledger.kysely).get(summary.syncId);
-              return { exitCode, json: { command: 'sync', ...summary, sync: syncJson(sync) } };
-            }),
-          );
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
+        context.finish(
+          await withGracefulStop(
+            ['SIGINT', 'SIGTERM'],
+            () => context.out.warn('Stopping the sync after the current page (Ctrl-C again to stop at once). `ferry sync` or `ferry cutover` resumes the cycle.'),
+            (stopSignal) =>
+              withProject(projectOptions(context, command), async (project) => {
+                const onConflict = conflictPolicy(project, options.onConflict);
+                const every = options.every!;
+                const summary = await runSyncLoop({
+                  store: new SyncStore(project.ledger.kysely),
+                  intervalMs: every,
+                  mode: options.mode,
+                  onConflict,
+                  untilMs: options.until,
+                  signal: stopSignal,
+                  cycle: (signal) => runSyncCycle(project.engine, project.ledger, { mode: options.mode, onConflict, signal }),
+                  onEvent: (event) => {
+                    if (event.type === 'started') {
+                      context.out.line(
+                        `Sync ${event.sync.id}: a ${options.mode} delta every ${formatDuration(every)} (on conflict: ${onConflict})` +
+                          `${options.until !== undefined ? `, until ${new Date(options.until).toISOString()}` : ', until `ferry cutover` or Ctrl-C'}.`,
+                      );
+                    } else if (event.type === 'cycle-finished') printCycle(context.out, event.cycle, event.outcome, event.nextDueAt, event.skipped);
+                    else if (event.type === 'stopped') context.out.line(`Sync stopped (${event.reason}).`);
+                  },
+                });
+                const last = summary.last;
+                const exitCode = last === null ? EXIT.ok : last.status === 'failed' ? EXIT.fatal : last.totals.failed > 0 ? EXIT.recordsFailed : EXIT.ok;
+                const sync = await new SyncStore(project.ledger.kysely).get(summary.syncId);
+                return { exitCode, json: { command: 'sync', ...summary, sync: syncJson(sync) } };
+              }),
+          ),
+        );
       },
     );
 
