@@ -3,7 +3,7 @@ import type { JobView } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { isActive } from '../context.js';
 import { KIND_LABELS, bytes, duration, num } from '../format.js';
-import { CountsTable, ErrorBox, TableWrap } from './common.js';
+import { CountsTable, ErrorBox, TableHead, TableWrap } from './common.js';
 
 const STATUS_TEXT: Record<JobView['status'], string> = {
   running: 'Running',
@@ -82,14 +82,7 @@ export function JobPanel({ job, showResult = true }: { job: JobView; showResult?
           </summary>
           <TableWrap label="Failed records">
             <table className="data">
-              <thead>
-                <tr>
-                  <th scope="col">Object</th>
-                  <th scope="col">Record</th>
-                  <th scope="col">Field</th>
-                  <th scope="col">Reason</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Object', 'Record', 'Field', 'Reason']} />
               <tbody>
                 {job.recentFailures.map((failure, i) => (
                   <tr key={`${failure.object}-${failure.sourceId}-${i}`}>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SyncResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
-import { ErrorBox, TableWrap } from './common.js';
+import { ErrorBox, TableHead, TableWrap } from './common.js';
 import { dateTime, num, runStatusLabel } from '../format.js';
 
 /** How often the panel reads the sync's state: `ferry sync` runs in a terminal, not in this server. */
@@ -76,17 +76,7 @@ export function SyncPanel() {
           {data && data.cycles.length > 0 ? (
             <TableWrap label="Records per cycle">
               <table className="data" data-testid="sync-cycles">
-                <thead>
-                  <tr>
-                    <th scope="col">Run</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" className="num">Created</th>
-                    <th scope="col" className="num">Updated</th>
-                    <th scope="col" className="num">Conflicts</th>
-                    <th scope="col" className="num">Failed</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Run', 'Started', 'Status', { label: 'Created', num: true }, { label: 'Updated', num: true }, { label: 'Conflicts', num: true }, { label: 'Failed', num: true }]} />
                 <tbody>
                   {data.cycles.map((cycle) => (
                     <tr key={cycle.runId}>

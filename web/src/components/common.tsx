@@ -11,6 +11,27 @@ export function TableWrap({ label, children, long = false }: { label: string; ch
   );
 }
 
+/** A column of a table's head: plain text, a right-aligned number, or a label only screen readers read. */
+export type TableColumn = string | { label: string; num?: boolean; hidden?: boolean };
+
+/** The `<thead>` every data table shares: one row of column headers. */
+export function TableHead({ columns }: { columns: readonly TableColumn[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column, i) => {
+          const { label, num = false, hidden = false } = typeof column === 'string' ? { label: column } : column;
+          return (
+            <th scope="col" className={num ? 'num' : undefined} key={i}>
+              {hidden ? <span className="visually-hidden">{label}</span> : label}
+            </th>
+          );
+        })}
+      </tr>
+    </thead>
+  );
+}
+
 export function ErrorBox({ error, title }: { error: string | null | undefined; title?: string }) {
   if (!error) return null;
   return (

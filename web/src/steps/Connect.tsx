@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { ConnectorSpec, SideSummary } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
-import { Busy, ErrorBox, TableWrap } from '../components/common.js';
+import { Busy, ErrorBox, TableHead, TableWrap } from '../components/common.js';
 import { useWizard } from '../context.js';
 import { num, plural } from '../format.js';
 import { CsvConnectForm } from './CsvConnect.js';
@@ -148,13 +148,7 @@ function SideStatus({ side, summary, connectors }: { side: Side; summary: SideSu
               What the {side} holds: {plural(objects.length, 'object')},{' '}
               {objects.some((o) => o.count !== undefined) ? plural(total, 'record') : 'record counts not reported by this CRM'}
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Object</th>
-                <th scope="col" className="num">Fields</th>
-                <th scope="col" className="num">Records</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Object', { label: 'Fields', num: true }, { label: 'Records', num: true }]} />
             <tbody>
               {objects.map((object) => (
                 <tr key={object.name} data-object={object.name}>

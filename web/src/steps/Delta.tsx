@@ -4,7 +4,7 @@ import type { DemoChangesResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { SyncPanel } from '../components/SyncPanel.js';
-import { Busy, ErrorBox, TableWrap } from '../components/common.js';
+import { Busy, ErrorBox, TableHead, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
 import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
 import { jobStarter, useRuns } from '../hooks.js';
@@ -105,18 +105,7 @@ export function DeltaStep() {
         ) : (
           <TableWrap label="Deltas so far">
             <table className="data" data-testid="delta-list">
-              <thead>
-                <tr>
-                  <th scope="col">Run</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Mode</th>
-                  <th scope="col" className="num">Created</th>
-                  <th scope="col" className="num">Updated</th>
-                  <th scope="col" className="num">Conflicts</th>
-                  <th scope="col" className="num">Failed</th>
-                  <th scope="col">Report</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Run', 'Started', 'Mode', { label: 'Created', num: true }, { label: 'Updated', num: true }, { label: 'Conflicts', num: true }, { label: 'Failed', num: true }, 'Report']} />
               <tbody>
                 {deltas.map((run) => {
                   const total = totalCounts(run.counts);
@@ -218,13 +207,7 @@ function SimulateChanges({ running, fullDone, onChanged }: { running: boolean; f
           <TableWrap label="What changed, per object">
             <table className="data" data-testid="simulated-changes">
               <caption>What changed in the source, per object</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Object</th>
-                  <th scope="col" className="num">New</th>
-                  <th scope="col" className="num">Changed</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Object', { label: 'New', num: true }, { label: 'Changed', num: true }]} />
               <tbody>
                 {objects.map((object) => (
                   <tr key={object} data-object={object}>

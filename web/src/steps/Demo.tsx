@@ -3,7 +3,7 @@ import type { RunSampleResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { UndoButton } from '../components/UndoConfirm.js';
-import { Busy, ErrorBox, TableWrap } from '../components/common.js';
+import { Busy, ErrorBox, TableHead, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
 import { MappingGate, mappingBlocks } from '../components/MappingGate.js';
 import { jobStarter, useRuns } from '../hooks.js';
@@ -123,14 +123,7 @@ function SampleView({ sample }: { sample: RunSampleResponse }) {
               {shown.object} {record.sourceId} →{' '}
               {record.targetId ? `${shown.targetObject} ${record.targetId}` : `not written to ${shown.targetObject}`}
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Source field</th>
-                <th scope="col">Source value</th>
-                <th scope="col">Target field</th>
-                <th scope="col">Target value</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Source field', 'Source value', 'Target field', 'Target value']} />
             <tbody>
               {record.fields.map((field) => {
                 const same = valueText(field.sourceValue) === valueText(field.targetValue);

@@ -13,7 +13,7 @@ import type {
   TransformView,
 } from '../../../src/wizard/api.js';
 import { ApiRequestError, api, errorText } from '../api.js';
-import { Busy, ErrorBox, TableWrap } from '../components/common.js';
+import { Busy, ErrorBox, TableHead, TableWrap } from '../components/common.js';
 import { useWizard } from '../context.js';
 import { num, plural } from '../format.js';
 
@@ -623,17 +623,7 @@ function FieldTable({
           <caption className="visually-hidden">
             Field mapping of {draft.source} to {draft.target}, with sample values from both sides
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Source field</th>
-              <th scope="col">Target field</th>
-              <th scope="col">How</th>
-              <th scope="col">Check</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Source field', 'Target field', 'How', 'Check', { label: 'Actions', hidden: true }]} />
           <tbody>
             {draft.fields.map((fm, index) => {
               const target = targetField(fm.target);
@@ -985,15 +975,7 @@ function ValueMapEditor({
       <ErrorBox error={recordsError} title={`The ${referenced ?? ''} of the target could not be read.`} />
       <TableWrap label={`Value map of ${sourceField}`}>
         <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Value in the source</th>
-              <th scope="col">Becomes in the target</th>
-              <th scope="col">
-                <span className="visually-hidden">Remove</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Value in the source', 'Becomes in the target', { label: 'Remove', hidden: true }]} />
           <tbody>
             {pairs.map((pair, i) => {
               const fromId = `${headingId}-from-${i}`;

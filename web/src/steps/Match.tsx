@@ -3,7 +3,7 @@ import type { MatchResponse } from '../../../src/wizard/api.js';
 import { api, errorText } from '../api.js';
 import { jobStarter } from '../hooks.js';
 import { JobPanel } from '../components/JobPanel.js';
-import { Busy, ErrorBox, TableWrap } from '../components/common.js';
+import { Busy, ErrorBox, TableHead, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
 import { num, plural } from '../format.js';
 
@@ -64,15 +64,7 @@ export function MatchStep() {
           <TableWrap label="Matching per object">
             <table className="data" data-testid="match-table">
               <caption>What matching found, per object</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Object</th>
-                  <th scope="col" className="num">Matched</th>
-                  <th scope="col" className="num">Ambiguous</th>
-                  <th scope="col" className="num">Duplicates</th>
-                  <th scope="col" className="num">Not in the target yet</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Object', { label: 'Matched', num: true }, { label: 'Ambiguous', num: true }, { label: 'Duplicates', num: true }, { label: 'Not in the target yet', num: true }]} />
               <tbody>
                 {match.objects.map((o) => (
                   <tr key={o.object} data-object={o.object}>
@@ -128,14 +120,7 @@ function IssueList({
       ) : (
         <TableWrap label={title} long={issues.length > 12}>
           <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">Object</th>
-                <th scope="col">Source record</th>
-                <th scope="col">Key</th>
-                <th scope="col">{candidates}</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Object', 'Source record', 'Key', candidates]} />
             <tbody>
               {issues.map((issue, i) => (
                 <tr key={`${issue.object}-${issue.sourceId}-${i}`}>

@@ -6,7 +6,7 @@ import { api, errorText, reportUrl } from '../api.js';
 import { BarChart, StackedBarChart } from '../components/Charts.js';
 import { JobPanel } from '../components/JobPanel.js';
 import { UndoButton } from '../components/UndoConfirm.js';
-import { Busy, CountsTable, ErrorBox, TableWrap } from '../components/common.js';
+import { Busy, CountsTable, ErrorBox, TableHead, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
 import { jobStarter, useRuns } from '../hooks.js';
 import { dateTime, num, plural, runKindLabel, runStatusLabel, totalCounts, valueText } from '../format.js';
@@ -82,20 +82,7 @@ export function ReportsStep() {
             <h2 id="runs-heading">All runs</h2>
             <TableWrap label="All runs">
               <table className="data" data-testid="runs-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Run</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" className="num">Created</th>
-                    <th scope="col" className="num">Updated</th>
-                    <th scope="col" className="num">Failed</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Details</span>
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Run', 'Kind', 'Started', 'Status', { label: 'Created', num: true }, { label: 'Updated', num: true }, { label: 'Failed', num: true }, { label: 'Details', hidden: true }]} />
                 <tbody>
                   {runs.map((run) => {
                     const total = totalCounts(run.counts);
@@ -247,17 +234,7 @@ function RunDetail({ detail, running, onStart }: { detail: RunDetailResponse; ru
         ) : (
           <TableWrap label={`Conflicts of run ${run.id}`} long={conflicts.length > 12}>
             <table className="data" data-testid="conflicts-table">
-              <thead>
-                <tr>
-                  <th scope="col">Object</th>
-                  <th scope="col">Record</th>
-                  <th scope="col">Field</th>
-                  <th scope="col">Source value</th>
-                  <th scope="col">Target value</th>
-                  <th scope="col">Last migrated value</th>
-                  <th scope="col">Settled</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Object', 'Record', 'Field', 'Source value', 'Target value', 'Last migrated value', 'Settled']} />
               <tbody>
                 {conflicts.map((c) => (
                   <tr key={c.id}>
@@ -285,16 +262,7 @@ function FailureTable({ failures, label, testId }: { failures: RunDetailResponse
   return (
     <TableWrap label={label} long={failures.length > 12}>
       <table className="data" data-testid={testId}>
-        <thead>
-          <tr>
-            <th scope="col">Object</th>
-            <th scope="col">Record</th>
-            <th scope="col">Field</th>
-            <th scope="col">Value</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Now</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Object', 'Record', 'Field', 'Value', 'Reason', 'Now']} />
         <tbody>
           {failures.map((f) => (
             <tr key={f.id} data-source-id={f.sourceId}>
@@ -406,16 +374,7 @@ function VerifyView({ result }: { result: VerifyResult }) {
           ) : null}
           <TableWrap label="Issues found by the check" long={shown.length > 12}>
             <table className="data" data-testid="verify-issues">
-              <thead>
-                <tr>
-                  <th scope="col">Object</th>
-                  <th scope="col">Record</th>
-                  <th scope="col">Issue</th>
-                  <th scope="col">Field</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Target</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Object', 'Record', 'Issue', 'Field', 'Source', 'Target']} />
               <tbody>
                 {shown.map((issue, i) => (
                   <tr key={`${issue.object}-${issue.sourceId}-${issue.field ?? ''}-${i}`} data-kind={issue.kind}>
