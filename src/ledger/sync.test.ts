@@ -13,7 +13,7 @@ const at = (minutes: number) => new Date(START + minutes * 60_000).toISOString()
 
 /** A cycle's outcome as runSyncCycle gives it, for loops whose cycles the test scripts. */
 function outcome(runId: number, created: number): CycleOutcome {
-  return { runId, status: 'completed', resumed: false, totals: { ...emptyCounts(), created }, counts: {}, failures: [], failureCount: 0, error: null, messages: [] };
+  return { runId, status: 'completed', resumed: false, totals: { ...emptyCounts(), created }, counts: {}, failures: [], failureCount: 0, earlierOpenFailures: 0, error: null, messages: [] };
 }
 
 for (const backend of LEDGER_BACKENDS) {

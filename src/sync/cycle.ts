@@ -21,6 +21,11 @@ export interface CycleOutcome {
   /** Per-record failures of the run (the first MAX_LISTED), and how many there are. */
   failures: CycleFailure[];
   failureCount: number;
+  /**
+   * Records that failed in earlier runs, did not fail again in this one, and are still not migrated: a
+   * delta re-reads only what the source changed again, so these wait for `ferry retry` (or a source edit).
+   */
+  earlierOpenFailures: number;
   error: { code: string; message: string } | null;
   messages: string[];
 }
@@ -80,7 +85,18 @@ async function outcomeOf(
     counts,
     failures: failures.slice(0, MAX_LISTED).map(({ id: _id, severity: _severity, ...failure }) => failure),
     failureCount: failures.length,
+    earlierOpenFailures: await earlierOpenFailures(ledger, runId),
     error,
     messages,
   };
+}
+
+async function earlierOpenFailures(ledger: Ledger, runId: number | null): Promise<number> {
+  try {
+    const all = await ledger.openFailureCounts();
+    const mine = runId === null ? 0 : (await ledger.openFailureCounts({ runId })).total;
+    return all.total - mine;
+  } catch {
+    return 0;
+  }
 }

@@ -51,6 +51,10 @@ function printCycle(out: Output, cycle: number, outcome: CycleOutcome, nextDueAt
   if (skipped > 0) out.line(`  The cycle outlasted the interval: ${skipped} tick${skipped === 1 ? '' : 's'} skipped (never run twice at once).`);
   for (const failure of outcome.failures) out.line(`  failed: ${failureLine(failure)}`);
   if (outcome.failureCount > outcome.failures.length) out.line(`  ... and ${formatNumber(outcome.failureCount - outcome.failures.length)} more: \`ferry report ${outcome.runId}\`.`);
+  const earlier = outcome.earlierOpenFailures;
+  if (earlier > 0) {
+    out.line(`  ${formatNumber(earlier)} record${earlier === 1 ? '' : 's'} failed in earlier runs and ${earlier === 1 ? 'is' : 'are'} still not migrated: \`ferry runs\` lists them, \`ferry retry <run>\` re-attempts them.`);
+  }
 }
 
 export function syncJson(sync: Sync | undefined): Record<string, unknown> | null {
