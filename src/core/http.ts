@@ -190,6 +190,10 @@ export interface HttpResponse<T = unknown> {
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined | (string | number)[]>;
   body?: unknown;
+  /** A form body (`application/x-www-form-urlencoded`, e.g. an OAuth token request) instead of JSON. */
+  form?: URLSearchParams;
+  /** Headers of this request, besides the client's (e.g. HTTP Basic at a token endpoint). */
+  headers?: Record<string, string>;
   /**
    * A streamed request body instead of JSON (a file upload): opened again for each attempt, so a retried
    * upload reads its source afresh. Never held in memory whole.
@@ -226,6 +230,12 @@ export interface HttpClientOptions {
   vendor: string;
   /** Value of the Authorization header, e.g. `Bearer pat-...` (called per request: tokens may be refreshed). */
   authorization?: () => string | Promise<string>;
+  /**
+   * Called once per request when the server answers 401 to the `authorization` it was sent (an OAuth access
+   * token that expired early or was revoked): true when a new credential is ready, and the request is sent
+   * again at once with it; false (or a second 401) is the AUTH_FAILED error.
+   */
+  onUnauthorized?: (rejected: string) => Promise<boolean>;
   headers?: Record<string, string>;
   /** Per-attempt timeout (default 30 s). */
   timeoutMs?: number;
@@ -261,6 +271,14 @@ export interface HttpClientOptions {
 }
 
 const MAX_BODY_IN_MESSAGE = 500;
+
+/** An attempt that did not succeed but may be sent again: after a wait, or with a new credential. */
+interface AttemptFailure {
+  retryAfterMs?: number;
+  error: FerryError;
+  /** The Authorization value a 401 refused (only when `onUnauthorized` can replace it). */
+  rejectedAuthorization?: string;
+}
 
 function routeKey(route: RouteInfo): string {
   return `${route.method} ${route.path.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
@@ -299,6 +317,7 @@ export class HttpClient {
     const url = this.url(path, options.query, options.absolute);
     const maxRetries = options.maxRetries ?? this.options.maxRetries ?? 5;
     let attempt = 0;
+    let reauthorized = false;
     for (;;) {
       if (this.options.pacer) {
         const before = this.options.pacer.waitedMs;
@@ -308,7 +327,7 @@ export class HttpClient {
       this.stats.requests += 1;
       const key = routeKey(route);
       this.stats.byRoute[key] = (this.stats.byRoute[key] ?? 0) + 1;
-      let outcome: { retryAfterMs?: number; error: FerryError } | HttpResponse<T>;
+      let outcome: AttemptFailure | HttpResponse<T>;
       try {
         outcome = await this.attempt<T>(method, url, route, options);
       } catch (error) {
@@ -326,6 +345,12 @@ export class HttpClient {
         }
       }
       if (!('error' in outcome)) return outcome;
+      if (outcome.rejectedAuthorization !== undefined) {
+        // One fresh credential per request: a second 401 means the new one is refused too.
+        if (reauthorized || !this.options.onUnauthorized || !(await this.options.onUnauthorized(outcome.rejectedAuthorization))) throw outcome.error;
+        reauthorized = true;
+        continue;
+      }
       if (attempt >= maxRetries) throw outcome.error;
       attempt += 1;
       this.stats.retries += 1;
@@ -359,8 +384,8 @@ export class HttpClient {
     return url.toString();
   }
 
-  private async attempt<T>(method: HttpMethod, url: string, route: RouteInfo, options: RequestOptions): Promise<HttpResponse<T> | { retryAfterMs?: number; error: FerryError }> {
-    const headers: Record<string, string> = { accept: options.stream ? '*/*' : 'application/json', ...this.options.headers };
+  private async attempt<T>(method: HttpMethod, url: string, route: RouteInfo, options: RequestOptions): Promise<HttpResponse<T> | AttemptFailure> {
+    const headers: Record<string, string> = { accept: options.stream ? '*/*' : 'application/json', ...this.options.headers, ...options.headers };
     if (this.options.authorization && !options.absolute) {
       const value = await this.options.authorization();
       headers.authorization = value;
@@ -370,6 +395,9 @@ export class HttpClient {
     let body: string | undefined;
     if (options.upload) {
       headers['content-type'] = options.upload.contentType;
+    } else if (options.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = options.form.toString();
     } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
@@ -399,6 +427,9 @@ export class HttpClient {
     if (ok) return { status: response.status, headers: response.headers, body: parsed as T };
 
     const decision = this.options.classify?.({ status: response.status, headers: response.headers, body: parsed, route });
+    if (response.status === 401 && headers.authorization !== undefined && this.options.onUnauthorized) {
+      return { error: decision instanceof FerryError ? decision : this.statusError(401, parsed, route), rejectedAuthorization: headers.authorization };
+    }
     if (decision instanceof FerryError) throw decision;
     if (response.status === 429) this.stats.throttled += 1;
     const retryable = decision === 'retry' || response.status === 429 || response.status >= 500;
@@ -444,6 +475,11 @@ export class HttpClient {
       message = `${vendor} answered ${status} on ${where}${detail ? `: ${detail}` : ''}`;
     }
     return new HttpError(code, message, status, redactDeep(body, (text) => this.redact(text)), route);
+  }
+
+  /** A secret obtained after the client was made (a refreshed access token): never in a message. */
+  addSecret(secret: string): void {
+    if (secret) this.secrets.add(secret);
   }
 
   /** Removes every known secret from a text. */

@@ -1,4 +1,5 @@
 export { authOptions, type AuthSpec } from './auth.js';
+export { RefreshingToken, type RefreshGrant } from './oauth.js';
 export { RequestBudget, type BudgetOptions, type BudgetUsage } from './budget.js';
 export { ApiClient, headerNumber, type ApiClientOptions, type HeaderReading } from './client.js';
 export { decodeCursor, encodeCursor } from './cursor.js';

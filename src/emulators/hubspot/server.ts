@@ -1,4 +1,4 @@
-import { startKitServer, type KitRequest, type KitResponse } from '../kit/index.js';
+import { OAuthApp, startKitServer, type KitRequest, type KitResponse } from '../kit/index.js';
 import { HubspotHttpError, correlationId } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import { RateLimiter, policyMessage, rateLimitBody } from './limits.js';
@@ -18,6 +18,13 @@ export interface HubspotEmulatorOptions {
    * window (HubSpot counts per app), no daily limit and no -Daily headers (community thread m-p/399520).
    */
   oauthToken?: string;
+  /**
+   * An OAuth app whose refresh token the token endpoint (`POST /oauth/v1/token` and `/oauth/v3/token`, form
+   * fields `client_id`, `client_secret`) trades for access tokens of `accessTokenLifetimeMs` (default 30 minutes,
+   * as HubSpot's). Issued tokens act as the OAuth app (its own burst window, no daily limit); an expired one
+   * gets HubSpot's 401 `EXPIRED_AUTHENTICATION`.
+   */
+  oauthApp?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenLifetimeMs?: number };
   /** `sample` loads the small sample CRM; a function fills the store itself. */
   seed?: 'sample' | { sample: { seed?: number; contacts?: number } } | ((store: HubspotStore) => void);
   /** Rolling burst window per token: default 100 per 10 s (190 or 250 for bigger subscriptions). */
@@ -65,7 +72,12 @@ export interface HubspotEmulator {
   seeded?: SeedCounts;
   /** The file manager (Files API): contents on disk in a temporary folder, removed on close. */
   files: FileStore;
+  /** The OAuth app, when `oauthApp` was given: its grants, the tokens it issued, revocation. */
+  oauth?: OAuthApp;
 }
+
+/** HubSpot's token endpoints: v1 (deprecated on 2027-02-16) and v3 take the same form fields. */
+const TOKEN_PATHS = new Set(['/oauth/v1/token', '/oauth/v3/token']);
 
 const AUTH_MESSAGE =
   'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview';
@@ -129,6 +141,32 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
   }
   // 401 with category INVALID_AUTHENTICATION: https://developers.hubspot.com/docs/api-reference/error-handling
   const unauthorized = (): KitResponse => ({ status: 401, body: { status: 'error', message: AUTH_MESSAGE, correlationId: correlationId(), category: 'INVALID_AUTHENTICATION' } });
+  // The live answer to an expired OAuth token (quoted in airbytehq/airbyte#74726 and ToolJet/ToolJet#17192).
+  const expired = (): KitResponse => ({
+    status: 401,
+    body: { status: 'error', message: 'The OAuth token used to make this call expired 0 second(s) ago.', correlationId: correlationId(), category: 'EXPIRED_AUTHENTICATION' },
+  });
+  // Token endpoint errors: 400 with a status word (BAD_REFRESH_TOKEN "missing or invalid refresh token", as
+  // reported in HGData/mk-node-hubspot#64 and supaglue-labs/supaglue#1935; BAD_CLIENT_ID for a wrong client).
+  const oauth = options.oauthApp
+    ? new OAuthApp(
+        {
+          clientId: options.oauthApp.clientId,
+          clientSecret: options.oauthApp.clientSecret,
+          refreshToken: options.oauthApp.refreshToken,
+          accessTokenLifetimeMs: options.oauthApp.accessTokenLifetimeMs ?? 30 * 60_000,
+          clientAuth: 'body',
+          extra: () => ({ token_type: 'bearer' }),
+          errorBody: (error, description) => ({
+            status: error === 'invalid_client' ? 'BAD_CLIENT_ID' : error === 'invalid_grant' ? 'BAD_REFRESH_TOKEN' : 'BAD_REQUEST',
+            message: error === 'invalid_grant' ? 'missing or invalid refresh token' : description,
+            correlationId: correlationId(),
+          }),
+        },
+        clock,
+      )
+    : undefined;
+  const oauthPrincipal = options.oauthApp ? `oauth-app:${options.oauthApp.clientId}` : '';
   // Search responses carry no rate-limit headers, OAuth calls no -Daily ones (community thread m-p/399520).
   const rateHeaders = (request: KitRequest, headers: Record<string, string>) => (isSearchPath(request.method, request.path) ? {} : headers);
 
@@ -142,12 +180,24 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
       // Signed and public file URLs point at the live service's CDN: no Authorization, no limits, no faults.
       before: (request) => (request.path.startsWith(`${DOWNLOAD_PREFIX}/`) ? fileDownload(files, request.path) : undefined),
       // Files API uploads stream to disk, never read into memory or parsed here.
-      bodyMode: (request) => (isFilesPath(request.path) ? 'stream' : 'json'),
+      bodyMode: (request) => (isFilesPath(request.path) ? 'stream' : TOKEN_PATHS.has(request.path) ? 'text' : 'json'),
+      open: (request, baseUrl) => {
+        if (!TOKEN_PATHS.has(request.path)) return undefined;
+        if (!oauth) return { status: 404, body: { status: 'error', message: 'No OAuth app is installed in this emulator (start it with oauthApp).', correlationId: correlationId(), category: 'OBJECT_NOT_FOUND' } };
+        if (request.method !== 'POST') return { status: 405, body: { status: 'error', message: `Method ${request.method} is not allowed`, correlationId: correlationId() } };
+        const answer = oauth.token(request, baseUrl);
+        return answer.status === 401 ? { ...answer, status: 400 } : answer;
+      },
       authenticate: (request) => {
         // Exact comparisons, as before the kit (the scheme's case matters here); the Files API takes the private app only.
         const authorization = request.headers.authorization ?? '';
         if (authorization === `Bearer ${token}`) return { principal: { token, oauth: false } };
         if (options.oauthToken !== undefined && authorization === `Bearer ${options.oauthToken}` && !isFilesPath(request.path)) return { principal: { token: options.oauthToken, oauth: true } };
+        if (oauth && authorization.startsWith('Bearer ')) {
+          const state = oauth.check(authorization.slice('Bearer '.length));
+          if (state === 'valid') return { principal: { token: oauthPrincipal, oauth: true } };
+          if (state === 'expired') return { refusal: expired() };
+        }
         return { refusal: unauthorized() };
       },
       partialEligible: (request) => isBatchWritePath(request.method, request.path),
@@ -195,6 +245,7 @@ export async function startHubspotEmulator(options: HubspotEmulatorOptions = {})
     },
     seeded,
     files,
+    oauth,
     close: () => server.close().finally(() => files.close()),
   };
 }

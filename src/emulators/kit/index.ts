@@ -8,4 +8,5 @@ export { DailyBudget, RateLimiter, RollingWindow, type BudgetState, type LimitDe
 export { IdSequence, RecordStore, RecordTable, type InsertOptions, type Row } from './store.js';
 export { countCost, countRequest, emptyStats, type RequestLogEntry, type RequestStats } from './stats.js';
 export { bearerToken, headerToken, queryToken } from './auth.js';
+export { OAuthApp, type OAuthAppOptions, type TokenState } from './oauth.js';
 export { findRoute, matchPattern, type RouteMatch } from './routes.js';

@@ -10,8 +10,9 @@ import { countCost, countRequest, emptyStats, type RequestLogEntry, type Request
  *
  *  1. log the request and count it (`stats.byPath`, the request log);
  *  2. `before` (optional): an answer given ahead of everything, e.g. a CDN block page;
- *  3. read the body (as `bodyMode` says: JSON, text, or left unread as a stream); `authenticate`: a principal,
- *     or the vendor's refusal (401);
+ *  3. read the body (as `bodyMode` says: JSON, text, or left unread as a stream); `open` (optional): an
+ *     endpoint without an API credential (an OAuth token endpoint); `authenticate`: a principal, or the
+ *     vendor's refusal (401);
  *  4. draw faults (seeded): latency, drop before the request runs, 5xx (`serverError` body), 429 storm
  *     (`rateLimitFault` body);
  *  5. `admit`: rate limits and budgets; the answer's limit headers, what the request cost, or a refusal (429);
@@ -81,6 +82,11 @@ export interface VendorHooks<P> {
   before?(request: KitRequest): KitResponse | undefined;
   /** How this request's body is read (default `json` for every request). */
   bodyMode?(request: KitRequest): BodyMode;
+  /**
+   * An endpoint that takes no API credential, answered once its body is read and before authentication,
+   * faults and limits: an OAuth token endpoint (its own client authentication is in the request).
+   */
+  open?(request: KitRequest, baseUrl: string): KitResponse | undefined;
   /** A principal (whatever the vendor's limits and handlers need: token, kind, company) or a refusal. */
   authenticate(request: KitRequest): { principal: P } | { refusal: KitResponse };
   /** Whether partial-batch faults apply to this request (multi-item writes). Default: never. */
@@ -192,6 +198,11 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
     }
     mode = hooks.bodyMode?.(request) ?? 'json';
     if (mode !== 'stream') request.raw = await readBody(incoming);
+    const unauthenticated = hooks.open?.(request, baseUrl);
+    if (unauthenticated) {
+      await finish(unauthenticated);
+      return;
+    }
     const auth = hooks.authenticate(request);
     if ('refusal' in auth) {
       await finish(auth.refusal);

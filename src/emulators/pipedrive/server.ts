@@ -1,4 +1,4 @@
-import { bearerToken, findRoute, headerToken, queryToken, startKitServer, type FaultInjector, type KitRequest, type KitResponse, type RequestLogEntry, type RequestStats } from '../kit/index.js';
+import { bearerToken, findRoute, headerToken, OAuthApp, queryToken, startKitServer, type FaultInjector, type KitRequest, type KitResponse, type RequestLogEntry, type RequestStats } from '../kit/index.js';
 import { PipedriveHttpError, UNAUTHORIZED_BODY, errorBody } from './errors.js';
 import { PipedriveLimits, blockPage, rateLimitBody, type Plan, type Principal } from './limits.js';
 import { ROUTES } from './routes.js';
@@ -13,6 +13,13 @@ export interface PipedriveEmulatorOptions {
   token?: string;
   /** The OAuth access token accepted as `Authorization: Bearer` (default `emulator-oauth-token`). */
   oauthToken?: string;
+  /**
+   * An OAuth app (Marketplace app) installed in the company: `POST /oauth/token` (HTTP Basic of client id and
+   * secret, form `grant_type=refresh_token&refresh_token=…`) trades its refresh token for access tokens of
+   * `accessTokenLifetimeMs` (default 3,599 s) that act as OAuth tokens; an expired one gets 401. The live service
+   * serves this on oauth.pipedrive.com; the emulator on its own origin.
+   */
+  oauthApp?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenLifetimeMs?: number };
   /** `sample` loads the sample company; a function fills the store itself (after the new company's user and pipeline). */
   seed?: 'sample' | { sample: { seed?: number; persons?: number } } | ((store: PipedriveStore) => void);
   /** The company's plan: burst limits and budget multiplier (default `growth`). */
@@ -53,8 +60,12 @@ export interface PipedriveEmulator {
   limits: PipedriveEmulatorLimits;
   /** What `--seed sample` loaded, when it did. */
   seeded?: SeedCounts;
+  /** The OAuth app, when `oauthApp` was given: its grants, the tokens it issued, revocation. */
+  oauth?: OAuthApp;
   close(): Promise<void>;
 }
+
+const TOKEN_PATH = '/oauth/token';
 
 /** Where the request's credential is: `x-api-token`, then `?api_token=`, then an OAuth bearer token. */
 function credential(request: KitRequest): { token: string; via: 'header' | 'query' | 'bearer' } | undefined {
@@ -96,6 +107,21 @@ export async function startPipedriveEmulator(options: PipedriveEmulatorOptions =
     { plan: options.plan ?? 'growth', seats: options.seats ?? 1, dailyBudget: options.dailyBudget, burstLimit: options.burstLimit, searchLimit: options.searchLimit, abuseBlock: options.abuseBlock ?? { after: 20, forMs: 60_000 } },
     clock,
   );
+  // The refresh answer's fields are those of Pipedrive's OAuth reference (developers.pipedrive.com/docs/api/v1/Oauth):
+  // access_token, token_type, refresh_token (unchanged), scope, expires_in, api_domain.
+  const oauth = options.oauthApp
+    ? new OAuthApp(
+        {
+          clientId: options.oauthApp.clientId,
+          clientSecret: options.oauthApp.clientSecret,
+          refreshToken: options.oauthApp.refreshToken,
+          accessTokenLifetimeMs: options.oauthApp.accessTokenLifetimeMs ?? 3_599_000,
+          clientAuth: 'basic',
+          extra: (baseUrl) => ({ token_type: 'Bearer', scope: 'base deals:full contacts:full activities:full', api_domain: baseUrl }),
+        },
+        clock,
+      )
+    : undefined;
   const routeOf = (request: KitRequest) => {
     const found = findRoute(ROUTES, request.method, request.path);
     return typeof found === 'object' ? found.route : undefined;
@@ -106,11 +132,20 @@ export async function startPipedriveEmulator(options: PipedriveEmulatorOptions =
     faultSeed: options.faultSeed,
     jsonContentType: 'application/json; charset=utf-8',
     hooks: {
-      before: (request) => (limits.blocked(credential(request)?.token) ? { status: 403, body: blockPage() } : undefined),
+      before: (request) => (request.path !== TOKEN_PATH && limits.blocked(credential(request)?.token) ? { status: 403, body: blockPage() } : undefined),
+      bodyMode: (request) => (request.path === TOKEN_PATH ? 'text' : 'json'),
+      open: (request, baseUrl) => {
+        if (request.path !== TOKEN_PATH) return undefined;
+        if (!oauth) return { status: 404, body: errorBody('No OAuth app is installed in this emulator (start it with oauthApp).') };
+        if (request.method !== 'POST') return { status: 405, body: errorBody(`Method ${request.method} is not allowed on ${request.path}`) };
+        return oauth.token(request, baseUrl);
+      },
       authenticate: (request) => {
         const given = credential(request);
         if (given && given.via !== 'bearer' && given.token === token) return { principal: { token, kind: 'api_token' } };
         if (given && given.via === 'bearer' && given.token === oauthToken) return { principal: { token: oauthToken, kind: 'oauth' } };
+        // An issued token acts for the OAuth app; the limits count per token, as Pipedrive's burst window does.
+        if (given && given.via === 'bearer' && oauth?.check(given.token) === 'valid') return { principal: { token: given.token, kind: 'oauth' } };
         return { refusal: { status: 401, body: UNAUTHORIZED_BODY } };
       },
       serverError: (status) => serverError(status),
@@ -146,6 +181,7 @@ export async function startPipedriveEmulator(options: PipedriveEmulatorOptions =
     log: server.log,
     limits: { resetDaily: (budget) => limits.resetDaily(budget), usedToday: () => limits.usedToday() },
     seeded,
+    oauth,
     close: () => server.close(),
   };
 }
