@@ -27,6 +27,19 @@ export const pipedriveConnectionSchema = z
     apiToken: z.string().min(1, 'must not be empty').optional(),
     /** OAuth access token of a Pipedrive app (sent as a bearer token) instead of an API token. */
     accessToken: z.string().min(1, 'must not be empty').optional(),
+    /**
+     * A Pipedrive app's refresh-token grant: Ferry trades `refreshToken` for access tokens (they last an hour)
+     * at `tokenUrl` (default https://oauth.pipedrive.com/oauth/token; `${baseUrl}/oauth/token` when baseUrl is
+     * set, as for the emulator), with HTTP Basic of the app's client id and secret.
+     */
+    oauth: z
+      .strictObject({
+        clientId: z.string().min(1, 'must not be empty'),
+        clientSecret: z.string().min(1, 'must not be empty'),
+        refreshToken: z.string().min(1, 'must not be empty'),
+        tokenUrl: z.url({ error: 'must be a URL such as https://oauth.pipedrive.com/oauth/token' }).optional(),
+      })
+      .optional(),
     /** The company's subdomain (`acme` for acme.pipedrive.com); the OAuth token answer's `api_domain` host. */
     companyDomain: z
       .string()
@@ -57,15 +70,21 @@ export const pipedriveConnectionSchema = z
     timeoutMs: z.int().min(100).optional(),
     maxRetries: z.int().min(0).max(20).optional(),
   })
-  .refine((value) => (value.apiToken === undefined) !== (value.accessToken === undefined), {
-    message: 'needs exactly one of apiToken (e.g. ${PIPEDRIVE_TOKEN}) or accessToken (an OAuth access token)',
+  .refine((value) => (value.apiToken === undefined) !== (value.accessToken === undefined && value.oauth === undefined), {
+    message: 'needs exactly one of apiToken (e.g. ${PIPEDRIVE_TOKEN}), accessToken (an OAuth access token) or oauth (an app\'s client id, secret and refresh token)',
     path: ['apiToken'],
   });
+
+/** Pipedrive's OAuth server (developers.pipedrive.com/docs/api/v1/Oauth). */
+export const PIPEDRIVE_TOKEN_URL = 'https://oauth.pipedrive.com/oauth/token';
 
 export type PipedriveConnectionConfig = z.input<typeof pipedriveConnectionSchema>;
 
 export interface PipedriveSettings {
-  auth: { kind: 'apiToken' | 'oauth'; token: string };
+  auth:
+    | { kind: 'apiToken'; token: string }
+    /** `token`: an access token to use as is; `refresh`: the app's grant, for fresh ones (with or without a first token). */
+    | { kind: 'oauth'; token?: string; refresh?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string } };
   baseUrl: string;
   burstLimit: number;
   dailyTokenBudget?: number;
@@ -89,8 +108,9 @@ export function parsePipedriveConnectionConfig(input: unknown, options: Pipedriv
   const parsed = pipedriveConnectionSchema.safeParse(input);
   if (!parsed.success) throw settingsError('Pipedrive', parsed.error, options.configPath);
   const data = parsed.data;
-  const auth = data.apiToken !== undefined ? { kind: 'apiToken' as const, token: data.apiToken } : { kind: 'oauth' as const, token: data.accessToken! };
   const baseUrl = data.baseUrl ?? (data.companyDomain ? `https://${data.companyDomain}.pipedrive.com` : PIPEDRIVE_API_BASE);
+  const refresh = data.oauth && { ...data.oauth, tokenUrl: data.oauth.tokenUrl ?? (data.baseUrl ? `${data.baseUrl.replace(/\/+$/, '')}/oauth/token` : PIPEDRIVE_TOKEN_URL) };
+  const auth: PipedriveSettings['auth'] = data.apiToken !== undefined ? { kind: 'apiToken', token: data.apiToken } : { kind: 'oauth', token: data.accessToken, refresh };
   const plan = BURST_BY_PLAN[data.plan ?? 'lite'];
   return {
     auth,

@@ -1,6 +1,6 @@
 import { FerryError } from '../../core/errors.js';
 import type { Clock, RouteInfo } from '../../core/http.js';
-import { ApiClient, RequestBudget, headerNumber } from '../kit/index.js';
+import { ApiClient, RefreshingToken, RequestBudget, headerNumber, type AuthSpec } from '../kit/index.js';
 import type { PipedriveSettings } from './config.js';
 
 /**
@@ -78,7 +78,7 @@ export function createPipedriveClient(settings: PipedriveSettings, options: Pipe
   return new ApiClient({
     vendor: 'Pipedrive',
     baseUrl: settings.baseUrl,
-    auth: settings.auth.kind === 'apiToken' ? { kind: 'header', header: 'x-api-token', token: settings.auth.token } : { kind: 'bearer', token: settings.auth.token },
+    auth: pipedriveAuth(settings, prefix, options),
     pacerRules: [{ name: 'burst', limit: settings.burstLimit, intervalMs: BURST_INTERVAL_MS + JITTER_ALLOWANCE_MS }],
     budget,
     timeoutMs: settings.timeoutMs,
@@ -103,7 +103,9 @@ export function createPipedriveClient(settings: PipedriveSettings, options: Pipe
       if (status === 401) {
         return new FerryError(
           'AUTH_FAILED',
-          `Pipedrive rejected the ${settings.auth.kind === 'apiToken' ? 'API token' : 'OAuth access token'} (401). Check ${prefix}${tokenKey} in ferry.yaml (e.g. \${PIPEDRIVE_TOKEN})${settings.auth.kind === 'oauth' ? '; an OAuth token expires after an hour and must be refreshed' : ''}.`,
+          settings.auth.kind === 'oauth' && settings.auth.refresh
+            ? `Pipedrive rejected the OAuth access token (401), also after a refresh: the app may lack a scope or have been uninstalled. Check ${prefix}oauth in ferry.yaml.`
+            : `Pipedrive rejected the ${settings.auth.kind === 'apiToken' ? 'API token' : 'OAuth access token'} (401). Check ${prefix}${tokenKey} in ferry.yaml (e.g. \${PIPEDRIVE_TOKEN})${settings.auth.kind === 'oauth' ? '; an OAuth access token expires after an hour: give oauth (client id, secret, refresh token) so Ferry refreshes it' : ''}.`,
           { status, path: route.path },
         );
       }
@@ -126,4 +128,15 @@ export function createPipedriveClient(settings: PipedriveSettings, options: Pipe
       return undefined;
     },
   });
+}
+
+/** How requests authenticate: the API token header, a fixed OAuth token, or the app's refresh-token grant. */
+function pipedriveAuth(settings: PipedriveSettings, prefix: string, options: PipedriveTransportOptions): AuthSpec {
+  const auth = settings.auth;
+  if (auth.kind === 'apiToken') return { kind: 'header', header: 'x-api-token', token: auth.token };
+  if (!auth.refresh) return { kind: 'bearer', token: auth.token! };
+  return {
+    kind: 'oauth-refresh',
+    grant: new RefreshingToken({ vendor: 'Pipedrive', ...auth.refresh, clientAuth: 'basic', accessToken: auth.token, setting: prefix ? `${prefix.slice(0, -1)}.oauth` : 'oauth', clock: options.clock, fetch: options.fetch }),
+  };
 }
