@@ -5,7 +5,7 @@ import { FerryError, isFerryError } from '../../core/errors.js';
 import { isHttpError, type HttpResponse } from '../../core/http.js';
 import type { FieldValue, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
-import { decodeCursor, encodeCursor, isWindowCursor, readWindow, windowStart, type WindowCursor, type WindowSource } from '../kit/index.js';
+import { decodeCursor, encodeCursor, failure, isWindowCursor, readWindow, windowStart, type WindowCursor, type WindowSource } from '../kit/index.js';
 import { HubspotAssociations } from './associations.js';
 import { parseHubspotConnectionConfig, type HubspotConnectionConfig, type HubspotConnectorOptions, type HubspotSettings } from './config.js';
 import { HubspotFiles } from './files.js';
@@ -75,15 +75,6 @@ function isConflict(error: HubspotError, status: number): boolean {
 function isTransientError(error: HubspotError): boolean {
   const category = String(error.category ?? '').toUpperCase();
   return category === 'INTERNAL_ERROR' || category === 'SERVICE_UNAVAILABLE';
-}
-
-function failure(code: RecordError['code'], message: string, field?: string, value?: FieldValue): WriteResult {
-  const error: RecordError = { code, message };
-  if (field !== undefined) {
-    error.field = field;
-    error.value = value ?? null;
-  }
-  return { ok: false, error };
 }
 
 interface PreparedWrite {
