@@ -512,15 +512,15 @@ async function connectDemoHubspot(account: NonNullable<DemoStoryOptions['hubspot
       variable: account.tokenVariable,
     });
   }
-  const { createHubspotConnector } = await import('../connectors/hubspot/index.js');
+  const { createHubspotConnector, listAll } = await import('../connectors/hubspot/index.js');
   const demo = await import('./demo-hubspot.js');
   const connector = createHubspotConnector({ accessToken: token, baseUrl: account.url, burstLimit: account.burstLimit }, { configPath: 'target' });
   try {
     await connector.check();
-    const counts: Record<string, number> = { owners: (await connector.transport.listAll('/crm/v3/owners', { limit: 100 })).length };
+    const counts: Record<string, number> = { owners: (await listAll(connector.client, '/crm/v3/owners', { limit: 100 })).length };
     for (const object of ['companies', 'contacts', 'deals']) {
       // A search's `total` counts every match, past the 10,000 a query pages through.
-      const response = await connector.transport.post<{ total?: number }>(`/crm/v3/objects/${object}/search`, { limit: 1, properties: ['hs_object_id'] });
+      const response = await connector.client.post<{ total?: number }>(`/crm/v3/objects/${object}/search`, { limit: 1, properties: ['hs_object_id'] });
       counts[object] = response.body.total ?? 0;
     }
     return {

@@ -59,6 +59,15 @@ const failureJson = (failure: ReportFailure) => ({
 });
 
 /**
+ * The estimate with its API cost in whole units, rounded up: a vendor that writes records in batches (HubSpot:
+ * 100 per request) declares a fraction of a request per record, and a forecast of 40.37 requests means 41.
+ */
+function wholeCost(estimate: NonNullable<RunResult['estimate']>): NonNullable<RunResult['estimate']> {
+  if (!estimate.cost) return estimate;
+  return { ...estimate, cost: { ...estimate.cost, amount: Math.ceil(Math.round(estimate.cost.amount * 1e6) / 1e6) } };
+}
+
+/**
  * The --json object of a run command. Keys are stable (scripts parse them): command, runId, kind, status,
  * dryRun, resumed, counts, totals, estimate (dry runs), messages, failures, warnings, conflicts,
  * openFailures, outstandingFailures, report. Failure and warning totals count distinct records; their
@@ -75,7 +84,7 @@ export function runJson(command: string, result: RunResult, report: RunReport | 
     resumed: result.resumed,
     counts: completeCounts(result.counts),
     totals: totalCounts(result.counts),
-    ...(result.estimate ? { estimate: result.estimate } : {}),
+    ...(result.estimate ? { estimate: wholeCost(result.estimate) } : {}),
     messages: result.messages,
     failures: report ? { total: report.failedRecords, byCode: report.failuresByCode, records: report.failures.slice(0, JSON_FAILURE_LIMIT).map(failureJson) } : undefined,
     warnings: report ? { total: report.warnedRecords, byCode: report.warningsByCode, records: report.warnings.slice(0, JSON_FAILURE_LIMIT).map(failureJson) } : undefined,
@@ -114,7 +123,7 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
     if (result.estimate) {
       out.line(`  API calls:  ${formatNumber(result.estimate.apiCalls)}`);
       out.line(`  time:       about ${formatSeconds(result.estimate.seconds)}`);
-      const cost = result.estimate.cost;
+      const cost = wholeCost(result.estimate).cost;
       if (cost) out.line(`  API cost:   ${formatNumber(cost.amount)} ${cost.unit}${cost.remaining !== undefined ? ` (${formatNumber(cost.remaining)} left today)` : ''}`);
     }
   }

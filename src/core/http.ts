@@ -21,6 +21,8 @@ export interface RouteInfo {
   method: HttpMethod;
   /** Path without the query string, e.g. `/crm/v3/objects/contacts/search`. */
   path: string;
+  /** A request to an absolute URL the API handed out (a signed download link), not to the API itself. */
+  absolute?: boolean;
 }
 
 // ------------------------------------------------------------------------------------------ pacing
@@ -313,7 +315,7 @@ export class HttpClient {
   }
 
   async request<T = unknown>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    const route: RouteInfo = { method, path: options.absolute ? new URL(path).pathname : path };
+    const route: RouteInfo = options.absolute ? { method, path: new URL(path).pathname, absolute: true } : { method, path };
     const url = this.url(path, options.query, options.absolute);
     const maxRetries = options.maxRetries ?? this.options.maxRetries ?? 5;
     let attempt = 0;

@@ -27,11 +27,12 @@ const FAST_CONNECTOR = { burstLimit: 1000, searchPerSecond: 50 };
 const SEED = 11;
 const SIZE = 150;
 /**
- * Requests per day in the daily-limit test. A 60-record sample takes about 40 requests (schema reads,
- * match, property creation, a batch/create and the associations per object); 26 runs out at the deals'
- * batch/create, after companies and contacts were written.
+ * Requests per day in the daily-limit test, and the connector's dailyReserve. A 60-record sample takes about
+ * 40 requests (schema reads, match, property creation, a batch/create and the associations per object); 26
+ * spent (29 less the 3 kept back) runs out at the deals' batch/create, after companies and contacts were written.
  */
-const DAILY_LIMIT = 26;
+const DAILY_LIMIT = 29;
+const DAILY_RESERVE = 3;
 
 const copy = copyField;
 const object = objectMapping;
@@ -566,17 +567,19 @@ describe('SQL (sample data) -> HubSpot, through the engine', () => {
     expect(new Set(emails).size).toBe(emails.length);
   });
 
-  it('the daily limit stops the run with a resumable RATE_LIMITED; the same command after the reset finishes it, with no duplicate', async () => {
+  it('the daily limit stops the run with a resumable RATE_LIMITED before it is spent; the same command after the reset finishes it, with no duplicate', async () => {
     rmSync(join(dir, 'source.db'));
     await writeSampleSqlite(join(dir, 'source.db'), { seed: SEED, size: 60 });
     // Enough for the schema reads, the match and some writes, not for the whole run.
     hubspot = await startHubspotEmulator({ ...FAST_LIMITS, dailyLimit: DAILY_LIMIT });
     addOwners();
-    const project = sqlToHubspotProject(dir, hubspot);
+    const project = sqlToHubspotProject(dir, hubspot, { ...FAST_CONNECTOR, dailyReserve: DAILY_RESERVE });
     const stopped = withSession(dir, project, (session) => session.engine.migrate());
     await expect(stopped).rejects.toMatchObject({ code: 'RATE_LIMITED' });
-    await expect(stopped).rejects.toThrow(/daily API limit is used up.*running the same command again.*resumes the run/);
-    expect(hubspot.store.requests.filter((request) => request.status === 429)).toHaveLength(1); // stopped at once, no retries
+    await expect(stopped).rejects.toThrow(/HubSpot daily API budget reached.*before the budget is spent.*running the same command again.*resumes the run/);
+    // Stopped before the limit: no request was refused, and the reserve is left for the account's other integrations.
+    expect(hubspot.store.requests.filter((request) => request.status === 429)).toHaveLength(0);
+    expect(hubspot.limits.usedToday()).toBe(DAILY_LIMIT - DAILY_RESERVE);
     const interrupted = await withSession(dir, project, async ({ ledger }) => {
       const runs = await ledger.unfinishedRuns();
       expect(runs).toHaveLength(1);

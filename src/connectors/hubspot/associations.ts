@@ -1,4 +1,5 @@
-import type { HubspotBatchResponse, HubspotError, HubspotTransport } from './transport.js';
+import type { HubspotBatchResponse, HubspotError } from './transport.js';
+import type { ApiClient } from '../kit/index.js';
 
 /**
  * v4 associations, in batches. Endpoints (all POST under /crm/v4/associations/{from}/{to}/):
@@ -40,7 +41,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 export class HubspotAssociations {
   private readonly labelCache = new Map<string, Promise<LabelResult[]>>();
 
-  constructor(private readonly transport: HubspotTransport) {}
+  constructor(private readonly client: ApiClient) {}
 
   /** The association types between two object types (GET .../labels), fetched once per pair. */
   private labels(fromType: string, toType: string): Promise<LabelResult[]> {
@@ -48,7 +49,7 @@ export class HubspotAssociations {
     let found = this.labelCache.get(key);
     if (!found) {
       found = (async () => {
-        const response = await this.transport.get<{ results?: LabelResult[] }>(`/crm/v4/associations/${fromType}/${toType}/labels`, { accept: [404] });
+        const response = await this.client.get<{ results?: LabelResult[] }>(`/crm/v4/associations/${fromType}/${toType}/labels`, { accept: [404] });
         return response.status === 404 ? [] : (response.body.results ?? []);
       })();
       this.labelCache.set(key, found);
@@ -82,7 +83,7 @@ export class HubspotAssociations {
     while (pending.length > 0) {
       const next: { id: string; after?: string }[] = [];
       for (const chunk of chunks(pending, BATCH)) {
-        const response = await this.transport.post<HubspotBatchResponse<ReadResult>>(`/crm/v4/associations/${fromType}/${toType}/batch/read`, { inputs: chunk }, { accept: [207, 404] });
+        const response = await this.client.post<HubspotBatchResponse<ReadResult>>(`/crm/v4/associations/${fromType}/${toType}/batch/read`, { inputs: chunk }, { accept: [207, 404] });
         for (const entry of response.body.results ?? []) {
           const id = String(entry.from.id);
           const current = result.get(id) ?? { ids: [], primary: [] };
@@ -127,7 +128,7 @@ export class HubspotAssociations {
     const failures = new Map<string, HubspotError>();
     const inputs = [...byFrom.entries()].map(([from, to]) => ({ from: { id: from }, to: to.map((id) => ({ id })) }));
     for (const chunk of chunks(inputs, BATCH)) {
-      const response = await this.transport.post<HubspotBatchResponse<unknown>>(`/crm/v4/associations/${fromType}/${toType}/batch/archive`, { inputs: chunk }, { accept: [207, 400, 404] });
+      const response = await this.client.post<HubspotBatchResponse<unknown>>(`/crm/v4/associations/${fromType}/${toType}/batch/archive`, { inputs: chunk }, { accept: [207, 400, 404] });
       if (response.status >= 400 || (response.body?.errors?.length ?? 0) > 0) {
         for (const input of chunk) for (const to of input.to) failures.set(`${input.from.id}/${to.id}`, response.body?.errors?.[0] ?? { message: `HTTP ${response.status}` });
       }
@@ -142,7 +143,7 @@ export class HubspotAssociations {
   private async write<T>(path: string, pairs: { from: string; to: string }[], input: (pair: { from: string; to: string }) => T): Promise<Map<string, HubspotError>> {
     const failures = new Map<string, HubspotError>();
     for (const chunk of chunks(pairs, BATCH)) {
-      const response = await this.transport.post<HubspotBatchResponse<unknown>>(path, { inputs: chunk.map(input) }, { accept: [207, 400, 404, 409] });
+      const response = await this.client.post<HubspotBatchResponse<unknown>>(path, { inputs: chunk.map(input) }, { accept: [207, 400, 404, 409] });
       const errors = response.body?.errors ?? [];
       const failed = response.status >= 400 || errors.length > 0;
       if (!failed) continue;

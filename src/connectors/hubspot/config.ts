@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FerryError } from '../../core/errors.js';
+import { settingsError } from '../kit/index.js';
 
 /** HubSpot's public API base. The emulator (or a proxy) replaces it through `baseUrl`. */
 export const HUBSPOT_API_BASE = 'https://api.hubapi.com';
@@ -34,6 +34,11 @@ export const hubspotConnectionSchema = z.strictObject({
   timeoutMs: z.int().min(100).optional(),
   /** Retries of 429/5xx/network errors per request. */
   maxRetries: z.int().min(0).max(20).optional(),
+  /**
+   * Requests of the account's daily API limit Ferry never spends (default 1000), so other integrations keep
+   * working: a run stops, resumably, before it would eat into them.
+   */
+  dailyReserve: z.int().min(0).optional(),
   /** Folder of the file manager that copied attachments go to, one subfolder per file (default /ferry-attachments). */
   filesFolder: z.string().regex(/^\/[^?#]*$/, 'must be a folder path starting with /').optional(),
   /** Access of uploaded files (default PRIVATE): https://developers.hubspot.com/docs/api-reference/files-files-v3/guide */
@@ -53,6 +58,7 @@ export interface HubspotSettings {
   readOnly: boolean;
   timeoutMs: number;
   maxRetries: number;
+  dailyReserve: number;
   filesFolder: string;
   filesAccess: 'PRIVATE' | 'PUBLIC_NOT_INDEXABLE' | 'PUBLIC_INDEXABLE';
 }
@@ -65,15 +71,7 @@ export interface HubspotConnectorOptions {
 /** Validates the settings; throws CONFIG_INVALID naming each bad key (never echoing the token). */
 export function parseHubspotConnectionConfig(input: unknown, options: HubspotConnectorOptions = {}): HubspotSettings {
   const parsed = hubspotConnectionSchema.safeParse(input);
-  if (!parsed.success) {
-    const prefix = options.configPath ? `${options.configPath}.` : '';
-    const lines = parsed.error.issues.map((issue) => {
-      const key = issue.path.map(String).join('.');
-      if (issue.code === 'unrecognized_keys') return `${prefix}${key ? `${key}.` : ''}${issue.keys.join(', ')}: unknown setting`;
-      return `${prefix}${key || '(settings)'}: ${issue.message}`;
-    });
-    throw new FerryError('CONFIG_INVALID', `Invalid HubSpot connection settings:\n${lines.join('\n')}`, { issues: lines });
-  }
+  if (!parsed.success) throw settingsError('HubSpot', parsed.error, options.configPath);
   const data = parsed.data;
   return {
     accessToken: data.accessToken,
@@ -86,6 +84,7 @@ export function parseHubspotConnectionConfig(input: unknown, options: HubspotCon
     readOnly: data.readOnly ?? false,
     timeoutMs: data.timeoutMs ?? 30_000,
     maxRetries: data.maxRetries ?? 5,
+    dailyReserve: data.dailyReserve ?? 1000,
     filesFolder: (data.filesFolder ?? '/ferry-attachments').replace(/\/+$/, '') || '/ferry-attachments',
     filesAccess: data.filesAccess ?? 'PRIVATE',
   };

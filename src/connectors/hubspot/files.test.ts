@@ -35,7 +35,8 @@ describe('HubSpot files', () => {
 
   it('attach keeps the ids a note has, detach removes only the given ones, and list/open read the files back', async () => {
     const note = hubspot.store.createRecord('notes', { hs_timestamp: '2026-01-01T00:00:00.000Z', hs_attachment_ids: '111' });
-    const files = connector().files;
+    const hubspotConnector = connector();
+    const files = hubspotConnector.files;
     const first = await files.upload('notes', upload);
     const second = await files.upload('notes', { ...upload, name: 'b.txt', stamp: 'ferry-s2', open: async () => Readable.from([Buffer.from('bee')]) });
     await files.attach('notes', note.id, [first, second]);
@@ -50,6 +51,9 @@ describe('HubSpot files', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of await files.open('notes', note.id, listed.get(note.id)![2]!)) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('bee');
+    // The download from the signed URL is no API request: the budget counts what HubSpot's daily limit counts.
+    expect(hubspot.stats.byPath['GET /files/v3/files/' + second + '/signed-url']).toBe(1);
+    expect(hubspotConnector.usage().spent).toBe(hubspot.limits.usedToday());
     await expect(files.open('notes', note.id, listed.get(note.id)![0]!)).rejects.toMatchObject({ code: 'FILE_FAILED' });
     await files.detach('notes', note.id, [first]);
     expect(attachmentIds(hubspot.store.get('notes', note.id)!.properties.get('hs_attachment_ids'))).toEqual(['111', second]);

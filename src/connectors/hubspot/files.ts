@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { ApiClient } from '../kit/index.js';
 import type { Readable } from 'node:stream';
 import type { CrmRecord } from '../../core/connector.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, isFerryError } from '../../core/errors.js';
 import type { ConnectorFiles, FileUpload, SourceFile, StoredFile } from '../../core/files.js';
 import type { HubspotSettings } from './config.js';
-import type { HubspotTransport } from './transport.js';
 
 /**
  * Objects whose records carry files in `hs_attachment_ids` (semicolon-separated file ids): the note and the
@@ -62,7 +62,7 @@ function quoted(value: string): string {
  */
 export class HubspotFiles implements ConnectorFiles {
   constructor(
-    private readonly transport: HubspotTransport,
+    private readonly client: ApiClient,
     private readonly settings: HubspotSettings,
   ) {}
 
@@ -79,7 +79,7 @@ export class HubspotFiles implements ConnectorFiles {
     const ids = new Map<string, string[]>();
     for (let start = 0; start < records.length; start += BATCH) {
       const part = records.slice(start, start + BATCH);
-      const response = await this.transport.post<{ results?: { id: string; properties?: Record<string, string | null> }[] }>(`/crm/v3/objects/${object}/batch/read`, {
+      const response = await this.client.post<{ results?: { id: string; properties?: Record<string, string | null> }[] }>(`/crm/v3/objects/${object}/batch/read`, {
         properties: [ATTACHMENT_PROPERTY],
         inputs: part.map((record) => ({ id: record.id })),
       });
@@ -92,7 +92,7 @@ export class HubspotFiles implements ConnectorFiles {
     for (const [recordId, fileIds] of ids) {
       const files: SourceFile[] = [];
       for (const fileId of fileIds) {
-        const response = await this.transport.get<HubspotFile>(`/files/v3/files/${encodeURIComponent(fileId)}`, { accept: [404] });
+        const response = await this.client.get<HubspotFile>(`/files/v3/files/${encodeURIComponent(fileId)}`, { accept: [404] });
         // A file deleted from the file manager still listed on the record: reported when it is opened.
         if (response.status === 404) files.push({ id: fileId, name: `file ${fileId}`, size: null, contentType: null });
         else files.push({ id: fileId, name: displayName(response.body), size: typeof response.body.size === 'number' ? response.body.size : null, contentType: null });
@@ -104,9 +104,9 @@ export class HubspotFiles implements ConnectorFiles {
 
   async open(_object: string, recordId: string, file: SourceFile): Promise<Readable> {
     // A signed URL works for private and public files alike.
-    const signed = await this.transport.get<{ url?: string }>(`/files/v3/files/${encodeURIComponent(file.id)}/signed-url`, { accept: [404] });
+    const signed = await this.client.get<{ url?: string }>(`/files/v3/files/${encodeURIComponent(file.id)}/signed-url`, { accept: [404] });
     if (signed.status === 404 || !signed.body.url) throw new FerryError('FILE_FAILED', `HubSpot file ${file.id} of record ${recordId} is not in the file manager any more`);
-    const download = await this.transport.http.request<Readable>('GET', signed.body.url, { absolute: true, stream: true, timeoutMs: TRANSFER_TIMEOUT_MS });
+    const download = await this.client.request<Readable>('GET', signed.body.url, { absolute: true, stream: true, timeoutMs: TRANSFER_TIMEOUT_MS });
     return download.body;
   }
 
@@ -136,7 +136,7 @@ export class HubspotFiles implements ConnectorFiles {
     // have stored the file, so before each new attempt the file is looked for by its path.
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await this.transport.http.request<HubspotFile>('POST', '/files/v3/files', {
+        const response = await this.client.request<HubspotFile>('POST', '/files/v3/files', {
           upload: { contentType: `multipart/form-data; boundary=${boundary}`, open },
           timeoutMs: TRANSFER_TIMEOUT_MS,
           maxRetries: 0,
@@ -144,7 +144,8 @@ export class HubspotFiles implements ConnectorFiles {
         if (!response.body?.id) throw new FerryError('FILE_FAILED', `HubSpot answered the upload of "${file.name}" without a file id`);
         return String(response.body.id);
       } catch (error) {
-        const retryable = isFerryError(error) && (error.code === 'TRANSIENT' || error.code === 'RATE_LIMITED' || error.code === 'CONNECTION_FAILED');
+        // A resumable stop (the daily limit) is not waited out here: the run stops.
+        const retryable = isFerryError(error) && !error.details.resumable && (error.code === 'TRANSIENT' || error.code === 'RATE_LIMITED' || error.code === 'CONNECTION_FAILED');
         if (!retryable || attempt >= UPLOAD_ATTEMPTS) throw error;
         await sleep(UPLOAD_BACKOFF_MS * attempt);
         const found = await this.findUploaded(_object, file);
@@ -158,12 +159,12 @@ export class HubspotFiles implements ConnectorFiles {
       .split('/')
       .map((segment) => encodeURIComponent(segment))
       .join('/');
-    const response = await this.transport.get<{ file?: HubspotFile }>(`/files/v3/files/stat${path}`, { accept: [404] });
+    const response = await this.client.get<{ file?: HubspotFile }>(`/files/v3/files/stat${path}`, { accept: [404] });
     return response.status === 404 || !response.body.file?.id ? undefined : String(response.body.file.id);
   }
 
   private async attachmentIdsOf(object: string, recordId: string): Promise<string[] | undefined> {
-    const response = await this.transport.get<{ properties?: Record<string, string | null> }>(`/crm/v3/objects/${object}/${encodeURIComponent(recordId)}`, {
+    const response = await this.client.get<{ properties?: Record<string, string | null> }>(`/crm/v3/objects/${object}/${encodeURIComponent(recordId)}`, {
       query: { properties: ATTACHMENT_PROPERTY },
       accept: [404],
     });
@@ -175,7 +176,7 @@ export class HubspotFiles implements ConnectorFiles {
     if (current === undefined) throw new FerryError('NOT_FOUND', `HubSpot ${object} ${recordId} does not exist`);
     const next = [...new Set([...current, ...fileIds])];
     if (next.length === current.length) return;
-    await this.transport.patch(`/crm/v3/objects/${object}/${encodeURIComponent(recordId)}`, { properties: { [ATTACHMENT_PROPERTY]: next.join(';') } });
+    await this.client.patch(`/crm/v3/objects/${object}/${encodeURIComponent(recordId)}`, { properties: { [ATTACHMENT_PROPERTY]: next.join(';') } });
   }
 
   async detach(object: string, recordId: string, fileIds: string[]): Promise<void> {
@@ -184,11 +185,11 @@ export class HubspotFiles implements ConnectorFiles {
     const drop = new Set(fileIds);
     const next = current.filter((id) => !drop.has(id));
     if (next.length === current.length) return;
-    await this.transport.patch(`/crm/v3/objects/${object}/${encodeURIComponent(recordId)}`, { properties: { [ATTACHMENT_PROPERTY]: next.join(';') } }, { accept: [404] });
+    await this.client.patch(`/crm/v3/objects/${object}/${encodeURIComponent(recordId)}`, { properties: { [ATTACHMENT_PROPERTY]: next.join(';') } }, { accept: [404] });
   }
 
   async delete(_object: string, fileIds: string[]): Promise<void> {
-    for (const id of fileIds) await this.transport.http.request('DELETE', `/files/v3/files/${encodeURIComponent(id)}`, { accept: [404] });
+    for (const id of fileIds) await this.client.request('DELETE', `/files/v3/files/${encodeURIComponent(id)}`, { accept: [404] });
   }
 
   /**
@@ -199,7 +200,7 @@ export class HubspotFiles implements ConnectorFiles {
     const attachments = new Map<string, Set<string>>();
     const recordIds = [...new Set(files.map((file) => file.recordId))];
     for (let start = 0; start < recordIds.length; start += BATCH) {
-      const response = await this.transport.post<{ results?: { id: string; properties?: Record<string, string | null> }[] }>(`/crm/v3/objects/${object}/batch/read`, {
+      const response = await this.client.post<{ results?: { id: string; properties?: Record<string, string | null> }[] }>(`/crm/v3/objects/${object}/batch/read`, {
         properties: [ATTACHMENT_PROPERTY],
         inputs: recordIds.slice(start, start + BATCH).map((id) => ({ id })),
       });
@@ -207,7 +208,7 @@ export class HubspotFiles implements ConnectorFiles {
     }
     const out = new Map<string, StoredFile>();
     for (const file of files) {
-      const response = await this.transport.get<HubspotFile>(`/files/v3/files/${encodeURIComponent(file.fileId)}`, { accept: [404] });
+      const response = await this.client.get<HubspotFile>(`/files/v3/files/${encodeURIComponent(file.fileId)}`, { accept: [404] });
       if (response.status === 404) continue;
       out.set(file.fileId, { attached: attachments.get(file.recordId)?.has(file.fileId) ?? false, size: typeof response.body.size === 'number' ? response.body.size : null });
     }

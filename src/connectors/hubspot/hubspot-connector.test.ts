@@ -275,7 +275,7 @@ describe('HubSpot connector (fake server)', () => {
     const error = (await hubspot.check().catch((caught: unknown) => caught)) as Error & { code: string };
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.message).toMatch(/daily API limit reached.*resumable/i);
-    expect(hubspot.transport.http.stats.requests).toBe(1);
+    expect(hubspot.client.http.stats.requests).toBe(1);
   });
 
   it('now() comes from the server Date header', async () => {

@@ -5,13 +5,13 @@ import { FerryError, isFerryError } from '../../core/errors.js';
 import { isHttpError, type HttpResponse } from '../../core/http.js';
 import type { FieldValue, SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
-import { decodeCursor, encodeCursor, isWindowCursor, readWindow, windowStart, type WindowCursor, type WindowSource } from '../kit/index.js';
+import { decodeCursor, encodeCursor, failure, isWindowCursor, type ApiClient, type BudgetUsage, readWindow, windowStart, type WindowCursor, type WindowSource } from '../kit/index.js';
 import { HubspotAssociations } from './associations.js';
 import { parseHubspotConnectionConfig, type HubspotConnectionConfig, type HubspotConnectorOptions, type HubspotSettings } from './config.js';
 import { HubspotFiles } from './files.js';
 import { HubspotModel, type AssociationField, type ObjectModel } from './model.js';
 import { HubspotPropertyManager } from './properties.js';
-import { HubspotTransport, type HubspotBatchResponse, type HubspotError, type HubspotObject, type HubspotPage, type HubspotTransportOptions } from './transport.js';
+import { createHubspotClient, type HubspotBatchResponse, type HubspotError, type HubspotObject, type HubspotPage, type HubspotTransportOptions } from './transport.js';
 import { fromHubspotValue, toHubspotValue } from './values.js';
 import { toRecordError } from './write-errors.js';
 
@@ -77,15 +77,6 @@ function isTransientError(error: HubspotError): boolean {
   return category === 'INTERNAL_ERROR' || category === 'SERVICE_UNAVAILABLE';
 }
 
-function failure(code: RecordError['code'], message: string, field?: string, value?: FieldValue): WriteResult {
-  const error: RecordError = { code, message };
-  if (field !== undefined) {
-    error.field = field;
-    error.value = value ?? null;
-  }
-  return { ok: false, error };
-}
-
 interface PreparedWrite {
   index: number;
   properties: Record<string, string>;
@@ -122,7 +113,8 @@ const OWNERS_ONE_BY_ONE = 3;
 
 export class HubspotConnector implements Connector {
   readonly kind = 'hubspot';
-  readonly transport: HubspotTransport;
+  /** HubSpot's connection on the connector kit (transport.ts). */
+  readonly client: ApiClient;
   private readonly model: HubspotModel;
   private readonly associations: HubspotAssociations;
   private readonly propertyManager: HubspotPropertyManager;
@@ -136,11 +128,11 @@ export class HubspotConnector implements Connector {
     private readonly settings: HubspotSettings,
     options: HubspotTransportOptions = {},
   ) {
-    this.transport = new HubspotTransport(settings, options);
-    this.model = new HubspotModel(this.transport, settings);
-    this.associations = new HubspotAssociations(this.transport);
-    this.propertyManager = new HubspotPropertyManager(this.transport, settings.externalIdProperty);
-    this.files = new HubspotFiles(this.transport, settings);
+    this.client = createHubspotClient(settings, options);
+    this.model = new HubspotModel(this.client, settings);
+    this.associations = new HubspotAssociations(this.client);
+    this.propertyManager = new HubspotPropertyManager(this.client, settings.externalIdProperty);
+    this.files = new HubspotFiles(this.client, settings);
   }
 
   capabilities(): Capabilities {
@@ -156,12 +148,20 @@ export class HubspotConnector implements Connector {
       batchSize: { read: BATCH, create: BATCH, update: BATCH, delete: BATCH },
       lookbackMs: LOOKBACK_MS,
       requestsPerSecond: this.settings.burstLimit / 10,
+      // A batch of up to 100 records per request (delete: the existence read and the archive). A floor: a
+      // batch that is not full, association requests and conflict look-ups cost more.
+      writeCost: { unit: 'requests', create: 1 / BATCH, update: 1 / BATCH, delete: 2 / BATCH },
     };
+  }
+
+  /** Requests this connection spent, and the account's daily limit and what is left of it (when HubSpot says). */
+  usage(): BudgetUsage {
+    return this.client.budget!.usage();
   }
 
   async check(): Promise<void> {
     try {
-      await this.transport.get('/crm/v3/objects/contacts', { query: { limit: 1, archived: false } });
+      await this.client.get('/crm/v3/objects/contacts', { query: { limit: 1, archived: false } });
     } catch (error) {
       // A connection the HTTP client could not make already says which setting to check.
       if (isFerryError(error) && error.code === 'CONNECTION_FAILED' && error.message.includes('cannot reach')) throw error;
@@ -181,8 +181,8 @@ export class HubspotConnector implements Connector {
   }
 
   async now(): Promise<string> {
-    await this.transport.get('/crm/v3/objects/contacts', { query: { limit: 1 }, accept: [403, 404] });
-    const server = this.transport.serverNow();
+    await this.client.get('/crm/v3/objects/contacts', { query: { limit: 1 }, accept: [403, 404] });
+    const server = this.client.serverNow();
     return server === undefined ? nowIso() : new Date(server).toISOString();
   }
 
@@ -228,7 +228,7 @@ export class HubspotConnector implements Connector {
   /** Full read: GET /crm/v3/objects/{type}?limit&after&properties (pages in id order). */
   private async readList(object: ObjectModel, selection: { properties: string[]; associations: AssociationField[] }, limit: number, after: string | undefined): Promise<ReadPage> {
     const inline = selection.properties.join(',').length <= MAX_QUERY_PROPERTIES_CHARS;
-    const response = await this.transport.get<HubspotPage<HubspotObject>>(`/crm/v3/objects/${object.type}`, {
+    const response = await this.client.get<HubspotPage<HubspotObject>>(`/crm/v3/objects/${object.type}`, {
       query: { limit, after, archived: false, properties: inline ? selection.properties : ['hs_object_id'] },
     });
     let rows = response.body.results ?? [];
@@ -265,7 +265,7 @@ export class HubspotConnector implements Connector {
   }
 
   private async search(object: ObjectModel, properties: string[], limit: number, filters: { propertyName: string; operator: string; value: string }[], sortBy: string): Promise<HubspotObject[]> {
-    const response = await this.transport.post<HubspotPage<HubspotObject>>(`/crm/v3/objects/${object.type}/search`, {
+    const response = await this.client.post<HubspotPage<HubspotObject>>(`/crm/v3/objects/${object.type}/search`, {
       filterGroups: [{ filters }],
       sorts: [{ propertyName: sortBy, direction: 'ASCENDING' }],
       properties,
@@ -284,7 +284,7 @@ export class HubspotConnector implements Connector {
     const cursor = options.after ? decodeReadCursor(options.after) : undefined;
     const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE), MAX_PAGE));
     // https://developers.hubspot.com/docs/api/crm/owners
-    const response = await this.transport.get<HubspotPage<Owner>>('/crm/v3/owners', { query: { limit, after: cursor?.p === 'l' ? cursor.a : undefined, archived: false } });
+    const response = await this.client.get<HubspotPage<Owner>>('/crm/v3/owners', { query: { limit, after: cursor?.p === 'l' ? cursor.a : undefined, archived: false } });
     const records = (response.body.results ?? []).map((owner) => this.ownerRecord(owner));
     const next = response.body.paging?.next?.after;
     return next ? { records, next: encodeCursor({ p: 'l', a: next }) } : { records };
@@ -315,7 +315,7 @@ export class HubspotConnector implements Connector {
       // until all were seen, so a run's matched owners cost a request per 100 owners, not one each.
       if (unique.length <= OWNERS_ONE_BY_ONE) {
         for (const id of unique) {
-          const response = await this.transport.get<Owner>(`/crm/v3/owners/${encodeURIComponent(id)}`, { accept: [400, 404] });
+          const response = await this.client.get<Owner>(`/crm/v3/owners/${encodeURIComponent(id)}`, { accept: [400, 404] });
           if (response.status === 200) found.push(this.ownerRecord(response.body));
         }
         return found;
@@ -346,7 +346,7 @@ export class HubspotConnector implements Connector {
       // (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/objects/batch/get-objects).
       const body: Record<string, unknown> = { properties, propertiesWithHistory: [], inputs: chunk.map((id) => ({ id })) };
       if (idProperty) body.idProperty = idProperty;
-      const response = await this.transport.post<HubspotBatchResponse>(`/crm/v3/objects/${object.type}/batch/read`, body, { accept: [207, 400, 404] });
+      const response = await this.client.post<HubspotBatchResponse>(`/crm/v3/objects/${object.type}/batch/read`, body, { accept: [207, 400, 404] });
       if (response.status === 400 && !(response.body?.results?.length ?? 0)) {
         // A 400 for a batch of ids that cannot exist (e.g. not numeric): nothing found.
         continue;
@@ -507,7 +507,7 @@ export class HubspotConnector implements Connector {
     const traces = batch.map(() => this.nextTraceId());
     let response: HttpResponse<HubspotBatchResponse & HubspotError>;
     try {
-      response = await this.transport.post<HubspotBatchResponse & HubspotError>(
+      response = await this.client.post<HubspotBatchResponse & HubspotError>(
         `/crm/v3/objects/${object.type}/batch/create`,
         {
           inputs: batch.map((entry, index) => ({
@@ -741,7 +741,7 @@ export class HubspotConnector implements Connector {
 
   private async updateBatch(object: ObjectModel, batch: (PreparedWrite & { id: string })[]): Promise<Map<number, WriteResult>> {
     const outcome = new Map<number, WriteResult>();
-    const response = await this.transport.post<HubspotBatchResponse & HubspotError>(
+    const response = await this.client.post<HubspotBatchResponse & HubspotError>(
       `/crm/v3/objects/${object.type}/batch/update`,
       { inputs: batch.map((entry) => ({ id: entry.id, properties: entry.properties })) },
       { accept: [207, 400, 404, 409] },
@@ -861,7 +861,7 @@ export class HubspotConnector implements Connector {
 
   private async archive(object: ObjectModel, ids: string[]): Promise<void> {
     for (const chunk of chunks(ids, BATCH)) {
-      await this.transport.post(`/crm/v3/objects/${object.type}/batch/archive`, { inputs: chunk.map((id) => ({ id })) });
+      await this.client.post(`/crm/v3/objects/${object.type}/batch/archive`, { inputs: chunk.map((id) => ({ id })) });
     }
   }
 
@@ -874,11 +874,11 @@ export class HubspotConnector implements Connector {
     if (object.properties.has(name)) return name;
     if (this.settings.readOnly) return undefined;
     // A unique-value text property; https://developers.hubspot.com/docs/api/crm/properties (hasUniqueValue)
-    const groups = await this.transport.get<HubspotPage<{ name: string }>>(`/crm/v3/properties/${object.type}/groups`, { accept: [404] });
+    const groups = await this.client.get<HubspotPage<{ name: string }>>(`/crm/v3/properties/${object.type}/groups`, { accept: [404] });
     const groupNames = (groups.status === 200 ? (groups.body.results ?? []) : []).map((group) => group.name);
     const groupName = groupNames.find((group) => group.endsWith('information')) ?? groupNames[0] ?? `${object.name.replace(/s$/, '')}information`;
     try {
-      await this.transport.post(`/crm/v3/properties/${object.type}`, {
+      await this.client.post(`/crm/v3/properties/${object.type}`, {
         name,
         label: 'Ferry source id',
         description: 'Id of the source record this record was migrated from (set by Ferry; used to find records again after an interrupted run).',

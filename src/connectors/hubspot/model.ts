@@ -1,7 +1,8 @@
 import { FerryError, isFerryError } from '../../core/errors.js';
+import type { ApiClient } from '../kit/index.js';
 import type { FieldSchema, ObjectSchema } from '../../core/schema.js';
 import { STANDARD_OBJECTS, type HubspotSettings } from './config.js';
-import type { HubspotPage, HubspotTransport } from './transport.js';
+import type { HubspotPage } from './transport.js';
 import { toFieldSchema, type HubspotProperty } from './values.js';
 
 /**
@@ -138,7 +139,7 @@ export class HubspotModel {
   private readonly objects = new Map<string, Promise<ObjectModel>>();
 
   constructor(
-    private readonly transport: HubspotTransport,
+    private readonly client: ApiClient,
     private readonly settings: HubspotSettings,
   ) {}
 
@@ -150,7 +151,7 @@ export class HubspotModel {
     if (!this.customs) {
       this.customs = (async () => {
         try {
-          const response = await this.transport.get<HubspotPage<CustomSchema>>('/crm-object-schemas/v3/schemas', { accept: [404] });
+          const response = await this.client.get<HubspotPage<CustomSchema>>('/crm-object-schemas/v3/schemas', { accept: [404] });
           const map = new Map<string, CustomSchema>();
           if (response.status === 404) return map;
           for (const schema of response.body.results ?? []) map.set(schema.name, schema);
@@ -205,7 +206,7 @@ export class HubspotModel {
       needs = { required: custom.requiredProperties ?? [] };
     }
     // https://developers.hubspot.com/docs/api/crm/properties
-    const response = await this.transport.get<HubspotPage<HubspotProperty>>(`/crm/v3/properties/${type}`, { query: { archived: false } });
+    const response = await this.client.get<HubspotPage<HubspotProperty>>(`/crm/v3/properties/${type}`, { query: { archived: false } });
     const raw = response.body.results ?? [];
     const names = new Set(raw.map((property) => property.name));
     const modifiedProperty = pickModified(name, names);
@@ -245,7 +246,7 @@ export class HubspotModel {
   /** Deal stages and pipelines as enum options, from the pipelines API (stage ids are what records hold). */
   private async addDealStages(properties: Map<string, FieldSchema>): Promise<void> {
     // https://developers.hubspot.com/docs/api/crm/pipelines
-    const response = await this.transport.get<HubspotPage<Pipeline>>('/crm/v3/pipelines/deals', { accept: [404] });
+    const response = await this.client.get<HubspotPage<Pipeline>>('/crm/v3/pipelines/deals', { accept: [404] });
     if (response.status === 404) return;
     const pipelines = response.body.results ?? [];
     const stage = properties.get('dealstage');

@@ -1,8 +1,9 @@
 import { isHttpError } from '../../core/http.js';
+import type { ApiClient } from '../kit/index.js';
 import type { FieldValue } from '../../core/schema.js';
 import { parseDate, parseInstant } from '../../core/time.js';
 import type { ObjectModel } from './model.js';
-import type { HubspotPage, HubspotTransport } from './transport.js';
+import type { HubspotPage } from './transport.js';
 import type { HubspotProperty } from './values.js';
 
 /**
@@ -91,7 +92,7 @@ export class HubspotPropertyManager {
   readonly failures = new Map<string, string>();
 
   constructor(
-    private readonly transport: HubspotTransport,
+    private readonly client: ApiClient,
     private readonly externalIdProperty: string,
   ) {}
 
@@ -139,10 +140,10 @@ export class HubspotPropertyManager {
     let pending = this.groups.get(objectType);
     if (!pending) {
       pending = (async () => {
-        const groups = await this.transport.get<HubspotPage<{ name: string }>>(`/crm/v3/properties/${objectType}/groups`);
+        const groups = await this.client.get<HubspotPage<{ name: string }>>(`/crm/v3/properties/${objectType}/groups`);
         if ((groups.body.results ?? []).some((group) => group.name === FERRY_GROUP.name)) return;
         // 409: created meanwhile (another run, or a lost answer retried): fine.
-        await this.transport.post(`/crm/v3/properties/${objectType}/groups`, FERRY_GROUP, { accept: [409] });
+        await this.client.post(`/crm/v3/properties/${objectType}/groups`, FERRY_GROUP, { accept: [409] });
       })();
       this.groups.set(objectType, pending);
       pending.catch(() => this.groups.delete(objectType));
@@ -153,7 +154,7 @@ export class HubspotPropertyManager {
   private async createProperty(object: ObjectModel, name: string, values: FieldValue[]): Promise<boolean> {
     const spec = inferPropertySpec(values);
     try {
-      await this.transport.post(
+      await this.client.post(
         `/crm/v3/properties/${object.type}`,
         {
           name,
@@ -178,7 +179,7 @@ export class HubspotPropertyManager {
 
   private async addOptions(object: ObjectModel, name: string, values: string[]): Promise<boolean> {
     // The options are read fresh (hidden ones included): the PATCH replaces the whole list.
-    const current = await this.transport.get<HubspotProperty & { modificationMetadata?: { readOnlyOptions?: boolean } }>(`/crm/v3/properties/${object.type}/${encodeURIComponent(name)}`);
+    const current = await this.client.get<HubspotProperty & { modificationMetadata?: { readOnlyOptions?: boolean } }>(`/crm/v3/properties/${object.type}/${encodeURIComponent(name)}`);
     if (current.body.modificationMetadata?.readOnlyOptions || current.body.externalOptions) return false;
     const existing = current.body.options ?? [];
     const known = new Set(existing.map((option) => option.value));
@@ -189,7 +190,7 @@ export class HubspotPropertyManager {
       ...added.map((value, index) => ({ label: value, value, displayOrder: existing.length + index, hidden: false })),
     ];
     try {
-      await this.transport.patch(`/crm/v3/properties/${object.type}/${encodeURIComponent(name)}`, { options: next });
+      await this.client.patch(`/crm/v3/properties/${object.type}/${encodeURIComponent(name)}`, { options: next });
       return true;
     } catch (error) {
       if (isHttpError(error) && error.status >= 400 && error.status < 500) {

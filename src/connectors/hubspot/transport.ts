@@ -1,6 +1,6 @@
 import { FerryError } from '../../core/errors.js';
-import type { Clock, HttpClient, HttpResponse, RateLimitObservation, RequestOptions, RollingWindowPacer, RouteInfo } from '../../core/http.js';
-import { ApiClient, collect, cursorPages, headerNumber, type HeaderReading } from '../kit/index.js';
+import type { Clock, RateLimitObservation, RequestOptions, RouteInfo } from '../../core/http.js';
+import { ApiClient, RequestBudget, collect, cursorPages, headerNumber, type HeaderReading } from '../kit/index.js';
 import type { HubspotSettings } from './config.js';
 import { readableMessage } from './write-errors.js';
 
@@ -96,124 +96,103 @@ function isSearch(route: RouteInfo): boolean {
 }
 
 /**
- * HubSpot's connection on the connector kit (src/connectors/kit/client.ts): the kit owns auth, pacing, the
- * Date-header clock and retries; this class declares HubSpot's windows, headers and error classes and keeps
- * `get`/`post`/`patch`/`listAll` as the operations' calls. No RequestBudget: nothing is checked before a
- * request (HubSpot answers a spent daily limit with a DAILY 429, which `classify` turns into a resumable stop).
+ * HubSpot's connection on the connector kit (src/connectors/kit/client.ts): the kit owns auth, pacing, retries,
+ * the Date-header clock and the daily budget; HubSpot declares its windows, headers, costs and error classes.
+ * Every API request costs 1 of the account's daily limit (search included; a 429 costs nothing), a signed
+ * download link nothing. The budget learns the limit and what is left from X-HubSpot-RateLimit-Daily /
+ * -Daily-Remaining and stops a run, resumably, before a request would eat into `dailyReserve`. OAuth calls
+ * carry no -Daily headers (they have no daily limit), so nothing is checked for them.
  */
-export class HubspotTransport {
-  readonly client: ApiClient;
-  /** Requests left today as the last response said (absent for OAuth apps). */
-  dailyRemaining: number | undefined;
-
-  constructor(
-    settings: HubspotSettings,
-    options: HubspotTransportOptions = {},
-  ) {
-    this.client = new ApiClient({
-      vendor: 'HubSpot',
-      baseUrl: settings.baseUrl,
-      auth: { kind: 'bearer', token: settings.accessToken },
-      pacerRules: [
-        { name: 'burst', limit: settings.burstLimit, intervalMs: BURST_INTERVAL_MS },
-        { name: 'search', limit: settings.searchPerSecond, intervalMs: 1000, route: isSearch },
-      ],
-      timeoutMs: settings.timeoutMs,
-      maxRetries: settings.maxRetries,
-      clock: options.clock,
-      random: options.random,
-      fetch: options.fetch,
-      urlSetting: `${options.configPath ? `${options.configPath}.` : ''}baseUrl`,
-      localServerHint: 'the HubSpot emulator runs while `ferry emulator hubspot` or `ferry demo --target hubspot --keep` does',
-      describeError: (body, status) => (typeof body === 'object' && body !== null ? readableMessage(body as HubspotError, status) : undefined),
-      readHeaders: (headers) => this.readHeaders(headers),
-      classify: ({ status, body, route }) => this.classify(status, body, route),
-    });
-  }
-
-  /** The connection with retries (its `stats`, and requests the wrappers below do not cover). */
-  get http(): HttpClient {
-    return this.client.http;
-  }
-
-  get pacer(): RollingWindowPacer {
-    return this.client.pacer;
-  }
-
-  private readHeaders(headers: Headers): HeaderReading {
-    const daily = headerNumber(headers, 'x-hubspot-ratelimit-daily-remaining');
-    if (daily !== undefined) this.dailyRemaining = daily;
-    const observation: RateLimitObservation = { rule: 'burst' };
-    const max = headerNumber(headers, 'x-hubspot-ratelimit-max');
-    const remaining = headerNumber(headers, 'x-hubspot-ratelimit-remaining');
-    const interval = headerNumber(headers, 'x-hubspot-ratelimit-interval-milliseconds');
-    if (max !== undefined) observation.limit = max;
-    if (remaining !== undefined) observation.remaining = remaining;
-    if (interval !== undefined) observation.intervalMs = interval;
-    const observed = max !== undefined || remaining !== undefined || interval !== undefined;
-    return { observations: observed ? [observation] : [], budgetRemaining: daily };
-  }
-
-  private classify(status: number, body: unknown, route: RouteInfo): FerryError | 'retry' | undefined {
-    const error = (typeof body === 'object' && body !== null ? body : {}) as HubspotError & { policyName?: string };
-    if (status === 429 && String(error.policyName ?? '').toUpperCase() === 'DAILY') {
-      return new FerryError(
-        'RATE_LIMITED',
-        'HubSpot daily API limit reached: the account\'s daily API limit is used up. The run stops here and is resumable: running the same command again after the limit resets (midnight in the HubSpot account\'s time zone) resumes the run where it stopped.',
-        { policyName: 'DAILY', path: route.path, resumable: true },
-      );
-    }
-    if (status === 401) {
-      return new FerryError(
-        'AUTH_FAILED',
-        `HubSpot rejected the access token (401). Check the token in ferry.yaml (accessToken: \${HUBSPOT_TOKEN}); a private app needs the scopes ${REQUIRED_SCOPES.join(', ')}.`,
-        { status, path: route.path },
-      );
-    }
-    if (status === 403) {
-      const message = this.client.redact(String(error.message ?? ''));
-      if (route.path.startsWith('/files/')) {
+export function createHubspotClient(settings: HubspotSettings, options: HubspotTransportOptions = {}): ApiClient {
+  const budget = new RequestBudget({
+    vendor: 'HubSpot',
+    unit: 'requests',
+    cost: () => 1,
+    reserve: settings.dailyReserve,
+    resetsWhen: "at midnight in the HubSpot account's time zone",
+  });
+  const client: ApiClient = new ApiClient({
+    vendor: 'HubSpot',
+    baseUrl: settings.baseUrl,
+    auth: { kind: 'bearer', token: settings.accessToken },
+    pacerRules: [
+      { name: 'burst', limit: settings.burstLimit, intervalMs: BURST_INTERVAL_MS },
+      { name: 'search', limit: settings.searchPerSecond, intervalMs: 1000, route: isSearch },
+    ],
+    budget,
+    timeoutMs: settings.timeoutMs,
+    maxRetries: settings.maxRetries,
+    clock: options.clock,
+    random: options.random,
+    fetch: options.fetch,
+    urlSetting: `${options.configPath ? `${options.configPath}.` : ''}baseUrl`,
+    localServerHint: 'the HubSpot emulator runs while `ferry emulator hubspot` or `ferry demo --target hubspot --keep` does',
+    describeError: (body, status) => (typeof body === 'object' && body !== null ? readableMessage(body as HubspotError, status) : undefined),
+    readHeaders,
+    classify: ({ status, body, route }) => {
+      const error = (typeof body === 'object' && body !== null ? body : {}) as HubspotError & { policyName?: string };
+      if (status === 429 && String(error.policyName ?? '').toUpperCase() === 'DAILY') {
+        // Spent by others (the limit is the account's), or unknown to the budget (no -Daily headers seen).
+        budget.observe(0, undefined);
         return new FerryError(
-          'AUTH_FAILED',
-          `HubSpot refused ${route.method} ${route.path} (403)${message ? `: ${message}` : ''}. Copying files (attachments) needs the \`${FILES_SCOPE}\` scope: add it to the private app, or set options.attachments: false to copy no files.`,
-          { status, path: route.path, scope: FILES_SCOPE },
+          'RATE_LIMITED',
+          "HubSpot daily API limit reached: the account's daily API limit is used up. The run stops here and is resumable: running the same command again after the limit resets (midnight in the HubSpot account's time zone) resumes the run where it stopped.",
+          { policyName: 'DAILY', path: route.path, resumable: true },
         );
       }
-      return new FerryError(
-        'AUTH_FAILED',
-        `HubSpot refused ${route.method} ${route.path} (403: the token lacks a scope)${message ? `: ${message}` : ''}. Add the missing scope to the private app (Ferry uses ${REQUIRED_SCOPES.join(', ')}).`,
-        { status, path: route.path },
-      );
-    }
-    // 477: the account is being moved between data centres; HubSpot sends Retry-After.
-    if (status === 477) return 'retry';
-    return undefined;
-  }
+      if (status === 401) {
+        return new FerryError(
+          'AUTH_FAILED',
+          `HubSpot rejected the access token (401). Check the token in ferry.yaml (accessToken: \${HUBSPOT_TOKEN}); a private app needs the scopes ${REQUIRED_SCOPES.join(', ')}.`,
+          { status, path: route.path },
+        );
+      }
+      if (status === 403) {
+        const message = client.redact(String(error.message ?? ''));
+        if (route.path.startsWith('/files/')) {
+          return new FerryError(
+            'AUTH_FAILED',
+            `HubSpot refused ${route.method} ${route.path} (403)${message ? `: ${message}` : ''}. Copying files (attachments) needs the \`${FILES_SCOPE}\` scope: add it to the private app, or set options.attachments: false to copy no files.`,
+            { status, path: route.path, scope: FILES_SCOPE },
+          );
+        }
+        return new FerryError(
+          'AUTH_FAILED',
+          `HubSpot refused ${route.method} ${route.path} (403: the token lacks a scope)${message ? `: ${message}` : ''}. Add the missing scope to the private app (Ferry uses ${REQUIRED_SCOPES.join(', ')}).`,
+          { status, path: route.path },
+        );
+      }
+      // 477: the account is being moved between data centres; HubSpot sends Retry-After.
+      if (status === 477) return 'retry';
+      return undefined;
+    },
+  });
+  return client;
+}
 
-  get<T>(path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    return this.client.request<T>('GET', path, options);
-  }
+/** The burst window's and the daily limit's headers (search answers carry none). */
+function readHeaders(headers: Headers): HeaderReading {
+  const observation: RateLimitObservation = { rule: 'burst' };
+  const max = headerNumber(headers, 'x-hubspot-ratelimit-max');
+  const remaining = headerNumber(headers, 'x-hubspot-ratelimit-remaining');
+  const interval = headerNumber(headers, 'x-hubspot-ratelimit-interval-milliseconds');
+  if (max !== undefined) observation.limit = max;
+  if (remaining !== undefined) observation.remaining = remaining;
+  if (interval !== undefined) observation.intervalMs = interval;
+  const observed = max !== undefined || remaining !== undefined || interval !== undefined;
+  return {
+    observations: observed ? [observation] : [],
+    budgetRemaining: headerNumber(headers, 'x-hubspot-ratelimit-daily-remaining'),
+    budgetLimit: headerNumber(headers, 'x-hubspot-ratelimit-daily'),
+  };
+}
 
-  post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    return this.client.request<T>('POST', path, { ...options, body });
-  }
-
-  patch<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
-    return this.client.request<T>('PATCH', path, { ...options, body });
-  }
-
-  /** Every page of a GET list endpoint (`results` + `paging.next.after`). */
-  listAll<T>(path: string, query: RequestOptions['query'] = {}): Promise<T[]> {
-    return collect(
-      cursorPages<T>(async (after) => {
-        const response = await this.get<HubspotPage<T>>(path, { query: { ...query, after } });
-        return { items: response.body.results ?? [], next: response.body.paging?.next?.after };
-      }),
-    );
-  }
-
-  /** Server time (ms) estimated from the last Date header, or undefined before any response. */
-  serverNow(): number | undefined {
-    return this.client.serverNow();
-  }
+/** Every page of a GET list endpoint (`results` + `paging.next.after`). */
+export function listAll<T>(client: ApiClient, path: string, query: RequestOptions['query'] = {}): Promise<T[]> {
+  return collect(
+    cursorPages<T>(async (after) => {
+      const response = await client.get<HubspotPage<T>>(path, { query: { ...query, after } });
+      return { items: response.body.results ?? [], next: response.body.paging?.next?.after };
+    }),
+  );
 }

@@ -50,15 +50,16 @@ export class RequestBudget {
     this.remaining = options.limit;
   }
 
+  /** What `route` costs; nothing for an absolute URL (a signed download link is not an API request). */
   costOf(route: RouteInfo): number {
-    return this.options.cost(route);
+    return route.absolute ? 0 : this.options.cost(route);
   }
 
   /** Throws RATE_LIMITED (resumable) when this request would eat into the reserve. */
   check(route: RouteInfo): void {
     if (this.remaining === undefined) return;
     const cost = this.costOf(route);
-    if (this.remaining - this.pending - cost >= this.options.reserve) return;
+    if (cost === 0 || this.remaining - this.pending - cost >= this.options.reserve) return;
     throw this.exhausted(route, cost);
   }
 

@@ -93,7 +93,7 @@ export class ApiClient {
   }
 
   private async send<T>(client: HttpClient, method: HttpMethod, path: string, options: RequestOptions): Promise<HttpResponse<T>> {
-    const release = this.budget?.reserve({ method, path });
+    const release = this.budget?.reserve(options.absolute ? { method, path, absolute: true } : { method, path });
     try {
       return await client.request<T>(method, path, options);
     } finally {
@@ -103,6 +103,14 @@ export class ApiClient {
 
   get<T>(path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
     return this.request<T>('GET', path, options);
+  }
+
+  post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    return this.request<T>('POST', path, { ...options, body });
+  }
+
+  patch<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    return this.request<T>('PATCH', path, { ...options, body });
   }
 
   redact(text: string): string {

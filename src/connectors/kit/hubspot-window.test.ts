@@ -37,7 +37,7 @@ function hubspotWindow(): WindowSource<HubspotObject> {
   const modified = 'hs_lastmodifieddate';
   const search = async (filters: { propertyName: string; operator: string; value: string }[], sortBy: string, limit: number) =>
     (
-      await connector.transport.post<HubspotPage<HubspotObject>>('/crm/v3/objects/companies/search', {
+      await connector.client.post<HubspotPage<HubspotObject>>('/crm/v3/objects/companies/search', {
         filterGroups: [{ filters }],
         sorts: [{ propertyName: sortBy, direction: 'ASCENDING' }],
         properties: [modified, 'hs_object_id', 'name'],

@@ -117,6 +117,12 @@ describe('request budget', () => {
     expect(isFerryError(error) && error.code).toBe('RATE_LIMITED');
     expect((error as FerryError).details).toMatchObject({ resumable: true, remaining: 10, unit: 'tokens' });
     expect((error as FerryError).message).toContain('10 tokens left of 100, 10 kept in reserve, the next request costs 5');
+    // A request to an absolute URL (a signed download link the API handed out) is not an API request: it
+    // passes at the reserve and costs nothing.
+    const download = { method: 'GET' as const, path: '/signed/abc', absolute: true };
+    budget.check(download);
+    budget.charge(download, 200);
+    expect(budget.usage()).toMatchObject({ spent: 15, remaining: 10 });
   });
 
   it('counts requests in flight as pending, so concurrent requests cannot all pass against the same remaining', () => {
