@@ -11,7 +11,20 @@ export const STANDARD_OBJECTS = ['contacts', 'companies', 'deals', 'notes', 'tas
 export const hubspotConnectionSchema = z.strictObject({
   connector: z.literal('hubspot').optional(),
   /** Private-app or OAuth access token, given as `${HUBSPOT_TOKEN}` so the secret stays out of the file. */
-  accessToken: z.string({ error: 'is required (a private app access token, e.g. ${HUBSPOT_TOKEN})' }).min(1, 'must not be empty'),
+  accessToken: z.string().min(1, 'must not be empty').optional(),
+  /**
+   * An OAuth app's refresh-token grant (a public app installed in the account): Ferry trades `refreshToken` for
+   * access tokens, which last 30 minutes, at `tokenUrl` (default `${baseUrl}/oauth/v3/token`) with the app's
+   * client id and secret as form fields. With `accessToken` too, that token is used until it expires.
+   */
+  oauth: z
+    .strictObject({
+      clientId: z.string().min(1, 'must not be empty'),
+      clientSecret: z.string().min(1, 'must not be empty'),
+      refreshToken: z.string().min(1, 'must not be empty'),
+      tokenUrl: z.url({ error: 'must be a URL such as https://api.hubapi.com/oauth/v3/token' }).optional(),
+    })
+    .optional(),
   baseUrl: z.url({ error: 'must be a URL such as https://api.hubapi.com' }).optional(),
   /**
    * Requests per 10 seconds the account allows: 100 (Free/Starter), 190 (Professional/Enterprise),
@@ -43,12 +56,18 @@ export const hubspotConnectionSchema = z.strictObject({
   filesFolder: z.string().regex(/^\/[^?#]*$/, 'must be a folder path starting with /').optional(),
   /** Access of uploaded files (default PRIVATE): https://developers.hubspot.com/docs/api-reference/files-files-v3/guide */
   filesAccess: z.enum(['PRIVATE', 'PUBLIC_NOT_INDEXABLE', 'PUBLIC_INDEXABLE']).optional(),
+}).refine((value) => value.accessToken !== undefined || value.oauth !== undefined, {
+  message: 'is required (a private app access token, e.g. ${HUBSPOT_TOKEN}), or oauth with an app\'s client id, secret and refresh token',
+  path: ['accessToken'],
 });
 
 export type HubspotConnectionConfig = z.input<typeof hubspotConnectionSchema>;
 
 export interface HubspotSettings {
-  accessToken: string;
+  /** A token to send as is (a private app's), or the first one of an OAuth app's. */
+  accessToken?: string;
+  /** The OAuth app's refresh-token grant, when given: access tokens are refreshed from it. */
+  oauth?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string };
   baseUrl: string;
   burstLimit: number;
   searchPerSecond: number;
@@ -73,9 +92,11 @@ export function parseHubspotConnectionConfig(input: unknown, options: HubspotCon
   const parsed = hubspotConnectionSchema.safeParse(input);
   if (!parsed.success) throw settingsError('HubSpot', parsed.error, options.configPath);
   const data = parsed.data;
+  const baseUrl = (data.baseUrl ?? HUBSPOT_API_BASE).replace(/\/+$/, '');
   return {
     accessToken: data.accessToken,
-    baseUrl: (data.baseUrl ?? HUBSPOT_API_BASE).replace(/\/+$/, ''),
+    oauth: data.oauth && { ...data.oauth, tokenUrl: data.oauth.tokenUrl ?? `${baseUrl}/oauth/v3/token` },
+    baseUrl,
     burstLimit: data.burstLimit ?? 100,
     searchPerSecond: data.searchPerSecond ?? 4,
     objects: data.objects,

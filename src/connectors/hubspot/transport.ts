@@ -1,6 +1,6 @@
 import { FerryError } from '../../core/errors.js';
 import type { Clock, RateLimitObservation, RequestOptions, RouteInfo } from '../../core/http.js';
-import { ApiClient, RequestBudget, collect, cursorPages, headerNumber, type HeaderReading } from '../kit/index.js';
+import { ApiClient, RefreshingToken, RequestBudget, collect, cursorPages, headerNumber, type HeaderReading } from '../kit/index.js';
 import type { HubspotSettings } from './config.js';
 import { readableMessage } from './write-errors.js';
 
@@ -114,7 +114,20 @@ export function createHubspotClient(settings: HubspotSettings, options: HubspotT
   const client: ApiClient = new ApiClient({
     vendor: 'HubSpot',
     baseUrl: settings.baseUrl,
-    auth: { kind: 'bearer', token: settings.accessToken },
+    auth: settings.oauth
+      ? {
+          kind: 'oauth-refresh',
+          grant: new RefreshingToken({
+            vendor: 'HubSpot',
+            ...settings.oauth,
+            clientAuth: 'body',
+            accessToken: settings.accessToken,
+            setting: options.configPath ? `${options.configPath}.oauth` : 'oauth',
+            clock: options.clock,
+            fetch: options.fetch,
+          }),
+        }
+      : { kind: 'bearer', token: settings.accessToken! },
     pacerRules: [
       { name: 'burst', limit: settings.burstLimit, intervalMs: BURST_INTERVAL_MS },
       { name: 'search', limit: settings.searchPerSecond, intervalMs: 1000, route: isSearch },
@@ -143,7 +156,9 @@ export function createHubspotClient(settings: HubspotSettings, options: HubspotT
       if (status === 401) {
         return new FerryError(
           'AUTH_FAILED',
-          `HubSpot rejected the access token (401). Check the token in ferry.yaml (accessToken: \${HUBSPOT_TOKEN}); a private app needs the scopes ${REQUIRED_SCOPES.join(', ')}.`,
+          settings.oauth
+            ? `HubSpot rejected the OAuth access token (401), also after a refresh: the app may have been uninstalled or lack the scopes ${REQUIRED_SCOPES.join(', ')}.`
+            : `HubSpot rejected the access token (401). Check the token in ferry.yaml (accessToken: \${HUBSPOT_TOKEN}); a private app needs the scopes ${REQUIRED_SCOPES.join(', ')}; an OAuth app's token expires after 30 minutes: give oauth (client id, secret, refresh token) so Ferry refreshes it.`,
           { status, path: route.path },
         );
       }

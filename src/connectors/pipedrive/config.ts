@@ -30,7 +30,7 @@ export const pipedriveConnectionSchema = z
     /**
      * A Pipedrive app's refresh-token grant: Ferry trades `refreshToken` for access tokens (they last an hour)
      * at `tokenUrl` (default https://oauth.pipedrive.com/oauth/token; `${baseUrl}/oauth/token` when baseUrl is
-     * set, as for the emulator), with HTTP Basic of the app's client id and secret.
+     * a local address, the emulator), with HTTP Basic of the app's client id and secret.
      */
     oauth: z
       .strictObject({
@@ -109,7 +109,10 @@ export function parsePipedriveConnectionConfig(input: unknown, options: Pipedriv
   if (!parsed.success) throw settingsError('Pipedrive', parsed.error, options.configPath);
   const data = parsed.data;
   const baseUrl = data.baseUrl ?? (data.companyDomain ? `https://${data.companyDomain}.pipedrive.com` : PIPEDRIVE_API_BASE);
-  const refresh = data.oauth && { ...data.oauth, tokenUrl: data.oauth.tokenUrl ?? (data.baseUrl ? `${data.baseUrl.replace(/\/+$/, '')}/oauth/token` : PIPEDRIVE_TOKEN_URL) };
+  // Pipedrive's OAuth server is its own host whatever the company's api_domain; a local baseUrl (the
+  // emulator) serves the token endpoint itself.
+  const local = data.baseUrl !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(data.baseUrl).hostname);
+  const refresh = data.oauth && { ...data.oauth, tokenUrl: data.oauth.tokenUrl ?? (local ? `${data.baseUrl!.replace(/\/+$/, '')}/oauth/token` : PIPEDRIVE_TOKEN_URL) };
   const auth: PipedriveSettings['auth'] = data.apiToken !== undefined ? { kind: 'apiToken', token: data.apiToken } : { kind: 'oauth', token: data.accessToken, refresh };
   const plan = BURST_BY_PLAN[data.plan ?? 'lite'];
   return {

@@ -43,6 +43,8 @@ describe('Pipedrive connector with oauth (refresh-token grant)', () => {
 
   it('settings: exactly one way to authenticate; the token URL follows baseUrl or is Pipedrive\'s OAuth server', () => {
     expect(parsePipedriveConnectionConfig({ oauth: APP, companyDomain: 'acme' }).auth).toMatchObject({ kind: 'oauth', refresh: { tokenUrl: PIPEDRIVE_TOKEN_URL } });
+    // The api_domain as baseUrl: the OAuth server stays Pipedrive's own host.
+    expect(parsePipedriveConnectionConfig({ oauth: APP, baseUrl: 'https://acme.pipedrive.com' }).auth).toMatchObject({ refresh: { tokenUrl: PIPEDRIVE_TOKEN_URL } });
     expect(parsePipedriveConnectionConfig({ oauth: APP, baseUrl: 'http://127.0.0.1:9/' }).auth).toMatchObject({ refresh: { tokenUrl: 'http://127.0.0.1:9/oauth/token' } });
     expect(parsePipedriveConnectionConfig({ oauth: { ...APP, tokenUrl: 'https://proxy.example/token' }, baseUrl: 'http://127.0.0.1:9' }).auth).toMatchObject({ refresh: { tokenUrl: 'https://proxy.example/token' } });
     expect(() => parsePipedriveConnectionConfig({ oauth: APP, apiToken: 'x' })).toThrow(/exactly one of apiToken/);
