@@ -1,4 +1,4 @@
-import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, UpdateInput, WriteResult } from '../../core/connector.js';
+import type { Capabilities, Connector, CreateInput, CrmRecord, DeletionQuery, ReadOptions, ReadPage, RecordError, SourceDeletion, UpdateInput, WriteResult } from '../../core/connector.js';
 import { FerryError, describeValue, isFerryError, type ErrorCode } from '../../core/errors.js';
 import type { Clock } from '../../core/http.js';
 import type { FieldValue, SchemaDescription } from '../../core/schema.js';
@@ -272,6 +272,44 @@ export class PipedriveConnector implements Connector {
     }
     const found = wanted.filter((id) => rows.has(id)).map((id) => rows.get(id)!);
     return this.toRecords(model, found, fields);
+  }
+
+  /**
+   * Deletions a delta reports. Deals (and archived deals): the tombstones Pipedrive keeps for 30 days,
+   * `GET /api/v2/deals?status=deleted` from `since`, deleted at their update time. Persons, organizations,
+   * activities and products have no list of deleted records: the known ids are listed (`ids`, 100 per 10
+   * tokens) and each one missing is read by id (1 token), which answers `is_deleted: true` for 30 days and
+   * 404 once purged (deleted at an unknown time). Notes, users, pipelines and stages: not seen (undefined).
+   */
+  async readDeletions(objectName: string, query: DeletionQuery): Promise<SourceDeletion[] | undefined> {
+    const model = await this.model.object(objectName);
+    if (model.api !== 'v2' || model.name === 'pipelines' || model.name === 'stages') return undefined;
+    const since = parseInstant(query.since);
+    if (!since) throw new FerryError('USAGE', `readDeletions since ${JSON.stringify(query.since)} is not an ISO date-time`);
+    const deletedAt = (row: Row): string | null => {
+      const time = rowTime(model, row);
+      return time ? new Date(time).toISOString() : null;
+    };
+    if (model.path === 'deals') {
+      const second = Math.floor(Date.parse(since) / UNIT_MS) * UNIT_MS;
+      const rows = await listV2<Row>(this.client, this.listPath(model), { status: 'deleted', updated_since: rfc3339(new Date(second).toISOString()), sort_by: 'update_time', custom_fields: model.externalId?.key });
+      return rows.filter((row) => row.is_deleted === true).map((row) => ({ id: String(row.id), deletedAt: deletedAt(row) }));
+    }
+    const out: SourceDeletion[] = [];
+    for await (const page of query.known()) {
+      const ids = [...new Set(page)].filter((id) => /^\d+$/.test(id));
+      for (let index = 0; index < ids.length; index += IDS_PER_REQUEST) {
+        const chunk = ids.slice(index, index + IDS_PER_REQUEST);
+        const response = await this.client.get<V2Answer<Row[]>>(this.listPath(model), { query: { ids: chunk.join(','), limit: IDS_PER_REQUEST, custom_fields: model.externalId?.key } });
+        const live = new Set((response.body.data ?? []).filter((row) => !row.is_deleted).map((row) => String(row.id)));
+        for (const id of chunk.filter((candidate) => !live.has(candidate))) {
+          const row = await this.getRow(model, id);
+          if (!row) out.push({ id, deletedAt: null });
+          else if (row.is_deleted === true) out.push({ id, deletedAt: deletedAt(row) });
+        }
+      }
+    }
+    return out;
   }
 
   private async toRecords(model: ObjectModel, rows: Row[], fields: string[] | undefined): Promise<CrmRecord[]> {
