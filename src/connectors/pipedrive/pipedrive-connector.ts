@@ -113,11 +113,33 @@ function attributeError(model: ObjectModel, fields: Record<string, FieldValue>):
   };
 }
 
+/**
+ * Text compared by a lost create's look-up: what Pipedrive's sanitising of note HTML (scripts and event
+ * handlers removed, markup rewritten) cannot change. Tags and `<script>` / `<style>` blocks are dropped and
+ * whitespace collapsed, so a note is recognised as its own twin after Pipedrive cleaned it.
+ */
+function comparableText(value: string): string {
+  return value
+    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 export class PipedriveConnector implements Connector {
   readonly kind = 'pipedrive';
   readonly client: ApiClient;
   readonly model: PipedriveModel;
   private readonly clock: Clock | undefined;
+  /**
+   * Records of objects without an external-id field (notes, activities) that this connection created, by
+   * `object:id`, with when: a lost create's look-up never takes one of them for its own twin (an identical
+   * note written just before for another source record). Entries older than the look-up window are dropped.
+   */
+  private readonly claimed = new Map<string, number>();
+  /** Creates without an external id now being sent, by object and body (see oneTwinAtATime). */
+  private readonly twinsInFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly settings: PipedriveSettings,
@@ -588,13 +610,16 @@ export class PipedriveConnector implements Connector {
         if ('ok' in prepared) return prepared;
         const stamp = input.externalId !== undefined && model.externalId ? { code: model.externalId.key, value: input.externalId } : undefined;
         if (stamp) prepared.body.custom_fields = { ...((prepared.body.custom_fields as object | undefined) ?? {}), [stamp.code]: stamp.value };
-        const sentAt = (this.client.serverNow() ?? Date.now()) - LOST_CREATE_LOOKBACK_MS;
-        const id = await createIdempotent({
-          send: async () => String((await this.client.requestOnce<V2Answer<Row>>('POST', path, { body: prepared.body })).body.data!.id),
-          lookup: () => (stamp ? this.findStamped(model, stamp.code, stamp.value, sentAt) : this.findRecentTwin(model, prepared.body, sentAt)),
-          retries: this.settings.maxRetries,
-          ...(this.clock ? { clock: this.clock } : {}),
-        });
+        const send = async (): Promise<string> => {
+          const sentAt = (this.client.serverNow() ?? Date.now()) - LOST_CREATE_LOOKBACK_MS;
+          return createIdempotent({
+            send: async () => String((await this.client.requestOnce<V2Answer<Row>>('POST', path, { body: prepared.body })).body.data!.id),
+            lookup: () => (stamp ? this.findStamped(model, stamp.code, stamp.value, sentAt) : this.findRecentTwin(model, prepared.body, sentAt)),
+            retries: this.settings.maxRetries,
+            ...(this.clock ? { clock: this.clock } : {}),
+          });
+        };
+        const id = stamp ? await send() : await this.oneTwinAtATime(model, prepared.body, send);
         if (prepared.participants) {
           const failed = await this.writeParticipants(id, prepared.participants, true);
           if (failed) return { ok: false, error: failed };
@@ -615,6 +640,37 @@ export class PipedriveConnector implements Connector {
    * Objects without custom fields (activities, notes) cannot carry an external id: a create whose answer was
    * lost is found as the record created since `since` with every sent plain value equal.
    */
+  /**
+   * Creates of identical bodies (two source notes with the same text on the same deal) one after the other,
+   * each claiming its record: a lost answer's look-up then never takes the twin another create is about to
+   * claim, so neither record is lost nor sent twice.
+   */
+  private async oneTwinAtATime(model: ObjectModel, body: Record<string, unknown>, send: () => Promise<string>): Promise<string> {
+    const key = `${model.name}:${JSON.stringify(body)}`;
+    const previous = this.twinsInFlight.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const gate = new Promise<void>((done) => (release = done));
+    const mine = previous.then(() => gate);
+    this.twinsInFlight.set(key, mine);
+    await previous;
+    try {
+      const id = await send();
+      this.claim(model, id);
+      return id;
+    } finally {
+      release();
+      if (this.twinsInFlight.get(key) === mine) this.twinsInFlight.delete(key);
+    }
+  }
+
+  private claim(model: ObjectModel, id: string): void {
+    const now = this.client.serverNow() ?? Date.now();
+    this.claimed.set(`${model.name}:${id}`, now);
+    if (this.claimed.size > 10_000) {
+      for (const [key, at] of this.claimed) if (now - at > 2 * LOST_CREATE_LOOKBACK_MS) this.claimed.delete(key);
+    }
+  }
+
   private async findRecentTwin(model: ObjectModel, body: Record<string, unknown>, since: number): Promise<string | undefined> {
     const plain = Object.entries(body).filter(([, value]) => value === null || typeof value !== 'object');
     const rows: Row[] = [];
@@ -630,9 +686,11 @@ export class PipedriveConnector implements Connector {
         const actual = row[key];
         if (typeof value === 'number' && typeof actual === 'boolean') return actual === (value === 1);
         if (key === 'add_time' || key.endsWith('_time')) return true;
-        return actual === value || (typeof value === 'string' && typeof actual === 'string' && actual.trim() === value.trim());
+        return actual === value || (typeof value === 'string' && typeof actual === 'string' && comparableText(actual) === comparableText(value));
       });
-    return rows.filter(same).at(-1)?.id.toString();
+    // The earliest twin not already another create's (an identical note sent twice on purpose is two notes).
+    const twin = rows.filter((row) => same(row) && !this.claimed.has(`${model.name}:${row.id}`)).sort((a, b) => a.id - b.id)[0];
+    return twin?.id.toString();
   }
 
   /** Makes a deal's participants exactly `personIds`; a failure becomes the record's error. */
