@@ -32,11 +32,13 @@ export interface PipedriveEdits {
   created: Record<string, number[]>;
   changed: Record<string, number[]>;
   changedFields: Record<string, string[]>;
+  /** Deleted in Pipedrive (soft-deleted, as its DELETE does): the delta reports them and deletes nothing. */
+  deleted: Record<string, number[]>;
 }
 
 /**
  * People at work in Pipedrive: new organizations, persons and deals, and persons renamed, organizations renamed,
- * deals retitled. Seeded, so the story is the same every time.
+ * deals retitled, a person and a deal deleted. Seeded, so the story is the same every time.
  */
 export function editInPipedrive(emulator: PipedriveEmulator, options: { seed: number; newRecords: number; changedRecords: number }): PipedriveEdits {
   const store = emulator.store;
@@ -69,7 +71,16 @@ export function editInPipedrive(emulator: PipedriveEmulator, options: { seed: nu
       changed[entity]!.push(id!);
     }
   }
-  return { created, changed, changedFields: { persons: ['name', 'first_name', 'last_name'], organizations: ['name'], deals: ['title'] } };
+  // Someone cleans up: a person and a deal nobody else touched are deleted.
+  const deleted: Record<string, number[]> = { persons: [], deals: [] };
+  for (const entity of ['persons', 'deals'] as const) {
+    const ids = live(entity).filter((id) => !created[entity]!.includes(id) && !changed[entity]!.includes(id));
+    if (ids.length === 0) continue;
+    const id = ids[random.int(0, ids.length - 1)]!;
+    store.remove(entity, id);
+    deleted[entity]!.push(id);
+  }
+  return { created, changed, changedFields: { persons: ['name', 'first_name', 'last_name'], organizations: ['name'], deals: ['title'] }, deleted };
 }
 
 /** Records the "new CRM" already holds that are also in Pipedrive, so the story's match step links them. */

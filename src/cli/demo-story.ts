@@ -362,12 +362,14 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         const changed = Object.fromEntries(Object.entries(changes.changed).map(([table, ids]) => [table, ids.length]));
         story.heading(5, 'Time passes');
         story.say(`In the legacy CRM${pipedrive ? ' (Pipedrive)' : ''}, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
-        story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)}).`);
+        const deletedIds: Record<string, number[]> = 'deleted' in changes ? (changes.deleted as Record<string, number[]>) : {};
+        const deleted = Object.fromEntries(Object.entries(deletedIds).filter(([, ids]) => ids.length > 0).map(([table, ids]) => [table, ids.length]));
+        story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)})${sumCounts(deleted) > 0 ? `, ${formatNumber(sumCounts(deleted))} deleted (${listCounts(deleted)})` : ''}.`);
         story.say(
           `In ${hubspot ? 'HubSpot' : 'the new CRM'}, people edit ${plural(targetEdits.length + conflictEdits.length, 'record')}; ` +
             `${plural(conflictEdits.length, 'edit')} touch${conflictEdits.length === 1 ? 'es' : ''} a field that also changed in the source.`,
         );
-        story.steps.changes = { created, changed, targetEdits: targetEdits.length + conflictEdits.length, conflictingEdits: conflictEdits.length };
+        story.steps.changes = { created, changed, ...(sumCounts(deleted) > 0 ? { deleted } : {}), targetEdits: targetEdits.length + conflictEdits.length, conflictingEdits: conflictEdits.length };
 
         // ---- 6 delta
         const delta = await timed(() => engine.delta({ createNew: true, updateChanged: true, onConflict: 'source-wins' }), ledger);
@@ -378,6 +380,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
           `${formatNumber(deltaTotals.created)} created, ${formatNumber(deltaTotals.updated)} updated, ${formatNumber(deltaTotals.unchanged)} read again but unchanged, ` +
             `in ${formatSeconds(delta.seconds)}. Nothing was deleted: a delta never deletes.`,
         );
+        for (const message of delta.result.messages.filter((text) => text.includes('deleted in the source'))) story.say(`Deletions are reported, never propagated: ${message}`);
         for (const line of failureLines(delta)) story.say(line);
         story.say(`Fields edited only in the new CRM were kept. ${plural(delta.report.conflicts.length, 'conflict')} (changed on both sides) settled by --on-conflict source-wins:`);
         for (const conflict of delta.report.conflicts.slice(0, 3)) {

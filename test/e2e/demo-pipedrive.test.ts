@@ -24,7 +24,7 @@ describe('ferry demo --source pipedrive', () => {
     source: string;
     folder: string;
     steps: Record<string, { totals?: Totals; counts?: Counts } & Record<string, unknown>> & {
-      changes: { created: Record<string, number>; changed: Record<string, number>; conflictingEdits: number };
+      changes: { created: Record<string, number>; changed: Record<string, number>; deleted?: Record<string, number>; conflictingEdits: number };
       tokens: { spent: number; requests: number };
       verify: { objects: Record<string, { missing: number; brokenReferences: number; notMigrated: number; mismatched: number }> };
     };
@@ -57,6 +57,10 @@ describe('ferry demo --source pipedrive', () => {
     expect(delta.organizations!.updated).toBe(demo.steps.changes.changed.organizations);
     expect(delta.persons!.conflicts).toBe(demo.steps.changes.conflictingEdits);
     expect(demo.steps.delta!.totals!.deleted).toBe(0);
+    // A person and a deal deleted in Pipedrive: reported by the delta with their target ids, deleted nowhere.
+    expect(demo.steps.changes.deleted).toEqual({ persons: 1, deals: 1 });
+    const deletions = (demo.steps.delta!.messages as string[]).filter((text) => text.includes('deleted in the source since the last run: 1 — not propagated'));
+    expect(deletions.map((text) => text.split(':')[0])).toEqual(['persons', 'deals']);
     expect(demo.steps.tokens.spent).toBeGreaterThan(0);
   });
 
