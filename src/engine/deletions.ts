@@ -1,4 +1,5 @@
 import type { Connector, SourceDeletion } from '../core/connector.js';
+import { toFerryError } from '../core/errors.js';
 import type { Failure } from '../ledger/index.js';
 import type { ObjectPlan } from './plan.js';
 import type { RunState } from './run-state.js';
@@ -26,15 +27,24 @@ export async function reportSourceDeletions(state: RunState, source: Connector, 
     if (plan.mapping.matchOnly) continue;
     state.progress.emit({ type: 'phase', runId, phase: 'deletions', object: plan.object });
     const ledger = state.ledger;
-    const deletions = await source.readDeletions(plan.sourceObject, {
-      since,
-      known: async function* () {
-        for await (const page of ledger.iterateLinks(plan.object)) {
-          const ids = page.filter((link) => link.targetId !== null).map((link) => link.sourceId);
-          if (ids.length > 0) yield ids;
-        }
-      },
-    });
+    let deletions: SourceDeletion[] | undefined;
+    try {
+      deletions = await source.readDeletions(plan.sourceObject, {
+        since,
+        known: async function* () {
+          for await (const page of ledger.iterateLinks(plan.object)) {
+            const ids = page.filter((link) => link.targetId !== null).map((link) => link.sourceId);
+            if (ids.length > 0) yield ids;
+          }
+        },
+      });
+    } catch (error) {
+      // What the delta wrote stands: a report it could not make is said, not a reason to stop the run.
+      const text = `${plan.object}: the source's deletions could not be read (${toFerryError(error).code}: ${toFerryError(error).message}); the next delta looks again.`;
+      state.messages.push(text);
+      state.progress.emit({ type: 'message', runId, level: 'warn', text });
+      continue;
+    }
     if (!deletions || deletions.length === 0) continue;
     const byId = new Map<string, SourceDeletion>();
     for (const deletion of deletions) byId.set(deletion.id, deletion);

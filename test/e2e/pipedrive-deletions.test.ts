@@ -7,6 +7,11 @@ import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulat
 import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { buildRunReport, renderReport } from '../../src/report/index.js';
+import { createConnector } from '../../src/connectors/registry.js';
+import { FerryError } from '../../src/core/errors.js';
+import { ProgressStream } from '../../src/core/progress.js';
+import { Engine } from '../../src/engine/index.js';
+import { Ledger } from '../../src/ledger/index.js';
 import { withEngine } from '../support/engine-session.js';
 
 /**
@@ -42,6 +47,53 @@ describe('Pipedrive deletions in a delta', () => {
   afterEach(async () => {
     await pipedrive?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  const projectFor = (pd: PipedriveEmulator, settings: Record<string, unknown> = {}): ProjectFile => ({
+    version: 1,
+    source: { connector: 'pipedrive', apiToken: pd.token, baseUrl: pd.url, burstLimit: 10_000, ...settings },
+    target: { connector: 'sql', dialect: 'sqlite', path: 'target.db' },
+    state: join(dir, 'state.db'),
+    sourceTimeZone: 'UTC',
+    options: { demoSampleSize: 3, pageSize: 100 },
+    objects: [
+      object({ source: 'organizations', target: 'organizations', fields: [copy('name')] }),
+      object({ source: 'persons', target: 'persons', fields: [copy('name'), copy('email'), copy('org_id', 'organization_id')] }),
+      object({ source: 'deals', target: 'deals', fields: [copy('title'), copy('status'), copy('person_id'), copy('org_id', 'organization_id')] }),
+    ],
+  });
+
+  it('with checkDeletedById: false only deals are reported; a deletion report that fails is said and does not stop the delta', async () => {
+    let now = Date.UTC(2026, 5, 1, 9);
+    pipedrive = await startPipedriveEmulator({ port: 0, burstLimit: { requests: 100_000, intervalMs: 2000 }, seed: 'sample', clock: () => now });
+    const project = projectFor(pipedrive, { checkDeletedById: false });
+    expect((await withEngine(dir, project, (engine) => engine.migrate())).status).toBe('completed');
+    now += 3_600_000;
+    const person = pipedrive.store.table('persons').all()[0]!;
+    const deal = pipedrive.store.table('deals').all()[0]!;
+    pipedrive.store.remove('persons', person.id);
+    pipedrive.store.remove('deals', deal.id);
+    now += 60_000;
+    const delta = await withEngine(dir, project, (engine) => engine.delta({ createNew: true, updateChanged: true, dryRun: true }));
+    expect(delta.messages.filter((text) => text.includes('deleted in the source')).map((text) => text.split(':')[0])).toEqual(['deals']);
+
+    // A source whose deletion report fails: the delta completes and says so.
+    const ledger = await Ledger.open(project.state!, { baseDir: dir });
+    const source = createConnector(project.source, { baseDir: dir, role: 'source' });
+    const target = createConnector(project.target, { baseDir: dir, role: 'target' });
+    try {
+      source.readDeletions = async () => {
+        throw new FerryError('RATE_LIMITED', 'daily API budget reached');
+      };
+      const engine = new Engine({ project, source, target, ledger, progress: new ProgressStream() });
+      const failing = await engine.delta({ createNew: true, updateChanged: true });
+      expect(failing.status).toBe('completed');
+      expect(failing.messages).toContain("deals: the source's deletions could not be read (RATE_LIMITED: daily API budget reached); the next delta looks again.");
+    } finally {
+      await source.close();
+      await target.close();
+      await ledger.close();
+    }
   });
 
   it('reports a deleted person and a deleted deal with their target ids, once, and deletes nothing', async () => {

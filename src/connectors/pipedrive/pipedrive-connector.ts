@@ -301,7 +301,8 @@ export class PipedriveConnector implements Connector {
    * `GET /api/v2/deals?status=deleted` from `since`, deleted at their update time. Persons, organizations,
    * activities and products have no list of deleted records: the known ids are listed (`ids`, 100 per 10
    * tokens) and each one missing is read by id (1 token), which answers `is_deleted: true` for 30 days and
-   * 404 once purged (deleted at an unknown time). Notes, users, pipelines and stages: not seen (undefined).
+   * 404 once purged (deleted at an unknown time); not with `checkDeletedById: false`. Notes, users, pipelines and
+   * stages: not seen (undefined).
    */
   async readDeletions(objectName: string, query: DeletionQuery): Promise<SourceDeletion[] | undefined> {
     const model = await this.model.object(objectName);
@@ -317,6 +318,7 @@ export class PipedriveConnector implements Connector {
       const rows = await listV2<Row>(this.client, this.listPath(model), { status: 'deleted', updated_since: rfc3339(new Date(second).toISOString()), sort_by: 'update_time', custom_fields: model.externalId?.key });
       return rows.filter((row) => row.is_deleted === true).map((row) => ({ id: String(row.id), deletedAt: deletedAt(row) }));
     }
+    if (!this.settings.checkDeletedById) return undefined;
     const out: SourceDeletion[] = [];
     for await (const page of query.known()) {
       const ids = [...new Set(page)].filter((id) => /^\d+$/.test(id));
