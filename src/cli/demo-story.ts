@@ -11,7 +11,7 @@ import type { Ledger } from '../ledger/index.js';
 import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
 import type { CommandContext } from './context.js';
-import { demoPipedriveSourceYaml as pipedriveSourceYaml } from './demo-pipedrive.js';
+import { DEMO_PIPEDRIVE_TOKEN, DEMO_PIPEDRIVE_TOKEN_VARIABLE, demoPipedriveSourceYaml as pipedriveSourceYaml } from './demo-pipedrive.js';
 import { DEMO_PROJECT_HEADER, demoChangeSizes, editChangedRecordsInTarget } from './demo-setup.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
@@ -35,9 +35,9 @@ export interface DemoStoryOptions {
   size?: number;
   seed?: number;
   target?: DemoTarget;
-  /** HubSpot story: keep the emulator running after the story until Ctrl-C, so the next commands work against it. */
+  /** Keep the story's in-process emulators (HubSpot, Pipedrive) running after the story until Ctrl-C, so the next commands work against them. */
   keep?: boolean;
-  /** HubSpot story with --keep: resolves when the user stops the emulator (Ctrl-C). */
+  /** With --keep: resolves when the user stops the emulators (Ctrl-C). */
   untilStopped?: () => Promise<unknown>;
   /**
    * HubSpot story against an account the user runs (`--hubspot-url`: an emulator started apart, a sandbox)
@@ -204,11 +204,19 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   if (targetKind === 'hubspot') {
     hubspot = account ?? (await startDemoHubspot(seed, size));
     targetCounts = hubspot.counts;
-    env = { ...io.env, ...hubspot.env };
+    env = { ...env, ...hubspot.env };
     await writeFile(projectPath, header(hubspot.targetYaml, 'ferry demo --target hubspot'), 'utf8');
   } else {
     targetCounts = await sample.createDemoTargetSqlite(join(folder, 'target.db'), { seed, size });
     await writeFile(projectPath, header(undefined, pipedrive ? 'ferry demo --source pipedrive' : undefined), 'utf8');
+  }
+  if (pipedrive) {
+    // The new CRM already holds some of Pipedrive's people: its users as owners, a few organizations and
+    // persons typed in by hand, so the match step has something to link.
+    const pd = await import('./demo-pipedrive.js');
+    const shared = pd.sharedWithPipedrive(pipedrive, { seed });
+    const added = hubspot?.emulator ? pd.addSharedToHubspot(hubspot.emulator.store, shared) : hubspot ? {} : await pd.addSharedToSqlite(join(folder, 'target.db'), shared);
+    for (const [table, count] of Object.entries(added)) targetCounts[table] = (targetCounts[table] ?? 0) + count;
   }
   story.heading(undefined, 'The scene');
   if (pipedrive) {
@@ -354,12 +362,14 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         const changed = Object.fromEntries(Object.entries(changes.changed).map(([table, ids]) => [table, ids.length]));
         story.heading(5, 'Time passes');
         story.say(`In the legacy CRM${pipedrive ? ' (Pipedrive)' : ''}, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
-        story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)}).`);
+        const deletedIds: Record<string, number[]> = 'deleted' in changes ? (changes.deleted as Record<string, number[]>) : {};
+        const deleted = Object.fromEntries(Object.entries(deletedIds).filter(([, ids]) => ids.length > 0).map(([table, ids]) => [table, ids.length]));
+        story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)})${sumCounts(deleted) > 0 ? `, ${formatNumber(sumCounts(deleted))} deleted (${listCounts(deleted)})` : ''}.`);
         story.say(
           `In ${hubspot ? 'HubSpot' : 'the new CRM'}, people edit ${plural(targetEdits.length + conflictEdits.length, 'record')}; ` +
             `${plural(conflictEdits.length, 'edit')} touch${conflictEdits.length === 1 ? 'es' : ''} a field that also changed in the source.`,
         );
-        story.steps.changes = { created, changed, targetEdits: targetEdits.length + conflictEdits.length, conflictingEdits: conflictEdits.length };
+        story.steps.changes = { created, changed, ...(sumCounts(deleted) > 0 ? { deleted } : {}), targetEdits: targetEdits.length + conflictEdits.length, conflictingEdits: conflictEdits.length };
 
         // ---- 6 delta
         const delta = await timed(() => engine.delta({ createNew: true, updateChanged: true, onConflict: 'source-wins' }), ledger);
@@ -370,6 +380,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
           `${formatNumber(deltaTotals.created)} created, ${formatNumber(deltaTotals.updated)} updated, ${formatNumber(deltaTotals.unchanged)} read again but unchanged, ` +
             `in ${formatSeconds(delta.seconds)}. Nothing was deleted: a delta never deletes.`,
         );
+        for (const message of delta.result.messages.filter((text) => text.includes('deleted in the source'))) story.say(`Deletions are reported, never propagated: ${message}`);
         for (const line of failureLines(delta)) story.say(line);
         story.say(`Fields edited only in the new CRM were kept. ${plural(delta.report.conflicts.length, 'conflict')} (changed on both sides) settled by --on-conflict source-wins:`);
         for (const conflict of delta.report.conflicts.slice(0, 3)) {
@@ -410,27 +421,27 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
 
     const seconds = (performance.now() - storyStarted) / 1000;
     const runs = story.steps.runs as Record<string, number>;
+    // The in-process emulators: kept running until Ctrl-C with --keep, else they stop with the story.
+    const emulators = [...(pipedrive ? ['Pipedrive'] : []), ...(hubspot?.emulator ? ['HubSpot'] : [])];
+    const kept = options.keep === true && emulators.length > 0;
     const next = [
       `cd ${shownFolder}`,
+      ...(pipedrive && kept ? [`export ${DEMO_PIPEDRIVE_TOKEN_VARIABLE}=${DEMO_PIPEDRIVE_TOKEN}`] : []),
       ...(hubspot?.shownToken ? [`export ${hubspot.tokenVariable}=${hubspot.shownToken}`] : []),
       'npx ferry runs',
       `npx ferry report ${runs.delta} --format html --output report.html`,
       // Delta, undo and check need both CRMs: an emulator that stopped with the story is not there any more.
-      ...((!hubspot?.emulator || options.keep) && !pipedrive
-        ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check']
-        : []),
+      ...(emulators.length === 0 || kept ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check'] : []),
     ];
     out.line('');
-    out.line(`The whole story took ${formatSeconds(seconds)}. Try next${hubspot && options.keep ? ' (in another terminal)' : ''}:`);
+    out.line(`The whole story took ${formatSeconds(seconds)}. Try next${kept ? ' (in another terminal)' : ''}:`);
     for (const command of next) out.line(`  ${command}`);
     if (hubspot && !hubspot.emulator) out.line(`(with $${hubspot.tokenVariable} set to the account's token, as for the story).`);
-    if (hubspot?.emulator && !options.keep) {
-      out.line('The HubSpot emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger).');
-      out.line('To try delta, undo, verify and check against it, run `ferry demo --target hubspot --keep`: it keeps the emulator running until Ctrl-C.');
-    }
-    if (pipedrive) {
-      out.line('The Pipedrive emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger);');
-      out.line('delta, undo and check need the Pipedrive the story ran against, which is gone (the Pipedrive demo has no --keep yet).');
+    if (emulators.length > 0 && !kept) {
+      const both = emulators.length > 1;
+      const again = ['ferry demo', ...(pipedrive ? ['--source pipedrive'] : []), ...(targetKind === 'hubspot' ? ['--target hubspot'] : []), '--keep'].join(' ');
+      out.line(`The ${emulators.join(' and ')} emulator${both ? 's stop' : ' stops'} with the story, and ${both ? 'their' : 'its'} data with ${both ? 'them' : 'it'}: \`ferry runs\` and \`ferry report\` still work (they read the ledger).`);
+      out.line(`To try delta, undo, verify and check against ${both ? 'them' : 'it'}, run \`${again}\`: it keeps ${both ? 'them' : 'it'} running until Ctrl-C.`);
     }
     out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter), or do it all in the browser: `ferry serve` starts the wizard.');
     const json = {
@@ -442,15 +453,17 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       seconds: Number(seconds.toFixed(3)),
       steps: story.steps,
       next,
+      ...(pipedrive ? { pipedrive: { url: pipedrive.url, kept, requests: pipedrive.stats.requests } } : {}),
       ...(hubspot?.emulator
         ? { emulator: { url: hubspot.url, kept: options.keep === true, requests: hubspot.emulator.stats.requests, status429: hubspot.emulator.stats.status429 } }
         : hubspot
           ? { hubspot: { url: hubspot.url, external: true } }
           : {}),
     };
-    if (hubspot?.emulator && options.keep) {
+    if (kept) {
+      const where = [...(pipedrive ? [`Pipedrive at ${pipedrive.url}`] : []), ...(hubspot?.emulator ? [`HubSpot at ${hubspot.url}`] : [])];
       out.line('');
-      out.line(`The HubSpot emulator keeps running at ${hubspot.url} with the migrated data. Press Ctrl-C to stop it.`);
+      out.line(`The ${emulators.join(' and ')} emulator${emulators.length > 1 ? 's keep' : ' keeps'} running (${where.join(', ')}) with the migrated data. Press Ctrl-C to stop ${emulators.length > 1 ? 'them' : 'it'}.`);
       await (options.untilStopped ?? (() => new Promise<never>(() => undefined)))();
     }
     return { exitCode: EXIT.ok, json };

@@ -154,9 +154,12 @@ export function printRunSummary(out: Output, result: RunResult, report: RunRepor
     for (const failure of report.failures.slice(0, FAILURE_EXAMPLES)) out.line(`  ${failureLine(failure)}`);
     if (report.failures.length > FAILURE_EXAMPLES) out.line(`  … and ${formatNumber(report.failures.length - FAILURE_EXAMPLES)} more in the report`);
   }
-  if (report && report.warnings.length > 0) {
-    const records = report.warnedRecords;
-    out.line(`Warnings: ${formatNumber(records)} record${records === 1 ? ' was' : 's were'} written with a problem (${codeLine(report.warningsByCode)}), listed in the report.`);
+  // Deletions in the source are warnings too, but nothing was written: the run's messages name them.
+  const written = report ? report.warnings.filter((warning) => warning.code !== 'DELETED_IN_SOURCE') : [];
+  if (report && written.length > 0) {
+    const records = new Set(written.map((warning) => `${warning.object}\u0000${warning.sourceId}`)).size;
+    const { DELETED_IN_SOURCE: _deleted, ...byCode } = report.warningsByCode;
+    out.line(`Warnings: ${formatNumber(records)} record${records === 1 ? ' was' : 's were'} written with a problem (${codeLine(byCode)}), listed in the report.`);
   }
   // The same figure and words as a delta's closing note (which then is not repeated).
   if (report && report.openFailures.total > 0) {

@@ -68,6 +68,24 @@ export interface ReadError {
   value?: FieldValue;
 }
 
+/** A record deleted in the source, as the source can still tell (a tombstone, or a known id that is gone). */
+export interface SourceDeletion {
+  id: string;
+  /** When it was deleted (ISO UTC), when the source says; null when it only knows the record is gone. */
+  deletedAt: string | null;
+}
+
+/** What `Connector.readDeletions` is asked. */
+export interface DeletionQuery {
+  /** Inclusive lower bound (ISO UTC): deletions at or after this instant (the delta's window). */
+  since: string;
+  /**
+   * The ids of this object the caller has migrated, a page at a time. A source that keeps no tombstones for
+   * the object (no list of deleted records) can check which of them are gone; one with tombstones ignores it.
+   */
+  known(): AsyncIterable<string[]>;
+}
+
 /** One result per input, in input order. */
 export type WriteResult = { ok: true; id: string } | { ok: false; error: RecordError };
 
@@ -145,6 +163,13 @@ export interface Connector {
    * delta look up the few new records' keys instead of reading every target record (docs/performance.md).
    */
   findContaining?(object: string, field: string, values: string[], fields?: string[]): Promise<CrmRecord[]>;
+  /**
+   * Records of `object` deleted in the source, for a delta to report (never to propagate: semantics.md,
+   * "a delta never deletes anything in the target"). Tombstones where the vendor keeps them (Pipedrive's
+   * deleted deals for 30 days, Salesforce `queryAll` with `IsDeleted`, HubSpot `archived=true`), otherwise the
+   * `known` ids that are gone. Undefined when the connector cannot see deletions of this object.
+   */
+  readDeletions?(object: string, query: DeletionQuery): Promise<SourceDeletion[] | undefined>;
   /** What this connection spent of a vendor's daily request budget (a connector whose vendor has one). */
   usage?(): RequestUsage;
   /** Rows skipped by reads since the last call (e.g. a CSV row with broken quoting); each reported once. */

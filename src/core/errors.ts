@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'FILE_TOO_LARGE',
   /** A record's file could not be read, stored or attached: not copied; the record itself was written. */
   'FILE_FAILED',
+  /** Reported by a delta: the source record was deleted; its target record is kept (deletions are never propagated). */
+  'DELETED_IN_SOURCE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

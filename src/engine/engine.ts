@@ -23,6 +23,7 @@ import type {
 import { openFailuresNote } from './types.js';
 import { RecordWriter, referencedLinks, referenceKey, type WriteMode } from './writer.js';
 import { AttachmentCopier, undoRunFiles } from './attachments.js';
+import { reportSourceDeletions } from './deletions.js';
 import { undoRun } from './undo.js';
 import { verifyTarget } from './verify.js';
 
@@ -248,6 +249,8 @@ export class Engine {
       // In every mode: a reference left unresolved is attached by the first run in which its record exists.
       await this.reattachReferences(state, writer, plans, mode, windowFor);
       for (const plan of plans) await writer.linkPass(plan);
+      // Deletions the source can tell of are reported, never propagated (docs/concepts.md).
+      await reportSourceDeletions(state, this.context.source, plans, modifiedSince);
       // Every failure of this run in the ledger first, so the note counts what the report will show.
       await state.flushFailures();
       const open = await ledger.countOpenFailures();

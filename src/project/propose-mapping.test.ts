@@ -620,3 +620,38 @@ describe('proposeMapping for vendor exports (fields with meanings and labels)', 
     expect(parseProjectFile(serialiseProjectFile(proposal.project), 'ferry.yaml', { T: 't' })).toEqual({ ...proposal.project, target: { connector: 'hubspot', accessToken: 't' } });
   });
 });
+
+describe('value maps of a source picklist whose values are ids', () => {
+  it('maps each id by its option label (whole, or its last part after " / "), and shows the label in the notes', async () => {
+    const sourceSchema: SchemaDescription = {
+      objects: [
+        {
+          name: 'deals',
+          modifiedField: 'updated_at',
+          fields: [
+            { name: 'id', type: 'string' },
+            { name: 'title', type: 'string' },
+            {
+              name: 'stage',
+              type: 'enum',
+              options: [
+                { value: '7', label: 'Sales / Qualified' },
+                { value: '8', label: 'Sales / Contract Sent' },
+                { value: '9', label: 'Closed Won' },
+                { value: '10', label: 'Sales / Proposal Made' },
+              ],
+            },
+            { name: 'updated_at', type: 'datetime' },
+          ],
+        },
+      ],
+    };
+    const targetSchema: SchemaDescription = {
+      objects: [{ name: 'deals', fields: [{ name: 'dealname', type: 'string' }, { name: 'dealstage', type: 'enum', options: ['qualifiedtobuy', 'presentationscheduled', 'contractsent', 'closedwon'].map((value) => ({ value })) }] }],
+    };
+    const { project, notes } = await proposeMapping({ sourceSchema, targetSchema, source: { connector: 'sql' }, target: { connector: 'sql' } });
+    const stage = project.objects[0]!.fields.find((field) => field.target === 'dealstage')!;
+    expect(stage.transform).toEqual({ kind: 'map', unmapped: 'fail', values: { '7': 'qualifiedtobuy', '8': 'contractsent', '9': 'closedwon', '10': 'presentationscheduled' } });
+    expect(notes.some((note) => note.includes('"10" (Sales / Proposal Made) → presentationscheduled'))).toBe(true);
+  });
+});

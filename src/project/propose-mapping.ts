@@ -511,6 +511,28 @@ function chooseOption(value: string, options: PicklistOption[]): ValueChoice | u
   return best;
 }
 
+/**
+ * A source value's target option, also by the label of the source's option when its value is an id (Pipedrive
+ * stages: value `3`, label `Pipeline / Demo Scheduled`, tried whole and by its last part after ` / `).
+ */
+function chooseSourceOption(value: string, sourceField: FieldSchema, options: PicklistOption[]): ValueChoice | undefined {
+  const label = sourceField.options?.find((option) => option.value === value)?.label;
+  const names = [value];
+  if (label && label !== value) names.push(label.split(' / ').at(-1)!.trim(), label);
+  let best: ValueChoice | undefined;
+  for (const name of names) {
+    const choice = chooseOption(name, options);
+    if (choice && (!best || choice.score > best.score)) best = choice;
+  }
+  return best;
+}
+
+/** `"3" (Pipeline / Demo Scheduled)`: a value as the notes show it, with its source label when it is an id. */
+function shownValue(value: string, sourceField: FieldSchema): string {
+  const label = sourceField.options?.find((option) => option.value === value)?.label;
+  return label && label !== value ? `${JSON.stringify(value)} (${label})` : JSON.stringify(value);
+}
+
 async function proposeValueMap(
   sourceObject: ObjectSchema,
   sourceField: FieldSchema,
@@ -533,13 +555,13 @@ async function proposeValueMap(
   const unmapped: string[] = [];
   const guesses: string[] = [];
   for (const value of [...distinct].sort()) {
-    const choice = chooseOption(value, options);
+    const choice = chooseSourceOption(value, sourceField, options);
     if (!choice) {
       unmapped.push(value);
       continue;
     }
     values[value] = choice.option;
-    if (choice.score < 60) guesses.push(`${JSON.stringify(value)} → ${choice.option}`);
+    if (choice.score < 60) guesses.push(`${shownValue(value, sourceField)} → ${choice.option}`);
   }
   if (guesses.length > 0) notes.push(`${where}: guessed ${guesses.join(', ')}; please check`);
   if (unmapped.length > 0) {
@@ -593,10 +615,10 @@ async function proposeStatusAndStage(
   const guesses: string[] = [];
   for (const value of await distinctValues(sourceObject.name, stage, sampleValues)) {
     if (Object.hasOwn(values, value)) continue;
-    const choice = chooseOption(value, options);
+    const choice = chooseSourceOption(value, stage, options);
     if (choice) {
       values[value] = choice.option;
-      if (choice.score < 60) guesses.push(`${JSON.stringify(value)} → ${choice.option}`);
+      if (choice.score < 60) guesses.push(`${shownValue(value, stage)} → ${choice.option}`);
     } else unmapped.push(value);
   }
   const where = `${sourceObject.name}.${status.name} + ${stage.name} → ${targetObject.name}.${target.name}`;

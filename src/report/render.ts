@@ -194,10 +194,19 @@ function renderText(report: RunReport): string {
     if (report.failures.length > shown.length) lines.push(`… and ${formatNumber(report.failures.length - shown.length)} more (--format csv lists them all)`);
   }
 
-  if (report.warnings.length > 0) {
-    lines.push('', `Warnings: ${formatNumber(report.warnedRecords)} record${report.warnedRecords === 1 ? ' was' : 's were'} written with a problem (${tallyLine(report.warningsByCode)})`);
-    for (const warning of report.warnings.slice(0, 5)) lines.push(`  ${shorten(warning.message, 110)}`);
-    if (report.warnings.length > 5) lines.push(`… and ${formatNumber(report.warnings.length - 5)} more (--format csv lists them all)`);
+  const deletedInSource = report.warnings.filter((warning) => warning.code === 'DELETED_IN_SOURCE');
+  const written = report.warnings.filter((warning) => warning.code !== 'DELETED_IN_SOURCE');
+  if (written.length > 0) {
+    const records = new Set(written.map((warning) => `${warning.object}\u0000${warning.sourceId}`)).size;
+    const { DELETED_IN_SOURCE: _deleted, ...byCode } = report.warningsByCode;
+    lines.push('', `Warnings: ${formatNumber(records)} record${records === 1 ? ' was' : 's were'} written with a problem (${tallyLine(byCode)})`);
+    for (const warning of written.slice(0, 5)) lines.push(`  ${shorten(warning.message, 110)}`);
+    if (written.length > 5) lines.push(`… and ${formatNumber(written.length - 5)} more (--format csv lists them all)`);
+  }
+  if (deletedInSource.length > 0) {
+    lines.push('', `Deleted in the source, not propagated: ${formatNumber(deletedInSource.length)} (the target keeps them)`);
+    for (const warning of deletedInSource.slice(0, 5)) lines.push(`  ${shorten(warning.message, 110)}`);
+    if (deletedInSource.length > 5) lines.push(`… and ${formatNumber(deletedInSource.length - 5)} more (--format csv lists them all)`);
   }
 
   if (report.conflicts.length > 0) {

@@ -56,7 +56,14 @@ describe('proposed mapping Pipedrive -> HubSpot', () => {
     expect(Object.fromEntries(calls.fields.map((field) => [field.source.join('+'), field.target]))).toMatchObject({ subject: 'hs_call_title', deal_id: 'associated_deals', participants: 'associated_contacts', note: 'hs_call_body' });
   });
 
-  it('says what it cannot map: stage ids have no HubSpot option until the value map is filled in', () => {
-    expect(notes.some((note) => note.includes('stage_id → deals.dealstage: no target option for "1"'))).toBe(true);
+  it('maps stage ids by their stage names (pipelines and stages are the value map of deals), and says which are guesses', () => {
+    const stage = pairs('deals').mapping.fields.find((field) => field.target === 'dealstage')!;
+    expect(stage.transform).toMatchObject({ kind: 'map', unmapped: 'fail' });
+    const values = (stage.transform as { values: Record<string, string> }).values;
+    // The emulator's default pipeline: Qualified, Contact Made, Demo Scheduled, Proposal Made, Negotiations Started.
+    expect(values).toMatchObject({ '1': 'qualifiedtobuy', '5': 'contractsent', won: 'closedwon', lost: 'closedlost' });
+    for (const id of ['2', '3', '4']) expect(values[id], id).toBeDefined();
+    expect(notes.some((note) => note.includes('no target option for "1"'))).toBe(false);
+    expect(notes.some((note) => /guessed .*"2" \(Pipeline \/ Contact Made\) → /.test(note))).toBe(true);
   });
 });

@@ -64,6 +64,12 @@ export const pipedriveConnectionSchema = z
      * tokens per deal, 500 times what the deal itself costs in a list.
      */
     dealParticipants: z.boolean().optional(),
+    /**
+     * A delta reports deleted persons, organizations, activities and products by checking which migrated ids
+     * are gone (10 tokens per 100 records per delta; deals come from their tombstones either way). Default on;
+     * turn it off for frequent deltas (`ferry sync`) on a large account.
+     */
+    checkDeletedById: z.boolean().optional(),
     /** Writes in flight at once (one record per request). */
     writeConcurrency: z.int().min(1).max(32).optional(),
     readOnly: z.boolean().optional(),
@@ -92,6 +98,7 @@ export interface PipedriveSettings {
   objects?: PipedriveObject[];
   externalIdField: string;
   dealParticipants: boolean;
+  checkDeletedById: boolean;
   writeConcurrency: number;
   readOnly: boolean;
   timeoutMs: number;
@@ -124,6 +131,7 @@ export function parsePipedriveConnectionConfig(input: unknown, options: Pipedriv
     objects: data.objects,
     externalIdField: data.externalIdField ?? 'Ferry source id',
     dealParticipants: data.dealParticipants ?? false,
+    checkDeletedById: data.checkDeletedById ?? true,
     writeConcurrency: data.writeConcurrency ?? 4,
     readOnly: data.readOnly ?? false,
     timeoutMs: data.timeoutMs ?? 30_000,

@@ -267,6 +267,29 @@ describe('pipedrive connector: limits and faults', () => {
     expect(ids[0]).toBe(String(pipedrive.store.notes.all()[0]!.id));
   });
 
+  it('a lost note create is found again although Pipedrive sanitised its HTML, and two identical notes stay two', async () => {
+    const { pipedrive, pd } = await start();
+    const deal = String(pipedrive.store.create('deals', { title: 'D' }).id);
+    // Sanitised by Pipedrive (the handler and script go): still recognised as the note just sent.
+    pipedrive.faults.dropConnection({ afterWrite: true, path: '/api/v1/notes', method: 'POST', count: 1 });
+    const html = '<p onclick="x()">Called <b>Ann</b></p><script>alert(1)</script>';
+    const [cleaned] = okIds(await pd.create('notes', [{ ref: 'n', fields: { content: html, deal_id: deal, pinned_to_deal_flag: true } }]));
+    expect(pipedrive.store.notes.all()).toHaveLength(1);
+    expect(pipedrive.store.notes.all()[0]!.data.content).not.toContain('script');
+    // Two source notes with the same text on the same deal, written in one batch, each answer lost once: two notes,
+    // two ids, neither taken for the other (nor for the note above).
+    pipedrive.faults.dropConnection({ afterWrite: true, path: '/api/v1/notes', method: 'POST', count: 2 });
+    const twins = okIds(await pd.create('notes', [1, 2].map((n) => ({ ref: `t${n}`, fields: { content: 'Left a voicemail', deal_id: deal } }))));
+    expect(new Set(twins).size).toBe(2);
+    expect(twins).not.toContain(cleaned);
+    expect(pipedrive.store.notes.all().filter((row) => !row.deleted).map((row) => row.data.content)).toEqual([expect.stringContaining('Called'), 'Left a voicemail', 'Left a voicemail']);
+    // A third identical note later, answer lost: the two earlier ones are not its twin, so it is written once more.
+    pipedrive.faults.dropConnection({ afterWrite: true, path: '/api/v1/notes', method: 'POST', count: 1 });
+    const [third] = okIds(await pd.create('notes', [{ ref: 't3', fields: { content: 'Left a voicemail', deal_id: deal } }]));
+    expect([cleaned, ...twins]).not.toContain(third);
+    expect(pipedrive.store.notes.all()).toHaveLength(4);
+  });
+
   it('adopts the lower burst limit Pipedrive announces, retries a 429 storm, and refuses a wrong token without echoing it', async () => {
     const { pipedrive, pd } = await start({ burstLimit: { requests: 4, intervalMs: 2000 } }, { burstLimit: 50, writeConcurrency: 4 });
     okIds(await pd.create('organizations', Array.from({ length: 5 }, (_, index) => ({ ref: `o${index}`, fields: { name: `Org ${index}` } }))));

@@ -1,4 +1,4 @@
-import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, UpdateInput, WriteResult } from '../../core/connector.js';
+import type { Capabilities, Connector, CreateInput, CrmRecord, DeletionQuery, ReadOptions, ReadPage, RecordError, SourceDeletion, UpdateInput, WriteResult } from '../../core/connector.js';
 import { FerryError, describeValue, isFerryError, type ErrorCode } from '../../core/errors.js';
 import type { Clock } from '../../core/http.js';
 import type { FieldValue, SchemaDescription } from '../../core/schema.js';
@@ -113,11 +113,33 @@ function attributeError(model: ObjectModel, fields: Record<string, FieldValue>):
   };
 }
 
+/**
+ * Text compared by a lost create's look-up: what Pipedrive's sanitising of note HTML (scripts and event
+ * handlers removed, markup rewritten) cannot change. Tags and `<script>` / `<style>` blocks are dropped and
+ * whitespace collapsed, so a note is recognised as its own twin after Pipedrive cleaned it.
+ */
+function comparableText(value: string): string {
+  return value
+    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 export class PipedriveConnector implements Connector {
   readonly kind = 'pipedrive';
   readonly client: ApiClient;
   readonly model: PipedriveModel;
   private readonly clock: Clock | undefined;
+  /**
+   * Records of objects without an external-id field (notes, activities) that this connection created, by
+   * `object:id`, with when: a lost create's look-up never takes one of them for its own twin (an identical
+   * note written just before for another source record). Entries older than the look-up window are dropped.
+   */
+  private readonly claimed = new Map<string, number>();
+  /** Creates without an external id now being sent, by object and body (see oneTwinAtATime). */
+  private readonly twinsInFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly settings: PipedriveSettings,
@@ -272,6 +294,46 @@ export class PipedriveConnector implements Connector {
     }
     const found = wanted.filter((id) => rows.has(id)).map((id) => rows.get(id)!);
     return this.toRecords(model, found, fields);
+  }
+
+  /**
+   * Deletions a delta reports. Deals (and archived deals): the tombstones Pipedrive keeps for 30 days,
+   * `GET /api/v2/deals?status=deleted` from `since`, deleted at their update time. Persons, organizations,
+   * activities and products have no list of deleted records: the known ids are listed (`ids`, 100 per 10
+   * tokens) and each one missing is read by id (1 token), which answers `is_deleted: true` for 30 days and
+   * 404 once purged (deleted at an unknown time); not with `checkDeletedById: false`. Notes, users, pipelines and
+   * stages: not seen (undefined).
+   */
+  async readDeletions(objectName: string, query: DeletionQuery): Promise<SourceDeletion[] | undefined> {
+    const model = await this.model.object(objectName);
+    if (model.api !== 'v2' || model.name === 'pipelines' || model.name === 'stages') return undefined;
+    const since = parseInstant(query.since);
+    if (!since) throw new FerryError('USAGE', `readDeletions since ${JSON.stringify(query.since)} is not an ISO date-time`);
+    const deletedAt = (row: Row): string | null => {
+      const time = rowTime(model, row);
+      return time ? new Date(time).toISOString() : null;
+    };
+    if (model.path === 'deals') {
+      const second = Math.floor(Date.parse(since) / UNIT_MS) * UNIT_MS;
+      const rows = await listV2<Row>(this.client, this.listPath(model), { status: 'deleted', updated_since: rfc3339(new Date(second).toISOString()), sort_by: 'update_time', custom_fields: model.externalId?.key });
+      return rows.filter((row) => row.is_deleted === true).map((row) => ({ id: String(row.id), deletedAt: deletedAt(row) }));
+    }
+    if (!this.settings.checkDeletedById) return undefined;
+    const out: SourceDeletion[] = [];
+    for await (const page of query.known()) {
+      const ids = [...new Set(page)].filter((id) => /^\d+$/.test(id));
+      for (let index = 0; index < ids.length; index += IDS_PER_REQUEST) {
+        const chunk = ids.slice(index, index + IDS_PER_REQUEST);
+        const response = await this.client.get<V2Answer<Row[]>>(this.listPath(model), { query: { ids: chunk.join(','), limit: IDS_PER_REQUEST, custom_fields: model.externalId?.key } });
+        const live = new Set((response.body.data ?? []).filter((row) => !row.is_deleted).map((row) => String(row.id)));
+        for (const id of chunk.filter((candidate) => !live.has(candidate))) {
+          const row = await this.getRow(model, id);
+          if (!row) out.push({ id, deletedAt: null });
+          else if (row.is_deleted === true) out.push({ id, deletedAt: deletedAt(row) });
+        }
+      }
+    }
+    return out;
   }
 
   private async toRecords(model: ObjectModel, rows: Row[], fields: string[] | undefined): Promise<CrmRecord[]> {
@@ -550,13 +612,16 @@ export class PipedriveConnector implements Connector {
         if ('ok' in prepared) return prepared;
         const stamp = input.externalId !== undefined && model.externalId ? { code: model.externalId.key, value: input.externalId } : undefined;
         if (stamp) prepared.body.custom_fields = { ...((prepared.body.custom_fields as object | undefined) ?? {}), [stamp.code]: stamp.value };
-        const sentAt = (this.client.serverNow() ?? Date.now()) - LOST_CREATE_LOOKBACK_MS;
-        const id = await createIdempotent({
-          send: async () => String((await this.client.requestOnce<V2Answer<Row>>('POST', path, { body: prepared.body })).body.data!.id),
-          lookup: () => (stamp ? this.findStamped(model, stamp.code, stamp.value, sentAt) : this.findRecentTwin(model, prepared.body, sentAt)),
-          retries: this.settings.maxRetries,
-          ...(this.clock ? { clock: this.clock } : {}),
-        });
+        const send = async (): Promise<string> => {
+          const sentAt = (this.client.serverNow() ?? Date.now()) - LOST_CREATE_LOOKBACK_MS;
+          return createIdempotent({
+            send: async () => String((await this.client.requestOnce<V2Answer<Row>>('POST', path, { body: prepared.body })).body.data!.id),
+            lookup: () => (stamp ? this.findStamped(model, stamp.code, stamp.value, sentAt) : this.findRecentTwin(model, prepared.body, sentAt)),
+            retries: this.settings.maxRetries,
+            ...(this.clock ? { clock: this.clock } : {}),
+          });
+        };
+        const id = stamp ? await send() : await this.oneTwinAtATime(model, prepared.body, send);
         if (prepared.participants) {
           const failed = await this.writeParticipants(id, prepared.participants, true);
           if (failed) return { ok: false, error: failed };
@@ -577,6 +642,37 @@ export class PipedriveConnector implements Connector {
    * Objects without custom fields (activities, notes) cannot carry an external id: a create whose answer was
    * lost is found as the record created since `since` with every sent plain value equal.
    */
+  /**
+   * Creates of identical bodies (two source notes with the same text on the same deal) one after the other,
+   * each claiming its record: a lost answer's look-up then never takes the twin another create is about to
+   * claim, so neither record is lost nor sent twice.
+   */
+  private async oneTwinAtATime(model: ObjectModel, body: Record<string, unknown>, send: () => Promise<string>): Promise<string> {
+    const key = `${model.name}:${JSON.stringify(body)}`;
+    const previous = this.twinsInFlight.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const gate = new Promise<void>((done) => (release = done));
+    const mine = previous.then(() => gate);
+    this.twinsInFlight.set(key, mine);
+    await previous;
+    try {
+      const id = await send();
+      this.claim(model, id);
+      return id;
+    } finally {
+      release();
+      if (this.twinsInFlight.get(key) === mine) this.twinsInFlight.delete(key);
+    }
+  }
+
+  private claim(model: ObjectModel, id: string): void {
+    const now = this.client.serverNow() ?? Date.now();
+    this.claimed.set(`${model.name}:${id}`, now);
+    if (this.claimed.size > 10_000) {
+      for (const [key, at] of this.claimed) if (now - at > 2 * LOST_CREATE_LOOKBACK_MS) this.claimed.delete(key);
+    }
+  }
+
   private async findRecentTwin(model: ObjectModel, body: Record<string, unknown>, since: number): Promise<string | undefined> {
     const plain = Object.entries(body).filter(([, value]) => value === null || typeof value !== 'object');
     const rows: Row[] = [];
@@ -592,9 +688,11 @@ export class PipedriveConnector implements Connector {
         const actual = row[key];
         if (typeof value === 'number' && typeof actual === 'boolean') return actual === (value === 1);
         if (key === 'add_time' || key.endsWith('_time')) return true;
-        return actual === value || (typeof value === 'string' && typeof actual === 'string' && actual.trim() === value.trim());
+        return actual === value || (typeof value === 'string' && typeof actual === 'string' && comparableText(actual) === comparableText(value));
       });
-    return rows.filter(same).at(-1)?.id.toString();
+    // The earliest twin not already another create's (an identical note sent twice on purpose is two notes).
+    const twin = rows.filter((row) => same(row) && !this.claimed.has(`${model.name}:${row.id}`)).sort((a, b) => a.id - b.id)[0];
+    return twin?.id.toString();
   }
 
   /** Makes a deal's participants exactly `personIds`; a failure becomes the record's error. */
