@@ -2,8 +2,8 @@
  * Salesforce record ids, shared by the CSV presets (exported ids), the Salesforce emulator and the Salesforce
  * connector. Source: https://help.salesforce.com/s/articleView?id=000385585 and the CASESAFEID() formula.
  */
-const ID15 = /^[a-zA-Z0-9]{15}$/;
-const ID18 = /^[a-zA-Z0-9]{18}$/;
+export const ID15 = /^[a-zA-Z0-9]{15}$/;
+export const ID18 = /^[a-zA-Z0-9]{18}$/;
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 
 function suffixOf(id15: string): string {

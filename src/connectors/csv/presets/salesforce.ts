@@ -1,5 +1,5 @@
 import type { PresetColumn, PresetInput, PresetObject, VendorPreset } from './types.js';
-import { salesforceId18 } from '../../../core/salesforce-id.js';
+import { ID15, ID18, salesforceId18 } from '../../../core/salesforce-id.js';
 import { columnValues, squash } from './types.js';
 
 export { salesforceId18 };
