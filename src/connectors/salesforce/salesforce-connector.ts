@@ -1,0 +1,516 @@
+import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, RequestUsage, UpdateInput, WriteResult } from '../../core/connector.js';
+import { forEachConcurrently } from '../../core/concurrency.js';
+import { FerryError, describeValue, type ErrorCode } from '../../core/errors.js';
+import { realClock, type Clock } from '../../core/http.js';
+import { ID15, ID18, salesforceId18 } from '../../core/salesforce-id.js';
+import type { FieldValue, SchemaDescription } from '../../core/schema.js';
+import { nowIso, parseInstant } from '../../core/time.js';
+import { ApiClient, decodeCursor, encodeCursor, isWindowCursor, readWindow, windowStart, type BudgetUsage, type RequestBudget, type WindowCursor, type WindowSource } from '../kit/index.js';
+import { parseSalesforceConnectionConfig, type SalesforceConnectionConfig, type SalesforceConnectorOptions, type SalesforceSettings } from './config.js';
+import { SalesforceModel, type FieldDef, type ObjectModel } from './model.js';
+import { SalesforceSession, createSalesforceBudget, createSalesforceClient, type SalesforceTransportOptions } from './transport.js';
+
+/** sObject Collections take up to 200 records a request (REST API Developer Guide, "sObject Collections"). */
+export const COLLECTION_SIZE = 200;
+/** A SOQL batch is up to 2,000 records; one is kept for the window's look-ahead. */
+const MAX_PAGE = 1999;
+const DEFAULT_PAGE = 500;
+/** SystemModstamp is stored and filtered to the second. */
+const UNIT_MS = 1000;
+/** Values of an IN (...) list per query when looking up external ids (keeps the GET URL far below 16 KB). */
+const IN_CHUNK = 100;
+/** Per-record errors Salesforce gives for a record it could not lock: sent again, they succeed. */
+const RETRY_CODES = new Set(['UNABLE_TO_LOCK_ROW']);
+
+type Row = Record<string, unknown> & { Id: string; attributes?: unknown };
+
+interface QueryAnswer {
+  totalSize: number;
+  done: boolean;
+  records: Row[];
+  nextRecordsUrl?: string;
+}
+
+interface SfError {
+  statusCode?: string;
+  errorCode?: string;
+  message: string;
+  fields?: string[];
+}
+
+interface ItemResult {
+  id?: string | null;
+  success: boolean;
+  errors: SfError[];
+  created?: boolean;
+}
+
+interface ReadCursor {
+  w: WindowCursor;
+}
+
+function isReadCursor(value: unknown): value is ReadCursor {
+  return typeof value === 'object' && value !== null && isWindowCursor((value as ReadCursor).w);
+}
+
+/** `2024-03-17T14:05:00.000+0000` -> `2024-03-17T14:05:00.000Z`. */
+export function instantOf(value: unknown): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** A SOQL datetime literal (whole seconds, UTC). */
+function soqlTime(ms: number): string {
+  return new Date(Math.floor(ms / UNIT_MS) * UNIT_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A SOQL string literal: quotes and backslashes escaped. */
+export function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+}
+
+function isId(value: string): boolean {
+  return ID15.test(value) || ID18.test(value);
+}
+
+/** Salesforce's record error codes -> Ferry's. */
+const CODES: Record<string, ErrorCode> = {
+  REQUIRED_FIELD_MISSING: 'REQUIRED_MISSING',
+  INVALID_EMAIL_ADDRESS: 'INVALID_VALUE',
+  STRING_TOO_LONG: 'INVALID_VALUE',
+  INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: 'INVALID_VALUE',
+  INVALID_TYPE_ON_FIELD_IN_RECORD: 'INVALID_VALUE',
+  NUMBER_OUTSIDE_VALID_RANGE: 'INVALID_VALUE',
+  MALFORMED_ID: 'INVALID_VALUE',
+  FIELD_INTEGRITY_EXCEPTION: 'INVALID_VALUE',
+  INVALID_FIELD_FOR_INSERT_UPDATE: 'INVALID_VALUE',
+  FIELD_FILTER_VALIDATION_EXCEPTION: 'INVALID_VALUE',
+  DUPLICATE_VALUE: 'UNIQUE_VIOLATION',
+  DUPLICATES_DETECTED: 'UNIQUE_VIOLATION',
+  DUPLICATE_EXTERNAL_ID: 'AMBIGUOUS_MATCH',
+  FIELD_CUSTOM_VALIDATION_EXCEPTION: 'VALIDATION',
+  INVALID_CROSS_REFERENCE_KEY: 'REFERENCE_MISSING',
+  INVALID_FIELD: 'UNKNOWN_FIELD',
+  ENTITY_IS_DELETED: 'NOT_FOUND',
+  NOT_FOUND: 'NOT_FOUND',
+};
+
+export class SalesforceConnector implements Connector {
+  readonly kind = 'salesforce';
+  readonly model: SalesforceModel;
+  readonly session: SalesforceSession;
+  readonly budget: RequestBudget;
+  private api: Promise<ApiClient> | undefined;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly settings: SalesforceSettings,
+    private readonly options: SalesforceTransportOptions = {},
+  ) {
+    this.clock = options.clock ?? realClock;
+    this.session = new SalesforceSession(settings, options);
+    this.budget = createSalesforceBudget(settings);
+    this.model = new SalesforceModel(() => this.client(), settings);
+  }
+
+  /** The REST client, made once the instance URL is known (from the settings or the token answer). */
+  client(): Promise<ApiClient> {
+    this.api ??= (async () => {
+      const instanceUrl = this.settings.instanceUrl ?? (await this.session.get()).instanceUrl;
+      return createSalesforceClient(this.settings, this.session, instanceUrl, this.budget, this.options);
+    })().catch((error: unknown) => {
+      this.api = undefined;
+      throw error;
+    });
+    return this.api;
+  }
+
+  private path(rest: string): string {
+    return `/services/data/v${this.settings.apiVersion}${rest}`;
+  }
+
+  capabilities(): Capabilities {
+    return {
+      modifiedSince: true,
+      orderedByModified: true,
+      writable: !this.settings.readOnly,
+      externalId: true,
+      createFields: false,
+      maxPageSize: MAX_PAGE,
+      batchSize: { read: 2000, create: COLLECTION_SIZE, update: COLLECTION_SIZE, delete: COLLECTION_SIZE },
+      // SystemModstamp is whole seconds and set when a transaction starts: a long transaction commits
+      // records stamped before a delta's high-water mark. A minute covers that and clock skew.
+      lookbackMs: 60_000,
+      // One collection request writes up to 200 records.
+      writeCost: { unit: 'API calls', create: 1 / COLLECTION_SIZE, update: 1 / COLLECTION_SIZE, delete: 1 / COLLECTION_SIZE },
+    };
+  }
+
+  /** API calls this connection spent, and what is left of the org's allocation as Salesforce last said. */
+  usage(): RequestUsage & BudgetUsage {
+    return this.budget.usage();
+  }
+
+  async check(): Promise<void> {
+    await this.limits();
+  }
+
+  /** `/limits`: the org's DailyApiRequests (Max, Remaining), which also feeds the budget. */
+  async limits(): Promise<{ max: number; remaining: number } | undefined> {
+    const client = await this.client();
+    const answer = await client.get<{ DailyApiRequests?: { Max: number; Remaining: number } }>(this.path('/limits'));
+    const daily = answer.body.DailyApiRequests;
+    if (!daily) return undefined;
+    this.budget.observe(daily.Remaining, daily.Max);
+    return { max: daily.Max, remaining: daily.Remaining };
+  }
+
+  async describe(): Promise<SchemaDescription> {
+    const objects = [];
+    for (const name of await this.model.objectNames()) objects.push((await this.model.object(name)).schema);
+    return { objects };
+  }
+
+  async now(): Promise<string> {
+    await this.limits();
+    const server = (await this.client()).serverNow();
+    return server === undefined ? nowIso() : new Date(server).toISOString();
+  }
+
+  async close(): Promise<void> {
+    // fetch keeps no connection state that needs closing
+  }
+
+  // ------------------------------------------------------------------------------------------ reading
+
+  /** Runs a SOQL query and follows nextRecordsUrl until `max` records (or the end). */
+  async query(soql: string, max = Number.POSITIVE_INFINITY): Promise<Row[]> {
+    const client = await this.client();
+    let answer = (await client.get<QueryAnswer>(this.path('/query'), { query: { q: soql } })).body;
+    const rows = [...answer.records];
+    while (!answer.done && answer.nextRecordsUrl && rows.length < max) {
+      answer = (await client.get<QueryAnswer>(answer.nextRecordsUrl)).body;
+      rows.push(...answer.records);
+    }
+    return rows.slice(0, max);
+  }
+
+  private selectList(model: ObjectModel, fields: string[] | undefined): string[] {
+    if (!fields) return model.selectable;
+    const api = new Set(['Id', 'SystemModstamp']);
+    for (const name of fields) {
+      const def = model.fields.get(name);
+      if (!def) throw new FerryError('UNKNOWN_FIELD', `Salesforce ${model.name} has no field "${name}"`, { object: model.name, field: name });
+      api.add(def.api);
+    }
+    return [...api];
+  }
+
+  private windowSource(model: ObjectModel, select: string[]): WindowSource<Row> {
+    const from = `SELECT ${select.join(', ')} FROM ${model.name}`;
+    return {
+      time: (row) => Date.parse(instantOf(row.SystemModstamp) ?? '1970-01-01T00:00:00.000Z'),
+      range: (since, exclusive, limit) => {
+        const where = since > 0 || exclusive ? ` WHERE SystemModstamp ${exclusive ? '>' : '>='} ${soqlTime(since)}` : '';
+        return this.query(`${from}${where} ORDER BY SystemModstamp ASC, Id ASC LIMIT ${limit}`, limit);
+      },
+      tie: async (at, after, limit) => {
+        const rows = await this.query(`${from} WHERE SystemModstamp = ${soqlTime(at)}${after ? ` AND Id > ${soqlString(after)}` : ''} ORDER BY Id ASC LIMIT ${limit}`, limit);
+        return { rows, ...(rows.length === limit ? { after: rows[rows.length - 1]!.Id } : {}) };
+      },
+    };
+  }
+
+  async read(objectName: string, options: ReadOptions = {}): Promise<ReadPage> {
+    const model = await this.model.object(objectName);
+    const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE), MAX_PAGE));
+    let cursor: WindowCursor;
+    if (options.after) cursor = decodeCursor(options.after, 'Salesforce', isReadCursor).w;
+    else {
+      const since = options.modifiedSince === undefined ? undefined : parseInstant(options.modifiedSince);
+      if (options.modifiedSince !== undefined && !since) throw new FerryError('USAGE', `modifiedSince ${JSON.stringify(options.modifiedSince)} is not an ISO date-time`);
+      cursor = windowStart(since ? Date.parse(since) : 0);
+    }
+    const page = await readWindow(this.windowSource(model, this.selectList(model, options.fields)), cursor, limit);
+    const records = page.rows.map((row) => this.toRecord(model, row, options.fields));
+    return page.next ? { records, next: encodeCursor({ w: page.next }) } : { records };
+  }
+
+  async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
+    const model = await this.model.object(objectName);
+    const wanted = [...new Set(ids.filter(isId).map(salesforceId18))].filter((id) => id.startsWith(model.keyPrefix));
+    const select = this.selectList(model, fields);
+    const client = await this.client();
+    const found = new Map<string, Row>();
+    for (let index = 0; index < wanted.length; index += 2000) {
+      const chunk = wanted.slice(index, index + 2000);
+      const answer = await client.request<(Row | null)[]>('POST', this.path(`/composite/sobjects/${model.name}`), { body: { ids: chunk, fields: select } });
+      for (const row of answer.body) if (row) found.set(salesforceId18(row.Id), row);
+    }
+    const order = new Map(ids.map((id, index) => [isId(id) ? salesforceId18(id) : id, index]));
+    return [...found.values()].sort((a, b) => (order.get(a.Id) ?? 0) - (order.get(b.Id) ?? 0)).map((row) => this.toRecord(model, row, fields));
+  }
+
+  private toRecord(model: ObjectModel, row: Row, fields: string[] | undefined): CrmRecord {
+    const values: Record<string, FieldValue> = {};
+    const selected = fields ? [...fields, ...(fields.includes('SystemModstamp') ? [] : ['SystemModstamp'])].map((name) => model.fields.get(name)!).filter(Boolean) : [...model.fields.values()];
+    for (const def of selected) values[def.name] = this.fromApi(def, row[def.api]);
+    return { id: salesforceId18(row.Id), updatedAt: instantOf(row.SystemModstamp), fields: values };
+  }
+
+  private fromApi(def: FieldDef, raw: unknown): FieldValue {
+    if (raw === undefined || raw === null) return def.kind === 'boolean' ? false : null;
+    switch (def.kind) {
+      case 'number':
+      case 'integer':
+        return typeof raw === 'number' ? raw : Number.isFinite(Number(raw)) ? Number(raw) : null;
+      case 'boolean':
+        return raw === true || raw === 'true';
+      case 'date':
+        return typeof raw === 'string' ? raw.slice(0, 10) : null;
+      case 'datetime':
+        return instantOf(raw);
+      case 'polyref': {
+        const id = String(raw);
+        return id.startsWith(def.target!.keyPrefix) ? salesforceId18(id) : null;
+      }
+      case 'ref':
+        return salesforceId18(String(raw));
+      default:
+        return typeof raw === 'string' ? raw : String(raw);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ writing
+
+  private assertWritable(model: ObjectModel): void {
+    if (this.settings.readOnly) throw new FerryError('USAGE', 'This Salesforce connection is read-only (readOnly: true in its settings)', { object: model.name });
+  }
+
+  /** A record's fields as the Salesforce body, or the record's failure (naming field and value). */
+  private prepare(model: ObjectModel, fields: Record<string, FieldValue>, creating: boolean): { body: Record<string, unknown> } | { error: RecordError } {
+    const body: Record<string, unknown> = {};
+    const fail = (code: ErrorCode, name: string, value: FieldValue, message: string) => ({ error: { code, message, field: name, value } });
+    for (const [name, value] of Object.entries(fields)) {
+      const def = model.fields.get(name);
+      if (!def) return fail('UNKNOWN_FIELD', name, value, `Salesforce ${model.name} has no field "${name}"`);
+      if (creating ? !def.createable : !def.updateable) {
+        if (!creating && def.createable) return fail('INVALID_VALUE', name, value, `${name} cannot be changed once a ${model.name} exists (Salesforce: createable, not updateable)`);
+        return fail('INVALID_VALUE', name, value, `${name} is read-only in Salesforce`);
+      }
+      const converted = this.toApi(def, value);
+      if (typeof converted === 'object' && converted !== null && 'problem' in converted) return fail('INVALID_VALUE', name, value, `${name}: ${describeValue(value)} ${converted.problem}`);
+      // Several parts of one polymorphic field: the first that names a record wins.
+      if (def.kind === 'polyref' && body[def.api] !== undefined && body[def.api] !== null && converted === null) continue;
+      body[def.api] = converted;
+    }
+    return { body };
+  }
+
+  private toApi(def: FieldDef, value: FieldValue): unknown {
+    if (value === null || (value === '' && def.kind !== 'text')) return null;
+    if (Array.isArray(value)) {
+      if (def.kind === 'text' && def.schema.type === 'string') return value.join(';');
+      return { problem: 'is a list, not one value' };
+    }
+    switch (def.kind) {
+      case 'number':
+      case 'integer': {
+        const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+        if (!Number.isFinite(number)) return { problem: 'is not a number' };
+        if (def.kind === 'integer' && !Number.isInteger(number)) return { problem: 'is not a whole number' };
+        return number;
+      }
+      case 'boolean':
+        if (typeof value === 'boolean') return value;
+        if (value === 'true' || value === 'false') return value === 'true';
+        return { problem: 'is not true or false' };
+      case 'date': {
+        const text = String(value);
+        if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
+        const instant = parseInstant(text);
+        return instant ? instant.slice(0, 10) : { problem: 'is not a date (YYYY-MM-DD)' };
+      }
+      case 'datetime': {
+        const instant = parseInstant(String(value));
+        return instant ?? { problem: 'is not an ISO date-time' };
+      }
+      case 'ref':
+      case 'polyref': {
+        const text = String(value);
+        if (!isId(text)) return { problem: 'is not a Salesforce record id' };
+        if (def.target && !text.startsWith(def.target.keyPrefix)) return { problem: `is not a ${def.target.object} id (key prefix ${def.target.keyPrefix})` };
+        return salesforceId18(text);
+      }
+      default:
+        return typeof value === 'string' ? value : String(value);
+    }
+  }
+
+  /** A Salesforce per-record error as the record's RecordError, with Ferry's code and the field and value it is about. */
+  recordError(model: ObjectModel, fields: Record<string, FieldValue>, errors: SfError[], writing: 'create' | 'update' | 'delete'): RecordError {
+    const first = errors[0] ?? { message: 'Salesforce refused the record without saying why' };
+    const sfCode = first.statusCode ?? first.errorCode ?? 'UNKNOWN';
+    let code: ErrorCode = CODES[sfCode] ?? 'WRITE_FAILED';
+    const message = errors.map((error) => `${error.statusCode ?? error.errorCode ?? 'ERROR'}: ${error.message}${error.fields && error.fields.length > 0 ? ` (${error.fields.join(', ')})` : ''}`).join('; ');
+    let api = first.fields?.[0];
+    if (!api) api = /duplicate value found: (\w+) duplicates/.exec(first.message)?.[1] ?? /Required fields are missing: \[(\w+)/.exec(first.message)?.[1];
+    // An update or delete whose record is gone (or whose id is of another object).
+    if (writing !== 'create' && (sfCode === 'ENTITY_IS_DELETED' || ((sfCode === 'INVALID_CROSS_REFERENCE_KEY' || sfCode === 'MALFORMED_ID') && (!api || api === 'Id')))) {
+      return { code: 'NOT_FOUND', message: `Salesforce ${model.name}: the record does not exist (${message})` };
+    }
+    if (sfCode === 'INVALID_CROSS_REFERENCE_KEY' && !api) code = 'REFERENCE_MISSING';
+    const result: RecordError = { code, message: `Salesforce ${model.name}: ${message}` };
+    if (api) {
+      const candidates = [...model.fields.values()].filter((def) => def.api.toLowerCase() === api!.toLowerCase());
+      const def = candidates.find((each) => each.name in fields) ?? candidates.find((each) => each.kind !== 'polyref') ?? candidates[0];
+      const name = def?.name ?? api;
+      result.field = name;
+      result.value = fields[name] ?? null;
+    }
+    return result;
+  }
+
+  /**
+   * Sends `items` in collections of 200, `writeConcurrency` at a time; each result is attributed to its item
+   * by its position in the request (Salesforce answers in request order). Records Salesforce could not lock
+   * are sent again.
+   */
+  private async collections<T>(items: T[], send: (chunk: T[]) => Promise<ItemResult[]>, toResult: (item: T, result: ItemResult) => WriteResult): Promise<WriteResult[]> {
+    const results = new Array<WriteResult>(items.length);
+    const chunks: number[][] = [];
+    for (let index = 0; index < items.length; index += COLLECTION_SIZE) chunks.push(Array.from({ length: Math.min(COLLECTION_SIZE, items.length - index) }, (_, offset) => index + offset));
+    await forEachConcurrently(chunks, this.settings.writeConcurrency, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        const answer = await send(pending.map((index) => items[index]!));
+        if (answer.length !== pending.length) throw new FerryError('INTERNAL', `Salesforce answered ${answer.length} results for a collection of ${pending.length} records`);
+        const again: number[] = [];
+        answer.forEach((result, position) => {
+          const index = pending[position]!;
+          const code = result.errors[0]?.statusCode ?? result.errors[0]?.errorCode;
+          if (!result.success && code && RETRY_CODES.has(code) && attempt < this.settings.maxRetries) again.push(index);
+          else results[index] = toResult(items[index]!, result);
+        });
+        pending = again;
+        if (pending.length > 0) await this.clock.sleep(200 * 2 ** attempt);
+      }
+    });
+    return results;
+  }
+
+  async create(objectName: string, inputs: CreateInput[]): Promise<WriteResult[]> {
+    const model = await this.model.object(objectName);
+    this.assertWritable(model);
+    const client = await this.client();
+    const results = new Array<WriteResult>(inputs.length);
+    const stamped: { index: number; body: Record<string, unknown> }[] = [];
+    const plain: { index: number; body: Record<string, unknown> }[] = [];
+    inputs.forEach((input, index) => {
+      const prepared = this.prepare(model, input.fields, true);
+      if ('error' in prepared) {
+        results[index] = { ok: false, error: prepared.error };
+        return;
+      }
+      const body = { attributes: { type: model.name }, ...prepared.body };
+      if (input.externalId !== undefined && model.externalId) stamped.push({ index, body: { ...body, [model.externalId]: input.externalId } });
+      else plain.push({ index, body });
+    });
+    const toResult = (item: { index: number }, result: ItemResult): WriteResult =>
+      result.success && result.id ? { ok: true, id: salesforceId18(result.id) } : { ok: false, error: this.recordError(model, inputs[item.index]!.fields, result.errors, 'create') };
+    if (stamped.length > 0) {
+      // Upsert on the external-id field: sent again after a lost answer, it finds the record it created
+      // instead of creating a second one, so these requests are retried like reads.
+      const written = await this.collections(
+        stamped,
+        async (chunk) => (await client.request<ItemResult[]>('PATCH', this.path(`/composite/sobjects/${model.name}/${model.externalId!}`), { body: { allOrNone: false, records: chunk.map((item) => item.body) } })).body,
+        toResult,
+      );
+      stamped.forEach((item, position) => (results[item.index] = written[position]!));
+    }
+    if (plain.length > 0) {
+      // Without an external id a create cannot be found again: sent once, a lost answer stops the run (the
+      // engine's pending creates say which records to check).
+      const written = await this.collections(plain, async (chunk) => (await client.requestOnce<ItemResult[]>('POST', this.path('/composite/sobjects'), { body: { allOrNone: false, records: chunk.map((item) => item.body) } })).body, toResult);
+      plain.forEach((item, position) => (results[item.index] = written[position]!));
+    }
+    return results;
+  }
+
+  async update(objectName: string, inputs: UpdateInput[]): Promise<WriteResult[]> {
+    const model = await this.model.object(objectName);
+    this.assertWritable(model);
+    const client = await this.client();
+    const results = new Array<WriteResult>(inputs.length);
+    const send: { index: number; id: string; body: Record<string, unknown> }[] = [];
+    inputs.forEach((input, index) => {
+      if (!isId(input.id) || !salesforceId18(input.id).startsWith(model.keyPrefix)) {
+        results[index] = { ok: false, error: { code: 'NOT_FOUND', message: `Salesforce ${model.name} ${input.id} does not exist (not a ${model.name} id)` } };
+        return;
+      }
+      const prepared = this.prepare(model, input.fields, false);
+      if ('error' in prepared) results[index] = { ok: false, error: prepared.error };
+      else send.push({ index, id: salesforceId18(input.id), body: { attributes: { type: model.name }, id: salesforceId18(input.id), ...prepared.body } });
+    });
+    const written = await this.collections(
+      send,
+      async (chunk) => (await client.request<ItemResult[]>('PATCH', this.path('/composite/sobjects'), { body: { allOrNone: false, records: chunk.map((item) => item.body) } })).body,
+      (item, result) => (result.success ? { ok: true, id: item.id } : { ok: false, error: this.recordError(model, inputs[item.index]!.fields, result.errors, 'update') }),
+    );
+    send.forEach((item, position) => (results[item.index] = written[position]!));
+    return results;
+  }
+
+  async delete(objectName: string, ids: string[]): Promise<WriteResult[]> {
+    const model = await this.model.object(objectName);
+    this.assertWritable(model);
+    const client = await this.client();
+    const results = new Array<WriteResult>(ids.length);
+    const send: { index: number; id: string }[] = [];
+    ids.forEach((id, index) => {
+      if (!isId(id) || !salesforceId18(id).startsWith(model.keyPrefix)) results[index] = { ok: false, error: { code: 'NOT_FOUND', message: `Salesforce ${model.name} ${id} does not exist (not a ${model.name} id)` } };
+      else send.push({ index, id: salesforceId18(id) });
+    });
+    const written = await this.collections(
+      send,
+      async (chunk) => (await client.request<ItemResult[]>('DELETE', this.path('/composite/sobjects'), { query: { ids: chunk.map((item) => item.id).join(','), allOrNone: 'false' } })).body,
+      (item, result) => (result.success ? { ok: true, id: item.id } : { ok: false, error: this.recordError(model, {}, result.errors, 'delete') }),
+    );
+    send.forEach((item, position) => (results[item.index] = written[position]!));
+    return results;
+  }
+
+  // ------------------------------------------------------------------------------------------ external ids
+
+  /**
+   * The External ID field holding the source id (`externalIdField`, default Ferry_Source_Id__c). Ferry does not
+   * create it (that takes the Metadata API and a field-level security change): an admin adds it as described in
+   * docs/connectors/salesforce.md; without it creates are sent once and not stamped.
+   */
+  async ensureExternalId(objectName: string): Promise<string | undefined> {
+    const model = await this.model.object(objectName);
+    return model.externalId;
+  }
+
+  async findByExternalIds(objectName: string, externalIds: string[]): Promise<Map<string, string>> {
+    const model = await this.model.object(objectName);
+    const found = new Map<string, string>();
+    if (!model.externalId) return found;
+    const wanted = [...new Set(externalIds)];
+    for (let index = 0; index < wanted.length; index += IN_CHUNK) {
+      const chunk = wanted.slice(index, index + IN_CHUNK);
+      const rows = await this.query(`SELECT Id, ${model.externalId} FROM ${model.name} WHERE ${model.externalId} IN (${chunk.map(soqlString).join(', ')}) ORDER BY Id`);
+      for (const row of rows) {
+        const value = row[model.externalId];
+        if (typeof value === 'string' && !found.has(value)) found.set(value, salesforceId18(row.Id));
+      }
+    }
+    return found;
+  }
+}
+
+/** Validates the settings and builds the connector. */
+export function createSalesforceConnector(config: SalesforceConnectionConfig | Record<string, unknown>, options: SalesforceConnectorOptions & SalesforceTransportOptions = {}): SalesforceConnector {
+  return new SalesforceConnector(parseSalesforceConnectionConfig(config, options), options);
+}
