@@ -44,9 +44,9 @@ async function setup(): Promise<ContractFixture> {
     }),
     updateField: (seed) => ({ field: 'Phone', value: `+1 555 01${String(seed).padStart(2, '0')}` }),
     badRecords: (valid) => [
-      { fields: { Name: 'Bad tier', Tier__c: 'Platinum' }, field: 'Tier__c', code: 'INVALID_VALUE' },
-      { fields: { Website: 'https://nameless.example.com' }, field: 'Name', code: 'REQUIRED_MISSING' },
-      { fields: { Name: 'Same code', Code__c: valid.Code__c! }, field: 'Code__c', code: 'UNIQUE_VIOLATION' },
+      { fields: { Name: 'Bad tier', Tier__c: 'Platinum' } as Record<string, FieldValue>, field: 'Tier__c', code: 'INVALID_VALUE' },
+      { fields: { Website: 'https://nameless.example.com' } as Record<string, FieldValue>, field: 'Name', code: 'REQUIRED_MISSING' },
+      { fields: { Name: 'Same code', Code__c: valid.Code__c! } as Record<string, FieldValue>, field: 'Code__c', code: 'UNIQUE_VIOLATION' },
     ],
     missingId: makeId('001', 999_999),
     child: {
