@@ -13,7 +13,7 @@ export const DEFAULT_API_VERSION = '62.0';
 export const DEFAULT_EXTERNAL_ID_FIELD = 'Ferry_Source_Id__c';
 
 /** Objects listed by describe() unless the settings name others; custom `__c` objects are added from describe. */
-export const STANDARD_OBJECTS = ['User', 'Account', 'Contact', 'Lead', 'Opportunity', 'OpportunityContactRole', 'Task', 'Event', 'Note', 'ContentNote', 'ContentDocumentLink'] as const;
+export const STANDARD_OBJECTS = ['User', 'RecordType', 'Account', 'Contact', 'Lead', 'Opportunity', 'OpportunityContactRole', 'Task', 'Event', 'Note', 'ContentNote', 'ContentDocumentLink'] as const;
 
 /** Settings of the Salesforce connector (the `source:` / `target:` block of ferry.yaml). */
 export const salesforceConnectionSchema = z
