@@ -9,12 +9,15 @@ import type { Ledger } from '../../src/ledger/index.js';
 import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { withEngine } from '../support/engine-session.js';
+import { applySourceChanges, sampleToSalesforceObjects, SALESFORCE_STAGES, canonicalSampleStage, writeSampleSqlite } from '../../src/sample/index.js';
 
 /**
  * Migrations out of and into Salesforce through the engine, against the Salesforce emulator in-process:
  * the emulator's sample org into SQLite (owners, accounts with parents, contacts, leads with their conversion,
  * opportunities with contact roles, tasks and events on polymorphic WhoId/WhatId, notes), then a delta of
- * edits made in Salesforce.
+ * edits made in Salesforce. And the sample "legacy CRM" (SQLite) into Salesforce with owners matched by
+ * e-mail, accounts with parents, contacts, opportunities, tasks on Who/What and notes, under lost answers and
+ * 503s, then a delta with a Salesforce-side edit and undo.
  */
 function withSession<T>(dir: string, project: ProjectFile, work: (session: { engine: Engine; ledger: Ledger }) => Promise<T>): Promise<T> {
   return withEngine(dir, project, (engine, ledger) => work({ engine, ledger }));
@@ -150,5 +153,123 @@ describe('Salesforce -> SQL, through the engine', () => {
     expect(delta.counts.Account).toMatchObject({ created: 0, updated: 0 });
     expect(target("SELECT id FROM contacts WHERE last_name = 'Renamed in Salesforce'")).toHaveLength(1);
     expect(target('SELECT id FROM contacts')).toHaveLength(live('Contact').length);
+  });
+});
+
+const EXTERNAL = { name: 'Ferry_Source_Id__c', type: 'string' as const, length: 80, externalId: true, unique: true };
+
+describe('SQL (sample data) -> Salesforce, through the engine', () => {
+  let dir: string;
+  let salesforce: SalesforceEmulator;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-sql-salesforce-'));
+    await writeSampleSqlite(join(dir, 'source.db'), { seed: 5, size: 60 });
+  });
+  afterEach(async () => {
+    await salesforce?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('full migration with relations and owners under lost answers, a delta with a Salesforce-side edit, undo; nothing duplicated or lost', async () => {
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    const store = salesforce.store;
+    const source = (sql: string) => rows(join(dir, 'source.db'), sql);
+    for (const row of source('SELECT email, first_name, last_name FROM owners')) {
+      store.create('User', { Username: String(row.email), Email: String(row.email), FirstName: row.first_name, LastName: String(row.last_name ?? 'Owner'), Alias: 'owner' });
+    }
+    // Lost answers of upserts (found again by the external id) and a 503 on a plain create (notes have no custom fields).
+    salesforce.faults.dropConnection({ afterWrite: true, path: '/services/data/v62.0/composite/sobjects/Contact/Ferry_Source_Id__c', method: 'PATCH', count: 1 });
+    salesforce.faults.serverError(503, { path: '/services/data/v62.0/composite/sobjects/Opportunity/Ferry_Source_Id__c', method: 'PATCH', count: 1 });
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: sampleToSalesforceObjects(),
+    };
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(full.status).not.toBe('failed');
+    expect(Object.values(salesforce.faults.fired()).every((count) => count > 0)).toBe(true);
+    expect((await withSession(dir, project, ({ ledger }) => ledger.listFailures({ runId: full.runId }))).filter((failure) => failure.severity === 'error')).toEqual([]);
+    const live = (name: string) => store.records(store.requireObject(name));
+    await withSession(dir, project, async ({ ledger }) => {
+      const sfId = async (name: string, id: unknown): Promise<string | null> => {
+        if (id === null || id === undefined) return null;
+        const link = await ledger.getLink(name, String(id));
+        return link?.targetId ?? null;
+      };
+      // Every source record is in Salesforce once, or listed as failed with its reason.
+      for (const [name, objectName] of [['companies', 'Account'], ['contacts', 'Contact'], ['deals', 'Opportunity'], ['tasks', 'Task'], ['notes', 'Note']] as const) {
+        const failures = new Set((await ledger.listFailures({ object: name, unresolved: true })).map((failure) => failure.sourceId));
+        let linked = 0;
+        for (const row of source(`SELECT id FROM ${name}`)) {
+          if ((await sfId(name, row.id)) === null) expect(failures.has(String(row.id)), `${name} ${String(row.id)}`).toBe(true);
+          else linked += 1;
+        }
+        expect(linked, `${name}: most records are written`).toBeGreaterThan(0);
+        expect(live(objectName), `${name}: Salesforce holds exactly the linked records`).toHaveLength(linked);
+        if (objectName === 'Note') continue;
+        const stamps = live(objectName).map((record) => record.row.data.Ferry_Source_Id__c);
+        expect(new Set(stamps).size, `${name}: a source id stamped twice`).toBe(stamps.length);
+      }
+      const userByEmail = new Map(live('User').map((record) => [String(record.row.data.Email).toLowerCase(), record.id]));
+      const owners = new Map(source('SELECT id, email FROM owners').map((row) => [row.id, userByEmail.get(String(row.email).toLowerCase())]));
+      for (const row of source('SELECT * FROM contacts')) {
+        const id = await sfId('contacts', row.id);
+        if (id === null) continue;
+        const data = store.find(id)!.row.data;
+        expect(data.AccountId ?? null).toBe(await sfId('companies', row.company_id));
+        if (row.owner_id !== null) expect(data.OwnerId).toBe(owners.get(row.owner_id));
+      }
+      for (const row of source('SELECT * FROM companies WHERE parent_company_id IS NOT NULL')) {
+        const id = await sfId('companies', row.id);
+        if (id !== null) expect(store.find(id)!.row.data.ParentId ?? null).toBe(await sfId('companies', row.parent_company_id));
+      }
+      for (const row of source('SELECT * FROM deals')) {
+        const id = await sfId('deals', row.id);
+        if (id === null) continue;
+        expect(store.find(id)!.row.data.StageName).toBe(SALESFORCE_STAGES[canonicalSampleStage(String(row.stage))]);
+      }
+      for (const row of source('SELECT * FROM tasks')) {
+        const id = await sfId('tasks', row.id);
+        if (id === null) continue;
+        const data = store.find(id)!.row.data;
+        expect(data.WhoId ?? null).toBe(await sfId('contacts', row.contact_id));
+        expect(data.WhatId ?? null).toBe((await sfId('deals', row.deal_id)) ?? (await sfId('companies', row.company_id)));
+        if (row.owner_id !== null) expect(data.OwnerId).toBe(owners.get(row.owner_id));
+      }
+      for (const row of source('SELECT * FROM notes')) {
+        const id = await sfId('notes', row.id);
+        if (id === null) continue;
+        expect(store.find(id)!.row.data.ParentId).toBe((await sfId('deals', row.deal_id)) ?? (await sfId('contacts', row.contact_id)) ?? (await sfId('companies', row.company_id)));
+      }
+    });
+
+    // ---- delta: new and changed source records; one contact edited in Salesforce meanwhile.
+    const changes = await applySourceChanges(join(dir, 'source.db'), { seed: 5, newRecords: 6, changedRecords: 8, at: '2031-01-01T00:00:00.000Z' });
+    const edited = await withSession(dir, project, async ({ ledger }) => {
+      for (const id of changes.changed.contacts) {
+        const link = await ledger.getLink('contacts', String(id));
+        if (link?.targetId) return link.targetId;
+      }
+      return undefined;
+    });
+    expect(edited).toBeDefined();
+    store.update(edited!, { Title: 'Edited in Salesforce' });
+    const before = live('Contact').length;
+    const delta = await withSession(dir, project, (session) => session.engine.delta({ createNew: true, updateChanged: true }));
+    expect(delta.status).not.toBe('failed');
+    expect(delta.counts.contacts!.created + delta.counts.contacts!.failed + delta.counts.contacts!.matched).toBe(changes.created.contacts.length);
+    expect(live('Contact')).toHaveLength(before + delta.counts.contacts!.created);
+    const stamps = live('Contact').map((record) => record.row.data.Ferry_Source_Id__c);
+    expect(new Set(stamps).size).toBe(stamps.length);
+
+    // ---- undo the delta: what it created is deleted again.
+    const undo = await withSession(dir, project, (session) => session.engine.undo(delta.runId));
+    expect(undo.status).toBe('completed');
+    expect(live('Contact')).toHaveLength(before);
   });
 });

@@ -8,8 +8,9 @@ import { STANDARD_OBJECTS, type SalesforceSettings } from './config.js';
  * The org's objects and fields as describe tells them (REST "Describe Global" and "sObject Describe";
  * field properties as DescribeFieldResult), turned into Ferry's schema:
  *
- * - Types: string/combobox/encryptedstring -> string, textarea -> text, email, phone, url, picklist -> enum
- *   (active values; restricted or not), multipicklist and time -> string (`a;b`, `13:30:00.000Z`), int ->
+ * - Types: string/combobox/encryptedstring -> string, textarea -> text, email, phone, url, a restricted
+ *   picklist -> enum (active values), an unrestricted one -> string with its values as options (Salesforce takes
+ *   any value there), multipicklist and time -> string (`a;b`, `13:30:00.000Z`), int ->
  *   integer, double/currency/percent -> number, boolean, date, datetime, reference -> reference. base64 blobs
  *   and compound fields (address, location) are left out: their parts are fields of their own.
  * - required = not nillable, createable and not defaulted on create (what an insert must send);
@@ -144,7 +145,9 @@ export class SalesforceModel {
       }
       if (field.type === 'picklist') {
         const options = (field.picklistValues ?? []).filter((value: { active?: boolean }) => value.active !== false).map((value: { value: string; label?: string }) => ({ value: value.value, ...(value.label && value.label !== value.value ? { label: value.label } : {}) }));
-        fields.set(field.name, { ...common, name: field.name, kind: 'enum', schema: { ...baseSchema(field, 'enum', readOnly), options } });
+        // Only a restricted picklist refuses other values: an unrestricted one is text whose options are suggestions.
+        const type: FieldType = field.restrictedPicklist ? 'enum' : 'string';
+        fields.set(field.name, { ...common, name: field.name, kind: field.restrictedPicklist ? 'enum' : 'text', schema: { ...baseSchema(field, type, readOnly), options } });
         continue;
       }
       const text = TEXT_TYPES[field.type];

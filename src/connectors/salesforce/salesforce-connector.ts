@@ -302,7 +302,7 @@ export class SalesforceConnector implements Connector {
       const converted = this.toApi(def, value);
       if (typeof converted === 'object' && converted !== null && 'problem' in converted) return fail('INVALID_VALUE', name, value, `${name}: ${describeValue(value)} ${converted.problem}`);
       // Several parts of one polymorphic field: the first that names a record wins.
-      if (def.kind === 'polyref' && body[def.api] !== undefined && body[def.api] !== null && converted === null) continue;
+      if (def.kind === 'polyref' && body[def.api] !== undefined && body[def.api] !== null) continue;
       body[def.api] = converted;
     }
     return { body };
