@@ -51,6 +51,14 @@ export const salesforceConnectionSchema = z
     apiShare: z.number().gt(0).max(1).optional(),
     /** The org's daily API allocation when no answer has said it yet (the `Sforce-Limit-Info` header wins). */
     dailyApiRequests: z.int().min(1).optional(),
+    /**
+     * Reads that need every record once in any order (matching reads) use a Bulk API 2.0 query job when the
+     * object has at least this many records to read (default 50,000; a job costs a few calls and reads 50,000
+     * records a call, REST SOQL 2,000).
+     */
+    bulkReadThreshold: z.int().min(1).optional(),
+    /** Milliseconds between the first polls of a Bulk API 2.0 job (doubling up to 10 s; default 1,000). */
+    bulkPollMs: z.int().min(1).max(60_000).optional(),
     /** Collections in flight at once (each up to 200 records). */
     writeConcurrency: z.int().min(1).max(8).optional(),
     readOnly: z.boolean().optional(),
@@ -86,6 +94,8 @@ export interface SalesforceSettings {
   externalIdField: string;
   apiShare: number;
   dailyApiRequests?: number;
+  bulkReadThreshold: number;
+  bulkPollMs: number;
   writeConcurrency: number;
   readOnly: boolean;
   timeoutMs: number;
@@ -137,6 +147,8 @@ export function parseSalesforceConnectionConfig(input: unknown, options: Salesfo
     externalIdField: data.externalIdField ?? DEFAULT_EXTERNAL_ID_FIELD,
     apiShare: data.apiShare ?? 0.5,
     ...(data.dailyApiRequests !== undefined ? { dailyApiRequests: data.dailyApiRequests } : {}),
+    bulkReadThreshold: data.bulkReadThreshold ?? 50_000,
+    bulkPollMs: data.bulkPollMs ?? 1000,
     writeConcurrency: data.writeConcurrency ?? 2,
     readOnly: data.readOnly ?? false,
     timeoutMs: data.timeoutMs ?? 120_000,

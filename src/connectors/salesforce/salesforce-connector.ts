@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, RequestUsage, UpdateInput, WriteResult } from '../../core/connector.js';
 import { forEachConcurrently } from '../../core/concurrency.js';
 import { FerryError, describeValue, type ErrorCode } from '../../core/errors.js';
@@ -45,13 +46,24 @@ interface ItemResult {
   created?: boolean;
 }
 
-interface ReadCursor {
-  w: WindowCursor;
+/** A Bulk API 2.0 query job's results: the job, the locator of the chunk being read (null: the first) and the offset in it. */
+interface BulkCursor {
+  j: string;
+  l: string | null;
+  o: number;
 }
 
+type ReadCursor = { w: WindowCursor } | { b: BulkCursor };
+
 function isReadCursor(value: unknown): value is ReadCursor {
-  return typeof value === 'object' && value !== null && isWindowCursor((value as ReadCursor).w);
+  if (typeof value !== 'object' || value === null) return false;
+  if ('w' in value) return isWindowCursor((value as { w: unknown }).w);
+  const bulk = (value as { b?: Partial<BulkCursor> }).b;
+  return typeof bulk === 'object' && bulk !== null && typeof bulk.j === 'string' && (bulk.l === null || typeof bulk.l === 'string') && typeof bulk.o === 'number';
 }
+
+/** Records of a Bulk API 2.0 results request: up to this many per call. */
+const BULK_CHUNK = 50_000;
 
 /** `2024-03-17T14:05:00.000+0000` -> `2024-03-17T14:05:00.000Z`. */
 export function instantOf(value: unknown): string | null {
@@ -103,6 +115,10 @@ export class SalesforceConnector implements Connector {
   readonly budget: RequestBudget;
   private api: Promise<ApiClient> | undefined;
   private readonly clock: Clock;
+  /** The last chunk of Bulk query results fetched (read() hands it out a page at a time). */
+  private bulkChunk: { key: string; rows: Row[]; next: string | null } | undefined;
+  /** Bulk API 2.0 query jobs this connection created (for tests and the bench). */
+  readonly bulkJobs: string[] = [];
 
   constructor(
     private readonly settings: SalesforceSettings,
@@ -226,15 +242,84 @@ export class SalesforceConnector implements Connector {
     const model = await this.model.object(objectName);
     const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE), MAX_PAGE));
     let cursor: WindowCursor;
-    if (options.after) cursor = decodeCursor(options.after, 'Salesforce', isReadCursor).w;
-    else {
+    if (options.after) {
+      const decoded = decodeCursor(options.after, 'Salesforce', isReadCursor);
+      if ('b' in decoded) return this.readBulk(model, decoded.b, limit, options.fields);
+      cursor = decoded.w;
+    } else {
       const since = options.modifiedSince === undefined ? undefined : parseInstant(options.modifiedSince);
       if (options.modifiedSince !== undefined && !since) throw new FerryError('USAGE', `modifiedSince ${JSON.stringify(options.modifiedSince)} is not an ISO date-time`);
-      cursor = windowStart(since ? Date.parse(since) : 0);
+      const from = since ? Date.parse(since) : 0;
+      if (options.anyOrder) {
+        const job = await this.startBulkQuery(model, from, options.fields);
+        if (job) return this.readBulk(model, { j: job, l: null, o: 0 }, limit, options.fields);
+      }
+      cursor = windowStart(from);
     }
     const page = await readWindow(this.windowSource(model, this.selectList(model, options.fields)), cursor, limit);
     const records = page.rows.map((row) => this.toRecord(model, row, options.fields));
     return page.next ? { records, next: encodeCursor({ w: page.next }) } : { records };
+  }
+
+  private whereSince(from: number): string {
+    return from > 0 ? ` WHERE SystemModstamp >= ${soqlTime(from)}` : '';
+  }
+
+  /**
+   * A Bulk API 2.0 query job for a read in any order, when the object has at least `bulkReadThreshold` records
+   * to read (one `count()` query decides); undefined below it. Bulk queries take no ORDER BY (it would turn off
+   * Salesforce's chunking), so only reads that need every record once, in any order, use them.
+   */
+  private async startBulkQuery(model: ObjectModel, from: number, fields: string[] | undefined): Promise<string | undefined> {
+    const client = await this.client();
+    const count = (await client.get<QueryAnswer>(this.path('/query'), { query: { q: `SELECT count() FROM ${model.name}${this.whereSince(from)}` } })).body.totalSize;
+    if (count < this.settings.bulkReadThreshold) return undefined;
+    const soql = `SELECT ${this.selectList(model, fields).join(', ')} FROM ${model.name}${this.whereSince(from)}`;
+    const job = (await client.request<{ id: string }>('POST', this.path('/jobs/query'), { body: { operation: 'query', query: soql, contentType: 'CSV', columnDelimiter: 'COMMA', lineEnding: 'LF' } })).body;
+    this.bulkJobs.push(job.id);
+    return job.id;
+  }
+
+  private async waitForBulkJob(kind: 'query' | 'ingest', id: string): Promise<Record<string, unknown>> {
+    const client = await this.client();
+    let wait = this.settings.bulkPollMs;
+    for (;;) {
+      const info = (await client.get<Record<string, unknown>>(this.path(`/jobs/${kind}/${id}`))).body;
+      if (info.state === 'JobComplete') return info;
+      if (info.state === 'Failed' || info.state === 'Aborted') {
+        throw new FerryError('TRANSIENT', `Salesforce Bulk API 2.0 ${kind} job ${id} ended ${String(info.state)}${info.errorMessage ? `: ${String(info.errorMessage)}` : ''}; running the command again starts a new job`, { job: id });
+      }
+      await this.clock.sleep(wait);
+      wait = Math.min(10_000, wait * 2);
+    }
+  }
+
+  /** One page of a Bulk query job's results, from the chunk cached since the previous page (or fetched). */
+  private async readBulk(model: ObjectModel, cursor: BulkCursor, limit: number, fields: string[] | undefined): Promise<ReadPage> {
+    const key = `${cursor.j}|${cursor.l ?? ''}`;
+    if (this.bulkChunk?.key !== key) {
+      await this.waitForBulkJob('query', cursor.j);
+      const client = await this.client();
+      const answer = await client.get<string>(this.path(`/jobs/query/${cursor.j}/results`), { query: { maxRecords: BULK_CHUNK, locator: cursor.l ?? undefined } });
+      const text = typeof answer.body === 'string' ? answer.body : '';
+      const table = parseCsv(text, { relax_column_count: false, skip_empty_lines: true }) as string[][];
+      const [header = [], ...lines] = table;
+      const rows = lines.map((line) => {
+        const row: Record<string, unknown> = {};
+        // Bulk CSV has no null: an empty cell is an empty field.
+        header.forEach((column, index) => (row[column] = line[index] === '' || line[index] === undefined ? null : line[index]));
+        return row as Row;
+      });
+      const locator = answer.headers.get('sforce-locator');
+      this.bulkChunk = { key, rows, next: locator && locator !== 'null' ? locator : null };
+    }
+    const chunk = this.bulkChunk;
+    const page = chunk.rows.slice(cursor.o, cursor.o + limit);
+    const records = page.map((row) => this.toRecord(model, row, fields));
+    const offset = cursor.o + page.length;
+    if (offset < chunk.rows.length) return { records, next: encodeCursor({ b: { ...cursor, o: offset } }) };
+    if (chunk.next) return { records, next: encodeCursor({ b: { j: cursor.j, l: chunk.next, o: 0 } }) };
+    return { records };
   }
 
   async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
