@@ -1,5 +1,6 @@
 import type { DescribeGlobalResult, DescribeSObjectResult, Field } from 'jsforce/lib/types/common.js';
 import { FerryError } from '../../core/errors.js';
+import { SALESFORCE_FIELD_MEANINGS } from '../../core/salesforce-fields.js';
 import type { FieldSchema, FieldType, ObjectSchema } from '../../core/schema.js';
 import type { ApiClient } from '../kit/index.js';
 import { STANDARD_OBJECTS, type SalesforceSettings } from './config.js';
@@ -60,6 +61,8 @@ function baseSchema(field: Field, type: FieldType, readOnly: boolean): FieldSche
   if (!field.nillable && field.createable && !field.defaultedOnCreate) schema.required = true;
   if (field.unique) schema.unique = true;
   if (readOnly) schema.readOnly = true;
+  const meaning = SALESFORCE_FIELD_MEANINGS[field.name];
+  if (meaning) schema.meaning = meaning;
   if ((type === 'string' || type === 'text' || type === 'email' || type === 'phone' || type === 'url') && field.length > 0) schema.maxLength = field.length;
   return schema;
 }

@@ -1,4 +1,5 @@
 import type { PresetColumn, PresetInput, PresetObject, VendorPreset } from './types.js';
+import { SALESFORCE_FIELD_MEANINGS } from '../../../core/salesforce-fields.js';
 import { ID15, ID18, salesforceId18 } from '../../../core/salesforce-id.js';
 import { columnValues, squash } from './types.js';
 
@@ -54,31 +55,14 @@ const LOOKUPS: Record<string, string> = {
 };
 const POLYMORPHIC = ['WhoId', 'WhatId', 'ParentId', 'MasterRecordId'];
 
-/** API name → meaning and type. */
-const API_FIELDS: Record<string, PresetColumn> = {
-  Email: { meaning: 'email', type: 'email' },
-  Phone: { meaning: 'phone', type: 'phone' },
-  MobilePhone: { meaning: 'mobile', type: 'phone' },
-  Fax: { type: 'phone' },
-  FirstName: { meaning: 'firstname' },
-  LastName: { meaning: 'lastname' },
-  Title: { meaning: 'jobtitle' },
-  Website: { meaning: 'website', type: 'url' },
-  Industry: { meaning: 'industry' },
-  AnnualRevenue: { meaning: 'revenue' },
-  NumberOfEmployees: { meaning: 'employees' },
-  Amount: { meaning: 'amount' },
-  CloseDate: { meaning: 'closedate' },
-  StageName: { meaning: 'stage' },
-  CurrencyIsoCode: { meaning: 'currency' },
-  Subject: { meaning: 'title' },
-  Description: { meaning: 'body' },
-  Body: { meaning: 'body' },
-  ActivityDate: { meaning: 'duedate' },
-  Status: { meaning: 'status' },
-  Priority: { meaning: 'priority' },
-  OwnerId: { meaning: 'owner' },
-};
+/** API name → meaning (src/core/salesforce-fields.ts) and type. */
+const API_TYPES: Record<string, PresetColumn['type']> = { Email: 'email', Phone: 'phone', MobilePhone: 'phone', Fax: 'phone', Website: 'url' };
+const API_FIELDS: Record<string, PresetColumn> = Object.fromEntries(
+  [...new Set([...Object.keys(SALESFORCE_FIELD_MEANINGS), ...Object.keys(API_TYPES)])].map((name) => [
+    name,
+    { ...(SALESFORCE_FIELD_MEANINGS[name] ? { meaning: SALESFORCE_FIELD_MEANINGS[name] } : {}), ...(API_TYPES[name] ? { type: API_TYPES[name] } : {}) },
+  ]),
+);
 
 /** Report-export label → meaning and type. */
 const REPORT_LABELS: Record<string, PresetColumn> = {
