@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
+import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
 import type { Ledger } from '../../src/ledger/index.js';
 import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
@@ -17,7 +18,7 @@ import { applySourceChanges, sampleToSalesforceObjects, SALESFORCE_STAGES, canon
  * opportunities with contact roles, tasks and events on polymorphic WhoId/WhatId, notes), then a delta of
  * edits made in Salesforce. And the sample "legacy CRM" (SQLite) into Salesforce with owners matched by
  * e-mail, accounts with parents, contacts, opportunities, tasks on Who/What and notes, under lost answers and
- * 503s, then a delta with a Salesforce-side edit and undo.
+ * 503s, then a delta with a Salesforce-side edit and undo. And Pipedrive's sample company into Salesforce.
  */
 function withSession<T>(dir: string, project: ProjectFile, work: (session: { engine: Engine; ledger: Ledger }) => Promise<T>): Promise<T> {
   return withEngine(dir, project, (engine, ledger) => work({ engine, ledger }));
@@ -271,5 +272,107 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
     const undo = await withSession(dir, project, (session) => session.engine.undo(delta.runId));
     expect(undo.status).toBe('completed');
     expect(live('Contact')).toHaveLength(before);
+  });
+});
+
+describe('Pipedrive -> Salesforce, through the engine', () => {
+  let dir: string;
+  let pipedrive: PipedriveEmulator;
+  let salesforce: SalesforceEmulator;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-pipedrive-salesforce-'));
+  });
+  afterEach(async () => {
+    await pipedrive?.close();
+    await salesforce?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the Pipedrive sample company into Salesforce with owners by e-mail, accounts, contacts, opportunities, tasks on Who/What and notes, then a delta of Pipedrive edits', async () => {
+    let now = Date.UTC(2026, 5, 1, 9);
+    pipedrive = await startPipedriveEmulator({ port: 0, burstLimit: { requests: 100_000, intervalMs: 2000 }, seed: 'sample', clock: () => now });
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    const store = salesforce.store;
+    for (const user of pipedrive.store.users.all()) store.create('User', { Username: user.data.email, Email: user.data.email, LastName: user.data.name, Alias: 'pd' });
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'pipedrive', apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000 },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: [
+        object({ source: 'users', target: 'User', matchOnly: true, matchKeys: [{ source: 'email', target: 'Email', kind: 'email' }], fields: [] }),
+        object({ source: 'organizations', target: 'Account', fields: [copy('name', 'Name'), copy('owner_id', 'OwnerId')] }),
+        object({ source: 'persons', target: 'Contact', fields: [copy('name', 'LastName'), copy('email', 'Email'), copy('phone', 'Phone'), copy('org_id', 'AccountId'), copy('owner_id', 'OwnerId')] }),
+        object({
+          source: 'deals',
+          target: 'Opportunity',
+          fields: [
+            copy('title', 'Name'),
+            copy('value', 'Amount'),
+            { source: ['status'], target: 'StageName', transform: { kind: 'map', values: { open: 'Prospecting', won: 'Closed Won', lost: 'Closed Lost' }, unmapped: 'fail' } },
+            // Salesforce requires a close date; the sample company's deals do not all have one.
+            { source: ['title'], target: 'CloseDate', transform: { kind: 'constant', value: '2026-12-31' } },
+            copy('org_id', 'AccountId'),
+            copy('owner_id', 'OwnerId'),
+          ],
+        }),
+        object({ source: 'activities', target: 'Task', fields: [copy('subject', 'Subject'), { source: ['due_date'], target: 'ActivityDate', transform: { kind: 'date' } }, copy('person_id', 'WhoId:Contact'), copy('deal_id', 'WhatId:Opportunity')] }),
+        object({
+          source: 'notes',
+          target: 'Note',
+          fields: [{ source: ['content'], target: 'Title', transform: { kind: 'constant', value: 'Note from Pipedrive' } }, copy('content', 'Body'), copy('deal_id', 'ParentId:Opportunity'), copy('person_id', 'ParentId:Contact'), copy('org_id', 'ParentId:Account')],
+        }),
+      ],
+    };
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect((await withSession(dir, project, ({ ledger }) => ledger.listFailures({ runId: full.runId }))).filter((failure) => failure.severity === 'error')).toEqual([]);
+    const seeded = pipedrive.seeded!;
+    expect(Math.min(seeded.organizations, seeded.persons, seeded.deals, seeded.activities, seeded.notes)).toBeGreaterThan(0);
+    const live = (name: string) => store.records(store.requireObject(name));
+    expect(live('Account')).toHaveLength(seeded.organizations);
+    expect(live('Contact')).toHaveLength(seeded.persons);
+    expect(live('Opportunity')).toHaveLength(seeded.deals);
+    expect(live('Task')).toHaveLength(seeded.activities);
+    expect(live('Note')).toHaveLength(seeded.notes);
+    await withSession(dir, project, async ({ ledger }) => {
+      const sfId = async (name: string, id: unknown): Promise<string | null> => (id === null || id === undefined ? null : ((await ledger.getLink(name, String(id)))?.targetId ?? null));
+      const userByEmail = new Map(live('User').map((record) => [String(record.row.data.Email), record.id]));
+      const owner = (id: unknown) => userByEmail.get(String(pipedrive.store.users.all().find((user) => user.id === id)?.data.email));
+      for (const row of pipedrive.store.table('persons').all()) {
+        const data = store.find((await sfId('persons', row.id))!)!.row.data;
+        expect(data.AccountId ?? null).toBe(await sfId('organizations', row.data.org_id));
+        expect(data.OwnerId).toBe(owner(row.data.owner_id));
+      }
+      for (const row of pipedrive.store.table('deals').all()) {
+        const data = store.find((await sfId('deals', row.id))!)!.row.data;
+        expect(data.StageName).toBe({ open: 'Prospecting', won: 'Closed Won', lost: 'Closed Lost' }[String(row.data.status)]);
+        expect(data.AccountId ?? null).toBe(await sfId('organizations', row.data.org_id));
+      }
+      for (const row of pipedrive.store.table('activities').all()) {
+        const data = store.find((await sfId('activities', row.id))!)!.row.data;
+        expect(data.WhoId ?? null).toBe(await sfId('persons', row.data.person_id));
+        expect(data.WhatId ?? null).toBe(await sfId('deals', row.data.deal_id));
+      }
+      for (const row of pipedrive.store.notes.all()) {
+        const data = store.find((await sfId('notes', row.id))!)!.row.data;
+        expect(data.ParentId).toBe((await sfId('deals', row.data.deal_id)) ?? (await sfId('persons', row.data.person_id)) ?? (await sfId('organizations', row.data.org_id)));
+      }
+    });
+
+    // ---- edits in Pipedrive an hour later, then a delta: the renamed person updated, the new one created.
+    now += 3_600_000;
+    const person = pipedrive.store.table('persons').all()[0]!;
+    pipedrive.store.update('persons', person.id, { name: 'Renamed in Pipedrive' });
+    pipedrive.store.create('persons', { name: 'New in Pipedrive', emails: [{ value: 'new@example.com', primary: true, label: 'work' }] });
+    const delta = await withSession(dir, project, (session) => session.engine.delta({ createNew: true, updateChanged: true }));
+    expect(delta.status).toBe('completed');
+    expect(delta.counts.persons).toMatchObject({ created: 1, updated: 1, failed: 0 });
+    expect(live('Contact')).toHaveLength(seeded.persons + 1);
+    expect(live('Contact').filter((record) => record.row.data.LastName === 'Renamed in Pipedrive')).toHaveLength(1);
+    const stamps = live('Contact').map((record) => record.row.data.Ferry_Source_Id__c);
+    expect(new Set(stamps).size).toBe(stamps.length);
   });
 });
