@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
+import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
 import type { Ledger } from '../../src/ledger/index.js';
@@ -18,7 +19,8 @@ import { applySourceChanges, sampleToSalesforceObjects, SALESFORCE_STAGES, canon
  * opportunities with contact roles, tasks and events on polymorphic WhoId/WhatId, notes), then a delta of
  * edits made in Salesforce. And the sample "legacy CRM" (SQLite) into Salesforce with owners matched by
  * e-mail, accounts with parents, contacts, opportunities, tasks on Who/What and notes, under lost answers and
- * 503s, then a delta with a Salesforce-side edit and undo. And Pipedrive's sample company into Salesforce.
+ * 503s, then a delta with a Salesforce-side edit and undo. And Pipedrive's sample company into Salesforce, and
+ * the Salesforce sample org into HubSpot.
  */
 function withSession<T>(dir: string, project: ProjectFile, work: (session: { engine: Engine; ledger: Ledger }) => Promise<T>): Promise<T> {
   return withEngine(dir, project, (engine, ledger) => work({ engine, ledger }));
@@ -374,5 +376,100 @@ describe('Pipedrive -> Salesforce, through the engine', () => {
     expect(live('Contact').filter((record) => record.row.data.LastName === 'Renamed in Pipedrive')).toHaveLength(1);
     const stamps = live('Contact').map((record) => record.row.data.Ferry_Source_Id__c);
     expect(new Set(stamps).size).toBe(stamps.length);
+  });
+});
+
+/** Salesforce's default opportunity stages -> the HubSpot emulator's default pipeline. */
+const HUBSPOT_STAGES: Record<string, string> = {
+  Prospecting: 'appointmentscheduled',
+  Qualification: 'qualifiedtobuy',
+  'Needs Analysis': 'qualifiedtobuy',
+  'Value Proposition': 'presentationscheduled',
+  'Id. Decision Makers': 'presentationscheduled',
+  'Perception Analysis': 'presentationscheduled',
+  'Proposal/Price Quote': 'presentationscheduled',
+  'Negotiation/Review': 'contractsent',
+  'Closed Won': 'closedwon',
+  'Closed Lost': 'closedlost',
+};
+
+describe('Salesforce -> HubSpot, through the engine', () => {
+  let dir: string;
+  let salesforce: SalesforceEmulator;
+  let hubspot: HubspotEmulator;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-salesforce-hubspot-'));
+  });
+  afterEach(async () => {
+    await salesforce?.close();
+    await hubspot?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the sample org into HubSpot: owners by e-mail, companies, contacts and deals with their primary company, notes on their record', async () => {
+    salesforce = await startSalesforceEmulator({ port: 0, seed: 'sample' });
+    hubspot = await startHubspotEmulator({ burstLimit: { requests: 100_000, intervalMs: 10_000 }, searchPerSecond: 1000 });
+    const store = salesforce.store;
+    const live = (name: string) => store.records(store.requireObject(name));
+    for (const user of live('User')) hubspot.store.addOwner({ email: String(user.row.data.Email) });
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: 1000, searchPerSecond: 50 },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: [
+        object({ source: 'User', target: 'owners', matchOnly: true, matchKeys: [{ source: 'Email', target: 'email', kind: 'email' }], fields: [] }),
+        object({ source: 'Account', target: 'companies', fields: [copy('Name', 'name'), copy('Phone', 'phone'), copy('OwnerId', 'hubspot_owner_id')] }),
+        object({ source: 'Contact', target: 'contacts', fields: [copy('FirstName', 'firstname'), copy('LastName', 'lastname'), copy('Email', 'email'), copy('Title', 'jobtitle'), copy('AccountId', 'primary_company'), copy('OwnerId', 'hubspot_owner_id')] }),
+        object({
+          source: 'Opportunity',
+          target: 'deals',
+          fields: [
+            copy('Name', 'dealname'),
+            copy('Amount', 'amount'),
+            { source: ['StageName'], target: 'dealstage', transform: { kind: 'map', values: HUBSPOT_STAGES, unmapped: 'fail' } },
+            { source: ['CloseDate'], target: 'closedate', transform: { kind: 'date' } },
+            copy('AccountId', 'primary_company'),
+            copy('OwnerId', 'hubspot_owner_id'),
+          ],
+        }),
+        object({
+          source: 'Note',
+          target: 'notes',
+          fields: [copy('Body', 'hs_note_body'), { source: ['CreatedDate'], target: 'hs_timestamp', transform: { kind: 'datetime' } }, copy('ParentId:Contact', 'associated_contacts'), copy('ParentId:Account', 'associated_companies'), copy('ParentId:Opportunity', 'associated_deals')],
+        }),
+      ],
+    };
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect((await withSession(dir, project, ({ ledger }) => ledger.listFailures({ runId: full.runId }))).filter((failure) => failure.severity === 'error')).toEqual([]);
+    const count = (type: string) => [...hubspot.store.table(type).values()].filter((record) => !record.archived).length;
+    expect(count('companies')).toBe(live('Account').length);
+    expect(count('contacts')).toBe(live('Contact').length);
+    expect(count('deals')).toBe(live('Opportunity').length);
+    expect(count('notes')).toBe(live('Note').length);
+    await withSession(dir, project, async ({ ledger }) => {
+      const hsId = async (name: string, id: unknown): Promise<string | null> => (id === null || id === undefined ? null : ((await ledger.getLink(name, String(id)))?.targetId ?? null));
+      const primary = (type: string, id: string) => hubspot.store.associationsOf(type, id, 'companies').find(([, types]) => types.includes(type === 'deals' ? 5 : 1))?.[0] ?? null;
+      for (const record of live('Contact')) {
+        const id = (await hsId('Contact', record.id))!;
+        expect(primary('contacts', id), `contact ${record.id}`).toBe(await hsId('Account', record.row.data.AccountId));
+      }
+      for (const record of live('Opportunity')) {
+        const dealId = (await hsId('Opportunity', record.id))!;
+        const deal = hubspot.store.table('deals').get(dealId)!;
+        expect(deal.properties.get('dealstage')).toBe(HUBSPOT_STAGES[String(record.row.data.StageName)]);
+        expect(primary('deals', dealId), `opportunity ${record.id}`).toBe(await hsId('Account', record.row.data.AccountId));
+      }
+      for (const record of live('Note')) {
+        const id = (await hsId('Note', record.id))!;
+        const parent = String(record.row.data.ParentId);
+        const [type, object] = parent.startsWith('003') ? ['contacts', 'Contact'] : parent.startsWith('001') ? ['companies', 'Account'] : parent.startsWith('006') ? ['deals', 'Opportunity'] : ['', ''];
+        if (!type) continue; // a note on a lead: HubSpot has no leads in this mapping
+        expect(hubspot.store.associationsOf('notes', id, type).map(([other]) => other)).toContain(await hsId(object, parent));
+      }
+    });
   });
 });
