@@ -211,3 +211,29 @@ describe('salesforce connector: Bulk API 2.0 reads', () => {
     expect(connector.bulkJobs).toHaveLength(1);
   });
 });
+
+describe('salesforce connector: deletions and faults on reads', () => {
+  it('readDeleted lists records in the recycle bin since a time (queryAll, IsDeleted = true); live records are not among them', async () => {
+    let now = Date.UTC(2026, 3, 1, 8);
+    const { connector } = await start({ clock: () => now });
+    const created = await connector.create('Account', [1, 2, 3].map((n) => ({ ref: `a${n}`, fields: { Name: `Account ${n}` } })));
+    const ids = created.map((result) => (result.ok ? result.id : ''));
+    now += 60_000;
+    expect(await connector.delete('Account', [ids[1]!])).toEqual([{ ok: true, id: ids[1] }]);
+    const deleted = await connector.readDeleted('Account', new Date(now - 1000).toISOString());
+    expect(deleted).toEqual([{ id: ids[1], deletedAt: new Date(now).toISOString() }]);
+    expect(await connector.readDeleted('Account', new Date(now + 1000).toISOString())).toEqual([]);
+    expect((await all(connector, 'Account')).map((record) => record.id).sort()).toEqual([ids[0], ids[2]].sort());
+  });
+
+  it('503s and dropped connections on queries are retried: the read gets every record once', async () => {
+    const { sf, connector } = await start({}, { maxRetries: 4 });
+    for (let index = 0; index < 30; index += 1) sf.store.create('Contact', { LastName: `Person ${index}` });
+    sf.faults.serverError(503, { path: '/services/data/v62.0/query', method: 'GET', count: 2 });
+    sf.faults.dropConnection({ path: '/services/data/v62.0/query', method: 'GET', count: 1, skip: 2 });
+    const records = await all(connector, 'Contact', { limit: 7 });
+    expect(records).toHaveLength(30);
+    expect(new Set(records.map((record) => record.id)).size).toBe(30);
+    expect(Object.values(sf.faults.fired()).reduce((sum, count) => sum + count, 0)).toBe(3);
+  });
+});

@@ -201,9 +201,9 @@ export class SalesforceConnector implements Connector {
   // ------------------------------------------------------------------------------------------ reading
 
   /** Runs a SOQL query and follows nextRecordsUrl until `max` records (or the end). */
-  async query(soql: string, max = Number.POSITIVE_INFINITY): Promise<Row[]> {
+  async query(soql: string, max = Number.POSITIVE_INFINITY, resource: 'query' | 'queryAll' = 'query'): Promise<Row[]> {
     const client = await this.client();
-    let answer = (await client.get<QueryAnswer>(this.path('/query'), { query: { q: soql } })).body;
+    let answer = (await client.get<QueryAnswer>(this.path(`/${resource}`), { query: { q: soql } })).body;
     const rows = [...answer.records];
     while (!answer.done && answer.nextRecordsUrl && rows.length < max) {
       answer = (await client.get<QueryAnswer>(answer.nextRecordsUrl)).body;
@@ -320,6 +320,19 @@ export class SalesforceConnector implements Connector {
     if (offset < chunk.rows.length) return { records, next: encodeCursor({ b: { ...cursor, o: offset } }) };
     if (chunk.next) return { records, next: encodeCursor({ b: { j: cursor.j, l: chunk.next, o: 0 } }) };
     return { records };
+  }
+
+  /**
+   * Records deleted since `since` (ISO) that are still in the recycle bin (Salesforce keeps them 15 days):
+   * `queryAll` with `IsDeleted = true`, by SystemModstamp, which a delete stamps. For reporting source
+   * deletions; the engine has no hook for them yet (docs/connectors/salesforce.md), and a delta never deletes.
+   */
+  async readDeleted(objectName: string, since?: string): Promise<{ id: string; deletedAt: string | null }[]> {
+    const model = await this.model.object(objectName);
+    const from = since === undefined ? 0 : Date.parse(parseInstant(since) ?? '');
+    if (Number.isNaN(from)) throw new FerryError('USAGE', `since ${JSON.stringify(since)} is not an ISO date-time`);
+    const rows = await this.query(`SELECT Id, SystemModstamp FROM ${model.name} WHERE IsDeleted = true${from > 0 ? ` AND SystemModstamp >= ${soqlTime(from)}` : ''} ORDER BY SystemModstamp ASC, Id ASC`, Number.POSITIVE_INFINITY, 'queryAll');
+    return rows.map((row) => ({ id: salesforceId18(row.Id), deletedAt: instantOf(row.SystemModstamp) }));
   }
 
   async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
