@@ -57,6 +57,11 @@ export const salesforceConnectionSchema = z
      * records a call, REST SOQL 2,000).
      */
     bulkReadThreshold: z.int().min(1).optional(),
+    /**
+     * A create (with external ids) or update call of at least this many records is a Bulk API 2.0 ingest job
+     * instead of collections of 200 (default 2,000; the engine hands over at most a source page, `pageSize`).
+     */
+    bulkWriteThreshold: z.int().min(1).optional(),
     /** Milliseconds between the first polls of a Bulk API 2.0 job (doubling up to 10 s; default 1,000). */
     bulkPollMs: z.int().min(1).max(60_000).optional(),
     /** Collections in flight at once (each up to 200 records). */
@@ -95,6 +100,7 @@ export interface SalesforceSettings {
   apiShare: number;
   dailyApiRequests?: number;
   bulkReadThreshold: number;
+  bulkWriteThreshold: number;
   bulkPollMs: number;
   writeConcurrency: number;
   readOnly: boolean;
@@ -148,6 +154,7 @@ export function parseSalesforceConnectionConfig(input: unknown, options: Salesfo
     apiShare: data.apiShare ?? 0.5,
     ...(data.dailyApiRequests !== undefined ? { dailyApiRequests: data.dailyApiRequests } : {}),
     bulkReadThreshold: data.bulkReadThreshold ?? 50_000,
+    bulkWriteThreshold: data.bulkWriteThreshold ?? 2000,
     bulkPollMs: data.bulkPollMs ?? 1000,
     writeConcurrency: data.writeConcurrency ?? 2,
     readOnly: data.readOnly ?? false,

@@ -237,3 +237,32 @@ describe('salesforce connector: deletions and faults on reads', () => {
     expect(Object.values(sf.faults.fired()).reduce((sum, count) => sum + count, 0)).toBe(3);
   });
 });
+
+describe('salesforce connector: Bulk API 2.0 writes', () => {
+  it('creates with external ids at or above the threshold are one upsert ingest job, results attributed by external id; sent again they update, never double', async () => {
+    const { sf, connector } = await start({}, { bulkWriteThreshold: 10, bulkPollMs: 1 });
+    const inputs = Array.from({ length: 25 }, (_, index) => ({ ref: `r${index}`, externalId: `bulk-${index}`, fields: { Name: `Bulk ${index}`, Description: `say "hi", ${index}\nsecond line`, NumberOfEmployees: index } as Record<string, string | number | null> }));
+    inputs[4] = { ref: 'nameless', externalId: 'bulk-4', fields: { Name: null, NumberOfEmployees: 4 } };
+    const results = await connector.create('Account', inputs);
+    expect(connector.bulkJobs).toHaveLength(1);
+    expect(results[4]).toMatchObject({ ok: false, error: { code: 'REQUIRED_MISSING', field: 'Name', value: null } });
+    expect(results.filter((result) => result.ok)).toHaveLength(24);
+    const [third] = await connector.readByIds('Account', [results[3]!.ok ? results[3]!.id : '']);
+    expect(third!.fields).toMatchObject({ Name: 'Bulk 3', Description: 'say "hi", 3\nsecond line', NumberOfEmployees: 3, Ferry_Source_Id__c: 'bulk-3' });
+    // The same creates again (a run resumed after a lost answer): the upsert finds every record.
+    const again = await connector.create('Account', inputs);
+    expect(again.map((result) => (result.ok ? result.id : null))).toEqual(results.map((result) => (result.ok ? result.id : null)));
+    expect(sf.store.records(sf.store.requireObject('Account'))).toHaveLength(24);
+    // Updates at the threshold are an update job by Id; null clears a field (#N/A), a missing id fails alone.
+    const ids = results.filter((result) => result.ok).map((result) => (result.ok ? result.id : ''));
+    const updates = ids.slice(0, 12).map((id, index) => ({ id, fields: { Phone: `+1 555 ${index}`, Description: null } }));
+    const updated = await connector.update('Account', updates);
+    expect(connector.bulkJobs).toHaveLength(3);
+    expect(updated.every((result) => result.ok)).toBe(true);
+    const [first] = await connector.readByIds('Account', [ids[0]!]);
+    expect(first!.fields).toMatchObject({ Phone: '+1 555 0', Description: null, Name: 'Bulk 0' });
+    // Below the threshold: collections.
+    await connector.create('Account', [{ ref: 'small', externalId: 'small-1', fields: { Name: 'Small' } }]);
+    expect(connector.bulkJobs).toHaveLength(3);
+  });
+});

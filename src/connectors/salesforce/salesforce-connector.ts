@@ -1,4 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, RequestUsage, UpdateInput, WriteResult } from '../../core/connector.js';
 import { forEachConcurrently } from '../../core/concurrency.js';
 import { FerryError, describeValue, type ErrorCode } from '../../core/errors.js';
@@ -62,8 +63,15 @@ function isReadCursor(value: unknown): value is ReadCursor {
   return typeof bulk === 'object' && bulk !== null && typeof bulk.j === 'string' && (bulk.l === null || typeof bulk.l === 'string') && typeof bulk.o === 'number';
 }
 
+/** Records handed to create/update at most (one Bulk API 2.0 ingest job; collections of 200 below the threshold). */
+const BULK_WRITE_BATCH = 10_000;
+
 /** Records of a Bulk API 2.0 results request: up to this many per call. */
 const BULK_CHUNK = 50_000;
+
+async function* bytes(chunk: Uint8Array): AsyncIterable<Uint8Array> {
+  yield chunk;
+}
 
 /** `2024-03-17T14:05:00.000+0000` -> `2024-03-17T14:05:00.000Z`. */
 export function instantOf(value: unknown): string | null {
@@ -154,7 +162,8 @@ export class SalesforceConnector implements Connector {
       externalId: true,
       createFields: false,
       maxPageSize: MAX_PAGE,
-      batchSize: { read: 2000, create: COLLECTION_SIZE, update: COLLECTION_SIZE, delete: COLLECTION_SIZE },
+      // Up to a Bulk API 2.0 ingest job's worth a call; below bulkWriteThreshold records it is collections of 200.
+      batchSize: { read: 2000, create: BULK_WRITE_BATCH, update: BULK_WRITE_BATCH, delete: COLLECTION_SIZE },
       // SystemModstamp is whole seconds and set when a transaction starts: a long transaction commits
       // records stamped before a delta's high-water mark. A minute covers that and clock skew.
       lookbackMs: 60_000,
@@ -517,6 +526,12 @@ export class SalesforceConnector implements Connector {
     });
     const toResult = (item: { index: number }, result: ItemResult): WriteResult =>
       result.success && result.id ? { ok: true, id: salesforceId18(result.id) } : { ok: false, error: this.recordError(model, inputs[item.index]!.fields, result.errors, 'create') };
+    const unique = (keys: string[]) => new Set(keys.map((key) => key.toLowerCase())).size === keys.length;
+    if (stamped.length >= this.settings.bulkWriteThreshold && unique(stamped.map((item) => String(item.body[model.externalId!])))) {
+      const written = await this.ingest(model, 'upsert', model.externalId!, stamped.map((item) => ({ key: String(item.body[model.externalId!]), body: item.body, fields: inputs[item.index]!.fields })), 'create');
+      stamped.forEach((item, position) => (results[item.index] = written[position]!));
+      stamped.length = 0;
+    }
     if (stamped.length > 0) {
       // Upsert on the external-id field: sent again after a lost answer, it finds the record it created
       // instead of creating a second one, so these requests are retried like reads.
@@ -551,11 +566,14 @@ export class SalesforceConnector implements Connector {
       if ('error' in prepared) results[index] = { ok: false, error: prepared.error };
       else send.push({ index, id: salesforceId18(input.id), body: { attributes: { type: model.name }, id: salesforceId18(input.id), ...prepared.body } });
     });
-    const written = await this.collections(
-      send,
-      async (chunk) => (await client.request<ItemResult[]>('PATCH', this.path('/composite/sobjects'), { body: { allOrNone: false, records: chunk.map((item) => item.body) } })).body,
-      (item, result) => (result.success ? { ok: true, id: item.id } : { ok: false, error: this.recordError(model, inputs[item.index]!.fields, result.errors, 'update') }),
-    );
+    const written =
+      send.length >= this.settings.bulkWriteThreshold && new Set(send.map((item) => item.id)).size === send.length
+        ? await this.ingest(model, 'update', 'Id', send.map((item) => { const { id: _id, ...body } = item.body; return { key: item.id, body: { Id: item.id, ...body }, fields: inputs[item.index]!.fields }; }), 'update')
+        : await this.collections(
+            send,
+            async (chunk) => (await client.request<ItemResult[]>('PATCH', this.path('/composite/sobjects'), { body: { allOrNone: false, records: chunk.map((item) => item.body) } })).body,
+            (item, result) => (result.success ? { ok: true, id: item.id } : { ok: false, error: this.recordError(model, inputs[item.index]!.fields, result.errors, 'update') }),
+          );
     send.forEach((item, position) => (results[item.index] = written[position]!));
     return results;
   }
@@ -577,6 +595,47 @@ export class SalesforceConnector implements Connector {
     );
     send.forEach((item, position) => (results[item.index] = written[position]!));
     return results;
+  }
+
+  // ------------------------------------------------------------------------------------------ Bulk API 2.0 ingest
+
+  /**
+   * Writes `items` as one Bulk API 2.0 ingest job (`upsert` on the external id, or `update` by Id) and returns
+   * one result per item, attributed by the key column (the external id or the Id), never by position: the
+   * job's result files need not keep the upload's order. An empty cell leaves a field alone, `#N/A` clears it
+   * (Bulk API 2.0, "Prepare CSV Files"). Records the job did not process fail with WRITE_FAILED.
+   */
+  private async ingest(model: ObjectModel, operation: 'upsert' | 'update', keyColumn: string, items: { key: string; body: Record<string, unknown>; fields: Record<string, FieldValue> }[], writing: 'create' | 'update'): Promise<WriteResult[]> {
+    const client = await this.client();
+    const columns = [...new Set(items.flatMap((item) => Object.keys(item.body)))].filter((column) => column !== 'attributes');
+    const cell = (value: unknown): string => (value === null ? '#N/A' : value === undefined ? '' : Array.isArray(value) ? value.join(';') : String(value));
+    const csv = stringifyCsv([columns, ...items.map((item) => columns.map((column) => cell(item.body[column])))], { record_delimiter: 'unix' });
+    const job = (await client.request<{ id: string }>('POST', this.path('/jobs/ingest'), { body: { object: model.name, operation, ...(operation === 'upsert' ? { externalIdFieldName: keyColumn } : {}), contentType: 'CSV', columnDelimiter: 'COMMA', lineEnding: 'LF' } })).body;
+    this.bulkJobs.push(job.id);
+    await client.request('PUT', this.path(`/jobs/ingest/${job.id}/batches`), { upload: { contentType: 'text/csv', open: async () => bytes(Buffer.from(csv, 'utf8')) } });
+    await client.request('PATCH', this.path(`/jobs/ingest/${job.id}`), { body: { state: 'UploadComplete' } });
+    await this.waitForBulkJob('ingest', job.id);
+    const table = async (which: string): Promise<Record<string, string>[]> => {
+      const answer = await client.get<string>(this.path(`/jobs/ingest/${job.id}/${which}`));
+      return parseCsv(typeof answer.body === 'string' ? answer.body : '', { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+    };
+    const byKey = new Map(items.map((item, index) => [item.key.toLowerCase(), index]));
+    const results = new Array<WriteResult>(items.length);
+    for (const row of await table('successfulResults')) {
+      const index = byKey.get(String(row[keyColumn] ?? '').toLowerCase());
+      if (index !== undefined) results[index] = { ok: true, id: salesforceId18(row.sf__Id!) };
+    }
+    for (const row of await table('failedResults')) {
+      const index = byKey.get(String(row[keyColumn] ?? '').toLowerCase());
+      if (index === undefined) continue;
+      // `CODE:message:Field1,Field2 --`
+      const text = String(row.sf__Error ?? '').replace(/\s*--\s*$/, '');
+      const code = text.slice(0, Math.max(0, text.indexOf(':')));
+      const fields = /:([A-Za-z0-9_,]*)$/.exec(text)?.[1] ?? '';
+      const message = text.slice(code.length + 1, text.length - fields.length - 1);
+      results[index] = { ok: false, error: this.recordError(model, items[index]!.fields, [{ statusCode: code || 'UNKNOWN', message, fields: fields ? fields.split(',') : [] }], writing) };
+    }
+    return results.map((result) => result ?? { ok: false, error: { code: 'WRITE_FAILED', message: `Salesforce Bulk API 2.0 job ${job.id} did not process the record; run again to send it again` } });
   }
 
   // ------------------------------------------------------------------------------------------ external ids
