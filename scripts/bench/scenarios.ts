@@ -547,12 +547,19 @@ export async function apiPipedrive(options: BenchOptions): Promise<ScenarioResul
  * records/s are Ferry's and the emulator's CPU, not Salesforce's latency.
  */
 export async function apiSalesforce(options: BenchOptions): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const mode of ['collections', 'bulk'] as const) results.push(...(await apiSalesforceRun(options, mode)));
+  return results;
+}
+
+/** One migration into a fresh emulator: collections of 200 (source pages of --page-size), or Bulk API 2.0 ingest (pages of 5,000); the collections run also reads back. */
+async function apiSalesforceRun(options: BenchOptions, mode: 'collections' | 'bulk'): Promise<ScenarioResult[]> {
   const dir = tempDir();
   const external = { name: 'Ferry_Source_Id__c', type: 'string' as const, length: 80, externalId: true, unique: true };
   const salesforce = await startSalesforceEmulator({ port: 0, dailyApiRequests: 100_000_000, bulkStepsPerPoll: 1, customFields: { Account: [external], Contact: [external], Opportunity: [external], Task: [external] } });
   try {
     const contacts = contactsFor(options.apiSize);
-    options.log(`api-salesforce: ${contacts.toLocaleString('en-US')} contacts into the emulator (collections of 200)`);
+    options.log(`api-salesforce (${mode}): ${contacts.toLocaleString('en-US')} contacts into the emulator`);
     await writeSampleSqlite(join(dir, 'source.db'), { seed: SEED, size: contacts });
     const db = new Database(join(dir, 'source.db'), { readonly: true });
     for (const row of db.prepare('SELECT email, last_name FROM owners').all() as { email: string; last_name: string | null }[]) {
@@ -562,9 +569,9 @@ export async function apiSalesforce(options: BenchOptions): Promise<ScenarioResu
     const project: ProjectFile = {
       version: 1,
       source: sqliteConfig('source.db'),
-      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url, writeConcurrency: 2 },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url, writeConcurrency: 2, bulkWriteThreshold: 2000, bulkPollMs: 5 },
       sourceTimeZone: 'UTC',
-      options: { demoSampleSize: 3, pageSize: options.pageSize },
+      options: { demoSampleSize: 3, pageSize: mode === 'bulk' ? 5000 : options.pageSize },
       objects: sampleToSalesforceObjects(),
     };
     const before = salesforce.stats.requests;
@@ -572,7 +579,7 @@ export async function apiSalesforce(options: BenchOptions): Promise<ScenarioResu
     const requests = salesforce.stats.requests - before;
     const written = sumCounts(run.counts, 'created') + sumCounts(run.counts, 'updated');
     const write: ScenarioResult = {
-      scenario: 'api-salesforce',
+      scenario: mode === 'bulk' ? 'api-salesforce-bulk' : 'api-salesforce',
       size: options.apiSize,
       records: run.records,
       seconds: round(run.seconds),
@@ -580,6 +587,7 @@ export async function apiSalesforce(options: BenchOptions): Promise<ScenarioResu
       peakRssMb: run.peakRssMb,
       details: {
         status: run.status,
+        pageSize: project.options.pageSize,
         requests,
         callsPer1000Records: round((requests / Math.max(1, run.records)) * 1000, 1),
         callsPer1000Written: round((requests / Math.max(1, written)) * 1000, 1),
@@ -590,25 +598,27 @@ export async function apiSalesforce(options: BenchOptions): Promise<ScenarioResu
       },
       targets: [],
     };
-    write.targets.push({ target: 'Salesforce writes: <= 10 API calls per 1,000 records written (collections of 200: 5, plus reads of describe and matching)', figure: String(write.details.callsPer1000Written), pass: Number(write.details.callsPer1000Written) <= 10 });
-
+    if (mode === 'collections') {
+      write.targets.push({ target: 'Salesforce writes: <= 10 API calls per 1,000 records written (collections of 200: 5, plus reads of describe and matching)', figure: String(write.details.callsPer1000Written), pass: Number(write.details.callsPer1000Written) <= 10 });
+    }
     const results: ScenarioResult[] = [write];
-    for (const mode of ['soql', 'bulk'] as const) {
-      const connector = createSalesforceConnector({ accessToken: salesforce.accessToken, instanceUrl: salesforce.url, bulkReadThreshold: mode === 'bulk' ? 1 : 100_000_000, bulkPollMs: 5 });
+    if (mode === 'bulk') return results;
+    for (const read of ['soql', 'bulk'] as const) {
+      const connector = createSalesforceConnector({ accessToken: salesforce.accessToken, instanceUrl: salesforce.url, bulkReadThreshold: read === 'bulk' ? 1 : 100_000_000, bulkPollMs: 5 });
       await connector.describe();
       const start = salesforce.stats.requests;
       const started = process.hrtime.bigint();
       let records = 0;
       let after: string | undefined;
       do {
-        const page = await connector.read('Contact', { limit: 1999, after, anyOrder: mode === 'bulk' });
+        const page = await connector.read('Contact', { limit: 1999, after, anyOrder: read === 'bulk' });
         records += page.records.length;
         after = page.next;
       } while (after);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const calls = salesforce.stats.requests - start;
       results.push({
-        scenario: `api-salesforce-read-${mode}`,
+        scenario: `api-salesforce-read-${read}`,
         size: options.apiSize,
         records,
         seconds: round(seconds),
