@@ -266,3 +266,18 @@ describe('salesforce connector: Bulk API 2.0 writes', () => {
     expect(connector.bulkJobs).toHaveLength(3);
   });
 });
+
+describe('salesforce connector: findContaining (refresh matching in deltas)', () => {
+  it('finds the records whose field contains a value, case-insensitively, with LIKE wildcards in values taken literally', async () => {
+    const { sf, connector } = await start();
+    const make = (LastName: string, Email: string) => sf.store.create('Contact', { LastName, Email }).id;
+    const ann = make('Ann', 'Ann.Berg@Example.com');
+    const under = make('Under', 'a_b@example.com');
+    make('Other', 'axb@example.com');
+    make('Bob', 'bob@elsewhere.test');
+    const found = await connector.findContaining('Contact', 'Email', ['ann.berg@example.com', 'a_b@'], ['Email']);
+    expect(found.map((record) => record.id).sort()).toEqual([ann, under].sort());
+    expect(found.find((record) => record.id === ann)!.fields.Email).toBe('Ann.Berg@Example.com');
+    expect(await connector.findContaining('Contact', 'Email', ["o'brien@example.com"])).toEqual([]);
+  });
+});

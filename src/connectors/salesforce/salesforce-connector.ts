@@ -389,6 +389,26 @@ export class SalesforceConnector implements Connector {
     }
   }
 
+  /**
+   * Records whose text field contains one of `values`: SOQL `LIKE '%value%'`, which compares case-insensitively
+   * (SOQL reference, "Comparison Operators"), 50 values a query, `%`, `_` and `\` escaped. A superset of the
+   * records whose lower-cased field contains the value, as the interface allows; in id order.
+   */
+  async findContaining(objectName: string, fieldName: string, values: string[], fields?: string[]): Promise<CrmRecord[]> {
+    const model = await this.model.object(objectName);
+    const def = model.fields.get(fieldName);
+    if (!def || def.kind !== 'text') throw new FerryError('UNKNOWN_FIELD', `Salesforce ${model.name} has no text field "${fieldName}" to search`, { object: model.name, field: fieldName });
+    const select = this.selectList(model, fields ? [...new Set([...fields, fieldName])] : undefined);
+    const found = new Map<string, Row>();
+    const wanted = [...new Set(values.filter((value) => value !== ''))];
+    for (let index = 0; index < wanted.length; index += 50) {
+      // Quotes and backslashes escaped as in any literal, then the LIKE wildcards of the value itself.
+      const likes = wanted.slice(index, index + 50).map((value) => `${def.api} LIKE '%${soqlString(value).slice(1, -1).replace(/[%_]/g, (char) => `\\${char}`)}%'`);
+      for (const row of await this.query(`SELECT ${select.join(', ')} FROM ${model.name} WHERE ${likes.join(' OR ')} ORDER BY Id`)) found.set(row.Id, row);
+    }
+    return [...found.values()].sort((a, b) => (a.Id < b.Id ? -1 : a.Id > b.Id ? 1 : 0)).map((row) => this.toRecord(model, row, fields));
+  }
+
   // ------------------------------------------------------------------------------------------ writing
 
   private assertWritable(model: ObjectModel): void {
