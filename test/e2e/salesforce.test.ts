@@ -174,6 +174,25 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a dry run writes nothing and forecasts the API calls: what its reads spent plus one call per 200 records written', async () => {
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: sampleToSalesforceObjects(),
+    };
+    const dry = await withSession(dir, project, (session) => session.engine.migrate({ dryRun: true }));
+    expect(dry.dryRun).toBe(true);
+    expect(salesforce.store.records(salesforce.store.requireObject('Contact'))).toHaveLength(0);
+    const created = Object.values(dry.counts).reduce((sum, counts) => sum + counts.created, 0);
+    expect(created).toBeGreaterThan(0);
+    expect(dry.estimate?.cost).toMatchObject({ unit: 'API calls', amount: salesforce.limits.used() + created / 200 });
+  });
+
   it('full migration with relations and owners under lost answers, a delta with a Salesforce-side edit, undo; nothing duplicated or lost', async () => {
     salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
     const store = salesforce.store;
