@@ -193,6 +193,37 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
     expect(dry.estimate?.cost).toMatchObject({ unit: 'API calls', amount: salesforce.limits.used() + created / 200 });
   });
 
+  it('retry writes the records a broken stage map failed, naming field and value, without duplicating anything', async () => {
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: sampleToSalesforceObjects(),
+    };
+    const broken = structuredClone(project);
+    const stage = broken.objects.find((mapping) => mapping.source === 'deals')!.fields.find((field) => field.target === 'StageName')!;
+    if (stage.transform.kind === 'map') for (const [value, mapped] of Object.entries(stage.transform.values)) if (mapped === 'Closed Won') stage.transform.values[value] = 'Won';
+    const full = await withSession(dir, broken, (session) => session.engine.migrate());
+    const failed = full.counts.deals!.failed;
+    expect(failed).toBeGreaterThan(0);
+    await withSession(dir, broken, async ({ ledger }) => {
+      const failures = (await ledger.listFailures({ runId: full.runId, object: 'deals' })).filter((failure) => failure.severity === 'error');
+      expect(failures).toHaveLength(failed);
+      for (const failure of failures) expect(failure).toMatchObject({ code: 'INVALID_VALUE', field: 'StageName', value: '"Won"' });
+    });
+    const opportunities = () => salesforce.store.records(salesforce.store.requireObject('Opportunity'));
+    const deals = rows(join(dir, 'source.db'), 'SELECT id FROM deals').length;
+    expect(opportunities()).toHaveLength(deals - failed);
+    const retry = await withSession(dir, project, (session) => session.engine.retry(full.runId));
+    expect(retry.counts.deals).toMatchObject({ created: failed, failed: 0 });
+    expect(opportunities()).toHaveLength(deals);
+    expect(opportunities().filter((record) => record.row.data.StageName === 'Closed Won').length).toBeGreaterThanOrEqual(failed);
+  });
+
   it('full migration with relations and owners under lost answers, a delta with a Salesforce-side edit, undo; nothing duplicated or lost', async () => {
     salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
     const store = salesforce.store;
