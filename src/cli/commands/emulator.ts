@@ -119,6 +119,7 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
       });
       context.out.line(`Salesforce emulator listening on ${salesforce.url}  (REST API under /services/data/v${salesforce.latestVersion})`);
       context.out.line(`  access token: ${salesforce.accessToken}  (send it as "Authorization: Bearer <token>"; user ${salesforce.username})`);
+      context.out.line(`  in ferry.yaml: connector: salesforce, instanceUrl: ${salesforce.url}, accessToken: \${SALESFORCE_ACCESS_TOKEN} (the token above in that variable)`);
       if (salesforce.seeded) {
         context.out.line(`  sample data: ${Object.entries(salesforce.seeded).map(([object, count]) => `${object} ${formatNumber(count)}`).join(', ')}`);
       }
