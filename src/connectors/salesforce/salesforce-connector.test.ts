@@ -281,3 +281,18 @@ describe('salesforce connector: findContaining (refresh matching in deltas)', ()
     expect(await connector.findContaining('Contact', 'Email', ["o'brien@example.com"])).toEqual([]);
   });
 });
+
+describe('salesforce connector: objects with hundreds of fields', () => {
+  it('a select list too long for a GET URL is read as ids and times by SOQL, the fields by POST retrieve; every record once, all values', async () => {
+    const wide = Array.from({ length: 400 }, (_, index) => ({ name: `Long_Custom_Field_Name_Number_${String(index).padStart(3, '0')}__c`, type: 'string' as const, length: 40 }));
+    const { sf, connector } = await start({ customObjects: [{ name: 'Wide__c', fields: wide }] });
+    for (let index = 0; index < 25; index += 1) sf.store.create('Wide__c', { Name: `Wide ${index}`, Long_Custom_Field_Name_Number_399__c: `value ${index}` });
+    const records = await all(connector, 'Wide__c', { limit: 10 });
+    expect(records).toHaveLength(25);
+    expect(new Set(records.map((record) => record.id)).size).toBe(25);
+    expect(records.map((record) => record.fields.Long_Custom_Field_Name_Number_399__c).sort()).toEqual(Array.from({ length: 25 }, (_, index) => `value ${index}`).sort());
+    const longest = sf.log.filter((entry) => entry.path.endsWith('/query')).map((entry) => entry.path.length + entry.query.length);
+    expect(longest.length).toBeGreaterThan(2);
+    expect(Math.max(...longest)).toBeLessThan(4000);
+  });
+});

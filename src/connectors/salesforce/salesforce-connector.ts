@@ -19,6 +19,8 @@ const MAX_PAGE = 1999;
 const DEFAULT_PAGE = 500;
 /** SystemModstamp is stored and filtered to the second. */
 const UNIT_MS = 1000;
+/** Select lists longer than this (URL-encoded) are read in two steps (the GET URL limit is 16,384 bytes). */
+const MAX_SELECT_URL = 12_000;
 /** Values of an IN (...) list per query when looking up external ids (keeps the GET URL far below 16 KB). */
 const IN_CHUNK = 100;
 /** Per-record errors Salesforce gives for a record it could not lock: sent again, they succeed. */
@@ -233,18 +235,42 @@ export class SalesforceConnector implements Connector {
   }
 
   private windowSource(model: ObjectModel, select: string[]): WindowSource<Row> {
-    const from = `SELECT ${select.join(', ')} FROM ${model.name}`;
+    // A GET URL over about 16 KB is refused: an object read with hundreds of fields is queried for ids and
+    // times, and its fields retrieved by POST (`/composite/sobjects/{Object}`, 2,000 ids a call): two calls a
+    // page instead of one. The window keeps the times of the query (a record changed in between is read
+    // again by the next delta, its SystemModstamp being later).
+    const wide = encodeURIComponent(select.join(', ')).length > MAX_SELECT_URL;
+    const from = `SELECT ${wide ? 'Id, SystemModstamp' : select.join(', ')} FROM ${model.name}`;
+    const fill = async (rows: Row[]): Promise<Row[]> => {
+      if (!wide || rows.length === 0) return rows;
+      const full = new Map((await this.retrieve(model, rows.map((row) => row.Id), select)).map((row) => [row.Id, row]));
+      return rows.flatMap((row) => {
+        const found = full.get(row.Id);
+        return found ? [{ ...found, SystemModstamp: row.SystemModstamp }] : [];
+      });
+    };
     return {
       time: (row) => Date.parse(instantOf(row.SystemModstamp) ?? '1970-01-01T00:00:00.000Z'),
-      range: (since, exclusive, limit) => {
+      range: async (since, exclusive, limit) => {
         const where = since > 0 || exclusive ? ` WHERE SystemModstamp ${exclusive ? '>' : '>='} ${soqlTime(since)}` : '';
-        return this.query(`${from}${where} ORDER BY SystemModstamp ASC, Id ASC LIMIT ${limit}`, limit);
+        return fill(await this.query(`${from}${where} ORDER BY SystemModstamp ASC, Id ASC LIMIT ${limit}`, limit));
       },
       tie: async (at, after, limit) => {
         const rows = await this.query(`${from} WHERE SystemModstamp = ${soqlTime(at)}${after ? ` AND Id > ${soqlString(after)}` : ''} ORDER BY Id ASC LIMIT ${limit}`, limit);
-        return { rows, ...(rows.length === limit ? { after: rows[rows.length - 1]!.Id } : {}) };
+        return { rows: await fill(rows), ...(rows.length === limit ? { after: rows[rows.length - 1]!.Id } : {}) };
       },
     };
+  }
+
+  /** Records by id with these fields (`POST /composite/sobjects/{Object}`, up to 2,000 ids a call); missing ids left out. */
+  private async retrieve(model: ObjectModel, ids: string[], select: string[]): Promise<Row[]> {
+    const client = await this.client();
+    const rows: Row[] = [];
+    for (let index = 0; index < ids.length; index += 2000) {
+      const answer = await client.request<(Row | null)[]>('POST', this.path(`/composite/sobjects/${model.name}`), { body: { ids: ids.slice(index, index + 2000), fields: select } });
+      for (const row of answer.body) if (row) rows.push(row);
+    }
+    return rows;
   }
 
   async read(objectName: string, options: ReadOptions = {}): Promise<ReadPage> {
@@ -347,14 +373,8 @@ export class SalesforceConnector implements Connector {
   async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
     const model = await this.model.object(objectName);
     const wanted = [...new Set(ids.filter(isId).map(salesforceId18))].filter((id) => id.startsWith(model.keyPrefix));
-    const select = this.selectList(model, fields);
-    const client = await this.client();
     const found = new Map<string, Row>();
-    for (let index = 0; index < wanted.length; index += 2000) {
-      const chunk = wanted.slice(index, index + 2000);
-      const answer = await client.request<(Row | null)[]>('POST', this.path(`/composite/sobjects/${model.name}`), { body: { ids: chunk, fields: select } });
-      for (const row of answer.body) if (row) found.set(salesforceId18(row.Id), row);
-    }
+    for (const row of await this.retrieve(model, wanted, this.selectList(model, fields))) found.set(salesforceId18(row.Id), row);
     const order = new Map(ids.map((id, index) => [isId(id) ? salesforceId18(id) : id, index]));
     return [...found.values()].sort((a, b) => (order.get(a.Id) ?? 0) - (order.get(b.Id) ?? 0)).map((row) => this.toRecord(model, row, fields));
   }
