@@ -224,6 +224,53 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
     expect(opportunities().filter((record) => record.row.data.StageName === 'Closed Won').length).toBeGreaterThanOrEqual(failed);
   });
 
+  it('notes as Lightning notes: each source note a ContentNote with its text, shared with its record by a ContentDocumentLink', async () => {
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    const objects = sampleToSalesforceObjects().filter((mapping) => mapping.source !== 'notes' && mapping.source !== 'tasks');
+    objects.push(
+      object({ source: 'notes', target: 'ContentNote', fields: [{ source: ['body'], target: 'Title', transform: { kind: 'constant', value: 'Note from the legacy CRM' } }, copy('body', 'Content')] }),
+      object({
+        source: 'notes',
+        target: 'ContentDocumentLink',
+        fields: [copy('id', 'ContentDocumentId'), copy('deal_id', 'LinkedEntityId:Opportunity'), copy('contact_id', 'LinkedEntityId:Contact'), copy('company_id', 'LinkedEntityId:Account'), { source: ['id'], target: 'ShareType', transform: { kind: 'constant', value: 'V' } }],
+      }),
+    );
+    for (const row of rows(join(dir, 'source.db'), 'SELECT email, last_name FROM owners')) salesforce.store.create('User', { Username: String(row.email), Email: String(row.email), LastName: String(row.last_name ?? 'Owner'), Alias: 'owner' });
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects,
+    };
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(full.status).not.toBe('failed');
+    const store = salesforce.store;
+    const notes = rows(join(dir, 'source.db'), 'SELECT * FROM notes');
+    await withSession(dir, project, async ({ ledger }) => {
+      const failures = await ledger.listFailures({ runId: full.runId, object: 'notes' });
+      expect(failures.filter((failure) => failure.severity === 'error')).toEqual([]);
+      let checked = 0;
+      for (const row of notes) {
+        const links = (await ledger.getLinks('notes', [String(row.id)]));
+        const noteId = [...links.values()].map((link) => link.targetId).find((id) => id?.startsWith('069'));
+        expect(noteId, `note ${String(row.id)}`).toBeDefined();
+        const content = store.find(noteId!)!.row.data.Content;
+        expect(Buffer.from(String(content), 'base64').toString('utf8')).toBe(String(row.body ?? ''));
+        const parent = (id: unknown, name: string) => (id === null ? Promise.resolve(null) : ledger.getLink(name, String(id)).then((link) => link?.targetId ?? null));
+        const expected = (await parent(row.deal_id, 'deals')) ?? (await parent(row.contact_id, 'contacts')) ?? (await parent(row.company_id, 'companies'));
+        const linked = store.records(store.requireObject('ContentDocumentLink')).filter((link) => link.row.data.ContentDocumentId === noteId).map((link) => link.row.data.LinkedEntityId);
+        if (expected) {
+          expect(linked).toContain(expected);
+          checked += 1;
+        }
+      }
+      expect(checked).toBeGreaterThan(0);
+    });
+  });
+
   it('full migration with relations and owners under lost answers, a delta with a Salesforce-side edit, undo; nothing duplicated or lost', async () => {
     salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
     const store = salesforce.store;

@@ -20,10 +20,12 @@ import { STANDARD_OBJECTS, type SalesforceSettings } from './config.js';
  *   `WhatId` -> Account, Opportunity, custom objects...) keeps its raw field (the id, as a string) and gets one
  *   reference field per target object Ferry lists, `WhoId:Contact`, `WhoId:Lead`: read as the id when it is a
  *   record of that object (by key prefix), written to the raw field. Owner fields pointing at User and Group
- *   (queues) are references to User. `ContentDocument` is ContentNote (a note is a content document).
+ *   (queues) are references to User. `ContentDocument` is ContentNote (a note is a content document), whose
+ *   base64 `Content` is read and written as text (its HTML).
  */
 
-export type FieldKind = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'datetime' | 'enum' | 'ref' | 'polyref';
+/** `blob`: a base64 field read and written as text (ContentNote.Content, the note's HTML), one request a record to read. */
+export type FieldKind = 'text' | 'number' | 'integer' | 'boolean' | 'date' | 'datetime' | 'enum' | 'ref' | 'polyref' | 'blob';
 
 export interface FieldDef {
   /** Ferry's name: the API name, or `WhoId:Contact` for one target of a polymorphic reference. */
@@ -54,6 +56,8 @@ export interface ObjectModel {
 const TEXT_TYPES: Record<string, FieldType> = { string: 'string', combobox: 'string', encryptedstring: 'string', textarea: 'text', email: 'email', phone: 'phone', url: 'url', multipicklist: 'string', time: 'string' };
 const SKIPPED_TYPES = new Set(['base64', 'address', 'location', 'anyType', 'complexvalue', 'id']);
 const OWNER_FIELDS = new Set(['OwnerId']);
+/** Blob fields that hold text: a ContentNote's Content is its HTML. */
+const TEXT_BLOBS = new Set(['ContentNote.Content']);
 const ALIASES: Record<string, string> = { ContentDocument: 'ContentNote' };
 
 function baseSchema(field: Field, type: FieldType, readOnly: boolean): FieldSchema {
@@ -63,7 +67,7 @@ function baseSchema(field: Field, type: FieldType, readOnly: boolean): FieldSche
   if (readOnly) schema.readOnly = true;
   const meaning = SALESFORCE_FIELD_MEANINGS[field.name];
   if (meaning) schema.meaning = meaning;
-  if ((type === 'string' || type === 'text' || type === 'email' || type === 'phone' || type === 'url') && field.length > 0) schema.maxLength = field.length;
+  if ((type === 'string' || type === 'text' || type === 'email' || type === 'phone' || type === 'url') && field.length > 0 && field.type !== 'base64') schema.maxLength = field.length;
   return schema;
 }
 
@@ -126,7 +130,13 @@ export class SalesforceModel {
     const fields = new Map<string, FieldDef>();
     const selectable = ['Id'];
     for (const field of describe.fields) {
-      if (field.deprecatedAndHidden || SKIPPED_TYPES.has(field.type)) continue;
+      if (field.deprecatedAndHidden) continue;
+      if (field.type === 'base64' && TEXT_BLOBS.has(`${canonical}.${field.name}`)) {
+        // Not selectable by SOQL over many records: read one record at a time from its blob URL.
+        fields.set(field.name, { api: field.name, createable: field.createable, updateable: field.updateable, name: field.name, kind: 'blob', schema: baseSchema(field, 'text', !field.createable && !field.updateable) });
+        continue;
+      }
+      if (SKIPPED_TYPES.has(field.type)) continue;
       selectable.push(field.name);
       const readOnly = !field.createable && !field.updateable;
       const common = { api: field.name, createable: field.createable, updateable: field.updateable };

@@ -296,3 +296,24 @@ describe('salesforce connector: objects with hundreds of fields', () => {
     expect(Math.max(...longest)).toBeLessThan(4000);
   });
 });
+
+describe('salesforce connector: notes (ContentNote and ContentDocumentLink)', () => {
+  it('a ContentNote is written and read with its Content as text, and shared with a contact through a ContentDocumentLink part', async () => {
+    const { sf, connector } = await start();
+    const [contact] = await connector.create('Contact', [{ ref: 'c', fields: { LastName: 'Berg' } }]);
+    const contactId = contact!.ok ? contact!.id : '';
+    const schema = findObject(await connector.describe(), 'ContentNote')!;
+    expect(schema.fields.find((field) => field.name === 'Content')).toMatchObject({ type: 'text' });
+    const [note] = await connector.create('ContentNote', [{ ref: 'n', fields: { Title: 'Call', Content: '<p>Call notes: café, "quotes"</p>' } }]);
+    expect(note!.ok).toBe(true);
+    const noteId = note!.ok ? note!.id : '';
+    const [link] = await connector.create('ContentDocumentLink', [{ ref: 'l', fields: { ContentDocumentId: noteId, 'LinkedEntityId:Contact': contactId, ShareType: 'V' } }]);
+    expect(link!.ok).toBe(true);
+    const [read] = await connector.readByIds('ContentNote', [noteId]);
+    expect(read!.fields).toMatchObject({ Title: 'Call', Content: '<p>Call notes: café, "quotes"</p>' });
+    const pages = await all(connector, 'ContentNote');
+    expect(pages.map((record) => record.fields.Content)).toEqual(['<p>Call notes: café, "quotes"</p>']);
+    const links = sf.store.records(sf.store.requireObject('ContentDocumentLink')).filter((record) => record.row.data.ContentDocumentId === noteId);
+    expect(links.map((record) => record.row.data.LinkedEntityId)).toContain(contactId);
+  });
+});

@@ -229,7 +229,7 @@ export class SalesforceConnector implements Connector {
     for (const name of fields) {
       const def = model.fields.get(name);
       if (!def) throw new FerryError('UNKNOWN_FIELD', `Salesforce ${model.name} has no field "${name}"`, { object: model.name, field: name });
-      api.add(def.api);
+      if (def.kind !== 'blob') api.add(def.api);
     }
     return [...api];
   }
@@ -292,6 +292,7 @@ export class SalesforceConnector implements Connector {
       cursor = windowStart(from);
     }
     const page = await readWindow(this.windowSource(model, this.selectList(model, options.fields)), cursor, limit);
+    await this.readBlobs(model, page.rows, options.fields);
     const records = page.rows.map((row) => this.toRecord(model, row, options.fields));
     return page.next ? { records, next: encodeCursor({ w: page.next }) } : { records };
   }
@@ -350,6 +351,7 @@ export class SalesforceConnector implements Connector {
     }
     const chunk = this.bulkChunk;
     const page = chunk.rows.slice(cursor.o, cursor.o + limit);
+    await this.readBlobs(model, page, fields);
     const records = page.map((row) => this.toRecord(model, row, fields));
     const offset = cursor.o + page.length;
     if (offset < chunk.rows.length) return { records, next: encodeCursor({ b: { ...cursor, o: offset } }) };
@@ -375,8 +377,22 @@ export class SalesforceConnector implements Connector {
     const wanted = [...new Set(ids.filter(isId).map(salesforceId18))].filter((id) => id.startsWith(model.keyPrefix));
     const found = new Map<string, Row>();
     for (const row of await this.retrieve(model, wanted, this.selectList(model, fields))) found.set(salesforceId18(row.Id), row);
+    await this.readBlobs(model, [...found.values()], fields);
     const order = new Map(ids.map((id, index) => [isId(id) ? salesforceId18(id) : id, index]));
     return [...found.values()].sort((a, b) => (order.get(a.Id) ?? 0) - (order.get(b.Id) ?? 0)).map((row) => this.toRecord(model, row, fields));
+  }
+
+  /** Text held in blob fields (a ContentNote's Content), one GET of the blob a record, into the rows. */
+  private async readBlobs(model: ObjectModel, rows: Row[], fields: string[] | undefined): Promise<void> {
+    const blobs = [...model.fields.values()].filter((def) => def.kind === 'blob' && (!fields || fields.includes(def.name)));
+    if (blobs.length === 0 || rows.length === 0) return;
+    const client = await this.client();
+    await forEachConcurrently(rows, 4, async (row) => {
+      for (const def of blobs) {
+        const answer = await client.get<unknown>(this.path(`/sobjects/${model.name}/${row.Id}/${def.api}`), { accept: [404] });
+        row[def.api] = answer.status === 404 ? null : typeof answer.body === 'string' ? answer.body : answer.body === undefined ? null : JSON.stringify(answer.body);
+      }
+    });
   }
 
   private toRecord(model: ObjectModel, row: Row, fields: string[] | undefined): CrmRecord {
@@ -483,6 +499,8 @@ export class SalesforceConnector implements Connector {
         const instant = parseInstant(String(value));
         return instant ?? { problem: 'is not an ISO date-time' };
       }
+      case 'blob':
+        return Buffer.from(String(value), 'utf8').toString('base64');
       case 'ref':
       case 'polyref': {
         const text = String(value);
