@@ -6,7 +6,7 @@
  *   npm run bench -- --scenarios scaling --scaling-sizes 10000,100000,1000000
  *
  * Scenarios: full-sqlite, full-postgres (each with its plain-copy baseline), delta (after full-sqlite),
- * match, api-hubspot, attachments (many small files, and one 200 MB file: MB/s, files/s, peak RSS), api-pipedrive,
+ * match, api-hubspot, attachments (many small files, and one 200 MB file: MB/s, files/s, peak RSS), api-pipedrive, api-salesforce (collections, SOQL and Bulk API 2.0 reads: API calls per 1,000 records),
  * scaling and dry-run-csv (these three not in the default set). Each measured run is a child process (child.ts), so
  * its peak RSS is its own. Prints a table and PASS/MISS per target of issue 6, and writes
  * bench-results/<timestamp>.json and .md. Asserts nothing: shared machines are noisy.
@@ -16,9 +16,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { heapGrowingPercent } from '../../src/core/heap.js';
-import { apiHubspot, apiPipedrive, attachments, compileChild, delta, dryRunCsv, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
+import { apiHubspot, apiPipedrive, apiSalesforce, attachments, compileChild, delta, dryRunCsv, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
 
-const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'api-pipedrive', 'attachments', 'scaling', 'dry-run-csv'] as const;
+const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'api-pipedrive', 'api-salesforce', 'attachments', 'scaling', 'dry-run-csv'] as const;
 type Scenario = (typeof ALL)[number];
 const DEFAULT_SCENARIOS: Scenario[] = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'attachments'];
 
@@ -119,6 +119,10 @@ if (scenarios.includes('api-hubspot')) {
 if (scenarios.includes('api-pipedrive')) {
   const result = await attempt('api-pipedrive', () => apiPipedrive(options));
   if (result) results.push(result);
+}
+if (scenarios.includes('api-salesforce')) {
+  const result = await attempt('api-salesforce', () => apiSalesforce(options));
+  if (result) results.push(...result);
 }
 if (scenarios.includes('attachments')) {
   const result = await attempt('attachments', () => attachments(options));

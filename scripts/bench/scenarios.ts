@@ -12,6 +12,8 @@ import Database from 'better-sqlite3';
 import { createHubspotConnector } from '../../src/connectors/hubspot/index.js';
 import { startHubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { startPipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
+import { createSalesforceConnector } from '../../src/connectors/salesforce/index.js';
+import { startSalesforceEmulator } from '../../src/emulators/salesforce/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { copyField, objectMapping } from '../../src/project/project-file.js';
 import {
@@ -21,6 +23,7 @@ import {
   sampleCounts,
   sampleToHubspotObjects,
   sampleToPipedriveObjects,
+  sampleToSalesforceObjects,
   writeSampleCsv,
   writeSamplePostgres,
   writeSampleSqlite,
@@ -530,6 +533,104 @@ export async function apiPipedrive(options: BenchOptions): Promise<ScenarioResul
     return result;
   } finally {
     await pipedrive.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- 4c. SQL -> Salesforce emulator (sObject Collections), then reads back (REST SOQL and Bulk API 2.0)
+
+/**
+ * The sample into the Salesforce emulator: creates are upserts of 200 records per request on the external id,
+ * so the figure that matters is API calls per 1,000 records (the org's daily allocation is counted in calls).
+ * Then the contacts are read back in-process by the connector, ordered through REST SOQL (2,000 a call) and in
+ * any order through one Bulk API 2.0 query job (50,000 a results call). The emulator answers in-process: the
+ * records/s are Ferry's and the emulator's CPU, not Salesforce's latency.
+ */
+export async function apiSalesforce(options: BenchOptions): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const mode of ['collections', 'bulk'] as const) results.push(...(await apiSalesforceRun(options, mode)));
+  return results;
+}
+
+/** One migration into a fresh emulator: collections of 200 (source pages of --page-size), or Bulk API 2.0 ingest (pages of 5,000); the collections run also reads back. */
+async function apiSalesforceRun(options: BenchOptions, mode: 'collections' | 'bulk'): Promise<ScenarioResult[]> {
+  const dir = tempDir();
+  const external = { name: 'Ferry_Source_Id__c', type: 'string' as const, length: 80, externalId: true, unique: true };
+  const salesforce = await startSalesforceEmulator({ port: 0, dailyApiRequests: 100_000_000, bulkStepsPerPoll: 1, customFields: { Account: [external], Contact: [external], Opportunity: [external], Task: [external] } });
+  try {
+    const contacts = contactsFor(options.apiSize);
+    options.log(`api-salesforce (${mode}): ${contacts.toLocaleString('en-US')} contacts into the emulator`);
+    await writeSampleSqlite(join(dir, 'source.db'), { seed: SEED, size: contacts });
+    const db = new Database(join(dir, 'source.db'), { readonly: true });
+    for (const row of db.prepare('SELECT email, last_name FROM owners').all() as { email: string; last_name: string | null }[]) {
+      salesforce.store.create('User', { Username: row.email, Email: row.email, LastName: row.last_name ?? 'Owner', Alias: 'owner' });
+    }
+    db.close();
+    const project: ProjectFile = {
+      version: 1,
+      source: sqliteConfig('source.db'),
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url, writeConcurrency: 2, bulkWriteThreshold: 2000, bulkPollMs: 5 },
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: mode === 'bulk' ? 5000 : options.pageSize },
+      objects: sampleToSalesforceObjects(),
+    };
+    const before = salesforce.stats.requests;
+    const run = await runChild({ kind: 'project', dir, project, command: 'migrate' });
+    const requests = salesforce.stats.requests - before;
+    const written = sumCounts(run.counts, 'created') + sumCounts(run.counts, 'updated');
+    const write: ScenarioResult = {
+      scenario: mode === 'bulk' ? 'api-salesforce-bulk' : 'api-salesforce',
+      size: options.apiSize,
+      records: run.records,
+      seconds: round(run.seconds),
+      recordsPerSecond: rate(run.records, run.seconds),
+      peakRssMb: run.peakRssMb,
+      details: {
+        status: run.status,
+        pageSize: project.options.pageSize,
+        requests,
+        callsPer1000Records: round((requests / Math.max(1, run.records)) * 1000, 1),
+        callsPer1000Written: round((requests / Math.max(1, written)) * 1000, 1),
+        created: sumCounts(run.counts, 'created'),
+        failed: sumCounts(run.counts, 'failed'),
+        secondsWithSetup: round(run.totalSeconds),
+        byObject: run.counts,
+      },
+      targets: [],
+    };
+    if (mode === 'collections') {
+      write.targets.push({ target: 'Salesforce writes: <= 10 API calls per 1,000 records written (collections of 200: 5, plus reads of describe and matching)', figure: String(write.details.callsPer1000Written), pass: Number(write.details.callsPer1000Written) <= 10 });
+    }
+    const results: ScenarioResult[] = [write];
+    if (mode === 'bulk') return results;
+    for (const read of ['soql', 'bulk'] as const) {
+      const connector = createSalesforceConnector({ accessToken: salesforce.accessToken, instanceUrl: salesforce.url, bulkReadThreshold: read === 'bulk' ? 1 : 100_000_000, bulkPollMs: 5 });
+      await connector.describe();
+      const start = salesforce.stats.requests;
+      const started = process.hrtime.bigint();
+      let records = 0;
+      let after: string | undefined;
+      do {
+        const page = await connector.read('Contact', { limit: 1999, after, anyOrder: read === 'bulk' });
+        records += page.records.length;
+        after = page.next;
+      } while (after);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const calls = salesforce.stats.requests - start;
+      results.push({
+        scenario: `api-salesforce-read-${read}`,
+        size: options.apiSize,
+        records,
+        seconds: round(seconds),
+        recordsPerSecond: rate(records, seconds),
+        peakRssMb: Math.round(process.memoryUsage().rss / 1048576),
+        details: { requests: calls, callsPer1000Records: round((calls / Math.max(1, records)) * 1000, 2), bulkJobs: connector.bulkJobs.length },
+        targets: [],
+      });
+    }
+    return results;
+  } finally {
+    await salesforce.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -65,7 +65,7 @@ const DEMO_CONFLICT_EDITS = 3;
  */
 export async function editChangedRecordsInTarget(
   opened: OpenProject,
-  changed: Record<string, number[]>,
+  changed: Record<string, (number | string)[]>,
   changedFields: Record<string, string[]>,
   write: (object: string, targetId: string, field: string, value: string) => Promise<boolean> = async (object, targetId, field, value) => {
     const [written] = await opened.target.update(object, [{ id: targetId, fields: { [field]: value } }]);

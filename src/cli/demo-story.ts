@@ -12,6 +12,7 @@ import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
 import type { CommandContext } from './context.js';
 import { DEMO_PIPEDRIVE_TOKEN, DEMO_PIPEDRIVE_TOKEN_VARIABLE, demoPipedriveSourceYaml as pipedriveSourceYaml } from './demo-pipedrive.js';
+import { demoSalesforceSourceYaml as salesforceSourceYaml } from './demo-salesforce.js';
 import { DEMO_PROJECT_HEADER, demoChangeSizes, editChangedRecordsInTarget } from './demo-setup.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
@@ -45,7 +46,7 @@ export interface DemoStoryOptions {
    */
   hubspotAccount?: { url: string; tokenVariable: string; burstLimit: number };
   /** Where the story migrates from: the sample SQLite "legacy CRM" (default) or Pipedrive, played by the in-process emulator. */
-  source?: 'sample' | 'pipedrive';
+  source?: 'sample' | 'pipedrive' | 'salesforce';
 }
 
 /** ./ferry-demo, or ferry-demo-2, -3, ... when it exists and is not empty. */
@@ -184,6 +185,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   await mkdir(folder, { recursive: true });
   let env = io.env;
   let pipedrive: import('../emulators/pipedrive/index.js').PipedriveEmulator | undefined;
+  let salesforce: import('../emulators/salesforce/index.js').SalesforceEmulator | undefined;
   let sourceCounts: Record<string, number>;
   if (options.source === 'pipedrive') {
     const { startPipedriveEmulator } = await import('../emulators/pipedrive/index.js');
@@ -192,11 +194,19 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     const { customFields: _custom, pipelines: _pipelines, stages: _stages, participants: _participants, ...records } = pipedrive.seeded!;
     sourceCounts = records;
     env = { ...env, [pd.DEMO_PIPEDRIVE_TOKEN_VARIABLE]: pd.DEMO_PIPEDRIVE_TOKEN };
+  } else if (options.source === 'salesforce') {
+    const { startSalesforceEmulator } = await import('../emulators/salesforce/index.js');
+    const sf = await import('./demo-salesforce.js');
+    salesforce = await startSalesforceEmulator({ accessToken: sf.DEMO_SALESFORCE_TOKEN, seed: { sample: { seed, contacts: sf.demoSalesforceContacts(size) } } });
+    const seeded = salesforce.seeded!;
+    sourceCounts = { users: seeded.users + 1, accounts: seeded.accounts, contacts: seeded.contacts, opportunities: seeded.opportunities, tasks: seeded.tasks, notes: seeded.notes };
+    env = { ...env, [sf.DEMO_SALESFORCE_TOKEN_VARIABLE]: sf.DEMO_SALESFORCE_TOKEN };
   } else {
     sourceCounts = await sample.writeSampleSqlite(join(folder, 'source.db'), { seed, size });
   }
   const header = (target?: string, command?: string): string => {
     const text = DEMO_PROJECT_HEADER(seed, size, target, command);
+    if (salesforce) return text.replace(/^source:\n(?: .*\n)+/m, salesforceSourceYaml(salesforce.url));
     return pipedrive ? text.replace(/^source:\n(?: .*\n)+/m, pipedriveSourceYaml(pipedrive.url)) : text;
   };
   let hubspot: HubspotStage | undefined;
@@ -208,7 +218,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     await writeFile(projectPath, header(hubspot.targetYaml, 'ferry demo --target hubspot'), 'utf8');
   } else {
     targetCounts = await sample.createDemoTargetSqlite(join(folder, 'target.db'), { seed, size });
-    await writeFile(projectPath, header(undefined, pipedrive ? 'ferry demo --source pipedrive' : undefined), 'utf8');
+    await writeFile(projectPath, header(undefined, pipedrive ? 'ferry demo --source pipedrive' : salesforce ? 'ferry demo --source salesforce' : undefined), 'utf8');
   }
   if (pipedrive) {
     // The new CRM already holds some of Pipedrive's people: its users as owners, a few organizations and
@@ -219,7 +229,10 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     for (const [table, count] of Object.entries(added)) targetCounts[table] = (targetCounts[table] ?? 0) + count;
   }
   story.heading(undefined, 'The scene');
-  if (pipedrive) {
+  if (salesforce) {
+    story.say(`Legacy CRM: Salesforce, played by Ferry's Salesforce REST API emulator (not the real service) at ${salesforce.url}, with its sample org: ${listCounts(sourceCounts)}.`);
+    story.say(`The access token comes from $FERRY_DEMO_SALESFORCE_TOKEN (ferry.yaml holds no token); the story sets it for its own runs.`);
+  } else if (pipedrive) {
     story.say(`Legacy CRM: Pipedrive, played by Ferry's Pipedrive API emulator (not the real service) at ${pipedrive.url}, with its sample company: ${listCounts(sourceCounts)}.`);
     story.say(`The API token comes from $FERRY_DEMO_PIPEDRIVE_TOKEN (ferry.yaml holds no token); the story sets it for its own runs.`);
   } else {
@@ -242,7 +255,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   } else {
     story.say(`New CRM (target.db) is already in use: ${listCounts(targetCounts)}; some of them are the same people and companies.`);
   }
-  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size, ...(pipedrive ? { sourceKind: 'pipedrive', pipedrive: pipedrive.url } : {}), ...(hubspot ? { targetKind, [hubspot.emulator ? 'emulator' : 'hubspot']: hubspot.url } : {}) };
+  story.steps.scene = { folder, source: sourceCounts, target: targetCounts, seed, size, ...(pipedrive ? { sourceKind: 'pipedrive', pipedrive: pipedrive.url } : {}), ...(salesforce ? { sourceKind: 'salesforce', salesforce: salesforce.url } : {}), ...(hubspot ? { targetKind, [hubspot.emulator ? 'emulator' : 'hubspot']: hubspot.url } : {}) };
   try {
 
     // ---- 1 map
@@ -331,7 +344,9 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         // ---- 5 time passes
         const changedAt = nowIso();
         const sizes = demoChangeSizes(size);
-        const changes = pipedrive
+        const changes = salesforce
+          ? (await import('./demo-salesforce.js')).editInSalesforce(salesforce, { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords })
+          : pipedrive
           ? (await import('./demo-pipedrive.js')).editInPipedrive(pipedrive, { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords })
           : await sample.applySourceChanges(join(folder, 'source.db'), { seed, newRecords: sizes.newRecords, changedRecords: sizes.changedRecords, at: changedAt });
         const editCount = sizes.targetEdits;
@@ -361,7 +376,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
         const created = Object.fromEntries(Object.entries(changes.created).map(([table, ids]) => [table, ids.length]));
         const changed = Object.fromEntries(Object.entries(changes.changed).map(([table, ids]) => [table, ids.length]));
         story.heading(5, 'Time passes');
-        story.say(`In the legacy CRM${pipedrive ? ' (Pipedrive)' : ''}, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
+        story.say(`In the legacy CRM${pipedrive ? ' (Pipedrive)' : salesforce ? ' (Salesforce)' : ''}, people keep working: ${formatNumber(sumCounts(created))} new records (${listCounts(created)}),`);
         const deletedIds: Record<string, number[]> = 'deleted' in changes ? (changes.deleted as Record<string, number[]>) : {};
         const deleted = Object.fromEntries(Object.entries(deletedIds).filter(([, ids]) => ids.length > 0).map(([table, ids]) => [table, ids.length]));
         story.say(`  ${formatNumber(sumCounts(changed))} changed (${listCounts(changed)})${sumCounts(deleted) > 0 ? `, ${formatNumber(sumCounts(deleted))} deleted (${listCounts(deleted)})` : ''}.`);
@@ -413,6 +428,11 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
           story.say(`Pipedrive API tokens spent by the whole story: ${formatNumber(tokens)} (${formatNumber(pipedrive.stats.requests)} requests); a real company's daily budget starts at 30,000 per seat.`);
           story.steps.tokens = { spent: tokens, requests: pipedrive.stats.requests };
         }
+        if (salesforce) {
+          const calls = salesforce.limits.used();
+          story.say(`Salesforce API calls made by the whole story: ${formatNumber(calls)} of the org's ${formatNumber(salesforce.limits.max())} a rolling 24 hours (creates and updates go 200 records a call).`);
+          story.steps.apiCalls = { spent: calls, max: salesforce.limits.max() };
+        }
         story.steps.runs = { match: match.result.runId, demo: demo.result.runId, full: full.result.runId, delta: delta.result.runId };
       });
     } finally {
@@ -431,7 +451,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       'npx ferry runs',
       `npx ferry report ${runs.delta} --format html --output report.html`,
       // Delta, undo and check need both CRMs: an emulator that stopped with the story is not there any more.
-      ...(emulators.length === 0 || kept ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check'] : []),
+      ...((emulators.length === 0 || kept) && !salesforce ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check'] : []),
     ];
     out.line('');
     out.line(`The whole story took ${formatSeconds(seconds)}. Try next${kept ? ' (in another terminal)' : ''}:`);
@@ -443,12 +463,16 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       out.line(`The ${emulators.join(' and ')} emulator${both ? 's stop' : ' stops'} with the story, and ${both ? 'their' : 'its'} data with ${both ? 'them' : 'it'}: \`ferry runs\` and \`ferry report\` still work (they read the ledger).`);
       out.line(`To try delta, undo, verify and check against ${both ? 'them' : 'it'}, run \`${again}\`: it keeps ${both ? 'them' : 'it'} running until Ctrl-C.`);
     }
+    if (salesforce) {
+      out.line('The Salesforce emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger);');
+      out.line('delta, undo and check need the Salesforce org the story ran against, which is gone (the Salesforce demo has no --keep yet).');
+    }
     out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter), or do it all in the browser: `ferry serve` starts the wizard.');
     const json = {
       command: 'demo',
       story: true,
       target: targetKind,
-      source: pipedrive ? 'pipedrive' : 'sample',
+      source: pipedrive ? 'pipedrive' : salesforce ? 'salesforce' : 'sample',
       folder,
       seconds: Number(seconds.toFixed(3)),
       steps: story.steps,
@@ -470,6 +494,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
   } finally {
     await hubspot?.close();
     await pipedrive?.close();
+    await salesforce?.close();
   }
 }
 

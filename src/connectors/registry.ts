@@ -4,6 +4,7 @@ import type { ConnectionConfig } from '../project/types.js';
 import { createCsvConnector } from './csv/index.js';
 import { createHubspotConnector } from './hubspot/index.js';
 import { createPipedriveConnector } from './pipedrive/index.js';
+import { createSalesforceConnector } from './salesforce/index.js';
 import { createSqlConnector, type SqlConnectionConfig } from './sql/index.js';
 
 export interface ConnectorOptions {
@@ -41,6 +42,7 @@ const FACTORIES: Record<string, Factory> = {
     }),
   hubspot: (settings, options) => createHubspotConnector(settings, { configPath: options.role }),
   pipedrive: (settings, options) => createPipedriveConnector(settings, { configPath: options.role }),
+  salesforce: (settings, options) => createSalesforceConnector(settings, { configPath: options.role, baseDir: options.baseDir }),
 };
 
 export const CONNECTOR_KINDS = Object.keys(FACTORIES);

@@ -102,4 +102,18 @@ export const CONNECTOR_SPECS: readonly ConnectorSpecEntry[] = [
       { name: 'plan', label: 'Plan', kind: 'select', required: false, secret: false, options: ['lite', 'growth', 'premium', 'ultimate'], help: 'Sets the burst limit (default lite, the smallest).' },
     ],
   },
+  {
+    kind: 'salesforce',
+    label: 'Salesforce (REST API, OAuth connected app)',
+    roles: ['source', 'target'],
+    settings: [
+      { name: 'clientId', label: 'Connected app consumer key', kind: 'text', required: true, secret: false, help: 'Setup > App Manager > your connected app > Manage Consumer Details.' },
+      { name: 'username', label: 'Integration user', kind: 'text', required: true, secret: false, help: 'The username the JWT bearer flow signs in as (pre-authorized for the app).' },
+      { name: 'privateKey', label: 'Private key (PEM)', kind: 'text', required: true, secret: true, help: 'The key whose certificate is uploaded to the connected app. Kept in .ferry/secrets.env, not in ferry.yaml.' },
+      { name: 'loginUrl', label: 'Login URL', kind: 'url', required: false, secret: false, help: 'Default https://login.salesforce.com; https://test.salesforce.com for sandboxes, your My Domain URL, or the local emulator.' },
+      { name: 'instanceUrl', label: 'Instance URL', kind: 'url', required: false, secret: false, help: 'https://<MyDomain>.my.salesforce.com; taken from the sign-in answer when empty.' },
+      { name: 'apiVersion', label: 'API version', kind: 'text', required: false, secret: false, help: 'Default 62.0.' },
+      { name: 'apiShare', label: 'Share of the daily API allocation', kind: 'number', required: false, secret: false, help: 'Between 0 and 1 (default 0.5): Ferry stops, resumably, before using more of the org\'s 24-hour allocation.' },
+    ],
+  },
 ];

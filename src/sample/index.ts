@@ -32,3 +32,4 @@ export { SOURCE_POSTGRES_DDL, SOURCE_SQLITE_DDL, TARGET_POSTGRES_DDL, TARGET_SQL
 export { Random, hash32 } from './random.js';
 export { sampleToHubspotObjects } from './hubspot-mapping.js';
 export { canonicalSampleStage, PIPEDRIVE_STAGE_IDS, PIPEDRIVE_STATUS, sampleToPipedriveObjects } from './pipedrive-mapping.js';
+export { SALESFORCE_STAGES, SALESFORCE_TASK_STATUS, sampleToSalesforceObjects } from './salesforce-mapping.js';

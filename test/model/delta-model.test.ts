@@ -11,11 +11,11 @@ import { describeHistory, historyArbitrary } from './history.js';
  * be what the model says. A divergence is shrunk to a small history and printed as a story, with the seed.
  *
  * Size: FERRY_MODEL_RUNS histories (CI default below), FERRY_MODEL_SEED to replay, FERRY_MODEL_BACKEND=postgres
- * for PostgreSQL, =hubspot / =pipedrive for that emulator as the target. `npm run test:model` runs the large size.
+ * for PostgreSQL, =hubspot / =pipedrive / =salesforce for that emulator as the target. `npm run test:model` runs the large size.
  */
 const RUNS = Number(process.env.FERRY_MODEL_RUNS ?? 200);
 const SEED = Number(process.env.FERRY_MODEL_SEED ?? 20261206);
-const BACKEND = (process.env.FERRY_MODEL_BACKEND ?? 'sqlite') as Backend | 'hubspot' | 'pipedrive';
+const BACKEND = (process.env.FERRY_MODEL_BACKEND ?? 'sqlite') as Backend | 'hubspot' | 'pipedrive' | 'salesforce';
 const SIZE = { setup: Number(process.env.FERRY_MODEL_SETUP ?? 8), later: Number(process.env.FERRY_MODEL_STEPS ?? 20) };
 
 describe(`the engine against the model of the semantics (${BACKEND})`, () => {

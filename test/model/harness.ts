@@ -9,7 +9,7 @@ import type { ProjectFile } from '../../src/project/types.js';
 import { runChild } from '../support/child.js';
 import { createFixture, type Backend, type Fixture } from '../support/crm-fixture.js';
 import { Model, OBJECTS, type ObjectName, type Value } from './model.js';
-import { hubspotTarget, pipedriveTarget, sqlTarget, type TargetSide } from './targets.js';
+import { hubspotTarget, pipedriveTarget, salesforceTarget, sqlTarget, type TargetSide } from './targets.js';
 import type { History, Step } from './history.js';
 
 const DEMO_SIZE = 2;
@@ -39,10 +39,10 @@ export class ModelRun {
     this.project = { ...fixture.project, target: side.config, options: { ...fixture.project.options, pageSize: 2 }, objects: side.objects };
   }
 
-  /** `sqlite` / `postgres`: SQL source and target on that database; `hubspot` / `pipedrive`: SQLite source, that emulator as target. */
-  static async start(backend: Backend | 'hubspot' | 'pipedrive', options: { sigkill?: boolean } = {}): Promise<ModelRun> {
-    const fixture = await createFixture(backend === 'hubspot' || backend === 'pipedrive' ? 'sqlite' : backend);
-    const side = backend === 'hubspot' ? await hubspotTarget() : backend === 'pipedrive' ? await pipedriveTarget() : sqlTarget(fixture);
+  /** `sqlite` / `postgres`: SQL source and target on that database; `hubspot` / `pipedrive` / `salesforce`: SQLite source, that emulator as target. */
+  static async start(backend: Backend | 'hubspot' | 'pipedrive' | 'salesforce', options: { sigkill?: boolean } = {}): Promise<ModelRun> {
+    const fixture = await createFixture(backend === 'hubspot' || backend === 'pipedrive' || backend === 'salesforce' ? 'sqlite' : backend);
+    const side = backend === 'hubspot' ? await hubspotTarget() : backend === 'pipedrive' ? await pipedriveTarget() : backend === 'salesforce' ? await salesforceTarget() : sqlTarget(fixture);
     return new ModelRun(fixture, side, options.sigkill ?? process.env.FERRY_MODEL_SIGKILL === '1');
   }
 

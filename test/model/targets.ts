@@ -2,6 +2,7 @@ import { copyField, objectMapping } from '../../src/project/project-file.js';
 import type { ObjectMapping, ProjectFile } from '../../src/project/types.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
 import type { Fixture } from '../support/crm-fixture.js';
 import type { ObjectName, TargetRules, Value } from './model.js';
 
@@ -220,5 +221,64 @@ export async function pipedriveTarget(): Promise<TargetSide> {
       return Promise.resolve(rows.sort((a, b) => Number(a.id) - Number(b.id)));
     },
     close: () => pipedrive.close(),
+  };
+}
+
+/**
+ * The Salesforce emulator as the target (FERRY_MODEL_BACKEND=salesforce): companies are Accounts (domain in
+ * `Website`), contacts are Contacts (first name as `LastName`, which Salesforce requires; `Title`; the company
+ * as `AccountId`), both with the External ID field `Ferry_Source_Id__c`. Salesforce refuses an Account without
+ * a name, a Contact without a last name, and an e-mail that is not one (INVALID_EMAIL_ADDRESS); it keeps
+ * e-mails as written.
+ */
+export async function salesforceTarget(): Promise<TargetSide> {
+  const external = { name: 'Ferry_Source_Id__c', type: 'string' as const, length: 80, externalId: true, unique: true };
+  const salesforce: SalesforceEmulator = await startSalesforceEmulator({ port: 0, customFields: { Account: [external], Contact: [external] } });
+  const { store } = salesforce;
+  const api = (object: ObjectName) => (object === 'companies' ? 'Account' : 'Contact');
+  const FIELD: Record<string, string> = { name: 'Name', domain: 'Website', firstname: 'LastName', email: 'Email', jobtitle: 'Title', company_id: 'AccountId' };
+  const badEmail = (value: Value | undefined) => !empty(value) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(value));
+  const refuses = (object: ObjectName, fields: Record<string, Value>) => (object === 'companies' ? empty(fields.name) : empty(fields.firstname) || badEmail(fields.email));
+  const objects: ObjectMapping[] = [
+    objectMapping({ source: 'companies', target: 'Account', matchKeys: [{ source: 'domain', target: 'Website', kind: 'domain' }], fields: [copyField('name', 'Name'), copyField('domain', 'Website')] }),
+    objectMapping({
+      source: 'contacts',
+      target: 'Contact',
+      matchKeys: [{ source: 'email', target: 'Email', kind: 'email' }],
+      fields: [copyField('first_name', 'LastName'), copyField('email', 'Email'), copyField('job_title', 'Title'), copyField('company_id', 'AccountId')],
+    }),
+  ];
+  return {
+    config: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+    objects,
+    rules: { store: (_, value) => value, refusesCreate: refuses, refusesUpdate: refuses },
+    insert(object, fields) {
+      if (refuses(object, fields)) return Promise.resolve(undefined);
+      const input = Object.fromEntries(Object.entries(fields).filter(([field]) => field !== 'company_id').map(([field, value]) => [FIELD[field]!, value]));
+      try {
+        return Promise.resolve(store.create(api(object), input).id);
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
+    edit(object, id, field, value) {
+      try {
+        store.update(id, { [FIELD[field]!]: value });
+        return Promise.resolve(true);
+      } catch {
+        return Promise.resolve(false);
+      }
+    },
+    rows(object) {
+      const text = (value: unknown): Value => (value === null || value === undefined || value === '' ? null : String(value));
+      const rows = store.records(store.requireObject(api(object))).map((record): TargetRow => {
+        const data = record.row.data;
+        const fields = Object.fromEntries((object === 'companies' ? COMPANY_FIELDS : CONTACT_FIELDS).map((field) => [field, text(data[FIELD[field]!])]));
+        const sourceId = text(data.Ferry_Source_Id__c);
+        return { id: record.id, name: sourceId ? `c:${sourceId}` : `h:${record.id}`, fields };
+      });
+      return Promise.resolve(rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+    },
+    close: () => salesforce.close(),
   };
 }

@@ -275,7 +275,7 @@ describe('the steps', () => {
     expect(contacts!.fields).toBeGreaterThan(5);
     expect(state.target!.objects!.find((object) => object.name === 'contacts')?.count).toBeGreaterThan(0);
     expect(state.steps).toMatchObject({ connected: true, mapped: true, matched: false, demo: false, full: false, deltas: 0 });
-    expect(state.connectors.map((connector) => connector.kind)).toEqual(['sql', 'csv', 'hubspot', 'pipedrive']);
+    expect(state.connectors.map((connector) => connector.kind)).toEqual(['sql', 'csv', 'hubspot', 'pipedrive', 'salesforce']);
     expect(readFileSync(context.projectPath, 'utf8')).toContain('# Ferry demo project, written by `ferry serve`');
 
     // A second time refuses to write over the files.

@@ -141,6 +141,7 @@ export function registerEmulatorCommand(program: Command, context: CommandContex
         [
           `Salesforce emulator listening on ${salesforce.url}  (REST API under /services/data/v${salesforce.latestVersion})`,
           `  access token: ${salesforce.accessToken}  (send it as "Authorization: Bearer <token>"; user ${salesforce.username})`,
+          `  in ferry.yaml: connector: salesforce, instanceUrl: ${salesforce.url}, accessToken: \${SALESFORCE_ACCESS_TOKEN} (the token above in that variable)`,
         ],
         () => ({
           line: `Stopped after ${formatNumber(salesforce.stats.requests)} requests (${formatNumber(salesforce.limits.used())} API calls counted).`,

@@ -149,7 +149,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
           ['sqlite', 'hubspot'] satisfies DemoTarget[],
         ),
       )
-      .addOption(new Option('--source <crm>', 'demo story: the "legacy CRM": sample SQLite data, or Pipedrive played by the in-process Pipedrive emulator (default sample)').choices(['sample', 'pipedrive']))
+      .addOption(new Option('--source <crm>', 'demo story: the "legacy CRM": sample SQLite data, or Pipedrive or Salesforce played by its in-process emulator (default sample)').choices(['sample', 'pipedrive', 'salesforce']))
       .option('--keep', 'demo story with --target hubspot or --source pipedrive: keep the in-process emulators running after the story, until Ctrl-C')
       .option('--hubspot-url <url>', 'demo story with --target hubspot: use the HubSpot API at this URL (an emulator started apart, or a sandbox account) instead of starting one')
       .option('--hubspot-token-env <variable>', 'demo story with --hubspot-url: the environment variable holding the access token', 'HUBSPOT_TOKEN')
@@ -164,7 +164,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         size?: number;
         seed?: number;
         target?: DemoTarget;
-        source?: 'sample' | 'pipedrive';
+        source?: 'sample' | 'pipedrive' | 'salesforce';
         keep?: boolean;
         sampleSize?: number;
         hubspotUrl?: string;

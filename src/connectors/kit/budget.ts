@@ -15,8 +15,11 @@ export interface BudgetOptions {
   unit: string;
   /** What one request costs. */
   cost: (route: RouteInfo) => number;
-  /** Units kept back (never spent by Ferry). */
-  reserve: number;
+  /**
+   * Units kept back (never spent by Ferry), or a function of the day's limit as last known (Salesforce: a share
+   * of the org's allocation the user leaves to everyone else).
+   */
+  reserve: number | ((limit: number | undefined) => number);
   /** The day's budget when known from the settings (headers, when the vendor sends them, win). */
   limit?: number;
   /** When the budget renews, for the message (e.g. "at midnight in the Pipedrive company's time zone"). */
@@ -59,7 +62,7 @@ export class RequestBudget {
   check(route: RouteInfo): void {
     if (this.remaining === undefined) return;
     const cost = this.costOf(route);
-    if (cost === 0 || this.remaining - this.pending - cost >= this.options.reserve) return;
+    if (cost === 0 || this.remaining - this.pending - cost >= this.reserveNow()) return;
     throw this.exhausted(route, cost);
   }
 
@@ -79,9 +82,14 @@ export class RequestBudget {
     };
   }
 
+  private reserveNow(): number {
+    const { reserve } = this.options;
+    return typeof reserve === 'function' ? reserve(this.limit) : reserve;
+  }
+
   exhausted(route: RouteInfo, cost?: number): FerryError {
     const { vendor, unit } = this.options;
-    const left = this.remaining === undefined ? '' : ` (${this.remaining} ${unit} left${this.limit !== undefined ? ` of ${this.limit}` : ''}, ${this.options.reserve} kept in reserve${cost !== undefined ? `, the next request costs ${cost}` : ''})`;
+    const left = this.remaining === undefined ? '' : ` (${this.remaining} ${unit} left${this.limit !== undefined ? ` of ${this.limit}` : ''}, ${this.reserveNow()} kept in reserve${cost !== undefined ? `, the next request costs ${cost}` : ''})`;
     return new FerryError(
       'RATE_LIMITED',
       `${vendor} daily API budget reached${left}: the run stops here, before the budget is spent, and is resumable: running the same command again after the budget renews (${this.options.resetsWhen}) resumes the run where it stopped.`,

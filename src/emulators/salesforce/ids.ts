@@ -1,4 +1,4 @@
-import { salesforceId18 } from '../../connectors/csv/presets/salesforce.js';
+import { salesforceId18 } from '../../core/salesforce-id.js';
 
 /**
  * Salesforce record ids: 15 case-sensitive characters (a 3-character key prefix naming the object, then the

@@ -1,5 +1,9 @@
 import type { PresetColumn, PresetInput, PresetObject, VendorPreset } from './types.js';
+import { SALESFORCE_FIELD_MEANINGS } from '../../../core/salesforce-fields.js';
+import { ID15, ID18, salesforceId18 } from '../../../core/salesforce-id.js';
 import { columnValues, squash } from './types.js';
+
+export { salesforceId18 };
 
 /**
  * Salesforce's Data Export service (Setup → Data Export: one CSV per object, `Account.csv`, `Contact.csv`,
@@ -8,49 +12,6 @@ import { columnValues, squash } from './types.js';
  * instead (`Account ID`, `Opportunity Name`, `Last Modified Date`) and often 15-character ids.
  * Sources and assumptions: docs/connectors/csv.md, "Salesforce".
  */
-
-// ---------------------------------------------------------------------------------------------------------
-// Ids
-
-const ID15 = /^[a-zA-Z0-9]{15}$/;
-const ID18 = /^[a-zA-Z0-9]{18}$/;
-const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
-
-function suffixOf(id15: string): string {
-  let suffix = '';
-  for (let chunk = 0; chunk < 3; chunk++) {
-    let bits = 0;
-    for (let position = 0; position < 5; position++) {
-      const char = id15[chunk * 5 + position]!;
-      if (char >= 'A' && char <= 'Z') bits |= 1 << position;
-    }
-    suffix += SUFFIX_ALPHABET[bits];
-  }
-  return suffix;
-}
-
-/**
- * The 18-character form of a Salesforce id, so a 15-character reference (report exports, formulas) finds the
- * 18-character id of the Data Export. The 15-character id is case-sensitive; the 3-character suffix encodes
- * which of its letters are upper case. An 18-character id whose case was lost (a spreadsheet upper-cased it)
- * gets its case back from the suffix. Anything else (not 15 or 18 letters and digits) is returned as is.
- */
-export function salesforceId18(value: string): string {
-  const text = value.trim();
-  if (ID15.test(text)) return text + suffixOf(text);
-  if (!ID18.test(text)) return text;
-  const suffix = text.slice(15).toUpperCase();
-  let restored = '';
-  for (let chunk = 0; chunk < 3; chunk++) {
-    const bits = SUFFIX_ALPHABET.indexOf(suffix[chunk]!);
-    if (bits === -1) return text;
-    for (let position = 0; position < 5; position++) {
-      const char = text[chunk * 5 + position]!;
-      restored += bits & (1 << position) ? char.toUpperCase() : char.toLowerCase();
-    }
-  }
-  return restored + suffix;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Objects
@@ -94,31 +55,14 @@ const LOOKUPS: Record<string, string> = {
 };
 const POLYMORPHIC = ['WhoId', 'WhatId', 'ParentId', 'MasterRecordId'];
 
-/** API name → meaning and type. */
-const API_FIELDS: Record<string, PresetColumn> = {
-  Email: { meaning: 'email', type: 'email' },
-  Phone: { meaning: 'phone', type: 'phone' },
-  MobilePhone: { meaning: 'mobile', type: 'phone' },
-  Fax: { type: 'phone' },
-  FirstName: { meaning: 'firstname' },
-  LastName: { meaning: 'lastname' },
-  Title: { meaning: 'jobtitle' },
-  Website: { meaning: 'website', type: 'url' },
-  Industry: { meaning: 'industry' },
-  AnnualRevenue: { meaning: 'revenue' },
-  NumberOfEmployees: { meaning: 'employees' },
-  Amount: { meaning: 'amount' },
-  CloseDate: { meaning: 'closedate' },
-  StageName: { meaning: 'stage' },
-  CurrencyIsoCode: { meaning: 'currency' },
-  Subject: { meaning: 'title' },
-  Description: { meaning: 'body' },
-  Body: { meaning: 'body' },
-  ActivityDate: { meaning: 'duedate' },
-  Status: { meaning: 'status' },
-  Priority: { meaning: 'priority' },
-  OwnerId: { meaning: 'owner' },
-};
+/** API name → meaning (src/core/salesforce-fields.ts) and type. */
+const API_TYPES: Record<string, PresetColumn['type']> = { Email: 'email', Phone: 'phone', MobilePhone: 'phone', Fax: 'phone', Website: 'url' };
+const API_FIELDS: Record<string, PresetColumn> = Object.fromEntries(
+  [...new Set([...Object.keys(SALESFORCE_FIELD_MEANINGS), ...Object.keys(API_TYPES)])].map((name) => [
+    name,
+    { ...(SALESFORCE_FIELD_MEANINGS[name] ? { meaning: SALESFORCE_FIELD_MEANINGS[name] } : {}), ...(API_TYPES[name] ? { type: API_TYPES[name] } : {}) },
+  ]),
+);
 
 /** Report-export label → meaning and type. */
 const REPORT_LABELS: Record<string, PresetColumn> = {

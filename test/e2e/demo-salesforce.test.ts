@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** `ferry demo --source salesforce`: the story with the Salesforce emulator as the legacy CRM, through the real CLI. */
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const ENTRY = join(ROOT, 'src', 'cli', 'entry.ts');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const ENV: NodeJS.ProcessEnv = { ...process.env, TZ: 'Pacific/Kiritimati', NO_COLOR: '1' };
+delete ENV.FERRY_DEMO_SALESFORCE_TOKEN;
+
+interface Totals { created: number; updated: number; conflicts: number; failed: number; deleted: number }
+type Counts = Record<string, Totals>;
+
+describe('ferry demo --source salesforce', () => {
+  let dir: string;
+  let code: number;
+  let out = '';
+  let demo: {
+    source: string;
+    folder: string;
+    steps: Record<string, { totals?: Totals; counts?: Counts } & Record<string, unknown>> & {
+      changes: { created: Record<string, number>; changed: Record<string, number>; conflictingEdits: number };
+      apiCalls: { spent: number; max: number };
+      verify: { objects: Record<string, { missing: number; brokenReferences: number; notMigrated: number; mismatched: number }> };
+    };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-demo-salesforce-'));
+    await new Promise<void>((done) => {
+      execFile(process.execPath, ['--import', TSX, ENTRY, 'demo', '--source', 'salesforce', '--size', '100', '--json'], { cwd: dir, env: ENV, timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+        code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        out = `${stdout}\n${stderr}`;
+        done();
+      });
+    });
+    const lines = out.split('\n').filter((line) => line.startsWith('{'));
+    expect(lines, out).toHaveLength(1);
+    demo = JSON.parse(lines[0]!) as typeof demo;
+  }, 180_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every step, and the delta carries the edits made in Salesforce (new and changed) with the conflicts', () => {
+    expect([0, 3]).toContain(code);
+    expect(demo.source).toBe('salesforce');
+    for (const step of ['scene', 'map', 'match', 'demo', 'full', 'changes', 'delta', 'verify', 'apiCalls']) expect(demo.steps, step).toHaveProperty(step);
+    expect(demo.steps.full!.totals!.created).toBeGreaterThan(0);
+    const delta = demo.steps.delta!.counts!;
+    expect(delta.Contact!.created).toBe(demo.steps.changes.created.Contact);
+    expect(delta.Account!.created).toBe(demo.steps.changes.created.Account);
+    expect(delta.Contact!.updated).toBe(demo.steps.changes.changed.Contact);
+    expect(delta.Account!.updated).toBe(demo.steps.changes.changed.Account);
+    expect(delta.Contact!.conflicts).toBe(demo.steps.changes.conflictingEdits);
+    expect(demo.steps.delta!.totals!.deleted).toBe(0);
+    expect(demo.steps.apiCalls.spent).toBeGreaterThan(0);
+    expect(demo.steps.apiCalls.spent).toBeLessThan(demo.steps.apiCalls.max);
+  });
+
+  it('verify is clean apart from the deliberate failures: stages and task statuses the proposed value maps lack', () => {
+    for (const [object, summary] of Object.entries(demo.steps.verify.objects)) {
+      expect({ object, missing: summary.missing, broken: summary.brokenReferences, mismatched: summary.mismatched }).toEqual({ object, missing: 0, broken: 0, mismatched: 0 });
+      if (object !== 'Opportunity' && object !== 'Task') expect(summary.notMigrated, object).toBe(0);
+    }
+    const full = demo.steps.full!.counts!;
+    expect(demo.steps.full!.totals!.failed).toBe(full.Opportunity!.failed + full.Task!.failed);
+  });
+
+  it('ferry.yaml names the emulator and the token variable, and no written file holds the token', () => {
+    const text = readFileSync(join(demo.folder, 'ferry.yaml'), 'utf8');
+    expect(text).toContain('connector: salesforce');
+    expect(text).toContain(`instanceUrl: ${String(demo.steps.scene!.salesforce)}`);
+    expect(text).toContain('accessToken: ${FERRY_DEMO_SALESFORCE_TOKEN}');
+    for (const file of readdirSync(demo.folder, { recursive: true, withFileTypes: true })) {
+      if (file.isFile()) expect(readFileSync(join(file.parentPath, file.name)).includes('ferry-demo-salesforce-token'), file.name).toBe(false);
+    }
+  });
+});
