@@ -150,12 +150,26 @@ describe('Salesforce -> SQL, through the engine', () => {
     const contact = live('Contact')[0]!;
     store.update(contact.id, { LastName: 'Renamed in Salesforce' });
     store.create('Contact', { LastName: 'New in Salesforce', Email: 'new@example.com' });
+    // ...and someone deletes a contact nothing else points at: the delta reports it and deletes nothing.
+    const contactsBefore = target('SELECT id FROM contacts').length;
+    const gone = live('Contact').find((record) => record.id !== contact.id && !live('OpportunityContactRole').some((role) => role.row.data.ContactId === record.id))!;
+    store.delete(gone.id);
     const delta = await withSession(dir, project, (session) => session.engine.delta({ createNew: true, updateChanged: true }));
     expect(delta.status).toBe('completed');
     expect(delta.counts.Contact).toMatchObject({ created: 1, updated: 1, failed: 0 });
     expect(delta.counts.Account).toMatchObject({ created: 0, updated: 0 });
     expect(target("SELECT id FROM contacts WHERE last_name = 'Renamed in Salesforce'")).toHaveLength(1);
-    expect(target('SELECT id FROM contacts')).toHaveLength(live('Contact').length);
+    expect(target('SELECT id FROM contacts')).toHaveLength(contactsBefore + 1);
+    await withSession(dir, project, async ({ ledger }) => {
+      const kept = (await ledger.getLink('Contact', gone.id))?.targetId;
+      expect(target(`SELECT id FROM contacts WHERE id = ${Number(kept)}`)).toHaveLength(1);
+      expect(delta.messages.find((message) => message.startsWith('Contact: deleted in the source since the last run: 1'))).toContain(`${gone.id} -> ${kept}`);
+      const reported = await ledger.listFailures({ runId: delta.runId, code: 'DELETED_IN_SOURCE' });
+      // Salesforce deletes a contact's tasks and notes with it (the emulator too): those are reported as well.
+      expect(reported.filter((failure) => failure.object === 'Contact').map((failure) => failure.sourceId)).toEqual([gone.id]);
+      for (const failure of reported) expect(store.find(failure.sourceId)?.row.deleted ?? true).toBe(true);
+      expect(reported.every((failure) => failure.severity === 'warning' && failure.resolvedByRunId === delta.runId)).toBe(true);
+    });
   });
 });
 

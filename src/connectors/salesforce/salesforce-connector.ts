@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import type { Capabilities, Connector, CreateInput, CrmRecord, ReadOptions, ReadPage, RecordError, RequestUsage, UpdateInput, WriteResult } from '../../core/connector.js';
+import type { Capabilities, Connector, CreateInput, CrmRecord, DeletionQuery, ReadOptions, ReadPage, RecordError, RequestUsage, SourceDeletion, UpdateInput, WriteResult } from '../../core/connector.js';
 import { forEachConcurrently } from '../../core/concurrency.js';
 import { FerryError, describeValue, type ErrorCode } from '../../core/errors.js';
 import { realClock, type Clock } from '../../core/http.js';
@@ -362,7 +362,7 @@ export class SalesforceConnector implements Connector {
   /**
    * Records deleted since `since` (ISO) that are still in the recycle bin (Salesforce keeps them 15 days):
    * `queryAll` with `IsDeleted = true`, by SystemModstamp, which a delete stamps. For reporting source
-   * deletions; the engine has no hook for them yet (docs/connectors/salesforce.md), and a delta never deletes.
+   * deletions (`readDeletions`, the engine's hook); a delta never deletes.
    */
   async readDeleted(objectName: string, since?: string): Promise<{ id: string; deletedAt: string | null }[]> {
     const model = await this.model.object(objectName);
@@ -370,6 +370,16 @@ export class SalesforceConnector implements Connector {
     if (Number.isNaN(from)) throw new FerryError('USAGE', `since ${JSON.stringify(since)} is not an ISO date-time`);
     const rows = await this.query(`SELECT Id, SystemModstamp FROM ${model.name} WHERE IsDeleted = true${from > 0 ? ` AND SystemModstamp >= ${soqlTime(from)}` : ''} ORDER BY SystemModstamp ASC, Id ASC`, Number.POSITIVE_INFINITY, 'queryAll');
     return rows.map((row) => ({ id: salesforceId18(row.Id), deletedAt: instantOf(row.SystemModstamp) }));
+  }
+
+  /**
+   * Deletions for a delta to report (never to propagate): the recycle bin through `queryAll`, which keeps a
+   * deleted record about 15 days. Users are deactivated, never deleted; record types are not in the bin.
+   */
+  async readDeletions(objectName: string, query: DeletionQuery): Promise<SourceDeletion[] | undefined> {
+    const model = await this.model.object(objectName);
+    if (model.name === 'User' || model.name === 'RecordType') return undefined;
+    return this.readDeleted(objectName, query.since);
   }
 
   async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
