@@ -104,6 +104,8 @@ type Prepared = { ok: false; result: WriteResult } | { ok: true; job: Job; field
 
 /** Bound values per multi-row INSERT (PostgreSQL allows 65,535, the SQLite better-sqlite3 bundles 32,766). */
 const VALUES_PER_INSERT = 30_000;
+/** Rows per multi-row INSERT at most (a power of two, see insertRows). */
+const MAX_ROWS_PER_INSERT = 256;
 
 function failure(code: RecordError['code'], message: string, field?: string, value?: FieldValue): WriteResult {
   const error: RecordError = { code, message };
@@ -532,9 +534,15 @@ export class SqlConnector implements Connector {
     }
     for (const group of groups.values()) {
       const columns = group[0]!.columns;
-      const size = Math.max(1, Math.floor(VALUES_PER_INSERT / Math.max(1, columns.length)));
-      for (let start = 0; start < group.length; start += size) {
-        const part = group.slice(start, start + size);
+      const most = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(VALUES_PER_INSERT / Math.max(1, columns.length))));
+      for (let start = 0; start < group.length; ) {
+        // Row counts that are powers of two: a dialect that keeps prepared statements by their text (SQLite)
+        // keeps a few per column list, not one per batch size (each holds native memory: with one per size,
+        // a 1M run's peak RSS grew by 40-50 MB).
+        let rowsNow = 1;
+        while (rowsNow * 2 <= Math.min(most, group.length - start)) rowsNow *= 2;
+        const part = group.slice(start, start + rowsNow);
+        start += rowsNow;
         const params = new Parameters(this.dialect);
         const values = part.map((row) => `(${params.list(row.values)})`).join(', ');
         const sql = `INSERT INTO ${table} (${columns.map((column) => this.q(column)).join(', ')}) VALUES ${values} RETURNING ${this.q(object.idColumn)} AS id, ${this.q(externalColumn)} AS x`;
