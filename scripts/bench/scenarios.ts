@@ -384,8 +384,8 @@ export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult>
   const dir = tempDir();
   const factor = options.apiFactor;
   // HubSpot's default: 100 requests per rolling 10 s, search 5/s (the connector paces search at 4/s).
-  const burst = 100 * factor;
-  const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: 5 * factor });
+  const burst = Math.round(100 * factor);
+  const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: Math.floor(5 * factor) });
   try {
     const contacts = contactsFor(options.apiSize);
     options.log(`api-hubspot: ${contacts.toLocaleString('en-US')} contacts into the emulator at ${burst} requests / 10 s`);
@@ -396,7 +396,7 @@ export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult>
     const project: ProjectFile = {
       version: 1,
       source: sqliteConfig('source.db'),
-      target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, 4 * factor) },
+      target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, Math.floor(4 * factor)) },
       sourceTimeZone: 'UTC',
       options: { demoSampleSize: 3, pageSize: options.pageSize },
       objects: sampleToHubspotObjects(),
@@ -467,7 +467,7 @@ export async function apiHubspot(options: BenchOptions): Promise<ScenarioResult>
 export async function apiPipedrive(options: BenchOptions): Promise<ScenarioResult> {
   const dir = tempDir();
   const factor = options.apiFactor;
-  const burst = 40 * factor;
+  const burst = Math.round(40 * factor);
   const pipedrive = await startPipedriveEmulator({ port: 0, burstLimit: { requests: burst, intervalMs: 2000 }, dailyBudget: 100_000_000 });
   try {
     const contacts = contactsFor(options.apiSize);
@@ -688,7 +688,7 @@ async function writeFilePattern(path: string, bytes: number, seed: number): Prom
  * one 200 MB file each way (MB/s and the run's peak RSS: the file streams, so RSS stays far below its size).
  */
 export async function attachments(options: BenchOptions): Promise<ScenarioResult[]> {
-  const burst = 100 * options.apiFactor;
+  const burst = Math.round(100 * options.apiFactor);
   const results: ScenarioResult[] = [];
   const cases = [
     { name: 'attachments-many', files: 120, bytes: 256 * 1024 },
@@ -696,7 +696,7 @@ export async function attachments(options: BenchOptions): Promise<ScenarioResult
   ];
   for (const testCase of cases) {
     const dir = tempDir();
-    const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: 5 * options.apiFactor });
+    const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: Math.floor(5 * options.apiFactor) });
     try {
       options.log(`${testCase.name}: ${testCase.files} file(s) of ${round(testCase.bytes / 2 ** 20)} MB into the emulator at ${burst} requests / 10 s`);
       mkdirSync(join(dir, 'files'));
@@ -715,7 +715,7 @@ export async function attachments(options: BenchOptions): Promise<ScenarioResult
       const project: ProjectFile = {
         version: 1,
         source: { ...sqliteConfig('source.db'), files: { notes: { table: 'note_files', record: 'note_id', name: 'file_name', path: 'path', folder: 'files' } } },
-        target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, 4 * options.apiFactor) },
+        target: { connector: 'hubspot', accessToken: hubspot.token, baseUrl: hubspot.url, burstLimit: burst, searchPerSecond: Math.min(50, Math.floor(4 * options.apiFactor)) },
         sourceTimeZone: 'UTC',
         options: { demoSampleSize: 3, pageSize: options.pageSize, maxFileBytes: 300 * 1024 * 1024 },
         objects: [objectMapping({ source: 'notes', target: 'notes', fields: [copyField('body', 'hs_note_body'), { source: ['noted_at'], target: 'hs_timestamp', transform: { kind: 'datetime' } }] })],
@@ -761,8 +761,8 @@ export async function attachments(options: BenchOptions): Promise<ScenarioResult
 /** One 200 MB file the other way: HubSpot emulator -> a SQLite files table on disk (signed-URL download, streamed). */
 async function attachmentDownload(options: BenchOptions): Promise<ScenarioResult> {
   const dir = tempDir();
-  const burst = 100 * options.apiFactor;
-  const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: 5 * options.apiFactor });
+  const burst = Math.round(100 * options.apiFactor);
+  const hubspot = await startHubspotEmulator({ burstLimit: { requests: burst, intervalMs: 10_000 }, searchPerSecond: Math.floor(5 * options.apiFactor) });
   try {
     const bytes = 200 * 1024 * 1024;
     options.log(`attachments-200mb-download: one file of 200 MB from the emulator into a SQLite files table`);

@@ -582,8 +582,8 @@ export class Engine {
       const counts = state.countsFor(plan.object);
       if (!state.dryRun) {
         if (!page.next) await writer.linkFollowers(plan, mode);
-        await ledger.putUnit({ runId: state.run.id, phase: 'write', object: plan.object, seq, cursor: cursor ?? null, nextCursor: page.next ?? null, done: true, counts: {} });
-        await state.checkpoint();
+        // The page's unit of work, its last failures and the run's counts: one transaction.
+        await state.checkpoint({ runId: state.run.id, phase: 'write', object: plan.object, seq, cursor: cursor ?? null, nextCursor: page.next ?? null, done: true, counts: {} });
       }
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: counts.read, ...(total !== undefined && !window.modifiedSince ? { total } : {}), counts: { ...counts } });
       if (!page.next) break;

@@ -2,7 +2,7 @@ import type { RecordError } from '../core/connector.js';
 import { describeValue, FerryError } from '../core/errors.js';
 import { addCounts, emptyCounts, type Counts, type ProgressStream } from '../core/progress.js';
 import { DryRunOverlay } from './dry-run-overlay.js';
-import type { Conflict, DeferredReference, Failure, JournalEntry, Ledger, Link, LinkTarget, MatchIssue, Run } from '../ledger/index.js';
+import type { Conflict, DeferredReference, Failure, JournalEntry, Ledger, Link, LinkTarget, MatchIssue, Run, Unit } from '../ledger/index.js';
 
 type FailureRow = Omit<Failure, 'id'>;
 
@@ -201,6 +201,15 @@ export class RunState {
   }
 
   /**
+   * The intent of one batch of creates, committed before the batch is sent: one row for the batch (its
+   * source ids), settled by the commit of its outcome (`intentDone`). A dry run writes none.
+   */
+  async intend(object: string, sourceIds: string[]): Promise<number | undefined> {
+    if (this.dryRun || sourceIds.length === 0) return undefined;
+    return this.ledger.addCreateIntent(this.run.id, object, sourceIds);
+  }
+
+  /**
    * Records the outcome of one batch of writes atomically: links, their journal entries, and the
    * failures of earlier runs these records settle. Either all of it is in the ledger or none.
    */
@@ -214,6 +223,8 @@ export class RunState {
     deleteLinks?: string[];
     /** Source ids whose deferred references (link pass) are settled by this commit. */
     deferredDone?: string[];
+    /** Create intents (see intend) whose outcome this commit records. */
+    intentsDone?: number[];
   }): Promise<void> {
     if (this.dryRun) {
       if (batch.links) await this.putLinks(batch.links);
@@ -229,12 +240,25 @@ export class RunState {
       // After resolveFailures: it settles earlier runs' failures only, never this run's.
       if (failures.length > 0) await store.addFailures(failures);
       if (batch.deferredDone?.length) await store.deleteDeferredReferences(this.run.id, batch.object, batch.deferredDone);
+      if (batch.intentsDone?.length) await store.deleteCreateIntents(batch.intentsDone);
     });
   }
 
-  async checkpoint(): Promise<void> {
-    await this.flushFailures();
-    if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
+  /**
+   * A point where the ledger is consistent: the failures not yet written, the unit of work just finished
+   * (if any) and the run's counts, in one transaction (one commit per page instead of three).
+   */
+  async checkpoint(unit?: Unit): Promise<void> {
+    if (this.dryRun) {
+      await this.flushFailures();
+    } else {
+      const failures = this.unwrittenFailures.splice(0);
+      await this.ledger.transaction(async (store) => {
+        if (failures.length > 0) await store.addFailures(failures);
+        if (unit) await store.putUnit(unit);
+        await store.updateRun(this.run.id, { counts: this.countsRecord() });
+      });
+    }
     await this.pausePoint();
   }
 

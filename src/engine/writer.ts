@@ -134,8 +134,29 @@ export class RecordWriter {
    * means it never happened, and the record is created again when its page is read.
    */
   private async resolvePendingCreates(plan: ObjectPlan, externalIdField: string | undefined): Promise<void> {
-    const pending = await this.state.ledger.pendingLinks(plan.object);
-    if (pending.length === 0) return;
+    const ledger = this.state.ledger;
+    // Pending links are what a ledger of an earlier release holds for a create in flight; this release
+    // writes one intent row per batch instead. Both are resolved the same way.
+    const pending = await ledger.pendingLinks(plan.object);
+    const intents = await ledger.createIntents(plan.object);
+    if (intents.length > 0) {
+      const seen = new Set(pending.map((link) => link.sourceId));
+      const ids = [...new Set(intents.flatMap((intent) => intent.sourceIds))].filter((id) => !seen.has(id));
+      // A record of an intent that is linked now was recorded by a later commit (its create failed and a
+      // later attempt made it, or matching linked it): not in flight.
+      const linked = await ledger.getLinks(plan.object, ids);
+      const runOf = new Map<string, number>();
+      for (const intent of intents) for (const id of intent.sourceIds) if (!runOf.has(id)) runOf.set(id, intent.runId);
+      for (const id of ids) {
+        const link = linked.get(id);
+        if (link && (link.state !== 'pending' || link.targetId !== null)) continue;
+        pending.push({ object: plan.object, sourceId: id, targetId: null, state: 'pending', origin: 'created', fingerprint: null, written: null, runId: runOf.get(id)!, updatedRunId: null, leaderSourceId: null });
+      }
+    }
+    if (pending.length === 0) {
+      if (intents.length > 0) await this.state.commit({ object: plan.object, intentsDone: intents.map((intent) => intent.id) });
+      return;
+    }
     let found = new Map<string, string>();
     if (externalIdField && this.target.findByExternalIds) {
       for (const part of chunk(pending, 200)) {
@@ -170,7 +191,7 @@ export class RecordWriter {
         linkBefore: null,
       });
     }
-    await this.state.commit({ object: plan.object, links, journal, deleteLinks: dropped });
+    await this.state.commit({ object: plan.object, links, journal, deleteLinks: dropped, intentsDone: intents.map((intent) => intent.id) });
   }
 
   /**
@@ -554,12 +575,13 @@ export class RecordWriter {
       return;
     }
 
-    // Intent first: if the process dies after the target answered, the pending link says a create may
-    // exist, and the external id finds it again (see resolvePendingCreates).
-    await state.commit({
+    // Intent first: if the process dies after the target answered, the batch's intent row says these
+    // creates may exist, and the external id finds them again (see resolvePendingCreates). One row for the
+    // batch, committed before the create is sent, settled in the transaction that writes the links.
+    const intent = await state.intend(
       object,
-      links: items.map((item) => ({ ...base, sourceId: item.record.id, targetId: null, state: 'pending', fingerprint: null, written: null })),
-    });
+      items.map((item) => item.record.id),
+    );
     const results = await this.target.create(
       plan.targetObject,
       items.map((item) => ({ ref: item.record.id, fields: item.translated, ...(externalIdField ? { externalId: item.record.id } : {}) })),
@@ -605,7 +627,10 @@ export class RecordWriter {
       links,
       journal,
       resolved: this.mayHaveOpenFailures(object) ? links.map((link) => link.sourceId) : undefined,
+      // A record created without a link before (a pending link of an earlier release, a link without a
+      // target): a failed create leaves none.
       deleteLinks: failed.map(({ item }) => item.record.id),
+      intentsDone: intent === undefined ? undefined : [intent],
     });
     state.add(object, { created: links.length });
     await this.recordDeferred(object, deferred);

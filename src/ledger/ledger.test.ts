@@ -129,6 +129,31 @@ for (const backend of BACKENDS) {
       expect(await ledger.listFailures()).toEqual([]);
     });
 
+    it('keeps one create intent per batch until the transaction that writes its links deletes it, and not when that transaction fails', async () => {
+      const first = await ledger.addCreateIntent(1, 'contacts', ['1', '2', '3']);
+      const second = await ledger.addCreateIntent(1, 'contacts', ['4']);
+      await ledger.addCreateIntent(1, 'companies', ['1']);
+      expect(await ledger.createIntents('contacts')).toEqual([
+        { id: first, runId: 1, object: 'contacts', sourceIds: ['1', '2', '3'] },
+        { id: second, runId: 1, object: 'contacts', sourceIds: ['4'] },
+      ]);
+      await expect(
+        ledger.transaction(async (store) => {
+          await store.putLinks([link('1'), link('2'), link('3')]);
+          await store.deleteCreateIntents([first]);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect((await ledger.createIntents('contacts')).map((intent) => intent.id)).toEqual([first, second]);
+      await ledger.transaction(async (store) => {
+        await store.putLinks([link('1'), link('2'), link('3')]);
+        await store.deleteCreateIntents([first]);
+      });
+      expect((await ledger.createIntents('contacts')).map((intent) => intent.id)).toEqual([second]);
+      expect((await ledger.getLinks('contacts', ['1', '2', '3'])).size).toBe(3);
+      expect(await ledger.createIntents('companies')).toHaveLength(1);
+    });
+
     it('tells whether an object has open failures of other runs', async () => {
       await ledger.addFailures([{ runId: 1, object: 'contacts', sourceId: '5', code: 'INVALID_VALUE', field: 'email', value: '"x"', message: 'bad' }]);
       expect(await ledger.hasOpenFailures('contacts', 2)).toBe(true);

@@ -65,6 +65,14 @@ export interface FileLink {
   runId: number;
 }
 
+/** A batch of creates sent (or about to be) whose outcome the ledger does not hold yet. */
+export interface CreateIntent {
+  id: number;
+  runId: number;
+  object: string;
+  sourceIds: string[];
+}
+
 /** Where a source record went: what translating a reference needs. */
 export type LinkTarget = Pick<Link, 'sourceId' | 'targetId' | 'state'>;
 
@@ -138,6 +146,11 @@ export interface DeferredReference {
 }
 
 const CHUNK = 400;
+/**
+ * Rows per multi-row INSERT on PostgreSQL (at most 10 columns: 10,000 bound values of the 65,535 allowed):
+ * a page's links, journal or failures in one statement, one round trip each, where 200 took three.
+ */
+const ROWS_PER_INSERT = 1000;
 
 function chunks<T>(items: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -185,7 +198,24 @@ export class LedgerStore {
     protected readonly db: Kysely<LedgerDatabase> | Transaction<LedgerDatabase>,
     /** SQLite only: the per-record statements, prepared once and run on the same connection (see SqliteStatements). */
     protected readonly fast?: FastPath,
+    /**
+     * Inside one transaction: the JSON text of each object already written in it. A created record's
+     * values are its link's `written` and its create journal's `after`, one object: serialized once.
+     */
+    private readonly serialized?: WeakMap<object, string>,
   ) {}
+
+  /** JSON text of a value (null for none), computed once per object within a transaction. */
+  protected text(value: unknown): string | null {
+    if (value === undefined || value === null) return null;
+    if (!this.serialized || typeof value !== 'object') return JSON.stringify(value);
+    let text = this.serialized.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value);
+      this.serialized.set(value, text);
+    }
+    return text;
+  }
 
   // ---- runs
 
@@ -350,16 +380,20 @@ export class LedgerStore {
               'run_id = excluded.run_id, updated_run_id = excluded.updated_run_id, leader_source_id = excluded.leader_source_id',
           );
           for (const link of links) {
-            upsert.run(link.object, link.sourceId, link.targetId, link.state, link.origin, link.fingerprint, json(link.written), link.runId, link.updatedRunId, link.leaderSourceId);
+            upsert.run(link.object, link.sourceId, link.targetId, link.state, link.origin, link.fingerprint, this.text(link.written), link.runId, link.updatedRunId, link.leaderSourceId);
           }
         }),
       );
     }
-    for (const part of chunks(links, 200)) {
+    // One statement may not upsert a row twice (PostgreSQL refuses it): the last write of a record wins,
+    // as it would one statement after the other.
+    const last = new Map<string, Link>();
+    for (const link of links) last.set(`${link.object}\u0000${link.sourceId}`, link);
+    for (const part of chunks([...last.values()], ROWS_PER_INSERT)) {
       if (part.length === 0) continue;
       await this.db
         .insertInto('links')
-        .values(part.map(fromLink))
+        .values(part.map((link) => ({ ...fromLink(link), written: this.text(link.written) })))
         .onConflict((conflict) =>
           conflict.columns(['object', 'source_id']).doUpdateSet((eb) => ({
             target_id: eb.ref('excluded.target_id'),
@@ -397,6 +431,41 @@ export class LedgerStore {
     // `'pending'` as a literal, so the partial index links_pending is used (migrations.ts).
     const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('state', '=', sql.lit('pending')).execute();
     return rows.map(toLink);
+  }
+
+  // ---- create intents (one row per batch of creates in flight; see CreateIntentsTable)
+
+  /** Records that a batch of creates is about to be sent; returns the intent's id, to settle with the outcome. */
+  async addCreateIntent(runId: number, object: string, sourceIds: string[]): Promise<number> {
+    const text = JSON.stringify(sourceIds);
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        Number(statements.prepare('insert into create_intents (run_id, object, source_ids) values (?, ?, ?)').run(runId, object, text).lastInsertRowid),
+      );
+    }
+    const row = await this.db.insertInto('create_intents').values({ run_id: runId, object, source_ids: text }).returning('id').executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  /** Intents whose outcome was never recorded (a crash between the create and its commit), oldest first. */
+  async createIntents(object: string): Promise<CreateIntent[]> {
+    const rows = await this.db.selectFrom('create_intents').selectAll().where('object', '=', object).orderBy('id').execute();
+    return rows.map((row) => ({ id: Number(row.id), runId: Number(row.run_id), object: row.object, sourceIds: JSON.parse(row.source_ids) as string[] }));
+  }
+
+  async deleteCreateIntents(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    if (this.fast) {
+      const { statements } = this.fast;
+      return this.fast.exclusive(() =>
+        statements.atomically(() => {
+          const remove = statements.prepare('delete from create_intents where id = ?');
+          for (const id of ids) remove.run(id);
+        }),
+      );
+    }
+    await this.db.deleteFrom('create_intents').where('id', 'in', ids).execute();
   }
 
   /** Links of an object in source-id order, a page at a time (bounded memory). */
@@ -667,7 +736,7 @@ export class LedgerStore {
         }),
       );
     }
-    for (const part of chunks(failures, 200)) {
+    for (const part of chunks(failures, ROWS_PER_INSERT)) {
       if (part.length === 0) continue;
       await this.db
         .insertInto('failures')
@@ -851,12 +920,12 @@ export class LedgerStore {
             'insert into journal (run_id, object, source_id, target_object, target_id, action, before, after, link_before, undone) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)',
           );
           for (const entry of entries) {
-            insert.run(entry.runId, entry.object, entry.sourceId, entry.targetObject, entry.targetId, entry.action, json(entry.before), json(entry.after), json(entry.linkBefore));
+            insert.run(entry.runId, entry.object, entry.sourceId, entry.targetObject, entry.targetId, entry.action, this.text(entry.before), this.text(entry.after), this.text(entry.linkBefore));
           }
         }),
       );
     }
-    for (const part of chunks(entries, 200)) {
+    for (const part of chunks(entries, ROWS_PER_INSERT)) {
       if (part.length === 0) continue;
       await this.db
         .insertInto('journal')
@@ -868,9 +937,9 @@ export class LedgerStore {
             target_object: entry.targetObject,
             target_id: entry.targetId,
             action: entry.action,
-            before: json(entry.before),
-            after: json(entry.after),
-            link_before: json(entry.linkBefore),
+            before: this.text(entry.before),
+            after: this.text(entry.after),
+            link_before: this.text(entry.linkBefore),
             undone: 0,
           })),
         )
@@ -958,7 +1027,7 @@ export class LedgerStore {
         }),
       );
     }
-    for (const part of chunks(references, 200)) {
+    for (const part of chunks(references, ROWS_PER_INSERT)) {
       if (part.length === 0) continue;
       await this.db
         .insertInto('deferred_references')
@@ -1107,7 +1176,7 @@ export class Ledger extends LedgerStore {
   async transaction<T>(work: (store: LedgerStore) => Promise<T>): Promise<T> {
     const statements = this.statements;
     // Inside, the transaction holds the one connection: its statements run directly, in the transaction.
-    return this.kysely.transaction().execute((trx) => work(new LedgerStore(trx, statements && { statements, exclusive: async (run) => run() })));
+    return this.kysely.transaction().execute((trx) => work(new LedgerStore(trx, statements && { statements, exclusive: async (run) => run() }, new WeakMap())));
   }
 
   /**

@@ -215,6 +215,22 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
     },
   };
 
+  // One intent row per batch of creates (docs/guarantees.md): written and committed before the batch is
+  // sent, deleted in the transaction that records the batch's outcome. It replaces a pending link per
+  // record (two B-tree writes of `links` per created record, one of them an update in place): a crash
+  // between the two leaves the row, whose source ids are looked up by external id when the object starts
+  // again. The table only ever holds the batches in flight, so it needs no index beyond its key. Pending
+  // links of a ledger written before this migration are still read and resolved (writer.ts).
+  const createIntents: Migration = {
+    async up(db: Kysely<unknown>) {
+      await serial(db, 'create_intents')
+        .addColumn('run_id', 'integer', (c) => c.notNull())
+        .addColumn('object', 'text', (c) => c.notNull())
+        .addColumn('source_ids', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+
   return {
     getMigrations: () =>
       Promise.resolve({
@@ -223,6 +239,7 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
         '0003_partial_indexes': partialIndexes,
         '0004_files': files,
         '0005_syncs': syncs,
+        '0006_create_intents': createIntents,
       }),
   };
 }

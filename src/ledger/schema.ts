@@ -41,6 +41,19 @@ export interface LinksTable {
   leader_source_id: string | null;
 }
 
+/**
+ * Creates sent (or about to be sent) whose outcome is not recorded yet: one row per batch, the batch's
+ * source ids as a JSON array. Deleted with the batch's links; a row left by a crash is resolved by
+ * external id when its object starts again (writer.ts, resolvePendingCreates).
+ */
+export interface CreateIntentsTable {
+  id: Generated<number>;
+  run_id: number;
+  object: string;
+  /** JSON: the source ids of the batch. */
+  source_ids: string;
+}
+
 export interface MatchIssuesTable {
   object: string;
   source_id: string;
@@ -190,6 +203,7 @@ export interface LedgerDatabase {
   files: FilesTable;
   runs: RunsTable;
   links: LinksTable;
+  create_intents: CreateIntentsTable;
   match_issues: MatchIssuesTable;
   units: UnitsTable;
   failures: FailuresTable;

@@ -17,7 +17,7 @@ export interface Comparison {
   brokenRelations: string[];
   /** Fields whose target value differs from the source's. */
   wrongValues: string[];
-  /** Links still pending (a create whose outcome was never settled). */
+  /** Links still pending, or create intents left (a create whose outcome was never settled). */
   pending: string[];
 }
 
@@ -49,6 +49,8 @@ async function compareWith(source: Db, target: Db, ledger: Ledger): Promise<Comp
   for (const object of ['owners', 'companies', 'contacts', 'deals', 'notes']) {
     links[object] = await linksOf(ledger, object);
     for await (const page of ledger.iterateLinks(object)) for (const link of page) if (link.state === 'pending') result.pending.push(`${object} ${link.sourceId}`);
+    // This release's intents (one row per batch of creates in flight): none may be left after a resume.
+    for (const intent of await ledger.createIntents(object)) result.pending.push(`${object} intent ${intent.id} (${intent.sourceIds.join(', ')})`);
   }
   const targetOf = (object: string, sourceId: unknown): string | null => (sourceId === null || sourceId === undefined ? null : (links[object]!.get(String(sourceId)) ?? null));
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connector } from '../../core/connector.js';
+import type { Connector, CreateInput } from '../../core/connector.js';
 import { readAll } from '../../core/connector.js';
 import { FerryError } from '../../core/errors.js';
 import { findField, findObject, type SchemaDescription } from '../../core/schema.js';
@@ -300,6 +300,46 @@ for (const dialect of DIALECTS) {
       expect(results[1]).toMatchObject({ ok: false, error: { code: 'UNIQUE_VIOLATION' } });
       const found = await connector.findByExternalIds!('companies', ['src-1']);
       expect(found.get('src-1')).toBe(results[0]!.ok ? results[0]!.id : undefined);
+    });
+
+    it('creates a batch with external ids (multi-row INSERTs where RETURNING names the rows): each id is its record, a bad record fails alone', async () => {
+      expect(await connector.ensureExternalId!('deals')).toBe('ferry_source_id');
+      expect(await connector.ensureExternalId!('companies')).toBe('ferry_source_id');
+      const contactIds = (await connector.create('contacts', [1, 2].map((n) => ({ ref: `m${n}`, externalId: `mc${n}`, fields: { email: `m${n}@example.com` } })))).map((result) =>
+        result.ok ? result.id : '',
+      );
+      const deals: CreateInput[] = [
+        { ref: 'd1', externalId: 'md1', fields: { title: 'One', contacts: [contactIds[0]!] } },
+        { ref: 'd2', externalId: 'md2', fields: { title: 'Two', contacts: [contactIds[1]!, contactIds[0]!] } },
+        { ref: 'd3', externalId: 'md3', fields: { title: 'Three' } },
+      ];
+      const created = await connector.create('deals', deals);
+      expect(created.every((result) => result.ok)).toBe(true);
+      const ids = created.map((result) => (result.ok ? result.id : ''));
+      const read = new Map((await connector.readByIds('deals', ids)).map((record) => [record.id, record]));
+      expect(ids.map((id) => read.get(id)?.fields.title)).toEqual(['One', 'Two', 'Three']);
+      expect(ids.map((id) => read.get(id)?.fields.contacts)).toEqual([[contactIds[0]], [...contactIds].sort(), []]);
+      const found = await connector.findByExternalIds!('deals', ['md1', 'md2', 'md3']);
+      expect(['md1', 'md2', 'md3'].map((externalId) => found.get(externalId))).toEqual(ids);
+
+      // One record of the batch collides with a row already there (its external id): the others are written,
+      // with other column lists mixed in, and each keeps its own id.
+      const [existing] = await connector.create('companies', [{ ref: 'x', externalId: 'mx-dup', fields: { name: 'Existing' } }]);
+      expect(existing?.ok).toBe(true);
+      const batch = await connector.create('companies', [
+        { ref: 'a', externalId: 'mx1', fields: { name: 'Alpha' } },
+        { ref: 'b', externalId: 'mx2', fields: { name: 'Beta', website: 'https://beta.example' } },
+        { ref: 'c', externalId: 'mx-dup', fields: { name: 'Copy' } },
+        { ref: 'd', externalId: 'mx3', fields: { name: 'Delta' } },
+      ]);
+      expect(batch.map((result) => result.ok)).toEqual([true, true, false, true]);
+      expect(batch[2]).toMatchObject({ ok: false, error: { code: 'UNIQUE_VIOLATION' } });
+      const companyIds = [batch[0], batch[1], batch[3]].map((result) => (result!.ok ? result!.id : ''));
+      const companies = new Map((await connector.readByIds('companies', companyIds)).map((record) => [record.id, record]));
+      expect(companyIds.map((id) => companies.get(id)?.fields.name)).toEqual(['Alpha', 'Beta', 'Delta']);
+      expect(companies.get(companyIds[1]!)?.fields.website).toBe('https://beta.example');
+      const byExternal = await connector.findByExternalIds!('companies', ['mx1', 'mx2', 'mx3', 'mx-dup']);
+      expect(['mx1', 'mx2', 'mx3', 'mx-dup'].map((externalId) => byExternal.get(externalId))).toEqual([...companyIds, existing!.ok ? existing!.id : '']);
     });
 
     it('never puts the password into connection errors', async () => {
