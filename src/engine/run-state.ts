@@ -29,6 +29,12 @@ export class RunState {
   signal?: AbortSignal;
   /** This call resumed an unfinished run: writes of its earlier attempt may have lost their answers. */
   resumed = false;
+  /**
+   * A part of a queued run (docs/workers.md): other workers write other parts of the run at the same time,
+   * so this state's counts are the part's own, checkpointed as unit rows of this phase (one per object)
+   * instead of onto the run, which the run's last part adds up.
+   */
+  partCountsPhase?: string;
 
   constructor(
     readonly ledger: Ledger,
@@ -234,8 +240,15 @@ export class RunState {
 
   async checkpoint(): Promise<void> {
     await this.flushFailures();
-    if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
+    if (this.partCountsPhase !== undefined) await this.savePartCounts(this.partCountsPhase);
+    else if (!this.dryRun) await this.ledger.updateRun(this.run.id, { counts: this.countsRecord() });
     await this.pausePoint();
+  }
+
+  private async savePartCounts(phase: string): Promise<void> {
+    for (const [object, counts] of this.counts) {
+      await this.ledger.putUnit({ runId: this.run.id, phase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts });
+    }
   }
 
   /**
