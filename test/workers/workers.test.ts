@@ -198,14 +198,19 @@ describe('ferry worker on PostgreSQL', () => {
       return run?.status === 'running' && leases.rows.length > 0 ? run : undefined;
     });
     // Which worker writes which part, from another process: `ferry runs` and `ferry jobs`.
-    const runs = await ferry(folder, ['--state', database.url, 'runs', '--json']);
-    const writing = runs.json<{ parts: { writing: { part: string; worker: string }[] }[] }>().parts[0]!.writing;
-    expect(writing.length).toBeGreaterThan(0);
-    expect(writing[0]!.worker).toMatch(new RegExp(`:${worker.process.pid}$`));
-    const jobs = await ferry(folder, ['--state', database.url, 'jobs', '--json']);
-    const listed = jobs.json<{ jobs: { id: string; state: string; worker?: string; part?: { key: string; group: string } }[] }>().jobs;
-    expect(listed).toContainEqual(expect.objectContaining({ id: jobId, state: 'completed' }));
-    expect(listed).toContainEqual(expect.objectContaining({ state: 'active', worker: writing[0]!.worker, part: expect.objectContaining({ group: jobId }) }));
+    // (Polled: between two parts, for a moment, no part is being written.)
+    type Listed = { id: string; state: string; worker?: string; part?: { key: string; group: string } };
+    const seen = await until('ferry runs and ferry jobs to show a part being written', async () => {
+      const runs = await ferry(folder, ['--state', database.url, 'runs', '--json']);
+      const writing = runs.json<{ parts: { writing: { part: string; worker: string }[] }[] }>().parts[0]?.writing ?? [];
+      if (writing.length === 0) return undefined;
+      const jobs = await ferry(folder, ['--state', database.url, 'jobs', '--json']);
+      const listed = jobs.json<{ jobs: Listed[] }>().jobs;
+      return listed.some((job) => job.state === 'active' && job.worker === writing[0]!.worker) ? { writing, listed } : undefined;
+    });
+    expect(seen.writing[0]!.worker).toMatch(new RegExp(`:${worker.process.pid}$`));
+    expect(seen.listed).toContainEqual(expect.objectContaining({ id: jobId, state: 'completed' }));
+    expect(seen.listed).toContainEqual(expect.objectContaining({ state: 'active', worker: seen.writing[0]!.worker, part: expect.objectContaining({ group: jobId }) }));
 
     const cancel = await ferry(folder, ['--state', database.url, 'jobs', 'cancel', jobId, '--json']);
     expect(cancel.json()).toMatchObject({ jobId, wasRunning: true });
