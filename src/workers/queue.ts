@@ -109,7 +109,7 @@ async function startQueue(connectionString: string, options: { supervise: boolea
   return boss;
 }
 
-async function createWorkerTables(connectionString: string): Promise<void> {
+export async function createWorkerTables(connectionString: string): Promise<void> {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString });
   await client.connect();

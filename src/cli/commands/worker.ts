@@ -4,7 +4,9 @@ import type PgBoss from 'pg-boss';
 import { FerryError, toFerryError } from '../../core/errors.js';
 import type { ConflictPolicy, RunResult } from '../../engine/types.js';
 import type { RunKind } from '../../ledger/index.js';
+import { useSharedPacing } from '../../core/http.js';
 import type { RunPart } from '../../engine/engine.js';
+import { PostgresPacing } from '../../workers/pacing.js';
 import {
   DEFAULT_UNIT_TIMEOUT_SECONDS,
   enqueuePart,
@@ -66,6 +68,10 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const leases = new PartLeases(location, name);
+      // Every connection's pacer of this worker takes its tokens from the account's bucket in the database
+      // too, so N workers together stay inside the vendor's limit (docs/workers.md).
+      const pacing = process.env.FERRY_SHARED_PACING === 'off' ? undefined : new PostgresPacing(location);
+      useSharedPacing(pacing);
       try {
         const watchJob = (queue: string, id: string): { signal: AbortSignal; cancelled: () => boolean; stop: () => void } => {
           // `ferry jobs cancel` (from any machine) cancels the job in the queue: the work pauses after its page.
@@ -126,6 +132,8 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
         // A job still running sees the abort, pauses after its page and fails back to the queue for another worker.
         await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
         await leases.close();
+        useSharedPacing(undefined);
+        await pacing?.close();
       }
       context.finish({ exitCode: EXIT.ok, json: { command: 'worker', stopped: true } });
     });
