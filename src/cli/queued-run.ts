@@ -3,13 +3,13 @@ import { FerryError } from '../core/errors.js';
 import { Ledger, type Run } from '../ledger/index.js';
 import { buildRunReport, formatNumber } from '../report/index.js';
 import type PgBoss from 'pg-boss';
-import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, FINISH_PART, openQueue, PART_QUEUE, partJobId, requirePostgres, RUN_QUEUE, type PartJob, type RunJob } from '../workers/queue.js';
+import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, FINISH_PART, namesOf, openQueue, partJobId, requirePostgres, type PartJob, type RunJob } from '../workers/queue.js';
 import { partsLine, partsProgress } from '../workers/progress.js';
 import { finalError, jobOutput, runKindOf } from './commands/worker.js';
 import { positiveInteger, projectOptions, type CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome } from './io.js';
-import { ledgerLocation } from './open-project.js';
+import { ledgerLocation, openLedger } from './open-project.js';
 import { printRunSummary, runOutcome } from './summary.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -49,7 +49,7 @@ export async function queueRun(context: CommandContext, command: Command, name: 
   const options = projectOptions(context, command);
   const { location, baseDir } = await ledgerLocation(options);
   requirePostgres(location, `ferry ${name} --queue`);
-  const ledger = await Ledger.open(location, { baseDir });
+  const ledger = await openLedger(location, baseDir);
   const boss = await openQueue(location, { supervise: false });
   try {
     // Runs after this id are the queued run's: how the waiting command and a worker tell it apart from earlier
@@ -68,8 +68,8 @@ export async function queueRun(context: CommandContext, command: Command, name: 
     let planResumed: boolean | undefined;
     for (;;) {
       const state = finishId
-        ? await boss.getJobById<PartJob>(PART_QUEUE, finishId, { includeArchive: true })
-        : await boss.getJobById<RunJob>(RUN_QUEUE, jobId, { includeArchive: true });
+        ? await boss.getJobById<PartJob>(namesOf(boss).parts, finishId, { includeArchive: true })
+        : await boss.getJobById<RunJob>(namesOf(boss).runs, jobId, { includeArchive: true });
       const run = await queuedRun(ledger, full);
       const parts = run?.status === 'running' ? await partsProgress(ledger, location, run.id) : undefined;
       const line = parts ? partsLine(parts) : run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';

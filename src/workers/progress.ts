@@ -1,4 +1,5 @@
 import type { Ledger } from '../ledger/index.js';
+import { runKey } from './projects.js';
 import { WORKERS_SCHEMA } from './queue.js';
 
 /** Where a queued run in parts stands: its parts, which are done, and which worker writes which now. */
@@ -28,7 +29,7 @@ async function partLeases(location: string, runId: number): Promise<PartsProgres
     if (!exists.rows[0]?.t) return [];
     const rows = await client.query<{ part: string; holder: string; heartbeat_at: Date }>(
       `SELECT part, holder, heartbeat_at FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 ORDER BY part`,
-      [String(runId)],
+      [runKey(location, runId)],
     );
     return rows.rows.map((row) => ({ part: row.part, worker: row.holder, heartbeatAt: row.heartbeat_at.toISOString() }));
   } finally {

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
 import type PgBoss from 'pg-boss';
+import { queueNames } from './projects.js';
+
+const queues = new WeakMap<PgBoss, { runs: string; parts: string }>();
+
+/** The queues of the project the queue was opened for (openQueue). */
+export function namesOf(boss: PgBoss): { runs: string; parts: string } {
+  const names = queues.get(boss);
+  if (!names) throw new FerryError('INTERNAL', 'The queue was not opened with openQueue.');
+  return names;
+}
 import { FerryError } from '../core/errors.js';
 
 /**
@@ -8,6 +18,7 @@ import { FerryError } from '../core/errors.js';
  * one database holds the ledger and the queue and a throw-away database takes both with it.
  */
 export const QUEUE_SCHEMA = 'ferry_queue';
+/** The unnamed project's queues; a named project's are queueNames(url) (src/workers/projects.ts). */
 export const RUN_QUEUE = 'ferry-runs';
 /** Parts of queued runs (docs/workers.md): objects and id ranges, each sent once the parts before it are done. */
 export const PART_QUEUE = 'ferry-parts';
@@ -96,7 +107,9 @@ async function startQueue(connectionString: string, options: { supervise: boolea
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     throw error;
   }
-  for (const name of [RUN_QUEUE, PART_QUEUE]) {
+  const names = queueNames(connectionString);
+  queues.set(boss, names);
+  for (const name of [names.runs, names.parts]) {
     if (await boss.getQueue(name)) continue;
     try {
       await boss.createQueue(name, { name, retryLimit: RETRY_LIMIT, retryDelay: RETRY_DELAY_SECONDS });
@@ -133,11 +146,11 @@ export function partJobId(group: string, key: string): string {
 }
 
 export async function enqueuePart(boss: PgBoss, job: PartJob, unitTimeoutSeconds: number): Promise<void> {
-  await boss.send(PART_QUEUE, job, { id: partJobId(job.group, job.key), expireInSeconds: unitTimeoutSeconds, retryLimit: RETRY_LIMIT, retryDelay: RETRY_DELAY_SECONDS });
+  await boss.send(namesOf(boss).parts, job, { id: partJobId(job.group, job.key), expireInSeconds: unitTimeoutSeconds, retryLimit: RETRY_LIMIT, retryDelay: RETRY_DELAY_SECONDS });
 }
 
 export async function enqueueRun(boss: PgBoss, job: RunJob, unitTimeoutSeconds: number): Promise<string> {
-  const id = await boss.send(RUN_QUEUE, job, { expireInSeconds: unitTimeoutSeconds, retryLimit: RETRY_LIMIT, retryDelay: RETRY_DELAY_SECONDS });
+  const id = await boss.send(namesOf(boss).runs, job, { expireInSeconds: unitTimeoutSeconds, retryLimit: RETRY_LIMIT, retryDelay: RETRY_DELAY_SECONDS });
   if (!id) throw new FerryError('INTERNAL', 'The queue did not accept the run.');
   return id;
 }

@@ -7,17 +7,17 @@ import type { RunKind } from '../../ledger/index.js';
 import { useSharedPacing } from '../../core/http.js';
 import type { RunPart } from '../../engine/engine.js';
 import { PostgresPacing } from '../../workers/pacing.js';
+import { projectOf, queueNames, runKey } from '../../workers/projects.js';
 import {
   DEFAULT_UNIT_TIMEOUT_SECONDS,
   enqueuePart,
   FINISH_PART,
   LEASE_HEARTBEAT_MS,
   LEASE_STALE_SECONDS,
+  namesOf,
   openQueue,
-  PART_QUEUE,
   QUEUE_SCHEMA,
   requirePostgres,
-  RUN_QUEUE,
   WORKERS_SCHEMA,
   type PartJob,
   type RunJob,
@@ -86,10 +86,11 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
           }, CANCEL_CHECK_MS);
           return { signal: AbortSignal.any([stop.signal, cancelled.signal]), cancelled: () => cancelled.signal.aborted, stop: () => clearInterval(watch) };
         };
-        await boss.work<RunJob>(RUN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+        const queues = namesOf(boss);
+        await boss.work<RunJob>(queues.runs, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
           if (!job) return undefined;
           context.out.line(`worker ${name}: job ${job.id}: ${job.data.command} (plan)`);
-          const watch = watchJob(RUN_QUEUE, job.id);
+          const watch = watchJob(queues.runs, job.id);
           let output: RunJobOutput;
           try {
             output = await planJob(context, command, boss, job.id, job.data, watch.signal);
@@ -102,12 +103,12 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
           context.out.line(`worker ${name}: job ${job.id}: ${output.error ? `${output.error.code}: ${output.error.message}` : `run ${output.runId} planned in ${output.parts ?? 0} part(s)`}`);
           return output;
         });
-        await boss.work<PartJob>(PART_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
+        await boss.work<PartJob>(queues.parts, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
           if (!job) return undefined;
           const { data } = job;
           const what = data.key === FINISH_PART ? 'finish' : `part ${data.key}`;
           context.out.line(`worker ${name}: run ${data.runId} ${what}: started`);
-          const watch = watchJob(PART_QUEUE, job.id);
+          const watch = watchJob(queues.parts, job.id);
           try {
             const output = await partJob(context, command, boss, leases, data, { signal: watch.signal, retried: job.retryCount > 0 || job.data.key === FINISH_PART });
             context.out.line(
@@ -118,12 +119,15 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
             const fatal = toFerryError(error);
             if (watch.cancelled()) await pauseRun(context, command, data.runId, fatal).catch(() => undefined);
             context.out.line(`worker ${name}: run ${data.runId} ${what}: ${watch.cancelled() ? 'cancelled: the run paused and stays resumable' : fatal.message}`);
+            // A run paused from elsewhere (ferry jobs cancel): this part waits for the run to be queued again,
+            // which sends its parts anew; not retried. A stopping worker's part goes back to the queue.
+            if (fatal.code === 'RUN_PAUSED' && !stop.signal.aborted) return { error: { code: fatal.code, message: fatal.message } };
             throw error;
           } finally {
             watch.stop();
           }
         });
-        context.out.line(`worker ${name} is waiting for runs (queue ${RUN_QUEUE}); Ctrl-C stops it.`);
+        context.out.line(`worker ${name} is waiting for runs (queue ${queues.runs}); Ctrl-C stops it.`);
         await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
         context.out.line(`worker ${name}: stopping after the current page.`);
       } finally {
@@ -172,15 +176,15 @@ export function registerJobsCommand(program: Command, context: CommandContext): 
       const location = await queueLocation(context, command, 'ferry jobs cancel');
       const boss = await openQueue(location, { supervise: false });
       try {
-        const job = await boss.getJobById<RunJob>(RUN_QUEUE, jobId);
+        const job = await boss.getJobById<RunJob>(namesOf(boss).runs, jobId);
         if (!job) throw new FerryError('USAGE', `There is no queued run with job id ${jobId} (\`ferry jobs\` lists them).`);
         // Its parts: those waiting never start, those being written pause after their page.
         const parts = (await listJobs(location)).filter((row) => row.part?.group === jobId && (row.state === 'created' || row.state === 'retry' || row.state === 'active'));
         const ended = job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled';
         if (ended && parts.length === 0) throw new FerryError('USAGE', `Job ${jobId} has already ended (${job.state}).`);
-        if (!ended) await boss.cancel(RUN_QUEUE, jobId);
+        if (!ended) await boss.cancel(namesOf(boss).runs, jobId);
         if (parts.length > 0) {
-          await boss.cancel(PART_QUEUE, parts.map((row) => row.id));
+          await boss.cancel(namesOf(boss).parts, parts.map((row) => row.id));
           // Paused now, whether or not a worker was writing one of its parts (those stop after their page).
           await pauseRun(context, command, parts[0]!.part!.runId, new FerryError('RUN_PAUSED', `Run ${parts[0]!.part!.runId} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
         }
@@ -213,6 +217,7 @@ interface JobRow {
 
 /** The queue's runs and their parts, newest first (pg-boss 10 has no list call: its job table, read directly). */
 async function listJobs(location: string): Promise<JobRow[]> {
+  const queues = queueNames(location);
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: location });
   await client.connect();
@@ -220,13 +225,14 @@ async function listJobs(location: string): Promise<JobRow[]> {
     const result = await client.query<{ id: string; name: string; state: string; data: RunJob | PartJob; created_on: Date; retry_count: number; worker: string | null }>(
       `SELECT j.id, j.name, j.state, j.data, j.created_on, j.retry_count, l.holder AS worker
        FROM ${QUEUE_SCHEMA}.job j
-       LEFT JOIN ${WORKERS_SCHEMA}.part_leases l ON j.name = $2 AND j.state = 'active' AND l.run_key = j.data->>'runId' AND l.part = j.data->>'key'
+       LEFT JOIN ${WORKERS_SCHEMA}.part_leases l ON j.name = $2 AND j.state = 'active'
+         AND l.run_key = CASE WHEN $3 = '' THEN j.data->>'runId' ELSE $3 || '/' || (j.data->>'runId') END AND l.part = j.data->>'key'
        WHERE j.name IN ($1, $2) ORDER BY j.created_on DESC LIMIT 200`,
-      [RUN_QUEUE, PART_QUEUE],
+      [queues.runs, queues.parts, projectOf(location) ?? ''],
     );
     return result.rows.map((row) => {
       const base = { id: row.id, state: row.state, createdOn: row.created_on.toISOString(), retryCount: row.retry_count, ...(row.worker ? { worker: row.worker } : {}) };
-      if (row.name !== PART_QUEUE) return { ...base, data: row.data as RunJob };
+      if (row.name !== queues.parts) return { ...base, data: row.data as RunJob };
       const { run, ...part } = row.data as PartJob;
       return { ...base, data: run, part };
     });
@@ -276,6 +282,12 @@ async function planJob(context: CommandContext, command: Command, boss: PgBoss, 
       const finished = await finishedRun(project, job);
       if (finished) return finished;
       const planned = await runCommand(project, job, signal, 'plan');
+      if (signal.aborted) {
+        // Cancelled (or the worker stopping) while it planned: no part is sent; the run waits, resumable.
+        const paused = new FerryError('RUN_PAUSED', `Run ${planned.runId} was paused before its parts were sent; queue its command again to resume it.`);
+        await project.ledger.updateRun(planned.runId, { status: 'interrupted', error: `${paused.code}: ${paused.message}`, finishedAt: new Date().toISOString() });
+        throw paused;
+      }
       const parts = (await project.engine.runParts(planned.runId)) ?? [];
       await sendReady(project, boss, { group, runId: planned.runId, run: job }, parts);
       return { runId: planned.runId, status: planned.status, resumed: planned.resumed, messages: planned.messages, parts: parts.length };
@@ -303,7 +315,7 @@ async function partJob(
         const result = await runCommand(project, job.run, options.signal, 'finish');
         return { runId: result.runId, status: result.status, resumed: result.resumed, messages: result.messages };
       }
-      const lease = await leases.take(`${job.runId}`, job.key);
+      const lease = await leases.take(job.runId, job.key);
       try {
         await project.engine.runPart(job.runId, job.key, { signal: AbortSignal.any([options.signal, lease.lost]), retried: options.retried });
       } finally {
@@ -365,22 +377,23 @@ export class PartLeases {
     return this.pool;
   }
 
-  async take(runKey: string, part: string): Promise<{ lost: AbortSignal; release: () => Promise<void> }> {
+  async take(runId: number, part: string): Promise<{ lost: AbortSignal; release: () => Promise<void> }> {
     const db = await this.db();
+    const key = runKey(this.location, runId);
     const taken = await db.query(
       `INSERT INTO ${WORKERS_SCHEMA}.part_leases (run_key, part, holder, heartbeat_at) VALUES ($1, $2, $3, now())
        ON CONFLICT (run_key, part) DO UPDATE SET holder = EXCLUDED.holder, heartbeat_at = now()
        WHERE part_leases.holder = EXCLUDED.holder OR part_leases.heartbeat_at < now() - make_interval(secs => $4)
        RETURNING holder`,
-      [runKey, part, this.holder, LEASE_STALE_SECONDS],
+      [key, part, this.holder, LEASE_STALE_SECONDS],
     );
     if (taken.rowCount !== 1) {
-      const current = await db.query<{ holder: string }>(`SELECT holder FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2`, [runKey, part]);
-      throw new FerryError('LEDGER_LOCKED', `Part ${part} of run ${runKey} is being written by worker ${current.rows[0]?.holder ?? '(unknown)'}; the queue tries again later.`);
+      const current = await db.query<{ holder: string }>(`SELECT holder FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2`, [key, part]);
+      throw new FerryError('LEDGER_LOCKED', `Part ${part} of run ${runId} is being written by worker ${current.rows[0]?.holder ?? '(unknown)'}; the queue tries again later.`);
     }
     const lost = new AbortController();
     const beat = setInterval(() => {
-      db.query(`UPDATE ${WORKERS_SCHEMA}.part_leases SET heartbeat_at = now() WHERE run_key = $1 AND part = $2 AND holder = $3`, [runKey, part, this.holder])
+      db.query(`UPDATE ${WORKERS_SCHEMA}.part_leases SET heartbeat_at = now() WHERE run_key = $1 AND part = $2 AND holder = $3`, [key, part, this.holder])
         .then((result) => {
           if (result.rowCount !== 1) lost.abort();
         })
@@ -390,7 +403,7 @@ export class PartLeases {
       lost: lost.signal,
       release: async () => {
         clearInterval(beat);
-        await db.query(`DELETE FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2 AND holder = $3`, [runKey, part, this.holder]).catch(() => undefined);
+        await db.query(`DELETE FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2 AND holder = $3`, [key, part, this.holder]).catch(() => undefined);
       },
     };
   }
