@@ -101,8 +101,22 @@ export async function workers(options: BenchOptions & { workersSize: number; lat
         targets: [],
       });
     } finally {
+      // Stopped as an operator would (SIGTERM); one still there after 40 s is killed (seen once in a bench run:
+      // a worker that had stopped its queue but did not exit).
       for (const child of children) child.kill('SIGTERM');
-      await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('close', resolve)))));
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
+              const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+              child.once('close', () => {
+                clearTimeout(timer);
+                resolve(undefined);
+              });
+            }),
+        ),
+      );
       await pipedrive.close();
       await database.drop();
       rmSync(dir, { recursive: true, force: true });
