@@ -188,7 +188,17 @@ export function registerJobsCommand(program: Command, context: CommandContext): 
           // Paused now, whether or not a worker was writing one of its parts (those stop after their page).
           await pauseRun(context, command, parts[0]!.part!.runId, new FerryError('RUN_PAUSED', `Run ${parts[0]!.part!.runId} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
         }
-        const wasRunning = job.state === 'active' || parts.some((row) => row.state === 'active');
+        if (job.state === 'active' && parts.length === 0) {
+          // Still planning: its run (once started) is paused now, so parts sent at the last moment wait too.
+          const { withLedger } = await import('../open-project.js');
+          const kind = runKindOf(job.data);
+          const planning = await withLedger(projectOptions(context, command), async (ledger) =>
+            (await ledger.listRuns()).find((run) => run.id > job.data.afterRunId && run.kind === kind && run.status === 'running'),
+          );
+          if (planning) await pauseRun(context, command, planning.id, new FerryError('RUN_PAUSED', `Run ${planning.id} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
+        }
+        // Under way: planning, or parts of it waiting or being written.
+        const wasRunning = job.state === 'active' || parts.length > 0;
         context.out.line(`Cancelled job ${jobId}${parts.length > 0 ? ` and ${parts.length} of its part(s)` : ''}${wasRunning ? ': its run pauses after the current pages and stays resumable' : ''}.`);
         context.finish({ exitCode: EXIT.ok, json: { command: 'jobs cancel', jobId, wasRunning, parts: parts.length } });
       } finally {
@@ -282,7 +292,10 @@ async function planJob(context: CommandContext, command: Command, boss: PgBoss, 
       const finished = await finishedRun(project, job);
       if (finished) return finished;
       const planned = await runCommand(project, job, signal, 'plan');
-      if (signal.aborted) {
+      // Asked here too, not only through the signal (the cancel watch looks four times a second): a job
+      // cancelled in the last moments of planning must not send its parts.
+      const now = await boss.getJobById(namesOf(boss).runs, group).catch(() => undefined);
+      if (signal.aborted || now?.state === 'cancelled') {
         // Cancelled (or the worker stopping) while it planned: no part is sent; the run waits, resumable.
         const paused = new FerryError('RUN_PAUSED', `Run ${planned.runId} was paused before its parts were sent; queue its command again to resume it.`);
         await project.ledger.updateRun(planned.runId, { status: 'interrupted', error: `${paused.code}: ${paused.message}`, finishedAt: new Date().toISOString() });
