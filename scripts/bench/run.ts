@@ -7,7 +7,8 @@
  *
  * Scenarios: full-sqlite, full-postgres (each with its plain-copy baseline), delta (after full-sqlite),
  * match, api-hubspot, attachments (many small files, and one 200 MB file: MB/s, files/s, peak RSS), api-pipedrive, api-salesforce (collections, SOQL and Bulk API 2.0 reads: API calls per 1,000 records),
- * scaling and dry-run-csv (these three not in the default set). Each measured run is a child process (child.ts), so
+ * scaling, dry-run-csv and workers (a queued run on 1, 2 and 4 `ferry worker` processes against the Pipedrive
+ * emulator with network latency: records/s and speed-up) (these four not in the default set). Each measured run is a child process (child.ts), so
  * its peak RSS is its own. Prints a table and PASS/MISS per target of issue 6, and writes
  * bench-results/<timestamp>.json and .md. Asserts nothing: shared machines are noisy.
  */
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { heapGrowingPercent } from '../../src/core/heap.js';
 import { apiHubspot, apiPipedrive, apiSalesforce, attachments, compileChild, delta, dryRunCsv, fullPostgres, fullSqlite, match, scaling, type BenchOptions, type FullRun, type ScenarioResult } from './scenarios.js';
 
-const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'api-pipedrive', 'api-salesforce', 'attachments', 'scaling', 'dry-run-csv'] as const;
+const ALL = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'api-pipedrive', 'api-salesforce', 'attachments', 'scaling', 'dry-run-csv', 'workers'] as const;
 type Scenario = (typeof ALL)[number];
 const DEFAULT_SCENARIOS: Scenario[] = ['full-sqlite', 'full-postgres', 'delta', 'match', 'api-hubspot', 'attachments'];
 
@@ -31,6 +32,9 @@ const { values } = parseArgs({
     'api-size': { type: 'string', default: '100000' },
     'api-factor': { type: 'string', default: '2' },
     'scaling-sizes': { type: 'string' },
+    'workers-size': { type: 'string', default: '1000' },
+    'workers-latency': { type: 'string', default: '25' },
+    'workers-counts': { type: 'string', default: '1,2,4' },
     'heap-cap': { type: 'string' },
     'cpu-prof': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
@@ -42,6 +46,7 @@ if (values.help) {
   console.log(`npm run bench -- [--size N] [--scenarios ${ALL.join(',')}] [--page-size 500] [--match-size N (default --size)]
   [--api-size 100000] [--api-factor 2 (x HubSpot's 100 requests / 10 s, e.g. 2.5; at most 10: the connector's cap)]
   [--scaling-sizes a,b,c (default size/10, size, size*10)] [--out bench-results]
+  [--workers-size 1000] [--workers-latency 25 (ms per emulator request)] [--workers-counts 1,2,4] (scenario workers: a queued run on N ferry workers)
   [--heap-cap MB (measured children run with node --max-old-space-size=MB; default: V8's own limit, with the heap growth
    bounded as bin/ferry.js bounds it, FERRY_HEAP_GROWING_PERCENT=0 to measure without)]
   [--cpu-prof DIR (each measured child writes a V8 CPU profile into DIR; open it in Chrome's DevTools)]`);
@@ -134,6 +139,18 @@ if (scenarios.includes('attachments')) {
 }
 if (scenarios.includes('dry-run-csv')) {
   const result = await attempt('dry-run-csv', () => dryRunCsv(options));
+  if (result) results.push(...result);
+}
+if (scenarios.includes('workers')) {
+  const { workers } = await import('./workers.js');
+  const result = await attempt('workers', () =>
+    workers({
+      ...options,
+      workersSize: int(values['workers-size'], 'workers-size'),
+      latencyMs: int(values['workers-latency'], 'workers-latency'),
+      workerCounts: values['workers-counts'].split(',').map((text) => int(text, 'workers-counts')),
+    }),
+  );
   if (result) results.push(...result);
 }
 if (scenarios.includes('scaling')) {

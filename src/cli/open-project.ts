@@ -124,7 +124,7 @@ export async function openProject(options: OpenProjectOptions): Promise<OpenProj
   const closers: (() => Promise<void>)[] = [() => connections.close()];
   try {
     if (connections.mapping.errors.length > 0) throw mappingError(connections.mapping.errors, connections.projectPath);
-    const ledger = await Ledger.open(resolveStateLocation(options, connections.project, connections.baseDir), { baseDir: connections.baseDir });
+    const ledger = await openLedger(resolveStateLocation(options, connections.project, connections.baseDir), connections.baseDir);
     closers.push(() => ledger.close());
     const { Engine } = await import('../engine/engine.js');
     const progress = options.progress ?? new ProgressStream();
@@ -160,12 +160,25 @@ export async function withProject<T>(options: OpenProjectOptions, work: (project
  */
 export async function withLedger<T>(options: OpenProjectOptions, work: (ledger: Ledger) => Promise<T>): Promise<T> {
   const { location, baseDir } = await ledgerLocation(options);
-  const ledger = await Ledger.open(location, { baseDir });
+  const ledger = await openLedger(location, baseDir);
   try {
     return await work(ledger);
   } finally {
     await ledger.close();
   }
+}
+
+/**
+ * Opens the ledger at a resolved location; a PostgreSQL URL naming a project (`?project=`) opens that
+ * project's own schema in the database (src/workers/projects.ts).
+ */
+export async function openLedger(location: string, baseDir: string): Promise<Ledger> {
+  if (/^postgres(ql)?:\/\//i.test(location) && /[?&]project=/.test(location)) {
+    const { ensureProjectSchema, projectLedgerUrl } = await import('../workers/projects.js');
+    await ensureProjectSchema(location);
+    return Ledger.open(projectLedgerUrl(location), { baseDir });
+  }
+  return Ledger.open(location, { baseDir });
 }
 
 /** Where the ledger is (unredacted: a postgres:// URL keeps its password) and the folder relative paths start from. */

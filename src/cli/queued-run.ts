@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { FerryError } from '../core/errors.js';
 import { Ledger, type Run } from '../ledger/index.js';
 import { buildRunReport, formatNumber } from '../report/index.js';
-import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, openQueue, requirePostgres, RUN_QUEUE, type RunJob } from '../workers/queue.js';
+import type PgBoss from 'pg-boss';
+import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, FINISH_PART, namesOf, openQueue, partJobId, requirePostgres, type PartJob, type RunJob } from '../workers/queue.js';
+import { partsLine, partsProgress } from '../workers/progress.js';
 import { finalError, jobOutput, runKindOf } from './commands/worker.js';
 import { positiveInteger, projectOptions, type CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome } from './io.js';
-import { ledgerLocation } from './open-project.js';
+import { ledgerLocation, openLedger } from './open-project.js';
 import { printRunSummary, runOutcome } from './summary.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -16,6 +18,7 @@ export interface QueueFlags {
   queue?: boolean;
   detach?: boolean;
   unitTimeout?: number;
+  partSize?: number;
 }
 
 export function addQueueFlags(command: Command): Command {
@@ -26,13 +29,14 @@ export function addQueueFlags(command: Command): Command {
       '--unit-timeout <seconds>',
       `with --queue: after this long without finishing, the queue hands the run to another worker, which resumes it if its worker died (default ${DEFAULT_UNIT_TIMEOUT_SECONDS})`,
       positiveInteger('--unit-timeout'),
-    );
+    )
+    .option('--part-size <records>', 'with --queue: records per part when an object is cut into id ranges that workers write side by side (SQL sources; default 20 pages)', positiveInteger('--part-size'));
 }
 
 /** Refuses queue flags that make no sense together or with the run's other flags. */
 export function checkQueueFlags(flags: QueueFlags & { dryRun?: boolean; restart?: boolean; rerun?: boolean }): void {
   if (!flags.queue) {
-    if (flags.detach || flags.unitTimeout !== undefined) throw new FerryError('USAGE', '--detach and --unit-timeout go with --queue.');
+    if (flags.detach || flags.unitTimeout !== undefined || flags.partSize !== undefined) throw new FerryError('USAGE', '--detach, --unit-timeout and --part-size go with --queue.');
     return;
   }
   for (const [flag, set] of [['--dry-run', flags.dryRun], ['--restart', flags.restart], ['--rerun', flags.rerun]] as const) {
@@ -45,13 +49,13 @@ export async function queueRun(context: CommandContext, command: Command, name: 
   const options = projectOptions(context, command);
   const { location, baseDir } = await ledgerLocation(options);
   requirePostgres(location, `ferry ${name} --queue`);
-  const ledger = await Ledger.open(location, { baseDir });
+  const ledger = await openLedger(location, baseDir);
   const boss = await openQueue(location, { supervise: false });
   try {
     // Runs after this id are the queued run's: how the waiting command and a worker tell it apart from earlier
     // ones. An unfinished run (paused, interrupted) is not counted: the queued command may be the one resuming it.
     const afterRunId = Math.max(0, ...(await ledger.listRuns()).filter((run) => run.status !== 'running' && run.status !== 'interrupted').map((run) => run.id));
-    const full = { ...job, afterRunId } as RunJob;
+    const full = { ...job, afterRunId, ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}), ...(flags.unitTimeout !== undefined ? { unitTimeout: flags.unitTimeout } : {}) } as RunJob;
     const jobId = await enqueueRun(boss, full, flags.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS);
     if (flags.detach) {
       context.out.line(`Queued \`ferry ${name}\` as job ${jobId}. A worker (\`ferry worker\`) runs it; \`ferry runs\` shows it once started (a run after ${afterRunId}).`);
@@ -59,21 +63,34 @@ export async function queueRun(context: CommandContext, command: Command, name: 
     }
     context.out.line(`Queued \`ferry ${name}\` as job ${jobId}; waiting for a worker (Ctrl-C stops waiting, not the run).`);
     let shown = '';
+    // The run job plans the run; its finish stage (a part job with a known id) ends it.
+    let finishId: string | undefined;
+    let planResumed: boolean | undefined;
     for (;;) {
-      const state = await boss.getJobById<RunJob>(RUN_QUEUE, jobId, { includeArchive: true });
+      const state = finishId
+        ? await boss.getJobById<PartJob>(namesOf(boss).parts, finishId, { includeArchive: true })
+        : await boss.getJobById<RunJob>(namesOf(boss).runs, jobId, { includeArchive: true });
       const run = await queuedRun(ledger, full);
-      const line = run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';
+      const parts = run?.status === 'running' ? await partsProgress(ledger, location, run.id) : undefined;
+      const line = parts ? partsLine(parts) : run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';
       if (line && line !== shown) context.out.line(line);
       shown = line;
-      if (!state) throw new FerryError('INTERNAL', `Job ${jobId} is no longer in the queue.`);
-      if (state.state === 'cancelled') throw new FerryError('RUN_PAUSED', `Job ${jobId} was cancelled${run ? ` (run ${run.id} stays resumable)` : ''}.`);
-      if (state.state === 'completed' || state.state === 'failed') {
-        const output = jobOutput(state);
+      if (!state && !finishId) throw new FerryError('INTERNAL', `Job ${jobId} is no longer in the queue.`);
+      if (state?.state === 'cancelled' || (finishId && run?.status === 'interrupted')) {
+        throw new FerryError('RUN_PAUSED', `Job ${jobId} was cancelled${run ? ` (run ${run.id} stays resumable)` : ''}.`);
+      }
+      if (state && (state.state === 'completed' || state.state === 'failed')) {
+        const output = jobOutput(state as PgBoss.JobWithMetadata<RunJob>);
         const error = finalError(output);
         if (error) throw error;
+        if (!finishId && output.parts !== undefined) {
+          finishId = partJobId(jobId, FINISH_PART);
+          planResumed = output.resumed === true;
+          continue;
+        }
         const finished = output.runId !== undefined ? await ledger.getRun(output.runId) : undefined;
         if (!finished) throw new FerryError('INTERNAL', `Job ${jobId} ended without a run.`);
-        const result = { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
+        const result = { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: planResumed ?? output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
         const report = await buildRunReport(ledger, finished.id);
         printRunSummary(context.out, result, report);
         return runOutcome(name, result, report, { queued: true, jobId });

@@ -25,6 +25,12 @@ export interface ReadOptions {
    * table whose modified column has no index). A cursor of such a read continues only such a read.
    */
   anyOrder?: boolean;
+  /**
+   * Only records whose id is after `after` (exclusive) and up to `until` (inclusive), in the connector's
+   * id order (the order of an `anyOrder` read). Needs `capabilities.idRanges`: how queued runs split an
+   * object into parts that workers write at the same time (docs/workers.md). Either bound may be absent.
+   */
+  idRange?: { after?: string; until?: string };
 }
 
 /**
@@ -111,6 +117,8 @@ export interface Capabilities {
    * preview says so.
    */
   refusesDeletingReferenced?: boolean;
+  /** Reads can be bounded by id (`ReadOptions.idRange`), and an `anyOrder` read pages in that id order. */
+  idRanges?: boolean;
   maxPageSize: number;
   batchSize: { read: number; create: number; update: number; delete: number };
   /** Default delta lookback in milliseconds (clock skew and commit delays of the source). */

@@ -73,13 +73,37 @@ const ROLL_MARGIN_MS = 100;
 /** How much later than our grant a request may reach the server and be stamped there. */
 const OWN_TOLERANCE_MS = 1000;
 
+/**
+ * Pacing shared by several processes that use the same account (`ferry worker` processes, docs/workers.md):
+ * before a request, one token of the account's bucket for each rule that applies. A vendor's limit is per
+ * account, not per process; each process's own pacer still keeps its own requests inside the windows.
+ */
+export interface SharedPacing {
+  /** Waits for a token of `identity`'s bucket for `rule`; resolves with the milliseconds waited. */
+  take(identity: string, rule: PacerRule): Promise<number>;
+}
+
+let sharedPacing: SharedPacing | undefined;
+
+/** Makes every pacer of this process (with a connection identity) take its tokens from `pacing` too; undefined stops it. */
+export function useSharedPacing(pacing: SharedPacing | undefined): void {
+  sharedPacing = pacing;
+}
+
 export class RollingWindowPacer {
   private readonly states: RuleState[];
   private pausedUntil = 0;
   /** Total milliseconds callers waited for a slot. */
   waitedMs = 0;
 
-  constructor(rules: PacerRule[]) {
+  /**
+   * `identity` names the account the requests count against (never a secret: a digest of the connection),
+   * for shared pacing (useSharedPacing).
+   */
+  constructor(
+    rules: PacerRule[],
+    private readonly identity?: string,
+  ) {
     this.states = rules.map((rule) => ({ rule: { ...rule }, grants: [], blockedUntil: 0 }));
   }
 
@@ -104,7 +128,15 @@ export class RollingWindowPacer {
         }
       }
       if (wait <= 0) {
-        for (const state of this.applicable(route)) state.grants.push(now);
+        const shared = sharedPacing;
+        if (shared && this.identity !== undefined) {
+          // The account's share first; this process's own windows are checked again after the wait.
+          let waited = 0;
+          for (const state of this.applicable(route)) waited += await shared.take(this.identity, state.rule);
+          this.waitedMs += waited;
+          if (waited > 0 && !this.hasRoom(route, clock.now())) continue;
+        }
+        for (const state of this.applicable(route)) state.grants.push(clock.now());
         return;
       }
       this.waitedMs += wait;
@@ -134,6 +166,15 @@ export class RollingWindowPacer {
   /** Holds every request until `until` (a 429 with Retry-After: nobody should knock before then). */
   pauseUntil(until: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, until);
+  }
+
+  private hasRoom(route: RouteInfo, now: number): boolean {
+    if (this.pausedUntil > now) return false;
+    for (const state of this.applicable(route)) {
+      if (state.blockedUntil > now) return false;
+      if (state.grants.filter((grant) => grant > now - state.rule.intervalMs).length >= state.rule.limit) return false;
+    }
+    return true;
   }
 
   private applicable(route: RouteInfo): RuleState[] {

@@ -1,8 +1,9 @@
 import type { CrmRecord, ReadOptions, RecordError } from '../core/connector.js';
 import { FerryError, toFerryError } from '../core/errors.js';
 import type { SchemaDescription } from '../core/schema.js';
+import type { Counts } from '../core/progress.js';
 import { nowIso, subtractMillis } from '../core/time.js';
-import type { Link, Run, RunKind } from '../ledger/index.js';
+import type { Ledger, Link, Run, RunKind } from '../ledger/index.js';
 import { takesRecord } from '../project/routing.js';
 import { mapRecord } from '../project/transform.js';
 import { matchObject, type MatchSummary } from './matching.js';
@@ -28,10 +29,46 @@ import { undoRun } from './undo.js';
 import { verifyTarget } from './verify.js';
 
 const HEARTBEAT_MS = 10_000;
+/** Ids read per query when a queued run's plan cuts an object into id ranges. */
+const RANGE_SCAN_PAGE = 5000;
+
+/**
+ * A piece of a queued run that one worker writes (docs/workers.md): an object, or one id range of it when
+ * the source reads by id range (SQL). A part starts only once the parts in `after` are done: those of the
+ * objects it refers to, in the engine's dependency order. The run's first stage (matching) and last stage
+ * (duplicates merged in, references re-attached, link pass, report) are run by `stage: 'plan'` and
+ * `stage: 'finish'` of the run's own command.
+ */
+export interface RunPart {
+  key: string;
+  object: string;
+  range?: { after?: string; until?: string };
+  after: string[];
+  /**
+   * After an object's range parts: merges its duplicates into their leaders (written by any range), as a
+   * one-process run does after an object's last page, before the objects that refer to it are written.
+   */
+  followers?: true;
+}
+
+/** How a run's command takes part in a queued run (docs/workers.md); absent: the whole run in this process. */
+export interface StagedRunOptions {
+  /** `plan`: start (or resume) the run, match, and cut its writes into parts; `finish`: after every part is done. */
+  stage?: 'plan' | 'finish';
+  /** Records per id-range part (plan stage). */
+  partSize?: number;
+}
+
+/** What the plan stage of a queued run returns: its run and its parts. */
+export interface PlannedRun {
+  runId: number;
+  resumed: boolean;
+  parts: RunPart[];
+}
 /** A demo reads at most this many records of a routed source object looking for its sample. */
 const DEMO_SAMPLE_SCAN = 10_000;
 
-interface StartOptions extends CommonRunOptions {
+interface StartOptions extends CommonRunOptions, StagedRunOptions {
   creates?: boolean;
   updates?: boolean;
   options?: Record<string, unknown>;
@@ -45,6 +82,8 @@ interface ActiveRun {
   state: RunState;
   resumed: boolean;
   finish: (error?: unknown) => Promise<RunResult>;
+  /** Leaves the run unfinished (`running`) and frees the ledger for the queued run's parts. */
+  park: () => Promise<void>;
 }
 
 /**
@@ -112,7 +151,7 @@ export class Engine {
     }
   }
 
-  async migrate(options: MigrateOptions = {}): Promise<RunResult> {
+  async migrate(options: MigrateOptions & StagedRunOptions = {}): Promise<RunResult> {
     const plans = await this.objectPlans();
     const active = await this.start('full', {
       ...options,
@@ -126,9 +165,11 @@ export class Engine {
     try {
       if (options.rerun) await this.wipeCreated(state, plans);
       if (!options.noMatch) await this.matchAll(state, plans);
+      if (options.stage === 'plan') return await this.planParts(active, plans, options.partSize);
       const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: true, update: true, onConflict: 'source-wins', force: false };
-      for (const plan of plans) await this.writeObject(state, writer, plan, {}, mode);
+      if (options.stage === 'finish') await this.gatherParts(state, writer, plans, mode);
+      else for (const plan of plans) await this.writeObject(state, writer, plan, {}, mode);
       await this.reattachReferences(state, writer, plans, mode);
       for (const plan of plans) await writer.linkPass(plan);
       return await active.finish();
@@ -196,7 +237,7 @@ export class Engine {
     return out;
   }
 
-  async delta(options: DeltaOptions): Promise<RunResult> {
+  async delta(options: DeltaOptions & StagedRunOptions): Promise<RunResult> {
     if (!options.createNew && !options.updateChanged) {
       throw new FerryError('USAGE', 'A delta needs --create-new, --update-changed, or both.');
     }
@@ -239,12 +280,14 @@ export class Engine {
       const windowFor = (plan: ObjectPlan): Pick<ReadOptions, 'modifiedSince'> =>
         !scanAll && plan.sourceSchema.modifiedField && this.context.source.capabilities().modifiedSince ? { modifiedSince } : {};
       if (!options.noMatch) await this.matchAll(state, plans, windowFor);
+      if (options.stage === 'plan') return await this.planParts(active, plans, options.partSize);
       const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: options.createNew, update: options.updateChanged, onConflict, force: false };
       if (scanAll) state.messages.push('The delta read every source record (--scan-all): records whose mapped values are those of their last write count as unchanged.');
+      if (options.stage === 'finish') await this.gatherParts(state, writer, plans, mode);
       for (const plan of plans) {
         if (!scanAll && !windowFor(plan).modifiedSince) state.messages.push(`${plan.object}: the source cannot filter by modification time, so every record was read.`);
-        await this.writeObject(state, writer, plan, windowFor(plan), mode);
+        if (options.stage !== 'finish') await this.writeObject(state, writer, plan, windowFor(plan), mode);
       }
       // In every mode: a reference left unresolved is attached by the first run in which its record exists.
       await this.reattachReferences(state, writer, plans, mode, windowFor);
@@ -389,6 +432,177 @@ export class Engine {
     return [...values].slice(0, limit);
   }
 
+  // ---- queued runs in parts (docs/workers.md)
+
+  /** The parts a queued run's plan stage cut it into, or undefined when it is not a queued run. */
+  async runParts(runId: number): Promise<RunPart[] | undefined> {
+    const [unit] = await this.context.ledger.getUnits(runId, 'parts', '*');
+    return unit?.cursor ? (JSON.parse(unit.cursor) as RunPart[]) : undefined;
+  }
+
+  /** Whether a part of a queued run is written (its last page and its counts recorded). */
+  async partDone(runId: number, key: string): Promise<boolean> {
+    return (await this.context.ledger.getUnits(runId, 'part-done', key)).some((unit) => unit.done);
+  }
+
+  /**
+   * Writes one part of a queued run, in this process, while other workers write others. It takes no
+   * ledger lock: the queue gives a part to one worker at a time (its lease, src/workers/queue.ts), and the
+   * ledger's pages of the part make it resumable like a run (`retried`: an earlier attempt died and its
+   * last writes may have lost their answers). Its counts are its own (RunState.partCountsPhase).
+   */
+  async runPart(runId: number, key: string, options: { signal?: AbortSignal; retried?: boolean } = {}): Promise<{ skipped: boolean; counts: Record<string, Counts> }> {
+    const { ledger, progress, project, source, target } = this.context;
+    const run = await ledger.requireRun(runId);
+    if (run.status !== 'running') {
+      throw new FerryError('RUN_PAUSED', `Run ${runId} is ${run.status.replaceAll('_', ' ')}: its parts wait until the run is queued again.`);
+    }
+    if (run.kind !== 'full' && run.kind !== 'delta') throw new FerryError('INTERNAL', `Run ${runId} (${run.kind}) is not written in parts.`);
+    const part = (await this.runParts(runId))?.find((candidate) => candidate.key === key);
+    if (!part) throw new FerryError('INTERNAL', `Run ${runId} has no part ${key}.`);
+    if (await this.partDone(runId, key)) return { skipped: true, counts: {} };
+    const plans = await this.objectPlans();
+    const plan = plans.find((candidate) => candidate.object === part.object);
+    if (!plan) throw new FerryError('CONFIG_INVALID', `Run ${runId} has a part of ${part.object}, which this project file no longer maps.`, { object: part.object });
+    const state = new RunState(part.range ? await this.rangeLedger(plan, part.range) : ledger, run, progress);
+    state.partCountsPhase = `part:${key}`;
+    if (options.signal) state.signal = options.signal;
+    state.resumed = options.retried === true;
+    for (const candidate of plans) {
+      for (const unit of await ledger.getUnits(runId, state.partCountsPhase, candidate.object)) state.add(candidate.object, unit.counts);
+    }
+    const settings = run.options;
+    const mode: WriteMode =
+      run.kind === 'delta'
+        ? { create: settings.createNew === true, update: settings.updateChanged === true, onConflict: (settings.onConflict as ConflictPolicy | undefined) ?? 'source-wins', force: false }
+        : { create: true, update: true, onConflict: 'source-wins', force: false };
+    const window: Pick<ReadOptions, 'modifiedSince'> =
+      run.kind === 'delta' && settings.scanAll !== true && typeof settings.lowerBound === 'string' && plan.sourceSchema.modifiedField && source.capabilities().modifiedSince
+        ? { modifiedSince: settings.lowerBound }
+        : {};
+    const writer = new RecordWriter(state, project, source, target);
+    if (part.followers) {
+      await writer.prepareObject(plan);
+      await writer.linkFollowers(plan, mode);
+    } else await this.writeObject(state, writer, plan, window, mode, part);
+    await state.checkpoint();
+    await ledger.putUnit({ runId, phase: 'part-done', object: key, seq: 0, cursor: null, nextCursor: null, done: true, counts: {} });
+    return { skipped: false, counts: state.countsRecord() };
+  }
+
+  /**
+   * The ledger as a range part sees it: the creates left pending (a worker died between sending a create
+   * and recording its answer) are only those of the range's own records. Another part's pending creates
+   * are in flight on its worker, not lost: resolving them here (not found in the target yet, so dropped)
+   * would lose their links when their answers arrive.
+   */
+  private async rangeLedger(plan: ObjectPlan, range: NonNullable<RunPart['range']>): Promise<Ledger> {
+    const { ledger, source } = this.context;
+    const mine = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await source.read(plan.sourceObject, { anyOrder: true, fields: [], idRange: range, limit: RANGE_SCAN_PAGE, ...(after ? { after } : {}) });
+      for (const record of page.records) mine.add(record.id);
+      if (!page.next) break;
+      after = page.next;
+    }
+    const scoped = Object.create(ledger) as Ledger;
+    scoped.pendingLinks = async (object: string) => (await ledger.pendingLinks(object)).filter((link) => object !== plan.object || mine.has(link.sourceId));
+    return scoped;
+  }
+
+  /**
+   * The plan stage of a queued run: after matching, cut the writes into parts (kept in the ledger, so a
+   * resumed run keeps its parts and the pages they wrote), then leave the run `running` for the workers.
+   */
+  private async planParts(active: ActiveRun, plans: ObjectPlan[], partSize?: number): Promise<RunResult> {
+    const { state } = active;
+    let parts = await this.runParts(state.run.id);
+    if (!parts) {
+      const size = Math.max(1, partSize ?? this.context.project.options.pageSize * 20);
+      parts = [];
+      const keysOf = new Map<string, string[]>();
+      for (const plan of plans) {
+        // After the objects it refers to and, for a routed source, the mappings of the same source before it:
+        // what the engine's one-process order guarantees, and nothing more, so the rest runs side by side.
+        const after = new Set<string>();
+        for (const reference of plan.references) {
+          for (const object of reference.objects) if (object !== plan.object) for (const key of keysOf.get(object) ?? []) after.add(key);
+        }
+        for (const earlier of plans) {
+          if (earlier === plan) break;
+          if (earlier.sourceObject === plan.sourceObject) for (const key of keysOf.get(earlier.object) ?? []) after.add(key);
+        }
+        const ranges = await this.idRanges(plan, size);
+        if (ranges.length > 1) {
+          const mine = ranges.map((range, index): RunPart => ({ key: `${plan.object}#${index + 1}`, object: plan.object, range, after: [...after] }));
+          const merge: RunPart = { key: `${plan.object}#followers`, object: plan.object, after: mine.map((entry) => entry.key), followers: true };
+          parts.push(...mine, merge);
+          keysOf.set(plan.object, [merge.key]);
+        } else {
+          parts.push({ key: plan.object, object: plan.object, after: [...after] });
+          keysOf.set(plan.object, [plan.object]);
+        }
+      }
+      await state.flushFailures();
+      await state.ledger.putUnit({
+        runId: state.run.id,
+        phase: 'parts',
+        object: '*',
+        seq: 0,
+        cursor: JSON.stringify(parts),
+        // The counts of the plan stage (matching): the finish stage adds the parts' to these.
+        nextCursor: JSON.stringify(state.countsRecord()),
+        done: true,
+        counts: {},
+      });
+    }
+    await active.park();
+    return { runId: state.run.id, kind: state.run.kind, status: 'running', dryRun: false, resumed: active.resumed, counts: state.countsRecord(), messages: state.messages };
+  }
+
+  /**
+   * Ids that cut an object into ranges of `size` records, read once in the source's id order; none when
+   * the source cannot read by id range or the object fits in one part.
+   */
+  private async idRanges(plan: ObjectPlan, size: number): Promise<NonNullable<RunPart['range']>[]> {
+    const { source } = this.context;
+    if (!source.capabilities().idRanges || plan.mapping.matchOnly || (plan.sourceSchema.count ?? 0) <= size) return [];
+    const bounds: string[] = [];
+    let seen = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await source.read(plan.sourceObject, { anyOrder: true, fields: [], limit: RANGE_SCAN_PAGE, ...(after ? { after } : {}) });
+      for (const record of page.records) if (++seen % size === 0) bounds.push(record.id);
+      if (!page.next) break;
+      after = page.next;
+    }
+    // The last range is open: records added behind the last bound while the run goes on are read too.
+    return [...bounds, undefined].map((until, index) => ({ ...(index > 0 ? { after: bounds[index - 1]! } : {}), ...(until !== undefined ? { until } : {}) }));
+  }
+
+  /**
+   * The finish stage: the run's counts are the plan stage's plus every part's (set, not added, so a finish
+   * stage run again counts the same), then what a one-process run does after its last page of each object.
+   */
+  private async gatherParts(state: RunState, writer: RecordWriter, plans: ObjectPlan[], mode: WriteMode): Promise<void> {
+    const { ledger } = this.context;
+    const [unit] = await ledger.getUnits(state.run.id, 'parts', '*');
+    if (!unit?.cursor) throw new FerryError('INTERNAL', `Run ${state.run.id} was not cut into parts.`);
+    const parts = JSON.parse(unit.cursor) as RunPart[];
+    state.counts.clear();
+    state.restoreCounts(unit.nextCursor ? (JSON.parse(unit.nextCursor) as Record<string, Counts>) : {});
+    for (const part of parts) {
+      if (!(await this.partDone(state.run.id, part.key))) throw new FerryError('RUN_UNFINISHED', `Part ${part.key} of run ${state.run.id} is not written yet.`);
+      for (const plan of plans) for (const counts of await ledger.getUnits(state.run.id, `part:${part.key}`, plan.object)) state.add(plan.object, counts.counts);
+    }
+    for (const plan of plans) {
+      await writer.prepareObject(plan);
+      if (!state.dryRun) await writer.linkFollowers(plan, mode);
+    }
+    await state.checkpoint();
+  }
+
   // ---- internals
 
   private readonly copiers = new WeakMap<RunState, AttachmentCopier>();
@@ -414,6 +628,12 @@ export class Engine {
             continue;
           }
           if (options.sameCommand(unfinished) && !resumeFrom) {
+            if (unfinished.options.queued === true && options.stage === undefined) {
+              throw new FerryError(
+                'RUN_UNFINISHED',
+                `Run ${unfinished.id} (${unfinished.kind}) is a queued run, written in parts by \`ferry worker\` processes: queue the command again (--queue) to resume it, or add --restart to abandon it.`,
+              );
+            }
             resumeFrom = unfinished;
             continue;
           }
@@ -434,7 +654,7 @@ export class Engine {
           dryRun,
           creates: options.creates,
           updates: options.updates,
-          options: options.options,
+          options: options.stage === 'plan' ? { ...options.options, queued: true } : options.options,
           highWaterMark,
           parentRunId: options.parentRunId ?? null,
         });
@@ -479,7 +699,17 @@ export class Engine {
           await lock.release();
         }
       };
-      return { state, resumed: Boolean(resumeFrom), finish };
+      const park = async (): Promise<void> => {
+        clearInterval(heartbeat);
+        try {
+          await state.flushFailures();
+          await ledger.updateRun(run.id, { counts: state.countsRecord() });
+        } finally {
+          state.overlay.close();
+          await lock.release();
+        }
+      };
+      return { state, resumed: Boolean(resumeFrom), finish, park };
     } catch (error) {
       clearInterval(heartbeat);
       await lock.release();
@@ -556,24 +786,37 @@ export class Engine {
   }
 
   /** Reads an object page by page and writes it; each page is a unit of work recorded in the ledger. */
-  private async writeObject(state: RunState, writer: RecordWriter, plan: ObjectPlan, window: Pick<ReadOptions, 'modifiedSince'>, mode: WriteMode): Promise<void> {
+  private async writeObject(
+    state: RunState,
+    writer: RecordWriter,
+    plan: ObjectPlan,
+    window: Pick<ReadOptions, 'modifiedSince'>,
+    mode: WriteMode,
+    part?: RunPart,
+  ): Promise<void> {
     const { ledger, progress, source, project } = this.context;
     const runId = String(state.run.id);
-    const units = state.dryRun ? [] : await ledger.getUnits(state.run.id, 'write', plan.object);
+    // A range part keeps its pages under its own phase; a whole object's pages are the run's `write` pages.
+    const phase = part?.range ? `write:${part.key}` : 'write';
+    const bounds: Pick<ReadOptions, 'idRange'> = part?.range ? { idRange: part.range } : {};
+    const units = state.dryRun ? [] : await ledger.getUnits(state.run.id, phase, plan.object);
     const last = units[units.length - 1];
     await writer.prepareObject(plan);
+    // Duplicates wait for their leader, which another range part may not have written yet: the finish
+    // stage merges them in, after every part (gatherParts).
+    const mergesFollowers = !part?.range;
     if (last?.done && last.nextCursor === null) {
       // Every page is written; duplicates waiting for their leader may not be merged in yet (killed there).
-      await writer.linkFollowers(plan, mode);
+      if (mergesFollowers) await writer.linkFollowers(plan, mode);
       return;
     }
     let cursor = last?.nextCursor ?? undefined;
     let seq = (last?.seq ?? -1) + 1;
-    const total = plan.sourceSchema.count;
+    const total = part?.range ? undefined : plan.sourceSchema.count;
     progress.emit({ type: 'object-started', runId, object: plan.object, ...(total !== undefined && !window.modifiedSince ? { total } : {}) });
     for (;;) {
       const started = Date.now();
-      const page = await source.read(plan.sourceObject, { ...window, after: cursor, limit: project.options.pageSize });
+      const page = await source.read(plan.sourceObject, { ...window, ...bounds, after: cursor, limit: project.options.pageSize });
       state.readMillis += Date.now() - started;
       state.readCalls += 1;
       await this.recordReadErrors(state, plan);
@@ -581,9 +824,9 @@ export class Engine {
       await this.copier(state).copyPage(plan, page.records, mode);
       const counts = state.countsFor(plan.object);
       if (!state.dryRun) {
-        if (!page.next) await writer.linkFollowers(plan, mode);
-        // The page's unit of work, its last failures and the run's counts: one transaction.
-        await state.checkpoint({ runId: state.run.id, phase: 'write', object: plan.object, seq, cursor: cursor ?? null, nextCursor: page.next ?? null, done: true, counts: {} });
+        if (!page.next && mergesFollowers) await writer.linkFollowers(plan, mode);
+        // The page's unit of work, its last failures and the run's (or the part's) counts: one transaction.
+        await state.checkpoint({ runId: state.run.id, phase, object: plan.object, seq, cursor: cursor ?? null, nextCursor: page.next ?? null, done: true, counts: {} });
       }
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: counts.read, ...(total !== undefined && !window.modifiedSince ? { total } : {}), counts: { ...counts } });
       if (!page.next) break;

@@ -29,6 +29,12 @@ export class RunState {
   signal?: AbortSignal;
   /** This call resumed an unfinished run: writes of its earlier attempt may have lost their answers. */
   resumed = false;
+  /**
+   * A part of a queued run (docs/workers.md): other workers write other parts of the run at the same time,
+   * so this state's counts are the part's own, checkpointed as unit rows of this phase (one per object)
+   * instead of onto the run, which the run's last part adds up.
+   */
+  partCountsPhase?: string;
 
   constructor(
     readonly ledger: Ledger,
@@ -246,20 +252,30 @@ export class RunState {
 
   /**
    * A point where the ledger is consistent: the failures not yet written, the unit of work just finished
-   * (if any) and the run's counts, in one transaction (one commit per page instead of three).
+   * (if any) and the run's counts, in one transaction (one commit per page instead of three). A part of a
+   * queued run (workers) keeps its counts in its own unit rows instead of the run's, added up at the end.
    */
   async checkpoint(unit?: Unit): Promise<void> {
+    const partPhase = this.partCountsPhase;
     if (this.dryRun) {
       await this.flushFailures();
+      if (unit) await this.ledger.putUnit(unit);
     } else {
       const failures = this.unwrittenFailures.splice(0);
       await this.ledger.transaction(async (store) => {
         if (failures.length > 0) await store.addFailures(failures);
         if (unit) await store.putUnit(unit);
-        await store.updateRun(this.run.id, { counts: this.countsRecord() });
+        if (partPhase === undefined) await store.updateRun(this.run.id, { counts: this.countsRecord() });
       });
     }
+    if (partPhase !== undefined) await this.savePartCounts(partPhase);
     await this.pausePoint();
+  }
+
+  private async savePartCounts(phase: string): Promise<void> {
+    for (const [object, counts] of this.counts) {
+      await this.ledger.putUnit({ runId: this.run.id, phase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts });
+    }
   }
 
   /**

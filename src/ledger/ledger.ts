@@ -1151,11 +1151,16 @@ export class Ledger extends LedgerStore {
   }
 
   private async migrate(): Promise<void> {
+    // PostgreSQL: the migrator's own tables in the connection's schema, named, because Kysely looks for them
+    // in every schema of the database, and another project's ledger in the same database (its own schema,
+    // src/workers/projects.ts) would otherwise pass for this one's.
+    const schema = this.dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(this.kysely)).rows[0]?.schema : undefined;
     const migrator = new Migrator({
       db: this.kysely,
       provider: ledgerMigrations(this.dialect),
       migrationTableName: 'ferry_migrations',
       migrationLockTableName: 'ferry_migrations_lock',
+      ...(schema ? { migrationTableSchema: schema } : {}),
     });
     // Kysely runs SQLite migrations outside a transaction (its SQLite adapter says DDL is not
     // transactional, though in SQLite it is): a process killed between two CREATE TABLEs of a new ledger

@@ -121,12 +121,14 @@ describe('secrets', () => {
     const client = new pg.Client({ connectionString: ledger.url });
     await client.connect();
     try {
-      // The ledger's tables (public) and the queue's (pg-boss, schema ferry_queue).
+      // The ledger's tables (public), the queue's (pg-boss, schema ferry_queue) and the workers' (ferry_workers).
       const tables = await client.query<{ table_schema: string; table_name: string }>(
         `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`,
       );
       expect(tables.rows.length).toBeGreaterThan(5);
       expect(tables.rows.some((table) => table.table_schema === 'ferry_queue' && table.table_name === 'job')).toBe(true);
+      // The workers' own tables too: part leases and the shared rate-limit buckets (src/workers).
+      expect(tables.rows.filter((table) => table.table_schema === 'ferry_workers').map((table) => table.table_name).sort()).toEqual(['part_leases', 'rate_buckets']);
       for (const { table_schema, table_name } of tables.rows) {
         const rows = await client.query(`SELECT row_to_json(t)::text AS row FROM "${table_schema}"."${table_name}" t`);
         for (const row of rows.rows as { row: string }[]) everything.push(row.row);

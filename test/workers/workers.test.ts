@@ -96,11 +96,11 @@ describe('ferry worker on PostgreSQL', () => {
 
   const firstRun = async (): Promise<Run | undefined> => (await ledger.listRuns()).find((run) => run.kind === 'full');
 
-  it('a worker SIGKILLed mid-run: another resumes the run, which ends an exact copy (no duplicate, nothing lost)', async () => {
+  it('three workers write a run in parts side by side; one SIGKILLed mid-part: the run ends an exact copy (no duplicate, nothing lost)', async () => {
     const before = Object.fromEntries(TABLES.map((table) => [table, targetCount(folder, table)]));
     workers.push(startWorker(folder, database.url), startWorker(folder, database.url), startWorker(folder, database.url));
 
-    const queued = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--detach', '--unit-timeout', '2', '--json']);
+    const queued = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--detach', '--unit-timeout', '2', '--part-size', '60', '--json']);
     expect(queued.code, queued.stdout + queued.stderr).toBe(0);
     const { jobId, queued: isQueued } = queued.json<{ jobId: string; queued: boolean }>();
     expect(isQueued).toBe(true);
@@ -109,22 +109,28 @@ describe('ferry worker on PostgreSQL', () => {
     await client.connect();
     try {
       const job = await client.query<{ data: Record<string, unknown> }>(`SELECT data FROM ferry_queue.job WHERE id = $1`, [jobId]);
-      expect(job.rows[0]!.data).toEqual({ command: 'migrate', noMatch: false, afterRunId: 0 });
+      expect(job.rows[0]!.data).toEqual({ command: 'migrate', noMatch: false, afterRunId: 0, partSize: 60, unitTimeout: 2 });
     } finally {
       await client.end();
     }
 
-    // Kill the worker holding the ledger once the run has written part of the contacts.
-    const holder = await until('the run to be under way', async () => {
+    // Which workers hold which part, seen while the run goes on: two at once is the run written side by side.
+    const holdersAtOnce: number[] = [];
+    const leases = async () => (await sql<{ part: string; holder: string }>`select part, holder from ferry_workers.part_leases`.execute(ledger.kysely)).rows;
+    // Kill the worker writing a part of the contacts once that part has written a page.
+    const holder = await until('a contacts part to be under way', async () => {
       const run = await firstRun();
-      const contacts = run?.counts.contacts;
-      if (!run || !contacts || contacts.read === 0 || run.status !== 'running') return undefined;
-      const lock = await sql<{ holder: string }>`select holder from locks`.execute(ledger.kysely);
-      return lock.rows[0]?.holder;
+      if (!run || run.status !== 'running') return undefined;
+      const rows = await leases();
+      holdersAtOnce.push(new Set(rows.map((row) => row.holder)).size);
+      const contacts = rows.find((row) => row.part.startsWith('contacts'));
+      if (!contacts) return undefined;
+      const pages = await sql<{ n: number }>`select count(*)::int as n from units where phase like ${`write%`} and object = 'contacts'`.execute(ledger.kysely);
+      return pages.rows[0]!.n > 0 ? contacts.holder : undefined;
     });
     const pid = Number(holder.split(':')[1]);
     const victim = workers.find((worker) => worker.process.pid === pid);
-    expect(victim, `lock holder ${holder}`).toBeDefined();
+    expect(victim, `lease holder ${holder}`).toBeDefined();
     victim!.process.kill('SIGKILL');
     await victim!.exited;
     const killedAt = (await firstRun())!;
@@ -132,8 +138,15 @@ describe('ferry worker on PostgreSQL', () => {
 
     const finished = await until('the run to finish on another worker', async () => {
       const run = await firstRun();
+      holdersAtOnce.push(new Set((await leases()).map((row) => row.holder)).size);
       return run && run.status !== 'running' && run.status !== 'interrupted' ? run : undefined;
     });
+    expect(Math.max(...holdersAtOnce)).toBeGreaterThanOrEqual(2);
+    // Dependency order: no contact, deal or note was created before the last company (they refer to companies).
+    const order = await sql<{ object: string; first: number; last: number }>`
+      select object, min(id)::int as first, max(id)::int as last from journal where action = 'create' group by object`.execute(ledger.kysely);
+    const span = Object.fromEntries(order.rows.map((row) => [row.object, row]));
+    for (const child of ['contacts', 'deals']) if (span[child] && span.companies) expect(span[child].first, child).toBeGreaterThan(span.companies.last);
     expect(finished.id).toBe(killedAt.id);
     expect(finished.status, workers.map((worker) => worker.output()).join('\n')).toBe('completed_with_failures');
     expect((await ledger.listRuns()).filter((run) => run.kind === 'full')).toHaveLength(1);
@@ -171,7 +184,7 @@ describe('ferry worker on PostgreSQL', () => {
     expect((await ledger.listRuns()).map((run) => run.kind)).toEqual(['full', 'delta']);
   }, 120_000);
 
-  it('a queued run paused from another process (ferry jobs cancel) stays resumable; ferry runs and ferry jobs name its worker', async () => {
+  it('a queued run paused from another process (ferry jobs cancel) stays resumable; ferry runs and ferry jobs name the worker of each part', async () => {
     const before = Object.fromEntries(TABLES.map((table) => [table, targetCount(folder, table)]));
     // Pages of 2: the run lasts long enough for the commands below to reach it while it runs.
     setPageSize(folder, 2);
@@ -179,14 +192,25 @@ describe('ferry worker on PostgreSQL', () => {
     workers.push(worker);
     const queued = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--detach', '--json']);
     const { jobId } = queued.json<{ jobId: string }>();
-    await until('the run to be under way', async () => {
+    await until('a part to be under way', async () => {
       const run = await firstRun();
-      return run?.status === 'running' && (run.counts.companies?.read ?? 0) > 0 ? run : undefined;
+      const leases = await sql<{ holder: string }>`select holder from ferry_workers.part_leases`.execute(ledger.kysely).catch(() => ({ rows: [] }));
+      return run?.status === 'running' && leases.rows.length > 0 ? run : undefined;
     });
-    const runs = await ferry(folder, ['--state', database.url, 'runs', '--json']);
-    expect(runs.json<{ inProgress: { pid: number } | null }>().inProgress?.pid).toBe(worker.process.pid);
-    const jobs = await ferry(folder, ['--state', database.url, 'jobs', '--json']);
-    expect(jobs.json<{ jobs: { id: string; state: string }[] }>().jobs).toEqual([expect.objectContaining({ id: jobId, state: 'active' })]);
+    // Which worker writes which part, from another process: `ferry runs` and `ferry jobs`.
+    // (Polled: between two parts, for a moment, no part is being written.)
+    type Listed = { id: string; state: string; worker?: string; part?: { key: string; group: string } };
+    const seen = await until('ferry runs and ferry jobs to show a part being written', async () => {
+      const runs = await ferry(folder, ['--state', database.url, 'runs', '--json']);
+      const writing = runs.json<{ parts: { writing: { part: string; worker: string }[] }[] }>().parts[0]?.writing ?? [];
+      if (writing.length === 0) return undefined;
+      const jobs = await ferry(folder, ['--state', database.url, 'jobs', '--json']);
+      const listed = jobs.json<{ jobs: Listed[] }>().jobs;
+      return listed.some((job) => job.state === 'active' && job.worker === writing[0]!.worker) ? { writing, listed } : undefined;
+    });
+    expect(seen.writing[0]!.worker).toMatch(new RegExp(`:${worker.process.pid}$`));
+    expect(seen.listed).toContainEqual(expect.objectContaining({ id: jobId, state: 'completed' }));
+    expect(seen.listed).toContainEqual(expect.objectContaining({ state: 'active', worker: seen.writing[0]!.worker, part: expect.objectContaining({ group: jobId }) }));
 
     const cancel = await ferry(folder, ['--state', database.url, 'jobs', 'cancel', jobId, '--json']);
     expect(cancel.json()).toMatchObject({ jobId, wasRunning: true });

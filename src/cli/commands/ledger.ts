@@ -6,7 +6,8 @@ import type { Run } from '../../ledger/index.js';
 import { buildRunReport, formatNumber, listRunsTable, REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/index.js';
 import { positiveInteger, projectOptions, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { withLedger } from '../open-project.js';
+import { ledgerLocation, withLedger } from '../open-project.js';
+import type { PartsProgress } from '../../workers/progress.js';
 import { totalCounts } from '../summary.js';
 
 const EXTENSION_FORMATS: Record<string, ReportFormat> = { '.html': 'html', '.htm': 'html', '.csv': 'csv', '.json': 'json', '.txt': 'text' };
@@ -27,12 +28,26 @@ export function registerLedgerCommands(program: Command, context: CommandContext
     .command('runs')
     .description('list the runs in the ledger, oldest first')
     .action(async (_options: unknown, command: Command) => {
-      const { runs, openFailures, holder } = await withLedger(projectOptions(context, command), async (ledger) => ({
-        runs: await ledger.listRuns(),
-        openFailures: await ledger.openFailureCounts(),
-        holder: await ledger.lockHolder(),
-      }));
+      const { runs, openFailures, holder, parts } = await withLedger(projectOptions(context, command), async (ledger) => {
+        const runs = await ledger.listRuns();
+        // A queued run written in parts by workers (docs/workers.md): which worker writes which part.
+        const parts: PartsProgress[] = [];
+        if (ledger.dialect === 'postgres') {
+          const { partsProgress } = await import('../../workers/progress.js');
+          const { location } = await ledgerLocation(projectOptions(context, command));
+          for (const run of runs.filter((candidate) => candidate.status === 'running')) {
+            const progress = await partsProgress(ledger, location, run.id);
+            if (progress) parts.push(progress);
+          }
+        }
+        return { runs, openFailures: await ledger.openFailureCounts(), holder: await ledger.lockHolder(), parts };
+      });
       context.out.line(listRunsTable(runs));
+      if (parts.length > 0) {
+        const { partsLine } = await import('../../workers/progress.js');
+        context.out.line('');
+        for (const progress of parts) context.out.line(partsLine(progress).replace(/^run/, 'Run'));
+      }
       if (holder) {
         // Which process (a `ferry worker` or a command in a terminal) does the run in progress.
         context.out.line('');
@@ -49,7 +64,7 @@ export function registerLedgerCommands(program: Command, context: CommandContext
             '`ferry report <run>` lists them, `ferry retry <run>` re-attempts them.',
         );
       }
-      context.finish({ exitCode: EXIT.ok, json: { command: 'runs', runs: runs.map(runJson), openFailures, inProgress: holder ?? null } });
+      context.finish({ exitCode: EXIT.ok, json: { command: 'runs', runs: runs.map(runJson), openFailures, inProgress: holder ?? null, parts } });
     });
 
   program

@@ -4,10 +4,27 @@ import type PgBoss from 'pg-boss';
 import { FerryError, toFerryError } from '../../core/errors.js';
 import type { ConflictPolicy, RunResult } from '../../engine/types.js';
 import type { RunKind } from '../../ledger/index.js';
-import { openQueue, QUEUE_SCHEMA, requirePostgres, RUN_QUEUE, type RunJob } from '../../workers/queue.js';
+import { useSharedPacing } from '../../core/http.js';
+import type { RunPart } from '../../engine/engine.js';
+import { PostgresPacing } from '../../workers/pacing.js';
+import { projectOf, queueNames, runKey } from '../../workers/projects.js';
+import {
+  DEFAULT_UNIT_TIMEOUT_SECONDS,
+  enqueuePart,
+  FINISH_PART,
+  LEASE_HEARTBEAT_MS,
+  LEASE_STALE_SECONDS,
+  namesOf,
+  openQueue,
+  QUEUE_SCHEMA,
+  requirePostgres,
+  WORKERS_SCHEMA,
+  type PartJob,
+  type RunJob,
+} from '../../workers/queue.js';
 import { projectOptions, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { ledgerLocation, withProject } from '../open-project.js';
+import { ledgerLocation, withProject, type OpenProject } from '../open-project.js';
 
 /** What a finished job leaves in the queue for the command waiting on it. */
 export interface RunJobOutput {
@@ -15,6 +32,8 @@ export interface RunJobOutput {
   status?: string;
   resumed?: boolean;
   messages?: string[];
+  /** The plan stage of a queued run: how many parts it was cut into. */
+  parts?: number;
   /** A problem no retry can fix (a usage error, another unfinished run): the job ends with it. */
   error?: { code: string; message: string };
 }
@@ -48,33 +67,67 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      const leases = new PartLeases(location, name);
+      // Every connection's pacer of this worker takes its tokens from the account's bucket in the database
+      // too, so N workers together stay inside the vendor's limit (docs/workers.md).
+      const pacing = process.env.FERRY_SHARED_PACING === 'off' ? undefined : new PostgresPacing(location);
+      useSharedPacing(pacing);
       try {
-        await boss.work<RunJob>(RUN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
-          if (!job) return undefined;
-          context.out.line(`worker ${name}: job ${job.id}: ${job.data.command}`);
-          // `ferry jobs cancel` (from any machine) cancels the job in the queue: the run pauses after its page.
+        const watchJob = (queue: string, id: string): { signal: AbortSignal; cancelled: () => boolean; stop: () => void } => {
+          // `ferry jobs cancel` (from any machine) cancels the job in the queue: the work pauses after its page.
           const cancelled = new AbortController();
           const watch = setInterval(() => {
             boss
-              .getJobById(RUN_QUEUE, job.id)
+              .getJobById(queue, id)
               .then((current) => {
                 if (current?.state === 'cancelled') cancelled.abort();
               })
               .catch(() => undefined);
           }, CANCEL_CHECK_MS);
+          return { signal: AbortSignal.any([stop.signal, cancelled.signal]), cancelled: () => cancelled.signal.aborted, stop: () => clearInterval(watch) };
+        };
+        const queues = namesOf(boss);
+        await boss.work<RunJob>(queues.runs, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+          if (!job) return undefined;
+          context.out.line(`worker ${name}: job ${job.id}: ${job.data.command} (plan)`);
+          const watch = watchJob(queues.runs, job.id);
           let output: RunJobOutput;
           try {
-            output = await runJob(context, command, job.data, AbortSignal.any([stop.signal, cancelled.signal]));
+            output = await planJob(context, command, boss, job.id, job.data, watch.signal);
           } catch (error) {
-            context.out.line(`worker ${name}: job ${job.id}: ${cancelled.signal.aborted ? 'cancelled: the run paused and stays resumable' : toFerryError(error).message}`);
+            context.out.line(`worker ${name}: job ${job.id}: ${watch.cancelled() ? 'cancelled: the run paused and stays resumable' : toFerryError(error).message}`);
             throw error;
           } finally {
-            clearInterval(watch);
+            watch.stop();
           }
-          context.out.line(`worker ${name}: job ${job.id}: ${output.error ? `${output.error.code}: ${output.error.message}` : `run ${output.runId} ${output.status}`}`);
+          context.out.line(`worker ${name}: job ${job.id}: ${output.error ? `${output.error.code}: ${output.error.message}` : `run ${output.runId} planned in ${output.parts ?? 0} part(s)`}`);
           return output;
         });
-        context.out.line(`worker ${name} is waiting for runs (queue ${RUN_QUEUE}); Ctrl-C stops it.`);
+        await boss.work<PartJob>(queues.parts, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
+          if (!job) return undefined;
+          const { data } = job;
+          const what = data.key === FINISH_PART ? 'finish' : `part ${data.key}`;
+          context.out.line(`worker ${name}: run ${data.runId} ${what}: started`);
+          const watch = watchJob(queues.parts, job.id);
+          try {
+            const output = await partJob(context, command, boss, leases, data, { signal: watch.signal, retried: job.retryCount > 0 || job.data.key === FINISH_PART });
+            context.out.line(
+              `worker ${name}: run ${data.runId} ${what}: ${output.error ? `${output.error.code}: ${output.error.message}` : data.key === FINISH_PART ? `run ${output.runId} ${output.status}` : 'done'}`,
+            );
+            return output;
+          } catch (error) {
+            const fatal = toFerryError(error);
+            if (watch.cancelled()) await pauseRun(context, command, data.runId, fatal).catch(() => undefined);
+            context.out.line(`worker ${name}: run ${data.runId} ${what}: ${watch.cancelled() ? 'cancelled: the run paused and stays resumable' : fatal.message}`);
+            // A run paused from elsewhere (ferry jobs cancel): this part waits for the run to be queued again,
+            // which sends its parts anew; not retried. A stopping worker's part goes back to the queue.
+            if (fatal.code === 'RUN_PAUSED' && !stop.signal.aborted) return { error: { code: fatal.code, message: fatal.message } };
+            throw error;
+          } finally {
+            watch.stop();
+          }
+        });
+        context.out.line(`worker ${name} is waiting for runs (queue ${queues.runs}); Ctrl-C stops it.`);
         await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
         context.out.line(`worker ${name}: stopping after the current page.`);
       } finally {
@@ -82,6 +135,9 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
         process.off('SIGTERM', onSignal);
         // A job still running sees the abort, pauses after its page and fails back to the queue for another worker.
         await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+        await leases.close();
+        useSharedPacing(undefined);
+        await pacing?.close();
       }
       context.finish({ exitCode: EXIT.ok, json: { command: 'worker', stopped: true } });
     });
@@ -101,8 +157,10 @@ export function registerJobsCommand(program: Command, context: CommandContext): 
       const { withLedger } = await import('../open-project.js');
       const holder = await withLedger(projectOptions(context, command), (ledger) => ledger.lockHolder());
       for (const row of rows) {
-        const worker = row.state === 'active' && holder ? `, run ${holder.runId ?? '(starting)'} in process ${holder.pid} on ${holder.host}` : '';
-        context.out.line(`${row.id}  ${row.state}  ${row.data.command}  queued ${row.createdOn}${row.retryCount > 0 ? `, attempt ${row.retryCount + 1}` : ''}${worker}`);
+        // A part being written names the worker holding its lease; a run job or a finish stage, the ledger's lock holder.
+        const worker = row.state !== 'active' ? '' : row.worker ? `, on worker ${row.worker}` : holder ? `, run ${holder.runId ?? '(starting)'} in process ${holder.pid} on ${holder.host}` : '';
+        const what = row.part ? `run ${row.part.runId} ${row.part.key === FINISH_PART ? 'finish' : `part ${row.part.key}`} of job ${row.part.group}` : row.data.command;
+        context.out.line(`${row.id}  ${row.state}  ${what}  queued ${row.createdOn}${row.retryCount > 0 ? `, attempt ${row.retryCount + 1}` : ''}${worker}`);
       }
       if (rows.length === 0) context.out.line('No queued runs.');
       context.finish({ exitCode: EXIT.ok, json: { command: 'jobs', jobs: rows, inProgress: holder ?? null } });
@@ -112,18 +170,37 @@ export function registerJobsCommand(program: Command, context: CommandContext): 
   });
   jobs
     .command('cancel')
-    .description('cancel a queued run: a waiting one never starts, a running one pauses after its current page (resumable: queue or run the command again)')
-    .argument('<job>', 'job id (see `ferry jobs`)')
+    .description('cancel a queued run: a waiting one never starts, a running one pauses after its current pages (resumable: queue or run the command again)')
+    .argument('<job>', 'job id of the run (see `ferry jobs`)')
     .action(async (jobId: string, _options: unknown, command: Command) => {
       const location = await queueLocation(context, command, 'ferry jobs cancel');
       const boss = await openQueue(location, { supervise: false });
       try {
-        const job = await boss.getJobById<RunJob>(RUN_QUEUE, jobId);
+        const job = await boss.getJobById<RunJob>(namesOf(boss).runs, jobId);
         if (!job) throw new FerryError('USAGE', `There is no queued run with job id ${jobId} (\`ferry jobs\` lists them).`);
-        if (job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled') throw new FerryError('USAGE', `Job ${jobId} has already ended (${job.state}).`);
-        await boss.cancel(RUN_QUEUE, jobId);
-        context.out.line(`Cancelled job ${jobId}${job.state === 'active' ? ': its run pauses after the current page and stays resumable' : ''}.`);
-        context.finish({ exitCode: EXIT.ok, json: { command: 'jobs cancel', jobId, wasRunning: job.state === 'active' } });
+        // Its parts: those waiting never start, those being written pause after their page.
+        const parts = (await listJobs(location)).filter((row) => row.part?.group === jobId && (row.state === 'created' || row.state === 'retry' || row.state === 'active'));
+        const ended = job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled';
+        if (ended && parts.length === 0) throw new FerryError('USAGE', `Job ${jobId} has already ended (${job.state}).`);
+        if (!ended) await boss.cancel(namesOf(boss).runs, jobId);
+        if (parts.length > 0) {
+          await boss.cancel(namesOf(boss).parts, parts.map((row) => row.id));
+          // Paused now, whether or not a worker was writing one of its parts (those stop after their page).
+          await pauseRun(context, command, parts[0]!.part!.runId, new FerryError('RUN_PAUSED', `Run ${parts[0]!.part!.runId} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
+        }
+        if (job.state === 'active' && parts.length === 0) {
+          // Still planning: its run (once started) is paused now, so parts sent at the last moment wait too.
+          const { withLedger } = await import('../open-project.js');
+          const kind = runKindOf(job.data);
+          const planning = await withLedger(projectOptions(context, command), async (ledger) =>
+            (await ledger.listRuns()).find((run) => run.id > job.data.afterRunId && run.kind === kind && run.status === 'running'),
+          );
+          if (planning) await pauseRun(context, command, planning.id, new FerryError('RUN_PAUSED', `Run ${planning.id} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
+        }
+        // Under way: planning, or parts of it waiting or being written.
+        const wasRunning = job.state === 'active' || parts.length > 0;
+        context.out.line(`Cancelled job ${jobId}${parts.length > 0 ? ` and ${parts.length} of its part(s)` : ''}${wasRunning ? ': its run pauses after the current pages and stays resumable' : ''}.`);
+        context.finish({ exitCode: EXIT.ok, json: { command: 'jobs cancel', jobId, wasRunning, parts: parts.length } });
       } finally {
         await boss.stop({ graceful: false, wait: true });
       }
@@ -140,54 +217,212 @@ interface JobRow {
   id: string;
   state: string;
   data: RunJob;
+  /** A part of a queued run (queue ferry-parts); absent for the run's own job. */
+  part?: Omit<PartJob, 'run'>;
+  /** The worker writing the part now (its lease). */
+  worker?: string;
   createdOn: string;
   retryCount: number;
 }
 
-/** The run queue's jobs, newest first (pg-boss 10 has no list call: its job table, read directly). */
+/** The queue's runs and their parts, newest first (pg-boss 10 has no list call: its job table, read directly). */
 async function listJobs(location: string): Promise<JobRow[]> {
+  const queues = queueNames(location);
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: location });
   await client.connect();
   try {
-    const result = await client.query<{ id: string; state: string; data: RunJob; created_on: Date; retry_count: number }>(
-      `SELECT id, state, data, created_on, retry_count FROM ${QUEUE_SCHEMA}.job WHERE name = $1 ORDER BY created_on DESC LIMIT 100`,
-      [RUN_QUEUE],
+    const result = await client.query<{ id: string; name: string; state: string; data: RunJob | PartJob; created_on: Date; retry_count: number; worker: string | null }>(
+      `SELECT j.id, j.name, j.state, j.data, j.created_on, j.retry_count, l.holder AS worker
+       FROM ${QUEUE_SCHEMA}.job j
+       LEFT JOIN ${WORKERS_SCHEMA}.part_leases l ON j.name = $2 AND j.state = 'active'
+         AND l.run_key = CASE WHEN $3 = '' THEN j.data->>'runId' ELSE $3 || '/' || (j.data->>'runId') END AND l.part = j.data->>'key'
+       WHERE j.name IN ($1, $2) ORDER BY j.created_on DESC LIMIT 200`,
+      [queues.runs, queues.parts, projectOf(location) ?? ''],
     );
-    return result.rows.map((row) => ({ id: row.id, state: row.state, data: row.data, createdOn: row.created_on.toISOString(), retryCount: row.retry_count }));
+    return result.rows.map((row) => {
+      const base = { id: row.id, state: row.state, createdOn: row.created_on.toISOString(), retryCount: row.retry_count, ...(row.worker ? { worker: row.worker } : {}) };
+      if (row.name !== queues.parts) return { ...base, data: row.data as RunJob };
+      const { run, ...part } = row.data as PartJob;
+      return { ...base, data: run, part };
+    });
   } finally {
     await client.end();
   }
 }
 
-async function runJob(context: CommandContext, command: Command, job: RunJob, signal: AbortSignal): Promise<RunJobOutput> {
+/** Runs a queued command in this process: its whole run, or (`stage`) the plan or finish stage of its parts. */
+async function runCommand(project: OpenProject, job: RunJob, signal: AbortSignal, stage?: 'plan' | 'finish'): Promise<RunResult> {
+  const staged = stage ? { stage, ...(job.partSize !== undefined ? { partSize: job.partSize } : {}) } : {};
+  if (job.command === 'migrate') return project.engine.migrate({ noMatch: job.noMatch, signal, ...staged });
+  return project.engine.delta({
+    createNew: job.createNew,
+    updateChanged: job.updateChanged,
+    onConflict: job.onConflict as ConflictPolicy,
+    noMatch: job.noMatch,
+    scanAll: job.scanAll,
+    signal,
+    ...staged,
+  });
+}
+
+/** Delivered again after its run finished (the worker that ran it died before telling the queue). */
+async function finishedRun(project: OpenProject, job: RunJob): Promise<RunJobOutput | undefined> {
+  const kind = runKindOf(job);
+  const finished = (await project.ledger.listRuns()).find(
+    (run) => run.id > job.afterRunId && run.kind === kind && !run.dryRun && (run.status === 'completed' || run.status === 'completed_with_failures'),
+  );
+  return finished ? { runId: finished.id, status: finished.status, messages: [] } : undefined;
+}
+
+function finalOrThrow(error: unknown): RunJobOutput {
+  const fatal = toFerryError(error);
+  if (FINAL_CODES.has(fatal.code)) return { error: { code: fatal.code, message: fatal.message } };
+  // Locked by the worker still running it, paused by a stopping worker, interrupted: the queue tries again.
+  throw fatal;
+}
+
+/**
+ * The plan stage of a queued run: starts (or resumes) the run, matches, cuts it into parts and sends the
+ * parts that can start (those that wait for none); each finished part sends the ones it unblocks.
+ */
+async function planJob(context: CommandContext, command: Command, boss: PgBoss, group: string, job: RunJob, signal: AbortSignal): Promise<RunJobOutput> {
   try {
     return await withProject(projectOptions(context, command), async (project) => {
-      // Delivered again after its run finished (the worker that ran it died before telling the queue).
-      const kind = runKindOf(job);
-      const finished = (await project.ledger.listRuns()).find(
-        (run) => run.id > job.afterRunId && run.kind === kind && !run.dryRun && (run.status === 'completed' || run.status === 'completed_with_failures'),
-      );
-      if (finished) return { runId: finished.id, status: finished.status, messages: [] };
-      let result: RunResult;
-      if (job.command === 'migrate') result = await project.engine.migrate({ noMatch: job.noMatch, signal });
-      else {
-        result = await project.engine.delta({
-          createNew: job.createNew,
-          updateChanged: job.updateChanged,
-          onConflict: job.onConflict as ConflictPolicy,
-          noMatch: job.noMatch,
-          scanAll: job.scanAll,
-          signal,
-        });
+      const finished = await finishedRun(project, job);
+      if (finished) return finished;
+      const planned = await runCommand(project, job, signal, 'plan');
+      // Asked here too, not only through the signal (the cancel watch looks four times a second): a job
+      // cancelled in the last moments of planning must not send its parts.
+      const now = await boss.getJobById(namesOf(boss).runs, group).catch(() => undefined);
+      if (signal.aborted || now?.state === 'cancelled') {
+        // Cancelled (or the worker stopping) while it planned: no part is sent; the run waits, resumable.
+        const paused = new FerryError('RUN_PAUSED', `Run ${planned.runId} was paused before its parts were sent; queue its command again to resume it.`);
+        await project.ledger.updateRun(planned.runId, { status: 'interrupted', error: `${paused.code}: ${paused.message}`, finishedAt: new Date().toISOString() });
+        throw paused;
       }
-      return { runId: result.runId, status: result.status, resumed: result.resumed, messages: result.messages };
+      const parts = (await project.engine.runParts(planned.runId)) ?? [];
+      await sendReady(project, boss, { group, runId: planned.runId, run: job }, parts);
+      return { runId: planned.runId, status: planned.status, resumed: planned.resumed, messages: planned.messages, parts: parts.length };
     });
   } catch (error) {
-    const fatal = toFerryError(error);
-    if (FINAL_CODES.has(fatal.code)) return { error: { code: fatal.code, message: fatal.message } };
-    // Locked by the worker still running it, paused by a stopping worker, interrupted: the queue tries again.
-    throw fatal;
+    return finalOrThrow(error);
+  }
+}
+
+/** One part (or the finish stage) of a queued run, under the part's lease. */
+async function partJob(
+  context: CommandContext,
+  command: Command,
+  boss: PgBoss,
+  leases: PartLeases,
+  job: PartJob,
+  options: { signal: AbortSignal; retried: boolean },
+): Promise<RunJobOutput> {
+  try {
+    return await withProject(projectOptions(context, command), async (project) => {
+      if (job.key === FINISH_PART) {
+        const finished = await finishedRun(project, job.run);
+        if (finished) return finished;
+        // The finish stage takes the ledger's lock like a run: delivered twice, the second waits for the first.
+        const result = await runCommand(project, job.run, options.signal, 'finish');
+        return { runId: result.runId, status: result.status, resumed: result.resumed, messages: result.messages };
+      }
+      const lease = await leases.take(job.runId, job.key);
+      try {
+        await project.engine.runPart(job.runId, job.key, { signal: AbortSignal.any([options.signal, lease.lost]), retried: options.retried });
+      } finally {
+        await lease.release();
+      }
+      await sendReady(project, boss, job, (await project.engine.runParts(job.runId)) ?? []);
+      return { runId: job.runId, status: 'running' };
+    });
+  } catch (error) {
+    return finalOrThrow(error);
+  }
+}
+
+/**
+ * Sends every part whose parts before it are done and which is not done itself, and the finish stage once
+ * every part is done. Two parts finishing at the same moment both look, after recording themselves done,
+ * so at least one sees the other: nothing waits forever; a part sent twice is queued once (its job id).
+ */
+async function sendReady(project: OpenProject, boss: PgBoss, run: Omit<PartJob, 'key'>, parts: RunPart[]): Promise<void> {
+  const done = new Set<string>();
+  for (const part of parts) if (await project.engine.partDone(run.runId, part.key)) done.add(part.key);
+  const timeout = run.run.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS;
+  for (const part of parts) {
+    if (done.has(part.key) || !part.after.every((key) => done.has(key))) continue;
+    await enqueuePart(boss, { ...run, key: part.key }, timeout);
+  }
+  if (done.size === parts.length) await enqueuePart(boss, { ...run, key: FINISH_PART }, timeout);
+}
+
+/** A part cancelled with `ferry jobs cancel`: the run is paused (interrupted), resumable by queueing it again. */
+async function pauseRun(context: CommandContext, command: Command, runId: number, error: FerryError): Promise<void> {
+  const { withLedger } = await import('../open-project.js');
+  await withLedger(projectOptions(context, command), async (ledger) => {
+    const run = await ledger.getRun(runId);
+    if (run?.status === 'running') await ledger.updateRun(runId, { status: 'interrupted', error: `${error.code}: ${error.message}`, finishedAt: new Date().toISOString() });
+  });
+}
+
+/**
+ * Who writes which part: a row per part being written, taken with one INSERT ... ON CONFLICT that only
+ * wins over a holder whose heartbeat is older than LEASE_STALE_SECONDS (a worker that died). A part whose
+ * job outlived its timeout while its worker still writes it is refused to the second worker (tried again
+ * later), so no two workers ever write the same part. A holder that cannot renew its lease stops.
+ */
+export class PartLeases {
+  private pool: Promise<import('pg').Pool> | undefined;
+
+  constructor(
+    private readonly location: string,
+    private readonly holder: string,
+  ) {}
+
+  private async db(): Promise<import('pg').Pool> {
+    this.pool ??= import('pg').then(({ default: pg }) => {
+      const pool = new pg.Pool({ connectionString: this.location, max: 2 });
+      pool.on('error', () => undefined);
+      return pool;
+    });
+    return this.pool;
+  }
+
+  async take(runId: number, part: string): Promise<{ lost: AbortSignal; release: () => Promise<void> }> {
+    const db = await this.db();
+    const key = runKey(this.location, runId);
+    const taken = await db.query(
+      `INSERT INTO ${WORKERS_SCHEMA}.part_leases (run_key, part, holder, heartbeat_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (run_key, part) DO UPDATE SET holder = EXCLUDED.holder, heartbeat_at = now()
+       WHERE part_leases.holder = EXCLUDED.holder OR part_leases.heartbeat_at < now() - make_interval(secs => $4)
+       RETURNING holder`,
+      [key, part, this.holder, LEASE_STALE_SECONDS],
+    );
+    if (taken.rowCount !== 1) {
+      const current = await db.query<{ holder: string }>(`SELECT holder FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2`, [key, part]);
+      throw new FerryError('LEDGER_LOCKED', `Part ${part} of run ${runId} is being written by worker ${current.rows[0]?.holder ?? '(unknown)'}; the queue tries again later.`);
+    }
+    const lost = new AbortController();
+    const beat = setInterval(() => {
+      db.query(`UPDATE ${WORKERS_SCHEMA}.part_leases SET heartbeat_at = now() WHERE run_key = $1 AND part = $2 AND holder = $3`, [key, part, this.holder])
+        .then((result) => {
+          if (result.rowCount !== 1) lost.abort();
+        })
+        .catch(() => undefined);
+    }, LEASE_HEARTBEAT_MS);
+    return {
+      lost: lost.signal,
+      release: async () => {
+        clearInterval(beat);
+        await db.query(`DELETE FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2 AND holder = $3`, [key, part, this.holder]).catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.pool) await (await this.pool).end();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FerryError } from '../../core/errors.js';
 import { HttpClient, RollingWindowPacer, type Clock, type HttpMethod, type HttpResponse, type PacerRule, type RateLimitObservation, type RequestOptions, type RouteInfo } from '../../core/http.js';
+import { createHash } from 'node:crypto';
 import { authOptions, type AuthSpec } from './auth.js';
 import type { RequestBudget } from './budget.js';
 
@@ -51,7 +52,7 @@ export class ApiClient {
   private serverDate: { server: number; local: number } | undefined;
 
   constructor(private readonly options: ApiClientOptions) {
-    this.pacer = new RollingWindowPacer(options.pacerRules);
+    this.pacer = new RollingWindowPacer(options.pacerRules, connectionIdentity(options));
     this.budget = options.budget;
     const common = {
       baseUrl: options.baseUrl,
@@ -137,4 +138,16 @@ export function headerNumber(headers: Headers, name: string): number | undefined
   if (value === null || value.trim() === '') return undefined;
   const number = Number(value);
   return Number.isFinite(number) ? number : undefined;
+}
+
+/**
+ * The account a connection's requests count against, for pacing shared across worker processes: the
+ * vendor, the server and a digest of the token (the token itself is never stored or shown).
+ */
+export function connectionIdentity(options: Pick<ApiClientOptions, 'vendor' | 'baseUrl' | 'auth'>): string {
+  const auth = options.auth;
+  // An OAuth app's access tokens change every refresh: its install (client id and first refresh token) is the account.
+  const token = auth.kind === 'oauth-refresh' ? auth.grant.installIdentity : typeof auth.token === 'string' ? auth.token : '';
+  const digest = createHash('sha256').update(`${options.vendor}\u0000${options.baseUrl}\u0000${token}`).digest('hex').slice(0, 24);
+  return `${options.vendor}:${digest}`;
 }

@@ -61,10 +61,13 @@ export class RefreshingToken {
   private readonly clock: Clock;
   /** How many times the access token was refreshed (for tests and `usage`). */
   refreshes = 0;
+  /** What stays the same across refreshes and rotations: the app and its install (digested before any use). */
+  readonly installIdentity: string;
 
   constructor(private readonly grant: RefreshGrant) {
     this.refreshToken = grant.refreshToken;
     this.accessToken = grant.accessToken;
+    this.installIdentity = `${grant.clientId}\u0000${grant.refreshToken}`;
     this.clock = grant.clock ?? realClock;
     const url = new URL(grant.tokenUrl);
     this.path = url.pathname + url.search;

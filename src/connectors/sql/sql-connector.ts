@@ -159,6 +159,7 @@ export class SqlConnector implements Connector {
       createFields: true,
       // Reference columns are foreign keys (that is how describe() finds them): the database refuses the delete.
       refusesDeletingReferenced: true,
+      idRanges: true,
       maxPageSize: MAX_PAGE_SIZE,
       batchSize: { read: BATCH_SIZE, create: BATCH_SIZE, update: BATCH_SIZE, delete: BATCH_SIZE },
       lookbackMs: LOOKBACK_MS,
@@ -236,7 +237,7 @@ export class SqlConnector implements Connector {
     const object = await this.object(objectName);
     const limit = Math.max(1, Math.min(Math.floor(options.limit ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE));
     const selection = this.selection(object, options.fields);
-    const key = JSON.stringify([objectName, options.fields ?? null, options.modifiedSince ?? null, options.anyOrder === true]);
+    const key = JSON.stringify([objectName, options.fields ?? null, options.modifiedSince ?? null, options.anyOrder === true, options.idRange ?? null]);
     const kept = this.readAhead;
     this.readAhead = undefined;
     let rows: Row[];
@@ -279,6 +280,11 @@ export class SqlConnector implements Connector {
     const cursor = options.after ? decodeCursor(options.after) : undefined;
     const cursorId = cursor ? (idParameter(String(cursor.i), object.idInteger, this.dialect.name) ?? cursor.i) : undefined;
     let order: string;
+    // A part of a queued run (ReadOptions.idRange): bounds of the primary key, whatever the order.
+    for (const [bound, operator] of [[options.idRange?.after, '>'], [options.idRange?.until, '<=']] as const) {
+      if (bound === undefined) continue;
+      conditions.push(`${id} ${operator} ${params.add(idParameter(bound, object.idInteger, this.dialect.name) ?? bound)}`);
+    }
     if (object.updated) {
       const updated = this.q(object.updated.column);
       if (options.modifiedSince) {
