@@ -492,7 +492,8 @@ export class Engine {
 
   /**
    * The ledger as a range part sees it: the creates left pending (a worker died between sending a create
-   * and recording its answer) are only those of the range's own records. Another part's pending creates
+   * and recording its answer: pending links of an earlier release's ledger, create intents of this one) are
+   * only those of the range's own records. Another part's pending creates
    * are in flight on its worker, not lost: resolving them here (not found in the target yet, so dropped)
    * would lose their links when their answers arrive.
    */
@@ -508,6 +509,8 @@ export class Engine {
     }
     const scoped = Object.create(ledger) as Ledger;
     scoped.pendingLinks = async (object: string) => (await ledger.pendingLinks(object)).filter((link) => object !== plan.object || mine.has(link.sourceId));
+    // The same for this release's create intents (one per batch, so all of a batch's ids are in one range).
+    scoped.createIntents = async (object: string) => (await ledger.createIntents(object)).filter((intent) => object !== plan.object || intent.sourceIds.some((id) => mine.has(id)));
     return scoped;
   }
 
