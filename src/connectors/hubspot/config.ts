@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { settingsError } from '../kit/index.js';
+import { oauthGrantSchema, settingsError } from '../kit/index.js';
 
 /** HubSpot's public API base. The emulator (or a proxy) replaces it through `baseUrl`. */
 export const HUBSPOT_API_BASE = 'https://api.hubapi.com';
@@ -17,14 +17,7 @@ export const hubspotConnectionSchema = z.strictObject({
    * access tokens, which last 30 minutes, at `tokenUrl` (default `${baseUrl}/oauth/v3/token`) with the app's
    * client id and secret as form fields. With `accessToken` too, that token is used until it expires.
    */
-  oauth: z
-    .strictObject({
-      clientId: z.string().min(1, 'must not be empty'),
-      clientSecret: z.string().min(1, 'must not be empty'),
-      refreshToken: z.string().min(1, 'must not be empty'),
-      tokenUrl: z.url({ error: 'must be a URL such as https://api.hubapi.com/oauth/v3/token' }).optional(),
-    })
-    .optional(),
+  oauth: oauthGrantSchema('https://api.hubapi.com/oauth/v3/token').optional(),
   baseUrl: z.url({ error: 'must be a URL such as https://api.hubapi.com' }).optional(),
   /**
    * Requests per 10 seconds the account allows: 100 (Free/Starter), 190 (Professional/Enterprise),

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { FerryError } from '../../core/errors.js';
 
 /**
@@ -15,4 +15,18 @@ export function settingsError(vendor: string, error: z.ZodError, configPath?: st
     return `${prefix}${key || '(settings)'}: ${issue.message}`;
   });
   return new FerryError('CONFIG_INVALID', `Invalid ${vendor} connection settings:\n${lines.join('\n')}`, { issues: lines });
+}
+
+/**
+ * The `oauth` block of a connector whose vendor has OAuth apps: the app's client id and secret and the
+ * install's refresh token (secrets as `${ENV}`), and where to trade it (the vendor's default otherwise).
+ * What RefreshingToken (oauth.ts) needs.
+ */
+export function oauthGrantSchema(tokenUrlExample: string) {
+  return z.strictObject({
+    clientId: z.string().min(1, 'must not be empty'),
+    clientSecret: z.string().min(1, 'must not be empty'),
+    refreshToken: z.string().min(1, 'must not be empty'),
+    tokenUrl: z.url({ error: `must be a URL such as ${tokenUrlExample}` }).optional(),
+  });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { settingsError } from '../kit/settings.js';
+import { oauthGrantSchema, settingsError } from '../kit/settings.js';
 
 /** Pipedrive's API host for API tokens when no company domain is given. */
 export const PIPEDRIVE_API_BASE = 'https://api.pipedrive.com';
@@ -32,14 +32,7 @@ export const pipedriveConnectionSchema = z
      * at `tokenUrl` (default https://oauth.pipedrive.com/oauth/token; `${baseUrl}/oauth/token` when baseUrl is
      * a local address, the emulator), with HTTP Basic of the app's client id and secret.
      */
-    oauth: z
-      .strictObject({
-        clientId: z.string().min(1, 'must not be empty'),
-        clientSecret: z.string().min(1, 'must not be empty'),
-        refreshToken: z.string().min(1, 'must not be empty'),
-        tokenUrl: z.url({ error: 'must be a URL such as https://oauth.pipedrive.com/oauth/token' }).optional(),
-      })
-      .optional(),
+    oauth: oauthGrantSchema('https://oauth.pipedrive.com/oauth/token').optional(),
     /** The company's subdomain (`acme` for acme.pipedrive.com); the OAuth token answer's `api_domain` host. */
     companyDomain: z
       .string()
