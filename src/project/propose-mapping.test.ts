@@ -655,3 +655,51 @@ describe('value maps of a source picklist whose values are ids', () => {
     expect(notes.some((note) => note.includes('"10" (Sales / Proposal Made) → presentationscheduled'))).toBe(true);
   });
 });
+
+describe('proposeMapping: Salesforce default picklists onto HubSpot-style options', () => {
+  const option = (value: string) => ({ value, label: value });
+  const SF_STAGES = ['Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition', 'Id. Decision Makers', 'Perception Analysis', 'Proposal/Price Quote', 'Negotiation/Review', 'Closed Won', 'Closed Lost'];
+  const SF_TASK_STATUSES = ['Not Started', 'In Progress', 'Completed', 'Waiting on someone else', 'Deferred'];
+  const sourceSchema: SchemaDescription = {
+    objects: [
+      { name: 'Opportunity', modifiedField: 'SystemModstamp', fields: [{ name: 'Id', type: 'string' }, { name: 'Name', type: 'string' }, { name: 'StageName', type: 'enum', meaning: 'stage', options: SF_STAGES.map(option) }] },
+      { name: 'Task', modifiedField: 'SystemModstamp', fields: [{ name: 'Id', type: 'string' }, { name: 'Subject', type: 'string' }, { name: 'Status', type: 'enum', options: SF_TASK_STATUSES.map(option) }] },
+    ],
+  };
+  const targetSchema: SchemaDescription = {
+    objects: [
+      { name: 'deals', fields: [{ name: 'id', type: 'string' }, { name: 'name', type: 'string' }, { name: 'dealstage', type: 'enum', options: ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'].map(option) }] },
+      { name: 'tasks', fields: [{ name: 'id', type: 'string' }, { name: 'subject', type: 'string' }, { name: 'status', type: 'enum', options: ['NOT_STARTED', 'COMPLETED'].map(option) }] },
+    ],
+  };
+
+  it('maps every default stage and task status, and says which ones are guesses', async () => {
+    const { project, notes } = await proposeMapping({ sourceSchema, targetSchema, source: { connector: 'salesforce' }, target: { connector: 'sql', dialect: 'sqlite', path: './new.db' } });
+    const valueMap = (name: string, field: string): Record<string, unknown> => {
+      const mapping = project.objects.find((entry) => entry.source === name)!.fields.find((entry) => entry.target === field);
+      if (mapping?.transform.kind !== 'map') throw new Error(`${name}.${field} has no value map`);
+      return mapping.transform.values;
+    };
+    const stages = valueMap('Opportunity', 'dealstage');
+    expect(Object.keys(stages).sort()).toEqual([...SF_STAGES].sort());
+    expect(stages).toMatchObject({ 'Id. Decision Makers': 'decisionmakerboughtin', 'Perception Analysis': 'decisionmakerboughtin', 'Closed Won': 'closedwon', 'Closed Lost': 'closedlost' });
+    expect(valueMap('Task', 'status')).toEqual({ 'Not Started': 'NOT_STARTED', 'In Progress': 'NOT_STARTED', 'Waiting on someone else': 'NOT_STARTED', Deferred: 'NOT_STARTED', Completed: 'COMPLETED' });
+    // Open statuses folded into "not started" are guesses the user is asked to check.
+    expect(notes.some((note) => note.includes('"In Progress" → NOT_STARTED') && note.includes('please check'))).toBe(true);
+  });
+
+  it('a stage the target has no name for takes the target stage of the open stage before it in the pipeline', async () => {
+    const fewer: SchemaDescription = {
+      objects: targetSchema.objects.map((object) =>
+        object.name !== 'deals' ? object : { ...object, fields: object.fields.map((field) => (field.name !== 'dealstage' ? field : { ...field, options: field.options!.filter((o) => o.value !== 'decisionmakerboughtin') })) },
+      ),
+    };
+    const { project, notes } = await proposeMapping({ sourceSchema, targetSchema: fewer, source: { connector: 'salesforce' }, target: { connector: 'sql', dialect: 'sqlite', path: './new.db' } });
+    const mapping = project.objects.find((entry) => entry.source === 'Opportunity')!.fields.find((entry) => entry.target === 'dealstage')!;
+    if (mapping.transform.kind !== 'map') throw new Error('no value map');
+    expect(Object.keys(mapping.transform.values).sort()).toEqual([...SF_STAGES].sort());
+    // After Value Proposition (presentationscheduled), before Proposal/Price Quote: still open, no further along.
+    expect(mapping.transform.values).toMatchObject({ 'Id. Decision Makers': 'presentationscheduled', 'Perception Analysis': 'presentationscheduled', 'Closed Lost': 'closedlost' });
+    expect(notes.some((note) => note.includes('"Perception Analysis" → presentationscheduled (the stage before it')) && notes.some((note) => note.includes('please check'))).toBe(true);
+  });
+});

@@ -462,6 +462,13 @@ const WEAK_VALUE_SYNONYMS: readonly (readonly string[])[] = [
   ['needsanalysis', 'analysis', 'qualifiedtobuy'],
   ['valueproposition', 'proposition', 'presentationscheduled'],
   ['negotiation', 'negotiationsstarted', 'negotiationreview', 'contractsent'],
+  // Salesforce's default sales process between Value Proposition (50%) and Proposal/Price Quote (75%): its
+  // decision-maker stages are HubSpot's "decision maker bought in" (80%).
+  ['iddecisionmakers', 'decisionmakers', 'decisionmaker', 'decisionmakerboughtin'],
+  ['perceptionanalysis', 'decisionmakerboughtin'],
+  // Salesforce's default task statuses that are still open, onto a target that only knows "not started" and
+  // "completed": open stays open (a guess the notes show).
+  ['inprogress', 'waitingonsomeoneelse', 'deferred', 'notstarted'],
   // HubSpot's direction EMAIL: an e-mail sent from the CRM or logged by BCC, i.e. an outgoing one.
   ['outbound', 'outgoing', 'sent', 'email'],
 ];
@@ -563,6 +570,13 @@ async function proposeValueMap(
     values[value] = choice.option;
     if (choice.score < 60) guesses.push(`${shownValue(value, sourceField)} → ${choice.option}`);
   }
+  if (sourceField.meaning === 'stage') {
+    for (const [value, option] of nearestStages(sourceField, values, unmapped)) {
+      values[value] = option;
+      unmapped.splice(unmapped.indexOf(value), 1);
+      guesses.push(`${shownValue(value, sourceField)} → ${option} (the stage before it in the source's pipeline)`);
+    }
+  }
   if (guesses.length > 0) notes.push(`${where}: guessed ${guesses.join(', ')}; please check`);
   if (unmapped.length > 0) {
     notes.push(
@@ -570,6 +584,30 @@ async function proposeValueMap(
     );
   }
   return { kind: 'map', values, unmapped: 'fail' };
+}
+
+/**
+ * Pipeline stages the target has no name for (Salesforce's "Id. Decision Makers" onto a pipeline without a
+ * decision-maker stage): a stage takes the target stage of the nearest stage before it in the source's own
+ * order (its options are the pipeline in order) that has one, never a closed one (won or lost), so a deal
+ * stays open and no further along than it was. Stages with nothing mapped before them stay unmapped.
+ */
+function nearestStages(sourceField: FieldSchema, values: Record<string, FieldValue>, unmapped: readonly string[]): [string, string][] {
+  const order = (sourceField.options ?? []).map((option) => option.value);
+  const closed = (option: FieldValue) => /won|lost/i.test(String(option));
+  const out: [string, string][] = [];
+  for (const value of unmapped) {
+    const at = order.indexOf(value);
+    if (at < 0 || closed(value)) continue;
+    for (let before = at - 1; before >= 0; before--) {
+      const option = values[order[before]!];
+      if (option !== undefined && option !== null && !closed(option)) {
+        out.push([value, String(option)]);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 async function distinctValues(object: string, field: FieldSchema, sampleValues: ProposeMappingInput['sampleValues']): Promise<string[]> {
