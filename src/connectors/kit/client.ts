@@ -1,4 +1,3 @@
-import type { FerryError } from '../../core/errors.js';
 import { HttpClient, RollingWindowPacer, type ClassifyDecision, type Clock, type HttpMethod, type HttpResponse, type PacerRule, type RateLimitObservation, type RequestOptions, type RouteInfo } from '../../core/http.js';
 import { createHash } from 'node:crypto';
 import { authOptions, type AuthSpec } from './auth.js';
