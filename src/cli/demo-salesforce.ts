@@ -16,8 +16,9 @@ export const DEMO_SALESFORCE_OBJECTS = ['User', 'Account', 'Contact', 'Opportuni
 
 export const demoSalesforceSourceYaml = (url: string): string => `source:
   # The "legacy CRM": Salesforce, played by Ferry's local emulator of the Salesforce REST API (started by
-  # \`ferry demo --source salesforce\` with its sample org; it stops when the demo ends). A real org signs in
-  # with the JWT bearer flow instead (clientId, username, privateKey: docs/connectors/salesforce.md).
+  # \`ferry demo --source salesforce\` with its sample org; it stops when the demo ends, or at Ctrl-C with
+  # --keep). A real org signs in with the JWT bearer flow instead (clientId, username, privateKey:
+  # docs/connectors/salesforce.md).
   connector: salesforce
   instanceUrl: ${url}
   accessToken: \${${DEMO_SALESFORCE_TOKEN_VARIABLE}}

@@ -12,7 +12,7 @@ import type { ProjectFile } from '../project/types.js';
 import { buildRunReport, formatNumber, formatSeconds, formatValue, renderReport, shorten, type RunReport } from '../report/index.js';
 import type { CommandContext } from './context.js';
 import { DEMO_PIPEDRIVE_TOKEN, DEMO_PIPEDRIVE_TOKEN_VARIABLE, demoPipedriveSourceYaml as pipedriveSourceYaml } from './demo-pipedrive.js';
-import { demoSalesforceSourceYaml as salesforceSourceYaml } from './demo-salesforce.js';
+import { DEMO_SALESFORCE_TOKEN, DEMO_SALESFORCE_TOKEN_VARIABLE, demoSalesforceSourceYaml as salesforceSourceYaml } from './demo-salesforce.js';
 import { DEMO_PROJECT_HEADER, demoChangeSizes, editChangedRecordsInTarget } from './demo-setup.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome, Output } from './io.js';
@@ -36,7 +36,7 @@ export interface DemoStoryOptions {
   size?: number;
   seed?: number;
   target?: DemoTarget;
-  /** Keep the story's in-process emulators (HubSpot, Pipedrive) running after the story until Ctrl-C, so the next commands work against them. */
+  /** Keep the story's in-process emulators (HubSpot, Pipedrive, Salesforce) running after the story until Ctrl-C, so the next commands work against them. */
   keep?: boolean;
   /** With --keep: resolves when the user stops the emulators (Ctrl-C). */
   untilStopped?: () => Promise<unknown>;
@@ -442,16 +442,17 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     const seconds = (performance.now() - storyStarted) / 1000;
     const runs = story.steps.runs as Record<string, number>;
     // The in-process emulators: kept running until Ctrl-C with --keep, else they stop with the story.
-    const emulators = [...(pipedrive ? ['Pipedrive'] : []), ...(hubspot?.emulator ? ['HubSpot'] : [])];
+    const emulators = [...(pipedrive ? ['Pipedrive'] : []), ...(salesforce ? ['Salesforce'] : []), ...(hubspot?.emulator ? ['HubSpot'] : [])];
     const kept = options.keep === true && emulators.length > 0;
     const next = [
       `cd ${shownFolder}`,
       ...(pipedrive && kept ? [`export ${DEMO_PIPEDRIVE_TOKEN_VARIABLE}=${DEMO_PIPEDRIVE_TOKEN}`] : []),
+      ...(salesforce && kept ? [`export ${DEMO_SALESFORCE_TOKEN_VARIABLE}=${DEMO_SALESFORCE_TOKEN}`] : []),
       ...(hubspot?.shownToken ? [`export ${hubspot.tokenVariable}=${hubspot.shownToken}`] : []),
       'npx ferry runs',
       `npx ferry report ${runs.delta} --format html --output report.html`,
       // Delta, undo and check need both CRMs: an emulator that stopped with the story is not there any more.
-      ...((emulators.length === 0 || kept) && !salesforce ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check'] : []),
+      ...(emulators.length === 0 || kept ? ['npx ferry delta --create-new --update-changed --dry-run', `npx ferry undo ${runs.delta}`, 'npx ferry check'] : []),
     ];
     out.line('');
     out.line(`The whole story took ${formatSeconds(seconds)}. Try next${kept ? ' (in another terminal)' : ''}:`);
@@ -459,13 +460,9 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
     if (hubspot && !hubspot.emulator) out.line(`(with $${hubspot.tokenVariable} set to the account's token, as for the story).`);
     if (emulators.length > 0 && !kept) {
       const both = emulators.length > 1;
-      const again = ['ferry demo', ...(pipedrive ? ['--source pipedrive'] : []), ...(targetKind === 'hubspot' ? ['--target hubspot'] : []), '--keep'].join(' ');
+      const again = ['ferry demo', ...(pipedrive ? ['--source pipedrive'] : salesforce ? ['--source salesforce'] : []), ...(targetKind === 'hubspot' ? ['--target hubspot'] : []), '--keep'].join(' ');
       out.line(`The ${emulators.join(' and ')} emulator${both ? 's stop' : ' stops'} with the story, and ${both ? 'their' : 'its'} data with ${both ? 'them' : 'it'}: \`ferry runs\` and \`ferry report\` still work (they read the ledger).`);
       out.line(`To try delta, undo, verify and check against ${both ? 'them' : 'it'}, run \`${again}\`: it keeps ${both ? 'them' : 'it'} running until Ctrl-C.`);
-    }
-    if (salesforce) {
-      out.line('The Salesforce emulator stops with the story, and its data with it: `ferry runs` and `ferry report` still work (they read the ledger);');
-      out.line('delta, undo and check need the Salesforce org the story ran against, which is gone (the Salesforce demo has no --keep yet).');
     }
     out.line('Then point ferry.yaml at your own CRMs (`ferry init` writes a commented starter), or do it all in the browser: `ferry serve` starts the wizard.');
     const json = {
@@ -478,6 +475,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
       steps: story.steps,
       next,
       ...(pipedrive ? { pipedrive: { url: pipedrive.url, kept, requests: pipedrive.stats.requests } } : {}),
+      ...(salesforce ? { salesforce: { url: salesforce.url, kept, requests: salesforce.stats.requests } } : {}),
       ...(hubspot?.emulator
         ? { emulator: { url: hubspot.url, kept: options.keep === true, requests: hubspot.emulator.stats.requests, status429: hubspot.emulator.stats.status429 } }
         : hubspot
@@ -485,7 +483,7 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
           : {}),
     };
     if (kept) {
-      const where = [...(pipedrive ? [`Pipedrive at ${pipedrive.url}`] : []), ...(hubspot?.emulator ? [`HubSpot at ${hubspot.url}`] : [])];
+      const where = [...(pipedrive ? [`Pipedrive at ${pipedrive.url}`] : []), ...(salesforce ? [`Salesforce at ${salesforce.url}`] : []), ...(hubspot?.emulator ? [`HubSpot at ${hubspot.url}`] : [])];
       out.line('');
       out.line(`The ${emulators.join(' and ')} emulator${emulators.length > 1 ? 's keep' : ' keeps'} running (${where.join(', ')}) with the migrated data. Press Ctrl-C to stop ${emulators.length > 1 ? 'them' : 'it'}.`);
       await (options.untilStopped ?? (() => new Promise<never>(() => undefined)))();

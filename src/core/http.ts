@@ -267,6 +267,9 @@ export interface HttpStats {
   byRoute: Record<string, number>;
 }
 
+/** A vendor's `classify` answer (see HttpClientOptions.classify). */
+export type ClassifyDecision = FerryError | 'retry' | { retry: FerryError } | undefined;
+
 export interface HttpClientOptions {
   baseUrl: string;
   /** Vendor name for messages, e.g. `HubSpot`. */
@@ -294,9 +297,10 @@ export interface HttpClientOptions {
   onResponse?: (response: { status: number; headers: Headers; route: RouteInfo }) => RateLimitObservation[] | void;
   /**
    * Vendor-specific error decision, before the generic one: return a FerryError to throw it at once
-   * (no retry), `'retry'` to retry, or undefined for the default handling.
+   * (no retry), `'retry'` to retry, `{ retry: error }` to retry and throw `error` when no retry is left (or
+   * none is allowed, as for a create sent once), or undefined for the default handling.
    */
-  classify?: (response: { status: number; headers: Headers; body: unknown; route: RouteInfo }) => FerryError | 'retry' | undefined;
+  classify?: (response: { status: number; headers: Headers; body: unknown; route: RouteInfo }) => ClassifyDecision;
   clock?: Clock;
   random?: () => number;
   fetch?: typeof fetch;
@@ -475,8 +479,9 @@ export class HttpClient {
     }
     if (decision instanceof FerryError) throw decision;
     if (response.status === 429) this.stats.throttled += 1;
-    const retryable = decision === 'retry' || response.status === 429 || response.status >= 500;
-    const error = this.statusError(response.status, parsed, route);
+    const retryAs = typeof decision === 'object' && 'retry' in decision ? decision.retry : undefined;
+    const retryable = decision === 'retry' || retryAs !== undefined || response.status === 429 || response.status >= 500;
+    const error = retryAs ?? this.statusError(response.status, parsed, route);
     if (!retryable) throw error;
     return { retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.clock.now()), error };
   }

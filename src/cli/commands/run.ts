@@ -150,7 +150,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         ),
       )
       .addOption(new Option('--source <crm>', 'demo story: the "legacy CRM": sample SQLite data, or Pipedrive or Salesforce played by its in-process emulator (default sample)').choices(['sample', 'pipedrive', 'salesforce']))
-      .option('--keep', 'demo story with --target hubspot or --source pipedrive: keep the in-process emulators running after the story, until Ctrl-C')
+      .option('--keep', 'demo story with --target hubspot, --source pipedrive or --source salesforce: keep the in-process emulators running after the story, until Ctrl-C')
       .option('--hubspot-url <url>', 'demo story with --target hubspot: use the HubSpot API at this URL (an emulator started apart, or a sandbox account) instead of starting one')
       .option('--hubspot-token-env <variable>', 'demo story with --hubspot-url: the environment variable holding the access token', 'HUBSPOT_TOKEN')
       .addOption(
@@ -175,11 +175,12 @@ export function registerRunCommands(program: Command, context: CommandContext): 
     ) => {
       const globals = globalOptions(command);
       if (globals.config === undefined && !existsSync(resolveProjectPath({ cwd: context.io.cwd }))) {
-        if (options.keep && options.target !== 'hubspot' && options.source !== 'pipedrive') {
-          throw new FerryError('USAGE', '--keep keeps the demo\'s emulators running: use it with `ferry demo --target hubspot` or `ferry demo --source pipedrive`.');
+        const emulatedSource = options.source === 'pipedrive' || options.source === 'salesforce';
+        if (options.keep && options.target !== 'hubspot' && !emulatedSource) {
+          throw new FerryError('USAGE', '--keep keeps the demo\'s emulators running: use it with `ferry demo --target hubspot`, `ferry demo --source pipedrive` or `ferry demo --source salesforce`.');
         }
         if (options.hubspotUrl !== undefined && options.target !== 'hubspot') throw new FerryError('USAGE', '--hubspot-url names the HubSpot account of `ferry demo --target hubspot`: add --target hubspot.');
-        if (options.hubspotUrl !== undefined && options.keep && options.source !== 'pipedrive') {
+        if (options.hubspotUrl !== undefined && options.keep && !emulatedSource) {
           throw new FerryError('USAGE', '--keep keeps the in-process emulator running; with --hubspot-url the account at that URL stays as it is anyway: drop --keep.');
         }
         const { runDemoStory } = await import('../demo-story.js');

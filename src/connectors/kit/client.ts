@@ -1,5 +1,4 @@
-import type { FerryError } from '../../core/errors.js';
-import { HttpClient, RollingWindowPacer, type Clock, type HttpMethod, type HttpResponse, type PacerRule, type RateLimitObservation, type RequestOptions, type RouteInfo } from '../../core/http.js';
+import { HttpClient, RollingWindowPacer, type ClassifyDecision, type Clock, type HttpMethod, type HttpResponse, type PacerRule, type RateLimitObservation, type RequestOptions, type RouteInfo } from '../../core/http.js';
 import { createHash } from 'node:crypto';
 import { authOptions, type AuthSpec } from './auth.js';
 import type { RequestBudget } from './budget.js';
@@ -22,8 +21,11 @@ export interface ApiClientOptions {
   budget?: RequestBudget;
   /** Vendor hook: reads its rate-limit headers. */
   readHeaders?: (headers: Headers, route: RouteInfo) => HeaderReading;
-  /** Vendor hook: maps an error answer to a FerryError (thrown at once), 'retry', or undefined (the default mapping). */
-  classify?: (response: { status: number; headers: Headers; body: unknown; route: RouteInfo }) => FerryError | 'retry' | undefined;
+  /**
+   * Vendor hook: maps an error answer to a FerryError (thrown at once), 'retry', `{ retry: error }` (retried,
+   * and `error` when the retries run out or the request is sent once), or undefined (the default mapping).
+   */
+  classify?: (response: { status: number; headers: Headers; body: unknown; route: RouteInfo }) => ClassifyDecision;
   /** Vendor hook: readable text of an error body. */
   describeError?: (body: unknown, status: number) => string | undefined;
   timeoutMs?: number;

@@ -186,6 +186,62 @@ describe('salesforce connector: the daily API allocation', () => {
   });
 });
 
+describe('salesforce connector: the concurrent long-running request limit', () => {
+  // Backoff waits are counted, not slept: the test takes no wall-clock time for them.
+  const waits: number[] = [];
+  const clock = { now: () => Date.now(), sleep: async (ms: number) => void waits.push(ms) };
+  const concurrentConnector = (sf: SalesforceEmulator, maxRetries: number) => createSalesforceConnector({ accessToken: sf.accessToken, instanceUrl: sf.url, maxRetries }, { clock });
+
+  it('a ConcurrentRequests 403 is retried, and the request then succeeds', async () => {
+    const { sf } = await start();
+    const connector = concurrentConnector(sf, 3);
+    waits.length = 0;
+    sf.faults.rateLimitStorm({ path: '*/limits', count: 2, policyName: 'ConcurrentRequests' });
+    await connector.check();
+    expect(waits).toHaveLength(2);
+    expect(sf.log.filter((entry) => entry.path.endsWith('/limits')).map((entry) => entry.status)).toEqual([403, 403, 200]);
+  });
+
+  it('retries run out: RATE_LIMITED, resumable, naming the concurrent limit (not the daily allocation), never AUTH_FAILED', async () => {
+    const { sf } = await start();
+    const connector = concurrentConnector(sf, 2);
+    sf.faults.rateLimitStorm({ path: '*/limits', policyName: 'ConcurrentRequests' });
+    const error = await connector.check().catch((caught: unknown) => caught);
+    expect(isFerryError(error) && error.code).toBe('RATE_LIMITED');
+    expect((error as { details: { resumable?: boolean; limit?: string } }).details).toMatchObject({ resumable: true, limit: 'concurrent', status: 403 });
+    expect(String((error as Error).message)).toMatch(/too many long-running requests .*ConcurrentRequests \(Concurrent API Requests\) Limit exceeded.*not the daily allocation.*resumable: run the same command again/);
+    expect(sf.log.filter((entry) => entry.path.endsWith('/limits')).map((entry) => entry.status)).toEqual([403, 403, 403]);
+  });
+
+  it('a create sent once (no external id) that meets the concurrent limit stops resumably as RATE_LIMITED and creates nothing', async () => {
+    const { sf } = await start();
+    const connector = concurrentConnector(sf, 5);
+    await connector.check();
+    sf.faults.rateLimitStorm({ path: '*/composite/sobjects', method: 'POST', count: 1, policyName: 'ConcurrentRequests' });
+    const error = await connector.create('Account', [{ ref: 'a', fields: { Name: 'A' } }]).catch((caught: unknown) => caught);
+    expect(isFerryError(error) && error.code).toBe('RATE_LIMITED');
+    expect((error as { details: { resumable?: boolean; limit?: string } }).details).toMatchObject({ resumable: true, limit: 'concurrent' });
+    expect(String((error as Error).message)).toMatch(/POST .*composite\/sobjects: too many long-running requests/);
+    // Sent once: no retry, and Salesforce refused it before doing anything.
+    expect(sf.log.filter((entry) => entry.method === 'POST' && entry.path.endsWith('/composite/sobjects'))).toHaveLength(1);
+    expect(sf.store.records(sf.store.requireObject('Account'))).toHaveLength(0);
+  });
+
+  it('the real limit (slow requests held open past 20 s of the emulator\'s clock) gives the same RATE_LIMITED, not AUTH_FAILED', async () => {
+    let now = Date.UTC(2024, 2, 17);
+    const { sf } = await start({ clock: () => now, concurrentLongRunning: { limit: 1, thresholdMs: 20_000 } });
+    const connector = concurrentConnector(sf, 1);
+    sf.faults.latency(1000, { path: '*/sobjects/Account/describe', count: 1 });
+    const slow = fetch(`${sf.url}/services/data/v62.0/sobjects/Account/describe`, { headers: { Authorization: `Bearer ${sf.accessToken}` } });
+    while (sf.log.filter((entry) => entry.path.endsWith('/describe') && entry.status === 0).length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    now += 20_000;
+    const error = await connector.check().catch((caught: unknown) => caught);
+    expect(isFerryError(error) && error.code).toBe('RATE_LIMITED');
+    expect(String((error as Error).message)).toMatch(/concurrent request limit/);
+    expect((await slow).status).toBe(200);
+  });
+});
+
 describe('salesforce connector: Bulk API 2.0 reads', () => {
   it('a read in any order of an object over the threshold is one query job, its results paged from 50,000-record chunks; the same values as SOQL', async () => {
     const { sf, connector } = await start({}, { bulkReadThreshold: 20, bulkPollMs: 1 });

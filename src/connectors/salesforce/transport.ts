@@ -20,8 +20,10 @@ import type { SalesforceSettings } from './config.js';
  * - `Sforce-Limit-Info: api-usage=N/M` on REST answers: N calls made of the org's M in the last 24 hours
  *   (REST API Developer Guide, "Response Headers" / "Limit Info Header").
  * - There is no 429: an org over its allocation answers 403 `REQUEST_LIMIT_EXCEEDED` "TotalRequests Limit
- *   exceeded."; too many long-running requests at once answer the same code with "ConcurrentRequests"
- *   (API Request Limits and Allocations; "Status Codes and Error Responses").
+ *   exceeded."; too many long-running requests at once answer the same code with "ConcurrentRequests
+ *   (Concurrent API Requests) Limit exceeded." (API Request Limits and Allocations; "Status Codes and Error
+ *   Responses"; help article 000389067: by default 25 long-running calls of 20 seconds or more). Both are
+ *   RATE_LIMITED and resumable, the concurrent one after retries; neither is an auth failure.
  * - 401 `INVALID_SESSION_ID` when the access token expired or was revoked: a new one is asked for once.
  * - JWT bearer flow: RS256 over `{iss: client id, sub: username, aud: login URL, exp}`, posted as
  *   `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=…` to `/services/oauth2/token`
@@ -211,11 +213,22 @@ export function createSalesforceClient(settings: SalesforceSettings, session: Sa
       }
       if (status === 403 && code === 'REQUEST_LIMIT_EXCEEDED') {
         const text = salesforceErrorText(body) ?? '';
-        if (/ConcurrentRequests/i.test(text)) return 'retry';
+        if (/Concurrent(Requests|PerOrgLongTxn)/i.test(text)) {
+          // Too many long-running requests (20 s or more) in the org at once, ours and other integrations':
+          // they end by themselves, so retried; when the retries run out (or a create was sent once), the
+          // run stops resumably. Never AUTH_FAILED: nothing is wrong with the credentials.
+          return {
+            retry: new FerryError(
+              'RATE_LIMITED',
+              `Salesforce refused ${route.method} ${route.path}: too many long-running requests (20 seconds or more) are running in the org at once, this run's and other integrations' (403 REQUEST_LIMIT_EXCEEDED, ${text}). This is the concurrent request limit, not the daily allocation. The run stops here and is resumable: run the same command again once the long-running requests have finished (a lower ${prefix}writeConcurrency sends fewer at once).`,
+              { status, path: route.path, resumable: true, limit: 'concurrent' },
+            ),
+          };
+        }
         return new FerryError(
           'RATE_LIMITED',
           `Salesforce refused ${route.method} ${route.path}: the org's daily API allocation is spent (403 REQUEST_LIMIT_EXCEEDED, ${text}). The run stops here and is resumable: run the same command again when the rolling 24-hour allocation has room (or lower what other integrations use, or raise ${prefix}apiShare only if the org can spare it).`,
-          { status, path: route.path, resumable: true },
+          { status, path: route.path, resumable: true, limit: 'daily' },
         );
       }
       if (status === 403) return new FerryError('AUTH_FAILED', `Salesforce refused ${route.method} ${route.path} (403): ${salesforceErrorText(body) ?? 'the integration user lacks a permission'}. The integration user needs the permission set listed in docs/connectors/salesforce.md.`, { status, path: route.path });

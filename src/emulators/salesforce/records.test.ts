@@ -308,6 +308,12 @@ describe('Salesforce emulator: records over HTTP', () => {
     expect((await call(salesforce, 'GET', '/sobjects')).status).toBe(200);
     salesforce.faults.rateLimitStorm({ count: 1 });
     expect((await call(salesforce, 'GET', '/limits')).body).toEqual([{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    // The concurrent long-running limit as a fault (without holding 25 slow requests open).
+    salesforce.faults.rateLimitStorm({ count: 1, policyName: 'ConcurrentRequests' });
+    const concurrent = await call(salesforce, 'GET', '/limits');
+    expect(concurrent.status).toBe(403);
+    expect(concurrent.body).toEqual([{ message: 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    expect((await call(salesforce, 'GET', '/limits')).status).toBe(200);
     salesforce.faults.partialBatch(0.5, { path: '*/composite/sobjects' });
     const records = Array.from({ length: 20 }, (_, index) => ({ attributes: { type: 'Account' }, Name: `A${index}` }));
     const answer = await call(salesforce, 'POST', '/composite/sobjects', { records });

@@ -231,8 +231,9 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       authenticate,
       partialEligible: (request) => request.path.endsWith('/composite/sobjects') || /\/composite\/sobjects\/[^/]+\/[^/]+$/.test(request.path),
       serverError: (status) => serverError(status),
-      // Salesforce has no 429: a spent allocation is a 403 REQUEST_LIMIT_EXCEEDED.
-      rateLimitFault: () => ({ status: 403, body: LIMIT_EXCEEDED, headers: limitInfo() }),
+      // Salesforce has no 429: a spent allocation is a 403 REQUEST_LIMIT_EXCEEDED, and so is the concurrent
+      // long-running limit (policyName `ConcurrentRequests`), with its own message.
+      rateLimitFault: (rule) => ({ status: 403, body: rule.policyName === 'ConcurrentRequests' ? CONCURRENT_LIMIT_EXCEEDED : LIMIT_EXCEEDED, headers: limitInfo() }),
       admit: (request) => {
         if (!counted(request)) return { headers: {} };
         const now = clock();
