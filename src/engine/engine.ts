@@ -360,7 +360,16 @@ export class Engine {
       const writer = new RecordWriter(state, this.context.project, this.context.source, this.context.target);
       const mode: WriteMode = { create: true, update: true, onConflict, force: true };
       for (const plan of plans) {
-        const ids = [...new Set(failures.filter((failure) => failure.object === plan.object).map((failure) => failure.sourceId))];
+        const mine = failures.filter((failure) => failure.object === plan.object);
+        // A source duplicate that waited for its leader (REFERENCE_MISSING without a field names the leader)
+        // is retried as that leader's follower: merged into it once it is migrated, never created on its own.
+        const leaders = new Map<string, string>();
+        for (const failure of mine) {
+          const leader = failure.code === 'REFERENCE_MISSING' && failure.field === null ? followerLeader(failure.value) : undefined;
+          if (leader !== undefined) leaders.set(failure.sourceId, leader);
+        }
+        if (leaders.size > 0) state.assumeFollowers(plan.object, leaders);
+        const ids = [...new Set(mine.map((failure) => failure.sourceId))];
         await this.writeRecordsById(state, writer, plan, ids, mode);
       }
       // Records of other runs (a demo's) that point at what this retry created are attached too.
@@ -1095,6 +1104,17 @@ export class Engine {
 function readByScan(window: Pick<ReadOptions, 'modifiedSince'>): (record: CrmRecord) => boolean {
   const since = window.modifiedSince;
   return since === undefined ? () => true : (record) => record.updatedAt !== null && record.updatedAt >= since;
+}
+
+/** The leader a follower's REFERENCE_MISSING failure names (its stored value: the leader's source id). */
+function followerLeader(stored: string | null): string | undefined {
+  if (stored === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(stored);
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The source ids a REFERENCE_MISSING warning names (its stored value), or undefined when unreadable. */

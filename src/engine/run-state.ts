@@ -110,8 +110,27 @@ export class RunState {
     this.overlay.putLinks(links);
   }
 
+  /**
+   * Source duplicates this run knows from the failures it retries (`duplicate of <leader>, which was not
+   * migrated`), for records the ledger holds no match issue of any more (a later run's matching cleared it,
+   * and undoing that run did not bring it back): a retry writes them as followers of their leader, never as
+   * records of their own.
+   */
+  private readonly knownFollowers = new Map<string, Map<string, string>>();
+
+  assumeFollowers(object: string, leaders: Map<string, string>): void {
+    this.knownFollowers.set(object, leaders);
+  }
+
   async getMatchIssues(object: string, sourceIds: string[]): Promise<Map<string, MatchIssue>> {
     const issues = await this.ledger.getMatchIssues(object, sourceIds);
+    const followers = this.knownFollowers.get(object);
+    if (followers) {
+      for (const id of sourceIds) {
+        const leader = followers.get(id);
+        if (leader !== undefined && !issues.has(id)) issues.set(id, { object, sourceId: id, kind: 'duplicate', key: '', candidates: [leader], runId: this.run.id });
+      }
+    }
     if (this.dryRun) {
       for (const [id, issue] of this.overlay.issues(object, sourceIds)) {
         if (issue) issues.set(id, issue);

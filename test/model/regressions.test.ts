@@ -8,6 +8,27 @@ import { describeHistory, type History } from './history.js';
  */
 const FOUND: { defect: string; history: History; backend?: 'hubspot'; sigkill?: boolean }[] = [
   {
+    defect:
+      "retry of a run whose source duplicate waited for its failed leader created the follower as a record of its own (a later delta's matching had cleared its match issue, and undoing that delta did not bring it back): it is retried as the leader's follower",
+    history: {
+      setup: [
+        { t: 'source-company', name: 'Acme', domain: 'x.test' },
+        { t: 'source-company', name: null, domain: 'x.test' },
+        { t: 'target-company', name: 'Acme (typed)', domain: 'y.test' },
+      ],
+      demo: false,
+      fullCrashAt: null,
+      later: [
+        { t: 'target-edit', object: 'companies', pick: 0, field: 'domain', value: 'x.test' },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: false },
+        { t: 'undo' },
+        { t: 'retry', pick: 0 },
+        { t: 'undo' },
+        { t: 'source-company-edit', pick: 0, field: 'name', value: 'Acme' },
+      ],
+    } as History,
+  },
+  {
     defect: 'a create whose answer was lost and was found again by its external id kept no written values, so a later target edit was overwritten by an unrelated source change',
     history: {
       setup: [
