@@ -5,7 +5,7 @@ import { buildRunReport, formatNumber } from '../report/index.js';
 import type PgBoss from 'pg-boss';
 import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, FINISH_PART, namesOf, openQueue, partJobId, requirePostgres, type PartJob, type RunJob } from '../workers/queue.js';
 import { partsLine, partsProgress } from '../workers/progress.js';
-import { finalError, jobOutput, runKindOf } from './commands/worker.js';
+import { finalError, isRunOf, jobOutput } from './commands/worker.js';
 import { positiveInteger, projectOptions, type CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import type { Outcome } from './io.js';
@@ -21,16 +21,18 @@ export interface QueueFlags {
   partSize?: number;
 }
 
-export function addQueueFlags(command: Command): Command {
-  return command
+/** `parts: false`: a command queued as one job (undo, retry, demo), without --part-size. */
+export function addQueueFlags(command: Command, options: { parts?: boolean } = {}): Command {
+  const flagged = command
     .option('--queue', 'hand the run to `ferry worker` processes through the PostgreSQL ledger instead of running it here')
     .option('--detach', 'with --queue: return at once with the job id instead of waiting for the run')
     .option(
       '--unit-timeout <seconds>',
       `with --queue: after this long without finishing, the queue hands the run to another worker, which resumes it if its worker died (default ${DEFAULT_UNIT_TIMEOUT_SECONDS})`,
       positiveInteger('--unit-timeout'),
-    )
-    .option('--part-size <records>', 'with --queue: records per part when an object is cut into id ranges that workers write side by side (SQL sources; default 20 pages)', positiveInteger('--part-size'));
+    );
+  if (options.parts === false) return flagged;
+  return flagged.option('--part-size <records>', 'with --queue: records per part when an object is cut into id ranges that workers write side by side (SQL sources; default 20 pages)', positiveInteger('--part-size'));
 }
 
 /** Refuses queue flags that make no sense together or with the run's other flags. */
@@ -45,7 +47,14 @@ export function checkQueueFlags(flags: QueueFlags & { dryRun?: boolean; restart?
 }
 
 /** Enqueues the run; without --detach waits for it, printing its progress from the ledger, then its summary. */
-export async function queueRun(context: CommandContext, command: Command, name: string, job: DistributiveOmit<RunJob, 'afterRunId'>, flags: QueueFlags): Promise<Outcome> {
+export async function queueRun(
+  context: CommandContext,
+  command: Command,
+  name: string,
+  job: DistributiveOmit<RunJob, 'afterRunId'>,
+  flags: QueueFlags,
+  extra: Record<string, unknown> = {},
+): Promise<Outcome> {
   const options = projectOptions(context, command);
   const { location, baseDir } = await ledgerLocation(options);
   requirePostgres(location, `ferry ${name} --queue`);
@@ -59,7 +68,7 @@ export async function queueRun(context: CommandContext, command: Command, name: 
     const jobId = await enqueueRun(boss, full, flags.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS);
     if (flags.detach) {
       context.out.line(`Queued \`ferry ${name}\` as job ${jobId}. A worker (\`ferry worker\`) runs it; \`ferry runs\` shows it once started (a run after ${afterRunId}).`);
-      return { exitCode: EXIT.ok, json: { command: name, queued: true, jobId, afterRunId } };
+      return { exitCode: EXIT.ok, json: { command: name, ...extra, queued: true, jobId, afterRunId } };
     }
     context.out.line(`Queued \`ferry ${name}\` as job ${jobId}; waiting for a worker (Ctrl-C stops waiting, not the run).`);
     let shown = '';
@@ -93,7 +102,7 @@ export async function queueRun(context: CommandContext, command: Command, name: 
         const result = { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: planResumed ?? output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
         const report = await buildRunReport(ledger, finished.id);
         printRunSummary(context.out, result, report);
-        return runOutcome(name, result, report, { queued: true, jobId });
+        return runOutcome(name, result, report, { ...extra, queued: true, jobId });
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -104,8 +113,7 @@ export async function queueRun(context: CommandContext, command: Command, name: 
 }
 
 async function queuedRun(ledger: Ledger, job: RunJob): Promise<Run | undefined> {
-  const kind = runKindOf(job);
-  return (await ledger.listRuns()).find((run) => run.id > job.afterRunId && run.kind === kind && !run.dryRun);
+  return (await ledger.listRuns()).find((run) => isRunOf(job, run));
 }
 
 /** `run 7 running: companies 120 read, contacts 40 read` from the counts the run checkpoints into the ledger. */

@@ -240,10 +240,8 @@ export function registerJobsCommand(program: Command, context: CommandContext): 
         if (job.state === 'active' && parts.length === 0) {
           // Still planning: its run (once started) is paused now, so parts sent at the last moment wait too.
           const { withLedger } = await import('../open-project.js');
-          const kind = runKindOf(job.data);
-          const planning = await withLedger(projectOptions(context, command), async (ledger) =>
-            (await ledger.listRuns()).find((run) => run.id > job.data.afterRunId && run.kind === kind && run.status === 'running'),
-          );
+          // (An undo, retry or demo is one job: its run, under way, is paused the same way.)
+          const planning = await withLedger(projectOptions(context, command), async (ledger) => (await ledger.listRuns()).find((run) => isRunOf(job.data, run) && run.status === 'running'));
           if (planning) await pauseRun(context, command, planning.id, new FerryError('RUN_PAUSED', `Run ${planning.id} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
         }
         // Under way: planning, or parts of it waiting or being written.
