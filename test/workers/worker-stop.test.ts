@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -22,8 +23,8 @@ interface Worker {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startWorker(folder: string, state: string): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--config', join(folder, 'ferry.yaml'), '--state', state, 'worker'], {
+function startWorker(folder: string, state: string, preload: string[] = []): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((file) => ['--import', file]), ENTRY, '--config', join(folder, 'ferry.yaml'), '--state', state, 'worker'], {
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -85,6 +86,21 @@ describe('ferry worker stops on one SIGTERM', () => {
     const ended = await endsWithin(worker, LIVENESS_MS);
     expect(ended, worker.output()).toEqual({ code: 0, signal: null });
     expect(worker.output()).toContain('stopping after the current page');
+    // Ended by its own handles closing, not by the last resort.
+    expect(worker.output()).not.toContain('still held open');
+  }, 90_000);
+
+  it('a worker whose process something else holds open (a leaked interval) still exits 0 and names what held it', async () => {
+    // A handle none of the worker's own: the stop's last resort ends the process anyway.
+    const leak = join(folder, 'leak.mjs');
+    writeFileSync(leak, 'setInterval(() => undefined, 1000);\n');
+    const worker = startWorker(folder, database.url, [pathToFileURL(leak).href]);
+    workers.push(worker);
+    await until('the worker to wait for runs', async () => (worker.output().includes('is waiting for runs') ? true : undefined), worker.output);
+    worker.process.kill('SIGTERM');
+    const ended = await endsWithin(worker, LIVENESS_MS);
+    expect(ended, worker.output()).toEqual({ code: 0, signal: null });
+    expect(worker.output()).toMatch(/still held open after stopping \(.*Timeout.*\); exiting\./);
   }, 90_000);
 
   it('a worker in the middle of a part exits 0; the part goes back to the queue and another worker finishes the run', async () => {
@@ -107,6 +123,7 @@ describe('ferry worker stops on one SIGTERM', () => {
       worker.process.kill('SIGTERM');
       const ended = await endsWithin(worker, LIVENESS_MS);
       expect(ended, worker.output()).toEqual({ code: 0, signal: null });
+      expect(worker.output()).not.toContain('still held open');
 
       // Nothing lost: a second worker takes the part again and the run ends.
       const second = startWorker(folder, database.url);
