@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type PgBoss from 'pg-boss';
@@ -69,7 +70,10 @@ async function bounded(step: Promise<unknown>, ms: number): Promise<void> {
 function exitSoon(context: CommandContext): void {
   setTimeout(() => {
     const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
-    context.io.stderr.write(`worker: still held open after stopping (${open.join(', ') || 'a pending job'}); exiting.\n`);
+    // Sockets by their peer (the database, a vendor's API): what to look for when this shows up.
+    const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+    const peers = handles.filter((handle): handle is Socket => handle instanceof Socket && handle.remotePort !== undefined).map((socket) => `${socket.remoteAddress}:${socket.remotePort}`);
+    context.io.stderr.write(`worker: still held open after stopping (${open.join(', ') || 'a pending job'}${peers.length > 0 ? `; sockets to ${peers.join(', ')}` : ''}); exiting.\n`);
     process.exit(process.exitCode ?? EXIT.ok);
   }, EXIT_GRACE_MS).unref();
 }
