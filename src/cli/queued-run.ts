@@ -9,6 +9,7 @@ import { partsLine, partsProgress } from '../workers/progress.js';
 import { finalError, isRunOf, jobOutput } from './commands/worker.js';
 import { positiveInteger, projectOptions, type CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { exitSoon } from './exit-soon.js';
 import type { Outcome } from './io.js';
 import { ledgerLocation, openLedger } from './open-project.js';
 import { printRunSummary, runOutcome } from './summary.js';
@@ -75,6 +76,8 @@ export async function queueRun(
   } finally {
     await boss.stop({ graceful: false, wait: true });
     await ledger.close();
+    // A bench run saw a finished `migrate --queue` (exit code set) held open by a timer: never hang a script.
+    if (context.exitWhenDone) exitSoon(context, `ferry ${name} --queue`);
   }
 }
 

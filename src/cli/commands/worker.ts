@@ -1,4 +1,3 @@
-import { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type PgBoss from 'pg-boss';
@@ -28,6 +27,7 @@ import {
 } from '../../workers/queue.js';
 import { projectOptions, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { exitSoon } from '../exit-soon.js';
 import { ledgerLocation, withProject, type OpenProject } from '../open-project.js';
 
 /** What a finished job leaves in the queue for the command waiting on it. */
@@ -47,8 +47,6 @@ const CANCEL_CHECK_MS = 250;
 export const GRACEFUL_STOP_MS = 30_000;
 /** A pool's end, bounded: it waits for the queries of a job still running. */
 const CLOSE_BOUND_MS = 5_000;
-/** After its queue and pools are closed, a worker process exits this long later even if something still holds it. */
-const EXIT_GRACE_MS = 3_000;
 
 /** A job pg-boss fetched in the moment the worker began to stop: back to the queue, untouched, for another worker. */
 function refuseWhileStopping(stop: AbortSignal): void {
@@ -59,23 +57,6 @@ async function bounded(step: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([step.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-/**
- * The safety net of one SIGTERM: the queue, the lease and pacing pools are closed, so nothing of the
- * worker's should hold the event loop; a job that outlived the graceful timeout (its page still being
- * written, already failed back to the queue and idempotent in the ledger) or anything else that does is
- * named on stderr and the process exits anyway. The timer is unref'd: a clean stop exits before it.
- */
-function exitSoon(context: CommandContext): void {
-  setTimeout(() => {
-    const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
-    // Sockets by their peer (the database, a vendor's API): what to look for when this shows up.
-    const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
-    const peers = handles.filter((handle): handle is Socket => handle instanceof Socket && handle.remotePort !== undefined).map((socket) => `${socket.remoteAddress}:${socket.remotePort}`);
-    context.io.stderr.write(`worker: still held open after stopping (${open.join(', ') || 'a pending job'}${peers.length > 0 ? `; sockets to ${peers.join(', ')}` : ''}); exiting.\n`);
-    process.exit(process.exitCode ?? EXIT.ok);
-  }, EXIT_GRACE_MS).unref();
 }
 
 /** Errors another attempt cannot fix: the job completes with the error instead of being retried. */
@@ -190,7 +171,10 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
         await bounded(leases.close(), CLOSE_BOUND_MS);
         useSharedPacing(undefined);
         if (pacing) await bounded(pacing.close(), CLOSE_BOUND_MS);
-        if (context.exitWhenDone) exitSoon(context);
+        // The safety net of one SIGTERM: nothing of the worker's should hold the process now; a job that
+        // outlived the graceful timeout (already failed back to the queue, idempotent in the ledger) or
+        // anything else that does is named on stderr and the process exits anyway.
+        if (context.exitWhenDone) exitSoon(context, 'worker');
       }
       context.finish({ exitCode: EXIT.ok, json: { command: 'worker', stopped: true } });
     });
