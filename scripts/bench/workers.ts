@@ -101,8 +101,10 @@ export async function workers(options: BenchOptions & { workersSize: number; lat
         targets: [],
       });
     } finally {
-      // Stopped as an operator would (SIGTERM); one still there after 40 s is killed (seen once in a bench run:
-      // a worker that had stopped its queue but did not exit).
+      // Stopped as an operator would (one SIGTERM), which ends a worker within its graceful timeout (30 s for
+      // the job it runs, then its pools; test/workers/worker-stop.test.ts). The SIGKILL after 40 s is only a
+      // safety net so a bench never hangs: it was seen needed once, before `ferry worker` bounded every step
+      // of its stop and exited even when something still held the process (it says so on stderr).
       for (const child of children) child.kill('SIGTERM');
       await Promise.all(
         children.map(

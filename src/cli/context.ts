@@ -15,6 +15,8 @@ export interface CommandContext {
   out: Output;
   /** Records the command's result: its exit code and the one object --json prints. */
   finish(outcome: Outcome): void;
+  /** The process is Ferry's own (bin/ferry.js, src/cli/entry.ts), not a test calling main(): a long-running command may end it. */
+  exitWhenDone?: boolean;
 }
 
 export function globalOptions(command: Command): GlobalOptions {

@@ -82,6 +82,7 @@ export async function main(argv: string[], io: CliIo = processIo(), options: Mai
     finish: (result) => {
       outcome = result;
     },
+    ...(options.entry ? { exitWhenDone: true } : {}),
   };
   const program = buildProgram(context);
   try {

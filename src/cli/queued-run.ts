@@ -3,11 +3,13 @@ import { FerryError } from '../core/errors.js';
 import { Ledger, type Run } from '../ledger/index.js';
 import { buildRunReport, formatNumber } from '../report/index.js';
 import type PgBoss from 'pg-boss';
+import type { RunResult } from '../engine/types.js';
 import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, FINISH_PART, namesOf, openQueue, partJobId, requirePostgres, type PartJob, type RunJob } from '../workers/queue.js';
 import { partsLine, partsProgress } from '../workers/progress.js';
-import { finalError, jobOutput, runKindOf } from './commands/worker.js';
+import { finalError, isRunOf, jobOutput } from './commands/worker.js';
 import { positiveInteger, projectOptions, type CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { exitSoon } from './exit-soon.js';
 import type { Outcome } from './io.js';
 import { ledgerLocation, openLedger } from './open-project.js';
 import { printRunSummary, runOutcome } from './summary.js';
@@ -21,16 +23,18 @@ export interface QueueFlags {
   partSize?: number;
 }
 
-export function addQueueFlags(command: Command): Command {
-  return command
+/** `parts: false`: a command queued as one job (undo, retry, demo), without --part-size. */
+export function addQueueFlags(command: Command, options: { parts?: boolean } = {}): Command {
+  const flagged = command
     .option('--queue', 'hand the run to `ferry worker` processes through the PostgreSQL ledger instead of running it here')
     .option('--detach', 'with --queue: return at once with the job id instead of waiting for the run')
     .option(
       '--unit-timeout <seconds>',
       `with --queue: after this long without finishing, the queue hands the run to another worker, which resumes it if its worker died (default ${DEFAULT_UNIT_TIMEOUT_SECONDS})`,
       positiveInteger('--unit-timeout'),
-    )
-    .option('--part-size <records>', 'with --queue: records per part when an object is cut into id ranges that workers write side by side (SQL sources; default 20 pages)', positiveInteger('--part-size'));
+    );
+  if (options.parts === false) return flagged;
+  return flagged.option('--part-size <records>', 'with --queue: records per part when an object is cut into id ranges that workers write side by side (SQL sources; default 20 pages)', positiveInteger('--part-size'));
 }
 
 /** Refuses queue flags that make no sense together or with the run's other flags. */
@@ -45,67 +49,95 @@ export function checkQueueFlags(flags: QueueFlags & { dryRun?: boolean; restart?
 }
 
 /** Enqueues the run; without --detach waits for it, printing its progress from the ledger, then its summary. */
-export async function queueRun(context: CommandContext, command: Command, name: string, job: DistributiveOmit<RunJob, 'afterRunId'>, flags: QueueFlags): Promise<Outcome> {
+export async function queueRun(
+  context: CommandContext,
+  command: Command,
+  name: string,
+  job: DistributiveOmit<RunJob, 'afterRunId'>,
+  flags: QueueFlags,
+  extra: Record<string, unknown> = {},
+): Promise<Outcome> {
   const options = projectOptions(context, command);
   const { location, baseDir } = await ledgerLocation(options);
   requirePostgres(location, `ferry ${name} --queue`);
   const ledger = await openLedger(location, baseDir);
   const boss = await openQueue(location, { supervise: false });
   try {
-    // Runs after this id are the queued run's: how the waiting command and a worker tell it apart from earlier
-    // ones. An unfinished run (paused, interrupted) is not counted: the queued command may be the one resuming it.
-    const afterRunId = Math.max(0, ...(await ledger.listRuns()).filter((run) => run.status !== 'running' && run.status !== 'interrupted').map((run) => run.id));
-    const full = { ...job, afterRunId, ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}), ...(flags.unitTimeout !== undefined ? { unitTimeout: flags.unitTimeout } : {}) } as RunJob;
-    const jobId = await enqueueRun(boss, full, flags.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS);
+    const { jobId, full, afterRunId } = await enqueueQueued(ledger, boss, job, flags);
     if (flags.detach) {
       context.out.line(`Queued \`ferry ${name}\` as job ${jobId}. A worker (\`ferry worker\`) runs it; \`ferry runs\` shows it once started (a run after ${afterRunId}).`);
-      return { exitCode: EXIT.ok, json: { command: name, queued: true, jobId, afterRunId } };
+      return { exitCode: EXIT.ok, json: { command: name, ...extra, queued: true, jobId, afterRunId } };
     }
     context.out.line(`Queued \`ferry ${name}\` as job ${jobId}; waiting for a worker (Ctrl-C stops waiting, not the run).`);
-    let shown = '';
-    // The run job plans the run; its finish stage (a part job with a known id) ends it.
-    let finishId: string | undefined;
-    let planResumed: boolean | undefined;
-    for (;;) {
-      const state = finishId
-        ? await boss.getJobById<PartJob>(namesOf(boss).parts, finishId, { includeArchive: true })
-        : await boss.getJobById<RunJob>(namesOf(boss).runs, jobId, { includeArchive: true });
-      const run = await queuedRun(ledger, full);
-      const parts = run?.status === 'running' ? await partsProgress(ledger, location, run.id) : undefined;
-      const line = parts ? partsLine(parts) : run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';
-      if (line && line !== shown) context.out.line(line);
-      shown = line;
-      if (!state && !finishId) throw new FerryError('INTERNAL', `Job ${jobId} is no longer in the queue.`);
-      if (state?.state === 'cancelled' || (finishId && run?.status === 'interrupted')) {
-        throw new FerryError('RUN_PAUSED', `Job ${jobId} was cancelled${run ? ` (run ${run.id} stays resumable)` : ''}.`);
-      }
-      if (state && (state.state === 'completed' || state.state === 'failed')) {
-        const output = jobOutput(state as PgBoss.JobWithMetadata<RunJob>);
-        const error = finalError(output);
-        if (error) throw error;
-        if (!finishId && output.parts !== undefined) {
-          finishId = partJobId(jobId, FINISH_PART);
-          planResumed = output.resumed === true;
-          continue;
-        }
-        const finished = output.runId !== undefined ? await ledger.getRun(output.runId) : undefined;
-        if (!finished) throw new FerryError('INTERNAL', `Job ${jobId} ended without a run.`);
-        const result = { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: planResumed ?? output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
-        const report = await buildRunReport(ledger, finished.id);
-        printRunSummary(context.out, result, report);
-        return runOutcome(name, result, report, { queued: true, jobId });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const result = await waitQueued(ledger, boss, location, jobId, full, (line) => context.out.line(line));
+    const report = await buildRunReport(ledger, result.runId);
+    printRunSummary(context.out, result, report);
+    return runOutcome(name, result, report, { ...extra, queued: true, jobId });
   } finally {
     await boss.stop({ graceful: false, wait: true });
     await ledger.close();
+    // A bench run saw a finished `migrate --queue` (exit code set) held open by a timer: never hang a script.
+    if (context.exitWhenDone) exitSoon(context, `ferry ${name} --queue`);
+  }
+}
+
+/** Sends the command to the queue as a run job; the runs after afterRunId are its run's candidates. */
+export async function enqueueQueued(
+  ledger: Ledger,
+  boss: PgBoss,
+  job: DistributiveOmit<RunJob, 'afterRunId'>,
+  flags: QueueFlags,
+): Promise<{ jobId: string; full: RunJob; afterRunId: number }> {
+  // Runs after this id are the queued run's: how the waiting command and a worker tell it apart from earlier
+  // ones. An unfinished run (paused, interrupted) is not counted: the queued command may be the one resuming it.
+  const afterRunId = Math.max(0, ...(await ledger.listRuns()).filter((run) => run.status !== 'running' && run.status !== 'interrupted').map((run) => run.id));
+  const full = { ...job, afterRunId, ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}), ...(flags.unitTimeout !== undefined ? { unitTimeout: flags.unitTimeout } : {}) } as RunJob;
+  const jobId = await enqueueRun(boss, full, flags.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS);
+  return { jobId, full, afterRunId };
+}
+
+/**
+ * Waits for a queued run to end on the workers, saying its progress (from the ledger) as it changes; its
+ * result as the engine's in-process run returns it. `signal`: stop waiting (the run goes on on the workers).
+ */
+export async function waitQueued(ledger: Ledger, boss: PgBoss, location: string, jobId: string, full: RunJob, say: (line: string) => void, signal?: AbortSignal): Promise<RunResult> {
+  let shown = '';
+  // The run job plans the run; its finish stage (a part job with a known id) ends it.
+  let finishId: string | undefined;
+  let planResumed: boolean | undefined;
+  for (;;) {
+    const state = finishId
+      ? await boss.getJobById<PartJob>(namesOf(boss).parts, finishId, { includeArchive: true })
+      : await boss.getJobById<RunJob>(namesOf(boss).runs, jobId, { includeArchive: true });
+    const run = await queuedRun(ledger, full);
+    const parts = run?.status === 'running' ? await partsProgress(ledger, location, run.id) : undefined;
+    const line = parts ? partsLine(parts) : run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';
+    if (line && line !== shown) say(line);
+    shown = line;
+    if (!state && !finishId) throw new FerryError('INTERNAL', `Job ${jobId} is no longer in the queue.`);
+    if (state?.state === 'cancelled' || (finishId && run?.status === 'interrupted')) {
+      throw new FerryError('RUN_PAUSED', `Job ${jobId} was cancelled${run ? ` (run ${run.id} stays resumable)` : ''}.`);
+    }
+    if (state && (state.state === 'completed' || state.state === 'failed')) {
+      const output = jobOutput(state as PgBoss.JobWithMetadata<RunJob>);
+      const error = finalError(output);
+      if (error) throw error;
+      if (!finishId && output.parts !== undefined) {
+        finishId = partJobId(jobId, FINISH_PART);
+        planResumed = output.resumed === true;
+        continue;
+      }
+      const finished = output.runId !== undefined ? await ledger.getRun(output.runId) : undefined;
+      if (!finished) throw new FerryError('INTERNAL', `Job ${jobId} ended without a run.`);
+      return { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: planResumed ?? output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
+    }
+    if (signal?.aborted) throw new FerryError('RUN_PAUSED', `Stopped waiting for job ${jobId}${run ? ` (run ${run.id})` : ''}; the workers carry on with it.`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
 async function queuedRun(ledger: Ledger, job: RunJob): Promise<Run | undefined> {
-  const kind = runKindOf(job);
-  return (await ledger.listRuns()).find((run) => run.id > job.afterRunId && run.kind === kind && !run.dryRun);
+  return (await ledger.listRuns()).find((run) => isRunOf(job, run));
 }
 
 /** `run 7 running: companies 120 read, contacts 40 read` from the counts the run checkpoints into the ledger. */

@@ -36,6 +36,8 @@ export interface CycleOptions {
   mode: SyncMode;
   onConflict: ConflictPolicy;
   signal?: AbortSignal;
+  /** Runs the cycle's delta; default the engine in this process. `ferry sync --queue`: a queued delta, waited for. */
+  delta?: (options: { createNew: boolean; updateChanged: boolean; onConflict: ConflictPolicy; signal?: AbortSignal }) => Promise<RunResult>;
 }
 
 export function modeFlags(mode: SyncMode): { createNew: boolean; updateChanged: boolean } {
@@ -51,7 +53,8 @@ export function modeFlags(mode: SyncMode): { createNew: boolean; updateChanged: 
 export async function runSyncCycle(engine: Engine, ledger: Ledger, options: CycleOptions): Promise<CycleOutcome> {
   const flags = modeFlags(options.mode);
   try {
-    const result = await engine.delta({ ...flags, onConflict: options.onConflict, signal: options.signal });
+    const delta = options.delta ?? ((deltaOptions) => engine.delta(deltaOptions));
+    const result = await delta({ ...flags, onConflict: options.onConflict, ...(options.signal ? { signal: options.signal } : {}) });
     return await outcomeOf(ledger, result.runId, result.status, result.resumed, result.counts, null, result.messages);
   } catch (thrown) {
     const error = toFerryError(thrown);

@@ -42,6 +42,10 @@ export const DEFAULT_UNIT_TIMEOUT_SECONDS = 60;
 export type RunJob = (
   | { command: 'migrate'; noMatch: boolean; afterRunId: number }
   | { command: 'delta'; createNew: boolean; updateChanged: boolean; onConflict: string; noMatch: boolean; scanAll: boolean; afterRunId: number }
+  // Whole-run jobs (WholeRunJob): one worker runs the whole command, resumable like a run in-process.
+  | { command: 'undo'; runId: number; afterRunId: number }
+  | { command: 'retry'; runId: number; afterRunId: number }
+  | { command: 'demo'; sampleSize?: number; afterRunId: number }
 ) & {
   /** Records per id-range part (`--part-size`); absent: the engine's default. */
   partSize?: number;
@@ -58,10 +62,19 @@ export interface PartJob {
   group: string;
   runId: number;
   key: string;
-  run: RunJob;
+  run: PartedRunJob;
 }
 
 export const FINISH_PART = '$finish';
+
+/** The commands a worker runs as one job (no parts): undo, retry and a project's demo. */
+export type WholeRunJob = Extract<RunJob, { command: 'undo' | 'retry' | 'demo' }>;
+/** The commands cut into parts (plan, parts, finish). */
+export type PartedRunJob = Extract<RunJob, { command: 'migrate' | 'delta' }>;
+
+export function isWholeRunJob(job: RunJob): job is WholeRunJob {
+  return job.command === 'undo' || job.command === 'retry' || job.command === 'demo';
+}
 
 export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);

@@ -137,7 +137,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
     },
   );
 
-  addRunFlags(
+  addQueueFlags(addRunFlags(
     program
       .command('demo')
       .description('without a project file: the guided demo story in a new folder; with one: migrate a small linked sample per object')
@@ -157,9 +157,9 @@ export function registerRunCommands(program: Command, context: CommandContext): 
         new Option('--hubspot-burst <requests>', 'demo story with --hubspot-url: the account\'s burst limit per 10 s (HubSpot tiers: 100, 190, 250)').choices(['100', '190', '250']).default('100'),
       )
       .option('--sample-size <n>', 'project demo: records per object (default: options.demoSampleSize)', positiveInteger('--sample-size')),
-  ).action(
+  ), { parts: false }).action(
     async (
-      options: DryRunFlags & {
+      options: DryRunFlags & QueueFlags & {
         dir?: string;
         size?: number;
         seed?: number;
@@ -175,6 +175,7 @@ export function registerRunCommands(program: Command, context: CommandContext): 
     ) => {
       const globals = globalOptions(command);
       if (globals.config === undefined && !existsSync(resolveProjectPath({ cwd: context.io.cwd }))) {
+        if (options.queue) throw new FerryError('USAGE', '--queue hands a project\'s demo to `ferry worker` processes; the demo story (no ferry.yaml here) runs in this process: drop --queue.');
         const emulatedSource = options.source === 'pipedrive' || options.source === 'salesforce';
         if (options.keep && options.target !== 'hubspot' && !emulatedSource) {
           throw new FerryError('USAGE', '--keep keeps the demo\'s emulators running: use it with `ferry demo --target hubspot`, `ferry demo --source pipedrive` or `ferry demo --source salesforce`.');
@@ -197,6 +198,11 @@ export function registerRunCommands(program: Command, context: CommandContext): 
           'USAGE',
           '--target, --keep and --hubspot-url belong to the demo story, which runs in a folder without a ferry.yaml (this folder has one: `ferry demo` migrates a sample of its project).',
         );
+      }
+      checkQueueFlags(options);
+      if (options.queue) {
+        context.finish(await queueRun(context, command, 'demo', { command: 'demo', ...(options.sampleSize !== undefined ? { sampleSize: options.sampleSize } : {}) }, options));
+        return;
       }
       context.finish(
         await runEngineCommand(context, command, 'demo', async (project, signal) => ({
@@ -289,12 +295,17 @@ export function registerRunCommands(program: Command, context: CommandContext): 
     },
   );
 
-  addRunFlags(
+  addQueueFlags(addRunFlags(
     program
       .command('undo')
       .description('delete the records a run created and restore the fields it changed (unless changed since)')
       .argument('<run>', 'run id (see `ferry runs`)', positiveInteger('<run>')),
-  ).action(async (runId: number, options: DryRunFlags, command: Command) => {
+  ), { parts: false }).action(async (runId: number, options: DryRunFlags & QueueFlags, command: Command) => {
+    checkQueueFlags(options);
+    if (options.queue) {
+      context.finish(await queueRun(context, command, 'undo', { command: 'undo', runId }, options, { undoneRunId: runId }));
+      return;
+    }
     context.finish(
       await runEngineCommand(context, command, 'undo', async (project, signal) => ({
         result: await project.engine.undo(runId, { dryRun: options.dryRun, restart: options.restart, signal }),
@@ -303,12 +314,17 @@ export function registerRunCommands(program: Command, context: CommandContext): 
     );
   });
 
-  addRunFlags(
+  addQueueFlags(addRunFlags(
     program
       .command('retry')
       .description("re-attempt only a run's failed records, in dependency order")
       .argument('<run>', 'run id (see `ferry runs`)', positiveInteger('<run>')),
-  ).action(async (runId: number, options: DryRunFlags, command: Command) => {
+  ), { parts: false }).action(async (runId: number, options: DryRunFlags & QueueFlags, command: Command) => {
+    checkQueueFlags(options);
+    if (options.queue) {
+      context.finish(await queueRun(context, command, 'retry', { command: 'retry', runId }, options, { retriedRunId: runId }));
+      return;
+    }
     context.finish(
       await runEngineCommand(context, command, 'retry', async (project, signal) => ({
         result: await project.engine.retry(runId, { dryRun: options.dryRun, restart: options.restart, signal }),

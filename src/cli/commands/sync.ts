@@ -5,7 +5,7 @@ import { SYNC_MODES, SyncStore, type Sync, type SyncMode } from '../../ledger/sy
 import { formatNumber, formatValue, shorten } from '../../report/index.js';
 import type { CycleOutcome } from '../../sync/cycle.js';
 import { formatDuration, parseDuration } from '../../sync/timer.js';
-import { projectOptions, type CommandContext } from '../context.js';
+import { positiveInteger, projectOptions, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../io.js';
 import { withLedger, withProject, type OpenProject } from '../open-project.js';
@@ -82,6 +82,34 @@ function printStatus(out: Output, sync: Sync | undefined, alive: boolean): void 
   }
 }
 
+/**
+ * `ferry sync --queue`: the schedule (ticks, back-pressure, stop requests, the syncs row) stays in this
+ * process; each cycle's delta is queued like `ferry delta --queue` and carried by the workers in parts.
+ * Stopped (Ctrl-C, SIGTERM), it stops waiting: a cycle already queued goes on on the workers.
+ */
+async function openCycleQueue(context: CommandContext, command: Command) {
+  const { ledgerLocation } = await import('../open-project.js');
+  const { openQueue, requirePostgres } = await import('../../workers/queue.js');
+  const { enqueueQueued, waitQueued } = await import('../queued-run.js');
+  const { location } = await ledgerLocation(projectOptions(context, command));
+  requirePostgres(location, 'ferry sync --queue');
+  const boss = await openQueue(location, { supervise: false });
+  return {
+    async delta(
+      project: OpenProject,
+      delta: { createNew: boolean; updateChanged: boolean; onConflict: ConflictPolicy; signal?: AbortSignal },
+      flags: { unitTimeout?: number | undefined; partSize?: number | undefined },
+    ) {
+      const job = { command: 'delta' as const, createNew: delta.createNew, updateChanged: delta.updateChanged, onConflict: delta.onConflict, noMatch: false, scanAll: false };
+      const queueFlags = { ...(flags.unitTimeout !== undefined ? { unitTimeout: flags.unitTimeout } : {}), ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}) };
+      const { jobId, full } = await enqueueQueued(project.ledger, boss, job, queueFlags);
+      context.out.line(`Cycle queued as job ${jobId}.`);
+      return waitQueued(project.ledger, boss, location, jobId, full, () => undefined, delta.signal);
+    },
+    close: () => boss.stop({ graceful: false, wait: true }),
+  };
+}
+
 export function registerSyncCommands(program: Command, context: CommandContext): void {
   program
     .command('sync')
@@ -92,9 +120,12 @@ export function registerSyncCommands(program: Command, context: CommandContext):
     .addOption(new Option('--mode <mode>', 'what each cycle brings over').choices(SYNC_MODES).default('both'))
     .addOption(new Option('--on-conflict <policy>', "a field changed on both sides: who wins (default: the project's options.onConflict, else source-wins)").choices(CONFLICT_POLICIES))
     .option('--status', 'print the state of the latest sync and exit')
+    .option('--queue', 'each cycle is a queued delta that `ferry worker` processes carry (ledger on PostgreSQL); this process keeps the schedule')
+    .option('--unit-timeout <seconds>', 'with --queue: the unit timeout of each cycle\'s parts (see `ferry migrate --help`)', positiveInteger('--unit-timeout'))
+    .option('--part-size <records>', 'with --queue: records per id-range part of each cycle', positiveInteger('--part-size'))
     .action(
       async (
-        options: { every?: number; until?: number; untilCutover?: boolean; mode: SyncMode; onConflict?: ConflictPolicy; status?: boolean },
+        options: { every?: number; until?: number; untilCutover?: boolean; mode: SyncMode; onConflict?: ConflictPolicy; status?: boolean; queue?: boolean; unitTimeout?: number; partSize?: number },
         command: Command,
       ) => {
         if (options.status) {
@@ -112,8 +143,10 @@ export function registerSyncCommands(program: Command, context: CommandContext):
         }
         if (options.every === undefined) throw new FerryError('USAGE', 'ferry sync needs --every <duration> (e.g. `ferry sync --every 5m`), or --status.');
         if (options.until !== undefined && options.untilCutover) throw new FerryError('USAGE', '--until and --until-cutover are two ways to end a sync: give one.');
+        if (!options.queue && (options.unitTimeout !== undefined || options.partSize !== undefined)) throw new FerryError('USAGE', '--unit-timeout and --part-size go with --queue.');
         const { runSyncLoop } = await import('../../sync/loop.js');
         const { runSyncCycle } = await import('../../sync/cycle.js');
+        const queue = options.queue ? await openCycleQueue(context, command) : undefined;
         // Ctrl-C or SIGTERM: the cycle in progress stops after its current page (recorded, resumable), then
         // the sync stops. A second Ctrl-C stops at once (still resumable: the ledger is written first).
         context.finish(
@@ -131,7 +164,13 @@ export function registerSyncCommands(program: Command, context: CommandContext):
                   onConflict,
                   untilMs: options.until,
                   signal: stopSignal,
-                  cycle: (signal) => runSyncCycle(project.engine, project.ledger, { mode: options.mode, onConflict, signal }),
+                  cycle: (signal) =>
+                    runSyncCycle(project.engine, project.ledger, {
+                      mode: options.mode,
+                      onConflict,
+                      signal,
+                      ...(queue ? { delta: (delta) => queue.delta(project, delta, { unitTimeout: options.unitTimeout, partSize: options.partSize }) } : {}),
+                    }),
                   onEvent: (event) => {
                     if (event.type === 'started') {
                       context.out.line(
@@ -145,9 +184,9 @@ export function registerSyncCommands(program: Command, context: CommandContext):
                 const last = summary.last;
                 const exitCode = last === null ? EXIT.ok : last.status === 'failed' ? EXIT.fatal : last.totals.failed > 0 ? EXIT.recordsFailed : EXIT.ok;
                 const sync = await new SyncStore(project.ledger.kysely).get(summary.syncId);
-                return { exitCode, json: { command: 'sync', ...summary, sync: syncJson(sync) } };
+                return { exitCode, json: { command: 'sync', ...summary, ...(queue ? { queued: true } : {}), sync: syncJson(sync) } };
               }),
-          ),
+          ).finally(() => queue?.close()),
         );
       },
     );

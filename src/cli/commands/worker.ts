@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type PgBoss from 'pg-boss';
 import { FerryError, toFerryError } from '../../core/errors.js';
 import type { ConflictPolicy, RunResult } from '../../engine/types.js';
-import type { RunKind } from '../../ledger/index.js';
+import type { Run, RunKind } from '../../ledger/index.js';
 import { useSharedPacing } from '../../core/http.js';
 import type { RunPart } from '../../engine/engine.js';
 import { PostgresPacing } from '../../workers/pacing.js';
@@ -12,6 +12,7 @@ import {
   DEFAULT_UNIT_TIMEOUT_SECONDS,
   enqueuePart,
   FINISH_PART,
+  isWholeRunJob,
   LEASE_HEARTBEAT_MS,
   LEASE_STALE_SECONDS,
   namesOf,
@@ -19,11 +20,14 @@ import {
   QUEUE_SCHEMA,
   requirePostgres,
   WORKERS_SCHEMA,
+  type PartedRunJob,
   type PartJob,
   type RunJob,
+  type WholeRunJob,
 } from '../../workers/queue.js';
 import { projectOptions, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { exitSoon } from '../exit-soon.js';
 import { ledgerLocation, withProject, type OpenProject } from '../open-project.js';
 
 /** What a finished job leaves in the queue for the command waiting on it. */
@@ -39,12 +43,33 @@ export interface RunJobOutput {
 }
 
 const CANCEL_CHECK_MS = 250;
+/** How long a stopping worker waits for the job it runs to pause after its page (then the job fails back to the queue). */
+export const GRACEFUL_STOP_MS = 30_000;
+/** A pool's end, bounded: it waits for the queries of a job still running. */
+const CLOSE_BOUND_MS = 5_000;
+
+/** A job pg-boss fetched in the moment the worker began to stop: back to the queue, untouched, for another worker. */
+function refuseWhileStopping(stop: AbortSignal): void {
+  if (stop.aborted) throw new FerryError('RUN_PAUSED', 'This worker is stopping; the job goes back to the queue for another worker.');
+}
+
+async function bounded(step: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([step.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /** Errors another attempt cannot fix: the job completes with the error instead of being retried. */
 const FINAL_CODES = new Set(['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'MAPPING_INVALID', 'RUN_UNFINISHED']);
 
 export function runKindOf(job: RunJob): RunKind {
-  return job.command === 'migrate' ? 'full' : 'delta';
+  return job.command === 'migrate' ? 'full' : job.command;
+}
+
+/** The queued job's run among the ledger's runs: after job.afterRunId, of its kind (an undo or retry: of its run). */
+export function isRunOf(job: RunJob, run: Run): boolean {
+  if (run.id <= job.afterRunId || run.kind !== runKindOf(job) || run.dryRun) return false;
+  return job.command === 'undo' || job.command === 'retry' ? run.parentRunId === job.runId : true;
 }
 
 /**
@@ -84,27 +109,33 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
               })
               .catch(() => undefined);
           }, CANCEL_CHECK_MS);
+          // Never what keeps the process alive: it lives only as long as its job, which is awaited.
+          watch.unref();
           return { signal: AbortSignal.any([stop.signal, cancelled.signal]), cancelled: () => cancelled.signal.aborted, stop: () => clearInterval(watch) };
         };
         const queues = namesOf(boss);
         await boss.work<RunJob>(queues.runs, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
           if (!job) return undefined;
-          context.out.line(`worker ${name}: job ${job.id}: ${job.data.command} (plan)`);
+          refuseWhileStopping(stop.signal);
+          const whole = isWholeRunJob(job.data);
+          context.out.line(`worker ${name}: job ${job.id}: ${job.data.command}${whole ? '' : ' (plan)'}`);
           const watch = watchJob(queues.runs, job.id);
           let output: RunJobOutput;
           try {
-            output = await planJob(context, command, boss, job.id, job.data, watch.signal);
+            output = isWholeRunJob(job.data) ? await wholeJob(context, command, job.data, watch.signal) : await planJob(context, command, boss, job.id, job.data, watch.signal);
           } catch (error) {
             context.out.line(`worker ${name}: job ${job.id}: ${watch.cancelled() ? 'cancelled: the run paused and stays resumable' : toFerryError(error).message}`);
             throw error;
           } finally {
             watch.stop();
           }
-          context.out.line(`worker ${name}: job ${job.id}: ${output.error ? `${output.error.code}: ${output.error.message}` : `run ${output.runId} planned in ${output.parts ?? 0} part(s)`}`);
+          const said = output.error ? `${output.error.code}: ${output.error.message}` : whole ? `run ${output.runId} ${output.status}` : `run ${output.runId} planned in ${output.parts ?? 0} part(s)`;
+          context.out.line(`worker ${name}: job ${job.id}: ${said}`);
           return output;
         });
         await boss.work<PartJob>(queues.parts, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
           if (!job) return undefined;
+          refuseWhileStopping(stop.signal);
           const { data } = job;
           const what = data.key === FINISH_PART ? 'finish' : `part ${data.key}`;
           context.out.line(`worker ${name}: run ${data.runId} ${what}: started`);
@@ -134,10 +165,16 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         // A job still running sees the abort, pauses after its page and fails back to the queue for another worker.
-        await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
-        await leases.close();
+        // Every step runs whatever the one before it did, each within a bound: a step that throws or hangs
+        // (a pool waiting for a query of a job past the graceful timeout) must not leave the others open.
+        await bounded(boss.stop({ graceful: true, wait: true, timeout: GRACEFUL_STOP_MS }), GRACEFUL_STOP_MS + CLOSE_BOUND_MS);
+        await bounded(leases.close(), CLOSE_BOUND_MS);
         useSharedPacing(undefined);
-        await pacing?.close();
+        if (pacing) await bounded(pacing.close(), CLOSE_BOUND_MS);
+        // The safety net of one SIGTERM: nothing of the worker's should hold the process now; a job that
+        // outlived the graceful timeout (already failed back to the queue, idempotent in the ledger) or
+        // anything else that does is named on stderr and the process exits anyway.
+        if (context.exitWhenDone) exitSoon(context, 'worker');
       }
       context.finish({ exitCode: EXIT.ok, json: { command: 'worker', stopped: true } });
     });
@@ -191,10 +228,8 @@ export function registerJobsCommand(program: Command, context: CommandContext): 
         if (job.state === 'active' && parts.length === 0) {
           // Still planning: its run (once started) is paused now, so parts sent at the last moment wait too.
           const { withLedger } = await import('../open-project.js');
-          const kind = runKindOf(job.data);
-          const planning = await withLedger(projectOptions(context, command), async (ledger) =>
-            (await ledger.listRuns()).find((run) => run.id > job.data.afterRunId && run.kind === kind && run.status === 'running'),
-          );
+          // (An undo, retry or demo is one job: its run, under way, is paused the same way.)
+          const planning = await withLedger(projectOptions(context, command), async (ledger) => (await ledger.listRuns()).find((run) => isRunOf(job.data, run) && run.status === 'running'));
           if (planning) await pauseRun(context, command, planning.id, new FerryError('RUN_PAUSED', `Run ${planning.id} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
         }
         // Under way: planning, or parts of it waiting or being written.
@@ -252,7 +287,7 @@ async function listJobs(location: string): Promise<JobRow[]> {
 }
 
 /** Runs a queued command in this process: its whole run, or (`stage`) the plan or finish stage of its parts. */
-async function runCommand(project: OpenProject, job: RunJob, signal: AbortSignal, stage?: 'plan' | 'finish'): Promise<RunResult> {
+async function runCommand(project: OpenProject, job: PartedRunJob, signal: AbortSignal, stage?: 'plan' | 'finish'): Promise<RunResult> {
   const staged = stage ? { stage, ...(job.partSize !== undefined ? { partSize: job.partSize } : {}) } : {};
   if (job.command === 'migrate') return project.engine.migrate({ noMatch: job.noMatch, signal, ...staged });
   return project.engine.delta({
@@ -268,10 +303,7 @@ async function runCommand(project: OpenProject, job: RunJob, signal: AbortSignal
 
 /** Delivered again after its run finished (the worker that ran it died before telling the queue). */
 async function finishedRun(project: OpenProject, job: RunJob): Promise<RunJobOutput | undefined> {
-  const kind = runKindOf(job);
-  const finished = (await project.ledger.listRuns()).find(
-    (run) => run.id > job.afterRunId && run.kind === kind && !run.dryRun && (run.status === 'completed' || run.status === 'completed_with_failures'),
-  );
+  const finished = (await project.ledger.listRuns()).find((run) => isRunOf(job, run) && (run.status === 'completed' || run.status === 'completed_with_failures'));
   return finished ? { runId: finished.id, status: finished.status, messages: [] } : undefined;
 }
 
@@ -283,10 +315,33 @@ function finalOrThrow(error: unknown): RunJobOutput {
 }
 
 /**
+ * An undo, retry or demo: one job, run whole by this worker like the command in-process. Delivered again
+ * (its worker died, or the job outlived --unit-timeout), it finds its run finished, locked by the worker
+ * still running it (tried again later), or unfinished, which the engine resumes.
+ */
+async function wholeJob(context: CommandContext, command: Command, job: WholeRunJob, signal: AbortSignal): Promise<RunJobOutput> {
+  try {
+    return await withProject(projectOptions(context, command), async (project) => {
+      const finished = await finishedRun(project, job);
+      if (finished) return finished;
+      const result =
+        job.command === 'undo'
+          ? await project.engine.undo(job.runId, { signal })
+          : job.command === 'retry'
+            ? await project.engine.retry(job.runId, { signal })
+            : await project.engine.demo({ signal, ...(job.sampleSize !== undefined ? { sampleSize: job.sampleSize } : {}) });
+      return { runId: result.runId, status: result.status, resumed: result.resumed, messages: result.messages };
+    });
+  } catch (error) {
+    return finalOrThrow(error);
+  }
+}
+
+/**
  * The plan stage of a queued run: starts (or resumes) the run, matches, cuts it into parts and sends the
  * parts that can start (those that wait for none); each finished part sends the ones it unblocks.
  */
-async function planJob(context: CommandContext, command: Command, boss: PgBoss, group: string, job: RunJob, signal: AbortSignal): Promise<RunJobOutput> {
+async function planJob(context: CommandContext, command: Command, boss: PgBoss, group: string, job: PartedRunJob, signal: AbortSignal): Promise<RunJobOutput> {
   try {
     return await withProject(projectOptions(context, command), async (project) => {
       const finished = await finishedRun(project, job);
@@ -412,6 +467,8 @@ export class PartLeases {
         })
         .catch(() => undefined);
     }, LEASE_HEARTBEAT_MS);
+    // Lives as long as the part's write, which is awaited: never what keeps a stopping worker alive.
+    beat.unref();
     return {
       lost: lost.signal,
       release: async () => {
