@@ -3,7 +3,7 @@ import { FerryError, toFerryError } from '../core/errors.js';
 import type { SchemaDescription } from '../core/schema.js';
 import type { Counts } from '../core/progress.js';
 import { nowIso, subtractMillis } from '../core/time.js';
-import type { Ledger, Link, Run, RunKind } from '../ledger/index.js';
+import type { Ledger, Link, MatchIssue, Run, RunKind } from '../ledger/index.js';
 import { takesRecord } from '../project/routing.js';
 import { mapRecord } from '../project/transform.js';
 import { matchObject, type MatchSummary } from './matching.js';
@@ -361,14 +361,18 @@ export class Engine {
       const mode: WriteMode = { create: true, update: true, onConflict, force: true };
       for (const plan of plans) {
         const mine = failures.filter((failure) => failure.object === plan.object);
-        // A source duplicate that waited for its leader (REFERENCE_MISSING without a field names the leader)
-        // is retried as that leader's follower: merged into it once it is migrated, never created on its own.
-        const leaders = new Map<string, string>();
+        // The run's own matching judgement, from its failures, where the ledger no longer holds it: a source
+        // duplicate that waited for its leader (REFERENCE_MISSING without a field names the leader) is retried
+        // as that leader's follower, a record held as ambiguous is held again; neither is created on its own.
+        const known = new Map<string, MatchIssue>();
         for (const failure of mine) {
           const leader = failure.code === 'REFERENCE_MISSING' && failure.field === null ? followerLeader(failure.value) : undefined;
-          if (leader !== undefined) leaders.set(failure.sourceId, leader);
+          if (leader !== undefined) known.set(failure.sourceId, { object: plan.object, sourceId: failure.sourceId, kind: 'duplicate', key: '', candidates: [leader], runId: state.run.id });
+          if (failure.code === 'AMBIGUOUS_MATCH') {
+            known.set(failure.sourceId, { object: plan.object, sourceId: failure.sourceId, kind: 'ambiguous', key: failure.value ?? '', candidates: ambiguousCandidates(failure.message), runId: state.run.id });
+          }
         }
-        if (leaders.size > 0) state.assumeFollowers(plan.object, leaders);
+        if (known.size > 0) state.assumeIssues(plan.object, known);
         const ids = [...new Set(mine.map((failure) => failure.sourceId))];
         await this.writeRecordsById(state, writer, plan, ids, mode);
       }
@@ -1104,6 +1108,12 @@ export class Engine {
 function readByScan(window: Pick<ReadOptions, 'modifiedSince'>): (record: CrmRecord) => boolean {
   const since = window.modifiedSince;
   return since === undefined ? () => true : (record) => record.updatedAt !== null && record.updatedAt >= since;
+}
+
+/** The target ids an AMBIGUOUS_MATCH failure's message lists (`2 target records match k (11, 12); ...`). */
+function ambiguousCandidates(message: string): string[] {
+  const listed = /target records match .* \(([^)]*)\); link one by hand/.exec(message)?.[1];
+  return listed ? listed.split(', ').filter((id) => id !== '') : [];
 }
 
 /** The leader a follower's REFERENCE_MISSING failure names (its stored value: the leader's source id). */

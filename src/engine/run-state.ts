@@ -111,24 +111,25 @@ export class RunState {
   }
 
   /**
-   * Source duplicates this run knows from the failures it retries (`duplicate of <leader>, which was not
-   * migrated`), for records the ledger holds no match issue of any more (a later run's matching cleared it,
-   * and undoing that run did not bring it back): a retry writes them as followers of their leader, never as
-   * records of their own.
+   * Match issues this run knows from the failures it retries, for records the ledger holds no match issue of
+   * any more (a later run's matching cleared it, and undoing that run did not bring it back): a source
+   * duplicate that waited for its leader (`duplicate of <leader>, which was not migrated`) is written as that
+   * leader's follower, a record held as ambiguous is held again; never a record of its own that may
+   * duplicate one in the target. `ferry match` or a delta refreshes the judgement.
    */
-  private readonly knownFollowers = new Map<string, Map<string, string>>();
+  private readonly knownIssues = new Map<string, Map<string, MatchIssue>>();
 
-  assumeFollowers(object: string, leaders: Map<string, string>): void {
-    this.knownFollowers.set(object, leaders);
+  assumeIssues(object: string, issues: Map<string, MatchIssue>): void {
+    this.knownIssues.set(object, issues);
   }
 
   async getMatchIssues(object: string, sourceIds: string[]): Promise<Map<string, MatchIssue>> {
     const issues = await this.ledger.getMatchIssues(object, sourceIds);
-    const followers = this.knownFollowers.get(object);
-    if (followers) {
+    const known = this.knownIssues.get(object);
+    if (known) {
       for (const id of sourceIds) {
-        const leader = followers.get(id);
-        if (leader !== undefined && !issues.has(id)) issues.set(id, { object, sourceId: id, kind: 'duplicate', key: '', candidates: [leader], runId: this.run.id });
+        const issue = known.get(id);
+        if (issue !== undefined && !issues.has(id)) issues.set(id, issue);
       }
     }
     if (this.dryRun) {

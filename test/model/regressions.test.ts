@@ -9,6 +9,27 @@ import { describeHistory, type History } from './history.js';
 const FOUND: { defect: string; history: History; backend?: 'hubspot'; sigkill?: boolean }[] = [
   {
     defect:
+      'retry of a run that held a record as ambiguous created it (a later delta had cleared the issue, its undo did not bring it back), next to the target record it matched: it is held again',
+    history: {
+      setup: [
+        { t: 'source-company', name: 'Acme', domain: 'y.test' },
+        { t: 'target-company', name: 'Acme (typed)', domain: 'y.test' },
+        { t: 'source-company', name: null, domain: 'x.test' },
+        { t: 'target-company', name: 'Acme (typed)', domain: 'y.test' },
+      ],
+      demo: false,
+      fullCrashAt: null,
+      later: [
+        { t: 'target-edit', object: 'companies', pick: 0, field: 'domain', value: 'x.test' },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: false },
+        { t: 'undo' },
+        { t: 'retry', pick: 0 },
+        { t: 'undo' },
+      ],
+    } as History,
+  },
+  {
+    defect:
       "retry of a run whose source duplicate waited for its failed leader created the follower as a record of its own (a later delta's matching had cleared its match issue, and undoing that delta did not bring it back): it is retried as the leader's follower",
     history: {
       setup: [
