@@ -366,7 +366,9 @@ export class Engine {
         // as that leader's follower, a record held as ambiguous is held again; neither is created on its own.
         const known = new Map<string, MatchIssue>();
         for (const failure of mine) {
-          const leader = failure.code === 'REFERENCE_MISSING' && failure.field === null ? followerLeader(failure.value) : undefined;
+          // (its stored value is the leader's source id, read like any REFERENCE_MISSING value)
+          const named = failure.code === 'REFERENCE_MISSING' && failure.field === null && failure.value !== null ? referencedIds(failure.value) : undefined;
+          const leader = named?.length === 1 ? named[0] : undefined;
           if (leader !== undefined) known.set(failure.sourceId, { object: plan.object, sourceId: failure.sourceId, kind: 'duplicate', key: '', candidates: [leader], runId: state.run.id });
           if (failure.code === 'AMBIGUOUS_MATCH') {
             known.set(failure.sourceId, { object: plan.object, sourceId: failure.sourceId, kind: 'ambiguous', key: failure.value ?? '', candidates: ambiguousCandidates(failure.message), runId: state.run.id });
@@ -1114,17 +1116,6 @@ function readByScan(window: Pick<ReadOptions, 'modifiedSince'>): (record: CrmRec
 function ambiguousCandidates(message: string): string[] {
   const listed = /target records match .* \(([^)]*)\); link one by hand/.exec(message)?.[1];
   return listed ? listed.split(', ').filter((id) => id !== '') : [];
-}
-
-/** The leader a follower's REFERENCE_MISSING failure names (its stored value: the leader's source id). */
-function followerLeader(stored: string | null): string | undefined {
-  if (stored === null) return undefined;
-  try {
-    const value: unknown = JSON.parse(stored);
-    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The source ids a REFERENCE_MISSING warning names (its stored value), or undefined when unreadable. */
