@@ -1,9 +1,10 @@
 import type { CrmRecord } from '../core/connector.js';
+import type { FieldValue } from '../core/schema.js';
 import type { FileLink, Link } from '../ledger/index.js';
 import { takesRecord } from '../project/routing.js';
 import { mapRecord, valuesEqual } from '../project/transform.js';
 import type { ObjectPlan } from './plan.js';
-import { mergeGroupValues, referencedLinks, referenceKey } from './writer.js';
+import { changedSinceWritten, mergeGroupValues, referencedLinks, referenceKey } from './writer.js';
 import { emptyVerifyCounts, type EngineContext, type VerifyIssue, type VerifyObjectCounts, type VerifyResult } from './types.js';
 
 /** Findings `verify` lists (its per-object figures count them all). */
@@ -52,6 +53,8 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
       const mapValues = (record: CrmRecord) =>
         mapRecord(plan.mapping, record, { sourceSchema: plan.sourceSchema, targetSchema: plan.targetSchema, sourceTimeZone: project.sourceTimeZone, sourceLocale: project.sourceLocale }).values;
       const mappedById = new Map(page.records.map((record) => [record.id, mapValues(record)]));
+      /** Leaders of merged groups unchanged since their last write -> every member's mapped values. */
+      const settledGroups = new Map<string, Record<string, FieldValue>[]>();
       // A merged group's record holds the group's values (field by field, the newest member's non-empty
       // value): it is checked once, at its leader, against the values of all members as the source has them now.
       if (plan.mapping.duplicates === 'merge' && linked.length > 0) {
@@ -63,18 +66,26 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
         for (let start = 0; start < ids.length; start += source.capabilities().batchSize.read) {
           for (const record of await source.readByIds(plan.sourceObject, ids.slice(start, start + source.capabilities().batchSize.read))) records.set(record.id, record);
         }
+        const memberLinks = new Map(members.map((member) => [member.sourceId, member]));
         for (const record of linked) {
           const link = links.get(record.id)!;
           const others = link.origin === 'merged' ? [] : (followers.get(link.targetId!) ?? []);
           if (others.length === 0) continue;
           const group = [record, ...others.map((id) => records.get(id)).filter((member): member is CrmRecord => member !== undefined)];
-          mappedById.set(record.id, mergeGroupValues(group.map((member) => ({ id: member.id, at: member.updatedAt ?? '', values: mapValues(member) }))));
+          const read = group.map((member) => {
+            const values = member === record ? mappedById.get(record.id)! : mapValues(member);
+            return { id: member.id, at: member.updatedAt ?? '', values, changed: changedSinceWritten(member === record ? link : memberLinks.get(member.id)!, values) };
+          });
+          mappedById.set(record.id, mergeGroupValues(read));
+          // Nothing changed since Ferry wrote the group: which member's value it holds was decided then (a
+          // member that had changed came first, docs/concepts.md), and times alone cannot tell it again.
+          if (!read.some((member) => member.changed)) settledGroups.set(record.id, read.map((member) => member.values));
         }
       }
       const referenced = new Map<string, Map<string, Link>>();
       for (const reference of plan.references) {
         const ids = new Set<string>();
-        for (const values of mappedById.values()) {
+        for (const values of [...mappedById.values(), ...[...settledGroups.values()].flat()]) {
           const value = values[reference.targetField];
           for (const id of Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]) ids.add(String(id));
         }
@@ -101,26 +112,35 @@ export async function verifyTarget(context: EngineContext, plans: ObjectPlan[]):
         // A merged duplicate shares its target record with its group, which holds the newest member's values.
         if (link.origin === 'merged') continue;
         const option = link.origin === 'created' ? 'update' : plan.mapping.matched;
+        /** A mapped value in the target's terms (references as target ids); undefined: a referenced record not in the target. */
+        const inTarget = (field: string, value: FieldValue): FieldValue | undefined => {
+          const reference = referenceFields.get(field);
+          if (!reference || value === null) return value;
+          const links = referenced.get(referenceKey(reference))!;
+          const translate = (id: unknown) => links.get(String(id))?.targetId ?? undefined;
+          if (Array.isArray(value)) {
+            const ids = value.map(translate);
+            return ids.some((id) => id === undefined) ? undefined : (ids as string[]).sort();
+          }
+          return translate(value);
+        };
+        const settled = settledGroups.get(record.id);
         for (const [field, rawExpected] of Object.entries(mappedById.get(record.id)!)) {
           const reference = referenceFields.get(field);
-          let expected = rawExpected;
-          if (reference && expected !== null) {
-            const links = referenced.get(referenceKey(reference))!;
-            const translate = (id: unknown) => links.get(String(id))?.targetId ?? undefined;
-            if (Array.isArray(expected)) {
-              const ids = expected.map(translate);
-              if (ids.some((id) => id === undefined)) continue; // reported on the referenced record
-              expected = (ids as string[]).sort();
-            } else {
-              const id = translate(expected);
-              if (id === undefined) continue;
-              expected = id;
-            }
-          }
+          const expected = inTarget(field, rawExpected);
+          if (expected === undefined) continue; // reported on the referenced record
           const type = plan.targetFieldSchemas.get(field)?.type;
           const now = actual.fields[field] ?? null;
           if (valuesEqual(expected, now, type)) continue;
           const written = link.written ?? {};
+          if (
+            settled &&
+            field in written &&
+            valuesEqual(now, written[field] as never, type) &&
+            settled.some((values) => field in values && !isEmptyValue(values[field]) && valuesEqual(inTarget(field, values[field]!) ?? null, now, type))
+          ) {
+            continue; // the value Ferry wrote, one member's as that member has it now
+          }
           // Kept on purpose: a matched record's own value (fill-empty, skip). An empty field that the option
           // would have filled (fill-empty: any; skip: a reference) is a finding: a write that never happened.
           const wouldFill = isEmptyValue(now) && (option === 'fill-empty' || (option === 'skip' && reference !== undefined));

@@ -444,7 +444,7 @@ export class RecordWriter {
         read.push({ link, record, values: mapped.values, warnings: mapped.warnings });
       }
       if (read.length === 0) continue;
-      const values = mergeGroupValues(read.map(({ record, values }) => ({ id: record.id, at: record.updatedAt ?? '', values })));
+      const values = mergeGroupValues(read.map(({ link, record, values }) => ({ id: record.id, at: record.updatedAt ?? '', values, changed: changedSinceWritten(link, values) })));
       const own = read.find((entry) => entry.link.sourceId === leader.sourceId);
       const item = prepare(own?.record ?? { id: leader.sourceId, updatedAt: null, fields: {} }, values);
       item.fingerprint = own ? fingerprint(own.values) : (leader.fingerprint ?? '');
@@ -1036,6 +1036,15 @@ export async function referencedLinks<T extends LinkTarget>(
   return out;
 }
 
+/**
+ * Whether a group member's mapped values differ from those Ferry last wrote the group with (its stored
+ * fingerprint). A member never written through (it joins the group now, or the group's first write) has
+ * nothing to differ from: it ranks by its modification time.
+ */
+export function changedSinceWritten(link: Pick<Link, 'fingerprint'>, values: Record<string, FieldValue>): boolean {
+  return link.fingerprint !== null && link.fingerprint !== '' && link.fingerprint !== fingerprint(values);
+}
+
 function prepare(record: CrmRecord, values: Record<string, FieldValue>): Prepared {
   return { record, values, fingerprint: fingerprint(values), translated: {}, deferred: [], warnings: [], unresolved: new Set() };
 }
@@ -1043,9 +1052,20 @@ function prepare(record: CrmRecord, values: Record<string, FieldValue>): Prepare
 /**
  * A merged group's values, field by field: the value of the most recently updated member that has one
  * (ties: the higher id, as matching picks the group's newest); empty only when every member is empty.
+ *
+ * A member whose mapped values changed since Ferry last wrote the group (`changed`) is more recent than
+ * every member that did not, whatever their modification times say: its change was made after that write,
+ * which read the others as they are now. Times alone lose such a change where the source keeps them to the
+ * second (Salesforce, Pipedrive v1, most exports: an edit in the second of the last read ties with it, and
+ * the tie goes to the higher id) or where another member was touched later in a field Ferry does not map.
+ * docs/concepts.md, "Source duplicates".
  */
-export function mergeGroupValues(members: { id: string; at: string; values: Record<string, FieldValue> }[]): Record<string, FieldValue> {
-  const ordered = [...members].sort((a, b) => (newer(a, b) ? -1 : newer(b, a) ? 1 : 0));
+export function mergeGroupValues(members: { id: string; at: string; values: Record<string, FieldValue>; changed?: boolean }[]): Record<string, FieldValue> {
+  const ordered = [...members].sort((a, b) => {
+    if (a.changed === true && b.changed !== true) return -1;
+    if (b.changed === true && a.changed !== true) return 1;
+    return newer(a, b) ? -1 : newer(b, a) ? 1 : 0;
+  });
   const out: Record<string, FieldValue> = {};
   for (const member of ordered) {
     for (const [field, value] of Object.entries(member.values)) {

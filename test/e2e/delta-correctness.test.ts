@@ -89,6 +89,47 @@ for (const backend of BACKENDS) {
       expect(await count(fixture.target, 'contacts')).toBe(5);
     });
 
+    it('a change to a merged duplicate is written when its time ties with another member (times to the second) or another was touched later', async () => {
+      // Jane (1) and her duplicate (6) carry the same modification time, as records of a source that keeps
+      // times to the second do when both were saved in one second: the tie goes to the higher id (6 leads).
+      const at = tick();
+      await fixture.source.run(`UPDATE contacts SET updated_at = ? WHERE id = 1`, [at]);
+      await fixture.source.run(`INSERT INTO contacts (id, first_name, last_name, email, job_title, updated_at) VALUES (6, 'Jane', 'Doe', 'jane@globex.test', 'Founder', ?)`, [at]);
+      await migrate(); // its high-water mark is that same instant
+      const jane = await targetIdOf('contacts', '1');
+      expect(await targetIdOf('contacts', '6')).toBe(jane);
+      expect((await contactRow(jane)).jobtitle).toBe('Founder');
+
+      // Jane's title is changed in the same second: her time still ties with 6's, and her change must win.
+      await fixture.source.run(`UPDATE contacts SET job_title = 'Chairwoman' WHERE id = 1`);
+      const first = await delta({ createNew: true, updateChanged: true });
+      expect(first.counts.contacts).toMatchObject({ updated: 1, failed: 0 });
+      expect((await contactRow(jane)).jobtitle).toBe('Chairwoman');
+      expect((await verify()).ok).toBe(true);
+
+      // Jane changes again; afterwards 6 is saved later without a change Ferry maps (only its time moves).
+      // 6 is the most recently updated by the times, but Jane's change is the one made since the last write.
+      await fixture.source.run(`UPDATE contacts SET job_title = 'Retired', updated_at = ? WHERE id = 1`, [tick()]);
+      await fixture.source.run(`UPDATE contacts SET updated_at = ? WHERE id = 6`, [tick()]);
+      tick();
+      await delta({ createNew: true, updateChanged: true });
+      expect((await contactRow(jane)).jobtitle).toBe('Retired');
+      expect((await verify()).ok).toBe(true);
+
+      // A later change of 6 leads again, as the newest member's would.
+      await fixture.source.run(`UPDATE contacts SET job_title = 'Advisor', updated_at = ? WHERE id = 6`, [tick()]);
+      tick();
+      await delta({ createNew: true, updateChanged: true });
+      expect((await contactRow(jane)).jobtitle).toBe('Advisor');
+      expect((await verify()).ok).toBe(true);
+      // And verify still finds a group member's change that no run has written.
+      await fixture.source.run(`UPDATE contacts SET job_title = 'Board member' WHERE id = 1`);
+      const found = await verify();
+      expect(found.ok).toBe(false);
+      expect(found.issues).toEqual(expect.arrayContaining([expect.objectContaining({ object: 'contacts', field: 'jobtitle', expected: 'Board member', actual: 'Advisor' })]));
+      expect(await count(fixture.target, 'contacts')).toBe(5);
+    });
+
     it('update-changed leaves a new record alone even when refresh matching links it; the next create-new writes it with its references', async () => {
       tick();
       await migrate();

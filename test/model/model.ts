@@ -508,7 +508,12 @@ export class Model {
       read.push({ id, link, record, values: mapped.values });
     }
     if (read.length === 0) return;
-    const newestFirst = [...read].sort((a, b) => (newer(a.record, b.record) ? -1 : newer(b.record, a.record) ? 1 : 0));
+    // A member whose values changed since the group's last write is newer than those that did not, whatever
+    // the times say (concepts.md, "Source duplicates"): the times here are whole minutes and tie often.
+    const changed = (entry: (typeof read)[number]) => entry.link.fingerprint !== undefined && entry.link.fingerprint !== fingerprintOf(entry.values);
+    const newestFirst = [...read].sort((a, b) =>
+      changed(a) !== changed(b) ? (changed(a) ? -1 : 1) : newer(a.record, b.record) ? -1 : newer(b.record, a.record) ? 1 : 0,
+    );
     const merged: Record<string, Value> = {};
     for (const { values } of newestFirst) {
       for (const [field, value] of Object.entries(values)) if (!(field in merged) || (isEmpty(merged[field]) && !isEmpty(value))) merged[field] = value;

@@ -174,6 +174,22 @@ const FOUND: { defect: string; history: History; backend?: 'hubspot'; sigkill?: 
       later: [],
     },
   },
+  {
+    defect:
+      'a change to a merged duplicate made in the minute of the last run tied with the other member by time, the tie went to the higher id, and the change was never written (found by the Salesforce demo, whose times are whole seconds)',
+    history: {
+      setup: [
+        { t: 'source-company', name: 'Acme', domain: 'x.test' },
+        { t: 'source-company', name: 'Acme Inc', domain: 'x.test' },
+      ],
+      demo: false,
+      fullCrashAt: null,
+      later: [
+        { t: 'source-company-edit', pick: 0, field: 'name', value: 'Acme Group' },
+        { t: 'delta', policy: 'source-wins', crashAt: null, create: true, update: true },
+      ],
+    } as History,
+  },
 ];
 
 describe('histories the model-based test found', () => {
