@@ -231,6 +231,14 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
     },
   };
 
+  // A sync whose schedule the worker fleet keeps (`ferry sync --queue`): its queue settings and the cycle
+  // job in flight, as JSON; null for a sync scheduled in its own process only (docs/workers.md).
+  const syncQueue: Migration = {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('syncs').addColumn('queue', 'text').execute();
+    },
+  };
+
   return {
     getMigrations: () =>
       Promise.resolve({
@@ -240,6 +248,7 @@ export function ledgerMigrations(dialect: LedgerDialect): MigrationProvider {
         '0004_files': files,
         '0005_syncs': syncs,
         '0006_create_intents': createIntents,
+        '0007_sync_queue': syncQueue,
       }),
   };
 }

@@ -197,6 +197,8 @@ export interface SyncsTable {
   stopped_at: string | null;
   /** 1 until the sync stops, then null (a unique index keeps one active sync per ledger). */
   active: number | null;
+  /** JSON SyncQueue of a sync the workers keep (`ferry sync --queue`); null: scheduled in its own process. */
+  queue: string | null;
 }
 
 export interface LedgerDatabase {

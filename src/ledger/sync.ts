@@ -20,6 +20,21 @@ export interface SyncCycleRecord {
   error: string | null;
 }
 
+/**
+ * A sync whose schedule the workers keep (`ferry sync --queue`): any `ferry worker` takes it over when the
+ * process keeping it is gone. Its cycles are queued deltas; `cycle` is the one queued and not yet recorded
+ * (a keeper that died while waiting for it leaves it for the next keeper to wait for). Never a secret.
+ */
+export interface SyncQueue {
+  unitTimeout?: number;
+  partSize?: number;
+  /** The queued delta of the cycle in flight: its run job's id and payload (the payload tells its run apart). */
+  cycle?: { jobId: string; job: Record<string, unknown> } | null;
+}
+
+/** The holder of a sync its keeper let go of (a worker that stopped): any worker takes it over at once. */
+export const RELEASED_HOLDER = 'released:0';
+
 /** One `ferry sync` loop (a row of `syncs`). Times are ISO UTC. */
 export interface Sync {
   id: number;
@@ -39,6 +54,8 @@ export interface Sync {
   lastCycle: SyncCycleRecord | null;
   nextDueAt: string | null;
   stoppedAt: string | null;
+  /** Set for a sync the workers keep (`ferry sync --queue`); null: scheduled by its own process only. */
+  queue: SyncQueue | null;
 }
 
 /**
@@ -50,7 +67,7 @@ export class SyncStore {
   constructor(private readonly db: Kysely<LedgerDatabase>) {}
 
   /** A new running sync; LEDGER_LOCKED when another sync of this ledger has not stopped. */
-  async create(input: { startedAt: string; intervalMs: number; mode: SyncMode; onConflict: string; untilAt: string | null; holder: string }): Promise<Sync> {
+  async create(input: { startedAt: string; intervalMs: number; mode: SyncMode; onConflict: string; untilAt: string | null; holder: string; heartbeatAt?: string; queue?: SyncQueue }): Promise<Sync> {
     const row = await this.db
       .insertInto('syncs')
       .values({
@@ -62,7 +79,8 @@ export class SyncStore {
         state: 'running',
         stop_requested: 0,
         holder: input.holder,
-        heartbeat_at: input.startedAt,
+        heartbeat_at: input.heartbeatAt ?? input.startedAt,
+        queue: input.queue ? JSON.stringify(input.queue) : null,
         cycles: 0,
         failed_cycles: 0,
         skipped_ticks: 0,
@@ -104,6 +122,39 @@ export class SyncStore {
 
   async heartbeat(id: number, at: string): Promise<void> {
     await this.db.updateTable('syncs').set({ heartbeat_at: at }).where('id', '=', id).execute();
+  }
+
+  /**
+   * Takes over a sync the workers keep from a keeper that is gone: only if the row still names the holder and
+   * heartbeat the caller saw (two workers trying at once: one wins). True when this caller keeps it now.
+   */
+  async claim(sync: Pick<Sync, 'id' | 'holder' | 'heartbeatAt'>, holder: string, at: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('syncs')
+      .set({ holder, heartbeat_at: at })
+      .where('id', '=', sync.id)
+      .where('holder', '=', sync.holder)
+      .where('heartbeat_at', '=', sync.heartbeatAt)
+      .where('state', 'in', ['running', 'stopping'])
+      .where('queue', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** A keeper lets go of a sync the workers keep (it is stopping, the sync is not): another takes it at once. */
+  async release(id: number, holder: string): Promise<void> {
+    await this.db.updateTable('syncs').set({ holder: RELEASED_HOLDER, heartbeat_at: new Date(0).toISOString() }).where('id', '=', id).where('holder', '=', holder).execute();
+  }
+
+  /** The queued cycle in flight (null: none) of a sync the workers keep. */
+  async setQueuedCycle(id: number, cycle: SyncQueue['cycle']): Promise<void> {
+    const current = await this.get(id);
+    if (!current?.queue) return;
+    await this.db
+      .updateTable('syncs')
+      .set({ queue: JSON.stringify({ ...current.queue, cycle: cycle ?? null }) })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Asks the loop to stop after its current cycle; it polls this between cycles. */
@@ -186,5 +237,6 @@ function toSync(row: Selectable<SyncsTable>): Sync {
           },
     nextDueAt: row.next_due_at,
     stoppedAt: row.stopped_at,
+    queue: row.queue ? (JSON.parse(row.queue) as SyncQueue) : null,
   };
 }

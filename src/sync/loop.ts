@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { FerryError } from '../core/errors.js';
-import type { Sync, SyncMode, SyncStore } from '../ledger/sync.js';
+import { RELEASED_HOLDER, type Sync, type SyncMode, type SyncQueue, type SyncStore } from '../ledger/sync.js';
 import type { CycleOutcome } from './cycle.js';
 import { systemTimer, type SyncTimer } from './timer.js';
 
@@ -21,13 +21,25 @@ export interface SyncLoopOptions {
   /** No cycle starts after this instant (epoch ms). */
   untilMs?: number;
   /** Runs one cycle (runSyncCycle with the project's engine); `signal` asks it to pause after the current page. */
-  cycle: (signal: AbortSignal) => Promise<CycleOutcome>;
+  cycle: (signal: AbortSignal, sync: Sync) => Promise<CycleOutcome>;
   timer?: SyncTimer;
   /** Stop now (Ctrl-C, SIGTERM): the cycle in progress pauses after its page, resumable like any run. */
   signal?: AbortSignal;
   /** How often the loop reads the ledger for a stop request while it waits for the next tick. */
   pollMs?: number;
   onEvent?: (event: SyncEvent) => void;
+  /** Kept by the workers (`ferry sync --queue`): any worker takes the schedule over when this process is gone. */
+  queue?: SyncQueue;
+  /**
+   * Go on with this sync (a worker taking over the schedule of one whose keeper is gone, after `claim`)
+   * instead of starting a new one: its ticks, counts and stop request are the row's.
+   */
+  adopt?: Sync;
+  /**
+   * What `signal` means: `stop` (default) ends the sync; `release` (a worker that stops) lets go of it, so
+   * another worker takes it over, and a cycle it was waiting for goes on and is recorded by that worker.
+   */
+  onSignal?: 'stop' | 'release';
 }
 
 export interface SyncSummary {
@@ -40,10 +52,20 @@ export interface SyncSummary {
 }
 
 export const DEFAULT_POLL_MS = 2000;
-/** A sync on another host whose process no longer heartbeats for this long is taken as gone. */
-const STALE_AFTER_MS = 60_000;
+
+/**
+ * A sync on another host whose process no longer heartbeats for this long is taken as gone (60 s;
+ * FERRY_SYNC_STALE_MS sets it, e.g. for the tests of the workers' take-over).
+ */
+export function staleAfterMs(): number {
+  const set = Number(process.env.FERRY_SYNC_STALE_MS);
+  return Number.isInteger(set) && set >= 500 ? set : 60_000;
+}
+
 /** Wall-clock heartbeat: the loop's liveness for other processes, kept apart from the injected scheduling clock. */
-const HEARTBEAT_MS = 15_000;
+function heartbeatMs(): number {
+  return Math.min(15_000, Math.max(250, Math.floor(staleAfterMs() / 4)));
+}
 
 /** Errors that waiting does not fix (the CLI's exit code 2): the loop stops on them instead of retrying. */
 const CONFIGURATION_CODES: ReadonlySet<string> = new Set(['USAGE', 'CONFIG_MISSING', 'CONFIG_INVALID', 'MAPPING_INVALID']);
@@ -67,17 +89,46 @@ export function syncAlive(sync: Sync, nowMs: number = Date.now()): boolean {
       if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     }
   }
-  return nowMs - Date.parse(sync.heartbeatAt) <= STALE_AFTER_MS;
+  return nowMs - Date.parse(sync.heartbeatAt) <= staleAfterMs();
 }
 
-/** Marks syncs whose process is gone as stopped; returns those still alive. */
+/**
+ * Marks syncs whose process is gone as stopped; returns those still alive, and those the workers keep
+ * (`ferry sync --queue`), which wait for a worker to take them over instead of stopping.
+ */
 export async function settleActiveSyncs(store: SyncStore): Promise<Sync[]> {
   const alive: Sync[] = [];
   for (const sync of await store.active()) {
-    if (syncAlive(sync)) alive.push(sync);
+    if (syncAlive(sync) || sync.queue) alive.push(sync);
     else await store.stopped(sync.id, new Date().toISOString(), 'process-gone');
   }
   return alive;
+}
+
+/** `ferry sync --queue --detach`: a sync the workers keep from its first tick; nothing runs here. */
+export async function scheduleDetachedSync(store: SyncStore, options: Pick<SyncLoopOptions, 'intervalMs' | 'mode' | 'onConflict' | 'untilMs'> & { queue: SyncQueue; nowMs?: number }): Promise<Sync> {
+  await refuseSecondSync(store);
+  const at = iso(options.nowMs ?? Date.now());
+  return store.create({
+    startedAt: at,
+    intervalMs: options.intervalMs,
+    mode: options.mode,
+    onConflict: options.onConflict,
+    untilAt: options.untilMs === undefined ? null : iso(options.untilMs),
+    holder: RELEASED_HOLDER,
+    heartbeatAt: new Date(0).toISOString(),
+    queue: options.queue,
+  });
+}
+
+async function refuseSecondSync(store: SyncStore): Promise<void> {
+  const alive = await settleActiveSyncs(store);
+  if (alive.length === 0) return;
+  const other = alive[0]!;
+  const where = syncAlive(other)
+    ? `process ${other.holder.split(':')[1]} on ${other.holder.split(':')[0]}`
+    : 'kept by the workers; none has taken it over yet (is a `ferry worker` running?)';
+  throw new FerryError('LEDGER_LOCKED', `Sync ${other.id} is already running on this ledger (${where}, since ${other.startedAt}). Stop it first (\`ferry cutover\`, or Ctrl-C in its terminal).`);
 }
 
 /**
@@ -99,39 +150,36 @@ export async function settleActiveSyncs(store: SyncStore): Promise<Sync[]> {
 export async function runSyncLoop(options: SyncLoopOptions): Promise<SyncSummary> {
   const timer = options.timer ?? systemTimer;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-  const { store } = options;
-  const alive = await settleActiveSyncs(store);
-  if (alive.length > 0) {
-    const other = alive[0]!;
-    throw new FerryError(
-      'LEDGER_LOCKED',
-      `Sync ${other.id} is already running on this ledger (process ${other.holder.split(':')[1]} on ${other.holder.split(':')[0]}, since ${other.startedAt}). ` +
-        'Stop it first (`ferry cutover`, or Ctrl-C in its terminal).',
-    );
-  }
-  const start = timer.now();
-  const sync = await store.create({
-    startedAt: iso(start),
-    intervalMs: options.intervalMs,
-    mode: options.mode,
-    onConflict: options.onConflict,
-    untilAt: options.untilMs === undefined ? null : iso(options.untilMs),
-    holder: `${hostname()}:${process.pid}`,
-  });
+  const { store, adopt } = options;
+  if (!adopt) await refuseSecondSync(store);
+  const holder = `${hostname()}:${process.pid}`;
+  const start = adopt ? Date.parse(adopt.startedAt) : timer.now();
+  const sync =
+    adopt ??
+    (await store.create({
+      startedAt: iso(start),
+      intervalMs: options.intervalMs,
+      mode: options.mode,
+      onConflict: options.onConflict,
+      untilAt: options.untilMs === undefined ? null : iso(options.untilMs),
+      holder,
+      ...(options.queue ? { queue: options.queue } : {}),
+    }));
   options.onEvent?.({ type: 'started', sync });
   const heartbeat = setInterval(() => {
     store.heartbeat(sync.id, new Date().toISOString()).catch(() => undefined);
-  }, HEARTBEAT_MS);
+  }, heartbeatMs());
   heartbeat.unref();
   const pause = new AbortController();
   const onAbort = () => pause.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) pause.abort();
 
-  let tick = 0;
-  let cycles = 0;
-  let failedCycles = 0;
-  let skippedTicks = 0;
+  // Taken over: on from the tick the row says is next (one long past runs at once; the ones missed meanwhile are skipped).
+  let tick = adopt?.nextDueAt ? Math.max(0, Math.ceil((Date.parse(adopt.nextDueAt) - start) / options.intervalMs)) : 0;
+  let cycles = adopt?.cycles ?? 0;
+  let failedCycles = adopt?.failedCycles ?? 0;
+  let skippedTicks = adopt?.skippedTicks ?? 0;
   let last: CycleOutcome | null = null;
   let reason: string | undefined;
   const stopReason = async (): Promise<string | undefined> => {
@@ -155,7 +203,12 @@ export async function runSyncLoop(options: SyncLoopOptions): Promise<SyncSummary
       cycles += 1;
       const startedMs = timer.now();
       options.onEvent?.({ type: 'cycle-started', cycle: cycles, dueAt: iso(dueMs), startedAt: iso(startedMs) });
-      const outcome = await options.cycle(pause.signal);
+      const outcome = await options.cycle(pause.signal, sync);
+      if (outcome.status === 'paused' && options.onSignal === 'release' && pause.signal.aborted) {
+        // Let go while waiting for a queued cycle: it goes on on the workers, and the next keeper records it.
+        reason = 'signal';
+        break;
+      }
       last = outcome;
       const finishedMs = timer.now();
       const failed = outcome.status === 'failed';
@@ -195,8 +248,13 @@ export async function runSyncLoop(options: SyncLoopOptions): Promise<SyncSummary
   } finally {
     clearInterval(heartbeat);
     options.signal?.removeEventListener('abort', onAbort);
-    await store.stopped(sync.id, iso(timer.now()), reason ?? 'error');
-    options.onEvent?.({ type: 'stopped', reason: reason ?? 'error' });
+    if (reason === 'signal' && options.onSignal === 'release') {
+      await store.release(sync.id, holder);
+      options.onEvent?.({ type: 'stopped', reason: 'released' });
+    } else {
+      await store.stopped(sync.id, iso(timer.now()), reason ?? 'error');
+      options.onEvent?.({ type: 'stopped', reason: reason ?? 'error' });
+    }
   }
   return { syncId: sync.id, cycles, failedCycles, skippedTicks, reason: reason ?? 'error', last };
 }

@@ -15,7 +15,7 @@ import { at, BACKENDS, count, createSeededFixture, type Db, type Fixture } from 
  *
  * The previous release's data is made the way that release made it: a run killed in the middle of a batch
  * of creates, whose in-flight batch is then written as that release wrote it (one `pending` link per
- * record, `origin = created`, no target id) and whose 0006 table and migration row are removed. The
+ * record, `origin = created`, no target id) and whose 0006 table (and the later 0007 column) and migration rows are removed. The
  * SQLite ledger's schema after that is compared, statement by statement, with a ledger made by migrations
  * 0001-0005 alone, so the test starts from the previous layout exactly.
  */
@@ -96,6 +96,9 @@ async function toPreviousRelease(fixture: Fixture): Promise<number> {
     }
     await ledger.run('drop table create_intents');
     await ledger.run(`delete from ferry_migrations where name = '0006_create_intents'`);
+    // Later migrations than 0006 were not there either.
+    await ledger.run('alter table syncs drop column queue');
+    await ledger.run(`delete from ferry_migrations where name = '0007_sync_queue'`);
     expect(await ledger.columns('create_intents')).toEqual([]);
     return pending;
   } finally {

@@ -15,10 +15,40 @@ import { writeSyncScene } from '../support/sync-scene.js';
  */
 const ENTRY = join(import.meta.dirname, '../../src/cli/entry.ts');
 
+interface Child {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+/** A long-running `ferry` process (worker, sync) whose output the test reads as it comes. */
+function start(folder: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--config', join(folder, 'ferry.yaml'), ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { process: child, output: () => output, exited: new Promise((resolve) => child.on('close', () => resolve())) };
+}
+
+/** Polls until `ready` holds (never a fixed sleep): the processes run at the machine's pace. */
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 describe('ferry sync --queue', () => {
   let folder: string;
   let database: TempDatabase;
   let worker: { process: ChildProcess; output: () => string; exited: Promise<void> } | undefined;
+  const others: Child[] = [];
 
   beforeEach(async () => {
     folder = mkdtempSync(join(tmpdir(), 'ferry-sync-queue-'));
@@ -26,8 +56,10 @@ describe('ferry sync --queue', () => {
     database = await createPostgresDatabase('ferry_sync_queue');
   });
   afterEach(async () => {
-    if (worker && worker.process.exitCode === null && worker.process.signalCode === null) worker.process.kill('SIGKILL');
-    await worker?.exited;
+    for (const child of [...others.splice(0), ...(worker ? [worker] : [])]) {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await child.exited;
+    }
     worker = undefined;
     await database.drop();
     rmSync(folder, { recursive: true, force: true });
@@ -64,5 +96,79 @@ describe('ferry sync --queue', () => {
     const sqlite = await ferry(folder, ['sync', '--queue', '--every', '1h', '--json']);
     expect(sqlite.code).toBe(2);
     expect(sqlite.stdout + sqlite.stderr).toContain('needs the ledger on PostgreSQL');
+  }, 120_000);
+
+  it("a worker takes the schedule over when the sync's process is gone, and hands it on when it stops; cut-over ends it", async () => {
+    // The stale time only matters across hosts; here the keeper's pid tells at once that it is gone.
+    const env = { FERRY_SYNC_STALE_MS: '2000' };
+    const first = start(folder, ['--state', database.url, 'worker'], env);
+    others.push(first);
+    const migrate = await ferry(folder, ['--state', database.url, 'migrate', '--queue', '--json']);
+    expect(migrate.code, migrate.stdout + migrate.stderr + first.output()).toBe(0);
+
+    const keeper = start(folder, ['--state', database.url, 'sync', '--queue', '--every', '2s'], env);
+    others.push(keeper);
+    await until('the first cycle of the sync', () => (/Cycle 1 \(run \d+\)/.test(keeper.output()) ? true : undefined));
+    keeper.process.kill('SIGKILL');
+    await keeper.exited;
+    const status = async () => (await ferry(folder, ['--state', database.url, 'sync', '--status', '--json'])).json<{ status: { id: number; state: string; holder: string; cycles: number; queue: unknown } }>().status;
+    const killedAt = await status();
+    expect(killedAt).toMatchObject({ state: 'running', queue: expect.any(Object) });
+
+    // Changes made once the sync's process is gone arrive through the worker that took the schedule over.
+    await applySourceChanges(join(folder, 'source.db'), { seed: 5, newRecords: { contacts: 2, companies: 1 }, changedRecords: { contacts: 3 }, at: nowIso() });
+    await until('the worker to take the sync over', () => (first.output().includes(`took over the schedule of sync ${killedAt.id}`) ? true : undefined));
+    const carried = await until('a cycle after the take-over that writes the changes', async () => {
+      const runs = (await ferry(folder, ['--state', database.url, 'runs', '--json'])).json<{ runs: { id: number; kind: string; status: string; totals?: { created: number; updated: number }; counts?: Record<string, { created: number; updated: number }> }[] }>().runs;
+      return runs.find((run) => run.kind === 'delta' && run.status === 'completed' && Object.values(run.counts ?? {}).some((count) => count.created + count.updated > 0) && run.id > 2);
+    });
+    expect(carried.id).toBeGreaterThan(2);
+    const kept = await status();
+    expect(kept.holder).toMatch(new RegExp(`:${first.process.pid}$`));
+    expect(kept.cycles).toBeGreaterThan(killedAt.cycles);
+
+    // A worker that stops lets go of the sync (it is not stopped): the next worker takes it over.
+    first.process.kill('SIGTERM');
+    await first.exited;
+    expect(first.output()).toContain(`let go of sync ${killedAt.id}`);
+    expect((await status()).state).toBe('running');
+    const second = start(folder, ['--state', database.url, 'worker'], env);
+    others.push(second);
+    await until('the second worker to take the sync over', () => (second.output().includes(`took over the schedule of sync ${killedAt.id}`) ? true : undefined));
+    const cyclesBefore = (await status()).cycles;
+    await until('a cycle on the second worker', async () => ((await status()).cycles > cyclesBefore ? true : undefined));
+
+    const cutover = await ferry(folder, ['--state', database.url, 'cutover', '--json']);
+    expect(cutover.code, cutover.stdout + cutover.stderr + second.output()).toBe(0);
+    expect(cutover.json()).toMatchObject({ command: 'cutover', ok: true, stoppedSyncs: [killedAt.id], verify: { ok: true } });
+    expect(await status()).toMatchObject({ state: 'stopped' });
+    await until('the second worker to see the sync stopped', () => (second.output().includes(`sync ${killedAt.id} stopped (cutover)`) ? true : undefined));
+  }, 240_000);
+
+  it('--detach leaves the schedule to the workers from the first tick', async () => {
+    const migrate = await ferry(folder, ['--state', database.url, 'migrate', '--json']);
+    expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
+    const detached = await ferry(folder, ['--state', database.url, 'sync', '--queue', '--detach', '--every', '1h', '--json']);
+    expect(detached.code, detached.stdout + detached.stderr).toBe(0);
+    expect(detached.json()).toMatchObject({ command: 'sync', queued: true, detached: true, sync: { state: 'running', cycles: 0 } });
+    // Nobody keeps it yet, and it is not taken as gone: a second sync is refused.
+    const second = await ferry(folder, ['--state', database.url, 'sync', '--queue', '--every', '1h', '--json']);
+    expect(second.code).not.toBe(0);
+    expect(second.stdout + second.stderr).toContain('kept by the workers; none has taken it over yet');
+    const status = async () => (await ferry(folder, ['--state', database.url, 'sync', '--status', '--json'])).json<{ status: { state: string; stopReason: string | null; cycles: number; lastCycle: { status: string } | null } }>().status;
+    expect(await status()).toMatchObject({ state: 'running', cycles: 0 });
+
+    const child = start(folder, ['--state', database.url, 'worker']);
+    others.push(child);
+    const first = await until('the first cycle on the worker', async () => {
+      const now = await status();
+      return now.cycles >= 1 ? now : undefined;
+    });
+    expect(first.lastCycle).toMatchObject({ status: 'completed' });
+    expect(child.output()).toMatch(/took over the schedule of sync \d+/);
+    const cutover = await ferry(folder, ['--state', database.url, 'cutover', '--json']);
+    expect(cutover.code, cutover.stdout + cutover.stderr + child.output()).toBe(0);
+    expect(cutover.json()).toMatchObject({ command: 'cutover', ok: true, verify: { ok: true } });
+    expect(await status()).toMatchObject({ state: 'stopped', stopReason: 'cutover' });
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { FerryError } from '../../core/errors.js';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../../engine/types.js';
-import { SYNC_MODES, SyncStore, type Sync, type SyncMode } from '../../ledger/sync.js';
+import { SYNC_MODES, SyncStore, type Sync, type SyncMode, type SyncQueue } from '../../ledger/sync.js';
 import { formatNumber, formatValue, shorten } from '../../report/index.js';
 import type { CycleOutcome } from '../../sync/cycle.js';
 import { formatDuration, parseDuration } from '../../sync/timer.js';
@@ -67,7 +67,14 @@ function printStatus(out: Output, sync: Sync | undefined, alive: boolean): void 
     out.line('No sync has run on this ledger. `ferry sync --every 5m` starts one.');
     return;
   }
-  const state = sync.state !== 'stopped' && !alive ? `${sync.state} (its process is gone: it stopped without saying so)` : sync.state;
+  const state =
+    sync.state === 'stopped'
+      ? sync.state
+      : sync.queue
+        ? `${sync.state}, kept by the workers (${alive ? `now by ${sync.holder}` : 'waiting for a `ferry worker` to take the schedule over'})`
+        : alive
+          ? sync.state
+          : `${sync.state} (its process is gone: it stopped without saying so)`;
   out.line(`Sync ${sync.id}: ${state}, every ${formatDuration(sync.intervalMs)}, mode ${sync.mode}, on conflict ${sync.onConflict}; started ${sync.startedAt}.`);
   out.line(`Cycles: ${formatNumber(sync.cycles)} (${formatNumber(sync.failedCycles)} failed), ticks skipped: ${formatNumber(sync.skippedTicks)}.`);
   if (sync.lastCycle) {
@@ -83,29 +90,20 @@ function printStatus(out: Output, sync: Sync | undefined, alive: boolean): void 
 }
 
 /**
- * `ferry sync --queue`: the schedule (ticks, back-pressure, stop requests, the syncs row) stays in this
- * process; each cycle's delta is queued like `ferry delta --queue` and carried by the workers in parts.
- * Stopped (Ctrl-C, SIGTERM), it stops waiting: a cycle already queued goes on on the workers.
+ * `ferry sync --queue`: the schedule (ticks, back-pressure, stop requests, the syncs row) is kept by this
+ * process while it runs, and by any `ferry worker` once it is gone (or at once with --detach); each cycle's
+ * delta is queued like `ferry delta --queue` and carried by the workers in parts (queued-cycle.ts).
  */
 async function openCycleQueue(context: CommandContext, command: Command) {
   const { ledgerLocation } = await import('../open-project.js');
   const { openQueue, requirePostgres } = await import('../../workers/queue.js');
-  const { enqueueQueued, waitQueued } = await import('../queued-run.js');
+  const { queuedCycleDelta } = await import('../queued-cycle.js');
   const { location } = await ledgerLocation(projectOptions(context, command));
   requirePostgres(location, 'ferry sync --queue');
   const boss = await openQueue(location, { supervise: false });
   return {
-    async delta(
-      project: OpenProject,
-      delta: { createNew: boolean; updateChanged: boolean; onConflict: ConflictPolicy; signal?: AbortSignal },
-      flags: { unitTimeout?: number | undefined; partSize?: number | undefined },
-    ) {
-      const job = { command: 'delta' as const, createNew: delta.createNew, updateChanged: delta.updateChanged, onConflict: delta.onConflict, noMatch: false, scanAll: false };
-      const queueFlags = { ...(flags.unitTimeout !== undefined ? { unitTimeout: flags.unitTimeout } : {}), ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}) };
-      const { jobId, full } = await enqueueQueued(project.ledger, boss, job, queueFlags);
-      context.out.line(`Cycle queued as job ${jobId}.`);
-      return waitQueued(project.ledger, boss, location, jobId, full, () => undefined, delta.signal);
-    },
+    delta: (project: OpenProject, store: SyncStore, sync: Sync) =>
+      queuedCycleDelta({ ledger: project.ledger, boss, location, store, syncId: sync.id, queue: sync.queue ?? {}, say: (line) => context.out.line(line) }),
     close: () => boss.stop({ graceful: false, wait: true }),
   };
 }
@@ -120,12 +118,13 @@ export function registerSyncCommands(program: Command, context: CommandContext):
     .addOption(new Option('--mode <mode>', 'what each cycle brings over').choices(SYNC_MODES).default('both'))
     .addOption(new Option('--on-conflict <policy>', "a field changed on both sides: who wins (default: the project's options.onConflict, else source-wins)").choices(CONFLICT_POLICIES))
     .option('--status', 'print the state of the latest sync and exit')
-    .option('--queue', 'each cycle is a queued delta that `ferry worker` processes carry (ledger on PostgreSQL); this process keeps the schedule')
+    .option('--queue', 'each cycle is a queued delta that `ferry worker` processes carry (ledger on PostgreSQL); this process keeps the schedule, and a worker takes it over if this process is gone')
+    .option('--detach', 'with --queue: leave the schedule to the workers from the first tick and return at once')
     .option('--unit-timeout <seconds>', 'with --queue: the unit timeout of each cycle\'s parts (see `ferry migrate --help`)', positiveInteger('--unit-timeout'))
     .option('--part-size <records>', 'with --queue: records per id-range part of each cycle', positiveInteger('--part-size'))
     .action(
       async (
-        options: { every?: number; until?: number; untilCutover?: boolean; mode: SyncMode; onConflict?: ConflictPolicy; status?: boolean; queue?: boolean; unitTimeout?: number; partSize?: number },
+        options: { every?: number; until?: number; untilCutover?: boolean; mode: SyncMode; onConflict?: ConflictPolicy; status?: boolean; queue?: boolean; detach?: boolean; unitTimeout?: number; partSize?: number },
         command: Command,
       ) => {
         if (options.status) {
@@ -143,9 +142,27 @@ export function registerSyncCommands(program: Command, context: CommandContext):
         }
         if (options.every === undefined) throw new FerryError('USAGE', 'ferry sync needs --every <duration> (e.g. `ferry sync --every 5m`), or --status.');
         if (options.until !== undefined && options.untilCutover) throw new FerryError('USAGE', '--until and --until-cutover are two ways to end a sync: give one.');
-        if (!options.queue && (options.unitTimeout !== undefined || options.partSize !== undefined)) throw new FerryError('USAGE', '--unit-timeout and --part-size go with --queue.');
-        const { runSyncLoop } = await import('../../sync/loop.js');
+        if (!options.queue && (options.unitTimeout !== undefined || options.partSize !== undefined || options.detach)) throw new FerryError('USAGE', '--detach, --unit-timeout and --part-size go with --queue.');
+        const { runSyncLoop, scheduleDetachedSync } = await import('../../sync/loop.js');
         const { runSyncCycle } = await import('../../sync/cycle.js');
+        const queueSettings: SyncQueue = { ...(options.unitTimeout !== undefined ? { unitTimeout: options.unitTimeout } : {}), ...(options.partSize !== undefined ? { partSize: options.partSize } : {}) };
+        if (options.queue && options.detach) {
+          const { ledgerLocation } = await import('../open-project.js');
+          const { requirePostgres } = await import('../../workers/queue.js');
+          requirePostgres((await ledgerLocation(projectOptions(context, command))).location, 'ferry sync --queue');
+          context.finish(
+            await withProject(projectOptions(context, command), async (project) => {
+              const onConflict = conflictPolicy(project, options.onConflict);
+              const sync = await scheduleDetachedSync(new SyncStore(project.ledger.kysely), { intervalMs: options.every!, mode: options.mode, onConflict, untilMs: options.until, queue: queueSettings });
+              context.out.line(
+                `Sync ${sync.id}: a ${options.mode} delta every ${formatDuration(sync.intervalMs)} (on conflict: ${onConflict}), kept by the workers: a \`ferry worker\` takes the schedule and the worker fleet writes the cycles. ` +
+                  '`ferry sync --status` shows it; `ferry cutover` ends it.',
+              );
+              return { exitCode: EXIT.ok, json: { command: 'sync', queued: true, detached: true, sync: syncJson(sync) } };
+            }),
+          );
+          return;
+        }
         const queue = options.queue ? await openCycleQueue(context, command) : undefined;
         // Ctrl-C or SIGTERM: the cycle in progress stops after its current page (recorded, resumable), then
         // the sync stops. A second Ctrl-C stops at once (still resumable: the ledger is written first).
@@ -157,19 +174,21 @@ export function registerSyncCommands(program: Command, context: CommandContext):
               withProject(projectOptions(context, command), async (project) => {
                 const onConflict = conflictPolicy(project, options.onConflict);
                 const every = options.every!;
+                const store = new SyncStore(project.ledger.kysely);
                 const summary = await runSyncLoop({
-                  store: new SyncStore(project.ledger.kysely),
+                  store,
                   intervalMs: every,
                   mode: options.mode,
                   onConflict,
                   untilMs: options.until,
                   signal: stopSignal,
-                  cycle: (signal) =>
+                  ...(queue ? { queue: queueSettings } : {}),
+                  cycle: (signal, sync) =>
                     runSyncCycle(project.engine, project.ledger, {
                       mode: options.mode,
                       onConflict,
                       signal,
-                      ...(queue ? { delta: (delta) => queue.delta(project, delta, { unitTimeout: options.unitTimeout, partSize: options.partSize }) } : {}),
+                      ...(queue ? { delta: queue.delta(project, store, sync) } : {}),
                     }),
                   onEvent: (event) => {
                     if (event.type === 'started') {

@@ -97,6 +97,7 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
       // too, so N workers together stay inside the vendor's limit (docs/workers.md).
       const pacing = process.env.FERRY_SHARED_PACING === 'off' ? undefined : new PostgresPacing(location);
       useSharedPacing(pacing);
+      let keeper: { close: () => Promise<void> } | undefined;
       try {
         const watchJob = (queue: string, id: string): { signal: AbortSignal; cancelled: () => boolean; stop: () => void } => {
           // `ferry jobs cancel` (from any machine) cancels the job in the queue: the work pauses after its page.
@@ -158,6 +159,9 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
             watch.stop();
           }
         });
+        // Syncs the workers keep (`ferry sync --queue`): this worker takes over the schedule of one whose keeper is gone.
+        const { startSyncKeeper } = await import('../sync-keeper.js');
+        keeper = startSyncKeeper({ context, command, boss, location, stop: stop.signal });
         context.out.line(`worker ${name} is waiting for runs (queue ${queues.runs}); Ctrl-C stops it.`);
         await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
         context.out.line(`worker ${name}: stopping after the current page.`);
@@ -167,6 +171,8 @@ export function registerWorkerCommand(program: Command, context: CommandContext)
         // A job still running sees the abort, pauses after its page and fails back to the queue for another worker.
         // Every step runs whatever the one before it did, each within a bound: a step that throws or hangs
         // (a pool waiting for a query of a job past the graceful timeout) must not leave the others open.
+        // A sync this worker keeps lets go first (it needs the queue to stop waiting for its cycle).
+        if (keeper) await bounded(keeper.close(), GRACEFUL_STOP_MS);
         await bounded(boss.stop({ graceful: true, wait: true, timeout: GRACEFUL_STOP_MS }), GRACEFUL_STOP_MS + CLOSE_BOUND_MS);
         await bounded(leases.close(), CLOSE_BOUND_MS);
         useSharedPacing(undefined);
