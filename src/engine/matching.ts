@@ -107,11 +107,26 @@ async function readSource(state: RunState, source: Connector, plan: ObjectPlan, 
 }
 
 /**
- * Key kinds whose normalised value is always a piece of the lower-cased raw text (trimmed, unwrapped,
- * lower-cased, a host cut out of a URL): a target that can search "contains, lower-cased" finds every
- * record that could match. Names (whitespace collapsed) and phones (digits only) are not.
+ * What to search a key kind's normalised value by, so that a target that can search "contains, lower-cased"
+ * finds every record that could match (a superset, narrowed by the keys afterwards):
+ * - e-mails, exact values and domains: the value itself, always a piece of the lower-cased raw text
+ *   (trimmed, unwrapped, lower-cased, a host cut out of a URL);
+ * - names: their longest word. Normalising only lower-cases, composes (NFC) and collapses whitespace, so
+ *   every word of an ASCII name is a piece of the lower-cased raw name, however it was spaced;
+ * - phones (digits only, formatting removed): no piece of the raw text is certain, so never searched.
+ * Without a search the delta's refresh matching reads every target record's keys (docs/performance.md).
  */
-const SEARCHABLE_KINDS: ReadonlySet<MatchKey['kind']> = new Set(['email', 'exact', 'domain']);
+const SEARCH_TERM: Partial<Record<MatchKey['kind'], (value: string) => string>> = {
+  email: (value) => value,
+  exact: (value) => value,
+  domain: (value) => value,
+  name: (value) => value.split(' ').reduce((longest, word) => (word.length > longest.length ? word : longest), ''),
+};
+/** The text to search the target for a key kind's normalised value by; undefined: the kind cannot be searched. */
+export function searchTerm(kind: MatchKey['kind'], value: string): string | undefined {
+  return SEARCH_TERM[kind]?.(value).toLowerCase();
+}
+
 /** Up to this many distinct candidate values per key, a search costs less than reading every target record. */
 const SEARCH_MAX_VALUES = 100;
 
@@ -120,11 +135,13 @@ function searchPlan(target: Connector, keys: MatchKey[], scratch: MatchScratch):
   if (!target.findContaining) return undefined;
   const plan: { field: string; values: string[] }[] = [];
   for (const [position, key] of keys.entries()) {
-    if (!SEARCHABLE_KINDS.has(key.kind) || Array.isArray(key.target)) return undefined;
+    if (!SEARCH_TERM[key.kind] || Array.isArray(key.target)) return undefined;
     const values = scratch.candidateValues(position, SEARCH_MAX_VALUES + 1);
     // SQL's lower() folds ASCII letters only, so values with other characters are left to a full read.
     if (values.length > SEARCH_MAX_VALUES || values.some((value) => !/^[\x20-\x7e]*$/.test(value))) return undefined;
-    plan.push({ field: key.target as string, values: values.map((value) => value.toLowerCase()) });
+    const terms = values.map((value) => searchTerm(key.kind, value)!);
+    if (terms.some((value) => value === '')) return undefined;
+    plan.push({ field: key.target as string, values: [...new Set(terms)] });
   }
   return plan;
 }

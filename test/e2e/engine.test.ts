@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/index.js';
 import type { Ledger } from '../../src/ledger/index.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { BACKENDS, count, createSeededFixture, type Fixture } from '../support/crm-fixture.js';
@@ -321,6 +322,39 @@ for (const backend of BACKENDS) {
       expect(targetReads).not.toContain('contacts');
       expect(await count(fixture.target, 'contacts', 'lower(email) LIKE ?', ['%wrapped@x.test%'])).toBe(1);
       expect(await count(fixture.target, 'contacts', 'jobtitle = ?', ['Typed by hand'])).toBe(1);
+    });
+
+    it('a delta searches a name key by its longest word (no full read), and finds a name spaced and cased otherwise', async () => {
+      // Companies matched by domain, then by name.
+      const project = structuredClone(fixture.project);
+      const companies = project.objects.find((object) => object.source === 'companies')!;
+      companies.matchKeys = [...companies.matchKeys, { source: 'name', target: 'name', kind: 'name' }];
+      const run = <T,>(work: (engine: Engine) => Promise<T>, hooks?: Parameters<Fixture['open']>[1]) =>
+        fixture.open(project, hooks).then(async (session) => {
+          try {
+            return await work(session.engine);
+          } finally {
+            await session.close();
+          }
+        });
+      const full = await run((engine) => engine.migrate());
+      const t = new Date().toISOString();
+      // Typed by hand in the target, without a domain and with its own spacing and case.
+      await fixture.target.run(`INSERT INTO companies (name, domain, created_at, updated_at) VALUES ('NORTHWIND   Trading', NULL, ?, ?), ('Northwind Traders', NULL, ?, ?)`, [t, t, t, t]);
+      const when = await withLedger((ledger) => after(ledger, full.runId));
+      await fixture.source.run(`INSERT INTO companies (id, name, domain, updated_at) VALUES (9, 'Northwind trading', NULL, ?)`, [when]);
+      const targetReads: string[] = [];
+      const result = await run((engine) => engine.delta({ createNew: true, updateChanged: true }), {
+        beforeTargetRead: (object) => {
+          targetReads.push(object);
+          return Promise.resolve();
+        },
+      });
+      expect(result.counts.companies).toMatchObject({ created: 0, matched: 1 });
+      expect(targetReads).not.toContain('companies');
+      const [matched] = await fixture.target.all<{ name: string }>('SELECT name FROM companies WHERE id = ?', [Number(await withLedger(async (ledger) => (await ledger.getLink('companies', '9'))!.targetId!))]);
+      expect(matched!.name).toBe('NORTHWIND   Trading');
+      expect(await count(fixture.target, 'companies', 'lower(name) LIKE ?', ['northwind%'])).toBe(2);
     });
 
     it('an ambiguous match is not linked and not created, and is listed as failed', async () => {
