@@ -121,6 +121,12 @@ export interface Capabilities {
   idRanges?: boolean;
   maxPageSize: number;
   batchSize: { read: number; create: number; update: number; delete: number };
+  /**
+   * As a target: records it writes best in one call (a bulk job takes over from this size). The engine
+   * gathers source pages up to this many records before writing them, as one unit of work; absent: a
+   * source page at a time.
+   */
+  writeGroup?: number;
   /** Default delta lookback in milliseconds (clock skew and commit delays of the source). */
   lookbackMs: number;
   /** Pacing the engine uses to estimate run time (requests per second), when the connector is rate limited. */

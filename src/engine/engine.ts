@@ -832,12 +832,23 @@ export class Engine {
     let seq = (last?.seq ?? -1) + 1;
     const total = part?.range ? undefined : plan.sourceSchema.count;
     progress.emit({ type: 'object-started', runId, object: plan.object, ...(total !== undefined && !window.modifiedSince ? { total } : {}) });
+    // A target that writes best in large calls (Salesforce's Bulk API ingest) gets source pages gathered up to
+    // its size: one unit of work, checkpointed from the first page's cursor to the last page's next.
+    const group = Math.max(project.options.pageSize, this.context.target.capabilities().writeGroup ?? 0);
     for (;;) {
-      const started = Date.now();
-      const page = await source.read(plan.sourceObject, { ...window, ...bounds, after: cursor, limit: project.options.pageSize });
-      state.readMillis += Date.now() - started;
-      state.readCalls += 1;
-      await this.recordReadErrors(state, plan);
+      const page: { records: CrmRecord[]; next?: string } = { records: [] };
+      let after = cursor;
+      do {
+        const started = Date.now();
+        const read = await source.read(plan.sourceObject, { ...window, ...bounds, after, limit: project.options.pageSize });
+        state.readMillis += Date.now() - started;
+        state.readCalls += 1;
+        await this.recordReadErrors(state, plan);
+        page.records.push(...read.records);
+        after = read.next;
+        if (read.next) page.next = read.next;
+        else delete page.next;
+      } while (after !== undefined && page.records.length < group);
       await writer.processPage(plan, page.records, mode);
       await this.copier(state).copyPage(plan, page.records, mode);
       const counts = state.countsFor(plan.object);

@@ -386,6 +386,40 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
     expect(undo.status).toBe('completed');
     expect(live('Contact')).toHaveLength(before);
   });
+
+  it('a large object goes through Bulk API 2.0 ingest jobs at the default page size: the engine gathers pages up to the threshold', async () => {
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    const store = salesforce.store;
+    for (const row of rows(join(dir, 'source.db'), 'SELECT email, first_name, last_name FROM owners')) {
+      store.create('User', { Username: String(row.email), Email: String(row.email), FirstName: row.first_name, LastName: String(row.last_name ?? 'Owner'), Alias: 'owner' });
+    }
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      // A threshold of 20 records stands for the 2,000 of the default; pages of 5 for its 500.
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url, bulkWriteThreshold: 20, bulkPollMs: 1 },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 5 },
+      objects: sampleToSalesforceObjects(),
+    };
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(full.status).toBe('completed');
+    const contacts = rows(join(dir, 'source.db'), 'SELECT id FROM contacts').length;
+    expect(contacts).toBeGreaterThan(20);
+    const ingestJobs = salesforce.stats.byPath['POST /services/data/v62.0/jobs/ingest'] ?? 0;
+    // Every object of at least 20 records is written in jobs of 20 (its rest in collections).
+    expect(ingestJobs).toBeGreaterThanOrEqual(Math.floor(contacts / 20));
+    const live = store.records(store.requireObject('Contact'));
+    expect(live).toHaveLength(contacts);
+    const stamps = live.map((record) => record.row.data.Ferry_Source_Id__c);
+    expect(new Set(stamps).size).toBe(contacts);
+    // The run's units are the gathered groups: one per 20 records (and the rest, or the empty last read when
+    // the records end with a full page), not one per page of 5.
+    const units = await withSession(dir, project, ({ ledger }) => ledger.getUnits(full.runId, 'write', 'contacts'));
+    expect(units.length).toBeGreaterThanOrEqual(Math.ceil(contacts / 20));
+    expect(units.length).toBeLessThanOrEqual(Math.ceil(contacts / 20) + 1);
+  });
 });
 
 describe('Pipedrive -> Salesforce, through the engine', () => {

@@ -166,6 +166,9 @@ export class SalesforceConnector implements Connector {
       maxPageSize: MAX_PAGE,
       // Up to a Bulk API 2.0 ingest job's worth a call; below bulkWriteThreshold records it is collections of 200.
       batchSize: { read: 2000, create: BULK_WRITE_BATCH, update: BULK_WRITE_BATCH, delete: COLLECTION_SIZE },
+      // The engine gathers source pages up to the ingest threshold, so a large run's writes become Bulk jobs
+      // at any page size (a smaller rest, and a small run, go through collections).
+      writeGroup: this.settings.bulkWriteThreshold,
       // SystemModstamp is whole seconds and set when a transaction starts: a long transaction commits
       // records stamped before a delta's high-water mark. A minute covers that and clock skew.
       lookbackMs: 60_000,
