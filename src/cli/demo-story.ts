@@ -395,7 +395,11 @@ export async function runDemoStory(context: CommandContext, options: DemoStoryOp
           `${formatNumber(deltaTotals.created)} created, ${formatNumber(deltaTotals.updated)} updated, ${formatNumber(deltaTotals.unchanged)} read again but unchanged, ` +
             `in ${formatSeconds(delta.seconds)}. Nothing was deleted: a delta never deletes.`,
         );
-        for (const message of delta.result.messages.filter((text) => text.includes('deleted in the source'))) story.say(`Deletions are reported, never propagated: ${message}`);
+        // The run's own warnings (printed as it ran) name the records; the story only says what became of them.
+        const reportedDeletions = delta.result.messages.filter((text) => text.includes('deleted in the source')).length;
+        if (reportedDeletions > 0) {
+          story.say(`Deletions are reported, never propagated: the records deleted in the source (the warnings above name them) are kept in the target, and \`ferry report ${delta.result.runId}\` lists them.`);
+        }
         for (const line of failureLines(delta)) story.say(line);
         story.say(`Fields edited only in the new CRM were kept. ${plural(delta.report.conflicts.length, 'conflict')} (changed on both sides) settled by --on-conflict source-wins:`);
         for (const conflict of delta.report.conflicts.slice(0, 3)) {
