@@ -834,7 +834,9 @@ export class Engine {
     progress.emit({ type: 'object-started', runId, object: plan.object, ...(total !== undefined && !window.modifiedSince ? { total } : {}) });
     // A target that writes best in large calls (Salesforce's Bulk API ingest) gets source pages gathered up to
     // its size: one unit of work, checkpointed from the first page's cursor to the last page's next.
-    const group = Math.max(project.options.pageSize, this.context.target.capabilities().writeGroup ?? 0);
+    // Without one, a unit is one source page, as the source returned it (a source may return fewer records
+    // than asked for: HubSpot at most 100).
+    const group = this.context.target.capabilities().writeGroup ?? 0;
     for (;;) {
       const page: { records: CrmRecord[]; next?: string } = { records: [] };
       let after = cursor;
