@@ -404,11 +404,11 @@ describe('salesforce connector: picklist values per record type', () => {
     const base = { Name: 'Deal', CloseDate: '2026-12-31' };
     const before = (await all(connector, 'Opportunity')).length;
     const results = await connector.create('Opportunity', [
-      { fields: { ...base, StageName: 'Prospecting', RecordTypeId: renewal } },
-      { fields: { ...base, StageName: 'Closed Won', RecordTypeId: renewal.slice(0, 15) } },
-      { fields: { ...base, StageName: 'Prospecting' } },
+      { ref: 'a', fields: { ...base, StageName: 'Prospecting', RecordTypeId: renewal } },
+      { ref: 'b', fields: { ...base, StageName: 'Closed Won', RecordTypeId: renewal.slice(0, 15) } },
+      { ref: 'c', fields: { ...base, StageName: 'Prospecting' } },
       // Type is unrestricted: Renewal does not offer it, Salesforce stores it anyway, so does Ferry.
-      { fields: { ...base, StageName: 'Closed Won', RecordTypeId: renewal, Type: 'New Customer' } },
+      { ref: 'd', fields: { ...base, StageName: 'Closed Won', RecordTypeId: renewal, Type: 'New Customer' } },
     ]);
     expect(results.map((result) => result.ok)).toEqual([false, true, true, true]);
     const refused = results[0]!;
