@@ -143,7 +143,7 @@ export class SalesforceModel {
   private async recordTypes(object: string, describe: DescribeSObjectResult, fields: Map<string, FieldDef>): Promise<ObjectSchema['variants']> {
     const infos = ((describe.recordTypeInfos ?? []) as RecordTypeInfoOf[]).filter((info) => !info.master && info.active !== false);
     const field = fields.get('RecordTypeId');
-    if (infos.length === 0 || !field) return undefined;
+    if (infos.length === 0 || !field || describe.layoutable === false) return undefined;
     const layouts = (await (await this.client()).get<{ recordTypeMappings?: RecordTypeMapping[] | null }>(`${this.base()}/sobjects/${object}/describe/layouts/`)).body;
     const byId = new Map((layouts.recordTypeMappings ?? []).filter((mapping) => !mapping.master).map((mapping) => [mapping.recordTypeId, mapping]));
     for (const info of infos) {
