@@ -44,6 +44,12 @@ export interface FieldSchema {
   readOnly?: boolean;
   maxLength?: number;
   options?: PicklistOption[];
+  /**
+   * For a field with `options` on an object with `variants`: the option values each variant makes available,
+   * by variant id, when that is fewer than `options` (a variant not listed offers every option). A value outside
+   * its record's variant list is refused by the target even though it is one of `options`.
+   */
+  variantOptions?: Record<string, string[]>;
   /** For `reference` and `reference-list` fields: the object referred to. */
   reference?: { object: string };
   /**
@@ -85,6 +91,26 @@ export interface ObjectSchema {
   requiredAnyOf?: string[][];
   /** Set when the object is a recognised vendor export: the vendor and its own name of the object (`organization`). */
   preset?: { vendor: PresetVendor; object: string };
+  /** Set when some picklists' values depend on the record's variant (FieldSchema.variantOptions). */
+  variants?: ObjectVariants;
+}
+
+/** One kind of record of an object whose picklists may offer fewer values (a Salesforce record type). */
+export interface RecordVariant {
+  id: string;
+  label?: string;
+}
+
+/**
+ * The variants of an object's records: which field holds a record's variant, what the vendor calls one (for
+ * messages), and the variant a create without that field gets.
+ */
+export interface ObjectVariants {
+  field: string;
+  /** `record type`. */
+  kind: string;
+  default?: string;
+  list: RecordVariant[];
 }
 
 export interface SchemaDescription {
@@ -97,4 +123,32 @@ export function findObject(schema: SchemaDescription, name: string): ObjectSchem
 
 export function findField(object: ObjectSchema, name: string): FieldSchema | undefined {
   return object.fields.find((field) => field.name === name);
+}
+
+/** The label of a variant for messages: `"Renewal" (012...)`, or the id alone. */
+export function variantLabel(object: ObjectSchema, id: string): string {
+  const label = object.variants?.list.find((variant) => variant.id === id)?.label;
+  return label ? `${JSON.stringify(label)} (${id})` : id;
+}
+
+/**
+ * For each value of `values` that some variants of the object make available in `field` and others do not:
+ * the value and the variants that lack it. Values every variant offers (or none does) are left out.
+ */
+export function valuesLimitedByVariant(object: ObjectSchema, field: FieldSchema, values: string[]): { value: string; missingIn: string[]; availableIn: string[] }[] {
+  const byVariant = field.variantOptions;
+  if (!object.variants || !byVariant) return [];
+  const all = new Set((field.options ?? []).map((option) => option.value));
+  const result: { value: string; missingIn: string[]; availableIn: string[] }[] = [];
+  for (const value of new Set(values)) {
+    const missingIn: string[] = [];
+    const availableIn: string[] = [];
+    for (const variant of object.variants.list) {
+      const allowed = byVariant[variant.id];
+      if (allowed ? allowed.includes(value) : all.has(value)) availableIn.push(variant.id);
+      else missingIn.push(variant.id);
+    }
+    if (missingIn.length > 0 && availableIn.length > 0) result.push({ value, missingIn, availableIn });
+  }
+  return result;
 }

@@ -385,6 +385,43 @@ objects:
     expect(errors.map((problem) => `${problem.code} ${problem.field}`)).toEqual(['REQUIRED_UNMAPPED dealstage']);
     expect(warnings.map((problem) => `${problem.code} ${problem.field}`)).toEqual(['ENUM_WITHOUT_MAP pipeline']);
   });
+
+  describe('a target picklist restricted per variant (record type)', () => {
+    const variantTarget: SchemaDescription = {
+      objects: [
+        {
+          name: 'Opportunity',
+          variants: { field: 'RecordTypeId', kind: 'record type', default: 'rt-new', list: [{ id: 'rt-new', label: 'New Business' }, { id: 'rt-renew', label: 'Renewal' }] },
+          fields: [
+            { name: 'Name', type: 'string', required: true },
+            { name: 'StageName', type: 'enum', options: [{ value: 'Prospecting' }, { value: 'Negotiation' }, { value: 'Closed Won' }], variantOptions: { 'rt-renew': ['Negotiation', 'Closed Won'] } },
+            { name: 'RecordTypeId', type: 'reference', reference: { object: 'RecordType' } },
+          ],
+        },
+      ],
+    };
+    const project = (extra = '') =>
+      parse(`version: 1\nsource: { connector: sql }\ntarget: { connector: sql }\nobjects:\n  deals:\n    target: Opportunity\n    fields:\n      title: Name\n      stage: { target: StageName, map: { lead: Prospecting, talks: Negotiation, won: "Closed Won" } }\n${extra}`);
+
+    it('warns about source values mapped to a value some record types lack, naming them and the default', () => {
+      const { errors, warnings } = validateMapping(project(), source, variantTarget);
+      expect(errors).toEqual([]);
+      expect(warnings.map((problem) => `${problem.code} ${problem.field}`)).toEqual(['ENUM_VALUE_VARIANT_LIMITED StageName']);
+      const message = warnings[0]!.message;
+      expect(message).toContain('"lead" → "Prospecting" (not in record type "Renewal" (rt-renew))');
+      expect(message).not.toContain('"talks"');
+      expect(message).toContain('a create without RecordTypeId gets record type "New Business" (rt-new)');
+    });
+
+    it('with the record type written as a constant, a value that record type lacks is an error, and one it has is fine', () => {
+      const renewal = validateMapping(project('      kind: { target: RecordTypeId, constant: rt-renew }\n'), source, variantTarget);
+      expect(renewal.errors.map((problem) => `${problem.code} ${problem.field}`)).toEqual(['ENUM_VALUE_INVALID StageName']);
+      expect(renewal.errors[0]!.message).toContain('"lead" → "Prospecting": not available for record type "Renewal" (rt-renew)');
+      const newBusiness = validateMapping(project('      kind: { target: RecordTypeId, constant: rt-new }\n'), source, variantTarget);
+      expect(newBusiness.errors).toEqual([]);
+      expect(newBusiness.warnings.map((problem) => problem.code)).not.toContain('ENUM_VALUE_VARIANT_LIMITED');
+    });
+  });
 });
 
 describe('docs/project-file.md', () => {

@@ -317,6 +317,29 @@ describe('proposeMapping on the demo schemas', () => {
     expect(notes.some((note) => note.includes('"Banana"') && note.includes('no target option'))).toBe(true);
   });
 
+  it('notes the proposed stage values that some record types (variants) of the target do not offer', async () => {
+    const targetSchema: SchemaDescription = {
+      objects: TARGET.objects.map((each) =>
+        each.name !== 'deals'
+          ? each
+          : {
+              ...each,
+              variants: { field: 'pipeline', kind: 'record type', list: [{ id: 'sales', label: 'Sales' }, { id: 'renewals', label: 'Renewals' }] },
+              fields: each.fields.map((field) => (field.name === 'dealstage' ? { ...field, variantOptions: { renewals: (field.options ?? []).map((option) => option.value).filter((value) => value !== 'appointmentscheduled') } } : field)),
+            },
+      ),
+    };
+    const { project, notes } = await proposeMapping({ sourceSchema: SOURCE, targetSchema, sampleValues, source, target });
+    const stage = object(project, 'deals').fields.find((field) => field.target === 'dealstage')!;
+    expect(stage.transform.kind === 'map' && Object.values(stage.transform.values)).toContain('appointmentscheduled');
+    const note = notes.find((each) => each.includes('not every record type offers'));
+    expect(note).toContain('"appointmentscheduled" (from ');
+    expect(note).toContain('not in "Renewals" (renewals)');
+    // Without variants, no such note.
+    const plain = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
+    expect(plain.notes.some((each) => each.includes('not every record type'))).toBe(false);
+  });
+
   it('proposes match keys: email for people, domain then name for companies, none for deals/notes/tasks', async () => {
     const { project } = await proposeMapping({ sourceSchema: SOURCE, targetSchema: TARGET, sampleValues, source, target });
     expect(object(project, 'contacts').matchKeys).toEqual([{ source: 'email', target: 'email', kind: 'email' }]);

@@ -1,5 +1,5 @@
 import type { CrmRecord } from '../core/connector.js';
-import type { FieldSchema, FieldType, FieldValue, ObjectSchema, PicklistOption, SchemaDescription } from '../core/schema.js';
+import { valuesLimitedByVariant, variantLabel, type FieldSchema, type FieldType, type FieldValue, type ObjectSchema, type PicklistOption, type SchemaDescription } from '../core/schema.js';
 import { DEFAULT_OPTIONS, DEFAULT_TIME_ZONE, editDistance, OBJECT_DEFAULTS } from './project-file.js';
 import { activityTypeField, durationUnitOf, isActivityObject, isDurationField, planActivityRoutes } from './propose-activities.js';
 import { describeWhere, ledgerKeys } from './routing.js';
@@ -967,6 +967,18 @@ export async function proposeMapping(input: ProposeMappingInput): Promise<Propos
           sourceField.options.every((option) => targetField.options!.some((target) => target.value === option.value));
         if (sameOptions) continue;
         field.transform = await proposeValueMap(sourceObject, sourceField, targetField, input.sampleValues, `${sourceObject.name}.${sourceField.name} → ${targetName}.${targetField.name}`, notes);
+      }
+      for (const field of fields) {
+        const targetField = targetObject.fields.find((candidate) => candidate.name === field.target);
+        if (field.transform.kind !== 'map' || !targetField?.variantOptions || !targetObject.variants) continue;
+        const transform = field.transform;
+        const limited = valuesLimitedByVariant(targetObject, targetField, Object.values(transform.values).filter((value): value is string => typeof value === 'string'));
+        if (limited.length === 0) continue;
+        const kind = targetObject.variants.kind;
+        const sources = (value: string) => Object.keys(transform.values).filter((key) => transform.values[key] === value).map((key) => JSON.stringify(key)).join(', ');
+        notes.push(
+          `${sourceObject.name}.${field.source.join(' + ')} → ${targetName}.${targetField.name}: not every ${kind} offers ${limited.map((each) => `${JSON.stringify(each.value)} (from ${sources(each.value)}; not in ${each.missingIn.map((id) => variantLabel(targetObject, id)).join(', ')})`).join(', ')}; records of those ${kind}s with these values fail`,
+        );
       }
 
       if (current) {

@@ -1,4 +1,4 @@
-import type { FieldSchema, FieldType, ObjectSchema, SchemaDescription } from '../core/schema.js';
+import { valuesLimitedByVariant, variantLabel, type FieldSchema, type FieldType, type ObjectSchema, type SchemaDescription } from '../core/schema.js';
 import type { FieldMapping, ObjectMapping, ProjectFile } from './types.js';
 import { validateRouting } from './routing.js';
 import { didYouMean } from './yaml-errors.js';
@@ -18,6 +18,8 @@ export type MappingProblemCode =
   | 'ENUM_VALUE_INVALID'
   | 'ENUM_WITHOUT_MAP'
   | 'ENUM_OPTIONS_DIFFER'
+  /** Values written into a picklist that some variants of the target record (record types) do not offer. */
+  | 'ENUM_VALUE_VARIANT_LIMITED'
   | 'REFERENCE_MISMATCH'
   | 'REFERENCE_NOT_MIGRATED'
   | 'MATCH_KEY_UNKNOWN_FIELD'
@@ -143,7 +145,7 @@ export function validateMapping(
         warn('EMPTY_INTO_REQUIRED', `${mapping.target}.${field.target} is required in the target: a value written empty by onInvalid: empty fails its record there`, field.target);
       }
       if (!source || sourceFields.length !== field.source.length) continue;
-      checkFieldTypes(project, mapping, field, sourceFields, targetField, source, error, warn);
+      checkFieldTypes(project, mapping, field, sourceFields, targetField, source, error, warn, target);
     }
 
     if (target && !mapping.matchOnly) {
@@ -196,6 +198,7 @@ function checkFieldTypes(
   source: ObjectSchema,
   error: (code: MappingProblemCode, message: string, field?: string) => void,
   warn: (code: MappingProblemCode, message: string, field?: string) => void,
+  target?: ObjectSchema,
 ): void {
   const where = `${mapping.source} → ${mapping.target}.${field.target}`;
   const transform = field.transform;
@@ -229,6 +232,7 @@ function checkFieldTypes(
   }
 
   if (targetField.type === 'enum' && options && options.length > 0) {
+    if (target) checkVariantValues(mapping, field, sourceFields, targetField, target, where, error, warn);
     if (transform.kind === 'map') {
       const bad = Object.entries(transform.values).filter(([, value]) => typeof value !== 'string' || !options.includes(value));
       if (transform.default !== undefined && transform.default !== null && (typeof transform.default !== 'string' || !options.includes(transform.default))) {
@@ -264,4 +268,56 @@ function checkFieldTypes(
   if (!from) return;
   const mismatch = typeMismatch(from, targetField.type);
   if (mismatch) warn('TYPE_MISMATCH', `${where}: ${mismatch}`, field.target);
+}
+
+/**
+ * A picklist whose values depend on the target record's variant (a Salesforce record type): the values this
+ * mapping writes that some variants offer and others do not. When the variant field is written by a constant,
+ * only that variant counts, and a value it lacks is an error; otherwise a warning names the source values, the
+ * variants without them and the default one (records of those variants with these values fail).
+ */
+function checkVariantValues(
+  mapping: ObjectMapping,
+  field: FieldMapping,
+  sourceFields: FieldSchema[],
+  targetField: FieldSchema,
+  target: ObjectSchema,
+  where: string,
+  error: (code: MappingProblemCode, message: string, field?: string) => void,
+  warn: (code: MappingProblemCode, message: string, field?: string) => void,
+): void {
+  const variants = target.variants;
+  if (!variants || !targetField.variantOptions) return;
+  const options = new Set((targetField.options ?? []).map((option) => option.value));
+  // Target value -> the source values that give it.
+  const written = new Map<string, string[]>();
+  const add = (value: unknown, from: string) => {
+    if (typeof value !== 'string' || !options.has(value)) return;
+    written.set(value, [...(written.get(value) ?? []), from]);
+  };
+  const transform = field.transform;
+  if (transform.kind === 'map') {
+    for (const [key, value] of Object.entries(transform.values)) add(value, JSON.stringify(key));
+    if (transform.default !== undefined) add(transform.default, '(default)');
+  } else if (transform.kind === 'constant') add(transform.value, '(constant)');
+  else if ((transform.kind === 'copy' || transform.kind === 'trim') && sourceFields[0]?.options) for (const option of sourceFields[0].options) add(option.value, JSON.stringify(option.value));
+  if (written.size === 0) return;
+  const fixed = mapping.fields.find((each) => each.target === variants.field && each.transform.kind === 'constant');
+  const label = (id: string) => variantLabel(target, id);
+  const pairs = (value: string) => `${written.get(value)!.join(', ')} → ${JSON.stringify(value)}`;
+  if (fixed && fixed.transform.kind === 'constant' && typeof fixed.transform.value === 'string') {
+    const variant = fixed.transform.value;
+    const allowed = targetField.variantOptions[variant];
+    if (!allowed) return;
+    const bad = [...written.keys()].filter((value) => !allowed.includes(value));
+    if (bad.length > 0) {
+      error('ENUM_VALUE_INVALID', `${where}: ${bad.map(pairs).join('; ')}: not available for ${variants.kind} ${label(variant)}, which every record gets (its values: ${allowed.join(', ')})`, field.target);
+    }
+    return;
+  }
+  const limited = valuesLimitedByVariant(target, targetField, [...written.keys()]);
+  if (limited.length === 0) return;
+  const lines = limited.map((each) => `${pairs(each.value)} (not in ${variants.kind} ${each.missingIn.map(label).join(', ')})`);
+  const fallback = variants.default ? `; a create without ${variants.field} gets ${variants.kind} ${label(variants.default)}` : '';
+  warn('ENUM_VALUE_VARIANT_LIMITED', `${where}: some ${variants.kind}s do not offer these values, so records of those ${variants.kind}s with them fail: ${lines.join('; ')}${fallback}`, field.target);
 }

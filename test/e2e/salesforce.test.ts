@@ -6,9 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
 import { startHubspotEmulator, type HubspotEmulator } from '../../src/emulators/hubspot/index.js';
 import { startPipedriveEmulator, type PipedriveEmulator } from '../../src/emulators/pipedrive/index.js';
-import { startSalesforceEmulator, type SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
+import { RENEWAL_STAGES, startSalesforceEmulator, type SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
 import type { Ledger } from '../../src/ledger/index.js';
-import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
+import { copyField as copy, objectMapping as object, validateMapping } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { withEngine } from '../support/engine-session.js';
 import { applySourceChanges, sampleToSalesforceObjects, SALESFORCE_STAGES, canonicalSampleStage, writeSampleSqlite } from '../../src/sample/index.js';
@@ -236,6 +236,64 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
     expect(retry.counts.deals).toMatchObject({ created: failed, failed: 0 });
     expect(opportunities()).toHaveLength(deals);
     expect(opportunities().filter((record) => record.row.data.StageName === 'Closed Won').length).toBeGreaterThanOrEqual(failed);
+  });
+
+  it('a deal whose stage its record type lacks fails alone, naming record type, field and value; the rest migrate; check warned before the run', async () => {
+    let newBusiness = '';
+    let renewal = '';
+    salesforce = await startSalesforceEmulator({
+      port: 0,
+      customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] },
+      seed: (store) => {
+        newBusiness = store.addRecordType('Opportunity', 'New Business');
+        renewal = store.addRecordType('Opportunity', 'Renewal', { picklists: { StageName: RENEWAL_STAGES } });
+      },
+    });
+    const objects = sampleToSalesforceObjects();
+    const deals = objects.find((mapping) => mapping.source === 'deals')!;
+    const stageMap = deals.fields.find((field) => field.target === 'StageName')!.transform;
+    if (stageMap.kind !== 'map') throw new Error('the sample maps stages with a value map');
+    deals.fields.push({ source: ['kind'], target: 'RecordTypeId', transform: { kind: 'map', values: { new: newBusiness, renewal }, unmapped: 'fail' } });
+    // The source gets a record type per deal: renewals where the stage allows it, and one renewal whose stage does not.
+    const db = new SqliteDatabase(join(dir, 'source.db'));
+    db.exec("ALTER TABLE deals ADD COLUMN kind TEXT DEFAULT 'new'");
+    const all = db.prepare('SELECT id, stage FROM deals ORDER BY id').all() as { id: number; stage: string | null }[];
+    const mapped = (stage: string | null) => (stage === null ? undefined : stageMap.values[stage]);
+    const renewals = all.filter((deal) => RENEWAL_STAGES.includes(String(mapped(deal.stage))));
+    const bad = all.find((deal) => mapped(deal.stage) === 'Prospecting' || mapped(deal.stage) === 'Qualification')!;
+    for (const deal of [...renewals, bad]) db.prepare("UPDATE deals SET kind = 'renewal' WHERE id = ?").run(deal.id);
+    db.close();
+    expect(renewals.length).toBeGreaterThan(0);
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects,
+    };
+    // Before the run: the check names the stages Renewal lacks.
+    const warnings = await withSession(dir, project, async ({ engine }) => {
+      const schemas = await engine.schemas();
+      return validateMapping(project, schemas.source, schemas.target).warnings;
+    });
+    const limited = warnings.find((warning) => warning.code === 'ENUM_VALUE_VARIANT_LIMITED');
+    expect(limited?.message).toMatch(/→ "Prospecting" \(not in record type "Renewal"/);
+
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(full.status).not.toBe('failed');
+    expect(full.counts.deals).toMatchObject({ failed: 1, created: all.length - 1 });
+    await withSession(dir, project, async ({ ledger }) => {
+      const failures = (await ledger.listFailures({ runId: full.runId, object: 'deals' })).filter((failure) => failure.severity === 'error');
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ sourceId: String(bad.id), code: 'INVALID_VALUE', field: 'StageName', value: JSON.stringify(mapped(bad.stage)) });
+      expect(failures[0]!.message).toContain(`is not available for record type "Renewal" (${renewal})`);
+    });
+    const opportunities = salesforce.store.records(salesforce.store.requireObject('Opportunity'));
+    expect(opportunities).toHaveLength(all.length - 1);
+    expect(opportunities.filter((record) => record.row.data.RecordTypeId === renewal)).toHaveLength(renewals.length);
+    for (const record of opportunities) if (record.row.data.RecordTypeId === renewal) expect(RENEWAL_STAGES).toContain(record.row.data.StageName);
   });
 
   it('notes as Lightning notes: each source note a ContentNote with its text, shared with its record by a ContentDocumentLink', async () => {

@@ -71,6 +71,20 @@ function baseSchema(field: Field, type: FieldType, readOnly: boolean): FieldSche
   return schema;
 }
 
+/** describe's recordTypeInfos entry; API versions after jsforce's types add `active` and `developerName`. */
+type RecordTypeInfoOf = DescribeSObjectResult['recordTypeInfos'][number] & { active?: boolean; developerName?: string };
+
+/** A describeLayout `RecordTypeMapping` as far as Ferry reads it (jsforce types the mappings `any`). */
+interface RecordTypeMapping {
+  recordTypeId: string;
+  name?: string;
+  master?: boolean;
+  active?: boolean;
+  picklistsForRecordType?: { picklistName: string; picklistValues?: { value: string; active?: boolean }[] }[] | null;
+}
+
+export const MASTER_RECORD_TYPE = '012000000000000AAA';
+
 export class SalesforceModel {
   private global: DescribeGlobalResult | undefined;
   private readonly objects = new Map<string, Promise<ObjectModel>>();
@@ -117,6 +131,39 @@ export class SalesforceModel {
       this.objects.set(key, model);
     }
     return model;
+  }
+
+  /**
+   * The object's record types as variants, and per picklist the values each record type makes available where
+   * that is fewer than the field's options (`variantOptions`). Read only for an object with an active record
+   * type besides Master: one `GET /sobjects/{Object}/describe/layouts/` (DescribeLayoutResult
+   * `recordTypeMappings[].picklistsForRecordType[]`). Active record types only (an inactive one cannot be
+   * given to a record); the default is describe's `defaultRecordTypeMapping` (the integration user's).
+   */
+  private async recordTypes(object: string, describe: DescribeSObjectResult, fields: Map<string, FieldDef>): Promise<ObjectSchema['variants']> {
+    const infos = ((describe.recordTypeInfos ?? []) as RecordTypeInfoOf[]).filter((info) => !info.master && info.active !== false);
+    const field = fields.get('RecordTypeId');
+    if (infos.length === 0 || !field || describe.layoutable === false) return undefined;
+    const layouts = (await (await this.client()).get<{ recordTypeMappings?: RecordTypeMapping[] | null }>(`${this.base()}/sobjects/${object}/describe/layouts/`)).body;
+    const byId = new Map((layouts.recordTypeMappings ?? []).filter((mapping) => !mapping.master).map((mapping) => [mapping.recordTypeId, mapping]));
+    for (const info of infos) {
+      const mapping = byId.get(info.recordTypeId);
+      for (const picklist of mapping?.picklistsForRecordType ?? []) {
+        const def = fields.get(picklist.picklistName);
+        if (!def || def.api !== picklist.picklistName || !def.schema.options) continue;
+        const values = (picklist.picklistValues ?? []).filter((value) => value.active !== false).map((value) => value.value);
+        const all = def.schema.options.map((option) => option.value);
+        if (values.length === all.length && all.every((value) => values.includes(value))) continue;
+        def.schema.variantOptions = { ...def.schema.variantOptions, [info.recordTypeId]: values };
+      }
+    }
+    const fallback = (describe.recordTypeInfos as RecordTypeInfoOf[]).find((info) => info.defaultRecordTypeMapping);
+    return {
+      field: 'RecordTypeId',
+      kind: 'record type',
+      ...(fallback && !fallback.master ? { default: fallback.recordTypeId } : {}),
+      list: infos.map((info) => ({ id: info.recordTypeId, label: info.name })),
+    };
   }
 
   private async load(name: string): Promise<ObjectModel> {
@@ -172,11 +219,13 @@ export class SalesforceModel {
       const type: FieldType = kind === 'text' ? 'string' : kind;
       fields.set(field.name, { ...common, name: field.name, kind, schema: baseSchema(field, type, readOnly) });
     }
+    const variants = await this.recordTypes(canonical, describe, fields);
     const external = describe.fields.find((field) => field.name.toLowerCase() === this.settings.externalIdField.toLowerCase() && field.externalId);
     const schema: ObjectSchema = { name: canonical, label: describe.label, fields: [...fields.values()].map((def) => def.schema) };
     if (fields.has('SystemModstamp')) schema.modifiedField = 'SystemModstamp';
     if (fields.has('CreatedDate')) schema.createdField = 'CreatedDate';
     if (external) schema.externalIdField = external.name;
+    if (variants) schema.variants = variants;
     if (!fields.has('SystemModstamp')) throw new FerryError('SCHEMA_MISMATCH', `Salesforce ${canonical} has no SystemModstamp field: Ferry reads objects by it`, { object: canonical });
     return {
       name: canonical,

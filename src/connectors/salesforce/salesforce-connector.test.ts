@@ -373,3 +373,57 @@ describe('salesforce connector: notes (ContentNote and ContentDocumentLink)', ()
     expect(links.map((record) => record.row.data.LinkedEntityId)).toContain(contactId);
   });
 });
+
+describe('salesforce connector: picklist values per record type', () => {
+  it('describe reads describe/layouts once for an object with record types (never for one with Master only) and gives the restriction per variant', async () => {
+    const { sf, connector } = await start({ seed: 'sample' }, { objects: ['RecordType', 'Account', 'Contact', 'Opportunity'] });
+    const schema = await connector.describe();
+    const layoutCalls = sf.log.filter((entry) => entry.path.includes('/describe/layouts')).map((entry) => entry.path.replace(/^.*\/sobjects\//, ''));
+    expect(layoutCalls.sort()).toEqual(['Account/describe/layouts', 'Opportunity/describe/layouts']);
+    const opportunity = findObject(schema, 'Opportunity')!;
+    const recordTypes = (await all(connector, 'RecordType')).filter((record) => record.fields.SobjectType === 'Opportunity');
+    const renewal = recordTypes.find((record) => record.fields.Name === 'Renewal')!.id;
+    const newBusiness = recordTypes.find((record) => record.fields.Name === 'New Business')!.id;
+    expect(opportunity.variants).toEqual({ field: 'RecordTypeId', kind: 'record type', default: newBusiness, list: [{ id: newBusiness, label: 'New Business' }, { id: renewal, label: 'Renewal' }] });
+    const stage = opportunity.fields.find((field) => field.name === 'StageName')!;
+    expect(stage.type).toBe('enum');
+    // New Business offers every stage: only Renewal restricts.
+    expect(Object.keys(stage.variantOptions ?? {})).toEqual([renewal]);
+    expect(stage.variantOptions![renewal]).not.toContain('Prospecting');
+    expect(stage.variantOptions![renewal]).toContain('Closed Won');
+    const type = opportunity.fields.find((field) => field.name === 'Type')!;
+    expect(type.type).toBe('string');
+    expect(type.variantOptions![newBusiness]).toEqual(['New Customer']);
+    expect(findObject(schema, 'Contact')!.variants).toBeUndefined();
+  });
+
+  it('refuses before the write a restricted value the record type lacks (given or the default), naming record type, field and value; the others are written', async () => {
+    const { sf, connector } = await start({ seed: 'sample' }, { objects: ['RecordType', 'Account', 'Opportunity'] });
+    const recordTypes = (await all(connector, 'RecordType')).filter((record) => record.fields.SobjectType === 'Opportunity');
+    const renewal = recordTypes.find((record) => record.fields.Name === 'Renewal')!.id;
+    const base = { Name: 'Deal', CloseDate: '2026-12-31' };
+    const before = (await all(connector, 'Opportunity')).length;
+    const results = await connector.create('Opportunity', [
+      { ref: 'a', fields: { ...base, StageName: 'Prospecting', RecordTypeId: renewal } },
+      { ref: 'b', fields: { ...base, StageName: 'Closed Won', RecordTypeId: renewal.slice(0, 15) } },
+      { ref: 'c', fields: { ...base, StageName: 'Prospecting' } },
+      // Type is unrestricted: Renewal does not offer it, Salesforce stores it anyway, so does Ferry.
+      { ref: 'd', fields: { ...base, StageName: 'Closed Won', RecordTypeId: renewal, Type: 'New Customer' } },
+    ]);
+    expect(results.map((result) => result.ok)).toEqual([false, true, true, true]);
+    const refused = results[0]!;
+    if (refused.ok) throw new Error('expected a failure');
+    expect(refused.error).toMatchObject({ code: 'INVALID_VALUE', field: 'StageName', value: 'Prospecting' });
+    expect(refused.error.message).toContain(`record type "Renewal" (${renewal})`);
+    expect(refused.error.message).toContain('Negotiation/Review');
+    // Refused by Ferry, not by Salesforce: the emulator never saw the record.
+    expect(sf.log.filter((entry) => entry.path.includes('/composite/sobjects') && entry.status === 200)).toHaveLength(1);
+    expect((await all(connector, 'Opportunity')).length).toBe(before + 3);
+
+    // An update that moves a record into Renewal with a stage Renewal lacks names the record.
+    const id = results[2]!.ok ? results[2]!.id : '';
+    const updated = await connector.update('Opportunity', [{ id, fields: { RecordTypeId: renewal, StageName: 'Qualification' } }, { id, fields: { StageName: 'Closed Lost' } }]);
+    expect(updated[0]).toMatchObject({ ok: false, error: { code: 'INVALID_VALUE', field: 'StageName', value: 'Qualification', message: expect.stringContaining(`Opportunity ${id}: StageName "Qualification" is not available for record type "Renewal"`) } });
+    expect(updated[1]!.ok).toBe(true);
+  });
+});

@@ -5,7 +5,7 @@ import { forEachConcurrently } from '../../core/concurrency.js';
 import { FerryError, describeValue, type ErrorCode } from '../../core/errors.js';
 import { realClock, type Clock } from '../../core/http.js';
 import { ID15, ID18, salesforceId18 } from '../../core/salesforce-id.js';
-import type { FieldValue, SchemaDescription } from '../../core/schema.js';
+import { variantLabel, type FieldValue, type SchemaDescription } from '../../core/schema.js';
 import { nowIso, parseInstant } from '../../core/time.js';
 import { ApiClient, decodeCursor, encodeCursor, isWindowCursor, readWindow, windowStart, type BudgetUsage, type RequestBudget, type WindowCursor, type WindowSource } from '../kit/index.js';
 import { parseSalesforceConnectionConfig, type SalesforceConnectionConfig, type SalesforceConnectorOptions, type SalesforceSettings } from './config.js';
@@ -465,7 +465,7 @@ export class SalesforceConnector implements Connector {
   }
 
   /** A record's fields as the Salesforce body, or the record's failure (naming field and value). */
-  private prepare(model: ObjectModel, fields: Record<string, FieldValue>, creating: boolean): { body: Record<string, unknown> } | { error: RecordError } {
+  private prepare(model: ObjectModel, fields: Record<string, FieldValue>, creating: boolean, recordId?: string): { body: Record<string, unknown> } | { error: RecordError } {
     const body: Record<string, unknown> = {};
     const fail = (code: ErrorCode, name: string, value: FieldValue, message: string) => ({ error: { code, message, field: name, value } });
     for (const [name, value] of Object.entries(fields)) {
@@ -481,7 +481,37 @@ export class SalesforceConnector implements Connector {
       if (def.kind === 'polyref' && body[def.api] !== undefined && body[def.api] !== null) continue;
       body[def.api] = converted;
     }
+    const refused = this.outsideRecordType(model, body, creating, recordId);
+    if (refused) return { error: refused };
     return { body };
+  }
+
+  /**
+   * A restricted picklist value the record's record type does not make available (Salesforce would refuse it
+   * with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST): the record type is the body's RecordTypeId, or on a create
+   * without one the default record type. An update that does not write RecordTypeId is left to Salesforce
+   * (the record's record type is not known without reading it).
+   */
+  private outsideRecordType(model: ObjectModel, body: Record<string, unknown>, creating: boolean, recordId?: string): RecordError | undefined {
+    const variants = model.schema.variants;
+    if (!variants) return undefined;
+    const given = body[variants.field];
+    const recordType = typeof given === 'string' && isId(given) ? salesforceId18(given) : creating && (given === undefined || given === null) ? variants.default : undefined;
+    if (!recordType) return undefined;
+    for (const def of model.fields.values()) {
+      if (def.kind !== 'enum' || !def.schema.variantOptions) continue;
+      const value = body[def.api];
+      const allowed = def.schema.variantOptions[recordType];
+      if (typeof value !== 'string' || !allowed || allowed.includes(value)) continue;
+      const which = `${given === undefined || given === null ? 'the default ' : ''}record type ${variantLabel(model.schema, recordType)}`;
+      return {
+        code: 'INVALID_VALUE',
+        message: `Salesforce ${model.name}${recordId ? ` ${recordId}` : ''}: ${def.name} ${describeValue(value)} is not available for ${which} (its values: ${allowed.join(', ')}); map it to one of those, or give the record another record type`,
+        field: def.name,
+        value,
+      };
+    }
+    return undefined;
   }
 
   private toApi(def: FieldDef, value: FieldValue): unknown {
@@ -633,7 +663,7 @@ export class SalesforceConnector implements Connector {
         results[index] = { ok: false, error: { code: 'NOT_FOUND', message: `Salesforce ${model.name} ${input.id} does not exist (not a ${model.name} id)` } };
         return;
       }
-      const prepared = this.prepare(model, input.fields, false);
+      const prepared = this.prepare(model, input.fields, false, salesforceId18(input.id));
       if ('error' in prepared) results[index] = { ok: false, error: prepared.error };
       else send.push({ index, id: salesforceId18(input.id), body: { attributes: { type: model.name }, id: salesforceId18(input.id), ...prepared.body } });
     });

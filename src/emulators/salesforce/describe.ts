@@ -1,5 +1,6 @@
+import { makeId } from './ids.js';
 import type { FieldDef, FieldType, ObjectDef } from './schema.js';
-import type { SalesforceStore } from './store.js';
+import type { SalesforceStore, SfRecord } from './store.js';
 
 /**
  * Describe answers (REST API Developer Guide, "sObject Describe" and "Describe Global";
@@ -116,10 +117,81 @@ export function describeObject(store: SalesforceStore, object: ObjectDef, versio
       });
     }
   }
-  const recordTypes = store.records(store.requireObject('RecordType')).filter((record) => record.row.data.SobjectType === object.name);
-  const recordTypeInfos = [
-    ...recordTypes.map((record, index) => ({ active: record.row.data.IsActive === true, available: true, defaultRecordTypeMapping: index === 0, developerName: record.row.data.DeveloperName, master: false, name: record.row.data.Name, recordTypeId: record.id, urls: { layout: `/services/data/v${version}/sobjects/${object.name}/describe/layouts/${record.id}` } })),
-    { active: true, available: true, defaultRecordTypeMapping: recordTypes.length === 0, developerName: 'Master', master: true, name: 'Master', recordTypeId: MASTER_RECORD_TYPE, urls: { layout: `/services/data/v${version}/sobjects/${object.name}/describe/layouts/${MASTER_RECORD_TYPE}` } },
-  ];
+  const recordTypeInfos = recordTypeList(store, object).map(({ id, record, master, isDefault }) => ({
+    active: master || record?.row.data.IsActive === true,
+    available: true,
+    defaultRecordTypeMapping: isDefault,
+    developerName: master ? 'Master' : record!.row.data.DeveloperName,
+    master,
+    name: master ? 'Master' : record!.row.data.Name,
+    recordTypeId: id,
+    urls: { layout: `/services/data/v${version}/sobjects/${object.name}/describe/layouts/${id}` },
+  }));
   return { ...objectSummary(object, version), fields: object.fields.map(fieldDescribe), childRelationships, recordTypeInfos };
+}
+
+/** The object's record types and Master last (as describe and describeLayout list them), with the integration user's default. */
+function recordTypeList(store: SalesforceStore, object: ObjectDef): { id: string; record?: SfRecord; master: boolean; isDefault: boolean }[] {
+  const defaultId = store.defaultRecordType(object);
+  return [
+    ...store.recordTypes(object).map((record) => ({ id: record.id, record, master: false, isDefault: record.id === defaultId })),
+    { id: MASTER_RECORD_TYPE, master: true, isDefault: defaultId === undefined },
+  ];
+}
+
+/** A page layout with its sections left empty: the emulator has no layouts, only their record type mappings. */
+function emptyLayout(object: ObjectDef, index: number): Record<string, unknown> {
+  return {
+    buttonLayoutSection: null,
+    detailLayoutSections: [],
+    editLayoutSections: [],
+    feedView: null,
+    highlightsPanelLayoutSection: null,
+    id: makeId('00h', object.keyPrefix.charCodeAt(0) * 1000 + index + 1),
+    multirowEditLayoutSections: [],
+    offlineLinks: [],
+    quickActionList: { quickActionListItems: [] },
+    relatedContent: null,
+    relatedLists: [],
+    saveOptions: [],
+  };
+}
+
+/**
+ * `GET /sobjects/{object}/describe/layouts/` (REST API Developer Guide, "sObject Layouts"; DescribeLayoutResult
+ * of the SOAP API Developer Guide: `layouts`, `recordTypeMappings`, `recordTypeSelectorRequired`): every record
+ * type's mapping, Master last, with `picklistsForRecordType`: each picklist field's values available in that
+ * record type (`picklistName`, `picklistValues` as in describe). For an object with more than one record type
+ * `layouts` is null ("A GET request for objects that have more than one record type defined returns null for
+ * the layouts section"); the layouts themselves are served empty.
+ */
+export function describeLayouts(store: SalesforceStore, object: ObjectDef, version: string): Record<string, unknown> {
+  const list = recordTypeList(store, object);
+  const picklists = object.fields.filter((definition) => definition.type === 'picklist' || definition.type === 'multipicklist');
+  const recordTypeMappings = list.map(({ id, record, master, isDefault }) => ({
+    active: master || record?.row.data.IsActive === true,
+    available: true,
+    defaultRecordTypeMapping: isDefault,
+    developerName: master ? 'Master' : record!.row.data.DeveloperName,
+    layoutId: emptyLayout(object, 0).id,
+    master,
+    name: master ? 'Master' : record!.row.data.Name,
+    picklistsForRecordType: picklists.map((definition) => ({
+      picklistName: definition.name,
+      picklistValues: store.picklistValuesFor(definition, master ? undefined : id).map((value) => ({ active: true, defaultValue: value === definition.defaultValue, label: value, validFor: null, value })),
+    })),
+    recordTypeId: id,
+    urls: { layout: `/services/data/v${version}/sobjects/${object.name}/describe/layouts/${id}` },
+  }));
+  return {
+    layouts: list.length > 1 ? null : [emptyLayout(object, 0)],
+    recordTypeMappings,
+    recordTypeSelectorRequired: [list.length > 2],
+  };
+}
+
+/** `GET /sobjects/{object}/describe/layouts/{recordTypeId}`: the record type's layout (empty), or undefined for an unknown id. */
+export function describeLayoutOf(store: SalesforceStore, object: ObjectDef, recordTypeId: string): Record<string, unknown> | undefined {
+  const known = recordTypeList(store, object).some((each) => each.id === recordTypeId || each.id.slice(0, 15) === recordTypeId.slice(0, 15));
+  return known ? emptyLayout(object, 0) : undefined;
 }

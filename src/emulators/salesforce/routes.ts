@@ -1,7 +1,7 @@
 import type { FaultInjector, KitResponse, TriggeredFaults } from '../kit/index.js';
 import { findRoute } from '../kit/index.js';
 import { BulkJobs, MultipleMatches, upsertOne } from './bulk.js';
-import { describeObject, objectSummary } from './describe.js';
+import { describeLayoutOf, describeLayouts, describeObject, objectSummary } from './describe.js';
 import { NOT_FOUND, RecordFailure, SalesforceHttpError, httpError, type RecordError } from './errors.js';
 import { makeId } from './ids.js';
 import { execute, parseSoql, renderRow } from './soql.js';
@@ -344,6 +344,16 @@ const recordRoutes: Route[] = [
     },
   },
   { method: 'GET', pattern: '/sobjects/:object/describe', handler: (ctx, name) => ok(describeObject(ctx.store, object(ctx, name!), ctx.version)) },
+  { method: 'GET', pattern: '/sobjects/:object/describe/layouts', handler: (ctx, name) => ok(describeLayouts(ctx.store, object(ctx, name!), ctx.version)) },
+  {
+    method: 'GET',
+    pattern: '/sobjects/:object/describe/layouts/:recordTypeId',
+    handler: (ctx, name, recordTypeId) => {
+      const layout = describeLayoutOf(ctx.store, object(ctx, name!), recordTypeId!);
+      if (!layout) throw httpError(404, 'NOT_FOUND', 'The requested resource does not exist');
+      return ok(layout);
+    },
+  },
   {
     method: 'GET',
     pattern: '/sobjects/:object/deleted',

@@ -24,6 +24,8 @@ const COMPANIES = ['Aurora Oy', 'Baltic Freight', 'Cobalt Labs', 'Delta Foods', 
 const INDUSTRIES = ['Technology', 'Retail', 'Energy', 'Healthcare', 'Media', 'Manufacturing'];
 const ROLES = ['Decision Maker', 'Economic Buyer', 'Evaluator', 'Influencer', 'Technical Buyer'];
 const DAY = 86_400_000;
+/** The stages the sample org's Renewal opportunity record type makes available (not the first three). */
+export const RENEWAL_STAGES = OPPORTUNITY_STAGES.slice(3).map((stage) => stage.name);
 
 /**
  * A small sample org, the same for the same seed: three more users, record types for Account and
@@ -47,15 +49,21 @@ export function seedSample(store: SalesforceStore, options: { seed?: number; con
     users.push(store.create('User', { FirstName: first, LastName: last, Username: `${first}.${last}@emulator.example`.toLowerCase(), Email: `${first}.${last}@emulator.example`.toLowerCase(), Alias: first.toLowerCase() }).id);
     counts.users++;
   }
-  // RecordType has no REST create (it is metadata): the seed writes it straight to the table.
-  const recordType = (sobject: string, name: string) => {
-    const object = store.requireObject('RecordType');
-    const row = store.table(object).insert({ Name: name, DeveloperName: name.replace(/\W/g, '_'), SobjectType: sobject, IsActive: true, Description: null, CreatedById: users[0], LastModifiedById: users[0] });
+  // Record types (metadata, written straight to the RecordType table) with the values each makes available:
+  // Renewal opportunities skip the first three stages and take only the Existing Customer types; Partner
+  // accounts only the partner types (Account.Type is unrestricted, so other values are still stored).
+  const recordType = (sobject: string, name: string, picklists?: Record<string, string[]>) => {
     counts.recordTypes++;
-    return store.records(object).find((record) => record.row === row)!.id;
+    return store.addRecordType(sobject, name, { picklists, userId: users[0] });
   };
-  const accountTypes = [recordType('Account', 'Customer'), recordType('Account', 'Partner')];
-  const opportunityTypes = [recordType('Opportunity', 'New Business'), recordType('Opportunity', 'Renewal')];
+  const accountTypes = [
+    recordType('Account', 'Customer', { Type: ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Other'] }),
+    recordType('Account', 'Partner', { Type: ['Channel Partner / Reseller', 'Installation Partner', 'Technology Partner', 'Other'] }),
+  ];
+  const opportunityTypes = [
+    recordType('Opportunity', 'New Business', { Type: ['New Customer'] }),
+    recordType('Opportunity', 'Renewal', { StageName: RENEWAL_STAGES, Type: ['Existing Customer - Upgrade', 'Existing Customer - Replacement', 'Existing Customer - Downgrade'] }),
+  ];
 
   const accounts: string[] = [];
   const accountCount = Math.max(2, Math.ceil(contactsWanted / 4));
@@ -81,7 +89,12 @@ export function seedSample(store: SalesforceStore, options: { seed?: number; con
   const opportunities: { id: string; accountId: string }[] = [];
   const createOpportunity = (accountId: string, index: number) => {
     const stage = OPPORTUNITY_STAGES[index % OPPORTUNITY_STAGES.length]!;
-    const id = store.create('Opportunity', { Name: `Deal ${index + 1}`, AccountId: accountId, StageName: stage.name, Amount: random.int(1, 200) * 500, CloseDate: isoDate(now + random.int(-60, 90) * DAY), RecordTypeId: random.pick(opportunityTypes), OwnerId: random.pick(users) }, users[0], { addTime: past() }).id;
+    const amount = random.int(1, 200) * 500;
+    const closeDate = isoDate(now + random.int(-60, 90) * DAY);
+    // A stage the picked record type lacks goes to New Business (the draw is kept, so the rest of the org stays the same).
+    const picked = random.pick(opportunityTypes);
+    const recordTypeId = picked === opportunityTypes[1] && !RENEWAL_STAGES.includes(stage.name) ? opportunityTypes[0] : picked;
+    const id = store.create('Opportunity', { Name: `Deal ${index + 1}`, AccountId: accountId, StageName: stage.name, Amount: amount, CloseDate: closeDate, RecordTypeId: recordTypeId, OwnerId: random.pick(users) }, users[0], { addTime: past() }).id;
     opportunities.push({ id, accountId });
     counts.opportunities++;
     return id;

@@ -49,6 +49,11 @@ export class SalesforceStore {
   /** `Object.Field` -> lower-cased value -> rows (deleted and purged rows are filtered out on look-up). */
   private readonly indexes = new Map<string, Map<string, Set<Row<Data>>>>();
   readonly validationRules: ValidationRule[];
+  /**
+   * Record type id -> picklist field -> the values that record type makes available (Setup > Record Types >
+   * Picklists Available for Editing). A field not listed offers all its values in that record type.
+   */
+  private readonly recordTypePicklists = new Map<string, Record<string, string[]>>();
 
   constructor(
     readonly clock: () => number,
@@ -154,6 +159,11 @@ export class SalesforceStore {
     }
     if (object.byName.has('ownerid')) data.OwnerId = userId;
     this.apply(object, data, input, 'create');
+    if (object.byName.has('recordtypeid') && (data.RecordTypeId === null || data.RecordTypeId === undefined)) {
+      const recordType = this.defaultRecordType(object);
+      if (recordType) data.RecordTypeId = recordType;
+    }
+    this.checkRecordType(object, data, input);
     data.CreatedById = userId;
     data.LastModifiedById = userId;
     this.derive(object, data, input);
@@ -177,6 +187,7 @@ export class SalesforceStore {
     if (object.name === 'Lead' && row.data.IsConverted === true) throw new RecordFailure('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []);
     const data: Data = { ...row.data };
     this.apply(object, data, input, 'update');
+    this.checkRecordType(object, data, input);
     data.LastModifiedById = userId;
     this.derive(object, data, input);
     this.check(object, data, record.id);
@@ -292,6 +303,67 @@ export class SalesforceStore {
   externalIdField(object: ObjectDef, name: string): FieldDef | undefined {
     const definition = object.byName.get(name.toLowerCase());
     return definition && (definition.externalId || definition.name === 'Id') ? definition : undefined;
+  }
+
+  /**
+   * Adds a record type to an object (metadata, no REST create: written straight to the RecordType table), with
+   * the values it makes available per picklist field. The first active record type of an object is the
+   * integration user's default (a create without RecordTypeId gets it).
+   */
+  addRecordType(sobject: string, name: string, options: { developerName?: string; active?: boolean; picklists?: Record<string, string[]>; userId?: string } = {}): string {
+    const target = this.requireObject(sobject);
+    const object = this.requireObject('RecordType');
+    const userId = options.userId ?? this.defaultUserId;
+    for (const [fieldName, values] of Object.entries(options.picklists ?? {})) {
+      const definition = target.byName.get(fieldName.toLowerCase());
+      if (!definition || (definition.type !== 'picklist' && definition.type !== 'multipicklist')) throw new Error(`record type ${name}: ${target.name}.${fieldName} is not a picklist`);
+      const unknown = values.filter((value) => !definition.picklistValues.includes(value));
+      if (unknown.length > 0) throw new Error(`record type ${name}: ${unknown.join(', ')} are not values of ${target.name}.${fieldName}`);
+    }
+    const row = this.table(object).insert({ Name: name, DeveloperName: options.developerName ?? name.replace(/\W/g, '_'), SobjectType: target.name, IsActive: options.active ?? true, Description: null, CreatedById: userId, LastModifiedById: userId });
+    const id = makeId(object.keyPrefix, row.id);
+    this.recordTypePicklists.set(id, Object.fromEntries(Object.entries(options.picklists ?? {}).map(([fieldName, values]) => [target.byName.get(fieldName.toLowerCase())!.name, [...values]])));
+    return id;
+  }
+
+  /** The object's record types (not Master), in creation order. */
+  recordTypes(object: ObjectDef): SfRecord[] {
+    return this.records(this.requireObject('RecordType')).filter((record) => record.row.data.SobjectType === object.name);
+  }
+
+  /** The record type a create without RecordTypeId gets: the first active one, or none (Master). */
+  defaultRecordType(object: ObjectDef): string | undefined {
+    return this.recordTypes(object).find((record) => record.row.data.IsActive === true)?.id;
+  }
+
+  /** The values of a picklist available in a record type (all of them for Master or a field the record type does not restrict). */
+  picklistValuesFor(definition: FieldDef, recordTypeId: string | undefined): string[] {
+    const restricted = recordTypeId ? this.recordTypePicklists.get(recordTypeId)?.[definition.name] : undefined;
+    return restricted ?? definition.picklistValues;
+  }
+
+  /**
+   * RecordTypeId must be a record type of this object; a restricted picklist written by the request must hold
+   * a value of the record's record type (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, as for a value the picklist
+   * lacks). Unrestricted picklists keep any value.
+   */
+  private checkRecordType(object: ObjectDef, data: Data, input: Data): void {
+    if (!object.byName.has('recordtypeid')) return;
+    const recordTypeId = typeof data.RecordTypeId === 'string' ? data.RecordTypeId : undefined;
+    if (recordTypeId) {
+      const recordType = this.find(recordTypeId);
+      if (!recordType || recordType.row.data.SobjectType !== object.name || recordType.row.data.IsActive !== true) throw new RecordFailure('INVALID_CROSS_REFERENCE_KEY', `Record Type ID: this ID value isn't valid for the user: ${recordTypeId}`, ['RecordTypeId']);
+    }
+    const written = new Set(Object.keys(input).map((key) => key.toLowerCase()));
+    for (const definition of object.fields) {
+      if (!definition.restrictedPicklist || !written.has(definition.name.toLowerCase())) continue;
+      const value = data[definition.name];
+      if (typeof value !== 'string') continue;
+      const allowed = this.picklistValuesFor(definition, recordTypeId);
+      const values = definition.type === 'multipicklist' ? value.split(';') : [value];
+      const bad = values.find((each) => !allowed.includes(each));
+      if (bad !== undefined) throw new RecordFailure('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${definition.label}: bad value for restricted picklist field: ${bad}`, [definition.name]);
+    }
   }
 
   /** Seeding only: the state Lead conversion leaves (conversion itself is not a REST resource). */
