@@ -121,5 +121,12 @@ export function describeObject(store: SalesforceStore, object: ObjectDef, versio
     ...recordTypes.map((record, index) => ({ active: record.row.data.IsActive === true, available: true, defaultRecordTypeMapping: index === 0, developerName: record.row.data.DeveloperName, master: false, name: record.row.data.Name, recordTypeId: record.id, urls: { layout: `/services/data/v${version}/sobjects/${object.name}/describe/layouts/${record.id}` } })),
     { active: true, available: true, defaultRecordTypeMapping: recordTypes.length === 0, developerName: 'Master', master: true, name: 'Master', recordTypeId: MASTER_RECORD_TYPE, urls: { layout: `/services/data/v${version}/sobjects/${object.name}/describe/layouts/${MASTER_RECORD_TYPE}` } },
   ];
-  return { ...objectSummary(object, version), fields: object.fields.map(fieldDescribe), childRelationships, recordTypeInfos };
+  // Field-level security of fields created through the Tooling API: left out until granted, read-only with Read alone.
+  const fields = object.fields.flatMap((definition) => {
+    const access = store.fieldAccess(object, definition);
+    if (access === 'none') return [];
+    const described = fieldDescribe(definition);
+    return [access === 'read' ? { ...described, createable: false, updateable: false } : described];
+  });
+  return { ...objectSummary(object, version), fields, childRelationships, recordTypeInfos };
 }
