@@ -102,7 +102,7 @@ describe('salesforce connector: creating the external-id field', () => {
     const error = await connector.ensureExternalId('Account').catch((caught: unknown) => caught);
     expect(isFerryError(error) && error.code).toBe('AUTH_FAILED');
     expect(String((error as Error).message)).toMatch(/Salesforce refused to create the field Account\.Ferry_Source_Id__c \(Tooling API\) for Account\.Ferry_Source_Id__c \(403 INSUFFICIENT_ACCESS: Insufficient Privileges/);
-    expect(String((error as Error).message)).toMatch(/needs the "Customize Application" permission.*or an admin adds Account\.Ferry_Source_Id__c by hand \(Text\(80\), External ID, Unique/);
+    expect(String((error as Error).message)).toMatch(/needs "Customize Application".*or an admin adds Account\.Ferry_Source_Id__c by hand \(Text\(80\), External ID, Unique/);
     expect((error as { details?: Record<string, unknown> }).details).toMatchObject({ object: 'Account', field: 'Ferry_Source_Id__c', status: 403, errorCode: 'INSUFFICIENT_ACCESS' });
     expect(await grants(sf)).toEqual([]);
   });

@@ -123,7 +123,7 @@ export class SalesforceExternalIds {
     const permission = status === 401 || status === 403 || codes.some((code) => /INSUFFICIENT_ACCESS|NOT_AUTHORIZED|INVALID_ACCESS/.test(code));
     const code: ErrorCode = permission ? 'AUTH_FAILED' : 'SCHEMA_MISMATCH';
     const hint = permission
-      ? `The integration user needs the "Customize Application" permission (to create fields) and "Manage Profiles and Permission Sets" (to grant them) in its permission set; or an admin adds ${object}.${field} by hand (Text(80), External ID, Unique, case-insensitive, Edit access for the integration user: docs/connectors/salesforce.md, Setup step 4) and runs again.`
+      ? `The integration user needs "Customize Application" (with "Modify Metadata Through Metadata API Functions" or "Modify All Data") to create fields, and "View Setup and Configuration" with "Manage Profiles and Permission Sets" to grant them, in its permission set; or an admin adds ${object}.${field} by hand (Text(80), External ID, Unique, case-insensitive, Edit access for the integration user: docs/connectors/salesforce.md, Setup step 4) and runs again.`
       : `An admin can add ${object}.${field} by hand instead (Text(80), External ID, Unique, case-insensitive, Edit access for the integration user: docs/connectors/salesforce.md, Setup step 4).`;
     return new FerryError(code, `Salesforce refused to ${what} for ${object}.${field} (${status} ${errorText(errors)}). ${hint}`, { object, field, status, errorCode: codes[0] ?? '' });
   }
@@ -166,7 +166,9 @@ export class SalesforceExternalIds {
   private async grant(parentId: string, permissionSet: string, sobject: string, field: string): Promise<void> {
     const client = await this.deps.client();
     const name = `${sobject}.${field}`;
-    const existing = async () => (await this.deps.query(`SELECT Id, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE ParentId = ${this.deps.soqlString(parentId)} AND Field = ${this.deps.soqlString(name)}`))[0];
+    // Object Reference "FieldPermissions": SobjectType and Field must both be in the SELECT, and the field
+    // given as SobjectType.Field with its object in the filter.
+    const existing = async () => (await this.deps.query(`SELECT Id, SobjectType, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE ParentId = ${this.deps.soqlString(parentId)} AND SobjectType = ${this.deps.soqlString(sobject)} AND Field = ${this.deps.soqlString(name)}`))[0];
     const what = `grant Read and Edit to permission set ${permissionSet}`;
     let row = await existing();
     if (!row) {
