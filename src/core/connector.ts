@@ -143,6 +143,8 @@ export interface ExternalIdPlan {
    * serve (e.g. not marked External ID), which a person has to settle.
    */
   action: 'exists' | 'create' | 'unsupported' | 'conflict';
+  /** A run does it by itself (the connector's settings allow it); otherwise only an explicit request does. */
+  automatic: boolean;
   /** One sentence for people: what is there, what would be created and how, or why not. */
   detail: string;
 }

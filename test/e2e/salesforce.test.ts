@@ -299,15 +299,18 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
       objects: sampleToSalesforceObjects(),
     };
     const tooling = () => salesforce.log.filter((entry) => entry.method === 'POST' && entry.path.endsWith('/tooling/sobjects/CustomField'));
-    // A dry run creates nothing.
-    await withSession(dir, project, (session) => session.engine.migrate({ dryRun: true }));
+    // A dry run creates nothing, and says what the run would create.
+    const dry = await withSession(dir, project, (session) => session.engine.migrate({ dryRun: true }));
     expect(tooling()).toHaveLength(0);
+    expect(dry.messages).toContain('companies: would create Account.Ferry_Source_Id__c (Text(80), External ID, Unique, case-insensitive) with the Tooling API, then grant Read and Edit on Account.Ferry_Source_Id__c to permission set Ferry_Integration (dry run: not done).');
+    expect(dry.messages.filter((message) => message.includes('would create'))).toHaveLength(4);
 
     // The first field's create answer is lost after Salesforce made it, and so is a contact upsert's.
     salesforce.faults.dropConnection({ afterWrite: true, path: '/services/data/v62.0/tooling/sobjects/CustomField', method: 'POST', count: 1 });
     salesforce.faults.dropConnection({ afterWrite: true, path: '/services/data/v62.0/composite/sobjects/Contact/Ferry_Source_Id__c', method: 'PATCH', count: 1 });
     const full = await withSession(dir, project, (session) => session.engine.migrate());
     expect(full.status).not.toBe('failed');
+    expect(full.messages).toContain('tasks: created Activity.Ferry_Source_Id__c (Text(80), External ID, Unique, case-insensitive) with the Tooling API (the activity field Task and Event share), granted Read and Edit on Task.Ferry_Source_Id__c and Event.Ferry_Source_Id__c to permission set Ferry_Integration.');
     expect(Object.values(salesforce.faults.fired()).reduce((sum, count) => sum + count, 0)).toBe(2);
     // One create per object (Task's is Activity's), plus the one resend that found the field made.
     expect(tooling()).toHaveLength(5);

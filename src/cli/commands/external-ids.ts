@@ -43,7 +43,7 @@ export function registerExternalIdsCommand(program: Command, context: CommandCon
         for (const object of objects) {
           const plan: ExternalIdPlan = connector.planExternalId
             ? await connector.planExternalId(object)
-            : { object, field: '', action: 'create', detail: `the ${connector.kind} connector makes it when a run starts writing ${object}` };
+            : { object, field: '', action: 'create', automatic: true, detail: `the ${connector.kind} connector makes it when a run starts writing ${object}` };
           const view: ExternalIdView = { ...plan };
           if (!options.dryRun && plan.action !== 'unsupported' && plan.action !== 'conflict') {
             const field = await connector.ensureExternalId(object, { create: true });

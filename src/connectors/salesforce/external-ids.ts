@@ -70,12 +70,13 @@ export class SalesforceExternalIds {
     const model = await this.deps.model.object(objectName);
     const field = this.deps.settings.externalIdField;
     const object = model.name;
-    if (model.externalId) return { object, field: model.externalId, action: 'exists', detail: `${object}.${model.externalId} is an External ID field: creates are upserts on it` };
+    const automatic = this.deps.settings.createExternalIdFields && !this.deps.settings.readOnly;
+    if (model.externalId) return { object, field: model.externalId, action: 'exists', automatic, detail: `${object}.${model.externalId} is an External ID field: creates are upserts on it` };
     if (model.externalIdUnmarked) {
-      return { object, field: model.externalIdUnmarked, action: 'conflict', detail: `${object}.${model.externalIdUnmarked} exists but is not marked External ID, so Ferry cannot upsert on it and will not change it: an admin marks it External ID and Unique (Setup > Object Manager > ${object} > Fields & Relationships), or ${this.prefix}externalIdField names another field` };
+      return { object, field: model.externalIdUnmarked, action: 'conflict', automatic, detail: `${object}.${model.externalIdUnmarked} exists but is not marked External ID, so Ferry cannot upsert on it and will not change it: an admin marks it External ID and Unique (Setup > Object Manager > ${object} > Fields & Relationships), or ${this.prefix}externalIdField names another field` };
     }
     if (NO_CUSTOM_FIELDS.has(object) || !model.createable) {
-      return { object, field, action: 'unsupported', detail: `${object} cannot have custom fields: its creates are sent once, without an external id (a lost answer stops the run and the engine lists the records to check)` };
+      return { object, field, action: 'unsupported', automatic, detail: `${object} cannot have custom fields: its creates are sent once, without an external id (a lost answer stops the run and the engine lists the records to check)` };
     }
     const permissionSet = this.deps.settings.permissionSet;
     const fullName = this.fullName(object);
@@ -84,6 +85,7 @@ export class SalesforceExternalIds {
       object,
       field,
       action: 'create',
+      automatic,
       detail: `would create ${fullName} (Text(80), External ID, Unique, case-insensitive) with the Tooling API${object !== fullName.split('.')[0] ? ` (the activity field Task and Event share)` : ''}, then grant Read and Edit on ${grants} to ${permissionSet ? `permission set ${permissionSet}` : `the permission set named in ${this.prefix}permissionSet (not set yet: creating needs it)`}`,
     };
   }
