@@ -114,6 +114,18 @@ describe('salesforce connector: creating the external-id field', () => {
     expect(String((error as Error).message)).toMatch(/refused to grant Read and Edit to permission set Ferry_Integration for Contact\.Ferry_Source_Id__c \(400 INSUFFICIENT_ACCESS_OR_READONLY.*"Manage Profiles and Permission Sets"/);
   });
 
+  it("the org's API allocation spent at the Tooling create is RATE_LIMITED and resumable, not a missing permission", async () => {
+    const { sf, connector } = await start();
+    // Other integrations spent it: Salesforce answers 403 REQUEST_LIMIT_EXCEEDED (the emulator's limit fault).
+    sf.faults.rateLimitStorm({ path: /tooling\/sobjects\/CustomField/, count: 1 });
+    const error = await connector.ensureExternalId('Account').catch((caught: unknown) => caught);
+    expect(isFerryError(error) && error.code).toBe('RATE_LIMITED');
+    expect(String((error as Error).message)).toMatch(/REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.*resumable/);
+    expect((error as { details?: Record<string, unknown> }).details).toMatchObject({ resumable: true, object: 'Account', status: 403 });
+    // Run again later: the field is made.
+    expect(await connector.ensureExternalId('Account')).toBe('Ferry_Source_Id__c');
+  });
+
   it('settings and org problems: no permissionSet, an unknown one, a same-named field that is not an External ID', async () => {
     expect(() => createSalesforceConnector({ accessToken: 't', instanceUrl: 'http://127.0.0.1:1', createExternalIdFields: true }, { configPath: 'target' })).toThrow(/target\.permissionSet: is needed with createExternalIdFields/);
     const { sf, connector } = await start({ customFields: { Opportunity: [{ name: 'Ferry_Source_Id__c', type: 'string', length: 80 }] } }, { permissionSet: 'No_Such_Set' });

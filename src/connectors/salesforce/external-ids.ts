@@ -122,6 +122,11 @@ export class SalesforceExternalIds {
 
   private refusal(what: string, object: string, field: string, status: number, errors: SfError[]): FerryError {
     const codes = errors.map((error) => error.errorCode ?? '');
+    // The answers are taken as they come (to read Salesforce's refusal), so the API limits are told apart here:
+    // a 403 REQUEST_LIMIT_EXCEEDED is the org's allocation or its concurrent limit, never a missing permission.
+    if (codes.includes('REQUEST_LIMIT_EXCEEDED')) {
+      return new FerryError('RATE_LIMITED', `Salesforce refused to ${what} for ${object}.${field}: ${errorText(errors)}. The run stops here and is resumable: run the same command again when the org's API limits have room.`, { object, field, status, resumable: true });
+    }
     const permission = status === 401 || status === 403 || codes.some((code) => /INSUFFICIENT_ACCESS|NOT_AUTHORIZED|INVALID_ACCESS/.test(code));
     const code: ErrorCode = permission ? 'AUTH_FAILED' : 'SCHEMA_MISMATCH';
     const hint = permission
