@@ -112,7 +112,8 @@ export class SalesforceExternalIds {
     const parentId = await this.permissionSetId(permissionSet, object, field);
     await this.createField(object, this.fullName(object));
     for (const sobject of ACTIVITIES.includes(object) ? ACTIVITIES : [object]) await this.grant(parentId, permissionSet, sobject, field);
-    for (const sibling of ACTIVITIES) if (sibling !== object) this.deps.model.forget(sibling);
+    // Task and Event share the field: the other's cached describe is stale too.
+    if (ACTIVITIES.includes(object)) for (const sibling of ACTIVITIES) if (sibling !== object) this.deps.model.forget(sibling);
     const fresh = await this.deps.model.object(object, true);
     if (!fresh.externalId) {
       throw new FerryError('SCHEMA_MISMATCH', `Salesforce ${object}: ${this.fullName(object)} was created and granted to permission set ${permissionSet}, but describe does not show it to the integration user: assign permission set ${permissionSet} to the integration user (or name the one it has in ${this.prefix}permissionSet) and run again`, { object, field });
