@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { boundHeapGrowth } from '../core/heap.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerExternalIdsCommand } from './commands/external-ids.js';
 import { registerFieldsCommand } from './commands/fields.js';
 import { registerLedgerCommands } from './commands/ledger.js';
 import { registerProjectCommands } from './commands/project.js';
@@ -50,6 +51,7 @@ export function buildProgram(context: CommandContext): Command {
 
   registerProjectCommands(program, context);
   registerFieldsCommand(program, context);
+  registerExternalIdsCommand(program, context);
   registerRunCommands(program, context);
   registerSyncCommands(program, context);
   registerWorkerCommand(program, context);

@@ -114,6 +114,8 @@ export const CONNECTOR_SPECS: readonly ConnectorSpecEntry[] = [
       { name: 'instanceUrl', label: 'Instance URL', kind: 'url', required: false, secret: false, help: 'https://<MyDomain>.my.salesforce.com; taken from the sign-in answer when empty.' },
       { name: 'apiVersion', label: 'API version', kind: 'text', required: false, secret: false, help: 'Default 62.0.' },
       { name: 'apiShare', label: 'Share of the daily API allocation', kind: 'number', required: false, secret: false, help: 'Between 0 and 1 (default 0.5): Ferry stops, resumably, before using more of the org\'s 24-hour allocation.' },
+      { name: 'createExternalIdFields', label: 'Create Ferry_Source_Id__c where missing', kind: 'boolean', required: false, secret: false, help: 'Target only: create the external-id field through the Tooling API on the objects Ferry creates records in, and grant it to the permission set below (needs Customize Application and Manage Profiles and Permission Sets).' },
+      { name: 'permissionSet', label: 'Permission set (API name)', kind: 'text', required: false, secret: false, help: 'The integration user\'s permission set, granted Read and Edit on the fields Ferry creates.' },
     ],
   },
 ];

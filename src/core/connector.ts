@@ -138,6 +138,23 @@ export interface Capabilities {
   writeCost?: { unit: string; create: number; update: number; delete: number };
 }
 
+/** What a connector would do to give an object its external-id field (Connector.planExternalId). */
+export interface ExternalIdPlan {
+  object: string;
+  /** The external-id field's name. */
+  field: string;
+  /**
+   * `exists`: the field is there and usable; `create`: it is missing and would be created; `unsupported`: the
+   * object cannot have one (creates into it are sent once); `conflict`: a field of that name exists but cannot
+   * serve (e.g. not marked External ID), which a person has to settle.
+   */
+  action: 'exists' | 'create' | 'unsupported' | 'conflict';
+  /** A run does it by itself (the connector's settings allow it); otherwise only an explicit request does. */
+  automatic: boolean;
+  /** One sentence for people: what is there, what would be created and how, or why not. */
+  detail: string;
+}
+
 /** What a connection spent of its vendor's daily request budget (Connector.usage). */
 export interface RequestUsage {
   /** The budget's unit, e.g. `tokens`. */
@@ -166,9 +183,13 @@ export interface Connector {
   delete(object: string, ids: string[]): Promise<WriteResult[]>;
   /**
    * Makes sure the object has an external-id field (creating it when allowed) and returns its name,
-   * or undefined when the connector cannot stamp external ids on this object.
+   * or undefined when the connector cannot stamp external ids on this object. `create: true` is the user's
+   * explicit request to create a missing one (`ferry external-ids`) where the connector otherwise creates
+   * none unless its settings say so (Salesforce).
    */
-  ensureExternalId?(object: string): Promise<string | undefined>;
+  ensureExternalId?(object: string, options?: { create?: boolean }): Promise<string | undefined>;
+  /** What `ensureExternalId(object, { create: true })` would do, without doing it (`ferry external-ids --dry-run`). */
+  planExternalId?(object: string): Promise<ExternalIdPlan>;
   /** Target ids of records stamped with these external ids (externalId -> target id). */
   findByExternalIds?(object: string, externalIds: string[]): Promise<Map<string, string>>;
   /**

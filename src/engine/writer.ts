@@ -87,8 +87,14 @@ export class RecordWriter {
     if (this.externalIdFields.has(plan.object)) return;
     let field: string | undefined;
     // Ferry never writes a matchOnly object (owners), so its target gets no external-id column.
-    if (!this.state.dryRun && !plan.mapping.matchOnly && this.target.capabilities().externalId && this.target.ensureExternalId) {
-      field = await this.target.ensureExternalId(plan.targetObject);
+    const stamps = !plan.mapping.matchOnly && this.target.capabilities().externalId && this.target.ensureExternalId !== undefined;
+    // A connector that creates the field only when allowed tells what it would do: a dry run says it, a run
+    // says what it made (the target's schema changes, which people should see).
+    const planned = stamps && this.target.planExternalId ? await this.target.planExternalId(plan.targetObject) : undefined;
+    if (planned?.automatic && (planned.action === 'create' || planned.action === 'conflict') && this.state.dryRun) this.state.messages.push(`${plan.object}: ${planned.detail} (dry run: not done).`);
+    if (!this.state.dryRun && stamps) {
+      field = await this.target.ensureExternalId!(plan.targetObject);
+      if (planned?.action === 'create' && field) this.state.messages.push(`${plan.object}: ${planned.detail.replace(/^would create/, 'created').replace(', then grant', ', granted')}.`);
     }
     this.externalIdFields.set(plan.object, field);
     if (!this.state.dryRun && (await this.state.ledger.hasOpenFailures(plan.object, this.state.run.id))) this.openFailureObjects.add(plan.object);

@@ -343,6 +343,63 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
     });
   });
 
+  it('an org without Ferry_Source_Id__c: Ferry creates it (createExternalIdFields), a lost Tooling answer and a lost upsert answer are sent again, nothing is doubled', async () => {
+    // No custom fields at all: the org is as a fresh one.
+    salesforce = await startSalesforceEmulator({ port: 0 });
+    const store = salesforce.store;
+    const project: ProjectFile = {
+      version: 1,
+      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
+      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url, createExternalIdFields: true, permissionSet: 'Ferry_Integration' },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: sampleToSalesforceObjects(),
+    };
+    const tooling = () => salesforce.log.filter((entry) => entry.method === 'POST' && entry.path.endsWith('/tooling/sobjects/CustomField'));
+    // A dry run creates nothing, and says what the run would create.
+    const dry = await withSession(dir, project, (session) => session.engine.migrate({ dryRun: true }));
+    expect(tooling()).toHaveLength(0);
+    expect(dry.messages).toContain('companies: would create Account.Ferry_Source_Id__c (Text(80), External ID, Unique, case-insensitive) with the Tooling API, then grant Read and Edit on Account.Ferry_Source_Id__c to permission set Ferry_Integration (dry run: not done).');
+    expect(dry.messages.filter((message) => message.includes('would create'))).toHaveLength(4);
+
+    // The first field's create answer is lost after Salesforce made it, and so is a contact upsert's.
+    salesforce.faults.dropConnection({ afterWrite: true, path: '/services/data/v62.0/tooling/sobjects/CustomField', method: 'POST', count: 1 });
+    salesforce.faults.dropConnection({ afterWrite: true, path: '/services/data/v62.0/composite/sobjects/Contact/Ferry_Source_Id__c', method: 'PATCH', count: 1 });
+    const full = await withSession(dir, project, (session) => session.engine.migrate());
+    expect(full.status).not.toBe('failed');
+    expect(full.messages).toContain('tasks: created Activity.Ferry_Source_Id__c (Text(80), External ID, Unique, case-insensitive) with the Tooling API (the activity field Task and Event share), granted Read and Edit on Task.Ferry_Source_Id__c and Event.Ferry_Source_Id__c to permission set Ferry_Integration.');
+    expect(Object.values(salesforce.faults.fired()).reduce((sum, count) => sum + count, 0)).toBe(2);
+    // One create per object (Task's is Activity's), plus the one resend that found the field made.
+    expect(tooling()).toHaveLength(5);
+    expect(tooling().filter((entry) => entry.status === 400)).toHaveLength(1);
+    for (const name of ['Account', 'Contact', 'Opportunity', 'Task', 'Event']) {
+      const field = store.schema.object(name)!.byName.get('ferry_source_id__c');
+      expect(field, name).toMatchObject({ externalId: true, unique: true, length: 80 });
+      expect(store.fieldAccess(store.schema.object(name)!, field!), name).toBe('edit');
+    }
+    expect(store.schema.object('Note')!.byName.has('ferry_source_id__c')).toBe(false);
+    const live = (name: string) => store.records(store.requireObject(name));
+    await withSession(dir, project, async ({ ledger }) => {
+      for (const [name, objectName] of [['companies', 'Account'], ['contacts', 'Contact'], ['deals', 'Opportunity'], ['tasks', 'Task']] as const) {
+        const linked = (await Promise.all(rows(join(dir, 'source.db'), `SELECT id FROM ${name}`).map((row) => ledger.getLink(name, String(row.id))))).filter((link) => link?.targetId);
+        expect(linked.length, name).toBeGreaterThan(0);
+        expect(live(objectName), `${name}: exactly the linked records, none doubled by the resend`).toHaveLength(linked.length);
+        const stamps = live(objectName).map((record) => record.row.data.Ferry_Source_Id__c);
+        expect(stamps.every((stamp) => typeof stamp === 'string'), `${name}: every record stamped`).toBe(true);
+        expect(new Set(stamps).size, `${name}: a source id stamped twice`).toBe(stamps.length);
+      }
+    });
+    // Creates were upserts on the new field.
+    expect(salesforce.log.some((entry) => entry.method === 'PATCH' && entry.path.endsWith('/composite/sobjects/Account/Ferry_Source_Id__c'))).toBe(true);
+
+    // A later run finds the fields there: nothing is created again.
+    await applySourceChanges(join(dir, 'source.db'), { seed: 5, newRecords: 3, changedRecords: 2, at: '2031-01-01T00:00:00.000Z' });
+    const delta = await withSession(dir, project, (session) => session.engine.delta({ createNew: true, updateChanged: true }));
+    expect(delta.status).not.toBe('failed');
+    expect(tooling()).toHaveLength(5);
+  });
+
   it('full migration with relations and owners under lost answers, a delta with a Salesforce-side edit, undo; nothing duplicated or lost', async () => {
     salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
     const store = salesforce.store;

@@ -47,6 +47,13 @@ export const salesforceConnectionSchema = z
     customObjects: z.boolean().optional(),
     /** The External ID field holding the source record id on creates (default Ferry_Source_Id__c). */
     externalIdField: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, 'must be a custom field API name ending in __c').optional(),
+    /**
+     * Create the external-id field on objects Ferry creates records in when it is missing (Tooling API), and
+     * grant it to `permissionSet` (default false: an admin adds it, docs/connectors/salesforce.md).
+     */
+    createExternalIdFields: z.boolean().optional(),
+    /** API name of the permission set (assigned to the integration user) that Ferry grants Read and Edit on the fields it creates. */
+    permissionSet: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be a permission set API name such as Ferry_Integration').optional(),
     /** Share (0 < share <= 1) of the org's daily API allocation Ferry may use; the rest is left to the org (default 0.5). */
     apiShare: z.number().gt(0).max(1).optional(),
     /** The org's daily API allocation when no answer has said it yet (the `Sforce-Limit-Info` header wins). */
@@ -80,6 +87,7 @@ export const salesforceConnectionSchema = z
     if ((value.refreshToken !== undefined || value.privateKey !== undefined || value.privateKeyFile !== undefined) && value.clientId === undefined) context.addIssue({ code: 'custom', path: ['clientId'], message: 'is needed: the connected app\'s consumer key' });
     if ((value.privateKey !== undefined || value.privateKeyFile !== undefined) && value.username === undefined) context.addIssue({ code: 'custom', path: ['username'], message: 'is needed with the JWT bearer flow: the integration user\'s username' });
     if (value.privateKey !== undefined && value.privateKeyFile !== undefined) context.addIssue({ code: 'custom', path: ['privateKey'], message: 'give privateKey or privateKeyFile, not both' });
+    if (value.createExternalIdFields === true && value.permissionSet === undefined) context.addIssue({ code: 'custom', path: ['permissionSet'], message: 'is needed with createExternalIdFields: the API name of the integration user\'s permission set, which Ferry grants Read and Edit on the fields it creates' });
   });
 
 export type SalesforceConnectionConfig = z.input<typeof salesforceConnectionSchema>;
@@ -97,6 +105,8 @@ export interface SalesforceSettings {
   objects?: string[];
   customObjects: boolean;
   externalIdField: string;
+  createExternalIdFields: boolean;
+  permissionSet?: string;
   apiShare: number;
   dailyApiRequests?: number;
   bulkReadThreshold: number;
@@ -151,6 +161,8 @@ export function parseSalesforceConnectionConfig(input: unknown, options: Salesfo
     ...(data.objects !== undefined ? { objects: data.objects } : {}),
     customObjects: data.customObjects ?? true,
     externalIdField: data.externalIdField ?? DEFAULT_EXTERNAL_ID_FIELD,
+    createExternalIdFields: data.createExternalIdFields ?? false,
+    ...(data.permissionSet !== undefined ? { permissionSet: data.permissionSet } : {}),
     apiShare: data.apiShare ?? 0.5,
     ...(data.dailyApiRequests !== undefined ? { dailyApiRequests: data.dailyApiRequests } : {}),
     bulkReadThreshold: data.bulkReadThreshold ?? 50_000,

@@ -47,6 +47,8 @@ export interface ObjectModel {
   /** Fields SOQL reads (API names), Id and SystemModstamp included. */
   selectable: string[];
   externalId?: string;
+  /** A field named like the external-id field that is not marked External ID (it cannot serve; a person settles it). */
+  externalIdUnmarked?: string;
   createable: boolean;
   updateable: boolean;
   deletable: boolean;
@@ -117,6 +119,11 @@ export class SalesforceModel {
     const names = STANDARD_OBJECTS.filter((name) => available.has(name.toLowerCase())).map((name) => available.get(name.toLowerCase())!);
     if (this.settings.customObjects) names.push(...global.sobjects.filter((each) => each.custom && each.queryable && each.name.endsWith('__c')).map((each) => each.name));
     return names;
+  }
+
+  /** Drops the object's cached describe (read again when next asked). */
+  forget(name: string): void {
+    this.objects.delete(name.toLowerCase());
   }
 
   object(name: string, fresh = false): Promise<ObjectModel> {
@@ -220,7 +227,8 @@ export class SalesforceModel {
       fields.set(field.name, { ...common, name: field.name, kind, schema: baseSchema(field, type, readOnly) });
     }
     const variants = await this.recordTypes(canonical, describe, fields);
-    const external = describe.fields.find((field) => field.name.toLowerCase() === this.settings.externalIdField.toLowerCase() && field.externalId);
+    const named = describe.fields.find((field) => field.name.toLowerCase() === this.settings.externalIdField.toLowerCase());
+    const external = named?.externalId ? named : undefined;
     const schema: ObjectSchema = { name: canonical, label: describe.label, fields: [...fields.values()].map((def) => def.schema) };
     if (fields.has('SystemModstamp')) schema.modifiedField = 'SystemModstamp';
     if (fields.has('CreatedDate')) schema.createdField = 'CreatedDate';
@@ -233,6 +241,7 @@ export class SalesforceModel {
       fields,
       selectable,
       ...(external ? { externalId: external.name } : {}),
+      ...(named && !named.externalId ? { externalIdUnmarked: named.name } : {}),
       createable: describe.createable,
       updateable: describe.updateable,
       deletable: describe.deletable,

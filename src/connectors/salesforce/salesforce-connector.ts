@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import type { Capabilities, Connector, CreateInput, CrmRecord, DeletionQuery, ReadOptions, ReadPage, RecordError, RequestUsage, SourceDeletion, UpdateInput, WriteResult } from '../../core/connector.js';
+import type { Capabilities, Connector, CreateInput, ExternalIdPlan, CrmRecord, DeletionQuery, ReadOptions, ReadPage, RecordError, RequestUsage, SourceDeletion, UpdateInput, WriteResult } from '../../core/connector.js';
 import { forEachConcurrently } from '../../core/concurrency.js';
 import { FerryError, describeValue, type ErrorCode } from '../../core/errors.js';
 import { realClock, type Clock } from '../../core/http.js';
@@ -9,6 +9,7 @@ import { variantLabel, type FieldValue, type SchemaDescription } from '../../cor
 import { nowIso, parseInstant } from '../../core/time.js';
 import { ApiClient, decodeCursor, encodeCursor, isWindowCursor, readWindow, windowStart, type BudgetUsage, type RequestBudget, type WindowCursor, type WindowSource } from '../kit/index.js';
 import { parseSalesforceConnectionConfig, type SalesforceConnectionConfig, type SalesforceConnectorOptions, type SalesforceSettings } from './config.js';
+import { SalesforceExternalIds } from './external-ids.js';
 import { SalesforceModel, type FieldDef, type ObjectModel } from './model.js';
 import { SalesforceSession, createSalesforceBudget, createSalesforceClient, type SalesforceTransportOptions } from './transport.js';
 
@@ -129,6 +130,7 @@ export class SalesforceConnector implements Connector {
   private bulkChunk: { key: string; rows: Row[]; next: string | null } | undefined;
   /** Bulk API 2.0 query jobs this connection created (for tests and the bench). */
   readonly bulkJobs: string[] = [];
+  private readonly externalIds: SalesforceExternalIds;
 
   constructor(
     private readonly settings: SalesforceSettings,
@@ -138,6 +140,7 @@ export class SalesforceConnector implements Connector {
     this.session = new SalesforceSession(settings, options);
     this.budget = createSalesforceBudget(settings);
     this.model = new SalesforceModel(() => this.client(), settings);
+    this.externalIds = new SalesforceExternalIds({ settings, model: this.model, client: () => this.client(), path: (rest) => this.path(rest), query: (soql) => this.query(soql), soqlString, ...(options.configPath !== undefined ? { configPath: options.configPath } : {}) });
   }
 
   /** The REST client, made once the instance URL is known (from the settings or the token answer). */
@@ -742,13 +745,18 @@ export class SalesforceConnector implements Connector {
   // ------------------------------------------------------------------------------------------ external ids
 
   /**
-   * The External ID field holding the source id (`externalIdField`, default Ferry_Source_Id__c). Ferry does not
-   * create it (that takes the Metadata API and a field-level security change): an admin adds it as described in
-   * docs/connectors/salesforce.md; without it creates are sent once and not stamped.
+   * The External ID field holding the source id (`externalIdField`, default Ferry_Source_Id__c). When it is
+   * missing, it is created (Tooling API, then Read and Edit for `permissionSet`) if `createExternalIdFields` is
+   * set or the caller asks (`create`: `ferry external-ids`); otherwise an admin adds it as described in
+   * docs/connectors/salesforce.md, and until then creates are sent once and not stamped.
    */
-  async ensureExternalId(objectName: string): Promise<string | undefined> {
-    const model = await this.model.object(objectName);
-    return model.externalId;
+  async ensureExternalId(objectName: string, options: { create?: boolean } = {}): Promise<string | undefined> {
+    return this.externalIds.ensure(objectName, options.create === true);
+  }
+
+  /** What ensureExternalId(object, { create: true }) would do: the field exists, would be created, or cannot be. */
+  async planExternalId(objectName: string): Promise<ExternalIdPlan> {
+    return this.externalIds.plan(objectName);
   }
 
   async findByExternalIds(objectName: string, externalIds: string[]): Promise<Map<string, string>> {

@@ -127,7 +127,14 @@ export function describeObject(store: SalesforceStore, object: ObjectDef, versio
     recordTypeId: id,
     urls: { layout: `/services/data/v${version}/sobjects/${object.name}/describe/layouts/${id}` },
   }));
-  return { ...objectSummary(object, version), fields: object.fields.map(fieldDescribe), childRelationships, recordTypeInfos };
+  // Field-level security of fields created through the Tooling API: left out until granted, read-only with Read alone.
+  const fields = object.fields.flatMap((definition) => {
+    const access = store.fieldAccess(object, definition);
+    if (access === 'none') return [];
+    const described = fieldDescribe(definition);
+    return [access === 'read' ? { ...described, createable: false, updateable: false } : described];
+  });
+  return { ...objectSummary(object, version), fields, childRelationships, recordTypeInfos };
 }
 
 /** The object's record types and Master last (as describe and describeLayout list them), with the integration user's default. */

@@ -6,6 +6,7 @@ import { NOT_FOUND, RecordFailure, SalesforceHttpError, httpError, type RecordEr
 import { makeId } from './ids.js';
 import { execute, parseSoql, renderRow } from './soql.js';
 import type { Data, SalesforceStore, SfRecord } from './store.js';
+import { createCustomField } from './tooling.js';
 import { parseDateTime, sfDateTime } from './values.js';
 
 export interface Principal {
@@ -495,7 +496,10 @@ const bulkRoutes: Route[] = [
   },
 ];
 
-export const ROUTES: Route[] = [...sobjectRoutes, ...recordRoutes, ...bulkRoutes];
+/** The Tooling API's CustomField create (tooling.ts). */
+const toolingRoutes: Route[] = [{ method: 'POST', pattern: '/tooling/sobjects/CustomField', handler: (ctx) => createCustomField(ctx.store, ctx.body) }];
+
+export const ROUTES: Route[] = [...sobjectRoutes, ...recordRoutes, ...bulkRoutes, ...toolingRoutes];
 
 /** Dispatches a request under `/services/data/vNN.N` (`rest` is the path after the version). */
 export function dispatch(ctx: RouteContext, rest: string): KitResponse {

@@ -48,6 +48,11 @@ export interface FieldDef {
   nameField: boolean;
   precision: number;
   scale: number;
+  /**
+   * Created through the Tooling API: like a new field in a real org, visible to no one until a FieldPermissions
+   * record grants it (describe leaves it out, or shows it read-only with Read but not Edit).
+   */
+  grantRequired?: boolean;
 }
 
 export interface ObjectDef {
@@ -284,6 +289,20 @@ function standardObjects(): [string, string, FieldDef[], { createable?: boolean;
       text('FileExtension', 40, { readOnly: true, calculated: true }),
       field('ContentSize', 'int', { readOnly: true, calculated: true }),
     ]],
+    // Setup objects behind field-level security (Object Reference "PermissionSet", "FieldPermissions"):
+    // FieldPermissions records exist only for permission sets; Field is `Object.Field__c`.
+    ['PermissionSet', 'Permission Sets', [
+      text('Name', 80, { required: true, unique: true, label: 'Name' }),
+      text('Label', 80, { required: true, nameField: true }),
+      field('IsOwnedByProfile', 'boolean', { readOnly: true, label: 'Is Owned By Profile' }),
+    ], { owned: false }],
+    ['FieldPermissions', 'Field Permissions', [
+      ref('ParentId', ['PermissionSet'], { required: true, updateable: false, relationshipName: 'Parent' }),
+      text('SobjectType', 40, { required: true, updateable: false, label: 'SObject Type Name' }),
+      text('Field', 80, { required: true, updateable: false, label: 'Field Name' }),
+      field('PermissionsRead', 'boolean', { label: 'Read Field' }),
+      field('PermissionsEdit', 'boolean', { label: 'Edit Field' }),
+    ], { owned: false }],
     ['ContentDocumentLink', 'Content Document Link', [
       ref('ContentDocumentId', ['ContentDocument'], { required: true, updateable: false, relationshipName: 'ContentDocument' }),
       ref('LinkedEntityId', ['Account', 'Contact', 'Lead', 'Opportunity', 'User'], { required: true, updateable: false, relationshipName: 'LinkedEntity' }),

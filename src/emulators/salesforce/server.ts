@@ -6,7 +6,7 @@ import { OAuthServer } from './oauth.js';
 import { QueryCursors, dispatch, isRawRoute, type Principal } from './routes.js';
 import type { CustomFieldSpec, CustomObjectSpec } from './schema.js';
 import { seedSample, type SeedCounts } from './seed.js';
-import { SalesforceStore, type ValidationRule } from './store.js';
+import { SalesforceStore, type IntegrationUserPermissions, type ValidationRule } from './store.js';
 import { sfDateTime } from './values.js';
 
 export interface SalesforceEmulatorOptions {
@@ -30,6 +30,13 @@ export interface SalesforceEmulatorOptions {
   customObjects?: CustomObjectSpec[];
   customFields?: Record<string, CustomFieldSpec[]>;
   validationRules?: ValidationRule[];
+  /**
+   * The integration user's Setup permissions (default both true): without `customizeApplication` the Tooling
+   * API's CustomField create is refused, without `managePermissionSets` FieldPermissions writes are.
+   */
+  integrationUser?: Partial<IntegrationUserPermissions>;
+  /** API names of the org's permission sets (default `['Ferry_Integration']`), all taken as assigned to the integration user. */
+  permissionSets?: string[];
   /** The org's daily API allocation over a rolling 24 hours (default 100,000, an Enterprise org's base). */
   dailyApiRequests?: number;
   /**
@@ -94,11 +101,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
   const latest = Number(latestVersion);
   const accessToken = options.accessToken ?? 'emulator-access-token';
   const username = options.username ?? 'integration@emulator.example';
-  const store = new SalesforceStore(clock, { customObjects: options.customObjects, customFields: options.customFields, validationRules: options.validationRules });
+  const store = new SalesforceStore(clock, { customObjects: options.customObjects, customFields: options.customFields, validationRules: options.validationRules, integrationUser: options.integrationUser });
   const admin = store.create('User', { Username: username, Email: username, FirstName: 'Integration', LastName: 'User', Alias: 'integ' }, '');
   store.defaultUserId = admin.id;
   admin.row.data.CreatedById = admin.id;
   admin.row.data.LastModifiedById = admin.id;
+  for (const name of options.permissionSets ?? ['Ferry_Integration']) store.create('PermissionSet', { Name: name, Label: name.replace(/_/g, ' ') });
   let seeded: SeedCounts | undefined;
   if (options.seed === 'sample') seeded = seedSample(store);
   else if (typeof options.seed === 'function') options.seed(store);
@@ -173,7 +181,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     const rest = match[2] ?? '';
     if (rest === '') {
       const base = `/services/data/v${version}`;
-      const names = ['sobjects', 'query', 'queryAll', 'limits', 'composite', 'jobs'];
+      const names = ['sobjects', 'query', 'queryAll', 'limits', 'composite', 'jobs', 'tooling'];
       return { status: 200, body: Object.fromEntries(names.map((name) => [name, `${base}/${name}`])) };
     }
     return dispatch(

@@ -30,6 +30,15 @@ export interface StoreOptions {
   customObjects?: CustomObjectSpec[];
   customFields?: Record<string, CustomFieldSpec[]>;
   validationRules?: ValidationRule[];
+  integrationUser?: Partial<IntegrationUserPermissions>;
+}
+
+/** What the token's user may change in Setup (both default true, as for an admin-like integration user). */
+export interface IntegrationUserPermissions {
+  /** "Customize Application": create custom fields through the Tooling API. */
+  customizeApplication: boolean;
+  /** "Manage Profiles and Permission Sets": write FieldPermissions. */
+  managePermissionSets: boolean;
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -54,6 +63,9 @@ export class SalesforceStore {
    * Picklists Available for Editing). A field not listed offers all its values in that record type.
    */
   private readonly recordTypePicklists = new Map<string, Record<string, string[]>>();
+  readonly permissions: IntegrationUserPermissions;
+  /** Ids of custom fields created through the Tooling API (00N...). */
+  toolingFields = 0;
 
   constructor(
     readonly clock: () => number,
@@ -63,6 +75,34 @@ export class SalesforceStore {
     for (const spec of options.customObjects ?? []) this.schema.addCustomObject(spec);
     for (const [object, fields] of Object.entries(options.customFields ?? {})) for (const spec of fields) this.schema.addCustomField(object, spec);
     this.validationRules = options.validationRules ?? [];
+    this.permissions = { customizeApplication: options.integrationUser?.customizeApplication ?? true, managePermissionSets: options.integrationUser?.managePermissionSets ?? true };
+  }
+
+  /**
+   * What the integration user may do with a field: `edit` (every field but one created through the Tooling
+   * API), or for such a field what the FieldPermissions records grant (the emulator treats every permission
+   * set as assigned to the integration user).
+   */
+  fieldAccess(object: ObjectDef, definition: FieldDef): 'edit' | 'read' | 'none' {
+    if (!definition.grantRequired) return 'edit';
+    const name = `${object.name}.${definition.name}`.toLowerCase();
+    const grants = this.records(this.requireObject('FieldPermissions')).filter((record) => String(record.row.data.Field).toLowerCase() === name && record.row.data.PermissionsRead === true);
+    return grants.some((record) => record.row.data.PermissionsEdit === true) ? 'edit' : grants.length > 0 ? 'read' : 'none';
+  }
+
+  /** FieldPermissions rules (Object Reference "FieldPermissions"; the error codes are the emulator's choice). */
+  private checkFieldPermissions(data: Data, selfId: string | undefined): void {
+    if (!this.permissions.managePermissionSets) throw new RecordFailure('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on cross-reference id', []);
+    const sobject = String(data.SobjectType ?? '');
+    const fieldName = String(data.Field ?? '');
+    const target = this.schema.object(sobject);
+    const [prefix, rest] = fieldName.split('.', 2);
+    const definition = target && rest !== undefined && prefix!.toLowerCase() === target.name.toLowerCase() ? target.byName.get(rest.toLowerCase()) : undefined;
+    if (!target) throw new RecordFailure('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `SObject Type Name: bad value for restricted picklist field: ${sobject}`, ['SobjectType']);
+    if (!definition) throw new RecordFailure('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `Field Name: bad value for restricted picklist field: ${fieldName}`, ['Field']);
+    if (data.PermissionsEdit === true && data.PermissionsRead !== true) throw new RecordFailure('FIELD_INTEGRITY_EXCEPTION', 'Edit Field requires Read Field', ['PermissionsRead']);
+    const clash = this.records(this.requireObject('FieldPermissions')).find((record) => record.id !== selfId && record.row.data.ParentId === data.ParentId && String(record.row.data.Field).toLowerCase() === fieldName.toLowerCase());
+    if (clash) throw new RecordFailure('DUPLICATE_VALUE', `duplicate value found: <unknown> duplicates value on record with id: ${clash.id}`, []);
   }
 
   table(object: ObjectDef): RecordTable<Data> {
@@ -472,6 +512,7 @@ export class SalesforceStore {
   private check(object: ObjectDef, data: Data, selfId: string | undefined): void {
     const missing = object.fields.filter((definition) => !definition.nillable && definition.createable && !definition.defaultedOnCreate && definition.type !== 'boolean' && (data[definition.name] === null || data[definition.name] === undefined));
     if (missing.length > 0) throw new RecordFailure('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.map((each) => each.name).join(', ')}]`, missing.map((each) => each.name));
+    if (object.name === 'FieldPermissions') this.checkFieldPermissions(data, selfId);
     for (const definition of object.fields) {
       if (!definition.unique) continue;
       const value = data[definition.name];
