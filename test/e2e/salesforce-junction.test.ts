@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSalesforceEmulator, type SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
+import type { Ledger } from '../../src/ledger/index.js';
+import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
+import type { ProjectFile } from '../../src/project/types.js';
+import { sampleToSalesforceObjects, writeSampleSqlite } from '../../src/sample/index.js';
+import { withEngine } from '../support/engine-session.js';
+
+/**
+ * A SQL join table into a target's junction object: the sample "legacy CRM"'s deal_contacts(deal_id, contact_id)
+ * rows, exposed by the SQL connector as an object of their own, become Salesforce OpportunityContactRole records
+ * (OpportunityId, ContactId, Role) next to the Opportunities and Contacts of their deals and contacts.
+ */
+const EXTERNAL = { name: 'Ferry_Source_Id__c', type: 'string' as const, length: 80, externalId: true, unique: true };
+
+function sql(path: string, statement: string, ...params: unknown[]): Record<string, unknown>[] {
+  const db = new SqliteDatabase(path);
+  try {
+    const prepared = db.prepare(statement);
+    if (prepared.reader) return prepared.all(...params) as Record<string, unknown>[];
+    prepared.run(...params);
+    return [];
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQL join table -> Salesforce OpportunityContactRole, through the engine', () => {
+  let dir: string;
+  let salesforce: SalesforceEmulator;
+  let source: string;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-sql-junction-'));
+    source = join(dir, 'source.db');
+    await writeSampleSqlite(source, { seed: 11, size: 60 });
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], OpportunityContactRole: [EXTERNAL] } });
+  });
+  afterEach(async () => {
+    await salesforce?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const project = (joinTables: Record<string, { object: true }>, roleField: ProjectFile['objects'][number]['fields']): ProjectFile => ({
+    version: 1,
+    source: { connector: 'sql', dialect: 'sqlite', path: 'source.db', joinTables },
+    target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+    state: join(dir, 'state.db'),
+    sourceTimeZone: 'UTC',
+    options: { pageSize: 100 },
+    objects: [
+      ...sampleToSalesforceObjects().filter((mapping) => ['owners', 'companies', 'contacts', 'deals'].includes(mapping.source)),
+      object({ source: 'deal_contacts', target: 'OpportunityContactRole', fields: [copy('deal_id', 'OpportunityId'), copy('contact_id', 'ContactId'), ...roleField] }),
+    ],
+  });
+
+  const roles = () => salesforce.store.records(salesforce.store.requireObject('OpportunityContactRole')).map((record) => ({ id: record.id, ...record.row.data }));
+
+  /**
+   * Salesforce holds one contact role per source join row whose deal and contact are both in Salesforce, on the
+   * Opportunity and Contact the ledger links them to, and no other; the ledger links each such row to its role.
+   */
+  async function expectRoles(ledger: Ledger): Promise<number> {
+    const target = async (name: string, id: unknown) => (await ledger.getLink(name, String(id)))?.targetId ?? null;
+    const expected: string[] = [];
+    for (const row of sql(source, 'SELECT deal_id, contact_id FROM deal_contacts')) {
+      const [opportunity, contact] = [await target('deals', row.deal_id), await target('contacts', row.contact_id)];
+      const link = await target('deal_contacts', `${String(row.deal_id)}|${String(row.contact_id)}`);
+      if (opportunity === null || contact === null) {
+        expect(link, `${String(row.deal_id)}|${String(row.contact_id)}: its deal or contact is not in Salesforce`).toBeNull();
+        continue;
+      }
+      expected.push(`${opportunity} ${contact}`);
+      expect(roles().find((role) => role.id === link), `${String(row.deal_id)}|${String(row.contact_id)}`).toMatchObject({ OpportunityId: opportunity, ContactId: contact });
+    }
+    const written = roles().map((role) => `${String(role.OpportunityId)} ${String(role.ContactId)}`);
+    expect(written.sort()).toEqual(expected.sort());
+    expect(new Set(written).size, 'a link written twice').toBe(written.length);
+    return expected.length;
+  }
+
+  it('a pure join table asked for as an object: every row a contact role, a delta adds a new row (and keeps a removed one), reruns duplicate nothing', async () => {
+    const setup = project({ deal_contacts: { object: true } }, [{ source: ['deal_id'], target: 'Role', transform: { kind: 'constant', value: 'Decision Maker' } }]);
+    const full = await withEngine(dir, setup, (engine) => engine.migrate());
+    expect(full.status).not.toBe('failed');
+    const rows = sql(source, 'SELECT COUNT(*) AS n FROM deal_contacts')[0]!.n as number;
+    const written = await withEngine(dir, setup, (_engine, ledger) => expectRoles(ledger));
+    expect(written, 'most join rows become contact roles').toBeGreaterThan(rows / 2);
+    expect(full.counts.deal_contacts).toMatchObject({ read: rows, created: written });
+    expect(roles().every((role) => role.Role === 'Decision Maker')).toBe(true);
+
+    // A new join row on an existing deal (the deal's updated_at does not move) and a removed one.
+    const linkedDeal = sql(source, 'SELECT deal_id FROM deal_contacts ORDER BY deal_id LIMIT 1')[0]!.deal_id;
+    const { dealTarget, freeContact, contactTarget, removed, removedRole } = await withEngine(dir, setup, async (_engine, ledger) => {
+      const link = async (name: string, id: unknown) => (await ledger.getLink(name, String(id)))?.targetId ?? null;
+      let free: { id: unknown; target: string } | undefined;
+      for (const row of sql(source, 'SELECT id FROM contacts WHERE id NOT IN (SELECT contact_id FROM deal_contacts WHERE deal_id = ?) ORDER BY id', linkedDeal)) {
+        const target = await link('contacts', row.id);
+        if (target) free = free ?? { id: row.id, target };
+      }
+      let gone: { row: Record<string, unknown>; role: string } | undefined;
+      for (const row of sql(source, 'SELECT deal_id, contact_id FROM deal_contacts WHERE deal_id <> ? ORDER BY deal_id DESC', linkedDeal)) {
+        const role = await link('deal_contacts', `${String(row.deal_id)}|${String(row.contact_id)}`);
+        if (role) gone = gone ?? { row, role };
+      }
+      if (!free || !gone) throw new Error('the sample has no contact to add or no role to remove');
+      return { dealTarget: await link('deals', linkedDeal), freeContact: free.id, contactTarget: free.target, removed: gone.row, removedRole: gone.role };
+    });
+    sql(source, 'INSERT INTO deal_contacts (deal_id, contact_id) VALUES (?, ?)', linkedDeal, freeContact);
+    sql(source, 'DELETE FROM deal_contacts WHERE deal_id = ? AND contact_id = ?', removed.deal_id, removed.contact_id);
+    const before = roles().length;
+
+    const delta = await withEngine(dir, setup, (engine) => engine.delta({ createNew: true, updateChanged: true }));
+    expect(delta.status).not.toBe('failed');
+    // The join table has no modified column: the delta reads every row, and only the new one is written.
+    expect(delta.counts.deal_contacts).toMatchObject({ read: rows, created: 1, updated: 0, failed: full.counts.deal_contacts!.failed });
+    expect(roles()).toHaveLength(before + 1);
+    const added = await withEngine(dir, setup, async (_engine, ledger) => (await ledger.getLink('deal_contacts', `${String(linkedDeal)}|${String(freeContact)}`))?.targetId);
+    expect(roles().find((role) => role.id === added)).toMatchObject({ OpportunityId: dealTarget, ContactId: contactTarget });
+    // Deltas never delete: the role of the removed row stays in Salesforce.
+    expect(roles().some((role) => role.id === removedRole)).toBe(true);
+
+    // Again: nothing new, nothing written, nothing doubled.
+    const again = await withEngine(dir, setup, (engine) => engine.delta({ createNew: true, updateChanged: true }));
+    expect(again.counts.deal_contacts).toMatchObject({ created: 0, updated: 0 });
+    expect(roles()).toHaveLength(before + 1);
+
+    // migrate --rerun: what Ferry created is deleted (the roles first) and written again, once each.
+    const rerun = await withEngine(dir, setup, (engine) => engine.migrate({ rerun: true }));
+    expect(rerun.status).not.toBe('failed');
+    await withEngine(dir, setup, (_engine, ledger) => expectRoles(ledger));
+    expect(roles()).toHaveLength(written);
+    expect(roles().some((role) => role.id === added || role.id === removedRole)).toBe(false);
+    expect(rerun.counts.deal_contacts).toMatchObject({ created: written, deleted: written + 1 });
+  });
+
+  it('a join table with a role column is an object without any setting; its role goes through a value map', async () => {
+    sql(source, 'ALTER TABLE deal_contacts ADD COLUMN role TEXT');
+    sql(source, `UPDATE deal_contacts SET role = CASE contact_id % 3 WHEN 0 THEN 'buyer' WHEN 1 THEN 'tech' ELSE NULL END`);
+    const setup = project({}, [{ source: ['role'], target: 'Role', transform: { kind: 'map', values: { buyer: 'Economic Buyer', tech: 'Technical Buyer' }, unmapped: 'fail' } }]);
+    const full = await withEngine(dir, setup, (engine) => engine.migrate());
+    expect(full.status).not.toBe('failed');
+    await withEngine(dir, setup, async (_engine, ledger) => {
+      await expectRoles(ledger);
+      for (const row of sql(source, 'SELECT * FROM deal_contacts')) {
+        const id = (await ledger.getLink('deal_contacts', `${String(row.deal_id)}|${String(row.contact_id)}`))?.targetId;
+        if (!id) continue;
+        expect(roles().find((role) => role.id === id)?.Role ?? null).toBe(row.role === 'buyer' ? 'Economic Buyer' : row.role === 'tech' ? 'Technical Buyer' : null);
+      }
+    });
+  });
+});
