@@ -51,14 +51,14 @@ describe('SQL join table -> Salesforce OpportunityContactRole, through the engin
     target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
     state: join(dir, 'state.db'),
     sourceTimeZone: 'UTC',
-    options: { pageSize: 100 },
+    options: { demoSampleSize: 3, pageSize: 100 },
     objects: [
       ...sampleToSalesforceObjects().filter((mapping) => ['owners', 'companies', 'contacts', 'deals'].includes(mapping.source)),
       object({ source: 'deal_contacts', target: 'OpportunityContactRole', fields: [copy('deal_id', 'OpportunityId'), copy('contact_id', 'ContactId'), ...roleField] }),
     ],
   });
 
-  const roles = () => salesforce.store.records(salesforce.store.requireObject('OpportunityContactRole')).map((record) => ({ id: record.id, ...record.row.data }));
+  const roles = (): Record<string, unknown>[] => salesforce.store.records(salesforce.store.requireObject('OpportunityContactRole')).map((record) => ({ ...record.row.data, id: record.id }));
 
   /**
    * Salesforce holds one contact role per source join row whose deal and contact are both in Salesforce, on the
