@@ -109,6 +109,19 @@ for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
       expect(findObject(askedSchema, 'loose_links')).toMatchObject({ junction: { fields: ['deal_id', 'contact_code'] } });
     });
 
+    it('`joinTables.<table>: false` makes a join table keyed by its two foreign keys a junction object instead of a list', async () => {
+      const off = createSqlConnector({ ...harness.config, joinTables: { deal_watchers: false } });
+      try {
+        const schema = await off.describe();
+        expect(findObject(schema, 'deal_watchers')).toMatchObject({ junction: { fields: ['deal_id', 'contact_code'] } });
+        // Only the other join table (loose_links) is a list now, under the other side's name, which is free again.
+        expect(findObject(schema, 'deals')!.fields.filter((field) => field.type === 'reference-list').map((field) => field.name)).toEqual(['contacts']);
+        expect(findObject(plainSchema, 'deals')!.fields.filter((field) => field.type === 'reference-list').map((field) => field.name)).toEqual(['contacts', 'loose_links']);
+      } finally {
+        await off.close();
+      }
+    });
+
     it('as a target: creates return the id made from the two keys, which reads back the row, for any key values', async () => {
       const inputs = DEALS.flatMap((deal) => AWKWARD.map((code) => ({ ref: `${deal}/${code}`, fields: { deal_id: String(deal), contact_code: code, role: `role of ${code}` } })));
       const results = await plain.create('deal_contacts', inputs);
