@@ -11,9 +11,10 @@ import { sampleToSalesforceObjects, writeSampleSqlite } from '../../src/sample/i
 import { withEngine } from '../support/engine-session.js';
 
 /**
- * A SQL join table into a target's junction object: the sample "legacy CRM"'s deal_contacts(deal_id, contact_id)
+ * A SQL join table into a target's junction object, and back: the sample "legacy CRM"'s deal_contacts(deal_id, contact_id)
  * rows, exposed by the SQL connector as an object of their own, become Salesforce OpportunityContactRole records
- * (OpportunityId, ContactId, Role) next to the Opportunities and Contacts of their deals and contacts.
+ * (OpportunityId, ContactId, Role) next to the Opportunities and Contacts of their deals and contacts; and the
+ * Salesforce sample org's contact roles become rows of a SQL table keyed by its two foreign keys.
  */
 const EXTERNAL = { name: 'Ferry_Source_Id__c', type: 'string' as const, length: 80, externalId: true, unique: true };
 
@@ -152,5 +153,77 @@ describe('SQL join table -> Salesforce OpportunityContactRole, through the engin
         expect(roles().find((role) => role.id === id)?.Role ?? null).toBe(row.role === 'buyer' ? 'Economic Buyer' : row.role === 'tech' ? 'Technical Buyer' : null);
       }
     });
+  });
+});
+
+describe('Salesforce OpportunityContactRole -> a SQL join table, through the engine', () => {
+  let dir: string;
+  let salesforce: SalesforceEmulator;
+  afterEach(async () => {
+    await salesforce?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('each contact role a row of opportunity_contacts (keyed by its two foreign keys), once; a role changed in Salesforce is updated in place', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-e2e-junction-sql-'));
+    const target = join(dir, 'target.db');
+    for (const statement of [
+      'CREATE TABLE contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, last_name TEXT, updated_at TEXT)',
+      'CREATE TABLE opportunities (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, updated_at TEXT)',
+      // Keyed by its two foreign keys, with a role: a junction object without any setting.
+      'CREATE TABLE opportunity_contacts (opportunity_id INTEGER NOT NULL REFERENCES opportunities(id), contact_id INTEGER NOT NULL REFERENCES contacts(id), role TEXT, PRIMARY KEY (opportunity_id, contact_id))',
+    ]) {
+      sql(target, statement);
+    }
+    let now = Date.UTC(2026, 5, 1, 9);
+    salesforce = await startSalesforceEmulator({ port: 0, seed: 'sample', clock: () => now });
+    const setup: ProjectFile = {
+      version: 1,
+      source: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
+      target: { connector: 'sql', dialect: 'sqlite', path: 'target.db' },
+      state: join(dir, 'state.db'),
+      sourceTimeZone: 'UTC',
+      options: { demoSampleSize: 3, pageSize: 100 },
+      objects: [
+        object({ source: 'Contact', target: 'contacts', fields: [copy('LastName', 'last_name')] }),
+        object({ source: 'Opportunity', target: 'opportunities', fields: [copy('Name', 'name')] }),
+        object({ source: 'OpportunityContactRole', target: 'opportunity_contacts', fields: [copy('OpportunityId', 'opportunity_id'), copy('ContactId', 'contact_id'), copy('Role', 'role')] }),
+      ],
+    };
+    const full = await withEngine(dir, setup, (engine) => engine.migrate());
+    expect(full.status).toBe('completed');
+    const live = salesforce.store.records(salesforce.store.requireObject('OpportunityContactRole'));
+    // Pairs of the sample org's roles (the org may hold two roles of one contact on one opportunity: one row).
+    const pairs = new Set(live.map((record) => `${String(record.row.data.OpportunityId)} ${String(record.row.data.ContactId)}`));
+    expect(pairs.size).toBeGreaterThan(0);
+    await withEngine(dir, setup, async (_engine, ledger) => {
+      const sqlId = async (name: string, id: unknown) => (await ledger.getLink(name, String(id)))?.targetId;
+      const expected: string[] = [];
+      for (const pair of pairs) {
+        const [opportunity, contact] = pair.split(' ');
+        expected.push(`${await sqlId('Opportunity', opportunity)}|${await sqlId('Contact', contact)}`);
+      }
+      const rows = sql(target, 'SELECT opportunity_id, contact_id FROM opportunity_contacts').map((row) => `${String(row.opportunity_id)}|${String(row.contact_id)}`);
+      expect(rows.sort()).toEqual(expected.sort());
+      // Each role's link names its row by the junction id.
+      for (const record of live) {
+        const link = await sqlId('OpportunityContactRole', record.id);
+        if (link) expect(link).toBe(`${await sqlId('Opportunity', record.row.data.OpportunityId)}|${await sqlId('Contact', record.row.data.ContactId)}`);
+      }
+    });
+    expect(full.counts.OpportunityContactRole!.created + full.counts.OpportunityContactRole!.failed).toBe(live.length);
+
+    // A role renamed in Salesforce: the delta updates the row's role, keys untouched, nothing added.
+    now += 60_000;
+    const renamed = live.find((record) => record.row.data.Role !== 'Other')!;
+    salesforce.store.update(renamed.id, { Role: 'Other' });
+    now += 120_000;
+    const before = sql(target, 'SELECT COUNT(*) AS n FROM opportunity_contacts')[0]!.n;
+    const delta = await withEngine(dir, setup, (engine) => engine.delta({ createNew: true, updateChanged: true }));
+    expect(delta.counts.OpportunityContactRole).toMatchObject({ updated: 1, created: 0, failed: 0 });
+    expect(sql(target, 'SELECT COUNT(*) AS n FROM opportunity_contacts')[0]!.n).toBe(before);
+    const id = await withEngine(dir, setup, async (_engine, ledger) => (await ledger.getLink('OpportunityContactRole', renamed.id))!.targetId!);
+    const [opportunityId, contactId] = id.split('|');
+    expect(sql(target, 'SELECT role FROM opportunity_contacts WHERE opportunity_id = ? AND contact_id = ?', Number(opportunityId), Number(contactId))).toEqual([{ role: 'Other' }]);
   });
 });
