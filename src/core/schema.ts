@@ -89,6 +89,13 @@ export interface ObjectSchema {
    * lastname). Fields required on their own are `FieldSchema.required`.
    */
   requiredAnyOf?: string[][];
+  /**
+   * The object's records are link rows of a many-to-many relation (a SQL join table exposed as an object): each
+   * links the records its two `reference` fields name, and those two fields together are what identifies it.
+   * `ferry map` pairs such an object only with a target object that refers to the target objects of both sides
+   * (a deal's contacts into Salesforce's OpportunityContactRole), never by its name.
+   */
+  junction?: { fields: [string, string] };
   /** Set when the object is a recognised vendor export: the vendor and its own name of the object (`organization`). */
   preset?: { vendor: PresetVendor; object: string };
   /** Set when some picklists' values depend on the record's variant (FieldSchema.variantOptions). */

@@ -726,3 +726,88 @@ describe('proposeMapping: Salesforce default picklists onto HubSpot-style option
     expect(notes.some((note) => note.includes('"Perception Analysis" → presentationscheduled (the stage before it')) && notes.some((note) => note.includes('please check'))).toBe(true);
   });
 });
+
+describe('proposeMapping of junction objects (a join table as an object)', () => {
+  const sqlSource = { connector: 'sql', dialect: 'sqlite', path: './legacy.db' };
+  /** The sample "legacy CRM" as the SQL connector describes it, with its deal_contacts join table asked for as an object too. */
+  async function sampleSchema(joinTables: Record<string, { object: boolean }>): Promise<SchemaDescription> {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeSampleSqlite } = await import('../sample/index.js');
+    const { createSqlConnector } = await import('../connectors/sql/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-propose-junction-'));
+    await writeSampleSqlite(join(dir, 'legacy.db'), { seed: 1, size: 20 });
+    const connector = createSqlConnector({ dialect: 'sqlite', path: join(dir, 'legacy.db'), joinTables });
+    try {
+      return await connector.describe();
+    } finally {
+      await connector.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  async function salesforceSchema(): Promise<SchemaDescription> {
+    const { startSalesforceEmulator } = await import('../emulators/salesforce/index.js');
+    const { createSalesforceConnector } = await import('../connectors/salesforce/index.js');
+    const emulator = await startSalesforceEmulator({ port: 0 });
+    const connector = createSalesforceConnector({ accessToken: emulator.accessToken, instanceUrl: emulator.url });
+    try {
+      return await connector.describe();
+    } finally {
+      await connector.close();
+      await emulator.close();
+    }
+  }
+
+  it('pairs deal_contacts with OpportunityContactRole by what it links (not Task or Note, which refer to both too), its keys with the references', async () => {
+    const sourceSchema = await sampleSchema({ deal_contacts: { object: true } });
+    expect(sourceSchema.objects.find((entry) => entry.name === 'deal_contacts')?.junction).toEqual({ fields: ['deal_id', 'contact_id'] });
+    const targetSchema = await salesforceSchema();
+    const { project, notes } = await proposeMapping({ sourceSchema, targetSchema, source: sqlSource, target: { connector: 'salesforce' } });
+    const mapping = project.objects.find((entry) => entry.source === 'deal_contacts');
+    expect(project.objects.find((entry) => entry.source === 'deals')?.target).toBe('Opportunity');
+    expect(project.objects.find((entry) => entry.source === 'contacts')?.target).toBe('Contact');
+    expect(mapping).toMatchObject({ target: 'OpportunityContactRole', matchKeys: [], matchOnly: false });
+    expect(Object.fromEntries(mapping!.fields.map((field) => [field.source.join(' + '), field.target]))).toEqual({ deal_id: 'OpportunityId', contact_id: 'ContactId' });
+    expect(notes).toContain('deal_contacts: links deals and contacts, so each of its rows becomes a OpportunityContactRole record (it refers to Opportunity and Contact)');
+    // (The sample's notes need a Title and ParentId by hand: not this object's business.)
+    expect(validateMapping(project, sourceSchema, targetSchema).errors.filter((issue) => issue.object === 'deal_contacts')).toEqual([]);
+  });
+
+  it('without the setting there is no such object, and nothing is proposed for it', async () => {
+    const sourceSchema = await sampleSchema({});
+    const { project } = await proposeMapping({ sourceSchema, targetSchema: await salesforceSchema(), source: sqlSource, target: { connector: 'salesforce' } });
+    expect(project.objects.some((entry) => entry.source === 'deal_contacts' || entry.target === 'OpportunityContactRole')).toBe(false);
+  });
+
+  it('into a target that takes the links as a list (SQL -> SQL), the list is mapped and the junction object is not', async () => {
+    const sourceSchema = await sampleSchema({ deal_contacts: { object: true } });
+    const targetSchema: SchemaDescription = {
+      objects: [
+        { name: 'deals', fields: [{ name: 'id', type: 'integer', readOnly: true }, { name: 'name', type: 'string' }, { name: 'contacts', type: 'reference-list', reference: { object: 'contacts' } }] },
+        { name: 'contacts', fields: [{ name: 'id', type: 'integer', readOnly: true }, { name: 'email', type: 'email' }] },
+        { name: 'deal_contacts', junction: { fields: ['deal_id', 'contact_id'] }, fields: [{ ...ref('deal_id', 'deals'), required: true }, { ...ref('contact_id', 'contacts'), required: true }] },
+      ],
+    };
+    const { project, notes } = await proposeMapping({ sourceSchema, targetSchema, source: sqlSource, target: sqlSource });
+    expect(project.objects.some((entry) => entry.source === 'deal_contacts')).toBe(false);
+    expect(project.objects.find((entry) => entry.source === 'deals')!.fields.find((field) => field.target === 'contacts')?.source).toEqual(['contacts']);
+    expect(notes).toContain('deal_contacts: not mapped as an object; its links go into deals.contacts (a list), with the deals or contacts record');
+  });
+
+  it('two equally good link objects are no proposal, and neither is one that refers to much else and requires neither', async () => {
+    const sourceSchema = await sampleSchema({ deal_contacts: { object: true } });
+    const link = (name: string) => ({ name, fields: [{ ...ref('deal', 'deals'), required: true }, { ...ref('person', 'contacts'), required: true }] });
+    const base = [
+      { name: 'deals', fields: [{ name: 'name', type: 'string' as const }] },
+      { name: 'contacts', fields: [{ name: 'email', type: 'email' as const }] },
+      { name: 'activities', fields: [ref('deal', 'deals'), ref('person', 'contacts'), ref('company', 'companies')] },
+    ];
+    const tie = await proposeMapping({ sourceSchema, targetSchema: { objects: [...base, link('roles'), link('stakeholders')] }, source: sqlSource, target: sqlSource });
+    expect(tie.project.objects.some((entry) => entry.source === 'deal_contacts')).toBe(false);
+    expect(tie.notes).toContain('deal_contacts: links deals and contacts; roles, stakeholders all refer to deals and contacts: not mapped, pick one by hand');
+    const none = await proposeMapping({ sourceSchema, targetSchema: { objects: base }, source: sqlSource, target: sqlSource });
+    expect(none.project.objects.some((entry) => entry.source === 'deal_contacts')).toBe(false);
+    expect(none.notes).toContain('deal_contacts: links deals and contacts; no target object refers to both deals and contacts, so it is not mapped');
+  });
+});

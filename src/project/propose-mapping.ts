@@ -788,7 +788,8 @@ function pairObjects(sourceSchema: SchemaDescription, targetSchema: SchemaDescri
   const takenTargets = new Set(fixed.values());
   const candidates: { source: string; target: string; score: number }[] = [];
   for (const source of sourceSchema.objects) {
-    if (result.has(source.name)) continue;
+    // Link rows go where their two sides go (pairJunctions), not to whatever their name resembles.
+    if (result.has(source.name) || source.junction) continue;
     for (const target of targetSchema.objects) {
       const score = Math.max(objectScore(source.name, target.name), source.preset ? objectScore(source.preset.object, target.name) - 1 : 0);
       if (score > 0) candidates.push({ source: source.name, target: target.name, score });
@@ -801,6 +802,71 @@ function pairObjects(sourceSchema: SchemaDescription, targetSchema: SchemaDescri
     takenTargets.add(candidate.target);
   }
   return result;
+}
+
+/**
+ * Junction objects (`ObjectSchema.junction`: the rows of a many-to-many join table, e.g. a SQL `deal_contacts`
+ * asked for as an object) are paired by what they link, never by name: with the target object that refers to
+ * the target objects of both sides (deals -> Opportunity and contacts -> Contact: OpportunityContactRole, with
+ * OpportunityId and ContactId). Candidates are target objects with a writable reference to each (two different
+ * fields); the best is one the target marks as a junction, then one whose two references are both required,
+ * then the one with the fewest writable references (a link object refers to little else; a task refers to
+ * contacts and deals among many others). A candidate that is neither marked, nor requires both, nor refers to
+ * nothing but the two is no link object. A tie is no proposal. When the target takes these links as a list on
+ * one side (a SQL target's `deals.contacts`, HubSpot's `associated_contacts`), the list is what the field
+ * proposal maps, and the junction object is left out: writing both would write each link twice.
+ */
+function pairJunctions(sourceSchema: SchemaDescription, targetSchema: SchemaDescription, objectMap: Map<string, string>, notes: string[]): void {
+  const taken = new Set(objectMap.values());
+  const target = (name: string) => targetSchema.objects.find((object) => object.name === name);
+  for (const source of sourceSchema.objects) {
+    if (!source.junction || objectMap.has(source.name)) continue;
+    const sides = source.junction.fields.map((name) => source.fields.find((field) => field.name === name)?.reference?.object);
+    const [a, b] = sides.map((side) => (side === undefined ? undefined : objectMap.get(side)));
+    if (a === undefined || b === undefined) continue; // reported as not mapped, like any object without a target
+    const list = [
+      [a, b],
+      [b, a],
+    ].flatMap(([owner, other]) => (target(owner!)?.fields ?? []).filter((field) => field.type === 'reference-list' && field.reference?.object === other && !field.readOnly).map((field) => `${owner}.${field.name}`));
+    if (list.length > 0) {
+      const sourceList = [
+        [sides[0], sides[1]],
+        [sides[1], sides[0]],
+      ].some(([owner, other]) => sourceSchema.objects.find((object) => object.name === owner)?.fields.some((field) => field.type === 'reference-list' && field.reference?.object === other));
+      notes.push(
+        sourceList
+          ? `${source.name}: not mapped as an object; its links go into ${list.join(' / ')} (a list), with the ${sides[0]} or ${sides[1]} record`
+          : `${source.name}: not mapped; the target takes these links as a list (${list.join(' / ')}), which the source does not have: its rows are not migrated`,
+      );
+      continue;
+    }
+    const ranked = targetSchema.objects
+      .filter((candidate) => candidate.name !== a && candidate.name !== b && !taken.has(candidate.name))
+      .flatMap((candidate) => {
+        const references = writableTargets(candidate).filter((field) => field.type === 'reference');
+        const toA = references.filter((field) => field.reference?.object === a);
+        const toB = references.filter((field) => field.reference?.object === b);
+        const pair = toA.flatMap((x) => toB.filter((y) => y !== x).map((y) => [x, y] as const));
+        if (pair.length === 0) return [];
+        const required = pair.some(([x, y]) => x.required === true && y.required === true);
+        const marked = candidate.junction !== undefined;
+        if (!marked && !required && references.length !== 2) return [];
+        return [{ name: candidate.name, rank: [marked ? 0 : 1, required ? 0 : 1, references.length] }];
+      })
+      .sort((x, y) => x.rank[0]! - y.rank[0]! || x.rank[1]! - y.rank[1]! || x.rank[2]! - y.rank[2]!);
+    const [best, next] = ranked;
+    if (!best) {
+      notes.push(`${source.name}: links ${sides[0]} and ${sides[1]}; no target object refers to both ${a} and ${b}, so it is not mapped`);
+      continue;
+    }
+    if (next && next.rank.every((value, index) => value === best.rank[index])) {
+      notes.push(`${source.name}: links ${sides[0]} and ${sides[1]}; ${ranked.filter((entry) => entry.rank.every((value, index) => value === best.rank[index])).map((entry) => entry.name).join(', ')} all refer to ${a} and ${b}: not mapped, pick one by hand`);
+      continue;
+    }
+    objectMap.set(source.name, best.name);
+    taken.add(best.name);
+    notes.push(`${source.name}: links ${sides[0]} and ${sides[1]}, so each of its rows becomes a ${best.name} record (it refers to ${a} and ${b})`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -936,6 +1002,7 @@ export async function proposeMapping(input: ProposeMappingInput): Promise<Propos
   const fixed = new Map<string, string>();
   for (const mapping of existingObjects) if (!fixed.has(mapping.source)) fixed.set(mapping.source, mapping.target);
   const objectMap = pairObjects(sourceSchema, targetSchema, fixed);
+  pairJunctions(sourceSchema, targetSchema, objectMap, notes);
 
   const objects: ObjectMapping[] = existingObjects.map((mapping) => ({ ...mapping, fields: [...mapping.fields], matchKeys: [...mapping.matchKeys], links: { ...mapping.links } }));
   const proposedSources = [...sourceSchema.objects].sort(
@@ -951,7 +1018,7 @@ export async function proposeMapping(input: ProposeMappingInput): Promise<Propos
       const targetName = plan.target;
       const targetObject = targetSchema.objects.find((object) => object.name === targetName);
       if (!targetObject) continue; // an existing mapping to an object the target no longer has: ferry check reports it
-      const kind = sourceKind(sourceObject) === 'other' ? objectKind(targetObject.name) : sourceKind(sourceObject);
+      const kind = sourceObject.junction ? 'other' : sourceKind(sourceObject) === 'other' ? objectKind(targetObject.name) : sourceKind(sourceObject);
       const current = objects.find((mapping) => mapping.source === sourceObject.name && mapping.target === targetName);
       const fields = proposeFields(sourceObject, targetObject, objectMap, current?.fields ?? []);
       await proposeStatusAndStage(sourceObject, targetObject, fields, input.sampleValues, notes);

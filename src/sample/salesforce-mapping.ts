@@ -20,8 +20,9 @@ export const SALESFORCE_TASK_STATUS: Readonly<Record<string, string>> = { done: 
  * The sample "legacy CRM" into Salesforce, written by hand: owners matched to Salesforce users by e-mail,
  * companies as accounts (with their parent), contacts, deals as opportunities, tasks on Who (the contact) and
  * What (the deal, else the company), and notes as classic notes on the deal, contact or company. The deals'
- * contacts (a join table in the sample) are not written as OpportunityContactRole: the engine maps a join
- * table to a reference list, not to records of a junction object (docs/connectors/salesforce.md).
+ * contacts (a join table in the sample) are not written here; with the source setting `joinTables:
+ * { deal_contacts: { object: true } }` they can go to OpportunityContactRole as well (docs/connectors/sql.md,
+ * "Join tables as objects"; test/e2e/salesforce-junction.test.ts).
  */
 export function sampleToSalesforceObjects(): ObjectMapping[] {
   const stages = Object.fromEntries(SOURCE_DEAL_STAGE_VALUES.map((value) => [value, SALESFORCE_STAGES[canonicalSampleStage(value)]!]));

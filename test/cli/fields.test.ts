@@ -49,6 +49,17 @@ describe('ferry fields', () => {
     expect(unsampled.json<FieldsJson>().objects[0]!.fields.every((field) => field.filled === undefined)).toBe(true);
   });
 
+  it('says of a join table asked for as an object that its records are links made of its two references', async () => {
+    expect((await ferry(dir, ['sample-data', '--size', '20', '--seed', '4', '--output', 'source.db', '--target-output', 'target.db', '--json'])).code).toBe(0);
+    writeFileSync(join(dir, 'ferry.yaml'), 'version: 1\nsource: { connector: sql, dialect: sqlite, path: source.db, joinTables: { deal_contacts: { object: true } } }\ntarget: { connector: sql, dialect: sqlite, path: target.db }\n');
+    const text = await ferry(dir, ['fields', 'source', 'deal_contacts', '--sample', '0']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('  link records: each links the records its deal_id and contact_id name (its id is made of the two)\n');
+    expect(text.stdout).toMatch(/^deal_id +reference +required +deals$/m);
+    const json = (await ferry(dir, ['fields', 'source', 'deal_contacts', '--json'])).json<FieldsJson>();
+    expect(json.objects[0]).toMatchObject({ name: 'deal_contacts', junction: ['deal_id', 'contact_id'] });
+  });
+
   it('lists HubSpot: required fields, one-of groups, read-only properties, options with labels', async () => {
     hubspot = await startHubspotEmulator(FAST);
     writeFileSync(

@@ -28,6 +28,9 @@ const SCHEMAS: Record<'sqlite' | 'postgres' | 'mysql', string[]> = {
        status TEXT CHECK (status IN ('lead', 'customer')), company_id INTEGER REFERENCES companies(id),
        created_at TEXT, updated_at TEXT)`,
     'CREATE TABLE deals (id INTEGER PRIMARY KEY, title TEXT NOT NULL, contact_id INTEGER REFERENCES contacts(id), updated_at TEXT)',
+    'CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)',
+    `CREATE TABLE deal_people (deal_id INTEGER NOT NULL REFERENCES deals(id), person_id INTEGER NOT NULL REFERENCES people(id),
+       role VARCHAR(40), updated_at TEXT, PRIMARY KEY (deal_id, person_id))`,
   ],
   postgres: [
     "CREATE TYPE contact_status AS ENUM ('lead', 'customer')",
@@ -37,6 +40,9 @@ const SCHEMAS: Record<'sqlite' | 'postgres' | 'mysql', string[]> = {
        age integer CHECK (age >= 0), score numeric(10, 2), active boolean, birthday date, last_contacted_at timestamptz,
        status contact_status, company_id integer REFERENCES companies(id), created_at timestamptz, updated_at timestamptz)`,
     'CREATE TABLE deals (id bigserial PRIMARY KEY, title text NOT NULL, contact_id integer REFERENCES contacts(id), updated_at timestamp(3))',
+    'CREATE TABLE people (id integer PRIMARY KEY, name text)',
+    `CREATE TABLE deal_people (deal_id bigint NOT NULL REFERENCES deals(id), person_id integer NOT NULL REFERENCES people(id),
+       role varchar(40), updated_at timestamptz, PRIMARY KEY (deal_id, person_id))`,
   ],
   mysql: [
     'CREATE TABLE companies (id int AUTO_INCREMENT PRIMARY KEY, name varchar(200) NOT NULL, updated_at datetime(3)) ENGINE=InnoDB',
@@ -46,6 +52,9 @@ const SCHEMAS: Record<'sqlite' | 'postgres' | 'mysql', string[]> = {
        status enum('lead', 'customer'), company_id int, created_at datetime(3), updated_at datetime(3),
        FOREIGN KEY (company_id) REFERENCES companies(id)) ENGINE=InnoDB`,
     'CREATE TABLE deals (id bigint AUTO_INCREMENT PRIMARY KEY, title text NOT NULL, contact_id int, updated_at datetime(3), FOREIGN KEY (contact_id) REFERENCES contacts(id)) ENGINE=InnoDB',
+    'CREATE TABLE people (id int PRIMARY KEY, name varchar(100)) ENGINE=InnoDB',
+    `CREATE TABLE deal_people (deal_id bigint NOT NULL, person_id int NOT NULL, role varchar(40), updated_at datetime(3), PRIMARY KEY (deal_id, person_id),
+       FOREIGN KEY (deal_id) REFERENCES deals(id), FOREIGN KEY (person_id) REFERENCES people(id)) ENGINE=InnoDB`,
   ],
 };
 
@@ -155,6 +164,50 @@ for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
           backend.storedInstant(modifiedAt),
           ...ids.map(Number),
         ]);
+      },
+      readOnlyConnector: async () => createSqlConnector({ ...backend.config, readOnly: true }),
+      teardown: () => backend.drop(),
+    };
+  });
+}
+
+/**
+ * A junction object (docs/connectors/sql.md, "Join tables as objects"): deal_people(deal_id, person_id, role,
+ * updated_at), keyed by its two foreign keys, ids `<deal>|<person>`. Seed n links deal 1 + n / 1000 (200 deals)
+ * and person 1 + n % 1000 (1,000 people), so every seed below 200,000 is a pair of its own.
+ */
+const DEALS = 200;
+const PEOPLE = 1000;
+const pairOf = (seed: number) => ({ deal_id: String(1 + (Math.floor(seed / PEOPLE) % DEALS)), person_id: String(1 + (seed % PEOPLE)) });
+
+for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
+  describeConnectorContract(`sql junction object (${dialect})`, async (): Promise<ContractFixture> => {
+    const backend = await BACKENDS[dialect]();
+    const rows = (count: number, row: (index: number) => unknown[]) => Array.from({ length: count }, (_, index) => row(index + 1));
+    await backend.execute(`INSERT INTO deals (id, title) VALUES ${rows(DEALS, () => []).map(() => '(?, ?)').join(', ')}`, rows(DEALS, (id) => [id, `Deal ${id}`]).flat());
+    await backend.execute(`INSERT INTO people (id, name) VALUES ${rows(PEOPLE, () => []).map(() => '(?, ?)').join(', ')}`, rows(PEOPLE, (id) => [id, `Person ${id}`]).flat());
+    const connector = createSqlConnector(backend.config);
+    let badSeed = 150_000;
+    return {
+      connector,
+      object: 'deal_people',
+      makeFields: (seed) => ({ ...pairOf(seed), role: `Role ${seed}` }),
+      updateField: (seed) => ({ field: 'role', value: `Renamed ${seed}` }),
+      badRecords: () => {
+        const fresh = (): Record<string, FieldValue> => ({ ...pairOf((badSeed += 1)), role: 'Buyer' });
+        return [
+          { fields: { ...fresh(), role: 'x'.repeat(41) }, field: 'role', code: 'INVALID_VALUE' },
+          { fields: { ...fresh(), nickname: 'Bob' }, field: 'nickname', code: 'UNKNOWN_FIELD' },
+          { fields: { ...fresh(), deal_id: null }, field: 'deal_id', code: 'REQUIRED_MISSING' },
+          { fields: { ...fresh(), person_id: 'abc' }, field: 'person_id', code: 'INVALID_VALUE' },
+        ];
+      },
+      missingId: '999999|999999',
+      modifyOutside: async (object, ids, modifiedAt) => {
+        for (const id of ids) {
+          const [deal, person] = id.split('|').map(Number);
+          await backend.execute(`UPDATE ${object} SET updated_at = ? WHERE deal_id = ? AND person_id = ?`, [backend.storedInstant(modifiedAt), deal, person]);
+        }
       },
       readOnlyConnector: async () => createSqlConnector({ ...backend.config, readOnly: true }),
       teardown: () => backend.drop(),

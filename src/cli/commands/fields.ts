@@ -47,6 +47,8 @@ export interface ObjectFieldsView {
   count?: number;
   /** Groups of fields of which a create needs at least one. */
   requiredAnyOf?: string[][];
+  /** A junction object's two reference fields (ObjectSchema.junction): each record links the records they name. */
+  junction?: [string, string];
   /** Records read for `filled` (fewer than asked when the object has fewer). */
   sampled?: number;
   fields: FieldView[];
@@ -125,6 +127,7 @@ function printObject(context: CommandContext, view: ObjectFieldsView): void {
   if (view.sampled !== undefined) facts.push(`filled = non-empty values in the first ${formatNumber(view.sampled)} record${view.sampled === 1 ? '' : 's'} read`);
   out.line(`${view.name}${view.label && view.label !== view.name ? ` (${view.label})` : ''}: ${facts.join('; ')}`);
   for (const group of view.requiredAnyOf ?? []) out.line(`  a new record needs at least one of: ${group.join(', ')}`);
+  if (view.junction) out.line(`  link records: each links the records its ${view.junction.join(' and ')} name (its id is made of the two)`);
   const labels = view.fields.map((field) => (sameWords(field.label, field.name) ? '' : shorten(field.label ?? '', 40)));
   const withLabels = labels.some((label) => label !== '');
   const columns = [
@@ -194,6 +197,7 @@ export function registerFieldsCommand(program: Command, context: CommandContext)
           if (object.label !== undefined) view.label = object.label;
           if (object.count !== undefined) view.count = object.count;
           if (object.requiredAnyOf && object.requiredAnyOf.length > 0) view.requiredAnyOf = object.requiredAnyOf;
+          if (object.junction) view.junction = object.junction.fields;
           if (sampled) view.sampled = sampled.sampled;
           views.push(view);
         }

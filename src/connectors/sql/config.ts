@@ -28,6 +28,11 @@ const joinTableOverrideSchema = z.union([
     owner: z.string().min(1).optional(),
     /** Name of the reference-list field (default: the other table's object name). */
     field: z.string().min(1).optional(),
+    /**
+     * Also expose the join table as an object of its own (a junction object: one record per row, its id made
+     * from the two key columns), e.g. to write a deal's contacts into Salesforce's OpportunityContactRole.
+     */
+    object: z.boolean().optional(),
   }),
 ]);
 

@@ -34,6 +34,12 @@ export interface ReferenceListModel {
   schema: FieldSchema;
 }
 
+/** One column of a junction object's key (docs/connectors/sql.md, "Join tables as objects"). */
+export interface KeyColumn {
+  column: string;
+  integer: boolean;
+}
+
 export interface TimestampColumn {
   column: string;
   storage: TimestampStorage;
@@ -54,6 +60,13 @@ export interface ObjectModel {
   fields: Map<string, FieldModel>;
   referenceLists: Map<string, ReferenceListModel>;
   uniqueIndexes: Record<string, string>;
+  /**
+   * A junction object (a join table as an object): the two foreign-key columns that identify a row, in
+   * column order. Its record id is made from their values (junction-id.ts); `idColumn` is the first of them.
+   */
+  key?: [KeyColumn, KeyColumn];
+  /** The key is the table's primary key; otherwise (a join table without one) equal rows read as one record. */
+  keyUnique?: boolean;
   schema: ObjectSchema;
 }
 
@@ -181,7 +194,8 @@ function joinCandidate(table: RawTable): JoinCandidate | undefined {
   if (keys.length !== 2 || keys[0]!.column === keys[1]!.column) return undefined;
   const keyColumns = new Set(keys.map((key) => key.column));
   for (const column of table.columns) {
-    if (keyColumns.has(column.name)) continue;
+    // The external-id column Ferry adds to a junction object it writes (ensureExternalId) keeps it a join table.
+    if (keyColumns.has(column.name) || column.name === EXTERNAL_ID_COLUMN) continue;
     const surrogate = table.primaryKey.length === 1 && table.primaryKey[0] === column.name && (column.autoIncrement || column.hasDefault);
     const stamp = isTimestampName(column.name) && isTimestampCapable(column);
     if (!surrogate && !stamp) return undefined;
@@ -192,6 +206,28 @@ function joinCandidate(table: RawTable): JoinCandidate | undefined {
     owner: { column: first.column, table: first.refTable },
     other: { column: second.column, table: second.refTable },
   };
+}
+
+/** The table's two single-column foreign keys, in column order, when it has exactly two on distinct columns. */
+function twoKeys(table: RawTable): [string, string] | undefined {
+  const columns = [...new Set(table.foreignKeys.map((key) => key.column))];
+  if (columns.length !== 2 || table.foreignKeys.length !== 2) return undefined;
+  const position = (name: string) => table.columns.findIndex((column) => column.name === name);
+  const [first, second] = columns.sort((a, b) => position(a) - position(b)) as [string, string];
+  return [first, second];
+}
+
+/**
+ * The key of a junction object: the two foreign-key columns, when they are the table's primary key, or when
+ * a join table (`pure`: nothing but the two keys, a generated id and timestamps) has no primary key at all.
+ */
+function junctionKey(table: RawTable, pure: boolean): { columns: [string, string]; unique: boolean } | undefined {
+  const keys = twoKeys(table);
+  if (!keys) return undefined;
+  const primary = new Set(table.primaryKey);
+  if (primary.size === 2 && keys.every((column) => primary.has(column))) return { columns: keys, unique: true };
+  if (primary.size === 0 && pure) return { columns: keys, unique: false };
+  return undefined;
 }
 
 /** Builds the objects (tables) and reference-list fields (join tables) from the database's catalog. */
@@ -237,20 +273,31 @@ export async function buildModel(dialect: SqlDialect, settings: SqlConnectionSet
   // A join table must link two objects, not another join table.
   const joins = candidates.filter((c) => !joinTableNames.has(c.owner.table) && !joinTableNames.has(c.other.table));
   for (const candidate of candidates) if (!joins.includes(candidate)) joinTableNames.delete(candidate.table.name);
+  // Join tables asked for as objects as well (`joinTables.<table>.object: true`): reference list and object.
+  const wantsObject = (name: string): boolean => {
+    const override = joinSettings === false ? undefined : joinSettings?.[name];
+    return override !== undefined && override !== false && override.object === true;
+  };
+  const alsoObjects = new Set(joins.filter((join) => wantsObject(join.table.name)).map((join) => join.table.name));
+  // Tables that would make join tables but are not (detection off, `false`): their object may be a junction.
+  const pureJoins = new Set(tables.filter((table) => joinCandidate(table) !== undefined).map((table) => table.name));
 
-  for (const table of tables) if (!objectOfTable.has(table.name) && !joinTableNames.has(table.name)) objectOfTable.set(table.name, table.name);
+  for (const table of tables) if (!objectOfTable.has(table.name) && (!joinTableNames.has(table.name) || alsoObjects.has(table.name))) objectOfTable.set(table.name, table.name);
 
   const objects = new Map<string, ObjectModel>();
   for (const table of tables) {
     const objectName = objectOfTable.get(table.name);
-    if (objectName === undefined || joinTableNames.has(table.name)) continue;
+    if (objectName === undefined || (joinTableNames.has(table.name) && !alsoObjects.has(table.name))) continue;
     const override = overrides[objectName] ?? {};
     const idColumnName = override.id ?? (table.primaryKey.length === 1 ? table.primaryKey[0] : undefined);
-    const idColumn = table.columns.find((column) => column.name === idColumnName);
+    // No single-column key: a table keyed by two foreign keys is a junction object, any other is not addressable.
+    const junction = idColumnName === undefined ? junctionKey(table, pureJoins.has(table.name)) : undefined;
+    const idColumn = table.columns.find((column) => column.name === (junction ? junction.columns[0] : idColumnName));
     if (!idColumn) {
       if (override.id) throw new FerryError('SCHEMA_MISMATCH', `objects.${objectName}.id: column "${override.id}" does not exist`);
-      continue; // no single-column key: not addressable as an object
+      continue;
     }
+    const keyColumns = new Set(junction?.columns ?? []);
     const column = (name: string | undefined, what: string): RawColumn | undefined => {
       if (name === undefined) return undefined;
       const found = table.columns.find((candidate) => candidate.name === name);
@@ -273,7 +320,7 @@ export async function buildModel(dialect: SqlDialect, settings: SqlConnectionSet
       const isStamp = raw === updatedColumn || raw === createdColumn;
       let type: FieldType | undefined = fieldTypeOf(raw);
       if (isStamp) type = 'datetime';
-      if (referencedObject !== undefined && !joinTableNames.has(foreignKey!.refTable) && raw !== idColumn) type = 'reference';
+      if (referencedObject !== undefined && !joinTableNames.has(foreignKey!.refTable) && (raw !== idColumn || junction)) type = 'reference';
       if (fieldOverride?.options) type = 'enum';
       if (fieldOverride?.type && fieldOverride.type !== 'reference-list') type = fieldOverride.type;
       if (!type) continue;
@@ -282,9 +329,10 @@ export async function buildModel(dialect: SqlDialect, settings: SqlConnectionSet
         storage = await storageOf(dialect, table.name, raw, zone);
         storages.set(raw.name, storage);
       }
-      const isId = raw === idColumn;
+      const isId = raw === idColumn && !junction;
       const readOnly = raw.autoIncrement || (isId && raw.hasDefault) || isStamp || raw === externalIdColumn;
-      const required = !raw.nullable && !raw.hasDefault && !readOnly;
+      // A junction row links two records: both keys are needed to write one (a nullable key column too).
+      const required = (!raw.nullable && !raw.hasDefault && !readOnly) || keyColumns.has(raw.name);
       const options = fieldOverride?.options ?? raw.enumValues;
       const maxLength = valueKindOf(type) === 'string' ? raw.maxLength : undefined;
       const schema: FieldSchema = { name: raw.name, label: humanize(raw.name), type };
@@ -307,12 +355,16 @@ export async function buildModel(dialect: SqlDialect, settings: SqlConnectionSet
         schema,
       });
     }
+    const key = junction?.columns.map((name): KeyColumn => ({ column: name, integer: table.columns.find((column) => column.name === name)!.kind === 'integer' })) as
+      | [KeyColumn, KeyColumn]
+      | undefined;
     objects.set(objectName, {
       name: objectName,
       table: table.name,
       idColumn: idColumn.name,
-      idInteger: idColumn.kind === 'integer',
-      idGenerated: idColumn.autoIncrement || idColumn.hasDefault,
+      idInteger: !junction && idColumn.kind === 'integer',
+      idGenerated: !junction && (idColumn.autoIncrement || idColumn.hasDefault),
+      ...(key ? { key, keyUnique: junction!.unique } : {}),
       updated: updatedColumn ? { column: updatedColumn.name, storage: storages.get(updatedColumn.name)! } : undefined,
       created: createdColumn ? { column: createdColumn.name, storage: storages.get(createdColumn.name)! } : undefined,
       externalIdColumn: externalIdColumn?.name,
@@ -327,8 +379,15 @@ export async function buildModel(dialect: SqlDialect, settings: SqlConnectionSet
         modifiedField: updatedColumn?.name,
         createdField: createdColumn?.name,
         externalIdField: externalIdColumn?.name,
+        ...(junction ? { junction: { fields: [...junction.columns] as [string, string] } } : {}),
       },
     });
+  }
+  // A junction object links two objects: without both (a key to a table that is no object), it is none.
+  for (const object of objects.values()) {
+    if (object.key && !object.key.every((part) => object.fields.get(part.column)?.kind === 'reference' && objects.has(object.fields.get(part.column)!.schema.reference!.object))) {
+      objects.delete(object.name);
+    }
   }
 
   const joinTables: JoinTableModel[] = [];

@@ -21,6 +21,7 @@ import { MysqlDialect } from './mysql-dialect.js';
 import { PostgresDialect } from './postgres-dialect.js';
 import { SqliteDialect } from './sqlite-dialect.js';
 import { fromStoredInstant, toStoredInstant } from './timestamps.js';
+import { decodeJunctionId, encodeJunctionId } from './junction-id.js';
 import { fromColumnValue, idParameter, toColumnValue } from './values.js';
 
 const MAX_PAGE_SIZE = 5000;
@@ -210,6 +211,52 @@ export class SqlConnector implements Connector {
     return this.dialect.quoteIdentifier(name);
   }
 
+  // ------------------------------------------------------------------------- ids (one column, or a junction's two)
+
+  /** The columns that make a record's id: the id column, or a junction object's two key columns. */
+  private idColumns(object: ObjectModel): string[] {
+    return object.key ? object.key.map((part) => part.column) : [object.idColumn];
+  }
+
+  /** The record id of a row (a junction object's: junction-id.ts). */
+  private rowId(object: ObjectModel, row: Row): string {
+    if (!object.key) return String(row[object.idColumn]);
+    return encodeJunctionId([String(row[object.key[0].column]), String(row[object.key[1].column])]);
+  }
+
+  /** The id's column values as parameters, or undefined when the text cannot be an id of this object. */
+  private idParameters(object: ObjectModel, id: string): unknown[] | undefined {
+    if (!object.key) {
+      const parameter = idParameter(id, object.idInteger, this.dialect.name);
+      return parameter === undefined ? undefined : [parameter];
+    }
+    const parts = decodeJunctionId(id);
+    if (!parts) return undefined;
+    const values = parts.map((part, index) => idParameter(part, object.key![index]!.integer, this.dialect.name));
+    return values.some((value) => value === undefined) ? undefined : values;
+  }
+
+  /** `id = value` over the id's columns. */
+  private idEquals(object: ObjectModel, params: Parameters, values: readonly unknown[]): string {
+    return this.idColumns(object)
+      .map((column, index) => `${this.q(column)} = ${params.add(values[index])}`)
+      .join(' AND ');
+  }
+
+  /** `id > value` (or `<=`) in id order (`idOrder`): the keyset over one column, or over a junction's two. */
+  private idCompare(object: ObjectModel, params: Parameters, values: readonly unknown[], operator: '>' | '<='): string {
+    const columns = this.idColumns(object).map((column) => this.q(column));
+    if (columns.length === 1) return `${columns[0]} ${operator} ${params.add(values[0])}`;
+    const strict = operator === '>' ? '>' : '<';
+    return `(${columns[0]} ${strict} ${params.add(values[0])} OR (${columns[0]} = ${params.add(values[0])} AND ${columns[1]} ${operator} ${params.add(values[1])}))`;
+  }
+
+  private idOrder(object: ObjectModel): string {
+    return this.idColumns(object)
+      .map((column) => `${this.q(column)} ASC`)
+      .join(', ');
+  }
+
   // ---------------------------------------------------------------------------------------- reading
 
   private selection(object: ObjectModel, names: string[] | undefined): { fields: FieldModel[]; lists: ReferenceListModel[] } {
@@ -220,7 +267,7 @@ export class SqlConnector implements Connector {
         throw new FerryError('UNKNOWN_FIELD', `${object.name} has no field "${name}"`, { object: object.name, field: name });
       }
     }
-    if (object.fields.has(object.idColumn)) wanted.add(object.idColumn);
+    for (const column of this.idColumns(object)) if (object.fields.has(column)) wanted.add(column);
     if (object.updated) wanted.add(object.updated.column);
     return {
       fields: [...object.fields.values()].filter((field) => wanted.has(field.name)),
@@ -229,7 +276,7 @@ export class SqlConnector implements Connector {
   }
 
   private selectList(object: ObjectModel, fields: FieldModel[]): string {
-    const columns = new Set([object.idColumn, ...(object.updated ? [object.updated.column] : []), ...fields.map((field) => field.column)]);
+    const columns = new Set([...this.idColumns(object), ...(object.updated ? [object.updated.column] : []), ...fields.map((field) => field.column)]);
     return [...columns].map((column) => this.q(column)).join(', ');
   }
 
@@ -260,7 +307,7 @@ export class SqlConnector implements Connector {
     // The last page of one query ends the read; kept rows end with one more query, which finds what
     // changed meanwhile (a record edited after it was read moves behind the cursor and is read again).
     if (!last || (!fromKept && rest === 0 && !more)) return { records };
-    const cursor: Cursor = { i: cursorValue(last[object.idColumn]) ?? '' };
+    const cursor: Cursor = { i: object.key ? this.rowId(object, last) : (cursorValue(last[object.idColumn]) ?? '') };
     if (object.updated && !options.anyOrder) cursor.u = cursorValue(last[object.updated.column]);
     const next = encodeCursor(cursor);
     if (rest > 0) this.readAhead = { key, after: next, rows, offset: offset + page.length, more };
@@ -275,15 +322,24 @@ export class SqlConnector implements Connector {
     limit: number,
   ): Promise<Row[]> {
     const params = new Parameters(this.dialect);
-    const id = this.q(object.idColumn);
     const conditions: string[] = [];
     const cursor = options.after ? decodeCursor(options.after) : undefined;
-    const cursorId = cursor ? (idParameter(String(cursor.i), object.idInteger, this.dialect.name) ?? cursor.i) : undefined;
+    // The id's column values: a junction object's id is decoded into its two keys.
+    const idValues = (id: string | number, what: string): unknown[] => {
+      if (!object.key) return [idParameter(String(id), object.idInteger, this.dialect.name) ?? id];
+      const values = this.idParameters(object, String(id));
+      if (!values) throw new FerryError('USAGE', `${what} ${JSON.stringify(id)} is not an id of the junction object ${object.name}`);
+      return values;
+    };
+    const cursorIds = cursor ? idValues(cursor.i, 'The read cursor holds') : undefined;
+    const after = () => this.idCompare(object, params, cursorIds!, '>');
     let order: string;
+    // A join table without a primary key may hold rows without a key: they link nothing and are no record.
+    if (object.key && !object.keyUnique) for (const column of this.idColumns(object)) conditions.push(`${this.q(column)} IS NOT NULL`);
     // A part of a queued run (ReadOptions.idRange): bounds of the primary key, whatever the order.
     for (const [bound, operator] of [[options.idRange?.after, '>'], [options.idRange?.until, '<=']] as const) {
       if (bound === undefined) continue;
-      conditions.push(`${id} ${operator} ${params.add(idParameter(bound, object.idInteger, this.dialect.name) ?? bound)}`);
+      conditions.push(this.idCompare(object, params, idValues(bound, 'The id range bound'), operator));
     }
     if (object.updated) {
       const updated = this.q(object.updated.column);
@@ -295,36 +351,42 @@ export class SqlConnector implements Connector {
       }
       if (options.anyOrder) {
         // Every record once, in primary-key order (the modified bound above still applies).
-        if (cursor) conditions.push(`${id} > ${params.add(cursorId)}`);
+        if (cursor) conditions.push(after());
       } else if (cursor) {
         if (cursor.u === null || cursor.u === undefined) {
-          conditions.push(`((${updated} IS NULL AND ${id} > ${params.add(cursorId)}) OR ${updated} IS NOT NULL)`);
+          conditions.push(`((${updated} IS NULL AND ${after()}) OR ${updated} IS NOT NULL)`);
         } else {
           conditions.push(`${updated} >= ${params.add(cursor.u)}`);
-          conditions.push(`(${updated} > ${params.add(cursor.u)} OR ${id} > ${params.add(cursorId)})`);
+          conditions.push(`(${updated} > ${params.add(cursor.u)} OR ${after()})`);
         }
       }
-      order = options.anyOrder ? `${id} ASC` : `${this.dialect.ascendingNullsFirst(updated)}, ${id} ASC`;
+      order = options.anyOrder ? this.idOrder(object) : `${this.dialect.ascendingNullsFirst(updated)}, ${this.idOrder(object)}`;
     } else {
       // No modified column: ordered by id, modifiedSince ignored (modifiedField is undefined, so the engine full-scans).
-      if (cursor) conditions.push(`${id} > ${params.add(cursorId)}`);
-      order = `${id} ASC`;
+      if (cursor) conditions.push(after());
+      order = this.idOrder(object);
     }
     const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
     const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)}${where} ORDER BY ${order} LIMIT ${limit}`;
-    return (await this.dialect.query(sql, params.values)).rows;
+    const rows = (await this.dialect.query(sql, params.values)).rows;
+    // Equal rows of a join table without a primary key are one link, read once (they are next to each other).
+    if (object.key && !object.keyUnique) return rows.filter((row, index) => index === 0 || this.rowId(object, row) !== this.rowId(object, rows[index - 1]!));
+    return rows;
   }
 
   async readByIds(objectName: string, ids: string[], fields?: string[]): Promise<CrmRecord[]> {
     const object = await this.object(objectName);
     const selection = this.selection(object, fields);
     const wanted = [...new Set(ids)]
-      .map((id) => ({ id, parameter: idParameter(id, object.idInteger, this.dialect.name) }))
-      .filter((entry) => entry.parameter !== undefined);
+      .map((id) => ({ id, parameters: this.idParameters(object, id) }))
+      .filter((entry): entry is { id: string; parameters: unknown[] } => entry.parameters !== undefined);
     const found = new Map<string, CrmRecord>();
     for (const chunk of chunks(wanted, IN_CHUNK)) {
       const params = new Parameters(this.dialect);
-      const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)} WHERE ${this.q(object.idColumn)} IN (${params.list(chunk.map((entry) => entry.parameter))})`;
+      const where = object.key
+        ? chunk.map((entry) => `(${this.idEquals(object, params, entry.parameters)})`).join(' OR ')
+        : `${this.q(object.idColumn)} IN (${params.list(chunk.map((entry) => entry.parameters[0]))})`;
+      const sql = `SELECT ${this.selectList(object, selection.fields)} FROM ${this.dialect.tableName(object.table)} WHERE ${where}`;
       const { rows } = await this.dialect.query(sql, params.values);
       for (const record of await this.toRecords(object, rows, selection)) found.set(record.id, record);
     }
@@ -356,7 +418,7 @@ export class SqlConnector implements Connector {
       const fields: Record<string, FieldValue> = {};
       for (const field of selection.fields) fields[field.name] = fromColumnValue(field, row[field.column], this.zone);
       const updatedAt = object.updated ? fromStoredInstant(row[object.updated.column], object.updated.storage) : null;
-      return { id: String(row[object.idColumn]), updatedAt, fields };
+      return { id: this.rowId(object, row), updatedAt, fields };
     });
     for (const list of selection.lists) {
       const values = await this.readReferenceList(list, rows.map((row) => row[object.idColumn]));
@@ -595,10 +657,15 @@ export class SqlConnector implements Connector {
           columns.length > 0
             ? `INSERT INTO ${table} (${columns.map((column) => this.q(column)).join(', ')}) VALUES (${params.list(parameters)})`
             : this.dialect.insertDefaultValues(table);
-        return this.dialect.supportsReturning ? `${text} RETURNING ${this.q(object.idColumn)}` : text;
+        // A junction row's id is its two keys, which the insert names: nothing to return.
+        return this.dialect.supportsReturning && !object.key ? `${text} RETURNING ${this.q(object.idColumn)}` : text;
       });
       const job: Job = async (session) => {
         const result = await session.query(sql, parameters);
+        if (object.key) {
+          const [first, second] = object.key.map((part) => String(parameters[columns.indexOf(part.column)]));
+          return { ok: true, id: encodeJunctionId([first!, second!]) };
+        }
         let id: unknown;
         if (this.dialect.supportsReturning) id = result.rows[0]?.[object.idColumn];
         else if (columns.includes(object.idColumn)) id = parameters[columns.indexOf(object.idColumn)];
@@ -618,7 +685,7 @@ export class SqlConnector implements Connector {
       // Multi-row INSERTs need the new rows' ids back with something that names their record: the
       // external id (unique), returned by RETURNING (PostgreSQL, SQLite; not MySQL).
       const bulk =
-        this.dialect.supportsReturning && input.externalId !== undefined && object.externalIdColumn && columns.includes(object.externalIdColumn) && columns.length > 0
+        this.dialect.supportsReturning && !object.key && input.externalId !== undefined && object.externalIdColumn && columns.includes(object.externalIdColumn) && columns.length > 0
           ? { columns, values: parameters, externalId: String(parameters[columns.indexOf(object.externalIdColumn)]), lists: values.lists, stamp }
           : undefined;
       return { ok: true, job, fields: input.fields, ...(bulk ? { bulk } : {}) };
@@ -635,11 +702,26 @@ export class SqlConnector implements Connector {
     const table = this.dialect.tableName(object.table);
     const updatedStamp = object.updated ? toStoredInstant(stamp, object.updated.storage) : undefined;
     const prepared = inputs.map((input): Prepared => {
-      const id = idParameter(input.id, object.idInteger, this.dialect.name);
-      if (id === undefined) return { ok: false, result: failure('NOT_FOUND', `${object.name} ${input.id} does not exist`) };
+      const ids = this.idParameters(object, input.id);
+      if (ids === undefined) return { ok: false, result: failure('NOT_FOUND', `${object.name} ${input.id} does not exist`) };
       const values = this.columnValues(object, input.fields, false);
       if ('ok' in values) return { ok: false, result: values };
       const { columns, values: parameters } = values;
+      // A junction row's keys are its id: written again as they are, they change nothing; another value would
+      // make it a link between other records (a new id), which an update cannot be.
+      for (const [index, part] of (object.key ?? []).entries()) {
+        const at = columns.indexOf(part.column);
+        if (at < 0) continue;
+        if (String(parameters[at]) !== String(ids[index])) {
+          const field = object.fields.get(part.column)!.name;
+          return {
+            ok: false,
+            result: failure('INVALID_VALUE', `${field}: ${object.name} ${input.id} links ${String(ids[index])}; its ${field} cannot change to ${String(input.fields[field])} (it is part of the record's id)`, field, input.fields[field]),
+          };
+        }
+        columns.splice(at, 1);
+        parameters.splice(at, 1);
+      }
       if (object.updated && !columns.includes(object.updated.column)) {
         columns.push(object.updated.column);
         parameters.push(updatedStamp);
@@ -648,11 +730,12 @@ export class SqlConnector implements Connector {
         const params = new Parameters(this.dialect);
         const idColumn = this.q(object.idColumn);
         return columns.length > 0
-          ? `UPDATE ${table} SET ${columns.map((column, index) => `${this.q(column)} = ${params.add(parameters[index])}`).join(', ')} WHERE ${idColumn} = ${params.add(id)}`
-          : `SELECT ${idColumn} FROM ${table} WHERE ${idColumn} = ${params.add(id)}`;
+          ? `UPDATE ${table} SET ${columns.map((column, index) => `${this.q(column)} = ${params.add(parameters[index])}`).join(', ')} WHERE ${this.idEquals(object, params, ids)}`
+          : `SELECT ${idColumn} FROM ${table} WHERE ${this.idEquals(object, params, ids)}`;
       });
+      const id = ids[0];
       const job: Job = async (session) => {
-        const result = await session.query(sql, [...parameters, id]);
+        const result = await session.query(sql, [...parameters, ...ids]);
         const found = columns.length > 0 ? result.affectedRows > 0 : result.rows.length > 0;
         if (!found) return failure('NOT_FOUND', `${object.name} ${input.id} does not exist`);
         for (const { list, ids } of values.lists) await this.writeReferenceList(session, list, id, ids, true, stamp);
@@ -687,15 +770,15 @@ export class SqlConnector implements Connector {
       join.sides.filter((side) => side.object === object.name).map((side) => ({ table: join.table, column: side.column })),
     );
     const prepared = ids.map((rawId): Prepared => {
-      const id = idParameter(rawId, object.idInteger, this.dialect.name);
-      if (id === undefined) return { ok: false, result: failure('NOT_FOUND', `${object.name} ${rawId} does not exist`) };
+      const values = this.idParameters(object, rawId);
+      if (values === undefined) return { ok: false, result: failure('NOT_FOUND', `${object.name} ${rawId} does not exist`) };
       const job: Job = async (session) => {
         for (const join of joinColumns) {
           const params = new Parameters(this.dialect);
-          await session.query(`DELETE FROM ${this.dialect.tableName(join.table)} WHERE ${this.q(join.column)} = ${params.add(id)}`, params.values);
+          await session.query(`DELETE FROM ${this.dialect.tableName(join.table)} WHERE ${this.q(join.column)} = ${params.add(values[0])}`, params.values);
         }
         const params = new Parameters(this.dialect);
-        const result = await session.query(`DELETE FROM ${table} WHERE ${this.q(object.idColumn)} = ${params.add(id)}`, params.values);
+        const result = await session.query(`DELETE FROM ${table} WHERE ${this.idEquals(object, params, values)}`, params.values);
         if (result.affectedRows === 0) return failure('NOT_FOUND', `${object.name} ${rawId} does not exist`);
         return { ok: true, id: rawId };
       };
@@ -739,6 +822,12 @@ export class SqlConnector implements Connector {
     const column = this.q(object.externalIdColumn);
     for (const chunk of chunks([...new Set(externalIds)], IN_CHUNK)) {
       const params = new Parameters(this.dialect);
+      if (object.key) {
+        const keys = this.idColumns(object).map((name) => this.q(name));
+        const sql = `SELECT ${column} AS ferry_external_id, ${keys.join(', ')} FROM ${this.dialect.tableName(object.table)} WHERE ${column} IN (${params.list(chunk)})`;
+        for (const row of (await this.dialect.query(sql, params.values)).rows) found.set(String(row.ferry_external_id), this.rowId(object, row));
+        continue;
+      }
       const sql = `SELECT ${column} AS e, ${this.q(object.idColumn)} AS i FROM ${this.dialect.tableName(object.table)} WHERE ${column} IN (${params.list(chunk)})`;
       for (const row of (await this.dialect.query(sql, params.values)).rows) found.set(String(row.e), String(row.i));
     }
