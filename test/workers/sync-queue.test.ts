@@ -145,6 +145,37 @@ describe('ferry sync --queue', () => {
     await until('the second worker to see the sync stopped', () => (second.output().includes(`sync ${killedAt.id} stopped (cutover)`) ? true : undefined));
   }, 240_000);
 
+  it('a cycle queued by a keeper that died is waited for by the worker that takes over, never queued twice', async () => {
+    const migrate = await ferry(folder, ['--state', database.url, 'migrate', '--json']);
+    expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
+    await applySourceChanges(join(folder, 'source.db'), { seed: 6, newRecords: { contacts: 2 }, changedRecords: { contacts: 2 }, at: nowIso() });
+    // No worker yet: the sync queues its first cycle and waits for it; then its process is killed.
+    const keeper = start(folder, ['--state', database.url, 'sync', '--queue', '--every', '1h']);
+    others.push(keeper);
+    const jobId = await until('the first cycle to be queued', () => /Cycle queued as job ([0-9a-f-]+)/.exec(keeper.output())?.[1]);
+    const status = async () =>
+      (await ferry(folder, ['--state', database.url, 'sync', '--status', '--json'])).json<{ status: { id: number; cycles: number; queue: { cycle: { jobId: string } | null } | null; lastCycle: { runId: number; status: string } | null } }>().status;
+    expect((await status()).queue?.cycle?.jobId).toBe(jobId);
+    keeper.process.kill('SIGKILL');
+    await keeper.exited;
+
+    const child = start(folder, ['--state', database.url, 'worker']);
+    others.push(child);
+    const done = await until('the queued cycle to be recorded', async () => {
+      const now = await status();
+      return now.cycles >= 1 ? now : undefined;
+    });
+    expect(child.output()).toContain(`waiting for job ${jobId}, queued by the sync's previous keeper`);
+    expect(done.lastCycle).toMatchObject({ status: 'completed' });
+    expect(done.queue?.cycle ?? null).toBeNull();
+    // One delta run: the one the dead keeper queued.
+    const runs = (await ferry(folder, ['--state', database.url, 'runs', '--json'])).json<{ runs: { id: number; kind: string }[] }>().runs;
+    expect(runs.filter((run) => run.kind === 'delta').map((run) => run.id)).toEqual([done.lastCycle!.runId]);
+    const cutover = await ferry(folder, ['--state', database.url, 'cutover', '--json']);
+    expect(cutover.code, cutover.stdout + cutover.stderr + child.output()).toBe(0);
+    expect(cutover.json()).toMatchObject({ ok: true, verify: { ok: true } });
+  }, 120_000);
+
   it('--detach leaves the schedule to the workers from the first tick', async () => {
     const migrate = await ferry(folder, ['--state', database.url, 'migrate', '--json']);
     expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
