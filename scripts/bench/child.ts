@@ -18,7 +18,7 @@ import { SOURCE_COLUMNS, SOURCE_POSTGRES_DDL, SOURCE_SQLITE_DDL, SOURCE_TABLES }
 
 export type ChildJob =
   /** Full migration with the mapping `ferry map` proposes (sample source -> demo target). */
-  | { kind: 'full'; dir: string; source: ConnectionConfig; target: ConnectionConfig; pageSize: number; dryRun?: boolean }
+  | { kind: 'full'; dir: string; source: ConnectionConfig; target: ConnectionConfig; pageSize: number; dryRun?: boolean; ledger?: string }
   /** Delta (create new + update changed) over the ledger of an earlier `full` in the same dir. */
   | { kind: 'delta'; dir: string; source: ConnectionConfig; target: ConnectionConfig; pageSize: number }
   /** Plain copy of every source table into an empty table of the same shape, no engine. */
@@ -54,7 +54,7 @@ async function runEngine(job: Extract<ChildJob, { kind: 'full' | 'delta' }>): Pr
   const begun = process.hrtime.bigint();
   const source = createConnector(job.source, { baseDir: job.dir, role: 'source' });
   const target = createConnector(job.target, { baseDir: job.dir, role: 'target' });
-  const ledger = await Ledger.open(join(job.dir, 'state.db'));
+  const ledger = await Ledger.open(('ledger' in job ? job.ledger : undefined) ?? join(job.dir, 'state.db'));
   let closed = false;
   try {
     const sourceSchema = await source.describe();
