@@ -59,8 +59,9 @@ function authChoice(tokenLabel: string): ConnectorSettingSpecEntry[] {
 function oauthSettings(help: { clientId: string; refreshToken: string; tokenUrl: string }): ConnectorSettingSpecEntry[] {
   return [
     { name: 'oauth.clientId', label: 'OAuth app client id', kind: 'text', required: true, secret: false, help: help.clientId, when: OAUTH },
-    { name: 'oauth.clientSecret', label: 'OAuth app client secret', kind: 'text', required: true, secret: true, help: 'Kept in .ferry/secrets.env, not in ferry.yaml.', when: OAUTH },
-    { name: 'oauth.refreshToken', label: 'Refresh token', kind: 'text', required: true, secret: true, help: `${help.refreshToken} Kept in .ferry/secrets.env, not in ferry.yaml.`, when: OAUTH },
+    // The form adds where secrets are kept to their hints.
+    { name: 'oauth.clientSecret', label: 'OAuth app client secret', kind: 'text', required: true, secret: true, when: OAUTH },
+    { name: 'oauth.refreshToken', label: 'Refresh token', kind: 'text', required: true, secret: true, help: help.refreshToken, when: OAUTH },
     { name: 'oauth.tokenUrl', label: 'Token URL', kind: 'url', required: false, secret: false, help: help.tokenUrl, when: OAUTH },
   ];
 }
