@@ -140,7 +140,9 @@ export class RefreshingToken {
           'AUTH_FAILED',
           `${this.grant.vendor} refused the OAuth refresh token (${error.status}${describeTokenError(error.body) ? `: ${describeTokenError(error.body)}` : ''}): ` +
             `the app was uninstalled, the token revoked, or it went unused too long. Install the app again and put its new refresh token where ${setting} reads it (an environment variable or the secrets file).`,
-          { status: error.status },
+          // Which grant was refused and the vendor's error code (invalid_grant, BAD_CLIENT_ID), so a form can
+          // point at the setting to fix (the refresh token, or the app's client id and secret).
+          { status: error.status, grant: 'refresh_token', ...(tokenErrorCode(error.body) ? { oauthError: tokenErrorCode(error.body) } : {}) },
         );
       }
       throw error;
@@ -161,6 +163,14 @@ export class RefreshingToken {
     this.refreshes += 1;
     return token;
   }
+}
+
+/** The error code of a token endpoint's answer: RFC 6749's `error` (invalid_grant), or a vendor's `status` (BAD_REFRESH_TOKEN). */
+function tokenErrorCode(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const answer = body as TokenAnswer;
+  const code = answer.error ?? answer.status;
+  return typeof code === 'string' && code !== '' ? code.slice(0, 100) : undefined;
 }
 
 /** `invalid_grant: refresh token is invalid` from an RFC 6749 error body, or a vendor's `message`. */

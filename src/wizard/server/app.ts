@@ -14,6 +14,7 @@ import type {
   CsvObjectSettings,
   ProjectSourceSettings,
   ConnectorSpec,
+  ConnectorSettingSpec,
   DemoChangesResponse,
   MatchResponse,
   ProposeMappingRequest,
@@ -38,6 +39,7 @@ import { ledgerKeys } from '../../project/routing.js';
 import { SESSION_COOKIE, type Access } from './security.js';
 import { serveStatic } from './static.js';
 import { buildCsvSource, cleanCsvObjects, inspectCsvFolder } from './csv-form.js';
+import { choiceFrom, deleteSetting, hasSetting, setSetting, settingAt } from './settings-form.js';
 
 export interface AppDeps {
   project: WizardProject;
@@ -96,32 +98,77 @@ function resolveConfig(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, sid
   return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, resolve(value, key)])) as ConnectionConfig;
 }
 
-/** Settings shown to the page: scalar, not secret (secret ones are named in `secretsSet` when they have a value). */
+/**
+ * Settings shown to the page: scalar, not secret (secret ones are named in `secretsSet` when they have a value),
+ * by the form's names (`oauth.clientId` for a nested key), with a form-only choice read back from the settings
+ * it governs (HubSpot's `auth` is `oauth` when there is an oauth block).
+ */
 function sideSettings(raw: Record<string, unknown>, resolved: ConnectionConfig): Pick<SideSummary, 'settings' | 'secretsSet'> {
   const spec = specOf(String(raw.connector));
-  const secretNames = new Set(spec?.settings.filter((setting) => setting.secret).map((setting) => setting.name) ?? []);
+  const specSettings = spec?.settings ?? [];
+  const secretNames = new Set(specSettings.filter((setting) => setting.secret).map((setting) => setting.name));
   const settings: SideSummary['settings'] = {};
   const secretsSet: string[] = [];
+  const scalar = (value: unknown): value is string | number | boolean => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  for (const choice of specSettings.filter((setting) => setting.formOnly)) {
+    const governed = specSettings.filter((setting) => setting.when?.setting === choice.name);
+    if (spec && governed.some((setting) => hasSetting(raw, setting.name))) settings[choice.name] = choiceFrom(spec, choice, (name) => hasSetting(raw, name))!;
+  }
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'connector') continue;
+    // A block the form edits key by key (oauth): its keys by their dotted names, secret as the spec says.
+    const nested = specSettings.filter((setting) => setting.name.startsWith(`${key}.`));
+    if (nested.length > 0) {
+      for (const setting of nested) {
+        const inner = settingAt(raw, setting.name);
+        if (inner === undefined) continue;
+        if (setting.secret) {
+          if (hasSetting(resolved as unknown as Record<string, unknown>, setting.name)) secretsSet.push(setting.name);
+        } else if (scalar(inner)) settings[setting.name] = inner;
+      }
+      continue;
+    }
     if (secretNames.has(key) || /password|token|secret|apikey/i.test(key)) {
       if (resolved[key] !== undefined && resolved[key] !== '') secretsSet.push(key);
       continue;
     }
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') settings[key] = value;
+    if (scalar(value)) settings[key] = value;
   }
   return { settings, secretsSet };
 }
 
 /**
- * A connection error as the Connect form shows it. A 401 from HubSpot means the token itself is wrong or has
- * expired: the form field is what to fix (not ferry.yaml, which only refers to the secrets file), and scopes do
- * not matter yet (they are named for a 403, a token lacking one).
+ * A connection error as the Connect form shows it, at the field to fix (`details.field`) when there is one:
+ * - A 401 from HubSpot to a token means the token itself is wrong or has expired: the form field is what to fix
+ *   (not ferry.yaml, which only refers to the secrets file), and scopes do not matter yet (they are named for a
+ *   403, a token lacking one).
+ * - An OAuth app's refresh token the vendor's token endpoint refuses (the kit's RefreshingToken marks it
+ *   `grant: refresh_token`): the refresh token field, or the client secret when the vendor says the client is
+ *   what it does not know.
+ * `typed`: the secrets typed in the form this time (else the stored ones were used).
  */
-export function connectionErrorView(error: unknown, kind: string, scrub: Scrubber, typed: boolean): ApiErrorBody {
+export function connectionErrorView(error: unknown, kind: string, scrub: Scrubber, typed: ReadonlySet<string>, settings?: Record<string, unknown>): ApiErrorBody {
   const view = errorView(error, scrub);
-  if (kind === 'hubspot' && view.code === 'AUTH_FAILED' && view.details?.status === 401) {
-    const where = typed ? 'The token typed in the form' : 'The stored token (in .ferry/secrets.env)';
+  const spec = specOf(kind);
+  const vendor = spec?.label.replace(/\s*\(.*$/, '') ?? kind;
+  const labelOf = (name: string): string => spec?.settings.find((setting) => setting.name === name)?.label ?? name;
+  if (view.code === 'AUTH_FAILED' && view.details?.grant === 'refresh_token' && spec?.settings.some((setting) => setting.name === 'oauth.refreshToken')) {
+    const code = typeof view.details.oauthError === 'string' ? view.details.oauthError : undefined;
+    const answer = `${String(view.details.status ?? '')}${code ? ` ${code}` : ''}`.trim();
+    const client = code !== undefined && /client/i.test(code);
+    const field = client ? 'oauth.clientSecret' : 'oauth.refreshToken';
+    const what = client ? 'client secret' : 'refresh token';
+    const where = typed.has(field) ? `the ${what} typed in the form` : `the stored ${what} (in .ferry/secrets.env)`;
+    return {
+      code: 'AUTH_FAILED',
+      message: client
+        ? `${vendor} did not accept the OAuth app's client id and secret (${answer}): ${where}, or the client id beside it, is not the app's. Copy both from the app's settings into “${labelOf('oauth.clientId')}” and “${labelOf(field)}” and connect again.`
+        : `${vendor} refused the refresh token (${answer}): ${where} is wrong, was revoked (the app uninstalled), or went unused too long. Paste the install's current refresh token into the “${labelOf(field)}” field (install the app again for a new one) and connect again.`,
+      details: { ...view.details, field },
+    };
+  }
+  if (kind === 'hubspot' && view.code === 'AUTH_FAILED' && view.details?.status === 401 && settingAt(settings, 'oauth') === undefined) {
+    const where = typed.has('accessToken') ? 'The token typed in the form' : 'The stored token (in .ferry/secrets.env)';
     return {
       code: 'AUTH_FAILED',
       message: `HubSpot rejected the access token (401): ${where} is wrong or has expired. Paste the private app's current access token into the “Private app access token” field and connect again.`,
@@ -247,7 +294,7 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       summary.connected = true;
       summary.objects = objectSummaries(connection.schema);
     } catch (error) {
-      summary.error = connectionErrorView(error, summary.connector, scrub, false);
+      summary.error = connectionErrorView(error, summary.connector, scrub, new Set(), raw);
     }
     return summary;
   }
@@ -433,26 +480,54 @@ export function createWizardApp(deps: AppDeps): WizardApp {
     const current = await sideConfigs(env);
     const existing = current.raw[side];
     const raw: Record<string, unknown> = existing?.connector === spec.kind ? { ...existing } : { connector: spec.kind };
+    const byName = new Map(spec.settings.map((setting) => [setting.name, setting]));
     const secretNames = new Set(spec.settings.filter((setting) => setting.secret).map((setting) => setting.name));
+    /** The form-only choices (HubSpot's and Pipedrive's `auth`): they pick settings, and are never written. */
+    const choices: Record<string, string> = {};
     for (const [key, value] of Object.entries(settings)) {
       if (key === 'connector') continue;
       if (!['string', 'number', 'boolean'].includes(typeof value)) throw new HttpError(400, 'USAGE', `settings.${key} must be a string, number or boolean.`, { field: key });
       if (secretNames.has(key)) throw new HttpError(400, 'USAGE', `${key} is a secret: send it in "secrets", not "settings" (it is kept out of ferry.yaml).`, { field: key });
-      if (value === '') delete raw[key];
+      const setting = byName.get(key);
+      if (setting?.formOnly) {
+        if (value === '') continue;
+        if (!(setting.options ?? []).includes(String(value))) {
+          throw new HttpError(400, 'USAGE', `settings.${key} must be one of ${(setting.options ?? []).join(', ')}, got "${String(value)}".`, { field: key, value });
+        }
+        choices[key] = String(value);
+        continue;
+      }
+      // A dotted name of the form is a nested key (oauth.clientId); other keys are taken as they are.
+      if (value === '') {
+        if (setting) deleteSetting(raw, key);
+        else delete raw[key];
+      } else if (setting) setSetting(raw, key, value);
       else raw[key] = value;
     }
+    // A choice not sent: the one whose settings are sent, else the one ferry.yaml holds, else the first.
+    const sent = (name: string): boolean => (settings[name] !== undefined && settings[name] !== '') || (typeof secrets[name] === 'string' && secrets[name] !== '');
+    for (const choice of spec.settings.filter((setting) => setting.formOnly)) {
+      if (choices[choice.name] !== undefined) continue;
+      const governed = spec.settings.filter((setting) => setting.when?.setting === choice.name);
+      const found = choiceFrom(spec, choice, governed.some((setting) => sent(setting.name)) ? sent : (name) => hasSetting(raw, name));
+      if (found !== undefined) choices[choice.name] = found;
+    }
+    /** Whether a setting applies to the chosen variant (not a SQLite path once the dialect is postgres, not the token with OAuth). */
+    const applies = (setting: ConnectorSettingSpec): boolean =>
+      !setting.when || setting.when.values.includes(choices[setting.when.setting] ?? String(settingAt(raw, setting.when.setting)));
     const newSecrets: Record<string, string> = {};
     for (const name of secretNames) {
+      const setting = byName.get(name)!;
       const variable = secretVariable(side, name);
       const given = secrets[name];
-      if (given) {
+      if (given && applies(setting)) {
         newSecrets[variable] = given;
-        raw[name] = `\${${variable}}`;
-      } else if (raw[name] === undefined && env[variable] !== undefined) raw[name] = `\${${variable}}`;
+        setSetting(raw, name, `\${${variable}}`);
+      } else if (settingAt(raw, name) === undefined && env[variable] !== undefined && applies(setting)) setSetting(raw, name, `\${${variable}}`);
     }
-    // Settings that do not apply to the chosen variant (a SQLite path once the dialect is postgres).
+    // Settings that do not apply to the chosen variant are dropped from ferry.yaml.
     for (const setting of spec.settings) {
-      if (setting.when && !setting.when.values.includes(String(raw[setting.when.setting]))) delete raw[setting.name];
+      if (!applies(setting)) deleteSetting(raw, setting.name);
     }
     let sideRaw = raw;
     if (spec.kind === 'csv' && body.csvObjects !== undefined) sideRaw = buildCsvSource(raw, String(raw.path ?? ''), cleanCsvObjects(body.csvObjects));
@@ -475,7 +550,7 @@ export function createWizardApp(deps: AppDeps): WizardApp {
         await connection.connector.close().catch(() => undefined);
       }
     } catch (error) {
-      summary.error = connectionErrorView(error, spec.kind, scrub, Object.values(secrets).some((value) => value !== ''));
+      summary.error = connectionErrorView(error, spec.kind, scrub, new Set(Object.keys(secrets).filter((name) => secrets[name] !== '')), sideRaw);
     }
     await project.env(); // the scrubber learns the stored secrets again
     if (!summary.connected || body.testOnly) return c.json(scrub.value(summary));

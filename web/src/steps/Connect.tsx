@@ -133,7 +133,7 @@ function SideStatus({ side, summary, connectors }: { side: Side; summary: SideSu
           {summary.connected ? 'Connected' : 'Not connected'}
         </span>{' '}
         {spec?.label ?? summary.connector}
-        {describeSettings(summary)}
+        {describeSettings(summary, spec)}
       </p>
       {summary.error ? (
         <div className="notice notice-error" role="alert">
@@ -169,10 +169,15 @@ function SideStatus({ side, summary, connectors }: { side: Side; summary: SideSu
   );
 }
 
-function describeSettings(summary: SideSummary): string {
+function describeSettings(summary: SideSummary, spec: ConnectorSpec | undefined): string {
   const parts = Object.entries(summary.settings)
     .filter(([, value]) => value !== '' && value !== undefined)
-    .map(([key, value]) => `${key}: ${String(value)}`);
+    .flatMap(([key, value]) => {
+      const setting = spec?.settings.find((s) => s.name === key);
+      // A form-only choice (how HubSpot is signed in to) is named only when it is not the plain first one.
+      if (setting?.formOnly) return value === setting.options?.[0] ? [] : [setting.optionLabels?.[String(value)] ?? String(value)];
+      return [`${key}: ${String(value)}`];
+    });
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
@@ -274,7 +279,7 @@ function ConnectForm({
     <form className="connect-form" onSubmit={onSubmit} aria-label={`${side} connection`}>
       {kindSelect}
       {visible.map((setting) => {
-        const id = `${side}-setting-${setting.name}`;
+        const id = `${side}-setting-${setting.name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
         const hintId = [setting.help || setting.secret ? `${id}-hint` : '', errorField === setting.name ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
         const invalid = errorField === setting.name;
         const stored = summary?.secretsSet.includes(setting.name);
@@ -314,7 +319,7 @@ function ConnectForm({
                 {!setting.required ? <option value="">(none)</option> : null}
                 {(setting.options ?? []).map((option) => (
                   <option key={option} value={option}>
-                    {option}
+                    {setting.optionLabels?.[option] ?? option}
                   </option>
                 ))}
               </select>
