@@ -243,6 +243,9 @@ describe('SQL -> Salesforce: deltas in every mode, conflicts, retry and undo, un
     expect(data(conflictedId).Phone, 'source-wins writes the source value').toBe('+1 (646) 555-0199');
     const failed = await session((_engine, ledger) => ledger.listFailures({ runId: both.runId, severity: 'error' }));
     expect(failed.map((failure) => [failure.object, failure.sourceId, failure.code, failure.field, failure.value])).toEqual([['deals', String(exotic), 'VALUE_NOT_MAPPED', 'StageName', '"Exotic"']]);
+    // The report of the resumed run lists the failed deal once, as its counts say.
+    expect(bothReport.failures.map((failure) => [failure.object, failure.sourceId])).toEqual([['deals', String(exotic)]]);
+    expect(bothReport.objects.find((each) => each.object === 'deals')).toMatchObject({ failures: 1, counts: expect.objectContaining({ failed: 1 }) });
     await expectNoDuplicateNothingLost();
     await expectReferences();
     const beforeRetry = Object.fromEntries(OBJECTS.map(([, objectName]) => [objectName, live(objectName).length]));
