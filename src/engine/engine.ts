@@ -697,6 +697,7 @@ export class Engine {
         try {
           // Every failure of the run in the ledger before its status: the report reads them there (dry runs too).
           if (error === undefined) await state.flushFailures();
+          if (error === undefined && state.resumed && !dryRun && state.partCountsPhase === undefined) await state.recountFailed();
           const counts = state.countsRecord();
           const failed = Object.values(counts).reduce((sum, count) => sum + count.failed, 0);
           if (error !== undefined) {

@@ -76,6 +76,18 @@ export class RunState {
     for (const [object, value] of Object.entries(counts)) this.counts.set(object, { ...emptyCounts(), ...value });
   }
 
+  /**
+   * A resumed run's `failed` counts, from its failures in the ledger (one row per failure: the ledger records a
+   * failure the run has already recorded once). The counts stored when the run stopped include the records of
+   * the page it stopped in, which the resumed run reads and fails again; counted again, a failure was counted
+   * twice.
+   */
+  async recountFailed(): Promise<void> {
+    const failed = new Map<string, number>();
+    for (const failure of await this.ledger.listFailures({ runId: this.run.id, severity: 'error' })) failed.set(failure.object, (failed.get(failure.object) ?? 0) + 1);
+    for (const object of new Set([...this.counts.keys(), ...failed.keys()])) this.countsFor(object).failed = failed.get(object) ?? 0;
+  }
+
   // ---- links
 
   async getLinks(object: string, sourceIds: string[]): Promise<Map<string, Link>> {

@@ -163,6 +163,21 @@ for (const backend of BACKENDS) {
       expect(await ledger.hasOpenFailures('contacts', 2)).toBe(false);
     });
 
+    it('records a failure a run has already recorded word for word once (a resumed run failing a record again), other failures of it each', async () => {
+      const failure = (runId: number, patch: { code?: string; value?: string | null; field?: string | null } = {}) => ({ runId, object: 'deals', sourceId: '12', code: patch.code ?? 'VALUE_NOT_MAPPED', field: patch.field === undefined ? 'StageName' : patch.field, value: patch.value === undefined ? '"Exotic"' : patch.value, message: 'no mapping' });
+      await ledger.addFailures([failure(1)]);
+      await ledger.transaction(async (store) => {
+        await store.addFailures([failure(1), failure(1, { value: '"Other"' }), failure(1, { field: null, value: null, code: 'REFERENCE_MISSING' })]);
+      });
+      await ledger.addFailures([failure(1, { field: null, value: null, code: 'REFERENCE_MISSING' }), failure(2)]);
+      expect((await ledger.listFailures({ object: 'deals' })).map((each) => [each.runId, each.code, each.value])).toEqual([
+        [1, 'VALUE_NOT_MAPPED', '"Exotic"'],
+        [1, 'VALUE_NOT_MAPPED', '"Other"'],
+        [1, 'REFERENCE_MISSING', null],
+        [2, 'VALUE_NOT_MAPPED', '"Exotic"'],
+      ]);
+    });
+
     it('counts open failures as distinct records: once however many runs they failed in, never once settled, never warnings', async () => {
       const failure = (runId: number, sourceId: string, patch: { object?: string; code?: string; severity?: 'error' | 'warning' } = {}) => ({
         runId,

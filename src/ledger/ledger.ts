@@ -723,6 +723,11 @@ export class LedgerStore {
     failures: (Omit<Failure, 'id' | 'resolvedByRunId' | 'severity'> & { severity?: Failure['severity']; resolvedByRunId?: number | null })[],
   ): Promise<void> {
     if (failures.length === 0) return;
+    // A failure the same run has already recorded, word for word, is not recorded again: a resumed run reads
+    // the page it stopped in again and fails the same records again (their failures were committed with the
+    // batches written before the stop), and its report must list each of them once.
+    const same = (a: { runId: number; object: string; sourceId: string; code: string; field: string | null; value: string | null; message: string; severity?: string }) =>
+      JSON.stringify([a.runId, a.object, a.sourceId, a.code, a.field, a.value, a.message, a.severity ?? 'error']);
     if (this.fast) {
       const { statements } = this.fast;
       return this.fast.exclusive(() =>
@@ -730,13 +735,34 @@ export class LedgerStore {
           const insert = statements.prepare(
             'insert into failures (run_id, object, source_id, code, field, value, message, resolved_by_run_id, severity) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
           );
+          const recorded = statements.prepare(
+            'select 1 from failures where object = ? and source_id = ? and run_id = ? and code = ? and field is ? and value is ? and message = ? and severity = ? limit 1',
+          );
+          const seen = new Set<string>();
           for (const failure of failures) {
+            const key = same(failure);
+            if (seen.has(key)) continue;
+            seen.add(key);
+            if (recorded.get(failure.object, failure.sourceId, failure.runId, failure.code, failure.field, failure.value, failure.message, failure.severity ?? 'error') !== undefined) continue;
             insert.run(failure.runId, failure.object, failure.sourceId, failure.code, failure.field, failure.value, failure.message, failure.resolvedByRunId ?? null, failure.severity ?? 'error');
           }
         }),
       );
     }
-    for (const part of chunks(failures, ROWS_PER_INSERT)) {
+    const seen = new Set<string>();
+    for (const part of chunks([...new Set(failures.map((failure) => failure.runId))], CHUNK)) {
+      for (const ids of chunks([...new Set(failures.map((failure) => failure.sourceId))], CHUNK)) {
+        const rows = await this.db.selectFrom('failures').select(['run_id', 'object', 'source_id', 'code', 'field', 'value', 'message', 'severity']).where('run_id', 'in', part).where('source_id', 'in', ids).execute();
+        for (const row of rows) seen.add(same({ runId: row.run_id, object: row.object, sourceId: row.source_id, code: row.code, field: row.field, value: row.value, message: row.message, severity: row.severity }));
+      }
+    }
+    const fresh = failures.filter((failure) => {
+      const key = same(failure);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    for (const part of chunks(fresh, ROWS_PER_INSERT)) {
       if (part.length === 0) continue;
       await this.db
         .insertInto('failures')

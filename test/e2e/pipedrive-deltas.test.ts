@@ -10,6 +10,7 @@ import { copyField as copy, objectMapping as object } from '../../src/project/pr
 import type { ProjectFile } from '../../src/project/types.js';
 import { buildRunReport } from '../../src/report/index.js';
 import { applySourceChanges, sampleToPipedriveObjects, writeSampleSqlite } from '../../src/sample/index.js';
+import { expectLinkedOrFailed, insertLike, sqlite } from '../support/delta-checks.js';
 import { withEngine } from '../support/engine-session.js';
 
 /**
@@ -25,17 +26,7 @@ const SEED = 11;
 /** Pipedrive's burst window, tightened: the connector adopts the limit the emulator announces. */
 const BURST = { requests: 60, intervalMs: 2000 };
 
-function sql(path: string, statement: string, ...params: unknown[]): Record<string, unknown>[] {
-  const db = new SqliteDatabase(path);
-  try {
-    const prepared = db.prepare(statement);
-    if (prepared.reader) return prepared.all(...params) as Record<string, unknown>[];
-    prepared.run(...params);
-    return [];
-  } finally {
-    db.close();
-  }
-}
+const sql = sqlite;
 
 function session<T>(dir: string, project: ProjectFile, work: (engine: Engine, ledger: Ledger) => Promise<T>): Promise<T> {
   return withEngine(dir, project, work);
@@ -68,20 +59,9 @@ describe('SQL -> Pipedrive: deltas in every mode, conflicts, retry and undo, und
   async function expectNoDuplicateNothingLost(project: ProjectFile, pd: PipedriveEmulator): Promise<void> {
     await session(dir, project, async (_engine, ledger) => {
       for (const [name, entity] of [['companies', 'organizations'], ['contacts', 'persons'], ['deals', 'deals'], ['notes', 'notes']] as const) {
-        const failures = new Set((await ledger.listFailures({ object: name, unresolved: true, severity: 'error' })).map((failure) => failure.sourceId));
-        const ids = sql(join(dir, 'source.db'), `SELECT id FROM ${name}`).map((row) => String(row.id));
-        const links = await ledger.getLinks(name, ids);
-        const targets = new Set<string>();
-        for (const id of ids) {
-          const target = links.get(id)?.targetId;
-          if (target) targets.add(target);
-          else expect(failures.has(id), `${name} ${id}: neither linked nor failed`).toBe(true);
-        }
         const rows = live(pd, entity);
-        expect(rows.map((row) => String(row.id)).sort(), `${name}: Pipedrive holds exactly the linked records`).toEqual([...targets].sort());
-        if (entity === 'notes') continue;
-        const stamps = rows.map((row) => Object.values((row.data as { custom: Record<string, unknown> }).custom)[0]);
-        expect(new Set(stamps).size, `${name}: a source id stamped twice`).toBe(stamps.length);
+        const stamps = entity === 'notes' ? undefined : rows.map((row) => Object.values((row.data as { custom: Record<string, unknown> }).custom)[0]);
+        await expectLinkedOrFailed(ledger, name, sql(join(dir, 'source.db'), `SELECT id FROM ${name}`).map((row) => String(row.id)), { ids: rows.map((row) => String(row.id)), stamps });
       }
     });
   }
@@ -154,10 +134,7 @@ describe('SQL -> Pipedrive: deltas in every mode, conflicts, retry and undo, und
     // ---- both modes, source-wins; a new deal with a stage the value map lacks fails alone.
     clock.jump(3_600_000);
     const second = await applySourceChanges(join(dir, 'source.db'), { seed: SEED + 1, newRecords: 3, changedRecords: 4, at: '2032-01-01T00:00:00.000Z' });
-    const exotic = Number(sql(join(dir, 'source.db'), 'SELECT max(id) AS id FROM deals')[0]!.id) + 1;
-    const template = sql(join(dir, 'source.db'), 'SELECT * FROM deals WHERE id = ?', second.created.deals[0])[0]!;
-    const columns = Object.keys(template);
-    sql(join(dir, 'source.db'), `INSERT INTO deals (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, ...columns.map((column) => (column === 'id' ? exotic : column === 'stage' ? 'Exotic' : column === 'name' ? 'Exotic deal' : template[column])));
+    const exotic = insertLike(join(dir, 'source.db'), 'deals', second.created.deals[0]!, { stage: 'Exotic', name: 'Exotic deal' });
     pd.faults.dropConnection({ afterWrite: true, path: '/api/v2/deals', method: 'POST', count: 1 });
     pd.faults.rateLimitStorm({ path: '/api/v2/persons*', count: 2 });
     const both = await session(dir, project, (engine) => engine.delta({ createNew: true, updateChanged: true, onConflict: 'source-wins' }));
