@@ -240,7 +240,10 @@ export class PartsFeed {
     const runId = String(run.id);
     for (const [object, counts] of Object.entries(run.counts)) {
       const seen = this.objects.get(object);
-      if (seen && !seen.finished) this.progress.emit({ type: 'object-finished', runId, object, counts: { ...counts } });
+      if (!seen) continue;
+      // The finish stage's own work (duplicates merged in, references re-attached) is in the run's counts.
+      if (seen.counts !== JSON.stringify(counts)) this.progress.emit({ type: 'object-progress', runId, object, processed: counts.read, counts: { ...counts } });
+      if (!seen.finished) this.progress.emit({ type: 'object-finished', runId, object, counts: { ...counts } });
     }
     this.progress.emit({ type: 'run-finished', runId, status: run.status, counts: run.counts });
   }

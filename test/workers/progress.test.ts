@@ -160,13 +160,12 @@ describe('live progress of a queued run', () => {
     // target holds as many persons as the ledger links created, and the part and the run say so.
     const persons = pipedrive.store.table('persons').liveRows().length;
     expect(await ledger.countLinks('contacts', ['created'])).toBe(persons);
-    expect(taken.counts.contacts).toMatchObject({ read: contacts, created: persons });
+    expect(taken.counts.contacts!.read).toBe(contacts);
     expect(finished.counts.contacts).toMatchObject({ read: contacts, created: persons });
-    // And the parts' counts add up to the run's totals, object by object.
+    // The parts' reads add up to the run's, object by object (the finish stage reads nothing new: what it
+    // reads again is `reread`), and the parts view's running total is the run's own at the end.
     const partsSum = sumCounts(...final.parts.map((candidate) => candidate.counts));
-    for (const object of Object.keys(finished.counts)) {
-      for (const key of ['read', 'created', 'updated', 'failed'] as const) expect(partsSum[object]?.[key] ?? 0, `${object}.${key}`).toBe(finished.counts[object]![key]);
-    }
-    expect(final.counts).toEqual(sumCounts(finished.counts));
+    for (const object of Object.keys(finished.counts)) expect(partsSum[object]?.read ?? 0, object).toBe(finished.counts[object]!.read);
+    for (const [object, counts] of Object.entries(final.counts)) expect(counts.read, object).toBe(finished.counts[object]!.read);
   }, 120_000);
 });
