@@ -30,6 +30,33 @@ function emitRun(progress: ProgressStream): void {
 }
 
 describe('progress view', () => {
+  it("prints a queued run's parts line when a part starts, changes hands or records a page, not when nothing changed", () => {
+    const { out, stdout } = capture(false);
+    const progress = new ProgressStream();
+    const view = attachProgressView(progress, out);
+    const parts = (read: number, worker = 'host-a:41') =>
+      progress.emit({
+        type: 'parts',
+        runId: '7',
+        total: 2,
+        done: 1,
+        parts: [
+          { key: 'companies', object: 'companies', state: 'done', read: 30 },
+          { key: 'contacts', object: 'contacts', state: 'running', worker, read },
+        ],
+      });
+    parts(0);
+    parts(5);
+    parts(5);
+    parts(5, 'host-b:77');
+    view.stop();
+    expect(stdout().split('\n').filter(Boolean)).toEqual([
+      '  parts: 1/2 done; writing contacts on host-a:41',
+      '  parts: 1/2 done; writing contacts on host-a:41 (5 read)',
+      '  parts: 1/2 done; writing contacts on host-b:77 (5 read)',
+    ]);
+  });
+
   it('without a terminal prints one line per finished object, from the progress events alone', () => {
     const { out, stdout, stderr } = capture(false);
     const progress = new ProgressStream();

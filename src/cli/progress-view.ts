@@ -38,6 +38,15 @@ function formatBytes(bytes: number): string {
   return `${formatNumber(Math.round((bytes / 2 ** 20) * 10) / 10)} MB`;
 }
 
+/** `  parts: 2/5 done; writing contacts#1 on host:41 (40 read); failed (tried again): deals` */
+export function partsText(event: Extract<ProgressEvent, { type: 'parts' }>): string {
+  const writing = event.parts
+    .filter((part) => part.state === 'running')
+    .map((part) => `${part.key} on ${part.worker ?? '?'}${part.read > 0 ? ` (${formatNumber(part.read)} read)` : ''}`);
+  const failed = event.parts.filter((part) => part.state === 'failed').map((part) => part.key);
+  return `  parts: ${event.done}/${event.total} done${writing.length > 0 ? `; writing ${writing.join(', ')}` : ''}${failed.length > 0 ? `; failed (tried again): ${failed.join(', ')}` : ''}`;
+}
+
 export interface ProgressView {
   /** Detaches from the stream and leaves the bars as they are. */
   stop(): void;
@@ -71,6 +80,7 @@ export function attachProgressView(
     return { stop: detach, shown };
   }
   let width = 10;
+  let partsSignature = '';
 
   const print = (text: string): void => {
     if (multibar) multibar.log(`${text}\n`);
@@ -146,6 +156,15 @@ export function attachProgressView(
           const speed = seconds > 0 && state.processed > 0 ? `, ${formatNumber(Math.round(state.processed / seconds))} records/s` : '';
           print(`  ${event.object}: ${summaryLine(event.counts)} (${formatSeconds(seconds)}${speed})`);
         }
+        break;
+      }
+      case 'parts': {
+        // A line when a part starts, ends or changes hands, with what each running part has read so far;
+        // without bars (a log), also when a part records a page (the waiting command polls every half second).
+        const signature = event.parts.map((part) => `${part.key}:${part.state}:${part.worker ?? ''}:${mode === 'lines' ? part.read : ''}`).join(',');
+        if (signature === partsSignature) break;
+        partsSignature = signature;
+        print(partsText(event));
         break;
       }
       case 'message':

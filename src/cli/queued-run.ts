@@ -5,8 +5,10 @@ import { buildRunReport, formatNumber } from '../report/index.js';
 import type PgBoss from 'pg-boss';
 import type { RunResult } from '../engine/types.js';
 import { DEFAULT_UNIT_TIMEOUT_SECONDS, enqueueRun, FINISH_PART, namesOf, openQueue, partJobId, requirePostgres, type PartJob, type RunJob } from '../workers/queue.js';
-import { partsLine, partsProgress } from '../workers/progress.js';
-import { finalError, isRunOf, jobOutput } from './commands/worker.js';
+import { partsLine, partsProgress, type PartsProgress } from '../workers/progress.js';
+import { finalError, isRunOf, jobOutput, runKindOf } from './commands/worker.js';
+import { ProgressStream, type Counts } from '../core/progress.js';
+import { attachProgressView } from './progress-view.js';
 import { positiveInteger, projectOptions, type CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { exitSoon } from './exit-soon.js';
@@ -69,7 +71,16 @@ export async function queueRun(
       return { exitCode: EXIT.ok, json: { command: name, ...extra, queued: true, jobId, afterRunId } };
     }
     context.out.line(`Queued \`ferry ${name}\` as job ${jobId}; waiting for a worker (Ctrl-C stops waiting, not the run).`);
-    const result = await waitQueued(ledger, boss, location, jobId, full, (line) => context.out.line(line));
+    // The parts' counts, read from the ledger as the workers checkpoint them, through the progress stream and
+    // view an in-process run uses: the same bars (or lines) on the terminal.
+    const progress = new ProgressStream();
+    const view = attachProgressView(progress, context.out);
+    let result: RunResult;
+    try {
+      result = await waitQueued(ledger, boss, location, jobId, full, (line) => context.out.line(line), undefined, progress);
+    } finally {
+      view.stop();
+    }
     const report = await buildRunReport(ledger, result.runId);
     printRunSummary(context.out, result, report);
     return runOutcome(name, result, report, { ...extra, queued: true, jobId });
@@ -100,8 +111,18 @@ export async function enqueueQueued(
  * Waits for a queued run to end on the workers, saying its progress (from the ledger) as it changes; its
  * result as the engine's in-process run returns it. `signal`: stop waiting (the run goes on on the workers).
  */
-export async function waitQueued(ledger: Ledger, boss: PgBoss, location: string, jobId: string, full: RunJob, say: (line: string) => void, signal?: AbortSignal): Promise<RunResult> {
+export async function waitQueued(
+  ledger: Ledger,
+  boss: PgBoss,
+  location: string,
+  jobId: string,
+  full: RunJob,
+  say: (line: string) => void,
+  signal?: AbortSignal,
+  progress?: ProgressStream,
+): Promise<RunResult> {
   let shown = '';
+  const feed = progress ? new PartsFeed(progress, runKindOf(full)) : undefined;
   // The run job plans the run; its finish stage (a part job with a known id) ends it.
   let finishId: string | undefined;
   let planResumed: boolean | undefined;
@@ -111,7 +132,10 @@ export async function waitQueued(ledger: Ledger, boss: PgBoss, location: string,
       : await boss.getJobById<RunJob>(namesOf(boss).runs, jobId, { includeArchive: true });
     const run = await queuedRun(ledger, full);
     const parts = run?.status === 'running' ? await partsProgress(ledger, location, run.id) : undefined;
-    const line = parts ? partsLine(parts) : run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';
+    // With a progress stream, the parts (and their counts) go through it once the plan stage has said
+    // whether it resumed the run; the lines below are then only for a run not in parts yet.
+    if (parts && feed && planResumed !== undefined) feed.feed(parts, planResumed);
+    const line = parts ? (feed ? '' : partsLine(parts)) : run ? progressLine(run) : state?.state === 'retry' ? 'waiting: the last attempt will be tried again' : '';
     if (line && line !== shown) say(line);
     shown = line;
     if (!state && !finishId) throw new FerryError('INTERNAL', `Job ${jobId} is no longer in the queue.`);
@@ -129,6 +153,7 @@ export async function waitQueued(ledger: Ledger, boss: PgBoss, location: string,
       }
       const finished = output.runId !== undefined ? await ledger.getRun(output.runId) : undefined;
       if (!finished) throw new FerryError('INTERNAL', `Job ${jobId} ended without a run.`);
+      feed?.finish(finished);
       return { runId: finished.id, kind: finished.kind, status: finished.status, dryRun: false, resumed: planResumed ?? output.resumed === true, counts: finished.counts, messages: output.messages ?? [] };
     }
     if (signal?.aborted) throw new FerryError('RUN_PAUSED', `Stopped waiting for job ${jobId}${run ? ` (run ${run.id})` : ''}; the workers carry on with it.`);
@@ -146,4 +171,80 @@ function progressLine(run: Run): string {
     .filter(([, counts]) => counts.read > 0)
     .map(([object, counts]) => `${object} ${formatNumber(counts.read)} read`);
   return `run ${run.id} ${run.status.replaceAll('_', ' ')}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+}
+
+/**
+ * Turns what the ledger says of a queued run's parts (polled) into the engine's progress events: the run
+ * started, each object started once one of its parts has, its counts (the plan stage's plus its parts',
+ * as checkpointed with their pages) as they grow, finished once all its parts are; the parts themselves
+ * (state, worker, records read) as a `parts` event; at the end, the finished run's own counts.
+ */
+export class PartsFeed {
+  private runId: number | undefined;
+  private readonly objects = new Map<string, { counts: string; finished: boolean }>();
+  private parts = '';
+
+  constructor(
+    private readonly progress: ProgressStream,
+    private readonly kind: string,
+  ) {}
+
+  feed(parts: PartsProgress, resumed: boolean): void {
+    const runId = String(parts.runId);
+    const objects = [...new Set(parts.parts.map((part) => part.object))];
+    if (this.runId === undefined) {
+      this.runId = parts.runId;
+      this.progress.emit({ type: 'run-started', runId, kind: this.kind, objects, resumed, dryRun: false });
+    }
+    for (const object of objects) {
+      const mine = parts.parts.filter((part) => part.object === object);
+      const counts: Counts | undefined = parts.counts[object];
+      if (!counts || !mine.some((part) => part.state !== 'waiting' || part.counts[object] !== undefined)) continue;
+      let seen = this.objects.get(object);
+      if (!seen) {
+        this.objects.set(object, (seen = { counts: '', finished: false }));
+        this.progress.emit({ type: 'object-started', runId, object });
+      }
+      const text = JSON.stringify(counts);
+      if (text !== seen.counts) {
+        seen.counts = text;
+        this.progress.emit({ type: 'object-progress', runId, object, processed: counts.read, counts: { ...counts } });
+      }
+      if (!seen.finished && mine.every((part) => part.state === 'done')) {
+        seen.finished = true;
+        this.progress.emit({ type: 'object-finished', runId, object, counts: { ...counts } });
+      }
+    }
+    const event = {
+      type: 'parts' as const,
+      runId,
+      total: parts.total,
+      done: parts.done.length,
+      parts: parts.parts.map((part) => ({
+        key: part.key,
+        object: part.object,
+        state: part.state,
+        ...(part.worker && part.state === 'running' ? { worker: part.worker.id } : {}),
+        read: Object.values(part.counts).reduce((sum, counts) => sum + counts.read, 0),
+      })),
+    };
+    const text = JSON.stringify(event);
+    if (text !== this.parts) {
+      this.parts = text;
+      this.progress.emit(event);
+    }
+  }
+
+  /** The run's end: its objects not reported finished yet (the finish stage's own work), then the run. */
+  finish(run: Run): void {
+    const runId = String(run.id);
+    for (const [object, counts] of Object.entries(run.counts)) {
+      const seen = this.objects.get(object);
+      if (!seen) continue;
+      // The finish stage's own work (duplicates merged in, references re-attached) is in the run's counts.
+      if (seen.counts !== JSON.stringify(counts)) this.progress.emit({ type: 'object-progress', runId, object, processed: counts.read, counts: { ...counts } });
+      if (!seen.finished) this.progress.emit({ type: 'object-finished', runId, object, counts: { ...counts } });
+    }
+    this.progress.emit({ type: 'run-finished', runId, status: run.status, counts: run.counts });
+  }
 }

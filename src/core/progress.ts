@@ -56,7 +56,12 @@ export type ProgressEvent =
   /** One file copied (or, with `reused`, found already copied by an earlier attempt whose answer was lost). */
   | { type: 'file-copied'; runId: string; object: string; sourceId: string; name: string; bytes: number; reused: boolean }
   | { type: 'message'; runId?: string; level: 'info' | 'warn' | 'error'; text: string }
-  | { type: 'run-finished'; runId: string; status: string; counts: Record<string, Counts> };
+  | { type: 'run-finished'; runId: string; status: string; counts: Record<string, Counts> }
+  /**
+   * A queued run written in parts by workers (docs/workers.md), as the command waiting for it reads it from
+   * the ledger: each part's state, the worker holding its lease and the records it has read so far.
+   */
+  | { type: 'parts'; runId: string; total: number; done: number; parts: { key: string; object: string; state: 'waiting' | 'running' | 'done' | 'failed'; worker?: string; read: number }[] };
 
 export type ProgressListener = (event: ProgressEvent) => void;
 

@@ -466,7 +466,7 @@ export class Engine {
    * ledger's pages of the part make it resumable like a run (`retried`: an earlier attempt died and its
    * last writes may have lost their answers). Its counts are its own (RunState.partCountsPhase).
    */
-  async runPart(runId: number, key: string, options: { signal?: AbortSignal; retried?: boolean } = {}): Promise<{ skipped: boolean; counts: Record<string, Counts> }> {
+  async runPart(runId: number, key: string, options: { signal?: AbortSignal; retried?: boolean; by?: string } = {}): Promise<{ skipped: boolean; counts: Record<string, Counts> }> {
     const { ledger, progress, project, source, target } = this.context;
     const run = await ledger.requireRun(runId);
     if (run.status !== 'running') {
@@ -501,7 +501,8 @@ export class Engine {
       await writer.linkFollowers(plan, mode);
     } else await this.writeObject(state, writer, plan, window, mode, part);
     await state.checkpoint();
-    await ledger.putUnit({ runId, phase: 'part-done', object: key, seq: 0, cursor: null, nextCursor: null, done: true, counts: {} });
+    // `by`: who wrote it (a worker's name), for `ferry runs` once its lease is gone.
+    await ledger.putUnit({ runId, phase: 'part-done', object: key, seq: 0, cursor: options.by ? JSON.stringify({ by: options.by }) : null, nextCursor: null, done: true, counts: {} });
     return { skipped: false, counts: state.countsRecord() };
   }
 

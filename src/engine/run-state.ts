@@ -298,16 +298,13 @@ export class RunState {
         if (failures.length > 0) await store.addFailures(failures);
         if (unit) await store.putUnit(unit);
         if (partPhase === undefined) await store.updateRun(this.run.id, { counts: this.countsRecord() });
+        // A part's counts go with its page, in the same commit: what `ferry runs` and the waiting command show
+        // while the run goes on, and what a part taken over after its worker died resumes from. Never ahead of
+        // or behind its pages, so a page read again is counted once.
+        else for (const [object, counts] of this.counts) await store.putUnit({ runId: this.run.id, phase: partPhase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts: { ...counts } });
       });
     }
-    if (partPhase !== undefined) await this.savePartCounts(partPhase);
     await this.pausePoint();
-  }
-
-  private async savePartCounts(phase: string): Promise<void> {
-    for (const [object, counts] of this.counts) {
-      await this.ledger.putUnit({ runId: this.run.id, phase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts });
-    }
   }
 
   /**

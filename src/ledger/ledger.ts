@@ -689,6 +689,30 @@ export class LedgerStore {
     }));
   }
 
+  /** Every unit of a run whose phase starts with `prefix` (a queued run's parts: `part:`, `part-done`), one query. */
+  async getUnitsByPhasePrefix(runId: number, prefix: string): Promise<Unit[]> {
+    const rows = await this.db
+      .selectFrom('units')
+      .selectAll()
+      .where('run_id', '=', runId)
+      // Exact prefix, not LIKE: an object's name may hold `_` or `%`.
+      .where((eb) => eb(eb.fn('substr', [eb.ref('phase'), eb.lit(1), eb.lit(prefix.length)]), '=', prefix))
+      .orderBy('phase')
+      .orderBy('object')
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => ({
+      runId: row.run_id,
+      phase: row.phase,
+      object: row.object,
+      seq: row.seq,
+      cursor: row.cursor,
+      nextCursor: row.next_cursor,
+      done: row.done === 1,
+      counts: JSON.parse(row.counts) as Partial<Counts>,
+    }));
+  }
+
   async putUnit(unit: Unit): Promise<void> {
     await this.db
       .insertInto('units')

@@ -375,6 +375,15 @@ export interface RunsResponse {
 }
 
 /** GET /api/runs/:id */
+/**
+ * A queued run's parts (ledger on PostgreSQL, written by `ferry worker` processes): each part's state, the
+ * worker holding its lease and its counts, as `ferry runs <id> --json` gives them. `parts: null`: the run is
+ * not written in parts (an in-process run, or a ledger on SQLite).
+ */
+export interface RunPartsResponse {
+  parts: import('../workers/progress.js').PartsProgress | null;
+}
+
 export interface RunDetailResponse {
   run: Run;
   failures: Failure[];

@@ -26,16 +26,18 @@ function runJson(run: Run): Record<string, unknown> {
 export function registerLedgerCommands(program: Command, context: CommandContext): void {
   program
     .command('runs')
-    .description('list the runs in the ledger, oldest first')
-    .action(async (_options: unknown, command: Command) => {
+    .description('list the runs in the ledger, oldest first; with a run id, that run (a queued run: its parts, the worker of each, their counts)')
+    .argument('[run]', 'run id: show only this run, with its parts when it was written by workers', positiveInteger('[run]'))
+    .action(async (only: number | undefined, _options: unknown, command: Command) => {
       const { runs, openFailures, holder, parts } = await withLedger(projectOptions(context, command), async (ledger) => {
-        const runs = await ledger.listRuns();
-        // A queued run written in parts by workers (docs/workers.md): which worker writes which part.
+        const runs = only === undefined ? await ledger.listRuns() : [await ledger.requireRun(only)];
+        // A queued run written in parts by workers (docs/workers.md): each part's state, the worker holding
+        // its lease, its counts as checkpointed with its pages. All runs listed: those in progress; one run: it.
         const parts: PartsProgress[] = [];
         if (ledger.dialect === 'postgres') {
           const { partsProgress } = await import('../../workers/progress.js');
           const { location } = await ledgerLocation(projectOptions(context, command));
-          for (const run of runs.filter((candidate) => candidate.status === 'running')) {
+          for (const run of runs.filter((candidate) => only !== undefined || candidate.status === 'running')) {
             const progress = await partsProgress(ledger, location, run.id);
             if (progress) parts.push(progress);
           }
@@ -44,9 +46,12 @@ export function registerLedgerCommands(program: Command, context: CommandContext
       });
       context.out.line(listRunsTable(runs));
       if (parts.length > 0) {
-        const { partsLine } = await import('../../workers/progress.js');
-        context.out.line('');
-        for (const progress of parts) context.out.line(partsLine(progress).replace(/^run/, 'Run'));
+        const { partsLine, partsTable } = await import('../../workers/progress.js');
+        for (const progress of parts) {
+          context.out.line('');
+          context.out.line(partsLine(progress, runs.find((run) => run.id === progress.runId)?.status).replace(/^run/, 'Run'));
+          context.out.line(partsTable(progress));
+        }
       }
       if (holder) {
         // Which process (a `ferry worker` or a command in a terminal) does the run in progress.

@@ -391,7 +391,7 @@ async function partJob(
       }
       const lease = await leases.take(job.runId, job.key);
       try {
-        await project.engine.runPart(job.runId, job.key, { signal: AbortSignal.any([options.signal, lease.lost]), retried: options.retried });
+        await project.engine.runPart(job.runId, job.key, { signal: AbortSignal.any([options.signal, lease.lost]), retried: options.retried, by: leases.holder });
       } finally {
         await lease.release();
       }
@@ -439,7 +439,8 @@ export class PartLeases {
 
   constructor(
     private readonly location: string,
-    private readonly holder: string,
+    /** This worker's name (`host:pid`), which its leases carry. */
+    readonly holder: string,
   ) {}
 
   private async db(): Promise<import('pg').Pool> {
@@ -451,9 +452,21 @@ export class PartLeases {
     return this.pool;
   }
 
+  /**
+   * Parts this process writes now. pg-boss gives up on a handler whose job outlived its expiry
+   * (--unit-timeout) and may hand the re-delivered job to this same worker while the first attempt still
+   * writes: the lease's holder is then this worker's own name, so the database alone would let the second
+   * attempt in, and two attempts would write (and count) the same part at once.
+   */
+  private readonly writing = new Set<string>();
+
   async take(runId: number, part: string): Promise<{ lost: AbortSignal; release: () => Promise<void> }> {
     const db = await this.db();
     const key = runKey(this.location, runId);
+    const mine = `${key}\u0000${part}`;
+    if (this.writing.has(mine)) {
+      throw new FerryError('LEDGER_LOCKED', `Part ${part} of run ${runId} is still being written by this worker (${this.holder}), by an earlier delivery of its job; the queue tries again later.`);
+    }
     const taken = await db.query(
       `INSERT INTO ${WORKERS_SCHEMA}.part_leases (run_key, part, holder, heartbeat_at) VALUES ($1, $2, $3, now())
        ON CONFLICT (run_key, part) DO UPDATE SET holder = EXCLUDED.holder, heartbeat_at = now()
@@ -465,6 +478,7 @@ export class PartLeases {
       const current = await db.query<{ holder: string }>(`SELECT holder FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2`, [key, part]);
       throw new FerryError('LEDGER_LOCKED', `Part ${part} of run ${runId} is being written by worker ${current.rows[0]?.holder ?? '(unknown)'}; the queue tries again later.`);
     }
+    this.writing.add(mine);
     const lost = new AbortController();
     const beat = setInterval(() => {
       db.query(`UPDATE ${WORKERS_SCHEMA}.part_leases SET heartbeat_at = now() WHERE run_key = $1 AND part = $2 AND holder = $3`, [key, part, this.holder])
@@ -479,6 +493,7 @@ export class PartLeases {
       lost: lost.signal,
       release: async () => {
         clearInterval(beat);
+        this.writing.delete(mine);
         await db.query(`DELETE FROM ${WORKERS_SCHEMA}.part_leases WHERE run_key = $1 AND part = $2 AND holder = $3`, [key, part, this.holder]).catch(() => undefined);
       },
     };

@@ -30,7 +30,12 @@ export type FaultRule =
   /** A 429 as if a limit had been hit; `policyName` is the vendor's name of the limit (the vendor picks the body). */
   | (FaultMatch & { kind: 'rate-limit'; policyName?: string })
   /** A multi-item write: this fraction of its items fails, chosen by the seeded PRNG (see `draw`). */
-  | (FaultMatch & { kind: 'partial-batch'; fraction: number });
+  | (FaultMatch & { kind: 'partial-batch'; fraction: number })
+  /**
+   * Holds the request before it runs until the test releases the rule (`release`): a client stopped at a
+   * known point, deterministically (no sleep). A request whose client went away while held is not run.
+   */
+  | (FaultMatch & { kind: 'hold' });
 
 interface ActiveRule {
   id: number;
@@ -45,6 +50,8 @@ export interface TriggeredFaults {
   /** The first terminal fault that fired (server error, drop, rate limit), if any. */
   terminal?: FaultRule;
   partialBatchFraction?: number;
+  /** A hold rule fired: the request waits for this before it runs. */
+  hold?: Promise<void>;
 }
 
 export function pathMatches(pattern: string | RegExp | undefined, path: string): boolean {
@@ -96,11 +103,34 @@ export class FaultInjector {
     return this.add({ kind: 'partial-batch', fraction, ...match });
   }
 
+  /** Requests matching are held until `release(id)`; `held(id)` says how many wait now. */
+  hold(match: FaultMatch = {}): number {
+    const id = this.add({ kind: 'hold', ...match });
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.gates.set(id, { held: 0, promise, resolve });
+    return id;
+  }
+
+  held(id: number): number {
+    return this.gates.get(id)?.held ?? 0;
+  }
+
+  /** Lets the requests a hold rule holds go on; later matching requests are no longer held. */
+  release(id: number): void {
+    this.gates.get(id)?.resolve();
+    this.gates.delete(id);
+    this.remove(id);
+  }
+
+  private readonly gates = new Map<number, { held: number; promise: Promise<void>; resolve: () => void }>();
+
   remove(id: number): void {
     this.rules = this.rules.filter((rule) => rule.id !== id);
   }
 
   clear(): void {
+    for (const id of [...this.gates.keys()]) this.release(id);
     this.rules = [];
   }
 
@@ -121,7 +151,7 @@ export class FaultInjector {
       if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) continue;
       if (!pathMatches(rule.path, path)) continue;
       if (rule.kind === 'partial-batch' && !partialEligible) continue;
-      if (rule.kind !== 'latency' && rule.kind !== 'partial-batch' && triggered.terminal) continue;
+      if (rule.kind !== 'latency' && rule.kind !== 'partial-batch' && rule.kind !== 'hold' && triggered.terminal) continue;
       if (active.skipped < (rule.skip ?? 0)) {
         active.skipped++;
         continue;
@@ -130,6 +160,13 @@ export class FaultInjector {
       active.remaining--;
       active.fired++;
       if (rule.kind === 'latency') triggered.latencyMs += rule.ms;
+      else if (rule.kind === 'hold') {
+        const gate = this.gates.get(active.id);
+        if (gate) {
+          gate.held += 1;
+          triggered.hold = gate.promise.then(() => void (gate.held -= 1));
+        }
+      }
       else if (rule.kind === 'partial-batch') triggered.partialBatchFraction = rule.fraction;
       else triggered.terminal = rule;
     }

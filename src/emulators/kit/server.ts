@@ -213,6 +213,14 @@ export async function startKitServer<P>(options: KitServerOptions<P>): Promise<K
 
     const triggered = faults.evaluate(method, path, hooks.partialEligible?.(request) ?? false);
     if (triggered.latencyMs > 0) await sleep(triggered.latencyMs);
+    if (triggered.hold) {
+      await triggered.hold;
+      // Its client went away while it was held (a killed process): the request is never carried out.
+      if (incoming.socket.destroyed) {
+        entry.fault = 'held, client gone';
+        return;
+      }
+    }
     const terminal = triggered.terminal;
     if (terminal?.kind === 'drop-connection' && !terminal.afterWrite) {
       entry.fault = 'drop-connection';

@@ -19,6 +19,7 @@ import type {
   MatchResponse,
   ProposeMappingRequest,
   RunDetailResponse,
+  RunPartsResponse,
   RunSampleResponse,
   RerunPreviewResponse,
   RecordChoicesResponse,
@@ -905,6 +906,20 @@ export function createWizardApp(deps: AppDeps): WizardApp {
       // The ledger's one count of open failures (distinct records), errors apart from warnings.
       const retry = { possible: retryable && openErrors.total + openWarnings.total > 0, openFailures: openErrors.total, openWarnings: openWarnings.total };
       return { run, failures, conflicts, undo, retry, failuresByCode };
+    });
+    return c.json(scrub.value(response));
+  });
+
+  app.get('/api/runs/:id/parts', async (c) => {
+    const id = runIdParam(c);
+    if (!project.exists()) throw new FerryError('RUN_NOT_FOUND', `There is no run ${id}: there is no project yet.`);
+    const { ledgerLocation } = await import('../../cli/open-project.js');
+    const { location } = await ledgerLocation(await project.openOptions());
+    const response = await project.withLedger(async (ledger): Promise<RunPartsResponse> => {
+      await ledger.requireRun(id);
+      if (ledger.dialect !== 'postgres') return { parts: null };
+      const { partsProgress } = await import('../../workers/progress.js');
+      return { parts: (await partsProgress(ledger, location, id)) ?? null };
     });
     return c.json(scrub.value(response));
   });

@@ -5,6 +5,7 @@ import type { RunDetailResponse, StartJobRequest } from '../../../src/wizard/api
 import { api, errorText, reportUrl } from '../api.js';
 import { BarChart, StackedBarChart } from '../components/Charts.js';
 import { JobPanel } from '../components/JobPanel.js';
+import { PartsPanel } from '../components/PartsPanel.js';
 import { UndoButton } from '../components/UndoConfirm.js';
 import { Busy, CountsTable, ErrorBox, TableHead, TableWrap } from '../components/common.js';
 import { isActive, useWizard } from '../context.js';
@@ -168,6 +169,7 @@ function RunDetail({ detail, running, onStart }: { detail: RunDetailResponse; ru
         {plural(total.conflicts, 'conflict')}.
         {run.undoneByRunId !== null ? ` Undone by run ${run.undoneByRunId}.` : ''}
       </p>
+      {run.kind === 'full' || run.kind === 'delta' ? <PartsPanel runId={run.id} running={run.status === 'running'} /> : null}
       {run.error ? (
         <p className="notice notice-error">
           <strong>The run stopped: </strong>
