@@ -9,7 +9,7 @@ import { FerryError } from '../core/errors.js';
 import type { Counts } from '../core/progress.js';
 import { nowIso } from '../core/time.js';
 import { ledgerMigrations, type LedgerDialect } from './migrations.js';
-import type { FilesTable, JournalTable, LedgerDatabase, RunsTable } from './schema.js';
+import type { FilesTable, JournalTable, LedgerDatabase, RunsTable, UnitsTable } from './schema.js';
 
 // PostgreSQL returns int8 (count(*)) as strings; the ledger only counts rows, which fit in a JS number.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -677,16 +677,7 @@ export class LedgerStore {
       .where('object', '=', object)
       .orderBy('seq')
       .execute();
-    return rows.map((row) => ({
-      runId: row.run_id,
-      phase: row.phase,
-      object: row.object,
-      seq: row.seq,
-      cursor: row.cursor,
-      nextCursor: row.next_cursor,
-      done: row.done === 1,
-      counts: JSON.parse(row.counts) as Partial<Counts>,
-    }));
+    return rows.map(toUnit);
   }
 
   /** Every unit of a run whose phase starts with `prefix` (a queued run's parts: `part:`, `part-done`), one query. */
@@ -701,16 +692,7 @@ export class LedgerStore {
       .orderBy('object')
       .orderBy('seq')
       .execute();
-    return rows.map((row) => ({
-      runId: row.run_id,
-      phase: row.phase,
-      object: row.object,
-      seq: row.seq,
-      cursor: row.cursor,
-      nextCursor: row.next_cursor,
-      done: row.done === 1,
-      counts: JSON.parse(row.counts) as Partial<Counts>,
-    }));
+    return rows.map(toUnit);
   }
 
   async putUnit(unit: Unit): Promise<void> {
@@ -1411,6 +1393,19 @@ function toRun(row: RunRow): Run {
 }
 
 type LinkRow = LedgerDatabase['links'];
+
+function toUnit(row: Selectable<UnitsTable>): Unit {
+  return {
+    runId: row.run_id,
+    phase: row.phase,
+    object: row.object,
+    seq: row.seq,
+    cursor: row.cursor,
+    nextCursor: row.next_cursor,
+    done: row.done === 1,
+    counts: JSON.parse(row.counts) as Partial<Counts>,
+  };
+}
 
 function toLink(row: LinkRow): Link {
   return {

@@ -12,6 +12,8 @@ export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
 /** A throw-away database of one dialect with a raw connection for setting up and inspecting data behind the connector. */
 export interface SqlHarness {
   config: SqlConnectionConfig;
+  /** The server database's URL (PostgreSQL, MySQL). */
+  url?: string;
   run(sql: string): Promise<void>;
   rows(sql: string): Promise<Record<string, unknown>[]>;
   drop(): Promise<void>;
@@ -38,6 +40,7 @@ export async function openSqlHarness(dialect: SqlDialectName): Promise<SqlHarnes
     await client.connect();
     return {
       config: { dialect, url: database.url },
+      url: database.url,
       run: async (sql) => void (await client.query(sql)),
       rows: async (sql) => (await client.query(sql)).rows as Record<string, unknown>[],
       drop: async () => {
@@ -50,6 +53,7 @@ export async function openSqlHarness(dialect: SqlDialectName): Promise<SqlHarnes
   const connection = await mysql.createConnection({ uri: database.url, multipleStatements: true, dateStrings: true });
   return {
     config: { dialect, url: database.url },
+    url: database.url,
     run: async (sql) => void (await connection.query(sql)),
     rows: async (sql) => (await connection.query(sql))[0] as Record<string, unknown>[],
     drop: async () => {

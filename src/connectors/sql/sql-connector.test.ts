@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,68 +7,14 @@ import type { Connector, CreateInput } from '../../core/connector.js';
 import { readAll } from '../../core/connector.js';
 import { FerryError } from '../../core/errors.js';
 import { findField, findObject, type SchemaDescription } from '../../core/schema.js';
-import { createMysqlDatabase, createPostgresDatabase, MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, randomName } from '../../../test/support/databases.js';
-import { createSqlConnector, type SqlConnectionConfig } from './index.js';
+import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, randomName } from '../../../test/support/databases.js';
+import { openSqlHarness, runStatements, type SqlDialectName, type SqlHarness } from '../../../test/support/sql-harness.js';
+import { createSqlConnector } from './index.js';
 
-type DialectName = 'sqlite' | 'postgres' | 'mysql';
-
-/** A throw-away database with a raw connection for setting up and inspecting data behind the connector. */
-interface Harness {
-  config: SqlConnectionConfig;
-  url?: string;
-  run(sql: string): Promise<void>;
-  rows(sql: string): Promise<Record<string, unknown>[]>;
-  drop(): Promise<void>;
-}
-
-async function openHarness(dialect: DialectName): Promise<Harness> {
-  if (dialect === 'sqlite') {
-    const directory = mkdtempSync(join(tmpdir(), 'ferry-sql-'));
-    const path = join(directory, 'crm.db');
-    const database = new Database(path);
-    return {
-      config: { dialect, path },
-      run: async (sql) => void database.exec(sql),
-      rows: async (sql) => database.prepare(sql).all() as Record<string, unknown>[],
-      drop: async () => {
-        database.close();
-        rmSync(directory, { recursive: true, force: true });
-      },
-    };
-  }
-  if (dialect === 'postgres') {
-    const database = await createPostgresDatabase('ferry_sql');
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    return {
-      config: { dialect, url: database.url },
-      url: database.url,
-      run: async (sql) => void (await client.query(sql)),
-      rows: async (sql) => (await client.query(sql)).rows as Record<string, unknown>[],
-      drop: async () => {
-        await client.end();
-        await database.drop();
-      },
-    };
-  }
-  const database = await createMysqlDatabase('ferry_sql');
-  const connection = await mysql.createConnection({ uri: database.url, multipleStatements: true, dateStrings: true });
-  return {
-    config: { dialect, url: database.url },
-    url: database.url,
-    run: async (sql) => void (await connection.query(sql)),
-    rows: async (sql) => (await connection.query(sql))[0] as Record<string, unknown>[],
-    drop: async () => {
-      await connection.end();
-      await database.drop();
-    },
-  };
-}
-
-/** Runs several statements (separated by `;` at line ends) one by one: PostgreSQL and SQLite both accept that. */
-async function runAll(harness: Harness, script: string): Promise<void> {
-  for (const statement of script.split(/;\s*\n/).map((part) => part.trim()).filter(Boolean)) await harness.run(statement);
-}
+type DialectName = SqlDialectName;
+type Harness = SqlHarness;
+const openHarness = openSqlHarness;
+const runAll = runStatements;
 
 const CRM_SCHEMA: Record<DialectName, string> = {
   sqlite: `
