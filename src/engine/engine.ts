@@ -840,30 +840,29 @@ export class Engine {
     // than asked for: HubSpot at most 100).
     const group = this.context.target.capabilities().writeGroup ?? 0;
     for (;;) {
-      const page: { records: CrmRecord[]; next?: string } = { records: [] };
-      let after = cursor;
+      const records: CrmRecord[] = [];
+      // The cursor after the last page read: where the next unit starts (undefined: the object is read).
+      let next = cursor;
       do {
         const started = Date.now();
-        const read = await source.read(plan.sourceObject, { ...window, ...bounds, after, limit: project.options.pageSize });
+        const read = await source.read(plan.sourceObject, { ...window, ...bounds, after: next, limit: project.options.pageSize });
         state.readMillis += Date.now() - started;
         state.readCalls += 1;
         await this.recordReadErrors(state, plan);
-        page.records.push(...read.records);
-        after = read.next;
-        if (read.next) page.next = read.next;
-        else delete page.next;
-      } while (after !== undefined && page.records.length < group);
-      await writer.processPage(plan, page.records, mode);
-      await this.copier(state).copyPage(plan, page.records, mode);
+        records.push(...read.records);
+        next = read.next;
+      } while (next !== undefined && records.length < group);
+      await writer.processPage(plan, records, mode);
+      await this.copier(state).copyPage(plan, records, mode);
       const counts = state.countsFor(plan.object);
       if (!state.dryRun) {
-        if (!page.next && mergesFollowers) await writer.linkFollowers(plan, mode);
+        if (!next && mergesFollowers) await writer.linkFollowers(plan, mode);
         // The page's unit of work, its last failures and the run's (or the part's) counts: one transaction.
-        await state.checkpoint({ runId: state.run.id, phase, object: plan.object, seq, cursor: cursor ?? null, nextCursor: page.next ?? null, done: true, counts: {} });
+        await state.checkpoint({ runId: state.run.id, phase, object: plan.object, seq, cursor: cursor ?? null, nextCursor: next ?? null, done: true, counts: {} });
       }
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: counts.read, ...(total !== undefined && !window.modifiedSince ? { total } : {}), counts: { ...counts } });
-      if (!page.next) break;
-      cursor = page.next;
+      if (!next) break;
+      cursor = next;
       seq += 1;
     }
     progress.emit({ type: 'object-finished', runId, object: plan.object, counts: { ...state.countsFor(plan.object) } });
