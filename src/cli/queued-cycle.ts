@@ -2,7 +2,7 @@ import type PgBoss from 'pg-boss';
 import { toFerryError } from '../core/errors.js';
 import type { ConflictPolicy, RunResult } from '../engine/types.js';
 import type { Ledger } from '../ledger/index.js';
-import type { SyncQueue, SyncStore } from '../ledger/sync.js';
+import type { Sync, SyncStore } from '../ledger/sync.js';
 import type { RunJob } from '../workers/queue.js';
 import { enqueueQueued, waitQueued } from './queued-run.js';
 
@@ -17,11 +17,13 @@ export function queuedCycleDelta(options: {
   boss: PgBoss;
   location: string;
   store: SyncStore;
-  syncId: number;
-  queue: SyncQueue;
+  /** The sync whose cycle this is (its queue settings: unit timeout, part size). */
+  sync: Sync;
   say?: (line: string) => void;
 }): (delta: { createNew: boolean; updateChanged: boolean; onConflict: ConflictPolicy; signal?: AbortSignal }) => Promise<RunResult> {
-  const { ledger, boss, location, store, syncId, queue } = options;
+  const { ledger, boss, location, store } = options;
+  const syncId = options.sync.id;
+  const queue = options.sync.queue ?? {};
   return async (delta) => {
     const pending = (await store.get(syncId))?.queue?.cycle ?? null;
     let jobId: string;

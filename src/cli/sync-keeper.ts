@@ -66,7 +66,7 @@ export function startSyncKeeper(options: { context: CommandContext; command: Com
             mode: sync.mode,
             onConflict: sync.onConflict as ConflictPolicy,
             signal,
-            delta: queuedCycleDelta({ ledger: project.ledger, boss, location, store, syncId: sync.id, queue: sync.queue ?? {}, say }),
+            delta: queuedCycleDelta({ ledger: project.ledger, boss, location, store, sync, say }),
           }),
         onEvent: (event) => {
           if (event.type === 'cycle-finished') {

@@ -103,7 +103,7 @@ async function openCycleQueue(context: CommandContext, command: Command) {
   const boss = await openQueue(location, { supervise: false });
   return {
     delta: (project: OpenProject, store: SyncStore, sync: Sync) =>
-      queuedCycleDelta({ ledger: project.ledger, boss, location, store, syncId: sync.id, queue: sync.queue ?? {}, say: (line) => context.out.line(line) }),
+      queuedCycleDelta({ ledger: project.ledger, boss, location, store, sync, say: (line) => context.out.line(line) }),
     close: () => boss.stop({ graceful: false, wait: true }),
   };
 }
