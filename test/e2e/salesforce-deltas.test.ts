@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../src/emulators/salesforce/index.js';
 import type { Ledger } from '../../src/ledger/index.js';
-import type { ProjectFile } from '../../src/project/types.js';
 import { buildRunReport } from '../../src/report/index.js';
-import { applySourceChanges, sampleToSalesforceObjects, writeSampleSqlite } from '../../src/sample/index.js';
+import { applySourceChanges, writeSampleSqlite } from '../../src/sample/index.js';
 import { expectLinkedOrFailed, insertLike, sqlite } from '../support/delta-checks.js';
 import { withEngine } from '../support/engine-session.js';
+import { addSampleOwners, sampleIntoSalesforce, WITH_EXTERNAL_IDS } from '../support/salesforce-scene.js';
 
 /**
  * Deltas in all three modes into Salesforce (SQL sample -> the Salesforce emulator), with edits made in
@@ -19,7 +19,6 @@ import { withEngine } from '../support/engine-session.js';
  * After every run: nothing in Salesforce twice, nothing lost (every source record linked or failed).
  */
 const SEED = 23;
-const EXTERNAL = { name: 'Ferry_Source_Id__c', type: 'string' as const, length: 80, externalId: true, unique: true };
 const V = '/services/data/v62.0';
 const upsert = (object: string) => `${V}/composite/sobjects/${object}/Ferry_Source_Id__c`;
 const OBJECTS = [
@@ -45,22 +44,14 @@ describe('SQL -> Salesforce: deltas in every mode, conflicts, retry and undo, un
 
   it('full, create-new, update-changed with target-wins and skip-record, both with source-wins, stops and resumes, retry, undo', async () => {
     let now = Date.UTC(2030, 0, 1, 9);
-    salesforce = await startSalesforceEmulator({ port: 0, clock: () => now, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    salesforce = await startSalesforceEmulator({ port: 0, clock: () => now, customFields: WITH_EXTERNAL_IDS });
     const sf = salesforce;
     const store = sf.store;
     const source = (statement: string, ...params: unknown[]) => sqlite(join(dir, 'source.db'), statement, ...params);
-    for (const row of source('SELECT email, first_name, last_name FROM owners')) store.create('User', { Username: String(row.email), Email: String(row.email), FirstName: row.first_name, LastName: String(row.last_name ?? 'Owner'), Alias: 'owner' });
+    addSampleOwners(sf, dir);
     // The person who edits records in the Salesforce UI.
     const person = store.create('User', { Username: 'pat@customer.example', Email: 'pat@customer.example', LastName: 'Pat', Alias: 'pat' }).id;
-    const project: ProjectFile = {
-      version: 1,
-      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
-      target: { connector: 'salesforce', accessToken: sf.accessToken, instanceUrl: sf.url },
-      state: join(dir, 'state.db'),
-      sourceTimeZone: 'UTC',
-      options: { demoSampleSize: 3, pageSize: 50 },
-      objects: sampleToSalesforceObjects(),
-    };
+    const project = sampleIntoSalesforce(dir, sf, { pageSize: 50 });
     const session = <T>(work: (engine: Engine, ledger: Ledger) => Promise<T>, withProject = project): Promise<T> => withEngine(dir, withProject, work);
     const live = (name: string) => store.records(store.requireObject(name));
     const data = (id: string) => store.find(id)!.row.data;

@@ -11,6 +11,7 @@ import type { Ledger } from '../../src/ledger/index.js';
 import { copyField as copy, objectMapping as object, validateMapping } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
 import { withEngine } from '../support/engine-session.js';
+import { addSampleOwners, sampleIntoSalesforce, WITH_EXTERNAL_IDS } from '../support/salesforce-scene.js';
 import { applySourceChanges, sampleToSalesforceObjects, SALESFORCE_STAGES, canonicalSampleStage, writeSampleSqlite } from '../../src/sample/index.js';
 
 /**
@@ -401,24 +402,14 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
   });
 
   it('full migration with relations and owners under lost answers, a delta with a Salesforce-side edit, undo; nothing duplicated or lost', async () => {
-    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: WITH_EXTERNAL_IDS });
     const store = salesforce.store;
     const source = (sql: string) => rows(join(dir, 'source.db'), sql);
-    for (const row of source('SELECT email, first_name, last_name FROM owners')) {
-      store.create('User', { Username: String(row.email), Email: String(row.email), FirstName: row.first_name, LastName: String(row.last_name ?? 'Owner'), Alias: 'owner' });
-    }
+    addSampleOwners(salesforce, dir);
     // Lost answers of upserts (found again by the external id) and a 503 on a plain create (notes have no custom fields).
     salesforce.faults.dropConnection({ afterWrite: true, path: '/services/data/v62.0/composite/sobjects/Contact/Ferry_Source_Id__c', method: 'PATCH', count: 1 });
     salesforce.faults.serverError(503, { path: '/services/data/v62.0/composite/sobjects/Opportunity/Ferry_Source_Id__c', method: 'PATCH', count: 1 });
-    const project: ProjectFile = {
-      version: 1,
-      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
-      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url },
-      state: join(dir, 'state.db'),
-      sourceTimeZone: 'UTC',
-      options: { demoSampleSize: 3, pageSize: 100 },
-      objects: sampleToSalesforceObjects(),
-    };
+    const project = sampleIntoSalesforce(dir, salesforce, { pageSize: 100 });
     const full = await withSession(dir, project, (session) => session.engine.migrate());
     expect(full.status).not.toBe('failed');
     expect(Object.values(salesforce.faults.fired()).every((count) => count > 0)).toBe(true);
@@ -503,21 +494,11 @@ describe('SQL (sample data) -> Salesforce, through the engine', () => {
   });
 
   it('a large object goes through Bulk API 2.0 ingest jobs at the default page size: the engine gathers pages up to the threshold', async () => {
-    salesforce = await startSalesforceEmulator({ port: 0, customFields: { Account: [EXTERNAL], Contact: [EXTERNAL], Opportunity: [EXTERNAL], Task: [EXTERNAL] } });
+    salesforce = await startSalesforceEmulator({ port: 0, customFields: WITH_EXTERNAL_IDS });
     const store = salesforce.store;
-    for (const row of rows(join(dir, 'source.db'), 'SELECT email, first_name, last_name FROM owners')) {
-      store.create('User', { Username: String(row.email), Email: String(row.email), FirstName: row.first_name, LastName: String(row.last_name ?? 'Owner'), Alias: 'owner' });
-    }
-    const project: ProjectFile = {
-      version: 1,
-      source: { connector: 'sql', dialect: 'sqlite', path: 'source.db' },
-      // A threshold of 20 records stands for the 2,000 of the default; pages of 5 for its 500.
-      target: { connector: 'salesforce', accessToken: salesforce.accessToken, instanceUrl: salesforce.url, bulkWriteThreshold: 20, bulkPollMs: 1 },
-      state: join(dir, 'state.db'),
-      sourceTimeZone: 'UTC',
-      options: { demoSampleSize: 3, pageSize: 5 },
-      objects: sampleToSalesforceObjects(),
-    };
+    addSampleOwners(salesforce, dir);
+    // A threshold of 20 records stands for the 2,000 of the default; pages of 5 for its 500.
+    const project = sampleIntoSalesforce(dir, salesforce, { pageSize: 5, target: { bulkWriteThreshold: 20, bulkPollMs: 1 } });
     const full = await withSession(dir, project, (session) => session.engine.migrate());
     expect(full.status).toBe('completed');
     const contacts = rows(join(dir, 'source.db'), 'SELECT id FROM contacts').length;
