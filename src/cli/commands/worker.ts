@@ -227,9 +227,11 @@ export function registerJobsCommand(program: Command, context: CommandContext): 
         if (ended && parts.length === 0) throw new FerryError('USAGE', `Job ${jobId} has already ended (${job.state}).`);
         if (!ended) await boss.cancel(namesOf(boss).runs, jobId);
         if (parts.length > 0) {
-          await boss.cancel(namesOf(boss).parts, parts.map((row) => row.id));
-          // Paused now, whether or not a worker was writing one of its parts (those stop after their page).
+          // Paused first, whether or not a worker was writing one of its parts (those stop after their page): a
+          // part finishing meanwhile then sends no next part (sendReady), and the parts listed again below are all.
           await pauseRun(context, command, parts[0]!.part!.runId, new FerryError('RUN_PAUSED', `Run ${parts[0]!.part!.runId} was paused (ferry jobs cancel ${jobId}); queue its command again to resume it.`));
+          const now = (await listJobs(location)).filter((row) => row.part?.group === jobId && (row.state === 'created' || row.state === 'retry' || row.state === 'active'));
+          await boss.cancel(namesOf(boss).parts, [...new Set([...parts, ...now].map((row) => row.id))]);
         }
         if (job.state === 'active' && parts.length === 0) {
           // Still planning: its run (once started) is paused now, so parts sent at the last moment wait too.
@@ -409,6 +411,8 @@ async function partJob(
  * so at least one sees the other: nothing waits forever; a part sent twice is queued once (its job id).
  */
 async function sendReady(project: OpenProject, boss: PgBoss, run: Omit<PartJob, 'key'>, parts: RunPart[]): Promise<void> {
+  // A run paused meanwhile (`ferry jobs cancel`) gets no next part: queued again, it plans and sends them anew.
+  if ((await project.ledger.getRun(run.runId))?.status !== 'running') return;
   const done = new Set<string>();
   for (const part of parts) if (await project.engine.partDone(run.runId, part.key)) done.add(part.key);
   const timeout = run.run.unitTimeout ?? DEFAULT_UNIT_TIMEOUT_SECONDS;
