@@ -486,6 +486,7 @@ export class Engine {
     for (const candidate of plans) {
       for (const unit of await ledger.getUnits(runId, state.partCountsPhase, candidate.object)) state.add(candidate.object, unit.counts);
     }
+    state.markCheckpointed();
     const settings = run.options;
     const mode: WriteMode =
       run.kind === 'delta'
@@ -699,7 +700,8 @@ export class Engine {
           // Every failure of the run in the ledger before its status: the report reads them there (dry runs too).
           if (error === undefined) await state.flushFailures();
           if (error === undefined && state.resumed && !dryRun && state.partCountsPhase === undefined) await state.recountFailed();
-          const counts = state.countsRecord();
+          // A run stopped mid-page keeps the counts of its last checkpoint: its resumed run reads that page again.
+          const counts = error !== undefined && !dryRun ? state.checkpointedCountsRecord() : state.countsRecord();
           const failed = Object.values(counts).reduce((sum, count) => sum + count.failed, 0);
           if (error !== undefined) {
             const fatal = toFerryError(error);
@@ -839,6 +841,8 @@ export class Engine {
     // Without one, a unit is one source page, as the source returned it (a source may return fewer records
     // than asked for: HubSpot at most 100).
     const group = this.context.target.capabilities().writeGroup ?? 0;
+    // The first unit after a resume is the one the earlier attempt stopped in (if it stopped in this object).
+    if (state.resumed) state.redoObject = plan.object;
     for (;;) {
       const records: CrmRecord[] = [];
       // The cursor after the last page read: where the next unit starts (undefined: the object is read).
@@ -860,6 +864,7 @@ export class Engine {
         // The page's unit of work, its last failures and the run's (or the part's) counts: one transaction.
         await state.checkpoint({ runId: state.run.id, phase, object: plan.object, seq, cursor: cursor ?? null, nextCursor: next ?? null, done: true, counts: {} });
       }
+      state.redoObject = undefined;
       progress.emit({ type: 'object-progress', runId, object: plan.object, processed: counts.read, ...(total !== undefined && !window.modifiedSince ? { total } : {}), counts: { ...counts } });
       if (!next) break;
       cursor = next;

@@ -16,6 +16,17 @@ type FailureRow = Omit<Failure, 'id'>;
  */
 export class RunState {
   readonly counts = new Map<string, Counts>();
+  /**
+   * The counts as of the last checkpoint (or as restored): what the ledger's pages say is done. A run stopped
+   * in the middle of a page stores these, not `counts`, because the resumed run reads that page again and
+   * counts it then (docs/guarantees.md, "Counts of a resumed run").
+   */
+  private checkpointed = new Map<string, Counts>();
+  /**
+   * The object whose first unit of work after a resume is being written: the unit the earlier attempt
+   * stopped in, whose records that attempt may have written already (see RecordWriter.processPage).
+   */
+  redoObject?: string;
   /** A dry run's would-be links and match issues (on disk: a dry run streams like the real run). */
   readonly overlay = new DryRunOverlay();
   /** Calls the run made (or, in a dry run, would make) to the target and the source. */
@@ -74,6 +85,17 @@ export class RunState {
 
   restoreCounts(counts: Record<string, Counts>): void {
     for (const [object, value] of Object.entries(counts)) this.counts.set(object, { ...emptyCounts(), ...value });
+    this.markCheckpointed();
+  }
+
+  /** The counts so far are those of the ledger's last consistent point (a checkpoint, or counts restored). */
+  markCheckpointed(): void {
+    this.checkpointed = new Map([...this.counts].map(([object, counts]) => [object, { ...counts }]));
+  }
+
+  /** The counts as of the last checkpoint: what a run stopped mid-page stores (a resumed run counts the page again). */
+  checkpointedCountsRecord(): Record<string, Counts> {
+    return Object.fromEntries([...this.checkpointed].map(([object, counts]) => [object, { ...counts }]));
   }
 
   /**
@@ -303,6 +325,7 @@ export class RunState {
         // or behind its pages, so a page read again is counted once.
         else for (const [object, counts] of this.counts) await store.putUnit({ runId: this.run.id, phase: partPhase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts: { ...counts } });
       });
+      this.markCheckpointed();
     }
     await this.pausePoint();
   }

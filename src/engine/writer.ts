@@ -243,6 +243,7 @@ export class RecordWriter {
     }
 
     const referenceLinks = await this.loadReferenceLinks(plan, prepared);
+    const earlier = await this.earlierAttempt(object, links);
     const creates: Prepared[] = [];
     const updates: { item: Prepared; link: Link }[] = [];
     const followerLinks: Link[] = [];
@@ -299,7 +300,9 @@ export class RecordWriter {
         continue;
       }
       if (!mode.force && !neverWritten && link.fingerprint === item.fingerprint) {
-        state.add(object, { unchanged: 1 });
+        // Written as it is now by the attempt of this run that stopped in this page: counted as that write.
+        const done = earlier.get(item.record.id);
+        state.add(object, done?.has('create') ? { created: 1 } : done?.has('update') ? { updated: 1 } : { unchanged: 1 });
         continue;
       }
       if (missingRequired && !mode.referencesOnly) {
@@ -314,10 +317,25 @@ export class RecordWriter {
     if (followerLinks.length > 0) await state.commit({ object, links: followerLinks });
     const batchSize = this.target.capabilities().batchSize;
     for (const part of chunk(creates, batchSize.create)) await this.createBatch(plan, part);
-    for (const part of chunk(plain, Math.min(batchSize.update, batchSize.read))) await this.updateBatch(plan, part, mode);
+    for (const part of chunk(plain, Math.min(batchSize.update, batchSize.read))) await this.updateBatch(plan, part, mode, earlier);
     if (groups.size > 0) await this.writeGroups(plan, [...groups.keys()], mode);
     // Before the engine marks the page done: a failure is never lost unless its page is read again.
     await state.flushFailures();
+  }
+
+  /**
+   * In the first unit of work after a resume (the one the earlier attempt stopped in): what that attempt
+   * journaled for the linked records of this page. Those it wrote are read again now with the values
+   * written (or found so in the target, when the answer was lost) and are counted as what was done to them
+   * then, so the resumed run's counts are those of a run that never stopped. Empty everywhere else.
+   */
+  private async earlierAttempt(object: string, links: Map<string, Link>): Promise<Map<string, Set<JournalEntry['action']>>> {
+    const state = this.state;
+    if (state.redoObject !== object || state.dryRun) return new Map();
+    const runId = state.run.id;
+    // Every linked record of the page: an update whose answer was lost left its link as it was before.
+    const linked = [...links.values()].filter((link) => link.targetId !== null).map((link) => link.sourceId);
+    return linked.length === 0 ? new Map() : state.ledger.journalActions(runId, object, linked);
   }
 
   /**
@@ -649,7 +667,12 @@ export class RecordWriter {
     if (rows.length > 0) await this.state.defer(rows);
   }
 
-  private async updateBatch(plan: ObjectPlan, items: { item: Prepared; link: Link }[], mode: WriteMode): Promise<void> {
+  private async updateBatch(
+    plan: ObjectPlan,
+    items: { item: Prepared; link: Link }[],
+    mode: WriteMode,
+    earlier: Map<string, Set<JournalEntry['action']>> = new Map(),
+  ): Promise<void> {
     const state = this.state;
     const { object } = plan;
     const current = await this.target.readByIds(
@@ -691,7 +714,11 @@ export class RecordWriter {
         keptConflicts.push(...decision.conflicts);
         // A reference that is still missing stays reported, so a later run attaches it (nothing written now).
         for (const warning of item.warnings) state.warnLater(object, item.record.id, warning);
-        state.add(object, { unchanged: 1, conflicts: decision.conflicts.length > 0 ? 1 : 0 });
+        // Nothing to write because a write of this run got there before it stopped (its answer lost): that
+        // write. A create is journaled when the resume finds it by its external id (resolvePendingCreates).
+        const done = earlier.get(item.record.id);
+        const outcome = done?.has('create') ? 'created' : done?.has('update') ? 'updated' : 'unchanged';
+        state.add(object, { [outcome]: 1, conflicts: decision.conflicts.length > 0 ? 1 : 0 });
         continue;
       }
       const before: Record<string, FieldValue> = {};
@@ -753,7 +780,7 @@ export class RecordWriter {
       }
       links.push(this.afterWrite(write.link, write.item, mode, { ...write.synced, ...write.fields }), ...(write.item.members ?? []));
       await state.conflicts(write.conflicts);
-      state.add(object, { updated: 1, conflicts: write.conflicts.length > 0 ? 1 : 0 });
+      state.add(object, { [earlier.get(write.item.record.id)?.has('create') ? 'created' : 'updated']: 1, conflicts: write.conflicts.length > 0 ? 1 : 0 });
       if (write.item.deferred.length > 0) deferred.push(write.item);
       for (const warning of write.item.warnings) state.warnLater(object, write.item.record.id, warning);
     }

@@ -1038,6 +1038,31 @@ export class LedgerStore {
     return [...new Set([...rows, ...uploads].map((row) => Number(row.run_id)))].sort((a, b) => a - b);
   }
 
+  /**
+   * The actions run `runId` journaled for these records of `object` (not undone): how a resumed run tells
+   * what its earlier attempt did to the records of the page it stopped in. Reads only at a resume.
+   */
+  async journalActions(runId: number, object: string, sourceIds: string[]): Promise<Map<string, Set<JournalEntry['action']>>> {
+    const out = new Map<string, Set<JournalEntry['action']>>();
+    for (const part of chunks([...new Set(sourceIds)])) {
+      if (part.length === 0) continue;
+      const rows = await this.db
+        .selectFrom('journal')
+        .select(['source_id', 'action'])
+        .where('run_id', '=', runId)
+        .where('object', '=', object)
+        .where('source_id', 'in', part)
+        .where('undone', '=', 0)
+        .execute();
+      for (const row of rows) {
+        const actions = out.get(row.source_id) ?? new Set<JournalEntry['action']>();
+        actions.add(row.action as JournalEntry['action']);
+        out.set(row.source_id, actions);
+      }
+    }
+    return out;
+  }
+
   async journalObjects(runId: number): Promise<string[]> {
     const rows = await this.db.selectFrom('journal').select('object').distinct().where('run_id', '=', runId).execute();
     return rows.map((row) => row.object);

@@ -167,6 +167,8 @@ export interface Hooks {
   sourceNow?: () => string;
   /** Awaited before every target page read (not readByIds): lets a test see what a run reads of the target. */
   beforeTargetRead?: (object: string, options: ReadOptions) => Promise<void>;
+  /** Changes the target connector before the engine gets it (a test's faults: a stop or a lost answer mid-page). */
+  wrapTarget?: (connector: Connector) => void;
 }
 
 export interface Fixture {
@@ -240,6 +242,7 @@ export async function createFixture(backend: Backend): Promise<Fixture> {
       }
       const targetConnector = createConnector(effective.target, { baseDir: dir, role: 'target' });
       if (hooks.beforeTargetRead) hookReads(targetConnector, hooks.beforeTargetRead);
+      hooks.wrapTarget?.(targetConnector);
       const progress = new ProgressStream();
       const engine = new Engine({ project: effective, source: sourceConnector, target: targetConnector, ledger, progress });
       return {
