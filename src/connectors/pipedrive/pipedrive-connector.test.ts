@@ -100,6 +100,10 @@ describe('pipedrive connector: reading', () => {
     const first = records.find((record) => record.fields.content === '<p>Note 0</p>')!;
     expect(first.fields).toMatchObject({ person_id: String(person), pinned_to_person_flag: false, deal_id: null, update_time: '2026-03-01T12:00:01.000Z' });
     expect(records.find((record) => record.fields.content === '<p>Note 1</p>')!.fields.pinned_to_person_flag).toBe(true);
+    // v1 answers times as `YYYY-MM-DD HH:MM:SS`, but its updated_since is RFC 3339 (v1 OpenAPI `GET /notes`).
+    const sinceSent = pipedrive.log.filter((entry) => entry.path === '/api/v1/notes').map((entry) => new URLSearchParams(entry.query).get('updated_since'));
+    expect(sinceSent.length).toBeGreaterThan(7);
+    for (const since of sinceSent) expect(since).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
   it('leaves deleted records out and reads archived deals only from archived_deals', async () => {

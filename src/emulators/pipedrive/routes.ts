@@ -4,7 +4,6 @@ import { MAX_LIMIT, cursorPage, offsetPage, parseLimit, parseRfc3339Param, parse
 import { ACTIVITY_TYPES, ENTITIES, entityByFieldsPath, type EntityName } from './schema.js';
 import { v1Time, type PipedriveStore, type RecordData } from './store.js';
 import { search, searchable } from './search.js';
-import { parseDateTime } from './values.js';
 
 export interface RouteContext {
   method: string;
@@ -278,14 +277,6 @@ function v1Sort(query: URLSearchParams): { field: string; direction: 1 | -1 } {
   return { field: match[1]!.toLowerCase(), direction: match[2]?.toUpperCase() === 'DESC' ? -1 : 1 };
 }
 
-function v1Stamp(query: URLSearchParams, name: string): number | undefined {
-  const text = query.get(name);
-  if (text === null || text === '') return undefined;
-  const millis = parseDateTime(text);
-  if (millis === undefined) throw invalid(name, `must be in the format YYYY-MM-DD HH:MM:SS, got "${text}".`);
-  return millis;
-}
-
 function v1Date(query: URLSearchParams, name: string): string | undefined {
   const text = query.get(name);
   if (text === null || text === '') return undefined;
@@ -293,7 +284,11 @@ function v1Date(query: URLSearchParams, name: string): string | undefined {
   return text;
 }
 
-/** GET /api/v1/notes: filters, `updated_since` (v1 time, inclusive), `start_date`/`end_date` on add_time, `sort`, offset paging. */
+/**
+ * GET /api/v1/notes: filters, `updated_since` (inclusive, RFC 3339 like v2's: the v1 OpenAPI parameter is
+ * `format: date-time`, "In RFC3339 format, e.g. 2025-01-01T10:20:00Z", although v1 answers times as
+ * `YYYY-MM-DD HH:MM:SS`), `start_date`/`end_date` (dates) on add_time, `sort`, offset paging.
+ */
 const listNotes: Handler = (ctx) => {
   const { query, store } = ctx;
   const start = parseStart(query);
@@ -302,7 +297,7 @@ const listNotes: Handler = (ctx) => {
   const filters: [string, number | undefined][] = ['deal_id', 'person_id', 'org_id', 'user_id'].map((name) => [name, intParam(query, name)]);
   const pins: [string, string | null][] = ['pinned_to_deal_flag', 'pinned_to_person_flag', 'pinned_to_organization_flag'].map((name) => [name, query.get(name)]);
   for (const [name, value] of pins) if (value !== null && value !== '' && value !== '0' && value !== '1') throw invalid(name, `must be 0 or 1, got "${value}".`);
-  const since = v1Stamp(query, 'updated_since');
+  const since = parseRfc3339Param(query, 'updated_since');
   const startDate = v1Date(query, 'start_date');
   const endDate = v1Date(query, 'end_date');
   const rows = store.notes.liveRows().filter((row) => {
@@ -312,7 +307,7 @@ const listNotes: Handler = (ctx) => {
       if (value === null || value === '') continue;
       if (data[name] !== (value === '1')) return false;
     }
-    if (since !== undefined && Math.floor(row.updateTime / 1000) < Math.floor(since / 1000)) return false;
+    if (since !== undefined && Math.floor(row.updateTime / 1000) < since) return false;
     const day = v1Time(row.addTime).slice(0, 10);
     if (startDate !== undefined && day < startDate) return false;
     if (endDate !== undefined && day > endDate) return false;
