@@ -312,6 +312,23 @@ describe('pipedrive connector: limits and faults', () => {
   });
 });
 
+describe('pipedrive connector: the CDN block after repeated 429s', () => {
+  it('stops with RATE_LIMITED, resumable, at the 403 HTML page instead of insisting', async () => {
+    // Pipedrive: "integrations that keep sending after a 429 get a 403 with a Cloudflare HTML page".
+    const { pipedrive } = await start({ abuseBlock: { after: 3, forMs: 60_000 } });
+    const instant = { now: () => Date.now(), sleep: async () => {} };
+    const pd = createPipedriveConnector({ apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000, maxRetries: 10 }, { clock: instant });
+    await pd.describe();
+    const before = pipedrive.log.length;
+    pipedrive.faults.rateLimitStorm({ path: '/api/v2/persons', method: 'GET', count: 100 });
+    const error = await pd.read('persons', { limit: 10 }).catch((caught: unknown) => caught);
+    expect(isFerryError(error) && [error.code, error.details.resumable]).toEqual(['RATE_LIMITED', true]);
+    expect(String((error as Error).message)).toContain('403 page from its CDN');
+    // Three 429s (retried after Retry-After), then the block page: nothing is sent after it.
+    expect(pipedrive.log.slice(before).map((entry) => entry.status)).toEqual([429, 429, 429, 403]);
+  });
+});
+
 describe('pipedrive connector: settings and auth', () => {
   it('refuses bad settings naming each key, never the token, and derives the URL from the company domain', () => {
     const error = (() => {
