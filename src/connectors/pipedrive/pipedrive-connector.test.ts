@@ -198,6 +198,15 @@ describe('pipedrive connector: schema and values', () => {
     expect((await pd.readByIds('notes', [note!]))[0]!.fields).toMatchObject({ content: 'Hello', deal_id: deal, pinned_to_deal_flag: true, add_time: '2025-01-02T03:04:05.000Z' });
   });
 
+  it('writes products (a create Pipedrive answers 201) with their prices, and reads them back', async () => {
+    const { pipedrive, pd } = await start();
+    const [id] = okIds(await pd.create('products', [{ ref: 'p', fields: { name: 'Pencil', code: 'P-1', prices: JSON.stringify([{ price: 5, currency: 'EUR' }]) } }]));
+    expect(pipedrive.log.find((entry) => entry.method === 'POST' && entry.path === '/api/v2/products')!.status).toBe(201);
+    const [read] = await pd.readByIds('products', [id!]);
+    expect(read!.fields).toMatchObject({ name: 'Pencil', code: 'P-1' });
+    expect(JSON.parse(String(read!.fields.prices))).toMatchObject([{ price: 5, currency: 'EUR' }]);
+  });
+
   it('names record, field and value in errors, before sending when it can and from Pipedrive\'s 400 otherwise', async () => {
     const { pipedrive, pd } = await start();
     const second = pipedrive.store.create('pipelines', { name: 'Second' }).id;

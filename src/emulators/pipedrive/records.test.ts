@@ -47,6 +47,16 @@ describe('Pipedrive emulator: v2 records', () => {
     expect(purged.body).toEqual({ success: false, error: 'Entity was not found', error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.', data: null, additional_data: null });
   });
 
+  it('answers a product create 201 and the other creates 200, as the v2 OpenAPI operations do', async () => {
+    pipedrive = await startPipedriveEmulator({});
+    const product = await call(pipedrive, 'POST', '/api/v2/products', { name: 'Pencil', prices: [{ price: 5, currency: 'EUR' }] });
+    expect([product.status, product.body.success, product.body.data.name]).toEqual([201, true, 'Pencil']);
+    expect((await call(pipedrive, 'PATCH', `/api/v2/products/${product.body.data.id}`, { code: 'P-1' })).status).toBe(200);
+    for (const [path, body] of [['persons', { name: 'P' }], ['organizations', { name: 'O' }], ['deals', { title: 'D' }], ['activities', { type: 'call' }], ['pipelines', { name: 'Q' }]] as const) {
+      expect((await call(pipedrive, 'POST', `/api/v2/${path}`, body)).status).toBe(200);
+    }
+  });
+
   it('answers validation errors in Pipedrive\'s envelope naming the field', async () => {
     pipedrive = await startPipedriveEmulator();
     const cases: [string, string, unknown, string][] = [

@@ -177,8 +177,9 @@ function getRecord(entity: EntityName): Handler {
   };
 }
 
+/** Creates answer 200, except products' 201 (the response codes of the v2 OpenAPI operations). */
 function createRecord(entity: EntityName): Handler {
-  return (ctx) => ok(ctx.store.toV2(entity, ctx.store.create(entity, ctx.body)));
+  return (ctx) => ({ ...ok(ctx.store.toV2(entity, ctx.store.create(entity, ctx.body))), ...(entity === 'products' ? { status: 201 } : {}) });
 }
 
 function updateRecord(entity: EntityName): Handler {
