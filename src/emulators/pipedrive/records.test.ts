@@ -140,6 +140,15 @@ describe('Pipedrive emulator: v2 records', () => {
     expect(fields.pages).toBe(Math.ceil(fields.items.length / 5));
     expect(fields.items.filter((field) => field.is_custom_field).map((field) => field.field_name)).toEqual(['Tier', 'Tags', 'Amount']);
     expect((await call(pipedrive, 'GET', `/api/v2/dealFields/${tier.field_code}`)).body.data.field_name).toBe('Tier');
+    // Subfields of complex types, as in the v2 OpenAPI field examples; null for simple ones.
+    expect((await call(pipedrive, 'GET', `/api/v2/dealFields/${amount.field_code}`)).body.data.subfields).toEqual([
+      { field_code: 'value', field_name: 'Amount of Amount', field_type: 'double' },
+      { field_code: 'currency', field_name: 'Currency of Amount', field_type: 'varchar' },
+    ]);
+    expect(tier.subfields).toBeNull();
+    const address = (await call(pipedrive, 'POST', '/api/v2/organizationFields', { field_name: 'Office', field_type: 'address' })).body.data;
+    expect(address.subfields.map((subfield: { field_code: string }) => subfield.field_code)).toEqual(['value', 'street_number', 'route', 'subpremise', 'locality', 'admin_area_level_1', 'admin_area_level_2', 'country', 'postal_code', 'formatted_address']);
+    expect(address.subfields[0]).toEqual({ field_code: 'value', field_name: 'Address value of Office', field_type: 'varchar' });
   });
 });
 

@@ -213,8 +213,32 @@ function listFields(path: string): Handler {
   };
 }
 
+/** Address subfields with their names' prefixes, as the v2 OpenAPI `activityFields` example lists them. */
+const ADDRESS_SUBFIELDS: [code: string, name: string][] = [
+  ['value', 'Address value'],
+  ['street_number', 'House number'],
+  ['route', 'Street/road name'],
+  ['subpremise', 'Apartment/suite'],
+  ['locality', 'District'],
+  ['admin_area_level_1', 'State/province'],
+  ['admin_area_level_2', 'County'],
+  ['country', 'Country'],
+  ['postal_code', 'Postal code'],
+  ['formatted_address', 'Formatted address'],
+];
+
+/**
+ * `subfields` of complex types ("address, monetary, null for simple field types"): monetary `value` (double)
+ * and `currency` (varchar), address its parts, named `<part> of <field>` (the v2 OpenAPI field examples).
+ */
+function subfields(type: string, name: string): { field_code: string; field_name: string; field_type: string }[] | null {
+  if (type === 'monetary') return [{ field_code: 'value', field_name: `Amount of ${name}`, field_type: 'double' }, { field_code: 'currency', field_name: `Currency of ${name}`, field_type: 'varchar' }];
+  if (type === 'address') return ADDRESS_SUBFIELDS.map(([code, part]) => ({ field_code: code, field_name: `${part} of ${name}`, field_type: 'varchar' }));
+  return null;
+}
+
 function publicField(field: { field_code: string; field_name: string; field_type: string; options: unknown; is_custom_field: boolean; description?: string | null }): Record<string, unknown> {
-  return { field_name: field.field_name, field_code: field.field_code, description: field.description ?? null, field_type: field.field_type, options: field.options, subfields: field.field_type === 'monetary' ? [{ field_code: 'currency', field_name: 'Currency', field_type: 'varchar' }] : null, is_custom_field: field.is_custom_field, is_optional_response_field: false };
+  return { field_name: field.field_name, field_code: field.field_code, description: field.description ?? null, field_type: field.field_type, options: field.options, subfields: subfields(field.field_type, field.field_name), is_custom_field: field.is_custom_field, is_optional_response_field: false };
 }
 
 function getField(path: string): Handler {
