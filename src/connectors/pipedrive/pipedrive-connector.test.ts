@@ -132,6 +132,30 @@ async function collectAll(pd: PipedriveConnector, object: string): Promise<CrmRe
 }
 
 describe('pipedrive connector: schema and values', () => {
+  it('leaves a stage or pipeline a list answers with is_deleted out of the deal value maps and of reads', async () => {
+    const { pipedrive } = await start();
+    // The emulator leaves deleted stages out of its lists; should Pipedrive answer one ("marks a stage as
+    // deleted", with `is_deleted`), it must not become an option.
+    const withTombstones: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const path = new URL(String(input)).pathname;
+      if (path !== '/api/v2/stages' && path !== '/api/v2/pipelines') return response;
+      const body = (await response.json()) as { data: Record<string, unknown>[] };
+      const stamp = { add_time: '2020-01-01T00:00:00Z', update_time: '2020-01-02T00:00:00Z', is_deleted: true };
+      body.data.push(path === '/api/v2/stages' ? { id: 99, name: 'Gone', pipeline_id: 1, order_nr: 9, ...stamp } : { id: 98, name: 'Old pipeline', order_nr: 9, ...stamp });
+      const headers = new Headers(response.headers);
+      headers.delete('content-length');
+      return new Response(JSON.stringify(body), { status: response.status, headers });
+    };
+    const pd = createPipedriveConnector({ apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000 }, { fetch: withTombstones });
+    const deals = findObject(await pd.describe(), 'deals')!;
+    const options = (name: string) => deals.fields.find((field) => field.name === name)!.options!.map((option) => option.value);
+    expect(options('stage_id')).toEqual(['1', '2', '3', '4', '5']);
+    expect(options('pipeline_id')).toEqual(['1']);
+    expect((await collectAll(pd, 'stages')).map((record) => record.id)).toEqual(['1', '2', '3', '4', '5']);
+    expect((await collectAll(pd, 'pipelines')).map((record) => record.id)).toEqual(['1']);
+  });
+
   it('describes custom fields by field code with their names, option sets, monetary pairs, and pipelines/stages as deal value maps', async () => {
     const { pipedrive, pd } = await start({ seed: 'sample' });
     const schema = await pd.describe();

@@ -224,7 +224,8 @@ export class PipedriveConnector implements Connector {
       // Small lists without a documented update-time filter: read whole (users in one answer, pipelines and
       // stages 500 per 5 tokens) and windowed here.
       const all = model.api === 'users' ? ((await this.client.get<V2Answer<Row[]>>('/api/v1/users')).body.data ?? []) : await listV2<Row>(this.client, `/api/v2/${model.path}`);
-      const rows = all.filter((row) => rowTime(model, row) >= since).sort((a, b) => rowTime(model, a) - rowTime(model, b) || a.id - b.id);
+      // A soft-deleted pipeline or stage (`is_deleted`, should a list answer one) is not read.
+      const rows = all.filter((row) => row.is_deleted !== true && rowTime(model, row) >= since).sort((a, b) => rowTime(model, a) - rowTime(model, b) || a.id - b.id);
       const start = cursor === undefined ? 0 : Number(cursor);
       return { rows: rows.slice(start, start + limit), ...(start + limit < rows.length ? { next: String(start + limit) } : {}) };
     }
