@@ -231,6 +231,21 @@ describe('pipedrive connector: schema and values', () => {
     expect(JSON.parse(String(read!.fields.prices))).toMatchObject([{ price: 5, currency: 'EUR' }]);
   });
 
+  it('an update of a deal archived in Pipedrive fails that record with Pipedrive\'s reason; unarchiving it is written', async () => {
+    const { pipedrive, pd } = await start();
+    const archived = pipedrive.store.create('deals', { title: 'Archived', is_archived: true }).id;
+    const open = pipedrive.store.create('deals', { title: 'Open' }).id;
+    const results = await pd.update('deals', [
+      { id: String(archived), fields: { title: 'Renamed' } },
+      { id: String(open), fields: { title: 'Renamed too' } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: false, error: { code: 'VALIDATION', message: expect.stringContaining('Archived deals can not be edited') } });
+    expect(results[1]).toMatchObject({ ok: true, id: String(open) });
+    expect(pipedrive.store.table('deals').get(archived)!.data.title).toBe('Archived');
+    expect(await pd.update('deals', [{ id: String(archived), fields: { is_archived: false, title: 'Renamed' } }])).toMatchObject([{ ok: true }]);
+    expect(pipedrive.store.table('deals').get(archived)!.data).toMatchObject({ title: 'Renamed', is_archived: false });
+  });
+
   it('names record, field and value in errors, before sending when it can and from Pipedrive\'s 400 otherwise', async () => {
     const { pipedrive, pd } = await start();
     const second = pipedrive.store.create('pipelines', { name: 'Second' }).id;

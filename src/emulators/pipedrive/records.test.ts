@@ -108,6 +108,11 @@ describe('Pipedrive emulator: v2 records', () => {
     expect((await call(pipedrive, 'GET', '/api/v2/deals')).body.data).toEqual([]);
     const archived = await call(pipedrive, 'GET', '/api/v2/deals/archived');
     expect(archived.body.data.map((item: { id: number; is_archived: boolean; archive_time: string }) => [item.id, item.is_archived, item.archive_time])).toEqual([[deal.id, true, '2026-03-01T12:00:05Z']]);
+    // Archived deals are not editable through the API, except to unarchive them (changelog, 15 July 2025).
+    const edit = await call(pipedrive, 'PATCH', `/api/v2/deals/${deal.id}`, { title: 'Edited while archived' });
+    expect([edit.status, edit.body.error]).toEqual([400, 'Archived deals can not be edited through the API: unarchive the deal first (is_archived: false).']);
+    expect((await call(pipedrive, 'PATCH', `/api/v2/deals/${deal.id}`, { is_archived: false, title: 'Back' })).body.data).toMatchObject({ is_archived: false, archive_time: null, title: 'Back' });
+    await call(pipedrive, 'PATCH', `/api/v2/deals/${deal.id}`, { is_archived: true });
     await call(pipedrive, 'DELETE', `/api/v2/deals/${deal.id}`);
     expect((await call(pipedrive, 'GET', '/api/v2/deals/archived')).body.data).toEqual([]);
     const deleted = await call(pipedrive, 'GET', '/api/v2/deals/archived?status=deleted');

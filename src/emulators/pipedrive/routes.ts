@@ -182,8 +182,21 @@ function createRecord(entity: EntityName): Handler {
   return (ctx) => ({ ...ok(ctx.store.toV2(entity, ctx.store.create(entity, ctx.body))), ...(entity === 'products' ? { status: 201 } : {}) });
 }
 
+/**
+ * PATCH. An archived deal is not editable through the API (changelog "archived deals and leads will not be
+ * editable", effective 15 July 2025) except to unarchive it (`is_archived: false`, with other changes or
+ * not): a 400 otherwise (status and text: **assumption**). Edits "as a person in the UI" (`store.update`) go on.
+ */
 function updateRecord(entity: EntityName): Handler {
-  return (ctx, id) => ok(ctx.store.toV2(entity, ctx.store.update(entity, idParam(id!), ctx.body)));
+  return (ctx, id) => {
+    const recordId = idParam(id!);
+    if (entity === 'deals') {
+      const row = ctx.store.find('deals', recordId);
+      const unarchiving = typeof ctx.body === 'object' && ctx.body !== null && (ctx.body as { is_archived?: unknown }).is_archived === false;
+      if (row && !row.deleted && row.data.is_archived === true && !unarchiving) throw new PipedriveHttpError(400, 'Archived deals can not be edited through the API: unarchive the deal first (is_archived: false).');
+    }
+    return ok(ctx.store.toV2(entity, ctx.store.update(entity, recordId, ctx.body)));
+  };
 }
 
 function deleteRecord(entity: EntityName): Handler {
