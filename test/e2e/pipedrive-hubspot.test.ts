@@ -14,7 +14,8 @@ import type { ProjectFile } from '../../src/project/types.js';
  * Pipedrive -> HubSpot through the engine, both emulators in-process: the sample Pipedrive company's users
  * matched to HubSpot owners by e-mail, organizations, persons (name split into first and last), deals with
  * stages and participants, and notes pinned to deals, persons and organizations; then a delta of edits made in
- * Pipedrive. Activities are not mapped here (HubSpot engagements need per-type fields; not done).
+ * Pipedrive. Activities (routed by type into calls and tasks), deltas in every mode, conflicts, retry and undo
+ * under faults: pipedrive-hubspot-deltas.test.ts.
  */
 const STAGES: Record<string, string> = { '1': 'appointmentscheduled', '2': 'qualifiedtobuy', '3': 'presentationscheduled', '4': 'decisionmakerboughtin', '5': 'contractsent' };
 

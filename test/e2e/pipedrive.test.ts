@@ -9,12 +9,13 @@ import type { Ledger } from '../../src/ledger/index.js';
 import { withEngine } from '../support/engine-session.js';
 import { copyField as copy, objectMapping as object } from '../../src/project/project-file.js';
 import type { ProjectFile } from '../../src/project/types.js';
-import { applySourceChanges, canonicalSampleStage, PIPEDRIVE_STAGE_IDS, PIPEDRIVE_STATUS, sampleToPipedriveObjects, writeSampleSqlite } from '../../src/sample/index.js';
+import { applySourceChanges, canonicalSampleStage, PIPEDRIVE_STAGE_IDS, PIPEDRIVE_STATUS, SOURCE_ACTIVITY_TYPE_SPELLINGS, sampleToPipedriveObjects, writeSampleSqlite } from '../../src/sample/index.js';
 
 /**
  * Migrations into and out of Pipedrive through the engine, against the Pipedrive emulator in-process:
  * the sample "legacy CRM" (SQLite) into Pipedrive with owners matched by e-mail, organizations, persons,
- * deals with stage, status and participants, and notes; then a delta with a Pipedrive-side edit and undo.
+ * deals with stage, status and participants, notes, and (in the full migration test) activities by type with
+ * their deal, person and owner; then a delta with a Pipedrive-side edit and undo.
  * And Pipedrive's sample company into SQLite, full then delta after edits made in Pipedrive.
  */
 const FAST = { burstLimit: { requests: 100_000, intervalMs: 2000 } };
@@ -37,6 +38,23 @@ function rows(path: string, sql: string): Record<string, unknown>[] {
 const canonicalStage = canonicalSampleStage;
 const STAGE_IDS = PIPEDRIVE_STAGE_IDS;
 const STATUS = PIPEDRIVE_STATUS;
+
+/** The sample's logged calls, meetings and e-mails as Pipedrive activities of those types (every spelling mapped). */
+const ACTIVITY_TYPES = Object.fromEntries(Object.entries(SOURCE_ACTIVITY_TYPE_SPELLINGS).flatMap(([type, spellings]) => spellings.map((spelling) => [spelling, type])));
+const activitiesMapping = object({
+  source: 'activities',
+  target: 'activities',
+  fields: [
+    copy('subject'),
+    { source: ['type'], target: 'type', transform: { kind: 'map', values: ACTIVITY_TYPES, unmapped: 'fail' } },
+    copy('body', 'note'),
+    { source: ['activity_date'], target: 'due_date', transform: { kind: 'date' } },
+    copy('deal_id'),
+    copy('contact_id', 'person_id'),
+    copy('company_id', 'org_id'),
+    copy('owner_id'),
+  ],
+});
 
 function sqlToPipedriveProject(dir: string, pipedrive: PipedriveEmulator): ProjectFile {
   return {
@@ -139,7 +157,10 @@ describe('SQL (sample data) -> Pipedrive, through the engine', () => {
     // Lost answers on the first creates: the external-id custom field finds them again.
     pipedrive.faults.dropConnection({ afterWrite: true, path: '/api/v2/persons', method: 'POST', count: 2 });
     pipedrive.faults.serverError(503, { path: '/api/v2/deals', method: 'POST', count: 1 });
-    const project = sqlToPipedriveProject(dir, pipedrive);
+    // An activity has no custom field to stamp: its lost create is found as its twin.
+    pipedrive.faults.dropConnection({ afterWrite: true, path: '/api/v2/activities', method: 'POST', count: 1 });
+    const base = sqlToPipedriveProject(dir, pipedrive);
+    const project = { ...base, objects: [...base.objects, activitiesMapping] };
     const full = await withSession(dir, project, (session) => session.engine.migrate());
     expect(full.status).not.toBe('failed');
     // The run tells what it spent of the company's daily token budget.
@@ -194,6 +215,28 @@ describe('SQL (sample data) -> Pipedrive, through the engine', () => {
         const note = pipedrive.store.notes.get(id)!;
         expect(note.data.deal_id).toBe(row.deal_id === null ? null : ((await target('deals', row.deal_id)) ?? null));
       }
+      // Activities (no custom field to stamp): each once, with its type, deal, person as primary participant and owner.
+      const activities = pipedrive.store.table('activities').all().filter((row) => !row.deleted);
+      const activityFailures = new Set((await ledger.listFailures({ object: 'activities', unresolved: true })).map((failure) => failure.sourceId));
+      let linkedActivities = 0;
+      for (const row of source('activities')) {
+        const id = await target('activities', row.id);
+        if (id === undefined) {
+          expect(activityFailures.has(String(row.id)), `activity ${String(row.id)}`).toBe(true);
+          continue;
+        }
+        linkedActivities += 1;
+        const activity = pipedrive.store.table('activities').get(id)!.data;
+        expect(activity.type).toBe(ACTIVITY_TYPES[String(row.type)]);
+        expect(activity.subject).toBe(row.subject);
+        expect(activity.deal_id).toBe(row.deal_id === null ? null : ((await target('deals', row.deal_id)) ?? null));
+        const person = row.contact_id === null ? undefined : await target('contacts', row.contact_id);
+        expect(activity.participants).toEqual(person === undefined ? [] : [{ person_id: person, primary: true }]);
+        if (row.owner_id !== null) expect(activity.owner_id).toBe(owners.get(row.owner_id));
+      }
+      expect(linkedActivities).toBeGreaterThan(0);
+      expect(activityFailures.size).toBe(0);
+      expect(activities, 'activities: Pipedrive holds exactly the linked records').toHaveLength(linkedActivities);
     });
 
     // ---- delta: new and changed source records; one person edited in Pipedrive meanwhile.

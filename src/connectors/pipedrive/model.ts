@@ -345,8 +345,9 @@ export class PipedriveModel {
 
   /** Pipelines and stages as the value maps of deals' pipeline_id and stage_id (`Pipeline / Stage` labels). */
   private async addPipelineOptions(fields: Map<string, FieldDef>): Promise<void> {
-    const pipelines = await listV2<{ id: number; name: string }>(this.client, '/api/v2/pipelines');
-    const stages = await listV2<{ id: number; name: string; pipeline_id: number; order_nr?: number }>(this.client, '/api/v2/stages');
+    // Deleting a pipeline or stage "marks it as deleted" (v2 OpenAPI; both carry `is_deleted`): never an option.
+    const pipelines = (await listV2<{ id: number; name: string; is_deleted?: boolean }>(this.client, '/api/v2/pipelines')).filter((pipeline) => pipeline.is_deleted !== true);
+    const stages = (await listV2<{ id: number; name: string; pipeline_id: number; order_nr?: number; is_deleted?: boolean }>(this.client, '/api/v2/stages')).filter((stage) => stage.is_deleted !== true);
     const names = new Map(pipelines.map((pipeline) => [pipeline.id, pipeline.name]));
     fields.get('pipeline_id')!.schema.options = pipelines.map((pipeline) => ({ value: String(pipeline.id), label: pipeline.name }));
     fields.get('stage_id')!.schema.options = stages.map((stage) => ({ value: String(stage.id), label: `${names.get(stage.pipeline_id) ?? stage.pipeline_id} / ${stage.name}` }));

@@ -100,6 +100,10 @@ describe('pipedrive connector: reading', () => {
     const first = records.find((record) => record.fields.content === '<p>Note 0</p>')!;
     expect(first.fields).toMatchObject({ person_id: String(person), pinned_to_person_flag: false, deal_id: null, update_time: '2026-03-01T12:00:01.000Z' });
     expect(records.find((record) => record.fields.content === '<p>Note 1</p>')!.fields.pinned_to_person_flag).toBe(true);
+    // v1 answers times as `YYYY-MM-DD HH:MM:SS`, but its updated_since is RFC 3339 (v1 OpenAPI `GET /notes`).
+    const sinceSent = pipedrive.log.filter((entry) => entry.path === '/api/v1/notes').map((entry) => new URLSearchParams(entry.query).get('updated_since'));
+    expect(sinceSent.length).toBeGreaterThan(7);
+    for (const since of sinceSent) expect(since).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
   it('leaves deleted records out and reads archived deals only from archived_deals', async () => {
@@ -128,6 +132,30 @@ async function collectAll(pd: PipedriveConnector, object: string): Promise<CrmRe
 }
 
 describe('pipedrive connector: schema and values', () => {
+  it('leaves a stage or pipeline a list answers with is_deleted out of the deal value maps and of reads', async () => {
+    const { pipedrive } = await start();
+    // The emulator leaves deleted stages out of its lists; should Pipedrive answer one ("marks a stage as
+    // deleted", with `is_deleted`), it must not become an option.
+    const withTombstones: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const path = new URL(String(input)).pathname;
+      if (path !== '/api/v2/stages' && path !== '/api/v2/pipelines') return response;
+      const body = (await response.json()) as { data: Record<string, unknown>[] };
+      const stamp = { add_time: '2020-01-01T00:00:00Z', update_time: '2020-01-02T00:00:00Z', is_deleted: true };
+      body.data.push(path === '/api/v2/stages' ? { id: 99, name: 'Gone', pipeline_id: 1, order_nr: 9, ...stamp } : { id: 98, name: 'Old pipeline', order_nr: 9, ...stamp });
+      const headers = new Headers(response.headers);
+      headers.delete('content-length');
+      return new Response(JSON.stringify(body), { status: response.status, headers });
+    };
+    const pd = createPipedriveConnector({ apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000 }, { fetch: withTombstones });
+    const deals = findObject(await pd.describe(), 'deals')!;
+    const options = (name: string) => deals.fields.find((field) => field.name === name)!.options!.map((option) => option.value);
+    expect(options('stage_id')).toEqual(['1', '2', '3', '4', '5']);
+    expect(options('pipeline_id')).toEqual(['1']);
+    expect((await collectAll(pd, 'stages')).map((record) => record.id)).toEqual(['1', '2', '3', '4', '5']);
+    expect((await collectAll(pd, 'pipelines')).map((record) => record.id)).toEqual(['1']);
+  });
+
   it('describes custom fields by field code with their names, option sets, monetary pairs, and pipelines/stages as deal value maps', async () => {
     const { pipedrive, pd } = await start({ seed: 'sample' });
     const schema = await pd.describe();
@@ -192,6 +220,30 @@ describe('pipedrive connector: schema and values', () => {
     expect(activityRecord!.fields).toMatchObject({ person_id: bob, participants: [ann, bob].sort((x, y) => Number(x) - Number(y)), due_date: '2026-04-01', done: true, deal_id: deal });
     const [note] = okIds(await pd.create('notes', [{ ref: 'n', fields: { content: 'Hello', deal_id: deal!, pinned_to_deal_flag: true, add_time: '2025-01-02T03:04:05.000Z' } }]));
     expect((await pd.readByIds('notes', [note!]))[0]!.fields).toMatchObject({ content: 'Hello', deal_id: deal, pinned_to_deal_flag: true, add_time: '2025-01-02T03:04:05.000Z' });
+  });
+
+  it('writes products (a create Pipedrive answers 201) with their prices, and reads them back', async () => {
+    const { pipedrive, pd } = await start();
+    const [id] = okIds(await pd.create('products', [{ ref: 'p', fields: { name: 'Pencil', code: 'P-1', prices: JSON.stringify([{ price: 5, currency: 'EUR' }]) } }]));
+    expect(pipedrive.log.find((entry) => entry.method === 'POST' && entry.path === '/api/v2/products')!.status).toBe(201);
+    const [read] = await pd.readByIds('products', [id!]);
+    expect(read!.fields).toMatchObject({ name: 'Pencil', code: 'P-1' });
+    expect(JSON.parse(String(read!.fields.prices))).toMatchObject([{ price: 5, currency: 'EUR' }]);
+  });
+
+  it('an update of a deal archived in Pipedrive fails that record with Pipedrive\'s reason; unarchiving it is written', async () => {
+    const { pipedrive, pd } = await start();
+    const archived = pipedrive.store.create('deals', { title: 'Archived', is_archived: true }).id;
+    const open = pipedrive.store.create('deals', { title: 'Open' }).id;
+    const results = await pd.update('deals', [
+      { id: String(archived), fields: { title: 'Renamed' } },
+      { id: String(open), fields: { title: 'Renamed too' } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: false, error: { code: 'VALIDATION', message: expect.stringContaining('Archived deals can not be edited') } });
+    expect(results[1]).toMatchObject({ ok: true, id: String(open) });
+    expect(pipedrive.store.table('deals').get(archived)!.data.title).toBe('Archived');
+    expect(await pd.update('deals', [{ id: String(archived), fields: { is_archived: false, title: 'Renamed' } }])).toMatchObject([{ ok: true }]);
+    expect(pipedrive.store.table('deals').get(archived)!.data).toMatchObject({ title: 'Renamed', is_archived: false });
   });
 
   it('names record, field and value in errors, before sending when it can and from Pipedrive\'s 400 otherwise', async () => {
@@ -305,6 +357,23 @@ describe('pipedrive connector: limits and faults', () => {
     expect(isFerryError(error) && error.code).toBe('AUTH_FAILED');
     expect(String((error as Error).message)).not.toContain('wrong-token-123');
     expect(String((error as Error).message)).toContain('apiToken');
+  });
+});
+
+describe('pipedrive connector: the CDN block after repeated 429s', () => {
+  it('stops with RATE_LIMITED, resumable, at the 403 HTML page instead of insisting', async () => {
+    // Pipedrive: "integrations that keep sending after a 429 get a 403 with a Cloudflare HTML page".
+    const { pipedrive } = await start({ abuseBlock: { after: 3, forMs: 60_000 } });
+    const instant = { now: () => Date.now(), sleep: async () => {} };
+    const pd = createPipedriveConnector({ apiToken: pipedrive.token, baseUrl: pipedrive.url, burstLimit: 10_000, maxRetries: 10 }, { clock: instant });
+    await pd.describe();
+    const before = pipedrive.log.length;
+    pipedrive.faults.rateLimitStorm({ path: '/api/v2/persons', method: 'GET', count: 100 });
+    const error = await pd.read('persons', { limit: 10 }).catch((caught: unknown) => caught);
+    expect(isFerryError(error) && [error.code, error.details.resumable]).toEqual(['RATE_LIMITED', true]);
+    expect(String((error as Error).message)).toContain('403 page from its CDN');
+    // Three 429s (retried after Retry-After), then the block page: nothing is sent after it.
+    expect(pipedrive.log.slice(before).map((entry) => entry.status)).toEqual([429, 429, 429, 403]);
   });
 });
 

@@ -210,19 +210,22 @@ export class PipedriveConnector implements Connector {
   /** One page of rows updated from `since` (epoch ms, whole seconds), by update time then id. */
   private async listFrom(model: ObjectModel, since: number, limit: number, cursor: string | undefined): Promise<{ rows: Row[]; next?: string }> {
     if (model.api === 'notes') {
+      // v1 answers `YYYY-MM-DD HH:MM:SS`, but its updated_since is RFC 3339 (the v1 OpenAPI parameter).
       const start = cursor === undefined ? 0 : Number(cursor);
       const response = await this.client.get<V2Answer<Row[]>>('/api/v1/notes', {
-        query: { updated_since: since > 0 ? v1Time(new Date(since).toISOString()) : undefined, sort: 'update_time ASC', start, limit },
+        query: { updated_since: since > 0 ? rfc3339(new Date(since).toISOString()) : undefined, sort: 'update_time ASC', start, limit },
       });
       const pagination = response.body.additional_data?.pagination;
       const rows = response.body.data ?? [];
+      this.assertFiltered(model, rows, since);
       return { rows, ...(pagination?.more_items_in_collection ? { next: String(pagination.next_start ?? start + rows.length) } : {}) };
     }
     if (model.api === 'users' || model.name === 'pipelines' || model.name === 'stages') {
       // Small lists without a documented update-time filter: read whole (users in one answer, pipelines and
       // stages 500 per 5 tokens) and windowed here.
       const all = model.api === 'users' ? ((await this.client.get<V2Answer<Row[]>>('/api/v1/users')).body.data ?? []) : await listV2<Row>(this.client, `/api/v2/${model.path}`);
-      const rows = all.filter((row) => rowTime(model, row) >= since).sort((a, b) => rowTime(model, a) - rowTime(model, b) || a.id - b.id);
+      // A soft-deleted pipeline or stage (`is_deleted`, should a list answer one) is not read.
+      const rows = all.filter((row) => row.is_deleted !== true && rowTime(model, row) >= since).sort((a, b) => rowTime(model, a) - rowTime(model, b) || a.id - b.id);
       const start = cursor === undefined ? 0 : Number(cursor);
       return { rows: rows.slice(start, start + limit), ...(start + limit < rows.length ? { next: String(start + limit) } : {}) };
     }
@@ -231,12 +234,16 @@ export class PipedriveConnector implements Connector {
     });
     const next = response.body.additional_data?.next_cursor;
     const rows = response.body.data ?? [];
-    // A server that ignored updated_since would make the window read the same page forever: stop loudly.
+    this.assertFiltered(model, rows, since);
+    return { rows, ...(next ? { next } : {}) };
+  }
+
+  /** A server that ignored updated_since would make the window read the same page forever: stop loudly. */
+  private assertFiltered(model: ObjectModel, rows: Row[], since: number): void {
     const early = since > 0 ? rows.find((row) => rowTime(model, row) < since) : undefined;
     if (early) {
       throw new FerryError('INTERNAL', `Pipedrive ${this.listPath(model)} answered ${model.name} ${early.id} updated at ${String(early.update_time)}, before updated_since ${rfc3339(new Date(since).toISOString())}: the filter was not applied, so the read stops rather than loop or lose records`, { object: model.name, path: this.listPath(model) });
     }
-    return { rows, ...(next ? { next } : {}) };
   }
 
   private windowSource(model: ObjectModel): WindowSource<Row> {

@@ -34,6 +34,8 @@ export function tokenCost(route: RouteInfo): number {
   const { method, path } = route;
   const p = path.replace(/^\/api/, '');
   if (method === 'GET' && p === '/v2/deals/archived') return 20;
+  if (method === 'GET' && new RegExp(`^/v2/(${V2_RECORDS})/search$`).test(p)) return 20;
+  if (method === 'GET' && new RegExp(`^/v1/(${V2_FIELDS})$`).test(p)) return 20;
   if (new RegExp(`^/v2/(${V2_RECORDS})$`).test(p)) {
     if (method === 'GET') return /pipelines|stages/.test(p) ? 5 : 10;
     return 5;

@@ -175,8 +175,11 @@ describe('Pipedrive emulator: v1 notes, users and deal participants', () => {
     const last = await call(pipedrive, 'GET', `/api/v1/notes?deal_id=${deal.id}&start=4&limit=2&sort=add_time ASC`);
     expect(last.body.data.map((item: { content: string }) => item.content)).toEqual(['<p>Hi</p>']);
     expect(last.body.additional_data).toEqual({ pagination: { start: 4, limit: 2, more_items_in_collection: false } });
-    const since = await call(pipedrive, 'GET', '/api/v1/notes?updated_since=2026-03-01 12:00:03');
+    // updated_since is RFC 3339 (the v1 OpenAPI parameter), not the v1 answer format.
+    const since = await call(pipedrive, 'GET', '/api/v1/notes?updated_since=2026-03-01T12:00:03Z');
     expect(since.body.data.map((item: { content: string }) => item.content)).toEqual(['n2', 'n3']);
+    const v1Form = await call(pipedrive, 'GET', '/api/v1/notes?updated_since=2026-03-01 12:00:03');
+    expect([v1Form.status, v1Form.body.error]).toEqual([400, '"updated_since" must be a date and time in RFC 3339 format (e.g. 2025-01-01T10:20:00Z), got "2026-03-01 12:00:03".']);
     clock.advance(1000);
     const edited = await call(pipedrive, 'PUT', '/api/v1/notes/2', { content: 'n0 edited', pinned_to_deal_flag: 1 });
     expect(edited.body.data).toMatchObject({ content: 'n0 edited', pinned_to_deal_flag: true, add_time: '2026-02-01 08:00:00', update_time: '2026-03-01 12:00:05' });

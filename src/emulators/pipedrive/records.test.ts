@@ -47,6 +47,16 @@ describe('Pipedrive emulator: v2 records', () => {
     expect(purged.body).toEqual({ success: false, error: 'Entity was not found', error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.', data: null, additional_data: null });
   });
 
+  it('answers a product create 201 and the other creates 200, as the v2 OpenAPI operations do', async () => {
+    pipedrive = await startPipedriveEmulator({});
+    const product = await call(pipedrive, 'POST', '/api/v2/products', { name: 'Pencil', prices: [{ price: 5, currency: 'EUR' }] });
+    expect([product.status, product.body.success, product.body.data.name]).toEqual([201, true, 'Pencil']);
+    expect((await call(pipedrive, 'PATCH', `/api/v2/products/${product.body.data.id}`, { code: 'P-1' })).status).toBe(200);
+    for (const [path, body] of [['persons', { name: 'P' }], ['organizations', { name: 'O' }], ['deals', { title: 'D' }], ['activities', { type: 'call' }], ['pipelines', { name: 'Q' }]] as const) {
+      expect((await call(pipedrive, 'POST', `/api/v2/${path}`, body)).status).toBe(200);
+    }
+  });
+
   it('answers validation errors in Pipedrive\'s envelope naming the field', async () => {
     pipedrive = await startPipedriveEmulator();
     const cases: [string, string, unknown, string][] = [
@@ -98,6 +108,11 @@ describe('Pipedrive emulator: v2 records', () => {
     expect((await call(pipedrive, 'GET', '/api/v2/deals')).body.data).toEqual([]);
     const archived = await call(pipedrive, 'GET', '/api/v2/deals/archived');
     expect(archived.body.data.map((item: { id: number; is_archived: boolean; archive_time: string }) => [item.id, item.is_archived, item.archive_time])).toEqual([[deal.id, true, '2026-03-01T12:00:05Z']]);
+    // Archived deals are not editable through the API, except to unarchive them (changelog, 15 July 2025).
+    const edit = await call(pipedrive, 'PATCH', `/api/v2/deals/${deal.id}`, { title: 'Edited while archived' });
+    expect([edit.status, edit.body.error]).toEqual([400, 'Archived deals can not be edited through the API: unarchive the deal first (is_archived: false).']);
+    expect((await call(pipedrive, 'PATCH', `/api/v2/deals/${deal.id}`, { is_archived: false, title: 'Back' })).body.data).toMatchObject({ is_archived: false, archive_time: null, title: 'Back' });
+    await call(pipedrive, 'PATCH', `/api/v2/deals/${deal.id}`, { is_archived: true });
     await call(pipedrive, 'DELETE', `/api/v2/deals/${deal.id}`);
     expect((await call(pipedrive, 'GET', '/api/v2/deals/archived')).body.data).toEqual([]);
     const deleted = await call(pipedrive, 'GET', '/api/v2/deals/archived?status=deleted');
@@ -130,6 +145,15 @@ describe('Pipedrive emulator: v2 records', () => {
     expect(fields.pages).toBe(Math.ceil(fields.items.length / 5));
     expect(fields.items.filter((field) => field.is_custom_field).map((field) => field.field_name)).toEqual(['Tier', 'Tags', 'Amount']);
     expect((await call(pipedrive, 'GET', `/api/v2/dealFields/${tier.field_code}`)).body.data.field_name).toBe('Tier');
+    // Subfields of complex types, as in the v2 OpenAPI field examples; null for simple ones.
+    expect((await call(pipedrive, 'GET', `/api/v2/dealFields/${amount.field_code}`)).body.data.subfields).toEqual([
+      { field_code: 'value', field_name: 'Amount of Amount', field_type: 'double' },
+      { field_code: 'currency', field_name: 'Currency of Amount', field_type: 'varchar' },
+    ]);
+    expect(tier.subfields).toBeNull();
+    const address = (await call(pipedrive, 'POST', '/api/v2/organizationFields', { field_name: 'Office', field_type: 'address' })).body.data;
+    expect(address.subfields.map((subfield: { field_code: string }) => subfield.field_code)).toEqual(['value', 'street_number', 'route', 'subpremise', 'locality', 'admin_area_level_1', 'admin_area_level_2', 'country', 'postal_code', 'formatted_address']);
+    expect(address.subfields[0]).toEqual({ field_code: 'value', field_name: 'Address value of Office', field_type: 'varchar' });
   });
 });
 

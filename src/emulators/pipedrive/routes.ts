@@ -4,7 +4,6 @@ import { MAX_LIMIT, cursorPage, offsetPage, parseLimit, parseRfc3339Param, parse
 import { ACTIVITY_TYPES, ENTITIES, entityByFieldsPath, type EntityName } from './schema.js';
 import { v1Time, type PipedriveStore, type RecordData } from './store.js';
 import { search, searchable } from './search.js';
-import { parseDateTime } from './values.js';
 
 export interface RouteContext {
   method: string;
@@ -178,12 +177,26 @@ function getRecord(entity: EntityName): Handler {
   };
 }
 
+/** Creates answer 200, except products' 201 (the response codes of the v2 OpenAPI operations). */
 function createRecord(entity: EntityName): Handler {
-  return (ctx) => ok(ctx.store.toV2(entity, ctx.store.create(entity, ctx.body)));
+  return (ctx) => ({ ...ok(ctx.store.toV2(entity, ctx.store.create(entity, ctx.body))), ...(entity === 'products' ? { status: 201 } : {}) });
 }
 
+/**
+ * PATCH. An archived deal is not editable through the API (changelog "archived deals and leads will not be
+ * editable", effective 15 July 2025) except to unarchive it (`is_archived: false`, with other changes or
+ * not): a 400 otherwise (status and text: **assumption**). Edits "as a person in the UI" (`store.update`) go on.
+ */
 function updateRecord(entity: EntityName): Handler {
-  return (ctx, id) => ok(ctx.store.toV2(entity, ctx.store.update(entity, idParam(id!), ctx.body)));
+  return (ctx, id) => {
+    const recordId = idParam(id!);
+    if (entity === 'deals') {
+      const row = ctx.store.find('deals', recordId);
+      const unarchiving = typeof ctx.body === 'object' && ctx.body !== null && (ctx.body as { is_archived?: unknown }).is_archived === false;
+      if (row && !row.deleted && row.data.is_archived === true && !unarchiving) throw new PipedriveHttpError(400, 'Archived deals can not be edited through the API: unarchive the deal first (is_archived: false).');
+    }
+    return ok(ctx.store.toV2(entity, ctx.store.update(entity, recordId, ctx.body)));
+  };
 }
 
 function deleteRecord(entity: EntityName): Handler {
@@ -213,8 +226,32 @@ function listFields(path: string): Handler {
   };
 }
 
+/** Address subfields with their names' prefixes, as the v2 OpenAPI `activityFields` example lists them. */
+const ADDRESS_SUBFIELDS: [code: string, name: string][] = [
+  ['value', 'Address value'],
+  ['street_number', 'House number'],
+  ['route', 'Street/road name'],
+  ['subpremise', 'Apartment/suite'],
+  ['locality', 'District'],
+  ['admin_area_level_1', 'State/province'],
+  ['admin_area_level_2', 'County'],
+  ['country', 'Country'],
+  ['postal_code', 'Postal code'],
+  ['formatted_address', 'Formatted address'],
+];
+
+/**
+ * `subfields` of complex types ("address, monetary, null for simple field types"): monetary `value` (double)
+ * and `currency` (varchar), address its parts, named `<part> of <field>` (the v2 OpenAPI field examples).
+ */
+function subfields(type: string, name: string): { field_code: string; field_name: string; field_type: string }[] | null {
+  if (type === 'monetary') return [{ field_code: 'value', field_name: `Amount of ${name}`, field_type: 'double' }, { field_code: 'currency', field_name: `Currency of ${name}`, field_type: 'varchar' }];
+  if (type === 'address') return ADDRESS_SUBFIELDS.map(([code, part]) => ({ field_code: code, field_name: `${part} of ${name}`, field_type: 'varchar' }));
+  return null;
+}
+
 function publicField(field: { field_code: string; field_name: string; field_type: string; options: unknown; is_custom_field: boolean; description?: string | null }): Record<string, unknown> {
-  return { field_name: field.field_name, field_code: field.field_code, description: field.description ?? null, field_type: field.field_type, options: field.options, subfields: field.field_type === 'monetary' ? [{ field_code: 'currency', field_name: 'Currency', field_type: 'varchar' }] : null, is_custom_field: field.is_custom_field, is_optional_response_field: false };
+  return { field_name: field.field_name, field_code: field.field_code, description: field.description ?? null, field_type: field.field_type, options: field.options, subfields: subfields(field.field_type, field.field_name), is_custom_field: field.is_custom_field, is_optional_response_field: false };
 }
 
 function getField(path: string): Handler {
@@ -278,14 +315,6 @@ function v1Sort(query: URLSearchParams): { field: string; direction: 1 | -1 } {
   return { field: match[1]!.toLowerCase(), direction: match[2]?.toUpperCase() === 'DESC' ? -1 : 1 };
 }
 
-function v1Stamp(query: URLSearchParams, name: string): number | undefined {
-  const text = query.get(name);
-  if (text === null || text === '') return undefined;
-  const millis = parseDateTime(text);
-  if (millis === undefined) throw invalid(name, `must be in the format YYYY-MM-DD HH:MM:SS, got "${text}".`);
-  return millis;
-}
-
 function v1Date(query: URLSearchParams, name: string): string | undefined {
   const text = query.get(name);
   if (text === null || text === '') return undefined;
@@ -293,7 +322,11 @@ function v1Date(query: URLSearchParams, name: string): string | undefined {
   return text;
 }
 
-/** GET /api/v1/notes: filters, `updated_since` (v1 time, inclusive), `start_date`/`end_date` on add_time, `sort`, offset paging. */
+/**
+ * GET /api/v1/notes: filters, `updated_since` (inclusive, RFC 3339 like v2's: the v1 OpenAPI parameter is
+ * `format: date-time`, "In RFC3339 format, e.g. 2025-01-01T10:20:00Z", although v1 answers times as
+ * `YYYY-MM-DD HH:MM:SS`), `start_date`/`end_date` (dates) on add_time, `sort`, offset paging.
+ */
 const listNotes: Handler = (ctx) => {
   const { query, store } = ctx;
   const start = parseStart(query);
@@ -302,7 +335,7 @@ const listNotes: Handler = (ctx) => {
   const filters: [string, number | undefined][] = ['deal_id', 'person_id', 'org_id', 'user_id'].map((name) => [name, intParam(query, name)]);
   const pins: [string, string | null][] = ['pinned_to_deal_flag', 'pinned_to_person_flag', 'pinned_to_organization_flag'].map((name) => [name, query.get(name)]);
   for (const [name, value] of pins) if (value !== null && value !== '' && value !== '0' && value !== '1') throw invalid(name, `must be 0 or 1, got "${value}".`);
-  const since = v1Stamp(query, 'updated_since');
+  const since = parseRfc3339Param(query, 'updated_since');
   const startDate = v1Date(query, 'start_date');
   const endDate = v1Date(query, 'end_date');
   const rows = store.notes.liveRows().filter((row) => {
@@ -312,7 +345,7 @@ const listNotes: Handler = (ctx) => {
       if (value === null || value === '') continue;
       if (data[name] !== (value === '1')) return false;
     }
-    if (since !== undefined && Math.floor(row.updateTime / 1000) < Math.floor(since / 1000)) return false;
+    if (since !== undefined && Math.floor(row.updateTime / 1000) < since) return false;
     const day = v1Time(row.addTime).slice(0, 10);
     if (startDate !== undefined && day < startDate) return false;
     if (endDate !== undefined && day > endDate) return false;
