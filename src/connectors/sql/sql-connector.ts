@@ -674,7 +674,8 @@ export class SqlConnector implements Connector {
    * or two records naming one row) throws, as does any error, and runJobs writes the batch again one
    * record per savepoint, which reports each missing row and bad value on its record, exactly as before.
    * The reference lists of the batch are replaced after its rows: one DELETE per join table and a few
-   * multi-row INSERTs. Records that cannot take part (see update) run their own statements here.
+   * multi-row INSERTs. Only a batch whose every record can take part (see update) comes here; `entries`
+   * are its one-record jobs, for a batch that names a row twice.
    */
   private async updateRows(session: SqlSession, object: ObjectModel, sets: BulkSet[], entries: Ready[]): Promise<WriteResult[]> {
     // Two updates of one row (by the text of its id) are written in their order, one by one, as before.
