@@ -42,6 +42,13 @@ export interface RawColumn {
   name: string;
   /** Declared type as the database prints it, lower case (`varchar(255)`, `timestamp with time zone`). */
   declaredType: string;
+  /**
+   * The type a parameter is cast to where nothing else types it (a VALUES list, see valuesNeedCasts): the
+   * type's qualified name without modifiers (`pg_catalog.varchar`, `pg_catalog.bpchar`, `crm."Tier"`), so
+   * the assignment to the column still checks the length as `SET column = $1` does. An explicit cast to
+   * `varchar(80)` would truncate, and `character` or `bit` alone mean a length of one.
+   */
+  parameterType?: string;
   kind: ColumnKind;
   nullable: boolean;
   hasDefault: boolean;
@@ -86,6 +93,13 @@ export interface SqlDialect {
   readonly name: DialectName;
   /** INSERT ... RETURNING works (SQLite >= 3.35, PostgreSQL); otherwise the driver's insertId is used. */
   readonly supportsReturning: boolean;
+  /**
+   * `UPDATE t SET c = v.c FROM (VALUES ...) AS v WHERE t.id = v.id` works and reports the rows it matched
+   * (PostgreSQL; SQLite >= 3.33): a batch of updates is a few statements (SqlConnector.updateRows).
+   */
+  readonly supportsUpdateFrom: boolean;
+  /** Parameters in a VALUES list get no type from a column: each is cast to the column's parameterType (PostgreSQL). */
+  readonly valuesNeedCasts: boolean;
   /** Quotes an identifier, doubling the quote character, so any name is safe. */
   quoteIdentifier(name: string): string;
   /** A table's quoted name, schema-qualified where the dialect has schemas. */

@@ -16,6 +16,8 @@ export interface FieldModel {
   storage?: TimestampStorage;
   maxLength?: number;
   options?: string[];
+  /** The column's type for a cast of a parameter (RawColumn.parameterType; PostgreSQL only). */
+  parameterType?: string;
   required: boolean;
   readOnly: boolean;
   schema: FieldSchema;
@@ -350,6 +352,7 @@ export async function buildModel(dialect: SqlDialect, settings: SqlConnectionSet
         storage,
         maxLength,
         options: type === 'enum' ? options : undefined,
+        ...(raw.parameterType !== undefined ? { parameterType: raw.parameterType } : {}),
         required,
         readOnly,
         schema,

@@ -47,6 +47,9 @@ async function run(executor: Executor, sql: string, params: readonly unknown[]):
 export class MysqlDialect implements SqlDialect {
   readonly name = 'mysql' as const;
   readonly supportsReturning = false;
+  /** Not tried: MySQL's and MariaDB's multi-table UPDATE ... JOIN differ in their VALUES tables (8.0.19's ROW(), MariaDB 10.3's). */
+  readonly supportsUpdateFrom = false;
+  readonly valuesNeedCasts = false;
   // A unique index on TEXT needs a prefix length; 255 characters hold any source id.
   readonly externalIdColumnType = 'VARCHAR(255)';
   private readonly pool: mysql.Pool;

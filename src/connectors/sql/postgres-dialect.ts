@@ -47,6 +47,7 @@ function columnKind(typeName: string, typeType: string): ColumnKind {
 
 const INTROSPECT_COLUMNS = `
 SELECT c.relname AS table_name, a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS declared_type,
+       quote_ident(tn.nspname) || '.' || quote_ident(t.typname) AS parameter_type,
        t.typname AS type_name, t.typtype AS type_type, a.attnotnull AS not_null, a.atthasdef AS has_default,
        a.attidentity AS identity, a.attgenerated AS generated, pg_get_expr(d.adbin, d.adrelid) AS default_expression,
        ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS enum_values
@@ -54,6 +55,7 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_namespace tn ON tn.oid = t.typnamespace
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname, a.attnum`;
@@ -108,6 +110,8 @@ WHERE n.nspname = $1 AND x.indisunique AND x.indnatts = 1 AND x.indpred IS NULL 
 export class PostgresDialect implements SqlDialect {
   readonly name = 'postgres' as const;
   readonly supportsReturning = true;
+  readonly supportsUpdateFrom = true;
+  readonly valuesNeedCasts = true;
   readonly externalIdColumnType = 'text';
   private readonly pool: pg.Pool;
 
@@ -211,6 +215,7 @@ export class PostgresDialect implements SqlDialect {
       table(String(row.table_name)).columns.push({
         name: String(row.column_name),
         declaredType,
+        parameterType: String(row.parameter_type),
         kind: columnKind(typeName, String(row.type_type)),
         nullable: row.not_null !== true,
         hasDefault: row.has_default === true || row.identity !== '',

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connector, CreateInput } from '../../core/connector.js';
+import type { Connector, CreateInput, WriteResult } from '../../core/connector.js';
 import { readAll } from '../../core/connector.js';
 import { FerryError } from '../../core/errors.js';
 import { findField, findObject, type SchemaDescription } from '../../core/schema.js';
 import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, randomName } from '../../../test/support/databases.js';
 import { openSqlHarness, runStatements, type SqlDialectName, type SqlHarness } from '../../../test/support/sql-harness.js';
+import type { SqlDialect } from './dialect.js';
 import { createSqlConnector } from './index.js';
 
 type DialectName = SqlDialectName;
@@ -284,6 +285,137 @@ for (const dialect of DIALECTS) {
       expect(companies.get(companyIds[1]!)?.fields.website).toBe('https://beta.example');
       const byExternal = await connector.findByExternalIds!('companies', ['mx1', 'mx2', 'mx3', 'mx-dup']);
       expect(['mx1', 'mx2', 'mx3', 'mx-dup'].map((externalId) => byExternal.get(externalId))).toEqual([...companyIds, existing!.ok ? existing!.id : '']);
+    });
+
+    it('updates a batch in multi-row statements (SQLite, PostgreSQL): a bad value or a missing row fails that record alone, the rest is written', async () => {
+      // The statements the connector sends in its transactions, to see which form a batch took.
+      const sent: string[] = [];
+      const dialectOf = connector as unknown as { dialect: SqlDialect };
+      const transaction = dialectOf.dialect.transaction.bind(dialectOf.dialect);
+      dialectOf.dialect.transaction = (work) =>
+        transaction((session) => work({ query: (sql, params) => (sent.push(sql), session.query(sql, params)) }));
+      try {
+        const multiRow = () => sent.filter((sql) => /^UPDATE .* FROM \(VALUES /s.test(sql)).length;
+        const one = (result: WriteResult | undefined) => (result?.ok ? result.id : '');
+        const contacts = (await connector.create('contacts', [1, 2, 3, 4, 5].map((n) => ({ ref: `u${n}`, fields: { email: `u${n}@example.com`, phone: `${n}` } })))).map(one);
+        const [company] = await connector.create('companies', [{ ref: 'uc', fields: { name: 'Before' } }]);
+        const companyId = one(company);
+
+        // Mixed column lists, every value type, one update of a row that exists no more.
+        sent.length = 0;
+        const missingId = '99999';
+        const batch = await connector.update('contacts', [
+          { id: contacts[0]!, fields: { email: 'u1-new@example.com' } },
+          { id: contacts[1]!, fields: { email: 'u2-new@example.com', phone: null, company_id: companyId } },
+          { id: missingId, fields: { email: 'ghost@example.com' } },
+          { id: contacts[2]!, fields: { phone: '333' } },
+        ]);
+        expect(batch).toEqual([
+          { ok: true, id: contacts[0] },
+          { ok: true, id: contacts[1] },
+          { ok: false, error: expect.objectContaining({ code: 'NOT_FOUND' }) },
+          { ok: true, id: contacts[2] },
+        ]);
+        if (dialect !== 'mysql') expect(multiRow()).toBeGreaterThan(0);
+        else expect(multiRow()).toBe(0);
+        let read = new Map((await connector.readByIds('contacts', contacts)).map((record) => [record.id, record.fields]));
+        expect([0, 1, 2, 3].map((index) => [read.get(contacts[index]!)?.email, read.get(contacts[index]!)?.phone])).toEqual([
+          ['u1-new@example.com', '1'],
+          ['u2-new@example.com', null],
+          ['u3@example.com', '333'],
+          ['u4@example.com', '4'],
+        ]);
+        expect(read.get(contacts[1]!)?.company_id).toBe(companyId);
+
+        // A value the database refuses (an email another row has): that record fails, naming its field and value.
+        const refused = await connector.update('contacts', [
+          { id: contacts[3]!, fields: { email: 'u4-new@example.com' } },
+          { id: contacts[4]!, fields: { email: 'u1-new@example.com' } },
+          { id: contacts[2]!, fields: { email: 'u3-new@example.com' } },
+        ]);
+        expect(refused[0]).toEqual({ ok: true, id: contacts[3] });
+        expect(refused[1]).toMatchObject({ ok: false, error: { code: 'UNIQUE_VIOLATION', field: 'email', value: 'u1-new@example.com' } });
+        expect(refused[2]).toEqual({ ok: true, id: contacts[2] });
+        read = new Map((await connector.readByIds('contacts', contacts)).map((record) => [record.id, record.fields]));
+        expect(contacts.map((id) => read.get(id)?.email)).toEqual(['u1-new@example.com', 'u2-new@example.com', 'u3-new@example.com', 'u4-new@example.com', 'u5@example.com']);
+
+        // Every value type through a VALUES list (PostgreSQL casts each to its column's type), read back as written.
+        const companies = (
+          await connector.create('companies', [1, 2, 3].map((n) => ({ ref: `t${n}`, fields: { name: `T${n}`, employees: n, public: false, tier: 'silver' } })))
+        ).map(one);
+        sent.length = 0;
+        const typed = await connector.update('companies', [
+          { id: companies[0]!, fields: { name: 'Typed', employees: 12, revenue: 1234.5, public: true, founded: '1999-12-31', data: '{"a":1}', tier: 'gold', website: null } },
+          { id: companies[1]!, fields: { name: 'Typed 2', employees: '7', revenue: '0.25', public: 'false', founded: '2001-02-03', data: '[1,2]', tier: 'silver', website: 'https://two.example' } },
+          { id: companies[2]!, fields: { name: 'Typed 3', employees: null, revenue: null, public: null, founded: null, data: null, tier: null, website: null } },
+        ]);
+        expect(typed.map((result) => result.ok)).toEqual([true, true, true]);
+        // Three rows of one column list: a statement of two rows and one of one (row counts are powers of two).
+        if (dialect !== 'mysql') expect(multiRow()).toBe(2);
+        const records = new Map((await connector.readByIds('companies', companies)).map((record) => [record.id, record.fields]));
+        expect(records.get(companies[0]!)).toMatchObject({ name: 'Typed', employees: 12, revenue: 1234.5, public: true, founded: '1999-12-31', tier: 'gold', website: null });
+        expect(JSON.parse(records.get(companies[0]!)!.data as string)).toEqual({ a: 1 });
+        expect(records.get(companies[1]!)).toMatchObject({ name: 'Typed 2', employees: 7, revenue: 0.25, public: false, founded: '2001-02-03', tier: 'silver', website: 'https://two.example' });
+        expect(JSON.parse(records.get(companies[1]!)!.data as string)).toEqual([1, 2]);
+        expect(records.get(companies[2]!)).toMatchObject({ name: 'Typed 3', employees: null, revenue: null, public: null, founded: null, data: null, tier: null });
+
+        if (dialect === 'postgres') {
+          // Types with modifiers: the VALUES list's casts carry none (a cast to char(1) or varchar(5) would cut
+          // the value), so a batch stores what one update stores, and a value too long still fails alone.
+          await harness.run('CREATE TABLE padded (id integer PRIMARY KEY, code char(3), short varchar(5), amount numeric(5, 2), updated_at timestamptz)');
+          await harness.run('INSERT INTO padded (id) VALUES (1), (2), (3), (4)');
+          await connector.describe();
+          const row = { code: 'ab', short: 'abcde', amount: 1.239 };
+          expect(await connector.update('padded', [{ id: '1', fields: row }])).toEqual([{ ok: true, id: '1' }]);
+          sent.length = 0;
+          const padded = await connector.update('padded', [
+            { id: '2', fields: row },
+            { id: '3', fields: row },
+            { id: '4', fields: { ...row, code: 'abcd' } },
+          ]);
+          expect(padded.map((result) => result.ok)).toEqual([true, true, false]);
+          expect(multiRow()).toBe(1);
+          expect(padded[2]).toMatchObject({ ok: false, error: { code: 'INVALID_VALUE' } });
+          const stored = await harness.rows('SELECT id, code, short, amount::text AS amount FROM padded ORDER BY id');
+          expect(stored).toEqual([
+            { id: 1, code: 'ab ', short: 'abcde', amount: '1.24' },
+            { id: 2, code: 'ab ', short: 'abcde', amount: '1.24' },
+            { id: 3, code: 'ab ', short: 'abcde', amount: '1.24' },
+            { id: 4, code: null, short: null, amount: null },
+          ]);
+        }
+
+        // Reference lists of a batch: replaced for each record; a bad reference fails its record alone.
+        const deals = (await connector.create('deals', [1, 2, 3].map((n) => ({ ref: `ud${n}`, fields: { title: `D${n}`, contacts: [contacts[0]!] } })))).map(one);
+        const lists = await connector.update('deals', [
+          { id: deals[0]!, fields: { contacts: [contacts[1]!, contacts[2]!] } },
+          { id: deals[1]!, fields: { title: 'D2 new', contacts: ['99999'] } },
+          { id: deals[2]!, fields: { contacts: [] } },
+        ]);
+        expect(lists[0]).toEqual({ ok: true, id: deals[0] });
+        expect(lists[1]).toMatchObject({ ok: false, error: { code: 'REFERENCE_MISSING' } });
+        expect(lists[2]).toEqual({ ok: true, id: deals[2] });
+        const dealRecords = new Map((await connector.readByIds('deals', deals)).map((record) => [record.id, record.fields]));
+        expect(deals.map((id) => [dealRecords.get(id)?.title, dealRecords.get(id)?.contacts])).toEqual([
+          ['D1', [contacts[1], contacts[2]].sort()],
+          ['D2', [contacts[0]]],
+          ['D3', []],
+        ]);
+        await connector.delete('deals', deals);
+
+        // Two updates of one row in a batch: written in their order, the last value stays.
+        const twice = await connector.update('contacts', [
+          { id: contacts[4]!, fields: { phone: 'first' } },
+          { id: contacts[4]!, fields: { phone: 'second' } },
+        ]);
+        expect(twice).toEqual([
+          { ok: true, id: contacts[4] },
+          { ok: true, id: contacts[4] },
+        ]);
+        expect((await connector.readByIds('contacts', [contacts[4]!]))[0]?.fields.phone).toBe('second');
+      } finally {
+        dialectOf.dialect.transaction = transaction;
+      }
     });
 
     it('never puts the password into connection errors', async () => {

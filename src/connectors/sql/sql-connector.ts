@@ -101,7 +101,20 @@ interface BulkRow {
   /** The create's write time (for the join rows of reference lists). */
   stamp: string;
 }
-type Prepared = { ok: false; result: WriteResult } | { ok: true; job: Job; fields: Record<string, FieldValue>; bulk?: BulkRow };
+/** An update that can go into a multi-row UPDATE ... FROM (VALUES ...): its columns, values and row id. */
+interface BulkSet {
+  columns: string[];
+  values: unknown[];
+  /** The id column's value (the parameter the one-record UPDATE binds). */
+  id: unknown;
+  /** The record id as the caller gave it (what the result names). */
+  recordId: string;
+  lists: ColumnValues['lists'];
+  /** The update's write time (for the join rows of reference lists). */
+  stamp: string;
+}
+type Prepared = { ok: false; result: WriteResult } | { ok: true; job: Job; fields: Record<string, FieldValue>; bulk?: BulkRow; set?: BulkSet };
+type Ready = Extract<Prepared, { ok: true }>;
 
 /** Bound values per multi-row INSERT (PostgreSQL allows 65,535, the SQLite better-sqlite3 bundles 32,766). */
 const VALUES_PER_INSERT = 30_000;
@@ -540,6 +553,8 @@ export class SqlConnector implements Connector {
       const written = await this.dialect.transaction(async (session) => {
         const rows = pending.map(({ entry }) => entry.bulk);
         if (pending.length > 1 && rows.every((row): row is BulkRow => row !== undefined)) return this.insertRows(session, object, rows);
+        const sets = pending.map(({ entry }) => entry.set);
+        if (pending.length > 1 && sets.every((set): set is BulkSet => set !== undefined)) return this.updateRows(session, object, sets, pending.map(({ entry }) => entry));
         const out: WriteResult[] = [];
         for (const { entry } of pending) out.push(await entry.job(session));
         return out;
@@ -649,6 +664,84 @@ export class SqlConnector implements Connector {
     }
     for (const [list, joinRows] of joins) await this.insertJoinRows(session, list, joinRows);
     return out;
+  }
+
+  /**
+   * Updates as multi-row statements: the records with the same column list together, as
+   * `UPDATE t SET c = v.column2 ... FROM (VALUES (id, c ...), ...) AS v WHERE t.id = v.column1`, in row
+   * counts that are powers of two (as insertRows). On PostgreSQL a round trip per record was what a delta
+   * into it waited for. A statement that matches fewer rows than it carries (a record whose row is gone,
+   * or two records naming one row) throws, as does any error, and runJobs writes the batch again one
+   * record per savepoint, which reports each missing row and bad value on its record, exactly as before.
+   * The reference lists of the batch are replaced after its rows: one DELETE per join table and a few
+   * multi-row INSERTs. Only a batch whose every record can take part (see update) comes here; `entries`
+   * are its one-record jobs, for a batch that names a row twice.
+   */
+  private async updateRows(session: SqlSession, object: ObjectModel, sets: BulkSet[], entries: Ready[]): Promise<WriteResult[]> {
+    // Two updates of one row (by the text of its id) are written in their order, one by one, as before.
+    if (new Set(sets.map((set) => String(set.id))).size !== sets.length) {
+      const out: WriteResult[] = [];
+      for (const entry of entries) out.push(await entry.job(session));
+      return out;
+    }
+    const groups = new Map<string, BulkSet[]>();
+    for (const set of sets) {
+      const key = set.columns.join('\u0000');
+      const group = groups.get(key);
+      if (group) group.push(set);
+      else groups.set(key, [set]);
+    }
+    for (const group of groups.values()) {
+      const columns = group[0]!.columns;
+      const most = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(VALUES_PER_INSERT / (columns.length + 1))));
+      for (let start = 0; start < group.length; ) {
+        let rowsNow = 1;
+        while (rowsNow * 2 <= Math.min(most, group.length - start)) rowsNow *= 2;
+        const part = group.slice(start, start + rowsNow);
+        start += rowsNow;
+        const sql = this.statementText(object, 'update-rows', [String(rowsNow), ...columns], () => this.updateRowsText(object, columns, rowsNow));
+        const parameters: unknown[] = [];
+        for (const row of part) parameters.push(row.id, ...row.values);
+        const result = await session.query(sql, parameters);
+        if (result.affectedRows !== part.length) {
+          throw new Error(`${object.name}: a multi-row UPDATE matched ${result.affectedRows} of its ${part.length} rows`);
+        }
+      }
+    }
+    // The reference lists: each join table's rows of the batch's owners deleted in one statement per few
+    // hundred owners, the new rows inserted in multi-row INSERTs (as insertRows does for creates).
+    const lists = new Map<ReferenceListModel, { owners: unknown[]; rows: unknown[][] }>();
+    for (const set of sets) {
+      for (const { list, ids } of set.lists) {
+        const bucket = lists.get(list) ?? { owners: [], rows: [] };
+        bucket.owners.push(set.id);
+        bucket.rows.push(...this.joinRows(list, set.id, ids, set.stamp));
+        lists.set(list, bucket);
+      }
+    }
+    for (const [list, { owners, rows }] of lists) {
+      for (const chunk of chunks(owners, IN_CHUNK)) {
+        const params = new Parameters(this.dialect);
+        await session.query(`DELETE FROM ${this.dialect.tableName(list.joinTable)} WHERE ${this.q(list.ownerColumn)} IN (${params.list(chunk)})`, params.values);
+      }
+      await this.insertJoinRows(session, list, rows);
+    }
+    return sets.map((set) => ({ ok: true, id: set.recordId }));
+  }
+
+  /** `UPDATE t SET c = ferry_v.column2, ... FROM (VALUES (id, c, ...) x rows) AS ferry_v WHERE t.id = ferry_v.column1`. */
+  private updateRowsText(object: ObjectModel, columns: string[], rows: number): string {
+    const table = this.dialect.tableName(object.table);
+    const params = new Parameters(this.dialect);
+    const all = [object.idColumn, ...columns];
+    // The first row's casts type the VALUES list's columns (to the columns' own types, without modifiers, so
+    // the assignment checks lengths as `SET c = $1` does); the other rows' parameters take those types.
+    const first = all.map((column) => (this.dialect.valuesNeedCasts ? `${params.add(null)}::${object.fields.get(column)!.parameterType!}` : params.add(null)));
+    const values = [`(${first.join(', ')})`];
+    for (let row = 1; row < rows; row += 1) values.push(`(${all.map(() => params.add(null)).join(', ')})`);
+    const assignments = columns.map((column, index) => `${this.q(column)} = ferry_v.column${index + 2}`).join(', ');
+    // SQLite and PostgreSQL both name a VALUES table's columns column1, column2, ...
+    return `UPDATE ${table} SET ${assignments} FROM (VALUES ${values.join(', ')}) AS ferry_v WHERE ${table}.${this.q(object.idColumn)} = ferry_v.column1`;
   }
 
   async create(objectName: string, inputs: CreateInput[]): Promise<WriteResult[]> {
@@ -763,13 +856,23 @@ export class SqlConnector implements Connector {
         for (const { list, ids } of values.lists) await this.writeReferenceList(session, list, id, ids, true, stamp);
         return { ok: true, id: input.id };
       };
-      return { ok: true, job, fields: input.fields };
+      // Multi-row UPDATEs (updateRows) where the database has UPDATE ... FROM (VALUES ...) and, where its
+      // VALUES lists need casts, every column's type is known. A junction row (two key columns) and an
+      // update of no column (an existence check) keep their one statement.
+      const set =
+        this.dialect.supportsUpdateFrom &&
+        !object.key &&
+        columns.length > 0 &&
+        (!this.dialect.valuesNeedCasts || [object.idColumn, ...columns].every((column) => object.fields.get(column)?.parameterType !== undefined))
+          ? { columns, values: parameters, id, recordId: input.id, lists: values.lists, stamp }
+          : undefined;
+      return { ok: true, job, fields: input.fields, ...(set ? { set } : {}) };
     });
     return this.runJobs(object, prepared);
   }
 
   /** The statement text for these columns, built once: its placeholders depend only on their number. */
-  private statementText(object: ObjectModel, kind: 'insert' | 'update', columns: string[], build: () => string): string {
+  private statementText(object: ObjectModel, kind: 'insert' | 'update' | 'update-rows', columns: string[], build: () => string): string {
     const key = `${kind}\u0000${object.name}\u0000${columns.join('\u0000')}`;
     let text = this.statementTexts.get(key);
     if (text === undefined) {

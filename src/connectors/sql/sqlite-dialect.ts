@@ -69,6 +69,9 @@ class Lock {
 export class SqliteDialect implements SqlDialect {
   readonly name = 'sqlite' as const;
   readonly supportsReturning = true;
+  /** UPDATE ... FROM is SQLite 3.33's; better-sqlite3 bundles its own SQLite, far newer (3.53 with better-sqlite3 12). */
+  readonly supportsUpdateFrom = true;
+  readonly valuesNeedCasts = false;
   readonly externalIdColumnType = 'TEXT';
   private database: Database.Database | undefined;
   private readonly lock = new Lock();
