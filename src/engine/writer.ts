@@ -1,6 +1,6 @@
 import type { Connector, CrmRecord, RecordError, UpdateInput } from '../core/connector.js';
 import type { FieldValue } from '../core/schema.js';
-import type { Conflict, JournalEntry, Link, LinkTarget } from '../ledger/index.js';
+import type { Conflict, DeferredReference, JournalEntry, Link, LinkTarget } from '../ledger/index.js';
 import { fingerprint, mapRecord, valuesEqual } from '../project/transform.js';
 import { describeWhere, ledgerKeys, takesRecord } from '../project/routing.js';
 import type { ProjectFile } from '../project/types.js';
@@ -216,8 +216,9 @@ export class RecordWriter {
     if (records.length === 0) return;
 
     const ids = records.map((record) => record.id);
-    const links = await state.getLinks(object, ids);
-    const issues = await state.getMatchIssues(object, ids);
+    const merge = plan.mapping.duplicates === 'merge';
+    // The page's links and match issues, and the links of its duplicates' leaders (one ledger statement on PostgreSQL).
+    const { links, issues } = await state.getPageLinks(object, ids, merge);
 
     const prepared: Prepared[] = [];
     for (const record of records) {
@@ -248,7 +249,6 @@ export class RecordWriter {
     const followerLinks: Link[] = [];
     /** Target ids of merged groups to write again (a member joined or changed), with the member that asked first. */
     const groups = new Map<string, string>();
-    const merge = plan.mapping.duplicates === 'merge';
 
     for (const item of prepared) {
       const missingRequired = this.translate(plan, item, referenceLinks);
@@ -265,7 +265,8 @@ export class RecordWriter {
         }
         if (issue?.kind === 'duplicate' && merge) {
           const leaderId = issue.candidates[0]!;
-          const leader = (await state.getLinks(object, [leaderId])).get(leaderId);
+          // Read with the page: nothing before the loop's end writes a link.
+          const leader = links.get(leaderId);
           if (leader?.state === 'linked' && leader.targetId) {
             // Linked in any mode (matching links); its values join the group's record only in a run that
             // brings new records over (fingerprint null until then).
@@ -273,7 +274,8 @@ export class RecordWriter {
             state.add(object, { matched: 1 });
             if (mode.create && !mode.referencesOnly) groups.set(leader.targetId, item.record.id);
           } else if (mode.create) {
-            await state.defer([{ runId: state.run.id, object, sourceId: item.record.id, field: LEADER_FIELD, value: leaderId }]);
+            // Linked to its leader once the leader is (linkFollowers); recorded with the page's next commit.
+            state.deferLater([{ runId: state.run.id, object, sourceId: item.record.id, field: LEADER_FIELD, value: leaderId }]);
           } else {
             state.add(object, { skipped: 1 });
           }
@@ -637,16 +639,16 @@ export class RecordWriter {
       // target): a failed create leaves none.
       deleteLinks: failed.map(({ item }) => item.record.id),
       intentsDone: intent === undefined ? undefined : [intent],
+      deferred: this.deferredRows(object, deferred),
     });
     state.add(object, { created: links.length });
-    await this.recordDeferred(object, deferred);
   }
 
-  private async recordDeferred(object: string, items: Prepared[]): Promise<void> {
-    const rows = items.flatMap((item) =>
+  /** The link pass's rows of written records: committed with their links, so a record is never linked without them. */
+  private deferredRows(object: string, items: Prepared[]): DeferredReference[] {
+    return items.flatMap((item) =>
       item.deferred.map((entry) => ({ runId: this.state.run.id, object, sourceId: item.record.id, field: entry.field, value: entry.value })),
     );
-    if (rows.length > 0) await this.state.defer(rows);
   }
 
   private async updateBatch(plan: ObjectPlan, items: { item: Prepared; link: Link }[], mode: WriteMode): Promise<void> {
@@ -758,8 +760,7 @@ export class RecordWriter {
       for (const warning of write.item.warnings) state.warnLater(object, write.item.record.id, warning);
     }
     if (failedIds.length > 0) await state.ledger.deleteJournalEntries(state.run.id, object, failedIds, 'update');
-    await state.commit({ object, links, ...this.settles(object, links, mode) });
-    await this.recordDeferred(object, deferred);
+    await state.commit({ object, links, ...this.settles(object, links, mode), deferred: this.deferredRows(object, deferred) });
   }
 
   /**
