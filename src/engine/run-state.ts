@@ -124,6 +124,13 @@ export class RunState {
     return targets;
   }
 
+  /** getLinkTargets of several objects at once (one ledger statement where it can). */
+  async getLinkTargetsOf(wanted: [object: string, sourceIds: string[]][]): Promise<Map<string, Map<string, LinkTarget>>> {
+    const out = await this.ledger.getLinkTargetsOf(wanted);
+    if (this.dryRun) for (const [object, ids] of wanted) for (const [id, link] of this.overlay.links(object, ids)) out.get(object)!.set(id, link);
+    return out;
+  }
+
   /** Links whose record is one of these target records (a merged group's members), dry-run links included. */
   async linksByTarget(object: string, targetIds: string[]): Promise<Link[]> {
     const links = await this.ledger.linksByTarget(object, targetIds);

@@ -504,6 +504,7 @@ export class RecordWriter {
       }
     }
     const out = new Map<string, Map<string, LinkTarget>>();
+    const unknown = new Map<string, string[]>();
     for (const [object, ids] of wanted) {
       const links = new Map<string, LinkTarget>();
       const missing: string[] = [];
@@ -512,13 +513,19 @@ export class RecordWriter {
         if (known) links.set(id, known);
         else missing.push(id);
       }
-      if (missing.length > 0) {
-        for (const [id, link] of await referencedLinks((key, ids) => this.state.getLinkTargets(key, ids), object, missing)) {
-          links.set(id, link);
-          if (link.state === 'linked' && link.targetId) this.referenceTargets.set(object, id, link);
-        }
-      }
       out.set(object, links);
+      if (missing.length > 0) unknown.set(object, missing);
+    }
+    // References through one ledger key each (every source object that is not routed): one read for all of them.
+    const single = [...unknown].filter(([key]) => !key.includes('\u0000'));
+    const read = single.length > 0 ? await this.state.getLinkTargetsOf(single) : new Map<string, Map<string, LinkTarget>>();
+    for (const [object, missing] of unknown) {
+      const links = out.get(object)!;
+      const found = read.get(object) ?? (await referencedLinks((key, ids) => this.state.getLinkTargets(key, ids), object, missing));
+      for (const [id, link] of found) {
+        links.set(id, link);
+        if (link.state === 'linked' && link.targetId) this.referenceTargets.set(object, id, link);
+      }
     }
     return out;
   }

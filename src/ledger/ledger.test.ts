@@ -129,6 +129,30 @@ for (const backend of BACKENDS) {
       expect(await ledger.listFailures()).toEqual([]);
     });
 
+    it("reads a page's links, match issues and its duplicates' leaders together, and link targets of several objects", async () => {
+      await ledger.putLinks([link('1'), link('10'), link('11'), link('5', { object: 'companies', targetId: 'c5' }), link('6', { object: 'companies', targetId: null, state: 'pending' })]);
+      await ledger.putMatchIssues([
+        { object: 'contacts', sourceId: '3', kind: 'duplicate', key: 'a@b.co', candidates: ['10'], runId: 1 },
+        { object: 'contacts', sourceId: '4', kind: 'duplicate', key: 'a@b.co', candidates: ['1'], runId: 1 },
+        { object: 'contacts', sourceId: '12', kind: 'ambiguous', key: 'x@b.co', candidates: ['t1', 't2'], runId: 1 },
+      ]);
+      const page = await ledger.getPageLinks('contacts', ['1', '3', '4', '12', '2'], true);
+      expect([...page.links.keys()].sort()).toEqual(['1', '10']);
+      expect(page.links.get('10')).toEqual(link('10'));
+      expect([...page.issues.keys()].sort()).toEqual(['12', '3', '4']);
+      expect(page.issues.get('12')?.candidates).toEqual(['t1', 't2']);
+      expect([...(await ledger.getPageLinks('contacts', ['1', '3'], false)).links.keys()]).toEqual(['1']);
+      const targets = await ledger.getLinkTargetsOf([
+        ['contacts', ['1', '2', '11']],
+        ['companies', ['5', '6', '7']],
+        ['owners', []],
+      ]);
+      expect([...targets.keys()]).toEqual(['contacts', 'companies', 'owners']);
+      expect(Object.fromEntries(targets.get('contacts')!)).toEqual({ '1': { sourceId: '1', targetId: 't1', state: 'linked' }, '11': { sourceId: '11', targetId: 't11', state: 'linked' } });
+      expect(Object.fromEntries(targets.get('companies')!)).toEqual({ '5': { sourceId: '5', targetId: 'c5', state: 'linked' }, '6': { sourceId: '6', targetId: null, state: 'pending' } });
+      expect(targets.get('owners')!.size).toBe(0);
+    });
+
     it('writes a writes-only transaction (one statement on PostgreSQL) all or nothing, failures recorded once, larger ones too', async () => {
       const run = await ledger.createRun({ kind: 'full' });
       const failure = (sourceId: string, value: string | null) => ({ runId: run.id, object: 'deals', sourceId, code: 'INVALID_VALUE', field: value === null ? null : 'amount', value, message: 'bad' });

@@ -372,6 +372,26 @@ export class LedgerStore {
   }
 
   /**
+   * getLinkTargets of several objects (a page's references to companies, contacts, owners...): one
+   * statement on PostgreSQL, one read per object on SQLite.
+   */
+  async getLinkTargetsOf(wanted: [object: string, sourceIds: string[]][]): Promise<Map<string, Map<string, LinkTarget>>> {
+    const out = new Map<string, Map<string, LinkTarget>>();
+    const asked = wanted.filter(([, ids]) => ids.length > 0);
+    for (const [object] of wanted) out.set(object, new Map());
+    if (this.fast || asked.length < 2) {
+      for (const [object, ids] of asked) out.set(object, await this.getLinkTargets(object, ids));
+      return out;
+    }
+    const parts = asked.map(
+      ([object, ids]) => sql`select object, source_id, target_id, state from links where object = ${object} and source_id = any(${[...new Set(ids)]}::text[])`,
+    );
+    const { rows } = await sql<{ object: string; source_id: string; target_id: string | null; state: string }>`${sql.join(parts, sql` union all `)}`.execute(this.db);
+    for (const row of rows) out.get(row.object)!.set(row.source_id, { sourceId: row.source_id, targetId: row.target_id, state: row.state as Link['state'] });
+    return out;
+  }
+
+  /**
    * What writing a page needs from the ledger: its records' links and match issues and, with `leaders`, the
    * links of the leaders of its source duplicates (in `links`, by their own source ids). One statement on
    * PostgreSQL (each a round trip), the same reads as getLinks and getMatchIssues on SQLite.
