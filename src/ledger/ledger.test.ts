@@ -211,6 +211,7 @@ for (const backend of BACKENDS) {
       it('refuses a read inside a writes-only transaction (PostgreSQL collects its statements, so a read would get no answer)', async () => {
         await expect(ledger.transaction(async (store) => store.getLinks('contacts', ['1']), { writesOnly: true })).rejects.toThrow('writes-only transaction cannot read');
         await expect(ledger.transaction(async (store) => store.addCreateIntent(1, 'contacts', ['1']), { writesOnly: true })).rejects.toThrow('writes-only transaction cannot read');
+        await expect(ledger.transaction(async (store) => store.getPageLinks('contacts', ['1'], true), { writesOnly: true })).rejects.toThrow('writes-only transaction cannot read');
       });
     }
 

@@ -1426,7 +1426,8 @@ function collecting(into: CompiledQuery[]): Kysely<LedgerDatabase> {
   const connection: DatabaseConnection = {
     executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
       const node = query.query as { kind: string; returning?: unknown };
-      if (node.kind === 'SelectQueryNode' || node.returning !== undefined) return Promise.reject(refuse('read'));
+      const reads = node.kind === 'SelectQueryNode' || node.returning !== undefined || (node.kind === 'RawNode' && /^\s*(select|with)\b/i.test(query.sql));
+      if (reads) return Promise.reject(refuse('read'));
       into.push(query);
       return Promise.resolve({ rows: [] });
     },
