@@ -362,7 +362,7 @@ export class RunState {
           else for (const [object, counts] of this.counts) await store.putUnit({ runId: this.run.id, phase: partPhase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts: { ...counts } });
         },
         // The unit and the part's count rows are distinct rows (phases differ): one statement on PostgreSQL.
-        { writesOnly: unit?.phase !== partPhase },
+        { writesOnly: unit === undefined || unit.phase !== partPhase },
       );
     }
     await this.pausePoint();
