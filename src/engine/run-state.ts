@@ -2,6 +2,7 @@ import type { RecordError } from '../core/connector.js';
 import { describeValue, FerryError } from '../core/errors.js';
 import { addCounts, emptyCounts, type Counts, type ProgressStream } from '../core/progress.js';
 import { DryRunOverlay } from './dry-run-overlay.js';
+import { leaderIds } from '../ledger/index.js';
 import type { Conflict, DeferredReference, Failure, JournalEntry, Ledger, Link, LinkTarget, MatchIssue, Run, Unit } from '../ledger/index.js';
 
 type FailureRow = Omit<Failure, 'id'>;
@@ -36,6 +37,8 @@ export class RunState {
   readonly messages: string[] = [];
   /** Failures and warnings not yet in the ledger: written with the next commit (or flush), in its transaction. */
   private readonly unwrittenFailures: FailureRow[] = [];
+  /** Deferred references not yet in the ledger (deferLater): likewise written with the next commit (or flush). */
+  private readonly unwrittenDeferred: DeferredReference[] = [];
   /** Set by the engine from the run options; see CommonRunOptions.signal. */
   signal?: AbortSignal;
   /** This call resumed an unfinished run: writes of its earlier attempt may have lost their answers. */
@@ -118,11 +121,36 @@ export class RunState {
     return links;
   }
 
+  /**
+   * A page's links and match issues and, with `leaders`, the links of its source duplicates' leaders (in
+   * `links`): as getLinks and getMatchIssues give them, in one ledger statement where it can.
+   */
+  async getPageLinks(object: string, sourceIds: string[], leaders: boolean): Promise<{ links: Map<string, Link>; issues: Map<string, MatchIssue> }> {
+    const { links, issues } = await this.ledger.getPageLinks(object, sourceIds, leaders);
+    const read = new Set(leaders ? leaderIds(issues) : []);
+    if (this.dryRun) for (const [id, link] of this.overlay.links(object, sourceIds)) links.set(id, link);
+    this.withKnownIssues(object, sourceIds, issues);
+    if (!leaders) return { links, issues };
+    const all = leaderIds(issues);
+    // Leaders of issues the ledger did not hold (known or dry-run issues) are read now; a dry run's own links win.
+    const unread = all.filter((id) => !read.has(id) && !links.has(id));
+    if (unread.length > 0) for (const [id, link] of await this.ledger.getLinks(object, unread)) links.set(id, link);
+    if (this.dryRun) for (const [id, link] of this.overlay.links(object, all)) links.set(id, link);
+    return { links, issues };
+  }
+
   /** Where referenced records went (state and target id only): what translating references needs. */
   async getLinkTargets(object: string, sourceIds: string[]): Promise<Map<string, LinkTarget>> {
     const targets = await this.ledger.getLinkTargets(object, sourceIds);
     if (this.dryRun) for (const [id, link] of this.overlay.links(object, sourceIds)) targets.set(id, link);
     return targets;
+  }
+
+  /** getLinkTargets of several objects at once (one ledger statement where it can). */
+  async getLinkTargetsOf(wanted: [object: string, sourceIds: string[]][]): Promise<Map<string, Map<string, LinkTarget>>> {
+    const out = await this.ledger.getLinkTargetsOf(wanted);
+    if (this.dryRun) for (const [object, ids] of wanted) for (const [id, link] of this.overlay.links(object, ids)) out.get(object)!.set(id, link);
+    return out;
   }
 
   /** Links whose record is one of these target records (a merged group's members), dry-run links included. */
@@ -158,7 +186,11 @@ export class RunState {
   }
 
   async getMatchIssues(object: string, sourceIds: string[]): Promise<Map<string, MatchIssue>> {
-    const issues = await this.ledger.getMatchIssues(object, sourceIds);
+    return this.withKnownIssues(object, sourceIds, await this.ledger.getMatchIssues(object, sourceIds));
+  }
+
+  /** The ledger's match issues of these records, with those this run assumes (assumeIssues) and a dry run's own. */
+  private withKnownIssues(object: string, sourceIds: string[], issues: Map<string, MatchIssue>): Map<string, MatchIssue> {
     const known = this.knownIssues.get(object);
     if (known) {
       for (const id of sourceIds) {
@@ -214,7 +246,12 @@ export class RunState {
     this.unwrittenFailures.push(this.failureRow(object, sourceId, error, 'warning'));
   }
 
+  /** Writes the failures, warnings and deferred references not yet in the ledger (see failLater, deferLater). */
   async flushFailures(): Promise<void> {
+    if (this.unwrittenDeferred.length > 0) {
+      await this.commit({ object: '' });
+      return;
+    }
     if (this.unwrittenFailures.length === 0) return;
     await this.ledger.addFailures(this.unwrittenFailures.splice(0));
   }
@@ -260,6 +297,11 @@ export class RunState {
     if (!this.dryRun) await this.ledger.addDeferredReferences(references);
   }
 
+  /** Like defer(), but the rows are written with the next commit(), checkpoint() or flushFailures(). */
+  deferLater(references: DeferredReference[]): void {
+    if (!this.dryRun) this.unwrittenDeferred.push(...references);
+  }
+
   /**
    * The intent of one batch of creates, committed before the batch is sent: one row for the batch (its
    * source ids), settled by the commit of its outcome (`intentDone`). A dry run writes none.
@@ -285,6 +327,8 @@ export class RunState {
     deferredDone?: string[];
     /** Create intents (see intend) whose outcome this commit records. */
     intentsDone?: number[];
+    /** References of the written records to write in the link pass (see defer), recorded with their outcome. */
+    deferred?: DeferredReference[];
   }): Promise<void> {
     if (this.dryRun) {
       if (batch.links) await this.putLinks(batch.links);
@@ -292,16 +336,27 @@ export class RunState {
       return;
     }
     const failures = this.unwrittenFailures.splice(0);
-    await this.ledger.transaction(async (store) => {
-      if (batch.deleteLinks?.length) await store.deleteLinks(batch.object, batch.deleteLinks);
-      if (batch.links?.length) await store.putLinks(batch.links);
-      if (batch.journal?.length) await store.addJournal(batch.journal);
-      if (batch.resolved?.length) await store.resolveFailures(batch.object, batch.resolved, this.run.id, batch.resolvedCodes);
-      // After resolveFailures: it settles earlier runs' failures only, never this run's.
-      if (failures.length > 0) await store.addFailures(failures);
-      if (batch.deferredDone?.length) await store.deleteDeferredReferences(this.run.id, batch.object, batch.deferredDone);
-      if (batch.intentsDone?.length) await store.deleteCreateIntents(batch.intentsDone);
-    });
+    const deferred = [...this.unwrittenDeferred.splice(0), ...(batch.deferred ?? [])];
+    // Deleting a link and then writing it is writing it: left out, no statement touches a link twice, so
+    // the commit can be one statement (writesOnly). Likewise deferred references settled and added again.
+    const written = new Set(batch.links?.filter((link) => link.object === batch.object).map((link) => link.sourceId));
+    const deleteLinks = batch.deleteLinks?.filter((id) => !written.has(id));
+    const deferredAgain = new Set(deferred.map((reference) => reference.sourceId));
+    const writesOnly = !batch.deferredDone?.some((id) => deferredAgain.has(id));
+    await this.ledger.transaction(
+      async (store) => {
+        if (deleteLinks?.length) await store.deleteLinks(batch.object, deleteLinks);
+        if (batch.links?.length) await store.putLinks(batch.links);
+        if (batch.journal?.length) await store.addJournal(batch.journal);
+        if (batch.resolved?.length) await store.resolveFailures(batch.object, batch.resolved, this.run.id, batch.resolvedCodes);
+        // After resolveFailures: it settles earlier runs' failures only, never this run's.
+        if (failures.length > 0) await store.addFailures(failures);
+        if (batch.deferredDone?.length) await store.deleteDeferredReferences(this.run.id, batch.object, batch.deferredDone);
+        if (deferred.length > 0) await store.addDeferredReferences(deferred);
+        if (batch.intentsDone?.length) await store.deleteCreateIntents(batch.intentsDone);
+      },
+      { writesOnly },
+    );
   }
 
   /**
@@ -316,15 +371,21 @@ export class RunState {
       if (unit) await this.ledger.putUnit(unit);
     } else {
       const failures = this.unwrittenFailures.splice(0);
-      await this.ledger.transaction(async (store) => {
-        if (failures.length > 0) await store.addFailures(failures);
-        if (unit) await store.putUnit(unit);
-        if (partPhase === undefined) await store.updateRun(this.run.id, { counts: this.countsRecord() });
-        // A part's counts go with its page, in the same commit: what `ferry runs` and the waiting command show
-        // while the run goes on, and what a part taken over after its worker died resumes from. Never ahead of
-        // or behind its pages, so a page read again is counted once.
-        else for (const [object, counts] of this.counts) await store.putUnit({ runId: this.run.id, phase: partPhase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts: { ...counts } });
-      });
+      const deferred = this.unwrittenDeferred.splice(0);
+      await this.ledger.transaction(
+        async (store) => {
+          if (failures.length > 0) await store.addFailures(failures);
+          if (deferred.length > 0) await store.addDeferredReferences(deferred);
+          if (unit) await store.putUnit(unit);
+          if (partPhase === undefined) await store.updateRun(this.run.id, { counts: this.countsRecord() });
+          // A part's counts go with its page, in the same commit: what `ferry runs` and the waiting command show
+          // while the run goes on, and what a part taken over after its worker died resumes from. Never ahead of
+          // or behind its pages, so a page read again is counted once.
+          else for (const [object, counts] of this.counts) await store.putUnit({ runId: this.run.id, phase: partPhase, object, seq: 0, cursor: null, nextCursor: null, done: true, counts: { ...counts } });
+        },
+        // The unit and the part's count rows are distinct rows (phases differ): one statement on PostgreSQL.
+        { writesOnly: unit === undefined || unit.phase !== partPhase },
+      );
       this.markCheckpointed();
     }
     await this.pausePoint();

@@ -1,6 +1,6 @@
 import type { Connector, CrmRecord, RecordError, UpdateInput } from '../core/connector.js';
 import type { FieldValue } from '../core/schema.js';
-import type { Conflict, JournalEntry, Link, LinkTarget } from '../ledger/index.js';
+import type { Conflict, DeferredReference, JournalEntry, Link, LinkTarget } from '../ledger/index.js';
 import { fingerprint, mapRecord, valuesEqual } from '../project/transform.js';
 import { describeWhere, ledgerKeys, takesRecord } from '../project/routing.js';
 import type { ProjectFile } from '../project/types.js';
@@ -216,8 +216,9 @@ export class RecordWriter {
     if (records.length === 0) return;
 
     const ids = records.map((record) => record.id);
-    const links = await state.getLinks(object, ids);
-    const issues = await state.getMatchIssues(object, ids);
+    const merge = plan.mapping.duplicates === 'merge';
+    // The page's links and match issues, and the links of its duplicates' leaders (one ledger statement on PostgreSQL).
+    const { links, issues } = await state.getPageLinks(object, ids, merge);
 
     const prepared: Prepared[] = [];
     for (const record of records) {
@@ -249,7 +250,6 @@ export class RecordWriter {
     const followerLinks: Link[] = [];
     /** Target ids of merged groups to write again (a member joined or changed), with the member that asked first. */
     const groups = new Map<string, string>();
-    const merge = plan.mapping.duplicates === 'merge';
 
     for (const item of prepared) {
       const missingRequired = this.translate(plan, item, referenceLinks);
@@ -266,7 +266,8 @@ export class RecordWriter {
         }
         if (issue?.kind === 'duplicate' && merge) {
           const leaderId = issue.candidates[0]!;
-          const leader = (await state.getLinks(object, [leaderId])).get(leaderId);
+          // Read with the page: nothing before the loop's end writes a link.
+          const leader = links.get(leaderId);
           if (leader?.state === 'linked' && leader.targetId) {
             // Linked in any mode (matching links); its values join the group's record only in a run that
             // brings new records over (fingerprint null until then).
@@ -274,7 +275,8 @@ export class RecordWriter {
             state.add(object, { matched: 1 });
             if (mode.create && !mode.referencesOnly) groups.set(leader.targetId, item.record.id);
           } else if (mode.create) {
-            await state.defer([{ runId: state.run.id, object, sourceId: item.record.id, field: LEADER_FIELD, value: leaderId }]);
+            // Linked to its leader once the leader is (linkFollowers); recorded with the page's next commit.
+            state.deferLater([{ runId: state.run.id, object, sourceId: item.record.id, field: LEADER_FIELD, value: leaderId }]);
           } else {
             state.add(object, { skipped: 1 });
           }
@@ -520,6 +522,7 @@ export class RecordWriter {
       }
     }
     const out = new Map<string, Map<string, LinkTarget>>();
+    const unknown = new Map<string, string[]>();
     for (const [object, ids] of wanted) {
       const links = new Map<string, LinkTarget>();
       const missing: string[] = [];
@@ -528,13 +531,19 @@ export class RecordWriter {
         if (known) links.set(id, known);
         else missing.push(id);
       }
-      if (missing.length > 0) {
-        for (const [id, link] of await referencedLinks((key, ids) => this.state.getLinkTargets(key, ids), object, missing)) {
-          links.set(id, link);
-          if (link.state === 'linked' && link.targetId) this.referenceTargets.set(object, id, link);
-        }
-      }
       out.set(object, links);
+      if (missing.length > 0) unknown.set(object, missing);
+    }
+    // References through one ledger key each (every source object that is not routed): one read for all of them.
+    const single = [...unknown].filter(([key]) => !key.includes('\u0000'));
+    const read = single.length > 0 ? await this.state.getLinkTargetsOf(single) : new Map<string, Map<string, LinkTarget>>();
+    for (const [object, missing] of unknown) {
+      const links = out.get(object)!;
+      const found = read.get(object) ?? (await referencedLinks((key, ids) => this.state.getLinkTargets(key, ids), object, missing));
+      for (const [id, link] of found) {
+        links.set(id, link);
+        if (link.state === 'linked' && link.targetId) this.referenceTargets.set(object, id, link);
+      }
     }
     return out;
   }
@@ -655,16 +664,16 @@ export class RecordWriter {
       // target): a failed create leaves none.
       deleteLinks: failed.map(({ item }) => item.record.id),
       intentsDone: intent === undefined ? undefined : [intent],
+      deferred: this.deferredRows(object, deferred),
     });
     state.add(object, { created: links.length });
-    await this.recordDeferred(object, deferred);
   }
 
-  private async recordDeferred(object: string, items: Prepared[]): Promise<void> {
-    const rows = items.flatMap((item) =>
+  /** The link pass's rows of written records: committed with their links, so a record is never linked without them. */
+  private deferredRows(object: string, items: Prepared[]): DeferredReference[] {
+    return items.flatMap((item) =>
       item.deferred.map((entry) => ({ runId: this.state.run.id, object, sourceId: item.record.id, field: entry.field, value: entry.value })),
     );
-    if (rows.length > 0) await this.state.defer(rows);
   }
 
   private async updateBatch(
@@ -785,8 +794,7 @@ export class RecordWriter {
       for (const warning of write.item.warnings) state.warnLater(object, write.item.record.id, warning);
     }
     if (failedIds.length > 0) await state.ledger.deleteJournalEntries(state.run.id, object, failedIds, 'update');
-    await state.commit({ object, links, ...this.settles(object, links, mode) });
-    await this.recordDeferred(object, deferred);
+    await state.commit({ object, links, ...this.settles(object, links, mode), deferred: this.deferredRows(object, deferred) });
   }
 
   /**

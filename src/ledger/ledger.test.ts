@@ -129,6 +129,92 @@ for (const backend of BACKENDS) {
       expect(await ledger.listFailures()).toEqual([]);
     });
 
+    it("reads a page's links, match issues and its duplicates' leaders together, and link targets of several objects", async () => {
+      await ledger.putLinks([link('1'), link('10'), link('11'), link('5', { object: 'companies', targetId: 'c5' }), link('6', { object: 'companies', targetId: null, state: 'pending' })]);
+      await ledger.putMatchIssues([
+        { object: 'contacts', sourceId: '3', kind: 'duplicate', key: 'a@b.co', candidates: ['10'], runId: 1 },
+        { object: 'contacts', sourceId: '4', kind: 'duplicate', key: 'a@b.co', candidates: ['1'], runId: 1 },
+        { object: 'contacts', sourceId: '12', kind: 'ambiguous', key: 'x@b.co', candidates: ['t1', 't2'], runId: 1 },
+      ]);
+      const page = await ledger.getPageLinks('contacts', ['1', '3', '4', '12', '2'], true);
+      expect([...page.links.keys()].sort()).toEqual(['1', '10']);
+      expect(page.links.get('10')).toEqual(link('10'));
+      expect([...page.issues.keys()].sort()).toEqual(['12', '3', '4']);
+      expect(page.issues.get('12')?.candidates).toEqual(['t1', 't2']);
+      expect([...(await ledger.getPageLinks('contacts', ['1', '3'], false)).links.keys()]).toEqual(['1']);
+      const targets = await ledger.getLinkTargetsOf([
+        ['contacts', ['1', '2', '11']],
+        ['companies', ['5', '6', '7']],
+        ['owners', []],
+      ]);
+      expect([...targets.keys()]).toEqual(['contacts', 'companies', 'owners']);
+      expect(Object.fromEntries(targets.get('contacts')!)).toEqual({ '1': { sourceId: '1', targetId: 't1', state: 'linked' }, '11': { sourceId: '11', targetId: 't11', state: 'linked' } });
+      expect(Object.fromEntries(targets.get('companies')!)).toEqual({ '5': { sourceId: '5', targetId: 'c5', state: 'linked' }, '6': { sourceId: '6', targetId: null, state: 'pending' } });
+      expect(targets.get('owners')!.size).toBe(0);
+    });
+
+    it('writes a writes-only transaction (one statement on PostgreSQL) all or nothing, failures recorded once, larger ones too', async () => {
+      const run = await ledger.createRun({ kind: 'full' });
+      const failure = (sourceId: string, value: string | null) => ({ runId: run.id, object: 'deals', sourceId, code: 'INVALID_VALUE', field: value === null ? null : 'amount', value, message: 'bad' });
+      await ledger.addFailures([failure('1', '"x"')]);
+      const intent = await ledger.addCreateIntent(run.id, 'contacts', ['7', '8']);
+      await ledger.transaction(
+        async (store) => {
+          await store.putLinks([link('7'), link('8'), link('7', { targetId: 't77' })]);
+          await store.addJournal([{ runId: run.id, object: 'contacts', sourceId: '7', targetObject: 'contacts', targetId: 't77', action: 'create', before: null, after: { a: 1 }, linkBefore: null }]);
+          // One recorded before, one twice in the batch, one without field and value: each once.
+          await store.addFailures([failure('1', '"x"'), failure('2', null), failure('2', null), failure('3', '"y"')]);
+          await store.resolveFailures('deals', ['1', '1'], run.id + 1);
+          await store.addDeferredReferences([{ runId: run.id, object: 'contacts', sourceId: '7', field: 'company_id', value: '5' }]);
+          await store.deleteCreateIntents([intent]);
+          await store.putUnit({ runId: run.id, phase: 'write', object: 'contacts', seq: 0, cursor: null, nextCursor: 'n', done: true, counts: {} });
+          await store.updateRun(run.id, { counts: { contacts: { read: 2 } as never } });
+        },
+        { writesOnly: true },
+      );
+      expect((await ledger.getLink('contacts', '7'))?.targetId).toBe('t77');
+      expect((await ledger.getLink('contacts', '8'))?.targetId).toBe('t8');
+      expect(await ledger.journalObjects(run.id)).toEqual(['contacts']);
+      expect((await ledger.listFailures({ object: 'deals' })).map((each) => [each.sourceId, each.value, each.resolvedByRunId])).toEqual([
+        ['1', '"x"', run.id + 1],
+        ['2', null, null],
+        ['3', '"y"', null],
+      ]);
+      expect(await ledger.createIntents('contacts')).toEqual([]);
+      expect((await ledger.getUnits(run.id, 'write', 'contacts')).map((unit) => unit.nextCursor)).toEqual(['n']);
+      expect((await ledger.getRun(run.id))?.counts).toEqual({ contacts: { read: 2 } });
+      const deferred: unknown[] = [];
+      for await (const page of ledger.iterateDeferredReferences(run.id, 'contacts')) deferred.push(...page);
+      expect(deferred).toEqual([{ runId: run.id, object: 'contacts', sourceId: '7', field: 'company_id', value: '5' }]);
+
+      // A statement the database refuses (a journal entry without its target object): none of it is written.
+      await expect(
+        ledger.transaction(
+          async (store) => {
+            await store.putLinks([link('9')]);
+            await store.addFailures([failure('4', null)]);
+            await store.addJournal([{ runId: run.id, object: 'contacts', sourceId: '9', targetObject: null as unknown as string, targetId: 't9', action: 'create', before: null, after: null, linkBefore: null }]);
+          },
+          { writesOnly: true },
+        ),
+      ).rejects.toThrow();
+      expect(await ledger.getLink('contacts', '9')).toBeUndefined();
+      expect((await ledger.listFailures({ object: 'deals' })).map((each) => each.sourceId)).toEqual(['1', '2', '3']);
+
+      // More bound values than one PostgreSQL statement takes (7 statements of 10,000): still all of it.
+      const many = Array.from({ length: 7000 }, (_, index) => link(`m${index}`));
+      await ledger.transaction(async (store) => store.putLinks(many), { writesOnly: true });
+      expect(await ledger.countLinks('contacts')).toBe(7002);
+    });
+
+    if (backend.name.toLowerCase().includes('postgres')) {
+      it('refuses a read inside a writes-only transaction (PostgreSQL collects its statements, so a read would get no answer)', async () => {
+        await expect(ledger.transaction(async (store) => store.getLinks('contacts', ['1']), { writesOnly: true })).rejects.toThrow('writes-only transaction cannot read');
+        await expect(ledger.transaction(async (store) => store.addCreateIntent(1, 'contacts', ['1']), { writesOnly: true })).rejects.toThrow('writes-only transaction cannot read');
+        await expect(ledger.transaction(async (store) => store.getPageLinks('contacts', ['1'], true), { writesOnly: true })).rejects.toThrow('writes-only transaction cannot read');
+      });
+    }
+
     it('keeps one create intent per batch until the transaction that writes its links deletes it, and not when that transaction fails', async () => {
       const first = await ledger.addCreateIntent(1, 'contacts', ['1', '2', '3']);
       const second = await ledger.addCreateIntent(1, 'contacts', ['4']);

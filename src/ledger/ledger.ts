@@ -3,7 +3,22 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type Selectable, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  sql,
+  SqliteDialect,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type Selectable,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { FerryError } from '../core/errors.js';
 import type { Counts } from '../core/progress.js';
@@ -203,6 +218,12 @@ export class LedgerStore {
      * values are its link's `written` and its create journal's `after`, one object: serialized once.
      */
     private readonly serialized?: WeakMap<object, string>,
+    /**
+     * PostgreSQL, `transaction(work, { writesOnly: true })`: the statements are collected, not run, and sent
+     * together as one statement (see Ledger.transaction); a method that needs an answer from the database
+     * cannot run here.
+     */
+    private readonly collected = false,
   ) {}
 
   /** JSON text of a value (null for none), computed once per object within a transaction. */
@@ -319,11 +340,10 @@ export class LedgerStore {
         return links;
       });
     }
-    for (const part of chunks([...new Set(sourceIds)])) {
-      if (part.length === 0) continue;
-      const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('source_id', 'in', part).execute();
-      for (const row of rows) links.set(row.source_id, toLink(row));
-    }
+    // PostgreSQL (SQLite always has the fast path): one statement, the ids as one array parameter.
+    if (sourceIds.length === 0) return links;
+    const rows = await this.db.selectFrom('links').selectAll().where('object', '=', object).where('source_id', '=', anyOf(sourceIds)).execute();
+    for (const row of rows) links.set(row.source_id, toLink(row));
     return links;
   }
 
@@ -345,12 +365,63 @@ export class LedgerStore {
         return out;
       });
     }
-    for (const part of chunks([...new Set(sourceIds)])) {
-      if (part.length === 0) continue;
-      const rows = await this.db.selectFrom('links').select(['source_id', 'target_id', 'state']).where('object', '=', object).where('source_id', 'in', part).execute();
-      for (const row of rows) out.set(row.source_id, { sourceId: row.source_id, targetId: row.target_id, state: row.state as Link['state'] });
-    }
+    if (sourceIds.length === 0) return out;
+    const rows = await this.db.selectFrom('links').select(['source_id', 'target_id', 'state']).where('object', '=', object).where('source_id', '=', anyOf(sourceIds)).execute();
+    for (const row of rows) out.set(row.source_id, { sourceId: row.source_id, targetId: row.target_id, state: row.state as Link['state'] });
     return out;
+  }
+
+  /**
+   * getLinkTargets of several objects (a page's references to companies, contacts, owners...): one
+   * statement on PostgreSQL, one read per object on SQLite.
+   */
+  async getLinkTargetsOf(wanted: [object: string, sourceIds: string[]][]): Promise<Map<string, Map<string, LinkTarget>>> {
+    const out = new Map<string, Map<string, LinkTarget>>();
+    const asked = wanted.filter(([, ids]) => ids.length > 0);
+    for (const [object] of wanted) out.set(object, new Map());
+    if (this.fast || asked.length < 2) {
+      for (const [object, ids] of asked) out.set(object, await this.getLinkTargets(object, ids));
+      return out;
+    }
+    const parts = asked.map(
+      ([object, ids]) => sql`select object, source_id, target_id, state from links where object = ${object} and source_id = any(${[...new Set(ids)]}::text[])`,
+    );
+    const { rows } = await sql<{ object: string; source_id: string; target_id: string | null; state: string }>`${sql.join(parts, sql` union all `)}`.execute(this.db);
+    for (const row of rows) out.get(row.object)!.set(row.source_id, { sourceId: row.source_id, targetId: row.target_id, state: row.state as Link['state'] });
+    return out;
+  }
+
+  /**
+   * What writing a page needs from the ledger: its records' links and match issues and, with `leaders`, the
+   * links of the leaders of its source duplicates (in `links`, by their own source ids). One statement on
+   * PostgreSQL (each a round trip), the same reads as getLinks and getMatchIssues on SQLite.
+   */
+  async getPageLinks(object: string, sourceIds: string[], leaders: boolean): Promise<{ links: Map<string, Link>; issues: Map<string, MatchIssue> }> {
+    if (this.fast || sourceIds.length === 0) {
+      const links = await this.getLinks(object, sourceIds);
+      const issues = await this.getMatchIssues(object, sourceIds);
+      const wanted = leaders ? leaderIds(issues).filter((id) => !links.has(id)) : [];
+      if (wanted.length > 0) for (const [id, link] of await this.getLinks(object, wanted)) links.set(id, link);
+      return { links, issues };
+    }
+    const ids = [...new Set(sourceIds)];
+    // Leaders outside the page: a semi-join on the primary key (an OR in one WHERE would scan the object's links).
+    const others = leaders
+      ? sql`union all select to_jsonb(l), null::jsonb from links l where l.object = ${object} and not (l.source_id = any(${ids}::text[]))
+          and l.source_id in (select i.candidates::jsonb->>0 from issues i where i.kind = 'duplicate')`
+      : sql``;
+    const { rows } = await sql<{ link: LinkRow | null; issue: LedgerDatabase['match_issues'] | null }>`
+      with issues as (select * from match_issues where object = ${object} and source_id = any(${ids}::text[]))
+      select to_jsonb(l) as link, null::jsonb as issue from links l where l.object = ${object} and l.source_id = any(${ids}::text[])
+      ${others}
+      union all select null::jsonb, to_jsonb(i) from issues i`.execute(this.db);
+    const links = new Map<string, Link>();
+    const issues = new Map<string, MatchIssue>();
+    for (const row of rows) {
+      if (row.link) links.set(row.link.source_id, toLink(row.link));
+      else if (row.issue) issues.set(row.issue.source_id, toMatchIssue(row.issue));
+    }
+    return { links, issues };
   }
 
   async getLink(object: string, sourceId: string): Promise<Link | undefined> {
@@ -651,11 +722,9 @@ export class LedgerStore {
         return out;
       });
     }
-    for (const part of chunks([...new Set(sourceIds)])) {
-      if (part.length === 0) continue;
-      const rows = await this.db.selectFrom('match_issues').selectAll().where('object', '=', object).where('source_id', 'in', part).execute();
-      for (const row of rows) out.set(row.source_id, toMatchIssue(row));
-    }
+    if (sourceIds.length === 0) return out;
+    const rows = await this.db.selectFrom('match_issues').selectAll().where('object', '=', object).where('source_id', '=', anyOf(sourceIds)).execute();
+    for (const row of rows) out.set(row.source_id, toMatchIssue(row));
     return out;
   }
 
@@ -755,6 +824,22 @@ export class LedgerStore {
         }),
       );
     }
+    if (this.collected) {
+      // No answer to read here: the statement itself leaves out what is recorded already.
+      const byKey = new Map<string, (typeof failures)[number]>();
+      for (const failure of failures) if (!byKey.has(same(failure))) byKey.set(same(failure), failure);
+      for (const part of chunks([...byKey.values()], ROWS_PER_INSERT)) {
+        const rows = part.map(
+          (f) =>
+            sql`(${f.runId}::integer, ${f.object}::text, ${f.sourceId}::text, ${f.code}::text, ${f.field}::text, ${f.value}::text, ${f.message}::text, ${f.resolvedByRunId ?? null}::integer, ${f.severity ?? 'error'}::text)`,
+        );
+        await sql`insert into failures (run_id, object, source_id, code, field, value, message, resolved_by_run_id, severity)
+          select * from (values ${sql.join(rows)}) as v (run_id, object, source_id, code, field, value, message, resolved_by_run_id, severity)
+          where not exists (select 1 from failures f where f.object = v.object and f.source_id = v.source_id and f.run_id = v.run_id and f.code = v.code
+            and f.field is not distinct from v.field and f.value is not distinct from v.value and f.message = v.message and f.severity = v.severity)`.execute(this.db);
+      }
+      return;
+    }
     const seen = new Set<string>();
     for (const part of chunks([...new Set(failures.map((failure) => failure.runId))], CHUNK)) {
       for (const ids of chunks([...new Set(failures.map((failure) => failure.sourceId))], CHUNK)) {
@@ -830,7 +915,7 @@ export class LedgerStore {
         }),
       );
     }
-    for (const part of chunks(sourceIds)) {
+    for (const part of chunks([...new Set(sourceIds)])) {
       if (part.length === 0) continue;
       let query = this.db
         .updateTable('failures')
@@ -1084,7 +1169,10 @@ export class LedgerStore {
         }),
       );
     }
-    for (const part of chunks(references, ROWS_PER_INSERT)) {
+    // One statement may not upsert a row twice: the last of a record's field wins, as one after the other.
+    const last = new Map<string, DeferredReference>();
+    for (const reference of references) last.set(JSON.stringify([reference.runId, reference.object, reference.sourceId, reference.field]), reference);
+    for (const part of chunks([...last.values()], ROWS_PER_INSERT)) {
       if (part.length === 0) continue;
       await this.db
         .insertInto('deferred_references')
@@ -1242,10 +1330,45 @@ export class Ledger extends LedgerStore {
     }
   }
 
-  async transaction<T>(work: (store: LedgerStore) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` atomically. `writesOnly`: the work only writes (no statement of it needs an answer, and no
+   * two of its statements touch the same row). On PostgreSQL its statements are then collected and sent as
+   * one statement (each a data-modifying `WITH` part: one snapshot, all or nothing), one round trip where
+   * a transaction takes one per statement plus BEGIN and COMMIT. SQLite runs it as any transaction.
+   */
+  async transaction<T>(work: (store: LedgerStore) => Promise<T>, options: { writesOnly?: boolean } = {}): Promise<T> {
+    if (options.writesOnly && this.dialect === 'postgres') {
+      const collected: CompiledQuery[] = [];
+      const result = await work(new LedgerStore(collecting(collected), undefined, new WeakMap(), true));
+      await this.executeAtomically(collected);
+      return result;
+    }
     const statements = this.statements;
     // Inside, the transaction holds the one connection: its statements run directly, in the transaction.
     return this.kysely.transaction().execute((trx) => work(new LedgerStore(trx, statements && { statements, exclusive: async (run) => run() }, new WeakMap())));
+  }
+
+  /** Collected statements as one: alone as it is, several as the parts of one `WITH`, too many in a transaction. */
+  private async executeAtomically(queries: CompiledQuery[]): Promise<void> {
+    if (queries.length === 0) return;
+    if (queries.length === 1) {
+      await this.kysely.executeQuery(queries[0]!);
+      return;
+    }
+    if (queries.reduce((total, query) => total + query.parameters.length, 0) > MAX_PARAMETERS) {
+      await this.kysely.transaction().execute(async (trx) => {
+        for (const query of queries) await trx.executeQuery(query);
+      });
+      return;
+    }
+    const parameters: unknown[] = [];
+    const parts = queries.map((query, index) => {
+      const offset = parameters.length;
+      parameters.push(...query.parameters);
+      // The ledger's statements hold no `$` but their placeholders (values are always bound).
+      return `w${index} as (${query.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
+    });
+    await this.kysely.executeQuery(CompiledQuery.raw(`with ${parts.join(', ')} select 1`, parameters));
   }
 
   /**
@@ -1310,6 +1433,58 @@ export class Ledger extends LedgerStore {
   async close(): Promise<void> {
     await this.kysely.destroy();
   }
+}
+
+/** The leaders of the source duplicates among `issues` (a duplicate's first candidate). */
+export function leaderIds(issues: Map<string, MatchIssue>): string[] {
+  return [...new Set([...issues.values()].filter((issue) => issue.kind === 'duplicate').map((issue) => issue.candidates[0]!))];
+}
+
+/** Bound values of one PostgreSQL statement (the protocol allows 65,535), with room to spare. */
+const MAX_PARAMETERS = 60_000;
+
+/** `= any($n)` with the ids as one text[] parameter (PostgreSQL): one statement whatever their number. */
+function anyOf(ids: readonly string[]) {
+  return sql<string>`any(${[...new Set(ids)]}::text[])`;
+}
+
+/**
+ * A Kysely on PostgreSQL's compiler whose driver runs nothing: every statement is compiled and kept in
+ * `into`, to be sent later (Ledger.transaction with `writesOnly`). A read, or a write whose returned rows
+ * the caller would use, would be answered wrongly, so it is refused.
+ */
+function collecting(into: CompiledQuery[]): Kysely<LedgerDatabase> {
+  const refuse = (what: string) => new Error(`ledger: a writes-only transaction cannot ${what}`);
+  const connection: DatabaseConnection = {
+    executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+      const node = query.query as { kind: string; returning?: unknown };
+      const reads = node.kind === 'SelectQueryNode' || node.returning !== undefined || (node.kind === 'RawNode' && /^\s*(select|with)\b/i.test(query.sql));
+      if (reads) return Promise.reject(refuse('read'));
+      into.push(query);
+      return Promise.resolve({ rows: [] });
+    },
+    // eslint-disable-next-line require-yield
+    async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+      throw refuse('read');
+    },
+  };
+  const driver: Driver = {
+    init: async () => undefined,
+    acquireConnection: async () => connection,
+    beginTransaction: () => Promise.reject(refuse('open a transaction')),
+    commitTransaction: () => Promise.reject(refuse('open a transaction')),
+    rollbackTransaction: () => Promise.reject(refuse('open a transaction')),
+    releaseConnection: async () => undefined,
+    destroy: async () => undefined,
+  };
+  return new Kysely<LedgerDatabase>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
 }
 
 interface FastPath {
